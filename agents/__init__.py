@@ -1,0 +1,1 @@
+"""Agents and the queues (topics) they serve: registry, availability state machine, admin API."""

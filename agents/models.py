@@ -1,0 +1,113 @@
+"""Queues (topics) and agents, with the agent availability state machine."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UtcDateTime
+from core.hours import BusinessHours
+
+
+class IllegalAgentTransition(Exception):
+    """An agent status change the state machine does not allow."""
+
+
+agent_queues = Table(
+    "agent_queues",
+    Base.metadata,
+    Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Queue(Base):
+    """A topic customers choose, served by its agents, with its own hours and retry policy."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    caller_id: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    hours: Mapped[str] = mapped_column(Text, default="mon-fri 09:00-17:00")
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    # Seconds to wait before attempt 2, 3, ...; the last value repeats.
+    backoff_seconds: Mapped[str] = mapped_column(String(200), default="120,600,1800")
+    expiry_hours: Mapped[int] = mapped_column(Integer, default=24)
+    wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    # Talk time assumed for the wait estimate until the queue has its own history.
+    default_handle_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    dial_strategy: Mapped[str] = mapped_column(String(20), default="customer_first")
+    recording: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    agents: Mapped[list[Agent]] = relationship(secondary=agent_queues, back_populates="queues")
+
+    @property
+    def business_hours(self) -> BusinessHours:
+        """The parsed opening hours in the queue's time zone."""
+        return BusinessHours.parse(self.hours, self.timezone)
+
+    @property
+    def backoff(self) -> list[int]:
+        """The back-off schedule as seconds."""
+        return [int(part) for part in self.backoff_seconds.split(",") if part.strip()]
+
+    def retry_delay(self, attempts_made: int) -> timedelta:
+        """How long to wait after `attempts_made` failed attempts before the next one."""
+        schedule = self.backoff or [300]
+        return timedelta(seconds=schedule[min(max(attempts_made, 1), len(schedule)) - 1])
+
+
+AGENT_STATUSES = ("offline", "available", "reserved", "on_call", "wrap_up", "away")
+
+# Who may move where. reserved/on_call are driven by the dispatcher, never by a person.
+AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "offline": frozenset({"available", "away"}),
+    "available": frozenset({"reserved", "away", "offline"}),
+    "reserved": frozenset({"on_call", "available", "away"}),
+    "on_call": frozenset({"wrap_up"}),
+    "wrap_up": frozenset({"available", "away", "offline"}),
+    "away": frozenset({"available", "offline"}),
+}
+
+# Statuses in which an agent counts as staffing their queues (for wait estimates).
+STAFFED = frozenset({"available", "reserved", "on_call", "wrap_up"})
+
+
+class Agent(Base):
+    """A person who takes calls, at a phone number or a browser client identity."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    client: Mapped[str | None] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="offline", index=True)
+    status_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    queues: Mapped[list[Queue]] = relationship(
+        secondary=agent_queues, back_populates="agents", order_by=Queue.name
+    )
+
+    @property
+    def endpoint(self) -> str:
+        """What Twilio dials: an E.164 number or 'client:identity'."""
+        return self.phone if self.phone else f"client:{self.client}"
+
+    def move_to(self, status: str, now: datetime) -> bool:
+        """Change status if the state machine allows it; returns False when already there."""
+        if status not in AGENT_STATUSES:
+            raise IllegalAgentTransition(f"unknown status {status!r}")
+        if status == self.status:
+            return False
+        if status not in AGENT_TRANSITIONS[self.status]:
+            raise IllegalAgentTransition(f"an agent who is {self.status} cannot become {status}")
+        self.status = status
+        self.status_since = now
+        return True

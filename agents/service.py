@@ -1,0 +1,186 @@
+"""Agent and queue use cases: register agents, change availability, manage queues."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from agents.models import Agent, IllegalAgentTransition, Queue
+from core.errors import Conflict, InvalidInput, NotFound
+from core import phone as phones
+from core.clock import Clock
+from core.hours import BusinessHours, HoursError
+
+log = logging.getLogger(__name__)
+
+_CLIENT = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_QUEUE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+# Statuses a person (or an admin script) may set; the others belong to the dispatcher.
+SETTABLE = ("available", "away", "offline")
+
+DEFAULT_QUEUES: tuple[tuple[str, str], ...] = (
+    ("orders", "Orders, tracking and delivery"),
+    ("returns", "Returns and refunds"),
+    ("payments", "Payments and billing"),
+    ("account", "Your account"),
+    ("devices", "Devices and technical help"),
+    ("other", "Something else"),
+)
+
+
+def ensure_default_queues(session: Session, caller_id: str) -> list[str]:
+    """Create the default queues that are missing; returns the names created."""
+    existing = set(session.scalars(select(Queue.name)))
+    created = []
+    for name, display_name in DEFAULT_QUEUES:
+        if name not in existing:
+            session.add(Queue(name=name, display_name=display_name, caller_id=caller_id))
+            created.append(name)
+    session.commit()
+    return created
+
+
+def list_queues(session: Session) -> Sequence[Queue]:
+    """Every queue, by name."""
+    return session.scalars(select(Queue).order_by(Queue.id)).all()
+
+
+def get_queue(session: Session, name: str) -> Queue:
+    """A queue by its name."""
+    queue = session.scalar(select(Queue).where(Queue.name == name))
+    if queue is None:
+        raise NotFound("unknown_queue", f"There is no queue called {name!r}.", "queue")
+    return queue
+
+
+def update_queue(session: Session, name: str, changes: dict[str, Any], create: bool = False) -> Queue:
+    """Change a queue's settings after validating them (create it when asked)."""
+    try:
+        queue = get_queue(session, name)
+    except NotFound:
+        if not create:
+            raise
+        if not _QUEUE_NAME.match(name):
+            raise InvalidInput("bad_queue_name", "A queue name is lower-case letters, digits, - or _.", "name")
+        queue = Queue(name=name, display_name=name.title(), caller_id=changes.get("caller_id") or "")
+        session.add(queue)
+    hours = changes.get("hours", queue.hours)
+    timezone = changes.get("timezone", queue.timezone)
+    try:
+        BusinessHours.parse(hours, timezone)
+    except HoursError as exc:
+        raise InvalidInput("bad_hours", str(exc), "hours") from exc
+    if "backoff_seconds" in changes:
+        try:
+            values = [int(v) for v in str(changes["backoff_seconds"]).split(",")]
+        except ValueError as exc:
+            raise InvalidInput("bad_backoff", "Back-off is seconds separated by commas.", "backoff") from exc
+        if not values or min(values) < 0:
+            raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff")
+    if changes.get("dial_strategy", "customer_first") not in {"customer_first", "agent_first"}:
+        raise InvalidInput("bad_strategy", "Dial strategy is customer_first or agent_first.", "dial_strategy")
+    for key in ("max_attempts", "expiry_hours"):
+        if key in changes and int(changes[key]) < 1:
+            raise InvalidInput(f"bad_{key}", f"{key.replace('_', ' ')} must be at least 1.", key)
+    for key in ("wrap_up_seconds", "default_handle_seconds"):
+        if key in changes and int(changes[key]) < 0:
+            raise InvalidInput(f"bad_{key}", f"{key.replace('_', ' ')} cannot be negative.", key)
+    for key, value in changes.items():
+        if not hasattr(Queue, key) or key in {"id", "name"}:
+            raise InvalidInput("unknown_setting", f"Queues have no setting {key!r}.", key)
+        setattr(queue, key, value)
+    session.commit()
+    return queue
+
+
+def add_agent(
+    session: Session,
+    clock: Clock,
+    policy: phones.PhonePolicy,
+    name: str,
+    queue_names: Sequence[str],
+    phone: str | None = None,
+    client: str | None = None,
+) -> Agent:
+    """Register an agent reachable at a phone number or a browser client identity."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 80:
+        raise InvalidInput("bad_name", "An agent needs a name of 1 to 80 characters.", "name")
+    if bool(phone) == bool(client):
+        raise InvalidInput("endpoint_required", "Give the agent either a phone number or a client identity.")
+    number = None
+    if phone:
+        # Agents may sit anywhere: the customer country allowlist does not apply to them.
+        agent_policy = phones.PhonePolicy(default_region=policy.default_region, allowed_countries=())
+        try:
+            number = phones.normalize(phone, agent_policy)
+        except phones.PhoneRejected as exc:
+            raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
+    if client and not _CLIENT.match(client):
+        raise InvalidInput("bad_client", "A client identity is 1 to 80 letters, digits, '_', '.' or '-'.", "client")
+    wanted = [q.strip().lower() for q in queue_names if q.strip()]
+    if not wanted:
+        raise InvalidInput("queues_required", "An agent must serve at least one queue.", "queues")
+    queues = session.scalars(select(Queue).where(Queue.name.in_(wanted))).all()
+    missing = sorted(set(wanted) - {q.name for q in queues})
+    if missing:
+        raise InvalidInput("unknown_queue", f"Unknown queue(s): {', '.join(missing)}.", "queues")
+    now = clock.now()
+    agent = Agent(
+        name=name, phone=number, client=client, status="offline", status_since=now, created_at=now, queues=list(queues)
+    )
+    session.add(agent)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("endpoint_taken", "Another agent already uses that phone number or client identity.") from exc
+    log.info("agent added", extra={"agent_id": agent.id, "queues": wanted})
+    return agent
+
+
+def list_agents(session: Session) -> Sequence[Agent]:
+    """Every agent with their queues."""
+    return session.scalars(select(Agent).options(selectinload(Agent.queues)).order_by(Agent.id)).all()
+
+
+def get_agent(session: Session, agent_id: int) -> Agent:
+    """An agent by id."""
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("not_found", f"There is no agent {agent_id}.")
+    return agent
+
+
+def set_status(session: Session, clock: Clock, agent_id: int, status: str) -> Agent:
+    """Change an agent's availability as a person would: available, away or offline."""
+    if status not in SETTABLE:
+        raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
+    agent = get_agent(session, agent_id)
+    try:
+        changed = agent.move_to(status, clock.now())
+    except IllegalAgentTransition as exc:
+        raise Conflict("agent_busy", f"The agent is {agent.status.replace('_', ' ')}: {exc}.") from exc
+    if changed:
+        session.commit()
+        log.info("agent status", extra={"agent_id": agent.id, "status": status})
+    return agent
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    """The public shape of an agent in the admin API."""
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "phone": agent.phone,
+        "client": agent.client,
+        "queues": [q.name for q in agent.queues],
+        "status": agent.status,
+        "status_since": agent.status_since.isoformat(),
+    }

@@ -1,0 +1,60 @@
+"""Callme's application factory: wires settings, database, blueprints and commands. No logic here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.clock import Clock, SystemClock
+from core.config import Settings
+
+
+def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """Build the Flask app; `config` overrides settings read from the environment (for tests)."""
+    from agents import api as agents_api
+    from agents import cli as agents_cli
+    from callback import api as callback_api
+    from callback import cli as callback_cli
+    from callback import views as callback_views
+    from core import cli as core_cli
+    from core import db, logs, web
+
+    settings = Settings.from_env(overrides=config)
+    logs.configure(settings.log_format, settings.log_level)
+
+    app = Flask(__name__, instance_path=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        TESTING=settings.app_env == "testing",
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+    )
+    if settings.trusted_proxies > 0:
+        # Believe exactly that many proxies: X-Forwarded-For from anyone else is a forgery.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    app.extensions["clock"] = clock or SystemClock()
+    db.init_app(app, settings.database_url)
+    csrf = CSRFProtect(app)
+
+    web.init_app(app)
+    app.register_blueprint(callback_views.bp)
+    app.register_blueprint(callback_api.bp)
+    app.register_blueprint(agents_api.bp)
+    # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
+    # so cross-site request forgery has nothing to ride on there.
+    csrf.exempt(callback_api.bp)
+    csrf.exempt(agents_api.bp)
+
+    core_cli.init_app(app)
+    agents_cli.init_app(app)
+    callback_cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Callback requests: the web form, the status page, the JSON API, and the rules behind them."""

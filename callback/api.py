@@ -1,0 +1,133 @@
+"""The callback JSON API: create, read and cancel requests; OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+
+from callback import service
+from callback.models import CallbackRequest
+from callback.openapi import document
+from callback.policy import Limits
+from core import phone as phones
+from core.errors import DomainError, InvalidInput
+from core.web import clock, json_error, phone_policy, session, settings
+
+bp = Blueprint("callback_api", __name__, url_prefix="/api")
+
+
+def limits() -> Limits:
+    """The abuse limits from settings."""
+    s = settings()
+    return Limits(
+        active_per_number=s.callback_limit_active_per_number,
+        per_number_per_day=s.callback_limit_per_number_per_day,
+        per_ip_per_hour=s.callback_limit_per_ip_per_hour,
+    )
+
+
+def status_url(ref: str) -> str:
+    """The customer's status page, as a full public URL."""
+    return settings().public_base_url.rstrip("/") + url_for("callback.status", ref=ref)
+
+
+def callback_json(req: CallbackRequest) -> dict[str, Any]:
+    """The public shape of a request; the phone number is masked."""
+    standing = service.standing(session(), req, clock().now())
+    return {
+        "id": req.ref,
+        "status": req.status,
+        "topic": req.queue.name,
+        "position": standing.position,
+        "estimated_wait_seconds": standing.estimated_wait_seconds,
+        "not_before": req.not_before.isoformat() if req.not_before else None,
+        "attempts": req.attempts,
+        "phone": phones.mask(req.phone),
+        "created_at": req.created_at.isoformat(),
+        "status_url": status_url(req.ref),
+    }
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    return json_error(error)
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("bad_json", "The request body must be a JSON object.")
+    return body
+
+
+def _string(body: dict[str, Any], key: str, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise InvalidInput(f"{key}_required", f"'{key}' is required.", key)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"bad_{key}", f"'{key}' must be a string.", key)
+    return value
+
+
+def _time(value: str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            "bad_not_before", "'not_before' must be an ISO 8601 time such as 2026-11-24T15:30:00Z.", "not_before"
+        ) from exc
+    if parsed.tzinfo is None:
+        raise InvalidInput(
+            "time_without_zone", "'not_before' must include a time zone, such as Z or +01:00.", "not_before"
+        )
+    return parsed
+
+
+@bp.post("/callbacks")
+def create_callback() -> ResponseReturnValue:
+    """Ask for a callback; an active duplicate answers 200 with the existing request."""
+    body = _body()
+    consent = body.get("consent")
+    if consent is not True:
+        raise InvalidInput("consent_required", "'consent' must be true: we only call people who agree.", "consent")
+    data = service.CallbackInput(
+        phone=_string(body, "phone") or "",
+        name=_string(body, "name") or "",
+        topic=_string(body, "topic") or "",
+        consent=True,
+        order_number=_string(body, "order_number", required=False),
+        not_before=_time(_string(body, "not_before", required=False)),
+        region=(_string(body, "country", required=False) or "").upper() or None,
+        source="api",
+        client_ip=request.remote_addr,
+    )
+    req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
+    response = jsonify(callback_json(req))
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = url_for("callback_api.get_callback", ref=req.ref)
+    return response
+
+
+@bp.get("/callbacks/<ref>")
+def get_callback(ref: str) -> ResponseReturnValue:
+    """A request's status, place in line and estimated wait."""
+    return jsonify(callback_json(service.get(session(), ref)))
+
+
+@bp.delete("/callbacks/<ref>")
+def cancel_callback(ref: str) -> ResponseReturnValue:
+    """Cancel a request; canceling again still answers 200."""
+    return jsonify(callback_json(service.cancel(session(), clock(), ref)))
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3 document of the public and admin JSON API."""
+    return jsonify(document(settings().public_base_url))

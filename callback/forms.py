@@ -1,0 +1,35 @@
+"""The customer's callback form (Flask-WTF supplies the CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
+
+
+class CallbackForm(FlaskForm):
+    """Phone, name, topic, optional order, when, and consent; the service does the real validation."""
+
+    country = SelectField("Country")
+    phone = TelField("Phone number")
+    name = StringField("Your name")
+    topic = SelectField("What is it about?")
+    order_number = StringField("Order number (optional)")
+    when = RadioField(
+        "When should we call?",
+        choices=[("asap", "As soon as possible"), ("slot", "At a time I choose")],
+        default="asap",
+    )
+    # Slots depend on the topic's hours, so they are checked by the service, not as fixed choices.
+    slot = StringField("Time")
+    consent = BooleanField("I agree to be called at this number about my request.")
+
+
+class RescheduleForm(FlaskForm):
+    """Pick another slot, or as soon as possible."""
+
+    when = RadioField(choices=[("asap", "As soon as possible"), ("slot", "At a time I choose")], default="asap")
+    slot = StringField("Time")
+
+
+class CancelForm(FlaskForm):
+    """Nothing but the CSRF token: the reference in the URL says which request."""

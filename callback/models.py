@@ -1,0 +1,206 @@
+"""Callback requests, their call attempts, and the do-not-call list."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agents.models import Agent, Queue
+from core.db import Base, UtcDateTime
+
+ACTIVE = ("queued", "dialing", "connecting", "connected", "retry_wait")
+WAITING = ("queued", "retry_wait")
+FINAL = ("completed", "failed", "canceled", "expired")
+
+# Legal moves of a request; everything else is refused by the model.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "queued": frozenset({"dialing", "canceled", "expired", "queued"}),
+    "dialing": frozenset({"connecting", "retry_wait", "failed", "canceled", "expired", "queued"}),
+    "connecting": frozenset({"connected", "retry_wait", "failed", "canceled"}),
+    "connected": frozenset({"completed"}),
+    "retry_wait": frozenset({"queued", "dialing", "canceled", "expired", "failed"}),
+    "completed": frozenset(),
+    "failed": frozenset(),
+    "canceled": frozenset(),
+    "expired": frozenset(),
+}
+
+_ACTIVE_SQL = "status IN ('queued', 'dialing', 'connecting', 'connected', 'retry_wait')"
+
+
+class IllegalTransition(Exception):
+    """A status change the request's life cycle does not allow."""
+
+
+def new_ref() -> str:
+    """An unguessable public reference: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+class CallbackRequest(Base):
+    """A customer's request to be called back, from the web, the API or the IVR."""
+
+    __tablename__ = "callback_requests"
+    __table_args__ = (
+        # One active request per number and topic, enforced by the database so two racing posts
+        # cannot both get in.
+        Index(
+            "uq_callback_active_phone_queue",
+            "phone",
+            "queue_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+        # The dispatcher's and the position query's order: waiting requests of a queue by priority
+        # and arrival. Partial, so finished requests (the vast majority) cost nothing.
+        Index(
+            "ix_callback_waiting_order",
+            "queue_id",
+            "priority",
+            "created_at",
+            "id",
+            sqlite_where=text("status IN ('queued', 'retry_wait')"),
+            postgresql_where=text("status IN ('queued', 'retry_wait')"),
+        ),
+        Index("ix_callback_phone_created", "phone", "created_at"),
+        Index("ix_callback_ip_created", "client_ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(80))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    order_number: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(8), default="web")
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    ivr_context: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+    queue: Mapped[Queue] = relationship(lazy="joined")
+    agent: Mapped[Agent | None] = relationship()
+    call_attempts: Mapped[list[CallAttempt]] = relationship(
+        back_populates="request", order_by="CallAttempt.id"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the request may still lead to a call."""
+        return self.status in ACTIVE
+
+    @property
+    def due_at(self) -> datetime:
+        """When the request may next be dialled (ignoring business hours)."""
+        candidates = [t for t in (self.not_before, self.next_attempt_at) if t is not None]
+        return max(candidates) if candidates else self.created_at
+
+    def _move(self, status: str, now: datetime) -> None:
+        if status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(f"a {self.status} request cannot become {status}")
+        self.status = status
+        self.updated_at = now
+
+    def cancel(self, now: datetime) -> bool:
+        """Cancel at the customer's wish; False if it was already canceled."""
+        if self.status == "canceled":
+            return False
+        if "canceled" not in TRANSITIONS[self.status]:
+            raise IllegalTransition(f"a {self.status} request can no longer be canceled")
+        self._move("canceled", now)
+        self.outcome = "canceled_by_customer"
+        return True
+
+    def reschedule(self, not_before: datetime | None, now: datetime) -> None:
+        """Move a waiting request to a new time slot (None: as soon as possible)."""
+        if self.status not in WAITING:
+            raise IllegalTransition(f"a {self.status} request cannot be rescheduled")
+        self.not_before = not_before
+        self.next_attempt_at = None
+        self._move("queued", now)
+
+    def start_dialing(self, agent_id: int, now: datetime) -> None:
+        """Claimed by the dispatcher for an agent: one more attempt begins."""
+        self._move("dialing", now)
+        self.agent_id = agent_id
+        self.attempts += 1
+
+    def answered(self, now: datetime) -> None:
+        """The customer picked up; we are confirming and ringing the agent."""
+        self._move("connecting", now)
+
+    def bridged(self, now: datetime) -> None:
+        """Customer and agent are talking."""
+        self._move("connected", now)
+
+    def complete(self, now: datetime) -> None:
+        """The conversation ended normally."""
+        self._move("completed", now)
+        self.outcome = "completed"
+
+    def not_reached(self, outcome: str, now: datetime, next_attempt_at: datetime | None) -> None:
+        """An attempt did not reach the customer: retry later, or fail when none is left."""
+        self.outcome = outcome
+        self.agent_id = None
+        if next_attempt_at is None:
+            self._move("failed", now)
+        else:
+            self._move("retry_wait", now)
+            self.next_attempt_at = next_attempt_at
+
+    def release(self, now: datetime) -> None:
+        """Undo a claim whose call was never placed: back in line, the attempt not counted."""
+        if self.status != "dialing":
+            raise IllegalTransition(f"a {self.status} request has no claim to release")
+        self._move("queued", now)
+        self.attempts -= 1
+        self.agent_id = None
+
+    def expire(self, now: datetime) -> None:
+        """The request outlived its expiry without reaching the customer."""
+        self._move("expired", now)
+        self.outcome = "expired"
+
+
+class CallAttempt(Base):
+    """One outbound call placed for a request, kept for history and metrics."""
+
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    agent_call_sid: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ringing_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    agent_outcome: Mapped[str | None] = mapped_column(String(24))
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    request: Mapped[CallbackRequest] = relationship(back_populates="call_attempts")
+
+
+class DoNotCall(Base):
+    """A number that has asked never to be called; the form and API refuse it."""
+
+    __tablename__ = "do_not_call"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,219 @@
+"""The OpenAPI 3.0 document of the JSON API, kept beside the code it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }
+    },
+}
+
+_CALLBACK = {
+    "type": "object",
+    "required": ["id", "status", "topic", "position", "estimated_wait_seconds", "attempts", "phone", "status_url"],
+    "properties": {
+        "id": {"type": "string", "description": "Unguessable reference; knowing it allows canceling."},
+        "status": {
+            "type": "string",
+            "enum": [
+                "queued",
+                "dialing",
+                "connecting",
+                "connected",
+                "completed",
+                "retry_wait",
+                "failed",
+                "canceled",
+                "expired",
+            ],
+        },
+        "topic": {"type": "string"},
+        "position": {
+            "type": "integer",
+            "nullable": True,
+            "minimum": 0,
+            "description": "Waiting requests of the same queue that will be served first (0: next).",
+        },
+        "estimated_wait_seconds": {
+            "type": "integer",
+            "nullable": True,
+            "minimum": 0,
+            "description": "null when no agent is on duty: the wait is unknown.",
+        },
+        "not_before": {"type": "string", "format": "date-time", "nullable": True},
+        "attempts": {"type": "integer", "minimum": 0},
+        "phone": {"type": "string", "description": "Masked, e.g. +1******4567."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "status_url": {"type": "string", "format": "uri"},
+    },
+}
+
+_NEW_CALLBACK = {
+    "type": "object",
+    "required": ["phone", "name", "topic", "consent"],
+    "properties": {
+        "phone": {"type": "string", "description": "E.164, or national format in `country` or DEFAULT_REGION."},
+        "country": {"type": "string", "description": "ISO 3166 code for a national-format phone number."},
+        "name": {"type": "string", "maxLength": 80},
+        "topic": {"type": "string", "description": "A queue name, e.g. orders, returns."},
+        "order_number": {"type": "string", "maxLength": 40},
+        "not_before": {
+            "type": "string",
+            "format": "date-time",
+            "description": "A time inside the queue's hours, in the next 7 days; omit for as soon as possible.",
+        },
+        "consent": {"type": "boolean", "enum": [True]},
+    },
+}
+
+_AGENT = {
+    "type": "object",
+    "required": ["id", "name", "queues", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "phone": {"type": "string", "nullable": True},
+        "client": {"type": "string", "nullable": True},
+        "queues": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": "string", "enum": ["offline", "available", "reserved", "on_call", "wrap_up", "away"]},
+        "status_since": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _json(schema: dict[str, Any] | str, description: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        401: "Missing or wrong admin token",
+        404: "Unknown id",
+        409: "Not possible in the current state",
+        422: "Invalid input",
+        429: "A limit was hit; see Retry-After",
+    }
+    responses = {str(code): _json("Error", words[code]) for code in codes}
+    if 429 in codes:
+        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return responses
+
+
+def document(server_url: str) -> dict[str, Any]:
+    """The whole OpenAPI document for a server at `server_url`."""
+    ref_param = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
+    agent_param = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    admin = [{"adminToken": []}]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Callme API",
+            "version": "1",
+            "description": "Ask for a callback, follow it and cancel it; manage agents (admin).",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/callbacks": {
+                "post": {
+                    "operationId": "createCallback",
+                    "summary": "Ask for a callback",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _NEW_CALLBACK}}},
+                    "responses": {
+                        "201": _json("Callback", "Queued"),
+                        "200": _json("Callback", "An active request for this number and topic already exists"),
+                        **_errors(422, 429),
+                    },
+                }
+            },
+            "/api/callbacks/{ref}": {
+                "get": {
+                    "operationId": "getCallback",
+                    "summary": "A request's status, position and estimated wait",
+                    "parameters": [ref_param],
+                    "responses": {"200": _json("Callback", "The request"), **_errors(404)},
+                },
+                "delete": {
+                    "operationId": "cancelCallback",
+                    "summary": "Cancel a request (idempotent)",
+                    "parameters": [ref_param],
+                    "responses": {"200": _json("Callback", "Canceled"), **_errors(404, 409)},
+                },
+            },
+            "/api/agents": {
+                "get": {
+                    "operationId": "listAgents",
+                    "security": admin,
+                    "responses": {
+                        "200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}, "Agents"),
+                        **_errors(401),
+                    },
+                },
+                "post": {
+                    "operationId": "addAgent",
+                    "security": admin,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["name", "queues"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "phone": {"type": "string"},
+                                        "client": {"type": "string"},
+                                        "queues": {
+                                            "oneOf": [
+                                                {"type": "array", "items": {"type": "string"}},
+                                                {"type": "string"},
+                                            ]
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"201": _json("Agent", "Added"), **_errors(401, 409, 422)},
+                },
+            },
+            "/api/agents/{agent_id}/status": {
+                "post": {
+                    "operationId": "setAgentStatus",
+                    "security": admin,
+                    "parameters": [agent_param],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status"],
+                                    "properties": {
+                                        "status": {"type": "string", "enum": ["available", "away", "offline"]}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": _json("Agent", "Changed"), **_errors(401, 404, 409, 422)},
+                }
+            },
+        },
+        "components": {
+            "schemas": {"Callback": _CALLBACK, "Error": _ERROR, "Agent": _AGENT},
+            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,124 @@
+"""The rules a request must pass: abuse limits, do-not-call, and time slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agents.models import Queue
+from core.errors import InvalidInput, LimitExceeded
+from callback.models import ACTIVE, CallbackRequest, DoNotCall
+from core.clock import as_utc
+
+BOOKING_HORIZON = timedelta(days=7)
+# A slot picked a moment ago may have started by the time the form is posted.
+SLOT_GRACE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one number or one client may ask for."""
+
+    active_per_number: int = 2
+    per_number_per_day: int = 5
+    per_ip_per_hour: int = 10
+
+
+def check_do_not_call(session: Session, phone: str) -> None:
+    """Refuse numbers whose owners asked never to be called."""
+    if session.get(DoNotCall, phone) is not None:
+        raise InvalidInput(
+            "do_not_call",
+            "This number is on our do-not-call list, so we can't call it. "
+            "Please use another number or contact us by email.",
+            "phone",
+        )
+
+
+def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | None, now: datetime) -> None:
+    """Refuse a new request when the number or the client has asked too often."""
+    active = session.scalar(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(CallbackRequest.phone == phone, CallbackRequest.status.in_(ACTIVE))
+    )
+    if active is not None and active >= limits.active_per_number:
+        raise LimitExceeded(
+            "too_many_active",
+            f"This number already has {active} callbacks waiting. We'll call you for those first; "
+            "you can cancel one on its status page to ask about something else.",
+            retry_after=900,
+        )
+    _check_window(
+        session,
+        CallbackRequest.phone == phone,
+        limits.per_number_per_day,
+        timedelta(days=1),
+        now,
+        "number_daily_limit",
+        "This number has asked for {n} callbacks in the last 24 hours, which is our limit. "
+        "Please try again later.",
+    )
+    if client_ip:
+        _check_window(
+            session,
+            CallbackRequest.client_ip == client_ip,
+            limits.per_ip_per_hour,
+            timedelta(hours=1),
+            now,
+            "client_hourly_limit",
+            "Too many callback requests have come from your connection in the last hour ({n}). "
+            "Please try again later.",
+        )
+
+
+def _check_window(
+    session: Session,
+    condition: object,
+    limit: int,
+    window: timedelta,
+    now: datetime,
+    code: str,
+    message: str,
+) -> None:
+    """Count requests matching `condition` inside a sliding window and refuse past `limit`."""
+    since = now - window
+    count, oldest = session.execute(
+        select(func.count(), func.min(CallbackRequest.created_at)).where(
+            condition,  # type: ignore[arg-type]
+            CallbackRequest.created_at > since,
+        )
+    ).one()
+    if count >= limit:
+        # The window slides: a place frees up when its oldest request leaves it.
+        retry_after = (as_utc(oldest) + window - now).total_seconds() if oldest else window.total_seconds()
+        raise LimitExceeded(code, message.format(n=count), retry_after=int(retry_after) + 1)
+
+
+def check_slot(queue: Queue, not_before: datetime | None, now: datetime) -> datetime | None:
+    """Validate a requested time: in the next 7 days and inside the queue's hours; None = ASAP."""
+    if not_before is None:
+        return None
+    if not_before.tzinfo is None:
+        raise InvalidInput(
+            "time_without_zone",
+            "The time must include a time zone (for example 2026-11-24T15:30:00Z).",
+            "not_before",
+        )
+    if not_before < now - SLOT_GRACE:
+        raise InvalidInput(
+            "time_in_past", "That time has already passed. Please pick a later one.", "not_before"
+        )
+    if not_before > now + BOOKING_HORIZON:
+        raise InvalidInput("time_too_far", "We can only book callbacks up to 7 days ahead.", "not_before")
+    hours = queue.business_hours
+    if not hours.is_open(not_before):
+        raise InvalidInput(
+            "outside_hours",
+            f"{queue.display_name} is closed at that time. Our hours are {hours.spec()} ({queue.timezone}).",
+            "not_before",
+        )
+    return max(not_before, now)

@@ -1,0 +1,266 @@
+"""Callback use cases: ask, look up, cancel, reschedule, and where a request stands in line."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents.models import STAFFED, Agent, Queue, agent_queues
+from core.errors import Conflict, InvalidInput, NotFound
+from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
+from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
+from callback.policy import Limits, check_do_not_call, check_limits, check_slot
+from core import phone as phones
+from core.clock import Clock
+
+log = logging.getLogger(__name__)
+
+_ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+# Recent calls that feed the handle-time average: enough to be stable, few enough to follow change.
+HANDLE_TIME_SAMPLE = 50
+
+
+@dataclass(frozen=True)
+class CallbackInput:
+    """What a customer (or the IVR, or an API client) asks for."""
+
+    phone: str
+    name: str
+    topic: str
+    consent: bool
+    order_number: str | None = None
+    not_before: datetime | None = None
+    region: str | None = None
+    source: str = "web"
+    client_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a request stands: people ahead of it and the expected wait in seconds."""
+
+    position: int | None
+    estimated_wait_seconds: int | None
+    scheduled_for: datetime | None
+
+
+def request_callback(
+    session: Session,
+    clock: Clock,
+    policy: phones.PhonePolicy,
+    limits: Limits,
+    data: CallbackInput,
+) -> tuple[CallbackRequest, bool]:
+    """Queue a callback; returns (request, created). An active duplicate is returned, not repeated."""
+    now = clock.now()
+    if data.consent is not True:
+        raise InvalidInput("consent_required", "Please agree to be called so we can ring you.", "consent")
+    try:
+        number = phones.normalize(data.phone or "", policy, data.region)
+    except phones.PhoneRejected as exc:
+        raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
+    name = " ".join((data.name or "").split())
+    if not name:
+        raise InvalidInput("name_required", "Please tell us your name.", "name")
+    if len(name) > 80:
+        raise InvalidInput("name_too_long", "Please keep your name under 80 characters.", "name")
+    queue = session.scalar(select(Queue).where(Queue.name == (data.topic or "").strip().lower()))
+    if queue is None:
+        raise InvalidInput("unknown_topic", "Please choose what your call is about.", "topic")
+    order_number = (data.order_number or "").strip() or None
+    if order_number is not None and not _ORDER_NUMBER.match(order_number):
+        raise InvalidInput(
+            "bad_order_number",
+            "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
+            "order_number",
+        )
+    not_before = check_slot(queue, data.not_before, now)
+
+    existing = _active_for(session, number, queue.id)
+    if existing is not None:
+        return existing, False
+    check_do_not_call(session, number)
+    check_limits(session, limits, number, data.client_ip, now)
+
+    request = CallbackRequest(
+        phone=number,
+        name=name,
+        queue_id=queue.id,
+        order_number=order_number,
+        source=data.source,
+        client_ip=data.client_ip,
+        status="queued",
+        created_at=now,
+        updated_at=now,
+        not_before=not_before,
+        expires_at=(not_before or now) + timedelta(hours=queue.expiry_hours),
+    )
+    session.add(request)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another post for the same number and topic won the race; answer with its request.
+        session.rollback()
+        existing = _active_for(session, number, queue.id)
+        if existing is None:
+            raise
+        return existing, False
+    log.info(
+        "callback queued",
+        extra={"ref": request.ref, "queue": queue.name, "source": data.source, "scheduled": bool(not_before)},
+    )
+    return request, True
+
+
+def _active_for(session: Session, phone: str, queue_id: int) -> CallbackRequest | None:
+    return session.scalar(
+        select(CallbackRequest).where(
+            CallbackRequest.phone == phone,
+            CallbackRequest.queue_id == queue_id,
+            CallbackRequest.status.in_(ACTIVE),
+        )
+    )
+
+
+def get(session: Session, ref: str) -> CallbackRequest:
+    """Find a request by its public reference."""
+    request = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+    if request is None:
+        raise NotFound("not_found", "We couldn't find that callback request.")
+    return request
+
+
+def cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
+    """Cancel a request; canceling twice is fine."""
+    request = get(session, ref)
+    try:
+        changed = request.cancel(clock.now())
+    except IllegalTransition as exc:
+        raise Conflict("cannot_cancel", _cannot("cancel", request)) from exc
+    if changed:
+        session.commit()
+        log.info("callback canceled", extra={"ref": ref})
+    return request
+
+
+def reschedule(session: Session, clock: Clock, ref: str, not_before: datetime | None) -> CallbackRequest:
+    """Move a waiting request to another slot (None: as soon as possible)."""
+    request = get(session, ref)
+    now = clock.now()
+    slot = check_slot(request.queue, not_before, now)
+    try:
+        request.reschedule(slot, now)
+    except IllegalTransition as exc:
+        raise Conflict("cannot_reschedule", _cannot("reschedule", request)) from exc
+    request.expires_at = (slot or now) + timedelta(hours=request.queue.expiry_hours)
+    session.commit()
+    log.info("callback rescheduled", extra={"ref": ref, "scheduled": bool(slot)})
+    return request
+
+
+def _cannot(verb: str, request: CallbackRequest) -> str:
+    if request.status in {"dialing", "connecting", "connected"}:
+        return f"We're calling you right now, so this request can't be {verb}ed any more."
+    return f"This request is {request.status.replace('_', ' ')}, so it can't be {verb}ed."
+
+
+def position(session: Session, request: CallbackRequest, now: datetime) -> int | None:
+    """How many waiting requests of the same queue will be served before this one."""
+    if request.status not in WAITING:
+        return None
+    due = max(request.due_at, now)
+    r = CallbackRequest
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(r)
+        .where(
+            r.queue_id == request.queue_id,
+            r.status.in_(WAITING),
+            r.id != request.id,
+            or_(
+                r.priority > request.priority,
+                and_(
+                    r.priority == request.priority,
+                    or_(
+                        r.created_at < request.created_at,
+                        and_(r.created_at == request.created_at, r.id < request.id),
+                    ),
+                ),
+            ),
+            or_(r.not_before.is_(None), r.not_before <= due),
+            or_(r.next_attempt_at.is_(None), r.next_attempt_at <= due),
+        )
+    )
+    return int(ahead or 0)
+
+
+def staffing(session: Session, queue: Queue) -> Staffing:
+    """The queue's staffed and free agents and its recent handle time."""
+    rows = session.execute(
+        select(Agent.status, func.count())
+        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
+        .where(agent_queues.c.queue_id == queue.id, Agent.status.in_(STAFFED))
+        .group_by(Agent.status)
+    ).all()
+    counts = {status: count for status, count in rows}
+    talk = session.scalars(
+        select(CallAttempt.talk_seconds)
+        .join(CallbackRequest, CallAttempt.request_id == CallbackRequest.id)
+        .where(CallbackRequest.queue_id == queue.id, CallAttempt.talk_seconds.is_not(None))
+        .order_by(CallAttempt.id.desc())
+        .limit(HANDLE_TIME_SAMPLE)
+    ).all()
+    handle = mean_handle_seconds(
+        [int(t) for t in talk if t is not None], queue.wrap_up_seconds, queue.default_handle_seconds
+    )
+    return Staffing(staffed=sum(counts.values()), free=counts.get("available", 0), handle_seconds=handle)
+
+
+def standing(session: Session, request: CallbackRequest, now: datetime) -> Standing:
+    """Position and estimated wait, counting from the next opening when the queue is closed."""
+    if request.status not in WAITING:
+        wait = 0 if request.status in ACTIVE else None
+        return Standing(None, wait, None)
+    due = request.due_at
+    if due > now:
+        # A booked slot (or a retry's back-off): the answer is the time itself.
+        return Standing(position(session, request, now), int((due - now).total_seconds()), due)
+    ahead = position(session, request, now)
+    estimate = wait_for_position(ahead or 0, staffing(session, request.queue))
+    if estimate is None:
+        return Standing(ahead, None, None)
+    opening = request.queue.business_hours.next_open(now)
+    if opening is None:
+        return Standing(ahead, None, None)
+    return Standing(ahead, int((opening - now).total_seconds()) + estimate, None)
+
+
+def queue_wait(session: Session, queue: Queue, now: datetime) -> int | None:
+    """The expected wait of a new ASAP request in this queue, for the form."""
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(
+            CallbackRequest.queue_id == queue.id,
+            CallbackRequest.status.in_(WAITING),
+            or_(CallbackRequest.not_before.is_(None), CallbackRequest.not_before <= now),
+            or_(CallbackRequest.next_attempt_at.is_(None), CallbackRequest.next_attempt_at <= now),
+        )
+    )
+    estimate = wait_for_position(int(waiting or 0), staffing(session, queue))
+    opening = queue.business_hours.next_open(now)
+    if estimate is None or opening is None:
+        return None
+    return int((opening - now).total_seconds()) + estimate
+
+
+def slots(queue: Queue, now: datetime, days: int = 7) -> list[datetime]:
+    """Bookable slot starts in the queue's hours for the next `days` days, from the next half hour."""
+    start = now + timedelta(minutes=15)
+    return list(queue.business_hours.slots(start, days))

@@ -1,0 +1,210 @@
+"""The customer's pages: the callback form and the request's status page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from agents.service import list_queues
+from callback import service
+from callback.api import limits
+from callback.forms import CallbackForm, CancelForm, RescheduleForm
+from callback.models import ACTIVE, WAITING, CallbackRequest
+from core import phone as phones
+from core.errors import Conflict, DomainError, InvalidInput
+from core.web import clock, phone_policy, session
+
+bp = Blueprint("callback", __name__)
+
+STATUS_WORDS = {
+    "queued": "You're in line. We'll call you when it's your turn.",
+    "retry_wait": "We tried to call you but couldn't get through. We'll try again.",
+    "dialing": "We're calling you now. Please pick up!",
+    "connecting": "You've answered: we're connecting you to an agent.",
+    "connected": "You're talking with one of our agents.",
+    "completed": "All done: you spoke with one of our agents. Thank you!",
+    "failed": "We couldn't reach you after several tries, so we've stopped calling.",
+    "canceled": "You canceled this callback. We won't call.",
+    "expired": "This request expired before we could reach you.",
+}
+
+
+def _slot_data(now: datetime) -> dict[str, list[dict[str, str]]]:
+    """Bookable slots per topic, labelled in the queue's local time, for the form's time picker."""
+    data: dict[str, list[dict[str, str]]] = {}
+    for queue in list_queues(session()):
+        zone = queue.business_hours.zone
+        data[queue.name] = [
+            {"value": slot.isoformat(), "label": slot.astimezone(zone).strftime("%a %d %b, %H:%M %Z")}
+            for slot in service.slots(queue, now)
+        ]
+    return data
+
+
+def _chosen_slot(form: FlaskForm) -> datetime | None:
+    if form.when.data != "slot":
+        return None
+    try:
+        parsed = datetime.fromisoformat(form.slot.data or "")
+    except ValueError as exc:
+        raise InvalidInput("slot_required", "Please choose a time for us to call.", "slot") from exc
+    return parsed
+
+
+def _queue_cards(now: datetime) -> list[dict[str, Any]]:
+    cards = []
+    for queue in list_queues(session()):
+        cards.append(
+            {
+                "name": queue.name,
+                "display_name": queue.display_name,
+                "open_now": queue.business_hours.is_open(now),
+                "hours": queue.business_hours.spec(),
+                "timezone": queue.timezone,
+                "wait": service.queue_wait(session(), queue, now),
+            }
+        )
+    return cards
+
+
+def _aria(errors: dict[str, str], name: str, hint: str | None) -> dict[str, str]:
+    """aria-describedby / aria-invalid for a field, so screen readers announce hints and errors."""
+    described = [x for x in (hint, f"{name}-error" if name in errors else None) if x]
+    attrs = {"aria-describedby": " ".join(described)} if described else {}
+    if name in errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+@bp.route("/callback", methods=["GET", "POST"])
+def request_form() -> ResponseReturnValue:
+    """Show the form; on a valid post, queue the request and go to its status page."""
+    now = clock().now()
+    policy = phone_policy()
+    form = CallbackForm()
+    form.country.choices = phones.country_choices(policy)
+    queues = list_queues(session())
+    form.topic.choices = [("", "Choose a topic")] + [(q.name, q.display_name) for q in queues]
+    errors: dict[str, str] = {}
+    status = 200
+    if form.is_submitted():
+        if not form.validate():
+            # Only the CSRF token can fail here: every field is checked by the service below.
+            errors["form"] = "This form has expired. Please submit it again."
+            status = 400
+        else:
+            try:
+                req, _created = service.request_callback(
+                    session(),
+                    clock(),
+                    policy,
+                    limits(),
+                    service.CallbackInput(
+                        phone=form.phone.data or "",
+                        name=form.name.data or "",
+                        topic=form.topic.data or "",
+                        consent=bool(form.consent.data),
+                        order_number=form.order_number.data,
+                        not_before=_chosen_slot(form),
+                        region=form.country.data,
+                        source="web",
+                        client_ip=request.remote_addr,
+                    ),
+                )
+            except DomainError as error:
+                errors[error.field or "form"] = error.message
+                status = error.status
+            else:
+                return redirect(url_for("callback.status", ref=req.ref), code=303)
+    return (
+        render_template(
+            "callback/form.html",
+            form=form,
+            errors=errors,
+            aria=lambda name, hint=None: _aria(errors, name, hint),
+            queues=_queue_cards(now),
+            slots_json=json.dumps(_slot_data(now)),
+        ),
+        status,
+    )
+
+
+def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, code: int = 200) -> ResponseReturnValue:
+    now = clock().now()
+    standing = service.standing(session(), req, now)
+    queue = req.queue
+    return (
+        render_template(
+            "callback/status.html",
+            req=req,
+            words=STATUS_WORDS[req.status],
+            standing=standing,
+            active=req.status in ACTIVE,
+            waiting=req.status in WAITING,
+            masked=phones.mask(req.phone),
+            queue=queue,
+            local_zone=queue.business_hours.zone,
+            cancel_form=CancelForm(),
+            reschedule_form=RescheduleForm(),
+            slots=[
+                {"value": s.isoformat(), "label": s.astimezone(queue.business_hours.zone).strftime("%a %d %b, %H:%M %Z")}
+                for s in service.slots(queue, now)
+            ],
+            errors=errors or {},
+        ),
+        code,
+    )
+
+
+@bp.get("/callback/<ref>")
+def status(ref: str) -> ResponseReturnValue:
+    """The request's status in words, place in line and wait, with cancel and reschedule."""
+    try:
+        req = service.get(session(), ref)
+    except DomainError:
+        return render_template("callback/not_found.html"), 404
+    return _status_page(req)
+
+
+@bp.post("/callback/<ref>/cancel")
+def cancel(ref: str) -> ResponseReturnValue:
+    """Cancel from the status page."""
+    try:
+        req = service.get(session(), ref)
+    except DomainError:
+        return render_template("callback/not_found.html"), 404
+    if not CancelForm().validate_on_submit():
+        return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
+    try:
+        service.cancel(session(), clock(), ref)
+    except Conflict as error:
+        return _status_page(req, {"form": error.message}, 409)
+    return redirect(url_for("callback.status", ref=ref), code=303)
+
+
+@bp.post("/callback/<ref>/reschedule")
+def reschedule(ref: str) -> ResponseReturnValue:
+    """Pick another time from the status page."""
+    try:
+        req = service.get(session(), ref)
+    except DomainError:
+        return render_template("callback/not_found.html"), 404
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
+    try:
+        service.reschedule(session(), clock(), ref, _chosen_slot(form))
+    except DomainError as error:
+        return _status_page(req, {error.field or "form": error.message}, error.status)
+    return redirect(url_for("callback.status", ref=ref), code=303)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """The site's front door is the callback form."""
+    return redirect(url_for("callback.request_form"))

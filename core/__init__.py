@@ -1,0 +1,1 @@
+"""What every feature shares: settings, database, clock, phone policy, logging, auth."""

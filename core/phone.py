@@ -1,0 +1,192 @@
+"""Phone policy: which numbers a customer may ask us to call, normalised to E.164."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import (
+    CountryCodeSource,
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberType,
+    ValidationResult,
+    geocoder,
+    shortnumberinfo,
+)
+
+_SEPARATORS = re.compile(r"[\s\-.()]")
+
+_REFUSED_TYPES = {
+    PhoneNumberType.PREMIUM_RATE: (
+        "premium_rate",
+        "We can't call premium-rate numbers. Please enter a regular landline or mobile number.",
+    ),
+    PhoneNumberType.SHARED_COST: (
+        "shared_cost",
+        "We can't call shared-cost numbers. Please enter a regular landline or mobile number.",
+    ),
+    # Nobody can talk to us on a pager or a voicemail-only number, so a callback there is wasted.
+    PhoneNumberType.PAGER: (
+        "not_callable",
+        "That is a pager number, which can't take a phone call. Please enter a landline or mobile number.",
+    ),
+    PhoneNumberType.VOICEMAIL: (
+        "not_callable",
+        "That number goes straight to voicemail. Please enter a number where we can reach you.",
+    ),
+}
+
+# English puts "the" before these names ("the United States", "the Netherlands"); most take none.
+_NAMES_WITH_THE = (
+    "United ",
+    "Republic",
+    "Islands",
+    "Netherlands",
+    "Philippines",
+    "Bahamas",
+    "Gambia",
+    "Maldives",
+)
+
+
+class PhoneRejected(ValueError):
+    """A number the policy won't call; .code is machine-readable, .message is plain words for a customer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PhonePolicy:
+    """Where we are willing to call, and how to read numbers typed without a country code."""
+
+    default_region: str = "US"
+    allowed_countries: tuple[str, ...] = ("US", "CA")
+
+    def __post_init__(self) -> None:
+        # A typo such as "UK" for "GB" would otherwise refuse every customer, so fail at start-up.
+        regions = (self.default_region, *self.allowed_countries)
+        unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown ISO 3166 region code(s): {', '.join(unknown)}")
+
+
+def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
+    """Parse a number typed by a customer, apply the policy, return E.164; raise PhoneRejected otherwise."""
+    region = (region or policy.default_region).upper()
+    text = _SEPARATORS.sub("", raw or "")
+    if not text:
+        raise PhoneRejected("empty", "Please enter a phone number.")
+    number = _parse(_plus_for_double_zero(text, region), region)
+
+    # We refuse extensions rather than drop them: the call would reach a switchboard or auto-attendant
+    # instead of the customer, and our IVR would be talking to a machine.
+    if number.extension:
+        raise PhoneRejected(
+            "invalid", "We can't dial extensions. Please enter a direct number without an extension."
+        )
+    if not phonenumbers.is_valid_number(number):
+        if _is_short_code(number, region):
+            raise PhoneRejected(
+                "short_code",
+                "That is a short service number, not a full phone number. "
+                "Please enter your whole number, including the area code.",
+            )
+        raise PhoneRejected("invalid", _invalid_message(number))
+
+    country = phonenumbers.region_code_for_number(number)
+    if country not in policy.allowed_countries:
+        raise PhoneRejected("country_not_allowed", _country_message(number, policy))
+    if refusal := _REFUSED_TYPES.get(phonenumbers.number_type(number)):
+        raise PhoneRejected(*refusal)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(e164: str) -> str:
+    """Hide all but the country calling code and last four digits: '+15551234567' -> '+1******4567'."""
+    number = phonenumbers.parse(e164)
+    national = phonenumbers.national_significant_number(number)
+    return f"+{number.country_code}{'*' * (len(national) - 4)}{national[-4:]}"
+
+
+def country_choices(policy: PhonePolicy) -> list[tuple[str, str]]:
+    """(region code, label like 'United States (+1)') for the allowed countries, default region first."""
+    return [(r, f"{name} (+{phonenumbers.country_code_for_region(r)})") for r, name in _names(policy)]
+
+
+def _parse(text: str, region: str) -> PhoneNumber:
+    """phonenumbers.parse, with its errors turned into customer words."""
+    try:
+        return phonenumbers.parse(text, region, keep_raw_input=True)
+    except NumberParseException as error:
+        if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+            message = (
+                "We couldn't tell which country that number is in. "
+                "Please start it with + and the country code."
+            )
+        else:
+            message = "That doesn't look like a phone number. Please check it and try again."
+        raise PhoneRejected("unparseable", message) from error
+
+
+def _plus_for_double_zero(text: str, region: str) -> str:
+    """Read a leading "00" as "+", the way most of the world dials abroad."""
+    # libphonenumber only honours the region's own exit code (011 in North America), but customers
+    # type 00; where the exit code itself starts with 00 (0011 in Australia) the library already copes.
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if text.startswith("00") and not (metadata and re.match(metadata.international_prefix, text)):
+        return "+" + text[2:]
+    return text
+
+
+def _is_short_code(number: PhoneNumber, region: str) -> bool:
+    """A number such as 611 or 911 typed without a country code, which only works dialled locally."""
+    return number.country_code_source == CountryCodeSource.FROM_DEFAULT_COUNTRY and (
+        shortnumberinfo.is_valid_short_number_for_region(number, region)
+    )
+
+
+def _invalid_message(number: PhoneNumber) -> str:
+    """Say what is wrong with a number that cannot exist, as specifically as we can."""
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason in (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        return "That number is too short. Please enter your whole number, including the area code."
+    if reason == ValidationResult.TOO_LONG:
+        return "That number has too many digits. Please check it and try again."
+    return "That isn't a valid phone number. Please check it and try again."
+
+
+def _country_message(number: PhoneNumber, policy: PhonePolicy) -> str:
+    """Name where the number is and where we do call, e.g. '... in the United States and Canada.'"""
+    allowed = [_with_the(name) for _, name in _names(policy)]
+    if len(allowed) > 1:
+        allowed = [", ".join(allowed[:-1]) + " and " + allowed[-1]]
+    message = f"We can only call numbers in {allowed[0]}."
+    if where := geocoder.country_name_for_number(number, "en"):
+        message = f"That number is in {_with_the(where)}. {message}"
+    return message
+
+
+def _names(policy: PhonePolicy) -> list[tuple[str, str]]:
+    """(region code, country name) for the allowed countries, default region first."""
+    regions = sorted(policy.allowed_countries, key=lambda r: r != policy.default_region)
+    return [(r, _country_name(r)) for r in regions]
+
+
+def _country_name(region: str) -> str:
+    """The English name of a region, e.g. 'Canada' for 'CA', or the code itself if unnamed."""
+    # phonenumbers names countries only through numbers, so ask about the region's example number.
+    example = phonenumbers.example_number(region)
+    return (example and geocoder.country_name_for_number(example, "en")) or region
+
+
+def _with_the(name: str) -> str:
+    """'United States' -> 'the United States'; 'Canada' stays 'Canada'."""
+    if name.startswith("The "):
+        return "the " + name[4:]
+    return f"the {name}" if any(word in name for word in _NAMES_WITH_THE) else name

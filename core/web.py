@@ -1,0 +1,80 @@
+"""What every view shares: the app's settings, clock and session, JSON errors, health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.config import Settings
+from core.db import get_db
+from core.errors import DomainError, LimitExceeded
+from core.phone import PhonePolicy
+
+bp = Blueprint("core", __name__)
+
+
+def settings() -> Settings:
+    """The running app's settings."""
+    value: Settings = current_app.config["SETTINGS"]
+    return value
+
+
+def clock() -> Clock:
+    """The running app's clock."""
+    value: Clock = current_app.extensions["clock"]
+    return value
+
+
+def session() -> Session:
+    """The current request's database session."""
+    return get_db(current_app).session
+
+
+def phone_policy() -> PhonePolicy:
+    """The customer phone policy built from settings."""
+    s = settings()
+    return PhonePolicy(default_region=s.default_region, allowed_countries=s.allowed_countries)
+
+
+def json_error(error: DomainError) -> ResponseReturnValue:
+    """The API's one error shape: {"error": {"code", "message", "field"?}}."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    response = jsonify({"error": body})
+    response.status_code = error.status
+    if isinstance(error, LimitExceeded):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Liveness and readiness: the database answers a trivial query."""
+    try:
+        session().execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", reported below
+        current_app.logger.warning("health check failed: %s", exc)
+        return jsonify({"status": "unavailable", "database": "down"}), 503
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+def init_app(app: Flask) -> None:
+    """Register the health check and the security headers every page gets."""
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Status pages carry their secret reference in the URL: never leak it to other sites.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        )
+        return response

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make run`: prepare the database, load demo data, start the app, and say where to look.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5000}
+
+"$BIN/flask" --app app init-db
+"$BIN/flask" --app app demo
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if "$BIN/flask" --app app --help 2>/dev/null | grep -q '^  sandbox'; then
+  "$BIN/flask" --app app sandbox --host "$HOST" --port "${SANDBOX_PORT:-5010}" &
+  pids+=($!)
+fi
+
+cat <<MSG
+
+  Callme is running (development mode, SQLite in instance/, demo data loaded).
+    Callback form:        http://$HOST:$PORT/callback
+    JSON API (OpenAPI):   http://$HOST:$PORT/api/openapi.json
+    Admin API token:      ${ADMIN_API_TOKEN:-dev-admin-token}   (curl -H 'Authorization: Bearer ...' http://$HOST:$PORT/api/agents)
+    Health:               http://$HOST:$PORT/healthz
+  Press Ctrl-C to stop.
+
+MSG
+"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - "app:create_app()" &
+pids+=($!)
+wait -n

@@ -1,0 +1,121 @@
+"""Shared fixtures: a fixed clock, a database on each backend, the app and its clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.clock import FixedClock
+from core.db import Base, Database, make_engine
+
+# A Monday, 10:00 in New York: inside the default queues' business hours.
+MONDAY_10AM_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI promises PostgreSQL: refuse to run a suite that would quietly leave it out."""
+    if os.environ.get("REQUIRE_POSTGRES") == "1" and not POSTGRES_URL:
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set (use scripts/with-postgres.sh)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that takes `backend` on SQLite, and on PostgreSQL when one is provided."""
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+import agents.models  # noqa: E402,F401 - register the tables
+import callback.models  # noqa: E402,F401
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing still on a Monday morning in New York."""
+    return FixedClock(MONDAY_10AM_NEW_YORK)
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[str]:
+    """Create the schema once per run on the test PostgreSQL server."""
+    engine = make_engine(POSTGRES_URL)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database with the schema: a fresh SQLite file, or the PostgreSQL one truncated."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("_postgres_schema")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A Database on the test backend, outside any app."""
+    database = Database(make_engine(database_url))
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session on the test database with the default queues in place."""
+    from agents.service import ensure_default_queues
+
+    with db.sessions() as s:
+        ensure_default_queues(s, "+15005550006")
+        yield s
+
+
+@pytest.fixture
+def app(database_url: str, clock: FixedClock):  # type: ignore[no-untyped-def]
+    """The whole app on the test database, with default queues, at the fixed time."""
+    from agents.service import ensure_default_queues
+    from app import create_app
+    from core.db import get_db
+
+    application = create_app(
+        {"app_env": "testing", "database_url": database_url, "public_base_url": "https://shop.example"},
+        clock=clock,
+    )
+    with get_db(application).sessions() as s:
+        ensure_default_queues(s, "+15005550006")
+    yield application
+    get_db(application).engine.dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    """The development admin token, as a bearer header."""
+    from core.config import DEV_ADMIN_TOKEN
+
+    return {"Authorization": f"Bearer {DEV_ADMIN_TOKEN}"}

@@ -1,0 +1,80 @@
+"""The admin agents API: bearer token, registration, listing, availability."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+
+def add(client: FlaskClient, headers: dict[str, str], **body: object):  # type: ignore[no-untyped-def]
+    payload = {"name": "Dana Scully", "phone": "+12015550111", "queues": ["orders", "returns"], **body}
+    return client.post("/api/agents", json=payload, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic ZGV2LWFkbWluLXRva2Vu"}, {"Authorization": "Bearer"}],
+)
+def test_admin_endpoints_need_the_bearer_token(client: FlaskClient, headers: dict[str, str]) -> None:
+    for response in (
+        client.get("/api/agents", headers=headers),
+        client.post("/api/agents", json={}, headers=headers),
+        client.post("/api/agents/1/status", json={"status": "available"}, headers=headers),
+    ):
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_agent_is_registered_listed_and_made_available(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+    created = add(client, admin_headers)
+    assert created.status_code == 201
+    agent = created.get_json()
+    assert (agent["status"], agent["queues"], agent["phone"]) == ("offline", ["orders", "returns"], "+12015550111")
+    listed = client.get("/api/agents", headers=admin_headers).get_json()
+    assert [a["id"] for a in listed] == [agent["id"]]
+    changed = client.post(f"/api/agents/{agent['id']}/status", json={"status": "available"}, headers=admin_headers)
+    assert changed.status_code == 200
+    assert changed.get_json()["status"] == "available"
+
+
+def test_a_browser_agent_has_a_client_identity(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+    response = add(client, admin_headers, phone=None, client="dana", queues="orders")
+    assert response.status_code == 201
+    assert response.get_json()["client"] == "dana"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"phone": None}, 422),
+        ({"client": "dana"}, 422),
+        ({"queues": []}, 422),
+        ({"queues": ["orders", "weather"]}, 422),
+        ({"queues": 5}, 422),
+        ({"name": ""}, 422),
+        ({"phone": "12"}, 422),
+        ({"client": "bad identity!", "phone": None}, 422),
+    ],
+)
+def test_bad_registrations_are_refused(
+    client: FlaskClient, admin_headers: dict[str, str], changes: dict[str, object], status: int
+) -> None:
+    response = add(client, admin_headers, **changes)
+    assert response.status_code == status
+    assert response.get_json()["error"]["message"]
+
+
+def test_two_agents_cannot_share_a_phone(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+    assert add(client, admin_headers).status_code == 201
+    response = add(client, admin_headers, name="Fox Mulder")
+    assert response.status_code == 409
+
+
+def test_status_changes_follow_the_state_machine(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+    agent_id = add(client, admin_headers).get_json()["id"]
+    url = f"/api/agents/{agent_id}/status"
+    assert client.post(url, json={"status": "on_call"}, headers=admin_headers).status_code == 422
+    assert client.post(url, json={"status": "away"}, headers=admin_headers).status_code == 200
+    assert client.post(url, json={"status": "offline"}, headers=admin_headers).status_code == 200
+    assert client.post(url, json={}, headers=admin_headers).status_code == 422
+    assert client.post("/api/agents/999/status", json={"status": "away"}, headers=admin_headers).status_code == 404

@@ -1,0 +1,158 @@
+"""The callback JSON API, through Flask's test client, on every backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from core.clock import FixedClock
+
+VALID = {"phone": "+12015550123", "name": "Ann Lee", "topic": "orders", "consent": True}
+
+
+def post(client: FlaskClient, **changes: object):  # type: ignore[no-untyped-def]
+    body = {**VALID, **changes}
+    return client.post("/api/callbacks", json={k: v for k, v in body.items() if v is not ...})
+
+
+def test_a_new_request_answers_201_with_its_place_and_status_url(client: FlaskClient) -> None:
+    response = post(client, order_number="112-4455667-1234567")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "queued"
+    assert body["position"] == 0
+    assert body["estimated_wait_seconds"] is None  # nobody staffs the queue in this test
+    assert body["status_url"] == f"https://shop.example/callback/{body['id']}"
+    assert response.headers["Location"].endswith(f"/api/callbacks/{body['id']}")
+
+
+def test_the_same_number_and_topic_again_answers_200_with_the_same_id(client: FlaskClient) -> None:
+    first = post(client).get_json()
+    again = post(client, phone="201-555-0123")
+    assert again.status_code == 200
+    assert again.get_json()["id"] == first["id"]
+
+
+def test_reading_a_request_masks_the_phone_number(client: FlaskClient) -> None:
+    ref = post(client).get_json()["id"]
+    body = client.get(f"/api/callbacks/{ref}").get_json()
+    assert body["phone"] == "+1******0123"
+    assert {"id", "status", "position", "estimated_wait_seconds", "not_before", "attempts", "topic"} <= set(body)
+    assert (body["topic"], body["attempts"], body["not_before"]) == ("orders", 0, None)
+
+
+def test_delete_cancels_and_repeating_it_is_harmless(client: FlaskClient) -> None:
+    ref = post(client).get_json()["id"]
+    first = client.delete(f"/api/callbacks/{ref}")
+    second = client.delete(f"/api/callbacks/{ref}")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.get_json()["status"] == second.get_json()["status"] == "canceled"
+    assert client.get(f"/api/callbacks/{ref}").get_json()["position"] is None
+
+
+def test_an_unknown_id_is_404_in_the_error_shape(client: FlaskClient) -> None:
+    for response in (client.get("/api/callbacks/nope"), client.delete("/api/callbacks/nope")):
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"phone": "not a number"}, "phone"),
+        ({"phone": "+900 555 0199"}, "phone"),
+        ({"phone": 12015550123}, "phone"),
+        ({"phone": ...}, "phone"),
+        ({"name": ""}, "name"),
+        ({"topic": "astrology"}, "topic"),
+        ({"consent": False}, "consent"),
+        ({"consent": "yes"}, "consent"),
+        ({"consent": ...}, "consent"),
+        ({"order_number": "<script>"}, "order_number"),
+        ({"not_before": "tomorrow"}, "not_before"),
+        ({"not_before": "2026-11-24T15:00:00"}, "not_before"),
+        ({"not_before": "2026-11-23T23:30:00Z"}, "not_before"),
+    ],
+)
+def test_invalid_input_is_422_naming_the_field(client: FlaskClient, changes: dict[str, object], field: str) -> None:
+    response = post(client, **changes)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["field"] == field
+    assert error["message"] and error["code"]
+
+
+@pytest.mark.parametrize("body", [b"", b"[1, 2]", b"{not json", b'"just a string"'])
+def test_a_body_that_is_not_a_json_object_is_422(client: FlaskClient, body: bytes) -> None:
+    response = client.post("/api/callbacks", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "bad_json"
+
+
+def test_a_scheduled_request_reports_its_time(client: FlaskClient, clock: FixedClock) -> None:
+    slot = (clock.now() + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    body = post(client, not_before=slot).get_json()
+    assert body["not_before"].startswith((clock.now() + timedelta(days=1)).isoformat()[:16])
+    assert body["estimated_wait_seconds"] == 24 * 3600
+
+
+def test_a_national_number_is_read_in_the_given_country(client: FlaskClient) -> None:
+    response = post(client, phone="(613) 555-0123", country="CA")
+    assert response.status_code == 201
+    assert response.get_json()["phone"] == "+1******0123"
+
+
+def test_hitting_a_limit_is_429_with_retry_after(client: FlaskClient) -> None:
+    for n in range(10):
+        assert post(client, phone=f"+1201555{3000 + n}").status_code == 201
+    response = post(client, phone="+12015554000")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.get_json()["error"]["code"] == "client_hourly_limit"
+
+
+def test_the_client_ip_comes_from_the_connection_unless_proxies_are_trusted(client: FlaskClient) -> None:
+    # A forged X-Forwarded-For does not let one client dodge the per-client limit.
+    for n in range(10):
+        post_from = client.post(
+            "/api/callbacks",
+            json={**VALID, "phone": f"+1201555{3100 + n}"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+        assert post_from.status_code == 201
+    assert post(client, phone="+12015554001").status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(database_url: str, clock: FixedClock) -> None:
+    from agents.service import ensure_default_queues
+    from app import create_app
+    from core.db import get_db
+
+    app = create_app({"app_env": "testing", "database_url": database_url, "trusted_proxies": 1}, clock=clock)
+    with get_db(app).sessions() as s:
+        ensure_default_queues(s, "+15005550006")
+    client = app.test_client()
+    for n in range(11):
+        response = client.post(
+            "/api/callbacks",
+            json={**VALID, "phone": f"+1201555{3200 + n}"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+        assert response.status_code == 201
+    get_db(app).engine.dispose()
+
+
+def test_the_openapi_document_describes_every_route(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/api/callbacks", "/api/callbacks/{ref}", "/api/agents", "/api/agents/{agent_id}/status"} <= set(
+        doc["paths"]
+    )
+
+
+def test_health_check_reports_the_database(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}

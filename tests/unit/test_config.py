@@ -1,0 +1,51 @@
+"""Settings come from the environment, typed, with no secret defaults in production."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import DEV_SECRET_KEY, ConfigError, Settings
+
+
+def test_production_refuses_to_start_without_secrets() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_env({})
+
+
+def test_production_starts_with_every_secret_given() -> None:
+    env = {"SECRET_KEY": "s", "ADMIN_API_TOKEN": "t", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x"}
+    settings = Settings.from_env(env)
+    assert settings.secret_key == "s"
+    assert not settings.is_development
+
+
+def test_development_fills_in_local_defaults() -> None:
+    settings = Settings.from_env({"APP_ENV": "development"})
+    assert settings.secret_key == DEV_SECRET_KEY
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("instance/callme.sqlite3")
+
+
+def test_values_are_parsed_to_their_types() -> None:
+    env = {
+        "APP_ENV": "development",
+        "ALLOWED_COUNTRIES": "us, gb ,ca",
+        "TRUSTED_PROXIES": "2",
+        "SCHEDULER": "on",
+        "SANDBOX_SPEED": "10",
+    }
+    settings = Settings.from_env(env)
+    assert settings.allowed_countries == ("US", "GB", "CA")
+    assert settings.trusted_proxies == 2
+    assert settings.scheduler is True
+    assert settings.sandbox_speed == 10.0
+
+
+def test_a_malformed_value_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        Settings.from_env({"APP_ENV": "development", "TRUSTED_PROXIES": "many"})
+
+
+def test_unknown_overrides_are_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown settings"):
+        Settings.from_env({"APP_ENV": "development"}, {"databse_url": "x"})

@@ -1,0 +1,128 @@
+"""The life cycles of callback requests and agents refuse illegal moves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agents.models import AGENT_TRANSITIONS, Agent, IllegalAgentTransition, Queue
+from callback.models import TRANSITIONS, CallbackRequest, IllegalTransition
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+def a_request(status: str = "queued") -> CallbackRequest:
+    return CallbackRequest(
+        phone="+12015550123", name="Ann", queue_id=1, status=status, attempts=0, created_at=NOW,
+        updated_at=NOW, expires_at=NOW + timedelta(hours=24),
+    )
+
+
+def test_a_waiting_request_can_be_canceled_once_and_again_without_error() -> None:
+    req = a_request()
+    assert req.cancel(NOW) is True
+    assert req.status == "canceled"
+    assert req.cancel(NOW) is False
+
+
+@pytest.mark.parametrize("status", ["connected", "completed", "failed", "expired"])
+def test_a_request_past_dialing_cannot_be_canceled(status: str) -> None:
+    with pytest.raises(IllegalTransition):
+        a_request(status).cancel(NOW)
+
+
+def test_a_request_being_dialled_can_still_be_canceled() -> None:
+    req = a_request("dialing")
+    req.cancel(NOW)
+    assert req.status == "canceled"
+
+
+def test_a_full_successful_life_counts_one_attempt() -> None:
+    req = a_request()
+    req.start_dialing(agent_id=7, now=NOW)
+    req.answered(NOW)
+    req.bridged(NOW)
+    req.complete(NOW)
+    assert (req.status, req.attempts, req.outcome) == ("completed", 1, "completed")
+
+
+def test_not_reached_with_a_next_attempt_waits_to_retry() -> None:
+    req = a_request()
+    req.start_dialing(agent_id=7, now=NOW)
+    req.not_reached("busy", NOW, NOW + timedelta(minutes=2))
+    assert req.status == "retry_wait"
+    assert req.next_attempt_at == NOW + timedelta(minutes=2)
+    assert req.agent_id is None
+
+
+def test_not_reached_without_a_next_attempt_fails() -> None:
+    req = a_request()
+    req.start_dialing(agent_id=7, now=NOW)
+    req.not_reached("no-answer", NOW, None)
+    assert req.status == "failed"
+
+
+def test_releasing_a_claim_does_not_count_the_attempt() -> None:
+    req = a_request()
+    req.start_dialing(agent_id=7, now=NOW)
+    req.release(NOW)
+    assert (req.status, req.attempts, req.agent_id) == ("queued", 0, None)
+
+
+def test_only_waiting_requests_can_be_rescheduled() -> None:
+    req = a_request("retry_wait")
+    req.reschedule(NOW + timedelta(hours=2), NOW)
+    assert req.status == "queued"
+    assert req.next_attempt_at is None
+    with pytest.raises(IllegalTransition):
+        a_request("dialing").reschedule(None, NOW)
+
+
+@pytest.mark.parametrize("final", ["completed", "failed", "canceled", "expired"])
+def test_final_states_have_no_way_out(final: str) -> None:
+    assert TRANSITIONS[final] == frozenset()
+
+
+def test_due_time_is_the_latest_of_slot_and_back_off() -> None:
+    req = a_request()
+    assert req.due_at == NOW
+    req.not_before = NOW + timedelta(hours=1)
+    req.next_attempt_at = NOW + timedelta(hours=2)
+    assert req.due_at == NOW + timedelta(hours=2)
+
+
+def an_agent(status: str) -> Agent:
+    return Agent(name="Bo", phone="+12015550100", status=status, status_since=NOW, created_at=NOW)
+
+
+def test_an_agent_signs_in_and_out() -> None:
+    agent = an_agent("offline")
+    assert agent.move_to("available", NOW + timedelta(seconds=5)) is True
+    assert agent.status_since == NOW + timedelta(seconds=5)
+    assert agent.move_to("available", NOW) is False
+    agent.move_to("offline", NOW)
+    assert agent.status == "offline"
+
+
+@pytest.mark.parametrize(("start", "target"), [("on_call", "offline"), ("offline", "on_call"), ("away", "reserved")])
+def test_an_agent_cannot_jump_between_unrelated_states(start: str, target: str) -> None:
+    with pytest.raises(IllegalAgentTransition):
+        an_agent(start).move_to(target, NOW)
+
+
+def test_every_agent_state_has_a_way_back_to_available() -> None:
+    for state, targets in AGENT_TRANSITIONS.items():
+        reachable = {state} | targets
+        assert "available" in reachable or any("available" in AGENT_TRANSITIONS[t] for t in targets), state
+
+
+def test_an_agent_endpoint_is_a_number_or_a_client_identity() -> None:
+    assert an_agent("offline").endpoint == "+12015550100"
+    assert Agent(name="C", client="chen", status="offline").endpoint == "client:chen"
+
+
+@pytest.mark.parametrize(("attempts", "delay"), [(1, 120), (2, 600), (3, 1800), (7, 1800)])
+def test_retry_back_off_follows_the_queue_schedule_and_repeats_its_last_step(attempts: int, delay: int) -> None:
+    queue = Queue(name="orders", display_name="Orders", caller_id="+1", backoff_seconds="120,600,1800")
+    assert queue.retry_delay(attempts) == timedelta(seconds=delay)
