@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+
+WHEN_CHOICES = [SelectChoice("asap", "As soon as possible"), SelectChoice("slot", "At a time I choose")]
 
 
 class CallbackForm(FlaskForm):
@@ -14,11 +17,7 @@ class CallbackForm(FlaskForm):
     name = StringField("Your name")
     topic = SelectField("What is it about?")
     order_number = StringField("Order number (optional)")
-    when = RadioField(
-        "When should we call?",
-        choices=[("asap", "As soon as possible"), ("slot", "At a time I choose")],
-        default="asap",
-    )
+    when = RadioField("When should we call?", choices=WHEN_CHOICES, default="asap")
     # Slots depend on the topic's hours, so they are checked by the service, not as fixed choices.
     slot = StringField("Time")
     consent = BooleanField("I agree to be called at this number about my request.")
@@ -27,7 +26,7 @@ class CallbackForm(FlaskForm):
 class RescheduleForm(FlaskForm):
     """Pick another slot, or as soon as possible."""
 
-    when = RadioField(choices=[("asap", "As soon as possible"), ("slot", "At a time I choose")], default="asap")
+    when = RadioField(choices=WHEN_CHOICES, default="asap")
     slot = StringField("Time")
 
 

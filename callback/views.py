@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from agents.service import list_queues
 from callback import service
@@ -87,9 +88,9 @@ def request_form() -> ResponseReturnValue:
     now = clock().now()
     policy = phone_policy()
     form = CallbackForm()
-    form.country.choices = phones.country_choices(policy)
+    form.country.choices = [SelectChoice(code, label) for code, label in phones.country_choices(policy)]
     queues = list_queues(session())
-    form.topic.choices = [("", "Choose a topic")] + [(q.name, q.display_name) for q in queues]
+    form.topic.choices = [SelectChoice("", "Choose a topic")] + [SelectChoice(q.name, q.display_name) for q in queues]
     errors: dict[str, str] = {}
     status = 200
     if form.is_submitted():

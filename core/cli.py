@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from core.db import get_db
 from core.migrate import upgrade
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the schema and the default queues (safe to run again)."""
     from agents.service import ensure_default_queues
@@ -31,6 +33,7 @@ def init_db_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load demo agents (idempotent), for `make run`."""
     from core.demo import load_demo

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+from flask_wtf.csrf import CSRFError
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -67,6 +68,11 @@ def healthz() -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Register the health check and the security headers every page gets."""
     app.register_blueprint(bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
+        # Usually a page left open for hours or a lost cookie, rarely an attack: say what to do.
+        return render_template("expired.html"), 400
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

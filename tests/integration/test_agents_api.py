@@ -13,7 +13,12 @@ def add(client: FlaskClient, headers: dict[str, str], **body: object):  # type: 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic ZGV2LWFkbWluLXRva2Vu"}, {"Authorization": "Bearer"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic ZGV2LWFkbWluLXRva2Vu"},
+        {"Authorization": "Bearer"},
+    ],
 )
 def test_admin_endpoints_need_the_bearer_token(client: FlaskClient, headers: dict[str, str]) -> None:
     for response in (
@@ -25,14 +30,22 @@ def test_admin_endpoints_need_the_bearer_token(client: FlaskClient, headers: dic
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_an_agent_is_registered_listed_and_made_available(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+def test_an_agent_is_registered_listed_and_made_available(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
     created = add(client, admin_headers)
     assert created.status_code == 201
     agent = created.get_json()
-    assert (agent["status"], agent["queues"], agent["phone"]) == ("offline", ["orders", "returns"], "+12015550111")
+    assert (agent["status"], agent["queues"], agent["phone"]) == (
+        "offline",
+        ["orders", "returns"],
+        "+12015550111",
+    )
     listed = client.get("/api/agents", headers=admin_headers).get_json()
     assert [a["id"] for a in listed] == [agent["id"]]
-    changed = client.post(f"/api/agents/{agent['id']}/status", json={"status": "available"}, headers=admin_headers)
+    changed = client.post(
+        f"/api/agents/{agent['id']}/status", json={"status": "available"}, headers=admin_headers
+    )
     assert changed.status_code == 200
     assert changed.get_json()["status"] == "available"
 
@@ -77,4 +90,7 @@ def test_status_changes_follow_the_state_machine(client: FlaskClient, admin_head
     assert client.post(url, json={"status": "away"}, headers=admin_headers).status_code == 200
     assert client.post(url, json={"status": "offline"}, headers=admin_headers).status_code == 200
     assert client.post(url, json={}, headers=admin_headers).status_code == 422
-    assert client.post("/api/agents/999/status", json={"status": "away"}, headers=admin_headers).status_code == 404
+    assert (
+        client.post("/api/agents/999/status", json={"status": "away"}, headers=admin_headers).status_code
+        == 404
+    )

@@ -39,7 +39,9 @@ def test_reading_a_request_masks_the_phone_number(client: FlaskClient) -> None:
     ref = post(client).get_json()["id"]
     body = client.get(f"/api/callbacks/{ref}").get_json()
     assert body["phone"] == "+1******0123"
-    assert {"id", "status", "position", "estimated_wait_seconds", "not_before", "attempts", "topic"} <= set(body)
+    assert {"id", "status", "position", "estimated_wait_seconds", "not_before", "attempts", "topic"} <= set(
+        body
+    )
     assert (body["topic"], body["attempts"], body["not_before"]) == ("orders", 0, None)
 
 
@@ -76,7 +78,9 @@ def test_an_unknown_id_is_404_in_the_error_shape(client: FlaskClient) -> None:
         ({"not_before": "2026-11-23T23:30:00Z"}, "not_before"),
     ],
 )
-def test_invalid_input_is_422_naming_the_field(client: FlaskClient, changes: dict[str, object], field: str) -> None:
+def test_invalid_input_is_422_naming_the_field(
+    client: FlaskClient, changes: dict[str, object], field: str
+) -> None:
     response = post(client, **changes)
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -125,7 +129,9 @@ def test_the_client_ip_comes_from_the_connection_unless_proxies_are_trusted(clie
     assert post(client, phone="+12015554001").status_code == 429
 
 
-def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(database_url: str, clock: FixedClock) -> None:
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    database_url: str, clock: FixedClock
+) -> None:
     from agents.service import ensure_default_queues
     from app import create_app
     from core.db import get_db

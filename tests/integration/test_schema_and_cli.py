@@ -1,0 +1,146 @@
+"""Migrations match the models on every backend; operator commands do what they say."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.clock import FixedClock
+from core.db import Base, make_engine
+from tests.conftest import POSTGRES_URL
+
+
+@pytest.fixture
+def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all: a new SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"callme_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def fresh_app(empty_url: str, clock: FixedClock) -> Iterator[Flask]:
+    from app import create_app
+    from core.db import get_db
+
+    application = create_app({"app_env": "testing", "database_url": empty_url}, clock=clock)
+    yield application
+    get_db(application).engine.dispose()
+
+
+def test_init_db_creates_the_schema_and_queues_and_is_safe_twice(fresh_app: Flask, empty_url: str) -> None:
+    runner = fresh_app.test_cli_runner()
+    first = runner.invoke(args=["init-db"])
+    assert first.exit_code == 0, first.output
+    assert "created queues: orders, returns, payments, account, devices, other" in first.output
+    second = runner.invoke(args=["init-db"])
+    assert second.exit_code == 0, second.output
+    assert "created queues" not in second.output
+
+
+def test_migrations_produce_exactly_the_models_schema(fresh_app: Flask, empty_url: str) -> None:
+    assert fresh_app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_agents_add_prints_the_new_id_and_the_list_shows_it(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(
+        args=["agents", "add", "--name", "Ada Park", "--phone", "+12015550155", "--queues", "orders,returns"]
+    )
+    assert result.exit_code == 0, result.output
+    agent_id = int(result.output.strip())
+    listed = runner.invoke(args=["agents", "list"]).output
+    assert f"{agent_id}\tAda Park\t+12015550155\torders,returns\toffline" in listed
+    assert runner.invoke(args=["agents", "status", str(agent_id), "available"]).exit_code == 0
+    assert "available" in runner.invoke(args=["agents", "list"]).output
+
+
+def test_agents_add_explains_a_bad_queue(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(args=["agents", "add", "--name", "Ada", "--client", "ada", "--queues", "nope"])
+    assert result.exit_code != 0
+    assert "Unknown queue(s): nope." in result.output
+
+
+def test_queues_can_be_edited_from_the_command_line(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(
+        args=[
+            "queues",
+            "set",
+            "returns",
+            "--hours",
+            "mon-sat 08:00-20:00",
+            "--timezone",
+            "Europe/London",
+            "--max-attempts",
+            "4",
+            "--backoff",
+            "60,300",
+            "--wrap-up",
+            "45",
+            "--caller-id",
+            "+442071838750",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(args=["queues", "list"]).output
+    line = next(row for row in listed.splitlines() if row.startswith("returns\t"))
+    for expected in (
+        "tz=Europe/London",
+        "hours=mon-sat 08:00-20:00",
+        "max_attempts=4",
+        "backoff=60,300",
+        "wrap_up=45",
+        "caller_id=+442071838750",
+    ):
+        assert expected in line
+    bad = runner.invoke(args=["queues", "set", "returns", "--hours", "whenever"])
+    assert bad.exit_code != 0 and "no opening times" in bad.output
+
+
+def test_the_do_not_call_list_is_managed_from_the_command_line(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    assert (
+        "+12015550123 added"
+        in runner.invoke(args=["dnc", "add", "(201) 555-0123", "--reason", "asked"]).output
+    )
+    assert "+12015550123" in runner.invoke(args=["dnc", "list"]).output
+    assert "removed" in runner.invoke(args=["dnc", "remove", "+12015550123"]).output
+    assert "+12015550123" not in runner.invoke(args=["dnc", "list"]).output
+
+
+def test_demo_data_loads_twice_without_duplicates(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("demo agent") == 3
+    second = runner.invoke(args=["demo"])
+    assert second.output.count("demo agent") == 0
+    assert runner.invoke(args=["agents", "list"]).output.count("available") == 3
