@@ -22,6 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from callback import views as callback_views
     from core import cli as core_cli
     from core import db, logs, web
+    from telephony import cli as telephony_cli
+    from telephony.twilio_adapter import telephony_from_settings
 
     settings = Settings.from_env(overrides=config)
     logs.configure(settings.log_format, settings.log_level)
@@ -43,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
         )
     app.extensions["clock"] = clock or SystemClock()
     db.init_app(app, settings.database_url)
+    app.extensions["telephony"] = telephony_from_settings(settings)
     csrf = CSRFProtect(app)
 
     web.init_app(app)
@@ -57,4 +60,5 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     core_cli.init_app(app)
     agents_cli.init_app(app)
     callback_cli.init_app(app)
+    telephony_cli.init_app(app)
     return app

@@ -63,12 +63,12 @@ def add_agent() -> ResponseReturnValue:
     return jsonify(service.agent_json(agent)), 201
 
 
-@bp.post("/<int:agent_id>/status")
+@bp.post("/<agent_id>/status")
 @admin_token_required
-def set_status(agent_id: int) -> ResponseReturnValue:
+def set_status(agent_id: str) -> ResponseReturnValue:
     """Set an agent available, away or offline."""
     status = _body().get("status")
     if not isinstance(status, str):
         raise InvalidInput("bad_status", "'status' must be available, away or offline.", "status")
-    agent = service.set_status(session(), clock(), agent_id, status)
+    agent = service.set_status(session(), clock(), service.parse_agent_id(agent_id), status)
     return jsonify(service.agent_json(agent))

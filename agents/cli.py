@@ -7,7 +7,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from agents import service
-from core.db import get_db
+from core.clock import Clock
+from core.db import Database, get_db
 from core.errors import DomainError
 from core.phone import PhonePolicy
 
@@ -21,7 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(queues_cli)
 
 
-def _context() -> tuple[object, object, PhonePolicy]:
+def _context() -> tuple[Database, Clock, PhonePolicy]:
     settings = current_app.config["SETTINGS"]
     policy = PhonePolicy(default_region=settings.default_region, allowed_countries=settings.allowed_countries)
     return get_db(current_app), current_app.extensions["clock"], policy
@@ -35,7 +36,7 @@ def _context() -> tuple[object, object, PhonePolicy]:
 def add_command(name: str, phone: str | None, client: str | None, queues: str) -> None:
     """Register an agent and print their id."""
     database, clock, policy = _context()
-    with database.sessions() as session:  # type: ignore[attr-defined]
+    with database.sessions() as session:
         try:
             agent = service.add_agent(session, clock, policy, name, queues.split(","), phone=phone, client=client)
         except DomainError as error:
@@ -47,7 +48,7 @@ def add_command(name: str, phone: str | None, client: str | None, queues: str) -
 def list_command() -> None:
     """Show every agent, their endpoint, queues and status."""
     database, _clock, _policy = _context()
-    with database.sessions() as session:  # type: ignore[attr-defined]
+    with database.sessions() as session:
         for agent in service.list_agents(session):
             queues = ",".join(q.name for q in agent.queues)
             click.echo(f"{agent.id}\t{agent.name}\t{agent.endpoint}\t{queues}\t{agent.status}")
@@ -59,7 +60,7 @@ def list_command() -> None:
 def status_command(agent_id: int, status: str) -> None:
     """Set an agent available, away or offline."""
     database, clock, _policy = _context()
-    with database.sessions() as session:  # type: ignore[attr-defined]
+    with database.sessions() as session:
         try:
             agent = service.set_status(session, clock, agent_id, status)
         except DomainError as error:
@@ -71,7 +72,7 @@ def status_command(agent_id: int, status: str) -> None:
 def queues_list_command() -> None:
     """Show every queue and its settings."""
     database, _clock, _policy = _context()
-    with database.sessions() as session:  # type: ignore[attr-defined]
+    with database.sessions() as session:
         for q in service.list_queues(session):
             click.echo(
                 f"{q.name}\t{q.display_name}\tcaller_id={q.caller_id}\ttz={q.timezone}\thours={q.hours}\t"
@@ -98,7 +99,7 @@ def queues_set_command(name: str, create: bool, **options: object) -> None:
     """Change a queue's settings (only the options given)."""
     changes = {key: value for key, value in options.items() if value is not None}
     database, _clock, _policy = _context()
-    with database.sessions() as session:  # type: ignore[attr-defined]
+    with database.sessions() as session:
         try:
             queue = service.update_queue(session, name, changes, create=create)
         except DomainError as error:

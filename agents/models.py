@@ -91,9 +91,7 @@ class Agent(Base):
     status_since: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    queues: Mapped[list[Queue]] = relationship(
-        secondary=agent_queues, back_populates="agents", order_by=Queue.name
-    )
+    queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, back_populates="agents", order_by=Queue.name)
 
     @property
     def endpoint(self) -> str:

@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import Agent, IllegalAgentTransition, Queue
-from core.errors import Conflict, InvalidInput, NotFound
 from core import phone as phones
 from core.clock import Clock
+from core.errors import Conflict, InvalidInput, NotFound
 from core.hours import BusinessHours, HoursError
+from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,11 @@ def get_queue(session: Session, name: str) -> Queue:
 
 def update_queue(session: Session, name: str, changes: dict[str, Any], create: bool = False) -> Queue:
     """Change a queue's settings after validating them (create it when asked)."""
-    try:
-        queue = get_queue(session, name)
-    except NotFound:
+    queue = session.scalar(select(Queue).where(Queue.name == name))
+    if queue is None:
         if not create:
-            raise
-        if not _QUEUE_NAME.match(name):
+            raise NotFound("unknown_queue", f"There is no queue called {name!r}.", "queue")
+        if not _QUEUE_NAME.fullmatch(name):
             raise InvalidInput("bad_queue_name", "A queue name is lower-case letters, digits, - or _.", "name")
         queue = Queue(name=name, display_name=name.title(), caller_id=changes.get("caller_id") or "")
         session.add(queue)
@@ -110,7 +110,7 @@ def add_agent(
 ) -> Agent:
     """Register an agent reachable at a phone number or a browser client identity."""
     name = " ".join((name or "").split())
-    if not name or len(name) > 80:
+    if not name or len(name) > 80 or has_control_characters(name):
         raise InvalidInput("bad_name", "An agent needs a name of 1 to 80 characters.", "name")
     if bool(phone) == bool(client):
         raise InvalidInput("endpoint_required", "Give the agent either a phone number or a client identity.")
@@ -122,9 +122,12 @@ def add_agent(
             number = phones.normalize(phone, agent_policy)
         except phones.PhoneRejected as exc:
             raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
-    if client and not _CLIENT.match(client):
+    if client and not _CLIENT.fullmatch(client):
         raise InvalidInput("bad_client", "A client identity is 1 to 80 letters, digits, '_', '.' or '-'.", "client")
     wanted = [q.strip().lower() for q in queue_names if q.strip()]
+    bad = [q for q in wanted if not _QUEUE_NAME.fullmatch(q)]
+    if bad:
+        raise InvalidInput("unknown_queue", f"Unknown queue(s): {', '.join(map(repr, bad))}.", "queues")
     if not wanted:
         raise InvalidInput("queues_required", "An agent must serve at least one queue.", "queues")
     queues = session.scalars(select(Queue).where(Queue.name.in_(wanted))).all()
@@ -133,7 +136,13 @@ def add_agent(
         raise InvalidInput("unknown_queue", f"Unknown queue(s): {', '.join(missing)}.", "queues")
     now = clock.now()
     agent = Agent(
-        name=name, phone=number, client=client, status="offline", status_since=now, created_at=now, queues=list(queues)
+        name=name,
+        phone=number,
+        client=client,
+        status="offline",
+        status_since=now,
+        created_at=now,
+        queues=list(queues),
     )
     session.add(agent)
     try:
@@ -150,9 +159,20 @@ def list_agents(session: Session) -> Sequence[Agent]:
     return session.scalars(select(Agent).options(selectinload(Agent.queues)).order_by(Agent.id)).all()
 
 
+# Ids are 32-bit on PostgreSQL; anything outside cannot exist, and asking the database would fail.
+MAX_ID = 2**31 - 1
+
+
+def parse_agent_id(text: str) -> int:
+    """An agent id from a URL; anything that cannot be an id is simply not found."""
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound("not_found", f"There is no agent {text[:20]!r}.")
+    return int(text)
+
+
 def get_agent(session: Session, agent_id: int) -> Agent:
     """An agent by id."""
-    agent = session.get(Agent, agent_id)
+    agent = session.get(Agent, agent_id) if 0 < agent_id <= MAX_ID else None
     if agent is None:
         raise NotFound("not_found", f"There is no agent {agent_id}.")
     return agent

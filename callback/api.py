@@ -81,7 +81,9 @@ def _time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(
-            "bad_not_before", "'not_before' must be an ISO 8601 time such as 2026-11-24T15:30:00Z.", "not_before"
+            "bad_not_before",
+            "'not_before' must be an ISO 8601 time such as 2026-11-24T15:30:00Z.",
+            "not_before",
         ) from exc
     if parsed.tzinfo is None:
         raise InvalidInput(

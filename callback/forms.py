@@ -26,7 +26,8 @@ class CallbackForm(FlaskForm):
 class RescheduleForm(FlaskForm):
     """Pick another slot, or as soon as possible."""
 
-    when = RadioField(choices=WHEN_CHOICES, default="asap")
+    # Two submit buttons carry "slot" or "asap"; pressing Enter in the picker means the slot.
+    when = StringField(default="slot")
     slot = StringField("Time")
 
 

@@ -92,9 +92,7 @@ class CallbackRequest(Base):
 
     queue: Mapped[Queue] = relationship(lazy="joined")
     agent: Mapped[Agent | None] = relationship()
-    call_attempts: Mapped[list[CallAttempt]] = relationship(
-        back_populates="request", order_by="CallAttempt.id"
-    )
+    call_attempts: Mapped[list[CallAttempt]] = relationship(back_populates="request", order_by="CallAttempt.id")
 
     @property
     def is_active(self) -> bool:

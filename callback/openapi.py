@@ -22,7 +22,16 @@ _ERROR = {
 
 _CALLBACK = {
     "type": "object",
-    "required": ["id", "status", "topic", "position", "estimated_wait_seconds", "attempts", "phone", "status_url"],
+    "required": [
+        "id",
+        "status",
+        "topic",
+        "position",
+        "estimated_wait_seconds",
+        "attempts",
+        "phone",
+        "status_url",
+    ],
     "properties": {
         "id": {"type": "string", "description": "Unguessable reference; knowing it allows canceling."},
         "status": {
@@ -64,7 +73,10 @@ _NEW_CALLBACK = {
     "type": "object",
     "required": ["phone", "name", "topic", "consent"],
     "properties": {
-        "phone": {"type": "string", "description": "E.164, or national format in `country` or DEFAULT_REGION."},
+        "phone": {
+            "type": "string",
+            "description": "E.164, or national format in `country` or DEFAULT_REGION.",
+        },
         "country": {"type": "string", "description": "ISO 3166 code for a national-format phone number."},
         "name": {"type": "string", "maxLength": 80},
         "topic": {"type": "string", "description": "A queue name, e.g. orders, returns."},
@@ -87,7 +99,10 @@ _AGENT = {
         "phone": {"type": "string", "nullable": True},
         "client": {"type": "string", "nullable": True},
         "queues": {"type": "array", "items": {"type": "string"}},
-        "status": {"type": "string", "enum": ["offline", "available", "reserved", "on_call", "wrap_up", "away"]},
+        "status": {
+            "type": "string",
+            "enum": ["offline", "available", "reserved", "on_call", "wrap_up", "away"],
+        },
         "status_since": {"type": "string", "format": "date-time"},
     },
 }
@@ -116,7 +131,7 @@ def document(server_url: str) -> dict[str, Any]:
     """The whole OpenAPI document for a server at `server_url`."""
     ref_param = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
     agent_param = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    admin = [{"adminToken": []}]
+    admin: list[dict[str, list[str]]] = [{"adminToken": []}]
     return {
         "openapi": "3.0.3",
         "info": {
@@ -130,7 +145,10 @@ def document(server_url: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "createCallback",
                     "summary": "Ask for a callback",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": _NEW_CALLBACK}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _NEW_CALLBACK}},
+                    },
                     "responses": {
                         "201": _json("Callback", "Queued"),
                         "200": _json("Callback", "An active request for this number and topic already exists"),

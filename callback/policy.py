@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
-from core.errors import InvalidInput, LimitExceeded
 from callback.models import ACTIVE, CallbackRequest, DoNotCall
 from core.clock import as_utc
+from core.errors import InvalidInput, LimitExceeded
 
 BOOKING_HORIZON = timedelta(days=7)
 # A slot picked a moment ago may have started by the time the form is posted.
@@ -59,8 +59,7 @@ def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | 
         timedelta(days=1),
         now,
         "number_daily_limit",
-        "This number has asked for {n} callbacks in the last 24 hours, which is our limit. "
-        "Please try again later.",
+        "This number has asked for {n} callbacks in the last 24 hours, which is our limit. Please try again later.",
     )
     if client_ip:
         _check_window(
@@ -70,8 +69,7 @@ def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | 
             timedelta(hours=1),
             now,
             "client_hourly_limit",
-            "Too many callback requests have come from your connection in the last hour ({n}). "
-            "Please try again later.",
+            "Too many callback requests have come from your connection in the last hour ({n}). Please try again later.",
         )
 
 
@@ -109,9 +107,7 @@ def check_slot(queue: Queue, not_before: datetime | None, now: datetime) -> date
             "not_before",
         )
     if not_before < now - SLOT_GRACE:
-        raise InvalidInput(
-            "time_in_past", "That time has already passed. Please pick a later one.", "not_before"
-        )
+        raise InvalidInput("time_in_past", "That time has already passed. Please pick a later one.", "not_before")
     if not_before > now + BOOKING_HORIZON:
         raise InvalidInput("time_too_far", "We can only book callbacks up to 7 days ahead.", "not_before")
     hours = queue.business_hours

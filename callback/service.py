@@ -12,16 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.models import STAFFED, Agent, Queue, agent_queues
-from core.errors import Conflict, InvalidInput, NotFound
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
 from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
 from callback.policy import Limits, check_do_not_call, check_limits, check_slot
 from core import phone as phones
 from core.clock import Clock
+from core.errors import Conflict, InvalidInput, NotFound
+from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
 
 _ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+# What new_ref() produces; anything else is not worth a database query.
+_REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # Recent calls that feed the handle-time average: enough to be stable, few enough to follow change.
 HANDLE_TIME_SAMPLE = 50
 
@@ -68,13 +71,16 @@ def request_callback(
     name = " ".join((data.name or "").split())
     if not name:
         raise InvalidInput("name_required", "Please tell us your name.", "name")
+    if has_control_characters(name):
+        raise InvalidInput("bad_name", "Your name has characters we can't read. Please type it again.", "name")
     if len(name) > 80:
         raise InvalidInput("name_too_long", "Please keep your name under 80 characters.", "name")
-    queue = session.scalar(select(Queue).where(Queue.name == (data.topic or "").strip().lower()))
+    topic = (data.topic or "").strip().lower()
+    queue = None if has_control_characters(topic) else session.scalar(select(Queue).where(Queue.name == topic))
     if queue is None:
         raise InvalidInput("unknown_topic", "Please choose what your call is about.", "topic")
     order_number = (data.order_number or "").strip() or None
-    if order_number is not None and not _ORDER_NUMBER.match(order_number):
+    if order_number is not None and not _ORDER_NUMBER.fullmatch(order_number):
         raise InvalidInput(
             "bad_order_number",
             "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
@@ -130,7 +136,9 @@ def _active_for(session: Session, phone: str, queue_id: int) -> CallbackRequest 
 
 def get(session: Session, ref: str) -> CallbackRequest:
     """Find a request by its public reference."""
-    request = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+    request = None
+    if _REF.fullmatch(ref):
+        request = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
     if request is None:
         raise NotFound("not_found", "We couldn't find that callback request.")
     return request

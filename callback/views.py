@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from agents.models import Queue
 from agents.service import list_queues
 from callback import service
 from callback.api import limits
@@ -37,14 +38,16 @@ STATUS_WORDS = {
 
 def _slot_data(now: datetime) -> dict[str, list[dict[str, str]]]:
     """Bookable slots per topic, labelled in the queue's local time, for the form's time picker."""
-    data: dict[str, list[dict[str, str]]] = {}
-    for queue in list_queues(session()):
-        zone = queue.business_hours.zone
-        data[queue.name] = [
-            {"value": slot.isoformat(), "label": slot.astimezone(zone).strftime("%a %d %b, %H:%M %Z")}
-            for slot in service.slots(queue, now)
-        ]
-    return data
+    return {queue.name: _slot_options(queue, now) for queue in list_queues(session())}
+
+
+def _slot_options(queue: Queue, now: datetime) -> list[dict[str, str]]:
+    """A queue's bookable slots as value (UTC, ISO 8601) and label (the queue's local time)."""
+    zone = queue.business_hours.zone
+    return [
+        {"value": slot.isoformat(), "label": slot.astimezone(zone).strftime("%a %d %b, %H:%M %Z")}
+        for slot in service.slots(queue, now)
+    ]
 
 
 def _chosen_slot(form: FlaskForm) -> datetime | None:
@@ -94,8 +97,9 @@ def request_form() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     status = 200
     if form.is_submitted():
-        if not form.validate():
-            # Only the CSRF token can fail here: every field is checked by the service below.
+        form.validate()
+        # Only the CSRF token is judged by the form; every field is checked by the service below.
+        if form.csrf_token.errors:
             errors["form"] = "This form has expired. Please submit it again."
             status = 400
         else:
@@ -152,10 +156,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             local_zone=queue.business_hours.zone,
             cancel_form=CancelForm(),
             reschedule_form=RescheduleForm(),
-            slots=[
-                {"value": s.isoformat(), "label": s.astimezone(queue.business_hours.zone).strftime("%a %d %b, %H:%M %Z")}
-                for s in service.slots(queue, now)
-            ],
+            slots=_slot_options(queue, now),
             errors=errors or {},
         ),
         code,
@@ -196,7 +197,7 @@ def reschedule(ref: str) -> ResponseReturnValue:
     except DomainError:
         return render_template("callback/not_found.html"), 404
     form = RescheduleForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # only the CSRF token can fail
         return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
     try:
         service.reschedule(session(), clock(), ref, _chosen_slot(form))

@@ -55,6 +55,7 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     sandbox_speed: float = 1.0
     sandbox_cps: float = 1.0
+    sandbox_numbers: tuple[str, ...] = ()
     scheduler: bool = False
     instance_path: str = field(default="instance", repr=False)
 
@@ -64,9 +65,7 @@ class Settings:
         return self.app_env in {"development", "testing"}
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
         """Build settings from environment variables, then apply explicit overrides."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -107,8 +106,7 @@ class Settings:
             if missing:
                 names = ", ".join(n.upper() for n in missing)
                 raise ConfigError(
-                    f"{names} must be set in production (or set APP_ENV=development to use "
-                    "development defaults)"
+                    f"{names} must be set in production (or set APP_ENV=development to use development defaults)"
                 )
         if settings.log_format not in {"text", "json"}:
             raise ConfigError("LOG_FORMAT must be 'text' or 'json'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
 from phonenumbers import (
@@ -18,6 +19,11 @@ from phonenumbers import (
 )
 
 _SEPARATORS = re.compile(r"[\s\-.()]")
+
+_SHORT_CODE = (
+    "short_code",
+    "That is a short service number, not a full phone number. Please enter your whole number, including the area code.",
+)
 
 _REFUSED_TYPES = {
     PhoneNumberType.PREMIUM_RATE: (
@@ -66,6 +72,7 @@ class PhonePolicy:
     """Where we are willing to call, and how to read numbers typed without a country code."""
 
     default_region: str = "US"
+    # Empty means anywhere: agents and the do-not-call list may be any real number.
     allowed_countries: tuple[str, ...] = ("US", "CA")
 
     def __post_init__(self) -> None:
@@ -82,25 +89,19 @@ def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
     text = _SEPARATORS.sub("", raw or "")
     if not text:
         raise PhoneRejected("empty", "Please enter a phone number.")
-    number = _parse(_plus_for_double_zero(text, region), region)
+    number = _parse(text, region)
 
     # We refuse extensions rather than drop them: the call would reach a switchboard or auto-attendant
     # instead of the customer, and our IVR would be talking to a machine.
     if number.extension:
-        raise PhoneRejected(
-            "invalid", "We can't dial extensions. Please enter a direct number without an extension."
-        )
+        raise PhoneRejected("invalid", "We can't dial extensions. Please enter a direct number without an extension.")
     if not phonenumbers.is_valid_number(number):
         if _is_short_code(number, region):
-            raise PhoneRejected(
-                "short_code",
-                "That is a short service number, not a full phone number. "
-                "Please enter your whole number, including the area code.",
-            )
+            raise PhoneRejected(*_SHORT_CODE)
         raise PhoneRejected("invalid", _invalid_message(number))
 
     country = phonenumbers.region_code_for_number(number)
-    if country not in policy.allowed_countries:
+    if policy.allowed_countries and country not in policy.allowed_countries:
         raise PhoneRejected("country_not_allowed", _country_message(number, policy))
     if refusal := _REFUSED_TYPES.get(phonenumbers.number_type(number)):
         raise PhoneRejected(*refusal)
@@ -120,15 +121,12 @@ def country_choices(policy: PhonePolicy) -> list[tuple[str, str]]:
 
 
 def _parse(text: str, region: str) -> PhoneNumber:
-    """phonenumbers.parse, with its errors turned into customer words."""
+    """Read what the customer typed as a full phone number, or refuse it in customer words."""
     try:
-        return phonenumbers.parse(text, region, keep_raw_input=True)
+        return phonenumbers.parse(_plus_for_double_zero(text, region), region, keep_raw_input=True)
     except NumberParseException as error:
         if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-            message = (
-                "We couldn't tell which country that number is in. "
-                "Please start it with + and the country code."
-            )
+            message = "We couldn't tell which country that number is in. Please start it with + and the country code."
         else:
             message = "That doesn't look like a phone number. Please check it and try again."
         raise PhoneRejected("unparseable", message) from error
@@ -138,17 +136,19 @@ def _plus_for_double_zero(text: str, region: str) -> str:
     """Read a leading "00" as "+", the way most of the world dials abroad."""
     # libphonenumber only honours the region's own exit code (011 in North America), but customers
     # type 00; where the exit code itself starts with 00 (0011 in Australia) the library already copes.
+    # No country calling code starts with 0, so "000" (Australia's 911) stays a short code.
     metadata = PhoneMetadata.metadata_for_region(region)
-    if text.startswith("00") and not (metadata and re.match(metadata.international_prefix, text)):
+    exit_code = metadata.international_prefix if metadata else None
+    if re.match(r"00[1-9]", text) and not (exit_code and re.match(exit_code, text)):
         return "+" + text[2:]
     return text
 
 
 def _is_short_code(number: PhoneNumber, region: str) -> bool:
-    """A number such as 611 or 911 typed without a country code, which only works dialled locally."""
-    return number.country_code_source == CountryCodeSource.FROM_DEFAULT_COUNTRY and (
-        shortnumberinfo.is_valid_short_number_for_region(number, region)
-    )
+    """Whether the customer typed a number such as 611 or 911, which only works dialled within the region."""
+    # Only when typed without a country code: "+1 611" is a full number with digits missing.
+    typed_nationally = number.country_code_source == CountryCodeSource.FROM_DEFAULT_COUNTRY
+    return typed_nationally and shortnumberinfo.is_valid_short_number_for_region(number, region)
 
 
 def _invalid_message(number: PhoneNumber) -> str:
@@ -163,10 +163,9 @@ def _invalid_message(number: PhoneNumber) -> str:
 
 def _country_message(number: PhoneNumber, policy: PhonePolicy) -> str:
     """Name where the number is and where we do call, e.g. '... in the United States and Canada.'"""
-    allowed = [_with_the(name) for _, name in _names(policy)]
-    if len(allowed) > 1:
-        allowed = [", ".join(allowed[:-1]) + " and " + allowed[-1]]
-    message = f"We can only call numbers in {allowed[0]}."
+    names = [_with_the(name) for _, name in _names(policy)]
+    places = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    message = f"We can only call numbers in {places}."
     if where := geocoder.country_name_for_number(number, "en"):
         message = f"That number is in {_with_the(where)}. {message}"
     return message
@@ -174,15 +173,19 @@ def _country_message(number: PhoneNumber, policy: PhonePolicy) -> str:
 
 def _names(policy: PhonePolicy) -> list[tuple[str, str]]:
     """(region code, country name) for the allowed countries, default region first."""
-    regions = sorted(policy.allowed_countries, key=lambda r: r != policy.default_region)
-    return [(r, _country_name(r)) for r in regions]
+    names = [(r, _country_name(r)) for r in policy.allowed_countries]
+    if not names:
+        names = sorted(((r, _country_name(r)) for r in phonenumbers.SUPPORTED_REGIONS), key=lambda n: n[1])
+    return sorted(names, key=lambda n: n[0] != policy.default_region)
 
 
+@cache
 def _country_name(region: str) -> str:
     """The English name of a region, e.g. 'Canada' for 'CA', or the code itself if unnamed."""
     # phonenumbers names countries only through numbers, so ask about the region's example number.
     example = phonenumbers.example_number(region)
-    return (example and geocoder.country_name_for_number(example, "en")) or region
+    name = geocoder.country_name_for_number(example, "en") if example else ""
+    return name or region
 
 
 def _with_the(name: str) -> str:

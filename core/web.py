@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from core.clock import Clock
 from core.config import Settings
@@ -69,13 +70,25 @@ def init_app(app: Flask) -> None:
     """Register the health check and the security headers every page gets."""
     app.register_blueprint(bp)
 
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
+        # API clients parse JSON: give them the API's error shape, not Werkzeug's HTML page.
+        if not request.path.startswith("/api/"):
+            return error
+        code = "not_found" if error.code == 404 else "method_not_allowed"
+        response = json_error(DomainError(code, error.description or error.name))
+        assert not isinstance(response, tuple)
+        response.status_code = error.code or 500  # type: ignore[union-attr]
+        return response
+
     @app.errorhandler(CSRFError)
     def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
         # Usually a page left open for hours or a lost cookie, rarely an attack: say what to do.
         return render_template("expired.html"), 400
 
     @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
+    def _security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Status pages carry their secret reference in the URL: never leak it to other sites.
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -13,9 +13,15 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-if "$BIN/flask" --app app --help 2>/dev/null | grep -q '^  sandbox'; then
-  "$BIN/flask" --app app sandbox --host "$HOST" --port "${SANDBOX_PORT:-5010}" &
+SANDBOX_PORT=${SANDBOX_PORT:-5010}
+SANDBOX_URL="http://$HOST:$SANDBOX_PORT"
+# The sandbox stands in for Twilio unless TWILIO_API_BASE points somewhere else (or is empty: real Twilio).
+if [ "${TWILIO_API_BASE:-}" = "$SANDBOX_URL" ]; then
+  "$BIN/flask" --app app sandbox --host "$HOST" --port "$SANDBOX_PORT" &
   pids+=($!)
+  SOFTPHONE="    Softphone (sandbox):  $SANDBOX_URL/sandbox/   (play customer or agent by hand)"
+else
+  SOFTPHONE="    Telephony:            ${TWILIO_API_BASE:-real Twilio}"
 fi
 
 cat <<MSG
@@ -25,6 +31,7 @@ cat <<MSG
     JSON API (OpenAPI):   http://$HOST:$PORT/api/openapi.json
     Admin API token:      ${ADMIN_API_TOKEN:-dev-admin-token}   (curl -H 'Authorization: Bearer ...' http://$HOST:$PORT/api/agents)
     Health:               http://$HOST:$PORT/healthz
+$SOFTPHONE
   Press Ctrl-C to stop.
 
 MSG

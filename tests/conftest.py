@@ -91,7 +91,7 @@ def session(db: Database) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(database_url: str, clock: FixedClock):  # type: ignore[no-untyped-def]
+def app(database_url: str, clock: FixedClock):
     """The whole app on the test database, with default queues, at the fixed time."""
     from agents.service import ensure_default_queues
     from app import create_app
@@ -108,7 +108,7 @@ def app(database_url: str, clock: FixedClock):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     """A test client of the app."""
     return app.test_client()
 

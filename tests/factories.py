@@ -22,9 +22,7 @@ def queue(session: Session, name: str = "orders") -> Queue:
     return found
 
 
-def agent(
-    session: Session, now: datetime, queues: tuple[str, ...] = ("orders",), status: str = "available"
-) -> Agent:
+def agent(session: Session, now: datetime, queues: tuple[str, ...] = ("orders",), status: str = "available") -> Agent:
     """An agent with a fresh phone number serving `queues`, in `status`."""
     created = Agent(
         name=f"Agent {next(_numbers)}",

@@ -6,9 +6,9 @@ import pytest
 from flask.testing import FlaskClient
 
 
-def add(client: FlaskClient, headers: dict[str, str], **body: object):  # type: ignore[no-untyped-def]
+def add(http: FlaskClient, headers: dict[str, str], **body: object):
     payload = {"name": "Dana Scully", "phone": "+12015550111", "queues": ["orders", "returns"], **body}
-    return client.post("/api/agents", json=payload, headers=headers)
+    return http.post("/api/agents", json={k: v for k, v in payload.items() if v is not None}, headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -30,9 +30,7 @@ def test_admin_endpoints_need_the_bearer_token(client: FlaskClient, headers: dic
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_an_agent_is_registered_listed_and_made_available(
-    client: FlaskClient, admin_headers: dict[str, str]
-) -> None:
+def test_an_agent_is_registered_listed_and_made_available(client: FlaskClient, admin_headers: dict[str, str]) -> None:
     created = add(client, admin_headers)
     assert created.status_code == 201
     agent = created.get_json()
@@ -43,9 +41,7 @@ def test_an_agent_is_registered_listed_and_made_available(
     )
     listed = client.get("/api/agents", headers=admin_headers).get_json()
     assert [a["id"] for a in listed] == [agent["id"]]
-    changed = client.post(
-        f"/api/agents/{agent['id']}/status", json={"status": "available"}, headers=admin_headers
-    )
+    changed = client.post(f"/api/agents/{agent['id']}/status", json={"status": "available"}, headers=admin_headers)
     assert changed.status_code == 200
     assert changed.get_json()["status"] == "available"
 
@@ -90,7 +86,20 @@ def test_status_changes_follow_the_state_machine(client: FlaskClient, admin_head
     assert client.post(url, json={"status": "away"}, headers=admin_headers).status_code == 200
     assert client.post(url, json={"status": "offline"}, headers=admin_headers).status_code == 200
     assert client.post(url, json={}, headers=admin_headers).status_code == 422
-    assert (
-        client.post("/api/agents/999/status", json={"status": "away"}, headers=admin_headers).status_code
-        == 404
-    )
+    assert client.post("/api/agents/999/status", json={"status": "away"}, headers=admin_headers).status_code == 404
+
+
+@pytest.mark.parametrize("agent_id", ["-1", "0", "3000000000", "18446744073709551616", "abc"])
+def test_ids_that_cannot_exist_are_404_in_json(
+    client: FlaskClient, admin_headers: dict[str, str], agent_id: str
+) -> None:
+    response = client.post(f"/api/agents/{agent_id}/status", json={"status": "away"}, headers=admin_headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_control_characters_in_an_agent_name_or_queue_are_refused(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    assert add(client, admin_headers, name="Dana\u0000").status_code == 422
+    assert add(client, admin_headers, queues=["orders\u0000"]).status_code == 422

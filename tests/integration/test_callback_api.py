@@ -12,7 +12,7 @@ from core.clock import FixedClock
 VALID = {"phone": "+12015550123", "name": "Ann Lee", "topic": "orders", "consent": True}
 
 
-def post(client: FlaskClient, **changes: object):  # type: ignore[no-untyped-def]
+def post(client: FlaskClient, **changes: object):
     body = {**VALID, **changes}
     return client.post("/api/callbacks", json={k: v for k, v in body.items() if v is not ...})
 
@@ -39,9 +39,7 @@ def test_reading_a_request_masks_the_phone_number(client: FlaskClient) -> None:
     ref = post(client).get_json()["id"]
     body = client.get(f"/api/callbacks/{ref}").get_json()
     assert body["phone"] == "+1******0123"
-    assert {"id", "status", "position", "estimated_wait_seconds", "not_before", "attempts", "topic"} <= set(
-        body
-    )
+    assert {"id", "status", "position", "estimated_wait_seconds", "not_before", "attempts", "topic"} <= set(body)
     assert (body["topic"], body["attempts"], body["not_before"]) == ("orders", 0, None)
 
 
@@ -78,9 +76,7 @@ def test_an_unknown_id_is_404_in_the_error_shape(client: FlaskClient) -> None:
         ({"not_before": "2026-11-23T23:30:00Z"}, "not_before"),
     ],
 )
-def test_invalid_input_is_422_naming_the_field(
-    client: FlaskClient, changes: dict[str, object], field: str
-) -> None:
+def test_invalid_input_is_422_naming_the_field(client: FlaskClient, changes: dict[str, object], field: str) -> None:
     response = post(client, **changes)
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -129,9 +125,7 @@ def test_the_client_ip_comes_from_the_connection_unless_proxies_are_trusted(clie
     assert post(client, phone="+12015554001").status_code == 429
 
 
-def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
-    database_url: str, clock: FixedClock
-) -> None:
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(database_url: str, clock: FixedClock) -> None:
     from agents.service import ensure_default_queues
     from app import create_app
     from core.db import get_db
@@ -162,3 +156,23 @@ def test_health_check_reports_the_database(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize("field", ["name", "topic", "order_number"])
+def test_control_characters_are_refused_not_stored(client: FlaskClient, field: str) -> None:
+    response = post(client, **{field: "Ann\u0000Lee"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("ref", ["a%00b", "x" * 200, "..%2f..%2fetc"])
+def test_a_malformed_reference_is_simply_not_found(client: FlaskClient, ref: str) -> None:
+    assert client.get(f"/api/callbacks/{ref}").status_code == 404
+
+
+def test_unknown_api_routes_and_methods_answer_json(client: FlaskClient) -> None:
+    missing = client.get("/api/nothing-here")
+    wrong_method = client.put("/api/callbacks", json={})
+    assert (missing.status_code, wrong_method.status_code) == (404, 405)
+    assert missing.get_json()["error"]["code"] == "not_found"
+    assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"

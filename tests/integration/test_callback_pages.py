@@ -28,12 +28,12 @@ def csrf_token(client: FlaskClient, path: str = "/callback") -> str:
     return match.group(1)
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     """The page as a person reads it: HTML entities decoded."""
     return html.unescape(response.get_data(as_text=True))
 
 
-def submit(client: FlaskClient, **changes: str):  # type: ignore[no-untyped-def]
+def submit(client: FlaskClient, **changes: str):
     return client.post("/callback", data={**FORM, "csrf_token": csrf_token(client), **changes})
 
 

@@ -40,9 +40,7 @@ def test_a_request_is_queued_with_the_number_in_e164(session: Session, clock: Fi
     assert req.expires_at == clock.now() + timedelta(hours=24)
 
 
-def test_asking_again_for_the_same_topic_returns_the_same_request(
-    session: Session, clock: FixedClock
-) -> None:
+def test_asking_again_for_the_same_topic_returns_the_same_request(session: Session, clock: FixedClock) -> None:
     first, _ = ask(session, clock)
     again, created = ask(session, clock, phone="+1 201 555 0123", name="Ann")
     assert not created
@@ -109,9 +107,7 @@ def test_too_many_active_requests_for_one_number_are_refused(session: Session, c
     assert caught.value.code == "too_many_active"
 
 
-def test_a_number_may_ask_only_so_often_a_day_and_learns_when_to_retry(
-    session: Session, clock: FixedClock
-) -> None:
+def test_a_number_may_ask_only_so_often_a_day_and_learns_when_to_retry(session: Session, clock: FixedClock) -> None:
     for _ in range(5):
         req, _ = ask(session, clock)
         service.cancel(session, clock, req.ref)
@@ -157,17 +153,13 @@ def test_a_slot_must_be_in_the_next_seven_days(
     assert caught.value.code == code
 
 
-def test_position_counts_waiting_requests_ahead_in_the_same_queue(
-    session: Session, clock: FixedClock
-) -> None:
+def test_position_counts_waiting_requests_ahead_in_the_same_queue(session: Session, clock: FixedClock) -> None:
     now = clock.now()
     factories.request(session, now, age=timedelta(minutes=30))
     factories.request(session, now, age=timedelta(minutes=20), status="retry_wait")
     factories.request(session, now, age=timedelta(minutes=25), status="dialing")  # being served: not ahead
     factories.request(session, now, age=timedelta(minutes=40), topic="returns")  # other queue
-    factories.request(
-        session, now, age=timedelta(minutes=50), not_before=now + timedelta(hours=3)
-    )  # later slot
+    factories.request(session, now, age=timedelta(minutes=50), not_before=now + timedelta(hours=3))  # later slot
     factories.request(session, now, age=timedelta(minutes=45), status="completed")
     mine, _ = ask(session, clock)
     assert service.position(session, mine, now) == 2
@@ -221,9 +213,7 @@ def test_reschedule_moves_a_waiting_request(session: Session, clock: FixedClock)
     assert mine.not_before is None
 
 
-def test_a_finished_request_can_neither_be_canceled_nor_rescheduled(
-    session: Session, clock: FixedClock
-) -> None:
+def test_a_finished_request_can_neither_be_canceled_nor_rescheduled(session: Session, clock: FixedClock) -> None:
     done = factories.request(session, clock.now(), status="completed")
     with pytest.raises(Conflict):
         service.cancel(session, clock, done.ref)

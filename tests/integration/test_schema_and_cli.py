@@ -126,10 +126,7 @@ def test_queues_can_be_edited_from_the_command_line(fresh_app: Flask) -> None:
 def test_the_do_not_call_list_is_managed_from_the_command_line(fresh_app: Flask) -> None:
     runner = fresh_app.test_cli_runner()
     runner.invoke(args=["init-db"])
-    assert (
-        "+12015550123 added"
-        in runner.invoke(args=["dnc", "add", "(201) 555-0123", "--reason", "asked"]).output
-    )
+    assert "+12015550123 added" in runner.invoke(args=["dnc", "add", "(201) 555-0123", "--reason", "asked"]).output
     assert "+12015550123" in runner.invoke(args=["dnc", "list"]).output
     assert "removed" in runner.invoke(args=["dnc", "remove", "+12015550123"]).output
     assert "+12015550123" not in runner.invoke(args=["dnc", "list"]).output

@@ -11,8 +11,8 @@ from core.hours import BusinessHours, HoursError
 WEEKDAYS_NY = BusinessHours.parse("mon-fri 09:00-17:00; sat 10:00-14:00", "America/New_York")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -111,9 +111,7 @@ def test_an_agent_signs_in_and_out() -> None:
     assert agent.status == "offline"
 
 
-@pytest.mark.parametrize(
-    ("start", "target"), [("on_call", "offline"), ("offline", "on_call"), ("away", "reserved")]
-)
+@pytest.mark.parametrize(("start", "target"), [("on_call", "offline"), ("offline", "on_call"), ("away", "reserved")])
 def test_an_agent_cannot_jump_between_unrelated_states(start: str, target: str) -> None:
     with pytest.raises(IllegalAgentTransition):
         an_agent(start).move_to(target, NOW)
@@ -131,8 +129,6 @@ def test_an_agent_endpoint_is_a_number_or_a_client_identity() -> None:
 
 
 @pytest.mark.parametrize(("attempts", "delay"), [(1, 120), (2, 600), (3, 1800), (7, 1800)])
-def test_retry_back_off_follows_the_queue_schedule_and_repeats_its_last_step(
-    attempts: int, delay: int
-) -> None:
+def test_retry_back_off_follows_the_queue_schedule_and_repeats_its_last_step(attempts: int, delay: int) -> None:
     queue = Queue(name="orders", display_name="Orders", caller_id="+1", backoff_seconds="120,600,1800")
     assert queue.retry_delay(attempts) == timedelta(seconds=delay)

@@ -1,0 +1,229 @@
+"""The sandbox's own JSON endpoints under /sandbox/: virtual phones, inbound calls, timelines, faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from telephony.sandbox.model import Behaviour, Call, Faults, Party, validate_steps
+from telephony.sandbox.wire import is_address, new_sid
+
+bp = Blueprint("sandbox_control", __name__, url_prefix="/sandbox", template_folder="templates")
+
+
+class BadRequest(Exception):
+    """A control request that cannot be honoured; answered as {"error": message}."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(error: BadRequest) -> tuple[Response, int]:
+    return jsonify({"error": error.message}), error.status
+
+
+def _sandbox() -> Any:
+    return current_app.extensions["sandbox"]
+
+
+def _json() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("a JSON body is required")
+    return data
+
+
+def _summary(call: Call) -> dict[str, Any]:
+    return {
+        "sid": call.sid,
+        "parent_call_sid": call.parent_call_sid,
+        "from": call.from_,
+        "to": call.to,
+        "direction": call.direction,
+        "status": call.status,
+        "answered_by": call.answered_by,
+        "duration": call.duration,
+        "date_created": call.date_created.isoformat(),
+        "waiting_for_answer": call.party.behaviour.interactive and not call.party.answered,
+    }
+
+
+@bp.get("/")
+def softphone() -> str:
+    """The softphone page: play customer or agent by hand."""
+    world = _sandbox().world
+    numbers = sorted(n.phone_number for n in world.numbers.values())
+    return render_template("softphone.html", numbers=numbers)
+
+
+@bp.get("/phones")
+def list_phones() -> Response:
+    """Every virtual phone given a behaviour."""
+    world = _sandbox().world
+    with world.cond:
+        return jsonify({"phones": {address: b.to_json() for address, b in world.phones.items()}})
+
+
+@bp.route("/phones/<path:address>", methods=["GET", "PUT", "DELETE"])
+def phone(address: str) -> Response | tuple[Response, int]:
+    """Read, set or forget the behaviour of a number or `client:identity`."""
+    if not is_address(address):
+        raise BadRequest("the address must be an E.164 number or client:identity")
+    world = _sandbox().world
+    if request.method == "PUT":
+        try:
+            behaviour = Behaviour.from_json(_json())
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        with world.cond:
+            world.phones[address] = behaviour
+        return jsonify({"address": address, **behaviour.to_json()})
+    if request.method == "DELETE":
+        with world.cond:
+            world.phones.pop(address, None)
+        return jsonify({}), 204
+    return jsonify({"address": address, **world.behaviour_of(address).to_json()})
+
+
+@bp.post("/calls")
+def start_call() -> tuple[Response, int]:
+    """Call a number of the account from a virtual phone; the number's voice URL answers."""
+    sandbox = _sandbox()
+    world = sandbox.world
+    data = _json()
+    from_, to = str(data.get("from", "")), str(data.get("to", ""))
+    if not is_address(from_):
+        raise BadRequest("from must be an E.164 number or client:identity")
+    number = world.number_for(to)
+    if number is None:
+        raise BadRequest(f"{to} is not a number of the account", 404)
+    behaviour = world.behaviour_of(from_)
+    try:
+        steps = validate_steps(data["steps"]) if "steps" in data else None
+        if "hangup_after" in data or "interactive" in data:
+            behaviour = Behaviour.from_json(
+                {
+                    **behaviour.to_json(),
+                    **{k: data[k] for k in ("hangup_after", "interactive") if k in data},
+                }
+            )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    call = Call(
+        sid=new_sid("CA"),
+        account_sid=world.account_sid,
+        to=to,
+        from_=from_,
+        direction="inbound",
+        party=Party.for_call(from_, behaviour, steps),
+        status="ringing",
+        phone_number_sid=number.sid,
+        status_callback=number.status_callback or None,
+        status_callback_method=number.status_callback_method,
+        # A number's status callback hears only about the end of the call.
+        status_callback_events=("completed",),
+    )
+    world.add_call(call)
+    sandbox.engine.start_inbound(call, number)
+    return jsonify({"sid": call.sid}), 201
+
+
+@bp.get("/calls")
+def list_calls() -> Response:
+    """Every call and leg, newest first; `?phone=` keeps those to or from one virtual phone."""
+    world = _sandbox().world
+    phone = request.args.get("phone")
+    with world.cond:
+        calls = sorted(world.calls.values(), key=lambda c: (c.date_created, c.sid), reverse=True)
+        if phone:
+            calls = [c for c in calls if phone in (c.to, c.from_)]
+        return jsonify({"calls": [_summary(c) for c in calls]})
+
+
+def _call(sid: str) -> Call:
+    call = _sandbox().world.calls.get(sid)
+    if call is None:
+        raise BadRequest(f"no call {sid}", 404)
+    return call
+
+
+@bp.get("/calls/<sid>")
+def call_detail(sid: str) -> Response:
+    """One call with its timeline: everything that happened, in order."""
+    world = _sandbox().world
+    with world.cond:
+        call = _call(sid)
+        return jsonify(
+            {
+                **call.to_json(),
+                "party": {
+                    "address": call.party.address,
+                    "steps_left": list(call.party.steps),
+                    "hung_up": call.party.hung_up,
+                },
+                "timeline": list(call.timeline),
+            }
+        )
+
+
+@bp.post("/calls/<sid>/answer")
+def answer(sid: str) -> Response:
+    """The person at the softphone picks up a ringing call."""
+    world = _sandbox().world
+    with world.cond:
+        call = _call(sid)
+        call.party.answered = True
+        world.cond.notify_all()
+    return jsonify(_summary(call))
+
+
+@bp.post("/calls/<sid>/input")
+def give_input(sid: str) -> Response:
+    """The person at the softphone presses keys or says something: {"digits": "1"} or {"speech": "..."}."""
+    world = _sandbox().world
+    try:
+        steps = validate_steps([_json()])
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    with world.cond:
+        call = _call(sid)
+        call.party.steps.extend(steps)
+        world.cond.notify_all()
+    world.event(call, "input", given_by="softphone", **steps[0])
+    return jsonify(_summary(call))
+
+
+@bp.post("/calls/<sid>/hangup")
+def hang_up(sid: str) -> Response:
+    """The person at the softphone hangs up."""
+    world = _sandbox().world
+    with world.cond:
+        call = _call(sid)
+        if not call.is_final:
+            call.party.hung_up = True
+            world.cond.notify_all()
+    world.event(call, "hangup", by="party", reason="softphone")
+    return jsonify(_summary(call))
+
+
+@bp.route("/faults", methods=["GET", "PUT"])
+def faults() -> Response:
+    """Read or inject failures: API errors and latency, dropped status callbacks, slow webhooks."""
+    world = _sandbox().world
+    if request.method == "PUT":
+        try:
+            world.faults = Faults.from_json(_json())
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+    return jsonify(world.faults.__dict__)
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Hang up every call and forget every call, phone, message, recording and fault."""
+    _sandbox().world.reset()
+    return jsonify({"reset": True})

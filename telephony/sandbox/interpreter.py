@@ -1,0 +1,777 @@
+"""The TwiML interpreter: runs a call's documents verb by verb, as Twilio's voice engine does."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from telephony.sandbox.engine import BUSY_AFTER_SECONDS, Engine
+from telephony.sandbox.model import Bridged, Call, CallEnded, Party, Redirected
+from telephony.sandbox.wire import new_sid
+from telephony.sandbox.world import Queue
+
+logger = logging.getLogger(__name__)
+
+# Every verb Twilio knows; a document with any other element at the top level fails to parse (12100).
+TWILIO_VERBS = frozenset(
+    {
+        "Say",
+        "Play",
+        "Pause",
+        "Gather",
+        "Dial",
+        "Enqueue",
+        "Leave",
+        "Record",
+        "Redirect",
+        "Hangup",
+        "Reject",
+        "Connect",
+        "Start",
+        "Stop",
+        "Pay",
+        "Prompt",
+        "Refer",
+        "Sms",
+        "Message",
+        "Echo",
+    }
+)
+SUPPORTED_VERBS = frozenset(
+    {
+        "Say",
+        "Play",
+        "Pause",
+        "Gather",
+        "Dial",
+        "Enqueue",
+        "Leave",
+        "Record",
+        "Redirect",
+        "Hangup",
+        "Reject",
+    }
+)
+GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
+DIAL_NOUNS = frozenset({"Number", "Client", "Queue"})
+# Simulated speaking rates: how long the engine takes to say things and the caller to answer.
+SECONDS_PER_WORD = 0.4
+PLAY_SECONDS = 5.0
+DIGIT_SECONDS = 0.3
+SPEECH_CONFIDENCE = "0.92"
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+class TwimlError(Exception):
+    """A document Twilio would refuse (12100) or could not fetch (11200)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class LeaveQueue(Exception):
+    """<Leave> in hold music: the caller leaves the queue."""
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Where the next document comes from: a URL with extra parameters, or inline TwiML."""
+
+    url: str | None = None
+    method: str = "POST"
+    params: Mapping[str, str] = field(default_factory=dict)
+    twiml: str | None = None
+
+
+def parse_twiml(text: str) -> ET.Element:
+    """Parse and check a TwiML document; TwimlError(12100) for what Twilio could not run."""
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise TwimlError(12100, f"document parse failure: {exc}") from None
+    if root.tag != "Response":
+        raise TwimlError(12100, f"the root element is <{root.tag}>, not <Response>")
+    for verb in root:
+        if verb.tag not in TWILIO_VERBS:
+            raise TwimlError(12100, f"unknown verb <{verb.tag}>")
+        if verb.tag not in SUPPORTED_VERBS:
+            raise TwimlError(12100, f"<{verb.tag}> is not supported by the sandbox")
+        allowed = {"Gather": GATHER_CHILDREN, "Dial": DIAL_NOUNS}.get(verb.tag)
+        if verb.tag == "Say":
+            continue  # SSML elements may sit inside <Say>.
+        for child in verb:
+            if allowed is None or child.tag not in allowed:
+                raise TwimlError(12100, f"<{child.tag}> is not allowed in <{verb.tag}>")
+    return root
+
+
+def _int(element: ET.Element, name: str, default: int) -> int:
+    try:
+        return int(element.get(name, default))
+    except ValueError:
+        return default
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+class Interpreter:
+    """Runs TwiML on one call leg; returns when the documents end, raises CallEnded when the call does."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        call: Call,
+        fallback_url: str | None = None,
+        fallback_method: str = "POST",
+        queue_mode: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.world = engine.world
+        self.call = call
+        self.fallback_url = fallback_url if fallback_url is not None else call.fallback_url
+        self.fallback_method = fallback_method if fallback_url is not None else call.fallback_method
+        self.queue_mode = queue_mode
+
+    # Documents -----------------------------------------------------------------------------------
+
+    def run(self, target: Fetch | None) -> None:
+        """Fetch and execute documents until one ends without pointing to another."""
+        while target is not None:
+            try:
+                root, url = self.load(target)
+                target = self.execute(root, url)
+            except Redirected:
+                target = self._take_redirect()
+
+    def _take_redirect(self) -> Fetch:
+        with self.world.cond:
+            assert self.call.redirect_to is not None
+            url, method, twiml = self.call.redirect_to
+            self.call.redirect_to = None
+        self.world.event(self.call, "redirect", by="api", url=url)
+        return Fetch(url=url, method=method, twiml=twiml)
+
+    def load(self, target: Fetch) -> tuple[ET.Element, str | None]:
+        """Fetch and parse a document; on failure use the fallback URL, else end the call (11200/12100)."""
+        try:
+            return self._load_once(target), target.url
+        except TwimlError as error:
+            self.world.event(self.call, "error", code=error.code, message=error.message, url=target.url)
+            if self.fallback_url and target.url != self.fallback_url:
+                fallback = Fetch(
+                    url=self.fallback_url,
+                    method=self.fallback_method,
+                    params={**target.params, "ErrorCode": str(error.code), "ErrorUrl": target.url or ""},
+                )
+                try:
+                    return self._load_once(fallback), fallback.url
+                except TwimlError as second:
+                    self.world.event(self.call, "error", code=second.code, message=second.message, url=fallback.url)
+            self.world.event(self.call, "say", text=APPLICATION_ERROR, application_error=True)
+            raise CallEnded("error") from None
+
+    def _load_once(self, target: Fetch) -> ET.Element:
+        if target.twiml is not None:
+            return parse_twiml(target.twiml)
+        if not target.url:
+            raise TwimlError(11200, "no URL to request")
+        params = {**self.engine.voice_params(self.call), **target.params}
+        reply = self.engine.sender.send(self.call, target.url, target.method, params, "voice")
+        # The caller may have hung up while the app was thinking.
+        self.world.checkpoint(self.call)
+        if not reply.ok:
+            why = reply.error or f"HTTP {reply.status}"
+            raise TwimlError(11200, f"HTTP retrieval failure: {why}")
+        return parse_twiml(reply.body)
+
+    def execute(self, root: ET.Element, doc_url: str | None) -> Fetch | None:
+        """Run a document's verbs in order; return where to go next, or None when it ends."""
+        for verb in root:
+            self.world.checkpoint(self.call)
+            if verb.tag != "Reject" and self.call.direction == "inbound" and self.call.status == "ringing":
+                # Twilio answers an incoming call when the first verb other than <Reject> runs.
+                self.engine.set_status(self.call, "in-progress")
+            handler = getattr(self, f"_verb_{verb.tag.lower()}")
+            following = handler(verb, doc_url)
+            if following is not None:
+                return following
+        return None
+
+    def _resolve(self, value: str | None, doc_url: str | None) -> str | None:
+        """Twilio resolves relative action and redirect URLs against the current document's URL."""
+        if not value:
+            return None
+        return urljoin(doc_url or "", value.strip())
+
+    # Time -------------------------------------------------------------------------------------------
+
+    def _bridged(self) -> bool:
+        return self.queue_mode and self.call.bridged_with is not None
+
+    def _pause(self, seconds: float) -> None:
+        """Let telephone time pass; in hold music, stop as soon as an agent picks the call."""
+        self.world.pause(self.call, seconds, until=self._bridged if self.queue_mode else None)
+        if self._bridged():
+            raise Bridged()
+
+    def next_input(self, timeout: float) -> dict[str, Any] | None:
+        """The party's next digits or speech within `timeout` telephone seconds, or None."""
+        world, call, party = self.world, self.call, self.call.party
+        clock = world.clock
+        deadline = clock.monotonic() + clock.real(timeout)
+        while True:
+            with world.cond:
+                step = party.steps.popleft() if party.steps else None
+                if step is not None and "hangup" in step:
+                    party.hung_up = True
+            if step is None:
+                world.wait_real(call, deadline, until=lambda: bool(party.steps) or self._bridged())
+                world.checkpoint(call)
+                if self._bridged():
+                    raise Bridged()
+                if party.steps:
+                    continue
+                return None
+            if "hangup" in step:
+                world.event(call, "hangup", by="party", reason="step")
+                world.checkpoint(call)
+            if "wait" in step:
+                wake = clock.monotonic() + clock.real(step["wait"])
+                if wake > deadline:
+                    # The silence outlasts this prompt: the rest of it carries over to the next one.
+                    with world.cond:
+                        party.steps.appendleft({"wait": clock.simulated(wake - deadline)})
+                    world.wait_real(call, deadline)
+                    world.checkpoint(call)
+                    return None
+                world.wait_real(call, wake)
+                world.checkpoint(call)
+                continue
+            return step
+
+    # Simple verbs -----------------------------------------------------------------------------------
+
+    def _verb_say(self, verb: ET.Element, doc_url: str | None) -> None:
+        text = " ".join("".join(verb.itertext()).split())
+        loop = _int(verb, "loop", 1) or 1000
+        self.world.event(
+            self.call,
+            "say",
+            text=text,
+            voice=verb.get("voice", "man"),
+            language=verb.get("language", "en-US"),
+            loop=loop,
+        )
+        self._pause(max(0.5, _words(text) * SECONDS_PER_WORD) * loop)
+
+    def _verb_play(self, verb: ET.Element, doc_url: str | None) -> None:
+        digits = verb.get("digits")
+        if digits:
+            self.world.event(self.call, "play", digits=digits)
+            self._pause(len(digits) * DIGIT_SECONDS)
+            return
+        url = self._resolve((verb.text or "").strip(), doc_url)
+        loop = _int(verb, "loop", 1) or 1000
+        self.world.event(self.call, "play", url=url, loop=loop)
+        self._pause(PLAY_SECONDS * loop)
+
+    def _verb_pause(self, verb: ET.Element, doc_url: str | None) -> None:
+        length = _int(verb, "length", 1)
+        self.world.event(self.call, "pause", length=length)
+        self._pause(length)
+
+    def _verb_redirect(self, verb: ET.Element, doc_url: str | None) -> Fetch:
+        url = self._resolve((verb.text or "").strip(), doc_url)
+        self.world.event(self.call, "redirect", by="twiml", url=url)
+        if not url:
+            raise TwimlError(12100, "<Redirect> without a URL")
+        return Fetch(url=url, method=verb.get("method", "POST").upper())
+
+    def _verb_hangup(self, verb: ET.Element, doc_url: str | None) -> None:
+        self.world.event(self.call, "hangup", by="twiml")
+        raise CallEnded("twiml")
+
+    def _verb_reject(self, verb: ET.Element, doc_url: str | None) -> None:
+        reason = verb.get("reason", "rejected")
+        self.world.event(self.call, "hangup", by="twiml", reason=f"reject:{reason}")
+        if self.call.direction == "inbound" and self.call.status == "ringing":
+            # An unanswered call rejected as busy ends "busy"; the default reason ends it "no-answer".
+            self.engine.finish(self.call, "busy" if reason == "busy" else "no-answer")
+        raise CallEnded("twiml")
+
+    def _verb_leave(self, verb: ET.Element, doc_url: str | None) -> None:
+        if self.queue_mode:
+            self.world.event(self.call, "enqueue", action="leave")
+            raise LeaveQueue()
+
+    # <Gather> ---------------------------------------------------------------------------------------
+
+    def _verb_gather(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
+        inputs = set(verb.get("input", "dtmf").split())
+        timeout = _int(verb, "timeout", 5)
+        num_digits = _int(verb, "numDigits", 0)
+        finish_on_key = verb.get("finishOnKey", "#")
+        action = self._resolve(verb.get("action"), doc_url) or doc_url
+        method = verb.get("method", "POST").upper()
+        on_empty = verb.get("actionOnEmptyResult", "false").lower() == "true"
+        self.world.event(
+            self.call,
+            "gather",
+            input=sorted(inputs),
+            timeout=timeout,
+            num_digits=num_digits,
+            finish_on_key=finish_on_key,
+            hints=verb.get("hints"),
+            action=action,
+        )
+        for child in verb:
+            getattr(self, f"_verb_{child.tag.lower()}")(child, doc_url)
+        result = self._listen(inputs, timeout, num_digits, finish_on_key, verb.get("speechTimeout"))
+        if result is None:
+            self.world.event(self.call, "input", result="timeout")
+            if on_empty and action:
+                return Fetch(url=action, method=method)
+            return None  # No input: Twilio falls through to the next verb.
+        if action is None:
+            return None
+        return Fetch(url=action, method=method, params=result)
+
+    def _listen(
+        self, inputs: set[str], timeout: int, num_digits: int, finish_on_key: str, speech_timeout: str | None
+    ) -> dict[str, str] | None:
+        step = self.next_input(timeout)
+        if step is None:
+            return None
+        if "digits" in step and "dtmf" in inputs:
+            pressed = step["digits"].replace("w", "")
+            digits, finished_on = "", ""
+            for key in pressed:
+                if finish_on_key and key in finish_on_key:
+                    finished_on = key
+                    break
+                digits += key
+                if num_digits and len(digits) >= num_digits:
+                    break
+            self._pause(len(pressed) * DIGIT_SECONDS)
+            complete = finished_on or (num_digits and len(digits) >= num_digits)
+            if not complete:
+                # Without the finish key or enough digits, Twilio waits `timeout` after the last key.
+                self._pause(timeout)
+            self.world.event(self.call, "input", digits=digits, finished_on_key=finished_on)
+            if not digits:
+                return None
+            return {"Digits": digits, "FinishedOnKey": finished_on}
+        if "speech" in step and "speech" in inputs:
+            words = step["speech"]
+            pause_after = 1.0 if speech_timeout in (None, "auto") else float(speech_timeout or 1)
+            self._pause(_words(words) * SECONDS_PER_WORD + pause_after)
+            self.world.event(self.call, "input", speech=words)
+            return {"SpeechResult": words, "Confidence": SPEECH_CONFIDENCE}
+        # The party pressed keys a speech-only Gather ignores, or spoke to a keypad-only one.
+        self.world.event(self.call, "input", ignored=step)
+        self._pause(timeout)
+        return None
+
+    # <Record> ---------------------------------------------------------------------------------------
+
+    def _verb_record(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
+        action = self._resolve(verb.get("action"), doc_url) or doc_url
+        method = verb.get("method", "POST").upper()
+        timeout = _int(verb, "timeout", 5)
+        finish_keys = verb.get("finishOnKey", "1234567890*#")
+        max_length = _int(verb, "maxLength", 3600)
+        if verb.get("playBeep", "true").lower() != "false":
+            self.world.event(self.call, "play", url="beep")
+        self.world.event(self.call, "record", action="start", max_length=max_length)
+        spoken, ended_by, hung_up = 0.0, "", False
+        try:
+            step = self.next_input(timeout)
+            if step is not None and "speech" in step:
+                spoken = min(float(max_length), max(1.0, _words(step["speech"]) * SECONDS_PER_WORD))
+                self._pause(spoken)
+                after = self.next_input(timeout)
+                if after is not None and "digits" in after and after["digits"][:1] in finish_keys:
+                    ended_by = after["digits"][:1]
+            elif step is not None and "digits" in step and step["digits"][:1] in finish_keys:
+                ended_by = step["digits"][:1]
+        except CallEnded:
+            hung_up = True
+        if spoken <= 0:
+            self.world.event(self.call, "record", action="empty")
+            if hung_up:
+                raise CallEnded("party")
+            # Nothing was recorded: Twilio moves on to the next verb without requesting the action.
+            return None
+        recording = self.engine.make_recording(self.call, spoken)
+        url = self.engine.recording_url(recording)
+        self.world.event(
+            self.call,
+            "record",
+            action="stop",
+            recording_sid=recording.sid,
+            url=url,
+            duration=recording.duration,
+        )
+        params = {
+            "RecordingUrl": url,
+            "RecordingSid": recording.sid,
+            "RecordingDuration": str(recording.duration),
+            # Twilio reports the key that ended the recording, or "hangup".
+            "Digits": "hangup" if hung_up else ended_by,
+        }
+        status_callback = self._resolve(verb.get("recordingStatusCallback"), doc_url)
+        if status_callback:
+            callback_params = {
+                "AccountSid": self.call.account_sid,
+                "CallSid": self.call.sid,
+                "RecordingSid": recording.sid,
+                "RecordingUrl": url,
+                "RecordingStatus": "completed",
+                "RecordingDuration": str(recording.duration),
+                "RecordingChannels": "1",
+                "RecordingSource": "RecordVerb",
+            }
+            callback_method = verb.get("recordingStatusCallbackMethod", "POST")
+            self.engine.sender.send(self.call, status_callback, callback_method, callback_params, "recording-status")
+        if hung_up:
+            if action:
+                # The action is still requested after a hang-up; what it answers is not run.
+                self._notify(action, method, params)
+            raise CallEnded("party")
+        if not action:
+            return None
+        return Fetch(url=action, method=method, params=params)
+
+    def _notify(self, url: str, method: str, params: Mapping[str, str]) -> None:
+        """Request an action URL after the caller hung up; the TwiML it returns is ignored."""
+        merged = {**self.engine.voice_params(self.call), **params}
+        self.engine.sender.send(self.call, url, method, merged, "voice")
+
+    # <Dial> -----------------------------------------------------------------------------------------
+
+    def _verb_dial(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
+        action = self._resolve(verb.get("action"), doc_url)
+        method = verb.get("method", "POST").upper()
+        queue = verb.find("Queue")
+        if queue is not None:
+            return self._dial_queue(verb, queue, action, method, doc_url)
+        targets: list[tuple[str, ET.Element | None]] = []
+        text = (verb.text or "").strip()
+        if text:
+            targets.append((text, None))
+        for noun in verb:
+            if noun.tag == "Number":
+                targets.append(((noun.text or "").strip(), noun))
+            elif noun.tag == "Client":
+                identity = noun.findtext("Identity") or noun.text or ""
+                targets.append((f"client:{identity.strip()}", noun))
+        if not targets:
+            raise TwimlError(12100, "<Dial> with nothing to dial")
+        return self._dial_legs(verb, targets, action, method, doc_url)
+
+    def _dial_result(
+        self,
+        action: str | None,
+        method: str,
+        status: str,
+        leg_sid: str | None,
+        duration: int,
+        extra: Mapping[str, str] | None = None,
+    ) -> Fetch | None:
+        self.world.event(
+            self.call,
+            "dial",
+            action="result",
+            dial_call_status=status,
+            dial_call_sid=leg_sid,
+            dial_call_duration=duration,
+        )
+        if not action:
+            return None  # Without an action, execution continues after the <Dial>.
+        params = {"DialCallStatus": status, "DialCallDuration": str(duration), **(extra or {})}
+        if leg_sid:
+            params["DialCallSid"] = leg_sid
+        return Fetch(url=action, method=method, params=params)
+
+    def _dial_legs(
+        self,
+        verb: ET.Element,
+        targets: list[tuple[str, ET.Element | None]],
+        action: str | None,
+        method: str,
+        doc_url: str | None,
+    ) -> Fetch | None:
+        world, engine, call = self.world, self.engine, self.call
+        timeout = _int(verb, "timeout", 30)
+        time_limit = _int(verb, "timeLimit", 14400)
+        caller_id = verb.get("callerId") or call.from_
+        record = verb.get("record", "do-not-record")
+        legs: list[tuple[Call, ET.Element | None]] = []
+        for address, noun in targets:
+            attrs = noun.attrib if noun is not None else {}
+            events = tuple(attrs.get("statusCallbackEvent", "completed").replace(",", " ").split())
+            leg = engine.new_leg(
+                call,
+                address,
+                caller_id,
+                Party.for_call(address, world.behaviour_of(address)),
+                timeout=timeout,
+                status_callback=self._resolve(attrs.get("statusCallback"), doc_url),
+                status_callback_method=attrs.get("statusCallbackMethod", "POST").upper(),
+                status_callback_events=events,
+            )
+            world.event(call, "dial", action="ring", to=address, call_sid=leg.sid)
+            legs.append((leg, noun))
+        try:
+            winner = self._ring_legs([leg for leg, _ in legs], timeout)
+        except (CallEnded, Redirected):
+            for leg, _ in legs:
+                engine.finish(leg, "canceled")
+            raise
+        if winner is None:
+            last = legs[-1][0]
+            return self._dial_result(action, method, last.status, last.sid, 0)
+        noun = dict((leg.sid, n) for leg, n in legs)[winner.sid]
+        whisper = self._resolve(noun.get("url"), doc_url) if noun is not None else None
+        if whisper:
+            try:
+                Interpreter(engine, winner, fallback_url="").run(
+                    Fetch(url=whisper, method=(noun.get("method", "POST") if noun is not None else "POST"))
+                )
+            except CallEnded:
+                # The callee hung up during its whisper (e.g. did not accept): the caller is not connected.
+                engine.finish(winner, "completed")
+                world.checkpoint(call)
+                return self._dial_result(action, method, "no-answer", winner.sid, 0)
+        ended = engine.bridge(call, winner, time_limit)
+        engine.finish(winner, "completed")
+        extra: dict[str, str] = {}
+        if record != "do-not-record" and winner.duration:
+            recording = engine.make_recording(call, winner.duration)
+            extra = {
+                "RecordingUrl": engine.recording_url(recording),
+                "RecordingSid": recording.sid,
+                "RecordingDuration": str(recording.duration),
+            }
+        if ended == "a":
+            if action and not call.redirect_to:
+                self._notify(
+                    action,
+                    method,
+                    {
+                        "DialCallStatus": "completed",
+                        "DialCallSid": winner.sid,
+                        "DialCallDuration": str(winner.duration or 0),
+                        **extra,
+                    },
+                )
+            world.checkpoint(call)
+        return self._dial_result(action, method, "completed", winner.sid, winner.duration or 0, extra)
+
+    def _ring_legs(self, legs: list[Call], timeout: int) -> Call | None:
+        """Ring every leg at once; the first to answer wins, the others are canceled."""
+        world, engine, call = self.world, self.engine, self.call
+        clock = world.clock
+        plan: dict[str, tuple[float | None, str]] = {}
+        for leg in legs:
+            behaviour = leg.party.behaviour
+            if behaviour.answer == "fail":
+                plan[leg.sid] = (0.0, "failed")
+            elif behaviour.answer in {"busy", "reject"}:
+                plan[leg.sid] = (BUSY_AFTER_SECONDS, "busy")
+            elif behaviour.interactive:
+                plan[leg.sid] = (None, "manual")
+            elif behaviour.answer == "no-answer" or behaviour.answer_after >= timeout:
+                plan[leg.sid] = (float(timeout), "no-answer")
+            else:
+                plan[leg.sid] = (behaviour.answer_after, "answered")
+        for leg in legs:
+            if plan[leg.sid][1] == "failed":
+                engine.finish(leg, "failed")
+            else:
+                engine.set_status(leg, "ringing")
+        start = clock.monotonic()
+        pending = [leg for leg in legs if not leg.is_final]
+        winner: Call | None = None
+        while pending and winner is None:
+            times = [t for leg in pending if (t := plan[leg.sid][0]) is not None]
+            next_at = min([*times, float(timeout)])
+            world.wait_real(
+                call,
+                start + clock.real(next_at),
+                until=lambda: any(leg.party.answered or leg.end_request for leg in pending),
+            )
+            world.checkpoint(call)
+            elapsed = clock.simulated(clock.monotonic() - start) + 1e-6
+            for leg in list(pending):
+                at, outcome = plan[leg.sid]
+                if leg.end_request:
+                    engine.finish(leg, "canceled")
+                elif leg.party.answered or (outcome == "answered" and at is not None and at <= elapsed):
+                    winner = winner or leg
+                    continue
+                elif at is not None and at <= elapsed:
+                    engine.finish(leg, outcome)
+                elif elapsed >= timeout:
+                    engine.finish(leg, "no-answer")
+                else:
+                    continue
+                pending.remove(leg)
+        for leg in pending:
+            if leg is not winner:
+                engine.finish(leg, "canceled")
+        if winner is not None:
+            engine.set_status(winner, "in-progress")
+        return winner
+
+    # Queues -----------------------------------------------------------------------------------------
+
+    def _verb_enqueue(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
+        world, call = self.world, self.call
+        name = (verb.text or "").strip()
+        action = self._resolve(verb.get("action"), doc_url)
+        method = verb.get("method", "POST").upper()
+        wait_url = self._resolve(verb.get("waitUrl"), doc_url)
+        wait_method = verb.get("waitUrlMethod", "POST").upper()
+        with world.cond:
+            queue = world.queues.get(name)
+            if queue is None:
+                queue = world.queues[name] = Queue(sid=new_sid("QU"), name=name)
+            full = len(queue.members) >= queue.max_size
+            if not full:
+                queue.members.append(call.sid)
+                call.queue_name, call.enqueued_at = name, world.clock.monotonic()
+                call.bridged_with, call.bridge_done = None, False
+                world.cond.notify_all()
+        world.event(call, "enqueue", action="join", queue=name, queue_sid=queue.sid)
+        result = "queue-full"
+        try:
+            if not full:
+                result = self._hold(queue, wait_url, wait_method)
+        except CallEnded:
+            if action:
+                self._notify(action, method, self._queue_result_params(queue, "hangup"))
+            raise
+        finally:
+            with world.cond:
+                if call.sid in queue.members:
+                    queue.members.remove(call.sid)
+                call.queue_name = None
+        world.event(call, "enqueue", action="result", queue=name, queue_result=result)
+        if not action:
+            return None
+        return Fetch(url=action, method=method, params=self._queue_result_params(queue, result))
+
+    def _queue_time(self) -> int:
+        if self.call.enqueued_at is None:
+            return 0
+        return round(self.world.clock.simulated(self.world.clock.monotonic() - self.call.enqueued_at))
+
+    def _queue_result_params(self, queue: Queue, result: str) -> dict[str, str]:
+        return {"QueueResult": result, "QueueSid": queue.sid, "QueueTime": str(self._queue_time())}
+
+    def _hold(self, queue: Queue, wait_url: str | None, wait_method: str) -> str:
+        """Play hold music (polling waitUrl) until bridged or <Leave>; returns the QueueResult."""
+        world, call = self.world, self.call
+        hold = Interpreter(self.engine, call, self.fallback_url, self.fallback_method, queue_mode=True)
+        url = wait_url
+        try:
+            while not hold._bridged():
+                started = world.clock.monotonic()
+                if url:
+                    with world.cond:
+                        position = queue.members.index(call.sid) + 1 if call.sid in queue.members else 0
+                        size = len(queue.members)
+                    params = {
+                        "QueueSid": queue.sid,
+                        "QueuePosition": str(position),
+                        "QueueTime": str(self._queue_time()),
+                        "AvgQueueTime": str(self._queue_time()),
+                        "CurrentQueueSize": str(size),
+                        "MaxQueueSize": str(queue.max_size),
+                    }
+                    root, doc_url = hold.load(Fetch(url=url, method=wait_method, params=params))
+                    following = hold.execute(root, doc_url)
+                    if following is not None and following.url:
+                        url, wait_method = following.url, following.method
+                else:
+                    world.event(call, "play", url="default hold music")
+                    hold._pause(PLAY_SECONDS)
+                # Twilio loops the wait document; never poll faster than once a telephone second.
+                spent = world.clock.simulated(world.clock.monotonic() - started)
+                if spent < 1.0:
+                    hold._pause(1.0 - spent)
+        except Bridged:
+            pass
+        except LeaveQueue:
+            return "leave"
+        # The dialler's thread runs the bridge; this leg waits for it to end.
+        world.wait_real(call, float("inf"), until=lambda: call.bridge_done)
+        world.checkpoint(call)
+        return "bridged"
+
+    def _dial_queue(
+        self, verb: ET.Element, noun: ET.Element, action: str | None, method: str, doc_url: str | None
+    ) -> Fetch | None:
+        world, engine, call = self.world, self.engine, self.call
+        name = (noun.text or "").strip()
+        timeout = _int(verb, "timeout", 30)
+        time_limit = _int(verb, "timeLimit", 14400)
+        world.event(call, "dial", action="queue", queue=name)
+
+        def first_waiting() -> Call | None:
+            queue = world.queues.get(name)
+            for sid in queue.members if queue else []:
+                member = world.calls.get(sid)
+                if member is not None and member.bridged_with is None and not member.is_final:
+                    return member
+            return None
+
+        # An agent dialling an empty queue waits for the next caller, up to the Dial timeout.
+        world.pause(call, timeout, until=lambda: first_waiting() is not None)
+        with world.cond:
+            member = first_waiting()
+            if member is not None:
+                member.bridged_with = call.sid
+                queue = world.queues[name]
+                queue.members.remove(member.sid)
+                world.cond.notify_all()
+        if member is None:
+            return self._dial_result(action, method, "no-answer", None, 0)
+        world.event(call, "dial", action="dequeue", queue=name, call_sid=member.sid)
+        url = self._resolve(noun.get("url"), doc_url)
+        try:
+            if url:
+                Interpreter(engine, member, fallback_url="").run(
+                    Fetch(url=url, method=noun.get("method", "POST").upper())
+                )
+            started = world.clock.monotonic()
+            ended = engine.bridge(call, member, time_limit)
+        except CallEnded:
+            ended, started = "b", world.clock.monotonic()
+        finally:
+            with world.cond:
+                member.bridge_done = True
+                world.cond.notify_all()
+        duration = round(world.clock.simulated(world.clock.monotonic() - started))
+        if ended == "a":
+            if action and not call.redirect_to:
+                self._notify(
+                    action,
+                    method,
+                    {
+                        "DialCallStatus": "completed",
+                        "DialCallSid": member.sid,
+                        "DialCallDuration": str(duration),
+                    },
+                )
+            world.checkpoint(call)
+        return self._dial_result(action, method, "completed", member.sid, duration)

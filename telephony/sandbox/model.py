@@ -1,0 +1,373 @@
+"""The sandbox's records: calls, parties (virtual phones on a call), numbers, messages, recordings."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from telephony.sandbox.wire import API_VERSION, formatted, rfc2822, utcnow
+
+ANSWERS = ("human", "machine", "busy", "no-answer", "fail", "reject")
+ANSWERED_BY = (
+    "human",
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+    "fax",
+    "unknown",
+)
+FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+class CallEnded(Exception):
+    """The call is over (a party or the API hung up, or TwiML ended it); unwinds the interpreter."""
+
+    def __init__(self, reason: str = "hangup") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Redirected(Exception):
+    """The API redirected a live call to new TwiML; unwinds to the document loop."""
+
+
+class Bridged(Exception):
+    """A queued call was picked by a <Dial><Queue>; unwinds the hold music."""
+
+
+@dataclass
+class Behaviour:
+    """How a virtual phone answers and what its person does once on the line."""
+
+    answer: str = "human"
+    answer_after: float = 1.0
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    hangup_after: float | None = None
+    answered_by: str | None = None
+    interactive: bool = False
+
+    @classmethod
+    def from_json(cls, data: Any) -> Behaviour:
+        """Validate a `PUT /sandbox/phones/...` body; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("a JSON object is required")
+        known = {"answer", "answer_after", "steps", "hangup_after", "answered_by", "interactive"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+        answer = data.get("answer", "human")
+        if answer not in ANSWERS:
+            raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
+        answered_by = data.get("answered_by")
+        if answered_by is not None and answered_by not in ANSWERED_BY:
+            raise ValueError(f"answered_by must be one of {', '.join(ANSWERED_BY)}")
+        hangup_after = data.get("hangup_after")
+        return cls(
+            answer=answer,
+            answer_after=_seconds(data.get("answer_after", 1.0), "answer_after"),
+            steps=validate_steps(data.get("steps", [])),
+            hangup_after=None if hangup_after is None else _seconds(hangup_after, "hangup_after"),
+            answered_by=answered_by,
+            interactive=bool(data.get("interactive", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The behaviour as the API shows it."""
+        return {
+            "answer": self.answer,
+            "answer_after": self.answer_after,
+            "steps": list(self.steps),
+            "hangup_after": self.hangup_after,
+            "answered_by": self.answered_by,
+            "interactive": self.interactive,
+        }
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0")
+    return float(value)
+
+
+def validate_steps(steps: Any) -> list[dict[str, Any]]:
+    """Check a list of steps: {"digits": "12#"}, {"speech": "..."}, {"wait": 2}, {"hangup": true}."""
+    if not isinstance(steps, list):
+        raise ValueError("steps must be a list")
+    checked: list[dict[str, Any]] = []
+    for step in steps:
+        if not isinstance(step, dict) or len(step) != 1:
+            raise ValueError("each step is an object with one key: digits, speech, wait or hangup")
+        ((key, value),) = step.items()
+        if key == "digits" and isinstance(value, str) and all(c in "0123456789*#w" for c in value):
+            checked.append({"digits": value})
+        elif key == "speech" and isinstance(value, str):
+            checked.append({"speech": value})
+        elif key == "wait":
+            checked.append({"wait": _seconds(value, "wait")})
+        elif key == "hangup" and value is True:
+            checked.append({"hangup": True})
+        else:
+            raise ValueError(f"bad step: {step!r}")
+    return checked
+
+
+@dataclass
+class Party:
+    """The virtual phone at the far end of a call leg, with the steps its person has left."""
+
+    address: str
+    behaviour: Behaviour
+    steps: deque[dict[str, Any]] = field(default_factory=deque)
+    hung_up: bool = False
+    answered: bool = False
+    hangup_deadline: float | None = None
+
+    @classmethod
+    def for_call(cls, address: str, behaviour: Behaviour, steps: list[dict[str, Any]] | None = None) -> Party:
+        """A party running its own copy of the behaviour's (or the given) steps."""
+        return cls(address, behaviour, deque(behaviour.steps if steps is None else steps))
+
+
+@dataclass
+class Call:
+    """One call leg, as the REST API shows it and as the engine drives it."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    direction: str
+    party: Party
+    status: str = "queued"
+    date_created: datetime = field(default_factory=utcnow)
+    date_updated: datetime = field(default_factory=utcnow)
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration: int | None = None
+    answered_by: str | None = None
+    parent_call_sid: str | None = None
+    phone_number_sid: str | None = None
+    # What the creator asked for.
+    url: str | None = None
+    method: str = "POST"
+    twiml: str | None = None
+    fallback_url: str | None = None
+    fallback_method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: tuple[str, ...] = ("completed",)
+    timeout: int = 60
+    machine_detection: str | None = None
+    machine_detection_timeout: int = 30
+    record: bool = False
+    time_limit: int = 14400
+    # Engine state, guarded by the world's lock.
+    sequence: int = 0
+    answered_at: float | None = None
+    end_request: str | None = None
+    redirect_to: tuple[str | None, str, str | None] | None = None
+    queue_name: str | None = None
+    enqueued_at: float | None = None
+    bridged_with: str | None = None
+    bridge_done: bool = False
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_final(self) -> bool:
+        """True once the status can no longer change."""
+        return self.status in FINAL_STATUSES
+
+    def uri(self) -> str:
+        """The call's REST path."""
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}.json"
+
+    def to_json(self) -> dict[str, Any]:
+        """The Call resource exactly as Twilio's JSON shows it (every field CallInstance reads)."""
+        base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}"
+        return {
+            "sid": self.sid,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
+            "parent_call_sid": self.parent_call_sid,
+            "account_sid": self.account_sid,
+            "to": self.to,
+            "to_formatted": formatted(self.to),
+            "from": self.from_,
+            "from_formatted": formatted(self.from_),
+            "phone_number_sid": self.phone_number_sid,
+            # The REST resource has no "initiated" status: a call reads "queued" until it rings.
+            "status": self.status,
+            "start_time": rfc2822(self.start_time),
+            "end_time": rfc2822(self.end_time),
+            # Twilio sends duration and price as strings (or null while the call is live).
+            "duration": None if self.duration is None else str(self.duration),
+            "price": None,
+            "price_unit": "USD",
+            "direction": self.direction,
+            "answered_by": self.answered_by,
+            "api_version": API_VERSION,
+            "forwarded_from": None,
+            "group_sid": None,
+            "caller_name": None,
+            "queue_time": "0",
+            "trunk_sid": None,
+            "uri": self.uri(),
+            "subresource_uris": {
+                "notifications": f"{base}/Notifications.json",
+                "recordings": f"{base}/Recordings.json",
+                "payments": f"{base}/Payments.json",
+                "events": f"{base}/Events.json",
+                "siprec": f"{base}/Siprec.json",
+                "streams": f"{base}/Streams.json",
+                "transcriptions": f"{base}/Transcriptions.json",
+                "user_defined_message_subscriptions": f"{base}/UserDefinedMessageSubscriptions.json",
+                "user_defined_messages": f"{base}/UserDefinedMessages.json",
+            },
+        }
+
+
+@dataclass
+class Number:
+    """A phone number the account owns (an IncomingPhoneNumber)."""
+
+    sid: str
+    account_sid: str
+    phone_number: str
+    friendly_name: str = ""
+    voice_url: str = ""
+    voice_method: str = "POST"
+    voice_fallback_url: str = ""
+    voice_fallback_method: str = "POST"
+    status_callback: str = ""
+    status_callback_method: str = "POST"
+    sms_url: str = ""
+    sms_method: str = "POST"
+    date_created: datetime = field(default_factory=utcnow)
+    date_updated: datetime = field(default_factory=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        """The IncomingPhoneNumber resource as Twilio's JSON shows it."""
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/IncomingPhoneNumbers/{self.sid}.json"
+        return {
+            "account_sid": self.account_sid,
+            "address_requirements": "none",
+            "address_sid": None,
+            "api_version": API_VERSION,
+            "beta": False,
+            "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
+            "emergency_status": "Inactive",
+            "emergency_address_sid": None,
+            "emergency_address_status": "unregistered",
+            "friendly_name": self.friendly_name or formatted(self.phone_number),
+            "identity_sid": None,
+            "origin": "twilio",
+            "phone_number": self.phone_number,
+            "sid": self.sid,
+            "sms_application_sid": "",
+            "sms_fallback_method": "POST",
+            "sms_fallback_url": "",
+            "sms_method": self.sms_method,
+            "sms_url": self.sms_url,
+            "status_callback": self.status_callback,
+            "status_callback_method": self.status_callback_method,
+            "trunk_sid": None,
+            "uri": uri,
+            "voice_application_sid": "",
+            "voice_caller_id_lookup": False,
+            "voice_fallback_method": self.voice_fallback_method,
+            "voice_fallback_url": self.voice_fallback_url,
+            "voice_method": self.voice_method,
+            "voice_url": self.voice_url,
+            "voice_receive_mode": "voice",
+            "bundle_sid": None,
+            "status": "in-use",
+            "type": "local",
+            "subresource_uris": {
+                "assigned_add_ons": uri.replace(".json", "/AssignedAddOns.json"),
+            },
+        }
+
+
+@dataclass
+class Message:
+    """A text message sent through the sandbox (stored, never delivered anywhere)."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    body: str
+    status: str = "queued"
+    status_callback: str | None = None
+    date_created: datetime = field(default_factory=utcnow)
+    date_updated: datetime = field(default_factory=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        """The Message resource as Twilio's JSON shows it."""
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": rfc2822(self.date_created),
+            "date_sent": None,
+            "date_updated": rfc2822(self.date_updated),
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": self.from_,
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": str(max(1, -(-len(self.body) // 160))),
+            "price": None,
+            "price_unit": "USD",
+            "sid": self.sid,
+            "status": self.status,
+            "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
+            "to": self.to,
+            "uri": uri,
+        }
+
+
+@dataclass
+class Recording:
+    """A recording made by <Record> or <Dial record>: a real WAV file the sandbox serves."""
+
+    sid: str
+    account_sid: str
+    call_sid: str
+    duration: int
+    wav: bytes
+    date_created: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class Faults:
+    """Failures injected for reliability tests (`PUT /sandbox/faults`)."""
+
+    api_error_rate: float = 0.0
+    api_latency_ms: int = 0
+    drop_status_callback_rate: float = 0.0
+    webhook_delay_ms: int = 0
+
+    @classmethod
+    def from_json(cls, data: Any) -> Faults:
+        """Validate a faults body; rates are 0..1, delays are milliseconds."""
+        if not isinstance(data, dict):
+            raise ValueError("a JSON object is required")
+        unknown = set(data) - set(cls().__dict__)
+        if unknown:
+            raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+        faults = cls(**{**cls().__dict__, **data})
+        for rate in (faults.api_error_rate, faults.drop_status_callback_rate):
+            if not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise ValueError("rates must be between 0 and 1")
+        for delay in (faults.api_latency_ms, faults.webhook_delay_ms):
+            if not isinstance(delay, int | float) or delay < 0:
+                raise ValueError("delays must be milliseconds >= 0")
+        return faults

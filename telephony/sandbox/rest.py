@@ -1,0 +1,378 @@
+"""Twilio's REST API (2010-04-01) as the sandbox serves it: Calls, IncomingPhoneNumbers, Messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from telephony.sandbox.model import Call, Message, Party
+from telephony.sandbox.wire import API_VERSION, ApiError, error_body, is_address, new_sid, utcnow
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("sandbox_rest", __name__, url_prefix=f"/{API_VERSION}/Accounts/<account_sid>")
+
+MACHINE_DETECTION = {"enable": "Enable", "detectmessageend": "DetectMessageEnd"}
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+def _sandbox() -> Any:
+    return current_app.extensions["sandbox"]
+
+
+def api_error_response(error: ApiError) -> Response:
+    """Twilio's error JSON with the HTTP status it belongs to."""
+    response = jsonify(error_body(error.code, error.message, error.status))
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    return api_error_response(error)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    sandbox = _sandbox()
+    world = sandbox.world
+    auth = request.authorization
+    if auth is None or auth.username != world.account_sid or auth.password != world.auth_token:
+        raise ApiError(20003, "Authenticate", 401)
+    account_sid = (request.view_args or {}).get("account_sid")
+    if account_sid != world.account_sid:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    faults = world.faults
+    if faults.api_latency_ms:
+        time.sleep(faults.api_latency_ms / 1000)
+    if world.fault_roll(faults.api_error_rate):
+        raise ApiError(20500, "Internal Server Error (injected by the sandbox)", 500)
+
+
+def _page(items: Sequence[Any], key: str, to_json: Callable[[Any], dict[str, Any]]) -> Response:
+    """One page of a list in Twilio's paging shape; the SDK follows next_page_uri as given."""
+    try:
+        page_size = min(max(int(request.args.get("PageSize", 50)), 1), 1000)
+        page = max(int(request.args.get("Page", 0)), 0)
+    except ValueError:
+        raise ApiError(20001, "Invalid paging parameters", 400) from None
+    paging = {"Page", "PageSize", "PageToken"}
+    filters = [(k, v) for k, v in request.args.items(multi=True) if k not in paging]
+
+    def uri(number: int) -> str:
+        query = urlencode([*filters, ("PageSize", page_size), ("Page", number)])
+        return f"{request.path}?{query}"
+
+    start = page * page_size
+    chunk = items[start : start + page_size]
+    more = start + page_size < len(items)
+    return jsonify(
+        {
+            key: [to_json(item) for item in chunk],
+            "first_page_uri": uri(0),
+            "next_page_uri": f"{uri(page + 1)}&PageToken=PA{start + page_size}" if more else None,
+            "previous_page_uri": uri(page - 1) if page > 0 else None,
+            "page": page,
+            "page_size": page_size,
+            "start": start,
+            "end": start + max(len(chunk) - 1, 0),
+            "uri": uri(page),
+        }
+    )
+
+
+# Calls ---------------------------------------------------------------------------------------------
+
+
+@bp.post("/Calls.json")
+def create_call(account_sid: str) -> tuple[Response, int]:
+    """Create an outbound call: 201 with status queued; it then progresses on its own thread."""
+    sandbox = _sandbox()
+    world = sandbox.world
+    form = request.form
+    to = form.get("To", "").strip()
+    from_ = form.get("From", "").strip()
+    if not to:
+        raise ApiError(21201, "No 'To' number is specified")
+    if not is_address(to):
+        raise ApiError(21211, f"Invalid 'To' Phone Number: {to}")
+    if not from_:
+        raise ApiError(21213, "No 'From' number is specified")
+    owned = world.number_for(from_)
+    if owned is None and not (to.startswith("client:") and from_):
+        raise ApiError(21210, f"The source phone number provided, {from_}, is not yet verified for your account.")
+    url, twiml = form.get("Url"), form.get("Twiml")
+    if not url and not twiml:
+        raise ApiError(21205, "Url parameter is required.")
+    events: list[str] = []
+    for value in form.getlist("StatusCallbackEvent"):
+        events.extend(value.replace(",", " ").split())
+    unknown = [e for e in events if e not in STATUS_EVENTS]
+    if unknown:
+        raise ApiError(21626, f"Invalid StatusCallbackEvent: {', '.join(unknown)}")
+    try:
+        timeout = min(max(int(form.get("Timeout", 60)), 1), 600)
+        amd_timeout = min(max(int(form.get("MachineDetectionTimeout", 30)), 3), 59)
+        time_limit = int(form.get("TimeLimit", 14400))
+    except ValueError:
+        raise ApiError(21218, "Invalid numeric parameter") from None
+    detection = form.get("MachineDetection")
+    call = Call(
+        sid=new_sid("CA"),
+        account_sid=world.account_sid,
+        to=to,
+        from_=from_,
+        direction="outbound-api",
+        party=Party.for_call(to, world.behaviour_of(to)),
+        phone_number_sid=owned.sid if owned else None,
+        url=url,
+        method=form.get("Method", "POST").upper(),
+        twiml=twiml,
+        fallback_url=form.get("FallbackUrl") or None,
+        fallback_method=form.get("FallbackMethod", "POST").upper(),
+        status_callback=form.get("StatusCallback") or None,
+        status_callback_method=form.get("StatusCallbackMethod", "POST").upper(),
+        status_callback_events=tuple(events) or ("completed",),
+        timeout=timeout,
+        machine_detection=MACHINE_DETECTION.get(detection.lower(), "Enable") if detection else None,
+        machine_detection_timeout=amd_timeout,
+        record=form.get("Record", "false").lower() == "true",
+        time_limit=time_limit,
+    )
+    world.add_call(call)
+    world.event(call, "status", status="queued")
+    sandbox.engine.start_outbound(call)
+    logger.info("sandbox call created", extra={"call_sid": call.sid, "to": to})
+    return jsonify(call.to_json()), 201
+
+
+@bp.get("/Calls.json")
+def list_calls(account_sid: str) -> Response:
+    """List calls, newest first, filtered by To, From, Status and ParentCallSid."""
+    world = _sandbox().world
+    args = request.args
+    with world.cond:
+        calls = sorted(world.calls.values(), key=lambda c: (c.date_created, c.sid), reverse=True)
+        filters = {"To": "to", "From": "from_", "Status": "status", "ParentCallSid": "parent_call_sid"}
+        for param, attribute in filters.items():
+            if args.get(param):
+                calls = [c for c in calls if getattr(c, attribute) == args[param]]
+        return _page(calls, "calls", Call.to_json)
+
+
+def _call(sid: str) -> Call:
+    call = _sandbox().world.calls.get(sid)
+    if call is None:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    return call
+
+
+@bp.get("/Calls/<sid>.json")
+def fetch_call(account_sid: str, sid: str) -> Response:
+    """Fetch one call."""
+    return jsonify(_call(sid).to_json())
+
+
+@bp.delete("/Calls/<sid>.json")
+def delete_call(account_sid: str, sid: str) -> tuple[str, int]:
+    """Delete a finished call's record (204, empty), as Twilio allows."""
+    world = _sandbox().world
+    call = _call(sid)
+    if not call.is_final:
+        raise ApiError(20009, "Cannot delete a call that is in progress")
+    with world.cond:
+        world.calls.pop(sid, None)
+    return "", 204
+
+
+@bp.post("/Calls/<sid>.json")
+def update_call(account_sid: str, sid: str) -> Response:
+    """Redirect a live call (Url/Twiml) or end it (Status=completed|canceled)."""
+    world = _sandbox().world
+    call = _call(sid)
+    form = request.form
+    status = form.get("Status")
+    url, twiml = form.get("Url"), form.get("Twiml")
+    if status and status not in {"completed", "canceled"}:
+        raise ApiError(21218, f"Invalid Status: {status}")
+    with world.cond:
+        if (url or twiml) and not status:
+            if call.status != "in-progress":
+                raise ApiError(21220, "Call is not in-progress. Cannot redirect.")
+            call.redirect_to = (url, form.get("Method", "POST").upper(), twiml)
+        if form.get("FallbackUrl"):
+            call.fallback_url = form["FallbackUrl"]
+        if form.get("StatusCallback"):
+            call.status_callback = form["StatusCallback"]
+            call.status_callback_method = form.get("StatusCallbackMethod", "POST").upper()
+        if status and not call.is_final:
+            # Twilio: "canceled" only stops a call not yet answered; "completed" ends it in any state.
+            if status == "completed" or call.status != "in-progress":
+                call.end_request = status
+        call.date_updated = utcnow()
+        world.cond.notify_all()
+        if status:
+            # Give the call's thread a moment, so the answer shows the final status as Twilio's does.
+            world.cond.wait_for(lambda: call.is_final or call.end_request is None, timeout=3.0)
+    return jsonify(call.to_json())
+
+
+# IncomingPhoneNumbers -------------------------------------------------------------------------------
+
+NUMBER_FIELDS = {
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "FriendlyName": "friendly_name",
+}
+
+
+def _number_updates() -> dict[str, str]:
+    updates = {attr: request.form[param] for param, attr in NUMBER_FIELDS.items() if param in request.form}
+    for attr in ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method"):
+        if attr in updates:
+            updates[attr] = updates[attr].upper()
+    return updates
+
+
+@bp.get("/IncomingPhoneNumbers.json")
+def list_numbers(account_sid: str) -> Response:
+    """List the account's numbers, filtered by PhoneNumber or FriendlyName."""
+    world = _sandbox().world
+    with world.cond:
+        numbers = sorted(world.numbers.values(), key=lambda n: (n.date_created, n.sid))
+    wanted = request.args.get("PhoneNumber")
+    if wanted:
+        numbers = [n for n in numbers if n.phone_number == wanted.strip()]
+    friendly = request.args.get("FriendlyName")
+    if friendly:
+        numbers = [n for n in numbers if n.to_json()["friendly_name"] == friendly]
+    return _page(numbers, "incoming_phone_numbers", lambda n: n.to_json())
+
+
+@bp.post("/IncomingPhoneNumbers.json")
+def buy_number(account_sid: str) -> tuple[Response, int]:
+    """Give the account a number (every E.164 number is available in the sandbox)."""
+    world = _sandbox().world
+    e164 = request.form.get("PhoneNumber", "").strip()
+    if not e164 or not e164.startswith("+") or not is_address(e164):
+        raise ApiError(21421, f"PhoneNumber is invalid: {e164}")
+    if world.number_for(e164) is not None:
+        raise ApiError(21422, f"PhoneNumber {e164} is not available")
+    number = world.add_number(e164, **_number_updates())
+    return jsonify(number.to_json()), 201
+
+
+def _number(sid: str) -> Any:
+    number = _sandbox().world.numbers.get(sid)
+    if number is None:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    return number
+
+
+@bp.get("/IncomingPhoneNumbers/<sid>.json")
+def fetch_number(account_sid: str, sid: str) -> Response:
+    """Fetch one number."""
+    return jsonify(_number(sid).to_json())
+
+
+@bp.post("/IncomingPhoneNumbers/<sid>.json")
+def update_number(account_sid: str, sid: str) -> Response:
+    """Change where a number's calls and call events go."""
+    world = _sandbox().world
+    number = _number(sid)
+    with world.cond:
+        for attr, value in _number_updates().items():
+            setattr(number, attr, value)
+        number.date_updated = utcnow()
+    return jsonify(number.to_json())
+
+
+@bp.delete("/IncomingPhoneNumbers/<sid>.json")
+def release_number(account_sid: str, sid: str) -> tuple[str, int]:
+    """Release a number."""
+    world = _sandbox().world
+    _number(sid)
+    with world.cond:
+        world.numbers.pop(sid, None)
+    return "", 204
+
+
+# Messages -------------------------------------------------------------------------------------------
+
+
+@bp.post("/Messages.json")
+def send_message(account_sid: str) -> tuple[Response, int]:
+    """Accept a text message: stored and readable back, never delivered."""
+    world = _sandbox().world
+    form = request.form
+    to, from_, body = form.get("To", "").strip(), form.get("From", "").strip(), form.get("Body", "")
+    if not to:
+        raise ApiError(21604, "A 'To' phone number is required.")
+    if not is_address(to):
+        raise ApiError(21211, f"Invalid 'To' Phone Number: {to}")
+    if not body and not form.get("MediaUrl"):
+        raise ApiError(21602, "Message body is required.")
+    if world.number_for(from_) is None:
+        raise ApiError(21606, f"The From phone number {from_} is not a valid, SMS-capable number for this account.")
+    message = Message(
+        sid=new_sid("SM"),
+        account_sid=world.account_sid,
+        to=to,
+        from_=from_,
+        body=body,
+        status_callback=form.get("StatusCallback") or None,
+    )
+    with world.cond:
+        world.messages[message.sid] = message
+    return jsonify(message.to_json()), 201
+
+
+@bp.get("/Messages.json")
+def list_messages(account_sid: str) -> Response:
+    """List messages, newest first, filtered by To and From."""
+    world = _sandbox().world
+    with world.cond:
+        messages = sorted(world.messages.values(), key=lambda m: (m.date_created, m.sid), reverse=True)
+    for param, attribute in (("To", "to"), ("From", "from_")):
+        if request.args.get(param):
+            messages = [m for m in messages if getattr(m, attribute) == request.args[param]]
+    return _page(messages, "messages", Message.to_json)
+
+
+@bp.get("/Messages/<sid>.json")
+def fetch_message(account_sid: str, sid: str) -> Response:
+    """Fetch one message."""
+    message = _sandbox().world.messages.get(sid)
+    if message is None:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    return jsonify(message.to_json())
+
+
+# Recordings (media) ---------------------------------------------------------------------------------
+
+recordings_bp = Blueprint("sandbox_recordings", __name__, url_prefix=f"/{API_VERSION}/Accounts/<account_sid>")
+
+
+@recordings_bp.get("/Recordings/<name>")
+def recording_media(account_sid: str, name: str) -> Response:
+    """Serve a recording as WAV (no extension or .wav), public like Twilio's default media URLs."""
+    sid, _, extension = name.partition(".")
+    recording = _sandbox().world.recordings.get(sid)
+    if recording is None or extension not in {"", "wav"}:
+        # The sandbox has no MP3 encoder: only the WAV form exists.
+        raise NotFound()
+    return Response(recording.wav, mimetype="audio/x-wav")

@@ -1,0 +1,224 @@
+"""The sandbox's in-memory world: every call, number, message, phone and queue, behind one lock."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from telephony.sandbox.clock import ScaledClock
+from telephony.sandbox.model import (
+    Behaviour,
+    Call,
+    CallEnded,
+    Faults,
+    Message,
+    Number,
+    Recording,
+    Redirected,
+)
+from telephony.sandbox.wire import new_sid, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Queue:
+    """A named call queue (<Enqueue>): members in arrival order."""
+
+    sid: str
+    name: str
+    members: list[str] = field(default_factory=list)
+    max_size: int = 100
+
+
+class Pacer:
+    """Twilio's calls-per-second limit: outbound API calls over it wait their turn, in order."""
+
+    def __init__(self, clock: ScaledClock, cps: float) -> None:
+        self.clock = clock
+        self.cps = cps
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def slot(self) -> float:
+        """Reserve the next dialling instant (monotonic, real seconds): never two within 1/CPS."""
+        with self._lock:
+            now = self.clock.monotonic()
+            at = max(now, self._next)
+            # CPS is an account rate in wall-clock time, as the app's own pacing is: not scaled by speed.
+            self._next = at + (1.0 / self.cps if self.cps > 0 else 0.0)
+            return at
+
+
+class World:
+    """All sandbox state; threads change it only while holding `cond`, and notify on every change."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        speed: float = 1.0,
+        cps: float = 1.0,
+        owned_numbers: Iterable[str] = (),
+        public_base_url: str = "",
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.clock = ScaledClock(speed)
+        self.cps = cps
+        self.public_base_url = public_base_url
+        self.cond = threading.Condition(threading.RLock())
+        self.random = random.Random()
+        self.base_url = ""
+        self._owned = tuple(owned_numbers)
+        self.generation = 0
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.calls: dict[str, Call] = {}
+        self.numbers: dict[str, Number] = {}
+        self.messages: dict[str, Message] = {}
+        self.recordings: dict[str, Recording] = {}
+        self.phones: dict[str, Behaviour] = {}
+        self.queues: dict[str, Queue] = {}
+        self.faults = Faults()
+        self.pacer = Pacer(self.clock, self.cps)
+        for e164 in self._owned:
+            self.add_number(
+                e164,
+                voice_url=self._default_url("/voice/incoming"),
+                status_callback=self._default_url("/voice/status"),
+            )
+
+    def _default_url(self, path: str) -> str:
+        return self.public_base_url.rstrip("/") + path if self.public_base_url else ""
+
+    def reset(self) -> None:
+        """Hang up every call and forget everything (`POST /sandbox/reset`)."""
+        with self.cond:
+            for call in self.calls.values():
+                if not call.is_final:
+                    call.end_request = "completed"
+            self.generation += 1
+            self._reset_state()
+            self.cond.notify_all()
+
+    def shutdown(self) -> None:
+        """Ask every live call to end, so its thread finishes."""
+        with self.cond:
+            for call in self.calls.values():
+                if not call.is_final:
+                    call.end_request = "completed"
+            self.cond.notify_all()
+
+    # Records -----------------------------------------------------------------------------------
+
+    def add_number(self, e164: str, **fields: Any) -> Number:
+        """Give the account a phone number."""
+        with self.cond:
+            number = Number(sid=new_sid("PN"), account_sid=self.account_sid, phone_number=e164, **fields)
+            self.numbers[number.sid] = number
+            return number
+
+    def number_for(self, e164: str) -> Number | None:
+        """The account's number with this E.164 form, if owned."""
+        with self.cond:
+            return next((n for n in self.numbers.values() if n.phone_number == e164), None)
+
+    def behaviour_of(self, address: str) -> Behaviour:
+        """The behaviour set for a virtual phone, or a person who answers after a second."""
+        with self.cond:
+            return self.phones.get(address) or Behaviour()
+
+    def add_call(self, call: Call) -> Call:
+        """Store a new call leg."""
+        with self.cond:
+            self.calls[call.sid] = call
+            self.cond.notify_all()
+            return call
+
+    def event(self, call: Call, event_type: str, **details: Any) -> None:
+        """Append one event to the call's timeline."""
+        with self.cond:
+            entry = {
+                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "type": event_type,
+                **details,
+            }
+            call.timeline.append(entry)
+            call.date_updated = utcnow()
+            self.cond.notify_all()
+        logger.debug("sandbox call event", extra={"call_sid": call.sid, "event": entry})
+
+    # Waiting -----------------------------------------------------------------------------------
+
+    def _expire_party(self, call: Call) -> None:
+        party = call.party
+        if party.hangup_deadline is not None and not party.hung_up:
+            if self.clock.monotonic() >= party.hangup_deadline:
+                party.hung_up = True
+                self.event(call, "hangup", by="party", reason="hangup_after")
+
+    def interrupted(self, call: Call) -> bool:
+        """True when something outside the TwiML flow wants this call's attention."""
+        with self.cond:
+            self._expire_party(call)
+            return bool(call.end_request or call.party.hung_up or call.redirect_to)
+
+    def checkpoint(self, call: Call) -> None:
+        """Raise CallEnded or Redirected if the call was hung up or redirected meanwhile."""
+        with self.cond:
+            self._expire_party(call)
+            if call.end_request:
+                raise CallEnded("api")
+            if call.party.hung_up:
+                raise CallEnded("party")
+            if call.redirect_to:
+                raise Redirected()
+
+    def pause(
+        self,
+        call: Call,
+        simulated_seconds: float,
+        until: Callable[[], bool] | None = None,
+        watch: Iterable[Call] = (),
+    ) -> None:
+        """Let telephone time pass on a call; returns early if `until()` or a watched call is interrupted.
+
+        Raises CallEnded/Redirected when this call is hung up or redirected meanwhile.
+        """
+        self.wait_real(call, self.clock.monotonic() + self.clock.real(simulated_seconds), until, watch)
+        self.checkpoint(call)
+
+    def wait_real(
+        self,
+        call: Call,
+        deadline: float,
+        until: Callable[[], bool] | None = None,
+        watch: Iterable[Call] = (),
+    ) -> None:
+        """Wait until a real monotonic deadline, a condition, or an interruption of `call` or `watch`."""
+        watched = list(watch)
+        with self.cond:
+            while True:
+                if self.interrupted(call) or any(self.interrupted(other) for other in watched):
+                    return
+                if until is not None and until():
+                    return
+                now = self.clock.monotonic()
+                if now >= deadline:
+                    return
+                limit = deadline - now
+                for party_call in (call, *watched):
+                    if party_call.party.hangup_deadline is not None:
+                        limit = min(limit, max(0.0, party_call.party.hangup_deadline - now))
+                self.cond.wait(min(limit, 0.5) + 0.001)
+
+    def fault_roll(self, rate: float) -> bool:
+        """True with probability `rate` (for injected faults)."""
+        return rate > 0 and self.random.random() < rate

@@ -1,0 +1,224 @@
+"""The Telephony port on the twilio SDK: the only module of the project that imports twilio.rest."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from telephony.port import (
+    DEFAULT_STATUS_EVENTS,
+    NETWORK_ERROR,
+    NUMBER_NOT_FOUND,
+    CallInfo,
+    MessageInfo,
+    NumberInfo,
+    TelephonyError,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Twilio asks clients to back off and retry on 20429 (429 Too Many Requests).
+RATE_LIMITED = 20429
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """A TwilioHttpClient that sends every https://*.twilio.com request to another base URL."""
+
+    def __init__(self, api_base: str, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout)
+        parts = urlsplit(api_base)
+        if not parts.scheme or not parts.netloc:
+            raise ValueError(f"TWILIO_API_BASE must be an absolute URL, got {api_base!r}")
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+
+    def rebase(self, url: str) -> str:
+        """Rewrite a Twilio API URL onto the configured base, keeping path and query."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host == "twilio.com" or host.endswith(".twilio.com"):
+            return urlunsplit((self.scheme, self.netloc, parts.path, parts.query, parts.fragment))
+        return url
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        """Send the request to the rebased URL."""
+        return super().request(method, self.rebase(url), *args, **kwargs)
+
+
+def build_client(account_sid: str, auth_token: str, api_base: str = "", timeout: float | None = None) -> Client:
+    """Build a twilio Client with a timeout, talking to `api_base` when it is set."""
+    http_client = RebasedHttpClient(api_base, timeout) if api_base else TwilioHttpClient(timeout=timeout)
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def _translate(exc: Exception) -> TelephonyError:
+    """Map an SDK or transport failure to the port's error, deciding whether a retry may help."""
+    if isinstance(exc, TwilioRestException):
+        code = int(exc.code) if exc.code else int(exc.status)
+        retryable = code == RATE_LIMITED or exc.status == 429 or exc.status >= 500
+        return TelephonyError(code, str(exc.msg), retryable=retryable, status=exc.status)
+    response = exc.args[1] if len(exc.args) > 1 else None
+    if isinstance(response, Response):
+        # List pages that fail raise a bare TwilioException carrying the response: read Twilio's code from it.
+        try:
+            code = int(json.loads(response.text).get("code") or response.status_code)
+        except (ValueError, AttributeError):
+            code = response.status_code
+        status = response.status_code
+        retryable = code == RATE_LIMITED or status == 429 or status >= 500
+        return TelephonyError(code, f"list request failed with HTTP {status}", retryable=retryable, status=status)
+    if isinstance(exc, requests.RequestException):
+        # Timeouts and refused connections: the request may or may not have reached Twilio.
+        return TelephonyError(NETWORK_ERROR, f"network error: {exc}", retryable=True)
+    return TelephonyError(NETWORK_ERROR, f"unexpected reply: {exc}", retryable=False)
+
+
+def _call_info(call: Any) -> CallInfo:
+    duration = int(call.duration) if call.duration not in (None, "") else None
+    return CallInfo(
+        sid=call.sid,
+        status=str(call.status),
+        direction=call.direction or "",
+        to=call.to or "",
+        from_=call._from or "",  # CallInstance keeps "from" in a private attribute, unlike Message.
+        duration=duration,
+        answered_by=call.answered_by,
+        start_time=call.start_time,
+        end_time=call.end_time,
+        parent_call_sid=call.parent_call_sid,
+    )
+
+
+class TwilioTelephony:
+    """Implements the Telephony port with the twilio SDK."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _do(self, what: str, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except (TwilioException, requests.RequestException) as exc:
+            error = _translate(exc)
+            logger.warning(
+                "twilio request failed",
+                extra={"operation": what, "code": error.code, "retryable": error.retryable},
+            )
+            raise error from exc
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        url: str,
+        *,
+        status_callback: str | None = None,
+        status_events: Sequence[str] = DEFAULT_STATUS_EVENTS,
+        timeout: int | None = None,
+        machine_detection: str | None = None,
+        machine_detection_timeout: int | None = None,
+        time_limit: int | None = None,
+        fallback_url: str | None = None,
+        record: bool = False,
+    ) -> CallInfo:
+        """Create the call (Twilio answers 201 with status queued)."""
+        options: dict[str, Any] = {
+            "to": to,
+            "from_": from_,
+            "url": url,
+            "method": "POST",
+        }
+        if status_callback:
+            options.update(
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(status_events),
+            )
+        optional = {
+            "timeout": timeout,
+            "machine_detection": machine_detection,
+            "machine_detection_timeout": machine_detection_timeout,
+            "time_limit": time_limit,
+            "fallback_url": fallback_url,
+        }
+        options.update({key: value for key, value in optional.items() if value is not None})
+        if fallback_url:
+            options["fallback_method"] = "POST"
+        if record:
+            options["record"] = True
+        call = self._do("calls.create", lambda: self.client.calls.create(**options))
+        return _call_info(call)
+
+    def update_call(
+        self, sid: str, *, url: str | None = None, twiml: str | None = None, status: str | None = None
+    ) -> CallInfo:
+        """Redirect or end a call."""
+        options: dict[str, Any] = {}
+        if url:
+            options.update(url=url, method="POST")
+        if twiml:
+            options["twiml"] = twiml
+        if status:
+            options["status"] = status
+        call = self._do("calls.update", lambda: self.client.calls(sid).update(**options))
+        return _call_info(call)
+
+    def hangup(self, sid: str) -> CallInfo:
+        """End a call; Twilio's `completed` hangs up a live call and cancels a ringing one."""
+        return self.update_call(sid, status="completed")
+
+    def fetch_call(self, sid: str) -> CallInfo:
+        """Fetch a call's current state."""
+        return _call_info(self._do("calls.fetch", lambda: self.client.calls(sid).fetch()))
+
+    def send_sms(self, to: str, from_: str, body: str) -> MessageInfo:
+        """Send a text message."""
+        message = self._do("messages.create", lambda: self.client.messages.create(to=to, from_=from_, body=body))
+        return MessageInfo(sid=message.sid, status=str(message.status), to=message.to, from_=message.from_, body=body)
+
+    def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:
+        """Find the account's number and point its voice URL and status callback at the app."""
+        found = self._do(
+            "incoming_phone_numbers.list",
+            lambda: self.client.incoming_phone_numbers.list(phone_number=e164, limit=1),
+        )
+        if not found:
+            raise TelephonyError(NUMBER_NOT_FOUND, f"{e164} is not a number of this account")
+        number = self._do(
+            "incoming_phone_numbers.update",
+            lambda: self.client.incoming_phone_numbers(found[0].sid).update(
+                voice_url=voice_url,
+                voice_method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+            ),
+        )
+        return NumberInfo(
+            sid=number.sid,
+            phone_number=number.phone_number,
+            voice_url=number.voice_url or "",
+            status_callback=number.status_callback or "",
+        )
+
+
+def telephony_from_settings(settings: Any) -> TwilioTelephony:
+    """Build the adapter from the TWILIO_* settings (account, token, API base, timeout)."""
+    timeout = settings.twilio_timeout_seconds or None
+    client = build_client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        api_base=settings.twilio_api_base or "",
+        timeout=timeout,
+    )
+    return TwilioTelephony(client)
