@@ -20,8 +20,11 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from callback import api as callback_api
     from callback import cli as callback_cli
     from callback import views as callback_views
+    from callback import voice as callback_voice
     from core import cli as core_cli
     from core import db, logs, web
+    from scheduler import cli as scheduler_cli
+    from scheduler import runtime as scheduler_runtime
     from telephony import cli as telephony_cli
     from telephony.twilio_adapter import telephony_from_settings
 
@@ -52,13 +55,18 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(callback_views.bp)
     app.register_blueprint(callback_api.bp)
     app.register_blueprint(agents_api.bp)
+    app.register_blueprint(callback_voice.bp)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)
     csrf.exempt(agents_api.bp)
+    # Twilio's webhooks prove themselves with X-Twilio-Signature instead.
+    csrf.exempt(callback_voice.bp)
 
     core_cli.init_app(app)
     agents_cli.init_app(app)
     callback_cli.init_app(app)
     telephony_cli.init_app(app)
+    scheduler_cli.init_app(app)
+    scheduler_runtime.init_app(app)
     return app

@@ -89,6 +89,8 @@ class Agent(Base):
     client: Mapped[str | None] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="offline", index=True)
     status_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When wrap-up ends; the queue of the call just handled decides how long it lasts.
+    busy_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, back_populates="agents", order_by=Queue.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agents.models import Agent, Queue
@@ -19,8 +19,10 @@ FINAL = ("completed", "failed", "canceled", "expired")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "queued": frozenset({"dialing", "canceled", "expired", "queued"}),
     "dialing": frozenset({"connecting", "retry_wait", "failed", "canceled", "expired", "queued"}),
-    "connecting": frozenset({"connected", "retry_wait", "failed", "canceled"}),
-    "connected": frozenset({"completed"}),
+    # Back to "queued" from connecting: the customer was reached but the agent was lost.
+    "connecting": frozenset({"connected", "retry_wait", "failed", "canceled", "expired", "queued"}),
+    # Back to "connecting" from connected: the agent dropped before the customer heard them.
+    "connected": frozenset({"completed", "connecting"}),
     "retry_wait": frozenset({"queued", "dialing", "canceled", "expired", "failed"}),
     "completed": frozenset(),
     "failed": frozenset(),
@@ -60,7 +62,7 @@ class CallbackRequest(Base):
         Index(
             "ix_callback_waiting_order",
             "queue_id",
-            "priority",
+            text("priority DESC"),
             "created_at",
             "id",
             sqlite_where=text("status IN ('queued', 'retry_wait')"),
@@ -143,6 +145,10 @@ class CallbackRequest(Base):
         """Customer and agent are talking."""
         self._move("connected", now)
 
+    def unbridged(self, now: datetime) -> None:
+        """The agent hung up during the whisper: the customer is still waiting for someone."""
+        self._move("connecting", now)
+
     def complete(self, now: datetime) -> None:
         """The conversation ended normally."""
         self._move("completed", now)
@@ -157,6 +163,13 @@ class CallbackRequest(Base):
         else:
             self._move("retry_wait", now)
             self.next_attempt_at = next_attempt_at
+
+    def requeue_first(self, now: datetime) -> None:
+        """The customer was reached but lost their agent: back in line, ahead of everyone."""
+        self._move("queued", now)
+        self.agent_id = None
+        self.priority += 1
+        self.next_attempt_at = None
 
     def release(self, now: datetime) -> None:
         """Undo a claim whose call was never placed: back in line, the attempt not counted."""
@@ -173,25 +186,58 @@ class CallbackRequest(Base):
 
 
 class CallAttempt(Base):
-    """One outbound call placed for a request, kept for history and metrics."""
+    """One outbound call placed for a request, kept for history, metrics and reconciliation."""
 
     __tablename__ = "call_attempts"
+    __table_args__ = (
+        # The reaper's question: which attempts are still open? Finished ones are left out.
+        Index(
+            "ix_call_attempts_open",
+            "created_at",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
     agent_call_sid: Mapped[str | None] = mapped_column(String(40))
+    # The customer leg's last known Twilio status, and the newest status callback applied.
+    call_status: Mapped[str | None] = mapped_column(String(16))
+    last_sequence: Mapped[int] = mapped_column(Integer, default=-1, server_default=text("-1"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    placed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ringing_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bridged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the reaper last asked the provider about this call, so long calls are not polled every pass.
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_by: Mapped[str | None] = mapped_column(String(24))
     outcome: Mapped[str | None] = mapped_column(String(24))
     agent_outcome: Mapped[str | None] = mapped_column(String(24))
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
 
     request: Mapped[CallbackRequest] = relationship(back_populates="call_attempts")
+    agent: Mapped[Agent | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the attempt still waits for news from the provider."""
+        return self.ended_at is None
+
+
+class PacingBucket(Base):
+    """The shared calls-per-second schedule: the earliest time the next call may be placed."""
+
+    __tablename__ = "pacing_buckets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Seconds since the epoch as a float, so the slot can be advanced in one UPDATE on any backend.
+    next_slot: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class DoNotCall(Base):

@@ -57,6 +57,10 @@ class Settings:
     sandbox_cps: float = 1.0
     sandbox_numbers: tuple[str, ...] = ()
     scheduler: bool = False
+    twilio_cps: float = 1.0
+    sms_notifications: bool = False
+    ring_timeout_seconds: int = 25
+    shop_name: str = "Callme Shop"
     instance_path: str = field(default="instance", repr=False)
 
     @property

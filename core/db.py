@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 from core.clock import as_utc
 
@@ -45,6 +46,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and say how many rows it changed: the test of a conditional claim."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount or 0)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

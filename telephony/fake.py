@@ -32,6 +32,8 @@ class PlacedCall:
     time_limit: int | None = None
     fallback_url: str | None = None
     record: bool = False
+    recording_status_callback: str | None = None
+    async_amd_status_callback: str | None = None
     updates: list[dict[str, str | None]] = field(default_factory=list)
 
 
@@ -43,6 +45,7 @@ class FakeTelephony:
         self._counter = itertools.count(1)
         self.calls: dict[str, PlacedCall] = {}
         self.messages: list[MessageInfo] = []
+        self.message_callbacks: dict[str, str | None] = {}
         self.numbers: dict[str, NumberInfo] = {
             e164: NumberInfo(sid=self._sid("PN"), phone_number=e164, voice_url="", status_callback="")
             for e164 in owned_numbers
@@ -76,6 +79,8 @@ class FakeTelephony:
         time_limit: int | None = None,
         fallback_url: str | None = None,
         record: bool = False,
+        recording_status_callback: str | None = None,
+        async_amd_status_callback: str | None = None,
     ) -> CallInfo:
         """Record the call as queued, as Twilio answers a create."""
         self._maybe_fail()
@@ -96,6 +101,8 @@ class FakeTelephony:
                 time_limit=time_limit,
                 fallback_url=fallback_url,
                 record=record,
+                recording_status_callback=recording_status_callback,
+                async_amd_status_callback=async_amd_status_callback,
             )
         return info
 
@@ -133,12 +140,13 @@ class FakeTelephony:
         with self._lock:
             return self._call(sid).info
 
-    def send_sms(self, to: str, from_: str, body: str) -> MessageInfo:
+    def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:
         """Record the message as queued."""
         self._maybe_fail()
         message = MessageInfo(sid=self._sid("SM"), status="queued", to=to, from_=from_, body=body)
         with self._lock:
             self.messages.append(message)
+            self.message_callbacks[message.sid] = status_callback
         return message
 
     def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:

@@ -90,8 +90,15 @@ class Telephony(Protocol):
         time_limit: int | None = None,
         fallback_url: str | None = None,
         record: bool = False,
+        recording_status_callback: str | None = None,
+        async_amd_status_callback: str | None = None,
     ) -> CallInfo:
-        """Start an outbound call whose answer runs the TwiML at `url`."""
+        """Start an outbound call whose answer runs the TwiML at `url`.
+
+        `record` records the whole call (its URL comes with the completed status callback, and to
+        `recording_status_callback` when given); `async_amd_status_callback` turns on asynchronous
+        answering-machine detection, whose result is posted there instead of delaying the answer webhook.
+        """
         ...
 
     def update_call(
@@ -108,8 +115,8 @@ class Telephony(Protocol):
         """Read a call's current state from the provider."""
         ...
 
-    def send_sms(self, to: str, from_: str, body: str) -> MessageInfo:
-        """Send a text message."""
+    def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:
+        """Send a text message; `status_callback` hears of it being sent, delivered or not."""
         ...
 
     def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:

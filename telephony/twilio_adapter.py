@@ -131,6 +131,8 @@ class TwilioTelephony:
         time_limit: int | None = None,
         fallback_url: str | None = None,
         record: bool = False,
+        recording_status_callback: str | None = None,
+        async_amd_status_callback: str | None = None,
     ) -> CallInfo:
         """Create the call (Twilio answers 201 with status queued)."""
         options: dict[str, Any] = {
@@ -157,6 +159,19 @@ class TwilioTelephony:
             options["fallback_method"] = "POST"
         if record:
             options["record"] = True
+            if recording_status_callback:
+                options.update(
+                    recording_status_callback=recording_status_callback,
+                    recording_status_callback_method="POST",
+                )
+        if async_amd_status_callback:
+            # Twilio runs AsyncAmd only alongside MachineDetection; "Enable" is the sensible default.
+            options.update(
+                machine_detection=machine_detection or "Enable",
+                async_amd="true",
+                async_amd_status_callback=async_amd_status_callback,
+                async_amd_status_callback_method="POST",
+            )
         call = self._do("calls.create", lambda: self.client.calls.create(**options))
         return _call_info(call)
 
@@ -182,9 +197,12 @@ class TwilioTelephony:
         """Fetch a call's current state."""
         return _call_info(self._do("calls.fetch", lambda: self.client.calls(sid).fetch()))
 
-    def send_sms(self, to: str, from_: str, body: str) -> MessageInfo:
+    def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:
         """Send a text message."""
-        message = self._do("messages.create", lambda: self.client.messages.create(to=to, from_=from_, body=body))
+        options: dict[str, Any] = {"to": to, "from_": from_, "body": body}
+        if status_callback:
+            options["status_callback"] = status_callback
+        message = self._do("messages.create", lambda: self.client.messages.create(**options))
         return MessageInfo(sid=message.sid, status=str(message.status), to=message.to, from_=message.from_, body=body)
 
     def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:

@@ -210,6 +210,18 @@ def hang_up(sid: str) -> Response:
     return jsonify(_summary(call))
 
 
+@bp.get("/messages")
+def list_messages() -> Response:
+    """Every text with its timeline, newest first; `?phone=` keeps those to or from one virtual phone."""
+    world = _sandbox().world
+    phone = request.args.get("phone")
+    with world.cond:
+        messages = sorted(world.messages.values(), key=lambda m: (m.date_created, m.sid), reverse=True)
+        if phone:
+            messages = [m for m in messages if phone in (m.to, m.from_)]
+        return jsonify({"messages": [{**m.to_json(), "timeline": list(m.timeline)} for m in messages]})
+
+
 @bp.route("/faults", methods=["GET", "PUT"])
 def faults() -> Response:
     """Read or inject failures: API errors and latency, dropped status callbacks, slow webhooks."""

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from telephony.sandbox.model import Call, CallEnded, Number, Party, Recording
+from telephony.sandbox.model import Call, CallEnded, Message, Number, Party, Recording
 from telephony.sandbox.webhooks import WebhookSender
 from telephony.sandbox.wire import API_VERSION, country_of, new_sid, rfc2822, utcnow
 from telephony.sandbox.world import World
@@ -21,6 +21,14 @@ BUSY_AFTER_SECONDS = 1.0
 # How long answering-machine detection listens before deciding, by outcome (simulated seconds).
 AMD_SECONDS = {"human": 2.0, "machine_start": 3.0, "machine_end_beep": 8.0, "fax": 3.0}
 STATUS_EVENT_OF = {"initiated": "initiated", "ringing": "ringing", "in-progress": "answered"}
+# Simulated seconds a text spends queued before the carrier takes it, then before the handset confirms it.
+SMS_SEND_SECONDS = 1.0
+SMS_DELIVERY_SECONDS = 2.0
+# Error codes Twilio reports on texts that never arrive.
+SMS_ERRORS = {
+    "failed": (30008, "Unknown error"),
+    "undelivered": (30003, "Unreachable destination handset"),
+}
 
 
 class Engine:
@@ -32,6 +40,8 @@ class Engine:
         self._callback_workers: dict[str, ThreadPoolExecutor] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        # Serialises numbering and queueing of a call's callbacks, so sequence order is delivery order.
+        self._callback_lock = threading.Lock()
 
     # Threads -----------------------------------------------------------------------------------
 
@@ -49,6 +59,10 @@ class Engine:
     def start_inbound(self, call: Call, number: Number) -> None:
         """Ring the account's number from a virtual phone; its voice URL answers."""
         self._spawn(self._run_inbound, call, number)
+
+    def start_message(self, message: Message, outcome: str) -> None:
+        """Carry a text to its virtual phone: queued, sent, then delivered, undelivered or failed."""
+        self._spawn(self._run_message, message, outcome)
 
     def join(self, timeout: float = 5.0) -> None:
         """Wait for the call threads to finish (after `world.shutdown()`)."""
@@ -85,7 +99,8 @@ class Engine:
             params[f"{prefix}Zip"] = ""
         if call.parent_call_sid:
             params["ParentCallSid"] = call.parent_call_sid
-        if call.answered_by:
+        if call.answered_by and not call.async_amd:
+            # With AsyncAmd the result goes to its own callback, never into the call's webhooks.
             params["AnsweredBy"] = call.answered_by
         return params
 
@@ -105,9 +120,18 @@ class Engine:
                 party.answered = True
                 if party.behaviour.hangup_after is not None:
                     party.hangup_deadline = call.answered_at + self.world.clock.real(party.behaviour.hangup_after)
+                if call.time_limit > 0:
+                    # TimeLimit counts from the answer, in telephone seconds.
+                    call.limit_deadline = call.answered_at + self.world.clock.real(call.time_limit)
+                if call.record:
+                    # Record=true records the whole call from the answer; the file exists once the call ends.
+                    call.recording_sid = new_sid("RE")
             self.world.cond.notify_all()
         self.world.event(call, "status", status=status)
         self.status_callback(call, STATUS_EVENT_OF.get(status, status), status)
+        if status == "in-progress" and call.recording_sid:
+            self.world.event(call, "record", action="start", recording_sid=call.recording_sid, source="OutboundAPI")
+            self.recording_callback(call, "in-progress")
 
     def initiated(self, call: Call) -> None:
         """Twilio's "initiated" event: the REST status stays "queued" but the callback says initiated."""
@@ -134,37 +158,87 @@ class Engine:
                     members.remove(call.sid)
             world.cond.notify_all()
         world.event(call, "status", status=status, duration=call.duration)
-        self.status_callback(call, "completed", status)
+        recording = self._whole_call_recording(call)
+        extra: dict[str, str] = {}
+        if recording is not None:
+            # Twilio sends a recorded call's RecordingUrl with its completed status callback.
+            extra = {
+                "RecordingUrl": self.recording_url(recording),
+                "RecordingSid": recording.sid,
+                "RecordingDuration": str(recording.duration),
+            }
+        self.status_callback(call, "completed", status, extra)
+        if recording is not None:
+            self.recording_callback(call, "completed", recording)
         with self._lock:
             worker = self._callback_workers.pop(call.sid, None)
         if worker is not None:
+            # Callbacks already queued still go out; the worker's thread ends after the last one.
             worker.shutdown(wait=False)
 
-    def status_callback(self, call: Call, event: str, status: str) -> None:
-        """Queue a status callback if the call asked for this event; callbacks of a call go out in order."""
-        if not call.status_callback or event not in call.status_callback_events:
-            return
-        with self.world.cond:
-            sequence = call.sequence
-            call.sequence += 1
-        params = self.voice_params(call, status)
-        params.update(
-            CallbackSource="call-progress-events",
-            SequenceNumber=str(sequence),
-            Timestamp=rfc2822(utcnow()) or "",
+    def _whole_call_recording(self, call: Call) -> Recording | None:
+        """The Record=true recording of an answered call, stored once it ends."""
+        if not call.recording_sid or call.answered_at is None:
+            return None
+        recording = self.make_recording(call, float(call.duration or 0), source="OutboundAPI", sid=call.recording_sid)
+        self.world.event(
+            call,
+            "record",
+            action="stop",
+            recording_sid=recording.sid,
+            url=self.recording_url(recording),
+            duration=recording.duration,
         )
-        if event == "completed":
-            params["CallDuration"] = str(call.duration or 0)
-        if self.world.fault_roll(self.world.faults.drop_status_callback_rate):
-            self.world.event(call, "webhook", kind="status", url=call.status_callback, dropped=True, event=event)
-            return
-        url, method = call.status_callback, call.status_callback_method
+        return recording
+
+    def _enqueue_callback(
+        self, call: Call, url: str, method: str, params: dict[str, str], kind: str, **note: Any
+    ) -> None:
+        """Send a callback on the call's own single worker, so its callbacks arrive in the order queued."""
         with self._lock:
             worker = self._callback_workers.get(call.sid)
             if worker is None:
                 worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"status-{call.sid[:10]}")
                 self._callback_workers[call.sid] = worker
-        worker.submit(self.sender.send, call, url, method, params, "status")
+            worker.submit(self.sender.send, call, url, method, params, kind, **note)
+
+    def status_callback(self, call: Call, event: str, status: str, extra: dict[str, str] | None = None) -> None:
+        """Queue a status callback if the call asked for this event; each is sent once, in order, never retried."""
+        if not call.status_callback or event not in call.status_callback_events:
+            return
+        url, method = call.status_callback, call.status_callback_method
+        params = self.voice_params(call, status)
+        params.update(CallbackSource="call-progress-events", Timestamp=rfc2822(utcnow()) or "", **(extra or {}))
+        if event == "completed":
+            params["CallDuration"] = str(call.duration or 0)
+        with self._callback_lock:
+            # Numbering and queueing happen together, so SequenceNumber order is the order of delivery.
+            params["SequenceNumber"] = str(call.sequence)
+            call.sequence += 1
+            if self.world.fault_roll(self.world.faults.drop_status_callback_rate):
+                self.world.event(call, "webhook", kind="status", url=url, dropped=True, event=event)
+                return
+            self._enqueue_callback(call, url, method, params, "status", event=event, sequence=call.sequence - 1)
+
+    def recording_callback(self, call: Call, status: str, recording: Recording | None = None) -> None:
+        """RecordingStatusCallback of a Record=true call, for the events it asked for."""
+        if not call.recording_status_callback or status not in call.recording_status_callback_events:
+            return
+        params = {
+            "AccountSid": call.account_sid,
+            "CallSid": call.sid,
+            "RecordingSid": call.recording_sid or "",
+            "RecordingStatus": status,
+            "RecordingChannels": "1",
+            "RecordingSource": "OutboundAPI",
+            "RecordingTrack": "both",
+            "RecordingStartTime": rfc2822(call.start_time) or "",
+        }
+        if recording is not None:
+            params.update(RecordingUrl=self.recording_url(recording), RecordingDuration=str(recording.duration))
+        url, method = call.recording_status_callback, call.recording_status_callback_method
+        with self._callback_lock:
+            self._enqueue_callback(call, url, method, params, "recording-status", event=status)
 
     # Ringing ----------------------------------------------------------------------------------------
 
@@ -188,8 +262,8 @@ class Engine:
         world.pause(call, behaviour.answer_after)
         return "answered"
 
-    def detect_machine(self, call: Call) -> None:
-        """Synchronous AMD: listen, then set AnsweredBy before the answer webhook, as Twilio does."""
+    def _amd_outcome(self, call: Call) -> tuple[str, float]:
+        """What AMD will decide for this party, and after how many telephone seconds of listening."""
         behaviour = call.party.behaviour
         if behaviour.answered_by:
             answered_by = behaviour.answered_by
@@ -199,10 +273,42 @@ class Engine:
         else:
             answered_by = "human"
         listen = AMD_SECONDS.get(answered_by, float(call.machine_detection_timeout))
-        self.world.pause(call, min(listen, float(call.machine_detection_timeout)))
+        return answered_by, min(listen, float(call.machine_detection_timeout))
+
+    def detect_machine(self, call: Call) -> None:
+        """Synchronous AMD: listen, then set AnsweredBy before the answer webhook, as Twilio does."""
+        answered_by, listen = self._amd_outcome(call)
+        self.world.pause(call, listen)
         with self.world.cond:
             call.answered_by = answered_by
         self.world.event(call, "status", status=call.status, answered_by=answered_by)
+
+    def detect_machine_async(self, call: Call) -> None:
+        """AsyncAmd: the call runs its TwiML at once while AMD listens on another thread."""
+        self._spawn(self._run_async_amd, call)
+
+    def _run_async_amd(self, call: Call) -> None:
+        world = self.world
+        answered_by, listen = self._amd_outcome(call)
+        with world.cond:
+            # Not world.pause: a redirect of the call must not cut detection short, only the call's end.
+            ended = world.cond.wait_for(lambda: call.is_final or call.party.hung_up, timeout=world.clock.real(listen))
+            if not ended:
+                call.answered_by = answered_by
+        if ended:
+            world.event(call, "amd", result="abandoned", reason="the call ended before detection finished")
+            return
+        duration_ms = round(listen * 1000)
+        world.event(call, "amd", answered_by=answered_by, machine_detection_duration_ms=duration_ms)
+        if not call.async_amd_status_callback:
+            return
+        params = {
+            "CallSid": call.sid,
+            "AccountSid": call.account_sid,
+            "AnsweredBy": answered_by,
+            "MachineDetectionDuration": str(duration_ms),
+        }
+        self.sender.send(call, call.async_amd_status_callback, call.async_amd_status_callback_method, params, "amd")
 
     # The two kinds of call --------------------------------------------------------------------------
 
@@ -220,7 +326,9 @@ class Engine:
                 self.finish(call, outcome)
                 return
             self.set_status(call, "in-progress")
-            if call.machine_detection:
+            if call.machine_detection and call.async_amd:
+                self.detect_machine_async(call)
+            elif call.machine_detection:
                 self.detect_machine(call)
             target = Fetch(url=call.url, method=call.method, twiml=call.twiml)
             Interpreter(self, call).run(target)
@@ -259,6 +367,48 @@ class Engine:
             self.world.event(call, "error", code=0, message="sandbox internal error")
             self.finish(call, "completed")
 
+    def _run_message(self, message: Message, outcome: str) -> None:
+        world = self.world
+        generation = world.generation
+        # Each step waits telephone time; a reset or shutdown meanwhile ends the message's thread.
+        if not world.sleep(SMS_SEND_SECONDS, generation):
+            return
+        if outcome == "failed":
+            self._message_status(message, "failed")
+            return
+        self._message_status(message, "sent")
+        if not world.sleep(SMS_DELIVERY_SECONDS, generation):
+            return
+        self._message_status(message, outcome)
+
+    def _message_status(self, message: Message, status: str) -> None:
+        """Move a text to `status` and post its StatusCallback (one thread per text keeps them in order)."""
+        world = self.world
+        with world.cond:
+            message.status = status
+            if status == "sent":
+                message.date_sent = utcnow()
+            if status in SMS_ERRORS:
+                message.error_code, message.error_message = SMS_ERRORS[status]
+            world.cond.notify_all()
+        world.event(message, "status", status=status, error_code=message.error_code)
+        if not message.status_callback:
+            return
+        params = {
+            "AccountSid": message.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": message.from_,
+            "To": message.to,
+            "MessageSid": message.sid,
+            "MessageStatus": status,
+            # Legacy duplicates Twilio still sends.
+            "SmsSid": message.sid,
+            "SmsStatus": status,
+        }
+        if message.error_code is not None:
+            params["ErrorCode"] = str(message.error_code)
+        self.sender.send(message, message.status_callback, message.status_callback_method, params, "message-status")
+
     def _ended(self, call: Call, ended: CallEnded) -> None:
         with self.world.cond:
             answered = call.answered_at is not None
@@ -292,16 +442,20 @@ class Engine:
         )
         return self.world.add_call(leg)
 
-    def make_recording(self, call: Call, seconds: float) -> Recording:
+    def make_recording(
+        self, call: Call, seconds: float, source: str = "RecordVerb", sid: str | None = None
+    ) -> Recording:
         """Store a recording of `seconds` telephone seconds as a real WAV file."""
         from telephony.sandbox.audio import tone_wav
 
         recording = Recording(
-            sid=new_sid("RE"),
+            sid=sid or new_sid("RE"),
             account_sid=call.account_sid,
             call_sid=call.sid,
             duration=max(1, round(seconds)),
             wav=tone_wav(seconds),
+            source=source,
+            start_time=call.start_time,
         )
         with self.world.cond:
             self.world.recordings[recording.sid] = recording
@@ -309,8 +463,7 @@ class Engine:
 
     def recording_url(self, recording: Recording) -> str:
         """Where the app can download a recording (Twilio's URL has no extension; .wav is implied)."""
-        base = self.world.base_url.rstrip("/")
-        return f"{base}/{API_VERSION}/Accounts/{recording.account_sid}/Recordings/{recording.sid}"
+        return self.world.base_url.rstrip("/") + recording.media_path()
 
     def bridge(self, a: Call, b: Call, time_limit: float) -> str:
         """Connect two live legs until one hangs up, is redirected, or the time limit: "a", "b" or "limit"."""

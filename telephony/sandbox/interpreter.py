@@ -391,7 +391,7 @@ class Interpreter:
         if verb.get("playBeep", "true").lower() != "false":
             self.world.event(self.call, "play", url="beep")
         self.world.event(self.call, "record", action="start", max_length=max_length)
-        spoken, ended_by, hung_up = 0.0, "", False
+        spoken, ended_by, hung_up, reason = 0.0, "", False, "party"
         try:
             step = self.next_input(timeout)
             if step is not None and "speech" in step:
@@ -402,12 +402,12 @@ class Interpreter:
                     ended_by = after["digits"][:1]
             elif step is not None and "digits" in step and step["digits"][:1] in finish_keys:
                 ended_by = step["digits"][:1]
-        except CallEnded:
-            hung_up = True
+        except CallEnded as ended:
+            hung_up, reason = True, ended.reason
         if spoken <= 0:
             self.world.event(self.call, "record", action="empty")
             if hung_up:
-                raise CallEnded("party")
+                raise CallEnded(reason)
             # Nothing was recorded: Twilio moves on to the next verb without requesting the action.
             return None
         recording = self.engine.make_recording(self.call, spoken)
@@ -445,7 +445,7 @@ class Interpreter:
             if action:
                 # The action is still requested after a hang-up; what it answers is not run.
                 self._notify(action, method, params)
-            raise CallEnded("party")
+            raise CallEnded(reason)
         if not action:
             return None
         return Fetch(url=action, method=method, params=params)
@@ -555,7 +555,7 @@ class Interpreter:
         engine.finish(winner, "completed")
         extra: dict[str, str] = {}
         if record != "do-not-record" and winner.duration:
-            recording = engine.make_recording(call, winner.duration)
+            recording = engine.make_recording(call, winner.duration, source="DialVerb")
             extra = {
                 "RecordingUrl": engine.recording_url(recording),
                 "RecordingSid": recording.sid,

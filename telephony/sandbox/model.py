@@ -20,6 +20,8 @@ ANSWERED_BY = (
     "unknown",
 )
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# What happens to a text sent to a virtual phone: "delivered", or Twilio's two failures.
+SMS_OUTCOMES = ("delivered", "undelivered", "failed")
 
 
 class CallEnded(Exception):
@@ -48,13 +50,21 @@ class Behaviour:
     hangup_after: float | None = None
     answered_by: str | None = None
     interactive: bool = False
+    sms: str | None = None
+
+    @property
+    def sms_outcome(self) -> str:
+        """What becomes of a text to this phone; a line that fails calls cannot receive texts either."""
+        if self.sms is not None:
+            return self.sms
+        return "undelivered" if self.answer == "fail" else "delivered"
 
     @classmethod
     def from_json(cls, data: Any) -> Behaviour:
         """Validate a `PUT /sandbox/phones/...` body; ValueError names what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("a JSON object is required")
-        known = {"answer", "answer_after", "steps", "hangup_after", "answered_by", "interactive"}
+        known = {"answer", "answer_after", "steps", "hangup_after", "answered_by", "interactive", "sms"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
@@ -64,6 +74,9 @@ class Behaviour:
         answered_by = data.get("answered_by")
         if answered_by is not None and answered_by not in ANSWERED_BY:
             raise ValueError(f"answered_by must be one of {', '.join(ANSWERED_BY)}")
+        sms = data.get("sms")
+        if sms is not None and sms not in SMS_OUTCOMES:
+            raise ValueError(f"sms must be one of {', '.join(SMS_OUTCOMES)}")
         hangup_after = data.get("hangup_after")
         return cls(
             answer=answer,
@@ -72,6 +85,7 @@ class Behaviour:
             hangup_after=None if hangup_after is None else _seconds(hangup_after, "hangup_after"),
             answered_by=answered_by,
             interactive=bool(data.get("interactive", False)),
+            sms=sms,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -83,6 +97,7 @@ class Behaviour:
             "hangup_after": self.hangup_after,
             "answered_by": self.answered_by,
             "interactive": self.interactive,
+            "sms": self.sms,
         }
 
 
@@ -162,11 +177,20 @@ class Call:
     timeout: int = 60
     machine_detection: str | None = None
     machine_detection_timeout: int = 30
+    async_amd: bool = False
+    async_amd_status_callback: str | None = None
+    async_amd_status_callback_method: str = "POST"
     record: bool = False
+    recording_status_callback: str | None = None
+    recording_status_callback_method: str = "POST"
+    recording_status_callback_events: tuple[str, ...] = ("completed",)
     time_limit: int = 14400
     # Engine state, guarded by the world's lock.
     sequence: int = 0
     answered_at: float | None = None
+    # Real monotonic instant at which TimeLimit ends the call (set when it is answered).
+    limit_deadline: float | None = None
+    recording_sid: str | None = None
     end_request: str | None = None
     redirect_to: tuple[str | None, str, str | None] | None = None
     queue_name: str | None = None
@@ -295,7 +319,7 @@ class Number:
 
 @dataclass
 class Message:
-    """A text message sent through the sandbox (stored, never delivered anywhere)."""
+    """A text message sent through the sandbox: queued, then sent, then delivered (or not) to a virtual phone."""
 
     sid: str
     account_sid: str
@@ -304,8 +328,13 @@ class Message:
     body: str
     status: str = "queued"
     status_callback: str | None = None
+    status_callback_method: str = "POST"
+    error_code: int | None = None
+    error_message: str | None = None
     date_created: datetime = field(default_factory=utcnow)
     date_updated: datetime = field(default_factory=utcnow)
+    date_sent: datetime | None = None
+    timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The Message resource as Twilio's JSON shows it."""
@@ -315,11 +344,11 @@ class Message:
             "api_version": API_VERSION,
             "body": self.body,
             "date_created": rfc2822(self.date_created),
-            "date_sent": None,
+            "date_sent": rfc2822(self.date_sent),
             "date_updated": rfc2822(self.date_updated),
             "direction": "outbound-api",
-            "error_code": None,
-            "error_message": None,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
             "from": self.from_,
             "messaging_service_sid": None,
             "num_media": "0",
@@ -336,14 +365,48 @@ class Message:
 
 @dataclass
 class Recording:
-    """A recording made by <Record> or <Dial record>: a real WAV file the sandbox serves."""
+    """A recording (<Record>, <Dial record>, or Record=true on a call): a real WAV file the sandbox serves."""
 
     sid: str
     account_sid: str
     call_sid: str
     duration: int
     wav: bytes
+    source: str = "RecordVerb"
     date_created: datetime = field(default_factory=utcnow)
+    start_time: datetime | None = None
+
+    def media_path(self) -> str:
+        """The media URL's path (Twilio's has no extension; .wav and .json may be appended)."""
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{self.sid}"
+
+    def to_json(self, base_url: str) -> dict[str, Any]:
+        """The Recording resource as Twilio's JSON shows it (every field RecordingInstance reads)."""
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "call_sid": self.call_sid,
+            "conference_sid": None,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_created),
+            "start_time": rfc2822(self.start_time or self.date_created),
+            # Like a call's, a recording's duration and price are strings.
+            "duration": str(self.duration),
+            "sid": self.sid,
+            "price": None,
+            "price_unit": "USD",
+            "status": "completed",
+            "channels": 1,
+            "source": self.source,
+            "error_code": None,
+            "uri": self.media_path() + ".json",
+            "encryption_details": None,
+            "subresource_uris": {
+                "add_on_results": self.media_path() + "/AddOnResults.json",
+                "transcriptions": self.media_path() + "/Transcriptions.json",
+            },
+            "media_url": base_url.rstrip("/") + self.media_path(),
+        }
 
 
 @dataclass

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import NotFound
 
-from telephony.sandbox.model import Call, Message, Party
+from telephony.sandbox.model import Call, Message, Party, Recording
 from telephony.sandbox.wire import API_VERSION, ApiError, error_body, is_address, new_sid, utcnow
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ bp = Blueprint("sandbox_rest", __name__, url_prefix=f"/{API_VERSION}/Accounts/<a
 
 MACHINE_DETECTION = {"enable": "Enable", "detectmessageend": "DetectMessageEnd"}
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+RECORDING_EVENTS = ("in-progress", "completed", "absent")
 
 
 def _sandbox() -> Any:
@@ -55,6 +56,22 @@ def _authenticate() -> None:
         time.sleep(faults.api_latency_ms / 1000)
     if world.fault_roll(faults.api_error_rate):
         raise ApiError(20500, "Internal Server Error (injected by the sandbox)", 500)
+
+
+def _events(name: str, known: Sequence[str], code: int) -> list[str]:
+    """A repeated (or space/comma separated) event list parameter; ApiError names unknown events."""
+    events: list[str] = []
+    for value in request.form.getlist(name):
+        events.extend(value.replace(",", " ").split())
+    unknown = [e for e in events if e not in known]
+    if unknown:
+        raise ApiError(code, f"Invalid {name}: {', '.join(unknown)}")
+    return events
+
+
+def _true(name: str) -> bool:
+    """A boolean form parameter as Twilio reads it ("true", any case)."""
+    return request.form.get(name, "false").strip().lower() == "true"
 
 
 def _page(items: Sequence[Any], key: str, to_json: Callable[[Any], dict[str, Any]]) -> Response:
@@ -112,18 +129,16 @@ def create_call(account_sid: str) -> tuple[Response, int]:
     url, twiml = form.get("Url"), form.get("Twiml")
     if not url and not twiml:
         raise ApiError(21205, "Url parameter is required.")
-    events: list[str] = []
-    for value in form.getlist("StatusCallbackEvent"):
-        events.extend(value.replace(",", " ").split())
-    unknown = [e for e in events if e not in STATUS_EVENTS]
-    if unknown:
-        raise ApiError(21626, f"Invalid StatusCallbackEvent: {', '.join(unknown)}")
+    events = _events("StatusCallbackEvent", STATUS_EVENTS, 21626)
+    recording_events = _events("RecordingStatusCallbackEvent", RECORDING_EVENTS, 13621)
     try:
         timeout = min(max(int(form.get("Timeout", 60)), 1), 600)
         amd_timeout = min(max(int(form.get("MachineDetectionTimeout", 30)), 3), 59)
         time_limit = int(form.get("TimeLimit", 14400))
     except ValueError:
         raise ApiError(21218, "Invalid numeric parameter") from None
+    if time_limit < 1:
+        raise ApiError(21218, f"Invalid TimeLimit: {time_limit}")
     detection = form.get("MachineDetection")
     call = Call(
         sid=new_sid("CA"),
@@ -144,7 +159,14 @@ def create_call(account_sid: str) -> tuple[Response, int]:
         timeout=timeout,
         machine_detection=MACHINE_DETECTION.get(detection.lower(), "Enable") if detection else None,
         machine_detection_timeout=amd_timeout,
-        record=form.get("Record", "false").lower() == "true",
+        # AsyncAmd only changes how detection runs: without MachineDetection there is nothing to run.
+        async_amd=bool(detection) and _true("AsyncAmd"),
+        async_amd_status_callback=form.get("AsyncAmdStatusCallback") or None,
+        async_amd_status_callback_method=form.get("AsyncAmdStatusCallbackMethod", "POST").upper(),
+        record=_true("Record"),
+        recording_status_callback=form.get("RecordingStatusCallback") or None,
+        recording_status_callback_method=form.get("RecordingStatusCallbackMethod", "POST").upper(),
+        recording_status_callback_events=tuple(recording_events) or ("completed",),
         time_limit=time_limit,
     )
     world.add_call(call)
@@ -316,8 +338,9 @@ def release_number(account_sid: str, sid: str) -> tuple[str, int]:
 
 @bp.post("/Messages.json")
 def send_message(account_sid: str) -> tuple[Response, int]:
-    """Accept a text message: stored and readable back, never delivered."""
-    world = _sandbox().world
+    """Accept a text message (201, queued); it is then sent and delivered to the virtual phone, or fails."""
+    sandbox = _sandbox()
+    world = sandbox.world
     form = request.form
     to, from_, body = form.get("To", "").strip(), form.get("From", "").strip(), form.get("Body", "")
     if not to:
@@ -335,10 +358,15 @@ def send_message(account_sid: str) -> tuple[Response, int]:
         from_=from_,
         body=body,
         status_callback=form.get("StatusCallback") or None,
+        status_callback_method=form.get("StatusCallbackMethod", "POST").upper(),
     )
     with world.cond:
         world.messages[message.sid] = message
-    return jsonify(message.to_json()), 201
+    world.event(message, "status", status="queued")
+    body_json = message.to_json()
+    # The answer shows "queued" whatever the delivery thread does next, as Twilio's create does.
+    sandbox.engine.start_message(message, world.behaviour_of(to).sms_outcome)
+    return jsonify(body_json), 201
 
 
 @bp.get("/Messages.json")
@@ -360,6 +388,40 @@ def fetch_message(account_sid: str, sid: str) -> Response:
     if message is None:
         raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
     return jsonify(message.to_json())
+
+
+# Recordings (resources) ------------------------------------------------------------------------------
+
+
+def _recordings(call_sid: str | None) -> Response:
+    world = _sandbox().world
+    with world.cond:
+        recordings = sorted(world.recordings.values(), key=lambda r: (r.date_created, r.sid), reverse=True)
+    if call_sid:
+        recordings = [r for r in recordings if r.call_sid == call_sid]
+    return _page(recordings, "recordings", lambda r: r.to_json(world.base_url))
+
+
+@bp.get("/Recordings.json")
+def list_recordings(account_sid: str) -> Response:
+    """List recordings, newest first, filtered by CallSid."""
+    return _recordings(request.args.get("CallSid"))
+
+
+@bp.get("/Calls/<sid>/Recordings.json")
+def list_call_recordings(account_sid: str, sid: str) -> Response:
+    """List one call's recordings."""
+    return _recordings(_call(sid).sid)
+
+
+@bp.get("/Recordings/<sid>.json")
+def fetch_recording(account_sid: str, sid: str) -> Response:
+    """Fetch one recording's metadata (the media itself is served without .json)."""
+    world = _sandbox().world
+    recording: Recording | None = world.recordings.get(sid)
+    if recording is None:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    return jsonify(recording.to_json(world.base_url))
 
 
 # Recordings (media) ---------------------------------------------------------------------------------

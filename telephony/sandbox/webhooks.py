@@ -9,12 +9,12 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 
-from telephony.sandbox.model import Call
-from telephony.sandbox.world import World
+from telephony.sandbox.world import Timelined, World
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 USER_AGENT = "TwilioProxy/1.1"
+# Twilio's warning when a call status callback is answered with 4xx/5xx ("Warning Response to Callback URL").
+# Twilio does not retry status callbacks by default: the warning is logged and the event is lost.
+STATUS_CALLBACK_WARNING = 15003
 
 
 def sign(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -51,8 +54,16 @@ class WebhookSender:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def send(self, call: Call, url: str, method: str, params: Mapping[str, str], kind: str) -> Reply:
-        """Request `url` as Twilio would; never raises (a failure is a Reply with status 0)."""
+    def send(
+        self,
+        record: Timelined,
+        url: str,
+        method: str,
+        params: Mapping[str, str],
+        kind: str,
+        **note: Any,
+    ) -> Reply:
+        """Request `url` as Twilio would, noting it on `record`'s timeline; never raises (failure is status 0)."""
         method = (method or "POST").upper()
         faults = self.world.faults
         if faults.webhook_delay_ms:
@@ -89,14 +100,17 @@ class WebhookSender:
         except requests.RequestException as exc:
             reply = Reply(0, "", f"connection failed: {exc.__class__.__name__}")
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        details = {
+        details: dict[str, Any] = {
             "kind": kind,
             "url": target,
             "method": method,
             "status": reply.status,
             "elapsed_ms": elapsed_ms,
+            **note,
         }
         if reply.error:
             details["error"] = reply.error
-        self.world.event(call, "webhook", **details)
+        if kind == "status" and not reply.ok:
+            details["warning"] = STATUS_CALLBACK_WARNING
+        self.world.event(record, "webhook", **details)
         return reply

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from telephony.sandbox.clock import ScaledClock
 from telephony.sandbox.model import (
@@ -24,6 +24,14 @@ from telephony.sandbox.model import (
 from telephony.sandbox.wire import new_sid, utcnow
 
 logger = logging.getLogger(__name__)
+
+
+class Timelined(Protocol):
+    """Anything with a timeline of events: a call leg or a text message."""
+
+    sid: str
+    date_updated: datetime
+    timeline: list[dict[str, Any]]
 
 
 @dataclass
@@ -77,6 +85,7 @@ class World:
         self.base_url = ""
         self._owned = tuple(owned_numbers)
         self.generation = 0
+        self.closed = False
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -111,6 +120,7 @@ class World:
     def shutdown(self) -> None:
         """Ask every live call to end, so its thread finishes."""
         with self.cond:
+            self.closed = True
             for call in self.calls.values():
                 if not call.is_final:
                     call.end_request = "completed"
@@ -142,27 +152,43 @@ class World:
             self.cond.notify_all()
             return call
 
-    def event(self, call: Call, event_type: str, **details: Any) -> None:
-        """Append one event to the call's timeline."""
+    def event(self, record: Timelined, event_type: str, **details: Any) -> None:
+        """Append one event to a call's (or a message's) timeline."""
         with self.cond:
             entry = {
                 "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "type": event_type,
                 **details,
             }
-            call.timeline.append(entry)
-            call.date_updated = utcnow()
+            record.timeline.append(entry)
+            record.date_updated = utcnow()
             self.cond.notify_all()
-        logger.debug("sandbox call event", extra={"call_sid": call.sid, "event": entry})
+        logger.debug("sandbox event", extra={"sid": record.sid, "event": entry})
+
+    def sleep(self, simulated_seconds: float, generation: int) -> bool:
+        """Let telephone time pass outside any call; False if the world was reset or shut down meanwhile."""
+        deadline = self.clock.monotonic() + self.clock.real(simulated_seconds)
+        with self.cond:
+            while not self.closed and self.generation == generation:
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
+                    return True
+                self.cond.wait(left)
+        return False
 
     # Waiting -----------------------------------------------------------------------------------
 
     def _expire_party(self, call: Call) -> None:
         party = call.party
+        now = self.clock.monotonic()
         if party.hangup_deadline is not None and not party.hung_up:
-            if self.clock.monotonic() >= party.hangup_deadline:
+            if now >= party.hangup_deadline:
                 party.hung_up = True
                 self.event(call, "hangup", by="party", reason="hangup_after")
+        if call.limit_deadline is not None and not call.end_request and now >= call.limit_deadline:
+            # TimeLimit: Twilio completes the call itself, as if the API had asked.
+            call.end_request = "time_limit"
+            self.event(call, "hangup", by="time_limit", time_limit=call.time_limit)
 
     def interrupted(self, call: Call) -> bool:
         """True when something outside the TwiML flow wants this call's attention."""
@@ -175,7 +201,7 @@ class World:
         with self.cond:
             self._expire_party(call)
             if call.end_request:
-                raise CallEnded("api")
+                raise CallEnded("time_limit" if call.end_request == "time_limit" else "api")
             if call.party.hung_up:
                 raise CallEnded("party")
             if call.redirect_to:
@@ -215,8 +241,9 @@ class World:
                     return
                 limit = deadline - now
                 for party_call in (call, *watched):
-                    if party_call.party.hangup_deadline is not None:
-                        limit = min(limit, max(0.0, party_call.party.hangup_deadline - now))
+                    for instant in (party_call.party.hangup_deadline, party_call.limit_deadline):
+                        if instant is not None:
+                            limit = min(limit, max(0.0, instant - now))
                 self.cond.wait(min(limit, 0.5) + 0.001)
 
     def fault_roll(self, rate: float) -> bool:

@@ -132,3 +132,28 @@ def test_place_call_sends_twilios_parameter_names() -> None:
     assert sent["Timeout"] == 20 and sent["MachineDetection"] == "DetectMessageEnd"
     assert "Record" not in sent and "FallbackUrl" not in sent
     assert info.status == "queued" and info.from_ == "+15005550006"
+
+
+def test_recording_time_limit_and_async_amd_are_sent_under_twilios_names() -> None:
+    http = CannedHttpClient(201, {"sid": "CA" + "0" * 32, "status": "queued", "direction": "outbound-api"})
+    _telephony(http).place_call(
+        "+14155550100",
+        "+15005550006",
+        "https://app/voice",
+        time_limit=120,
+        record=True,
+        recording_status_callback="https://app/recording",
+        async_amd_status_callback="https://app/amd",
+    )
+    sent = http.requests[0]["data"]
+    assert sent["TimeLimit"] == 120 and sent["Record"] == "true"
+    assert sent["RecordingStatusCallback"] == "https://app/recording"
+    # AsyncAmd needs MachineDetection: the adapter turns it on when the caller did not.
+    assert sent["MachineDetection"] == "Enable" and sent["AsyncAmd"] == "true"
+    assert sent["AsyncAmdStatusCallback"] == "https://app/amd" and sent["AsyncAmdStatusCallbackMethod"] == "POST"
+
+
+def test_send_sms_passes_the_status_callback() -> None:
+    http = CannedHttpClient(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": "+14155550100", "from": "+1"})
+    _telephony(http).send_sms("+14155550100", "+15005550006", "Hi", status_callback="https://app/sms-status")
+    assert http.requests[0]["data"]["StatusCallback"] == "https://app/sms-status"

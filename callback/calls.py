@@ -1,0 +1,287 @@
+"""What happens to a callback while its call is live: answers, confirmation, agent legs, outcomes.
+
+Every function here is driven by a Twilio webhook (or by the reaper, which asks Twilio what a lost
+webhook would have said), so each one is idempotent: Twilio retries webhooks and status callbacks can
+arrive late or twice, and applying one again must change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agents.models import Agent, agent_queues
+from callback.models import CallAttempt, CallbackRequest
+from core.clock import Clock
+from core.db import rows_changed
+
+log = logging.getLogger(__name__)
+
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"})
+YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "okay", "ok", "please", "connect", "one", "1"})
+
+
+@dataclass(frozen=True)
+class Next:
+    """What the caller should hear next: an action and, for a dial, the agent to ring."""
+
+    action: str  # hangup | voicemail | confirm | dial | goodbye | callback_later
+    request: CallbackRequest | None = None
+    agent: Agent | None = None
+
+
+def load_attempt(
+    session: Session, attempt_id: int, call_sid: str | None, agent_leg: bool = False
+) -> CallAttempt | None:
+    """The attempt a webhook is about; learns the call SID if the dispatcher crashed before saving it."""
+    attempt = session.get(CallAttempt, attempt_id, with_for_update=_row_lock(session))
+    if attempt is None or not call_sid:
+        return attempt
+    if agent_leg:
+        return attempt
+    if attempt.call_sid is None:
+        attempt.call_sid = call_sid
+    elif attempt.call_sid != call_sid:
+        # A webhook for another call naming this attempt: not ours to act on.
+        log.warning("webhook call SID does not match its attempt", extra={"attempt": attempt_id})
+        return None
+    return attempt
+
+
+def _row_lock(session: Session) -> bool:
+    # PostgreSQL: serialise concurrent webhooks of one attempt. SQLite serialises writers anyway.
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def on_answer(session: Session, clock: Clock, attempt: CallAttempt, answered_by: str | None) -> Next:
+    """The customer's phone was answered: by a person (ask to confirm), a machine, or too late."""
+    now = clock.now()
+    req = attempt.request
+    attempt.answered_at = attempt.answered_at or now
+    attempt.answered_by = answered_by or attempt.answered_by
+    if attempt.ended_at is not None or req.status == "canceled":
+        session.commit()
+        return Next("hangup", req)
+    if answered_by in MACHINE_ANSWERS:
+        attempt.outcome = "machine"
+        session.commit()
+        return Next("voicemail", req)
+    if req.status == "dialing":
+        req.answered(now)
+    session.commit()
+    return Next("confirm" if req.status == "connecting" else "hangup", req)
+
+
+def is_yes(digits: str | None, speech: str | None) -> bool:
+    """Whether the customer pressed 1 or said yes (or something that means it)."""
+    if digits:
+        return digits.strip().startswith("1")
+    words = {w.strip(".,!?").lower() for w in (speech or "").split()}
+    return bool(words & YES_WORDS) and "no" not in words
+
+
+def on_confirm(session: Session, clock: Clock, attempt: CallAttempt, digits: str | None, speech: str | None) -> Next:
+    """The customer answered the question "shall we connect you?"."""
+    req = attempt.request
+    if req.status != "connecting" or attempt.ended_at is not None:
+        return Next("hangup", req)
+    if not is_yes(digits, speech):
+        attempt.outcome = "declined" if (digits or speech) else "no_confirmation"
+        session.commit()
+        return Next("goodbye", req)
+    attempt.confirmed_at = attempt.confirmed_at or clock.now()
+    session.commit()
+    return Next("dial", req, attempt.agent)
+
+
+def on_no_confirmation(session: Session, attempt: CallAttempt) -> Next:
+    """The customer stayed silent through every prompt."""
+    attempt.outcome = attempt.outcome or "no_confirmation"
+    session.commit()
+    return Next("goodbye", attempt.request)
+
+
+def on_agent_answer(session: Session, clock: Clock, attempt: CallAttempt, agent_call_sid: str | None) -> Next:
+    """The agent picked up (Twilio fetches the whisper): customer and agent are about to talk."""
+    now = clock.now()
+    req = attempt.request
+    attempt.agent_call_sid = agent_call_sid or attempt.agent_call_sid
+    if req.status == "connecting":
+        req.bridged(now)
+        attempt.bridged_at = now
+        agent = attempt.agent
+        if agent is not None and agent.status == "reserved":
+            agent.move_to("on_call", now)
+    session.commit()
+    return Next("whisper", req, attempt.agent)
+
+
+def on_dial_done(session: Session, clock: Clock, attempt: CallAttempt, dial_status: str, duration: int | None) -> Next:
+    """The agent leg ended: the conversation is over, or the agent never took it."""
+    now = clock.now()
+    req = attempt.request
+    if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
+        attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
+        attempt.agent_outcome = "completed"
+        attempt.outcome = "completed"
+        if req.status == "connected":
+            req.complete(now)
+        _wrap_up(attempt.agent, req, now)
+        session.commit()
+        return Next("goodbye_thanks", req)
+    if req.status not in {"connecting", "connected"}:
+        session.commit()
+        return Next("hangup", req)
+    missed = attempt.agent
+    attempt.agent_outcome = dial_status or "no-answer"
+    if attempt.bridged_at is None:
+        # The agent never picked up: they are away until they say otherwise.
+        if missed is not None and missed.status == "reserved":
+            missed.move_to("away", now)
+            log.info("agent missed a call and is now away", extra={"agent_id": missed.id, "attempt": attempt.id})
+    else:
+        # The agent picked up but dropped during the whisper: the customer never heard them.
+        attempt.agent_outcome = "dropped"
+        attempt.bridged_at = None
+        if missed is not None and missed.status == "on_call":
+            missed.move_to("wrap_up", now)
+            missed.busy_until = now
+        req.unbridged(now)
+    session.flush()
+    replacement = reserve_free_agent(session, req.queue_id, now)
+    if replacement is not None:
+        attempt.agent_id = replacement.id
+        req.agent_id = replacement.id
+        session.commit()
+        return Next("dial", req, replacement)
+    attempt.outcome = "agent_missed"
+    req.requeue_first(now)
+    session.commit()
+    return Next("callback_later", req)
+
+
+def reserve_free_agent(session: Session, queue_id: int, now: datetime) -> Agent | None:
+    """Atomically take the longest-idle available agent of a queue, or None."""
+    candidates = session.scalars(
+        select(Agent.id)
+        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
+        .where(agent_queues.c.queue_id == queue_id, Agent.status == "available")
+        .order_by(Agent.status_since, Agent.id)
+        .limit(5)
+    ).all()
+    for agent_id in candidates:
+        taken = rows_changed(
+            session,
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.status == "available")
+            .values(status="reserved", status_since=now),
+        )
+        if taken == 1:
+            agent = session.get(Agent, agent_id)
+            if agent is not None:
+                session.refresh(agent)
+            return agent
+    return None
+
+
+def on_status(
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    call_status: str,
+    sequence: int | None,
+    duration: int | None = None,
+) -> None:
+    """Apply a status callback of the customer leg, once, in order."""
+    if sequence is not None:
+        if sequence <= attempt.last_sequence:
+            return  # a retry or an out-of-order callback: already applied or superseded
+        attempt.last_sequence = sequence
+    now = clock.now()
+    attempt.call_status = call_status
+    if call_status == "ringing":
+        attempt.ringing_at = attempt.ringing_at or now
+    if call_status in FINAL_CALL_STATUSES:
+        finish_attempt(session, clock, attempt, call_status, duration)
+    session.commit()
+
+
+def finish_attempt(
+    session: Session, clock: Clock, attempt: CallAttempt, call_status: str, duration: int | None = None
+) -> None:
+    """Close an attempt for good and move its request and agent on (the caller commits)."""
+    if attempt.ended_at is not None:
+        return
+    now = clock.now()
+    attempt.ended_at = now
+    attempt.call_status = call_status
+    req = attempt.request
+    agent = attempt.agent
+    if req.status == "connected":
+        req.complete(now)
+        attempt.outcome = "completed"
+        if attempt.talk_seconds is None and duration is not None and attempt.bridged_at is not None:
+            attempt.talk_seconds = duration
+        _wrap_up(agent, req, now)
+    elif req.status in {"dialing", "connecting"}:
+        attempt.outcome = _not_reached_outcome(attempt, call_status)
+        schedule_retry(req, attempt.outcome, now)
+        _release(agent, now)
+    else:
+        # Canceled meanwhile, or already requeued after a missed agent: only the agent needs freeing.
+        attempt.outcome = attempt.outcome or ("canceled" if req.status == "canceled" else call_status)
+        _release(agent, now)
+    log.info(
+        "attempt finished",
+        extra={"attempt": attempt.id, "ref": req.ref, "outcome": attempt.outcome, "request_status": req.status},
+    )
+
+
+def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
+    if attempt.outcome in {"machine", "declined", "no_confirmation"}:
+        return attempt.outcome
+    if attempt.confirmed_at is not None:
+        return "customer_hung_up"
+    if attempt.answered_at is not None:
+        return "no_confirmation"
+    return call_status if call_status != "completed" else "no_confirmation"
+
+
+def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
+    """After a failed attempt: try again after the queue's back-off, or give up (failed or expired)."""
+    queue = req.queue
+    if req.attempts >= queue.max_attempts:
+        req.not_reached(outcome, now, None)
+        return
+    next_at = now + queue.retry_delay(req.attempts)
+    if next_at >= req.expires_at:
+        req.outcome = outcome
+        req.agent_id = None
+        req.expire(now)
+        return
+    req.not_reached(outcome, now, next_at)
+
+
+def _release(agent: Agent | None, now: datetime) -> None:
+    """Free an agent who was held for a call that did not happen."""
+    if agent is not None and agent.status == "reserved":
+        agent.move_to("available", now)
+    elif agent is not None and agent.status == "on_call":
+        agent.move_to("wrap_up", now)
+        agent.busy_until = now
+
+
+def _wrap_up(agent: Agent | None, req: CallbackRequest, now: datetime) -> None:
+    """After a conversation the agent wraps up for the queue's wrap-up time."""
+    if agent is None:
+        return
+    if agent.status == "reserved":
+        agent.move_to("on_call", now)
+    if agent.status == "on_call":
+        agent.move_to("wrap_up", now)
+        agent.busy_until = now + timedelta(seconds=req.queue.wrap_up_seconds)

@@ -1,0 +1,139 @@
+"""Twilio webhooks of a callback's outbound call. Every one is signature-checked and idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request, url_for
+
+from agents.models import Agent
+from callback import calls, twiml
+from callback.models import CallAttempt
+from core.web import clock, session, settings
+from telephony.signature import twilio_signature_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("callback_voice", __name__, url_prefix="/voice/callback")
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+def public_url(endpoint: str, attempt_id: int) -> str:
+    """An absolute webhook URL as Twilio must be given it (PUBLIC_BASE_URL, not the Host header)."""
+    return settings().public_base_url.rstrip("/") + url_for(endpoint, attempt=attempt_id)
+
+
+def _attempt(agent_leg: bool = False) -> CallAttempt | None:
+    try:
+        attempt_id = int(request.args.get("attempt", ""))
+    except ValueError:
+        return None
+    call_sid = request.form.get("CallSid")
+    return calls.load_attempt(session(), attempt_id, call_sid, agent_leg=agent_leg)
+
+
+def _int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.lstrip("-").isdigit() else None
+
+
+def _shop() -> str:
+    return settings().shop_name
+
+
+@bp.post("/answer")
+@twilio_signature_required
+def answer() -> Response:
+    """The customer's phone was answered."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = calls.on_answer(session(), clock(), attempt, request.form.get("AnsweredBy"))
+    req = attempt.request
+    if step.action == "voicemail":
+        return _xml(twiml.voicemail(req, _shop(), req.queue.caller_id or settings().twilio_caller_id))
+    if step.action == "confirm":
+        return _xml(twiml.confirm(req, _shop(), public_url("callback_voice.confirm", attempt.id)))
+    return _xml(twiml.hangup())
+
+
+@bp.post("/confirm")
+@twilio_signature_required
+def confirm() -> Response:
+    """The customer pressed a key or said something after "press 1 or say yes"."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = calls.on_confirm(session(), clock(), attempt, request.form.get("Digits"), request.form.get("SpeechResult"))
+    if step.action == "dial" and step.agent is not None:
+        return _xml(_connect(attempt, step.agent))
+    if step.action == "goodbye":
+        return _xml(
+            twiml.goodbye("No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
+        )
+    return _xml(twiml.hangup())
+
+
+def _connect(attempt: CallAttempt, agent: Agent) -> str:
+    req = attempt.request
+    return twiml.connect(
+        agent,
+        req.queue.caller_id or settings().twilio_caller_id,
+        action=public_url("callback_voice.dial_done", attempt.id),
+        whisper_url=public_url("callback_voice.whisper", attempt.id),
+    )
+
+
+@bp.post("/whisper")
+@twilio_signature_required
+def whisper() -> Response:
+    """The agent answered: tell them who is waiting and why, then Twilio bridges the two."""
+    attempt = _attempt(agent_leg=True)
+    if attempt is None:
+        return _xml(twiml.hangup())
+    calls.on_agent_answer(session(), clock(), attempt, request.form.get("CallSid"))
+    return _xml(twiml.whisper(attempt.request))
+
+
+@bp.post("/dial-done")
+@twilio_signature_required
+def dial_done() -> Response:
+    """The agent leg ended (Dial action): say goodbye, try the next agent, or promise a callback."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = calls.on_dial_done(
+        session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
+    )
+    if step.action == "dial" and step.agent is not None:
+        return _xml(_connect(attempt, step.agent))
+    if step.action == "callback_later":
+        return _xml(
+            twiml.goodbye(
+                "Sorry, our agent couldn't take your call. You're now first in line, "
+                "and we'll call you back as soon as someone is free. Goodbye."
+            )
+        )
+    if step.action == "goodbye_thanks":
+        return _xml(twiml.goodbye("Thank you for talking with us. Goodbye."))
+    return _xml(twiml.hangup())
+
+
+@bp.post("/status")
+@twilio_signature_required
+def status() -> Response:
+    """Status callback of the customer leg: initiated, ringing, answered, completed (or not)."""
+    attempt = _attempt()
+    if attempt is not None:
+        calls.on_status(
+            session(),
+            clock(),
+            attempt,
+            request.form.get("CallStatus", ""),
+            _int("SequenceNumber"),
+            _int("CallDuration"),
+        )
+    return Response(status=204)

@@ -1,0 +1,1 @@
+"""The dispatcher: pairs free agents with waiting callbacks, dials, paces, retries and reconciles."""

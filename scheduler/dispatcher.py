@@ -1,0 +1,284 @@
+"""The dispatcher: each free agent, longest idle first, takes the best waiting callback and it is dialled.
+
+Claiming is atomic: the request moves queued -> dialing and the agent available -> reserved in one
+transaction, each by a conditional UPDATE that only one process can win (on PostgreSQL the candidate
+rows are also read FOR UPDATE SKIP LOCKED, so competing dispatchers pass each other instead of
+queueing). The CallAttempt row is written in the same transaction, before Twilio is called, so a crash
+at any point leaves a trace the reaper can reconcile, and a request is never dialled by two processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from agents.models import Agent, Queue, agent_queues
+from callback.models import WAITING, CallAttempt, CallbackRequest
+from core.clock import Clock
+from core.config import Settings
+from core.db import Database, rows_changed
+from scheduler import pacing
+from telephony.port import NETWORK_ERROR, Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
+
+# Twilio codes that mean the customer's number itself cannot be called: retrying will not help.
+BAD_NUMBER_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13224})
+# A provider refusal that is not the customer's fault: try the request again after this pause.
+REFUSED_PAUSE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request and an agent, reserved for each other, with the attempt that records the call."""
+
+    attempt_id: int
+    request_id: int
+    agent_id: int
+
+
+class Dispatcher:
+    """Pairs, claims and dials; one instance per process, safe to run in many processes at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        telephony: Telephony,
+        clock: Clock,
+        settings: Settings,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.db = db
+        self.telephony = telephony
+        self.clock = clock
+        self.settings = settings
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._woken = threading.Event()
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Ask for a pass now (an agent became free or a request arrived)."""
+        self._woken.set()
+
+    def run_pending(self) -> int:
+        """One pass, repeated while someone woke us during it; returns the calls placed."""
+        if not self._lock.acquire(blocking=False):
+            self._woken.set()  # a pass is running: it will loop once more
+            return 0
+        placed = 0
+        try:
+            while True:
+                self._woken.clear()
+                placed += self.run_once()
+                if not self._woken.is_set():
+                    return placed
+        finally:
+            self._lock.release()
+
+    def run_once(self) -> int:
+        """Housekeeping, then claim and dial until no free agent has an eligible request."""
+        self.housekeeping()
+        placed = 0
+        while True:
+            with self.db.sessions() as session:
+                if not self._has_candidate(session):
+                    return placed
+                slot = pacing.take_slot(session, self.settings.twilio_cps, self.clock.now())
+            self._wait_until(slot)
+            with self.db.sessions() as session:
+                claim = self.claim(session)
+            if claim is None:
+                return placed
+            self.dial(claim)
+            placed += 1
+
+    def _wait_until(self, slot: float) -> None:
+        delay = slot - self.clock.now().timestamp()
+        if delay > 0:
+            self.sleep(delay)
+
+    # -- housekeeping -----------------------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """Agents whose wrap-up is over become available; waiting requests past expiry expire."""
+        now = self.clock.now()
+        with self.db.begin() as session:
+            session.execute(
+                update(Agent)
+                .where(Agent.status == "wrap_up", Agent.busy_until <= now)
+                .values(status="available", status_since=now, busy_until=None)
+            )
+            session.execute(
+                update(CallbackRequest)
+                .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
+                .values(status="expired", outcome="expired", updated_at=now)
+            )
+
+    # -- pairing and claiming ---------------------------------------------------------------------
+
+    def _open_queue_ids(self, session: Session, now: datetime) -> list[int]:
+        return [q.id for q in session.scalars(select(Queue)) if q.business_hours.is_open(now)]
+
+    def _free_agents(self, session: Session, limit: int = 50) -> list[Agent]:
+        query = select(Agent).where(Agent.status == "available").order_by(Agent.status_since, Agent.id).limit(limit)
+        return list(session.scalars(query))
+
+    def _agent_queue_ids(self, session: Session, agent_id: int, open_ids: list[int]) -> list[int]:
+        rows = session.scalars(select(agent_queues.c.queue_id).where(agent_queues.c.agent_id == agent_id))
+        return [q for q in rows if q in open_ids]
+
+    def next_request(self, session: Session, queue_ids: list[int], now: datetime, lock: bool = False) -> int | None:
+        """The best eligible request over some queues: one indexed probe per queue, best head wins."""
+        best: tuple[int, datetime, int] | None = None
+        for queue_id in queue_ids:
+            r = CallbackRequest
+            query = (
+                select(r.id, r.priority, r.created_at)
+                .where(
+                    r.queue_id == queue_id,
+                    r.status.in_(WAITING),
+                    or_(r.not_before.is_(None), r.not_before <= now),
+                    or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
+                    r.expires_at > now,
+                )
+                .order_by(r.priority.desc(), r.created_at, r.id)
+                .limit(1)
+            )
+            if lock:
+                query = query.with_for_update(skip_locked=True)
+            row = session.execute(query).first()
+            if row is None:
+                continue
+            key = (-row.priority, row.created_at, row.id)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+    def _has_candidate(self, session: Session) -> bool:
+        now = self.clock.now()
+        open_ids = self._open_queue_ids(session, now)
+        if not open_ids:
+            return False
+        for agent in self._free_agents(session):
+            if self.next_request(session, self._agent_queue_ids(session, agent.id, open_ids), now) is not None:
+                return True
+        return False
+
+    def claim(self, session: Session) -> Claim | None:
+        """Reserve the longest-idle free agent and their best request together, or nothing."""
+        now = self.clock.now()
+        open_ids = self._open_queue_ids(session, now)
+        for agent in self._free_agents(session):
+            queue_ids = self._agent_queue_ids(session, agent.id, open_ids)
+            request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session))
+            if request_id is None:
+                continue
+            got_agent = rows_changed(
+                session,
+                update(Agent)
+                .where(Agent.id == agent.id, Agent.status == "available")
+                .values(status="reserved", status_since=now),
+            )
+            got_request = got_agent and rows_changed(
+                session,
+                update(CallbackRequest)
+                .where(CallbackRequest.id == request_id, CallbackRequest.status.in_(WAITING))
+                .values(status="dialing", agent_id=agent.id, attempts=CallbackRequest.attempts + 1, updated_at=now),
+            )
+            if not (got_agent and got_request):
+                session.rollback()  # another dispatcher won one of the two; try the next pairing
+                continue
+            attempt = CallAttempt(request_id=request_id, agent_id=agent.id, created_at=now)
+            session.add(attempt)
+            session.commit()
+            log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent.id})
+            return Claim(attempt.id, request_id, agent.id)
+        session.rollback()
+        return None
+
+    @staticmethod
+    def _locks_rows(session: Session) -> bool:
+        return session.get_bind().dialect.name == "postgresql"
+
+    # -- dialling ---------------------------------------------------------------------------------
+
+    def webhook(self, path: str, attempt_id: int) -> str:
+        """An absolute URL of one of our callback webhooks for this attempt."""
+        return f"{self.settings.public_base_url.rstrip('/')}/voice/callback/{path}?attempt={attempt_id}"
+
+    def dial(self, claim: Claim) -> None:
+        """Place the customer's call for a claim and record its SID."""
+        with self.db.sessions() as session:
+            req = session.get(CallbackRequest, claim.request_id)
+            assert req is not None
+            caller_id = req.queue.caller_id or self.settings.twilio_caller_id
+            to = req.phone
+            if self.settings.sms_notifications:
+                self._text(to, caller_id, "We're calling you now about your request. Please pick up!")
+        try:
+            info = self.telephony.place_call(
+                to,
+                caller_id,
+                self.webhook("answer", claim.attempt_id),
+                status_callback=self.webhook("status", claim.attempt_id),
+                timeout=self.settings.ring_timeout_seconds,
+                machine_detection="Enable",
+            )
+        except TelephonyError as error:
+            self._dial_failed(claim, error)
+            return
+        now = self.clock.now()
+        with self.db.begin() as session:
+            # The status callback may have got here first and recorded the SID already.
+            session.execute(
+                update(CallAttempt)
+                .where(CallAttempt.id == claim.attempt_id)
+                .values(placed_at=now, call_sid=info.sid)
+                .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == info.sid))
+            )
+        log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
+
+    def _dial_failed(self, claim: Claim, error: TelephonyError) -> None:
+        """calls.create did not succeed: retry the request, fail it, or leave it to the reaper."""
+        if error.code == NETWORK_ERROR:
+            # A timeout may hide a call that was created: dialling again could ring the customer twice.
+            # The attempt stays open; its webhooks or the reaper will say what happened.
+            log.warning("calls.create outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
+            return
+        now = self.clock.now()
+        with self.db.begin() as session:
+            attempt = session.get(CallAttempt, claim.attempt_id)
+            assert attempt is not None
+            req = attempt.request
+            agent = attempt.agent
+            attempt.ended_at = now
+            if error.code in BAD_NUMBER_CODES:
+                attempt.outcome = "invalid_number"
+                req.not_reached("invalid_number", now, None)
+            else:
+                # Refused before any call existed (rate limit, caller ID, outage): not the customer's
+                # attempt, so it is not counted, and the request waits a little before the next try.
+                attempt.outcome = "not_placed"
+                req.release(now)
+                req.next_attempt_at = now + REFUSED_PAUSE
+            if agent is not None and agent.status == "reserved":
+                agent.move_to("available", now)
+        log.warning(
+            "calls.create refused", extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message}
+        )
+
+    def _text(self, to: str, from_: str, body: str) -> None:
+        """An SMS notice; failing to send one never stops the call."""
+        try:
+            self.telephony.send_sms(to, from_, body)
+        except TelephonyError as error:
+            log.warning("sms not sent", extra={"error": str(error)})

@@ -1,0 +1,149 @@
+"""The reaper: reconciles what a crash or a lost webhook left behind, by asking the provider.
+
+It never dials. It closes attempts whose calls ended without us hearing, releases agents held for
+calls that no longer exist, and puts back in line the requests whose call was never placed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from agents.models import Agent
+from callback.calls import FINAL_CALL_STATUSES, finish_attempt
+from callback.models import CallAttempt
+from core.clock import Clock
+from core.db import Database, rows_changed
+from telephony.port import Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReaperPolicy:
+    """How long silence must last before the reaper acts."""
+
+    # An attempt with no call SID this long after its claim was never placed (calls.create returns
+    # in well under this, and the first status callback carries the SID if the dispatcher died).
+    unplaced_after: timedelta = timedelta(seconds=60)
+    # An attempt with a SID but no news for this long is checked with the provider.
+    silent_after: timedelta = timedelta(seconds=90)
+    # How often one attempt may be checked while its call goes on (a long conversation).
+    recheck_every: timedelta = timedelta(seconds=60)
+    # An agent reserved this long without an open attempt was left behind by a crash.
+    stranded_after: timedelta = timedelta(seconds=30)
+
+
+class Reaper:
+    """One reconciliation pass at a time; safe to run in several processes."""
+
+    def __init__(self, db: Database, telephony: Telephony, clock: Clock, policy: ReaperPolicy | None = None) -> None:
+        self.db = db
+        self.telephony = telephony
+        self.clock = clock
+        self.policy = policy or ReaperPolicy()
+
+    def run_once(self) -> dict[str, int]:
+        """Reconcile everything that is due; returns counts of what was done, for logs and tests."""
+        done = {"unplaced": 0, "finished": 0, "released": 0}
+        done["unplaced"] = self._unplaced()
+        done["finished"] = self._silent()
+        done["released"] = self._stranded_agents()
+        if any(done.values()):
+            log.info("reaper pass", extra=done)
+        return done
+
+    def _unplaced(self) -> int:
+        """Attempts whose call was never created: the request goes back in line, uncounted."""
+        now = self.clock.now()
+        count = 0
+        with self.db.sessions() as session:
+            ids = session.scalars(
+                select(CallAttempt.id).where(
+                    CallAttempt.ended_at.is_(None),
+                    CallAttempt.call_sid.is_(None),
+                    CallAttempt.created_at <= now - self.policy.unplaced_after,
+                )
+            ).all()
+        for attempt_id in ids:
+            with self.db.begin() as session:
+                attempt = session.get(CallAttempt, attempt_id, with_for_update=_locks(session))
+                if attempt is None or attempt.ended_at is not None or attempt.call_sid is not None:
+                    continue
+                attempt.ended_at = now
+                attempt.outcome = "not_placed"
+                req = attempt.request
+                if req.status == "dialing":
+                    req.release(now)
+                agent = attempt.agent
+                if agent is not None and agent.status == "reserved":
+                    agent.move_to("available", now)
+                count += 1
+                log.warning("attempt was never placed; request back in line", extra={"attempt": attempt_id})
+        return count
+
+    def _silent(self) -> int:
+        """Attempts with a call SID and no recent news: fetch the call, and close it if it ended."""
+        now = self.clock.now()
+        count = 0
+        with self.db.sessions() as session:
+            candidates = session.scalars(
+                select(CallAttempt).where(
+                    CallAttempt.ended_at.is_(None),
+                    CallAttempt.call_sid.is_not(None),
+                    CallAttempt.created_at <= now - self.policy.silent_after,
+                )
+            ).all()
+            due = [
+                (a.id, a.call_sid)
+                for a in candidates
+                if a.checked_at is None or a.checked_at <= now - self.policy.recheck_every
+            ]
+        for attempt_id, call_sid in due:
+            assert call_sid is not None
+            try:
+                info = self.telephony.fetch_call(call_sid)
+            except TelephonyError as error:
+                log.warning("reaper could not fetch call", extra={"attempt": attempt_id, "error": str(error)})
+                continue
+            with self.db.begin() as session:
+                attempt = session.get(CallAttempt, attempt_id, with_for_update=_locks(session))
+                if attempt is None or attempt.ended_at is not None:
+                    continue
+                attempt.checked_at = now
+                if info.status in FINAL_CALL_STATUSES:
+                    if info.answered_by and not attempt.answered_by:
+                        attempt.answered_by = info.answered_by
+                    finish_attempt(session, self.clock, attempt, info.status, info.duration)
+                    count += 1
+                    log.warning("reaper closed an attempt whose webhook was lost", extra={"attempt": attempt_id})
+        return count
+
+    def _stranded_agents(self) -> int:
+        """Agents held (reserved or on a call) with no open attempt: give them back."""
+        now = self.clock.now()
+        cutoff = now - self.policy.stranded_after
+        open_attempt = exists().where(CallAttempt.agent_id == Agent.id, CallAttempt.ended_at.is_(None))
+        with self.db.begin() as session:
+            released = rows_changed(
+                session,
+                update(Agent)
+                .where(Agent.status == "reserved", Agent.status_since <= cutoff, ~open_attempt)
+                .values(status="available", status_since=now),
+            )
+            wrapped = rows_changed(
+                session,
+                update(Agent)
+                .where(Agent.status == "on_call", Agent.status_since <= cutoff, ~open_attempt)
+                .values(status="wrap_up", status_since=now, busy_until=now),
+            )
+        return released + wrapped
+
+
+def _locks(session: Session) -> bool:
+    """Lock the attempt row on PostgreSQL, where webhooks and reapers really run side by side."""
+    return session.get_bind().dialect.name == "postgresql"

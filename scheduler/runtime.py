@@ -1,0 +1,35 @@
+"""Builds the dispatcher, reaper and jobs from an app, and wakes the dispatcher from views."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from core.db import get_db
+from scheduler.dispatcher import Dispatcher
+from scheduler.jobs import Jobs
+from scheduler.reaper import Reaper
+
+
+def build_jobs(app: Flask, blocking: bool = False) -> Jobs:
+    """Jobs wired to the app's database, telephony, clock and settings."""
+    settings = app.config["SETTINGS"]
+    telephony = app.extensions["telephony"]
+    clock = app.extensions["clock"]
+    database = get_db(app)
+    dispatcher = Dispatcher(database, telephony, clock, settings)
+    return Jobs(dispatcher, Reaper(database, telephony, clock), blocking=blocking)
+
+
+def init_app(app: Flask) -> None:
+    """With SCHEDULER=on, run the jobs inside this process (the default of `make run`)."""
+    if app.config["SETTINGS"].scheduler:
+        jobs = build_jobs(app)
+        app.extensions["jobs"] = jobs
+        jobs.start()
+
+
+def wake_dispatcher() -> None:
+    """Tell an in-process dispatcher that something changed; a separate one notices on its next tick."""
+    jobs = current_app.extensions.get("jobs")
+    if jobs is not None:
+        jobs.wake()

@@ -1,0 +1,199 @@
+"""The whole system over HTTP: the app with its scheduler, and the Twilio sandbox, on loopback ports."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from agents.models import Agent
+from callback.models import CallAttempt, CallbackRequest
+from core.config import Settings
+from core.db import Base, get_db, make_engine
+from telephony.sandbox import SandboxServer
+
+ACCOUNT_SID = "AC" + "e" * 32
+AUTH_TOKEN = "e2e-auth-token"
+SHOP_NUMBER = "+15005550006"
+# Fast enough to keep the suite short, slow enough that a loaded 2-core machine keeps up with it.
+SPEED = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class System:
+    """The running app and sandbox, with helpers to set the scene and to wait for outcomes."""
+
+    app: Flask
+    app_url: str
+    sandbox: SandboxServer
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.sandbox.base_url
+
+    def phone(self, address: str, **behaviour: Any) -> None:
+        """Give a virtual phone (customer or agent) a behaviour."""
+        response = requests.put(f"{self.sandbox_url}/sandbox/phones/{address}", json=behaviour, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def calls(self, **filters: str) -> list[dict[str, Any]]:
+        """Every call the sandbox saw (both legs), optionally filtered by to/from."""
+        listed = requests.get(f"{self.sandbox_url}/sandbox/calls", timeout=5).json()
+        calls = listed["calls"] if isinstance(listed, dict) else listed
+        return [c for c in calls if all(c.get(k) == v for k, v in filters.items())]
+
+    def call(self, sid: str) -> dict[str, Any]:
+        """One call with its timeline."""
+        return dict(requests.get(f"{self.sandbox_url}/sandbox/calls/{sid}", timeout=5).json())
+
+    def faults(self, **faults: float) -> None:
+        """Inject sandbox faults (api_error_rate, api_latency_ms, drop_status_callback_rate, ...)."""
+        assert requests.put(f"{self.sandbox_url}/sandbox/faults", json=faults, timeout=5).status_code == 200
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call the app's HTTP API as a client would."""
+        headers = kwargs.pop("headers", {})
+        if path.startswith("/api/agents"):
+            headers["Authorization"] = f"Bearer {self.settings.admin_api_token}"
+        return requests.request(method, self.app_url + path, headers=headers, timeout=10, **kwargs)
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.config["SETTINGS"]  # type: ignore[no-any-return]
+
+    def add_agent(self, phone: str, queues: str = "orders", status: str = "available") -> int:
+        """Register an agent through the admin API and set their status."""
+        created = self.api("POST", "/api/agents", json={"name": f"Agent {phone[-4:]}", "phone": phone, "queues": queues})
+        assert created.status_code == 201, created.text
+        agent_id = int(created.json()["id"])
+        if status != "offline":
+            changed = self.api("POST", f"/api/agents/{agent_id}/status", json={"status": status})
+            assert changed.status_code == 200, changed.text
+        return agent_id
+
+    def ask(self, phone: str, topic: str = "orders", **extra: Any) -> str:
+        """Ask for a callback through the JSON API; returns its reference."""
+        body = {"phone": phone, "name": "Casey Jones", "topic": topic, "consent": True, **extra}
+        response = self.api("POST", "/api/callbacks", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def request(self, ref: str) -> CallbackRequest:
+        with get_db(self.app).sessions() as session:
+            req = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+            assert req is not None
+            req.call_attempts  # noqa: B018 - load before the session closes
+            return req
+
+    def attempts(self, ref: str) -> list[CallAttempt]:
+        with get_db(self.app).sessions() as session:
+            req = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+            assert req is not None
+            return list(req.call_attempts)
+
+    def agent(self, agent_id: int) -> Agent:
+        with get_db(self.app).sessions() as session:
+            agent = session.get(Agent, agent_id)
+            assert agent is not None
+            return agent
+
+    def wait(self, what: Callable[[], Any], timeout: float = 20.0, message: str = "") -> Any:
+        """Poll until `what()` is truthy; fail with `message` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = what()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(message or f"condition not met within {timeout}s")
+
+    def wait_status(self, ref: str, *statuses: str, timeout: float = 20.0) -> CallbackRequest:
+        """Wait until the request is in one of `statuses`."""
+        result: CallbackRequest = self.wait(
+            lambda: (req := self.request(ref)).status in statuses and req,
+            timeout,
+            f"request never became {statuses}; it is {self.request(ref).status}",
+        )
+        return result
+
+
+def start_system(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> tuple[System, Callable[[], None]]:
+    """Start sandbox and app (with its in-process scheduler); returns the system and a stop function."""
+    from agents.service import ensure_default_queues, update_queue
+    from app import create_app
+
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    base = Settings(
+        app_env="testing",
+        public_base_url=app_url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_caller_id=SHOP_NUMBER,
+        sandbox_speed=SPEED,
+        sandbox_cps=1000.0,
+    )
+    sandbox = SandboxServer(base).start()
+    url = database_url or f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    config = {
+        "app_env": "testing",
+        "database_url": url,
+        "public_base_url": app_url,
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_caller_id": SHOP_NUMBER,
+        "twilio_api_base": sandbox.base_url,
+        "twilio_cps": 50.0,
+        "ring_timeout_seconds": 20,
+        "scheduler": True,
+        **overrides,
+    }
+    app = create_app(config)
+    with get_db(app).sessions() as session:
+        ensure_default_queues(session, SHOP_NUMBER)
+        for name in ("orders", "returns"):
+            # Round the clock, quick retries and wrap-up, so scenarios finish in seconds.
+            update_queue(
+                session,
+                name,
+                {"hours": "24/7", "backoff_seconds": "1", "wrap_up_seconds": 1, "max_attempts": 3},
+            )
+    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        app.extensions["jobs"].shutdown()
+        server.shutdown()
+        server.server_close()
+        sandbox.stop()
+        get_db(app).engine.dispose()
+
+    return System(app, app_url, sandbox), stop
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[System]:
+    """A fresh app and sandbox for one test."""
+    running, stop = start_system(tmp_path)
+    yield running
+    stop()
