@@ -11,6 +11,7 @@ from agents import service
 from core.auth import admin_token_required
 from core.errors import DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session
+from scheduler.runtime import wake_dispatcher
 
 bp = Blueprint("agents_api", __name__, url_prefix="/api/agents")
 
@@ -71,4 +72,6 @@ def set_status(agent_id: str) -> ResponseReturnValue:
     if not isinstance(status, str):
         raise InvalidInput("bad_status", "'status' must be available, away or offline.", "status")
     agent = service.set_status(session(), clock(), service.parse_agent_id(agent_id), status)
+    if agent.status == "available":
+        wake_dispatcher()  # a free agent should not wait for the next tick
     return jsonify(service.agent_json(agent))

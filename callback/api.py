@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from callback import service
+from callback import notify, service
 from callback.models import CallbackRequest
 from callback.openapi import document
 from callback.policy import Limits
 from core import phone as phones
 from core.errors import DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session, settings
+from scheduler.runtime import wake_dispatcher
 
 bp = Blueprint("callback_api", __name__, url_prefix="/api")
 
@@ -27,6 +28,14 @@ def limits() -> Limits:
         per_number_per_day=s.callback_limit_per_number_per_day,
         per_ip_per_hour=s.callback_limit_per_ip_per_hour,
     )
+
+
+def after_queued(req: CallbackRequest) -> None:
+    """Wake the dispatcher, and text a confirmation when SMS notifications are on."""
+    wake_dispatcher()
+    s = settings()
+    if s.sms_notifications:
+        notify.queued(current_app.extensions["telephony"], req, status_url(req.ref), s.twilio_caller_id)
 
 
 def status_url(ref: str) -> str:
@@ -111,6 +120,8 @@ def create_callback() -> ResponseReturnValue:
         client_ip=request.remote_addr,
     )
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
+    if created:
+        after_queued(req)
     response = jsonify(callback_json(req))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("callback_api.get_callback", ref=req.ref)

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from agents.models import Queue
 from agents.service import list_queues
 from callback import service
-from callback.api import limits
+from callback.api import after_queued, limits
 from callback.forms import CallbackForm, CancelForm, RescheduleForm
 from callback.models import ACTIVE, WAITING, CallbackRequest
 from core import phone as phones
@@ -125,6 +125,8 @@ def request_form() -> ResponseReturnValue:
                 errors[error.field or "form"] = error.message
                 status = error.status
             else:
+                if _created:
+                    after_queued(req)
                 return redirect(url_for("callback.status", ref=req.ref), code=303)
     return (
         render_template(

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
+from callback import notify
 from callback.models import WAITING, CallAttempt, CallbackRequest
 from core.clock import Clock
 from core.config import Settings
@@ -222,8 +223,8 @@ class Dispatcher:
             assert req is not None
             caller_id = req.queue.caller_id or self.settings.twilio_caller_id
             to = req.phone
-            if self.settings.sms_notifications:
-                self._text(to, caller_id, "We're calling you now about your request. Please pick up!")
+        if self.settings.sms_notifications:
+            notify.calling_now(self.telephony, to, caller_id)
         try:
             info = self.telephony.place_call(
                 to,
@@ -275,10 +276,3 @@ class Dispatcher:
         log.warning(
             "calls.create refused", extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message}
         )
-
-    def _text(self, to: str, from_: str, body: str) -> None:
-        """An SMS notice; failing to send one never stops the call."""
-        try:
-            self.telephony.send_sms(to, from_, body)
-        except TelephonyError as error:
-            log.warning("sms not sent", extra={"error": str(error)})

@@ -142,23 +142,26 @@ class Engine:
         """End a call with a final status, once; sends the "completed" callback with CallDuration."""
         world = self.world
         with world.cond:
-            if call.is_final:
+            if call.is_final or call.finishing:
                 return
+            call.finishing = True
+            duration = 0
+            if call.answered_at is not None:
+                # Durations are telephone seconds, so a scaled call reports what Twilio would bill.
+                duration = round(world.clock.simulated(world.clock.monotonic() - call.answered_at))
+        # The recording is stored before the call reads final, so whoever sees "completed" can list it.
+        recording = self._whole_call_recording(call, duration)
+        with world.cond:
             call.status = status
             call.end_time = utcnow()
             call.date_updated = call.end_time
-            if call.answered_at is not None:
-                # Durations are telephone seconds, so a scaled call reports what Twilio would bill.
-                call.duration = round(world.clock.simulated(world.clock.monotonic() - call.answered_at))
-            else:
-                call.duration = 0
+            call.duration = duration
             if call.queue_name and call.queue_name in world.queues:
                 members = world.queues[call.queue_name].members
                 if call.sid in members:
                     members.remove(call.sid)
             world.cond.notify_all()
         world.event(call, "status", status=status, duration=call.duration)
-        recording = self._whole_call_recording(call)
         extra: dict[str, str] = {}
         if recording is not None:
             # Twilio sends a recorded call's RecordingUrl with its completed status callback.
@@ -176,11 +179,11 @@ class Engine:
             # Callbacks already queued still go out; the worker's thread ends after the last one.
             worker.shutdown(wait=False)
 
-    def _whole_call_recording(self, call: Call) -> Recording | None:
-        """The Record=true recording of an answered call, stored once it ends."""
+    def _whole_call_recording(self, call: Call, duration: int) -> Recording | None:
+        """The Record=true recording of an answered call, stored as it ends."""
         if not call.recording_sid or call.answered_at is None:
             return None
-        recording = self.make_recording(call, float(call.duration or 0), source="OutboundAPI", sid=call.recording_sid)
+        recording = self.make_recording(call, float(duration), source="OutboundAPI", sid=call.recording_sid)
         self.world.event(
             call,
             "record",

@@ -191,6 +191,8 @@ class Call:
     # Real monotonic instant at which TimeLimit ends the call (set when it is answered).
     limit_deadline: float | None = None
     recording_sid: str | None = None
+    # Set while finish() stores the recording, so a racing second finish() does nothing.
+    finishing: bool = False
     end_request: str | None = None
     redirect_to: tuple[str | None, str, str | None] | None = None
     queue_name: str | None = None

@@ -75,11 +75,14 @@ class System:
 
     @property
     def settings(self) -> Settings:
-        return self.app.config["SETTINGS"]  # type: ignore[no-any-return]
+        settings: Settings = self.app.config["SETTINGS"]
+        return settings
 
     def add_agent(self, phone: str, queues: str = "orders", status: str = "available") -> int:
         """Register an agent through the admin API and set their status."""
-        created = self.api("POST", "/api/agents", json={"name": f"Agent {phone[-4:]}", "phone": phone, "queues": queues})
+        created = self.api(
+            "POST", "/api/agents", json={"name": f"Agent {phone[-4:]}", "phone": phone, "queues": queues}
+        )
         assert created.status_code == 201, created.text
         agent_id = int(created.json()["id"])
         if status != "offline":
@@ -133,7 +136,9 @@ class System:
         return result
 
 
-def start_system(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> tuple[System, Callable[[], None]]:
+def start_system(
+    tmp_path: Path, database_url: str | None = None, **overrides: Any
+) -> tuple[System, Callable[[], None]]:
     """Start sandbox and app (with its in-process scheduler); returns the system and a stop function."""
     from agents.service import ensure_default_queues, update_queue
     from app import create_app

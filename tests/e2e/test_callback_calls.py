@@ -27,4 +27,3 @@ def test_a_customer_who_answers_and_presses_1_talks_to_the_agent(system: System)
     timeline = system.call(customer_calls[0]["sid"])["timeline"]
     said = " ".join(e.get("text", "") for e in timeline if e["type"] == "say")
     assert "press 1 or say yes" in said
-

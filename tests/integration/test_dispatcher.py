@@ -1,0 +1,304 @@
+"""The dispatcher and the reaper on a real database, with the in-memory telephony fake and a fixed clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.models import Agent
+from agents.service import update_queue
+from callback import calls
+from callback.models import CallAttempt, CallbackRequest
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import Database
+from scheduler import pacing
+from scheduler.dispatcher import Dispatcher
+from scheduler.reaper import Reaper
+from telephony.fake import FakeTelephony
+from telephony.port import NETWORK_ERROR, TelephonyError
+from tests import factories
+
+SETTINGS = Settings(app_env="testing", public_base_url="https://shop.example", twilio_cps=1000.0)
+
+
+@pytest.fixture
+def fake() -> FakeTelephony:
+    return FakeTelephony()
+
+
+@pytest.fixture
+def dispatcher(db: Database, fake: FakeTelephony, clock: FixedClock, session: Session) -> Dispatcher:
+    # `session` first: it creates the default queues.
+    return Dispatcher(db, fake, clock, SETTINGS, sleep=lambda _s: None)
+
+
+@pytest.fixture
+def reaper(db: Database, fake: FakeTelephony, clock: FixedClock) -> Reaper:
+    return Reaper(db, fake, clock)
+
+
+def fresh(session: Session, obj: object) -> None:
+    session.expire_all()
+    session.refresh(obj)
+
+
+def test_a_free_agent_gets_the_oldest_request_of_their_queue(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    newer = factories.request(session, now, age=timedelta(minutes=5))
+    older = factories.request(session, now, age=timedelta(minutes=9))
+    assert dispatcher.run_once() == 2 - 1  # one agent, one call
+    fresh(session, older)
+    fresh(session, newer)
+    assert (older.status, older.attempts, older.agent_id) == ("dialing", 1, agent.id)
+    assert newer.status == "queued"
+    placed = list(fake.calls.values())
+    assert [c.info.to for c in placed] == [older.phone]
+    assert placed[0].url == f"https://shop.example/voice/callback/answer?attempt={older.call_attempts[0].id}"
+    assert placed[0].status_events == ("initiated", "ringing", "answered", "completed")
+    assert placed[0].machine_detection == "Enable"
+    fresh(session, agent)
+    assert agent.status == "reserved"
+
+
+def test_priority_beats_age(session: Session, clock: FixedClock, dispatcher: Dispatcher) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    factories.request(session, now, age=timedelta(hours=1))
+    urgent = factories.request(session, now, age=timedelta(minutes=1), priority=1)
+    dispatcher.run_once()
+    fresh(session, urgent)
+    assert urgent.status == "dialing"
+
+
+def test_the_longest_idle_agent_goes_first(session: Session, clock: FixedClock, dispatcher: Dispatcher) -> None:
+    now = clock.now()
+    recent = factories.agent(session, now - timedelta(minutes=1))
+    idle = factories.agent(session, now - timedelta(minutes=30))
+    req = factories.request(session, now)
+    dispatcher.run_once()
+    fresh(session, req)
+    assert req.agent_id == idle.id != recent.id
+
+
+def test_an_agent_only_takes_requests_of_their_queues(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    now = clock.now()
+    factories.agent(session, now, queues=("returns",))
+    orders = factories.request(session, now, topic="orders", age=timedelta(hours=1))
+    returns = factories.request(session, now, topic="returns")
+    dispatcher.run_once()
+    fresh(session, orders)
+    fresh(session, returns)
+    assert (orders.status, returns.status) == ("queued", "dialing")
+
+
+def test_requests_that_are_not_due_or_outside_hours_wait(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    now = clock.now()
+    factories.agent(session, now, queues=("orders", "returns"))
+    later = factories.request(session, now, not_before=now + timedelta(hours=1))
+    backing_off = factories.request(session, now, status="retry_wait", next_attempt_at=now + timedelta(minutes=2))
+    update_queue(session, "returns", {"hours": "closed"})
+    closed = factories.request(session, now, topic="returns")
+    assert dispatcher.run_once() == 0
+    clock.advance(minutes=3)
+    assert dispatcher.run_once() == 1
+    for req in (later, backing_off, closed):
+        fresh(session, req)
+    assert (later.status, backing_off.status, closed.status) == ("queued", "dialing", "queued")
+
+
+def test_busy_or_away_agents_get_nothing(session: Session, clock: FixedClock, dispatcher: Dispatcher) -> None:
+    now = clock.now()
+    for status in ("away", "offline", "on_call", "wrap_up", "reserved"):
+        factories.agent(session, now, status=status)
+    factories.request(session, now)
+    assert dispatcher.run_once() == 0
+
+
+def test_wrap_up_ends_on_time_and_expired_requests_expire(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now, status="wrap_up")
+    agent.busy_until = now + timedelta(seconds=30)
+    session.commit()
+    stale = factories.request(session, now, age=timedelta(hours=25))
+    stale.expires_at = now - timedelta(hours=1)
+    session.commit()
+    dispatcher.housekeeping()
+    fresh(session, agent)
+    fresh(session, stale)
+    assert (agent.status, stale.status) == ("wrap_up", "expired")
+    clock.advance(seconds=31)
+    dispatcher.housekeeping()
+    fresh(session, agent)
+    assert agent.status == "available"
+
+
+def test_an_invalid_number_fails_the_request_and_frees_the_agent(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    fake.fail_next(TelephonyError(21211, "Invalid 'To' Phone Number", status=400))
+    dispatcher.run_once()
+    fresh(session, req)
+    fresh(session, agent)
+    assert (req.status, req.outcome, agent.status) == ("failed", "invalid_number", "available")
+
+
+def test_a_refused_create_is_not_counted_and_waits_a_little(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    fake.fail_next(TelephonyError(20429, "Too Many Requests", retryable=True, status=429))
+    assert dispatcher.run_once() == 1
+    fresh(session, req)
+    fresh(session, agent)
+    assert (req.status, req.attempts, agent.status) == ("queued", 0, "available")
+    assert req.next_attempt_at == now + timedelta(seconds=30)
+    assert dispatcher.run_once() == 0  # not before the pause
+    clock.advance(seconds=31)
+    assert dispatcher.run_once() == 1
+    assert len(fake.calls) == 1
+
+
+def test_a_create_that_timed_out_is_left_for_the_reaper_and_not_redialled(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, reaper: Reaper, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    req = factories.request(session, now)
+    fake.fail_next(TelephonyError(NETWORK_ERROR, "read timed out", retryable=True))
+    dispatcher.run_once()
+    fresh(session, req)
+    assert req.status == "dialing"
+    assert dispatcher.run_once() == 0  # the agent stays reserved; nobody dials the request again
+    clock.advance(seconds=61)
+    assert reaper.run_once()["unplaced"] == 1
+    fresh(session, req)
+    assert (req.status, req.attempts) == ("queued", 0)
+    assert dispatcher.run_once() == 1
+
+
+def test_the_reaper_closes_an_attempt_whose_status_callbacks_were_lost(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, reaper: Reaper, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    dispatcher.run_once()
+    sid = next(iter(fake.calls))
+    fake.set_status(sid, "busy")
+    clock.advance(seconds=30)
+    assert reaper.run_once()["finished"] == 0  # not silent long enough yet
+    clock.advance(seconds=61)
+    assert reaper.run_once()["finished"] == 1
+    fresh(session, req)
+    fresh(session, agent)
+    assert (req.status, req.outcome, agent.status) == ("retry_wait", "busy", "available")
+    assert reaper.run_once()["finished"] == 0  # idempotent
+
+
+def test_a_live_call_is_checked_but_left_alone(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, reaper: Reaper, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    req = factories.request(session, now)
+    dispatcher.run_once()
+    fake.set_status(next(iter(fake.calls)), "in-progress")
+    clock.advance(seconds=120)
+    assert reaper.run_once()["finished"] == 0
+    fresh(session, req)
+    assert req.status == "dialing"
+
+
+def test_a_stranded_reserved_agent_is_released(session: Session, clock: FixedClock, reaper: Reaper) -> None:
+    agent = factories.agent(session, clock.now() - timedelta(minutes=5), status="reserved")
+    assert reaper.run_once()["released"] == 1
+    fresh(session, agent)
+    assert agent.status == "available"
+
+
+def test_status_callbacks_apply_once_and_in_order(session: Session, clock: FixedClock, dispatcher: Dispatcher) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    dispatcher.run_once()
+    session.expire_all()  # the dispatcher changed these rows in its own sessions, as webhooks see them
+    attempt = session.scalars(select(CallAttempt)).one()
+    calls.on_status(session, clock, attempt, "no-answer", 3)
+    calls.on_status(session, clock, attempt, "ringing", 1)  # late and stale: ignored
+    calls.on_status(session, clock, attempt, "no-answer", 3)  # a retry: ignored
+    fresh(session, req)
+    fresh(session, agent)
+    assert (req.status, req.attempts, attempt.call_status, agent.status) == (
+        "retry_wait",
+        1,
+        "no-answer",
+        "available",
+    )
+    assert req.next_attempt_at == now + timedelta(seconds=120)
+
+
+def test_pacing_spaces_slots_by_the_rate(session: Session, clock: FixedClock) -> None:
+    starts = [pacing.take_slot(session, 4.0, clock.now()) for _ in range(5)]
+    gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)]
+    assert gaps == [0.25] * 4
+    assert starts[0] == clock.now().timestamp()
+    clock.advance(seconds=10)  # idle time is not banked: no burst after a pause
+    after = [pacing.take_slot(session, 4.0, clock.now()) for _ in range(2)]
+    assert after == [clock.now().timestamp(), clock.now().timestamp() + 0.25]
+
+
+@pytest.fixture
+def many_dispatchers(db: Database, clock: FixedClock, session: Session) -> Iterator[list[Dispatcher]]:
+    shared = FakeTelephony()  # one provider, as in production: call SIDs are unique across processes
+    yield [Dispatcher(db, shared, clock, SETTINGS, sleep=lambda _s: None) for _ in range(4)]
+
+
+def test_concurrent_dispatchers_never_take_the_same_request_or_agent(
+    session: Session, clock: FixedClock, many_dispatchers: list[Dispatcher]
+) -> None:
+    now = clock.now()
+    agents = [factories.agent(session, now - timedelta(seconds=i)) for i in range(6)]
+    for i in range(10):
+        factories.request(session, now, age=timedelta(seconds=i))
+    errors: list[BaseException] = []
+
+    def run(d: Dispatcher) -> None:
+        try:
+            d.run_once()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in many_dispatchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    session.expire_all()
+    dialing = session.scalars(select(CallbackRequest).where(CallbackRequest.status == "dialing")).all()
+    attempts = session.scalars(select(CallAttempt)).all()
+    placed = list(many_dispatchers[0].telephony.calls.values())  # type: ignore[attr-defined]
+    assert len(dialing) == len(attempts) == len(placed) == len(agents)
+    assert len({a.request_id for a in attempts}) == len(attempts)
+    assert len({a.agent_id for a in attempts}) == len(attempts)
+    assert {a.status for a in session.scalars(select(Agent))} == {"reserved"}
