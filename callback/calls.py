@@ -24,13 +24,15 @@ log = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"})
 YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "okay", "ok", "please", "connect", "one", "1"})
+NO_WORDS = frozenset({"no", "nope", "nah", "not", "don't", "dont", "stop", "cancel"})
 
 
 @dataclass(frozen=True)
 class Next:
     """What the caller should hear next: an action and, for a dial, the agent to ring."""
 
-    action: str  # hangup | voicemail | confirm | dial | goodbye | callback_later
+    # hangup | voicemail | confirm | dial | whisper | declined | try_later | callback_later | goodbye_thanks
+    action: str
     request: CallbackRequest | None = None
     agent: Agent | None = None
 
@@ -77,12 +79,23 @@ def on_answer(session: Session, clock: Clock, attempt: CallAttempt, answered_by:
     return Next("confirm" if req.status == "connecting" else "hangup", req)
 
 
+def _words(speech: str | None) -> set[str]:
+    return {w.strip(".,!?").lower() for w in (speech or "").split()}
+
+
 def is_yes(digits: str | None, speech: str | None) -> bool:
     """Whether the customer pressed 1 or said yes (or something that means it)."""
     if digits:
         return digits.strip().startswith("1")
-    words = {w.strip(".,!?").lower() for w in (speech or "").split()}
-    return bool(words & YES_WORDS) and "no" not in words
+    words = _words(speech)
+    return bool(words & YES_WORDS) and not words & NO_WORDS
+
+
+def is_no(digits: str | None, speech: str | None) -> bool:
+    """Whether the customer clearly refused: another key than 1, or a "no" in what they said."""
+    if digits:
+        return not digits.strip().startswith("1")
+    return bool(_words(speech) & NO_WORDS)
 
 
 def on_confirm(session: Session, clock: Clock, attempt: CallAttempt, digits: str | None, speech: str | None) -> Next:
@@ -90,13 +103,25 @@ def on_confirm(session: Session, clock: Clock, attempt: CallAttempt, digits: str
     req = attempt.request
     if req.status != "connecting" or attempt.ended_at is not None:
         return Next("hangup", req)
-    if not is_yes(digits, speech):
-        attempt.outcome = "declined" if (digits or speech) else "no_confirmation"
+    if is_yes(digits, speech):
+        attempt.confirmed_at = attempt.confirmed_at or clock.now()
         session.commit()
-        return Next("goodbye", req)
-    attempt.confirmed_at = attempt.confirmed_at or clock.now()
+        return Next("dial", req, attempt.agent)
+    if is_no(digits, speech):
+        # A clear "no": we promise not to call again, so the request ends here rather than being
+        # retried, and the agent held for the call is free at once instead of after the goodbye.
+        now = clock.now()
+        attempt.outcome = "declined"
+        req.cancel(now)
+        req.outcome = "declined"
+        req.agent_id = None
+        _release(session, attempt.agent, attempt, now)
+        session.commit()
+        return Next("declined", req)
+    # Words we could not make out are not a refusal: treat them as silence and try again later.
+    attempt.outcome = "no_confirmation"
     session.commit()
-    return Next("dial", req, attempt.agent)
+    return Next("try_later", req)
 
 
 def on_no_confirmation(session: Session, attempt: CallAttempt) -> Next:
@@ -110,18 +135,32 @@ def on_agent_answer(session: Session, clock: Clock, attempt: CallAttempt, agent_
     """The agent picked up (Twilio fetches the whisper): customer and agent are about to talk."""
     now = clock.now()
     req = attempt.request
+    if req.status == "connected" and agent_call_sid and agent_call_sid == attempt.agent_call_sid:
+        return Next("whisper", req, attempt.agent)  # Twilio retried the whisper: already bridged
+    if req.status != "connecting" or attempt.ended_at is not None:
+        # Canceled or given up meanwhile: the agent must not be put through to nobody (or to a
+        # customer whose request says otherwise). Hanging up the whisper ends the agent's leg.
+        session.commit()
+        return Next("hangup", req, attempt.agent)
     attempt.agent_call_sid = agent_call_sid or attempt.agent_call_sid
-    if req.status == "connecting":
-        req.bridged(now)
-        attempt.bridged_at = now
-        agent = attempt.agent
-        if agent is not None and agent.status == "reserved":
-            agent.move_to("on_call", now)
+    req.bridged(now)
+    attempt.bridged_at = now
+    agent = attempt.agent
+    if agent is not None and agent.status == "reserved":
+        agent.move_to("on_call", now)
     session.commit()
     return Next("whisper", req, attempt.agent)
 
 
-def on_dial_done(session: Session, clock: Clock, attempt: CallAttempt, dial_status: str, duration: int | None) -> Next:
+def on_dial_done(
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    dial_status: str,
+    duration: int | None,
+    dial_call_sid: str | None = None,
+    customer_status: str | None = None,
+) -> Next:
     """The agent leg ended: the conversation is over, or the agent never took it."""
     now = clock.now()
     req = attempt.request
@@ -131,14 +170,24 @@ def on_dial_done(session: Session, clock: Clock, attempt: CallAttempt, dial_stat
         attempt.outcome = "completed"
         if req.status == "connected":
             req.complete(now)
-        _wrap_up(attempt.agent, req, now)
+        _wrap_up(session, attempt.agent, attempt, now)
         session.commit()
         return Next("goodbye_thanks", req)
     if req.status not in {"connecting", "connected"}:
         session.commit()
         return Next("hangup", req)
+    if dial_call_sid and dial_call_sid == attempt.agent_call_sid and attempt.bridged_at is None:
+        # Twilio retried this Dial action: it was handled, answer the same without moving anyone again.
+        return _replay_dial_done(attempt)
+    if customer_status in FINAL_CALL_STATUSES and attempt.bridged_at is None:
+        # The customer hung up while the agent rang: not the agent's fault, and nobody is left to
+        # connect. The status callback (or the reaper) closes the attempt and frees the agent.
+        attempt.agent_outcome = "canceled"
+        session.commit()
+        return Next("hangup", req)
     missed = attempt.agent
     attempt.agent_outcome = dial_status or "no-answer"
+    attempt.agent_call_sid = dial_call_sid or attempt.agent_call_sid
     if attempt.bridged_at is None:
         # The agent never picked up: they are away until they say otherwise.
         if missed is not None and missed.status == "reserved":
@@ -159,10 +208,21 @@ def on_dial_done(session: Session, clock: Clock, attempt: CallAttempt, dial_stat
         req.agent_id = replacement.id
         session.commit()
         return Next("dial", req, replacement)
+    # Nobody else is free. The request goes back in line, first, when this call ends (finish_attempt),
+    # not now: while the customer still hears our apology, a freed agent must not dial them again.
     attempt.outcome = "agent_missed"
-    req.requeue_first(now)
     session.commit()
     return Next("callback_later", req)
+
+
+def _replay_dial_done(attempt: CallAttempt) -> Next:
+    req = attempt.request
+    if attempt.outcome == "agent_missed":
+        return Next("callback_later", req)
+    agent = attempt.agent
+    if req.status == "connecting" and agent is not None and agent.status == "reserved":
+        return Next("dial", req, agent)
+    return Next("hangup", req)
 
 
 def reserve_free_agent(session: Session, queue_id: int, now: datetime) -> Agent | None:
@@ -227,15 +287,19 @@ def finish_attempt(
         attempt.outcome = "completed"
         if attempt.talk_seconds is None and duration is not None and attempt.bridged_at is not None:
             attempt.talk_seconds = duration
-        _wrap_up(agent, req, now)
+        _wrap_up(session, agent, attempt, now)
     elif req.status in {"dialing", "connecting"}:
         attempt.outcome = _not_reached_outcome(attempt, call_status)
-        schedule_retry(req, attempt.outcome, now)
-        _release(agent, now)
+        if attempt.outcome == "agent_missed":
+            # The customer was reached and wanted to talk; only the agent was missing.
+            req.requeue_first(now)
+        else:
+            schedule_retry(req, attempt.outcome, now)
+        _release(session, agent, attempt, now)
     else:
-        # Canceled meanwhile, or already requeued after a missed agent: only the agent needs freeing.
+        # Canceled or declined meanwhile: only the agent needs freeing.
         attempt.outcome = attempt.outcome or ("canceled" if req.status == "canceled" else call_status)
-        _release(agent, now)
+        _release(session, agent, attempt, now)
     log.info(
         "attempt finished",
         extra={"attempt": attempt.id, "ref": req.ref, "outcome": attempt.outcome, "request_status": req.status},
@@ -243,7 +307,7 @@ def finish_attempt(
 
 
 def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
-    if attempt.outcome in {"machine", "declined", "no_confirmation"}:
+    if attempt.outcome in {"machine", "declined", "no_confirmation", "agent_missed"}:
         return attempt.outcome
     if attempt.confirmed_at is not None:
         return "customer_hung_up"
@@ -267,21 +331,33 @@ def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
     req.not_reached(outcome, now, next_at)
 
 
-def _release(agent: Agent | None, now: datetime) -> None:
-    """Free an agent who was held for a call that did not happen."""
-    if agent is not None and agent.status == "reserved":
+def _held_elsewhere(session: Session, agent: Agent, attempt: CallAttempt) -> bool:
+    """Whether the agent already belongs to another open attempt (freed and claimed again meanwhile)."""
+    other = session.scalar(
+        select(CallAttempt.id)
+        .where(CallAttempt.agent_id == agent.id, CallAttempt.ended_at.is_(None), CallAttempt.id != attempt.id)
+        .limit(1)
+    )
+    return other is not None
+
+
+def _release(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
+    """Free an agent who was held for this attempt's call that did not happen (or has ended)."""
+    if agent is None or agent.status not in {"reserved", "on_call"} or _held_elsewhere(session, agent, attempt):
+        return
+    if agent.status == "reserved":
         agent.move_to("available", now)
-    elif agent is not None and agent.status == "on_call":
+    else:
         agent.move_to("wrap_up", now)
         agent.busy_until = now
 
 
-def _wrap_up(agent: Agent | None, req: CallbackRequest, now: datetime) -> None:
+def _wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
     """After a conversation the agent wraps up for the queue's wrap-up time."""
-    if agent is None:
+    if agent is None or _held_elsewhere(session, agent, attempt):
         return
     if agent.status == "reserved":
         agent.move_to("on_call", now)
     if agent.status == "on_call":
         agent.move_to("wrap_up", now)
-        agent.busy_until = now + timedelta(seconds=req.queue.wrap_up_seconds)
+        agent.busy_until = now + timedelta(seconds=attempt.request.queue.wrap_up_seconds)

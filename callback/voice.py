@@ -10,6 +10,7 @@ from agents.models import Agent
 from callback import calls, twiml
 from callback.models import CallAttempt
 from core.web import clock, session, settings
+from scheduler.runtime import wake_dispatcher
 from telephony.signature import twilio_signature_required
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,13 @@ def confirm() -> Response:
     step = calls.on_confirm(session(), clock(), attempt, request.form.get("Digits"), request.form.get("SpeechResult"))
     if step.action == "dial" and step.agent is not None:
         return _xml(_connect(attempt, step.agent))
-    if step.action == "goodbye":
+    if step.action == "declined":
+        wake_dispatcher()  # the agent held for this call is free again
         return _xml(
             twiml.goodbye("No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
         )
+    if step.action == "try_later":
+        return _xml(twiml.goodbye("Sorry, I didn't catch that. We'll try you again a little later. Goodbye."))
     return _xml(twiml.hangup())
 
 
@@ -94,7 +98,10 @@ def whisper() -> Response:
     attempt = _attempt(agent_leg=True)
     if attempt is None:
         return _xml(twiml.hangup())
-    calls.on_agent_answer(session(), clock(), attempt, request.form.get("CallSid"))
+    step = calls.on_agent_answer(session(), clock(), attempt, request.form.get("CallSid"))
+    if step.action != "whisper":
+        # Hanging up during the whisper ends the agent's leg before Twilio bridges it.
+        return _xml(twiml.hangup())
     return _xml(twiml.whisper(attempt.request))
 
 
@@ -106,7 +113,14 @@ def dial_done() -> Response:
     if attempt is None:
         return _xml(twiml.hangup())
     step = calls.on_dial_done(
-        session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
+        session(),
+        clock(),
+        attempt,
+        request.form.get("DialCallStatus", ""),
+        _int("DialCallDuration"),
+        dial_call_sid=request.form.get("DialCallSid"),
+        # The customer leg's own status: "completed" when they hung up while the agent rang.
+        customer_status=request.form.get("CallStatus"),
     )
     if step.action == "dial" and step.agent is not None:
         return _xml(_connect(attempt, step.agent))
@@ -136,4 +150,6 @@ def status() -> Response:
             _int("SequenceNumber"),
             _int("CallDuration"),
         )
+        if attempt.ended_at is not None:
+            wake_dispatcher()  # an agent may be free, or the request back in line
     return Response(status=204)

@@ -42,6 +42,7 @@ class System:
     app: Flask
     app_url: str
     sandbox: SandboxServer
+    database_url: str
 
     @property
     def sandbox_url(self) -> str:
@@ -72,6 +73,23 @@ class System:
         if path.startswith("/api/agents"):
             headers["Authorization"] = f"Bearer {self.settings.admin_api_token}"
         return requests.request(method, self.app_url + path, headers=headers, timeout=10, **kwargs)
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that make another process part of this system (e.g. a dispatcher)."""
+        s = self.settings
+        return {
+            "APP_ENV": "testing",
+            "DATABASE_URL": self.database_url,
+            "PUBLIC_BASE_URL": s.public_base_url,
+            "TWILIO_ACCOUNT_SID": s.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": s.twilio_auth_token,
+            "TWILIO_CALLER_ID": s.twilio_caller_id,
+            "TWILIO_API_BASE": s.twilio_api_base,
+            "TWILIO_CPS": str(s.twilio_cps),
+            "RING_TIMEOUT_SECONDS": str(s.ring_timeout_seconds),
+            "SCHEDULER": "off",
+            "LOG_LEVEL": "WARNING",
+        }
 
     @property
     def settings(self) -> Settings:
@@ -187,13 +205,14 @@ def start_system(
     thread.start()
 
     def stop() -> None:
-        app.extensions["jobs"].shutdown()
+        if "jobs" in app.extensions:
+            app.extensions["jobs"].shutdown()
         server.shutdown()
         server.server_close()
         sandbox.stop()
         get_db(app).engine.dispose()
 
-    return System(app, app_url, sandbox), stop
+    return System(app, app_url, sandbox, url), stop
 
 
 @pytest.fixture

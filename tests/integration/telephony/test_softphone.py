@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 import requests
 from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events
 
@@ -47,3 +52,61 @@ def test_reset_forgets_calls_and_phones(telephony: TwilioTelephony, hooks: Webho
     assert requests.post(f"{control.base_url}/sandbox/reset", timeout=5).json() == {"reset": True}
     assert requests.get(f"{control.base_url}/sandbox/calls", timeout=5).json() == {"calls": []}
     assert requests.get(f"{control.base_url}/sandbox/phones", timeout=5).json() == {"phones": {}}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A headless Chromium page (Debian's browser, never a downloaded one)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}; install it: sudo apt-get install chromium", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_a_person_plays_the_customer_in_the_browser(
+    page: Any, telephony: TwilioTelephony, hooks: WebhookApp, control: Control
+) -> None:
+    me = "+14155550410"
+    page.set_default_timeout(5000)
+    page.goto(f"{control.base_url}/sandbox/")
+    page.fill("#me", me)
+    page.get_by_role("button", name="Ring here").click()
+    page.get_by_text("ring here until you answer").wait_for()
+    hooks.on("/pressed", "<Response><Pause length='600'/></Response>")
+    twiml = (
+        '<Response><Gather numDigits="1" action="/pressed" timeout="600">'
+        "<Say>Press 1 for an agent</Say></Gather></Response>"
+    )
+    # Generous ring and gather timeouts: at SANDBOX_SPEED a human-paced click must still be in time.
+    sid = telephony.place_call(me, OUR_NUMBER, hooks.on("/answer", twiml), timeout=600).sid
+    page.get_by_role("button", name="Answer", exact=True).click()
+    page.locator(".now", has_text="Press 1 for an agent").wait_for()
+    # A refresh while the person types must not wipe what they typed.
+    page.fill(".say input", "half a sentence")
+    page.wait_for_timeout(1300)
+    assert page.input_value(".say input") == "half a sentence"
+    page.get_by_role("button", name="1", exact=True).click()
+    assert hooks.wait_for("/pressed")[0].form["Digits"] == "1"
+    page.locator(".timeline li", has_text="You pressed 1").wait_for()
+    page.get_by_role("button", name="Hang up").click()
+    page.locator(".now", has_text="Call ended: completed").wait_for()
+    assert control.wait_final(sid)["status"] == "completed"
