@@ -204,8 +204,9 @@ def on_dial_done(
     session.flush()
     replacement = reserve_free_agent(session, req.queue_id, now)
     if replacement is not None:
-        attempt.agent_id = replacement.id
-        req.agent_id = replacement.id
+        # Through the relationships, so this session's attempt.agent is the replacement too.
+        attempt.agent = replacement
+        req.agent = replacement
         session.commit()
         return Next("dial", req, replacement)
     # Nobody else is free. The request goes back in line, first, when this call ends (finish_attempt),

@@ -26,6 +26,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set (use scripts/with-postgres.sh)")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server, PostgreSQL-only tests are deselected (CI always has one)."""
+    if POSTGRES_URL:
+        return
+    keep = [item for item in items if item.get_closest_marker("postgres") is None]
+    dropped = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that takes `backend` on SQLite, and on PostgreSQL when one is provided."""
     if "backend" in metafunc.fixturenames:

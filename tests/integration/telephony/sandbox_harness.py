@@ -137,3 +137,15 @@ class Control:
 def events(call: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     """The timeline events of one type."""
     return [event for event in call["timeline"] if event["type"] == kind]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll until `predicate()` is truthy and return it (for what the sandbox logs just after answering)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    assert value, f"{what} not reached within {timeout}s"
+    return value

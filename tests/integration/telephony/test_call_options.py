@@ -25,12 +25,13 @@ def test_time_limit_completes_a_call_that_many_seconds_after_it_is_answered(
         "+14155550500", OUR_NUMBER, hooks.on("/answer", HOLD), time_limit=10, status_callback=hooks.url("/status")
     )
     call = control.wait_final(info.sid)
-    assert call["status"] == "completed" and 10 <= int(call["duration"]) <= 13
+    # Some slack above the limit: at SANDBOX_SPEED one telephone second is only 20 ms of a busy machine's time.
+    assert call["status"] == "completed" and 10 <= int(call["duration"]) <= 20
     assert len(hooks.requests_to("/answer")) == 1
     hangups = events(call, "hangup")
     assert [(e["by"], e["time_limit"]) for e in hangups] == [("time_limit", 10)]
-    completed = hooks.wait_for("/status")[-1].form
-    assert completed["CallStatus"] == "completed" and 10 <= int(completed["CallDuration"]) <= 13
+    completed = hooks.wait_for("/status", 4)[-1].form
+    assert completed["CallStatus"] == "completed" and completed["CallDuration"] == call["duration"]
 
 
 def test_time_limit_ends_a_bridged_dial_too(telephony: TwilioTelephony, hooks: WebhookApp, control: Control) -> None:
@@ -39,7 +40,7 @@ def test_time_limit_ends_a_bridged_dial_too(telephony: TwilioTelephony, hooks: W
     info = telephony.place_call("+14155550502", OUR_NUMBER, hooks.on("/answer", twiml), time_limit=8)
     call = control.wait_final(info.sid)
     assert call["status"] == "completed" and events(call, "hangup")[0]["by"] == "time_limit"
-    assert 8 <= int(call["duration"]) <= 11
+    assert 8 <= int(call["duration"]) <= 18
 
 
 def test_an_invalid_time_limit_is_refused(sandbox: SandboxServer, hooks: WebhookApp) -> None:
@@ -106,7 +107,8 @@ def test_an_unanswered_recorded_call_has_no_recording(
         "+14155550512", OUR_NUMBER, hooks.on("/answer", SAY), record=True, status_callback=hooks.url("/status")
     )
     control.wait_final(info.sid)
-    assert "RecordingUrl" not in hooks.wait_for("/status")[-1].form
+    busy = hooks.wait_for("/status", 3)[-1].form
+    assert busy["CallStatus"] == "busy" and "RecordingUrl" not in busy
     client = build_client(ACCOUNT_SID, AUTH_TOKEN, api_base=sandbox.base_url, timeout=5)
     assert client.recordings.list(call_sid=info.sid) == []
 

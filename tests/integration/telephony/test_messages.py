@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from sandbox_harness import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, Control, WebhookApp
+from sandbox_harness import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, Control, WebhookApp, wait_until
 
 from telephony.sandbox import SandboxServer
 from telephony.twilio_adapter import TwilioTelephony, build_client
@@ -63,8 +63,14 @@ def test_a_text_without_a_callback_still_progresses_and_a_failing_callback_is_lo
     loud = telephony.send_sms("+14155550603", OUR_NUMBER, "Callback fails", status_callback=hooks.url("/sms-status"))
     hooks.wait_for("/sms-status", 2)
     client = build_client(ACCOUNT_SID, AUTH_TOKEN, api_base=sandbox.base_url, timeout=5)
-    assert client.messages(quiet.sid).fetch().status == "delivered"
+    wait_until(lambda: client.messages(quiet.sid).fetch().status == "delivered", what="quiet text delivered")
     assert client.messages(loud.sid).fetch().status == "delivered"
-    messages = requests.get(f"{control.base_url}/sandbox/messages", timeout=5).json()["messages"]
-    timeline = next(m for m in messages if m["sid"] == loud.sid)["timeline"]
-    assert [e["status"] for e in timeline if e["type"] == "webhook"] == [500, 500]
+
+    def loud_webhooks() -> list[int]:
+        messages = requests.get(f"{control.base_url}/sandbox/messages", timeout=5).json()["messages"]
+        timeline = next(m for m in messages if m["sid"] == loud.sid)["timeline"]
+        return [e["status"] for e in timeline if e["type"] == "webhook"]
+
+    # The answer is logged just after the app's server saw the request.
+    assert wait_until(lambda: len(loud_webhooks()) == 2, what="two logged callbacks")
+    assert loud_webhooks() == [500, 500]

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events
+from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events, wait_until
 
 from telephony.twilio_adapter import TwilioTelephony
 
@@ -89,9 +89,14 @@ def test_a_status_callback_answered_with_5xx_is_logged_once_and_not_retried(
     info = telephony.place_call(
         "+14155550720", OUR_NUMBER, hooks.on("/answer", SAY), status_callback=hooks.url("/status")
     )
-    call = control.wait_final(info.sid)
+    control.wait_final(info.sid)
     hooks.wait_for("/status", 4)
-    time.sleep(0.1)
+
+    def logged_callbacks() -> list[dict[str, object]]:
+        return [e for e in events(control.call(info.sid), "webhook") if e["kind"] == "status"]
+
+    wait_until(lambda: len(logged_callbacks()) == 4, what="four logged status callbacks")
+    time.sleep(0.1)  # Time enough for a (wrong) retry to arrive.
     assert len(hooks.requests_to("/status")) == 4
     call = control.call(info.sid)
     logged = [e for e in events(call, "webhook") if e["kind"] == "status"]
