@@ -118,7 +118,8 @@ def test_an_answering_machine_gets_a_message_and_the_request_is_retried(system: 
     req = system.wait_status(ref, "completed")
     assert req.attempts == 2
     first, second = system.attempts(ref)
-    assert (first.outcome, first.answered_by, first.agent_outcome) == ("machine", "machine_start", None)
+    assert (first.outcome, first.agent_outcome) == ("machine", None)
+    assert first.answered_by is not None and first.answered_by.startswith("machine")
     assert (second.outcome, second.answered_by) == ("completed", "human")
     all_calls_over(system)
     placed = customer_calls(system)
