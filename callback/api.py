@@ -137,7 +137,7 @@ def get_callback(ref: str) -> ResponseReturnValue:
 @bp.delete("/callbacks/<ref>")
 def cancel_callback(ref: str) -> ResponseReturnValue:
     """Cancel a request; canceling again still answers 200."""
-    return jsonify(callback_json(service.cancel(session(), clock(), ref)))
+    return jsonify(callback_json(service.cancel(session(), clock(), ref, current_app.extensions["telephony"])))
 
 
 @bp.get("/openapi.json")

@@ -19,6 +19,7 @@ from core import phone as phones
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
 from core.text import has_control_characters
+from telephony.port import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -144,16 +145,24 @@ def get(session: Session, ref: str) -> CallbackRequest:
     return request
 
 
-def cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
-    """Cancel a request; canceling twice is fine."""
+def cancel(session: Session, clock: Clock, ref: str, telephony: Telephony | None = None) -> CallbackRequest:
+    """Cancel a request, hanging up its call if the phone is ringing; canceling twice is fine."""
     request = get(session, ref)
     try:
         changed = request.cancel(clock.now())
     except IllegalTransition as exc:
         raise Conflict("cannot_cancel", _cannot("cancel", request)) from exc
-    if changed:
-        session.commit()
-        log.info("callback canceled", extra={"ref": ref})
+    if not changed:
+        return request
+    live = [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid]
+    session.commit()
+    log.info("callback canceled", extra={"ref": ref})
+    for call_sid in live if telephony is not None else []:
+        # The status callback that follows closes the attempt and frees the agent.
+        try:
+            telephony.hangup(call_sid)  # type: ignore[union-attr]
+        except TelephonyError as error:
+            log.warning("could not hang up a canceled callback's call", extra={"ref": ref, "error": str(error)})
     return request
 
 

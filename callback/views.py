@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
@@ -185,7 +185,7 @@ def cancel(ref: str) -> ResponseReturnValue:
     if not CancelForm().validate_on_submit():
         return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
     try:
-        service.cancel(session(), clock(), ref)
+        service.cancel(session(), clock(), ref, current_app.extensions["telephony"])
     except Conflict as error:
         return _status_page(req, {"form": error.message}, 409)
     return redirect(url_for("callback.status", ref=ref), code=303)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BAD_NUMBER_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13224})
 # A provider refusal that is not the customer's fault: try the request again after this pause.
 REFUSED_PAUSE = timedelta(seconds=30)
+WAITING_SQL = text("callback_requests.status IN ('queued', 'retry_wait')")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Dispatcher:
     def wake(self) -> None:
         """Ask for a pass now (an agent became free or a request arrived)."""
         self._woken.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a pass is running (it will notice a wake before it ends)."""
+        return self._lock.locked()
 
     def run_pending(self) -> int:
         """One pass, repeated while someone woke us during it; returns the calls placed."""
@@ -146,7 +152,9 @@ class Dispatcher:
                 select(r.id, r.priority, r.created_at)
                 .where(
                     r.queue_id == queue_id,
-                    r.status.in_(WAITING),
+                    # Spelled out, not bound: SQLite uses a partial index only when the query's own
+                    # text implies the index's WHERE clause.
+                    WAITING_SQL,
                     or_(r.not_before.is_(None), r.not_before <= now),
                     or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
                     r.expires_at > now,
@@ -232,7 +240,8 @@ class Dispatcher:
                 self.webhook("answer", claim.attempt_id),
                 status_callback=self.webhook("status", claim.attempt_id),
                 timeout=self.settings.ring_timeout_seconds,
-                machine_detection="Enable",
+                # DetectMessageEnd waits for the beep, so the voicemail message is recorded whole.
+                machine_detection="DetectMessageEnd",
             )
         except TelephonyError as error:
             self._dial_failed(claim, error)

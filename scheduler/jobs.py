@@ -69,8 +69,8 @@ class Jobs:
     def wake(self) -> None:
         """Run a dispatch pass now instead of at the next tick."""
         self.dispatcher.wake()
-        if self.scheduler.running:
-            # If a pass is running, the dispatcher loops once more; otherwise the job runs at once.
+        # A running pass loops once more by itself; otherwise the job is brought forward to now.
+        if self.scheduler.running and not self.dispatcher.busy:
             self.scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
 
     def _dispatch(self) -> None:

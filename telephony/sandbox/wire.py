@@ -20,8 +20,9 @@ def new_sid(prefix: str) -> str:
 
 
 def utcnow() -> datetime:
-    """Now, in UTC, to the second (Twilio's dates carry no fractions)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    """Now, in UTC, to the microsecond; rfc2822() drops the fraction, as Twilio's dates carry none."""
+    # The control API and the timeline keep the fraction: pacing is measured in milliseconds.
+    return datetime.now(UTC)
 
 
 def rfc2822(moment: datetime | None) -> str | None:

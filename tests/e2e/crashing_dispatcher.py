@@ -45,7 +45,7 @@ def main(point: str) -> None:
                 die()
             return changed
 
-        dispatcher_module.rows_changed = rows_changed_then_die  # type: ignore[assignment]
+        dispatcher_module.rows_changed = rows_changed_then_die
     elif point == "after_claim":
         dispatcher.dial = lambda claim: die()  # type: ignore[method-assign]
     elif point == "after_create":

@@ -304,6 +304,7 @@ def test_canceling_while_the_phone_rings_connects_nobody_and_frees_the_agent(sys
     assert system.agent(agent_id).status == "available"
     all_calls_over(system)
     (call,) = customer_calls(system)
+    assert call["status"] == "canceled"  # the ringing phone was hung up, not left to ring out
     assert said(system, call["sid"]) == ""  # nobody asked them anything
     assert system.calls(to=AGENT) == []
     shows(system, ref, "canceled", 1, "You canceled this callback")

@@ -203,8 +203,8 @@ def test_four_dispatchers_and_four_workers_complete_500_callbacks_exactly_once(f
     assert per_customer == placed_per_phone, "a customer was dialled twice for one attempt"
 
     # The provider's view of the pace: no second of wall-clock time saw more than CPS new calls.
-    created = sorted(datetime.fromisoformat(c["date_created"]).timestamp() for c in outbound)
-    worst = max(sum(1 for t in created[i:] if t < start + 1.0) for i, start in enumerate(created))
+    moments = sorted(datetime.fromisoformat(c["date_created"]).timestamp() for c in outbound)
+    worst = max(sum(1 for t in moments[i:] if t < start + 1.0) for i, start in enumerate(moments))
     assert worst <= CPS, f"{worst} calls in one second, limit {CPS}"
 
     # No agent was ever on two calls: each agent's legs follow each other without overlapping.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
@@ -64,7 +64,7 @@ def test_a_free_agent_gets_the_oldest_request_of_their_queue(
     assert [c.info.to for c in placed] == [older.phone]
     assert placed[0].url == f"https://shop.example/voice/callback/answer?attempt={older.call_attempts[0].id}"
     assert placed[0].status_events == ("initiated", "ringing", "answered", "completed")
-    assert placed[0].machine_detection == "Enable"
+    assert placed[0].machine_detection == "DetectMessageEnd"
     fresh(session, agent)
     assert agent.status == "reserved"
 
@@ -302,3 +302,33 @@ def test_concurrent_dispatchers_never_take_the_same_request_or_agent(
     assert len({a.request_id for a in attempts}) == len(attempts)
     assert len({a.agent_id for a in attempts}) == len(attempts)
     assert {a.status for a in session.scalars(select(Agent))} == {"reserved"}
+
+
+def test_picking_the_next_request_walks_the_waiting_index_never_the_table(
+    session: Session, dispatcher: Dispatcher, clock: FixedClock
+) -> None:
+    engine = session.get_bind()
+    seen: list[tuple[str, object]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM callback_requests" in statement and "LIMIT" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        dispatcher.next_request(session, [1], clock.now())
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    statement, parameters = seen[0]
+    connection = session.connection()
+    if engine.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)  # type: ignore[arg-type]
+        plan = " ".join(str(row[-1]) for row in rows)
+        assert "ix_callback_waiting_order" in plan and "SCAN callback_requests" not in plan, plan
+    else:
+        # Tiny test tables make a sequential scan cheapest; forbid it to see which index the query can use.
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)  # type: ignore[arg-type]
+        plan = " ".join(str(row[0]) for row in rows)
+        connection.exec_driver_sql("RESET enable_seqscan")
+        assert "ix_callback_waiting_order" in plan, plan
