@@ -9,10 +9,11 @@ SANDBOX_PORT ?= 5010
 
 # Development defaults for `make run`: SQLite under instance/ and the local Twilio sandbox.
 RUN_ENV := APP_ENV=development \
+	SCHEDULER=$${SCHEDULER:-on} \
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	TWILIO_API_BASE=$${TWILIO_API_BASE:-http://$(HOST):$(SANDBOX_PORT)}
 
-.PHONY: run test lint install system-deps clean
+.PHONY: run test lint bench install system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+
+bench: $(STAMP)
+	$(BIN)/python bench/dispatch.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

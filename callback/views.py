@@ -36,6 +36,35 @@ STATUS_WORDS = {
 }
 
 
+ATTEMPT_WORDS = {
+    "completed": "you talked with an agent",
+    "busy": "your line was busy",
+    "no-answer": "nobody answered",
+    "failed": "the call could not get through",
+    "machine": "we reached voicemail and left a message",
+    "no_confirmation": "you answered, but we didn't hear you press 1",
+    "declined": "you told us not to connect you",
+    "customer_hung_up": "the call ended before an agent picked up",
+    "agent_missed": "our agent couldn't take the call; you kept your place at the front of the line",
+    "canceled": "you canceled while we were calling",
+    "invalid_number": "the number could not be dialled",
+    "not_placed": "our phone service was briefly unavailable; this call was not made",
+}
+
+
+def attempt_lines(req: CallbackRequest) -> list[str]:
+    """What happened on each call, in words, in the queue's local time."""
+    zone = req.queue.business_hours.zone
+    lines = []
+    for n, attempt in enumerate(req.call_attempts, start=1):
+        when = attempt.created_at.astimezone(zone).strftime("%a %d %b, %H:%M")
+        if attempt.ended_at is None:
+            lines.append(f"Call {n} ({when}): in progress")
+        else:
+            lines.append(f"Call {n} ({when}): {ATTEMPT_WORDS.get(attempt.outcome or '', attempt.outcome or 'ended')}")
+    return lines
+
+
 def _slot_data(now: datetime) -> dict[str, list[dict[str, str]]]:
     """Bookable slots per topic, labelled in the queue's local time, for the form's time picker."""
     return {queue.name: _slot_options(queue, now) for queue in list_queues(session())}
@@ -154,6 +183,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             active=req.status in ACTIVE,
             waiting=req.status in WAITING,
             masked=phones.mask(req.phone),
+            attempts=attempt_lines(req),
             queue=queue,
             local_zone=queue.business_hours.zone,
             cancel_form=CancelForm(),

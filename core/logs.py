@@ -42,3 +42,5 @@ def configure(log_format: str, level: str) -> None:
     handler._callme = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # A line per job run every second drowns everything else; their warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask, current_app
 
 from core.db import get_db
@@ -21,8 +22,10 @@ def build_jobs(app: Flask, blocking: bool = False) -> Jobs:
 
 
 def init_app(app: Flask) -> None:
-    """With SCHEDULER=on, run the jobs inside this process (the default of `make run`)."""
-    if app.config["SETTINGS"].scheduler:
+    """With SCHEDULER=on, run the jobs inside this web process (the default of `make run`)."""
+    # Not inside a `flask` command (init-db, sandbox, scheduler itself...): those build the app too,
+    # and a dispatcher hidden in each of them would be a surprise.
+    if app.config["SETTINGS"].scheduler and click.get_current_context(silent=True) is None:
         jobs = build_jobs(app)
         app.extensions["jobs"] = jobs
         jobs.start()

@@ -35,6 +35,7 @@ $SOFTPHONE
   Press Ctrl-C to stop.
 
 MSG
-"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - "app:create_app()" &
+# One worker: SQLite is for one process (PostgreSQL for more), and it runs the in-process dispatcher.
+"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 1 --threads 8 --access-logfile - "app:create_app()" &
 pids+=($!)
 wait -n

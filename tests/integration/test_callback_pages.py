@@ -143,3 +143,24 @@ def test_pages_carry_security_headers(client: FlaskClient) -> None:
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_status_page_says_what_happened_on_each_call(client: FlaskClient, app, clock: FixedClock) -> None:
+    from sqlalchemy import select
+
+    from callback.models import CallAttempt, CallbackRequest
+    from core.db import get_db
+
+    location = submit(client).headers["Location"]
+    ref = location.rsplit("/", 1)[-1]
+    with get_db(app).sessions() as s:
+        req = s.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+        assert req is not None
+        req.status, req.attempts = "retry_wait", 1
+        req.next_attempt_at = clock.now() + timedelta(minutes=10)
+        s.add(CallAttempt(request_id=req.id, created_at=clock.now(), ended_at=clock.now(), outcome="busy"))
+        s.commit()
+    page = text(client.get(location))
+    assert "We tried to call you but couldn't get through" in page
+    assert "Call 1 (Mon 23 Nov, 10:00): your line was busy" in page
+    assert "Next try" in page and "Monday 23 November, 10:10 EST" in page

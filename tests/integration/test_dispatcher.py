@@ -310,7 +310,7 @@ def test_picking_the_next_request_walks_the_waiting_index_never_the_table(
     engine = session.get_bind()
     seen: list[tuple[str, object]] = []
 
-    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def remember(conn, cursor, statement, parameters, context, executemany):
         if "FROM callback_requests" in statement and "LIMIT" in statement:
             seen.append((statement, parameters))
 
