@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,32 +53,14 @@ def test_reset_forgets_calls_and_phones(telephony: TwilioTelephony, hooks: Webho
     assert requests.get(f"{control.base_url}/sandbox/phones", timeout=5).json() == {"phones": {}}
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture
-def page() -> Iterator[Any]:
-    """A headless Chromium page (Debian's browser, never a downloaded one)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}; install it: sudo apt-get install chromium", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    """A page of the shared headless Chromium (one Playwright per test process)."""
+    page = browser.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def test_a_person_plays_the_customer_in_the_browser(
