@@ -289,6 +289,14 @@ def finish_attempt(
         if attempt.talk_seconds is None and duration is not None and attempt.bridged_at is not None:
             attempt.talk_seconds = duration
         _wrap_up(session, agent, attempt, now)
+    elif (unanswered := agent_first_unanswered(attempt)) is not None:
+        # Agent-first and the agent never rang the customer: the customer was not called, so the
+        # attempt does not count; an agent who did not pick up is away.
+        attempt.outcome = attempt.agent_outcome = unanswered
+        req.release(now)
+        if unanswered == "agent_missed" and agent is not None and agent.status == "reserved":
+            agent.move_to("away", now)
+        _release(session, agent, attempt, now)
     elif req.status in {"dialing", "connecting"}:
         attempt.outcome = _not_reached_outcome(attempt, call_status)
         if attempt.outcome == "agent_missed":
@@ -305,6 +313,13 @@ def finish_attempt(
         "attempt finished",
         extra={"attempt": attempt.id, "ref": req.ref, "outcome": attempt.outcome, "request_status": req.status},
     )
+
+
+def agent_first_unanswered(attempt: CallAttempt) -> str | None:
+    """Agent-first, ended before the agent rang the customer: "agent_missed" or "agent_declined"."""
+    if not attempt.agent_first or attempt.request.status != "dialing" or attempt.confirmed_at is not None:
+        return None
+    return "agent_missed" if attempt.answered_at is None else "agent_declined"
 
 
 def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agents.models import Agent, Queue
@@ -203,7 +203,10 @@ class CallAttempt(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # The <Dial> leg's SID: the agent's in customer-first, the customer's in agent-first.
     agent_call_sid: Mapped[str | None] = mapped_column(String(40))
+    # Agent-first: the call we placed rang the agent, who then rang the customer.
+    agent_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # The customer leg's last known Twilio status, and the newest status callback applied.
     call_status: Mapped[str | None] = mapped_column(String(16))
     last_sequence: Mapped[int] = mapped_column(Integer, default=-1, server_default=text("-1"))

@@ -103,3 +103,39 @@ def hangup() -> str:
     response = VoiceResponse()
     response.hangup()
     return str(response)
+
+
+def offer_to_agent(req: CallbackRequest, action: str) -> str:
+    """Agent-first: who to call and why; the agent presses 1 to ring the customer."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=8, action=action)
+    words = f"Callback for {req.name}, about {_about(req)}."
+    summary = _ivr_summary(req)
+    if summary:
+        words += f" {summary}"
+    gather.say(words + " Press 1 to call them now, or any other key to pass.", voice=VOICE)
+    response.append(gather)
+    response.say("No key pressed. We'll give this callback to someone else. Goodbye.", voice=VOICE)
+    response.hangup()
+    return str(response)
+
+
+def dial_customer(phone: str, caller_id: str, action: str, greeting_url: str, timeout: int) -> str:
+    """Agent-first: ring the customer from the queue's number; the greeting plays to them first."""
+    response = VoiceResponse()
+    response.say("Calling the customer now.", voice=VOICE)
+    dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
+    dial.number(phone, url=greeting_url)
+    response.append(dial)
+    return str(response)
+
+
+def greet_customer(req: CallbackRequest, shop: str) -> str:
+    """Agent-first: what the customer hears on answering, before the agent is put through."""
+    response = VoiceResponse()
+    response.say(
+        f"Hello {_first_name(req)}, this is {shop} customer service returning your call about {_about(req)}. "
+        "Connecting you to an agent now.",
+        voice=VOICE,
+    )
+    return str(response)

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, request, url_for
 
 from agents.models import Agent
-from callback import calls, twiml
+from callback import agent_first, calls, twiml
 from callback.models import CallAttempt
 from core.web import clock, session, settings
 from scheduler.runtime import wake_dispatcher
@@ -153,3 +153,73 @@ def status() -> Response:
         if attempt.ended_at is not None:
             wake_dispatcher()  # an agent may be free, or the request back in line
     return Response(status=204)
+
+
+# -- agent-first: the call we place rings the agent, whose <Dial> then rings the customer ----------
+
+
+@bp.post("/agent-answer")
+@twilio_signature_required
+def agent_answer() -> Response:
+    """Agent-first: the agent picked up."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = agent_first.on_agent_pickup(session(), clock(), attempt)
+    if step.action != "offer":
+        return _xml(twiml.hangup())
+    return _xml(twiml.offer_to_agent(attempt.request, public_url("callback_voice.agent_accept", attempt.id)))
+
+
+@bp.post("/agent-accept")
+@twilio_signature_required
+def agent_accept() -> Response:
+    """Agent-first: the agent pressed 1 (ring the customer) or passed."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = agent_first.on_agent_accept(session(), clock(), attempt, request.form.get("Digits"))
+    if step.action == "dial_customer":
+        req = attempt.request
+        return _xml(
+            twiml.dial_customer(
+                req.phone,
+                req.queue.caller_id or settings().twilio_caller_id,
+                action=public_url("callback_voice.customer_done", attempt.id),
+                greeting_url=public_url("callback_voice.customer_greeting", attempt.id),
+                timeout=settings().ring_timeout_seconds,
+            )
+        )
+    if step.action == "agent_goodbye":
+        return _xml(twiml.goodbye("Okay, we'll pass this callback to someone else. Goodbye."))
+    return _xml(twiml.hangup())
+
+
+@bp.post("/customer-greeting")
+@twilio_signature_required
+def customer_greeting() -> Response:
+    """Agent-first: the customer answered; greet them before the agent is put through."""
+    attempt = _attempt(agent_leg=True)
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = agent_first.on_customer_pickup(session(), clock(), attempt, request.form.get("CallSid"))
+    if step.action != "greet":
+        return _xml(twiml.hangup())
+    return _xml(twiml.greet_customer(attempt.request, _shop()))
+
+
+@bp.post("/customer-done")
+@twilio_signature_required
+def customer_done() -> Response:
+    """Agent-first: the customer's leg ended (Dial action)."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = agent_first.on_customer_dial_done(
+        session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
+    )
+    if step.action == "customer_not_reached":
+        return _xml(twiml.goodbye("The customer didn't answer. We'll try them again later. Thank you."))
+    if step.action == "agent_thanks":
+        return _xml(twiml.goodbye("The customer hung up. Thank you."))
+    return _xml(twiml.hangup())

@@ -206,7 +206,12 @@ class Dispatcher:
             if not (got_agent and got_request):
                 session.rollback()  # another dispatcher won one of the two; try the next pairing
                 continue
-            attempt = CallAttempt(request_id=request_id, agent_id=agent.id, created_at=now)
+            strategy = session.scalar(
+                select(Queue.dial_strategy).join(CallbackRequest).where(CallbackRequest.id == request_id)
+            )
+            attempt = CallAttempt(
+                request_id=request_id, agent_id=agent.id, created_at=now, agent_first=strategy == "agent_first"
+            )
             session.add(attempt)
             session.commit()
             log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent.id})
@@ -228,21 +233,34 @@ class Dispatcher:
         """Place the customer's call for a claim and record its SID."""
         with self.db.sessions() as session:
             req = session.get(CallbackRequest, claim.request_id)
-            assert req is not None
+            attempt = session.get(CallAttempt, claim.attempt_id)
+            assert req is not None and attempt is not None and attempt.agent is not None
             caller_id = req.queue.caller_id or self.settings.twilio_caller_id
-            to = req.phone
+            customer = req.phone
+            agent_first = attempt.agent_first
+            agent_endpoint = attempt.agent.endpoint
         if self.settings.sms_notifications:
-            notify.calling_now(self.telephony, to, caller_id)
+            notify.calling_now(self.telephony, customer, caller_id)
         try:
-            info = self.telephony.place_call(
-                to,
-                caller_id,
-                self.webhook("answer", claim.attempt_id),
-                status_callback=self.webhook("status", claim.attempt_id),
-                timeout=self.settings.ring_timeout_seconds,
-                # DetectMessageEnd waits for the beep, so the voicemail message is recorded whole.
-                machine_detection="DetectMessageEnd",
-            )
+            if agent_first:
+                # The agent's phone rings first; no answering-machine detection on a colleague.
+                info = self.telephony.place_call(
+                    agent_endpoint,
+                    caller_id,
+                    self.webhook("agent-answer", claim.attempt_id),
+                    status_callback=self.webhook("status", claim.attempt_id),
+                    timeout=self.settings.ring_timeout_seconds,
+                )
+            else:
+                info = self.telephony.place_call(
+                    customer,
+                    caller_id,
+                    self.webhook("answer", claim.attempt_id),
+                    status_callback=self.webhook("status", claim.attempt_id),
+                    timeout=self.settings.ring_timeout_seconds,
+                    # DetectMessageEnd waits for the beep, so the voicemail message is recorded whole.
+                    machine_detection="DetectMessageEnd",
+                )
         except TelephonyError as error:
             self._dial_failed(claim, error)
             return
