@@ -1,0 +1,1 @@
+"""Audio: prompts converted to telephony format, call recordings and voicemail (pydub)."""
