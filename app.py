@@ -23,6 +23,12 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from callback import voice as callback_voice
     from core import cli as core_cli
     from core import db, logs, web
+    from ivr import cli as ivr_cli
+    from ivr import voice as ivr_voice
+    from ivr.tree import tree_from_settings
+    from orders import cli as orders_cli
+    from orders.http import HttpOrderLookup
+    from orders.store import SqlOrderStore
     from scheduler import cli as scheduler_cli
     from scheduler import runtime as scheduler_runtime
     from telephony import cli as telephony_cli
@@ -49,6 +55,13 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.extensions["clock"] = clock or SystemClock()
     db.init_app(app, settings.database_url)
     app.extensions["telephony"] = telephony_from_settings(settings)
+    # A broken phone tree stops the app here, not a caller in the middle of a call.
+    app.extensions["ivr_tree"] = tree_from_settings(settings.ivr_tree)
+    app.extensions["order_lookup"] = (
+        HttpOrderLookup(settings.order_api_url, timeout=settings.order_api_timeout_seconds)
+        if settings.order_api_url
+        else SqlOrderStore(db.get_db(app).sessions)
+    )
     csrf = CSRFProtect(app)
 
     web.init_app(app)
@@ -56,17 +69,21 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(callback_api.bp)
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(callback_voice.bp)
+    app.register_blueprint(ivr_voice.bp)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)
     csrf.exempt(agents_api.bp)
     # Twilio's webhooks prove themselves with X-Twilio-Signature instead.
     csrf.exempt(callback_voice.bp)
+    csrf.exempt(ivr_voice.bp)
 
     core_cli.init_app(app)
     agents_cli.init_app(app)
     callback_cli.init_app(app)
     telephony_cli.init_app(app)
     scheduler_cli.init_app(app)
+    ivr_cli.init_app(app)
+    orders_cli.init_app(app)
     scheduler_runtime.init_app(app)
     return app

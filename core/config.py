@@ -61,6 +61,9 @@ class Settings:
     sms_notifications: bool = False
     ring_timeout_seconds: int = 25
     shop_name: str = "Callme Shop"
+    ivr_tree: str = ""
+    order_api_url: str = ""
+    order_api_timeout_seconds: float = 3.0
     instance_path: str = field(default="instance", repr=False)
 
     @property

@@ -12,6 +12,7 @@ from agents.models import Agent
 from core.clock import Clock
 from core.config import Settings
 from core.phone import PhonePolicy
+from orders.demo import DEMO_CUSTOMER, load_demo_orders
 
 DEMO_AGENTS = (
     {"name": "Alice Moreau", "phone": "+12015550101", "queues": ["orders", "returns"]},
@@ -43,3 +44,4 @@ def load_demo(session: Session, clock: Clock, settings: Settings) -> Iterator[st
             yield f"demo agent {agent.id}: {agent.name} ({agent.endpoint})"
         if agent.status == "offline":
             service.set_status(session, clock, agent.id, "available")
+    yield f"demo orders and returns: {load_demo_orders(session, clock)} (call in from {DEMO_CUSTOMER} to be recognised)"

@@ -47,6 +47,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 import agents.models  # noqa: E402,F401 - register the tables
 import callback.models  # noqa: E402,F401
+import ivr.models  # noqa: E402,F401
+import orders.models  # noqa: E402,F401
 
 
 @pytest.fixture

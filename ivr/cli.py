@@ -1,0 +1,50 @@
+"""Operator commands for the phone tree."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from agents.models import Queue
+from core.db import get_db
+from ivr.tree import DEFAULT_QUEUE_NAMES, TreeError, load_tree
+
+log = logging.getLogger(__name__)
+
+ivr_cli = AppGroup("ivr", help="Check the phone tree callers hear.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the `ivr` command group."""
+    app.cli.add_command(ivr_cli)
+
+
+def known_queues(app: Flask) -> tuple[str, ...]:
+    """The queue names in the database, or the default ones when it has none or cannot be read."""
+    try:
+        with get_db(app).sessions() as session:
+            names = tuple(session.scalars(select(Queue.name).order_by(Queue.name)))
+    except (KeyError, SQLAlchemyError) as error:
+        # Checking a file must work before the database is set up: the default queues are created then.
+        log.debug("ivr check: queues not readable from the database (%s); using the defaults", error)
+        return DEFAULT_QUEUE_NAMES
+    return names or DEFAULT_QUEUE_NAMES
+
+
+@ivr_cli.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def check_command(file: Path) -> None:
+    """Check a phone tree file; print every problem, one a line, and exit 1 if there are any."""
+    try:
+        tree = load_tree(file, queues=known_queues(current_app))
+    except TreeError as error:
+        for problem in error.problems:
+            click.echo(problem)
+        raise click.exceptions.Exit(1) from error
+    click.echo(f"OK: {len(tree.nodes)} nodes, reachable from {tree.start!r}")

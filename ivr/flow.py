@@ -1,0 +1,506 @@
+"""Walks the phone tree for one call: each webhook brings one input, and gets the next TwiML back.
+
+Nothing lives in process memory: where the caller is, their counters and what we are holding for
+them (a number to confirm, the last answer) are in the IvrSession row, so any worker of any process
+can take the next webhook of the call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents.models import Queue
+from callback import service as callbacks
+from callback.calls import reserve_free_agent
+from callback.models import WAITING, CallAttempt, CallbackRequest
+from core import phone as phones
+from core.clock import Clock
+from ivr import answers, speech
+from ivr.models import IvrSession
+from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tree
+from ivr.twiml import Reply
+from orders.port import LookupUnavailable, OrderInfo, OrderLookup
+
+log = logging.getLogger(__name__)
+
+# Below this the recogniser's transcript of a number is read back for confirmation, not trusted.
+TRUST_CONFIDENCE = 0.6
+# Orders placed this recently are offered to a recognised caller.
+RECENT_ORDERS = timedelta(days=60)
+YES_NO_HINTS = ["yes", "no"]
+DEFAULT_VOICE = "Polly.Joanna"
+
+
+@dataclass
+class Call:
+    """Everything one webhook needs: the database, the tree, the order data, and where we live."""
+
+    session: Session
+    clock: Clock
+    tree: Tree
+    lookup: OrderLookup
+    base_url: str
+    policy: phones.PhonePolicy
+    caller_id: str
+
+    def url(self, node: str, **params: str) -> str:
+        """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""
+        return f"{self.base_url.rstrip('/')}/voice/ivr/input?{urlencode({'node': node, **params})}"
+
+    def reply(self) -> Reply:
+        """A new TwiML reply in the tree's voice."""
+        return Reply(self.tree.voice or DEFAULT_VOICE)
+
+
+# -- entry points ---------------------------------------------------------------------------------
+
+
+def start(call: Call, call_sid: str, caller: str, called: str) -> str:
+    """A new inbound call: greet, then the start node. A retried webhook does not start twice."""
+    now = call.clock.now()
+    ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+    if ivr is None:
+        ivr = IvrSession(
+            call_sid=call_sid, caller=caller, called=called, started_at=now, updated_at=now, node=call.tree.start
+        )
+        call.session.add(ivr)
+        try:
+            call.session.commit()
+        except IntegrityError:
+            call.session.rollback()  # Twilio retried /voice/incoming while the first was running
+            ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+            assert ivr is not None
+    return render(call, ivr, call.tree.start, prefix=call.tree.greeting)
+
+
+def handle(
+    call: Call, call_sid: str, node_name: str, mode: str, digits: str, said: str, confidence: float | None
+) -> str:
+    """One answer from the caller at a node."""
+    ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+    if ivr is None:
+        return str(call.reply().say("Sorry, something went wrong on our side. Please call again.").hangup())
+    node = call.tree.node(node_name)
+    if isinstance(node, MenuNode):
+        return _menu_input(call, ivr, node_name, node, digits, said, confidence)
+    if isinstance(node, LookupNode):
+        return _lookup_input(call, ivr, node_name, node, mode, digits, said, confidence)
+    if isinstance(node, TransferNode):
+        return _transfer_input(call, ivr, node_name, node, mode, digits, said)
+    return render(call, ivr, node_name)
+
+
+def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
+    """The inbound call is over: close the session; a caller who just hung up was still contained
+    if they had their answer, and abandoned otherwise."""
+    ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+    if ivr is None or ivr.ended_at is not None:
+        return
+    ivr.ended_at = clock.now()
+    if ivr.outcome is None:
+        ivr.outcome = "contained" if ivr.get_state().get("answered") else "abandoned"
+    session.commit()
+
+
+# -- rendering a node -----------------------------------------------------------------------------
+
+
+def render(call: Call, ivr: IvrSession, name: str, prefix: str = "", retry: bool = False) -> str:
+    """The TwiML that plays a node (its prompt, or its reprompt when `retry`), after `prefix`."""
+    node = call.tree.node(name)
+    ivr.node = name
+    ivr.updated_at = call.clock.now()
+    call.session.commit()
+    if isinstance(node, MenuNode):
+        prompt = node.reprompt if retry and node.reprompt else node.prompt
+        return str(call.reply().gather(call.url(name), prefix, prompt, num_digits=1, hints=call.tree.hints(node)))
+    if isinstance(node, LookupNode):
+        return _render_lookup(call, ivr, name, node, prefix, retry)
+    if isinstance(node, TransferNode):
+        return _transfer(call, ivr, name, node, prefix)
+    if isinstance(node, SayNode):
+        return render(call, ivr, node.next, prefix=f"{prefix} {node.prompt}")
+    if isinstance(node, HangupNode):
+        _finish(call, ivr, None)
+        return str(call.reply().say(prefix, node.prompt).hangup())
+    raise AssertionError(f"unknown node type at {name}")
+
+
+def _render_lookup(call: Call, ivr: IvrSession, name: str, node: LookupNode, prefix: str, retry: bool) -> str:
+    state = ivr.get_state()
+    if node.lookup == "order" and node.recognise_caller and not retry and not state.get(f"offered:{name}"):
+        offer = _recent_order(call, ivr)
+        state[f"offered:{name}"] = True
+        if offer is not None:
+            state["offer"] = offer.number
+            ivr.set_state(state)
+            call.session.commit()
+            placed = answers.when(offer.placed_at, call.clock.now().date())
+            what = answers.describe_items(offer)
+            ask = f"I see an order placed {placed} for {what}. Is that the one? Press 1 for yes, or 2 for no."
+            return str(call.reply().gather(call.url(name, mode="offer"), prefix, ask, num_digits=1, hints=YES_NO_HINTS))
+        ivr.set_state(state)
+        call.session.commit()
+    prompt = node.reprompt if retry and node.reprompt else node.prompt
+    return str(
+        call.reply().gather(
+            call.url(name, mode="ref"), prefix, prompt, finish_on_key="#", timeout=7, hints=["dash", "double", "oh"]
+        )
+    )
+
+
+def _recent_order(call: Call, ivr: IvrSession) -> OrderInfo | None:
+    try:
+        number = phones.normalize(ivr.caller, phones.PhonePolicy(call.policy.default_region, ()))
+        recent = call.lookup.orders_for_phone(number, call.clock.now() - RECENT_ORDERS)
+    except (phones.PhoneRejected, LookupUnavailable):
+        return None  # an unknown or withheld number, or the order service is down: just ask
+    return recent[0] if recent else None
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+
+def _menu_input(
+    call: Call, ivr: IvrSession, name: str, node: MenuNode, digits: str, said: str, confidence: float | None
+) -> str:
+    now = call.clock.now()
+    chosen = None
+    intent_name, score = None, None
+    if digits:
+        chosen = next((o for o in node.options if o.digit == digits[:1]), None)
+    elif said:
+        intents = {o.intent: call.tree.intents.get(o.intent, ()) for o in node.options}
+        intent = speech.match_intent(said, intents, confidence)
+        if intent is not None:
+            intent_name, score = intent.name, intent.confidence
+            chosen = next((o for o in node.options if o.intent == intent.name), None)
+    ivr.add_step(
+        now,
+        node=name,
+        kind="menu",
+        digits=digits or None,
+        speech=said or None,
+        intent=intent_name or (chosen.intent if chosen else None),
+        confidence=score,
+        result=chosen.goto if chosen else None,
+    )
+    if chosen is None:
+        return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
+    _reset_counters(ivr)
+    if chosen.goto == "@repeat":
+        return render(call, ivr, name, prefix=ivr.get_state().get("last_answer", ""))
+    return render(call, ivr, chosen.goto)
+
+
+def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, prefix: str = "") -> str:
+    """No input or no match: re-prompt in other words, or after the limit move on (never hang up)."""
+    state = ivr.get_state()
+    key = "no_match" if heard else "no_input"
+    state[key] = state.get(key, 0) + 1
+    ivr.set_state(state)
+    limit = call.tree.limits.no_match if heard else call.tree.limits.no_input
+    if state[key] > limit:
+        _reset_counters(ivr)
+        return render(call, ivr, fallback, prefix=f"{prefix} Let me get someone to help you.".strip())
+    return render(call, ivr, name, prefix=prefix, retry=True)
+
+
+def _reset_counters(ivr: IvrSession) -> None:
+    state = ivr.get_state()
+    state.pop("no_match", None)
+    state.pop("no_input", None)
+    ivr.set_state(state)
+
+
+def _lookup_input(
+    call: Call,
+    ivr: IvrSession,
+    name: str,
+    node: LookupNode,
+    mode: str,
+    digits: str,
+    said: str,
+    confidence: float | None,
+) -> str:
+    now = call.clock.now()
+    state = ivr.get_state()
+    if mode == "offer":
+        answer = _yes(digits, said)
+        ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
+        if answer and state.get("offer"):
+            return _look_up(call, ivr, name, node, str(state["offer"]))
+        return render(call, ivr, name, prefix="Okay." if answer is False else "")
+    if mode == "confirm":
+        answer = _yes(digits, said)
+        ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
+        if answer and state.get("pending"):
+            return _look_up(call, ivr, name, node, str(state["pending"]))
+        return _missed(call, ivr, name, node.fallback, heard=True, prefix="Sorry about that.")
+    # A reference, keyed or said.
+    if digits:
+        reference, trusted = digits, True
+    elif said:
+        reference, trusted = _heard_reference(node, said, confidence)
+    else:
+        ivr.add_step(now, node=name, kind="reference", result=None)
+        return _missed(call, ivr, name, node.fallback, heard=False)
+    ivr.add_step(
+        now,
+        node=name,
+        kind="reference",
+        digits=digits or None,
+        speech=said or None,
+        confidence=confidence,
+        result=reference or None,
+    )
+    if not reference:
+        return _missed(call, ivr, name, node.fallback, heard=True)
+    if not trusted:
+        state["pending"] = reference
+        ivr.set_state(state)
+        call.session.commit()
+        question = f"I heard {speech.say_digits(reference)}. Is that right? Press 1 for yes, or 2 for no."
+        return str(call.reply().gather(call.url(name, mode="confirm"), question, num_digits=1, hints=YES_NO_HINTS))
+    return _look_up(call, ivr, name, node, reference)
+
+
+def _heard_reference(node: LookupNode, said: str, confidence: float | None) -> tuple[str, bool]:
+    """What a caller said as a number, and whether it can be trusted without reading it back."""
+    if node.lookup == "return":
+        reference = speech.spoken_reference(said)
+        return reference, bool(reference) and (confidence or 0) >= TRUST_CONFIDENCE
+    heard = speech.spoken_digits(said)
+    formatted = speech.format_order_number(heard.digits) if heard.digits else None
+    trusted = bool(formatted) and heard.complete and not heard.unsure and (confidence or 0) >= TRUST_CONFIDENCE
+    return formatted or heard.digits, trusted
+
+
+def _yes(digits: str, said: str) -> bool | None:
+    if digits:
+        return digits.startswith("1") if digits[:1] in {"1", "2"} else None
+    return speech.is_yes(said) if said else None
+
+
+def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str) -> str:
+    """Find the order or return and say where it stands; a second miss or an outage moves on."""
+    now = call.clock.now()
+    today = now.date()
+    state = ivr.get_state()
+    state.pop("pending", None)
+    state.pop("offer", None)
+    ivr.set_state(state)
+    ivr.topic = node.topic or ivr.topic
+    try:
+        if node.lookup == "order":
+            number = speech.format_order_number(reference) or reference
+            found = call.lookup.order(number)
+            sentence = answers.order_sentence(found, today) if found else None
+        else:
+            ret = call.lookup.return_for(reference) or (
+                call.lookup.return_for(speech.format_order_number(reference) or reference)
+            )
+            sentence = answers.return_sentence(ret, today) if ret else None
+    except LookupUnavailable:
+        ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
+        return render(call, ivr, node.fallback, prefix="I'm sorry, I can't look that up right now.")
+    if sentence is None:
+        ivr.add_step(now, node=name, kind="lookup", reference=reference, result=None)
+        what = "an order" if node.lookup == "order" else "a return"
+        return _missed(call, ivr, name, node.fallback, heard=True, prefix=f"I couldn't find {what} with that number.")
+    ivr.add_step(now, node=name, kind="lookup", reference=reference, result=sentence)
+    state = ivr.get_state()
+    state.update(last_answer=sentence, answered=True)
+    state.pop("no_match", None)
+    state.pop("no_input", None)
+    ivr.set_state(state)
+    return render(call, ivr, node.found, prefix=sentence)
+
+
+# -- transfer, callback -----------------------------------------------------------------------------
+
+
+def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: str) -> str:
+    """Connect to a free agent of the queue now, or say the wait and offer to call back."""
+    now = call.clock.now()
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None, node.queue  # the tree checker refuses unknown queues at start-up
+    ivr.topic = node.queue
+    agent = reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
+    if agent is not None:
+        req = _request_for(call, ivr, queue)
+        req.start_dialing(agent.id, now)
+        req.answered(now)
+        attempt = CallAttempt(
+            request=req,
+            agent=agent,
+            call_sid=ivr.call_sid,
+            created_at=now,
+            placed_at=now,
+            answered_at=now,
+            confirmed_at=now,
+            answered_by="human",
+        )
+        call.session.add(attempt)
+        ivr.outcome = "transferred"
+        ivr.request_id = req.id
+        ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
+        call.session.commit()
+        base = call.base_url.rstrip("/")
+        return str(
+            call.reply()
+            .say(prefix, node.prompt or "Connecting you to someone now.")
+            .dial_agent(
+                agent,
+                queue.caller_id or call.caller_id,
+                action=f"{base}/voice/callback/dial-done?attempt={attempt.id}",
+                whisper_url=f"{base}/voice/callback/whisper?attempt={attempt.id}",
+            )
+        )
+    ahead = _waiting(call.session, queue, now)
+    wait = callbacks.queue_wait(call.session, queue, now)
+    minutes = f"about {max(1, round(wait / 60))} minutes" if wait is not None else "hard to say right now"
+    place = f"You're number {ahead + 1} in line, and the wait is {minutes}."
+    ivr.add_step(now, node=name, kind="transfer", result="busy")
+    call.session.commit()
+    offer = (
+        "To keep your place and have us call you back at the number you're calling from, press 1, "
+        "or say call me back. To give us a different number, press 2."
+    )
+    return str(
+        call.reply().gather(
+            call.url(name, mode="callback"),
+            prefix,
+            "All our agents are busy right now.",
+            place,
+            offer,
+            num_digits=1,
+            hints=["call me back", "different number"],
+        )
+    )
+
+
+def _transfer_input(
+    call: Call, ivr: IvrSession, name: str, node: TransferNode, mode: str, digits: str, said: str
+) -> str:
+    now = call.clock.now()
+    if mode == "number":
+        return _callback(call, ivr, name, node, digits or said, keyed=True)
+    choice = digits[:1] if digits else ""
+    words = said.lower()
+    if choice == "1" or "back" in words or speech.is_yes(said):
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    if choice == "2" or "different" in words or "another" in words:
+        ivr.add_step(now, node=name, kind="callback", result="asked for a number")
+        call.session.commit()
+        ask = "Please key in the number we should call, including the area code, then press hash."
+        return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
+    ivr.add_step(now, node=name, kind="callback", digits=digits or None, speech=said or None, result=None)
+    state = ivr.get_state()
+    state["no_match"] = state.get("no_match", 0) + 1
+    ivr.set_state(state)
+    call.session.commit()
+    if state["no_match"] > call.tree.limits.no_match:
+        # Nobody to take the call and no answer to our offer: call them back at their own number.
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    return _transfer(call, ivr, name, node, "Sorry, I didn't get that.")
+
+
+def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool) -> str:
+    """Queue a callback that keeps the caller's place: it arrived when the call did."""
+    now = call.clock.now()
+    try:
+        e164 = phones.normalize(number, call.policy)
+    except phones.PhoneRejected as exc:
+        ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
+        call.session.commit()
+        ask = f"{exc.message} Please key in the number we should call, then press hash."
+        return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    req = _request_for(call, ivr, queue, phone=e164)
+    ivr.outcome = "callback"
+    ivr.request_id = req.id
+    ivr.add_step(now, node=name, kind="callback", number=e164, result=req.ref)
+    call.session.commit()
+    ahead = callbacks.position(call.session, req, now) or 0
+    spoken = speech.say_digits(e164.lstrip("+1") if e164.startswith("+1") else e164.lstrip("+"))
+    return str(
+        call.reply()
+        .say(
+            f"Done. We'll call you back at {spoken}." if keyed else "Done. We'll call you back at this number.",
+            f"You keep your place in line: {'you are next' if ahead == 0 else f'{ahead} ahead of you'}.",
+            "Thanks for calling. Goodbye.",
+        )
+        .hangup()
+    )
+
+
+def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None) -> CallbackRequest:
+    """The caller's waiting request in this queue, or a new one that keeps their arrival time."""
+    now = call.clock.now()
+    number = phone or _caller_e164(call, ivr)
+    if number:
+        existing = call.session.scalar(
+            select(CallbackRequest).where(
+                CallbackRequest.phone == number,
+                CallbackRequest.queue_id == queue.id,
+                CallbackRequest.status.in_(WAITING),
+            )
+        )
+        if existing is not None:
+            existing.ivr_context = _context(ivr)
+            return existing
+    req = CallbackRequest(
+        phone=number or ivr.caller,
+        name="Phone caller",
+        queue_id=queue.id,
+        source="ivr",
+        status="queued",
+        created_at=ivr.started_at,  # the caller's place in line is when they called
+        updated_at=now,
+        expires_at=now + timedelta(hours=queue.expiry_hours),
+        ivr_context=_context(ivr),
+    )
+    req.queue = queue
+    call.session.add(req)
+    call.session.flush()
+    return req
+
+
+def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
+    try:
+        return phones.normalize(ivr.caller, call.policy)
+    except phones.PhoneRejected:
+        return None
+
+
+def _context(ivr: IvrSession) -> str:
+    return json.dumps({"summary": ivr.summary(), "ivr_session": ivr.id, "topic": ivr.topic})
+
+
+def _waiting(session: Session, queue: Queue, now: datetime) -> int:
+    from sqlalchemy import func
+
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CallbackRequest)
+            .where(CallbackRequest.queue_id == queue.id, CallbackRequest.status.in_(WAITING))
+        )
+        or 0
+    )
+
+
+def _finish(call: Call, ivr: IvrSession, outcome: str | None) -> None:
+    state = ivr.get_state()
+    ivr.outcome = outcome or ivr.outcome or ("contained" if state.get("answered") else "abandoned")
+    call.session.commit()

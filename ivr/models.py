@@ -1,0 +1,67 @@
+"""An IVR session: one inbound call's path through the menu, kept for the agent and for metrics."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UtcDateTime
+
+# How a session ended: answered without an agent (contained), or handed on.
+OUTCOMES = ("contained", "transferred", "callback", "hold", "abandoned")
+
+
+class IvrSession(Base):
+    """The caller, each step (node, input, intent, confidence, result) and how the call ended."""
+
+    __tablename__ = "ivr_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(40), unique=True)
+    caller: Mapped[str] = mapped_column(String(32))
+    called: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    node: Mapped[str] = mapped_column(String(64))
+    # Counters and what the menu is holding (a number to confirm, the last answer to repeat).
+    state: Mapped[str] = mapped_column(Text, default="{}")
+    steps: Mapped[str] = mapped_column(Text, default="[]")
+    topic: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(16), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"))
+
+    def get_state(self) -> dict[str, Any]:
+        """The session's working state as a dict."""
+        value: dict[str, Any] = json.loads(self.state or "{}")
+        return value
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Replace the working state."""
+        self.state = json.dumps(state, default=str)
+
+    def get_steps(self) -> list[dict[str, Any]]:
+        """Every step so far, oldest first."""
+        value: list[dict[str, Any]] = json.loads(self.steps or "[]")
+        return value
+
+    def add_step(self, now: datetime, **step: Any) -> None:
+        """Record one step of the caller's path."""
+        steps = self.get_steps()
+        steps.append({"at": now.isoformat(timespec="seconds"), **step})
+        self.steps = json.dumps(steps, default=str)
+        self.updated_at = now
+
+    def summary(self) -> str:
+        """One sentence for the agent's whisper and screen: what the caller did and what we found."""
+        found = [s["result"] for s in self.get_steps() if s.get("result") and s.get("kind") == "lookup"]
+        if found:
+            return f"In the phone menu they heard: {found[-1]}"
+        asked = [s for s in self.get_steps() if s.get("intent")]
+        if asked:
+            return f"In the phone menu they asked about: {asked[-1]['intent']}."
+        return ""

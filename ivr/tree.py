@@ -1,0 +1,642 @@
+"""The phone tree as data: its typed model, the YAML loader, and a checker that reports every problem at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeAlias
+
+import yaml
+
+DEFAULT_TREE = Path(__file__).with_name("default_tree.yaml")
+FORMAT_VERSION = 1
+
+# The names of agents.service.DEFAULT_QUEUES, repeated here so the tree model needs no database;
+# a unit test keeps the two lists in step.
+DEFAULT_QUEUE_NAMES: tuple[str, ...] = ("orders", "returns", "payments", "account", "devices", "other")
+
+# An option's goto may name one of these instead of a node; the engine gives them their meaning.
+REPEAT = "@repeat"
+SPECIAL_TARGETS = frozenset({REPEAT})
+
+LOOKUP_KINDS = ("order", "return")
+# Not "#": it is <Gather>'s default finishOnKey, so pressing it submits an empty answer instead of a digit.
+MENU_DIGITS = "0123456789*"
+LIMIT_RANGE = range(1, 6)
+# Twilio's <Gather hints> is a comma-separated list of at most 500 entries of at most 100 characters.
+MAX_HINTS = 500
+MAX_HINT_LENGTH = 100
+# Node names travel in webhook URLs and session logs, so they stay plain.
+NODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class TreeError(Exception):
+    """A phone tree that cannot be used, with every problem found; each names its node and field."""
+
+    def __init__(self, problems: Iterable[str], source: str = "<tree>") -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        self.source = source
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{source}: the phone tree has {len(self.problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many times a node re-prompts after silence (no_input) or an unusable answer (no_match)."""
+
+    no_input: int = 2
+    no_match: int = 2
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a menu: a key to press, an intent to say, and where it leads (a node or "@repeat")."""
+
+    digit: str
+    intent: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class MenuNode:
+    """A question answered by one key or by speech matched to the options' intents."""
+
+    kind: ClassVar[str] = "menu"
+    name: str
+    prompt: str
+    reprompt: str
+    options: tuple[Option, ...]
+    fallback: str
+    # None: the hints are every phrase of the options' intents (see Tree.hints).
+    hints: tuple[str, ...] | None = None
+
+    def option_for_digit(self, digit: str) -> Option | None:
+        """The option a key press chooses, if any."""
+        return next((option for option in self.options if option.digit == digit), None)
+
+    def option_for_intent(self, intent: str) -> Option | None:
+        """The option a recognised intent chooses, if any."""
+        return next((option for option in self.options if option.intent == intent), None)
+
+
+@dataclass(frozen=True)
+class LookupNode:
+    """Ask for an order or return number, look it up and read the answer out."""
+
+    kind: ClassVar[str] = "lookup"
+    name: str
+    lookup: str
+    prompt: str
+    reprompt: str
+    found: str
+    fallback: str
+    topic: str
+    recognise_caller: bool = False
+    # None: no hints from the tree; the engine may add its own for spoken numbers.
+    hints: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TransferNode:
+    """Hand the caller to a queue's agents (or a callback), after an optional sentence."""
+
+    kind: ClassVar[str] = "transfer"
+    name: str
+    queue: str
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class HangupNode:
+    """Say goodbye and end the call."""
+
+    kind: ClassVar[str] = "hangup"
+    name: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class SayNode:
+    """Say a message, then go straight on to another node."""
+
+    kind: ClassVar[str] = "say"
+    name: str
+    prompt: str
+    next: str
+
+
+Node: TypeAlias = MenuNode | LookupNode | TransferNode | HangupNode | SayNode
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A checked phone tree: every goto names a node, every node is reachable and leads somewhere."""
+
+    version: int
+    greeting: str
+    start: str
+    limits: Limits
+    intents: Mapping[str, tuple[str, ...]]
+    nodes: Mapping[str, Node]
+    voice: str | None = None
+    language: str | None = None
+    source: str = "<tree>"
+
+    @property
+    def start_node(self) -> Node:
+        """The node every call begins at, after the greeting."""
+        return self.node(self.start)
+
+    def node(self, name: str) -> Node:
+        """The node called `name`; KeyError names it if there is none."""
+        try:
+            return self.nodes[name]
+        except KeyError:
+            raise KeyError(f"the phone tree {self.source} has no node called {name!r}") from None
+
+    def hints(self, node: Node | str) -> tuple[str, ...]:
+        """The speech hints for a node's <Gather>: its own, else every phrase of its options' intents."""
+        if isinstance(node, str):
+            node = self.node(node)
+        if isinstance(node, MenuNode | LookupNode) and node.hints is not None:
+            return node.hints
+        if not isinstance(node, MenuNode):
+            return ()
+        phrases: list[str] = []
+        seen: set[str] = set()
+        for option in node.options:
+            for phrase in self.intents.get(option.intent, ()):
+                if phrase.casefold() not in seen:
+                    seen.add(phrase.casefold())
+                    phrases.append(phrase)
+        return tuple(phrases)
+
+
+def load_tree(path: str | Path, queues: Iterable[str] | None = None) -> Tree:
+    """Read and check a phone tree file; TreeError lists every problem found."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise TreeError([f"cannot read the file: {error.strerror or error}"], source) from error
+    except UnicodeDecodeError as error:
+        raise TreeError([f"the file is not UTF-8 text: {error}"], source) from error
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise TreeError([f"not valid YAML: {error}"], source) from error
+    finally:
+        loader.dispose()
+    return _Checker(source, queues, loader.duplicates).check(data)
+
+
+def parse_tree(mapping: Any, source: str = "<tree>", queues: Iterable[str] | None = None) -> Tree:
+    """Check an already-parsed tree (a mapping like the YAML file's); TreeError lists every problem."""
+    return _Checker(source, queues, []).check(mapping)
+
+
+def tree_from_settings(path: str | None, queues: Iterable[str] | None = None) -> Tree:
+    """The tree the app runs: the IVR_TREE file, or the default tree when it is unset or empty."""
+    return load_tree(path or DEFAULT_TREE, queues)
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe YAML loader that notes duplicate keys, which PyYAML would otherwise drop silently."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    # A second `main:` would quietly replace the first: an operator must hear about it.
+    first_line: dict[Any, int] = {}
+    for key_node, _value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys merged in with `<<: *anchor` may be overridden: that is what merging is for
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, Hashable):
+            if key in first_line:
+                loader.duplicates.append(
+                    f"line {line}: {key!r} appears twice in the same mapping (first on line {first_line[key]}); "
+                    "only the last one would count"
+                )
+            else:
+                first_line[key] = line
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# Each node type's fields: (required, optional). "type" is required everywhere.
+_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "menu": (("prompt", "reprompt", "options", "fallback"), ("hints",)),
+    "lookup": (("lookup", "prompt", "reprompt", "found", "fallback", "topic"), ("recognise_caller", "hints")),
+    "transfer": (("queue",), ("prompt",)),
+    "hangup": (("prompt",), ()),
+    "say": (("prompt", "next"), ()),
+}
+_TERMINAL_TYPES = frozenset({"transfer", "hangup"})
+_TOP_FIELDS = ("version", "greeting", "voice", "language", "limits", "start", "intents", "nodes")
+_TOP_REQUIRED = ("version", "greeting", "start", "intents", "nodes")
+_OPTION_FIELDS = ("digit", "intent", "goto")
+_MISSING = object()
+
+
+def _describe(value: Any) -> str:
+    """A value's kind in words, for messages."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        # YAML 1.1 reads yes/no/on/off as booleans, the classic surprise in hand-written files.
+        return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false: put the word in quotes)"
+    names = {dict: "a mapping", list: "a list", int: "a number", float: "a number", str: "text"}
+    return names.get(type(value), type(value).__name__)
+
+
+class _Checker:
+    """One pass over a tree's data that builds the typed tree and collects every problem on the way."""
+
+    def __init__(self, source: str, queues: Iterable[str] | None, problems: list[str]) -> None:
+        self.source = source
+        self.queues = frozenset(DEFAULT_QUEUE_NAMES if queues is None else queues)
+        self.problems = list(problems)
+        self.intents: dict[str, tuple[str, ...]] = {}
+        self.node_names: frozenset[str] = frozenset()
+        # name -> (type, targets that name a node); for the reachability and dead-end checks.
+        self.edges: dict[str, tuple[str | None, list[str]]] = {}
+        # Nodes whose way out could not be read: already reported, so not blamed again as dead ends.
+        self.incomplete: set[str] = set()
+
+    def problem(self, where: str, message: str) -> None:
+        """Note one problem."""
+        self.problems.append(f"{where}: {message}")
+
+    def check(self, data: Any) -> Tree:
+        """Build the tree from `data`, or raise TreeError with every problem."""
+        if not isinstance(data, Mapping):
+            self.problems.append(
+                f"the tree must be a mapping of fields (version, greeting, ...), not {_describe(data)}"
+            )
+            raise TreeError(self.problems, self.source)
+        for key in data:
+            if key not in _TOP_FIELDS:
+                self.problem(str(key), f"unknown field (a tree has: {', '.join(_TOP_FIELDS)})")
+        for key in _TOP_REQUIRED:
+            if key not in data:
+                self.problem(key, "missing required field")
+
+        version = data.get("version", _MISSING)
+        if version is not _MISSING and (isinstance(version, bool) or version != FORMAT_VERSION):
+            self.problem("version", f"this app reads version {FORMAT_VERSION}, not {version!r}")
+        greeting = self.text(data, "greeting", "greeting", required=False)
+        voice = self.text(data, "voice", "voice", required=False)
+        language = self.text(data, "language", "language", required=False)
+        if language is not None and not LANGUAGE_TAG.fullmatch(language):
+            self.problem("language", f"{language!r} is not a language tag like en-US")
+        limits = self.limits(data.get("limits", _MISSING))
+        self.intents = self.read_intents(data.get("intents", _MISSING))
+
+        raw_nodes = data.get("nodes", _MISSING)
+        if raw_nodes is not _MISSING and not (isinstance(raw_nodes, Mapping) and raw_nodes):
+            self.problem("nodes", f"must be a mapping of node names to nodes, not {_describe(raw_nodes)}")
+        raw_nodes = raw_nodes if isinstance(raw_nodes, Mapping) else {}
+        self.node_names = frozenset(name for name in raw_nodes if isinstance(name, str))
+
+        start = data.get("start", _MISSING)
+        start_ok = False
+        if start is not _MISSING:
+            if not isinstance(start, str):
+                self.problem("start", f"must be a node name, not {_describe(start)}")
+            elif start not in self.node_names:
+                self.problem("start", f"there is no node called {start!r}")
+            else:
+                start_ok = True
+
+        nodes: dict[str, Node] = {}
+        for name, raw in raw_nodes.items():
+            node = self.node(name, raw)
+            if node is not None:
+                nodes[node.name] = node
+
+        if start_ok:
+            self.check_reachable(str(start))
+        self.check_dead_ends()
+
+        if self.problems:
+            raise TreeError(self.problems, self.source)
+        assert greeting is not None and isinstance(version, int) and isinstance(start, str)  # checked above
+        return Tree(
+            version=version,
+            greeting=greeting,
+            start=start,
+            limits=limits,
+            intents=MappingProxyType(self.intents),
+            nodes=MappingProxyType(nodes),
+            voice=voice,
+            language=language,
+            source=self.source,
+        )
+
+    # --- fields -------------------------------------------------------------------------------------
+
+    def text(self, raw: Mapping[str, Any], key: str, where: str, required: bool = True) -> str | None:
+        """A non-empty text field, or None after noting why it is unusable."""
+        value = raw.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(where, "missing required field")
+            return None
+        if not isinstance(value, str):
+            self.problem(where, f"must be text, not {_describe(value)}")
+            return None
+        if not value.strip():
+            self.problem(where, "is empty")
+            return None
+        return value.strip()
+
+    def phrases(self, value: Any, where: str) -> tuple[str, ...] | None:
+        """A non-empty list of phrases usable as speech hints, or None after noting why not."""
+        if not isinstance(value, list) or not value:
+            self.problem(where, f"must be a list of phrases, not {_describe(value)}")
+            return None
+        result: list[str] = []
+        for index, phrase in enumerate(value):
+            at = f"{where}[{index}]"
+            if not isinstance(phrase, str):
+                self.problem(at, f"must be text, not {_describe(phrase)}")
+            elif not phrase.strip():
+                self.problem(at, "is empty")
+            elif "," in phrase:
+                self.problem(at, f"{phrase!r} contains a comma, which Twilio's hints use to separate phrases")
+            elif len(phrase) > MAX_HINT_LENGTH:
+                self.problem(at, f"is longer than Twilio's {MAX_HINT_LENGTH}-character limit for a hint")
+            else:
+                result.append(" ".join(phrase.split()))
+        return tuple(result)
+
+    def limits(self, raw: Any) -> Limits:
+        """The re-prompt limits, each a whole number in LIMIT_RANGE."""
+        if raw is _MISSING:
+            return Limits()
+        if not isinstance(raw, Mapping):
+            self.problem("limits", f"must be a mapping like {{no_input: 2, no_match: 2}}, not {_describe(raw)}")
+            return Limits()
+        values: dict[str, int] = {}
+        for key, value in raw.items():
+            if key not in ("no_input", "no_match"):
+                self.problem(f"limits.{key}", "unknown field (limits has: no_input, no_match)")
+            elif isinstance(value, bool) or not isinstance(value, int) or value not in LIMIT_RANGE:
+                # Zero would transfer at the first cough; more than five keeps a caller going round in circles.
+                self.problem(
+                    f"limits.{key}",
+                    f"must be a whole number from {LIMIT_RANGE.start} to {LIMIT_RANGE.stop - 1}, not {value!r}",
+                )
+            else:
+                values[key] = value
+        return Limits(**values)
+
+    def read_intents(self, raw: Any) -> dict[str, tuple[str, ...]]:
+        """Intent names and their phrases; a phrase may belong to one intent only."""
+        if raw is _MISSING:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.problem("intents", f"must be a mapping of intent names to phrases, not {_describe(raw)}")
+            return {}
+        intents: dict[str, tuple[str, ...]] = {}
+        owner: dict[str, str] = {}
+        for name, value in raw.items():
+            if not isinstance(name, str) or not name.strip():
+                self.problem("intents", f"an intent name must be text, not {_describe(name)}")
+                continue
+            phrases = self.phrases(value, f"intent {name!r}")
+            if phrases is None:
+                continue
+            for phrase in phrases:
+                key = phrase.casefold()
+                if key in owner and owner[key] != name:
+                    # Speech matching could not tell which one the caller meant.
+                    self.problem(f"intent {name!r}", f"the phrase {phrase!r} also belongs to intent {owner[key]!r}")
+                owner.setdefault(key, name)
+            intents[name] = tuple(dict.fromkeys(phrases))
+        return intents
+
+    def target(self, raw: Mapping[str, Any], key: str, where: str, node: str, targets: list[str]) -> str | None:
+        """A field naming the node to go to next; special targets are for options only."""
+        value = raw.get(key, _MISSING)
+        if value is _MISSING:
+            self.problem(where, "missing required field")
+        elif not isinstance(value, str):
+            self.problem(where, f"must be a node name, not {_describe(value)}")
+        elif value in self.node_names:
+            targets.append(value)
+            return value
+        elif value in SPECIAL_TARGETS and key == "goto":
+            return value
+        elif value in SPECIAL_TARGETS:
+            self.problem(where, f"{value!r} can only be an option's goto; {key} must name a node")
+        else:
+            self.problem(where, f"there is no node called {value!r}")
+        self.incomplete.add(node)
+        return None
+
+    def queue(self, raw: Mapping[str, Any], key: str, where: str) -> str | None:
+        """A field naming one of the known queues."""
+        value = self.text(raw, key, where)
+        if value is not None and value not in self.queues:
+            self.problem(where, f"there is no queue called {value!r} (queues: {', '.join(sorted(self.queues))})")
+            return None
+        return value
+
+    def check_reprompt(self, prompt: str | None, reprompt: str | None, where: str) -> None:
+        """A reprompt must not repeat the prompt word for word."""
+        # A caller who did not follow the first wording needs another one, not the same one louder.
+        if prompt is not None and reprompt is not None and " ".join(prompt.split()) == " ".join(reprompt.split()):
+            self.problem(f"{where}, reprompt", "is the same as the prompt: say it another way")
+
+    def optional_hints(self, raw: Mapping[str, Any], where: str) -> tuple[str, ...] | None:
+        """A node's own hints, if it gives any."""
+        if "hints" not in raw:
+            return None
+        hints = self.phrases(raw["hints"], f"{where}, hints")
+        if hints is not None and len(hints) > MAX_HINTS:
+            self.problem(f"{where}, hints", f"Twilio takes at most {MAX_HINTS} hints, not {len(hints)}")
+        return hints
+
+    # --- nodes --------------------------------------------------------------------------------------
+
+    def node(self, name: Any, raw: Any) -> Node | None:
+        """One node, checked field by field; None when it has problems."""
+        if not isinstance(name, str):
+            self.problem("nodes", f"a node name must be text, not {_describe(name)}")
+            return None
+        where = f"node {name!r}"
+        targets: list[str] = []
+        self.edges[name] = (None, targets)
+        if not NODE_NAME.fullmatch(name):
+            self.problem(where, "a node name is a letter, then letters, digits, _ or - (at most 64)")
+        if not isinstance(raw, Mapping):
+            self.problem(where, f"must be a mapping with a type, not {_describe(raw)}")
+            self.incomplete.add(name)
+            return None
+        kind = raw.get("type", _MISSING)
+        if kind is _MISSING:
+            self.problem(where, f"missing required field 'type' ({', '.join(_FIELDS)})")
+            self.incomplete.add(name)
+            return None
+        if kind not in _FIELDS:
+            self.problem(f"{where}, type", f"unknown node type {kind!r} (types: {', '.join(_FIELDS)})")
+            self.incomplete.add(name)
+            return None
+        self.edges[name] = (kind, targets)
+        required, optional = _FIELDS[kind]
+        for key in raw:
+            if key != "type" and key not in required and key not in optional:
+                allowed = ", ".join(("type", *required, *optional))
+                self.problem(f"{where}, {key}", f"unknown field for a {kind} node (a {kind} has: {allowed})")
+
+        before = len(self.problems)
+        node: Node | None
+        if kind == "menu":
+            node = self.menu(name, raw, where, targets)
+        elif kind == "lookup":
+            node = self.lookup(name, raw, where, targets)
+        elif kind == "transfer":
+            queue = self.queue(raw, "queue", f"{where}, queue")
+            prompt = self.text(raw, "prompt", f"{where}, prompt", required=False)
+            node = TransferNode(name, queue, prompt) if queue else None
+        elif kind == "hangup":
+            prompt = self.text(raw, "prompt", f"{where}, prompt")
+            node = HangupNode(name, prompt) if prompt else None
+        else:
+            prompt = self.text(raw, "prompt", f"{where}, prompt")
+            following = self.target(raw, "next", f"{where}, next", name, targets)
+            node = SayNode(name, prompt, following) if prompt and following else None
+        return node if len(self.problems) == before else None
+
+    def menu(self, name: str, raw: Mapping[str, Any], where: str, targets: list[str]) -> MenuNode | None:
+        """A menu node and its options."""
+        prompt = self.text(raw, "prompt", f"{where}, prompt")
+        reprompt = self.text(raw, "reprompt", f"{where}, reprompt")
+        options = self.options(name, raw.get("options", _MISSING), where, targets)
+        fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
+        hints = self.optional_hints(raw, where)
+        self.check_reprompt(prompt, reprompt, where)
+        if prompt is None or reprompt is None or options is None or fallback is None:
+            return None
+        return MenuNode(name, prompt, reprompt, options, fallback, hints)
+
+    def options(self, name: str, raw: Any, where: str, targets: list[str]) -> tuple[Option, ...] | None:
+        """A menu's options: distinct keys, distinct known intents, each going somewhere."""
+        if raw is _MISSING:
+            self.problem(f"{where}, options", "missing required field")
+            self.incomplete.add(name)
+            return None
+        if not isinstance(raw, list) or not raw:
+            self.problem(f"{where}, options", "dead end: a menu needs at least one option")
+            self.incomplete.add(name)
+            return None
+        options: list[Option] = []
+        digits: dict[str, int] = {}
+        intents: dict[str, int] = {}
+        for index, item in enumerate(raw):
+            at = f"{where}, options[{index}]"
+            if not isinstance(item, Mapping):
+                self.problem(at, f"must be a mapping with digit, intent and goto, not {_describe(item)}")
+                self.incomplete.add(name)
+                continue
+            for key in item:
+                if key not in _OPTION_FIELDS:
+                    self.problem(f"{at}.{key}", "unknown field (an option has: digit, intent, goto)")
+            digit = self.digit(item.get("digit", _MISSING), f"{at}.digit")
+            if digit is not None:
+                if digit in digits:
+                    self.problem(f"{at}.digit", f"key {digit!r} is already used by options[{digits[digit]}]")
+                digits.setdefault(digit, index)
+            intent = self.text(item, "intent", f"{at}.intent")
+            if intent is not None:
+                if intent not in self.intents:
+                    self.problem(f"{at}.intent", f"there is no intent called {intent!r} under intents")
+                elif intent in intents:
+                    self.problem(f"{at}.intent", f"intent {intent!r} is already used by options[{intents[intent]}]")
+                intents.setdefault(intent, index)
+            goto = self.target(item, "goto", f"{at}.goto", name, targets)
+            if digit is not None and intent is not None and goto is not None:
+                options.append(Option(digit, intent, goto))
+        return tuple(options)
+
+    def digit(self, value: Any, where: str) -> str | None:
+        """A menu key: one of MENU_DIGITS; a bare YAML number 0-9 is accepted as its digit."""
+        if value is _MISSING:
+            self.problem(where, "missing required field")
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+            return str(value)
+        if isinstance(value, str) and len(value) == 1 and value in MENU_DIGITS:
+            return value
+        self.problem(where, f"must be one key: 0-9 or * (# ends input on Twilio), not {value!r}")
+        return None
+
+    def lookup(self, name: str, raw: Mapping[str, Any], where: str, targets: list[str]) -> LookupNode | None:
+        """A lookup node."""
+        kind = raw.get("lookup", _MISSING)
+        if kind is _MISSING:
+            self.problem(f"{where}, lookup", "missing required field")
+        elif kind not in LOOKUP_KINDS:
+            self.problem(f"{where}, lookup", f"must be one of {', '.join(LOOKUP_KINDS)}, not {kind!r}")
+        prompt = self.text(raw, "prompt", f"{where}, prompt")
+        reprompt = self.text(raw, "reprompt", f"{where}, reprompt")
+        found = self.target(raw, "found", f"{where}, found", name, targets)
+        fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
+        topic = self.queue(raw, "topic", f"{where}, topic")
+        recognise = raw.get("recognise_caller", False)
+        if not isinstance(recognise, bool):
+            self.problem(f"{where}, recognise_caller", f"must be true or false, not {recognise!r}")
+        hints = self.optional_hints(raw, where)
+        self.check_reprompt(prompt, reprompt, where)
+        if kind not in LOOKUP_KINDS or None in (prompt, reprompt, found, fallback, topic):
+            return None
+        assert prompt and reprompt and found and fallback and topic  # narrowed for mypy
+        return LookupNode(name, str(kind), prompt, reprompt, found, fallback, topic, recognise is True, hints)
+
+    # --- the graph ----------------------------------------------------------------------------------
+
+    def check_reachable(self, start: str) -> None:
+        """Every node must be reachable from the start node."""
+        seen = {start}
+        pending = [start]
+        while pending:
+            for target in self.edges.get(pending.pop(), (None, []))[1]:
+                if target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+        if seen & self.incomplete:
+            # A way out that could not be read (a mistyped goto, say) was probably meant for the nodes
+            # that now look unreachable; blaming them too would bury the real mistake.
+            return
+        for name in self.edges:
+            if name not in seen:
+                self.problem(f"node {name!r}", f"unreachable: no path from the start node {start!r} leads here")
+
+    def check_dead_ends(self) -> None:
+        """From every node some path must reach a transfer or a hangup, or the caller goes round forever."""
+        # Nodes already reported as broken count as ends, so one mistake is not reported many times over.
+        done = {name for name, (kind, _) in self.edges.items() if kind in _TERMINAL_TYPES} | self.incomplete
+        changed = True
+        while changed:
+            changed = False
+            for name, (_kind, targets) in self.edges.items():
+                if name not in done and any(target in done for target in targets):
+                    done.add(name)
+                    changed = True
+        for name in self.edges:
+            if name not in done:
+                self.problem(f"node {name!r}", "dead end: no path from here reaches a transfer or a hangup")

@@ -1,0 +1,72 @@
+"""TwiML of the phone menu: prompts with keypad-and-speech gathers, built, never templated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from agents.models import Agent
+
+
+class Reply:
+    """A TwiML document under construction, said in one voice."""
+
+    def __init__(self, voice: str) -> None:
+        self.voice = voice
+        self.response = VoiceResponse()
+
+    def say(self, *sentences: str) -> Reply:
+        """Say the non-empty sentences, in order."""
+        text = " ".join(s.strip() for s in sentences if s and s.strip())
+        if text:
+            self.response.say(text, voice=self.voice)
+        return self
+
+    def gather(
+        self,
+        action: str,
+        *sentences: str,
+        num_digits: int | None = None,
+        finish_on_key: str | None = None,
+        hints: Sequence[str] | None = None,
+        timeout: int = 5,
+        speech: bool = True,
+    ) -> Reply:
+        """Ask and listen: keypad and speech; an empty result still posts, so silence is counted."""
+        gather = Gather(
+            input="dtmf speech" if speech else "dtmf",
+            action=action,
+            method="POST",
+            timeout=timeout,
+            action_on_empty_result=True,
+            **({"speech_timeout": "auto"} if speech else {}),
+            **({"num_digits": num_digits} if num_digits else {}),
+            **({"finish_on_key": finish_on_key} if finish_on_key else {}),
+            **({"hints": ", ".join(hints)} if hints and speech else {}),
+        )
+        text = " ".join(s.strip() for s in sentences if s and s.strip())
+        if text:
+            gather.say(text, voice=self.voice)
+        self.response.append(gather)
+        # Reached only if the gather could not post (it always does with actionOnEmptyResult).
+        self.response.redirect(action, method="POST")
+        return self
+
+    def dial_agent(self, agent: Agent, caller_id: str, action: str, whisper_url: str, timeout: int = 20) -> Reply:
+        """Connect the caller to an agent, who hears the whisper first."""
+        dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
+        if agent.phone:
+            dial.number(agent.phone, url=whisper_url)
+        else:
+            dial.client(agent.client, url=whisper_url)
+        self.response.append(dial)
+        return self
+
+    def hangup(self) -> Reply:
+        """End the call."""
+        self.response.hangup()
+        return self
+
+    def __str__(self) -> str:
+        return str(self.response)

@@ -1,0 +1,92 @@
+"""The inbound call's webhooks: /voice/incoming, each menu input, and the call's status callback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from callback import calls
+from callback.models import CallAttempt
+from core.web import clock, phone_policy, session, settings
+from ivr import flow
+from telephony.signature import twilio_signature_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ivr_voice", __name__, url_prefix="/voice")
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+def _call() -> flow.Call:
+    s = settings()
+    return flow.Call(
+        session=session(),
+        clock=clock(),
+        tree=current_app.extensions["ivr_tree"],
+        lookup=current_app.extensions["order_lookup"],
+        base_url=s.public_base_url,
+        policy=phone_policy(),
+        caller_id=s.twilio_caller_id,
+    )
+
+
+def _confidence() -> float | None:
+    try:
+        return float(request.form["Confidence"])
+    except (KeyError, ValueError):
+        return None
+
+
+@bp.post("/incoming")
+@twilio_signature_required
+def incoming() -> Response:
+    """A call to the shop's number: greet and offer the main menu, by keypad or speech."""
+    form = request.form
+    return _xml(flow.start(_call(), form.get("CallSid", ""), form.get("From", ""), form.get("To", "")))
+
+
+@bp.post("/ivr/input")
+@twilio_signature_required
+def menu_input() -> Response:
+    """The caller pressed keys or said something at a node (or stayed silent)."""
+    form = request.form
+    return _xml(
+        flow.handle(
+            _call(),
+            form.get("CallSid", ""),
+            request.args.get("node", ""),
+            request.args.get("mode", ""),
+            form.get("Digits", "").strip(),
+            form.get("SpeechResult", "").strip(),
+            _confidence(),
+        )
+    )
+
+
+@bp.post("/status")
+@twilio_signature_required
+def inbound_status() -> Response:
+    """Status callbacks of inbound calls: close the IVR session, and a transferred call's attempt."""
+    form = request.form
+    call_sid = form.get("CallSid", "")
+    status = form.get("CallStatus", "")
+    attempt = session().scalar(select(CallAttempt).where(CallAttempt.call_sid == call_sid))
+    if attempt is not None:
+        sequence = form.get("SequenceNumber", "")
+        duration = form.get("CallDuration", "")
+        calls.on_status(
+            session(),
+            clock(),
+            attempt,
+            status,
+            int(sequence) if sequence.isdigit() else None,
+            int(duration) if duration.isdigit() else None,
+        )
+    if status in calls.FINAL_CALL_STATUSES:
+        flow.call_ended(session(), clock(), call_sid)
+    return Response(status=204)

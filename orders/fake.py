@@ -1,0 +1,50 @@
+"""An in-memory OrderLookup for tests of the phone menu: same matching rules as the real adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key, rma_key
+
+
+class FakeOrderLookup:
+    """Orders and returns held in dicts; `unavailable = True` makes every lookup fail like a dead service."""
+
+    def __init__(self, records: Iterable[OrderInfo | ReturnInfo] = ()) -> None:
+        self.orders: dict[str, OrderInfo] = {}
+        self.returns: dict[str, ReturnInfo] = {}
+        self.unavailable = False
+        self.add(*records)
+
+    def add(self, *records: OrderInfo | ReturnInfo) -> None:
+        """Add or replace orders (by number) and returns (by RMA), as the import would."""
+        for record in records:
+            if isinstance(record, OrderInfo):
+                self.orders[order_key(record.number)] = record
+            else:
+                self.returns[rma_key(record.rma)] = record
+
+    def order(self, number: str) -> OrderInfo | None:
+        """The order with this number (punctuation and case ignored), or None."""
+        self._check()
+        return self.orders.get(order_key(number)) if order_key(number) else None
+
+    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
+        """Orders for this phone placed at or after `since`, most recent first, at most RECENT_LIMIT."""
+        self._check()
+        found = [o for o in self.orders.values() if o.phone == e164 and o.placed_at >= since]
+        return sorted(found, key=lambda o: o.placed_at, reverse=True)[:RECENT_LIMIT]
+
+    def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
+        """The return with this RMA, else the order's most recently added return, or None."""
+        self._check()
+        if found := self.returns.get(rma_key(rma_or_order_number)):
+            return found
+        key = order_key(rma_or_order_number)
+        matches = [r for r in self.returns.values() if order_key(r.order_number) == key]
+        return matches[-1] if matches and key else None
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise LookupUnavailable("the fake order service is switched off")

@@ -1,0 +1,188 @@
+"""Callers dial the shop and use the phone menu, by keypad and by speech, through the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from core.db import get_db
+from ivr import answers
+from ivr.models import IvrSession
+from orders.demo import DEMO_FILE, load_demo_orders
+from orders.port import OrderInfo, ReturnInfo
+from orders.records import parse_record
+from tests.e2e.conftest import SHOP_NUMBER, System, start_system
+
+STRANGER = "+12015550166"  # no orders on file
+REGULAR = "+12015550123"  # the demo customer, with recent orders
+AGENT = "+12015550188"
+FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[System]:
+    """The system with the demo orders and returns loaded."""
+    running, stop = start_system(tmp_path)
+    with get_db(running.app).sessions() as session:
+        load_demo_orders(session)
+    yield running
+    stop()
+
+
+def demo_records() -> list[OrderInfo | ReturnInfo]:
+    return [parse_record(json.loads(line)) for line in DEMO_FILE.read_text().splitlines() if line.strip()]
+
+
+def call_in(system: System, caller: str, steps: list[dict[str, Any]], timeout: float = 60) -> dict[str, Any]:
+    """Dial the shop from a virtual phone that follows `steps`; returns the finished call with its timeline."""
+    response = requests.post(
+        f"{system.sandbox_url}/sandbox/calls", json={"from": caller, "to": SHOP_NUMBER, "steps": steps}, timeout=5
+    )
+    assert response.status_code == 201, response.text
+    sid = response.json()["sid"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        call = system.call(sid)
+        if call["status"] in FINAL:
+            return call
+        time.sleep(0.05)
+    raise AssertionError(f"call {sid} never ended")
+
+
+def heard(call: dict[str, Any]) -> str:
+    """Everything the caller heard, in order."""
+    return " ".join(e.get("text", "") for e in call["timeline"] if e["type"] == "say")
+
+
+def session_of(system: System, call: dict[str, Any]) -> IvrSession:
+    with get_db(system.app).sessions() as session:
+        ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == call["sid"]))
+        assert ivr is not None
+        return ivr
+
+
+def wait_session_closed(system: System, call: dict[str, Any]) -> IvrSession:
+    return system.wait(lambda: (s := session_of(system, call)).ended_at is not None and s, message="session open")
+
+
+def test_a_caller_tracks_an_order_by_keypad_and_is_answered_without_an_agent(shop: System) -> None:
+    call = call_in(shop, STRANGER, [{"digits": "1"}, {"digits": "11244556671234567#"}, {"digits": "9"}])
+    said = heard(call)
+    assert said.startswith("Thanks for calling Callme Shop.")
+    assert "To track an order, press 1" in said
+    assert "Your Kindle Paperwhite shipped" in said and "with U P S" in said
+    assert said.rstrip().endswith("Goodbye.")
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "contained"
+    steps = ivr.get_steps()
+    assert [s["kind"] for s in steps][:3] == ["menu", "reference", "lookup"]
+
+
+def test_a_caller_tracks_an_order_by_speech(shop: System) -> None:
+    spoken = "one one two, four four five five six six seven, one two three four five six seven"
+    call = call_in(shop, STRANGER, [{"speech": "where's my package"}, {"speech": spoken}, {"speech": "goodbye"}])
+    assert "Your Kindle Paperwhite shipped" in heard(call)
+    ivr = wait_session_closed(shop, call)
+    assert ivr.get_steps()[0]["intent"] == "track"
+    assert ivr.outcome == "contained"
+
+
+@pytest.mark.parametrize("status", ["processing", "shipped", "out_for_delivery", "delivered", "delayed", "canceled"])
+def test_every_order_status_is_read_back_in_words(shop: System, status: str) -> None:
+    order = next(r for r in demo_records() if isinstance(r, OrderInfo) and r.status == status)
+    digits = "".join(ch for ch in order.number if ch.isdigit())
+    call = call_in(shop, STRANGER, [{"digits": "1"}, {"digits": digits + "#"}, {"digits": "9"}])
+    assert answers.order_sentence(order, datetime.now(UTC).date()) in heard(call)
+
+
+@pytest.mark.parametrize("status", ["requested", "label_sent", "in_transit", "received", "refunded", "rejected"])
+def test_every_return_status_is_read_back_in_words(shop: System, status: str) -> None:
+    ret = next(r for r in demo_records() if isinstance(r, ReturnInfo) and r.status == status)
+    digits = "".join(ch for ch in ret.order_number if ch.isdigit())
+    call = call_in(shop, STRANGER, [{"digits": "2"}, {"digits": digits + "#"}, {"digits": "9"}])
+    assert answers.return_sentence(ret, datetime.now(UTC).date()) in heard(call)
+
+
+def test_a_mistyped_number_gets_a_second_chance(shop: System) -> None:
+    call = call_in(
+        shop, STRANGER, [{"digits": "1"}, {"digits": "12345#"}, {"digits": "11244556671234567#"}, {"digits": "9"}]
+    )
+    said = heard(call)
+    assert "I couldn't find an order with that number." in said
+    assert "Your Kindle Paperwhite shipped" in said
+
+
+def test_a_recognised_caller_is_offered_their_latest_order(shop: System) -> None:
+    call = call_in(shop, REGULAR, [{"digits": "1"}, {"digits": "1"}, {"digits": "9"}])
+    said = heard(call)
+    assert "I see an order placed" in said and "Is that the one?" in said
+    latest = max(
+        (r for r in demo_records() if isinstance(r, OrderInfo) and r.phone == REGULAR), key=lambda o: o.placed_at
+    )
+    assert answers.order_sentence(latest, datetime.now(UTC).date()) in said
+
+
+def test_silence_reprompts_in_other_words_then_hands_over_never_hangs_up(shop: System) -> None:
+    call = call_in(shop, STRANGER, [])
+    said = heard(call)
+    assert said.count("To track an order, press 1") == 1
+    assert "Sorry, I didn't get that" in said  # the reprompt, in other words
+    assert "Let me get someone to help you." in said
+    assert "All our agents are busy right now." in said
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "callback"  # nobody to talk to and no answer: we call them back
+    assert ivr.request_id is not None
+
+
+def test_asking_for_an_agent_with_one_free_connects_with_the_context_whispered(shop: System) -> None:
+    shop.phone(AGENT, answer="human", hangup_after=30)
+    shop.add_agent(AGENT)
+    call = call_in(shop, STRANGER, [{"speech": "representative"}])
+    assert "Let me get you to someone on our orders team." in heard(call)  # the tree's transfer prompt
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "transferred"
+    (leg,) = shop.calls(to=AGENT)
+    whisper = heard(shop.call(leg["sid"]))
+    assert "Callback for Phone caller" in whisper and "they asked about: agent" in whisper
+    with get_db(shop.app).sessions() as session:
+        from callback.models import CallbackRequest
+
+        req = session.get(CallbackRequest, ivr.request_id)
+        assert req is not None and req.source == "ivr"
+        shop.wait(lambda: shop.request(req.ref).status == "completed", message="transfer never completed")
+
+
+def test_with_no_agent_free_a_callback_keeps_the_callers_place(shop: System) -> None:
+    call = call_in(shop, STRANGER, [{"digits": "0"}, {"digits": "1"}])
+    said = heard(call)
+    assert "You're number 1 in line" in said and "We'll call you back at this number." in said
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "callback"
+    # Someone asks on the web after the caller rang; the caller must still be called first.
+    later = shop.ask("+12015550177")
+    shop.phone(STRANGER, answer="busy")
+    shop.phone("+12015550177", answer="busy")
+    shop.add_agent(AGENT)
+    shop.wait(lambda: shop.calls(direction="outbound-api"), message="nobody was dialled")
+    first = sorted(shop.calls(direction="outbound-api"), key=lambda c: c["date_created"])[0]
+    assert first["to"] == STRANGER
+    assert shop.request(later).status in {"queued", "dialing", "retry_wait"}
+
+
+def test_the_order_service_being_down_means_an_apology_and_a_transfer(tmp_path: Path) -> None:
+    system, stop = start_system(tmp_path, order_api_url="http://127.0.0.1:9", order_api_timeout_seconds=1.0)
+    try:
+        call = call_in(system, STRANGER, [{"digits": "1"}, {"digits": "11244556671234567#"}, {"digits": "1"}])
+        said = heard(call)
+        assert "I'm sorry, I can't look that up right now." in said
+        assert "All our agents are busy right now." in said
+    finally:
+        stop()

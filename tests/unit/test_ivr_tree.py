@@ -1,0 +1,623 @@
+"""The phone tree: the default tree loads clean, and the checker reports each kind of mistake by node and field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from ivr.tree import (
+    DEFAULT_QUEUE_NAMES,
+    DEFAULT_TREE,
+    REPEAT,
+    HangupNode,
+    Limits,
+    LookupNode,
+    MenuNode,
+    Option,
+    SayNode,
+    TransferNode,
+    Tree,
+    TreeError,
+    load_tree,
+    parse_tree,
+    tree_from_settings,
+)
+
+Raw = dict[str, Any]
+
+
+def small_tree() -> Raw:
+    """A valid tree with one node of every type, each reachable and leading somewhere."""
+    return {
+        "version": 1,
+        "greeting": "Hello.",
+        "start": "main",
+        "intents": {"track": ["track my order"], "agent": ["agent", "a person"], "bye": ["goodbye"]},
+        "nodes": {
+            "main": {
+                "type": "menu",
+                "prompt": "Press 1 to track an order, or 0 for a person.",
+                "reprompt": "Sorry. Say track my order, or press 0 for a person.",
+                "options": [
+                    {"digit": "1", "intent": "track", "goto": "find"},
+                    {"digit": "0", "intent": "agent", "goto": "person"},
+                    {"digit": "9", "intent": "bye", "goto": "bye"},
+                ],
+                "fallback": "person",
+            },
+            "find": {
+                "type": "lookup",
+                "lookup": "order",
+                "prompt": "Key in your order number.",
+                "reprompt": "Sorry, I could not find it. Key it in again.",
+                "found": "info",
+                "fallback": "person",
+                "topic": "orders",
+            },
+            "info": {"type": "say", "prompt": "That is all I know.", "next": "bye"},
+            "person": {"type": "transfer", "queue": "orders"},
+            "bye": {"type": "hangup", "prompt": "Goodbye."},
+        },
+    }
+
+
+def problems_of(raw: Any, **kwargs: Any) -> list[str]:
+    """The problems the checker finds in `raw` (which must have some)."""
+    with pytest.raises(TreeError) as caught:
+        parse_tree(raw, **kwargs)
+    return list(caught.value.problems)
+
+
+# --- the default tree ---------------------------------------------------------------------------------
+
+
+def test_the_default_tree_loads_and_checks_clean() -> None:
+    tree = load_tree(DEFAULT_TREE)
+
+    assert tree.start == "main"
+    assert tree.greeting == "Thanks for calling Callme Shop."
+    assert tree.voice == "Polly.Joanna"
+    assert tree.limits == Limits(no_input=2, no_match=2)
+    assert set(tree.nodes) == {
+        "main",
+        "track_order",
+        "after_order",
+        "return_status",
+        "after_return",
+        "agent_orders",
+        "agent_returns",
+        "goodbye",
+    }
+
+
+def test_the_default_main_menu_offers_tracking_returns_and_a_person() -> None:
+    main = load_tree(DEFAULT_TREE).node("main")
+
+    assert isinstance(main, MenuNode)
+    assert [(o.digit, o.intent, o.goto) for o in main.options] == [
+        ("1", "track", "track_order"),
+        ("2", "returns", "return_status"),
+        ("0", "agent", "agent_orders"),
+    ]
+    assert main.option_for_digit("2") == Option("2", "returns", "return_status")
+    assert main.option_for_intent("agent") == Option("0", "agent", "agent_orders")
+    assert main.option_for_digit("7") is None
+
+
+def test_the_default_main_menu_and_lookups_fall_back_to_a_person_never_a_hangup() -> None:
+    tree = load_tree(DEFAULT_TREE)
+    lookups = [node for node in tree.nodes.values() if isinstance(node, LookupNode)]
+
+    assert {(n.name, n.lookup, n.topic) for n in lookups} == {
+        ("track_order", "order", "orders"),
+        ("return_status", "return", "returns"),
+    }
+    main = tree.node("main")
+    for node in [*lookups, main]:
+        assert isinstance(node, MenuNode | LookupNode)
+        assert isinstance(tree.node(node.fallback), TransferNode)
+
+
+def test_the_default_tree_recognises_callers_when_tracking_and_repeats_answers() -> None:
+    tree = load_tree(DEFAULT_TREE)
+    track = tree.node("track_order")
+    after = tree.node("after_order")
+
+    assert isinstance(track, LookupNode) and track.recognise_caller is True
+    assert isinstance(after, MenuNode) and after.option_for_digit("1") == Option("1", "repeat", REPEAT)
+
+
+def test_the_default_tree_understands_what_people_actually_say() -> None:
+    intents = load_tree(DEFAULT_TREE).intents
+
+    assert "where's my package" in intents["track"]
+    assert "I want to check on my refund" in intents["returns"]
+    assert "representative" in intents["agent"]
+
+
+def test_default_queue_names_match_the_queues_the_app_creates() -> None:
+    from agents.service import DEFAULT_QUEUES
+
+    assert DEFAULT_QUEUE_NAMES == tuple(name for name, _display in DEFAULT_QUEUES)
+
+
+def test_tree_from_settings_uses_the_default_file_when_unset(tmp_path: Path) -> None:
+    assert set(tree_from_settings(None).nodes) == set(load_tree(DEFAULT_TREE).nodes)
+    assert set(tree_from_settings("").nodes) == set(load_tree(DEFAULT_TREE).nodes)
+
+    own = tmp_path / "tree.yaml"
+    own.write_text(
+        "version: 1\ngreeting: Hi.\nstart: bye\nintents: {}\nnodes:\n  bye: {type: hangup, prompt: Bye.}\n",
+        encoding="utf-8",
+    )
+    assert tree_from_settings(str(own)).nodes == {"bye": HangupNode("bye", "Bye.")}
+
+
+# --- the model ----------------------------------------------------------------------------------------
+
+
+def test_a_small_tree_builds_one_typed_node_of_each_kind() -> None:
+    tree = parse_tree(small_tree(), source="small")
+
+    assert isinstance(tree, Tree) and tree.source == "small" and tree.limits == Limits()
+    assert tree.node("find") == LookupNode(
+        "find",
+        "order",
+        "Key in your order number.",
+        "Sorry, I could not find it. Key it in again.",
+        "info",
+        "person",
+        "orders",
+    )
+    assert tree.node("info") == SayNode("info", "That is all I know.", "bye")
+    assert tree.node("person") == TransferNode("person", "orders", None)
+    assert tree.start_node is tree.node("main")
+    assert [node.kind for node in tree.nodes.values()] == ["menu", "lookup", "say", "transfer", "hangup"]
+
+
+def test_asking_for_an_unknown_node_names_it() -> None:
+    with pytest.raises(KeyError, match="nowhere"):
+        parse_tree(small_tree()).node("nowhere")
+
+
+def test_menu_hints_default_to_the_phrases_of_its_options_intents() -> None:
+    tree = parse_tree(small_tree())
+
+    assert tree.hints("main") == ("track my order", "agent", "a person", "goodbye")
+    assert tree.hints(tree.node("find")) == ()
+    assert tree.hints("person") == ()
+
+
+def test_a_nodes_own_hints_replace_the_default_ones() -> None:
+    raw = small_tree()
+    raw["nodes"]["main"]["hints"] = ["track", "representative"]
+    raw["nodes"]["find"]["hints"] = ["$OOV_CLASS_DIGIT_SEQUENCE"]
+    tree = parse_tree(raw)
+
+    assert tree.hints("main") == ("track", "representative")
+    assert tree.hints("find") == ("$OOV_CLASS_DIGIT_SEQUENCE",)
+
+
+def test_bare_yaml_numbers_are_accepted_as_menu_digits() -> None:
+    raw = small_tree()
+    raw["nodes"]["main"]["options"][1]["digit"] = 0
+    menu = parse_tree(raw).node("main")
+
+    assert isinstance(menu, MenuNode) and menu.option_for_digit("0") is not None
+
+
+def test_queue_names_can_be_given_instead_of_the_defaults() -> None:
+    raw = small_tree()
+    raw["nodes"]["person"]["queue"] = "sales"
+
+    assert parse_tree(raw, queues=["sales", "orders"]).node("person") == TransferNode("person", "sales")
+    assert problems_of(raw, queues=["orders"]) == [
+        "node 'person', queue: there is no queue called 'sales' (queues: orders)"
+    ]
+
+
+def test_the_tree_cannot_be_changed_once_checked() -> None:
+    tree = parse_tree(small_tree())
+
+    with pytest.raises(TypeError):
+        tree.nodes["main"] = tree.nodes["bye"]  # type: ignore[index]
+
+
+# --- each kind of problem, one minimal broken tree at a time -----------------------------------------
+
+
+def set_(path: str, value: Any) -> Callable[[Raw], None]:
+    """A change that sets the value at a dotted path (list indexes as numbers)."""
+
+    def change(raw: Raw) -> None:
+        *parents, last = path.split(".")
+        target: Any = raw
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return change
+
+
+def delete(path: str) -> Callable[[Raw], None]:
+    """A change that removes the field at a dotted path."""
+
+    def change(raw: Raw) -> None:
+        *parents, last = path.split(".")
+        target: Any = raw
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        del target[last]
+
+    return change
+
+
+def add_nodes(**nodes: Raw) -> Callable[[Raw], None]:
+    """A change that adds (or replaces) nodes."""
+    return lambda raw: raw["nodes"].update(nodes)
+
+
+BROKEN: list[tuple[str, Callable[[Raw], None], list[str]]] = [
+    (
+        "unknown node type",
+        set_("nodes.info.type", "speak"),
+        ["node 'info', type: unknown node type 'speak' (types: menu, lookup, transfer, hangup, say)"],
+    ),
+    (
+        "missing type",
+        delete("nodes.info.type"),
+        ["node 'info': missing required field 'type' (menu, lookup, transfer, hangup, say)"],
+    ),
+    ("missing required field", delete("nodes.find.reprompt"), ["node 'find', reprompt: missing required field"]),
+    ("missing say next", delete("nodes.info.next"), ["node 'info', next: missing required field"]),
+    ("missing top-level field", delete("greeting"), ["greeting: missing required field"]),
+    (
+        "unknown field",
+        set_("nodes.bye.promt", "Bye."),
+        ["node 'bye', promt: unknown field for a hangup node (a hangup has: type, prompt)"],
+    ),
+    (
+        "goto to an unknown node",
+        set_("nodes.main.options.1.goto", "persn"),
+        ["node 'main', options[1].goto: there is no node called 'persn'"],
+    ),
+    (
+        "fallback to an unknown node",
+        set_("nodes.find.fallback", "nobody"),
+        ["node 'find', fallback: there is no node called 'nobody'"],
+    ),
+    ("start at an unknown node", set_("start", "menu"), ["start: there is no node called 'menu'"]),
+    (
+        "@repeat outside an option",
+        set_("nodes.info.next", "@repeat"),
+        ["node 'info', next: '@repeat' can only be an option's goto; next must name a node"],
+    ),
+    (
+        "duplicate digit in a menu",
+        set_("nodes.main.options.2.digit", "1"),
+        ["node 'main', options[2].digit: key '1' is already used by options[0]"],
+    ),
+    (
+        "a key Twilio cannot deliver",
+        set_("nodes.main.options.2.digit", "#"),
+        ["node 'main', options[2].digit: must be one key: 0-9 or * (# ends input on Twilio), not '#'"],
+    ),
+    (
+        "option intent not in intents",
+        set_("nodes.main.options.0.intent", "tracking"),
+        ["node 'main', options[0].intent: there is no intent called 'tracking' under intents"],
+    ),
+    (
+        "the same intent for two options",
+        set_("nodes.main.options.2.intent", "agent"),
+        ["node 'main', options[2].intent: intent 'agent' is already used by options[1]"],
+    ),
+    (
+        "unknown queue name",
+        set_("nodes.person.queue", "sales"),
+        [
+            "node 'person', queue: there is no queue called 'sales' "
+            "(queues: account, devices, orders, other, payments, returns)"
+        ],
+    ),
+    (
+        "unknown lookup topic",
+        set_("nodes.find.topic", "shipping"),
+        [
+            "node 'find', topic: there is no queue called 'shipping' "
+            "(queues: account, devices, orders, other, payments, returns)"
+        ],
+    ),
+    (
+        "unknown lookup kind",
+        set_("nodes.find.lookup", "invoice"),
+        ["node 'find', lookup: must be one of order, return, not 'invoice'"],
+    ),
+    (
+        "a menu with no options is a dead end",
+        add_nodes(
+            info={"type": "say", "prompt": "Hm.", "next": "empty"},
+            empty={
+                "type": "menu",
+                "prompt": "Choose.",
+                "reprompt": "Choose, please.",
+                "options": [],
+                "fallback": "bye",
+            },
+        ),
+        ["node 'empty', options: dead end: a menu needs at least one option"],
+    ),
+    (
+        "say nodes going round in a circle are dead ends",
+        add_nodes(
+            info={"type": "say", "prompt": "One.", "next": "again"},
+            again={"type": "say", "prompt": "Two.", "next": "info"},
+        ),
+        [
+            "node 'info': dead end: no path from here reaches a transfer or a hangup",
+            "node 'again': dead end: no path from here reaches a transfer or a hangup",
+        ],
+    ),
+    (
+        "a menu that only leads back to itself is a dead end",
+        add_nodes(
+            info={"type": "say", "prompt": "One.", "next": "loop"},
+            loop={
+                "type": "menu",
+                "prompt": "Press 1 to hear this again.",
+                "reprompt": "Say repeat to hear this again.",
+                "options": [{"digit": "1", "intent": "track", "goto": "@repeat"}],
+                "fallback": "loop",
+            },
+        ),
+        [
+            "node 'info': dead end: no path from here reaches a transfer or a hangup",
+            "node 'loop': dead end: no path from here reaches a transfer or a hangup",
+        ],
+    ),
+    (
+        "unreachable node",
+        add_nodes(orphan={"type": "hangup", "prompt": "Nobody hears this."}),
+        ["node 'orphan': unreachable: no path from the start node 'main' leads here"],
+    ),
+    (
+        "no_input limit too low",
+        set_("limits", {"no_input": 0}),
+        ["limits.no_input: must be a whole number from 1 to 5, not 0"],
+    ),
+    (
+        "no_match limit too high",
+        set_("limits", {"no_input": 2, "no_match": 9}),
+        ["limits.no_match: must be a whole number from 1 to 5, not 9"],
+    ),
+    (
+        "limit that is not a number",
+        set_("limits", {"no_match": "two"}),
+        ["limits.no_match: must be a whole number from 1 to 5, not 'two'"],
+    ),
+    (
+        "unknown limit",
+        set_("limits", {"no_speech": 2}),
+        ["limits.no_speech: unknown field (limits has: no_input, no_match)"],
+    ),
+    ("empty prompt", set_("nodes.bye.prompt", "   "), ["node 'bye', prompt: is empty"]),
+    ("empty transfer prompt", set_("nodes.person.prompt", ""), ["node 'person', prompt: is empty"]),
+    ("empty greeting", set_("greeting", ""), ["greeting: is empty"]),
+    (
+        "reprompt that repeats the prompt",
+        set_("nodes.find.reprompt", "Key in your order number."),
+        ["node 'find', reprompt: is the same as the prompt: say it another way"],
+    ),
+    ("unsupported version", set_("version", 2), ["version: this app reads version 1, not 2"]),
+    (
+        "a phrase in two intents",
+        set_("intents.bye", ["goodbye", "agent"]),
+        ["intent 'bye': the phrase 'agent' also belongs to intent 'agent'"],
+    ),
+    (
+        "a phrase with a comma",
+        set_("intents.bye", ["bye, thanks"]),
+        ["intent 'bye'[0]: 'bye, thanks' contains a comma, which Twilio's hints use to separate phrases"],
+    ),
+    (
+        "a bare yes read as true",
+        set_("nodes.main.options.2.intent", True),
+        [
+            "node 'main', options[2].intent: must be text, not true "
+            "(YAML reads yes/no/on/off as true/false: put the word in quotes)"
+        ],
+    ),
+    (
+        "recognise_caller that is not true or false",
+        set_("nodes.find.recognise_caller", "sometimes"),
+        ["node 'find', recognise_caller: must be true or false, not 'sometimes'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [(c, e) for _, c, e in BROKEN], ids=[name for name, _, _ in BROKEN])
+def test_each_kind_of_problem_is_reported_by_node_and_field(change: Callable[[Raw], None], expected: list[str]) -> None:
+    raw = small_tree()
+    change(raw)
+
+    assert problems_of(raw) == expected
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    # Breaks in different places of the tree, so none hides another.
+    chosen = [
+        "unknown field",
+        "missing required field",
+        "unreachable node",
+        "duplicate digit in a menu",
+        "unknown queue name",
+        "say nodes going round in a circle are dead ends",
+        "no_match limit too high",
+        "empty greeting",
+        "a phrase with a comma",
+    ]
+    cases = {name: (change, expected) for name, change, expected in BROKEN}
+    raw = small_tree()
+    for name in chosen:
+        cases[name][0](raw)
+
+    problems = problems_of(raw)
+
+    assert sorted(problems) == sorted(message for name in chosen for message in cases[name][1])
+
+
+def test_nodes_cut_off_by_a_mistyped_goto_are_not_blamed_as_well() -> None:
+    raw = small_tree()
+    set_("nodes.main.options.0.goto", "fnd")(raw)
+
+    # `find` and `info` are only reachable through that option; the typo is the one mistake to fix.
+    assert problems_of(raw) == ["node 'main', options[0].goto: there is no node called 'fnd'"]
+
+
+def test_the_error_message_lists_the_source_and_every_problem() -> None:
+    raw = small_tree()
+    set_("nodes.bye.prompt", "")(raw)
+    set_("nodes.person.queue", "sales")(raw)
+    with pytest.raises(TreeError) as caught:
+        parse_tree(raw, source="shop.yaml")
+
+    assert caught.value.source == "shop.yaml"
+    assert str(caught.value).splitlines()[0] == "shop.yaml: the phone tree has 2 problem(s):"
+    assert "  node 'bye', prompt: is empty" in str(caught.value).splitlines()
+
+
+@pytest.mark.parametrize("data", [None, [], "menu"])
+def test_a_tree_that_is_not_a_mapping_is_refused(data: Any) -> None:
+    assert problems_of(data)[0].startswith("the tree must be a mapping of fields")
+
+
+# --- the file -----------------------------------------------------------------------------------------
+
+
+def test_a_node_defined_twice_in_the_file_is_reported_with_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "tree.yaml"
+    path.write_text(
+        "version: 1\ngreeting: Hi.\nstart: bye\nintents: {}\nnodes:\n"
+        "  bye: {type: hangup, prompt: Bye.}\n"
+        "  bye: {type: hangup, prompt: Goodbye.}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TreeError) as caught:
+        load_tree(path)
+
+    assert caught.value.problems == (
+        "line 7: 'bye' appears twice in the same mapping (first on line 6); only the last one would count",
+    )
+
+
+def test_merge_keys_may_be_overridden_without_a_duplicate_warning(tmp_path: Path) -> None:
+    path = tmp_path / "tree.yaml"
+    path.write_text(
+        "version: 1\ngreeting: Hi.\nstart: hello\nintents: {}\nnodes:\n"
+        "  hello: &said {type: say, prompt: Hello., next: bye}\n"
+        "  bye: {<<: *said, type: hangup, prompt: Bye.}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TreeError) as caught:
+        load_tree(path)
+
+    # The merged-in `next` is a real mistake for a hangup; the overridden `type` and `prompt` are not.
+    assert caught.value.problems == ("node 'bye', next: unknown field for a hangup node (a hangup has: type, prompt)",)
+
+
+def test_a_file_that_is_not_yaml_is_reported_with_its_position(tmp_path: Path) -> None:
+    path = tmp_path / "tree.yaml"
+    path.write_text("version: 1\nnodes: {main: [\n", encoding="utf-8")
+    with pytest.raises(TreeError) as caught:
+        load_tree(path)
+
+    assert caught.value.problems[0].startswith("not valid YAML:")
+    assert "line" in caught.value.problems[0]
+
+
+def test_a_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(TreeError) as caught:
+        load_tree(tmp_path / "nowhere.yaml")
+
+    assert caught.value.problems == ("cannot read the file: No such file or directory",)
+
+
+# --- flask ivr check ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_app(tmp_path: Path) -> Iterator[Flask]:
+    """The app on an empty SQLite file (no schema yet), with the ivr commands registered."""
+    import ivr.cli
+    from app import create_app
+    from core.db import get_db
+
+    application = create_app({"app_env": "testing", "database_url": f"sqlite:///{tmp_path / 'cli.sqlite3'}"})
+    ivr.cli.init_app(application)
+    yield application
+    get_db(application).engine.dispose()
+
+
+def write_tree(path: Path, raw: Raw) -> Path:
+    """Write a tree as YAML."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_check_says_ok_for_the_default_tree(cli_app: Flask) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(DEFAULT_TREE)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "OK: 8 nodes, reachable from 'main'\n"
+
+
+def test_check_prints_every_problem_on_its_own_line_and_fails(cli_app: Flask, tmp_path: Path) -> None:
+    raw = small_tree()
+    set_("nodes.bye.prompt", "")(raw)
+    set_("nodes.main.options.0.goto", "nowhere")(raw)
+    path = write_tree(tmp_path / "broken.yaml", raw)
+
+    result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(path)])
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "node 'main', options[0].goto: there is no node called 'nowhere'",
+        "node 'bye', prompt: is empty",
+    ]
+
+
+def test_check_reports_a_missing_file(cli_app: Flask, tmp_path: Path) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(tmp_path / "missing.yaml")])
+
+    assert result.exit_code == 1
+    assert result.output == "cannot read the file: No such file or directory\n"
+
+
+def test_check_accepts_queues_added_to_the_database(cli_app: Flask, tmp_path: Path) -> None:
+    from agents.models import Queue
+    from agents.service import ensure_default_queues
+    from core.db import Base, get_db
+
+    database = get_db(cli_app)
+    Base.metadata.create_all(database.engine)
+    with database.sessions() as session:
+        ensure_default_queues(session, "+15005550006")
+        session.add(Queue(name="sales", display_name="Sales", caller_id="+15005550006"))
+        session.commit()
+    raw = small_tree()
+    set_("nodes.person.queue", "sales")(raw)
+    path = write_tree(tmp_path / "sales.yaml", raw)
+
+    result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "OK: 5 nodes, reachable from 'main'\n"
