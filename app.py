@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from orders import cli as orders_cli
     from orders.http import HttpOrderLookup
     from orders.store import SqlOrderStore
+    from recordings import views as recordings_views
     from scheduler import cli as scheduler_cli
     from scheduler import runtime as scheduler_runtime
     from telephony import cli as telephony_cli
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(ivr_voice.bp)
+    app.register_blueprint(recordings_views.bp)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)

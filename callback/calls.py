@@ -131,6 +131,21 @@ def on_no_confirmation(session: Session, attempt: CallAttempt) -> Next:
     return Next("goodbye", attempt.request)
 
 
+def on_holder_connect(session: Session, clock: Clock, attempt: CallAttempt) -> Next:
+    """A holding caller was taken out of the line for their agent: they are on the phone already."""
+    now = clock.now()
+    req = attempt.request
+    if req.status == "dialing":
+        req.answered(now)
+        attempt.answered_at = attempt.answered_at or now
+        attempt.confirmed_at = attempt.confirmed_at or now
+        attempt.answered_by = "human"
+        session.commit()
+    if req.status != "connecting" or attempt.ended_at is not None:
+        return Next("hangup", req)
+    return Next("dial", req, attempt.agent)
+
+
 def on_agent_answer(session: Session, clock: Clock, attempt: CallAttempt, agent_call_sid: str | None) -> Next:
     """The agent picked up (Twilio fetches the whisper): customer and agent are about to talk."""
     now = clock.now()

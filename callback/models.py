@@ -90,6 +90,8 @@ class CallbackRequest(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     ivr_context: Mapped[str | None] = mapped_column(Text)
+    # A caller holding on the line (in <Enqueue>) instead of waiting for a callback: their call's SID.
+    hold_call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
     outcome: Mapped[str | None] = mapped_column(String(40))
 
     queue: Mapped[Queue] = relationship(lazy="joined")

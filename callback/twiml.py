@@ -54,10 +54,17 @@ def voicemail(req: CallbackRequest, shop: str, call_back_number: str) -> str:
     return str(response)
 
 
-def connect(agent: Agent, caller_id: str, action: str, whisper_url: str, timeout: int = 20) -> str:
+def connect(
+    agent: Agent,
+    caller_id: str,
+    action: str,
+    whisper_url: str,
+    timeout: int = 20,
+    greeting: str = "Thank you. Connecting you now.",
+) -> str:
     """Ring the agent with a whisper; the Dial action learns how the agent leg ended."""
     response = VoiceResponse()
-    response.say("Thank you. Connecting you now.", voice=VOICE)
+    response.say(greeting, voice=VOICE)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
     if agent.phone:
         dial.number(agent.phone, url=whisper_url)

@@ -81,14 +81,28 @@ def confirm() -> Response:
     return _xml(twiml.hangup())
 
 
-def _connect(attempt: CallAttempt, agent: Agent) -> str:
+def _connect(attempt: CallAttempt, agent: Agent, holding: bool = False) -> str:
     req = attempt.request
     return twiml.connect(
         agent,
         req.queue.caller_id or settings().twilio_caller_id,
         action=public_url("callback_voice.dial_done", attempt.id),
         whisper_url=public_url("callback_voice.whisper", attempt.id),
+        greeting="Thanks for holding. Connecting you now." if holding else "Thank you. Connecting you now.",
     )
+
+
+@bp.post("/connect-holder")
+@twilio_signature_required
+def connect_holder() -> Response:
+    """The dispatcher took a holding caller out of the line: ring their agent."""
+    attempt = _attempt()
+    if attempt is None:
+        return _xml(twiml.hangup())
+    step = calls.on_holder_connect(session(), clock(), attempt)
+    if step.action == "dial" and step.agent is not None:
+        return _xml(_connect(attempt, step.agent, holding=True))
+    return _xml(twiml.hangup())
 
 
 @bp.post("/whisper")

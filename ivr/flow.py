@@ -101,6 +101,7 @@ def handle(
 def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
     """The inbound call is over: close the session; a caller who just hung up was still contained
     if they had their answer, and abandoned otherwise."""
+    hold_ended(session, clock, None, call_sid, "hangup")
     ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
     if ivr is None or ivr.ended_at is not None:
         return
@@ -373,7 +374,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
     call.session.commit()
     offer = (
         "To keep your place and have us call you back at the number you're calling from, press 1, "
-        "or say call me back. To give us a different number, press 2."
+        "or say call me back. To give us a different number, press 2. To hold, press 3, or say hold."
     )
     return str(
         call.reply().gather(
@@ -383,7 +384,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
             place,
             offer,
             num_digits=1,
-            hints=["call me back", "different number"],
+            hints=["call me back", "different number", "hold"],
         )
     )
 
@@ -398,6 +399,8 @@ def _transfer_input(
     words = said.lower()
     if choice == "1" or "back" in words or speech.is_yes(said):
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    if choice == "3" or "hold" in words or "wait" in words:
+        return _hold(call, ivr, name, node)
     if choice == "2" or "different" in words or "another" in words:
         ivr.add_step(now, node=name, kind="callback", result="asked for a number")
         call.session.commit()
@@ -442,6 +445,64 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
         )
         .hangup()
     )
+
+
+def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
+    """Keep the caller on the line, in the same line as the callbacks, in arrival order."""
+    now = call.clock.now()
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    req = _request_for(call, ivr, queue)
+    req.hold_call_sid = ivr.call_sid
+    ivr.outcome = "hold"
+    ivr.request_id = req.id
+    ivr.add_step(now, node=name, kind="hold", result=req.ref)
+    call.session.commit()
+    base = call.base_url.rstrip("/")
+    return str(
+        call.reply()
+        .say("Okay, please hold. We'll put you through as soon as someone is free.")
+        .enqueue(
+            f"callme-{queue.name}",
+            wait_url=f"{base}/voice/ivr/hold-wait?request={req.id}",
+            action=f"{base}/voice/ivr/hold-done?request={req.id}",
+        )
+        .hangup()
+    )
+
+
+def hold_wait(call: Call, request_id: int) -> str:
+    """What a holding caller hears on each loop: their place, the wait, then music."""
+    now = call.clock.now()
+    req = call.session.get(CallbackRequest, request_id)
+    music = f"{call.base_url.rstrip('/')}/audio/hold-music.wav"
+    if req is None or req.status not in WAITING:
+        return str(call.reply().play(music))
+    standing = callbacks.standing(call.session, req, now)
+    ahead = standing.position or 0
+    place = "You're next." if ahead == 0 else f"There {'is' if ahead == 1 else 'are'} {ahead} ahead of you."
+    wait = standing.estimated_wait_seconds
+    minutes = f" The wait is about {max(1, round(wait / 60))} minutes." if wait is not None else ""
+    return str(call.reply().say(f"Thanks for holding. {place}{minutes}").play(music))
+
+
+def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid: str | None, result: str) -> None:
+    """The caller left the line: a hang-up while still waiting cancels their place."""
+    if result in {"bridged", "redirected"}:
+        return  # put through to an agent: the callback flow carries on from here
+    query = select(CallbackRequest)
+    if request_id is not None:
+        query = query.where(CallbackRequest.id == request_id)
+    elif call_sid:
+        query = query.where(CallbackRequest.hold_call_sid == call_sid)
+    else:
+        return
+    req = session.scalar(query)
+    if req is not None and req.status in WAITING and req.hold_call_sid:
+        req.cancel(clock.now())
+        req.outcome = "hung_up_on_hold"
+        session.commit()
+        log.info("holder hung up", extra={"ref": req.ref})
 
 
 def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None) -> CallbackRequest:

@@ -63,6 +63,16 @@ class Reply:
         self.response.append(dial)
         return self
 
+    def enqueue(self, queue: str, wait_url: str, action: str) -> Reply:
+        """Put the caller in the line; Twilio polls `wait_url` for what to play while they hold."""
+        self.response.enqueue(queue, wait_url=wait_url, wait_url_method="POST", action=action, method="POST")
+        return self
+
+    def play(self, url: str) -> Reply:
+        """Play an audio file."""
+        self.response.play(url)
+        return self
+
     def hangup(self) -> Reply:
         """End the call."""
         self.response.hangup()

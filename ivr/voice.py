@@ -68,6 +68,26 @@ def menu_input() -> Response:
     )
 
 
+@bp.post("/ivr/hold-wait")
+@twilio_signature_required
+def hold_wait() -> Response:
+    """Polled by Twilio while a caller holds: their place in line, the wait, and music."""
+    return _xml(flow.hold_wait(_call(), _request_id()))
+
+
+@bp.post("/ivr/hold-done")
+@twilio_signature_required
+def hold_done() -> Response:
+    """The <Enqueue> ended: bridged or redirected to an agent, or the caller hung up."""
+    flow.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), request.form.get("QueueResult", ""))
+    return _xml(str(_call().reply().hangup()))
+
+
+def _request_id() -> int:
+    value = request.args.get("request", "")
+    return int(value) if value.isdigit() else 0
+
+
 @bp.post("/status")
 @twilio_signature_required
 def inbound_status() -> Response:

@@ -239,6 +239,10 @@ class Dispatcher:
             customer = req.phone
             agent_first = attempt.agent_first
             agent_endpoint = attempt.agent.endpoint
+            holder = req.hold_call_sid
+        if holder:
+            self._connect_holder(claim, holder)
+            return
         if self.settings.sms_notifications:
             notify.calling_now(self.telephony, customer, caller_id)
         try:
@@ -274,6 +278,43 @@ class Dispatcher:
                 .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == info.sid))
             )
         log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
+
+    def _connect_holder(self, claim: Claim, call_sid: str) -> None:
+        """A caller holding on the line: take them out of <Enqueue> to their agent, no new call."""
+        try:
+            self.telephony.update_call(call_sid, url=self.webhook("connect-holder", claim.attempt_id))
+        except TelephonyError as error:
+            if error.code == NETWORK_ERROR:
+                log.warning("redirect outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
+                return  # the status callback or the reaper will tell
+            self._holder_gone(claim, error)
+            return
+        now = self.clock.now()
+        with self.db.begin() as session:
+            session.execute(
+                update(CallAttempt)
+                .where(CallAttempt.id == claim.attempt_id)
+                .values(placed_at=now, call_sid=call_sid)
+                .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
+            )
+        log.info("holder redirected to agent", extra={"attempt": claim.attempt_id, "call_sid": call_sid})
+
+    def _holder_gone(self, claim: Claim, error: TelephonyError) -> None:
+        """The holding caller had already hung up (21220 / 20404): their place is given up."""
+        now = self.clock.now()
+        with self.db.begin() as session:
+            attempt = session.get(CallAttempt, claim.attempt_id)
+            assert attempt is not None
+            req = attempt.request
+            attempt.ended_at = now
+            attempt.outcome = "hung_up_on_hold"
+            if req.status == "dialing":
+                req.cancel(now)
+                req.outcome = "hung_up_on_hold"
+            agent = attempt.agent
+            if agent is not None and agent.status == "reserved":
+                agent.move_to("available", now)
+        log.info("holder was gone", extra={"attempt": claim.attempt_id, "code": error.code})
 
     def _dial_failed(self, claim: Claim, error: TelephonyError) -> None:
         """calls.create did not succeed: retry the request, fail it, or leave it to the reaper."""

@@ -1,7 +1,7 @@
 """orders returns and ivr sessions
 
 The built-in order and return store the phone menu reads, and one row per inbound call's trip
-through the menu.
+through the menu; and the SID of a caller holding on the line in the shared queue.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +23,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("callback_requests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("hold_call_sid", sa.String(length=40), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_callback_requests_hold_call_sid"), ["hold_call_sid"])
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -90,6 +93,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("callback_requests", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_callback_requests_hold_call_sid"), type_="unique")
+        batch_op.drop_column("hold_call_sid")
 
     with op.batch_alter_table('ivr_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ivr_sessions_started_at'))

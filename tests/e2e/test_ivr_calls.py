@@ -186,3 +186,50 @@ def test_the_order_service_being_down_means_an_apology_and_a_transfer(tmp_path: 
         assert "All our agents are busy right now." in said
     finally:
         stop()
+
+
+def start_call(system: System, caller: str, steps: list[dict[str, Any]]) -> str:
+    response = requests.post(
+        f"{system.sandbox_url}/sandbox/calls", json={"from": caller, "to": SHOP_NUMBER, "steps": steps}, timeout=5
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["sid"])
+
+
+def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(shop: System) -> None:
+    shop.phone(STRANGER, answer="human", hangup_after=400)
+    shop.phone(AGENT, answer="human", hangup_after=30)
+    sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
+    shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
+    shop.wait(lambda: "Thanks for holding." in heard(shop.call(sid)), message="no hold announcement")
+    said = heard(shop.call(sid))
+    assert "You're next." in said  # the place in line is announced while holding
+    # ... and then there is music.
+    shop.wait(lambda: any(e["type"] == "play" for e in shop.call(sid)["timeline"]), message="no hold music")
+    shop.add_agent(AGENT)
+    shop.wait(lambda: shop.calls(to=AGENT), timeout=30, message="the agent was never rung")
+    shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the holder's call never ended")
+    assert "Thanks for holding. Connecting you now." in heard(shop.call(sid))
+    with get_db(shop.app).sessions() as session:
+        from callback.models import CallbackRequest
+
+        req = session.scalar(select(CallbackRequest).where(CallbackRequest.hold_call_sid == sid))
+        assert req is not None
+        ref = req.ref
+    shop.wait(lambda: shop.request(ref).status == "completed", message="the held call never completed")
+    assert shop.calls(direction="outbound-api") == []  # nobody was dialled: the caller was already on the line
+
+
+def test_a_caller_who_hangs_up_on_hold_gives_up_their_place(shop: System) -> None:
+    shop.phone(STRANGER, answer="human", hangup_after=60)
+    sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
+    shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the call never ended")
+
+    def canceled() -> bool:
+        with get_db(shop.app).sessions() as session:
+            from callback.models import CallbackRequest
+
+            req = session.scalar(select(CallbackRequest).where(CallbackRequest.hold_call_sid == sid))
+            return req is not None and req.status == "canceled" and req.outcome == "hung_up_on_hold"
+
+    shop.wait(canceled, message="the holder's place was not given up")
