@@ -59,7 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     # A broken phone tree stops the app here, not a caller in the middle of a call.
     app.extensions["ivr_tree"] = tree_from_settings(settings.ivr_tree)
     app.extensions["order_lookup"] = (
-        HttpOrderLookup(settings.order_api_url, timeout=settings.order_api_timeout_seconds)
+        HttpOrderLookup(
+            settings.order_api_url, token=settings.order_api_token, timeout=settings.order_api_timeout_seconds
+        )
         if settings.order_api_url
         else SqlOrderStore(db.get_db(app).sessions)
     )

@@ -63,6 +63,7 @@ class Settings:
     shop_name: str = "Callme Shop"
     ivr_tree: str = ""
     order_api_url: str = ""
+    order_api_token: str = ""
     order_api_timeout_seconds: float = 3.0
     instance_path: str = field(default="instance", repr=False)
 

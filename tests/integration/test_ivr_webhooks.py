@@ -1,0 +1,78 @@
+"""The IVR webhooks through Flask's test client: signatures, idempotency, sessions, containment."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from core.db import get_db
+from ivr.models import IvrSession
+from orders.demo import load_demo_orders
+
+BASE = "https://shop.example"
+
+
+def post(app: Flask, client: FlaskClient, path: str, form: dict[str, str], sign: bool = True):  # type: ignore[no-untyped-def]
+    token = app.config["SETTINGS"].twilio_auth_token
+    signature = RequestValidator(token).compute_signature(BASE + path, form) if sign else "forged"
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def form(call_sid: str = "CA" + "1" * 32, **extra: str) -> dict[str, str]:
+    return {
+        "CallSid": call_sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+12015550166",
+        "To": "+15005550006",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+def test_a_forged_webhook_is_refused(app: Flask, client: FlaskClient) -> None:
+    assert post(app, client, "/voice/incoming", form(), sign=False).status_code == 403
+    with get_db(app).sessions() as session:
+        assert session.scalars(select(IvrSession)).all() == []
+
+
+def test_a_retried_incoming_webhook_starts_one_session(app: Flask, client: FlaskClient) -> None:
+    first = post(app, client, "/voice/incoming", form())
+    again = post(app, client, "/voice/incoming", form())
+    assert first.status_code == again.status_code == 200
+    assert first.mimetype == "text/xml" and b"<Gather" in first.data
+    with get_db(app).sessions() as session:
+        assert len(session.scalars(select(IvrSession)).all()) == 1
+
+
+def test_a_lookup_is_recorded_and_a_goodbye_after_it_counts_as_contained(app: Flask, client: FlaskClient) -> None:
+    with get_db(app).sessions() as session:
+        load_demo_orders(session)
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/ivr/input?node=main", form(Digits="1"))
+    answer = post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="11244556671234567"))
+    assert b"Kindle Paperwhite" in answer.data
+    bye = post(app, client, "/voice/ivr/input?node=after_order", form(Digits="9"))
+    assert b"<Hangup" in bye.data
+    status = form(CallStatus="completed", SequenceNumber="3", CallDuration="42")
+    assert post(app, client, "/voice/status", status).status_code == 204
+    with get_db(app).sessions() as session:
+        ivr = session.scalars(select(IvrSession)).one()
+        assert ivr.outcome == "contained" and ivr.ended_at is not None
+        kinds = [step["kind"] for step in ivr.get_steps()]
+        assert kinds == ["menu", "reference", "lookup", "menu"]
+
+
+def test_hanging_up_at_the_menu_is_abandoned_not_contained(app: Flask, client: FlaskClient) -> None:
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/status", form(CallStatus="completed", SequenceNumber="1"))
+    with get_db(app).sessions() as session:
+        assert session.scalars(select(IvrSession)).one().outcome == "abandoned"
+
+
+def test_a_webhook_for_an_unknown_call_gets_a_polite_hangup(app: Flask, client: FlaskClient) -> None:
+    response = post(app, client, "/voice/ivr/input?node=main", form(call_sid="CA" + "9" * 32, Digits="1"))
+    assert response.status_code == 200 and b"<Hangup" in response.data
