@@ -69,6 +69,9 @@ class CallbackRequest(Base):
             postgresql_where=text("status IN ('queued', 'retry_wait')"),
         ),
         Index("ix_callback_phone_created", "phone", "created_at"),
+        # A unique index, not a constraint: SQLite adds an index in place, a constraint by copying the
+        # table (and a copy would lose the DESC of the waiting index above).
+        Index("uq_callback_requests_hold_call_sid", "hold_call_sid", unique=True),
         Index("ix_callback_ip_created", "client_ip", "created_at"),
     )
 
@@ -91,7 +94,7 @@ class CallbackRequest(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     ivr_context: Mapped[str | None] = mapped_column(Text)
     # A caller holding on the line (in <Enqueue>) instead of waiting for a callback: their call's SID.
-    hold_call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    hold_call_sid: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))
 
     queue: Mapped[Queue] = relationship(lazy="joined")

@@ -23,9 +23,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("callback_requests", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("hold_call_sid", sa.String(length=40), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_callback_requests_hold_call_sid"), ["hold_call_sid"])
+    # Plain ADD COLUMN and CREATE INDEX, no batch: on SQLite a batch copies the table, and the copy
+    # would recreate ix_callback_waiting_order without its DESC.
+    op.add_column("callback_requests", sa.Column("hold_call_sid", sa.String(length=40), nullable=True))
+    op.create_index("uq_callback_requests_hold_call_sid", "callback_requests", ["hold_call_sid"], unique=True)
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -93,8 +94,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_callback_requests_hold_call_sid", table_name="callback_requests")
     with op.batch_alter_table("callback_requests", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_callback_requests_hold_call_sid"), type_="unique")
         batch_op.drop_column("hold_call_sid")
 
     with op.batch_alter_table('ivr_sessions', schema=None) as batch_op:
