@@ -268,16 +268,18 @@ class Dispatcher:
         except TelephonyError as error:
             self._dial_failed(claim, error)
             return
-        now = self.clock.now()
+        self._record_call(claim, info.sid)
+        log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
+
+    def _record_call(self, claim: Claim, call_sid: str) -> None:
+        """Save the call's SID on the attempt; its status callback may have got here first."""
         with self.db.begin() as session:
-            # The status callback may have got here first and recorded the SID already.
             session.execute(
                 update(CallAttempt)
                 .where(CallAttempt.id == claim.attempt_id)
-                .values(placed_at=now, call_sid=info.sid)
-                .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == info.sid))
+                .values(placed_at=self.clock.now(), call_sid=call_sid)
+                .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
             )
-        log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
 
     def _connect_holder(self, claim: Claim, call_sid: str) -> None:
         """A caller holding on the line: take them out of <Enqueue> to their agent, no new call."""
@@ -289,14 +291,7 @@ class Dispatcher:
                 return  # the status callback or the reaper will tell
             self._holder_gone(claim, error)
             return
-        now = self.clock.now()
-        with self.db.begin() as session:
-            session.execute(
-                update(CallAttempt)
-                .where(CallAttempt.id == claim.attempt_id)
-                .values(placed_at=now, call_sid=call_sid)
-                .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
-            )
+        self._record_call(claim, call_sid)
         log.info("holder redirected to agent", extra={"attempt": claim.attempt_id, "call_sid": call_sid})
 
     def _holder_gone(self, claim: Claim, error: TelephonyError) -> None:
