@@ -137,6 +137,8 @@ def on_holder_connect(session: Session, clock: Clock, attempt: CallAttempt) -> N
     req = attempt.request
     if req.status == "dialing":
         req.answered(now)
+        # Out of the line for good: a later hang-up must not read as "hung up on hold".
+        req.hold_call_sid = None
         attempt.answered_at = attempt.answered_at or now
         attempt.confirmed_at = attempt.confirmed_at or now
         attempt.answered_by = "human"
@@ -314,7 +316,7 @@ def finish_attempt(
         _release(session, agent, attempt, now)
     elif req.status in {"dialing", "connecting"}:
         attempt.outcome = _not_reached_outcome(attempt, call_status)
-        if attempt.outcome == "agent_missed":
+        if attempt.outcome == "agent_missed" and callable_number(req):
             # The customer was reached and wanted to talk; only the agent was missing.
             req.requeue_first(now)
         else:
@@ -347,8 +349,16 @@ def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
     return call_status if call_status != "completed" else "no_confirmation"
 
 
+def callable_number(req: CallbackRequest) -> bool:
+    """Whether we may dial this request's number (a withheld caller's placeholder is not one)."""
+    return req.phone.startswith("+")
+
+
 def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
     """After a failed attempt: try again after the queue's back-off, or give up (failed or expired)."""
+    if not callable_number(req):
+        req.not_reached(outcome, now, None)
+        return
     queue = req.queue
     if req.attempts >= queue.max_attempts:
         req.not_reached(outcome, now, None)

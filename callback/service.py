@@ -258,8 +258,8 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
     return Standing(ahead, int((opening - now).total_seconds()) + estimate, None)
 
 
-def queue_wait(session: Session, queue: Queue, now: datetime) -> int | None:
-    """The expected wait of a new ASAP request in this queue, for the form."""
+def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
+    """How many requests a new ASAP request would find ahead of it in this queue."""
     waiting = session.scalar(
         select(func.count())
         .select_from(CallbackRequest)
@@ -270,7 +270,12 @@ def queue_wait(session: Session, queue: Queue, now: datetime) -> int | None:
             or_(CallbackRequest.next_attempt_at.is_(None), CallbackRequest.next_attempt_at <= now),
         )
     )
-    estimate = wait_for_position(int(waiting or 0), staffing(session, queue))
+    return int(waiting or 0)
+
+
+def queue_wait(session: Session, queue: Queue, now: datetime) -> int | None:
+    """The expected wait of a new ASAP request in this queue, for the form."""
+    estimate = wait_for_position(waiting_count(session, queue, now), staffing(session, queue))
     opening = queue.business_hours.next_open(now)
     if estimate is None or opening is None:
         return None

@@ -77,7 +77,9 @@ def connect(
 def whisper(req: CallbackRequest) -> str:
     """What the agent hears before the customer is put through: who, why, and what the IVR found."""
     response = VoiceResponse()
-    words = f"Callback for {req.name}, about {_about(req)}."
+    # A caller put through from the phone menu is not a callback, and has no name on file.
+    who = "A caller from the phone menu" if req.source == "ivr" and req.attempts <= 1 else f"Callback for {req.name}"
+    words = f"{who}, about {_about(req)}."
     if req.attempts > 1:
         words += f" This was attempt {req.attempts}."
     summary = _ivr_summary(req)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request, url_for
 from agents.models import Agent
 from callback import agent_first, calls, twiml
 from callback.models import CallAttempt
-from core.web import clock, session, settings
+from core.web import clock, session, settings, small_int
 from scheduler.runtime import wake_dispatcher
 from telephony.signature import twilio_signature_required
 
@@ -28,17 +28,15 @@ def public_url(endpoint: str, attempt_id: int) -> str:
 
 
 def _attempt(agent_leg: bool = False) -> CallAttempt | None:
-    try:
-        attempt_id = int(request.args.get("attempt", ""))
-    except ValueError:
+    attempt_id = small_int(request.args.get("attempt"))
+    if attempt_id is None:
         return None
     call_sid = request.form.get("CallSid")
     return calls.load_attempt(session(), attempt_id, call_sid, agent_leg=agent_leg)
 
 
 def _int(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.lstrip("-").isdigit() else None
+    return small_int(request.form.get(name))
 
 
 def _shop() -> str:

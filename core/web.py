@@ -43,6 +43,19 @@ def phone_policy() -> PhonePolicy:
     return PhonePolicy(default_region=s.default_region, allowed_countries=s.allowed_countries)
 
 
+# Ids in our URLs and Twilio's counters are small; anything else is tampering or noise.
+MAX_WEBHOOK_INT = 2**31 - 1
+
+
+def small_int(value: str | None) -> int | None:
+    """A non-negative decimal integer below 2**31 from a URL or form field, else None."""
+    text = (value or "").strip()
+    if not text.isdecimal() or not text.isascii() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_WEBHOOK_INT else None
+
+
 def json_error(error: DomainError) -> ResponseReturnValue:
     """The API's one error shape: {"error": {"code", "message", "field"?}}."""
     body: dict[str, Any] = {"code": error.code, "message": error.message}

@@ -59,7 +59,8 @@ def describe_items(order: Any) -> str:
         return "your order"
     first = items[0].title
     if len(items) == 1:
-        return f"your {first}" if items[0].quantity == 1 else f"your {items[0].quantity} {first}"
+        # "Your order of 2 USB cables was ...": the verb stays singular whatever the quantity.
+        return f"your {first}" if items[0].quantity == 1 else f"your order of {items[0].quantity} {first}"
     # "Your order of ... was delivered": the verb stays singular however many items there are.
     return f"your order of {first} and {len(items) - 1} other item{'s' if len(items) > 2 else ''}"
 

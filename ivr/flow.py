@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
 from callback import service as callbacks
 from callback.calls import reserve_free_agent
-from callback.models import WAITING, CallAttempt, CallbackRequest
+from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest
+from callback.policy import check_do_not_call
 from core import phone as phones
 from core.clock import Clock
+from core.db import rows_changed
+from core.errors import InvalidInput
 from ivr import answers, speech
 from ivr.models import IvrSession
 from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tree
@@ -73,7 +76,7 @@ def start(call: Call, call_sid: str, caller: str, called: str) -> str:
         )
         call.session.add(ivr)
         try:
-            call.session.commit()
+            call.session.flush()  # render() commits; one commit per webhook is what it costs
         except IntegrityError:
             call.session.rollback()  # Twilio retried /voice/incoming while the first was running
             ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
@@ -88,6 +91,10 @@ def handle(
     ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
     if ivr is None:
         return str(call.reply().say("Sorry, something went wrong on our side. Please call again.").hangup())
+    if node_name not in call.tree.nodes:
+        # A menu edited since this call's last prompt (or a tampered URL): ask again where they were.
+        where = ivr.node if ivr.node in call.tree.nodes else call.tree.start
+        return render(call, ivr, where, retry=True)
     node = call.tree.node(node_name)
     if isinstance(node, MenuNode):
         return _menu_input(call, ivr, node_name, node, digits, said, confidence)
@@ -336,9 +343,18 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
     assert queue is not None, node.queue  # the tree checker refuses unknown queues at start-up
     ivr.topic = node.queue
     agent = reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
-    if agent is not None:
-        req = _request_for(call, ivr, queue)
-        req.start_dialing(agent.id, now)
+    req = _request_for(call, ivr, queue) if agent is not None else None
+    if agent is not None and req is not None and not _take_over(call.session, req, agent.id, now):
+        # The dispatcher claimed this caller's request a moment ago (or is calling them already).
+        agent.move_to("available", now)
+        call.session.commit()
+        return str(
+            call.reply()
+            .say(prefix, "It looks like we're calling you back about this right now. Please hang up to take our call.")
+            .hangup()
+        )
+    if agent is not None and req is not None:
+        call.session.refresh(req)
         req.answered(now)
         attempt = CallAttempt(
             request=req,
@@ -366,7 +382,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
                 whisper_url=f"{base}/voice/callback/whisper?attempt={attempt.id}",
             )
         )
-    ahead = _waiting(call.session, queue, now)
+    ahead = callbacks.waiting_count(call.session, queue, now)
     wait = callbacks.queue_wait(call.session, queue, now)
     minutes = f"about {max(1, round(wait / 60))} minutes" if wait is not None else "hard to say right now"
     place = f"You're number {ahead + 1} in line, and the wait is {minutes}."
@@ -380,7 +396,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
         call.reply().gather(
             call.url(name, mode="callback"),
             prefix,
-            "All our agents are busy right now.",
+            "All our agents are busy right now." if queue.business_hours.is_open(now) else "We're closed right now.",
             place,
             offer,
             num_digits=1,
@@ -422,20 +438,30 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     now = call.clock.now()
     try:
         e164 = phones.normalize(number, call.policy)
-    except phones.PhoneRejected as exc:
+        check_do_not_call(call.session, e164)
+    except (phones.PhoneRejected, InvalidInput) as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
+        state = ivr.get_state()
+        state["bad_number"] = state.get("bad_number", 0) + 1
+        ivr.set_state(state)
         call.session.commit()
+        if state["bad_number"] > call.tree.limits.no_match:
+            # No number we may call after several tries: keep them on the line instead.
+            return _hold(call, ivr, name, node)
         ask = f"{exc.message} Please key in the number we should call, then press hash."
         return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
     req = _request_for(call, ivr, queue, phone=e164)
+    if req.status not in WAITING:
+        call.session.commit()
+        return str(call.reply().say("It looks like we're calling you about this right now. Goodbye.").hangup())
     ivr.outcome = "callback"
     ivr.request_id = req.id
     ivr.add_step(now, node=name, kind="callback", number=e164, result=req.ref)
     call.session.commit()
     ahead = callbacks.position(call.session, req, now) or 0
-    spoken = speech.say_digits(e164.lstrip("+1") if e164.startswith("+1") else e164.lstrip("+"))
+    spoken = speech.say_digits(e164.removeprefix("+1") if e164.startswith("+1") else e164.removeprefix("+"))
     return str(
         call.reply()
         .say(
@@ -453,6 +479,9 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
     req = _request_for(call, ivr, queue)
+    if req.status not in WAITING:
+        call.session.commit()
+        return str(call.reply().say("It looks like we're calling you about this right now. Goodbye.").hangup())
     req.hold_call_sid = ivr.call_sid
     ivr.outcome = "hold"
     ivr.request_id = req.id
@@ -488,7 +517,7 @@ def hold_wait(call: Call, request_id: int) -> str:
 
 def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid: str | None, result: str) -> None:
     """The caller left the line: a hang-up while still waiting cancels their place."""
-    if result in {"bridged", "redirected"}:
+    if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     query = select(CallbackRequest)
     if request_id is not None:
@@ -498,30 +527,32 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
     else:
         return
     req = session.scalar(query)
-    if req is not None and req.status in WAITING and req.hold_call_sid:
-        req.cancel(clock.now())
-        req.outcome = "hung_up_on_hold"
+    if req is None or req.status not in WAITING or not req.hold_call_sid:
+        return
+    if result != "hangup" and req.phone.startswith("+"):
+        # The line itself failed (queue-full, error): keep their place as a callback instead.
+        req.hold_call_sid = None
         session.commit()
-        log.info("holder hung up", extra={"ref": req.ref})
+        log.warning("hold ended by the line; kept as a callback", extra={"ref": req.ref, "result": result})
+        return
+    req.cancel(clock.now())
+    req.outcome = "hung_up_on_hold"
+    session.commit()
+    log.info("holder left the line", extra={"ref": req.ref, "result": result})
 
 
 def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None) -> CallbackRequest:
-    """The caller's waiting request in this queue, or a new one that keeps their arrival time."""
+    """The caller's active request in this queue, or a new one that keeps their arrival time."""
     now = call.clock.now()
-    number = phone or _caller_e164(call, ivr)
-    if number:
-        existing = call.session.scalar(
-            select(CallbackRequest).where(
-                CallbackRequest.phone == number,
-                CallbackRequest.queue_id == queue.id,
-                CallbackRequest.status.in_(WAITING),
-            )
-        )
-        if existing is not None:
-            existing.ivr_context = _context(ivr)
-            return existing
+    # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
+    # call keeps the one-request-per-number rule, and a placeholder is never dialled.
+    number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
+    existing = _active_request(call.session, number, queue.id)
+    if existing is not None:
+        existing.ivr_context = _context(ivr)
+        return existing
     req = CallbackRequest(
-        phone=number or ivr.caller,
+        phone=number,
         name="Phone caller",
         queue_id=queue.id,
         source="ivr",
@@ -532,9 +563,37 @@ def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = 
         ivr_context=_context(ivr),
     )
     req.queue = queue
-    call.session.add(req)
-    call.session.flush()
+    try:
+        with call.session.begin_nested():
+            call.session.add(req)
+    except IntegrityError:
+        # A retried webhook, or the same number asking twice at once: use the request that won.
+        found = _active_request(call.session, number, queue.id)
+        assert found is not None
+        return found
     return req
+
+
+def _active_request(session: Session, number: str, queue_id: int) -> CallbackRequest | None:
+    return session.scalar(
+        select(CallbackRequest).where(
+            CallbackRequest.phone == number, CallbackRequest.queue_id == queue_id, CallbackRequest.status.in_(ACTIVE)
+        )
+    )
+
+
+def _take_over(session: Session, req: CallbackRequest, agent_id: int, now: datetime) -> bool:
+    """Claim a waiting request for an agent as the dispatcher does: one conditional UPDATE wins."""
+    session.flush()
+    return (
+        rows_changed(
+            session,
+            update(CallbackRequest)
+            .where(CallbackRequest.id == req.id, CallbackRequest.status.in_(WAITING))
+            .values(status="dialing", agent_id=agent_id, attempts=CallbackRequest.attempts + 1, updated_at=now),
+        )
+        == 1
+    )
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
@@ -546,19 +605,6 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
 
 def _context(ivr: IvrSession) -> str:
     return json.dumps({"summary": ivr.summary(), "ivr_session": ivr.id, "topic": ivr.topic})
-
-
-def _waiting(session: Session, queue: Queue, now: datetime) -> int:
-    from sqlalchemy import func
-
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(CallbackRequest)
-            .where(CallbackRequest.queue_id == queue.id, CallbackRequest.status.in_(WAITING))
-        )
-        or 0
-    )
 
 
 def _finish(call: Call, ivr: IvrSession, outcome: str | None) -> None:

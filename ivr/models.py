@@ -58,7 +58,11 @@ class IvrSession(Base):
 
     def summary(self) -> str:
         """One sentence for the agent's whisper and screen: what the caller did and what we found."""
-        found = [s["result"] for s in self.get_steps() if s.get("result") and s.get("kind") == "lookup"]
+        found = [
+            s["result"]
+            for s in self.get_steps()
+            if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
+        ]
         if found:
             return f"In the phone menu they heard: {found[-1]}"
         asked = [s for s in self.get_steps() if s.get("intent")]

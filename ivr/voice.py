@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from callback import calls
 from callback.models import CallAttempt
-from core.web import clock, phone_policy, session, settings
+from core.web import clock, phone_policy, session, settings, small_int
 from ivr import flow
 from telephony.signature import twilio_signature_required
 
@@ -79,13 +79,18 @@ def hold_wait() -> Response:
 @twilio_signature_required
 def hold_done() -> Response:
     """The <Enqueue> ended: bridged or redirected to an agent, or the caller hung up."""
-    flow.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), request.form.get("QueueResult", ""))
-    return _xml(str(_call().reply().hangup()))
+    result = request.form.get("QueueResult", "")
+    flow.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), result)
+    if result in {"hangup", "bridged", "redirected"}:
+        return _xml(str(_call().reply().hangup()))
+    # The line failed under them: never a silent hang-up.
+    reply = _call().reply()
+    reply.say("Sorry, we couldn't keep you on hold. We'll call you back as soon as someone is free. Goodbye.")
+    return _xml(str(reply.hangup()))
 
 
 def _request_id() -> int:
-    value = request.args.get("request", "")
-    return int(value) if value.isdigit() else 0
+    return small_int(request.args.get("request")) or 0
 
 
 @bp.post("/status")
@@ -95,17 +100,16 @@ def inbound_status() -> Response:
     form = request.form
     call_sid = form.get("CallSid", "")
     status = form.get("CallStatus", "")
-    attempt = session().scalar(select(CallAttempt).where(CallAttempt.call_sid == call_sid))
+    attempt_id = session().scalar(select(CallAttempt.id).where(CallAttempt.call_sid == call_sid))
+    attempt = calls.load_attempt(session(), attempt_id, call_sid) if attempt_id is not None else None
     if attempt is not None:
-        sequence = form.get("SequenceNumber", "")
-        duration = form.get("CallDuration", "")
         calls.on_status(
             session(),
             clock(),
             attempt,
             status,
-            int(sequence) if sequence.isdigit() else None,
-            int(duration) if duration.isdigit() else None,
+            small_int(form.get("SequenceNumber")),
+            small_int(form.get("CallDuration")),
         )
     if status in calls.FINAL_CALL_STATUSES:
         flow.call_ended(session(), clock(), call_sid)

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 BAD_NUMBER_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13224})
 # A provider refusal that is not the customer's fault: try the request again after this pause.
 REFUSED_PAUSE = timedelta(seconds=30)
+# Redirecting a holder's call answers these when the caller has already hung up.
+HOLDER_GONE_CODES = frozenset({21220, 20404})
 WAITING_SQL = text("callback_requests.status IN ('queued', 'retry_wait')")
 
 
@@ -240,6 +242,10 @@ class Dispatcher:
             agent_first = attempt.agent_first
             agent_endpoint = attempt.agent.endpoint
             holder = req.hold_call_sid
+            still_wanted = req.status == "dialing"
+        if not still_wanted:
+            self._abandon_claim(claim)  # canceled between the claim and now: ring nobody
+            return
         if holder:
             self._connect_holder(claim, holder)
             return
@@ -281,6 +287,19 @@ class Dispatcher:
                 .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
             )
 
+    def _abandon_claim(self, claim: Claim) -> None:
+        """Close a claim whose request was canceled before its call was placed, and free the agent."""
+        now = self.clock.now()
+        with self.db.begin() as session:
+            attempt = session.get(CallAttempt, claim.attempt_id)
+            assert attempt is not None
+            attempt.ended_at = now
+            attempt.outcome = "canceled"
+            agent = attempt.agent
+            if agent is not None and agent.status == "reserved":
+                agent.move_to("available", now)
+        log.info("claim abandoned: the request was canceled", extra={"attempt": claim.attempt_id})
+
     def _connect_holder(self, claim: Claim, call_sid: str) -> None:
         """A caller holding on the line: take them out of <Enqueue> to their agent, no new call."""
         try:
@@ -289,7 +308,10 @@ class Dispatcher:
             if error.code == NETWORK_ERROR:
                 log.warning("redirect outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
                 return  # the status callback or the reaper will tell
-            self._holder_gone(claim, error)
+            if error.code in HOLDER_GONE_CODES:
+                self._holder_gone(claim, error)
+            else:
+                self._dial_failed(claim, error)  # refused for another reason: put the claim back
             return
         self._record_call(claim, call_sid)
         log.info("holder redirected to agent", extra={"attempt": claim.attempt_id, "call_sid": call_sid})
@@ -325,7 +347,9 @@ class Dispatcher:
             req = attempt.request
             agent = attempt.agent
             attempt.ended_at = now
-            if error.code in BAD_NUMBER_CODES:
+            if req.status != "dialing":
+                attempt.outcome = "canceled"  # the customer canceled while calls.create was refused
+            elif error.code in BAD_NUMBER_CODES:
                 attempt.outcome = "invalid_number"
                 req.not_reached("invalid_number", now, None)
             else:

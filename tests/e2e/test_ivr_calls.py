@@ -151,7 +151,7 @@ def test_asking_for_an_agent_with_one_free_connects_with_the_context_whispered(s
     assert ivr.outcome == "transferred"
     (leg,) = shop.calls(to=AGENT)
     whisper = heard(shop.call(leg["sid"]))
-    assert "Callback for Phone caller" in whisper and "they asked about: agent" in whisper
+    assert "A caller from the phone menu" in whisper and "they asked about: agent" in whisper
     with get_db(shop.app).sessions() as session:
         from callback.models import CallbackRequest
 
@@ -213,10 +213,13 @@ def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(sho
     with get_db(shop.app).sessions() as session:
         from callback.models import CallbackRequest
 
-        req = session.scalar(select(CallbackRequest).where(CallbackRequest.hold_call_sid == sid))
+        ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == sid))
+        assert ivr is not None and ivr.outcome == "hold"
+        req = session.get(CallbackRequest, ivr.request_id)
         assert req is not None
         ref = req.ref
     shop.wait(lambda: shop.request(ref).status == "completed", message="the held call never completed")
+    assert shop.request(ref).hold_call_sid is None  # out of the line for good once put through
     assert shop.calls(direction="outbound-api") == []  # nobody was dialled: the caller was already on the line
 
 
@@ -233,3 +236,23 @@ def test_a_caller_who_hangs_up_on_hold_gives_up_their_place(shop: System) -> Non
             return req is not None and req.status == "canceled" and req.outcome == "hung_up_on_hold"
 
     shop.wait(canceled, message="the holder's place was not given up")
+
+
+def test_a_holder_whose_agent_misses_keeps_their_place_as_a_callback(shop: System) -> None:
+    shop.phone(STRANGER, answer="human", hangup_after=400)
+    shop.phone(AGENT, answer="no-answer")
+    sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
+    shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
+    shop.add_agent(AGENT)
+    shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the holder's call never ended")
+    assert "we'll call you back" in heard(shop.call(sid))
+    ivr = wait_session_closed(shop, shop.call(sid))
+    with get_db(shop.app).sessions() as session:
+        from callback.models import CallbackRequest
+
+        req = session.get(CallbackRequest, ivr.request_id)
+        assert req is not None
+        ref = req.ref
+    # First in line for a callback, not canceled as if they had hung up on hold.
+    req = shop.wait(lambda: (r := shop.request(ref)).status == "queued" and r, message="not back in line")
+    assert req.priority == 1 and req.hold_call_sid is None

@@ -76,3 +76,36 @@ def test_hanging_up_at_the_menu_is_abandoned_not_contained(app: Flask, client: F
 def test_a_webhook_for_an_unknown_call_gets_a_polite_hangup(app: Flask, client: FlaskClient) -> None:
     response = post(app, client, "/voice/ivr/input?node=main", form(call_sid="CA" + "9" * 32, Digits="1"))
     assert response.status_code == 200 and b"<Hangup" in response.data
+
+
+def test_a_node_that_no_longer_exists_asks_again_instead_of_failing(app: Flask, client: FlaskClient) -> None:
+    post(app, client, "/voice/incoming", form())
+    response = post(app, client, "/voice/ivr/input?node=renamed_since", form(Digits="1"))
+    assert response.status_code == 200 and b"<Gather" in response.data
+
+
+def test_two_withheld_callers_can_both_hold(app: Flask, client: FlaskClient) -> None:
+    from callback.models import CallbackRequest
+
+    for n in "12":
+        sid = "CA" + n * 32
+        post(app, client, "/voice/incoming", form(sid, From="anonymous"))
+        post(app, client, "/voice/ivr/input?node=main", form(sid, From="anonymous", Digits="0"))
+        held = post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(sid, Digits="3"))
+        assert held.status_code == 200 and b"<Enqueue" in held.data
+    with get_db(app).sessions() as session:
+        holders = session.scalars(select(CallbackRequest).where(CallbackRequest.hold_call_sid.is_not(None))).all()
+        assert len(holders) == 2 and all(not r.phone.startswith("+") for r in holders)
+
+
+def test_a_number_on_the_do_not_call_list_cannot_be_keyed_for_a_callback(app: Flask, client: FlaskClient) -> None:
+    from callback import dnc
+    from core.clock import SystemClock
+
+    with get_db(app).sessions() as session:
+        dnc.add(session, SystemClock(), "+12015550111", None)
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/ivr/input?node=main", form(Digits="0"))
+    post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(Digits="2"))
+    answer = post(app, client, "/voice/ivr/input?node=agent_orders&mode=number", form(Digits="2015550111"))
+    assert b"do-not-call" in answer.data and b"<Gather" in answer.data
