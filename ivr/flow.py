@@ -69,18 +69,18 @@ class Call:
 def start(call: Call, call_sid: str, caller: str, called: str) -> str:
     """A new inbound call: greet, then the start node. A retried webhook does not start twice."""
     now = call.clock.now()
-    ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
-    if ivr is None:
-        ivr = IvrSession(
-            call_sid=call_sid, caller=caller, called=called, started_at=now, updated_at=now, node=call.tree.start
-        )
-        call.session.add(ivr)
-        try:
-            call.session.flush()  # render() commits; one commit per webhook is what it costs
-        except IntegrityError:
-            call.session.rollback()  # Twilio retried /voice/incoming while the first was running
-            ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
-            assert ivr is not None
+    # Insert first: a new call is the common case, and a retry is caught by the unique call SID.
+    ivr = IvrSession(
+        call_sid=call_sid, caller=caller, called=called, started_at=now, updated_at=now, node=call.tree.start
+    )
+    call.session.add(ivr)
+    try:
+        call.session.flush()  # render() commits; one commit per webhook is what it costs
+    except IntegrityError:
+        call.session.rollback()  # Twilio retried /voice/incoming: carry on with the first one's session
+        found = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+        assert found is not None
+        ivr = found
     return render(call, ivr, call.tree.start, prefix=call.tree.greeting)
 
 
@@ -124,8 +124,9 @@ def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
 def render(call: Call, ivr: IvrSession, name: str, prefix: str = "", retry: bool = False) -> str:
     """The TwiML that plays a node (its prompt, or its reprompt when `retry`), after `prefix`."""
     node = call.tree.node(name)
-    ivr.node = name
-    ivr.updated_at = call.clock.now()
+    if ivr.node != name:
+        ivr.node = name
+        ivr.updated_at = call.clock.now()
     call.session.commit()
     if isinstance(node, MenuNode):
         prompt = node.reprompt if retry and node.reprompt else node.prompt

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import exc, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from orders.models import Order, Return
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
+ORDER_COLUMNS = tuple(Order.__table__.columns)
+
+
 class SqlOrderStore:
     """OrderLookup over the built-in tables; each lookup uses its own short session."""
 
@@ -44,7 +48,9 @@ class SqlOrderStore:
         if not key:
             return None
         with self._reading() as session:
-            row = session.scalar(select(Order).where(Order.number_key == key))
+            # Plain rows, not ORM objects: this runs inside a caller's webhook, and the identity
+            # map and object construction cost more than the query itself.
+            row = session.execute(select(*ORDER_COLUMNS).where(Order.number_key == key)).first()
             return None if row is None else order_info(row)
 
     def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
@@ -52,8 +58,8 @@ class SqlOrderStore:
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         with self._reading() as session:
-            rows = session.scalars(
-                select(Order)
+            rows = session.execute(
+                select(*ORDER_COLUMNS)
                 .where(Order.phone == e164, Order.placed_at >= since)
                 .order_by(Order.placed_at.desc(), Order.id.desc())
                 .limit(RECENT_LIMIT)
@@ -152,7 +158,7 @@ def return_row(info: ReturnInfo, now: datetime) -> dict[str, Any]:
     }
 
 
-def order_info(row: Order) -> OrderInfo:
+def order_info(row: Order | Row[Any]) -> OrderInfo:
     """What the phone menu reads of an orders row."""
     return OrderInfo(
         number=row.number,
