@@ -48,3 +48,23 @@ def check_command(file: Path) -> None:
             click.echo(problem)
         raise click.exceptions.Exit(1) from error
     click.echo(f"OK: {len(tree.nodes)} nodes, reachable from {tree.start!r}")
+
+
+@ivr_cli.command("report")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366), help="How far back to count.")
+def report_command(days: int) -> None:
+    """How calls through the phone menu ended, and the containment rate (answered without an agent)."""
+    from datetime import timedelta
+
+    from ivr.report import outcomes
+
+    now = current_app.extensions["clock"].now()
+    with get_db(current_app).sessions() as session:
+        counts = outcomes(session, now - timedelta(days=days))
+    total = sum(counts.values())
+    click.echo(f"calls in the last {days} days: {total}")
+    for outcome in ("contained", "transferred", "callback", "hold", "abandoned", "in progress"):
+        click.echo(f"  {outcome:<12} {counts.get(outcome, 0)}")
+    finished = total - counts.get("in progress", 0)
+    rate = counts.get("contained", 0) / finished if finished else 0.0
+    click.echo(f"containment: {rate:.1%} of finished calls were answered without an agent")

@@ -95,11 +95,20 @@ def test_a_caller_tracks_an_order_by_speech(shop: System) -> None:
     assert ivr.outcome == "contained"
 
 
+WORDS = "zero one two three four five six seven eight nine".split()
+
+
+@pytest.mark.parametrize("by", ["keypad", "speech"])
 @pytest.mark.parametrize("status", ["processing", "shipped", "out_for_delivery", "delivered", "delayed", "canceled"])
-def test_every_order_status_is_read_back_in_words(shop: System, status: str) -> None:
+def test_every_order_status_is_read_back_in_words(shop: System, status: str, by: str) -> None:
     order = next(r for r in demo_records() if isinstance(r, OrderInfo) and r.status == status)
     digits = "".join(ch for ch in order.number if ch.isdigit())
-    call = call_in(shop, STRANGER, [{"digits": "1"}, {"digits": digits + "#"}, {"digits": "9"}])
+    if by == "keypad":
+        steps = [{"digits": "1"}, {"digits": digits + "#"}, {"digits": "9"}]
+    else:
+        spoken = " ".join(WORDS[int(d)] for d in digits)
+        steps = [{"speech": "track my order"}, {"speech": spoken}, {"speech": "goodbye"}]
+    call = call_in(shop, STRANGER, steps)
     assert answers.order_sentence(order, datetime.now(UTC).date()) in heard(call)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -12,6 +14,14 @@ from ivr.models import IvrSession
 from orders.demo import load_demo_orders
 
 BASE = "https://shop.example"
+
+
+def verbs(response) -> list[ET.Element]:
+    """The TwiML's top-level verbs, parsed (never compared as strings)."""
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return list(root)
 
 
 def post(app: Flask, client: FlaskClient, path: str, form: dict[str, str], sign: bool = True):
@@ -42,8 +52,12 @@ def test_a_forged_webhook_is_refused(app: Flask, client: FlaskClient) -> None:
 def test_a_retried_incoming_webhook_starts_one_session(app: Flask, client: FlaskClient) -> None:
     first = post(app, client, "/voice/incoming", form())
     again = post(app, client, "/voice/incoming", form())
-    assert first.status_code == again.status_code == 200
-    assert first.mimetype == "text/xml" and b"<Gather" in first.data
+    gather = verbs(first)[0]
+    assert gather.tag == "Gather" and gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
+    assert gather.get("action") == f"{BASE}/voice/ivr/input?node=main"
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert "where is my package" in (gather.get("hints") or "")
+    assert [v.tag for v in verbs(again)] == [v.tag for v in verbs(first)]
     with get_db(app).sessions() as session:
         assert len(session.scalars(select(IvrSession)).all()) == 1
 
@@ -54,9 +68,10 @@ def test_a_lookup_is_recorded_and_a_goodbye_after_it_counts_as_contained(app: Fl
     post(app, client, "/voice/incoming", form())
     post(app, client, "/voice/ivr/input?node=main", form(Digits="1"))
     answer = post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="11244556671234567"))
-    assert b"Kindle Paperwhite" in answer.data
+    said = verbs(answer)[0].find("Say")
+    assert said is not None and "Kindle Paperwhite" in (said.text or "")
     bye = post(app, client, "/voice/ivr/input?node=after_order", form(Digits="9"))
-    assert b"<Hangup" in bye.data
+    assert [v.tag for v in verbs(bye)] == ["Say", "Hangup"]
     status = form(CallStatus="completed", SequenceNumber="3", CallDuration="42")
     assert post(app, client, "/voice/status", status).status_code == 204
     with get_db(app).sessions() as session:
@@ -75,13 +90,13 @@ def test_hanging_up_at_the_menu_is_abandoned_not_contained(app: Flask, client: F
 
 def test_a_webhook_for_an_unknown_call_gets_a_polite_hangup(app: Flask, client: FlaskClient) -> None:
     response = post(app, client, "/voice/ivr/input?node=main", form(call_sid="CA" + "9" * 32, Digits="1"))
-    assert response.status_code == 200 and b"<Hangup" in response.data
+    assert [v.tag for v in verbs(response)][-1] == "Hangup"
 
 
 def test_a_node_that_no_longer_exists_asks_again_instead_of_failing(app: Flask, client: FlaskClient) -> None:
     post(app, client, "/voice/incoming", form())
     response = post(app, client, "/voice/ivr/input?node=renamed_since", form(Digits="1"))
-    assert response.status_code == 200 and b"<Gather" in response.data
+    assert verbs(response)[0].tag == "Gather"
 
 
 def test_two_withheld_callers_can_both_hold(app: Flask, client: FlaskClient) -> None:
@@ -92,7 +107,9 @@ def test_two_withheld_callers_can_both_hold(app: Flask, client: FlaskClient) -> 
         post(app, client, "/voice/incoming", form(sid, From="anonymous"))
         post(app, client, "/voice/ivr/input?node=main", form(sid, From="anonymous", Digits="0"))
         held = post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(sid, Digits="3"))
-        assert held.status_code == 200 and b"<Enqueue" in held.data
+        enqueue = verbs(held)[1]
+        assert enqueue.tag == "Enqueue" and enqueue.text == "callme-orders"
+        assert (enqueue.get("waitUrl") or "").startswith(f"{BASE}/voice/ivr/hold-wait?request=")
     with get_db(app).sessions() as session:
         holders = session.scalars(select(CallbackRequest).where(CallbackRequest.hold_call_sid.is_not(None))).all()
         assert len(holders) == 2 and all(not r.phone.startswith("+") for r in holders)
@@ -108,4 +125,21 @@ def test_a_number_on_the_do_not_call_list_cannot_be_keyed_for_a_callback(app: Fl
     post(app, client, "/voice/ivr/input?node=main", form(Digits="0"))
     post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(Digits="2"))
     answer = post(app, client, "/voice/ivr/input?node=agent_orders&mode=number", form(Digits="2015550111"))
-    assert b"do-not-call" in answer.data and b"<Gather" in answer.data
+    gather = verbs(answer)[0]
+    assert gather.tag == "Gather" and "do-not-call" in "".join(gather.itertext())
+
+
+def test_the_report_counts_outcomes_and_containment(app: Flask, client: FlaskClient) -> None:
+    with get_db(app).sessions() as session:
+        load_demo_orders(session)
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/ivr/input?node=main", form(Digits="1"))
+    post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="11244556671234567"))
+    post(app, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2"))
+    other = "CA" + "2" * 32
+    post(app, client, "/voice/incoming", form(other))
+    post(app, client, "/voice/status", form(other, CallStatus="completed", SequenceNumber="1"))
+    output = app.test_cli_runner().invoke(args=["ivr", "report", "--days", "1"]).output
+    assert "calls in the last 1 days: 2" in output
+    assert "contained    1" in output and "abandoned    1" in output
+    assert "containment: 50.0%" in output
