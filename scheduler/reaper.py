@@ -41,8 +41,16 @@ class ReaperPolicy:
 class Reaper:
     """One reconciliation pass at a time; safe to run in several processes."""
 
-    def __init__(self, db: Database, telephony: Telephony, clock: Clock, policy: ReaperPolicy | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        telephony: Telephony,
+        clock: Clock,
+        policy: ReaperPolicy | None = None,
+        caller_id: str = "",
+    ) -> None:
         self.db = db
+        self.caller_id = caller_id
         self.telephony = telephony
         self.clock = clock
         self.policy = policy or ReaperPolicy()
@@ -70,9 +78,20 @@ class Reaper:
                 )
             ).all()
         for attempt_id in ids:
+            try:
+                adopted = self._find_lost_call(attempt_id)
+            except TelephonyError as error:
+                # Without an answer we cannot know the call was never made: wait for the next pass.
+                log.warning("reaper could not list calls", extra={"attempt": attempt_id, "error": str(error)})
+                continue
             with self.db.begin() as session:
                 attempt = session.get(CallAttempt, attempt_id, with_for_update=_locks(session))
                 if attempt is None or attempt.ended_at is not None or attempt.call_sid is not None:
+                    continue
+                if adopted is not None:
+                    # The call was made and only its SID was lost: keep it; _silent() follows it up.
+                    attempt.call_sid = adopted
+                    log.warning("reaper found a call whose SID was lost", extra={"attempt": attempt_id})
                     continue
                 attempt.ended_at = now
                 attempt.outcome = "not_placed"
@@ -85,6 +104,25 @@ class Reaper:
                 count += 1
                 log.warning("attempt was never placed; request back in line", extra={"attempt": attempt_id})
         return count
+
+    def _find_lost_call(self, attempt_id: int) -> str | None:
+        """Ask the provider whether the attempt's call exists after all (a crash after calls.create)."""
+        with self.db.sessions() as session:
+            attempt = session.get(CallAttempt, attempt_id)
+            if attempt is None or attempt.agent is None:
+                return None
+            req = attempt.request
+            if req.hold_call_sid:
+                return None  # a holder is redirected, never dialled: nothing can have been placed twice
+            to = attempt.agent.endpoint if attempt.agent_first else req.phone
+            from_ = req.queue.caller_id or self.caller_id
+            # Twilio's dates are whole seconds: look a little before the claim.
+            since = attempt.created_at - timedelta(seconds=2)
+            taken = set(session.scalars(select(CallAttempt.call_sid).where(CallAttempt.call_sid.is_not(None))))
+        for call in self.telephony.find_calls(to, from_, since):
+            if call.sid not in taken and call.direction in {"", "outbound-api"}:
+                return call.sid
+        return None
 
     def _silent(self) -> int:
         """Attempts with a call SID and no recent news: fetch the call, and close it if it ended."""

@@ -18,7 +18,8 @@ def build_jobs(app: Flask, blocking: bool = False) -> Jobs:
     clock = app.extensions["clock"]
     database = get_db(app)
     dispatcher = Dispatcher(database, telephony, clock, settings)
-    return Jobs(dispatcher, Reaper(database, telephony, clock), blocking=blocking)
+    reaper = Reaper(database, telephony, clock, caller_id=settings.twilio_caller_id)
+    return Jobs(dispatcher, reaper, blocking=blocking)
 
 
 def init_app(app: Flask) -> None:

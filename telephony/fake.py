@@ -140,6 +140,12 @@ class FakeTelephony:
         with self._lock:
             return self._call(sid).info
 
+    def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
+        """The calls placed to `to` from `from_` (the fake keeps no creation times: all of them)."""
+        self._maybe_fail()
+        with self._lock:
+            return [c.info for c in self.calls.values() if c.info.to == to and c.info.from_ == from_]
+
     def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:
         """Record the message as queued."""
         self._maybe_fail()

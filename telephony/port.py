@@ -28,6 +28,7 @@ class CallInfo:
     start_time: datetime | None = None
     end_time: datetime | None = None
     parent_call_sid: str | None = None
+    date_created: datetime | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -113,6 +114,11 @@ class Telephony(Protocol):
 
     def fetch_call(self, sid: str) -> CallInfo:
         """Read a call's current state from the provider."""
+        ...
+
+    def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
+        """Outbound calls from `from_` to `to` created at or after `since` (to find a call whose SID
+        was lost in a crash)."""
         ...
 
     def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:

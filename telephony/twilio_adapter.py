@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -97,6 +98,7 @@ def _call_info(call: Any) -> CallInfo:
         start_time=call.start_time,
         end_time=call.end_time,
         parent_call_sid=call.parent_call_sid,
+        date_created=call.date_created,
     )
 
 
@@ -196,6 +198,16 @@ class TwilioTelephony:
     def fetch_call(self, sid: str) -> CallInfo:
         """Fetch a call's current state."""
         return _call_info(self._do("calls.fetch", lambda: self.client.calls(sid).fetch()))
+
+    def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
+        """Calls from `from_` to `to` created since `since` (Twilio filters by day; we by the instant)."""
+        calls = self._do(
+            "calls.list",
+            lambda: self.client.calls.list(to=to, from_=from_, start_time_after=since, limit=20),
+        )
+        found = [_call_info(call) for call in calls]
+        # StartTime is a date at Twilio: keep only the calls created at or after the instant itself.
+        return [c for c in found if c.date_created is None or c.date_created >= since]
 
     def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:
         """Send a text message."""

@@ -119,3 +119,15 @@ def test_lost_status_callbacks_are_reconciled_by_asking_the_provider(quiet_syste
     req = quiet_system.request(ref)
     assert (req.outcome, req.attempts) == ("busy", 1)
     assert len(quiet_system.calls(to=CUSTOMER)) == 1
+
+
+def test_killed_after_dialling_with_every_webhook_lost_the_call_is_found_not_repeated(quiet_system: System) -> None:
+    quiet_system.phone(CUSTOMER, answer="no-answer")
+    quiet_system.add_agent(AGENT)
+    ref = quiet_system.ask(CUSTOMER)
+    quiet_system.faults(drop_status_callback_rate=1.0)  # and no answer: no webhook at all carries the SID
+    crash_dispatcher(quiet_system, "after_create")
+    recover(quiet_system, ref, final="retry_wait")
+    (attempt,) = quiet_system.attempts(ref)
+    assert attempt.call_sid is not None and attempt.outcome == "no-answer"
+    assert len(quiet_system.calls(to=CUSTOMER)) == 1

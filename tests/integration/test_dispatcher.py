@@ -332,3 +332,43 @@ def test_picking_the_next_request_walks_the_waiting_index_never_the_table(
         plan = " ".join(str(row[0]) for row in rows)
         connection.exec_driver_sql("RESET enable_seqscan")
         assert "ix_callback_waiting_order" in plan, plan
+
+
+def test_a_call_made_just_before_a_crash_is_found_and_kept_not_redialled(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, reaper: Reaper, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    req = factories.request(session, now)
+    with dispatcher.db.sessions() as claiming:
+        claim = dispatcher.claim(claiming)
+    assert claim is not None
+    # The dispatcher placed the call and died before saving its SID; every webhook was lost too.
+    placed = fake.place_call(req.phone, "+15005550006", "https://shop.example/voice/callback/answer")
+    clock.advance(seconds=61)
+    assert reaper.run_once()["unplaced"] == 0
+    session.expire_all()
+    attempt = session.scalars(select(CallAttempt)).one()
+    assert attempt.call_sid == placed.sid and attempt.ended_at is None
+    fake.set_status(placed.sid, "no-answer")
+    clock.advance(seconds=91)
+    assert reaper.run_once()["finished"] == 1
+    fresh(session, req)
+    assert (req.status, req.attempts) == ("retry_wait", 1)
+    assert len(fake.calls) == 1
+
+
+def test_the_reaper_releases_nothing_while_the_provider_cannot_say(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, reaper: Reaper, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    req = factories.request(session, now)
+    with dispatcher.db.sessions() as claiming:
+        assert dispatcher.claim(claiming) is not None
+    clock.advance(seconds=61)
+    fake.fail_next(TelephonyError(NETWORK_ERROR, "timed out", retryable=True))
+    assert reaper.run_once()["unplaced"] == 0
+    fresh(session, req)
+    assert req.status == "dialing"  # not put back in line on a guess
+    assert reaper.run_once()["unplaced"] == 1
