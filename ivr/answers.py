@@ -52,6 +52,22 @@ def _carrier(name: str | None) -> str:
     return CARRIERS.get(name.lower(), name)
 
 
+def items_phrase(order: Any) -> str:
+    """'a Kindle Paperwhite', '2 USB cables', 'an Echo Dot and 1 other item': for "an order for ..."."""
+    items = list(getattr(order, "items", None) or [])
+    if not items:
+        return "some items"
+    first = items[0]
+    head = f"{first.quantity} {first.title}" if first.quantity > 1 else f"{_article(first.title)} {first.title}"
+    if len(items) == 1:
+        return head
+    return f"{head} and {len(items) - 1} other item{'s' if len(items) > 2 else ''}"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
 def describe_items(order: Any) -> str:
     """'your Kindle Paperwhite', 'your 2 USB cables', 'your Kindle and 2 other items'."""
     items = list(getattr(order, "items", None) or [])

@@ -153,7 +153,7 @@ def _render_lookup(call: Call, ivr: IvrSession, name: str, node: LookupNode, pre
             ivr.set_state(state)
             call.session.commit()
             placed = answers.when(offer.placed_at, call.clock.now().date())
-            what = answers.describe_items(offer)
+            what = answers.items_phrase(offer)
             ask = f"I see an order placed {placed} for {what}. Is that the one? Press 1 for yes, or 2 for no."
             return str(call.reply().gather(call.url(name, mode="offer"), prefix, ask, num_digits=1, hints=YES_NO_HINTS))
         ivr.set_state(state)

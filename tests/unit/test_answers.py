@@ -142,3 +142,13 @@ def test_store_credit_is_there_at_once() -> None:
         "refunded", refund_amount=Decimal("20"), currency="USD", refund_issued_at=at(22), refund_method="store_credit"
     )
     assert return_sentence(info, TODAY) == "Your refund of 20 dollars was issued yesterday to store credit."
+
+
+def test_an_offered_order_is_named_as_a_person_would() -> None:
+    from ivr.answers import items_phrase
+
+    assert items_phrase(order("shipped")) == "a Kindle Paperwhite"
+    assert (
+        items_phrase(order("shipped", items=(ItemInfo("Echo Dot"), ItemInfo("Plug")))) == "an Echo Dot and 1 other item"
+    )
+    assert items_phrase(order("shipped", items=(ItemInfo("USB cables", 2),))) == "2 USB cables"
