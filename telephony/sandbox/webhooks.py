@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 # Twilio gives a webhook 5 s to connect and 15 s in total before it gives up (error 11200).
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
+# Timeouts shrink with SANDBOX_SPEED, but never below this many real seconds: at speed 50 Twilio's
+# 15 s would be 0.3 s, and a loaded test machine would then look like a slow app.
+MIN_REAL_TIMEOUT = 1.5
 USER_AGENT = "TwilioProxy/1.1"
 # Twilio's warning when a call status callback is answered with 4xx/5xx ("Warning Response to Callback URL").
 # Twilio does not retry status callbacks by default: the warning is logged and the event is lost.
@@ -83,7 +86,10 @@ class WebhookSender:
             "Accept": "*/*",
         }
         clock = self.world.clock
-        timeout = (clock.real(CONNECT_TIMEOUT), clock.real(READ_TIMEOUT))
+        timeout = (
+            max(MIN_REAL_TIMEOUT, clock.real(CONNECT_TIMEOUT)),
+            max(MIN_REAL_TIMEOUT, clock.real(READ_TIMEOUT)),
+        )
         started = time.monotonic()
         try:
             response = requests.request(

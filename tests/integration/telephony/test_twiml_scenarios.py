@@ -6,6 +6,7 @@ import time
 
 from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events
 
+from telephony.sandbox.webhooks import MIN_REAL_TIMEOUT
 from telephony.twilio_adapter import TwilioTelephony
 
 MENU = """<Response>
@@ -111,7 +112,7 @@ def test_a_webhook_slower_than_twilios_timeout_is_an_11200(
     telephony: TwilioTelephony, hooks: WebhookApp, control: Control
 ) -> None:
     def slow(form: dict[str, str]) -> str:
-        time.sleep(0.6)  # 30 telephone seconds at speed 50: over Twilio's 15 s.
+        time.sleep(MIN_REAL_TIMEOUT + 0.5)  # over Twilio's 15 s (and the sandbox's real-time floor)
         return "<Response><Say>Too late</Say></Response>"
 
     sid = _place(telephony, hooks, "+14155550208", "/answer", slow)  # type: ignore[arg-type]
