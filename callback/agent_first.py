@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from callback.calls import FINAL_CALL_STATUSES, Next, _wrap_up, schedule_retry
+from callback.calls import FINAL_CALL_STATUSES, Next, schedule_retry, wrap_up
 from callback.models import CallAttempt
 from core.clock import Clock
 
@@ -74,10 +74,10 @@ def on_customer_dial_done(
         attempt.outcome = attempt.agent_outcome = "completed"
         if req.status == "connected":
             req.complete(now)
-        _wrap_up(session, attempt.agent, attempt, now)
+        wrap_up(session, attempt.agent, attempt, now)
         session.commit()
         return Next("agent_thanks", req)
-    if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES | {"no-answer"}:
+    if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES:
         attempt.outcome = dial_status
         attempt.agent_outcome = "completed"
         schedule_retry(req, dial_status, now)

@@ -187,7 +187,7 @@ def on_dial_done(
         attempt.outcome = "completed"
         if req.status == "connected":
             req.complete(now)
-        _wrap_up(session, attempt.agent, attempt, now)
+        wrap_up(session, attempt.agent, attempt, now)
         session.commit()
         return Next("goodbye_thanks", req)
     if req.status not in {"connecting", "connected"}:
@@ -305,7 +305,7 @@ def finish_attempt(
         attempt.outcome = "completed"
         if attempt.talk_seconds is None and duration is not None and attempt.bridged_at is not None:
             attempt.talk_seconds = duration
-        _wrap_up(session, agent, attempt, now)
+        wrap_up(session, agent, attempt, now)
     elif (unanswered := agent_first_unanswered(attempt)) is not None:
         # Agent-first and the agent never rang the customer: the customer was not called, so the
         # attempt does not count; an agent who did not pick up is away.
@@ -393,7 +393,7 @@ def _release(session: Session, agent: Agent | None, attempt: CallAttempt, now: d
         agent.busy_until = now
 
 
-def _wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
+def wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
     """After a conversation the agent wraps up for the queue's wrap-up time."""
     if agent is None or _held_elsewhere(session, agent, attempt):
         return
