@@ -52,14 +52,6 @@ def list_queues(session: Session) -> Sequence[Queue]:
     return session.scalars(select(Queue).order_by(Queue.id)).all()
 
 
-def get_queue(session: Session, name: str) -> Queue:
-    """A queue by its name."""
-    queue = session.scalar(select(Queue).where(Queue.name == name))
-    if queue is None:
-        raise NotFound("unknown_queue", f"There is no queue called {name!r}.", "queue")
-    return queue
-
-
 def update_queue(session: Session, name: str, changes: dict[str, Any], create: bool = False) -> Queue:
     """Change a queue's settings after validating them (create it when asked)."""
     queue = session.scalar(select(Queue).where(Queue.name == name))

@@ -124,13 +124,6 @@ def on_confirm(session: Session, clock: Clock, attempt: CallAttempt, digits: str
     return Next("try_later", req)
 
 
-def on_no_confirmation(session: Session, attempt: CallAttempt) -> Next:
-    """The customer stayed silent through every prompt."""
-    attempt.outcome = attempt.outcome or "no_confirmation"
-    session.commit()
-    return Next("goodbye", attempt.request)
-
-
 def on_holder_connect(session: Session, clock: Clock, attempt: CallAttempt) -> Next:
     """A holding caller was taken out of the line for their agent: they are on the phone already."""
     now = clock.now()

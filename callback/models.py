@@ -102,11 +102,6 @@ class CallbackRequest(Base):
     call_attempts: Mapped[list[CallAttempt]] = relationship(back_populates="request", order_by="CallAttempt.id")
 
     @property
-    def is_active(self) -> bool:
-        """Whether the request may still lead to a call."""
-        return self.status in ACTIVE
-
-    @property
     def due_at(self) -> datetime:
         """When the request may next be dialled (ignoring business hours)."""
         candidates = [t for t in (self.not_before, self.next_attempt_at) if t is not None]

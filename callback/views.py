@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,9 +66,9 @@ def attempt_lines(req: CallbackRequest) -> list[str]:
     return lines
 
 
-def _slot_data(now: datetime) -> dict[str, list[dict[str, str]]]:
+def _slot_data(queues: Sequence[Queue], now: datetime) -> dict[str, list[dict[str, str]]]:
     """Bookable slots per topic, labelled in the queue's local time, for the form's time picker."""
-    return {queue.name: _slot_options(queue, now) for queue in list_queues(session())}
+    return {queue.name: _slot_options(queue, now) for queue in queues}
 
 
 def _slot_options(queue: Queue, now: datetime) -> list[dict[str, str]]:
@@ -89,9 +90,9 @@ def _chosen_slot(form: FlaskForm) -> datetime | None:
     return parsed
 
 
-def _queue_cards(now: datetime) -> list[dict[str, Any]]:
+def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]:
     cards = []
-    for queue in list_queues(session()):
+    for queue in queues:
         cards.append(
             {
                 "name": queue.name,
@@ -163,8 +164,8 @@ def request_form() -> ResponseReturnValue:
             form=form,
             errors=errors,
             aria=lambda name, hint=None: _aria(errors, name, hint),
-            queues=_queue_cards(now),
-            slots_json=json.dumps(_slot_data(now)),
+            queues=_queue_cards(queues, now),
+            slots_json=json.dumps(_slot_data(queues, now)),
         ),
         status,
     )

@@ -113,8 +113,7 @@ def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
     if ivr is None or ivr.ended_at is not None:
         return
     ivr.ended_at = clock.now()
-    if ivr.outcome is None:
-        ivr.outcome = "contained" if ivr.get_state().get("answered") else "abandoned"
+    ivr.settle_outcome()
     session.commit()
 
 
@@ -138,7 +137,8 @@ def render(call: Call, ivr: IvrSession, name: str, prefix: str = "", retry: bool
     if isinstance(node, SayNode):
         return render(call, ivr, node.next, prefix=f"{prefix} {node.prompt}")
     if isinstance(node, HangupNode):
-        _finish(call, ivr, None)
+        ivr.settle_outcome()
+        call.session.commit()
         return str(call.reply().say(prefix, node.prompt).hangup())
     raise AssertionError(f"unknown node type at {name}")
 
@@ -328,9 +328,8 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
     ivr.add_step(now, node=name, kind="lookup", reference=reference, result=sentence)
     state = ivr.get_state()
     state.update(last_answer=sentence, answered=True)
-    state.pop("no_match", None)
-    state.pop("no_input", None)
     ivr.set_state(state)
+    _reset_counters(ivr)
     return render(call, ivr, node.found, prefix=sentence)
 
 
@@ -606,9 +605,3 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
 
 def _context(ivr: IvrSession) -> str:
     return json.dumps({"summary": ivr.summary(), "ivr_session": ivr.id, "topic": ivr.topic})
-
-
-def _finish(call: Call, ivr: IvrSession, outcome: str | None) -> None:
-    state = ivr.get_state()
-    ivr.outcome = outcome or ivr.outcome or ("contained" if state.get("answered") else "abandoned")
-    call.session.commit()

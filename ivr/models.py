@@ -56,6 +56,11 @@ class IvrSession(Base):
         self.steps = json.dumps(steps, default=str)
         self.updated_at = now
 
+    def settle_outcome(self) -> None:
+        """A call ending without a hand-over was contained if the caller had their answer."""
+        if self.outcome is None:
+            self.outcome = "contained" if self.get_state().get("answered") else "abandoned"
+
     def summary(self) -> str:
         """One sentence for the agent's whisper and screen: what the caller did and what we found."""
         found = [
