@@ -1,4 +1,51 @@
-"""The sandbox's own JSON endpoints under /sandbox/: virtual phones, inbound calls, timelines, faults."""
+"""The sandbox's own JSON endpoints under /sandbox/: virtual phones, inbound calls, timelines, faults.
+
+Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:identity`), JSON body:
+    answer        "human" (default) | "machine" | "busy" | "no-answer" | "fail" | "reject"
+    answer_after  seconds of ringing before it answers (default 1)
+    answered_by   what answering-machine detection reports, overriding `answer`: "human",
+                  "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax",
+                  "unknown" (with `answer: "machine"` alone: machine_start, or machine_end_beep under
+                  DetectMessageEnd)
+    hangup_after  seconds after the answer at which the person hangs up, whatever is playing (a whisper
+                  included)
+    steps         what the person does, in order, each time the call listens (<Gather>, <Record>):
+                  {"digits": "1#"}, {"speech": "accept"}, {"wait": 3} (silence), {"hangup": true};
+                  [] is a silent person; while bridged, leading waits then a hangup end the call
+    interactive   true: a person at the softphone answers and gives input by hand
+    sms           "delivered" | "undelivered" | "failed" (what becomes of texts to it)
+The behaviour holds for every later call to or from the phone, including <Dial> legs to an agent: the
+leg's whisper (<Number url>, <Client url>) runs on the agent's phone, so its <Gather> hears these steps.
+
+Calls -- `POST /sandbox/calls` {"from", "to", optional "steps", "hangup_after", "interactive"} rings the
+account's number from a virtual phone; `GET /sandbox/calls[?phone=]` lists calls and legs;
+`GET /sandbox/calls/{sid}` shows one with its timeline; `POST /sandbox/calls/{sid}/answer|input|hangup`
+are the softphone's hands.
+
+Faults -- `PUT /sandbox/faults` replaces every injected fault (`{}` clears them), `GET` reads them with
+what is left of each rule, `POST /sandbox/faults/calls_create` adds one `calls_create` rule:
+    api_error_rate             0..1: any REST request answers 500 (code 20500) at this rate
+    api_latency_ms             every REST request waits this long first
+    drop_status_callback_rate  0..1: status callbacks lost at this rate
+    webhook_delay_ms           every webhook waits this long before it is sent
+    calls_create               rules for `POST .../Calls.json`, the first that matches answers:
+        status        the HTTP error status to answer (400-599)
+        code          Twilio's error code (default by status: 401 20003, 403 20403, 404 20404, 429 20429,
+                      503 20503, other 5xx 20500; required for other 4xx, e.g. 21215 or 21216 with 400)
+        message       the error's message (default: Twilio's wording for the code)
+        to            only creates to this number or client (default: any)
+        count         how many creates the rule answers, then it is gone (default null: every one)
+        after_create  true: the call is really created and proceeds (rings, runs webhooks, sends status
+                      callbacks) and only the REST answer is the error -- the app cannot learn it exists
+        delay_ms      hold the answer this long (real milliseconds); with after_create and no status, the
+                      201 arrives after the client's timeout
+    e.g. {"calls_create": [{"status": 429, "count": 2}]},
+         {"calls_create": [{"status": 400, "code": 21215, "to": "+442071234567"}]},
+         {"calls_create": [{"after_create": true, "status": 503, "count": 1}]},
+         {"calls_create": [{"after_create": true, "delay_ms": 20000, "count": 1}]}
+
+`POST /sandbox/reset` hangs up and forgets everything.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +53,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from telephony.sandbox.model import Behaviour, Call, Faults, Party, validate_steps
+from telephony.sandbox.model import Behaviour, Call, CreateFault, Faults, Party, validate_steps
 from telephony.sandbox.wire import is_address, new_sid
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/sandbox", template_folder="templates")
@@ -228,10 +275,26 @@ def faults() -> Response:
     world = _sandbox().world
     if request.method == "PUT":
         try:
-            world.faults = Faults.from_json(_json())
+            injected = Faults.from_json(_json())
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
-    return jsonify(world.faults.__dict__)
+        with world.cond:
+            world.faults = injected
+    with world.cond:
+        return jsonify(world.faults.to_json())
+
+
+@bp.post("/faults/calls_create")
+def add_create_fault() -> tuple[Response, int]:
+    """Add one rule answering `calls.create` (an error, or a call created behind an error) to the faults."""
+    world = _sandbox().world
+    try:
+        rule = CreateFault.from_json(_json())
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(str(exc)) from None
+    with world.cond:
+        world.faults.calls_create.append(rule)
+        return jsonify(world.faults.to_json()), 201
 
 
 @bp.post("/reset")

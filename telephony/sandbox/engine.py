@@ -114,7 +114,9 @@ class Engine:
             call.status = status
             call.date_updated = utcnow()
             if status == "in-progress":
-                call.start_time = utcnow()
+                call.answer_time = utcnow()
+                # An inbound call has no "dialled" moment here: its start is when it is answered.
+                call.start_time = call.start_time or call.answer_time
                 call.answered_at = self.world.clock.monotonic()
                 party = call.party
                 party.answered = True
@@ -135,6 +137,9 @@ class Engine:
 
     def initiated(self, call: Call) -> None:
         """Twilio's "initiated" event: the REST status stays "queued" but the callback says initiated."""
+        with self.world.cond:
+            # Twilio's start_time is when the call is dialled, so a ringing or unanswered call has one.
+            call.start_time = utcnow()
         self.world.event(call, "status", status="initiated")
         self.status_callback(call, "initiated", "initiated")
 
@@ -235,7 +240,7 @@ class Engine:
             "RecordingChannels": "1",
             "RecordingSource": "OutboundAPI",
             "RecordingTrack": "both",
-            "RecordingStartTime": rfc2822(call.start_time) or "",
+            "RecordingStartTime": rfc2822(call.answer_time) or "",
         }
         if recording is not None:
             params.update(RecordingUrl=self.recording_url(recording), RecordingDuration=str(recording.duration))
@@ -285,6 +290,20 @@ class Engine:
         with self.world.cond:
             call.answered_by = answered_by
         self.world.event(call, "status", status=call.status, answered_by=answered_by)
+        if call.amd_status_callback:
+            # <Number amdStatusCallback>: the result also goes to its own URL, beside the call's webhooks.
+            params = self._amd_params(call, answered_by, round(listen * 1000))
+            url, method = call.amd_status_callback, call.amd_status_callback_method
+            self._enqueue_callback(call, url, method, params, "amd")
+
+    def _amd_params(self, call: Call, answered_by: str, duration_ms: int) -> dict[str, str]:
+        """What an AMD status callback carries."""
+        return {
+            "CallSid": call.sid,
+            "AccountSid": call.account_sid,
+            "AnsweredBy": answered_by,
+            "MachineDetectionDuration": str(duration_ms),
+        }
 
     def detect_machine_async(self, call: Call) -> None:
         """AsyncAmd: the call runs its TwiML at once while AMD listens on another thread."""
@@ -305,12 +324,7 @@ class Engine:
         world.event(call, "amd", answered_by=answered_by, machine_detection_duration_ms=duration_ms)
         if not call.async_amd_status_callback:
             return
-        params = {
-            "CallSid": call.sid,
-            "AccountSid": call.account_sid,
-            "AnsweredBy": answered_by,
-            "MachineDetectionDuration": str(duration_ms),
-        }
+        params = self._amd_params(call, answered_by, duration_ms)
         self.sender.send(call, call.async_amd_status_callback, call.async_amd_status_callback_method, params, "amd")
 
     # The two kinds of call --------------------------------------------------------------------------
@@ -441,6 +455,8 @@ class Engine:
             direction="outbound-dial",
             party=party,
             parent_call_sid=parent.sid,
+            # A <Dial> leg is dialled as soon as it exists.
+            start_time=utcnow(),
             **fields,
         )
         return self.world.add_call(leg)
@@ -458,7 +474,7 @@ class Engine:
             duration=max(1, round(seconds)),
             wav=tone_wav(seconds),
             source=source,
-            start_time=call.start_time,
+            start_time=call.answer_time,
         )
         with self.world.cond:
             self.world.recordings[recording.sid] = recording

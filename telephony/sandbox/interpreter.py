@@ -443,6 +443,25 @@ class Interpreter:
             raise TwimlError(12100, "<Dial> with nothing to dial")
         return self._dial_legs(verb, targets, action, method, doc_url)
 
+    def _dial_params(
+        self,
+        status: str,
+        leg_sid: str | None,
+        duration: int,
+        bridged: bool,
+        extra: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """What the Dial action gets: a leg that was answered is "completed", bridged or not."""
+        params = {
+            "DialCallStatus": status,
+            "DialCallDuration": str(duration),
+            "DialBridged": "true" if bridged else "false",
+            **(extra or {}),
+        }
+        if leg_sid:
+            params["DialCallSid"] = leg_sid
+        return params
+
     def _dial_result(
         self,
         action: str | None,
@@ -451,6 +470,7 @@ class Interpreter:
         leg_sid: str | None,
         duration: int,
         extra: Mapping[str, str] | None = None,
+        bridged: bool = False,
     ) -> Fetch | None:
         self.world.event(
             self.call,
@@ -459,13 +479,30 @@ class Interpreter:
             dial_call_status=status,
             dial_call_sid=leg_sid,
             dial_call_duration=duration,
+            dial_bridged=bridged,
         )
         if not action:
             return None  # Without an action, execution continues after the <Dial>.
-        params = {"DialCallStatus": status, "DialCallDuration": str(duration), **(extra or {})}
-        if leg_sid:
-            params["DialCallSid"] = leg_sid
-        return Fetch(url=action, method=method, params=params)
+        return Fetch(url=action, method=method, params=self._dial_params(status, leg_sid, duration, bridged, extra))
+
+    def _dial_ended_by_caller(
+        self, action: str | None, method: str, params: Mapping[str, str], bridged: bool = False
+    ) -> None:
+        """The caller hung up (or was redirected) during the <Dial>: the action hears of it, its TwiML is not run."""
+        call = self.call
+        self.world.event(
+            call,
+            "dial",
+            action="result",
+            dial_call_status=params["DialCallStatus"],
+            dial_call_sid=params.get("DialCallSid"),
+            dial_call_duration=int(params["DialCallDuration"]),
+            dial_bridged=bridged,
+            caller_gone=True,
+        )
+        if action and not call.redirect_to:
+            self._notify(action, method, params)
+        self.world.checkpoint(call)
 
     def _dial_legs(
         self,
@@ -493,6 +530,7 @@ class Interpreter:
                 status_callback=self._resolve(attrs.get("statusCallback"), doc_url),
                 status_callback_method=attrs.get("statusCallbackMethod", "POST").upper(),
                 status_callback_events=events,
+                **self._amd_options(noun, doc_url),
             )
             world.event(call, "dial", action="ring", to=address, call_sid=leg.sid)
             legs.append((leg, noun))
@@ -506,17 +544,9 @@ class Interpreter:
             last = legs[-1][0]
             return self._dial_result(action, method, last.status, last.sid, 0)
         noun = dict((leg.sid, n) for leg, n in legs)[winner.sid]
-        whisper = self._resolve(noun.get("url"), doc_url) if noun is not None else None
-        if whisper:
-            try:
-                Interpreter(engine, winner, fallback_url="").run(
-                    Fetch(url=whisper, method=(noun.get("method", "POST") if noun is not None else "POST"))
-                )
-            except CallEnded:
-                # The callee hung up during its whisper (e.g. did not accept): the caller is not connected.
-                engine.finish(winner, "completed")
-                world.checkpoint(call)
-                return self._dial_result(action, method, "no-answer", winner.sid, 0)
+        if not self._screen(winner, noun, action, method, doc_url):
+            # Answered but never bridged (hung up during the whisper, or the whisper hung up): still "completed".
+            return self._dial_result(action, method, "completed", winner.sid, winner.duration or 0)
         ended = engine.bridge(call, winner, time_limit)
         engine.finish(winner, "completed")
         extra: dict[str, str] = {}
@@ -527,20 +557,55 @@ class Interpreter:
                 "RecordingSid": recording.sid,
                 "RecordingDuration": str(recording.duration),
             }
+        duration = winner.duration or 0
         if ended == "a":
-            if action and not call.redirect_to:
-                self._notify(
-                    action,
-                    method,
-                    {
-                        "DialCallStatus": "completed",
-                        "DialCallSid": winner.sid,
-                        "DialCallDuration": str(winner.duration or 0),
-                        **extra,
-                    },
+            params = self._dial_params("completed", winner.sid, duration, True, extra)
+            self._dial_ended_by_caller(action, method, params, bridged=True)
+        return self._dial_result(action, method, "completed", winner.sid, duration, extra, bridged=True)
+
+    def _amd_options(self, noun: ET.Element | None, doc_url: str | None) -> dict[str, Any]:
+        """A <Number>'s answering-machine detection settings (<Client> has none)."""
+        if noun is None or noun.tag != "Number" or not noun.get("machineDetection"):
+            return {}
+        detection = noun.get("machineDetection", "").lower()
+        return {
+            "machine_detection": "DetectMessageEnd" if detection == "detectmessageend" else "Enable",
+            "machine_detection_timeout": min(max(_int(noun, "machineDetectionTimeout", 30), 3), 60),
+            "amd_status_callback": self._resolve(noun.get("amdStatusCallback"), doc_url),
+            "amd_status_callback_method": noun.get("amdStatusCallbackMethod", "POST").upper(),
+        }
+
+    def _screen(self, leg: Call, noun: ET.Element | None, action: str | None, method: str, doc_url: str | None) -> bool:
+        """Run AMD and the whisper on the answered leg; False if the leg ended there, so no bridge follows.
+
+        The whisper (<Number url>, <Client url>) runs on the callee's leg: its <Gather> hears the callee,
+        its <Hangup/> (the callee declined) ends the leg, and reaching its end bridges the two.
+        """
+        world, engine, call = self.world, self.engine, self.call
+        whisper = self._resolve(noun.get("url"), doc_url) if noun is not None else None
+        if not whisper and not leg.machine_detection:
+            return True
+        with world.cond:
+            leg.linked_to = call.sid
+        try:
+            if leg.machine_detection:
+                engine.detect_machine(leg)
+            if whisper and noun is not None:
+                Interpreter(engine, leg, fallback_url="").run(
+                    Fetch(url=whisper, method=noun.get("method", "POST").upper())
                 )
-            world.checkpoint(call)
-        return self._dial_result(action, method, "completed", winner.sid, winner.duration or 0, extra)
+            return True
+        except CallEnded as ended:
+            if ended.reason == "parent":
+                world.event(leg, "hangup", by="parent", reason="the caller left during the whisper")
+            engine.finish(leg, "completed")
+            if world.interrupted(call):
+                params = self._dial_params("completed", leg.sid, leg.duration or 0, False)
+                self._dial_ended_by_caller(action, method, params)
+            return False
+        finally:
+            with world.cond:
+                leg.linked_to = None
 
     def _ring_legs(self, legs: list[Call], timeout: int) -> Call | None:
         """Ring every leg at once; the first to answer wins, the others are canceled."""
@@ -625,6 +690,13 @@ class Interpreter:
         except CallEnded:
             if action:
                 self._notify(action, method, self._queue_result_params(queue, "hangup"))
+            raise
+        except Redirected:
+            # Taken out of the queue by the REST API: the action is requested at once and its TwiML ignored,
+            # then the redirect's document runs.
+            world.event(call, "enqueue", action="result", queue=name, queue_result="redirected")
+            if action:
+                self._notify(action, method, self._queue_result_params(queue, "redirected"))
             raise
         finally:
             with world.cond:
@@ -714,12 +786,13 @@ class Interpreter:
             return self._dial_result(action, method, "no-answer", None, 0)
         world.event(call, "dial", action="dequeue", queue=name, call_sid=member.sid)
         url = self._resolve(noun.get("url"), doc_url)
+        bridged = False
         try:
             if url:
                 Interpreter(engine, member, fallback_url="").run(
                     Fetch(url=url, method=noun.get("method", "POST").upper())
                 )
-            started = world.clock.monotonic()
+            started, bridged = world.clock.monotonic(), True
             ended = engine.bridge(call, member, time_limit)
         except CallEnded:
             ended, started = "b", world.clock.monotonic()
@@ -729,15 +802,6 @@ class Interpreter:
                 world.cond.notify_all()
         duration = round(world.clock.simulated(world.clock.monotonic() - started))
         if ended == "a":
-            if action and not call.redirect_to:
-                self._notify(
-                    action,
-                    method,
-                    {
-                        "DialCallStatus": "completed",
-                        "DialCallSid": member.sid,
-                        "DialCallDuration": str(duration),
-                    },
-                )
-            world.checkpoint(call)
-        return self._dial_result(action, method, "completed", member.sid, duration)
+            params = self._dial_params("completed", member.sid, duration, bridged)
+            self._dial_ended_by_caller(action, method, params, bridged=bridged)
+        return self._dial_result(action, method, "completed", member.sid, duration, bridged=bridged)

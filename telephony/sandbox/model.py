@@ -159,7 +159,9 @@ class Call:
     status: str = "queued"
     date_created: datetime = field(default_factory=utcnow)
     date_updated: datetime = field(default_factory=utcnow)
+    # Set when the call is dialled (Twilio: "empty if the call has not yet been dialed"), not when answered.
     start_time: datetime | None = None
+    answer_time: datetime | None = None
     end_time: datetime | None = None
     duration: int | None = None
     answered_by: str | None = None
@@ -180,6 +182,9 @@ class Call:
     async_amd: bool = False
     async_amd_status_callback: str | None = None
     async_amd_status_callback_method: str = "POST"
+    # <Number amdStatusCallback>: where a <Dial> leg's detection result is also posted.
+    amd_status_callback: str | None = None
+    amd_status_callback_method: str = "POST"
     record: bool = False
     recording_status_callback: str | None = None
     recording_status_callback_method: str = "POST"
@@ -199,6 +204,8 @@ class Call:
     enqueued_at: float | None = None
     bridged_with: str | None = None
     bridge_done: bool = False
+    # While a <Dial> leg is screened (AMD, whisper), the parent's hang-up or redirect ends the leg too.
+    linked_to: str | None = None
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -411,6 +418,90 @@ class Recording:
         }
 
 
+# Twilio's code and message for an injected HTTP status, when the rule names no code.
+DEFAULT_ERROR_CODES = {401: 20003, 403: 20403, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
+ERROR_MESSAGES = {
+    20003: "Authenticate",
+    20403: "Forbidden",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    20503: "Service Unavailable",
+    21211: "Invalid 'To' Phone Number",
+    21215: "Account not authorized to call this number. Perhaps you need to enable some international permissions",
+    21216: "Call blocked by Twilio",
+    21219: "'To' number not verified",
+}
+
+
+@dataclass
+class CreateFault:
+    """One rule for answering `POST .../Calls.json`: an error instead of a call, or after creating it."""
+
+    status: int | None = None
+    code: int | None = None
+    message: str | None = None
+    to: str | None = None
+    # How many creates the rule answers; None: every matching create until the faults are replaced.
+    count: int | None = None
+    # True: the call is really created and proceeds; only the REST answer fails (or comes too late).
+    after_create: bool = False
+    delay_ms: int = 0
+
+    KEYS = ("status", "code", "message", "to", "count", "after_create", "delay_ms")
+
+    @classmethod
+    def from_json(cls, data: Any) -> CreateFault:
+        """Validate one rule; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("each calls_create rule is a JSON object")
+        unknown = set(data) - set(cls.KEYS)
+        if unknown:
+            raise ValueError(f"unknown keys in a calls_create rule: {', '.join(sorted(unknown))}")
+        rule = cls(**data)
+        if rule.status is not None and (not _is_int(rule.status) or not 400 <= rule.status <= 599):
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if rule.code is not None and not _is_int(rule.code):
+            raise ValueError("code must be a Twilio error code (an integer)")
+        if rule.status is None and not (rule.after_create and rule.delay_ms):
+            raise ValueError("a rule needs a status (or after_create with delay_ms)")
+        needs_code = rule.status is not None and rule.status < 500 and rule.status not in DEFAULT_ERROR_CODES
+        if needs_code and rule.code is None:
+            raise ValueError(f"code is required for status {rule.status}")
+        if rule.count is not None and (not _is_int(rule.count) or rule.count < 1):
+            raise ValueError("count must be an integer >= 1 (or null: every matching create)")
+        if not _is_int(rule.delay_ms) or rule.delay_ms < 0:
+            raise ValueError("delay_ms must be milliseconds >= 0")
+        if rule.to is not None and not isinstance(rule.to, str):
+            raise ValueError("to must be the number (or client:identity) the rule applies to")
+        if not isinstance(rule.after_create, bool):
+            raise ValueError("after_create must be true or false")
+        return rule
+
+    @property
+    def error_code(self) -> int:
+        """The Twilio error code of the answer."""
+        # Any other 5xx is Twilio's generic internal error.
+        return self.code or DEFAULT_ERROR_CODES.get(self.status or 500, 20500)
+
+    @property
+    def error_message(self) -> str:
+        """The message of the answer: the rule's, else Twilio's wording for the code."""
+        return self.message or ERROR_MESSAGES.get(self.error_code, "Error injected by the sandbox")
+
+    def matches(self, to: str, after_create: bool) -> bool:
+        """True if this rule answers a create to `to` at this stage."""
+        return self.after_create == after_create and self.to in (None, to)
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as the control API shows it (count is what is left)."""
+        return {key: getattr(self, key) for key in self.KEYS}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass
 class Faults:
     """Failures injected for reliability tests (`PUT /sandbox/faults`)."""
@@ -419,16 +510,24 @@ class Faults:
     api_latency_ms: int = 0
     drop_status_callback_rate: float = 0.0
     webhook_delay_ms: int = 0
+    calls_create: list[CreateFault] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Any) -> Faults:
-        """Validate a faults body; rates are 0..1, delays are milliseconds."""
+        """Validate a faults body; rates are 0..1, delays are milliseconds, calls_create a list of rules."""
         if not isinstance(data, dict):
             raise ValueError("a JSON object is required")
-        unknown = set(data) - set(cls().__dict__)
+        known = {"api_error_rate", "api_latency_ms", "drop_status_callback_rate", "webhook_delay_ms", "calls_create"}
+        unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
-        faults = cls(**{**cls().__dict__, **data})
+        rules = data.get("calls_create", [])
+        if not isinstance(rules, list):
+            raise ValueError("calls_create must be a list of rules")
+        faults = cls(
+            **{k: v for k, v in data.items() if k != "calls_create"},
+            calls_create=[CreateFault.from_json(rule) for rule in rules],
+        )
         for rate in (faults.api_error_rate, faults.drop_status_callback_rate):
             if not isinstance(rate, int | float) or not 0 <= rate <= 1:
                 raise ValueError("rates must be between 0 and 1")
@@ -436,3 +535,24 @@ class Faults:
             if not isinstance(delay, int | float) or delay < 0:
                 raise ValueError("delays must be milliseconds >= 0")
         return faults
+
+    def take_create_fault(self, to: str, after_create: bool) -> CreateFault | None:
+        """The first rule answering this create, with one use counted off (call with the world's lock held)."""
+        for rule in self.calls_create:
+            if rule.matches(to, after_create):
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self.calls_create.remove(rule)
+                return rule
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The faults as the control API shows them."""
+        return {
+            "api_error_rate": self.api_error_rate,
+            "api_latency_ms": self.api_latency_ms,
+            "drop_status_callback_rate": self.drop_status_callback_rate,
+            "webhook_delay_ms": self.webhook_delay_ms,
+            "calls_create": [rule.to_json() for rule in self.calls_create],
+        }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import operator
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,6 +119,7 @@ def create_call(account_sid: str) -> tuple[Response, int]:
     form = request.form
     to = form.get("To", "").strip()
     from_ = form.get("From", "").strip()
+    _refuse_if_injected(to)
     if not to:
         raise ApiError(21201, "No 'To' number is specified")
     if not is_address(to):
@@ -171,14 +174,77 @@ def create_call(account_sid: str) -> tuple[Response, int]:
     )
     world.add_call(call)
     world.event(call, "status", status="queued")
+    body = call.to_json()
     sandbox.engine.start_outbound(call)
     logger.info("sandbox call created", extra={"call_sid": call.sid, "to": to})
-    return jsonify(call.to_json()), 201
+    _fail_after_create(call)
+    return jsonify(body), 201
+
+
+def _refuse_if_injected(to: str) -> None:
+    """An injected `calls_create` rule answers with an error and no call is made."""
+    world = _sandbox().world
+    rule = world.take_create_fault(to, after_create=False)
+    if rule is None:
+        return
+    if rule.delay_ms:
+        world.hold_real(rule.delay_ms)
+    raise ApiError(rule.error_code, rule.error_message, rule.status or 500)
+
+
+def _fail_after_create(call: Call) -> None:
+    """An injected `after_create` rule: the call exists and proceeds, but its creator hears an error or nothing."""
+    world = _sandbox().world
+    rule = world.take_create_fault(call.to, after_create=True)
+    if rule is None:
+        return
+    world.event(call, "fault", injected="after_create", http_status=rule.status or 201, delay_ms=rule.delay_ms)
+    if rule.delay_ms:
+        # Past the client's timeout, the answer reaches nobody: the app cannot learn the call's SID.
+        world.hold_real(rule.delay_ms)
+    if rule.status is not None:
+        raise ApiError(rule.error_code, rule.error_message, rule.status)
+
+
+def _filter_date(name: str) -> date | None:
+    """A StartTime/EndTime filter value as the UTC day it names; ApiError if it is not a date.
+
+    The SDK sends a date or datetime as `YYYY-MM-DDTHH:MM:SSZ`; Twilio documents these filters as dates
+    (`YYYY-MM-DD`, UTC), so the sandbox compares whole days and ignores the time of day.
+    """
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(20001, f"Invalid {name}: {value}") from None
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+
+
+def _by_day(calls: list[Call], param: str, attribute: str) -> list[Call]:
+    """Keep the calls whose day passes `param`, `param<` (on or before) and `param>` (on or after)."""
+    tests: list[tuple[date, Callable[[date, date], bool]]] = []
+    for suffix, test in (("", operator.eq), ("<", operator.le), (">", operator.ge)):
+        day = _filter_date(param + suffix)
+        if day is not None:
+            tests.append((day, test))
+    if not tests:
+        return calls
+    kept = []
+    for call in calls:
+        moment = getattr(call, attribute)
+        # A call not yet dialled (or not yet ended) has no such time, so no day filter can keep it.
+        if moment is not None and all(test(moment.astimezone(UTC).date(), day) for day, test in tests):
+            kept.append(call)
+    return kept
 
 
 @bp.get("/Calls.json")
 def list_calls(account_sid: str) -> Response:
-    """List calls, newest first, filtered by To, From, Status and ParentCallSid."""
+    """List calls, newest first, filtered by To, From, Status, ParentCallSid, StartTime and EndTime."""
     world = _sandbox().world
     args = request.args
     with world.cond:
@@ -187,6 +253,7 @@ def list_calls(account_sid: str) -> Response:
         for param, attribute in filters.items():
             if args.get(param):
                 calls = [c for c in calls if getattr(c, attribute) == args[param]]
+        calls = _by_day(_by_day(calls, "StartTime", "start_time"), "EndTime", "end_time")
         return _page(calls, "calls", Call.to_json)
 
 

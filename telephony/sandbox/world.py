@@ -15,6 +15,7 @@ from telephony.sandbox.model import (
     Behaviour,
     Call,
     CallEnded,
+    CreateFault,
     Faults,
     Message,
     Number,
@@ -190,11 +191,18 @@ class World:
             call.end_request = "time_limit"
             self.event(call, "hangup", by="time_limit", time_limit=call.time_limit)
 
+    def _linked(self, call: Call) -> Call | None:
+        """The parent a screened <Dial> leg depends on, if any."""
+        return self.calls.get(call.linked_to) if call.linked_to else None
+
     def interrupted(self, call: Call) -> bool:
         """True when something outside the TwiML flow wants this call's attention."""
         with self.cond:
             self._expire_party(call)
-            return bool(call.end_request or call.party.hung_up or call.redirect_to)
+            if call.end_request or call.party.hung_up or call.redirect_to:
+                return True
+            parent = self._linked(call)
+            return parent is not None and self.interrupted(parent)
 
     def checkpoint(self, call: Call) -> None:
         """Raise CallEnded or Redirected if the call was hung up or redirected meanwhile."""
@@ -206,6 +214,10 @@ class World:
                 raise CallEnded("party")
             if call.redirect_to:
                 raise Redirected()
+            parent = self._linked(call)
+            if parent is not None and self.interrupted(parent):
+                # The caller left (or was redirected) while the leg was screened: Twilio hangs the leg up.
+                raise CallEnded("parent")
 
     def pause(
         self,
@@ -229,8 +241,11 @@ class World:
         watch: Iterable[Call] = (),
     ) -> None:
         """Wait until a real monotonic deadline, a condition, or an interruption of `call` or `watch`."""
-        watched = list(watch)
         with self.cond:
+            watched = list(watch)
+            parent = self._linked(call)
+            if parent is not None:
+                watched.append(parent)
             while True:
                 if self.interrupted(call) or any(self.interrupted(other) for other in watched):
                     return
@@ -245,6 +260,22 @@ class World:
                         if instant is not None:
                             limit = min(limit, max(0.0, instant - now))
                 self.cond.wait(min(limit, 0.5) + 0.001)
+
+    def hold_real(self, milliseconds: float) -> None:
+        """Wait real milliseconds (an injected delay), ending early if the world is reset or shut down."""
+        generation = self.generation
+        deadline = self.clock.monotonic() + milliseconds / 1000
+        with self.cond:
+            while not self.closed and self.generation == generation:
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
+                    return
+                self.cond.wait(left)
+
+    def take_create_fault(self, to: str, after_create: bool) -> CreateFault | None:
+        """The injected answer for this `calls.create`, if a rule matches (one use is counted off)."""
+        with self.cond:
+            return self.faults.take_create_fault(to, after_create)
 
     def fault_roll(self, rate: float) -> bool:
         """True with probability `rate` (for injected faults)."""

@@ -22,7 +22,7 @@ def test_dial_whispers_to_the_agent_then_bridges_and_posts_the_dial_result(hooks
     caller = control.wait_final(sid)
     result = hooks.wait_for("/dial-done")[0].form
     assert result["DialCallStatus"] == "completed" and result["DialCallSid"].startswith("CA")
-    assert int(result["DialCallDuration"]) >= 10
+    assert result["DialBridged"] == "true" and int(result["DialCallDuration"]) >= 10
     leg = control.call(result["DialCallSid"])
     assert leg["parent_call_sid"] == sid and leg["direction"] == "outbound-dial" and leg["to"] == AGENT
     assert events(leg, "say")[0]["text"] == "Customer Ann about order 1124"
@@ -36,7 +36,8 @@ def test_a_busy_agent_gives_dial_call_status_busy(hooks: WebhookApp, control: Co
     control.phone(AGENT, answer="busy")
     hooks.on("/voice/incoming", f'<Response><Dial action="/dial-done">{AGENT}</Dial></Response>')
     control.wait_final(control.call_in("+14155550302"))
-    assert hooks.wait_for("/dial-done")[0].form["DialCallStatus"] == "busy"
+    result = hooks.wait_for("/dial-done")[0].form
+    assert result["DialCallStatus"] == "busy" and result["DialBridged"] == "false"
 
 
 def test_an_agent_who_does_not_answer_gives_no_answer_and_the_call_continues(
@@ -53,7 +54,7 @@ def test_an_agent_who_does_not_answer_gives_no_answer_and_the_call_continues(
     assert result["dial_call_status"] == "no-answer"
 
 
-def test_an_agent_who_hangs_up_during_the_whisper_is_not_connected(hooks: WebhookApp, control: Control) -> None:
+def test_an_agent_whose_whisper_hangs_up_answered_but_was_not_connected(hooks: WebhookApp, control: Control) -> None:
     control.phone(AGENT, steps=[])
     hooks.on(
         "/voice/incoming",
@@ -64,7 +65,11 @@ def test_an_agent_who_hangs_up_during_the_whisper_is_not_connected(hooks: Webhoo
         '<Response><Gather numDigits="1" timeout="2"><Say>Press 1 to accept</Say></Gather><Hangup/></Response>',
     )
     control.wait_final(control.call_in("+14155550304"))
-    assert hooks.wait_for("/dial-done")[0].form["DialCallStatus"] == "no-answer"
+    result = hooks.wait_for("/dial-done")[0].form
+    # At Twilio an answered leg is "completed" whether or not it was bridged; DialBridged tells them apart.
+    assert result["DialCallStatus"] == "completed" and result["DialBridged"] == "false"
+    leg = control.wait_final(result["DialCallSid"])
+    assert leg["status"] == "completed" and result["DialCallDuration"] == leg["duration"]
 
 
 def test_a_queued_caller_hears_hold_music_until_an_agent_dials_the_queue(hooks: WebhookApp, control: Control) -> None:
@@ -94,7 +99,8 @@ def test_a_queued_caller_hears_hold_music_until_an_agent_dials_the_queue(hooks: 
     assert left["QueueResult"] == "bridged" and left["QueueSid"].startswith("QU")
     caller = control.wait_final(caller_sid)
     assert [e["text"] for e in events(caller, "say")][-1] == "Thank you for calling"
-    assert hooks.wait_for("/agent-done")[0].form["DialCallSid"] == caller_sid
+    agent_done = hooks.wait_for("/agent-done")[0].form
+    assert agent_done["DialCallSid"] == caller_sid and agent_done["DialBridged"] == "true"
 
 
 def test_record_posts_a_recording_the_app_can_download_as_wav(
