@@ -10,8 +10,7 @@ from flask.typing import ResponseReturnValue
 from agents import service
 from core.auth import admin_token_required
 from core.errors import DomainError, InvalidInput
-from core.web import clock, json_error, phone_policy, session
-from scheduler.runtime import wake_dispatcher
+from core.web import clock, json_error, phone_policy, session, wake_dispatcher
 
 bp = Blueprint("agents_api", __name__, url_prefix="/api/agents")
 

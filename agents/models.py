@@ -91,6 +91,8 @@ class Agent(Base):
     status_since: Mapped[datetime] = mapped_column(UtcDateTime)
     # When wrap-up ends; the queue of the call just handled decides how long it lasts.
     busy_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the status last changed, in words an agent or supervisor can read ("missed a call ...").
+    status_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, back_populates="agents", order_by=Queue.name)
@@ -100,7 +102,7 @@ class Agent(Base):
         """What Twilio dials: an E.164 number or 'client:identity'."""
         return self.phone if self.phone else f"client:{self.client}"
 
-    def move_to(self, status: str, now: datetime) -> bool:
+    def move_to(self, status: str, now: datetime, reason: str | None = None) -> bool:
         """Change status if the state machine allows it; returns False when already there."""
         if status not in AGENT_STATUSES:
             raise IllegalAgentTransition(f"unknown status {status!r}")
@@ -110,4 +112,5 @@ class Agent(Base):
             raise IllegalAgentTransition(f"an agent who is {self.status} cannot become {status}")
         self.status = status
         self.status_since = now
+        self.status_reason = reason
         return True

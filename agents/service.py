@@ -195,4 +195,5 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "queues": [q.name for q in agent.queues],
         "status": agent.status,
         "status_since": agent.status_since.isoformat(),
+        "status_reason": agent.status_reason,
     }

@@ -1,9 +1,12 @@
 """The agent-first strategy: ring the agent, who hears the context and presses 1; then ring the customer.
 
 Some shops prefer it: no customer ever waits on the line for an agent. The call we place is the
-agent's; the customer's is its <Dial> leg, so Twilio's answering-machine detection cannot apply and
-a customer who does not answer is simply "not reached". Like the customer-first flow, every step is
-idempotent and ends through calls.finish_attempt, which the reaper shares.
+agent's (its AgentLeg is written with the claim); the customer's is its <Dial> leg, so Twilio's
+answering-machine detection on the customer cannot apply and a customer who does not answer is simply
+"not reached". The agent's own voicemail is caught by detection on the call we place. The customer is
+called only after the agent accepts, and only if the line's bounds allow it then. Like the
+customer-first flow, every step is idempotent and ends through calls.finish_attempt, which the reaper
+shares.
 """
 
 from __future__ import annotations
@@ -12,39 +15,78 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from callback.calls import FINAL_CALL_STATUSES, Next, schedule_retry, wrap_up
-from callback.models import CallAttempt
+from callback import line
+from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next
+from callback.models import AgentLeg, CallAttempt
 from core.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
-def on_agent_pickup(session: Session, clock: Clock, attempt: CallAttempt) -> Next:
+def _leg(attempt: CallAttempt) -> AgentLeg | None:
+    return attempt.agent_legs[0] if attempt.agent_legs else None
+
+
+def on_agent_pickup(session: Session, clock: Clock, attempt: CallAttempt, answered_by: str | None = None) -> Next:
     """The agent answered: offer them the callback (they press 1 to ring the customer)."""
     now = clock.now()
     req = attempt.request
+    leg = _leg(attempt)
+    if leg is not None:
+        leg.answered_at = leg.answered_at or now
+        leg.call_sid = leg.call_sid or attempt.call_sid
+        leg.answered_by = answered_by or leg.answered_by
     if attempt.ended_at is not None or req.status != "dialing":
-        return Next("hangup", req, attempt.agent)
+        session.commit()
+        return Next("hangup", req, attempt.agent, leg)
     attempt.answered_at = attempt.answered_at or now
+    if answered_by in MACHINE_ANSWERS:
+        if leg is not None:
+            leg.outcome = leg.outcome or "voicemail"
+        attempt.agent_outcome = "voicemail"
+        session.commit()
+        return Next("hangup", req, attempt.agent, leg)
     agent = attempt.agent
     if agent is not None and agent.status == "reserved":
         agent.move_to("on_call", now)
     session.commit()
-    return Next("offer", req, agent)
+    return Next("offer", req, agent, leg)
 
 
-def on_agent_accept(session: Session, clock: Clock, attempt: CallAttempt, digits: str | None) -> Next:
-    """The agent pressed a key: 1 rings the customer, anything else passes this callback on."""
+def on_agent_accept(
+    session: Session, clock: Clock, attempt: CallAttempt, digits: str | None, bounds: line.Bounds
+) -> Next:
+    """The agent pressed a key: 1 rings the customer (if the bounds allow a call now); else a pass."""
+    now = clock.now()
     req = attempt.request
+    leg = _leg(attempt)
     if attempt.ended_at is not None or req.status != "dialing":
-        return Next("hangup", req, attempt.agent)
-    if (digits or "").startswith("1"):
-        attempt.confirmed_at = attempt.confirmed_at or clock.now()
+        return Next("hangup", req, attempt.agent, leg)
+    if not (digits or "").startswith("1"):
+        attempt.agent_outcome = "declined" if digits else "no_input"
+        if leg is not None:
+            leg.outcome = leg.outcome or ("declined" if digits else "no_answer")
         session.commit()
-        return Next("dial_customer", req, attempt.agent)
-    attempt.agent_outcome = "declined" if digits else "no_input"
+        return Next("agent_goodbye", req, attempt.agent, leg)
+    verdict = line.dial_customer_now(session, attempt, now, bounds)
+    if not verdict.ok:
+        # The customer was called too recently (or too often): not now, and not the agent's fault.
+        attempt.agent_outcome = "bound"
+        if verdict.fail:
+            req.fail(verdict.fail, now)
+        else:
+            req.release(now)
+            req.next_attempt_at = verdict.until
+        if leg is not None:
+            leg.outcome = leg.outcome or "canceled"
+        session.commit()
+        return Next("customer_not_callable", req, attempt.agent, leg)
+    attempt.confirmed_at = attempt.confirmed_at or now
+    attempt.accepted_at = attempt.accepted_at or now
+    if leg is not None:
+        leg.accepted_at = leg.accepted_at or now
     session.commit()
-    return Next("agent_goodbye", req, attempt.agent)
+    return Next("dial_customer", req, attempt.agent, leg)
 
 
 def on_customer_pickup(session: Session, clock: Clock, attempt: CallAttempt, customer_leg_sid: str | None) -> Next:
@@ -53,12 +95,15 @@ def on_customer_pickup(session: Session, clock: Clock, attempt: CallAttempt, cus
     req = attempt.request
     if req.status == "connected":
         return Next("greet", req)  # Twilio retried the greeting
-    if attempt.ended_at is not None or req.status != "dialing":
+    if attempt.ended_at is not None or req.status != "dialing" or attempt.accepted_at is None:
         return Next("hangup", req)
     attempt.agent_call_sid = customer_leg_sid or attempt.agent_call_sid
     req.answered(now)
     req.bridged(now)
     attempt.bridged_at = now
+    leg = _leg(attempt)
+    if leg is not None:
+        leg.bridged_at = leg.bridged_at or now
     session.commit()
     return Next("greet", req)
 
@@ -69,20 +114,27 @@ def on_customer_dial_done(
     """The customer's leg ended: the conversation is over, or the customer was not reached."""
     now = clock.now()
     req = attempt.request
+    leg = _leg(attempt)
     if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
+        if leg is not None and leg.ended_at is None:
+            leg.outcome, leg.ended_at, leg.talk_seconds = "accepted", now, duration
         if req.status == "connected":
             req.complete(now)
-        wrap_up(session, attempt.agent, attempt, now)
+        line.wrap_up(session, attempt.agent, attempt, now)
         session.commit()
         return Next("agent_thanks", req)
-    if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES:
-        attempt.outcome = dial_status
+    if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES | {"answered"}:
+        # "completed" without a greeting: the customer's leg ended before it was bridged.
+        outcome = dial_status if dial_status in FINAL_CALL_STATUSES - {"completed"} else "no_confirmation"
+        attempt.outcome = outcome
         attempt.agent_outcome = "completed"
-        schedule_retry(req, dial_status, now)
+        if leg is not None and leg.ended_at is None:
+            leg.outcome, leg.ended_at = "accepted", now
+        line.schedule_retry(req, outcome, now)
         session.commit()
-        log.info("agent-first: customer not reached", extra={"attempt": attempt.id, "outcome": dial_status})
+        log.info("agent-first: customer not reached", extra={"attempt": attempt.id, "outcome": outcome})
         return Next("customer_not_reached", req)
     session.commit()
     return Next("hangup", req)

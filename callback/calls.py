@@ -1,40 +1,48 @@
-"""What happens to a callback while its call is live: answers, confirmation, agent legs, outcomes.
+"""What happens to a callback while its call is live: answers, confirmation, screened agent legs, outcomes.
+
+Every agent leg is screened: the agent hears who is waiting and why and must press 1 (or say
+"accept") to take the call. Only an accepted leg is bridged, and only a bridge Twilio confirms
+(`DialBridged=true`) completes a request. Silence, a voicemail, another key or a hang-up is a miss:
+the agent goes away with the reason kept, and the customer on the line is offered the next free agent.
 
 Every function here is driven by a Twilio webhook (or by the reaper, which asks Twilio what a lost
 webhook would have said), so each one is idempotent: Twilio retries webhooks and status callbacks can
-arrive late or twice, and applying one again must change nothing.
+arrive late or twice, and applying one again must change nothing. The line's rules (reserving,
+releasing, requeueing, bounds) belong to `callback.line`; this module decides *when* to apply them.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agents.models import Agent, agent_queues
-from callback.models import CallAttempt, CallbackRequest
+from agents.models import Agent
+from callback import line
+from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import Clock
-from core.db import rows_changed
+from ivr.speech import yes_no
 
 log = logging.getLogger(__name__)
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"})
-YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "okay", "ok", "please", "connect", "one", "1"})
-NO_WORDS = frozenset({"no", "nope", "nah", "not", "don't", "dont", "stop", "cancel"})
+# How a Dial leg that was never bridged ended, in AgentLeg outcomes.
+_UNANSWERED = {"no-answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
 
 
 @dataclass(frozen=True)
 class Next:
-    """What the caller should hear next: an action and, for a dial, the agent to ring."""
+    """What the caller should hear next: an action and, for a dial, the agent and leg to ring."""
 
-    # hangup | voicemail | confirm | dial | whisper | declined | try_later | callback_later | goodbye_thanks
+    # hangup | voicemail | confirm | confirm_again | dial | declined | try_later | callback_later |
+    # no_callback | goodbye_thanks | screen | screen_again | bridge | agent_hangup | customer_gone
     action: str
     request: CallbackRequest | None = None
     agent: Agent | None = None
+    leg: AgentLeg | None = None
+    again: bool = False
 
 
 def load_attempt(
@@ -42,9 +50,7 @@ def load_attempt(
 ) -> CallAttempt | None:
     """The attempt a webhook is about; learns the call SID if the dispatcher crashed before saving it."""
     attempt = session.get(CallAttempt, attempt_id, with_for_update=_row_lock(session))
-    if attempt is None or not call_sid:
-        return attempt
-    if agent_leg:
+    if attempt is None or not call_sid or agent_leg:
         return attempt
     if attempt.call_sid is None:
         attempt.call_sid = call_sid
@@ -55,9 +61,20 @@ def load_attempt(
     return attempt
 
 
+def load_leg(session: Session, attempt: CallAttempt, leg_id: int | None) -> AgentLeg | None:
+    """The agent leg a webhook names, or (for URLs given before legs had ids) the attempt's latest."""
+    if leg_id is not None:
+        leg = session.get(AgentLeg, leg_id)
+        return leg if leg is not None and leg.attempt_id == attempt.id else None
+    return attempt.agent_legs[-1] if attempt.agent_legs else None
+
+
 def _row_lock(session: Session) -> bool:
     # PostgreSQL: serialise concurrent webhooks of one attempt. SQLite serialises writers anyway.
     return session.get_bind().dialect.name == "postgresql"
+
+
+# -- the customer's side -------------------------------------------------------------------------
 
 
 def on_answer(session: Session, clock: Clock, attempt: CallAttempt, answered_by: str | None) -> Next:
@@ -79,46 +96,46 @@ def on_answer(session: Session, clock: Clock, attempt: CallAttempt, answered_by:
     return Next("confirm" if req.status == "connecting" else "hangup", req)
 
 
-def _words(speech: str | None) -> set[str]:
-    return {w.strip(".,!?").lower() for w in (speech or "").split()}
-
-
-def is_yes(digits: str | None, speech: str | None) -> bool:
-    """Whether the customer pressed 1 or said yes (or something that means it)."""
-    if digits:
-        return digits.strip().startswith("1")
-    words = _words(speech)
-    return bool(words & YES_WORDS) and not words & NO_WORDS
-
-
-def is_no(digits: str | None, speech: str | None) -> bool:
-    """Whether the customer clearly refused: another key than 1, or a "no" in what they said."""
-    if digits:
-        return not digits.strip().startswith("1")
-    return bool(_words(speech) & NO_WORDS)
-
-
-def on_confirm(session: Session, clock: Clock, attempt: CallAttempt, digits: str | None, speech: str | None) -> Next:
-    """The customer answered the question "shall we connect you?"."""
+def on_confirm(
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    digits: str | None,
+    speech: str | None,
+    again: bool = False,
+) -> Next:
+    """The customer answered the question "shall we connect you?" (press 1 or say yes)."""
     req = attempt.request
     if req.status != "connecting" or attempt.ended_at is not None:
         return Next("hangup", req)
-    if is_yes(digits, speech):
-        attempt.confirmed_at = attempt.confirmed_at or clock.now()
+    if attempt.confirmed_at is not None:
+        # Twilio retried the confirmation: ring the same leg again, never a second agent.
+        open_leg = next((leg for leg in reversed(attempt.agent_legs) if leg.ended_at is None), None)
+        if open_leg is not None:
+            return Next("dial", req, open_leg.agent, open_leg)
+    answer = yes_no(digits, speech)
+    now = clock.now()
+    if answer is True:
+        attempt.confirmed_at = attempt.confirmed_at or now
+        agent = attempt.agent
+        if agent is None:
+            return Next("hangup", req)
+        leg = line.ring_agent(session, attempt, agent, now)
         session.commit()
-        return Next("dial", req, attempt.agent)
-    if is_no(digits, speech):
+        return Next("dial", req, agent, leg)
+    if answer is False:
         # A clear "no": we promise not to call again, so the request ends here rather than being
         # retried, and the agent held for the call is free at once instead of after the goodbye.
-        now = clock.now()
         attempt.outcome = "declined"
         req.cancel(now)
         req.outcome = "declined"
         req.agent_id = None
-        _release(session, attempt.agent, attempt, now)
+        line.release_agent(session, attempt.agent, attempt, now)
         session.commit()
         return Next("declined", req)
-    # Words we could not make out are not a refusal: treat them as silence and try again later.
+    if not again:
+        return Next("confirm_again", req)  # "I'm not sure", "hold on", a stray key: ask once more
+    # Still nothing we could make out: not a refusal; the call ends and is tried again later.
     attempt.outcome = "no_confirmation"
     session.commit()
     return Next("try_later", req)
@@ -135,129 +152,176 @@ def on_holder_connect(session: Session, clock: Clock, attempt: CallAttempt) -> N
         attempt.answered_at = attempt.answered_at or now
         attempt.confirmed_at = attempt.confirmed_at or now
         attempt.answered_by = "human"
+        if attempt.agent is not None:
+            line.ring_agent(session, attempt, attempt.agent, now)
         session.commit()
     if req.status != "connecting" or attempt.ended_at is not None:
         return Next("hangup", req)
-    return Next("dial", req, attempt.agent)
+    open_leg = next((leg for leg in reversed(attempt.agent_legs) if leg.ended_at is None), None)
+    if open_leg is None:
+        return Next("hangup", req)
+    return Next("dial", req, open_leg.agent, open_leg)
 
 
-def on_agent_answer(session: Session, clock: Clock, attempt: CallAttempt, agent_call_sid: str | None) -> Next:
-    """The agent picked up (Twilio fetches the whisper): customer and agent are about to talk."""
+# -- the agent's side: screening -------------------------------------------------------------------
+
+
+def on_screen(session: Session, clock: Clock, leg: AgentLeg, call_sid: str | None, answered_by: str | None) -> Next:
+    """The agent's phone was answered (Twilio fetches the whisper): screen them, or hang up."""
     now = clock.now()
+    attempt = leg.attempt
     req = attempt.request
-    if req.status == "connected" and agent_call_sid and agent_call_sid == attempt.agent_call_sid:
-        return Next("whisper", req, attempt.agent)  # Twilio retried the whisper: already bridged
-    if req.status != "connecting" or attempt.ended_at is not None:
-        # Canceled or given up meanwhile: the agent must not be put through to nobody (or to a
-        # customer whose request says otherwise). Hanging up the whisper ends the agent's leg.
+    leg.call_sid = leg.call_sid or call_sid
+    leg.answered_at = leg.answered_at or now
+    leg.answered_by = answered_by or leg.answered_by
+    if leg.ended_at is not None or leg.outcome is not None:
         session.commit()
-        return Next("hangup", req, attempt.agent)
-    attempt.agent_call_sid = agent_call_sid or attempt.agent_call_sid
-    req.bridged(now)
-    attempt.bridged_at = now
-    agent = attempt.agent
-    if agent is not None and agent.status == "reserved":
-        agent.move_to("on_call", now)
+        return Next("agent_hangup", req, leg.agent, leg)
+    if answered_by in MACHINE_ANSWERS:
+        leg.outcome = "voicemail"  # the Dial action sends the agent away and tries the next one
+        session.commit()
+        return Next("agent_hangup", req, leg.agent, leg)
+    if req.status not in {"connecting", "connected"} or attempt.ended_at is not None:
+        leg.outcome = "canceled"
+        session.commit()
+        return Next("customer_gone", req, leg.agent, leg)
     session.commit()
-    return Next("whisper", req, attempt.agent)
+    return Next("screen", req, leg.agent, leg)
+
+
+def on_screen_answer(
+    session: Session,
+    clock: Clock,
+    leg: AgentLeg,
+    digits: str | None,
+    speech: str | None,
+    again: bool = False,
+    silent: bool = False,
+) -> Next:
+    """The agent answered the screen: 1 or "accept" puts the customer through; anything else is a miss."""
+    now = clock.now()
+    attempt = leg.attempt
+    req = attempt.request
+    if leg.accepted_at is not None and leg.ended_at is None:
+        return Next("bridge", req, leg.agent, leg)  # Twilio retried the acceptance
+    if leg.ended_at is not None or leg.outcome is not None:
+        return Next("agent_hangup", req, leg.agent, leg)
+    if req.status != "connecting" or attempt.ended_at is not None:
+        leg.outcome = "canceled"
+        session.commit()
+        return Next("customer_gone", req, leg.agent, leg)
+    answer = None if silent else yes_no(digits, speech, no_key="")
+    if answer is None and digits:
+        answer = False  # the screen offers one key: any other is a pass
+    if answer is True:
+        leg.accepted_at = now
+        attempt.accepted_at = attempt.accepted_at or now
+        attempt.agent = leg.agent
+        req.agent = leg.agent
+        req.bridged(now)
+        agent = leg.agent
+        if agent is not None and agent.status == "reserved":
+            agent.move_to("on_call", now)
+        session.commit()
+        return Next("bridge", req, agent, leg)
+    if answer is False:
+        leg.outcome = "declined"
+        session.commit()
+        return Next("agent_hangup", req, leg.agent, leg)
+    if not again and not silent:
+        return Next("screen_again", req, leg.agent, leg)
+    leg.outcome = "no_answer"  # answered, and then nothing we could take as an acceptance
+    session.commit()
+    return Next("agent_hangup", req, leg.agent, leg)
 
 
 def on_dial_done(
     session: Session,
     clock: Clock,
     attempt: CallAttempt,
+    leg: AgentLeg | None,
     dial_status: str,
     duration: int | None,
     dial_call_sid: str | None = None,
     customer_status: str | None = None,
+    dial_bridged: str | None = None,
 ) -> Next:
-    """The agent leg ended: the conversation is over, or the agent never took it."""
+    """The agent leg ended (Dial action): the conversation is over, or the agent never took it."""
     now = clock.now()
     req = attempt.request
-    if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
+    if leg is None:
+        return Next("hangup", req)
+    if leg.ended_at is not None:
+        return _replay_dial_done(attempt, leg)  # Twilio retried this Dial action
+    leg.ended_at = now
+    leg.call_sid = leg.call_sid or dial_call_sid
+    if dial_bridged in {"true", "false"}:
+        bridged = dial_bridged == "true"
+    else:  # Twilio sends DialBridged; without it only an accepted, answered leg can have been bridged
+        bridged = leg.accepted_at is not None and dial_status in {"completed", "answered"}
+    if bridged and leg.accepted_at is not None:
+        leg.outcome = "accepted"
+        leg.bridged_at = leg.accepted_at
+        leg.talk_seconds = duration
+        attempt.bridged_at = attempt.bridged_at or leg.accepted_at
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
-        attempt.agent_outcome = "completed"
-        attempt.outcome = "completed"
+        attempt.outcome = attempt.agent_outcome = "completed"
         if req.status == "connected":
             req.complete(now)
-        wrap_up(session, attempt.agent, attempt, now)
+        line.wrap_up(session, leg.agent, attempt, now)
         session.commit()
         return Next("goodbye_thanks", req)
-    if req.status not in {"connecting", "connected"}:
+    if bridged:
+        log.error("Twilio bridged an agent leg nobody accepted", extra={"attempt": attempt.id, "leg": leg.id})
+    leg.outcome = leg.outcome or _unbridged_outcome(leg, dial_status)
+    attempt.agent_outcome = leg.outcome
+    if req.status == "connected":
+        req.unbridged(now)  # accepted, but the bridge never happened: nobody has talked yet
+    if leg.outcome == "canceled" or customer_status in FINAL_CALL_STATUSES or req.status != "connecting":
+        # The customer left (or the request ended) while the agent rang: not the agent's fault, and
+        # nobody is left to connect. The status callback (or the reaper) closes the attempt.
+        line.release_agent(session, leg.agent, attempt, now)
         session.commit()
         return Next("hangup", req)
-    if dial_call_sid and dial_call_sid == attempt.agent_call_sid and attempt.bridged_at is None:
-        # Twilio retried this Dial action: it was handled, answer the same without moving anyone again.
-        return _replay_dial_done(attempt)
-    if customer_status in FINAL_CALL_STATUSES and attempt.bridged_at is None:
-        # The customer hung up while the agent rang: not the agent's fault, and nobody is left to
-        # connect. The status callback (or the reaper) closes the attempt and frees the agent.
-        attempt.agent_outcome = "canceled"
-        session.commit()
-        return Next("hangup", req)
-    missed = attempt.agent
-    attempt.agent_outcome = dial_status or "no-answer"
-    attempt.agent_call_sid = dial_call_sid or attempt.agent_call_sid
-    if attempt.bridged_at is None:
-        # The agent never picked up: they are away until they say otherwise.
-        if missed is not None and missed.status == "reserved":
-            missed.move_to("away", now)
-            log.info("agent missed a call and is now away", extra={"agent_id": missed.id, "attempt": attempt.id})
-    else:
-        # The agent picked up but dropped during the whisper: the customer never heard them.
-        attempt.agent_outcome = "dropped"
-        attempt.bridged_at = None
-        if missed is not None and missed.status == "on_call":
-            missed.move_to("wrap_up", now)
-            missed.busy_until = now
-        req.unbridged(now)
+    line.agent_missed(session, leg, req.queue, now)
     session.flush()
-    replacement = reserve_free_agent(session, req.queue_id, now)
+    replacement = line.next_agent(session, attempt, now)
     if replacement is not None:
-        # Through the relationships, so this session's attempt.agent is the replacement too.
-        attempt.agent = replacement
-        req.agent = replacement
+        new_leg = line.ring_agent(session, attempt, replacement, now)
         session.commit()
-        return Next("dial", req, replacement)
+        return Next("dial", req, replacement, new_leg, again=True)
     # Nobody else is free. The request goes back in line, first, when this call ends (finish_attempt),
     # not now: while the customer still hears our apology, a freed agent must not dial them again.
     attempt.outcome = "agent_missed"
     session.commit()
-    return Next("callback_later", req)
+    return Next("callback_later" if _may_call_again(req) else "no_callback", req)
 
 
-def _replay_dial_done(attempt: CallAttempt) -> Next:
+def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
+    """Why an agent leg that was never bridged ended."""
+    if dial_status in _UNANSWERED:
+        return _UNANSWERED[dial_status]
+    # Answered (completed): hung up during the screen, or right after accepting.
+    return "dropped" if leg.answered_at is not None or leg.accepted_at is not None else "no_answer"
+
+
+def _may_call_again(req: CallbackRequest) -> bool:
+    return line.callable_number(req) and req.attempts < req.queue.max_attempts
+
+
+def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
     req = attempt.request
+    if leg.outcome == "accepted":
+        return Next("goodbye_thanks", req)
+    newer = next((later for later in attempt.agent_legs if later.id > leg.id and later.ended_at is None), None)
+    if newer is not None:
+        return Next("dial", req, newer.agent, newer, again=True)
     if attempt.outcome == "agent_missed":
-        return Next("callback_later", req)
-    agent = attempt.agent
-    if req.status == "connecting" and agent is not None and agent.status == "reserved":
-        return Next("dial", req, agent)
+        return Next("callback_later" if _may_call_again(req) else "no_callback", req)
     return Next("hangup", req)
 
 
-def reserve_free_agent(session: Session, queue_id: int, now: datetime) -> Agent | None:
-    """Atomically take the longest-idle available agent of a queue, or None."""
-    candidates = session.scalars(
-        select(Agent.id)
-        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
-        .where(agent_queues.c.queue_id == queue_id, Agent.status == "available")
-        .order_by(Agent.status_since, Agent.id)
-        .limit(5)
-    ).all()
-    for agent_id in candidates:
-        taken = rows_changed(
-            session,
-            update(Agent)
-            .where(Agent.id == agent_id, Agent.status == "available")
-            .values(status="reserved", status_since=now),
-        )
-        if taken == 1:
-            agent = session.get(Agent, agent_id)
-            if agent is not None:
-                session.refresh(agent)
-            return agent
-    return None
+# -- the customer's call ends ---------------------------------------------------------------------
 
 
 def on_status(
@@ -293,36 +357,57 @@ def finish_attempt(
     attempt.call_status = call_status
     req = attempt.request
     agent = attempt.agent
+    _close_legs(attempt, req, now, call_status)
     if req.status == "connected":
+        # Connected means an agent accepted: the conversation happened (its Dial action was lost).
         req.complete(now)
         attempt.outcome = "completed"
-        if attempt.talk_seconds is None and duration is not None and attempt.bridged_at is not None:
+        if attempt.talk_seconds is None and duration is not None and attempt.accepted_at is not None:
             attempt.talk_seconds = duration
-        wrap_up(session, agent, attempt, now)
+        line.wrap_up(session, agent, attempt, now)
     elif (unanswered := agent_first_unanswered(attempt)) is not None:
         # Agent-first and the agent never rang the customer: the customer was not called, so the
-        # attempt does not count; an agent who did not pick up is away.
+        # attempt does not count; an agent who missed the call is away.
         attempt.outcome = attempt.agent_outcome = unanswered
         req.release(now)
-        if unanswered == "agent_missed" and agent is not None and agent.status == "reserved":
-            agent.move_to("away", now)
-        _release(session, agent, attempt, now)
+        leg = attempt.agent_legs[-1] if attempt.agent_legs else None
+        if leg is not None and leg.outcome not in {None, "accepted", "canceled"}:
+            line.agent_missed(session, leg, req.queue, now)
+        line.release_agent(session, agent, attempt, now)
     elif req.status in {"dialing", "connecting"}:
         attempt.outcome = _not_reached_outcome(attempt, call_status)
-        if attempt.outcome == "agent_missed" and callable_number(req):
+        if attempt.outcome == "agent_missed":
             # The customer was reached and wanted to talk; only the agent was missing.
-            req.requeue_first(now)
+            line.requeue_first(req, "agent_missed", now)
+        elif attempt.dialled_at is None and attempt.outcome == "customer_hung_up":
+            # A caller from the phone menu who hung up before an agent answered: they left the line.
+            req.cancel(now)
+            req.outcome = "caller_hung_up"
         else:
-            schedule_retry(req, attempt.outcome, now)
-        _release(session, agent, attempt, now)
+            line.schedule_retry(req, attempt.outcome, now)
+        line.release_agent(session, agent, attempt, now)
     else:
         # Canceled or declined meanwhile: only the agent needs freeing.
         attempt.outcome = attempt.outcome or ("canceled" if req.status == "canceled" else call_status)
-        _release(session, agent, attempt, now)
+        line.release_agent(session, agent, attempt, now)
     log.info(
         "attempt finished",
-        extra={"attempt": attempt.id, "ref": req.ref, "outcome": attempt.outcome, "request_status": req.status},
+        extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},
     )
+
+
+def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_status: str) -> None:
+    """Agent legs still open when the customer's call ends end with it."""
+    for leg in attempt.agent_legs:
+        if leg.ended_at is not None:
+            continue
+        leg.ended_at = now  # type: ignore[assignment]
+        if leg.accepted_at is not None and req.status == "connected":
+            leg.outcome = leg.outcome or "accepted"
+        elif attempt.agent_first:
+            leg.outcome = leg.outcome or _UNANSWERED.get(call_status, "dropped" if leg.answered_at else "no_answer")
+        else:
+            leg.outcome = leg.outcome or "canceled"
 
 
 def agent_first_unanswered(attempt: CallAttempt) -> str | None:
@@ -343,55 +428,5 @@ def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
 
 
 def callable_number(req: CallbackRequest) -> bool:
-    """Whether we may dial this request's number (a withheld caller's placeholder is not one)."""
-    return req.phone.startswith("+")
-
-
-def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
-    """After a failed attempt: try again after the queue's back-off, or give up (failed or expired)."""
-    if not callable_number(req):
-        req.not_reached(outcome, now, None)
-        return
-    queue = req.queue
-    if req.attempts >= queue.max_attempts:
-        req.not_reached(outcome, now, None)
-        return
-    next_at = now + queue.retry_delay(req.attempts)
-    if next_at >= req.expires_at:
-        req.outcome = outcome
-        req.agent_id = None
-        req.expire(now)
-        return
-    req.not_reached(outcome, now, next_at)
-
-
-def _held_elsewhere(session: Session, agent: Agent, attempt: CallAttempt) -> bool:
-    """Whether the agent already belongs to another open attempt (freed and claimed again meanwhile)."""
-    other = session.scalar(
-        select(CallAttempt.id)
-        .where(CallAttempt.agent_id == agent.id, CallAttempt.ended_at.is_(None), CallAttempt.id != attempt.id)
-        .limit(1)
-    )
-    return other is not None
-
-
-def _release(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
-    """Free an agent who was held for this attempt's call that did not happen (or has ended)."""
-    if agent is None or agent.status not in {"reserved", "on_call"} or _held_elsewhere(session, agent, attempt):
-        return
-    if agent.status == "reserved":
-        agent.move_to("available", now)
-    else:
-        agent.move_to("wrap_up", now)
-        agent.busy_until = now
-
-
-def wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
-    """After a conversation the agent wraps up for the queue's wrap-up time."""
-    if agent is None or _held_elsewhere(session, agent, attempt):
-        return
-    if agent.status == "reserved":
-        agent.move_to("on_call", now)
-    if agent.status == "on_call":
-        agent.move_to("wrap_up", now)
-        agent.busy_until = now + timedelta(seconds=attempt.request.queue.wrap_up_seconds)
+    """Whether we may dial this request's number (kept here for the reaper's and views' imports)."""
+    return line.callable_number(req)

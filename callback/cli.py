@@ -35,7 +35,7 @@ def add_command(number: str, reason: str | None) -> None:
     """Never call NUMBER; its active callbacks are canceled."""
     e164 = _normalize(number)
     with get_db(current_app).sessions() as session:
-        canceled = dnc.add(session, current_app.extensions["clock"], e164, reason)
+        canceled = dnc.add(session, current_app.extensions["clock"], e164, reason, current_app.extensions["telephony"])
     click.echo(f"{e164} added" + (f"; {canceled} active callback(s) canceled" if canceled else ""))
 
 

@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callback.models import WAITING, CallbackRequest, DoNotCall
+from callback.models import CallbackRequest, DoNotCall
 from core.clock import Clock
+from telephony.port import Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
+
+# A request in these states can still be stopped before anyone talks; "connected" is a conversation.
+STOPPABLE = ("queued", "retry_wait", "dialing", "connecting")
 
 
-def add(session: Session, clock: Clock, phone: str, reason: str | None) -> int:
-    """List a number and cancel its waiting callbacks; returns how many were canceled."""
+def is_listed(session: Session, phone: str) -> bool:
+    """Whether a number is on the list (the dialler asks at the moment it places a call)."""
+    return session.get(DoNotCall, phone) is not None
+
+
+def add(session: Session, clock: Clock, phone: str, reason: str | None, telephony: Telephony | None = None) -> int:
+    """List a number, cancel its active callbacks and hang up a call to it that is ringing; returns
+    how many requests were canceled. A conversation already under way is left to finish."""
     now = clock.now()
     if session.get(DoNotCall, phone) is None:
         session.add(DoNotCall(phone=phone, reason=reason, added_at=now))
-    waiting = session.scalars(
-        select(CallbackRequest).where(CallbackRequest.phone == phone, CallbackRequest.status.in_(WAITING))
+    active = session.scalars(
+        select(CallbackRequest).where(CallbackRequest.phone == phone, CallbackRequest.status.in_(STOPPABLE))
     ).all()
-    for request in waiting:
+    live = []
+    for request in active:
         request.cancel(now)
         request.outcome = "do_not_call"
+        live += [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid and a.dialled_at]
     session.commit()
-    return len(waiting)
+    for call_sid in live if telephony is not None else []:
+        # Its status callback then closes the attempt and frees the agent, as for any cancel.
+        try:
+            telephony.hangup(call_sid)  # type: ignore[union-attr]
+        except TelephonyError as error:
+            log.warning("could not hang up a call to a do-not-call number", extra={"error": str(error)})
+    return len(active)
 
 
 def remove(session: Session, phone: str) -> bool:

@@ -17,7 +17,8 @@ FINAL = ("completed", "failed", "canceled", "expired")
 
 # Legal moves of a request; everything else is refused by the model.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "queued": frozenset({"dialing", "canceled", "expired", "queued"}),
+    # queued -> failed: a bound a customer can trust was reached (too many calls to the number).
+    "queued": frozenset({"dialing", "canceled", "expired", "queued", "failed"}),
     "dialing": frozenset({"connecting", "retry_wait", "failed", "canceled", "expired", "queued"}),
     # Back to "queued" from connecting: the customer was reached but the agent was lost.
     "connecting": frozenset({"connected", "retry_wait", "failed", "canceled", "expired", "queued"}),
@@ -132,10 +133,9 @@ class CallbackRequest(Base):
         self._move("queued", now)
 
     def start_dialing(self, agent_id: int, now: datetime) -> None:
-        """Claimed by the dispatcher for an agent: one more attempt begins."""
+        """Claimed for an agent (callback.line.claim does this in SQL and counts the calls placed)."""
         self._move("dialing", now)
         self.agent_id = agent_id
-        self.attempts += 1
 
     def answered(self, now: datetime) -> None:
         """The customer picked up; we are confirming and ringing the agent."""
@@ -172,12 +172,18 @@ class CallbackRequest(Base):
         self.next_attempt_at = None
 
     def release(self, now: datetime) -> None:
-        """Undo a claim whose call was never placed: back in line, the attempt not counted."""
+        """Undo a claim whose customer was never called: back in line (callback.line recounts calls)."""
         if self.status != "dialing":
             raise IllegalTransition(f"a {self.status} request has no claim to release")
         self._move("queued", now)
-        self.attempts -= 1
         self.agent_id = None
+
+    def fail(self, reason: str, now: datetime) -> None:
+        """Give up for good, with the reason a supervisor reads (a call bound, a bad number)."""
+        self._move("failed", now)
+        self.outcome = reason
+        self.agent_id = None
+        self.next_attempt_at = None
 
     def expire(self, now: datetime) -> None:
         """The request outlived its expiry without reaching the customer."""
@@ -223,14 +229,62 @@ class CallAttempt(Base):
     outcome: Mapped[str | None] = mapped_column(String(24))
     agent_outcome: Mapped[str | None] = mapped_column(String(24))
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When a call to the customer's number was placed (or was about to be: set under the claim, and
+    # cleared only when the provider proves no call was made). Every bound a customer can trust counts
+    # these; an IVR transfer or a holder put through has none, since the customer called us.
+    dialled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When an agent pressed 1 (or said "accept") to take this call: nothing is completed without it.
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     request: Mapped[CallbackRequest] = relationship(back_populates="call_attempts")
     agent: Mapped[Agent | None] = relationship()
+    agent_legs: Mapped[list[AgentLeg]] = relationship(back_populates="attempt", order_by="AgentLeg.id")
 
     @property
     def is_open(self) -> bool:
         """Whether the attempt still waits for news from the provider."""
         return self.ended_at is None
+
+
+AGENT_LEG_OUTCOMES = ("accepted", "no_answer", "declined", "dropped", "voicemail", "busy", "failed", "canceled")
+
+
+class AgentLeg(Base):
+    """One agent rung for an attempt: screened, so only an acceptance puts the customer through."""
+
+    __tablename__ = "agent_legs"
+    __table_args__ = (Index("ix_agent_legs_agent_rung", "agent_id", "rung_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    call_sid: Mapped[str | None] = mapped_column(String(40))
+    rung_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Confirmed by Twilio (DialBridged=true, or the customer's greeting in agent-first).
+    bridged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    attempt: Mapped[CallAttempt] = relationship(back_populates="agent_legs")
+    agent: Mapped[Agent | None] = relationship()
+
+
+class ProviderPause(Base):
+    """Dialling paused after an account-level refusal or an outage of the provider, shared by every
+    dispatcher process; one row per provider account ("dialling")."""
+
+    __tablename__ = "provider_pauses"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    paused_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300), default="")
 
 
 class PacingBucket(Base):

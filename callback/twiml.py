@@ -7,7 +7,8 @@ import json
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from agents.models import Agent
-from callback.models import CallbackRequest
+from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from core.webhooks import Webhooks
 
 VOICE = "Polly.Joanna"
 
@@ -23,19 +24,28 @@ def _first_name(req: CallbackRequest) -> str:
     return req.name.split()[0] if req.name.split() else "there"
 
 
-def confirm(req: CallbackRequest, shop: str, action: str) -> str:
-    """Ask a person who answered to press 1 or say yes; two tries with different words, then goodbye."""
+def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False) -> str:
+    """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us)."""
     response = VoiceResponse()
-    first = Gather(input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no", speech_timeout="auto")
-    first.say(
-        f"Hello {_first_name(req)}. This is {shop} customer service, returning your call about {_about(req)}. "
-        "To talk to an agent now, press 1 or say yes.",
-        voice=VOICE,
+    gather = Gather(
+        input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no, hold on", speech_timeout="auto"
     )
-    response.append(first)
-    second = Gather(input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no", speech_timeout="auto")
-    second.say("Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.", voice=VOICE)
-    response.append(second)
+    if again:
+        gather.say("Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.", voice=VOICE)
+    else:
+        gather.say(
+            f"Hello {_first_name(req)}. This is {shop} customer service, returning your call about {_about(req)}. "
+            "To talk to an agent now, press 1 or say yes. If you no longer need us, press 2 or say no.",
+            voice=VOICE,
+        )
+    response.append(gather)
+    if not again:
+        # Silence: one more chance in other words, on the same action (which knows it is the second).
+        second = Gather(
+            input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no", speech_timeout="auto"
+        )
+        second.say("Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.", voice=VOICE)
+        response.append(second)
     response.say("We'll try you again a little later. Goodbye.", voice=VOICE)
     response.hangup()
     return str(response)
@@ -58,34 +68,101 @@ def connect(
     agent: Agent,
     caller_id: str,
     action: str,
-    whisper_url: str,
+    screen_url: str,
     timeout: int = 20,
     greeting: str = "Thank you. Connecting you now.",
 ) -> str:
-    """Ring the agent with a whisper; the Dial action learns how the agent leg ended."""
+    """Ring the agent; their leg is screened at `screen_url`, and the Dial action learns how it ended."""
     response = VoiceResponse()
     response.say(greeting, voice=VOICE)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
     if agent.phone:
-        dial.number(agent.phone, url=whisper_url)
+        # A mobile's voicemail must not pass for the agent: detect it before the screen plays.
+        dial.number(agent.phone, url=screen_url, machine_detection="Enable")
     else:
-        dial.client(agent.client, url=whisper_url)
+        dial.client(agent.client, url=screen_url)
     response.append(dial)
     return str(response)
 
 
-def whisper(req: CallbackRequest) -> str:
-    """What the agent hears before the customer is put through: who, why, and what the IVR found."""
-    response = VoiceResponse()
-    # A caller put through from the phone menu is not a callback, and has no name on file.
-    who = "A caller from the phone menu" if req.source == "ivr" and req.attempts <= 1 else f"Callback for {req.name}"
-    words = f"{who}, about {_about(req)}."
+def connect_leg(
+    attempt: CallAttempt,
+    leg: AgentLeg,
+    hooks: Webhooks,
+    caller_id: str,
+    timeout: int,
+    greeting: str,
+) -> str:
+    """Ring one agent leg of an attempt, screened: callbacks, holders and phone-menu transfers alike."""
+    assert leg.agent is not None
+    return connect(
+        leg.agent,
+        caller_id,
+        action=hooks.callback("dial-done", attempt=attempt.id, leg=leg.id),
+        screen_url=hooks.callback("screen", attempt=attempt.id, leg=leg.id),
+        timeout=timeout,
+        greeting=greeting,
+    )
+
+
+# What the customer typed, read to an agent: framed as theirs, and short.
+QUOTE_LIMIT = 60
+
+
+def quoted(text: str | None) -> str:
+    """Customer-supplied words for an agent's ear, capped (the framing around them says whose they are)."""
+    words = " ".join((text or "").split())
+    return words if len(words) <= QUOTE_LIMIT else words[: QUOTE_LIMIT - 1].rstrip() + "…"
+
+
+def context_words(req: CallbackRequest) -> str:
+    """Who is waiting and why, for the agent: our words, with the customer's own marked as theirs."""
+    if req.source == "ivr" and req.name == "Phone caller":
+        who = "A caller from the phone menu"
+        if req.phone.startswith("+"):
+            who += f", calling from {' '.join(req.phone.removeprefix('+1'))}"
+    else:
+        who = f"A callback. The customer gave the name: {quoted(req.name)}"
+    words = f"{who}. Topic: {req.queue.display_name.lower()}."
+    if req.order_number:
+        words += f" Order number, as they typed it: {' '.join(quoted(req.order_number))}."
     if req.attempts > 1:
-        words += f" This was attempt {req.attempts}."
+        words += f" This is call {req.attempts} to them."
     summary = _ivr_summary(req)
     if summary:
         words += f" {summary}"
-    response.say(words + " Connecting now.", voice=VOICE)
+    return words
+
+
+def screen(req: CallbackRequest, action: str, again: bool = False) -> str:
+    """The agent's screen: the context, then press 1 or say accept. Silence ends the leg, unbridged."""
+    response = VoiceResponse()
+    gather = Gather(
+        input="dtmf speech", num_digits=1, timeout=6, action=action, hints="accept, decline", speech_timeout="auto"
+    )
+    if again:
+        gather.say("Sorry, I didn't get that. Press 1 or say accept to take the call.", voice=VOICE)
+    else:
+        gather.say(context_words(req) + " To take the call, press 1 or say accept.", voice=VOICE)
+    response.append(gather)
+    # Nothing pressed: tell the app (the leg's outcome is "no answer"), which hangs this leg up.
+    response.redirect(action + ("&" if "?" in action else "?") + "silent=1")
+    return str(response)
+
+
+def bridge() -> str:
+    """The agent accepted: ending the screen document is what lets Twilio bridge the two."""
+    response = VoiceResponse()
+    response.say("Connecting.", voice=VOICE)
+    return str(response)
+
+
+def agent_hangup(words: str = "") -> str:
+    """End the agent's leg without a bridge (declined, silent, voicemail, or nobody left to connect)."""
+    response = VoiceResponse()
+    if words:
+        response.say(words, voice=VOICE)
+    response.hangup()
     return str(response)
 
 
@@ -118,14 +195,9 @@ def offer_to_agent(req: CallbackRequest, action: str) -> str:
     """Agent-first: who to call and why; the agent presses 1 to ring the customer."""
     response = VoiceResponse()
     gather = Gather(input="dtmf", num_digits=1, timeout=8, action=action)
-    words = f"Callback for {req.name}, about {_about(req)}."
-    summary = _ivr_summary(req)
-    if summary:
-        words += f" {summary}"
-    gather.say(words + " Press 1 to call them now, or any other key to pass.", voice=VOICE)
+    gather.say(context_words(req) + " Press 1 to call them now, or any other key to pass.", voice=VOICE)
     response.append(gather)
-    response.say("No key pressed. We'll give this callback to someone else. Goodbye.", voice=VOICE)
-    response.hangup()
+    response.redirect(action)  # no key: the app records the pass and says goodbye
     return str(response)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 
-from agents.models import Agent
-from callback import agent_first, calls, twiml
-from callback.models import CallAttempt
-from core.web import clock, session, settings, small_int
-from scheduler.runtime import wake_dispatcher
+from callback import agent_first, calls, line, twiml
+from callback.models import AgentLeg, CallAttempt
+from core.web import clock, session, settings, small_int, wake_dispatcher
+from core.webhooks import Webhooks
 from telephony.signature import twilio_signature_required
 
 log = logging.getLogger(__name__)
@@ -22,9 +21,15 @@ def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def public_url(endpoint: str, attempt_id: int) -> str:
-    """An absolute webhook URL as Twilio must be given it (PUBLIC_BASE_URL, not the Host header)."""
-    return settings().public_base_url.rstrip("/") + url_for(endpoint, attempt=attempt_id)
+def hooks() -> Webhooks:
+    """Our webhook URLs as Twilio must be given them (PUBLIC_BASE_URL, not the Host header)."""
+    return Webhooks(settings().public_base_url)
+
+
+def bounds() -> line.Bounds:
+    """The call bounds from settings."""
+    s = settings()
+    return line.Bounds(s.min_seconds_between_calls, s.max_calls_per_number_per_day)
 
 
 def _attempt(agent_leg: bool = False) -> CallAttempt | None:
@@ -35,12 +40,29 @@ def _attempt(agent_leg: bool = False) -> CallAttempt | None:
     return calls.load_attempt(session(), attempt_id, call_sid, agent_leg=agent_leg)
 
 
+def _leg(attempt: CallAttempt) -> AgentLeg | None:
+    return calls.load_leg(session(), attempt, small_int(request.args.get("leg")))
+
+
 def _int(name: str) -> int | None:
     return small_int(request.form.get(name))
 
 
-def _shop() -> str:
-    return settings().shop_name
+def _caller_id(attempt: CallAttempt) -> str:
+    return attempt.request.queue.caller_id or settings().twilio_caller_id
+
+
+def connect(attempt: CallAttempt, leg: AgentLeg, greeting: str) -> str:
+    """Ring one agent leg of an attempt, screened."""
+    return twiml.connect_leg(
+        attempt, leg, hooks(), _caller_id(attempt), settings().ring_timeout_seconds, greeting=greeting
+    )
+
+
+def _dial(attempt: CallAttempt, step: calls.Next, greeting: str) -> Response:
+    if step.leg is None:
+        return _xml(twiml.hangup())
+    return _xml(connect(attempt, step.leg, greeting))
 
 
 @bp.post("/answer")
@@ -53,9 +75,9 @@ def answer() -> Response:
     step = calls.on_answer(session(), clock(), attempt, request.form.get("AnsweredBy"))
     req = attempt.request
     if step.action == "voicemail":
-        return _xml(twiml.voicemail(req, _shop(), req.queue.caller_id or settings().twilio_caller_id))
+        return _xml(twiml.voicemail(req, settings().shop_name, _caller_id(attempt)))
     if step.action == "confirm":
-        return _xml(twiml.confirm(req, _shop(), public_url("callback_voice.confirm", attempt.id)))
+        return _xml(twiml.confirm(req, settings().shop_name, hooks().callback("confirm", attempt=attempt.id)))
     return _xml(twiml.hangup())
 
 
@@ -66,9 +88,15 @@ def confirm() -> Response:
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
-    step = calls.on_confirm(session(), clock(), attempt, request.form.get("Digits"), request.form.get("SpeechResult"))
-    if step.action == "dial" and step.agent is not None:
-        return _xml(_connect(attempt, step.agent))
+    again = request.args.get("again") == "1"
+    step = calls.on_confirm(
+        session(), clock(), attempt, request.form.get("Digits"), request.form.get("SpeechResult"), again=again
+    )
+    if step.action == "dial":
+        return _dial(attempt, step, "Thank you. Connecting you now.")
+    if step.action == "confirm_again":
+        url = hooks().callback("confirm", attempt=attempt.id, again=1)
+        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, again=True))
     if step.action == "declined":
         wake_dispatcher()  # the agent held for this call is free again
         return _xml(
@@ -79,17 +107,6 @@ def confirm() -> Response:
     return _xml(twiml.hangup())
 
 
-def _connect(attempt: CallAttempt, agent: Agent, holding: bool = False) -> str:
-    req = attempt.request
-    return twiml.connect(
-        agent,
-        req.queue.caller_id or settings().twilio_caller_id,
-        action=public_url("callback_voice.dial_done", attempt.id),
-        whisper_url=public_url("callback_voice.whisper", attempt.id),
-        greeting="Thanks for holding. Connecting you now." if holding else "Thank you. Connecting you now.",
-    )
-
-
 @bp.post("/connect-holder")
 @twilio_signature_required
 def connect_holder() -> Response:
@@ -98,23 +115,56 @@ def connect_holder() -> Response:
     if attempt is None:
         return _xml(twiml.hangup())
     step = calls.on_holder_connect(session(), clock(), attempt)
-    if step.action == "dial" and step.agent is not None:
-        return _xml(_connect(attempt, step.agent, holding=True))
+    if step.action == "dial":
+        return _dial(attempt, step, "Thanks for holding. Connecting you now.")
     return _xml(twiml.hangup())
 
 
-@bp.post("/whisper")
+@bp.post("/screen")
+@bp.post("/whisper")  # the name of this webhook before agent legs were screened: calls in flight keep it
 @twilio_signature_required
-def whisper() -> Response:
-    """The agent answered: tell them who is waiting and why, then Twilio bridges the two."""
+def screen() -> Response:
+    """The agent answered: who is waiting and why, then press 1 or say accept (on the agent's leg)."""
     attempt = _attempt(agent_leg=True)
-    if attempt is None:
-        return _xml(twiml.hangup())
-    step = calls.on_agent_answer(session(), clock(), attempt, request.form.get("CallSid"))
-    if step.action != "whisper":
-        # Hanging up during the whisper ends the agent's leg before Twilio bridges it.
-        return _xml(twiml.hangup())
-    return _xml(twiml.whisper(attempt.request))
+    leg = _leg(attempt) if attempt is not None else None
+    if attempt is None or leg is None:
+        return _xml(twiml.agent_hangup())
+    step = calls.on_screen(session(), clock(), leg, request.form.get("CallSid"), request.form.get("AnsweredBy"))
+    return _screen_reply(attempt, leg, step)
+
+
+@bp.post("/screen-answer")
+@twilio_signature_required
+def screen_answer() -> Response:
+    """The agent pressed a key or spoke at the screen (or stayed silent: `silent=1`)."""
+    attempt = _attempt(agent_leg=True)
+    leg = _leg(attempt) if attempt is not None else None
+    if attempt is None or leg is None:
+        return _xml(twiml.agent_hangup())
+    step = calls.on_screen_answer(
+        session(),
+        clock(),
+        leg,
+        request.form.get("Digits"),
+        request.form.get("SpeechResult"),
+        again=request.args.get("again") == "1",
+        silent=request.args.get("silent") == "1",
+    )
+    return _screen_reply(attempt, leg, step)
+
+
+def _screen_reply(attempt: CallAttempt, leg: AgentLeg, step: calls.Next) -> Response:
+    if step.action in {"screen", "screen_again"}:
+        again = step.action == "screen_again"
+        url = hooks().callback("screen-answer", attempt=attempt.id, leg=leg.id, **({"again": 1} if again else {}))
+        return _xml(twiml.screen(attempt.request, url, again=again))
+    if step.action == "bridge":
+        return _xml(twiml.bridge())
+    if step.action == "customer_gone":
+        return _xml(twiml.agent_hangup("Sorry, the customer is no longer on the line. Goodbye."))
+    if leg.outcome == "declined":
+        return _xml(twiml.agent_hangup("Okay, we'll pass it to someone else."))
+    return _xml(twiml.agent_hangup())
 
 
 @bp.post("/dial-done")
@@ -128,22 +178,34 @@ def dial_done() -> Response:
         session(),
         clock(),
         attempt,
+        _leg(attempt),
         request.form.get("DialCallStatus", ""),
         _int("DialCallDuration"),
         dial_call_sid=request.form.get("DialCallSid"),
         # The customer leg's own status: "completed" when they hung up while the agent rang.
         customer_status=request.form.get("CallStatus"),
+        dial_bridged=(request.form.get("DialBridged") or "").lower() or None,
     )
-    if step.action == "dial" and step.agent is not None:
-        return _xml(_connect(attempt, step.agent))
+    if step.action == "dial":
+        return _dial(attempt, step, "Sorry for the wait. One moment, please, while I find someone else.")
     if step.action == "callback_later":
+        wake_dispatcher()
         return _xml(
             twiml.goodbye(
-                "Sorry, our agent couldn't take your call. You're now first in line, "
+                "Sorry, nobody could take your call just now. You keep your place at the front of the line, "
                 "and we'll call you back as soon as someone is free. Goodbye."
             )
         )
+    if step.action == "no_callback":
+        wake_dispatcher()
+        return _xml(
+            twiml.goodbye(
+                "Sorry, nobody could take your call just now, and we've already tried you several times. "
+                "Please ask for a callback again on our website when it suits you. Goodbye."
+            )
+        )
     if step.action == "goodbye_thanks":
+        wake_dispatcher()
         return _xml(twiml.goodbye("Thank you for talking with us. Goodbye."))
     return _xml(twiml.hangup())
 
@@ -173,14 +235,14 @@ def status() -> Response:
 @bp.post("/agent-answer")
 @twilio_signature_required
 def agent_answer() -> Response:
-    """Agent-first: the agent picked up."""
+    """Agent-first: the agent picked up (or their voicemail did)."""
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
-    step = agent_first.on_agent_pickup(session(), clock(), attempt)
+    step = agent_first.on_agent_pickup(session(), clock(), attempt, request.form.get("AnsweredBy"))
     if step.action != "offer":
         return _xml(twiml.hangup())
-    return _xml(twiml.offer_to_agent(attempt.request, public_url("callback_voice.agent_accept", attempt.id)))
+    return _xml(twiml.offer_to_agent(attempt.request, hooks().callback("agent-accept", attempt=attempt.id)))
 
 
 @bp.post("/agent-accept")
@@ -190,20 +252,22 @@ def agent_accept() -> Response:
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
-    step = agent_first.on_agent_accept(session(), clock(), attempt, request.form.get("Digits"))
+    step = agent_first.on_agent_accept(session(), clock(), attempt, request.form.get("Digits"), bounds())
     if step.action == "dial_customer":
         req = attempt.request
         return _xml(
             twiml.dial_customer(
                 req.phone,
-                req.queue.caller_id or settings().twilio_caller_id,
-                action=public_url("callback_voice.customer_done", attempt.id),
-                greeting_url=public_url("callback_voice.customer_greeting", attempt.id),
+                _caller_id(attempt),
+                action=hooks().callback("customer-done", attempt=attempt.id),
+                greeting_url=hooks().callback("customer-greeting", attempt=attempt.id),
                 timeout=settings().ring_timeout_seconds,
             )
         )
     if step.action == "agent_goodbye":
         return _xml(twiml.goodbye("Okay, we'll pass this callback to someone else. Goodbye."))
+    if step.action == "customer_not_callable":
+        return _xml(twiml.goodbye("We called this customer very recently, so we won't ring them now. Goodbye."))
     return _xml(twiml.hangup())
 
 
@@ -217,7 +281,7 @@ def customer_greeting() -> Response:
     step = agent_first.on_customer_pickup(session(), clock(), attempt, request.form.get("CallSid"))
     if step.action != "greet":
         return _xml(twiml.hangup())
-    return _xml(twiml.greet_customer(attempt.request, _shop()))
+    return _xml(twiml.greet_customer(attempt.request, settings().shop_name))
 
 
 @bp.post("/customer-done")

@@ -60,6 +60,9 @@ class Settings:
     twilio_cps: float = 1.0
     sms_notifications: bool = False
     ring_timeout_seconds: int = 25
+    # Bounds a customer can trust, enforced where every call is placed (callback/line.py).
+    min_seconds_between_calls: int = 120
+    max_calls_per_number_per_day: int = 6
     shop_name: str = "Callme Shop"
     ivr_tree: str = ""
     order_api_url: str = ""

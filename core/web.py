@@ -37,6 +37,17 @@ def session() -> Session:
     return get_db(current_app).session
 
 
+def wake_dispatcher() -> None:
+    """Tell the dispatcher something changed (a request arrived, an agent is free).
+
+    Views and webhooks never import the scheduler: create_app hands them this callable (the
+    in-process jobs' wake, when they run here); without it the dispatcher's next tick notices.
+    """
+    wake = current_app.extensions.get("wake_dispatcher")
+    if wake is not None:
+        wake()
+
+
 def phone_policy() -> PhonePolicy:
     """The customer phone policy built from settings."""
     s = settings()

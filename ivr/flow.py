@@ -10,22 +10,22 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
+from callback import line
 from callback import service as callbacks
-from callback.calls import reserve_free_agent
-from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest
+from callback import twiml as callback_twiml
+from callback.models import WAITING, CallbackRequest
 from callback.policy import check_do_not_call
 from core import phone as phones
 from core.clock import Clock
-from core.db import rows_changed
 from core.errors import InvalidInput
+from core.webhooks import Webhooks
 from ivr import answers, speech
 from ivr.models import IvrSession
 from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tree
@@ -50,13 +50,14 @@ class Call:
     clock: Clock
     tree: Tree
     lookup: OrderLookup
-    base_url: str
+    hooks: Webhooks
     policy: phones.PhonePolicy
     caller_id: str
+    ring_timeout: int = 20
 
     def url(self, node: str, **params: str) -> str:
         """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""
-        return f"{self.base_url.rstrip('/')}/voice/ivr/input?{urlencode({'node': node, **params})}"
+        return self.hooks.ivr("input", node=node, **params)
 
     def reply(self) -> Reply:
         """A new TwiML reply in the tree's voice."""
@@ -342,45 +343,28 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None, node.queue  # the tree checker refuses unknown queues at start-up
     ivr.topic = node.queue
-    agent = reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
-    req = _request_for(call, ivr, queue) if agent is not None else None
-    if agent is not None and req is not None and not _take_over(call.session, req, agent.id, now):
-        # The dispatcher claimed this caller's request a moment ago (or is calling them already).
-        agent.move_to("available", now)
-        call.session.commit()
-        return str(
-            call.reply()
-            .say(prefix, "It looks like we're calling you back about this right now. Please hang up to take our call.")
-            .hangup()
-        )
-    if agent is not None and req is not None:
-        call.session.refresh(req)
-        req.answered(now)
-        attempt = CallAttempt(
-            request=req,
-            agent=agent,
-            call_sid=ivr.call_sid,
-            created_at=now,
-            placed_at=now,
-            answered_at=now,
-            confirmed_at=now,
-            answered_by="human",
-        )
-        call.session.add(attempt)
+    agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
+    if agent is not None:
+        req = _request_for(call, ivr, queue)
+        leg = line.take_over(call.session, req, agent, ivr.call_sid, now)
+        if leg is None:
+            # The dispatcher claimed this caller's request a moment ago (or is calling them already).
+            call.session.commit()
+            return str(
+                call.reply()
+                .say(
+                    prefix,
+                    "It looks like we're calling you back about this right now. Please hang up to take our call.",
+                )
+                .hangup()
+            )
         ivr.outcome = "transferred"
         ivr.request_id = req.id
         ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
         call.session.commit()
-        base = call.base_url.rstrip("/")
-        return str(
-            call.reply()
-            .say(prefix, node.prompt or "Connecting you to someone now.")
-            .dial_agent(
-                agent,
-                queue.caller_id or call.caller_id,
-                action=f"{base}/voice/callback/dial-done?attempt={attempt.id}",
-                whisper_url=f"{base}/voice/callback/whisper?attempt={attempt.id}",
-            )
+        greeting = " ".join(part for part in (prefix, node.prompt or "Connecting you to someone now.") if part)
+        return callback_twiml.connect_leg(
+            leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting
         )
     ahead = callbacks.waiting_count(call.session, queue, now)
     wait = callbacks.queue_wait(call.session, queue, now)
@@ -482,19 +466,18 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
     if req.status not in WAITING:
         call.session.commit()
         return str(call.reply().say("It looks like we're calling you about this right now. Goodbye.").hangup())
-    req.hold_call_sid = ivr.call_sid
+    line.hold(req, ivr.call_sid)
     ivr.outcome = "hold"
     ivr.request_id = req.id
     ivr.add_step(now, node=name, kind="hold", result=req.ref)
     call.session.commit()
-    base = call.base_url.rstrip("/")
     return str(
         call.reply()
         .say("Okay, please hold. We'll put you through as soon as someone is free.")
         .enqueue(
             f"callme-{queue.name}",
-            wait_url=f"{base}/voice/ivr/hold-wait?request={req.id}",
-            action=f"{base}/voice/ivr/hold-done?request={req.id}",
+            wait_url=call.hooks.ivr("hold-wait", request=req.id),
+            action=call.hooks.ivr("hold-done", request=req.id),
         )
         .hangup()
     )
@@ -504,7 +487,7 @@ def hold_wait(call: Call, request_id: int) -> str:
     """What a holding caller hears on each loop: their place, the wait, then music."""
     now = call.clock.now()
     req = call.session.get(CallbackRequest, request_id)
-    music = f"{call.base_url.rstrip('/')}/audio/hold-music.wav"
+    music = call.hooks.audio("hold-music.wav")
     if req is None or req.status not in WAITING:
         return str(call.reply().play(music))
     standing = callbacks.standing(call.session, req, now)
@@ -516,9 +499,7 @@ def hold_wait(call: Call, request_id: int) -> str:
 
 
 def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid: str | None, result: str) -> None:
-    """The caller left the line: a hang-up while still waiting cancels their place."""
-    if result in {"bridged", "redirected", ""}:
-        return  # put through to an agent: the callback flow carries on from here
+    """The caller left the line (the <Enqueue> action, or their call's end)."""
     query = select(CallbackRequest)
     if request_id is not None:
         query = query.where(CallbackRequest.id == request_id)
@@ -526,74 +507,15 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
         query = query.where(CallbackRequest.hold_call_sid == call_sid)
     else:
         return
-    req = session.scalar(query)
-    if req is None or req.status not in WAITING or not req.hold_call_sid:
-        return
-    if result != "hangup" and req.phone.startswith("+"):
-        # The line itself failed (queue-full, error): keep their place as a callback instead.
-        req.hold_call_sid = None
-        session.commit()
-        log.warning("hold ended by the line; kept as a callback", extra={"ref": req.ref, "result": result})
-        return
-    req.cancel(clock.now())
-    req.outcome = "hung_up_on_hold"
-    session.commit()
-    log.info("holder left the line", extra={"ref": req.ref, "result": result})
+    line.hold_ended(session, session.scalar(query), result, clock.now())
 
 
 def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None) -> CallbackRequest:
-    """The caller's active request in this queue, or a new one that keeps their arrival time."""
-    now = call.clock.now()
+    """The caller's place in this queue's line, arrived when their call did."""
     # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
     # call keeps the one-request-per-number rule, and a placeholder is never dialled.
     number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
-    existing = _active_request(call.session, number, queue.id)
-    if existing is not None:
-        existing.ivr_context = _context(ivr)
-        return existing
-    req = CallbackRequest(
-        phone=number,
-        name="Phone caller",
-        queue_id=queue.id,
-        source="ivr",
-        status="queued",
-        created_at=ivr.started_at,  # the caller's place in line is when they called
-        updated_at=now,
-        expires_at=now + timedelta(hours=queue.expiry_hours),
-        ivr_context=_context(ivr),
-    )
-    req.queue = queue
-    try:
-        with call.session.begin_nested():
-            call.session.add(req)
-    except IntegrityError:
-        # A retried webhook, or the same number asking twice at once: use the request that won.
-        found = _active_request(call.session, number, queue.id)
-        assert found is not None
-        return found
-    return req
-
-
-def _active_request(session: Session, number: str, queue_id: int) -> CallbackRequest | None:
-    return session.scalar(
-        select(CallbackRequest).where(
-            CallbackRequest.phone == number, CallbackRequest.queue_id == queue_id, CallbackRequest.status.in_(ACTIVE)
-        )
-    )
-
-
-def _take_over(session: Session, req: CallbackRequest, agent_id: int, now: datetime) -> bool:
-    """Claim a waiting request for an agent as the dispatcher does: one conditional UPDATE wins."""
-    session.flush()
-    return (
-        rows_changed(
-            session,
-            update(CallbackRequest)
-            .where(CallbackRequest.id == req.id, CallbackRequest.status.in_(WAITING))
-            .values(status="dialing", agent_id=agent_id, attempts=CallbackRequest.attempts + 1, updated_at=now),
-        )
-        == 1
-    )
+    return line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr), call.clock.now())
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:

@@ -692,17 +692,23 @@ _YES_PHRASES = (
     ("yes",), ("yeah",), ("yep",), ("yup",), ("ya",), ("yah",), ("yea",), ("correct",), ("right",),
     ("alright",), ("sure",), ("affirmative",), ("exactly",), ("absolutely",), ("definitely",), ("indeed",),
     ("uh", "huh"), ("mhm",), ("mm", "hmm"), ("that", "is", "it"), ("that", "is", "the", "one"),
-    ("this", "is", "it"), ("yes", "please"),
+    ("this", "is", "it"), ("yes", "please"), ("go", "ahead"), ("of", "course"), ("please", "do"),
+    ("no", "problem"), ("no", "worries"), ("put", "me", "through"), ("connect", "me"), ("accept",),
+    ("sounds", "good"), ("take", "it"), ("i", "will", "take", "it"),
 )  # fmt: skip
 # Yes only as the last words ("yes it is"): "it is the other one" is a no.
 _TAIL_YES_PHRASES = (("it", "is"),)
 _NO_PHRASES = (
     ("no",), ("nope",), ("nah",), ("not",), ("wrong",), ("incorrect",), ("negative",),
-    ("other", "one"), ("different", "one"), ("another", "one"),
+    ("other", "one"), ("different", "one"), ("another", "one"), ("cancel",), ("stop",), ("decline",),
+    ("reject",), ("do", "not", "call"), ("not", "interested"), ("no", "longer"),
 )  # fmt: skip
 # Answers that are neither, even though they contain "not" or "sure".
 _UNCLEAR_PHRASES = (
     ("not", "sure"), ("do", "not", "know"), ("no", "idea"), ("maybe",), ("not", "certain"), ("i", "guess"),
+    ("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"),
+    ("just", "a", "second"), ("just", "a", "moment"), ("wait", "a"), ("what",), ("who", "is", "this"),
+    ("sorry",), ("pardon",), ("say", "again"),
 )  # fmt: skip
 
 
@@ -729,9 +735,23 @@ def is_yes(text: str) -> bool | None:
         for start, end in _spans(words, _YES_PHRASES) + tail
         if not (start > 0 and words[start - 1] == "not") and not (end < len(words) and words[end] == "not")
     ]
-    no = _spans(words, _NO_PHRASES)
+    # The "no" inside a yes phrase ("no problem", "no worries") is not a refusal.
+    no = [(a, b) for a, b in _spans(words, _NO_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
     if yes and not no:
         return True
     if no and not yes:
         return False
     return None  # nothing recognisable, or both ("yeah no", "no, that's right"): ask again
+
+
+def yes_no(digits: str | None, said: str | None, yes_key: str = "1", no_key: str = "2") -> bool | None:
+    """The product's one yes/no reader, for keys and speech: True, False, or None when unclear.
+
+    A key other than the two offered is unclear, not a refusal (a stray press must not cancel
+    anything); "I'm not sure", "I don't know" or "hold on" are unclear too. Only a clear "no",
+    "cancel" or the no key refuses.
+    """
+    key = (digits or "").strip()[:1]
+    if key:
+        return True if key == yes_key else False if key == no_key else None
+    return is_yes(said) if said and said.strip() else None

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
-
-from agents.models import Agent
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 
 class Reply:
@@ -51,16 +49,6 @@ class Reply:
         self.response.append(gather)
         # Reached only if the gather could not post (it always does with actionOnEmptyResult).
         self.response.redirect(action, method="POST")
-        return self
-
-    def dial_agent(self, agent: Agent, caller_id: str, action: str, whisper_url: str, timeout: int = 20) -> Reply:
-        """Connect the caller to an agent, who hears the whisper first."""
-        dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
-        if agent.phone:
-            dial.number(agent.phone, url=whisper_url)
-        else:
-            dial.client(agent.client, url=whisper_url)
-        self.response.append(dial)
         return self
 
     def enqueue(self, queue: str, wait_url: str, action: str) -> Reply:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from callback import calls
 from callback.models import CallAttempt
 from core.web import clock, phone_policy, session, settings, small_int
+from core.webhooks import Webhooks
 from ivr import flow
 from telephony.signature import twilio_signature_required
 
@@ -29,9 +30,10 @@ def _call() -> flow.Call:
         clock=clock(),
         tree=current_app.extensions["ivr_tree"],
         lookup=current_app.extensions["order_lookup"],
-        base_url=s.public_base_url,
+        hooks=Webhooks(s.public_base_url),
         policy=phone_policy(),
         caller_id=s.twilio_caller_id,
+        ring_timeout=s.ring_timeout_seconds,
     )
 
 

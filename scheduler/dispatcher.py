@@ -13,39 +13,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
-from callback import notify
+from callback import dnc, line, notify
+from callback.line import Claim
 from callback.models import WAITING, CallAttempt, CallbackRequest
 from core.clock import Clock
 from core.config import Settings
-from core.db import Database, rows_changed
+from core.db import Database
+from core.webhooks import Webhooks
 from scheduler import pacing
 from telephony.port import NETWORK_ERROR, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 
 # Twilio codes that mean the customer's number itself cannot be called: retrying will not help.
-BAD_NUMBER_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13224})
+BAD_NUMBER_CODES = frozenset({21211, 21214, 21217, 13223, 13224})
+# Refusals of the account, not of the number (authentication, caller ID not ours, geographic
+# permissions, regulatory profile, rate): every call would be refused alike, so dialling pauses.
+ACCOUNT_CODES = frozenset({20003, 20005, 21210, 21215, 21216, 20429})
 # A provider refusal that is not the customer's fault: try the request again after this pause.
 REFUSED_PAUSE = timedelta(seconds=30)
 # Redirecting a holder's call answers these when the caller has already hung up.
 HOLDER_GONE_CODES = frozenset({21220, 20404})
 WAITING_SQL = text("callback_requests.status IN ('queued', 'retry_wait')")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A request and an agent, reserved for each other, with the attempt that records the call."""
-
-    attempt_id: int
-    request_id: int
-    agent_id: int
 
 
 class Dispatcher:
@@ -66,6 +61,8 @@ class Dispatcher:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._woken = threading.Event()
+        self.hooks = Webhooks(settings.public_base_url)
+        self.bounds = line.Bounds(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -99,6 +96,8 @@ class Dispatcher:
         placed = 0
         while True:
             with self.db.sessions() as session:
+                if line.dialling_paused(session, self.clock.now()) is not None:
+                    return placed  # the provider refused the account: the pause says when to try again
                 if not self._has_candidate(session):
                     return placed
                 slot = pacing.take_slot(session, self.settings.twilio_cps, self.clock.now())
@@ -193,31 +192,10 @@ class Dispatcher:
             request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session))
             if request_id is None:
                 continue
-            got_agent = rows_changed(
-                session,
-                update(Agent)
-                .where(Agent.id == agent.id, Agent.status == "available")
-                .values(status="reserved", status_since=now),
-            )
-            got_request = got_agent and rows_changed(
-                session,
-                update(CallbackRequest)
-                .where(CallbackRequest.id == request_id, CallbackRequest.status.in_(WAITING))
-                .values(status="dialing", agent_id=agent.id, attempts=CallbackRequest.attempts + 1, updated_at=now),
-            )
-            if not (got_agent and got_request):
-                session.rollback()  # another dispatcher won one of the two; try the next pairing
-                continue
-            strategy = session.scalar(
-                select(Queue.dial_strategy).join(CallbackRequest).where(CallbackRequest.id == request_id)
-            )
-            attempt = CallAttempt(
-                request_id=request_id, agent_id=agent.id, created_at=now, agent_first=strategy == "agent_first"
-            )
-            session.add(attempt)
-            session.commit()
-            log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent.id})
-            return Claim(attempt.id, request_id, agent.id)
+            claim = line.claim(session, agent.id, request_id, now, self.bounds)
+            if claim is not None:
+                return claim
+            # Lost a race, or the request's number may not be called now: try the next pairing.
         session.rollback()
         return None
 
@@ -227,12 +205,8 @@ class Dispatcher:
 
     # -- dialling ---------------------------------------------------------------------------------
 
-    def webhook(self, path: str, attempt_id: int) -> str:
-        """An absolute URL of one of our callback webhooks for this attempt."""
-        return f"{self.settings.public_base_url.rstrip('/')}/voice/callback/{path}?attempt={attempt_id}"
-
     def dial(self, claim: Claim) -> None:
-        """Place the customer's call for a claim and record its SID."""
+        """Place the call for a claim (the customer's, or the agent's in agent-first) and record its SID."""
         with self.db.sessions() as session:
             req = session.get(CallbackRequest, claim.request_id)
             attempt = session.get(CallAttempt, claim.attempt_id)
@@ -241,32 +215,34 @@ class Dispatcher:
             customer = req.phone
             agent_first = attempt.agent_first
             agent_endpoint = attempt.agent.endpoint
+            agent_has_phone = attempt.agent.phone is not None
             holder = req.hold_call_sid
-            still_wanted = req.status == "dialing"
+            still_wanted = req.status == "dialing" and not dnc.is_listed(session, customer)
         if not still_wanted:
-            self._abandon_claim(claim)  # canceled between the claim and now: ring nobody
+            self._abandon_claim(claim)  # canceled (or listed do-not-call) since the claim: ring nobody
             return
         if holder:
             self._connect_holder(claim, holder)
             return
-        if self.settings.sms_notifications:
+        if self.settings.sms_notifications and not agent_first:
             notify.calling_now(self.telephony, customer, caller_id)
         try:
             if agent_first:
-                # The agent's phone rings first; no answering-machine detection on a colleague.
+                # The agent's phone rings first; detection tells their voicemail from them.
                 info = self.telephony.place_call(
                     agent_endpoint,
                     caller_id,
-                    self.webhook("agent-answer", claim.attempt_id),
-                    status_callback=self.webhook("status", claim.attempt_id),
+                    self.hooks.callback("agent-answer", attempt=claim.attempt_id),
+                    status_callback=self.hooks.callback("status", attempt=claim.attempt_id),
                     timeout=self.settings.ring_timeout_seconds,
+                    machine_detection="Enable" if agent_has_phone else None,
                 )
             else:
                 info = self.telephony.place_call(
                     customer,
                     caller_id,
-                    self.webhook("answer", claim.attempt_id),
-                    status_callback=self.webhook("status", claim.attempt_id),
+                    self.hooks.callback("answer", attempt=claim.attempt_id),
+                    status_callback=self.hooks.callback("status", attempt=claim.attempt_id),
                     timeout=self.settings.ring_timeout_seconds,
                     # DetectMessageEnd waits for the beep, so the voicemail message is recorded whole.
                     machine_detection="DetectMessageEnd",
@@ -286,24 +262,32 @@ class Dispatcher:
                 .values(placed_at=self.clock.now(), call_sid=call_sid)
                 .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
             )
+            line.resume_dialling(session)
 
     def _abandon_claim(self, claim: Claim) -> None:
-        """Close a claim whose request was canceled before its call was placed, and free the agent."""
+        """Close a claim whose call was never placed (canceled, or do-not-call), and free the agent."""
         now = self.clock.now()
         with self.db.begin() as session:
             attempt = session.get(CallAttempt, claim.attempt_id)
             assert attempt is not None
             attempt.ended_at = now
             attempt.outcome = "canceled"
-            agent = attempt.agent
-            if agent is not None and agent.status == "reserved":
-                agent.move_to("available", now)
-        log.info("claim abandoned: the request was canceled", extra={"attempt": claim.attempt_id})
+            attempt.dialled_at = None
+            for leg in attempt.agent_legs:
+                leg.ended_at, leg.outcome = leg.ended_at or now, leg.outcome or "canceled"
+            req = attempt.request
+            if req.status == "dialing":
+                # Only do-not-call leaves a claim still dialing here: the number's owner said never.
+                req.cancel(now)
+                req.outcome = "do_not_call"
+            req.attempts = line.calls_placed(session, req.id)
+            line.release_agent(session, attempt.agent, attempt, now)
+        log.info("claim abandoned before dialling", extra={"attempt": claim.attempt_id})
 
     def _connect_holder(self, claim: Claim, call_sid: str) -> None:
         """A caller holding on the line: take them out of <Enqueue> to their agent, no new call."""
         try:
-            self.telephony.update_call(call_sid, url=self.webhook("connect-holder", claim.attempt_id))
+            self.telephony.update_call(call_sid, url=self.hooks.callback("connect-holder", attempt=claim.attempt_id))
         except TelephonyError as error:
             if error.code == NETWORK_ERROR:
                 log.warning("redirect outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
@@ -328,38 +312,43 @@ class Dispatcher:
             if req.status == "dialing":
                 req.cancel(now)
                 req.outcome = "hung_up_on_hold"
-            agent = attempt.agent
-            if agent is not None and agent.status == "reserved":
-                agent.move_to("available", now)
+            line.release_agent(session, attempt.agent, attempt, now)
         log.info("holder was gone", extra={"attempt": claim.attempt_id, "code": error.code})
 
     def _dial_failed(self, claim: Claim, error: TelephonyError) -> None:
-        """calls.create did not succeed: retry the request, fail it, or leave it to the reaper."""
-        if error.code == NETWORK_ERROR:
-            # A timeout may hide a call that was created: dialling again could ring the customer twice.
-            # The attempt stays open; its webhooks or the reaper will say what happened.
-            log.warning("calls.create outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
-            return
+        """calls.create did not succeed: by the error's class, fail the request, pause dialling, or
+        leave an uncertain outcome to the reaper."""
         now = self.clock.now()
+        unknown = error.code == NETWORK_ERROR or (error.status or 0) >= 500
+        account = error.code in ACCOUNT_CODES or error.status in {401, 403, 429}
+        if unknown or account:
+            with self.db.begin() as session:
+                pause = line.pause_dialling(session, error.code, error.message, now)
+            words = "is unreachable or failing" if unknown else "refuses this account's calls"
+            (log.error if pause.failures == 1 else log.warning)(
+                f"dialling paused: the telephony provider {words} (code {error.code}); "
+                f"next try at {pause.paused_until.isoformat()}",
+                extra={"attempt": claim.attempt_id, "code": error.code, "status": error.status, "error": error.message},
+            )
+        if unknown:
+            # A 5xx or a timeout may hide a call that was created: dialling again could ring the
+            # customer twice. The attempt stays open (and counted); its webhooks or the reaper, which
+            # lists the provider's calls, will say whether the call exists.
+            return
         with self.db.begin() as session:
             attempt = session.get(CallAttempt, claim.attempt_id)
             assert attempt is not None
             req = attempt.request
-            agent = attempt.agent
-            attempt.ended_at = now
             if req.status != "dialing":
-                attempt.outcome = "canceled"  # the customer canceled while calls.create was refused
+                line.unplaced(session, attempt, now, outcome="canceled")
             elif error.code in BAD_NUMBER_CODES:
-                attempt.outcome = "invalid_number"
-                req.not_reached("invalid_number", now, None)
+                line.unplaced(session, attempt, now, outcome="invalid_number")
+                req.fail("invalid_number", now)
             else:
-                # Refused before any call existed (rate limit, caller ID, outage): not the customer's
-                # attempt, so it is not counted, and the request waits a little before the next try.
-                attempt.outcome = "not_placed"
-                req.release(now)
+                # Refused before any call existed: not the customer's attempt, so it is not counted,
+                # and the request waits a little (or the pause) before the next try.
+                line.unplaced(session, attempt, now)
                 req.next_attempt_at = now + REFUSED_PAUSE
-            if agent is not None and agent.status == "reserved":
-                agent.move_to("available", now)
         log.warning(
             "calls.create refused", extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message}
         )

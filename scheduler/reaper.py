@@ -14,6 +14,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
+from callback import line
 from callback.calls import FINAL_CALL_STATUSES, finish_attempt
 from callback.models import CallAttempt
 from core.clock import Clock
@@ -93,14 +94,8 @@ class Reaper:
                     attempt.call_sid = adopted
                     log.warning("reaper found a call whose SID was lost", extra={"attempt": attempt_id})
                     continue
-                attempt.ended_at = now
-                attempt.outcome = "not_placed"
-                req = attempt.request
-                if req.status == "dialing":
-                    req.release(now)
-                agent = attempt.agent
-                if agent is not None and agent.status == "reserved":
-                    agent.move_to("available", now)
+                # The provider has no such call: it was never placed, so it is not counted.
+                line.unplaced(session, attempt, now)
                 count += 1
                 log.warning("attempt was never placed; request back in line", extra={"attempt": attempt_id})
         return count

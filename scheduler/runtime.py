@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from core.db import get_db
+from core.web import wake_dispatcher as web_wake_dispatcher
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Jobs
 from scheduler.reaper import Reaper
@@ -29,11 +30,11 @@ def init_app(app: Flask) -> None:
     if app.config["SETTINGS"].scheduler and click.get_current_context(silent=True) is None:
         jobs = build_jobs(app)
         app.extensions["jobs"] = jobs
+        # Views and webhooks wake the dispatcher through this callable, never by importing us.
+        app.extensions["wake_dispatcher"] = jobs.wake
         jobs.start()
 
 
 def wake_dispatcher() -> None:
-    """Tell an in-process dispatcher that something changed; a separate one notices on its next tick."""
-    jobs = current_app.extensions.get("jobs")
-    if jobs is not None:
-        jobs.wake()
+    """Kept for callers written before core.web.wake_dispatcher; the same thing."""
+    web_wake_dispatcher()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,17 +14,20 @@ from twilio.request_validator import RequestValidator
 
 from agents.models import Agent
 from callback import calls
-from callback.models import CallAttempt
+from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
 from tests import factories
 
 
-def dialing(session: Session, now: datetime, sid: str = "CA" + "1" * 32) -> CallAttempt:
+def dialing(session: Session, now: datetime, sid: str | None = None) -> CallAttempt:
     """A request being dialled for a reserved agent, as the dispatcher leaves it after calls.create."""
+    sid = sid or "CA" + uuid.uuid4().hex
     agent = factories.agent(session, now, status="reserved")
     req = factories.request(session, now, status="dialing", attempts=1, agent_id=agent.id)
-    attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid=sid, created_at=now, placed_at=now)
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid=sid, created_at=now, placed_at=now, dialled_at=now
+    )
     session.add(attempt)
     session.commit()
     return attempt
@@ -34,6 +38,20 @@ def confirmed(session: Session, clock: FixedClock) -> CallAttempt:
     attempt = dialing(session, clock.now())
     assert calls.on_answer(session, clock, attempt, "human").action == "confirm"
     assert calls.on_confirm(session, clock, attempt, "1", None).action == "dial"
+    return attempt
+
+
+def leg_of(attempt: CallAttempt) -> AgentLeg:
+    """The attempt's newest agent leg."""
+    return attempt.agent_legs[-1]
+
+
+def accepted(session: Session, clock: FixedClock) -> CallAttempt:
+    """The agent answered the screen and pressed 1."""
+    attempt = confirmed(session, clock)
+    leg = leg_of(attempt)
+    assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "screen"
+    assert calls.on_screen_answer(session, clock, leg, "1", None).action == "bridge"
     return attempt
 
 
@@ -67,30 +85,149 @@ def test_a_clear_no_ends_the_request_and_frees_the_agent_at_once(session: Sessio
     assert req.next_attempt_at is None
 
 
-def test_another_key_than_1_is_a_no(session: Session, clock: FixedClock) -> None:
+def test_2_is_a_no_but_a_stray_key_is_asked_again(session: Session, clock: FixedClock) -> None:
     attempt = dialing(session, clock.now())
     calls.on_answer(session, clock, attempt, "human")
-    assert calls.on_confirm(session, clock, attempt, "2", None).action == "declined"
+    assert calls.on_confirm(session, clock, attempt, "7", None).action == "confirm_again"
+    assert calls.on_confirm(session, clock, attempt, "2", None, again=True).action == "declined"
 
 
-def test_words_we_cannot_make_out_are_retried_like_silence(session: Session, clock: FixedClock) -> None:
+def test_unsure_words_are_not_a_no(session: Session, clock: FixedClock) -> None:
     attempt = dialing(session, clock.now())
     calls.on_answer(session, clock, attempt, "human")
-    assert calls.on_confirm(session, clock, attempt, None, "who is this").action == "try_later"
+    for words in ("I'm not sure", "I don't know", "hold on a second"):
+        assert calls.on_confirm(session, clock, attempt, None, words).action == "confirm_again"
+    assert calls.on_confirm(session, clock, attempt, None, "yes, no problem").action == "dial"
+    fresh(session, attempt.request)
+    assert attempt.request.status == "connecting"
+
+
+def test_words_we_cannot_make_out_twice_are_retried_like_silence(session: Session, clock: FixedClock) -> None:
+    attempt = dialing(session, clock.now())
+    calls.on_answer(session, clock, attempt, "human")
+    assert calls.on_confirm(session, clock, attempt, None, "who is this").action == "confirm_again"
+    assert calls.on_confirm(session, clock, attempt, None, "who is this", again=True).action == "try_later"
     calls.on_status(session, clock, attempt, "completed", 5, 20)
     req = attempt.request
     fresh(session, req, attempt)
     assert (req.status, req.outcome, attempt.outcome) == ("retry_wait", "no_confirmation", "no_confirmation")
 
 
-def test_yes_and_no_words() -> None:
-    assert calls.is_yes(None, "Yes please.") and calls.is_yes("1", None)
-    assert not calls.is_yes(None, "no") and not calls.is_yes(None, "yes no")
-    assert calls.is_no(None, "Nope.") and calls.is_no("9", None)
-    assert not calls.is_no(None, "what was that") and not calls.is_no("1", None)
+# The agent's leg: screened ----------------------------------------------------------------------------
 
 
-# The agent's leg -----------------------------------------------------------------------------------
+def test_confirming_rings_the_agent_as_a_leg_of_its_own(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    leg = leg_of(attempt)
+    assert (leg.agent_id, leg.answered_at, leg.accepted_at, leg.outcome) == (attempt.agent_id, None, None, None)
+    # Twilio retries the confirmation: the same leg is rung again, not a second agent.
+    assert calls.on_confirm(session, clock, attempt, "1", None).leg == leg
+    assert len(attempt.agent_legs) == 1
+
+
+def test_only_an_accepted_and_bridged_leg_completes_the_request(session: Session, clock: FixedClock) -> None:
+    attempt = accepted(session, clock)
+    req, agent = attempt.request, agent_of(attempt)
+    fresh(session, req, agent)
+    assert (req.status, agent.status) == ("connected", "on_call")
+    step = calls.on_dial_done(
+        session, clock, attempt, leg_of(attempt), "completed", 95, "CAleg1", "in-progress", "true"
+    )
+    assert step.action == "goodbye_thanks"
+    fresh(session, req, agent, attempt)
+    assert (req.status, attempt.outcome, attempt.talk_seconds, agent.status) == (
+        "completed",
+        "completed",
+        95,
+        "wrap_up",
+    )
+    assert (leg_of(attempt).outcome, attempt.accepted_at is not None) == ("accepted", True)
+
+
+def _missed(session: Session, clock: FixedClock, how: str) -> tuple[CallAttempt, calls.Next]:
+    """An agent leg that ends without an acceptance, in one of the ways a real phone does."""
+    attempt = confirmed(session, clock)
+    leg = leg_of(attempt)
+    if how == "no_answer":
+        return attempt, calls.on_dial_done(
+            session, clock, attempt, leg, "no-answer", 0, "CAleg1", "in-progress", "false"
+        )
+    if how == "voicemail":
+        assert calls.on_screen(session, clock, leg, "CAleg1", "machine_end_beep").action == "agent_hangup"
+    else:
+        assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "screen"
+        if how == "declined":
+            assert calls.on_screen_answer(session, clock, leg, "9", None).action == "agent_hangup"
+        elif how == "silent":
+            assert calls.on_screen_answer(session, clock, leg, None, None, silent=True).action == "agent_hangup"
+    # However the leg ended, Twilio reports an answered leg as completed, and not bridged.
+    return attempt, calls.on_dial_done(session, clock, attempt, leg, "completed", 4, "CAleg1", "in-progress", "false")
+
+
+def test_every_way_of_missing_is_a_miss_with_its_own_outcome(session: Session, clock: FixedClock) -> None:
+    expected = {"no_answer": "no_answer", "voicemail": "voicemail", "declined": "declined", "silent": "no_answer",
+                "dropped": "dropped"}  # fmt: skip
+    for how, outcome in expected.items():
+        attempt, step = _missed(session, clock, how)
+        req, agent, leg = attempt.request, agent_of(attempt), leg_of(attempt)
+        fresh(session, req, agent, leg)
+        assert step.action == "callback_later", how
+        assert (leg.outcome, req.status, agent.status) == (outcome, "connecting", "away"), how
+        assert agent.status_reason and "missed a call" in agent.status_reason, how
+        calls.on_status(session, clock, attempt, "completed", 5, 30)
+        fresh(session, req, attempt)
+        # Back at the front of the line, counted: the customer's call happened.
+        assert (req.status, req.priority, req.attempts, attempt.outcome) == ("queued", 1, 1, "agent_missed"), how
+
+
+def test_a_voicemail_that_is_bridged_never_completes_anything(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    leg = leg_of(attempt)
+    calls.on_screen(session, clock, leg, "CAleg1", "machine_start")
+    calls.on_dial_done(session, clock, attempt, leg, "completed", 30, "CAleg1", "in-progress", "true")
+    req = attempt.request
+    fresh(session, req, leg)
+    assert (req.status, leg.outcome) == ("connecting", "voicemail")
+
+
+def test_a_missed_agent_goes_away_and_a_free_one_is_rung_on_the_same_call(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    missed = agent_of(attempt)
+    spare = factories.agent(session, clock.now())
+    step = calls.on_dial_done(session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
+    assert step.action == "dial" and step.agent is not None and step.agent.id == spare.id and step.again
+    fresh(session, missed, spare, attempt)
+    assert (missed.status, spare.status, attempt.agent_id) == ("away", "reserved", spare.id)
+    assert [leg.agent_id for leg in attempt.agent_legs] == [missed.id, spare.id]
+
+
+def test_at_most_three_agents_are_rung_on_one_call(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    for _ in range(4):
+        factories.agent(session, clock.now())
+    actions = []
+    for n in range(3):
+        leg = leg_of(attempt)
+        actions.append(
+            calls.on_dial_done(session, clock, attempt, leg, "no-answer", 0, f"CAleg{n}", "in-progress").action
+        )
+        fresh(session, attempt)
+    assert actions == ["dial", "dial", "callback_later"]
+    assert len(attempt.agent_legs) == 3
+
+
+def test_a_retried_dial_action_moves_nobody_twice(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    missed = agent_of(attempt)
+    first_leg = leg_of(attempt)
+    spare = factories.agent(session, clock.now())
+    other = factories.agent(session, clock.now())
+    calls.on_dial_done(session, clock, attempt, first_leg, "no-answer", 0, "CAleg1", "in-progress")
+    again = calls.on_dial_done(session, clock, attempt, first_leg, "no-answer", 0, "CAleg1", "in-progress")
+    fresh(session, missed, spare, other, attempt)
+    # The replacement is rung again; it is not sent away, and a third agent is not taken.
+    assert again.action == "dial" and again.agent is not None and again.agent.id == spare.id
+    assert (missed.status, spare.status, other.status) == ("away", "reserved", "available")
 
 
 def test_a_customer_who_hangs_up_while_the_agent_rings_does_not_send_the_agent_away(
@@ -98,41 +235,15 @@ def test_a_customer_who_hangs_up_while_the_agent_rings_does_not_send_the_agent_a
 ) -> None:
     attempt = confirmed(session, clock)
     spare = factories.agent(session, clock.now())
-    # Twilio requests the Dial action when the caller hangs up, with the caller's leg completed.
-    step = calls.on_dial_done(
-        session, clock, attempt, "no-answer", 0, dial_call_sid="CAleg", customer_status="completed"
-    )
+    step = calls.on_dial_done(session, clock, attempt, leg_of(attempt), "canceled", 0, "CAleg", "completed", "false")
     assert step.action == "hangup"
     agent = agent_of(attempt)
     fresh(session, agent, spare)
-    assert (agent.status, spare.status) == ("reserved", "available")  # nobody else was taken for nobody
+    assert (agent.status, spare.status) == ("available", "available")  # nobody else was taken for nobody
     calls.on_status(session, clock, attempt, "completed", 5, 30)
     req = attempt.request
     fresh(session, req, agent, attempt)
     assert (req.status, attempt.outcome, agent.status) == ("retry_wait", "customer_hung_up", "available")
-
-
-def test_a_missed_agent_goes_away_and_a_free_one_is_dialled(session: Session, clock: FixedClock) -> None:
-    attempt = confirmed(session, clock)
-    missed = agent_of(attempt)
-    spare = factories.agent(session, clock.now())
-    step = calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress")
-    assert step.action == "dial" and step.agent is not None and step.agent.id == spare.id
-    fresh(session, missed, spare, attempt)
-    assert (missed.status, spare.status, attempt.agent_id) == ("away", "reserved", spare.id)
-
-
-def test_a_retried_dial_action_moves_nobody_twice(session: Session, clock: FixedClock) -> None:
-    attempt = confirmed(session, clock)
-    missed = agent_of(attempt)
-    spare = factories.agent(session, clock.now())
-    other = factories.agent(session, clock.now())
-    calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress")
-    again = calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress")
-    fresh(session, missed, spare, other, attempt)
-    # The replacement is rung again; it is not sent away, and a third agent is not taken.
-    assert again.action == "dial" and again.agent is not None and again.agent.id == spare.id
-    assert (missed.status, spare.status, other.status) == ("away", "reserved", "available")
 
 
 def test_with_nobody_free_the_customer_is_requeued_first_only_when_their_call_ends(
@@ -140,29 +251,43 @@ def test_with_nobody_free_the_customer_is_requeued_first_only_when_their_call_en
 ) -> None:
     attempt = confirmed(session, clock)
     req = attempt.request
-    assert calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress").action == (
-        "callback_later"
-    )
+    step = calls.on_dial_done(session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
+    assert step.action == "callback_later"
     fresh(session, req)
     # Still on the line hearing the apology: not yet in line, so no dispatcher can ring them now.
     assert req.status == "connecting"
     calls.on_status(session, clock, attempt, "completed", 5, 40)
     fresh(session, req, attempt)
     assert (req.status, req.priority, req.attempts, req.agent_id) == ("queued", 1, 1, None)
-    assert (attempt.outcome, attempt.agent_outcome) == ("agent_missed", "no-answer")
+    assert (attempt.outcome, attempt.agent_outcome) == ("agent_missed", "no_answer")
 
 
-def test_an_agent_dropping_during_the_whisper_puts_the_customer_back_to_connecting(
+def test_when_no_call_is_left_the_customer_is_told_so_and_the_request_fails(
     session: Session, clock: FixedClock
 ) -> None:
     attempt = confirmed(session, clock)
+    req = attempt.request
+    req.queue.max_attempts = 1
+    session.commit()
+    step = calls.on_dial_done(session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
+    assert step.action == "no_callback"
+    calls.on_status(session, clock, attempt, "completed", 5, 40)
+    fresh(session, req)
+    assert (req.status, req.outcome) == ("failed", "agent_missed")
+
+
+def test_an_agent_who_accepted_and_dropped_before_the_bridge_puts_the_customer_back(
+    session: Session, clock: FixedClock
+) -> None:
+    attempt = accepted(session, clock)
     dropped = agent_of(attempt)
-    assert calls.on_agent_answer(session, clock, attempt, "CAleg1").action == "whisper"
-    step = calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress")
+    step = calls.on_dial_done(
+        session, clock, attempt, leg_of(attempt), "completed", 1, "CAleg1", "in-progress", "false"
+    )
     req = attempt.request
     fresh(session, req, dropped, attempt)
     assert step.action == "callback_later"
-    assert (req.status, attempt.agent_outcome, dropped.status) == ("connecting", "dropped", "wrap_up")
+    assert (req.status, attempt.agent_outcome, dropped.status) == ("connecting", "dropped", "away")
 
 
 def test_an_agent_who_answers_for_a_canceled_request_is_hung_up(session: Session, clock: FixedClock) -> None:
@@ -170,24 +295,41 @@ def test_an_agent_who_answers_for_a_canceled_request_is_hung_up(session: Session
     req = attempt.request
     req.cancel(clock.now())
     session.commit()
-    assert calls.on_agent_answer(session, clock, attempt, "CAleg1").action == "hangup"
+    leg = leg_of(attempt)
+    assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "customer_gone"
     agent = agent_of(attempt)
     fresh(session, req, agent, attempt)
-    assert (req.status, agent.status, attempt.bridged_at) == ("canceled", "reserved", None)
-    # Hanging up the whisper makes the Dial report no-answer: that agent is not to blame.
-    assert calls.on_dial_done(session, clock, attempt, "no-answer", 0, "CAleg1", "in-progress").action == "hangup"
+    assert (req.status, agent.status, attempt.accepted_at) == ("canceled", "reserved", None)
+    # Hanging up the screen ends an answered leg: that agent is not to blame.
+    assert calls.on_dial_done(
+        session, clock, attempt, leg, "completed", 0, "CAleg1", "in-progress", "false"
+    ).action == ("hangup")
     calls.on_status(session, clock, attempt, "completed", 5, 30)
     fresh(session, agent, attempt)
     assert (agent.status, attempt.outcome) == ("available", "canceled")
 
 
-def test_a_retried_whisper_keeps_the_bridge(session: Session, clock: FixedClock) -> None:
-    attempt = confirmed(session, clock)
-    assert calls.on_agent_answer(session, clock, attempt, "CAleg1").action == "whisper"
-    assert calls.on_agent_answer(session, clock, attempt, "CAleg1").action == "whisper"
+def test_a_retried_acceptance_keeps_the_bridge(session: Session, clock: FixedClock) -> None:
+    attempt = accepted(session, clock)
+    assert calls.on_screen_answer(session, clock, leg_of(attempt), "1", None).action == "bridge"
     req, agent = attempt.request, agent_of(attempt)
     fresh(session, req, agent)
     assert (req.status, agent.status) == ("connected", "on_call")
+
+
+def test_a_customer_whose_call_ends_without_a_dial_action_completes_only_if_accepted(
+    session: Session, clock: FixedClock
+) -> None:
+    attempt = accepted(session, clock)
+    calls.on_status(session, clock, attempt, "completed", 5, 60)
+    req = attempt.request
+    fresh(session, req, attempt)
+    assert (req.status, leg_of(attempt).outcome) == ("completed", "accepted")
+    unaccepted = confirmed(session, clock)
+    calls.on_screen(session, clock, leg_of(unaccepted), "CAleg9", "human")
+    calls.on_status(session, clock, unaccepted, "completed", 5, 60)
+    fresh(session, unaccepted.request)
+    assert unaccepted.request.status != "completed"
 
 
 def test_closing_an_attempt_never_frees_an_agent_another_attempt_holds(session: Session, clock: FixedClock) -> None:
@@ -245,8 +387,8 @@ def test_the_confirm_webhook_says_goodbye_to_a_no_and_the_whisper_hangs_up_on_a_
     )
     assert "We won't connect you now" in says(declined)
     assert [child.tag for child in declined] == ["Say", "Hangup"]
-    whisper = post_signed(client, app, f"/voice/callback/whisper?attempt={attempt_id}", {"CallSid": "CAleg"})
-    assert [child.tag for child in whisper] == ["Hangup"]
+    screen = post_signed(client, app, f"/voice/callback/screen?attempt={attempt_id}", {"CallSid": "CAleg"})
+    assert [child.tag for child in screen] == ["Hangup"]
     with get_db(app).sessions() as session:
         row = session.get(CallAttempt, attempt_id)
         assert row is not None

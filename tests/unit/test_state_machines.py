@@ -44,13 +44,13 @@ def test_a_request_being_dialled_can_still_be_canceled() -> None:
     assert req.status == "canceled"
 
 
-def test_a_full_successful_life_counts_one_attempt() -> None:
+def test_a_full_successful_life_ends_completed() -> None:
     req = a_request()
     req.start_dialing(agent_id=7, now=NOW)
     req.answered(NOW)
     req.bridged(NOW)
     req.complete(NOW)
-    assert (req.status, req.attempts, req.outcome) == ("completed", 1, "completed")
+    assert (req.status, req.outcome) == ("completed", "completed")
 
 
 def test_not_reached_with_a_next_attempt_waits_to_retry() -> None:
@@ -69,11 +69,17 @@ def test_not_reached_without_a_next_attempt_fails() -> None:
     assert req.status == "failed"
 
 
-def test_releasing_a_claim_does_not_count_the_attempt() -> None:
+def test_releasing_a_claim_puts_the_request_back_in_line() -> None:
     req = a_request()
     req.start_dialing(agent_id=7, now=NOW)
     req.release(NOW)
     assert (req.status, req.attempts, req.agent_id) == ("queued", 0, None)
+
+
+def test_a_bound_fails_a_waiting_request_with_its_reason() -> None:
+    req = a_request()
+    req.fail("daily_call_limit", NOW)
+    assert (req.status, req.outcome, req.next_attempt_at) == ("failed", "daily_call_limit", None)
 
 
 def test_only_waiting_requests_can_be_rescheduled() -> None:

@@ -1,0 +1,486 @@
+"""The callback line, and its one owner: who is reserved for whom, who waits, and how often we call.
+
+Everything that moves a request or an agent along the line is here: the dispatcher's claim, an agent
+reserved for a transfer, released after a call that did not happen, sent to wrap-up after one that did,
+or set away after a missed call; a request put back in line, scheduled for a retry, failed, or held.
+The dispatcher, the reaper, the call webhooks and the phone menu call these functions and write none
+of these rules themselves.
+
+The bounds a customer can trust are enforced in `claim`, the one place a call to a customer is decided,
+under the claim's locks: no request is dialled more than its queue's `max_attempts` times, no number is
+called twice within `MIN_SECONDS_BETWEEN_CALLS`, and no number more than `MAX_CALLS_PER_NUMBER_PER_DAY`
+times a day. They count calls placed (`CallAttempt.dialled_at`), whoever's fault the failure was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents.models import Agent, Queue, agent_queues
+from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
+from core.db import rows_changed
+
+log = logging.getLogger(__name__)
+
+DAY = timedelta(days=1)
+# A customer reached but whose agent was lost keeps the front of the line; at most this many agents
+# are rung on one call (the first and two more) before the customer is promised a call back.
+MAX_AGENTS_PER_CALL = 3
+# Words for an agent's screen and the logs: why an agent was set away.
+MISSED_WORDS = {
+    "no_answer": "did not answer",
+    "declined": "declined it",
+    "dropped": "hung up before taking it",
+    "voicemail": "voicemail answered",
+    "busy": "line was busy",
+    "failed": "could not be reached",
+}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How often one number may be called, whatever the number of its requests."""
+
+    min_seconds_between_calls: int = 120
+    max_calls_per_number_per_day: int = 6
+
+    @property
+    def min_gap(self) -> timedelta:
+        """The least time between the end of one call to a number and the next."""
+        return timedelta(seconds=self.min_seconds_between_calls)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request and an agent, reserved for each other, with the attempt that records the call."""
+
+    attempt_id: int
+    request_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a request's customer may be called now: yes, not before `until`, or never (`fail`)."""
+
+    ok: bool
+    until: datetime | None = None
+    fail: str | None = None
+
+
+# -- counting -------------------------------------------------------------------------------------
+
+
+def calls_placed(session: Session, request_id: int) -> int:
+    """Calls placed to the customer for one request (a transfer or a holder put through is none)."""
+    count = session.scalar(
+        select(func.count()).where(CallAttempt.request_id == request_id, CallAttempt.dialled_at.is_not(None))
+    )
+    return int(count or 0)
+
+
+def _recent_calls(session: Session, phone: str, since: datetime) -> list[tuple[datetime, datetime | None]]:
+    """(dialled, ended) of every call placed to a number since a moment, over all its requests."""
+    rows = session.execute(
+        select(CallAttempt.dialled_at, CallAttempt.ended_at)
+        .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
+        .where(CallbackRequest.phone == phone, CallAttempt.dialled_at >= since)
+    ).all()
+    return [(row[0], row[1]) for row in rows if row[0] is not None]
+
+
+def may_call(session: Session, req: CallbackRequest, now: datetime, bounds: Bounds) -> Verdict:
+    """The bounds a customer can trust, for one more call to this request's number now."""
+    if calls_placed(session, req.id) >= req.queue.max_attempts:
+        return Verdict(False, fail="max_attempts")
+    recent = _recent_calls(session, req.phone, now - DAY)
+    if len(recent) >= bounds.max_calls_per_number_per_day:
+        return Verdict(False, fail="daily_call_limit")
+    gap = bounds.min_gap
+    # Measured from the end of the last call (a call still going on blocks the number outright):
+    # stricter than between starts, and what a person means by "they just called me".
+    latest = max(((ended or now) + gap for _, ended in recent), default=None)
+    if latest is not None and latest > now:
+        return Verdict(False, until=latest)
+    return Verdict(True)
+
+
+def _lock_number(session: Session, phone: str) -> None:
+    """Serialise claims for one number across processes (PostgreSQL; SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
+
+
+# -- claiming ---------------------------------------------------------------------------------------
+
+
+def claim(session: Session, agent_id: int, request_id: int, now: datetime, bounds: Bounds) -> Claim | None:
+    """Reserve a free agent and a waiting request for each other, within the bounds, or nothing.
+
+    Each reservation is a conditional UPDATE only one process can win. The bounds are read after
+    those writes (SQLite: under the one write lock; PostgreSQL: under a per-number advisory lock), so
+    two dispatchers claiming two requests of one number cannot both pass them. A request that may
+    not be called now is put off (or failed) and the agent stays free.
+    """
+    got_agent = rows_changed(
+        session,
+        update(Agent)
+        .where(Agent.id == agent_id, Agent.status == "available")
+        .values(status="reserved", status_since=now, status_reason=None),
+    )
+    got_request = got_agent and rows_changed(
+        session,
+        update(CallbackRequest)
+        .where(CallbackRequest.id == request_id, CallbackRequest.status.in_(WAITING))
+        .values(status="dialing", agent_id=agent_id, updated_at=now),
+    )
+    if not (got_agent and got_request):
+        session.rollback()  # another dispatcher won one of the two
+        return None
+    req = session.get(CallbackRequest, request_id)
+    assert req is not None
+    session.refresh(req)
+    agent_first = req.queue.dial_strategy == "agent_first" and not req.hold_call_sid
+    # A holder is on the line already: taking them out of the queue places no call.
+    dials_customer = not req.hold_call_sid
+    if dials_customer:
+        _lock_number(session, req.phone)
+        verdict = may_call(session, req, now, bounds)
+        if not verdict.ok:
+            session.rollback()
+            _put_off(session, request_id, verdict, now)
+            return None
+    attempt = CallAttempt(
+        request_id=request_id,
+        agent_id=agent_id,
+        created_at=now,
+        agent_first=agent_first,
+        # Agent-first rings the customer only once the agent accepts (see `dial_customer_now`).
+        dialled_at=now if dials_customer and not agent_first else None,
+    )
+    session.add(attempt)
+    if agent_first:
+        # The call we are about to place rings the agent: that is this attempt's first agent leg.
+        session.add(AgentLeg(attempt=attempt, agent_id=agent_id, rung_at=now))
+    session.flush()
+    req.attempts = calls_placed(session, request_id)
+    session.commit()
+    log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent_id})
+    return Claim(attempt.id, request_id, agent_id)
+
+
+def _put_off(session: Session, request_id: int, verdict: Verdict, now: datetime) -> None:
+    """A request the bounds stop: wait until the number may be called again, or fail for good."""
+    req = session.get(CallbackRequest, request_id)
+    if req is None or req.status not in WAITING:
+        session.rollback()
+        return
+    if verdict.fail:
+        req.fail(verdict.fail, now)
+        log.warning("request stopped by a call bound", extra={"request_id": request_id, "bound": verdict.fail})
+    else:
+        assert verdict.until is not None
+        if verdict.until >= req.expires_at:
+            req.outcome = req.outcome or "expired"
+            req.expire(now)
+        else:
+            req.next_attempt_at = verdict.until
+    session.commit()
+
+
+def dial_customer_now(session: Session, attempt: CallAttempt, now: datetime, bounds: Bounds) -> Verdict:
+    """Agent-first: the agent accepted; may we ring the customer now? Counts the call if so."""
+    req = attempt.request
+    if attempt.dialled_at is not None:
+        return Verdict(True)  # Twilio retried the webhook: the call is placed already
+    _lock_number(session, req.phone)
+    verdict = may_call(session, req, now, bounds)
+    if verdict.ok:
+        attempt.dialled_at = now
+        session.flush()
+        req.attempts = calls_placed(session, req.id)
+    return verdict
+
+
+def unplaced(session: Session, attempt: CallAttempt, now: datetime, outcome: str = "not_placed") -> None:
+    """The provider proved no call was made for this attempt: close it, uncounted, and put the
+    request back in line and the agent back to work (the caller commits)."""
+    attempt.ended_at = attempt.ended_at or now
+    attempt.outcome = outcome
+    attempt.dialled_at = None
+    for leg in attempt.agent_legs:
+        if leg.ended_at is None:
+            leg.ended_at, leg.outcome = now, leg.outcome or "canceled"
+    req = attempt.request
+    session.flush()
+    req.attempts = calls_placed(session, req.id)
+    if req.status == "dialing":
+        req.release(now)
+    release_agent(session, attempt.agent, attempt, now)
+
+
+# -- agents -------------------------------------------------------------------------------------
+
+
+def reserve_free_agent(session: Session, queue_id: int, now: datetime, exclude: tuple[int, ...] = ()) -> Agent | None:
+    """Atomically take the longest-idle available agent of a queue, or None."""
+    query = (
+        select(Agent.id)
+        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
+        .where(agent_queues.c.queue_id == queue_id, Agent.status == "available")
+        .order_by(Agent.status_since, Agent.id)
+        .limit(5)
+    )
+    if exclude:
+        query = query.where(Agent.id.not_in(exclude))
+    for agent_id in session.scalars(query).all():
+        taken = rows_changed(
+            session,
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.status == "available")
+            .values(status="reserved", status_since=now, status_reason=None),
+        )
+        if taken == 1:
+            agent = session.get(Agent, agent_id)
+            if agent is not None:
+                session.refresh(agent)
+            return agent
+    return None
+
+
+def _held_elsewhere(session: Session, agent: Agent, attempt: CallAttempt) -> bool:
+    """Whether the agent already belongs to another open attempt (freed and claimed again meanwhile)."""
+    other = session.scalar(
+        select(CallAttempt.id)
+        .where(CallAttempt.agent_id == agent.id, CallAttempt.ended_at.is_(None), CallAttempt.id != attempt.id)
+        .limit(1)
+    )
+    return other is not None
+
+
+def release_agent(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
+    """Free an agent held for this attempt's call that did not happen (or has ended)."""
+    if agent is None or agent.status not in {"reserved", "on_call"} or _held_elsewhere(session, agent, attempt):
+        return
+    if agent.status == "reserved":
+        agent.move_to("available", now)
+    else:
+        agent.move_to("wrap_up", now)
+        agent.busy_until = now
+
+
+def wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
+    """After a conversation the agent wraps up for the queue's wrap-up time."""
+    if agent is None or _held_elsewhere(session, agent, attempt):
+        return
+    if agent.status == "reserved":
+        agent.move_to("on_call", now)
+    if agent.status == "on_call":
+        agent.move_to("wrap_up", now)
+        agent.busy_until = now + timedelta(seconds=attempt.request.queue.wrap_up_seconds)
+
+
+def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -> None:
+    """An agent rung for a call did not take it: away, with the reason kept, until made available."""
+    agent = leg.agent
+    if agent is None or agent.status not in {"reserved", "on_call"}:
+        return
+    if _held_elsewhere(session, agent, leg.attempt):
+        return
+    words = MISSED_WORDS.get(leg.outcome or "", "missed it")
+    reason = f"missed a call from the {queue.display_name.lower()} line ({words})"
+    if agent.status == "on_call":
+        agent.move_to("wrap_up", now)
+    agent.move_to("away", now, reason=reason)
+    agent.busy_until = None
+    log.info("agent missed a call and is now away", extra={"agent_id": agent.id, "leg": leg.id, "why": leg.outcome})
+
+
+def ring_agent(session: Session, attempt: CallAttempt, agent: Agent, now: datetime) -> AgentLeg:
+    """Record that an agent's phone is about to ring for this attempt (the caller commits)."""
+    leg = AgentLeg(attempt=attempt, agent=agent, rung_at=now)
+    session.add(leg)
+    attempt.agent = agent
+    attempt.request.agent = agent
+    session.flush()
+    return leg
+
+
+def next_agent(session: Session, attempt: CallAttempt, now: datetime) -> Agent | None:
+    """Another free agent of the queue for a customer still on the line, within the per-call limit."""
+    if len(attempt.agent_legs) >= MAX_AGENTS_PER_CALL:
+        return None
+    rung = tuple(leg.agent_id for leg in attempt.agent_legs if leg.agent_id is not None)
+    return reserve_free_agent(session, attempt.request.queue_id, now, exclude=rung)
+
+
+# -- requests -----------------------------------------------------------------------------------
+
+
+def callable_number(req: CallbackRequest) -> bool:
+    """Whether we may dial this request's number (a withheld caller's placeholder is not one)."""
+    return req.phone.startswith("+")
+
+
+def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
+    """After an attempt that did not reach anyone: try again after the queue's back-off, or give up."""
+    if not callable_number(req):
+        req.not_reached(outcome, now, None)
+        return
+    queue = req.queue
+    if req.attempts >= queue.max_attempts:
+        req.not_reached(outcome, now, None)
+        return
+    next_at = now + queue.retry_delay(req.attempts)
+    if next_at >= req.expires_at:
+        req.outcome = outcome
+        req.agent_id = None
+        req.expire(now)
+        return
+    req.not_reached(outcome, now, next_at)
+
+
+def requeue_first(req: CallbackRequest, outcome: str, now: datetime) -> bool:
+    """A customer reached whose agent was lost: back at the front of the line if another call is
+    allowed (the bounds in `claim` still space it), else the request fails. True when requeued."""
+    if not callable_number(req) or req.attempts >= req.queue.max_attempts:
+        req.not_reached(outcome, now, None)
+        return False
+    req.outcome = outcome
+    req.requeue_first(now)
+    return True
+
+
+def active_request(session: Session, number: str, queue_id: int) -> CallbackRequest | None:
+    """A number's active request in a queue (one at most, by the unique index)."""
+    return session.scalar(
+        select(CallbackRequest).where(
+            CallbackRequest.phone == number, CallbackRequest.queue_id == queue_id, CallbackRequest.status.in_(ACTIVE)
+        )
+    )
+
+
+def join_from_phone(
+    session: Session, queue: Queue, number: str, arrived_at: datetime, context: str, now: datetime
+) -> CallbackRequest:
+    """A caller's place in the line: their active request in this queue, or a new one that keeps
+    their arrival time (callers and web requests share one line per topic, in arrival order)."""
+    existing = active_request(session, number, queue.id)
+    if existing is not None:
+        existing.ivr_context = context
+        return existing
+    req = CallbackRequest(
+        phone=number,
+        name="Phone caller",
+        queue_id=queue.id,
+        source="ivr",
+        status="queued",
+        created_at=arrived_at,
+        updated_at=now,
+        expires_at=now + timedelta(hours=queue.expiry_hours),
+        ivr_context=context,
+    )
+    req.queue = queue
+    try:
+        with session.begin_nested():
+            session.add(req)
+    except IntegrityError:
+        # A retried webhook, or the same number asking twice at once: use the request that won.
+        found = active_request(session, number, queue.id)
+        assert found is not None
+        return found
+    return req
+
+
+def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: str, now: datetime) -> AgentLeg | None:
+    """A caller on the line is put through to a reserved agent: claim their request as the dispatcher
+    would (one conditional UPDATE wins) and ring the agent, screened. None if the dispatcher won."""
+    session.flush()
+    taken = rows_changed(
+        session,
+        update(CallbackRequest)
+        .where(CallbackRequest.id == req.id, CallbackRequest.status.in_(WAITING))
+        .values(status="dialing", agent_id=agent.id, updated_at=now),
+    )
+    if taken != 1:
+        agent.move_to("available", now)
+        return None
+    session.refresh(req)
+    req.answered(now)
+    # The caller called us: no call is placed, so no bound counts it (dialled_at stays empty).
+    attempt = CallAttempt(
+        request=req,
+        agent=agent,
+        call_sid=call_sid,
+        created_at=now,
+        placed_at=now,
+        answered_at=now,
+        confirmed_at=now,
+        answered_by="human",
+    )
+    session.add(attempt)
+    return ring_agent(session, attempt, agent, now)
+
+
+def hold(req: CallbackRequest, call_sid: str) -> None:
+    """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback."""
+    req.hold_call_sid = call_sid
+
+
+def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: datetime) -> None:
+    """The caller left the line: a hang-up while still waiting gives up their place; the line
+    failing under them (queue-full, error) keeps it as a callback."""
+    if result in {"bridged", "redirected", ""}:
+        return  # put through to an agent: the callback flow carries on from here
+    if req is None or req.status not in WAITING or not req.hold_call_sid:
+        return
+    if result != "hangup" and callable_number(req):
+        req.hold_call_sid = None
+        session.commit()
+        log.warning("hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
+        return
+    req.cancel(now)
+    req.outcome = "hung_up_on_hold"
+    session.commit()
+    log.info("holder left the line", extra={"request_id": req.id, "result": result})
+
+
+# -- the provider's refusals ----------------------------------------------------------------------
+
+PAUSE_NAME = "dialling"
+PAUSE_FIRST = timedelta(seconds=30)
+PAUSE_LONGEST = timedelta(minutes=10)
+
+
+def dialling_paused(session: Session, now: datetime) -> ProviderPause | None:
+    """The pause in force, if dialling is paused after a refusal or an outage of the provider."""
+    pause = session.get(ProviderPause, PAUSE_NAME)
+    return pause if pause is not None and pause.paused_until > now else None
+
+
+def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> ProviderPause:
+    """Stop placing calls for a while, every process: the longer the provider keeps refusing, the
+    longer the pause (30 s, doubling, at most 10 minutes). The caller commits."""
+    pause = session.get(ProviderPause, PAUSE_NAME, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if pause is None:
+        pause = ProviderPause(name=PAUSE_NAME, since=now, failures=0, paused_until=now, reason="")
+        session.add(pause)
+    if pause.failures == 0:
+        pause.since = now
+    pause.failures += 1
+    wait = min(PAUSE_FIRST * 2 ** (pause.failures - 1), PAUSE_LONGEST)
+    pause.paused_until = now + wait
+    pause.code = code
+    pause.reason = reason[:300]
+    return pause
+
+
+def resume_dialling(session: Session) -> None:
+    """The provider took a call again: the next refusal starts the back-off from the beginning."""
+    session.execute(update(ProviderPause).where(ProviderPause.failures > 0).values(failures=0))
