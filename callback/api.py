@@ -13,7 +13,7 @@ from callback.models import CallbackRequest
 from callback.openapi import document
 from callback.policy import Limits
 from core import phone as phones
-from core.errors import DomainError, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session, settings
 from scheduler.runtime import wake_dispatcher
 
@@ -36,6 +36,26 @@ def after_queued(req: CallbackRequest) -> None:
     s = settings()
     if s.sms_notifications:
         notify.queued(current_app.extensions["telephony"], req, status_url(req.ref), s.twilio_caller_id)
+
+
+def refuse_duplicate(req: CallbackRequest) -> Conflict:
+    """The answer to an ask that found an active request: it exists, and only its phone hears where.
+
+    Whoever posts a number learns no more than that it already has a request about this topic: the
+    reference is what the status page, cancel and reschedule trust, so it goes by text to the phone
+    itself (when texts are on), never to the poster.
+    """
+    s = settings()
+    texted = s.sms_notifications and notify.existing(
+        current_app.extensions["telephony"], req, status_url(req.ref), s.twilio_caller_id
+    )
+    topic = req.queue.display_name.lower()
+    where = (
+        "We've sent its link to that phone by text."
+        if texted
+        else "Follow it from the page or text you got when you asked; we'll call as soon as it's your turn."
+    )
+    return Conflict("already_requested", f"This number already has a callback request about {topic}. {where}", "phone")
 
 
 def status_url(ref: str) -> str:
@@ -103,7 +123,7 @@ def _time(value: str | None) -> datetime | None:
 
 @bp.post("/callbacks")
 def create_callback() -> ResponseReturnValue:
-    """Ask for a callback; an active duplicate answers 200 with the existing request."""
+    """Ask for a callback; an active duplicate answers 409 without revealing that request."""
     body = _body()
     consent = body.get("consent")
     if consent is not True:
@@ -120,10 +140,11 @@ def create_callback() -> ResponseReturnValue:
         client_ip=request.remote_addr,
     )
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
-    if created:
-        after_queued(req)
+    if not created:
+        raise refuse_duplicate(req)
+    after_queued(req)
     response = jsonify(callback_json(req))
-    response.status_code = 201 if created else 200
+    response.status_code = 201
     response.headers["Location"] = url_for("callback_api.get_callback", ref=req.ref)
     return response
 

@@ -16,6 +16,15 @@ def queued(telephony: Telephony, req: CallbackRequest, status_url: str, from_: s
     return send(telephony, req.phone, from_, body)
 
 
+def existing(telephony: Telephony, req: CallbackRequest, status_url: str, from_: str) -> bool:
+    """Someone asked again for this number and topic: the link goes to the phone, not to whoever asked."""
+    body = (
+        f"You already have a callback request about {req.queue.display_name.lower()} with us, "
+        f"and someone just asked again for this number. Follow or cancel it: {status_url}"
+    )
+    return send(telephony, req.phone, from_, body)
+
+
 def calling_now(telephony: Telephony, to: str, from_: str) -> bool:
     """Warn that the call is about to come, from which number."""
     return send(telephony, to, from_, f"We're calling you now from {from_} about your request. Please pick up!")

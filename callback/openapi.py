@@ -118,6 +118,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "Missing or wrong admin token",
         404: "Unknown id",
         409: "Not possible in the current state",
+        413: "The body is larger than MAX_CONTENT_LENGTH",
         422: "Invalid input",
         429: "A limit was hit; see Retry-After",
     }
@@ -151,8 +152,9 @@ def document(server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json("Callback", "Queued"),
-                        "200": _json("Callback", "An active request for this number and topic already exists"),
-                        **_errors(422, 429),
+                        # The existing request's id is never given to whoever asks: it goes to the phone by text.
+                        "409": _json("Error", "An active request for this number and topic already exists"),
+                        **_errors(413, 422, 429),
                     },
                 }
             },

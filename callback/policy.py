@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
@@ -27,6 +29,57 @@ class Limits:
     per_ip_per_hour: int = 10
 
 
+# pg_advisory_xact_lock's first key: keeps our locks apart from anyone else's on the same database.
+_LOCK_NUMBER = 0x43_4C_4E  # "CLN"
+_LOCK_CLIENT = 0x43_4C_43  # "CLC"
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), CAST(:key AS integer))")
+
+
+def client_key(address: str | None) -> str | None:
+    """Who the per-client limit counts: an IPv4 address, or the /64 network of an IPv6 address.
+
+    One IPv6 subscriber is routinely given a whole /64 and may use any of its 2**64 addresses, so
+    counting addresses would let one client multiply the limit at will.
+    """
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()[:45] or None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def serialise_asks(session: Session, phone: str, client: str | None) -> None:
+    """Make this transaction the only one judging asks for this number (and this client) until it ends.
+
+    The limits count rows and then insert one; two posts judged at once would each count the other
+    out and both get in. PostgreSQL takes transaction-scoped advisory locks on the number and the
+    client, always in that order, so two asks never wait on each other in a circle. SQLite has one
+    writer at a time anyway: taking the write lock now (BEGIN IMMEDIATE, or the transaction already
+    holds it after a write) means everything counted below stays true until the commit.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        session.execute(_ADVISORY_LOCK, {"ns": _LOCK_NUMBER, "key": _key(phone)})
+        if client:
+            session.execute(_ADVISORY_LOCK, {"ns": _LOCK_CLIENT, "key": _key(client)})
+    elif connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # pysqlite opens its transaction only at the first write, so reads so far held no lock.
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _key(value: str) -> int:
+    """A stable signed 32-bit key for an advisory lock."""
+    return zlib.crc32(value.encode()) - 2**31
+
+
 def check_do_not_call(session: Session, phone: str) -> None:
     """Refuse numbers whose owners asked never to be called."""
     if session.get(DoNotCall, phone) is not None:
@@ -40,6 +93,12 @@ def check_do_not_call(session: Session, phone: str) -> None:
 
 def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | None, now: datetime) -> None:
     """Refuse a new request when the number or the client has asked too often."""
+    check_asks(session, limits, phone, client_key(client_ip), now)
+    check_active(session, limits, phone)
+
+
+def check_active(session: Session, limits: Limits, phone: str) -> None:
+    """Refuse a new request while the number already has as many active ones as it may."""
     active = session.scalar(
         select(func.count())
         .select_from(CallbackRequest)
@@ -52,6 +111,14 @@ def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | 
             "you can cancel one on its status page to ask about something else.",
             retry_after=900,
         )
+
+
+def check_asks(session: Session, limits: Limits, phone: str, client: str | None, now: datetime) -> None:
+    """Refuse an ask when the number or the client (as client_key() names it) has asked too often lately.
+
+    Every ask that got this far left a row, including those answered "you already have one", so
+    probing for other people's requests costs the same as making requests.
+    """
     _check_window(
         session,
         CallbackRequest.phone == phone,
@@ -61,10 +128,10 @@ def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | 
         "number_daily_limit",
         "This number has asked for {n} callbacks in the last 24 hours, which is our limit. Please try again later.",
     )
-    if client_ip:
+    if client:
         _check_window(
             session,
-            CallbackRequest.client_ip == client_ip,
+            CallbackRequest.client_ip == client,
             limits.per_ip_per_hour,
             timedelta(hours=1),
             now,

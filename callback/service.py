@@ -14,10 +14,18 @@ from sqlalchemy.orm import Session
 from agents.models import STAFFED, Agent, Queue, agent_queues
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
 from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
-from callback.policy import Limits, check_do_not_call, check_limits, check_slot
+from callback.policy import (
+    Limits,
+    check_active,
+    check_asks,
+    check_do_not_call,
+    check_slot,
+    client_key,
+    serialise_asks,
+)
 from core import phone as phones
 from core.clock import Clock
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.text import has_control_characters
 from telephony.port import Telephony, TelephonyError
 
@@ -26,6 +34,8 @@ log = logging.getLogger(__name__)
 _ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 # What new_ref() produces; anything else is not worth a database query.
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# The outcome of an ask that found an active request for its number and topic (see _judge).
+DUPLICATE_ASK = "duplicate_ask"
 # Recent calls that feed the handle-time average: enough to be stable, few enough to follow change.
 HANDLE_TIME_SAMPLE = 50
 
@@ -61,7 +71,11 @@ def request_callback(
     limits: Limits,
     data: CallbackInput,
 ) -> tuple[CallbackRequest, bool]:
-    """Queue a callback; returns (request, created). An active duplicate is returned, not repeated."""
+    """Queue a callback; returns (request, created). An active duplicate is returned, not repeated.
+
+    The duplicate is returned for the caller to act on, never to show: whoever knows a number must
+    not learn the reference of that number's request (see callback.api.refuse_duplicate).
+    """
     now = clock.now()
     if data.consent is not True:
         raise InvalidInput("consent_required", "Please agree to be called so we can ring you.", "consent")
@@ -88,41 +102,68 @@ def request_callback(
             "order_number",
         )
     not_before = check_slot(queue, data.not_before, now)
+    ask = _Ask(number, name, queue, order_number, not_before, data.source, client_key(data.client_ip))
+    try:
+        return _judge(session, limits, ask, now)
+    except IntegrityError:
+        # Someone outside our lock (a caller in the phone menu) queued this number and topic a moment
+        # ago; judged again, this ask is the duplicate it now is.
+        session.rollback()
+        return _judge(session, limits, ask, now)
 
-    existing = _active_for(session, number, queue.id)
-    if existing is not None:
-        return existing, False
-    check_do_not_call(session, number)
-    check_limits(session, limits, number, data.client_ip, now)
 
-    request = CallbackRequest(
-        phone=number,
-        name=name,
-        queue_id=queue.id,
-        order_number=order_number,
-        source=data.source,
-        client_ip=data.client_ip,
+@dataclass(frozen=True)
+class _Ask:
+    """A validated ask, ready to be judged against the limits."""
+
+    phone: str
+    name: str
+    queue: Queue
+    order_number: str | None
+    not_before: datetime | None
+    source: str
+    client: str | None
+
+
+def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[CallbackRequest, bool]:
+    """Count, check and record one ask under the number's lock; (request, created) as request_callback."""
+    try:
+        serialise_asks(session, ask.phone, ask.client)
+        check_asks(session, limits, ask.phone, ask.client, now)
+        check_do_not_call(session, ask.phone)
+        existing = _active_for(session, ask.phone, ask.queue.id)
+        if existing is None:
+            check_active(session, limits, ask.phone)
+    except DomainError:
+        session.rollback()  # let go of the lock now, not when the page is rendered
+        raise
+    row = CallbackRequest(
+        phone=ask.phone,
+        name=ask.name,
+        queue_id=ask.queue.id,
+        order_number=ask.order_number,
+        source=ask.source,
+        client_ip=ask.client,
         status="queued",
         created_at=now,
         updated_at=now,
-        not_before=not_before,
-        expires_at=(not_before or now) + timedelta(hours=queue.expiry_hours),
+        not_before=ask.not_before,
+        expires_at=(ask.not_before or now) + timedelta(hours=ask.queue.expiry_hours),
     )
-    session.add(request)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Another post for the same number and topic won the race; answer with its request.
-        session.rollback()
-        existing = _active_for(session, number, queue.id)
-        if existing is None:
-            raise
+    if existing is not None:
+        # Kept, closed at once, so the limits count an ask that found a request like any other ask:
+        # otherwise trying numbers and topics to find other people's requests would cost nothing.
+        row.status, row.outcome = "canceled", DUPLICATE_ASK
+    session.add(row)
+    session.commit()
+    if existing is not None:
+        log.info("callback asked for again", extra={"request": existing.id, "queue": ask.queue.name})
         return existing, False
     log.info(
         "callback queued",
-        extra={"ref": request.ref, "queue": queue.name, "source": data.source, "scheduled": bool(not_before)},
+        extra={"request": row.id, "queue": ask.queue.name, "source": ask.source, "scheduled": bool(ask.not_before)},
     )
-    return request, True
+    return row, True
 
 
 def _active_for(session: Session, phone: str, queue_id: int) -> CallbackRequest | None:
@@ -156,13 +197,15 @@ def cancel(session: Session, clock: Clock, ref: str, telephony: Telephony | None
         return request
     live = [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid]
     session.commit()
-    log.info("callback canceled", extra={"ref": ref})
+    log.info("callback canceled", extra={"request": request.id})
     for call_sid in live if telephony is not None else []:
         # The status callback that follows closes the attempt and frees the agent.
         try:
             telephony.hangup(call_sid)  # type: ignore[union-attr]
         except TelephonyError as error:
-            log.warning("could not hang up a canceled callback's call", extra={"ref": ref, "error": str(error)})
+            log.warning(
+                "could not hang up a canceled callback's call", extra={"request": request.id, "error": str(error)}
+            )
     return request
 
 
@@ -177,7 +220,7 @@ def reschedule(session: Session, clock: Clock, ref: str, not_before: datetime | 
         raise Conflict("cannot_reschedule", _cannot("reschedule", request)) from exc
     request.expires_at = (slot or now) + timedelta(hours=request.queue.expiry_hours)
     session.commit()
-    log.info("callback rescheduled", extra={"ref": ref, "scheduled": bool(slot)})
+    log.info("callback rescheduled", extra={"request": request.id, "scheduled": bool(slot)})
     return request
 
 

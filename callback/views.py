@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import session as browser
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
@@ -15,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from agents.models import Queue
 from agents.service import list_queues
 from callback import service
-from callback.api import after_queued, limits
+from callback.api import after_queued, limits, refuse_duplicate
 from callback.forms import CallbackForm, CancelForm, RescheduleForm
 from callback.models import ACTIVE, WAITING, CallbackRequest
 from core import phone as phones
@@ -23,6 +24,24 @@ from core.errors import Conflict, DomainError, InvalidInput
 from core.web import clock, phone_policy, session
 
 bp = Blueprint("callback", __name__)
+
+# The browser's signed session cookie remembers the requests it made, so asking again from the same
+# browser leads back to the status page; anyone else gets no reference (see refuse_duplicate).
+MINE = "mine"
+MINE_KEPT = 10
+
+
+def _remember(ref: str) -> None:
+    """Note in this browser's signed cookie that it made the request `ref`."""
+    refs = [r for r in browser.get(MINE, []) if isinstance(r, str) and r != ref]
+    browser[MINE] = [*refs, ref][-MINE_KEPT:]
+
+
+def _made_here(ref: str) -> bool:
+    """Whether this browser made the request `ref`."""
+    refs = browser.get(MINE, [])
+    return isinstance(refs, list) and ref in refs
+
 
 STATUS_WORDS = {
     "queued": "You're in line. We'll call you when it's your turn.",
@@ -134,7 +153,7 @@ def request_form() -> ResponseReturnValue:
             status = 400
         else:
             try:
-                req, _created = service.request_callback(
+                req, created = service.request_callback(
                     session(),
                     clock(),
                     policy,
@@ -155,9 +174,15 @@ def request_form() -> ResponseReturnValue:
                 errors[error.field or "form"] = error.message
                 status = error.status
             else:
-                if _created:
+                if created:
+                    _remember(req.ref)
                     after_queued(req)
-                return redirect(url_for("callback.status", ref=req.ref), code=303)
+                    return redirect(url_for("callback.status", ref=req.ref), code=303)
+                if _made_here(req.ref):
+                    return redirect(url_for("callback.status", ref=req.ref), code=303)
+                refusal = refuse_duplicate(req)
+                errors["form"] = refusal.message
+                status = refusal.status
     return (
         render_template(
             "callback/form.html",

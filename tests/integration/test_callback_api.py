@@ -28,11 +28,13 @@ def test_a_new_request_answers_201_with_its_place_and_status_url(client: FlaskCl
     assert response.headers["Location"].endswith(f"/api/callbacks/{body['id']}")
 
 
-def test_the_same_number_and_topic_again_answers_200_with_the_same_id(client: FlaskClient) -> None:
+def test_the_same_number_and_topic_again_answers_409_without_the_existing_id(client: FlaskClient) -> None:
     first = post(client).get_json()
     again = post(client, phone="201-555-0123")
-    assert again.status_code == 200
-    assert again.get_json()["id"] == first["id"]
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "already_requested"
+    assert first["id"] not in again.get_data(as_text=True)
+    assert "Location" not in again.headers
 
 
 def test_reading_a_request_masks_the_phone_number(client: FlaskClient) -> None:
