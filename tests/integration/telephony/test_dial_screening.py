@@ -25,7 +25,7 @@ def _accept(form: dict[str, str]) -> str:
 def _screened_call(hooks: WebhookApp, control: Control, caller: str, **caller_options: object) -> str:
     hooks.on("/voice/incoming", DIAL)
     hooks.on("/whisper", SCREEN)
-    hooks.on("/screen", _accept)  # type: ignore[arg-type]
+    hooks.on("/screen", _accept)
     hooks.on("/dial-done", "<Response><Say>The agent could not take it</Say></Response>")
     return control.call_in(caller, **caller_options)
 
