@@ -485,9 +485,7 @@ class Interpreter:
             return None  # Without an action, execution continues after the <Dial>.
         return Fetch(url=action, method=method, params=self._dial_params(status, leg_sid, duration, bridged, extra))
 
-    def _dial_ended_by_caller(
-        self, action: str | None, method: str, params: Mapping[str, str], bridged: bool = False
-    ) -> None:
+    def _dial_ended_by_caller(self, action: str | None, method: str, params: Mapping[str, str]) -> None:
         """The caller hung up (or was redirected) during the <Dial>: the action hears of it, its TwiML is not run."""
         call = self.call
         self.world.event(
@@ -497,7 +495,7 @@ class Interpreter:
             dial_call_status=params["DialCallStatus"],
             dial_call_sid=params.get("DialCallSid"),
             dial_call_duration=int(params["DialCallDuration"]),
-            dial_bridged=bridged,
+            dial_bridged=params["DialBridged"] == "true",
             caller_gone=True,
         )
         if action and not call.redirect_to:
@@ -560,7 +558,7 @@ class Interpreter:
         duration = winner.duration or 0
         if ended == "a":
             params = self._dial_params("completed", winner.sid, duration, True, extra)
-            self._dial_ended_by_caller(action, method, params, bridged=True)
+            self._dial_ended_by_caller(action, method, params)
         return self._dial_result(action, method, "completed", winner.sid, duration, extra, bridged=True)
 
     def _amd_options(self, noun: ET.Element | None, doc_url: str | None) -> dict[str, Any]:
@@ -803,5 +801,5 @@ class Interpreter:
         duration = round(world.clock.simulated(world.clock.monotonic() - started))
         if ended == "a":
             params = self._dial_params("completed", member.sid, duration, bridged)
-            self._dial_ended_by_caller(action, method, params, bridged=bridged)
+            self._dial_ended_by_caller(action, method, params)
         return self._dial_result(action, method, "completed", member.sid, duration, bridged=bridged)

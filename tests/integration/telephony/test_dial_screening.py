@@ -90,7 +90,8 @@ def test_an_agent_hanging_up_after_n_seconds_of_whisper_reports_that_legs_durati
     control.wait_final(control.call_in("+14155550703"))
     result = hooks.wait_for("/dial-done")[0].form
     assert result["DialCallStatus"] == "completed" and result["DialBridged"] == "false"
-    assert 4 <= int(result["DialCallDuration"]) <= 10
+    # Well under the 30 s pause the whisper would have played: the hang-up cut it short.
+    assert 4 <= int(result["DialCallDuration"]) < 30
     leg = control.call(result["DialCallSid"])
     assert [(e["by"], e["reason"]) for e in events(leg, "hangup")] == [("party", "hangup_after")]
 
