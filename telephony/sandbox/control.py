@@ -16,6 +16,8 @@ Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:id
     sms           "delivered" | "undelivered" | "failed" (what becomes of texts to it)
 The behaviour holds for every later call to or from the phone, including <Dial> legs to an agent: the
 leg's whisper (<Number url>, <Client url>) runs on the agent's phone, so its <Gather> hears these steps.
+With <Number machineDetection>, detection listens first (2 s for a human, 3 s machine_start, 8 s
+machine_end_beep, telephone seconds) and that time counts toward `hangup_after`.
 
 Calls -- `POST /sandbox/calls` {"from", "to", optional "steps", "hangup_after", "interactive"} rings the
 account's number from a virtual phone; `GET /sandbox/calls[?phone=]` lists calls and legs;
