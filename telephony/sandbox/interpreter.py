@@ -499,7 +499,8 @@ class Interpreter:
             caller_gone=True,
         )
         if action and not call.redirect_to:
-            self._notify(action, method, params)
+            # The caller's call is over by the time the action hears of it.
+            self._notify(action, method, {**params, "CallStatus": "completed"})
         self.world.checkpoint(call)
 
     def _dial_legs(

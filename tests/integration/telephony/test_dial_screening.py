@@ -107,7 +107,7 @@ def test_a_caller_who_hangs_up_during_the_whisper_ends_the_leg_and_the_action_is
     caller = control.wait_final(caller_sid)
     result = hooks.wait_for("/dial-done")[0].form
     assert result["DialCallStatus"] == "completed" and result["DialBridged"] == "false"
-    assert result["CallSid"] == caller_sid
+    assert result["CallSid"] == caller_sid and result["CallStatus"] == "completed"
     leg = control.wait_final(result["DialCallSid"])
     # The leg ended with the caller, long before its 60 s whisper was over.
     assert leg["status"] == "completed" and int(leg["duration"]) < 20
