@@ -264,6 +264,7 @@ def on_dial_done(
         leg.bridged_at = leg.accepted_at
         leg.talk_seconds = duration
         attempt.bridged_at = attempt.bridged_at or leg.accepted_at
+        attempt.agent_call_sid = leg.call_sid
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
         if req.status == "connected":

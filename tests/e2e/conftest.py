@@ -188,6 +188,8 @@ def start_system(
         "twilio_cps": 50.0,
         "ring_timeout_seconds": 20,
         "scheduler": True,
+        # Scenarios retry within seconds; the bound itself is tested with its own value.
+        "min_seconds_between_calls": 1,
         **overrides,
     }
     app = create_app(config)

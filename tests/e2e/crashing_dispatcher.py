@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app import create_app  # noqa: E402
 from core import db as core_db  # noqa: E402
-from scheduler import dispatcher as dispatcher_module  # noqa: E402
+from callback import line as line_module  # noqa: E402
 from scheduler.runtime import build_jobs  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def main(point: str) -> None:
                 die()
             return changed
 
-        dispatcher_module.rows_changed = rows_changed_then_die
+        line_module.rows_changed = rows_changed_then_die
     elif point == "after_claim":
         dispatcher.dial = lambda claim: die()  # type: ignore[method-assign]
     elif point == "after_create":

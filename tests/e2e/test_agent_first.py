@@ -30,7 +30,7 @@ def test_the_agent_accepts_then_the_customer_is_connected(system: System) -> Non
     (leg,) = system.calls(to=CUSTOMER)
     assert leg["parent_call_sid"] == placed["sid"]
     heard = " ".join(e.get("text", "") for e in system.call(placed["sid"])["timeline"] if e["type"] == "say")
-    assert "Callback for Casey Jones" in heard and "Press 1 to call them now" in heard
+    assert "The customer gave the name: Casey Jones" in heard and "Press 1 to call them now" in heard
     greeted = " ".join(e.get("text", "") for e in system.call(leg["sid"])["timeline"] if e["type"] == "say")
     assert "returning your call" in greeted
     system.wait(lambda: system.agent(agent_id).status == "available", message="agent never left wrap-up")

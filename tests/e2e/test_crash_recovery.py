@@ -70,7 +70,7 @@ def recover(system: System, ref: str, final: str = "completed", timeout: float =
 
 def scene(system: System) -> str:
     system.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}])
-    system.phone(AGENT, answer="human", hangup_after=20)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
     system.add_agent(AGENT)
     return system.ask(CUSTOMER)
 

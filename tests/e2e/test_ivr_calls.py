@@ -152,7 +152,7 @@ def test_silence_reprompts_in_other_words_then_hands_over_never_hangs_up(shop: S
 
 
 def test_asking_for_an_agent_with_one_free_connects_with_the_context_whispered(shop: System) -> None:
-    shop.phone(AGENT, answer="human", hangup_after=30)
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
     shop.add_agent(AGENT)
     call = call_in(shop, STRANGER, [{"speech": "representative"}])
     assert "Let me get you to someone on our orders team." in heard(call)  # the tree's transfer prompt
@@ -207,7 +207,7 @@ def start_call(system: System, caller: str, steps: list[dict[str, Any]]) -> str:
 
 def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(shop: System) -> None:
     shop.phone(STRANGER, answer="human", hangup_after=400)
-    shop.phone(AGENT, answer="human", hangup_after=30)
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
     sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
     shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
     shop.wait(lambda: "Thanks for holding." in heard(shop.call(sid)), message="no hold announcement")
