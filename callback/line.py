@@ -481,6 +481,19 @@ def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> P
     return pause
 
 
+def health(session: Session, now: datetime) -> dict[str, object] | None:
+    """For /healthz: a warning while dialling is paused by the provider, else None."""
+    pause = dialling_paused(session, now)
+    if pause is None:
+        return None
+    return {
+        "check": "dialling",
+        "message": f"dialling paused since {pause.since.isoformat()}: {pause.reason}",
+        "code": pause.code,
+        "until": pause.paused_until.isoformat(),
+    }
+
+
 def resume_dialling(session: Session) -> None:
     """The provider took a call again: the next refusal starts the back-off from the beginning."""
     session.execute(update(ProviderPause).where(ProviderPause.failures > 0).values(failures=0))
