@@ -46,15 +46,32 @@ def _made_here(ref: str) -> bool:
 STATUS_WORDS = {
     "queued": "You're in line. We'll call you when it's your turn.",
     "retry_wait": "We tried to call you but couldn't get through. We'll try again.",
-    "dialing": "We're calling you now. Please pick up!",
-    "connecting": "You've answered: we're connecting you to an agent.",
+    "dialing": "We're calling you now: answer, then press 1 to talk to an agent.",
+    "connecting": "We're calling you now: answer, then press 1 to talk to an agent.",
     "connected": "You're talking with one of our agents.",
     "completed": "All done: you spoke with one of our agents. Thank you!",
-    "failed": "We couldn't reach you after several tries, so we've stopped calling.",
+    "failed": "We couldn't reach you after several tries, so we've stopped calling. "
+    "If you still need us, please ask for a callback again.",
     "canceled": "You canceled this callback. We won't call.",
-    "expired": "This request expired before we could reach you.",
+    "expired": "This request expired before we could reach you. If you still need us, please ask again.",
 }
 
+# Where the last call's outcome changes what the headline must say, so it agrees with the history.
+OUTCOME_WORDS = {
+    ("queued", "agent_missed"): "You answered, but our agent couldn't take your call. "
+    "You're at the front of the line and we'll call you again shortly.",
+    ("failed", "agent_missed"): "You answered, but none of our agents could take your call, and we've "
+    "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you.",
+    ("failed", "max_attempts"): "We've called you as many times as we may for this request, so we've "
+    "stopped calling. If you still need us, please ask for a callback again.",
+    ("failed", "daily_call_limit"): "We've already called this number several times today, so we've "
+    "stopped calling it for now. Please ask again tomorrow, or call us.",
+    ("failed", "invalid_number"): "We couldn't dial this number. Please check it and ask again.",
+    ("canceled", "declined"): "You told us not to connect you, so we won't call again.",
+    ("canceled", "do_not_call"): "This number is on our do-not-call list, so we won't call it.",
+    ("canceled", "hung_up_on_hold"): "You hung up while holding, so we won't call back.",
+    ("canceled", "caller_hung_up"): "You hung up before an agent picked up, so we won't call back.",
+}
 
 ATTEMPT_WORDS = {
     "completed": "you talked with an agent",
@@ -65,21 +82,38 @@ ATTEMPT_WORDS = {
     "no_confirmation": "you answered, but we didn't hear you press 1",
     "declined": "you told us not to connect you",
     "customer_hung_up": "the call ended before an agent picked up",
-    "agent_missed": "our agent couldn't take the call; you kept your place at the front of the line",
+    "agent_missed": "you answered, but our agent couldn't take the call",
     "canceled": "you canceled while we were calling",
     "invalid_number": "the number could not be dialled",
     "not_placed": "our phone service was briefly unavailable; this call was not made",
+    "hung_up_on_hold": "you hung up while holding",
 }
+
+
+def status_words(req: CallbackRequest) -> str:
+    """The status page's headline: the request's state, in the words its call history bears out."""
+    if req.status == "connecting" and req.call_attempts and req.call_attempts[-1].confirmed_at is not None:
+        return "You pressed 1: we're putting you through to an agent now."
+    return OUTCOME_WORDS.get((req.status, req.outcome or ""), STATUS_WORDS[req.status])
+
+
+def _calls_to_customer(req: CallbackRequest) -> list[Any]:
+    """The attempts the customer lived through: calls we placed to them, and transfers from the menu
+    (an agent-first attempt whose agent never accepted rang nobody but the agent)."""
+    return [a for a in req.call_attempts if a.dialled_at is not None or (a.answered_at and not a.agent_first)]
 
 
 def attempt_lines(req: CallbackRequest) -> list[str]:
     """What happened on each call, in words, in the queue's local time."""
     zone = req.queue.business_hours.zone
     lines = []
-    for n, attempt in enumerate(req.call_attempts, start=1):
+    for n, attempt in enumerate(_calls_to_customer(req), start=1):
         when = attempt.created_at.astimezone(zone).strftime("%a %d %b, %H:%M")
         if attempt.ended_at is None:
-            lines.append(f"Call {n} ({when}): in progress")
+            waiting = attempt.answered_at is not None and attempt.confirmed_at is None
+            lines.append(
+                f"Call {n} ({when}): " + ("answered, waiting for you to press 1" if waiting else "in progress")
+            )
         else:
             lines.append(f"Call {n} ({when}): {ATTEMPT_WORDS.get(attempt.outcome or '', attempt.outcome or 'ended')}")
     return lines
@@ -204,7 +238,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
         render_template(
             "callback/status.html",
             req=req,
-            words=STATUS_WORDS[req.status],
+            words=status_words(req),
             standing=standing,
             active=req.status in ACTIVE,
             waiting=req.status in WAITING,

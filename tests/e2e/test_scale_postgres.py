@@ -144,7 +144,7 @@ def test_four_dispatchers_and_four_workers_complete_500_callbacks_exactly_once(f
     agent_phones = [f"+1201555{8000 + i:04d}" for i in range(AGENTS)]
     customers = [f"+1201556{i:04d}" for i in range(REQUESTS)]
     for phone in agent_phones:
-        body = {"answer": "human", "hangup_after": 30}
+        body = {"answer": "human", "steps": [{"digits": "1"}], "hangup_after": 60}
         assert session_http.put(f"{sandbox.base_url}/sandbox/phones/{phone}", json=body, timeout=5).ok
     for phone in customers:
         body = {"answer": "human", "steps": [{"digits": "1"}]}
@@ -173,7 +173,12 @@ def test_four_dispatchers_and_four_workers_complete_500_callbacks_exactly_once(f
             done = session.scalar(
                 select(func.count()).select_from(CallbackRequest).where(CallbackRequest.status == "completed")
             )
-            if done == REQUESTS:
+            # A request completes on its Dial action; its call's last status callback may come a
+            # moment later and only then closes the attempt: wait for both.
+            still_open = session.scalar(
+                select(func.count()).select_from(CallAttempt).where(CallAttempt.ended_at.is_(None))
+            )
+            if done == REQUESTS and still_open == 0:
                 break
             session.rollback()
             time.sleep(1)

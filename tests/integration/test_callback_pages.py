@@ -158,7 +158,11 @@ def test_the_status_page_says_what_happened_on_each_call(client: FlaskClient, ap
         assert req is not None
         req.status, req.attempts = "retry_wait", 1
         req.next_attempt_at = clock.now() + timedelta(minutes=10)
-        s.add(CallAttempt(request_id=req.id, created_at=clock.now(), ended_at=clock.now(), outcome="busy"))
+        s.add(
+            CallAttempt(
+                request_id=req.id, created_at=clock.now(), dialled_at=clock.now(), ended_at=clock.now(), outcome="busy"
+            )
+        )
         s.commit()
     page = text(client.get(location))
     assert "We tried to call you but couldn't get through" in page
