@@ -19,6 +19,9 @@ SANDBOX_URL="http://$HOST:$SANDBOX_PORT"
 if [ "${TWILIO_API_BASE:-}" = "$SANDBOX_URL" ]; then
   "$BIN/flask" --app app sandbox --host "$HOST" --port "$SANDBOX_PORT" &
   pids+=($!)
+  # The demo agents' virtual phones take their calls as a person would: answer, hear the screen,
+  # press 1, talk for a minute and a half. Play an agent by hand on the softphone page instead.
+  "$BIN/python" scripts/demo_phones.py "$SANDBOX_URL"
   SOFTPHONE="    Softphone (sandbox):  $SANDBOX_URL/sandbox/   (play customer or agent by hand)"
 else
   SOFTPHONE="    Telephony:            ${TWILIO_API_BASE:-real Twilio}"
