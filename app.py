@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.clock import Clock, SystemClock
-from core.config import Settings
+from core.config import ConfigError, Settings
 
 
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
@@ -23,11 +23,14 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from callback import voice as callback_voice
     from core import cli as core_cli
     from core import db, logs, web
+    from core.fallback import install_voice_fallback
+    from core.payload import BoundedJSONProvider
     from ivr import cli as ivr_cli
     from ivr import voice as ivr_voice
     from ivr.tree import tree_from_settings
     from orders import cli as orders_cli
     from orders.http import HttpOrderLookup
+    from orders.port import GuardedLookup
     from orders.store import SqlOrderStore
     from recordings import views as recordings_views
     from scheduler import cli as scheduler_cli
@@ -39,7 +42,12 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     logs.configure(settings.log_format, settings.log_level)
 
     app = Flask(__name__, instance_path=None)
+    if app.debug and not settings.is_development:
+        # Werkzeug's debugger runs code for whoever reaches /console, and tracebacks show our insides.
+        raise ConfigError("debug mode (FLASK_DEBUG, flask run --debug) is refused with APP_ENV=production")
+    app.json = BoundedJSONProvider(app)
     app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
         TESTING=settings.app_env == "testing",
@@ -58,7 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.extensions["telephony"] = telephony_from_settings(settings)
     # A broken phone tree stops the app here, not a caller in the middle of a call.
     app.extensions["ivr_tree"] = tree_from_settings(settings.ivr_tree)
-    app.extensions["order_lookup"] = (
+    # Guarded: whatever goes wrong in an adapter, a caller hears "I can't look that up" and is transferred.
+    app.extensions["order_lookup"] = GuardedLookup(
         HttpOrderLookup(
             settings.order_api_url, token=settings.order_api_token, timeout=settings.order_api_timeout_seconds
         )
@@ -68,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     csrf = CSRFProtect(app)
 
     web.init_app(app)
+    install_voice_fallback(app, transfer_to=settings.voice_fallback_number)
     app.register_blueprint(callback_views.bp)
     app.register_blueprint(callback_api.bp)
     app.register_blueprint(agents_api.bp)

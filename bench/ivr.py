@@ -110,6 +110,7 @@ class Server:
             env.pop(setting.name.upper(), None)
         env.update(
             APP_ENV="testing",
+            ALLOW_TESTING="1",  # outside pytest, test mode needs saying so
             DATABASE_URL=database_url,
             PUBLIC_BASE_URL=self.url,
             TWILIO_ACCOUNT_SID=SID,

@@ -14,6 +14,7 @@ from agents.models import Queue
 from callback.models import ACTIVE, CallbackRequest, DoNotCall
 from core.clock import as_utc
 from core.errors import InvalidInput, LimitExceeded
+from core.phone import OWN_NUMBER
 
 BOOKING_HORIZON = timedelta(days=7)
 # A slot picked a moment ago may have started by the time the form is posted.
@@ -78,6 +79,13 @@ def serialise_asks(session: Session, phone: str, client: str | None) -> None:
 def _key(value: str) -> int:
     """A stable signed 32-bit key for an advisory lock."""
     return zlib.crc32(value.encode()) - 2**31
+
+
+def check_not_ours(session: Session, phone: str) -> None:
+    """Refuse the caller IDs of our queues: a callback to them would ring the shop itself."""
+    if session.scalar(select(Queue.id).where(Queue.caller_id == phone).limit(1)) is not None:
+        code, message = OWN_NUMBER
+        raise InvalidInput(f"phone_{code}", message, "phone")
 
 
 def check_do_not_call(session: Session, phone: str) -> None:

@@ -19,6 +19,7 @@ from callback.policy import (
     check_active,
     check_asks,
     check_do_not_call,
+    check_not_ours,
     check_slot,
     client_key,
     serialise_asks,
@@ -83,6 +84,7 @@ def request_callback(
         number = phones.normalize(data.phone or "", policy, data.region)
     except phones.PhoneRejected as exc:
         raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
+    check_not_ours(session, number)
     name = " ".join((data.name or "").split())
     if not name:
         raise InvalidInput("name_required", "Please tell us your name.", "name")

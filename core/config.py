@@ -3,15 +3,65 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 DEV_TWILIO_AUTH_TOKEN = "sandbox-auth-token"
+
+# The settings that are secrets: hidden from repr, and held to MIN_SECRET_LENGTH in production.
+SECRET_FIELDS = ("secret_key", "admin_api_token", "twilio_auth_token", "order_api_token")
+# Guarding this app itself; ORDER_API_TOKEN is the order service's to choose.
+REQUIRED_SECRETS = ("secret_key", "admin_api_token", "twilio_auth_token")
+MIN_SECRET_LENGTH = 32
+# Values anyone can read: our development defaults, and the placeholders of Twilio's and our documentation.
+KNOWN_SECRETS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        DEV_ADMIN_TOKEN,
+        DEV_TWILIO_AUTH_TOKEN,
+        "12345",
+        "your_auth_token",
+        "your-auth-token",
+        "change-me",
+        "changeme",
+        "secret",
+        "0" * 32,
+        "f" * 32,
+        "0123456789abcdef0123456789abcdef",
+    }
+)
+# Twilio's auth tokens are 32 lower-case hexadecimal characters.
+_TWILIO_AUTH_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+class Secret(str):
+    """A secret string: used as its value everywhere, but its repr is '***', so settings, locals in a
+    traceback or a debug line never print it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+class DatabaseUrl(str):
+    """A database URL whose repr hides the password."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        try:
+            return repr(make_url(str(self)).render_as_string(hide_password=True))
+        except Exception:  # noqa: BLE001 - a URL we cannot parse is not printed at all
+            return "'***'"
 
 
 class ConfigError(RuntimeError):
@@ -68,6 +118,12 @@ class Settings:
     order_api_url: str = ""
     order_api_token: str = ""
     order_api_timeout_seconds: float = 3.0
+    # APP_ENV=testing is for the test suite: elsewhere it starts only with this explicit opt-in.
+    allow_testing: bool = False
+    # Largest request body accepted, in bytes: the form and JSON API need a few KiB; 413 above it.
+    max_content_length: int = 64 * 1024
+    # A staffed line a caller is put through to when a voice webhook fails unexpectedly (optional).
+    voice_fallback_number: str = ""
     instance_path: str = field(default="instance", repr=False)
 
     @property
@@ -92,6 +148,8 @@ class Settings:
             if unknown:
                 raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
             settings = replace(settings, **overrides)
+        if settings.app_env == "testing" and not (overrides and "app_env" in overrides):
+            _check_testing_allowed(settings)
         return settings.completed()
 
     def completed(self) -> Settings:
@@ -100,6 +158,8 @@ class Settings:
         if not settings.database_url:
             path = Path(settings.instance_path).resolve() / "callme.sqlite3"
             settings = replace(settings, database_url=f"sqlite:///{path}")
+        if settings.app_env not in {"production", "development", "testing"}:
+            raise ConfigError("APP_ENV must be 'production', 'development' or 'testing'")
         if settings.is_development:
             settings = replace(
                 settings,
@@ -119,9 +179,51 @@ class Settings:
                 raise ConfigError(
                     f"{names} must be set in production (or set APP_ENV=development to use development defaults)"
                 )
+            weak = _weak_secrets(settings)
+            if weak:
+                raise ConfigError("refusing to start in production:\n  " + "\n  ".join(weak))
         if settings.log_format not in {"text", "json"}:
             raise ConfigError("LOG_FORMAT must be 'text' or 'json'")
-        return settings
+        if settings.max_content_length < 1024:
+            raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
+        if settings.voice_fallback_number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.voice_fallback_number):
+            raise ConfigError("VOICE_FALLBACK_NUMBER must be a phone number in E.164, such as +12015550123")
+        hidden: dict[str, Any] = {name: Secret(getattr(settings, name)) for name in SECRET_FIELDS}
+        return replace(settings, database_url=DatabaseUrl(settings.database_url), **hidden)
+
+
+def _weak_secrets(settings: Settings) -> list[str]:
+    """What is wrong with the production secrets, one line per setting, saying why."""
+    problems = []
+    for name in REQUIRED_SECRETS:
+        value = str(getattr(settings, name))
+        if value in KNOWN_SECRETS or value.lower() in KNOWN_SECRETS:
+            problems.append(f"{name.upper()} is a published example or development value; anyone can use it")
+        elif name == "twilio_auth_token" and not _TWILIO_AUTH_TOKEN.fullmatch(value):
+            # Webhook signatures are only as strong as this token: a guessable one lets anyone forge them.
+            problems.append(
+                "TWILIO_AUTH_TOKEN is not a Twilio auth token (32 hexadecimal characters, from the Twilio console)"
+            )
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"{name.upper()} is {len(value)} characters long; a secret needs at least {MIN_SECRET_LENGTH} "
+                "random characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+    if settings.secret_key == settings.admin_api_token:
+        problems.append("SECRET_KEY and ADMIN_API_TOKEN are the same; one leaked would give away the other")
+    return problems
+
+
+def _check_testing_allowed(settings: Settings) -> None:
+    """APP_ENV=testing fills in public secrets: refuse it outside the test suite unless asked for."""
+    # pytest sets PYTEST_CURRENT_TEST in its process, and the processes a test starts inherit it.
+    if settings.allow_testing or "PYTEST_CURRENT_TEST" in os.environ:
+        return
+    raise ConfigError(
+        "APP_ENV=testing is for the test suite: it runs with public development secrets. "
+        "Use APP_ENV=development on your machine and APP_ENV=production anywhere else "
+        "(ALLOW_TESTING=1 forces it, for benchmarks)"
+    )
 
 
 def _parse(name: str, annotation: Any, raw: str) -> Any:

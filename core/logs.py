@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else came from `extra=` and belongs in the JSON line.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+# A customer's reference is the secret that opens their status page; these paths carry one.
+_REF_IN_PATH = re.compile(r"(/callback/|/api/callbacks/)[A-Za-z0-9_-]{12,}")
+
+
+def fingerprint(ref: str) -> str:
+    """A short, one-way stand-in for a reference: lines about one request can be matched up in the logs,
+    and nobody can get from it back to the status page."""
+    return "ref#" + hashlib.sha256(ref.encode()).hexdigest()[:10]
+
+
+class RedactReferences(logging.Filter):
+    """Keep customers' references out of every line: a `ref` extra is fingerprinted, and references
+    in URL paths (the development server's access lines, say) are replaced by `<ref>`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        ref = getattr(record, "ref", None)
+        if isinstance(ref, str):
+            record.ref = fingerprint(ref)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is the formatter's to report
+            return True
+        redacted = _REF_IN_PATH.sub(r"\1<ref>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +70,7 @@ def configure(log_format: str, level: str) -> None:
     for existing in list(root.handlers):
         if getattr(existing, "_callme", False):
             root.removeHandler(existing)
+    handler.addFilter(RedactReferences())
     handler._callme = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())

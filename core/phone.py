@@ -45,6 +45,40 @@ _REFUSED_TYPES = {
     ),
 }
 
+# Numbers nobody should ask us to call back: they ring a business's line or a service, not a person
+# who is waiting for us, and some cost the shop or the customer.
+_NOT_FOR_CALLBACKS = {
+    PhoneNumberType.TOLL_FREE: (
+        "toll_free",
+        "That is a toll-free number, which rings a business rather than a person. "
+        "Please enter your own landline or mobile number.",
+    ),
+    PhoneNumberType.PERSONAL_NUMBER: (
+        "personal_number",
+        "That is a personal (follow-me) service number. Please enter the landline or mobile number "
+        "we should ring directly.",
+    ),
+    PhoneNumberType.UAN: (
+        "non_geographic",
+        "That is a non-geographic service number. Please enter a regular landline or mobile number.",
+    ),
+    PhoneNumberType.VOIP: (
+        "non_geographic",
+        "That is a non-geographic number. Please enter a regular landline or mobile number.",
+    ),
+}
+
+OWN_NUMBER = (
+    "own_number",
+    "That is our own number, so we can't call it back. Please enter the number where we can reach you.",
+)
+
+_INCOMPLETE = (
+    "incomplete",
+    "That number is missing digits: it only works dialled locally. "
+    "Please enter your whole number, including the area code.",
+)
+
 # English puts "the" before these names ("the United States", "the Netherlands"); most take none.
 _NAMES_WITH_THE = (
     "United ",
@@ -74,6 +108,11 @@ class PhonePolicy:
     default_region: str = "US"
     # Empty means anywhere: agents and the do-not-call list may be any real number.
     allowed_countries: tuple[str, ...] = ("US", "CA")
+    # A number a customer asks us to ring is held to more: no toll-free, personal or non-geographic
+    # numbers. Agents, order data and the do-not-call list take any real number.
+    callback_rules: bool = False
+    # The shop's own numbers (E.164): calling them back would ring ourselves, in a loop.
+    own_numbers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A typo such as "UK" for "GB" would otherwise refuse every customer, so fail at start-up.
@@ -99,13 +138,23 @@ def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
         if _is_short_code(number, region):
             raise PhoneRejected(*_SHORT_CODE)
         raise PhoneRejected("invalid", _invalid_message(number))
+    # libphonenumber calls "+1 310 1234" valid (Canada's 310 numbers), but it is seven digits that only
+    # work dialled locally; Twilio cannot ring it and it is never a customer's whole number.
+    if phonenumbers.is_possible_number_with_reason(number) == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        raise PhoneRejected(*_INCOMPLETE)
 
     country = phonenumbers.region_code_for_number(number)
     if policy.allowed_countries and country not in policy.allowed_countries:
         raise PhoneRejected("country_not_allowed", _country_message(number, policy))
-    if refusal := _REFUSED_TYPES.get(phonenumbers.number_type(number)):
+    kind = phonenumbers.number_type(number)
+    if refusal := _REFUSED_TYPES.get(kind):
         raise PhoneRejected(*refusal)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if policy.callback_rules and (refusal := _NOT_FOR_CALLBACKS.get(kind)):
+        raise PhoneRejected(*refusal)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164 in policy.own_numbers:
+        raise PhoneRejected(*OWN_NUMBER)
+    return e164
 
 
 def mask(e164: str) -> str:

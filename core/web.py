@@ -49,9 +49,14 @@ def wake_dispatcher() -> None:
 
 
 def phone_policy() -> PhonePolicy:
-    """The customer phone policy built from settings."""
+    """The customer phone policy built from settings: numbers a customer may ask us to call back."""
     s = settings()
-    return PhonePolicy(default_region=s.default_region, allowed_countries=s.allowed_countries)
+    return PhonePolicy(
+        default_region=s.default_region,
+        allowed_countries=s.allowed_countries,
+        callback_rules=True,
+        own_numbers=tuple(n for n in (s.twilio_caller_id, s.voice_fallback_number) if n),
+    )
 
 
 # Ids in our URLs and Twilio's counters are small; anything else is tampering or noise.
@@ -90,17 +95,22 @@ def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok", "database": "ok"})
 
 
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
 def init_app(app: Flask) -> None:
     """Register the health check and the security headers every page gets."""
     app.register_blueprint(bp)
 
+    @app.errorhandler(400)
     @app.errorhandler(404)
     @app.errorhandler(405)
+    @app.errorhandler(413)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         # API clients parse JSON: give them the API's error shape, not Werkzeug's HTML page.
         if not request.path.startswith("/api/"):
             return error
-        code = "not_found" if error.code == 404 else "method_not_allowed"
+        code = _HTTP_CODES.get(error.code or 500, "bad_request")
         response = json_error(DomainError(code, error.description or error.name))
         assert not isinstance(response, tuple)
         response.status_code = error.code or 500  # type: ignore[union-attr]

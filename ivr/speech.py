@@ -58,10 +58,15 @@ def _expand(text: str) -> str:
     return text
 
 
+# Far more than anyone says at one prompt. Every reader starts from _raw_tokens, and some of them grow
+# faster than the input (30 KB of "oh oh ..." took 15 s), so a hostile transcript is cut here.
+MAX_UTTERANCE = 500
+
+
 def _raw_tokens(text: str) -> list[str]:
     """Tokens as written: letter runs, digit runs and punctuation, contractions expanded."""
     tokens: list[str] = []
-    for token in _TOKEN.findall(_expand(text)):
+    for token in _TOKEN.findall(_expand(text[:MAX_UTTERANCE])):
         tokens.extend(_BARE_CONTRACTIONS.get(token.lower(), token).split())
     return tokens
 

@@ -38,14 +38,14 @@ checked as the import checks it: a record the import would refuse counts as a br
 
 Callers are on the line, and Twilio gives a webhook 15 seconds, so the service has 3 seconds in all:
 1 to accept the connection and the rest to send the whole response. A timeout, a refused connection,
-a redirect, any status other than 200 and 404, a body over 1 MB, malformed JSON or a refused record
-is "I can't look that up right now" (LookupUnavailable): the caller is told so and transferred.
+a redirect, any status other than 200 and 404, a body over 1 MB, malformed JSON, JSON nested more than
+8 levels deep, or a refused record is "I can't look that up right now" (LookupUnavailable): the caller
+is told so and transferred.
 There are no retries; the caller is waiting.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -57,6 +57,7 @@ from urllib.parse import quote
 import requests
 import urllib3
 
+from core import payload
 from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key
 from orders.records import RecordError, parse_order, parse_return
 
@@ -64,6 +65,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 3.0
 MAX_BODY = 1_000_000
+# A record is an object holding a list of items: anything nested deeper is not an answer of ours.
+MAX_DEPTH = 8
 # Network failures surface from requests while connecting and from urllib3 or the socket while streaming.
 _NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -148,7 +151,9 @@ class HttpOrderLookup:
             raise self._broken(f"{error.__class__.__name__} for {path}: {error}") from error
         try:
             # Decimal, so 149.99 stays 149.99 on its way to the caller's ear.
-            return json.loads(body, parse_float=Decimal)
+            return payload.loads(body, max_depth=MAX_DEPTH, parse_float=Decimal)
+        except payload.TooDeep as error:
+            raise self._broken(f"JSON nested too deeply for {path}") from error
         except ValueError as error:
             raise self._broken(f"malformed JSON for {path}") from error
 

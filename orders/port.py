@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ORDER_STATUSES = ("processing", "shipped", "out_for_delivery", "delivered", "delayed", "canceled")
 RETURN_STATUSES = ("requested", "label_sent", "in_transit", "received", "refunded", "rejected")
@@ -73,6 +79,38 @@ class OrderLookup(Protocol):
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The return with this RMA, else the latest return of the order with this number, or None."""
         ...
+
+
+class GuardedLookup:
+    """Any OrderLookup, with every failure turned into LookupUnavailable.
+
+    An adapter's bug or an answer nobody foresaw must cost the caller an "I can't look that up right
+    now" and a transfer, never a 500 to Twilio (which ends the call with an application error).
+    """
+
+    def __init__(self, inner: OrderLookup) -> None:
+        self.inner = inner
+
+    def order(self, number: str) -> OrderInfo | None:
+        """The inner lookup's order, or LookupUnavailable."""
+        return self._ask(lambda: self.inner.order(number))
+
+    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
+        """The inner lookup's recent orders, or LookupUnavailable."""
+        return self._ask(lambda: self.inner.orders_for_phone(e164, since))
+
+    def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
+        """The inner lookup's return, or LookupUnavailable."""
+        return self._ask(lambda: self.inner.return_for(rma_or_order_number))
+
+    def _ask(self, question: Callable[[], T]) -> T:
+        try:
+            return question()
+        except LookupUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever it was, the caller hears the same
+            log.exception("order lookup failed unexpectedly")
+            raise LookupUnavailable(f"{error.__class__.__name__}: {error}"[:300]) from error
 
 
 def order_key(number: str) -> str:

@@ -1,0 +1,102 @@
+"""What a careless deployment cannot do: start with weak secrets, in debug mode, or in test mode.
+
+Each refusal is tested as an operator meets it: a real `flask` process started with the environment,
+which must exit saying which setting is wrong and why.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from core.config import DEV_ADMIN_TOKEN, DEV_SECRET_KEY, DEV_TWILIO_AUTH_TOKEN, Settings
+
+FLASK = str(Path(sys.executable).with_name("flask"))
+ROOT = Path(__file__).resolve().parents[2]
+
+STRONG = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "q0Hk2vS9eWm4TzR7bN1xP6cLa8Ud3Jf5",
+    "ADMIN_API_TOKEN": "Z7mQ2rW9tY4uI1oP6aS3dF8gH5jK0lXc",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "9f2c41e07ab35d86c1e4f0a27b93d5e8",
+}
+
+
+def start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `flask --app app <args>` with only these settings (and outside pytest's eyes)."""
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in {f.name for f in fields(Settings)}}
+    clean.pop("PYTEST_CURRENT_TEST", None)
+    clean.pop("FLASK_DEBUG", None)
+    clean.update(DATABASE_URL=f"sqlite:///{tmp_path / 'startup.sqlite3'}", LOG_LEVEL="WARNING", **env)
+    return subprocess.run(
+        [FLASK, "--app", "app", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_starts_with_strong_secrets(tmp_path: Path) -> None:
+    started = start(tmp_path, "routes", **STRONG)
+    assert started.returncode == 0, started.stderr
+    assert "/api/callbacks" in started.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "why"),
+    [
+        ("SECRET_KEY", "x", "at least 32"),
+        ("ADMIN_API_TOKEN", "a", "at least 32"),
+        ("ADMIN_API_TOKEN", DEV_ADMIN_TOKEN, "development value"),
+        ("SECRET_KEY", DEV_SECRET_KEY, "development value"),
+        ("TWILIO_AUTH_TOKEN", "t", "32 hexadecimal"),
+        ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN, "development value"),
+        ("TWILIO_AUTH_TOKEN", "12345", "published example"),
+        ("TWILIO_AUTH_TOKEN", "this-is-not-a-twilio-auth-token-at-all", "32 hexadecimal"),
+        ("ADMIN_API_TOKEN", STRONG["SECRET_KEY"], "are the same"),
+    ],
+)
+def test_production_refuses_a_weak_secret_naming_it(tmp_path: Path, setting: str, value: str, why: str) -> None:
+    started = start(tmp_path, "routes", **{**STRONG, setting: value})
+    assert started.returncode != 0
+    assert setting in started.stderr and why in started.stderr
+    assert "/api/callbacks" not in started.stdout
+
+
+def test_production_refuses_debug_mode(tmp_path: Path) -> None:
+    started = start(tmp_path, "run", "--debug", "--port", "0", **STRONG)
+    assert started.returncode != 0
+    assert "debug mode" in started.stderr
+
+
+def test_debug_mode_still_serves_a_developer(tmp_path: Path) -> None:
+    started = start(tmp_path, "routes", APP_ENV="development", FLASK_DEBUG="1")
+    assert started.returncode == 0, started.stderr
+
+
+def test_test_mode_is_refused_outside_the_test_suite(tmp_path: Path) -> None:
+    started = start(tmp_path, "routes", APP_ENV="testing")
+    assert started.returncode != 0
+    assert "APP_ENV=testing is for the test suite" in started.stderr
+
+
+def test_test_mode_starts_with_the_explicit_opt_in(tmp_path: Path) -> None:
+    started = start(tmp_path, "routes", APP_ENV="testing", ALLOW_TESTING="1")
+    assert started.returncode == 0, started.stderr
+
+
+def test_secrets_never_show_in_the_settings_repr() -> None:
+    settings = Settings.from_env(
+        {**STRONG, "ORDER_API_TOKEN": "order-token-0123456789", "DATABASE_URL": "postgresql://u:pw-s3cret@db/x"}
+    )
+    shown = repr(settings)
+    for secret in (*(STRONG[k] for k in ("SECRET_KEY", "ADMIN_API_TOKEN", "TWILIO_AUTH_TOKEN")), "pw-s3cret"):
+        assert secret not in shown
+    assert "order-token-0123456789" not in shown
+    assert "secret_key='***'" in shown and "postgresql://u:***@db/x" in shown
+    # ...while the values themselves are what the code uses.
+    assert settings.twilio_auth_token == STRONG["TWILIO_AUTH_TOKEN"]
+    assert f"Bearer {settings.admin_api_token}" == f"Bearer {STRONG['ADMIN_API_TOKEN']}"
