@@ -187,11 +187,11 @@ def test_a_timeout_pauses_dialling_with_a_growing_back_off(session: Session, clo
 
 def test_healthz_warns_while_dialling_is_paused(app: Flask, clock: FixedClock) -> None:
     client = app.test_client()
-    assert client.get("/healthz").json["status"] == "ok"
+    assert client.get("/healthz").get_json()["status"] == "ok"
     with get_db(app).sessions() as session:
         line.pause_dialling(session, 20003, "Authenticate", clock.now())
         session.commit()
-    body = client.get("/healthz").json
+    body = client.get("/healthz").get_json()
     assert body["status"] == "warning" and "Authenticate" in body["warnings"][0]["message"]
 
 
