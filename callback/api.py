@@ -22,12 +22,7 @@ bp = Blueprint("callback_api", __name__, url_prefix="/api")
 
 def limits() -> Limits:
     """The abuse limits from settings."""
-    s = settings()
-    return Limits(
-        active_per_number=s.callback_limit_active_per_number,
-        per_number_per_day=s.callback_limit_per_number_per_day,
-        per_ip_per_hour=s.callback_limit_per_ip_per_hour,
-    )
+    return Limits.from_settings(settings())
 
 
 def after_queued(req: CallbackRequest) -> None:

@@ -367,7 +367,13 @@ def active_request(session: Session, number: str, queue_id: int) -> CallbackRequ
 
 
 def join_from_phone(
-    session: Session, queue: Queue, number: str, arrived_at: datetime, context: str, now: datetime
+    session: Session,
+    queue: Queue,
+    number: str,
+    arrived_at: datetime,
+    context: str,
+    now: datetime,
+    client: str | None = None,
 ) -> CallbackRequest:
     """A caller's place in the line: their active request in this queue, or a new one that keeps
     their arrival time (callers and web requests share one line per topic, in arrival order)."""
@@ -385,6 +391,8 @@ def join_from_phone(
         updated_at=now,
         expires_at=now + timedelta(hours=queue.expiry_hours),
         ivr_context=context,
+        # Who asked, for the per-client limit: the calling number ("tel:+1...") for the phone menu.
+        client_ip=client,
     )
     req.queue = queue
     try:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agents.models import Queue
 from callback.models import ACTIVE, CallbackRequest, DoNotCall
 from core.clock import as_utc
+from core.config import Settings
 from core.errors import InvalidInput, LimitExceeded
 from core.phone import OWN_NUMBER
 
@@ -28,6 +29,15 @@ class Limits:
     active_per_number: int = 2
     per_number_per_day: int = 5
     per_ip_per_hour: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits an operator set (CALLBACK_LIMIT_*)."""
+        return cls(
+            active_per_number=settings.callback_limit_active_per_number,
+            per_number_per_day=settings.callback_limit_per_number_per_day,
+            per_ip_per_hour=settings.callback_limit_per_ip_per_hour,
+        )
 
 
 # pg_advisory_xact_lock's first key: keeps our locks apart from anyone else's on the same database.

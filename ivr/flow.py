@@ -21,10 +21,10 @@ from callback import line
 from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback.models import WAITING, CallbackRequest
-from callback.policy import check_do_not_call
+from callback.policy import Limits, check_active, check_asks, check_do_not_call, check_not_ours, serialise_asks
 from core import phone as phones
 from core.clock import Clock
-from core.errors import InvalidInput
+from core.errors import InvalidInput, LimitExceeded
 from core.webhooks import Webhooks
 from ivr import answers, speech
 from ivr.models import IvrSession
@@ -54,6 +54,7 @@ class Call:
     policy: phones.PhonePolicy
     caller_id: str
     ring_timeout: int = 20
+    limits: Limits = Limits()
 
     def url(self, node: str, **params: str) -> str:
         """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""
@@ -420,9 +421,22 @@ def _transfer_input(
 def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool) -> str:
     """Queue a callback that keeps the caller's place: it arrived when the call did."""
     now = call.clock.now()
+    client = f"tel:{ivr.caller}"[:45]
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
     try:
         e164 = phones.normalize(number, call.policy)
+        check_not_ours(call.session, e164)
         check_do_not_call(call.session, e164)
+        # The same limits as the web's: by the number to call, and by the calling number as the client.
+        serialise_asks(call.session, e164, client)
+        check_asks(call.session, call.limits, e164, client, now)
+        if line.active_request(call.session, e164, queue.id) is None:
+            check_active(call.session, call.limits, e164)
+    except LimitExceeded as exc:
+        ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
+        call.session.commit()
+        return _hold(call, ivr, name, node, prefix="Sorry, we can't take another callback for that number just now.")
     except (phones.PhoneRejected, InvalidInput) as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         state = ivr.get_state()
@@ -434,15 +448,13 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
             return _hold(call, ivr, name, node)
         ask = f"{exc.message} Please key in the number we should call, then press hash."
         return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
-    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
-    assert queue is not None
-    req = _request_for(call, ivr, queue, phone=e164)
+    req = _request_for(call, ivr, queue, phone=e164, client=client)
     if req.status not in WAITING:
         call.session.commit()
         return str(call.reply().say("It looks like we're calling you about this right now. Goodbye.").hangup())
     ivr.outcome = "callback"
     ivr.request_id = req.id
-    ivr.add_step(now, node=name, kind="callback", number=e164, result=req.ref)
+    ivr.add_step(now, node=name, kind="callback", number=e164, result=f"request {req.id}")
     call.session.commit()
     ahead = callbacks.position(call.session, req, now) or 0
     spoken = speech.say_digits(e164.removeprefix("+1") if e164.startswith("+1") else e164.removeprefix("+"))
@@ -457,7 +469,7 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     )
 
 
-def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
+def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: str = "") -> str:
     """Keep the caller on the line, in the same line as the callbacks, in arrival order."""
     now = call.clock.now()
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
@@ -473,7 +485,7 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
     call.session.commit()
     return str(
         call.reply()
-        .say("Okay, please hold. We'll put you through as soon as someone is free.")
+        .say(prefix, "Okay, please hold. We'll put you through as soon as someone is free.")
         .enqueue(
             f"callme-{queue.name}",
             wait_url=call.hooks.ivr("hold-wait", request=req.id),
@@ -510,12 +522,14 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
     line.hold_ended(session, session.scalar(query), result, clock.now())
 
 
-def _request_for(call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None) -> CallbackRequest:
+def _request_for(
+    call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None, client: str | None = None
+) -> CallbackRequest:
     """The caller's place in this queue's line, arrived when their call did."""
     # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
     # call keeps the one-request-per-number rule, and a placeholder is never dialled.
     number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
-    return line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr), call.clock.now())
+    return line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr), call.clock.now(), client)
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from callback import calls
 from callback.models import CallAttempt
+from callback.policy import Limits
 from core.web import clock, phone_policy, session, settings, small_int
 from core.webhooks import Webhooks
 from ivr import flow
@@ -34,6 +35,7 @@ def _call() -> flow.Call:
         policy=phone_policy(),
         caller_id=s.twilio_caller_id,
         ring_timeout=s.ring_timeout_seconds,
+        limits=Limits.from_settings(s),
     )
 
 

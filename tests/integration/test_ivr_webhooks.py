@@ -143,3 +143,35 @@ def test_the_report_counts_outcomes_and_containment(app: Flask, client: FlaskCli
     assert "calls in the last 1 days: 2" in output
     assert "contained    1" in output and "abandoned    1" in output
     assert "containment: 50.0%" in output
+
+
+def test_callbacks_asked_for_in_the_menu_count_against_the_web_limits(app: Flask, client: FlaskClient) -> None:
+    """One caller keying another number on each of 15 calls gets the per-client limit (10), no more."""
+    from callback.models import CallbackRequest
+
+    outcomes = []
+    for n in range(15):
+        sid = f"CA{n:032d}"
+        post(app, client, "/voice/incoming", form(sid))
+        post(app, client, "/voice/ivr/input?node=main", form(sid, Digits="0"))
+        post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(sid, Digits="2"))
+        answer = post(
+            app, client, "/voice/ivr/input?node=agent_orders&mode=number", form(sid, Digits=f"20155502{n:02d}")
+        )
+        outcomes.append([v.tag for v in verbs(answer)])
+    with get_db(app).sessions() as session:
+        keyed = session.scalars(
+            select(CallbackRequest).where(CallbackRequest.source == "ivr", CallbackRequest.phone.like("+120155502%"))
+        ).all()
+        assert len(keyed) == 10
+        assert {r.client_ip for r in keyed} == {"tel:+12015550166"}
+    # Past the limit the caller is not dropped: they are offered to hold instead.
+    assert outcomes[-1] == ["Say", "Enqueue", "Hangup"]
+
+
+def test_the_shops_own_number_cannot_be_keyed_for_a_callback(app: Flask, client: FlaskClient) -> None:
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/ivr/input?node=main", form(Digits="0"))
+    post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(Digits="2"))
+    answer = post(app, client, "/voice/ivr/input?node=agent_orders&mode=number", form(Digits="5005550006"))
+    assert verbs(answer)[0].tag == "Gather"
