@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from agents import cli as agents_cli
     from callback import api as callback_api
     from callback import cli as callback_cli
+    from callback import line as callback_line
     from callback import views as callback_views
     from callback import voice as callback_voice
     from core import cli as core_cli
@@ -99,5 +100,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     scheduler_cli.init_app(app)
     ivr_cli.init_app(app)
     orders_cli.init_app(app)
+    # /healthz turns to "warning" while the provider keeps dialling paused.
+    app.extensions["health_checks"] = [callback_line.health]
     scheduler_runtime.init_app(app)
     return app

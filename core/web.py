@@ -92,7 +92,15 @@ def healthz() -> ResponseReturnValue:
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", reported below
         current_app.logger.warning("health check failed: %s", exc)
         return jsonify({"status": "unavailable", "database": "down"}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+    body: dict[str, Any] = {"status": "ok", "database": "ok"}
+    # Features add their own checks (create_app registers them): a warning needs a person, the
+    # service still answers.
+    for check in current_app.extensions.get("health_checks", ()):
+        warning = check(session(), clock().now())
+        if warning:
+            body["status"] = "warning"
+            body.setdefault("warnings", []).append(warning)
+    return jsonify(body)
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
