@@ -8,6 +8,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from core.config import Secret
+
 # Attributes every LogRecord has; anything else came from `extra=` and belongs in the JSON line.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -53,7 +55,8 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                payload[key] = value
+                # json.dumps would write a Secret's value (it is a str): keep it hidden as its repr does.
+                payload[key] = "***" if isinstance(value, Secret) else value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)

@@ -244,8 +244,11 @@ def test_with_json_logs_no_customer_reference_is_logged(
     client.delete(f"/api/callbacks/{ref}")
     # The development server's access lines name the path; any line that does is redacted.
     logging.getLogger("tests.access").warning('127.0.0.1 - - "GET /callback/%s HTTP/1.1" 200 -', ref)
+    # A secret passed along as an extra field prints as its repr does.
+    token = app.config["SETTINGS"].admin_api_token
+    logging.getLogger("tests.access").warning("admin call", extra={"token": token})
     lines = capfd.readouterr().err
     assert '"callback queued"' in lines and '"callback canceled"' in lines
-    assert ref not in lines
+    assert ref not in lines and token not in lines
     assert "/callback/<ref>" in lines
     get_db(app).engine.dispose()
