@@ -195,7 +195,7 @@ def test_a_customer_who_declines_is_not_connected_nor_called_again(system: Syste
     (call,) = customer_calls(system)
     assert "We won't connect you now" in said(system, call["sid"])
     assert system.calls(to=AGENT) == []
-    shows(system, ref, "canceled", 1, "We won't call")
+    shows(system, ref, "canceled", 1, "You told us not to connect you, so we won't call again")
 
 
 def test_an_agent_who_does_not_answer_goes_away_and_the_next_free_agent_takes_the_call(system: System) -> None:
@@ -237,7 +237,7 @@ def test_with_no_other_agent_the_customer_is_told_and_requeued_first_in_line(sys
     assert "You keep your place at the front of the line" in said(system, call["sid"])
     (leg,) = system.calls(to=AGENT)
     assert leg["status"] == "no-answer"
-    shows(system, ref, "queued", 1, "You're in line")
+    shows(system, ref, "queued", 1, "You're at the front of the line")
 
     # The agent is back: the request is dialled again and this time they talk.
     system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
