@@ -47,8 +47,7 @@ def on_agent_pickup(session: Session, clock: Clock, attempt: CallAttempt, answer
         session.commit()
         return Next("hangup", req, attempt.agent, leg)
     agent = attempt.agent
-    if agent is not None and agent.status == "reserved":
-        agent.move_to("on_call", now)
+    line.take_call(agent, now)
     session.commit()
     return Next("offer", req, agent, leg)
 

@@ -220,8 +220,7 @@ def on_screen_answer(
         req.agent = leg.agent
         req.bridged(now)
         agent = leg.agent
-        if agent is not None and agent.status == "reserved":
-            agent.move_to("on_call", now)
+        line.take_call(agent, now)
         session.commit()
         return Next("bridge", req, agent, leg)
     if answer is False:

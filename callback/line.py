@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -300,6 +300,45 @@ def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -
     agent.move_to("away", now, reason=reason)
     agent.busy_until = None
     log.info("agent missed a call and is now away", extra={"agent_id": agent.id, "leg": leg.id, "why": leg.outcome})
+
+
+def take_call(agent: Agent | None, now: datetime) -> None:
+    """An agent accepted a call (the screen, or agent-first's offer): on the call from now."""
+    if agent is not None and agent.status == "reserved":
+        agent.move_to("on_call", now)
+
+
+def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
+    """Agents whose wrap-up is over become available; waiting requests past their expiry expire."""
+    session.execute(
+        update(Agent)
+        .where(Agent.status == "wrap_up", Agent.busy_until <= now)
+        .values(status="available", status_since=now, busy_until=None, status_reason=None)
+    )
+    session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
+        .values(status="expired", outcome="expired", updated_at=now)
+    )
+
+
+def release_stranded_agents(session: Session, now: datetime, held_since: datetime) -> int:
+    """Agents held (reserved or on a call) since before `held_since` with no open attempt, left
+    behind by a crash: back to work (a reserved one) or to wrap-up (one whose call ended unheard)."""
+    open_attempt = exists().where(CallAttempt.agent_id == Agent.id, CallAttempt.ended_at.is_(None))
+    released = rows_changed(
+        session,
+        update(Agent)
+        .where(Agent.status == "reserved", Agent.status_since <= held_since, ~open_attempt)
+        .values(status="available", status_since=now, status_reason=None),
+    )
+    wrapped = rows_changed(
+        session,
+        update(Agent)
+        .where(Agent.status == "on_call", Agent.status_since <= held_since, ~open_attempt)
+        .values(status="wrap_up", status_since=now, busy_until=now, status_reason=None),
+    )
+    return released + wrapped
 
 
 def ring_agent(session: Session, attempt: CallAttempt, agent: Agent, now: datetime) -> AgentLeg:

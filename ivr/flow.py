@@ -245,13 +245,13 @@ def _lookup_input(
     now = call.clock.now()
     state = ivr.get_state()
     if mode == "offer":
-        answer = _yes(digits, said)
+        answer = speech.yes_no(digits, said)
         ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("offer"):
             return _look_up(call, ivr, name, node, str(state["offer"]))
         return render(call, ivr, name, prefix="Okay." if answer is False else "")
     if mode == "confirm":
-        answer = _yes(digits, said)
+        answer = speech.yes_no(digits, said)
         ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("pending"):
             return _look_up(call, ivr, name, node, str(state["pending"]))
@@ -293,12 +293,6 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None) -> t
     formatted = speech.format_order_number(heard.digits) if heard.digits else None
     trusted = bool(formatted) and heard.complete and not heard.unsure and (confidence or 0) >= TRUST_CONFIDENCE
     return formatted or heard.digits, trusted
-
-
-def _yes(digits: str, said: str) -> bool | None:
-    if digits:
-        return digits.startswith("1") if digits[:1] in {"1", "2"} else None
-    return speech.is_yes(said) if said else None
 
 
 def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from agents.models import Agent, Queue, agent_queues
 from callback import dnc, line, notify
 from callback.line import Claim
-from callback.models import WAITING, CallAttempt, CallbackRequest
+from callback.models import CallAttempt, CallbackRequest
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
@@ -118,18 +118,8 @@ class Dispatcher:
 
     def housekeeping(self) -> None:
         """Agents whose wrap-up is over become available; waiting requests past expiry expire."""
-        now = self.clock.now()
         with self.db.begin() as session:
-            session.execute(
-                update(Agent)
-                .where(Agent.status == "wrap_up", Agent.busy_until <= now)
-                .values(status="available", status_since=now, busy_until=None)
-            )
-            session.execute(
-                update(CallbackRequest)
-                .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
-                .values(status="expired", outcome="expired", updated_at=now)
-            )
+            line.end_wrap_ups_and_expire(session, self.clock.now())
 
     # -- pairing and claiming ---------------------------------------------------------------------
 

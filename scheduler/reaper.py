@@ -10,15 +10,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.models import Agent
 from callback import line
 from callback.calls import FINAL_CALL_STATUSES, finish_attempt
 from callback.models import CallAttempt
 from core.clock import Clock
-from core.db import Database, rows_changed
+from core.db import Database
 from telephony.port import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -159,22 +158,8 @@ class Reaper:
     def _stranded_agents(self) -> int:
         """Agents held (reserved or on a call) with no open attempt: give them back."""
         now = self.clock.now()
-        cutoff = now - self.policy.stranded_after
-        open_attempt = exists().where(CallAttempt.agent_id == Agent.id, CallAttempt.ended_at.is_(None))
         with self.db.begin() as session:
-            released = rows_changed(
-                session,
-                update(Agent)
-                .where(Agent.status == "reserved", Agent.status_since <= cutoff, ~open_attempt)
-                .values(status="available", status_since=now),
-            )
-            wrapped = rows_changed(
-                session,
-                update(Agent)
-                .where(Agent.status == "on_call", Agent.status_since <= cutoff, ~open_attempt)
-                .values(status="wrap_up", status_since=now, busy_until=now),
-            )
-        return released + wrapped
+            return line.release_stranded_agents(session, now, now - self.policy.stranded_after)
 
 
 def _locks(session: Session) -> bool:
