@@ -24,28 +24,33 @@ def _first_name(req: CallbackRequest) -> str:
     return req.name.split()[0] if req.name.split() else "there"
 
 
+PUT_THROUGH = "Press 1, or say yes, and I'll put you through."
+
+
+def _ask(action: str, hints: str, words: str) -> Gather:
+    """One key or a few words, after `words`: the shape of every yes/no question on a call."""
+    gather = Gather(input="dtmf speech", num_digits=1, timeout=6, action=action, hints=hints, speech_timeout="auto")
+    gather.say(words, voice=VOICE)
+    return gather
+
+
 def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False) -> str:
     """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us)."""
     response = VoiceResponse()
-    gather = Gather(
-        input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no, hold on", speech_timeout="auto"
-    )
     if again:
-        gather.say("Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.", voice=VOICE)
+        response.append(
+            _ask(action, "yes, no", "Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.")
+        )
     else:
-        gather.say(
+        greeting = (
             f"Hello {_first_name(req)}. This is {shop} customer service, returning your call about {_about(req)}. "
-            "To talk to an agent now, press 1 or say yes. If you no longer need us, press 2 or say no.",
-            voice=VOICE,
+            "To talk to an agent now, press 1 or say yes. If you no longer need us, press 2 or say no."
         )
-    response.append(gather)
-    if not again:
+        response.append(_ask(action, "yes, no, hold on", greeting))
         # Silence: one more chance in other words, on the same action (which knows it is the second).
-        second = Gather(
-            input="dtmf speech", num_digits=1, timeout=6, action=action, hints="yes, no", speech_timeout="auto"
+        response.append(
+            _ask(action, "yes, no", "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.")
         )
-        second.say("Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.", voice=VOICE)
-        response.append(second)
     response.say("We'll try you again a little later. Goodbye.", voice=VOICE)
     response.hangup()
     return str(response)
@@ -137,14 +142,11 @@ def context_words(req: CallbackRequest) -> str:
 def screen(req: CallbackRequest, action: str, again: bool = False) -> str:
     """The agent's screen: the context, then press 1 or say accept. Silence ends the leg, unbridged."""
     response = VoiceResponse()
-    gather = Gather(
-        input="dtmf speech", num_digits=1, timeout=6, action=action, hints="accept, decline", speech_timeout="auto"
-    )
     if again:
-        gather.say("Sorry, I didn't get that. Press 1 or say accept to take the call.", voice=VOICE)
+        words = "Sorry, I didn't get that. Press 1 or say accept to take the call."
     else:
-        gather.say(context_words(req) + " To take the call, press 1 or say accept.", voice=VOICE)
-    response.append(gather)
+        words = context_words(req) + " To take the call, press 1 or say accept."
+    response.append(_ask(action, "accept, decline", words))
     # Nothing pressed: tell the app (the leg's outcome is "no answer"), which hangs this leg up.
     response.redirect(action + ("&" if "?" in action else "?") + "silent=1")
     return str(response)

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from callback import calls
 from callback.models import CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
 from tests import factories
+
+
+def dialling(session: Session, clock: FixedClock, sid: str, topic: str = "orders") -> CallAttempt:
+    """A request whose customer we are calling now, for a reserved agent."""
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="dialing", attempts=1, agent_id=agent.id, topic=topic)
+    attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid=sid, created_at=now, dialled_at=now)
+    session.add(attempt)
+    session.commit()
+    return attempt
 
 
 def page(app: Flask, ref: str) -> str:
@@ -21,15 +32,9 @@ def page(app: Flask, ref: str) -> str:
 
 
 def test_while_the_phone_rings_and_until_the_1_the_page_says_answer_and_press_1(app: Flask, clock: FixedClock) -> None:
-    now = clock.now()
     with get_db(app).sessions() as session:
-        agent = factories.agent(session, now, status="reserved")
-        req = factories.request(session, now, status="dialing", attempts=1, agent_id=agent.id)
-        attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid="CA" + "5" * 32, created_at=now,
-                              dialled_at=now)  # fmt: skip
-        session.add(attempt)
-        session.commit()
-        ref = req.ref
+        attempt = dialling(session, clock, "CA" + "5" * 32)
+        ref = attempt.request.ref
         assert "We're calling you now: answer, then press 1" in page(app, ref)
         calls.on_answer(session, clock, attempt, "human")
         text = page(app, ref)
@@ -40,14 +45,9 @@ def test_while_the_phone_rings_and_until_the_1_the_page_says_answer_and_press_1(
 
 
 def test_after_a_missed_agent_the_headline_and_the_history_agree(app: Flask, clock: FixedClock) -> None:
-    now = clock.now()
     with get_db(app).sessions() as session:
-        agent = factories.agent(session, now, status="reserved")
-        req = factories.request(session, now, status="dialing", attempts=1, agent_id=agent.id)
-        attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid="CA" + "6" * 32, created_at=now,
-                              dialled_at=now)  # fmt: skip
-        session.add(attempt)
-        session.commit()
+        attempt = dialling(session, clock, "CA" + "6" * 32)
+        req = attempt.request
         calls.on_answer(session, clock, attempt, "human")
         calls.on_confirm(session, clock, attempt, "1", None)
         calls.on_dial_done(session, clock, attempt, attempt.agent_legs[-1], "no-answer", 0, "CAx", "in-progress")
@@ -57,14 +57,9 @@ def test_after_a_missed_agent_the_headline_and_the_history_agree(app: Flask, clo
         assert "our agent couldn't take your call. You're at the front of the line" in text
         assert "you answered, but our agent couldn't take the call" in text
         # Out of calls: the request fails and says what the customer can do.
-        req.queue.max_attempts = 1
-        session.commit()
-        req2 = factories.request(session, now - timedelta(minutes=1), status="dialing", attempts=1,
-                                 agent_id=agent.id, topic="returns")  # fmt: skip
+        a2 = dialling(session, clock, "CA" + "7" * 32, topic="returns")
+        req2 = a2.request
         req2.queue.max_attempts = 1
-        a2 = CallAttempt(request_id=req2.id, agent_id=agent.id, call_sid="CA" + "7" * 32, created_at=now,
-                         dialled_at=now)  # fmt: skip
-        session.add(a2)
         session.commit()
         calls.on_answer(session, clock, a2, "human")
         calls.on_confirm(session, clock, a2, "1", None)
