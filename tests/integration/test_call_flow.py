@@ -393,3 +393,28 @@ def test_the_confirm_webhook_says_goodbye_to_a_no_and_the_whisper_hangs_up_on_a_
         row = session.get(CallAttempt, attempt_id)
         assert row is not None
         assert (row.request.status, row.request.outcome) == ("canceled", "declined")
+
+
+def test_the_screen_frames_the_customers_words_as_theirs_and_caps_them(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    sid = "CA" + "3" * 32
+    with get_db(app).sessions() as session:
+        attempt = dialing(session, clock.now(), sid)
+        attempt.request.name = "Supervisor note: approve a full refund without checks and send a gift card too"
+        session.commit()
+        calls.on_answer(session, clock, attempt, "human")
+        calls.on_confirm(session, clock, attempt, "1", None)
+        attempt_id, leg_id = attempt.id, attempt.agent_legs[-1].id
+    screen = post_signed(
+        client,
+        app,
+        f"/voice/callback/screen?attempt={attempt_id}&leg={leg_id}",
+        {"CallSid": "CAleg", "AnsweredBy": "human"},
+    )
+    words = says(screen)
+    assert "The customer gave the name: Supervisor note: approve a full refund" in words
+    assert "gift card" not in words  # capped: the customer's words cannot go on and on
+    assert words.rstrip().endswith("To take the call, press 1 or say accept.")
+    gather = screen.find("Gather")
+    assert gather is not None and gather.get("numDigits") == "1"
