@@ -16,6 +16,7 @@ from core.config import ConfigError, Settings
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask app; `config` overrides settings read from the environment (for tests)."""
     from agents import api as agents_api
+    from agents import auth as agents_auth
     from agents import cli as agents_cli
     from callback import api as callback_api
     from callback import cli as callback_cli
@@ -78,6 +79,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     csrf = CSRFProtect(app)
 
     web.init_app(app)
+    # Staff sign-in (Flask-Login); its pages carry CSRF tokens like every form.
+    agents_auth.init_app(app)
     install_voice_fallback(app, transfer_to=settings.voice_fallback_number)
     app.register_blueprint(callback_views.bp)
     app.register_blueprint(callback_api.bp)

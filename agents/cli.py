@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from agents import service
+from agents import audit, service, staff
 from core.clock import Clock
 from core.db import Database, get_db
 from core.errors import DomainError
@@ -14,12 +17,14 @@ from core.phone import PhonePolicy
 
 agents_cli = AppGroup("agents", help="Register agents and change their availability.")
 queues_cli = AppGroup("queues", help="List queues and change their settings.")
+staff_cli = AppGroup("staff", help="Staff accounts who sign in: agents, supervisors, admins.")
 
 
 def init_app(app: Flask) -> None:
-    """Register the `agents` and `queues` command groups."""
+    """Register the `agents`, `queues` and `staff` command groups."""
     app.cli.add_command(agents_cli)
     app.cli.add_command(queues_cli)
+    app.cli.add_command(staff_cli)
 
 
 def _context() -> tuple[Database, Clock, PhonePolicy]:
@@ -105,3 +110,74 @@ def queues_set_command(name: str, create: bool, **options: object) -> None:
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"{queue.name} updated")
+
+
+def _cli_actor() -> str:
+    """Who the audit log says ran a command: the operating-system user at the terminal."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return audit.CLI
+    return f"{audit.CLI}:{user}"[:254]
+
+
+@staff_cli.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(staff.ROLES))
+@click.option("--agent", "agent_id", type=int, help="Link the account to this agent id (their calls).")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def staff_add_command(email: str, name: str, role: str, agent_id: int | None, password_stdin: bool) -> None:
+    """Create a staff account (password from standard input, never the command line) and print its id."""
+    # Only the first line counts, so `echo secret | flask staff add ...` and a here-string both work.
+    if not password_stdin:
+        raise click.UsageError("give --password-stdin and the password on standard input")
+    password = sys.stdin.readline().rstrip("\r\n")
+    database, clock, _policy = _context()
+    with database.sessions() as session:
+        try:
+            account = staff.add_staff(session, clock, email, name, role, password, agent_id, actor=_cli_actor())
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(account.id)
+
+
+@staff_cli.command("list")
+def staff_list_command() -> None:
+    """Show every staff account: id, email, name, role, linked agent, active or disabled, last sign-in."""
+    database, _clock, _policy = _context()
+    with database.sessions() as session:
+        for account in staff.list_staff(session):
+            state = "active" if account.active else "disabled"
+            last = account.last_login_at.isoformat(timespec="seconds") if account.last_login_at else "never"
+            agent = f"agent={account.agent_id}" if account.agent_id else "agent=-"
+            click.echo(f"{account.id}\t{account.email}\t{account.name}\t{account.role}\t{agent}\t{state}\t{last}")
+
+
+@staff_cli.command("set-role")
+@click.argument("account")
+@click.argument("role", type=click.Choice(staff.ROLES))
+def staff_set_role_command(account: str, role: str) -> None:
+    """Change the role of an account, given by id or email."""
+    database, clock, _policy = _context()
+    with database.sessions() as session:
+        try:
+            found = staff.find(session, account)
+            staff.set_role(session, found.id, role, clock=clock, actor=_cli_actor())
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"{found.id}\t{found.email}\t{found.role}")
+
+
+@staff_cli.command("disable")
+@click.argument("account")
+def staff_disable_command(account: str) -> None:
+    """Disable an account, given by id or email: it can no longer sign in and its sessions end."""
+    database, clock, _policy = _context()
+    with database.sessions() as session:
+        try:
+            found = staff.find(session, account)
+            staff.disable(session, found.id, clock=clock, actor=_cli_actor())
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"{found.id}\t{found.email}\tdisabled")

@@ -8,12 +8,15 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
 from agents.models import Agent, Queue
 from core.db import Base, UtcDateTime
 
 ACTIVE = ("queued", "dialing", "connecting", "connected", "retry_wait")
 WAITING = ("queued", "retry_wait")
 FINAL = ("completed", "failed", "canceled", "expired")
+# How an agent sums up a call at wrap-up (stored on the request with a note).
+DISPOSITIONS = ("resolved", "follow_up", "call_back_later", "wrong_queue", "other")
 
 # Legal moves of a request; everything else is refused by the model.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -97,6 +100,11 @@ class CallbackRequest(Base):
     # A caller holding on the line (in <Enqueue>) instead of waiting for a callback: their call's SID.
     hold_call_sid: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))
+    # The agent's wrap-up: one of DISPOSITIONS and a free-text note, with who wrote it and when.
+    disposition: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    disposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disposed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     queue: Mapped[Queue] = relationship(lazy="joined")
     agent: Mapped[Agent | None] = relationship()

@@ -124,6 +124,8 @@ class Settings:
     max_content_length: int = 64 * 1024
     # A staffed line a caller is put through to when a voice webhook fails unexpectedly (optional).
     voice_fallback_number: str = ""
+    # How long a staff sign-in lasts, in hours, however often the cookie is replayed.
+    staff_session_hours: int = 12
     instance_path: str = field(default="instance", repr=False)
 
     @property
@@ -186,6 +188,8 @@ class Settings:
             raise ConfigError("LOG_FORMAT must be 'text' or 'json'")
         if settings.max_content_length < 1024:
             raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
+        if not 1 <= settings.staff_session_hours <= 24 * 30:
+            raise ConfigError("STAFF_SESSION_HOURS must be between 1 and 720")
         if settings.voice_fallback_number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.voice_fallback_number):
             raise ConfigError("VOICE_FALLBACK_NUMBER must be a phone number in E.164, such as +12015550123")
         hidden: dict[str, Any] = {name: Secret(getattr(settings, name)) for name in SECRET_FIELDS}

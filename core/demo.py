@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents import service
+from agents import service, staff
 from agents.models import Agent
 from core.clock import Clock
 from core.config import Settings
@@ -18,6 +18,19 @@ DEMO_AGENTS = (
     {"name": "Alice Moreau", "phone": "+12015550101", "queues": ["orders", "returns"]},
     {"name": "Bilal Khan", "client": "bilal", "queues": ["orders", "payments", "account"]},
     {"name": "Chen Wei", "phone": "+12015550103", "queues": ["devices", "other", "returns"]},
+)
+
+# Staff accounts for trying the console and the admin pages; these passwords exist only in development.
+# The agent account takes Alice Moreau's calls (the first demo agent).
+DEMO_STAFF = (
+    {"email": "agent@example.com", "name": "Alice Moreau", "role": "agent", "password": "agent-dev-password"},
+    {
+        "email": "supervisor@example.com",
+        "name": "Sam Supervisor",
+        "role": "supervisor",
+        "password": "supervisor-dev-password",
+    },
+    {"email": "admin@example.com", "name": "Ada Admin", "role": "admin", "password": "admin-dev-password"},
 )
 
 
@@ -44,4 +57,20 @@ def load_demo(session: Session, clock: Clock, settings: Settings) -> Iterator[st
             yield f"demo agent {agent.id}: {agent.name} ({agent.endpoint})"
         if agent.status == "offline":
             service.set_status(session, clock, agent.id, "available")
+    yield from _load_demo_staff(session, clock, settings)
     yield f"demo orders and returns: {load_demo_orders(session, clock)} (call in from {DEMO_CUSTOMER} to be recognised)"
+
+
+def _load_demo_staff(session: Session, clock: Clock, settings: Settings) -> Iterator[str]:
+    """The demo's staff accounts, in development only: their passwords are published."""
+    if not settings.is_development:
+        yield "demo staff accounts skipped (APP_ENV=production: add staff with `flask staff add`)"
+        return
+    first_agent = session.scalar(select(Agent).where(Agent.phone == DEMO_AGENTS[0]["phone"]))
+    for spec in DEMO_STAFF:
+        if staff.get_by_email(session, spec["email"]) is None:
+            agent_id = first_agent.id if spec["role"] == "agent" and first_agent is not None else None
+            account = staff.add_staff(
+                session, clock, spec["email"], spec["name"], spec["role"], spec["password"], agent_id, actor="demo"
+            )
+            yield f"demo staff {account.id}: {account.email} ({account.role}), password {spec['password']}"

@@ -34,6 +34,10 @@ cat <<MSG
     JSON API (OpenAPI):   http://$HOST:$PORT/api/openapi.json
     Admin API token:      ${ADMIN_API_TOKEN:-dev-admin-token}   (curl -H 'Authorization: Bearer ...' http://$HOST:$PORT/api/agents)
     Health:               http://$HOST:$PORT/healthz
+    Staff sign-in:        http://$HOST:$PORT/login   (development accounts below)
+      agent@example.com       agent-dev-password        (agent: Alice Moreau's calls, console at /agent)
+      supervisor@example.com  supervisor-dev-password   (supervisor: the board at /board)
+      admin@example.com       admin-dev-password        (admin: staff, queues, do-not-call under /admin)
 $SOFTPHONE
   Press Ctrl-C to stop.
 
