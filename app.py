@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from agents import api as agents_api
     from agents import auth as agents_auth
     from agents import cli as agents_cli
+    from agents import console as agents_console
     from callback import api as callback_api
     from callback import cli as callback_cli
     from callback import line as callback_line
@@ -88,6 +89,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(ivr_voice.bp)
     app.register_blueprint(recordings_views.bp)
+    app.register_blueprint(agents_console.bp)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)

@@ -308,6 +308,15 @@ def take_call(agent: Agent | None, now: datetime) -> None:
         agent.move_to("on_call", now)
 
 
+def end_wrap_up(agent: Agent, now: datetime) -> bool:
+    """The agent is ready before their wrap-up time is over: available now. False if not wrapping up."""
+    if agent.status != "wrap_up":
+        return False
+    agent.move_to("available", now)
+    agent.busy_until = None
+    return True
+
+
 def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     """Agents whose wrap-up is over become available; waiting requests past their expiry expire."""
     session.execute(

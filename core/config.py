@@ -17,7 +17,7 @@ DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 DEV_TWILIO_AUTH_TOKEN = "sandbox-auth-token"
 
 # The settings that are secrets: hidden from repr, and held to MIN_SECRET_LENGTH in production.
-SECRET_FIELDS = ("secret_key", "admin_api_token", "twilio_auth_token", "order_api_token")
+SECRET_FIELDS = ("secret_key", "admin_api_token", "twilio_auth_token", "order_api_token", "twilio_api_key_secret")
 # Guarding this app itself; ORDER_API_TOKEN is the order service's to choose.
 REQUIRED_SECRETS = ("secret_key", "admin_api_token", "twilio_auth_token")
 MIN_SECRET_LENGTH = 32
@@ -102,6 +102,10 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_caller_id: str = "+15005550006"
     twilio_api_base: str = ""
+    # A Twilio API key (SK...) and its secret sign the agents' browser-phone tokens (GET /agent/token);
+    # optional: without them agents take calls on their phones only. Development falls back to the account.
+    twilio_api_key_sid: str = ""
+    twilio_api_key_secret: str = ""
     twilio_timeout_seconds: float = 10.0
     sandbox_speed: float = 1.0
     sandbox_cps: float = 1.0
@@ -169,6 +173,12 @@ class Settings:
                 admin_api_token=settings.admin_api_token or DEV_ADMIN_TOKEN,
                 twilio_account_sid=settings.twilio_account_sid or DEV_TWILIO_ACCOUNT_SID,
                 twilio_auth_token=settings.twilio_auth_token or DEV_TWILIO_AUTH_TOKEN,
+            )
+            # The sandbox checks no token signature: the account's own SID and token stand in for a key.
+            settings = replace(
+                settings,
+                twilio_api_key_sid=settings.twilio_api_key_sid or settings.twilio_account_sid,
+                twilio_api_key_secret=settings.twilio_api_key_secret or settings.twilio_auth_token,
             )
         else:
             missing = [

@@ -12,6 +12,7 @@ from phonenumbers import (
     NumberParseException,
     PhoneMetadata,
     PhoneNumber,
+    PhoneNumberFormat,
     PhoneNumberType,
     ValidationResult,
     geocoder,
@@ -162,6 +163,15 @@ def mask(e164: str) -> str:
     number = phonenumbers.parse(e164)
     national = phonenumbers.national_significant_number(number)
     return f"+{number.country_code}{'*' * (len(national) - 4)}{national[-4:]}"
+
+
+def display(e164: str) -> str:
+    """A number as a person reads and dials it: '+12015550123' -> '+1 201-555-0123' (else unchanged)."""
+    try:
+        number = phonenumbers.parse(e164)
+    except NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
 def country_choices(policy: PhonePolicy) -> list[tuple[str, str]]:

@@ -1,0 +1,174 @@
+// The agent's console: polls /agent/state every second and redraws status, the screen pop, the wrap-up
+// form and today's calls in place. Everything the customer typed or said is set as text, never as HTML.
+(function () {
+  "use strict";
+  var root = document.getElementById("console");
+  if (!root) { return; }
+  var stateUrl = root.dataset.stateUrl;
+  var wrapUpUrl = root.dataset.wrapUpUrl;
+  var callUrl = root.dataset.callUrl;
+  var POLL_MS = 1000;
+  var wrapUpFor = null;  // the request the wrap-up form is filled in for: never wipe what is being typed
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) { Object.keys(props).forEach(function (k) { node[k] = props[k]; }); }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child !== null && child !== undefined) { node.append(child); }
+    }
+    return node;
+  }
+
+  function forRequest(template, id) { return template.replace("/0", "/" + id); }
+
+  function drawStatus(agent) {
+    var line = $("status-summary");
+    line.textContent = agent.summary;
+    line.className = "status-line status-" + agent.status;
+    document.querySelectorAll(".switch button").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.status === agent.status));
+    });
+    $("ready-form").hidden = !agent.can_be_ready;
+    $("wrap-up-left").textContent = agent.wrap_up_ends_in === null ? ""
+      : "Wrap-up ends by itself in " + agent.wrap_up_ends_in + " s.";
+  }
+
+  function list(node, items, draw) {
+    node.replaceChildren.apply(node, items.map(draw));
+  }
+
+  function drawCall(call) {
+    var pop = $("pop");
+    var card = $("call-card");
+    if (!call) {
+      $("call-phase").textContent = "No call right now.";
+      card.className = "card call-card";
+      pop.hidden = true;
+      return;
+    }
+    card.className = "card call-card phase-" + call.phase;
+    $("call-phase").textContent = call.phase_text;
+    pop.hidden = false;
+    $("pop-name").textContent = call.name;
+    var phone = $("pop-phone");
+    phone.textContent = call.phone_display;
+    if (call.phone.charAt(0) === "+") { phone.href = "tel:" + call.phone; } else { phone.removeAttribute("href"); }
+    $("pop-topic").textContent = call.topic;
+    $("pop-order").textContent = call.order ? call.order.number + ": " + call.order.text : "None given";
+    $("pop-waited").textContent = call.waited_text + " in all";
+    $("pop-asked").textContent = call.asked_at + ", through " + call.source;
+    var menu = call.menu;
+    $("pop-menu").hidden = !menu;
+    if (menu) {
+      $("pop-menu-summary").textContent = menu.summary;
+      $("pop-menu-path").textContent = menu.path.length ? menu.path.join(" → ") : "-";
+      list($("pop-menu-said"), menu.said, function (words) { return el("li", {}, el("q", {textContent: words})); });
+      list($("pop-menu-lookups"), menu.looked_up, function (found) {
+        return el("li", {textContent: found.reference + ": " + found.result});
+      });
+    }
+    var earlier = call.earlier_attempts;
+    list($("pop-attempts"), earlier.length ? earlier : [null], function (line) {
+      if (!line) { return el("li", {className: "hint", textContent: "None: this is the first call."}); }
+      var missed = line.agents_missed ? " (" + line.agents_missed + " agent" + (line.agents_missed > 1 ? "s" : "") + " missed it)" : "";
+      return el("li", {textContent: line.at + ": " + line.text + missed});
+    });
+  }
+
+  function drawWrapUp(target) {
+    var card = $("wrap-up-card");
+    card.hidden = !target;
+    if (!target) { wrapUpFor = null; return; }
+    $("wrap-up-for").textContent = target.name + ", " + target.topic;
+    if (wrapUpFor === target.request_id) { return; }
+    // Another call: point the form at it, with what is stored for it so far.
+    wrapUpFor = target.request_id;
+    var form = $("wrap-up-form");
+    form.action = forRequest(wrapUpUrl, target.request_id);
+    form.elements.request_id.value = String(target.request_id);
+    form.elements.disposition.value = target.disposition || "";
+    form.elements.note.value = target.note || "";
+  }
+
+  function drawToday(calls) {
+    $("today-empty").hidden = calls.length > 0;
+    list($("today"), calls, function (call) {
+      var head = el("div", {className: "today-head"},
+        el("span", {className: "time", textContent: call.at}),
+        el("a", {href: forRequest(callUrl, call.request_id), textContent: call.name}),
+        el("span", {className: "hint", textContent: call.topic}));
+      var outcome = call.outcome_text + (call.talk_text ? " · " + call.talk_text : "");
+      var body = el("div", {className: "today-body"},
+        el("span", {className: "outcome outcome-" + (call.outcome || "live"), textContent: outcome}),
+        call.disposition_text ? el("span", {className: "disposition", textContent: call.disposition_text}) : null,
+        call.taken && !call.disposition ? el("span", {className: "hint", textContent: "No wrap-up yet"}) : null);
+      var note = call.note ? el("p", {className: "note", textContent: call.note}) : null;
+      return el("li", {className: call.taken ? "taken" : "missed"}, head, body, note);
+    });
+  }
+
+  function draw(state) {
+    drawStatus(state.agent);
+    drawCall(state.call);
+    drawWrapUp(state.wrap_up);
+    drawToday(state.today);
+  }
+
+  var busy = false;
+  function refresh() {
+    if (busy) { return; }
+    busy = true;
+    fetch(stateUrl, {headers: {Accept: "application/json"}, cache: "no-store", credentials: "same-origin"})
+      .then(function (response) {
+        if (response.status === 401) { window.location.assign(root.dataset.loginUrl); return null; }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (state) { if (state) { draw(state); } })
+      .catch(function () { /* offline for a moment: the next tick tries again */ })
+      .then(function () { busy = false; });
+  }
+
+  // THE BROWSER PHONE (real Twilio). A build step of the project is to bundle the Twilio Voice JavaScript
+  // SDK (npm package @twilio/voice-sdk) into static/vendor/twilio-voice.min.js, which exposes
+  // window.Twilio.Device; it is not loaded from a CDN. Until that bundle exists this does nothing.
+  // Against the sandbox the console embeds the sandbox's softphone instead (see templates/agent/console.html).
+  function startBrowserPhone() {
+    var note = $("browser-phone-state");
+    if (!note) { return; }
+    if (!window.Twilio || !window.Twilio.Device) {
+      note.textContent = "The browser phone is not installed on this server (static/vendor/twilio-voice.min.js); "
+        + "calls ring your agent identity in other Twilio clients only.";
+      return;
+    }
+    fetch(root.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+      .then(function (body) {
+        var device = new window.Twilio.Device(body.token);
+        device.on("incoming", function (call) {
+          // The screen pop above shows who it is; the agent accepts the call here, then presses 1.
+          note.textContent = "Incoming call: press Answer.";
+          note.replaceChildren(el("button", {className: "primary", textContent: "Answer", onclick: function () {
+            call.accept();
+            note.replaceChildren(el("button", {className: "danger", textContent: "Hang up", onclick: function () {
+              call.disconnect();
+            }}));
+          }}));
+        });
+        device.on("tokenWillExpire", function () {
+          fetch(root.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})
+            .then(function (response) { return response.json(); })
+            .then(function (fresh) { device.updateToken(fresh.token); });
+        });
+        device.register();
+        note.textContent = "Ready: calls to " + body.identity + " ring here.";
+      })
+      .catch(function () { note.textContent = "The browser phone could not start; reload to try again."; });
+  }
+
+  try { draw(JSON.parse(root.dataset.state)); } catch (e) { /* the first poll draws it */ }
+  if (root.dataset.browserPhone === "on") { startBrowserPhone(); }
+  window.setInterval(refresh, POLL_MS);
+})();

@@ -1,0 +1,520 @@
+"""The agent's console at /agent: status, the screen pop, wrap-up, ready, today's calls, the browser-phone token,
+and who may see what."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.audit import AuditEvent
+from agents.models import Agent
+from agents.staff import add_staff
+from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from core.clock import FixedClock
+from core.db import get_db
+from ivr.models import IvrSession
+from orders.fake import FakeOrderLookup
+from orders.port import GuardedLookup, OrderInfo
+from tests import factories
+
+PASSWORD = "correct horse battery staple"
+ORDER = OrderInfo(
+    number="112-4455667-1234567",
+    status="shipped",
+    placed_at=datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
+    carrier="UPS",
+    tracking_number="1Z999",
+    estimated_delivery=date(2026, 11, 25),
+)
+
+
+@pytest.fixture
+def orders(app: Flask) -> FakeOrderLookup:
+    """The order service the console asks, with one shipped order."""
+    fake = FakeOrderLookup([ORDER])
+    app.extensions["order_lookup"] = GuardedLookup(fake)
+    return fake
+
+
+@pytest.fixture
+def store(app: Flask) -> Any:
+    """A session on the app's database, for setting the scene and reading the outcome."""
+    with get_db(app).sessions() as s:
+        yield s
+
+
+def text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(client.get(path)))
+    assert match, f"{path} has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf(client, "/login")})
+    assert response.status_code == 302, text(response)
+
+
+def staff_agent(store: Session, clock: FixedClock, email: str, *, client_id: str | None = None, **kwargs: Any) -> Agent:
+    """An agent with a staff account that signs in as `email`."""
+    agent = factories.agent(store, clock.now(), **kwargs)
+    if client_id:
+        agent.phone, agent.client = None, client_id
+        store.commit()
+    add_staff(store, clock, email, agent.name, "agent", PASSWORD, agent_id=agent.id)
+    return agent
+
+
+@dataclass
+class Call:
+    request: CallbackRequest
+    attempt: CallAttempt
+    leg: AgentLeg | None
+
+
+def ring(
+    store: Session,
+    clock: FixedClock,
+    agent: Agent,
+    phase: str = "ringing",
+    waited: timedelta = timedelta(minutes=12),
+    **fields: Any,
+) -> Call:
+    """A callback whose call is at `phase` for the agent: calling (the customer), ringing, screening, talking,
+    or ended (talked, then hung up, agent in wrap-up)."""
+    now = clock.now()
+    fields.setdefault("order_number", ORDER.number)
+    req = factories.request(store, now, status="dialing", age=waited, agent_id=agent.id, **fields)
+    req.phone, req.name = "+12015550123", "Ann Lee"
+    attempt = CallAttempt(request=req, agent=agent, created_at=now, dialled_at=now, placed_at=now)
+    store.add(attempt)
+    agent.status, agent.status_since = "reserved", now
+    leg = None
+    if phase != "calling":
+        req.status, attempt.answered_at, attempt.confirmed_at = "connecting", now, now
+        leg = AgentLeg(attempt=attempt, agent=agent, rung_at=now)
+        store.add(leg)
+    if phase in {"screening", "talking", "ended"}:
+        leg.answered_at = now  # type: ignore[union-attr]
+    if phase in {"talking", "ended"}:
+        leg.accepted_at = attempt.accepted_at = now  # type: ignore[union-attr]
+        req.status, agent.status = "connected", "on_call"
+    if phase == "ended":
+        leg.ended_at, leg.outcome, leg.talk_seconds = now, "accepted", 95  # type: ignore[union-attr]
+        attempt.ended_at, attempt.outcome, attempt.talk_seconds = now, "completed", 95
+        req.status, req.outcome = "completed", "completed"
+        agent.status, agent.busy_until = "wrap_up", now + timedelta(seconds=30)
+    store.commit()
+    return Call(req, attempt, leg)
+
+
+def state(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/agent/state")
+    assert response.status_code == 200, text(response)
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def audit_lines(store: Session, action: str) -> list[AuditEvent]:
+    store.expire_all()
+    return list(store.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+# -- signing in ----------------------------------------------------------------------------------------
+
+
+def test_a_signed_out_browser_is_sent_to_sign_in_and_scripts_get_401(client: FlaskClient) -> None:
+    page = client.get("/agent")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login?next=")
+
+    for path in ("/agent/state", "/agent/token"):
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 401, path
+        assert response.get_json()["error"]["code"] == "sign_in_required"
+
+
+def test_a_supervisor_without_an_agent_is_told_so(client: FlaskClient, store: Session, clock: FixedClock) -> None:
+    add_staff(store, clock, "sue@example.com", "Sue", "supervisor", PASSWORD)
+    sign_in(client, "sue@example.com")
+
+    page = client.get("/agent")
+    assert page.status_code == 409
+    assert "not linked to an agent" in text(page)
+    assert client.get("/agent/state").get_json()["error"]["code"] == "no_agent"
+
+
+def test_the_console_page_shows_the_status_and_its_forms(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com", status="away")
+    agent.status_reason = "missed a call from the orders line (voicemail answered)"
+    agent.status_since = clock.now() - timedelta(minutes=18)
+    store.commit()
+    sign_in(client, "ana@example.com")
+
+    page = text(client.get("/agent"))
+
+    assert "Away since 09:42: missed a call from the orders line (voicemail answered)" in page
+    assert page.count('name="csrf_token"') >= 3  # status switch, ready, wrap-up
+    assert 'src="/static/agent.js"' in page
+
+
+# -- the screen pop --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phase", "words"),
+    [
+        ("calling", "Calling the customer"),
+        ("ringing", "Your phone is ringing"),
+        ("screening", "press 1"),
+        ("talking", "On the call"),
+        ("ended", "Wrap-up"),
+    ],
+)
+def test_the_pop_follows_the_call_through_every_phase(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup, phase: str, words: str
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent, phase)
+    sign_in(client, "ana@example.com")
+
+    call = state(client)["call"]
+
+    assert call["phase"] == {"ended": "wrap_up"}.get(phase, phase)
+    assert words in call["phase_text"]
+    assert call["name"] == "Ann Lee"
+    assert call["phone"] == "+12015550123"
+    assert call["phone_display"] == "+1 201-555-0123"
+    assert call["topic"] == "Orders, tracking and delivery"
+    assert call["order"]["status"] == "shipped"
+    assert "with UPS, tracking 1Z999" in call["order"]["text"]
+    assert call["waited_text"] == "12 min"
+
+
+def test_the_order_service_being_down_does_not_break_the_pop(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    orders.unavailable = True
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent)
+    sign_in(client, "ana@example.com")
+
+    order = state(client)["call"]["order"]
+
+    assert order == {"number": ORDER.number, "status": None, "text": "Can't look it up right now."}
+
+
+def test_the_order_service_is_asked_once_a_minute_however_often_the_console_polls(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    asked: list[str] = []
+    real = orders.order
+
+    def counted(number: str) -> OrderInfo | None:
+        asked.append(number)
+        return real(number)
+
+    orders.order = counted  # type: ignore[method-assign]
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent)
+    sign_in(client, "ana@example.com")
+
+    for _ in range(5):
+        state(client)
+    clock.advance(seconds=61)
+    state(client)
+
+    assert len(asked) == 2
+
+
+def test_the_pop_shows_what_the_phone_menu_found_and_the_earlier_calls(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    now = clock.now()
+    ivr = IvrSession(
+        call_sid="CA" + "1" * 32,
+        caller="+12015550123",
+        called="+15005550006",
+        started_at=now,
+        updated_at=now,
+        node="main",
+    )
+    ivr.add_step(now, node="main", kind="menu", speech="where is my parcel", intent="track", result="track")
+    ivr.add_step(now, node="track", kind="lookup", reference="1124455", result="Your order shipped with UPS.")
+    ivr.add_step(now, node="track", kind="menu", digits="0", result="agent")
+    store.add(ivr)
+    store.flush()
+    context = json.dumps(
+        {"summary": "In the phone menu they heard: Your order shipped with UPS.", "ivr_session": ivr.id}
+    )
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "ringing", ivr_context=context, source="ivr")
+    earlier = CallAttempt(
+        request=call.request,
+        created_at=now - timedelta(minutes=5),
+        dialled_at=now - timedelta(minutes=5),
+        ended_at=now - timedelta(minutes=4),
+        outcome="no-answer",
+    )
+    store.add(earlier)
+    store.commit()
+    sign_in(client, "ana@example.com")
+
+    pop = state(client)["call"]
+
+    assert pop["source"] == "the phone menu"
+    assert pop["menu"]["path"] == ["main", "track"]
+    assert pop["menu"]["said"] == ["where is my parcel"]
+    assert pop["menu"]["looked_up"] == [{"reference": "1124455", "result": "Your order shipped with UPS."}]
+    assert pop["menu"]["summary"].startswith("In the phone menu they heard")
+    assert pop["earlier_attempts"] == [{"at": "09:55", "text": "no answer", "agents_missed": 0}]
+
+
+def test_an_idle_agent_has_no_pop(client: FlaskClient, store: Session, clock: FixedClock) -> None:
+    staff_agent(store, clock, "ana@example.com")
+    sign_in(client, "ana@example.com")
+
+    body = state(client)
+
+    assert body["call"] is None
+    assert body["wrap_up"] is None
+    assert body["today"] == []
+    assert body["agent"]["summary"] == "Available since 10:00"
+
+
+# -- wrap-up, ready, status ----------------------------------------------------------------------------
+
+
+def test_wrap_up_stores_the_disposition_and_note_on_the_request_and_audits_it(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "ended")
+    sign_in(client, "ana@example.com")
+    assert state(client)["wrap_up"]["request_id"] == call.request.id
+
+    response = client.post(
+        f"/agent/calls/{call.request.id}/wrap-up",
+        data={
+            "csrf_token": csrf(client, "/agent"),
+            "request_id": call.request.id,
+            "disposition": "follow_up",
+            "note": "Parcel lost; reship.",
+        },
+    )
+
+    assert response.status_code == 302
+    store.expire_all()
+    req = store.get(CallbackRequest, call.request.id)
+    assert req is not None
+    assert (req.disposition, req.note, req.disposed_at) == ("follow_up", "Parcel lost; reship.", clock.now())
+    assert req.disposed_by_staff_id is not None
+    [line] = audit_lines(store, "request.disposition")
+    assert (line.actor, line.target) == ("ana@example.com", f"request {req.id}")
+    [today] = state(client)["today"]
+    assert (today["disposition_text"], today["note"], today["talk_text"]) == (
+        "Needs a follow-up",
+        "Parcel lost; reship.",
+        "1 min",
+    )
+    assert today["at"] == "10:00"
+    assert "Saved: Ann Lee" in text(client.get("/agent"))
+
+
+def test_a_wrap_up_without_a_known_disposition_is_refused(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "ended")
+    sign_in(client, "ana@example.com")
+
+    response = client.post(
+        f"/agent/calls/{call.request.id}/wrap-up",
+        data={"csrf_token": csrf(client, "/agent"), "disposition": "lunch", "note": ""},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "bad_disposition"
+
+
+def test_ready_ends_wrap_up_at_once_and_is_audited(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    woken: list[bool] = []
+    app.extensions["wake_dispatcher"] = lambda: woken.append(True)
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent, "ended")
+    sign_in(client, "ana@example.com")
+    assert state(client)["agent"]["wrap_up_ends_in"] == 30
+
+    response = client.post("/agent/ready", data={"csrf_token": csrf(client, "/agent")})
+
+    assert response.status_code == 302
+    store.expire_all()
+    assert (agent.status, agent.busy_until) == ("available", None)
+    assert woken == [True]
+    [line] = audit_lines(store, "agent.ready")
+    assert line.target == f"agent {agent.id}"
+    again = client.post(
+        "/agent/ready", data={"csrf_token": csrf(client, "/agent")}, headers={"Accept": "application/json"}
+    )
+    assert again.status_code == 409
+
+
+def test_the_status_switch_changes_status_and_audits_each_change(
+    client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com", status="offline")
+    sign_in(client, "ana@example.com")
+
+    for wanted in ("available", "away", "offline"):
+        response = client.post("/agent/status", data={"csrf_token": csrf(client, "/agent"), "status": wanted})
+        assert response.status_code == 302
+        store.expire_all()
+        assert agent.status == wanted
+    assert [line.details_dict["to"] for line in audit_lines(store, "agent.status")] == ["available", "away", "offline"]
+
+
+def test_an_agent_on_a_call_cannot_switch_status_and_is_told_why(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent, "talking")
+    sign_in(client, "ana@example.com")
+
+    response = client.post(
+        "/agent/status",
+        data={"csrf_token": csrf(client, "/agent"), "status": "away"},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code == 409
+    store.expire_all()
+    assert agent.status == "on_call"
+
+
+def test_a_status_change_needs_the_csrf_token(client: FlaskClient, store: Session, clock: FixedClock) -> None:
+    agent = staff_agent(store, clock, "ana@example.com", status="offline")
+    sign_in(client, "ana@example.com")
+
+    response = client.post("/agent/status", data={"status": "available"})
+
+    assert response.status_code == 400
+    store.expire_all()
+    assert agent.status == "offline"
+
+
+# -- today's calls ---------------------------------------------------------------------------------------
+
+
+def test_today_is_the_day_in_the_queues_time_zone(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    sunday_night = clock.now() - timedelta(hours=10, minutes=30)  # 23:30 in New York, the same UTC day
+    clock.set(sunday_night)
+    ring(store, clock, agent, "ended")
+    clock.set(sunday_night + timedelta(hours=10, minutes=30))
+    today = ring(store, clock, agent, "ended")
+    sign_in(client, "ana@example.com")
+
+    calls = state(client)["today"]
+
+    assert [c["request_id"] for c in calls] == [today.request.id]
+
+
+def test_missed_calls_are_listed_without_a_wrap_up(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "screening")
+    call.leg.ended_at, call.leg.outcome = clock.now(), "declined"  # type: ignore[union-attr]
+    store.commit()
+    sign_in(client, "ana@example.com")
+
+    [missed] = state(client)["today"]
+
+    assert (missed["outcome_text"], missed["taken"], missed["disposition"]) == ("Missed: declined", False, None)
+
+
+# -- who sees what ----------------------------------------------------------------------------------------
+
+
+def test_an_agent_sees_only_their_own_calls(
+    app: Flask, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    ana = staff_agent(store, clock, "ana@example.com")
+    staff_agent(store, clock, "bob@example.com")
+    call = ring(store, clock, ana, "ended")
+    bob = app.test_client()
+    sign_in(bob, "bob@example.com")
+
+    body = state(bob)
+    assert body["call"] is None and body["wrap_up"] is None and body["today"] == []
+    assert bob.get(f"/agent/calls/{call.request.id}").status_code == 404
+    refused = bob.post(
+        f"/agent/calls/{call.request.id}/wrap-up",
+        data={"csrf_token": csrf(bob, "/agent"), "disposition": "resolved", "note": "mine now"},
+    )
+    assert refused.status_code == 404
+    store.expire_all()
+    assert call.request.disposition is None
+
+    ana_client = app.test_client()
+    sign_in(ana_client, "ana@example.com")
+    page = text(ana_client.get(f"/agent/calls/{call.request.id}"))
+    assert "Ann Lee" in page and "Save wrap-up" in page
+
+
+# -- the browser phone's token ------------------------------------------------------------------------
+
+
+def test_the_token_lets_the_agents_client_identity_take_incoming_calls_for_an_hour(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    key_sid, key_secret = "SK" + "a" * 32, "k" * 32
+    app.config["SETTINGS"] = replace(
+        app.config["SETTINGS"], twilio_api_key_sid=key_sid, twilio_api_key_secret=key_secret
+    )
+    staff_agent(store, clock, "ana@example.com", client_id="ana_browser")
+    sign_in(client, "ana@example.com")
+
+    response = client.get("/agent/token")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["identity"], body["expires_in"]) == ("ana_browser", 3600)
+    claims = jwt.decode(body["token"], key_secret, algorithms=["HS256"])
+    assert claims["grants"]["identity"] == "ana_browser"
+    assert claims["grants"]["voice"]["incoming"] == {"allow": True}
+    assert "outgoing" not in claims["grants"]["voice"]
+    assert claims["iss"] == key_sid
+    assert claims["sub"] == app.config["SETTINGS"].twilio_account_sid
+    assert claims["exp"] - claims["nbf" if "nbf" in claims else "iat"] <= 3600
+
+
+def test_an_agent_on_a_phone_number_gets_no_token(client: FlaskClient, store: Session, clock: FixedClock) -> None:
+    staff_agent(store, clock, "ana@example.com")
+    sign_in(client, "ana@example.com")
+
+    response = client.get("/agent/token")
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "no_client"
