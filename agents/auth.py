@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,20 +35,21 @@ MAX_FAILURES_PER_ADDRESS = 20
 # The session key holding when the person signed in (a POSIX timestamp from the app's clock).
 SIGNED_IN_AT = "staff_signed_in_at"
 
-# Where each role lands after signing in, first existing path wins (the pages register these paths).
+# Where each role lands after signing in: the first path the app has wins (the pages register these).
 LANDING = {
     "agent": ("/agent",),
-    "supervisor": ("/board", "/agent"),
-    "admin": ("/board", "/admin/requests", "/agent"),
+    "supervisor": ("/board", "/admin/agents", "/admin", "/agent"),
+    "admin": ("/board", "/admin/agents", "/admin", "/agent"),
 }
-# The staff navigation: label, path, and the roles that see it (admins see everything).
-NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Console", "/agent", ("agent",)),
-    ("Agents", "/board", ("supervisor",)),
-    ("Requests", "/admin/requests", ("supervisor",)),
-    ("Staff", "/admin/staff", ("admin",)),
-    ("Queues", "/admin/queues", ("admin",)),
-    ("Do-not-call", "/admin/dnc", ("admin",)),
+# The staff navigation: label, candidate paths (the first the app has is linked), and the roles that see it
+# (admins see everything).
+NAV: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Console", ("/agent",), ("agent",)),
+    ("Agents", ("/board", "/admin/agents"), ("supervisor",)),
+    ("Requests", ("/admin/requests",), ("supervisor",)),
+    ("Staff", ("/admin/staff",), ("admin",)),
+    ("Queues", ("/admin/queues",), ("admin",)),
+    ("Do-not-call", ("/admin/dnc",), ("admin",)),
 )
 
 
@@ -184,7 +186,12 @@ def staff_nav() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
     staff = current_staff()
-    return [(label, path) for label, path, roles in NAV if staff.may(*roles) and _path_exists(path)]
+    links = []
+    for label, paths, roles in NAV:
+        path = next((p for p in paths if _path_exists(p)), None)
+        if path is not None and staff.may(*roles):
+            links.append((label, path))
+    return links
 
 
 def landing_path(staff: StaffUser) -> str:
@@ -231,7 +238,7 @@ def attempt_refusal(db: Any, email: str, address: str | None, now: datetime) -> 
 
 
 def _seconds_until(when: datetime, now: datetime) -> int:
-    return max(1, int((when - now).total_seconds()) + 1)
+    return max(1, math.ceil((when - now).total_seconds()))
 
 
 def _login_target(raw_email: str) -> str:

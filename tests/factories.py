@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue
+from agents.staff import StaffUser, add_staff
 from callback.models import CallbackRequest
+from core.clock import FixedClock
 
 # Factory numbers start at 7000 so they never collide with the numbers tests type by hand.
 _numbers = count(7000)
@@ -61,3 +63,20 @@ def request(
     session.add(req)
     session.commit()
     return req
+
+
+# The password every staff builder account has (12 characters or more, as add_staff requires).
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def staff(
+    session: Session,
+    now: datetime,
+    role: str = "agent",
+    email: str | None = None,
+    agent_id: int | None = None,
+    password: str = STAFF_PASSWORD,
+) -> StaffUser:
+    """A staff account in `role` (through the staff service, so its hash and audit line are real)."""
+    address = email or f"{role}{next(_numbers)}@example.com"
+    return add_staff(session, FixedClock(now), address, f"Test {role.title()}", role, password, agent_id)
