@@ -1,0 +1,148 @@
+"""An agent at the console in a real browser, with the whole system running: the app with its dispatcher and
+the Twilio sandbox. A customer asks on the form, the agent's phone rings, the screen pop shows who and why,
+the call ends, the agent wraps it up. At desktop width and at a phone's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from agents.staff import add_staff
+from core.clock import SystemClock
+from core.db import get_db
+from orders.fake import FakeOrderLookup
+from orders.port import GuardedLookup, OrderInfo
+from tests.e2e.conftest import System, start_system
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "browser-agent-password"
+CUSTOMER = "+12015550123"
+ANA_PHONE = "+12015550201"
+BOB_PHONE = "+12015550202"
+ORDER = OrderInfo(
+    number="112-4455667-1234567",
+    status="out_for_delivery",
+    placed_at=datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
+    carrier="UPS",
+    estimated_delivery=date(2026, 11, 25),
+)
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[System]:
+    """The app (scheduler on) and the sandbox, with two agents who have staff accounts and one known order."""
+    system, stop = start_system(tmp_path)
+    system.app.extensions["order_lookup"] = GuardedLookup(FakeOrderLookup([ORDER]))
+    for phone, email in ((ANA_PHONE, "ana@example.com"), (BOB_PHONE, "bob@example.com")):
+        agent_id = system.add_agent(phone, status="offline")
+        with get_db(system.app).sessions() as session:
+            add_staff(session, SystemClock(), email, email.split("@")[0].title(), "agent", PASSWORD, agent_id=agent_id)
+    try:
+        yield system
+    finally:
+        stop()
+
+
+def new_tab(browser: Any, system: System, viewport: dict[str, int], problems: list[str]) -> Any:
+    """A fresh browser (own cookies) on the app; script errors and failed app requests are collected."""
+    context = browser.new_context(base_url=system.app_url, viewport=viewport, locale="en-US")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def on_response(response: Any) -> None:
+        # Only the app's own requests: the embedded sandbox softphone polls phones that may not exist.
+        if response.url.startswith(system.app_url) and response.status >= 400:
+            if response.request.resource_type != "document":
+                problems.append(f"{response.request.resource_type} {response.url} answered {response.status}")
+
+    tab.on("response", on_response)
+    return tab
+
+
+def sign_in(tab: Any, email: str) -> None:
+    tab.goto("/agent")
+    expect(tab).to_have_url(re.compile(r"/login\?next=%2Fagent$|/login\?next=/agent$"))
+    tab.get_by_label("Email").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab).to_have_url(re.compile(r"/agent$"))
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_an_agent_takes_a_callback_from_the_form_and_wraps_it_up(browser: Any, running: System, width: str) -> None:
+    problems: list[str] = []
+    viewport = VIEWPORTS[width]
+    # The customer answers and presses 1; Ana's phone answers, she presses 1 and hangs up after a while.
+    running.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}])
+    running.phone(ANA_PHONE, answer="human", steps=[{"digits": "1"}], hangup_after=120)
+
+    ana = new_tab(browser, running, viewport, problems)
+    sign_in(ana, "ana@example.com")
+    expect(ana.locator("#status-summary")).to_contain_text("Offline since")
+    ana.get_by_role("button", name="Available").click()
+    expect(ana.locator("#status-summary")).to_contain_text("Available since")
+    expect(ana.get_by_role("button", name="Available")).to_have_attribute("aria-pressed", "true")
+    expect(ana.locator("#call-phase")).to_have_text("No call right now.")
+
+    customer = new_tab(browser, running, viewport, problems)
+    customer.goto("/callback")
+    customer.get_by_label("Country").select_option("US")
+    customer.get_by_label("Phone number").fill("(201) 555-0123")
+    customer.get_by_label("Your name").fill("Ann Lee")
+    customer.get_by_label("What is it about?").select_option("orders")
+    customer.get_by_label("Order number").fill(ORDER.number)
+    customer.get_by_label("I agree to be called").check()
+    customer.get_by_role("button", name="Call me back").click()
+    expect(customer).to_have_url(re.compile(r"/callback/[A-Za-z0-9_-]{16,}$"))
+
+    # The screen pop, without a reload, while the call is live.
+    expect(ana.locator("#pop")).to_be_visible(timeout=15_000)
+    expect(ana.locator("#pop-name")).to_have_text("Ann Lee")
+    expect(ana.locator("#pop-phone")).to_have_text("+1 201-555-0123")
+    expect(ana.locator("#pop-topic")).to_have_text("Orders, tracking and delivery")
+    expect(ana.locator("#pop-order")).to_contain_text(f"{ORDER.number}: out for delivery, with UPS")
+    expect(ana.locator("#call-phase")).to_have_text("On the call", timeout=15_000)
+    expect(ana.locator("#wrap-up-card")).to_be_visible()
+    ana.screenshot(path=f"/tmp/callme-agent-call-{width}.png", full_page=True)
+
+    # Ana's phone hangs up; the call ends and she wraps it up.
+    expect(ana.locator("#call-phase")).to_have_text("No call right now.", timeout=20_000)
+    ana.get_by_label("How did it go?").select_option("follow_up")
+    ana.get_by_label("Note").fill("Parcel late; UPS trace opened.")
+    ana.get_by_role("button", name="Save wrap-up").click()
+
+    expect(ana.get_by_role("status")).to_contain_text("Saved: Ann Lee")
+    today = ana.locator("#today li")
+    expect(today).to_have_count(1)
+    expect(today.first).to_contain_text("Ann Lee")
+    expect(today.first).to_contain_text("Talked")
+    expect(today.first).to_contain_text("Needs a follow-up")
+    expect(today.first).to_contain_text("Parcel late; UPS trace opened.")
+    expect(ana.locator("#wrap-up-card")).to_be_hidden()
+    ana.screenshot(path=f"/tmp/callme-agent-after-{width}.png", full_page=True)
+
+    # Bob sees none of it.
+    bob = new_tab(browser, running, viewport, problems)
+    sign_in(bob, "bob@example.com")
+    expect(bob.locator("#call-phase")).to_have_text("No call right now.")
+    expect(bob.locator("#today-empty")).to_be_visible()
+    expect(bob.locator("#today li")).to_have_count(0)
+    expect(bob.get_by_text("Ann Lee")).to_have_count(0)
+
+    # Signed out, the console sends the browser to sign in.
+    stranger = new_tab(browser, running, viewport, problems)
+    stranger.goto("/agent")
+    expect(stranger).to_have_url(re.compile(r"/login"))
+
+    for tab in (ana, customer, bob, stranger):
+        tab.context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
