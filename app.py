@@ -15,6 +15,7 @@ from core.config import ConfigError, Settings
 
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask app; `config` overrides settings read from the environment (for tests)."""
+    from agents import admin as agents_admin
     from agents import api as agents_api
     from agents import auth as agents_auth
     from agents import cli as agents_cli
@@ -89,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(ivr_voice.bp)
     app.register_blueprint(recordings_views.bp)
+    app.register_blueprint(agents_admin.bp)
     app.register_blueprint(agents_console.bp)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.

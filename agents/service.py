@@ -65,6 +65,10 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
     hours = changes.get("hours", queue.hours)
     timezone = changes.get("timezone", queue.timezone)
     try:
+        BusinessHours.parse("24/7", timezone)  # the zone alone first, so its error names the right field
+    except HoursError as exc:
+        raise InvalidInput("bad_timezone", str(exc), "timezone") from exc
+    try:
         BusinessHours.parse(hours, timezone)
     except HoursError as exc:
         raise InvalidInput("bad_hours", str(exc), "hours") from exc
@@ -72,9 +76,9 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
         try:
             values = [int(v) for v in str(changes["backoff_seconds"]).split(",")]
         except ValueError as exc:
-            raise InvalidInput("bad_backoff", "Back-off is seconds separated by commas.", "backoff") from exc
+            raise InvalidInput("bad_backoff", "Back-off is seconds separated by commas.", "backoff_seconds") from exc
         if not values or min(values) < 0:
-            raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff")
+            raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff_seconds")
     if changes.get("dial_strategy", "customer_first") not in {"customer_first", "agent_first"}:
         raise InvalidInput("bad_strategy", "Dial strategy is customer_first or agent_first.", "dial_strategy")
     for key in ("max_attempts", "expiry_hours"):

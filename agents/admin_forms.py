@@ -1,0 +1,85 @@
+"""The supervisors' and admins' forms (Flask-WTF supplies the CSRF token); the services do the real validation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+STATUS_CHOICES = [
+    SelectChoice("available", "Available"),
+    SelectChoice("away", "Away"),
+    SelectChoice("offline", "Offline"),
+]
+ROLE_CHOICES = [
+    SelectChoice("agent", "Agent"),
+    SelectChoice("supervisor", "Supervisor"),
+    SelectChoice("admin", "Admin"),
+]
+STRATEGY_CHOICES = [SelectChoice("customer_first", "Customer first"), SelectChoice("agent_first", "Agent first")]
+# Whole numbers only: a word here would otherwise reach the service as text.
+WHOLE_NUMBER = "Please enter a whole number."
+
+
+class StatusForm(FlaskForm):
+    """Set one agent available, away or offline."""
+
+    status = SelectField("New status", choices=STATUS_CHOICES)
+
+
+class QueueForm(FlaskForm):
+    """A queue's settings; `update_queue` judges them and names the field at fault."""
+
+    hours = StringField("Opening hours")
+    timezone = StringField("Time zone")
+    caller_id = TelField("Caller ID")
+    max_attempts = IntegerField("Most calls per request", render_kw={"inputmode": "numeric"})
+    backoff_seconds = StringField("Wait before each retry (seconds)")
+    expiry_hours = IntegerField("Give up after (hours)", render_kw={"inputmode": "numeric"})
+    wrap_up_seconds = IntegerField("Wrap-up after each call (seconds)", render_kw={"inputmode": "numeric"})
+    dial_strategy = SelectField("Dial strategy", choices=STRATEGY_CHOICES)
+    recording = BooleanField("Record calls")
+
+    INTEGERS = ("max_attempts", "expiry_hours", "wrap_up_seconds")
+
+
+class StaffForm(FlaskForm):
+    """A new staff account; the staff service checks the address, the role and the password."""
+
+    email = EmailField("Email")
+    name = StringField("Name")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="agent")
+    agent_id = SelectField("Linked agent (optional)", default="")
+    password = PasswordField("Password")
+
+
+class RoleForm(FlaskForm):
+    """Change one account's role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class DncForm(FlaskForm):
+    """A number never to call, and why."""
+
+    phone = TelField("Phone number")
+    # The list's reason column holds 200 characters.
+    reason = StringField(
+        "Reason (optional)", validators=[Length(max=200, message="Keep the reason under 200 characters.")]
+    )
+
+
+class DncRemoveForm(FlaskForm):
+    """Take one number off the list (the number travels in a hidden field)."""
+
+    phone = StringField()
+
+
+class SearchForm(FlaskForm):
+    """Find a request by its reference or the last four digits of the phone (a GET: no token needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Reference or last 4 digits of the phone")
