@@ -13,7 +13,7 @@ RUN_ENV := APP_ENV=development \
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	TWILIO_API_BASE=$${TWILIO_API_BASE:-http://$(HOST):$(SANDBOX_PORT)}
 
-.PHONY: run test lint bench install system-deps clean
+.PHONY: run test lint bench install system-deps assets clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
-run: $(STAMP)
+# The Twilio Voice JavaScript SDK for the agent console's browser phone (npm + esbuild).
+assets:
+	bash scripts/build-assets.sh
+
+run: $(STAMP) assets
 	$(RUN_ENV) bash scripts/run.sh
 
-test: system-deps $(STAMP)
+test: system-deps $(STAMP) assets
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -42,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ivr.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules static/vendor

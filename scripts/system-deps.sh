@@ -6,6 +6,7 @@
 #   chromium    browser tests drive /usr/bin/chromium
 #   postgresql  server binaries (/usr/lib/postgresql/*/bin) that
 #               scripts/with-postgres.sh uses to start a throw-away server
+#   nodejs npm  npm builds the agent console's Twilio Voice SDK bundle
 #
 # Usage: scripts/system-deps.sh
 #
@@ -44,6 +45,12 @@ have_pg_server() {
 if ! have_pg_server; then
     missing+=(postgresql)
     reasons+=("database tests will be skipped (or fail when REQUIRE_POSTGRES=1)")
+fi
+
+# npm bundles the Twilio Voice JavaScript SDK for the agent console (scripts/build-assets.sh).
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+    reasons+=("the console's browser phone bundle cannot be built" "(npm comes with nodejs)")
 fi
 
 if (( ${#missing[@]} == 0 )); then
