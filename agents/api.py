@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from agents import service
+from agents import audit, service
 from core.auth import admin_token_required
 from core.errors import DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session, wake_dispatcher
@@ -32,6 +32,14 @@ def _optional_string(body: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"bad_{key}", f"'{key}' must be a string.", key)
     return value
+
+
+def _audit(action: str, target: str, details: dict[str, Any]) -> None:
+    """Write one audit line for a change made with the admin token, from the caller's address, and commit it."""
+    audit.record(
+        session(), action, target, details, actor=audit.API_TOKEN, address=request.remote_addr, at=clock().now()
+    )
+    session().commit()
 
 
 @bp.get("")
@@ -60,6 +68,7 @@ def add_agent() -> ResponseReturnValue:
         phone=_optional_string(body, "phone"),
         client=_optional_string(body, "client"),
     )
+    _audit("agent.add", f"agent {agent.id}", {"name": agent.name, "queues": [q.name for q in agent.queues]})
     return jsonify(service.agent_json(agent)), 201
 
 
@@ -70,7 +79,11 @@ def set_status(agent_id: str) -> ResponseReturnValue:
     status = _body().get("status")
     if not isinstance(status, str):
         raise InvalidInput("bad_status", "'status' must be available, away or offline.", "status")
-    agent = service.set_status(session(), clock(), service.parse_agent_id(agent_id), status)
+    agent = service.get_agent(session(), service.parse_agent_id(agent_id))
+    before = agent.status
+    service.set_status(session(), clock(), agent.id, status)
+    if agent.status != before:
+        _audit("agent.status", f"agent {agent.id}", {"from": before, "to": agent.status})
     if agent.status == "available":
         wake_dispatcher()  # a free agent should not wait for the next tick
     return jsonify(service.agent_json(agent))

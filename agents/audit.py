@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -52,6 +53,15 @@ class AuditEvent(Base):
             return {}
         value = json.loads(self.details)
         return value if isinstance(value, dict) else {"value": value}
+
+
+def cli_actor() -> str:
+    """The actor of an operator command: CLI and the operating-system user at the terminal ("cli:ops")."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return CLI
+    return f"{CLI}:{user}"[:254]
 
 
 def record(

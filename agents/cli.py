@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agents import audit, service, staff
+from agents.models import Queue
 from core.clock import Clock
 from core.db import Database, get_db
 from core.errors import DomainError
@@ -46,6 +49,13 @@ def add_command(name: str, phone: str | None, client: str | None, queues: str) -
             agent = service.add_agent(session, clock, policy, name, queues.split(","), phone=phone, client=client)
         except DomainError as error:
             raise click.ClickException(error.message) from error
+        _audit(
+            session,
+            clock,
+            "agent.add",
+            f"agent {agent.id}",
+            {"name": agent.name, "queues": [q.name for q in agent.queues]},
+        )
         click.echo(agent.id)
 
 
@@ -67,9 +77,12 @@ def status_command(agent_id: int, status: str) -> None:
     database, clock, _policy = _context()
     with database.sessions() as session:
         try:
+            before = service.get_agent(session, agent_id).status
             agent = service.set_status(session, clock, agent_id, status)
         except DomainError as error:
             raise click.ClickException(error.message) from error
+        if agent.status != before:
+            _audit(session, clock, "agent.status", f"agent {agent.id}", {"from": before, "to": agent.status})
         click.echo(f"{agent.id}\t{agent.status}")
 
 
@@ -103,22 +116,29 @@ def queues_list_command() -> None:
 def queues_set_command(name: str, create: bool, **options: object) -> None:
     """Change a queue's settings (only the options given)."""
     changes = {key: value for key, value in options.items() if value is not None}
-    database, _clock, _policy = _context()
+    database, clock, _policy = _context()
     with database.sessions() as session:
+        existing = session.scalar(select(Queue).where(Queue.name == name))
+        before = {key: getattr(existing, key) for key in changes} if existing is not None else {}
         try:
             queue = service.update_queue(session, name, changes, create=create)
         except DomainError as error:
             raise click.ClickException(error.message) from error
+        changed = sorted(key for key in changes if before.get(key) != getattr(queue, key))
+        if existing is None or changed:
+            details = {
+                "created": existing is None,
+                "before": {key: before.get(key) for key in changed},
+                "after": {key: getattr(queue, key) for key in changed},
+            }
+            _audit(session, clock, "queue.update", f"queue {queue.name}", details)
         click.echo(f"{queue.name} updated")
 
 
-def _cli_actor() -> str:
-    """Who the audit log says ran a command: the operating-system user at the terminal."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        return audit.CLI
-    return f"{audit.CLI}:{user}"[:254]
+def _audit(session: Session, clock: Clock, action: str, target: str, details: dict[str, Any]) -> None:
+    """Write one audit line for a command's change, as the person at the terminal, and commit it."""
+    audit.record(session, action, target, details, actor=audit.cli_actor(), at=clock.now())
+    session.commit()
 
 
 @staff_cli.command("add")
@@ -136,7 +156,7 @@ def staff_add_command(email: str, name: str, role: str, agent_id: int | None, pa
     database, clock, _policy = _context()
     with database.sessions() as session:
         try:
-            account = staff.add_staff(session, clock, email, name, role, password, agent_id, actor=_cli_actor())
+            account = staff.add_staff(session, clock, email, name, role, password, agent_id, actor=audit.cli_actor())
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(account.id)
@@ -163,7 +183,7 @@ def staff_set_role_command(account: str, role: str) -> None:
     with database.sessions() as session:
         try:
             found = staff.find(session, account)
-            staff.set_role(session, found.id, role, clock=clock, actor=_cli_actor())
+            staff.set_role(session, found.id, role, clock=clock, actor=audit.cli_actor())
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"{found.id}\t{found.email}\t{found.role}")
@@ -177,7 +197,7 @@ def staff_disable_command(account: str) -> None:
     with database.sessions() as session:
         try:
             found = staff.find(session, account)
-            staff.disable(session, found.id, clock=clock, actor=_cli_actor())
+            staff.disable(session, found.id, clock=clock, actor=audit.cli_actor())
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"{found.id}\t{found.email}\tdisabled")

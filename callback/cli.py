@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from agents import audit
 from callback import dnc
 from core import phone as phones
 from core.db import get_db
@@ -35,7 +36,11 @@ def add_command(number: str, reason: str | None) -> None:
     """Never call NUMBER; its active callbacks are canceled."""
     e164 = _normalize(number)
     with get_db(current_app).sessions() as session:
-        canceled = dnc.add(session, current_app.extensions["clock"], e164, reason, current_app.extensions["telephony"])
+        clock = current_app.extensions["clock"]
+        canceled = dnc.add(session, clock, e164, reason, current_app.extensions["telephony"])
+        details = {"reason": reason, "canceled_requests": canceled}
+        audit.record(session, "dnc.add", f"dnc {e164}", details, actor=audit.cli_actor(), at=clock.now())
+        session.commit()
     click.echo(f"{e164} added" + (f"; {canceled} active callback(s) canceled" if canceled else ""))
 
 
@@ -46,6 +51,10 @@ def remove_command(number: str) -> None:
     e164 = _normalize(number)
     with get_db(current_app).sessions() as session:
         removed = dnc.remove(session, e164)
+        if removed:
+            clock = current_app.extensions["clock"]
+            audit.record(session, "dnc.remove", f"dnc {e164}", actor=audit.cli_actor(), at=clock.now())
+            session.commit()
     click.echo(f"{e164} {'removed' if removed else 'was not listed'}")
 
 
