@@ -172,7 +172,9 @@ def agent_status(agent_id: int) -> ResponseReturnValue:
         return _agents_page({agent_id: "Please choose available, away or offline."}, 422)
     before, wanted = agent.status, form.status.data or ""
     try:
-        agent = service.set_status(session(), clock(), agent_id, wanted)
+        # The agent's console shows this reason, so they know who changed their status.
+        reason = f"set by {current_staff().name} ({current_staff().role})"
+        agent = service.set_status(session(), clock(), agent_id, wanted, reason=reason)
     except Conflict as error:
         busy = agent.status.replace("_", " ")
         message = f"{agent.name} is {busy} right now and cannot be set {wanted}. Try again when the call is over."

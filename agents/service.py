@@ -174,13 +174,13 @@ def get_agent(session: Session, agent_id: int) -> Agent:
     return agent
 
 
-def set_status(session: Session, clock: Clock, agent_id: int, status: str) -> Agent:
-    """Change an agent's availability as a person would: available, away or offline."""
+def set_status(session: Session, clock: Clock, agent_id: int, status: str, reason: str | None = None) -> Agent:
+    """Change an agent's availability as a person would (available, away, offline), with why, for the agent."""
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
     agent = get_agent(session, agent_id)
     try:
-        changed = agent.move_to(status, clock.now())
+        changed = agent.move_to(status, clock.now(), reason)
     except IllegalAgentTransition as exc:
         raise Conflict("agent_busy", f"The agent is {agent.status.replace('_', ' ')}: {exc}.") from exc
     if changed:

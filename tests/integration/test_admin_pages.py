@@ -166,6 +166,7 @@ def test_a_supervisor_sets_an_agent_away_and_it_is_audited(
     assert response.headers["Location"] == "/admin/agents"
     db_session.refresh(worker)
     assert worker.status == "away"
+    assert worker.status_reason == "set by Test Supervisor (supervisor)"
     [line] = audit_lines(db_session, "agent.status")
     assert line.target == f"agent {worker.id}"
     assert line.details_dict == {"from": "available", "to": "away"}
