@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,16 +18,14 @@ from sqlalchemy.orm import Session
 
 from agents.audit import AuditEvent
 from agents.models import Agent
-from agents.staff import add_staff
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
 from ivr.models import IvrSession
 from orders.fake import FakeOrderLookup
 from orders.port import GuardedLookup, OrderInfo
-from tests import factories
+from tests import factories, signin
 
-PASSWORD = "correct horse battery staple"
 ORDER = OrderInfo(
     number="112-4455667-1234567",
     status="shipped",
@@ -58,14 +55,8 @@ def text(response: Any) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def csrf(client: FlaskClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(client.get(path)))
-    assert match, f"{path} has no CSRF token"
-    return match.group(1)
-
-
 def sign_in(client: FlaskClient, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf(client, "/login")})
+    response = signin.sign_in(client, email)
     assert response.status_code == 302, text(response)
 
 
@@ -75,7 +66,7 @@ def staff_agent(store: Session, clock: FixedClock, email: str, *, client_id: str
     if client_id:
         agent.phone, agent.client = None, client_id
         store.commit()
-    add_staff(store, clock, email, agent.name, "agent", PASSWORD, agent_id=agent.id)
+    factories.staff(store, clock.now(), "agent", email, agent_id=agent.id)
     return agent
 
 
@@ -149,7 +140,7 @@ def test_a_signed_out_browser_is_sent_to_sign_in_and_scripts_get_401(client: Fla
 
 
 def test_a_supervisor_without_an_agent_is_told_so(client: FlaskClient, store: Session, clock: FixedClock) -> None:
-    add_staff(store, clock, "sue@example.com", "Sue", "supervisor", PASSWORD)
+    factories.staff(store, clock.now(), "supervisor", "sue@example.com")
     sign_in(client, "sue@example.com")
 
     page = client.get("/agent")
@@ -312,7 +303,7 @@ def test_wrap_up_stores_the_disposition_and_note_on_the_request_and_audits_it(
     response = client.post(
         f"/agent/calls/{call.request.id}/wrap-up",
         data={
-            "csrf_token": csrf(client, "/agent"),
+            "csrf_token": signin.csrf_token(client, "/agent"),
             "request_id": call.request.id,
             "disposition": "follow_up",
             "note": "Parcel lost; reship.",
@@ -346,7 +337,7 @@ def test_a_wrap_up_without_a_known_disposition_is_refused(
 
     response = client.post(
         f"/agent/calls/{call.request.id}/wrap-up",
-        data={"csrf_token": csrf(client, "/agent"), "disposition": "lunch", "note": ""},
+        data={"csrf_token": signin.csrf_token(client, "/agent"), "disposition": "lunch", "note": ""},
         headers={"Accept": "application/json"},
     )
 
@@ -364,7 +355,7 @@ def test_ready_ends_wrap_up_at_once_and_is_audited(
     sign_in(client, "ana@example.com")
     assert state(client)["agent"]["wrap_up_ends_in"] == 30
 
-    response = client.post("/agent/ready", data={"csrf_token": csrf(client, "/agent")})
+    response = client.post("/agent/ready", data={"csrf_token": signin.csrf_token(client, "/agent")})
 
     assert response.status_code == 302
     store.expire_all()
@@ -373,7 +364,7 @@ def test_ready_ends_wrap_up_at_once_and_is_audited(
     [line] = audit_lines(store, "agent.ready")
     assert line.target == f"agent {agent.id}"
     again = client.post(
-        "/agent/ready", data={"csrf_token": csrf(client, "/agent")}, headers={"Accept": "application/json"}
+        "/agent/ready", data={"csrf_token": signin.csrf_token(client, "/agent")}, headers={"Accept": "application/json"}
     )
     assert again.status_code == 409
 
@@ -385,7 +376,9 @@ def test_the_status_switch_changes_status_and_audits_each_change(
     sign_in(client, "ana@example.com")
 
     for wanted in ("available", "away", "offline"):
-        response = client.post("/agent/status", data={"csrf_token": csrf(client, "/agent"), "status": wanted})
+        response = client.post(
+            "/agent/status", data={"csrf_token": signin.csrf_token(client, "/agent"), "status": wanted}
+        )
         assert response.status_code == 302
         store.expire_all()
         assert agent.status == wanted
@@ -401,7 +394,7 @@ def test_an_agent_on_a_call_cannot_switch_status_and_is_told_why(
 
     response = client.post(
         "/agent/status",
-        data={"csrf_token": csrf(client, "/agent"), "status": "away"},
+        data={"csrf_token": signin.csrf_token(client, "/agent"), "status": "away"},
         headers={"Accept": "application/json"},
     )
 
@@ -471,7 +464,7 @@ def test_an_agent_sees_only_their_own_calls(
     assert bob.get(f"/agent/calls/{call.request.id}").status_code == 404
     refused = bob.post(
         f"/agent/calls/{call.request.id}/wrap-up",
-        data={"csrf_token": csrf(bob, "/agent"), "disposition": "resolved", "note": "mine now"},
+        data={"csrf_token": signin.csrf_token(bob, "/agent"), "disposition": "resolved", "note": "mine now"},
     )
     assert refused.status_code == 404
     store.expire_all()
