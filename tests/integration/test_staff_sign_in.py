@@ -384,3 +384,14 @@ def test_the_expiry_rule(clock: FixedClock) -> None:
 
 def test_the_sign_in_form_carries_a_csrf_token(client: FlaskClient) -> None:
     assert csrf_token(client)
+
+
+def test_a_staff_form_sent_after_the_sign_in_ended_says_to_sign_in_again(app: Flask, clock: FixedClock) -> None:
+    person = account(app, clock, "agent")
+    http = app.test_client()
+    token = csrf_token(http)
+    sign_in(http, person.email)
+    http.delete_cookie("session")
+    response = http.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "sign in again" in response.get_data(as_text=True)
