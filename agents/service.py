@@ -113,7 +113,7 @@ def add_agent(
     number = None
     if phone:
         # Agents may sit anywhere: the customer country allowlist does not apply to them.
-        agent_policy = phones.PhonePolicy(default_region=policy.default_region, allowed_countries=())
+        agent_policy = phones.any_number(policy.default_region)
         try:
             number = phones.normalize(phone, agent_policy)
         except phones.PhoneRejected as exc:

@@ -123,6 +123,12 @@ class PhonePolicy:
             raise ValueError(f"unknown ISO 3166 region code(s): {', '.join(unknown)}")
 
 
+def any_number(region: str = "US") -> PhonePolicy:
+    """Any real number, read in `region` when typed without a country code: the policy for agents,
+    order data and the do-not-call list, which are not numbers a customer asks us to ring."""
+    return PhonePolicy(default_region=region, allowed_countries=())
+
+
 def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
     """Parse a number typed by a customer, apply the policy, return E.164; raise PhoneRejected otherwise."""
     region = (region or policy.default_region).upper()

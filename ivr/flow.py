@@ -170,7 +170,7 @@ def _render_lookup(call: Call, ivr: IvrSession, name: str, node: LookupNode, pre
 
 def _recent_order(call: Call, ivr: IvrSession) -> OrderInfo | None:
     try:
-        number = phones.normalize(ivr.caller, phones.PhonePolicy(call.policy.default_region, ()))
+        number = phones.normalize(ivr.caller, phones.any_number(call.policy.default_region))
         recent = call.lookup.orders_for_phone(number, call.clock.now() - RECENT_ORDERS)
     except (phones.PhoneRejected, LookupUnavailable):
         return None  # an unknown or withheld number, or the order service is down: just ask

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.clock import as_utc
-from core.phone import PhonePolicy, PhoneRejected, normalize
+from core.phone import PhonePolicy, PhoneRejected, any_number, normalize
 from core.text import has_control_characters
 from orders.port import ORDER_STATUSES, RETURN_STATUSES, ItemInfo, OrderInfo, ReturnInfo, order_key
 
@@ -53,7 +53,7 @@ MAX_QUANTITY = 10_000
 MAX_AMOUNT = Decimal(10) ** 9
 
 # Order data may carry any real number: the country allowlist is about whom we call back, not who buys.
-ANYWHERE = PhonePolicy(allowed_countries=())
+ANYWHERE = any_number()
 
 # ISO 4217 currencies whose minor unit is not the cent; every other code has two decimals.
 _MINOR_DIGITS = {
