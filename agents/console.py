@@ -6,6 +6,7 @@ Views are thin: `agents.desk` reads the console and does the wrap-up; status cha
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -27,6 +28,8 @@ from telephony.tokens import TOKEN_SECONDS, browser_phone_token
 
 bp = Blueprint("console", __name__, url_prefix="/agent")
 
+# The Twilio Voice JavaScript SDK, bundled from npm by scripts/build-assets.sh.
+VOICE_SDK = "vendor/twilio-voice.min.js"
 # The console's roles: agents, and supervisors (or admins) who also take calls with a linked agent.
 ROLES = ("agent", "supervisor")
 
@@ -105,6 +108,7 @@ def console() -> ResponseReturnValue:
         form.disposition.data = current["wrap_up"]["disposition"] or ""
         form.note.data = current["wrap_up"]["note"] or ""
     softphone = _softphone()
+    browser_phone = bool(agent.client) and softphone is None
     response = current_app.make_response(
         render_template(
             "agent/console.html",
@@ -115,9 +119,16 @@ def console() -> ResponseReturnValue:
             wrap_up_form=form,
             choices=[(s, desk.STATUS_WORDS[s]) for s in SETTABLE],
             softphone_url=f"{softphone['base']}/sandbox/?phone={quote(agent.endpoint)}" if softphone else None,
-            browser_phone=bool(agent.client) and softphone is None,
+            browser_phone=browser_phone,
+            voice_sdk=browser_phone and _voice_sdk_built(),
         )
     )
+    if browser_phone:
+        # The Voice SDK talks to Twilio over a secure WebSocket and fetches its ringtones from Twilio.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+            "connect-src 'self' https://*.twilio.com wss://*.twilio.com; media-src 'self' blob: https://*.twilio.com"
+        )
     if softphone:
         # The sandbox's softphone lives on another origin: let this page (only) frame it.
         response.headers["Content-Security-Policy"] = (
@@ -253,6 +264,11 @@ def token() -> ResponseReturnValue:
     response = jsonify({"token": jwt, "identity": agent.client, "expires_in": TOKEN_SECONDS})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _voice_sdk_built() -> bool:
+    """Whether `make assets` built the Twilio Voice SDK bundle (static/vendor, from npm; never a CDN)."""
+    return Path(current_app.static_folder or "static", VOICE_SDK).is_file()
 
 
 def _taken(agent: Agent, request_id: int) -> bool:

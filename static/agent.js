@@ -131,16 +131,16 @@
       .then(function () { busy = false; });
   }
 
-  // THE BROWSER PHONE (real Twilio). A build step of the project is to bundle the Twilio Voice JavaScript
-  // SDK (npm package @twilio/voice-sdk) into static/vendor/twilio-voice.min.js, which exposes
-  // window.Twilio.Device; it is not loaded from a CDN. Until that bundle exists this does nothing.
-  // Against the sandbox the console embeds the sandbox's softphone instead (see templates/agent/console.html).
+  // THE BROWSER PHONE (real Twilio): the Twilio Voice JavaScript SDK, bundled from its npm package into
+  // static/vendor/twilio-voice.min.js by scripts/build-assets.sh (web/twilio-voice.js), never from a CDN; it
+  // exposes window.Twilio.Device. Without the bundle this says so. Against the sandbox the console embeds the
+  // sandbox's softphone instead (see templates/agent/console.html).
   function startBrowserPhone() {
     var note = $("browser-phone-state");
     if (!note) { return; }
     if (!window.Twilio || !window.Twilio.Device) {
-      note.textContent = "The browser phone is not installed on this server (static/vendor/twilio-voice.min.js); "
-        + "calls ring your agent identity in other Twilio clients only.";
+      note.textContent = "The browser phone is not built on this server (make assets: "
+        + "static/vendor/twilio-voice.min.js), so calls to you cannot ring here.";
       return;
     }
     fetch(root.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})
@@ -150,12 +150,19 @@
         device.on("incoming", function (call) {
           // The screen pop above shows who it is; the agent accepts the call here, then presses 1.
           note.textContent = "Incoming call: press Answer.";
+          var hangUp = el("button", {className: "danger", textContent: "Hang up", onclick: function () {
+            call.disconnect();
+          }});
+          // The line screens every agent leg: after answering, the agent presses 1 to take the call.
+          var take = el("button", {className: "primary", textContent: "Take the call (1)", onclick: function () {
+            call.sendDigits("1");
+            note.replaceChildren(hangUp);
+          }});
           note.replaceChildren(el("button", {className: "primary", textContent: "Answer", onclick: function () {
             call.accept();
-            note.replaceChildren(el("button", {className: "danger", textContent: "Hang up", onclick: function () {
-              call.disconnect();
-            }}));
-          }}));
+            note.replaceChildren(take, " ", hangUp);
+          }}), " ", el("button", {textContent: "Decline", onclick: function () { call.reject(); }}));
+          call.on("disconnect", function () { note.textContent = "Ready: calls to you ring here."; });
         });
         device.on("tokenWillExpire", function () {
           fetch(root.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})

@@ -7,6 +7,7 @@ import html
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.audit import AuditEvent
+from agents.console import VOICE_SDK
 from agents.models import Agent
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import FixedClock
@@ -511,3 +513,33 @@ def test_an_agent_on_a_phone_number_gets_no_token(client: FlaskClient, store: Se
 
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "no_client"
+
+
+def test_against_the_sandbox_the_console_embeds_its_softphone_for_the_agents_phone(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], twilio_api_base="http://127.0.0.1:5010")
+    staff_agent(store, clock, "ana@example.com", client_id="ana_browser")
+    sign_in(client, "ana@example.com")
+
+    page = client.get("/agent")
+
+    assert 'src="http://127.0.0.1:5010/sandbox/?phone=client%3Aana_browser"' in text(page)
+    assert "frame-src http://127.0.0.1:5010;" in page.headers["Content-Security-Policy"]
+    assert "twilio-voice.min.js" not in text(page)
+
+
+def test_against_twilio_a_browser_agent_gets_the_voice_sdk_and_twilio_is_allowed(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    staff_agent(store, clock, "ana@example.com", client_id="ana_browser")
+    sign_in(client, "ana@example.com")
+
+    page = client.get("/agent")
+
+    assert 'data-browser-phone="on"' in text(page)
+    assert "<iframe" not in text(page)
+    policy = page.headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://*.twilio.com wss://*.twilio.com" in policy
+    built = Path(app.static_folder or "static", VOICE_SDK).is_file()
+    assert ("/static/vendor/twilio-voice.min.js" in text(page)) is built
