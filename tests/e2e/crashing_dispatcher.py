@@ -18,8 +18,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app import create_app  # noqa: E402
-from core import db as core_db  # noqa: E402
 from callback import line as line_module  # noqa: E402
+from core import db as core_db  # noqa: E402
 from scheduler.runtime import build_jobs  # noqa: E402
 
 
