@@ -23,6 +23,10 @@ agent_queues = Table(
 )
 
 
+DEFAULT_TIMEZONE = "America/New_York"
+DEFAULT_HOURS = "mon-fri 09:00-17:00"
+
+
 class Queue(Base):
     """A topic customers choose, served by its agents, with its own hours and retry policy."""
 
@@ -32,8 +36,8 @@ class Queue(Base):
     name: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     caller_id: Mapped[str] = mapped_column(String(20))
-    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
-    hours: Mapped[str] = mapped_column(Text, default="mon-fri 09:00-17:00")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    hours: Mapped[str] = mapped_column(Text, default=DEFAULT_HOURS)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     # Seconds to wait before attempt 2, 3, ...; the last value repeats.
     backoff_seconds: Mapped[str] = mapped_column(String(200), default="120,600,1800")

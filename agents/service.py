@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from agents.models import Agent, IllegalAgentTransition, Queue
+from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTransition, Queue
 from core import phone as phones
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
@@ -60,7 +60,14 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
             raise NotFound("unknown_queue", f"There is no queue called {name!r}.", "queue")
         if not _QUEUE_NAME.fullmatch(name):
             raise InvalidInput("bad_queue_name", "A queue name is lower-case letters, digits, - or _.", "name")
-        queue = Queue(name=name, display_name=name.title(), caller_id=changes.get("caller_id") or "")
+        # The model's defaults apply only at flush; the checks below read them before that.
+        queue = Queue(
+            name=name,
+            display_name=name.title(),
+            caller_id=changes.get("caller_id") or "",
+            timezone=DEFAULT_TIMEZONE,
+            hours=DEFAULT_HOURS,
+        )
         session.add(queue)
     hours = changes.get("hours", queue.hours)
     timezone = changes.get("timezone", queue.timezone)

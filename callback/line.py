@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agents import audit
 from agents.models import Agent, Queue, agent_queues
 from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from core.db import rows_changed
@@ -295,10 +296,13 @@ def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -
         return
     words = MISSED_WORDS.get(leg.outcome or "", "missed it")
     reason = f"missed a call from the {queue.display_name.lower()} line ({words})"
+    was = agent.status
     if agent.status == "on_call":
         agent.move_to("wrap_up", now)
     agent.move_to("away", now, reason=reason)
     agent.busy_until = None
+    # A status change like any other: the system made it, and the audit log says so and why.
+    audit.record(session, "agent.status", f"agent {agent.id}", {"from": was, "to": "away", "reason": reason}, at=now)
     log.info("agent missed a call and is now away", extra={"agent_id": agent.id, "leg": leg.id, "why": leg.outcome})
 
 

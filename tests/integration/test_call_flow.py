@@ -418,3 +418,13 @@ def test_the_screen_frames_the_customers_words_as_theirs_and_caps_them(
     assert words.rstrip().endswith("To take the call, press 1 or say accept.")
     gather = screen.find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
+
+
+def test_a_missed_agent_is_set_away_in_the_audit_log_by_the_system(session: Session, clock: FixedClock) -> None:
+    from agents.audit import AuditEvent
+
+    attempt = confirmed(session, clock)
+    missed = agent_of(attempt)
+    calls.on_dial_done(session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
+    line = session.query(AuditEvent).filter_by(action="agent.status", target=f"agent {missed.id}").one()
+    assert line.actor == "system" and "missed a call" in line.details

@@ -149,3 +149,12 @@ def test_demo_data_loads_twice_without_duplicates(fresh_app: Flask) -> None:
     second = runner.invoke(args=["demo"])
     assert second.output.count("demo agent") == 0
     assert runner.invoke(args=["agents", "list"]).output.count("available") == 3
+
+
+def test_a_new_queue_can_be_created_with_only_its_name(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(args=["queues", "set", "wholesale", "--create"])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(args=["queues", "list"]).output
+    assert "wholesale" in listed
