@@ -36,7 +36,7 @@ cat <<MSG
     Health:               http://$HOST:$PORT/healthz
     Staff sign-in:        http://$HOST:$PORT/login   (development accounts below)
       agent@example.com       agent-dev-password        (agent: Alice Moreau's calls, console at /agent)
-      supervisor@example.com  supervisor-dev-password   (supervisor: the board at /board)
+      supervisor@example.com  supervisor-dev-password   (supervisor: agents and requests under /admin)
       admin@example.com       admin-dev-password        (admin: staff, queues, do-not-call under /admin)
 $SOFTPHONE
   Press Ctrl-C to stop.
