@@ -27,7 +27,7 @@ def test_the_bundle_is_built_and_gives_the_console_a_device_it_can_build_from_ou
     page.set_content("<!doctype html><title>phone</title>")
     page.add_script_tag(url=f"{live_server}/static/vendor/twilio-voice.min.js")
     assert page.evaluate("typeof window.Twilio.Device") == "function"
-    token = AccessToken("AC" + "1" * 32, "SK" + "2" * 32, "secret", identity="bilal", ttl=3600)
+    token = AccessToken("AC" + "1" * 32, "SK" + "2" * 32, "s" * 32, identity="bilal", ttl=3600)
     token.add_grant(VoiceGrant(incoming_allow=True))
     state = page.evaluate(
         "token => { const device = new window.Twilio.Device(token, {logLevel: 'silent'}); return device.state; }",
