@@ -24,6 +24,8 @@ _CLIENT = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _QUEUE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 # Statuses a person (or an admin script) may set; the others belong to the dispatcher.
 SETTABLE = ("available", "away", "offline")
+# Statuses only the line moves an agent out of (callback/line.py), never a person.
+HELD_BY_THE_LINE = frozenset({"reserved", "on_call"})
 
 DEFAULT_QUEUES: tuple[tuple[str, str], ...] = (
     ("orders", "Orders, tracking and delivery"),
@@ -186,6 +188,12 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
     agent = get_agent(session, agent_id)
+    if agent.status in HELD_BY_THE_LINE and agent.status != status:
+        # Reserved for a call being set up, or on one: freeing them now would book them twice.
+        raise Conflict(
+            "agent_busy",
+            f"The agent is {agent.status.replace('_', ' ')} right now; their status changes when the call ends.",
+        )
     try:
         changed = agent.move_to(status, clock.now(), reason)
     except IllegalAgentTransition as exc:

@@ -246,6 +246,27 @@ def on_dial_done(
     dial_bridged: str | None = None,
 ) -> Next:
     """The agent leg ended (Dial action): the conversation is over, or the agent never took it."""
+    step = _on_dial_done(
+        session, clock, attempt, leg, dial_status, duration, dial_call_sid, customer_status, dial_bridged
+    )
+    if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
+        # The customer's call ended first and its status callback waited for this: close it now.
+        finish_attempt(session, clock, attempt, attempt.call_status)
+        session.commit()
+    return step
+
+
+def _on_dial_done(
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    leg: AgentLeg | None,
+    dial_status: str,
+    duration: int | None,
+    dial_call_sid: str | None,
+    customer_status: str | None,
+    dial_bridged: str | None,
+) -> Next:
     now = clock.now()
     req = attempt.request
     if leg is None:
@@ -342,15 +363,29 @@ def on_status(
     if call_status == "ringing":
         attempt.ringing_at = attempt.ringing_at or now
     if call_status in FINAL_CALL_STATUSES:
-        finish_attempt(session, clock, attempt, call_status, duration)
+        finish_attempt(session, clock, attempt, call_status, duration, wait_for_bridge=True)
     session.commit()
 
 
 def finish_attempt(
-    session: Session, clock: Clock, attempt: CallAttempt, call_status: str, duration: int | None = None
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    call_status: str,
+    duration: int | None = None,
+    wait_for_bridge: bool = False,
 ) -> None:
-    """Close an attempt for good and move its request and agent on (the caller commits)."""
+    """Close an attempt for good and move its request and agent on (the caller commits).
+
+    With `wait_for_bridge` (a status callback), an attempt whose agent accepted but whose bridge
+    Twilio has not confirmed yet stays open: the customer may have hung up in the second between the
+    acceptance and the bridge, and only the Dial action (DialBridged) can tell. It closes the attempt
+    when it comes (or the reaper does, later, if it never does).
+    """
     if attempt.ended_at is not None:
+        return
+    if wait_for_bridge and attempt.request.status == "connected" and not _bridge_confirmed(attempt):
+        attempt.call_status = call_status
         return
     now = clock.now()
     attempt.ended_at = now
@@ -394,6 +429,10 @@ def finish_attempt(
         "attempt finished",
         extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},
     )
+
+
+def _bridge_confirmed(attempt: CallAttempt) -> bool:
+    return any(leg.bridged_at is not None for leg in attempt.agent_legs)
 
 
 def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_status: str) -> None:

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,20 +96,65 @@ def _recent_calls(session: Session, phone: str, since: datetime) -> list[tuple[d
     return [(row[0], row[1]) for row in rows if row[0] is not None]
 
 
-def may_call(session: Session, req: CallbackRequest, now: datetime, bounds: Bounds) -> Verdict:
-    """The bounds a customer can trust, for one more call to this request's number now."""
+def may_call(
+    session: Session, req: CallbackRequest, now: datetime, bounds: Bounds, attempt_id: int | None = None
+) -> Verdict:
+    """The bounds a customer can trust, for one more call to this request's number now (`attempt_id`:
+    the attempt about to place it, already open, as in agent-first once the agent accepts)."""
     if calls_placed(session, req.id) >= req.queue.max_attempts:
         return Verdict(False, fail="max_attempts")
     recent = _recent_calls(session, req.phone, now - DAY)
     if len(recent) >= bounds.max_calls_per_number_per_day:
         return Verdict(False, fail="daily_call_limit")
     gap = bounds.min_gap
-    # Measured from the end of the last call (a call still going on blocks the number outright):
-    # stricter than between starts, and what a person means by "they just called me".
-    latest = max(((ended or now) + gap for _, ended in recent), default=None)
+    if _on_the_line(session, req.phone, attempt_id):
+        return Verdict(False, until=now + gap)  # they are talking to us (or holding) right now
+    # Measured from the end of the last call, ours or theirs (a call still going on blocks the number
+    # outright): stricter than between starts, and what a person means by "they just called me".
+    ended = [ended for _, ended in recent] + _calls_ended_since(session, req.phone, now - gap)
+    latest = max(((end or now) + gap for end in ended), default=None)
     if latest is not None and latest > now:
         return Verdict(False, until=latest)
     return Verdict(True)
+
+
+# Attempts in which the customer's phone was (or is about to be) in a call with us: calls we placed,
+# and phone-menu callers put through; not a claim the provider refused, nor an agent-first call that
+# never got past the agent.
+_WITH_CUSTOMER = or_(
+    CallAttempt.dialled_at.is_not(None),
+    and_(CallAttempt.answered_at.is_not(None), CallAttempt.agent_first.is_(False)),
+)
+
+
+def _on_the_line(session: Session, phone: str, attempt_id: int | None) -> bool:
+    """Whether the number is holding in one of our queues, or in a call of an attempt still open."""
+    holding = select(CallbackRequest.id).where(
+        CallbackRequest.phone == phone, CallbackRequest.hold_call_sid.is_not(None), CallbackRequest.status.in_(WAITING)
+    )
+    live = (
+        select(CallAttempt.id)
+        .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
+        .where(
+            CallbackRequest.phone == phone,
+            CallAttempt.ended_at.is_(None),
+            CallAttempt.id != (attempt_id or 0),
+            _WITH_CUSTOMER,
+        )
+    )
+    return session.scalar(holding.limit(1)) is not None or session.scalar(live.limit(1)) is not None
+
+
+def _calls_ended_since(session: Session, phone: str, since: datetime) -> list[datetime | None]:
+    """When the number's calls with us ended since a moment, placed by us or not (a phone-menu call
+    put through to an agent counts for the gap, though not toward any count)."""
+    return list(
+        session.scalars(
+            select(CallAttempt.ended_at)
+            .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
+            .where(CallbackRequest.phone == phone, CallAttempt.ended_at >= since, _WITH_CUSTOMER)
+        )
+    )
 
 
 def _lock_number(session: Session, phone: str) -> None:
@@ -201,7 +246,7 @@ def dial_customer_now(session: Session, attempt: CallAttempt, now: datetime, bou
     if attempt.dialled_at is not None:
         return Verdict(True)  # Twilio retried the webhook: the call is placed already
     _lock_number(session, req.phone)
-    verdict = may_call(session, req, now, bounds)
+    verdict = may_call(session, req, now, bounds, attempt.id)
     if verdict.ok:
         attempt.dialled_at = now
         session.flush()
@@ -301,9 +346,28 @@ def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -
         agent.move_to("wrap_up", now)
     agent.move_to("away", now, reason=reason)
     agent.busy_until = None
-    # A status change like any other: the system made it, and the audit log says so and why.
-    audit.record(session, "agent.status", f"agent {agent.id}", {"from": was, "to": "away", "reason": reason}, at=now)
+    _audit_away(session, agent, was, reason, now)
     log.info("agent missed a call and is now away", extra={"agent_id": agent.id, "leg": leg.id, "why": leg.outcome})
+
+
+def _audit_away(session: Session, agent: Agent, was: str, reason: str, now: datetime) -> None:
+    """A status change like any other: the system made it, and the audit log says so and why."""
+    audit.record(session, "agent.status", f"agent {agent.id}", {"from": was, "to": "away", "reason": reason}, at=now)
+
+
+def agent_unreachable(session: Session, agent: Agent | None, why: str, now: datetime) -> None:
+    """The provider refused to dial an agent's own number: away until someone fixes it, so the line
+    does not hand them (and fail) one customer after another."""
+    if agent is None:
+        return
+    reason = f"their phone number was refused by the phone service ({why[:80]})"
+    was = agent.status
+    if agent.status in {"available", "reserved"}:
+        agent.move_to("away", now, reason=reason)
+        audit.record(
+            session, "agent.status", f"agent {agent.id}", {"from": was, "to": "away", "reason": reason}, at=now
+        )
+        log.warning("agent's number refused; agent set away", extra={"agent_id": agent.id})
 
 
 def take_call(agent: Agent | None, now: datetime) -> None:

@@ -36,6 +36,10 @@ BAD_NUMBER_CODES = frozenset({21211, 21214, 21217, 13223, 13224})
 # Refusals of the account, not of the number (authentication, caller ID not ours, geographic
 # permissions, regulatory profile, rate): every call would be refused alike, so dialling pauses.
 ACCOUNT_CODES = frozenset({20003, 20005, 21210, 21215, 21216, 20429})
+# ...though geographic permissions and the regulatory profile are per destination: the request that
+# met one waits long, so the line behind it moves on after the pause while an operator fixes the account.
+DESTINATION_CODES = frozenset({21215, 21216})
+DESTINATION_PAUSE = timedelta(hours=1)
 # A provider refusal that is not the customer's fault: try the request again after this pause.
 REFUSED_PAUSE = timedelta(seconds=30)
 # Redirecting a holder's call answers these when the caller has already hung up.
@@ -331,6 +335,11 @@ class Dispatcher:
             req = attempt.request
             if req.status != "dialing":
                 line.unplaced(session, attempt, now, outcome="canceled")
+            elif error.code in BAD_NUMBER_CODES and attempt.agent_first:
+                # Agent-first dials the agent: it is the agent's number that is wrong, not the customer's.
+                agent = attempt.agent
+                line.unplaced(session, attempt, now, outcome="agent_unreachable")
+                line.agent_unreachable(session, agent, error.message, now)
             elif error.code in BAD_NUMBER_CODES:
                 line.unplaced(session, attempt, now, outcome="invalid_number")
                 req.fail("invalid_number", now)
@@ -338,7 +347,7 @@ class Dispatcher:
                 # Refused before any call existed: not the customer's attempt, so it is not counted,
                 # and the request waits a little (or the pause) before the next try.
                 line.unplaced(session, attempt, now)
-                req.next_attempt_at = now + REFUSED_PAUSE
+                req.next_attempt_at = now + (DESTINATION_PAUSE if error.code in DESTINATION_CODES else REFUSED_PAUSE)
         log.warning(
             "calls.create refused", extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message}
         )

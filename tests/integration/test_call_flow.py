@@ -317,14 +317,37 @@ def test_a_retried_acceptance_keeps_the_bridge(session: Session, clock: FixedClo
     assert (req.status, agent.status) == ("connected", "on_call")
 
 
-def test_a_customer_whose_call_ends_without_a_dial_action_completes_only_if_accepted(
+def test_a_call_that_ends_right_after_the_acceptance_waits_for_twilio_to_say_whether_it_was_bridged(
     session: Session, clock: FixedClock
 ) -> None:
+    # The customer hangs up in the second between the agent's 1 and the bridge; their status callback
+    # comes first. Nothing is completed on the acceptance alone: the Dial action decides.
     attempt = accepted(session, clock)
     calls.on_status(session, clock, attempt, "completed", 5, 60)
     req = attempt.request
     fresh(session, req, attempt)
-    assert (req.status, leg_of(attempt).outcome) == ("completed", "accepted")
+    assert (req.status, attempt.ended_at) == ("connected", None)
+    calls.on_dial_done(session, clock, attempt, leg_of(attempt), "completed", 0, "CAleg1", "completed", "false")
+    fresh(session, req, attempt)
+    assert (req.status, attempt.outcome, leg_of(attempt).outcome) == ("retry_wait", "customer_hung_up", "dropped")
+    assert attempt.ended_at is not None
+    # Bridged, and the status callback came first: completed when the Dial action confirms it.
+    other = accepted(session, clock)
+    calls.on_status(session, clock, other, "completed", 5, 60)
+    calls.on_dial_done(session, clock, other, leg_of(other), "completed", 55, "CAleg2", "completed", "true")
+    fresh(session, other.request, other)
+    assert (other.request.status, other.outcome, other.ended_at is not None) == ("completed", "completed", True)
+
+
+def test_without_any_dial_action_the_reaper_closes_an_accepted_call_as_completed(
+    session: Session, clock: FixedClock
+) -> None:
+    attempt = accepted(session, clock)
+    calls.on_status(session, clock, attempt, "completed", 5, 60)
+    calls.finish_attempt(session, clock, attempt, "completed", 60)  # what the reaper does after 90 s
+    session.commit()
+    fresh(session, attempt.request)
+    assert (attempt.request.status, leg_of(attempt).outcome) == ("completed", "accepted")
     unaccepted = confirmed(session, clock)
     calls.on_screen(session, clock, leg_of(unaccepted), "CAleg9", "human")
     calls.on_status(session, clock, unaccepted, "completed", 5, 60)

@@ -154,9 +154,17 @@ def test_an_account_level_refusal_pauses_dialling_and_costs_no_attempt(
     assert (req.status, req.attempts, req.outcome, agent.status) == ("queued", 0, None, "available")
     assert line.dialling_paused(session, clock.now()) is not None
     clock.advance(seconds=31)  # the request's own wait is over, but dialling is still paused...
-    fake.fail_next(TelephonyError(code, "refused", status=status))
+    if code not in {21215, 21216}:
+        fake.fail_next(TelephonyError(code, "refused", status=status))
     assert dispatcher.run_once() == 0 or line.dialling_paused(session, clock.now()) is not None
     clock.advance(seconds=600)
+    if code in {21215, 21216}:
+        # Per destination: that request waits an hour, so the line behind it moves on after the pause.
+        other = factories.request(session, clock.now(), phone="+12015550999")
+        assert dispatcher.run_once() == 1
+        fresh(session, req, other)
+        assert (req.status, other.status) == ("queued", "dialing")
+        return
     assert dispatcher.run_once() == 1
     fresh(session, req)
     assert req.status == "dialing" and req.attempts == 1
@@ -229,3 +237,32 @@ def test_listing_a_number_cancels_its_requests_and_hangs_up_a_ringing_call(
     calls.on_status(session, clock, attempt, "canceled", 3)
     fresh(session, attempt)
     assert attempt.ended_at is not None
+
+
+def test_a_refused_agent_number_in_agent_first_sets_the_agent_away_and_fails_no_customer(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    from agents.service import update_queue
+
+    update_queue(session, "orders", {"dial_strategy": "agent_first"})
+    agent = factories.agent(session, clock.now())
+    first = factories.request(session, clock.now())
+    second = factories.request(session, clock.now())
+    fake.fail_next(TelephonyError(21211, "Invalid 'To' Phone Number", status=400))
+    dispatcher.run_once()
+    fresh(session, first, second, agent)
+    assert (first.status, second.status) == ("queued", "queued")
+    assert agent.status == "away" and "refused" in (agent.status_reason or "")
+
+
+def test_a_number_in_a_call_with_us_is_not_dialled_for_another_request(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    factories.agent(session, clock.now(), queues=("returns",))
+    talking = factories.request(session, clock.now(), topic="orders", phone=PHONE, status="connected", source="ivr")
+    session.add(CallAttempt(request_id=talking.id, created_at=clock.now(), answered_at=clock.now()))
+    session.commit()
+    waiting = factories.request(session, clock.now(), topic="returns", phone=PHONE)
+    assert dispatcher.run_once() == 0
+    fresh(session, waiting)
+    assert waiting.status == "queued" and waiting.next_attempt_at is not None and not fake.calls
