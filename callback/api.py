@@ -14,8 +14,7 @@ from callback.openapi import document
 from callback.policy import Limits
 from core import phone as phones
 from core.errors import Conflict, DomainError, InvalidInput
-from core.web import clock, json_error, phone_policy, session, settings
-from scheduler.runtime import wake_dispatcher
+from core.web import clock, json_error, phone_policy, session, settings, wake_dispatcher
 
 bp = Blueprint("callback_api", __name__, url_prefix="/api")
 

@@ -315,7 +315,7 @@ def _on_dial_done(
     # not now: while the customer still hears our apology, a freed agent must not dial them again.
     attempt.outcome = "agent_missed"
     session.commit()
-    return Next("callback_later" if _may_call_again(req) else "no_callback", req)
+    return Next("callback_later" if line.may_call_again(req) else "no_callback", req)
 
 
 def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
@@ -326,10 +326,6 @@ def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
     return "dropped" if leg.answered_at is not None or leg.accepted_at is not None else "no_answer"
 
 
-def _may_call_again(req: CallbackRequest) -> bool:
-    return line.callable_number(req) and req.attempts < req.queue.max_attempts
-
-
 def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
     req = attempt.request
     if leg.outcome == "accepted":
@@ -338,7 +334,7 @@ def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
     if newer is not None:
         return Next("dial", req, newer.agent, newer, again=True)
     if attempt.outcome == "agent_missed":
-        return Next("callback_later" if _may_call_again(req) else "no_callback", req)
+        return Next("callback_later" if line.may_call_again(req) else "no_callback", req)
     return Next("hangup", req)
 
 
@@ -464,8 +460,3 @@ def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
     if attempt.answered_at is not None:
         return "no_confirmation"
     return call_status if call_status != "completed" else "no_confirmation"
-
-
-def callable_number(req: CallbackRequest) -> bool:
-    """Whether we may dial this request's number (kept here for the reaper's and views' imports)."""
-    return line.callable_number(req)

@@ -462,10 +462,15 @@ def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
     req.not_reached(outcome, now, next_at)
 
 
+def may_call_again(req: CallbackRequest) -> bool:
+    """Whether the request has a call left to place (the bounds in `claim` still decide when)."""
+    return callable_number(req) and req.attempts < req.queue.max_attempts
+
+
 def requeue_first(req: CallbackRequest, outcome: str, now: datetime) -> bool:
     """A customer reached whose agent was lost: back at the front of the line if another call is
     allowed (the bounds in `claim` still space it), else the request fails. True when requeued."""
-    if not callable_number(req) or req.attempts >= req.queue.max_attempts:
+    if not may_call_again(req):
         req.not_reached(outcome, now, None)
         return False
     req.outcome = outcome

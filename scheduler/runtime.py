@@ -1,4 +1,4 @@
-"""Builds the dispatcher, reaper and jobs from an app, and wakes the dispatcher from views."""
+"""Builds the dispatcher, reaper and jobs from an app; hands views the callable that wakes it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import click
 from flask import Flask
 
 from core.db import get_db
-from core.web import wake_dispatcher as web_wake_dispatcher
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Jobs
 from scheduler.reaper import Reaper
@@ -33,8 +32,3 @@ def init_app(app: Flask) -> None:
         # Views and webhooks wake the dispatcher through this callable, never by importing us.
         app.extensions["wake_dispatcher"] = jobs.wake
         jobs.start()
-
-
-def wake_dispatcher() -> None:
-    """Kept for callers written before core.web.wake_dispatcher; the same thing."""
-    web_wake_dispatcher()
