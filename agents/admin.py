@@ -65,6 +65,7 @@ QUEUE_SETTINGS = (
     "wrap_up_seconds",
     "dial_strategy",
     "recording",
+    "service_level_seconds",
 )
 
 

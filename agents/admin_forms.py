@@ -40,8 +40,9 @@ class QueueForm(FlaskForm):
     wrap_up_seconds = IntegerField("Wrap-up after each call (seconds)", render_kw={"inputmode": "numeric"})
     dial_strategy = SelectField("Dial strategy", choices=STRATEGY_CHOICES)
     recording = BooleanField("Record calls")
+    service_level_seconds = IntegerField("Service-level target (seconds)", render_kw={"inputmode": "numeric"})
 
-    INTEGERS = ("max_attempts", "expiry_hours", "wrap_up_seconds")
+    INTEGERS = ("max_attempts", "expiry_hours", "wrap_up_seconds", "service_level_seconds")
 
 
 class StaffForm(FlaskForm):

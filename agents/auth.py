@@ -45,8 +45,10 @@ LANDING = {
 # (admins see everything).
 NAV: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Console", ("/agent",), ("agent",)),
-    ("Agents", ("/board", "/admin/agents"), ("supervisor",)),
+    ("Board", ("/board",), ("supervisor",)),
+    ("Agents", ("/admin/agents",), ("supervisor",)),
     ("Requests", ("/admin/requests",), ("supervisor",)),
+    ("Figures", ("/admin/figures",), ("supervisor",)),
     ("Staff", ("/admin/staff",), ("admin",)),
     ("Queues", ("/admin/queues",), ("admin",)),
     ("Do-not-call", ("/admin/dnc",), ("admin",)),

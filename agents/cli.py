@@ -95,7 +95,8 @@ def queues_list_command() -> None:
             click.echo(
                 f"{q.name}\t{q.display_name}\tcaller_id={q.caller_id}\ttz={q.timezone}\thours={q.hours}\t"
                 f"max_attempts={q.max_attempts}\tbackoff={q.backoff_seconds}\texpiry_hours={q.expiry_hours}\t"
-                f"wrap_up={q.wrap_up_seconds}\tstrategy={q.dial_strategy}\trecording={q.recording}"
+                f"wrap_up={q.wrap_up_seconds}\tstrategy={q.dial_strategy}\trecording={q.recording}\t"
+                f"service_level={q.service_level_seconds}"
             )
 
 
@@ -112,6 +113,9 @@ def queues_list_command() -> None:
 @click.option("--handle-seconds", "default_handle_seconds", type=int, help="Talk time assumed without history.")
 @click.option("--strategy", "dial_strategy", type=click.Choice(["customer_first", "agent_first"]))
 @click.option("--recording/--no-recording", default=None)
+@click.option(
+    "--service-level-seconds", type=int, help="Target: connected within this many seconds of being due (900)."
+)
 @click.option("--create", is_flag=True, help="Create the queue if it does not exist.")
 def queues_set_command(name: str, create: bool, **options: object) -> None:
     """Change a queue's settings (only the options given)."""

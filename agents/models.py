@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, event, insert, inspect, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.db import Base, UtcDateTime
 from core.hours import BusinessHours
@@ -47,6 +47,9 @@ class Queue(Base):
     default_handle_seconds: Mapped[int] = mapped_column(Integer, default=300)
     dial_strategy: Mapped[str] = mapped_column(String(20), default="customer_first")
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The service-level target: a request connected within this many seconds of being due counts as
+    # answered in time (reports.figures.service_level).
+    service_level_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default=text("900"))
 
     agents: Mapped[list[Agent]] = relationship(secondary=agent_queues, back_populates="queues")
 
@@ -118,3 +121,41 @@ class Agent(Base):
         self.status_since = now
         self.status_reason = reason
         return True
+
+
+class AgentStatusChange(Base):
+    """An agent entered a status at a moment: the history that occupancy and the board's "since" read.
+
+    One row per change; a status lasts until the agent's next row. Written for every change, by the
+    ORM hook below for `Agent.move_to` and by `log_status` for the line's conditional bulk updates.
+    """
+
+    __tablename__ = "agent_status_changes"
+    __table_args__ = (Index("ix_agent_status_changes_agent_at", "agent_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+    agent: Mapped[Agent] = relationship()
+
+
+def log_status(session: Session, agent_ids: list[int], status: str, at: datetime) -> None:
+    """Record that these agents entered `status` at `at` (for changes made by a bulk UPDATE)."""
+    if agent_ids:
+        session.execute(insert(AgentStatusChange), [{"agent_id": i, "status": status, "at": at} for i in agent_ids])
+
+
+@event.listens_for(Session, "before_flush")
+def _log_orm_status_changes(session: Session, _context: object, _instances: object) -> None:
+    """Every status an agent object takes through the ORM is written to the history with it."""
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Agent) and _status_changed(obj):
+            session.add(AgentStatusChange(agent=obj, status=obj.status, at=obj.status_since))
+
+
+def _status_changed(agent: Agent) -> bool:
+    """Whether the agent is new or its status changed since it was loaded."""
+    state = inspect(agent)
+    return bool(state.pending or state.transient or state.attrs.status.history.has_changes())

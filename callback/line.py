@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents import audit
-from agents.models import Agent, Queue, agent_queues
+from agents.models import Agent, Queue, agent_queues, log_status
 from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from core.db import rows_changed
 
@@ -180,6 +180,8 @@ def claim(session: Session, agent_id: int, request_id: int, now: datetime, bound
         .where(Agent.id == agent_id, Agent.status == "available")
         .values(status="reserved", status_since=now, status_reason=None),
     )
+    if got_agent:
+        log_status(session, [agent_id], "reserved", now)
     got_request = got_agent and rows_changed(
         session,
         update(CallbackRequest)
@@ -293,6 +295,7 @@ def reserve_free_agent(session: Session, queue_id: int, now: datetime, exclude: 
             .values(status="reserved", status_since=now, status_reason=None),
         )
         if taken == 1:
+            log_status(session, [agent_id], "reserved", now)
             agent = session.get(Agent, agent_id)
             if agent is not None:
                 session.refresh(agent)
@@ -387,11 +390,13 @@ def end_wrap_up(agent: Agent, now: datetime) -> bool:
 
 def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     """Agents whose wrap-up is over become available; waiting requests past their expiry expire."""
-    session.execute(
+    ready = session.scalars(
         update(Agent)
         .where(Agent.status == "wrap_up", Agent.busy_until <= now)
         .values(status="available", status_since=now, busy_until=None, status_reason=None)
-    )
+        .returning(Agent.id)
+    ).all()
+    log_status(session, list(ready), "available", now)
     session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
@@ -403,19 +408,21 @@ def release_stranded_agents(session: Session, now: datetime, held_since: datetim
     """Agents held (reserved or on a call) since before `held_since` with no open attempt, left
     behind by a crash: back to work (a reserved one) or to wrap-up (one whose call ended unheard)."""
     open_attempt = exists().where(CallAttempt.agent_id == Agent.id, CallAttempt.ended_at.is_(None))
-    released = rows_changed(
-        session,
+    released = session.scalars(
         update(Agent)
         .where(Agent.status == "reserved", Agent.status_since <= held_since, ~open_attempt)
-        .values(status="available", status_since=now, status_reason=None),
-    )
-    wrapped = rows_changed(
-        session,
+        .values(status="available", status_since=now, status_reason=None)
+        .returning(Agent.id)
+    ).all()
+    log_status(session, list(released), "available", now)
+    wrapped = session.scalars(
         update(Agent)
         .where(Agent.status == "on_call", Agent.status_since <= held_since, ~open_attempt)
-        .values(status="wrap_up", status_since=now, busy_until=now, status_reason=None),
-    )
-    return released + wrapped
+        .values(status="wrap_up", status_since=now, busy_until=now, status_reason=None)
+        .returning(Agent.id)
+    ).all()
+    log_status(session, list(wrapped), "wrap_up", now)
+    return len(released) + len(wrapped)
 
 
 def ring_agent(session: Session, attempt: CallAttempt, agent: Agent, now: datetime) -> AgentLeg:

@@ -100,6 +100,9 @@ class CallbackRequest(Base):
     # A caller holding on the line (in <Enqueue>) instead of waiting for a callback: their call's SID.
     hold_call_sid: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))
+    # The wait we quoted when the request was made, in seconds from created_at (None: we could not
+    # say, as when nobody staffs the queue). reports.figures weighs it against the wait they had.
+    quoted_wait_seconds: Mapped[int | None] = mapped_column(Integer)
     # The agent's wrap-up: one of DISPOSITIONS and a free-text note, with who wrote it and when.
     disposition: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)

@@ -157,6 +157,9 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         # otherwise trying numbers and topics to find other people's requests would cost nothing.
         row.status, row.outcome = "canceled", DUPLICATE_ASK
     session.add(row)
+    if existing is None:
+        session.flush()
+        record_quote(session, row, now)
     session.commit()
     if existing is not None:
         log.info("callback asked for again", extra={"request": existing.id, "queue": ask.queue.name})
@@ -301,6 +304,15 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
     if opening is None:
         return Standing(ahead, None, None)
     return Standing(ahead, int((opening - now).total_seconds()) + estimate, None)
+
+
+def record_quote(session: Session, request: CallbackRequest, now: datetime) -> None:
+    """Keep the wait we tell the customer now, counted from the request's creation, for the figures."""
+    if request.quoted_wait_seconds is not None:
+        return  # the first quote is the promise; a caller joining again does not rewrite it
+    wait = standing(session, request, now).estimated_wait_seconds
+    if wait is not None:
+        request.quoted_wait_seconds = wait + max(0, int((now - request.created_at).total_seconds()))
 
 
 def waiting_count(session: Session, queue: Queue, now: datetime) -> int:

@@ -17,7 +17,14 @@ DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 DEV_TWILIO_AUTH_TOKEN = "sandbox-auth-token"
 
 # The settings that are secrets: hidden from repr, and held to MIN_SECRET_LENGTH in production.
-SECRET_FIELDS = ("secret_key", "admin_api_token", "twilio_auth_token", "order_api_token", "twilio_api_key_secret")
+SECRET_FIELDS = (
+    "secret_key",
+    "admin_api_token",
+    "twilio_auth_token",
+    "order_api_token",
+    "twilio_api_key_secret",
+    "metrics_token",
+)
 # Guarding this app itself; ORDER_API_TOKEN is the order service's to choose.
 REQUIRED_SECRETS = ("secret_key", "admin_api_token", "twilio_auth_token")
 MIN_SECRET_LENGTH = 32
@@ -130,6 +137,8 @@ class Settings:
     voice_fallback_number: str = ""
     # How long a staff sign-in lasts, in hours, however often the cookie is replayed.
     staff_session_hours: int = 12
+    # Bearer token Prometheus sends to GET /metrics; without one, /metrics answers loopback clients only.
+    metrics_token: str = ""
     instance_path: str = field(default="instance", repr=False)
 
     @property

@@ -523,7 +523,11 @@ def _request_for(
     # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
     # call keeps the one-request-per-number rule, and a placeholder is never dialled.
     number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
-    return line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr), call.clock.now(), client)
+    now = call.clock.now()
+    req = line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr), now, client)
+    call.session.flush()
+    callbacks.record_quote(call.session, req, now)
+    return req
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:

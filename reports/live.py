@@ -1,0 +1,279 @@
+"""The line right now: what the board shows and what /metrics' gauges report, read in one place.
+
+Each figure here is a count of rows as they stand, not a running total, so every web worker and
+every dispatcher process sees the same line whoever changed it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from agents.models import AGENT_STATUSES, STAFFED, Agent, Queue, agent_queues
+from callback import line
+from callback import service as callbacks
+from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
+
+# Requests being called or talked to right now.
+IN_PROGRESS = ("dialing", "connecting", "connected")
+# "Failed in the last hour" on the board.
+RECENT_FAILURES = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class QueueNow:
+    """One queue as it stands."""
+
+    name: str
+    display_name: str
+    open: bool
+    waiting: int  # callbacks due now, not yet being called
+    scheduled: int  # callbacks waiting for a later slot or a retry's back-off
+    holding: int  # callers on the line itself, in <Enqueue>
+    longest_wait_seconds: int | None  # the longest anyone due now has waited since they became due
+    quoted_wait_seconds: int | None  # what a new customer asking now would be told
+    agents: dict[str, int]  # agents of this queue by status (every status, zeros included)
+    calls_in_progress: int
+    failed_last_hour: int
+
+
+@dataclass(frozen=True)
+class CallNow:
+    """The call an agent is on (or being rung for)."""
+
+    request_id: int
+    queue: str
+    customer: str
+    status: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class AgentNow:
+    """One agent as they stand."""
+
+    id: int
+    name: str
+    status: str
+    since: datetime
+    reason: str | None
+    queues: list[str]
+    call: CallNow | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a person should look at now."""
+
+    kind: str  # dialling_paused | closed_with_waiting | nobody_staffed | failed_recently
+    severity: str  # critical | warning
+    message: str
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class LineNow:
+    """The whole line at one moment."""
+
+    at: datetime
+    queues: list[QueueNow]
+    agents: list[AgentNow]
+    alerts: list[Alert] = field(default_factory=list)
+    dialling_paused: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON types, times as ISO 8601 in UTC."""
+
+        def convert(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: convert(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            return value
+
+        return {
+            "at": self.at.isoformat(),
+            "dialling_paused": self.dialling_paused,
+            "queues": [convert(asdict(q)) for q in self.queues],
+            "agents": [convert(asdict(a)) for a in self.agents],
+            "alerts": [asdict(a) for a in self.alerts],
+        }
+
+
+def line_now(session: Session, now: datetime) -> LineNow:
+    """Read the line: every queue, every agent, and the alerts that follow from them."""
+    queues = list(session.scalars(select(Queue).order_by(Queue.name)))
+    pause = line.dialling_paused(session, now)
+    queue_rows = [_queue_now(session, queue, now) for queue in queues]
+    agents = _agents_now(session, {q.id: q.name for q in queues})
+    alerts: list[Alert] = []
+    if pause is not None:
+        until = pause.paused_until.isoformat(timespec="seconds")
+        alerts.append(
+            Alert(
+                "dialling_paused",
+                "critical",
+                f"Dialling is paused by the phone provider (error {pause.code}): {pause.reason}. "
+                f"It retries by itself at {until}.",
+            )
+        )
+    for q in queue_rows:
+        alerts.extend(_queue_alerts(q))
+    return LineNow(at=now, queues=queue_rows, agents=agents, alerts=alerts, dialling_paused=pause is not None)
+
+
+def _queue_now(session: Session, queue: Queue, now: datetime) -> QueueNow:
+    r = CallbackRequest
+    due_now = and_(
+        or_(r.not_before.is_(None), r.not_before <= now),
+        or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
+    )
+    waiting_rows = session.execute(
+        select(
+            r.hold_call_sid.is_not(None).label("holding"),
+            due_now.label("due"),
+            func.count(),
+            func.min(func.coalesce(r.not_before, r.created_at)),
+        )
+        .where(r.queue_id == queue.id, r.status.in_(WAITING))
+        .group_by("holding", "due")
+    ).all()
+    waiting = scheduled = holding = 0
+    oldest: datetime | None = None
+    for is_holding, is_due, count, earliest in waiting_rows:
+        if is_holding:
+            holding += count
+        elif is_due:
+            waiting += count
+        else:
+            scheduled += count
+        if (is_holding or is_due) and earliest is not None:
+            oldest = earliest if oldest is None else min(oldest, earliest)
+    agent_counts = Counter(
+        dict(
+            session.execute(
+                select(Agent.status, func.count())
+                .join(agent_queues, agent_queues.c.agent_id == Agent.id)
+                .where(agent_queues.c.queue_id == queue.id)
+                .group_by(Agent.status)
+            ).all()
+        )
+    )
+    in_progress = session.scalar(
+        select(func.count()).select_from(r).where(r.queue_id == queue.id, r.status.in_(IN_PROGRESS))
+    )
+    failed = session.scalar(
+        select(func.count())
+        .select_from(r)
+        .where(r.queue_id == queue.id, r.status == "failed", r.updated_at >= now - RECENT_FAILURES)
+    )
+    return QueueNow(
+        name=queue.name,
+        display_name=queue.display_name,
+        open=queue.business_hours.is_open(now),
+        waiting=waiting,
+        scheduled=scheduled,
+        holding=holding,
+        longest_wait_seconds=max(0, int((now - oldest).total_seconds())) if oldest is not None else None,
+        quoted_wait_seconds=callbacks.queue_wait(session, queue, now),
+        agents={status: int(agent_counts.get(status, 0)) for status in AGENT_STATUSES},
+        calls_in_progress=int(in_progress or 0),
+        failed_last_hour=int(failed or 0),
+    )
+
+
+def _queue_alerts(q: QueueNow) -> list[Alert]:
+    alerts = []
+    people = q.waiting + q.holding
+    if not q.open and q.holding:
+        alerts.append(
+            Alert(
+                "closed_with_waiting",
+                "critical",
+                f"{q.display_name} is closed with {_people(q.holding)} holding on the line.",
+                q.name,
+            )
+        )
+    elif not q.open and q.waiting:
+        alerts.append(
+            Alert(
+                "closed_with_waiting",
+                "warning",
+                f"{q.display_name} is closed with {_people(q.waiting)} waiting; they will be called when it opens.",
+                q.name,
+            )
+        )
+    staffed = sum(q.agents[s] for s in STAFFED)
+    if q.open and people and not staffed:
+        away, offline = q.agents["away"], q.agents["offline"]
+        alerts.append(
+            Alert(
+                "nobody_staffed",
+                "critical",
+                f"{q.display_name} has {_people(people)} waiting and nobody taking calls "
+                f"({away} away, {offline} signed out).",
+                q.name,
+            )
+        )
+    if q.failed_last_hour:
+        alerts.append(
+            Alert(
+                "failed_recently",
+                "warning",
+                f"{q.display_name}: {q.failed_last_hour} request{'' if q.failed_last_hour == 1 else 's'} "
+                "failed in the last hour.",
+                q.name,
+            )
+        )
+    return alerts
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def _agents_now(session: Session, queue_names: dict[int, str]) -> list[AgentNow]:
+    agents = list(session.scalars(select(Agent).order_by(Agent.name, Agent.id)))
+    calls = _current_calls(session, queue_names)
+    return [
+        AgentNow(
+            id=a.id,
+            name=a.name,
+            status=a.status,
+            since=a.status_since,
+            reason=a.status_reason,
+            queues=[q.name for q in a.queues],
+            call=calls.get(a.id),
+        )
+        for a in agents
+    ]
+
+
+def _current_calls(session: Session, queue_names: dict[int, str]) -> dict[int, CallNow]:
+    """Each agent's open call: the leg ringing or bridging them, else the attempt claimed for them."""
+    r = CallbackRequest
+    rows = session.execute(
+        select(AgentLeg.agent_id, r.id, r.queue_id, r.name, r.status, AgentLeg.rung_at)
+        .join(CallAttempt, AgentLeg.attempt_id == CallAttempt.id)
+        .join(r, CallAttempt.request_id == r.id)
+        .where(AgentLeg.ended_at.is_(None), AgentLeg.agent_id.is_not(None), CallAttempt.ended_at.is_(None))
+        .order_by(AgentLeg.id)
+    ).all()
+    claimed = session.execute(
+        select(CallAttempt.agent_id, r.id, r.queue_id, r.name, r.status, CallAttempt.created_at)
+        .join(r, CallAttempt.request_id == r.id)
+        .where(CallAttempt.ended_at.is_(None), CallAttempt.agent_id.is_not(None))
+        .order_by(CallAttempt.id)
+    ).all()
+    calls: dict[int, CallNow] = {}
+    # Claims first, then legs: an agent being rung for a call is on that call, whoever claimed it.
+    for agent_id, request_id, queue_id, name, status, since in [*claimed, *rows]:
+        calls[agent_id] = CallNow(request_id, queue_names.get(queue_id, ""), name, status, since)
+    return calls

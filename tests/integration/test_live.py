@@ -1,0 +1,113 @@
+"""The line right now (reports.live) and the agents' status history it and the figures rest on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.models import AgentStatusChange
+from callback import line
+from callback.models import CallAttempt
+from core.clock import FixedClock
+from reports.live import line_now
+from tests import factories
+
+
+def _queue(now_line, name):
+    return next(q for q in now_line.queues if q.name == name)
+
+
+def test_waiting_holding_scheduled_and_in_progress_are_counted_apart(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    factories.agent(session, now, status="on_call")
+    factories.request(session, now, age=timedelta(minutes=12))
+    factories.request(session, now, age=timedelta(minutes=3))
+    factories.request(session, now, not_before=now + timedelta(hours=2))
+    factories.request(session, now, hold_call_sid="CA" + "1" * 32, age=timedelta(minutes=20))
+    factories.request(session, now, status="dialing")
+    factories.request(session, now, status="failed", age=timedelta(minutes=30))
+    factories.request(session, now, topic="returns", age=timedelta(minutes=1))
+
+    orders = _queue(line_now(session, now), "orders")
+
+    assert (orders.waiting, orders.scheduled, orders.holding) == (2, 1, 1)
+    assert orders.calls_in_progress == 1
+    assert orders.longest_wait_seconds == 20 * 60  # the holder, waiting since their call came in
+    assert orders.failed_last_hour == 1
+    assert orders.agents["on_call"] == 1 and orders.agents["available"] == 0
+    assert orders.open
+
+
+def test_an_empty_line_has_no_wait_and_no_alerts(session: Session, clock: FixedClock) -> None:
+    state = line_now(session, clock.now())
+
+    assert all(q.waiting == 0 and q.longest_wait_seconds is None for q in state.queues)
+    assert state.alerts == [] and not state.dialling_paused
+
+
+def test_alerts_name_what_a_person_must_look_at(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    factories.agent(session, now, status="away")
+    factories.request(session, now)
+    factories.request(session, now, status="failed")
+    line.pause_dialling(session, 20003, "Authenticate", now)
+    session.commit()
+
+    state = line_now(session, now)
+    kinds = {(a.kind, a.queue) for a in state.alerts}
+
+    assert ("dialling_paused", None) in kinds
+    assert ("nobody_staffed", "orders") in kinds
+    assert ("failed_recently", "orders") in kinds
+    assert state.dialling_paused
+    staffed_alert = next(a for a in state.alerts if a.kind == "nobody_staffed")
+    assert "1 person waiting" in staffed_alert.message and "1 away" in staffed_alert.message
+
+
+def test_a_closed_queue_with_a_holder_is_critical(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    factories.queue(session, "orders").hours = "closed"
+    factories.request(session, now, hold_call_sid="CA" + "2" * 32)
+    session.commit()
+
+    alert = next(a for a in line_now(session, now).alerts if a.kind == "closed_with_waiting")
+
+    assert alert.severity == "critical" and alert.queue == "orders"
+
+
+def test_an_agent_shows_the_call_they_are_on(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="dialing", agent_id=agent.id)
+    session.add(CallAttempt(request_id=req.id, agent_id=agent.id, created_at=now))
+    session.commit()
+
+    shown = next(a for a in line_now(session, now).agents if a.id == agent.id)
+
+    assert shown.call is not None and shown.call.request_id == req.id and shown.call.queue == "orders"
+    assert line_now(session, now).as_json()["agents"][0]["call"]["request_id"] == req.id
+
+
+def test_every_status_change_is_kept_whether_by_the_orm_or_by_a_claim(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    bounds = line.Bounds(min_seconds_between_calls=0, max_calls_per_number_per_day=10)
+
+    assert line.claim(session, agent.id, req.id, now + timedelta(seconds=5), bounds) is not None
+    session.refresh(agent)
+    agent.move_to("on_call", now + timedelta(seconds=40))
+    session.commit()
+
+    history = session.execute(
+        select(AgentStatusChange.status, AgentStatusChange.at)
+        .where(AgentStatusChange.agent_id == agent.id)
+        .order_by(AgentStatusChange.id)
+    ).all()
+    assert [(s, (at - now).total_seconds()) for s, at in history] == [
+        ("available", 0),
+        ("reserved", 5),
+        ("on_call", 40),
+    ]
