@@ -15,6 +15,7 @@ from core.config import ConfigError, Settings
 
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask app; `config` overrides settings read from the environment (for tests)."""
+    import reports
     from agents import admin as agents_admin
     from agents import api as agents_api
     from agents import auth as agents_auth
@@ -92,6 +93,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(recordings_views.bp)
     app.register_blueprint(agents_admin.bp)
     app.register_blueprint(agents_console.bp)
+    # The board, the figures and /metrics (a GET-only scrape; no form to forge).
+    reports.init_app(app)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)
