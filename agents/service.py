@@ -90,6 +90,10 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
             raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff_seconds")
     if changes.get("dial_strategy", "customer_first") not in {"customer_first", "agent_first"}:
         raise InvalidInput("bad_strategy", "Dial strategy is customer_first or agent_first.", "dial_strategy")
+    for key in ("max_attempts", "expiry_hours", "service_level_seconds", "wrap_up_seconds", "default_handle_seconds"):
+        if key in changes and not isinstance(changes[key], int):
+            # An empty number box on the admin page arrives as None.
+            raise InvalidInput(f"bad_{key}", "Please enter a whole number.", key)
     for key in ("max_attempts", "expiry_hours", "service_level_seconds"):
         if key in changes and int(changes[key]) < 1:
             raise InvalidInput(f"bad_{key}", f"{key.replace('_', ' ')} must be at least 1.", key)

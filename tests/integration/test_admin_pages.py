@@ -463,6 +463,7 @@ QUEUE_FORM = {
     "wrap_up_seconds": "45",
     "dial_strategy": "agent_first",
     "recording": "y",
+    "service_level_seconds": "600",
 }
 
 
@@ -489,6 +490,7 @@ def test_an_admin_edits_a_queue_and_the_change_is_audited_before_and_after(
     assert (queue.hours, queue.timezone, queue.caller_id) == ("mon-fri 08:00-18:00", "America/Chicago", "+12015550100")
     assert (queue.max_attempts, queue.backoff_seconds, queue.expiry_hours) == (4, "60,300", 12)
     assert (queue.wrap_up_seconds, queue.dial_strategy, queue.recording) == (45, "agent_first", True)
+    assert queue.service_level_seconds == 600
     [line] = audit_lines(db_session, "queue.update")
     assert line.target == "queue orders"
     assert line.details_dict["before"]["wrap_up_seconds"] == 30
@@ -506,6 +508,8 @@ def test_an_admin_edits_a_queue_and_the_change_is_audited_before_and_after(
         ("max_attempts", "0", "Max attempts must be at least 1"),
         ("wrap_up_seconds", "-5", "Wrap up seconds cannot be negative"),
         ("wrap_up_seconds", "half a minute", "whole number"),
+        ("service_level_seconds", "", "whole number"),
+        ("service_level_seconds", "0", "Service level seconds must be at least 1"),
         ("caller_id", "12", "too short"),
         ("dial_strategy", "random", "Not a valid choice"),
     ],
