@@ -1,0 +1,637 @@
+"""The contact-centre figures of a period, each defined once here with its formula in its docstring.
+
+The page (/admin/figures), the command (`flask --app app figures`) and anything else that shows a
+figure read it from this module, so a figure means the same wherever it is shown.
+
+Which period a thing belongs to:
+- A request, and everything that happened to it (its calls, its connection, its completion, its
+  handle time, the honesty of its quote), belongs to the period in which it was offered, that is
+  created: `since <= created_at < until`. A request made at 23:50 and called back at 00:20 counts on
+  the day it was made, so a day's figures never mix requests with another day's calls.
+- An IVR session belongs to the period in which it started.
+- Occupancy is the one share of time: agents' status time is clipped to the period.
+
+What is left out: asks stored only to be counted by the rate limits (outcome "duplicate_ask") are not
+requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
+never a division by zero.
+
+A day is a calendar day in the shop's time zone: the queue's own for one queue, the first queue's
+for all of them (a shop's queues share one zone).
+
+JSON fields (`Figures.as_json`, stable snake_case): queue, offered, completed, failed, canceled,
+expired, connected, average_speed_of_answer_seconds, service_level, service_level_seconds,
+callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment,
+ivr_abandonment, average_handle_seconds, average_talk_seconds, average_wrap_up_seconds,
+agent_occupancy, quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. Shares are
+fractions from 0 to 1; durations are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from agents.models import AgentStatusChange, Queue, agent_queues
+from callback.models import CallAttempt, CallbackRequest
+from callback.service import DUPLICATE_ASK
+from ivr.models import IvrSession
+
+ALL = "all"
+# Agent statuses that count as staffed time, and those of them spent on calls (occupancy).
+STAFFED_STATUSES = ("available", "reserved", "on_call", "wrap_up")
+BUSY_STATUSES = ("reserved", "on_call", "wrap_up")
+# Statuses after which a request's customer withdrew rather than the line failing them.
+WITHDRAWN = "canceled"
+
+
+# --- the facts the figures are computed from -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """One offered request, as the figures need it."""
+
+    queue: str
+    status: str
+    created_at: datetime
+    due_at: datetime  # when it was first due: max(created_at, not_before)
+    finished_at: datetime  # when it last changed (for a final status: when it ended)
+    connected_at: datetime | None  # the first bridge of any of its calls
+    calls_placed: int  # calls to the customer's number (attempts with dialled_at)
+    quoted_wait_seconds: int | None
+    service_level_seconds: int
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """One connected call (an attempt that was bridged to an agent) and its handle time."""
+
+    queue: str
+    talk_seconds: float
+    wrap_up_seconds: float
+
+
+@dataclass(frozen=True)
+class IvrFacts:
+    """One finished phone-menu session."""
+
+    queue: str | None  # the topic the caller reached, if any
+    outcome: str  # contained | transferred | callback | hold | abandoned
+    holder_hung_up: bool  # held for an agent and hung up before one came
+
+
+@dataclass(frozen=True)
+class StatusSpan:
+    """An agent in one status for a stretch of time, already clipped to the period."""
+
+    agent_id: int
+    status: str
+    seconds: float
+
+
+# --- the figures ------------------------------------------------------------------------------------
+
+
+def offered(requests: Sequence[RequestFacts]) -> int:
+    """Requests offered: every request created in the period, whatever its source (web, API, IVR)."""
+    return len(requests)
+
+
+def count_status(requests: Sequence[RequestFacts], status: str) -> int:
+    """Requests of the period whose status is now `status` (completed, failed, canceled, expired)."""
+    return sum(1 for r in requests if r.status == status)
+
+
+def connected(requests: Sequence[RequestFacts]) -> int:
+    """Requests whose customer was put through to an agent at least once."""
+    return sum(1 for r in requests if r.connected_at is not None)
+
+
+def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
+    """ASA = mean over connected requests of (first bridged_at - due), due = max(created_at, not_before).
+
+    Counted from when the request became due, not from when it was made: a customer who asked to be
+    called tomorrow at nine did not wait overnight. A bridge before due (a holder put through early)
+    counts as 0.
+    """
+    waits = [_seconds(r.connected_at - r.due_at) for r in requests if r.connected_at is not None]
+    return _mean(waits)
+
+
+def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | None:
+    """SL = connected within T / (offered - withdrawn within T - undecided), T = queue's service_level_seconds.
+
+    "Within T" is counted from due (as ASA). The denominator is the offered requests, not the
+    connected ones: a share of connected requests alone would score a line that reaches nobody at
+    100%. As in the usual contact-centre convention (answered in T / (offered - abandoned in T)), a
+    customer who cancels (or hangs up on hold) before T passed is left out: the line had not yet
+    failed them. Canceled later, failed, expired, or still waiting past T all count as missed. A
+    request still waiting whose T has not run out at `now` is undecided and left out.
+    """
+    met = judged = 0
+    for r in requests:
+        deadline = r.due_at + timedelta(seconds=r.service_level_seconds)
+        if r.connected_at is not None:
+            judged += 1
+            met += r.connected_at <= deadline
+        elif r.status == WITHDRAWN and r.finished_at < deadline:
+            continue
+        elif deadline > now and r.status not in ("failed", "expired", "completed", WITHDRAWN):
+            continue
+        else:
+            judged += 1
+    return _share(met, judged)
+
+
+def callback_success(requests: Sequence[RequestFacts]) -> float | None:
+    """Callback success = completed / offered."""
+    return _share(count_status(requests, "completed"), offered(requests))
+
+
+def calls_placed(requests: Sequence[RequestFacts]) -> int:
+    """Calls placed = attempts with dialled_at (calls to the customer's number; a holder put through has none)."""
+    return sum(r.calls_placed for r in requests)
+
+
+def calls_per_completion(requests: Sequence[RequestFacts]) -> float | None:
+    """Calls per completion = calls placed / completed (retries raise it; 1.0 means every call worked)."""
+    completed = count_status(requests, "completed")
+    return calls_placed(requests) / completed if completed else None
+
+
+def ivr_containment(sessions: Sequence[IvrFacts]) -> float | None:
+    """IVR containment = sessions contained (answered by the menu, no agent) / finished IVR sessions."""
+    return _share(sum(1 for s in sessions if s.outcome == "contained"), len(sessions))
+
+
+def ivr_abandonment(sessions: Sequence[IvrFacts]) -> float | None:
+    """IVR abandonment = (hung up in the menu + hung up holding before an agent came) / finished IVR sessions.
+
+    A menu hang-up is outcome "abandoned" (the caller left without their answer); a holder who hung up
+    is outcome "hold" whose request ended canceled with outcome "hung_up_on_hold".
+    """
+    left = sum(1 for s in sessions if s.outcome == "abandoned" or s.holder_hung_up)
+    return _share(left, len(sessions))
+
+
+def average_talk(calls: Sequence[CallFacts]) -> float | None:
+    """Average talk = mean talk_seconds over connected calls (bridged to ended when talk_seconds is unknown)."""
+    return _mean([c.talk_seconds for c in calls])
+
+
+def average_wrap_up(calls: Sequence[CallFacts]) -> float | None:
+    """Average wrap-up = mean over connected calls of the agent's wrap_up status after it, from its
+    AgentStatusChange row to the agent's next row (the queue's wrap_up_seconds when no row is found)."""
+    return _mean([c.wrap_up_seconds for c in calls])
+
+
+def average_handle_time(calls: Sequence[CallFacts]) -> float | None:
+    """AHT = mean over connected calls of (talk + wrap-up)."""
+    return _mean([c.talk_seconds + c.wrap_up_seconds for c in calls])
+
+
+def agent_occupancy(spans: Sequence[StatusSpan]) -> float | None:
+    """Occupancy = time (reserved + on_call + wrap_up) / time staffed (available + reserved + on_call + wrap_up).
+
+    Reserved counts as busy: in a callback line the agent is held for one call from the claim, through
+    the dialling, the ringing and the customer's "press 1", and can take no other. Away and offline
+    are not staffed time. Each status lasts until the agent's next status row, clipped to the period
+    (and to now).
+    """
+    staffed = sum(s.seconds for s in spans if s.status in STAFFED_STATUSES)
+    busy = sum(s.seconds for s in spans if s.status in BUSY_STATUSES)
+    return busy / staffed if staffed > 0 else None
+
+
+def quote_errors(requests: Sequence[RequestFacts]) -> list[float]:
+    """Each quote's error = actual wait - quoted wait, actual = first bridged_at - created_at, in seconds,
+    for connected requests that were given a quote (the quote is counted from created_at too)."""
+    return [
+        _seconds(r.connected_at - r.created_at) - r.quoted_wait_seconds
+        for r in requests
+        if r.connected_at is not None and r.quoted_wait_seconds is not None
+    ]
+
+
+def quoted_wait_mae(requests: Sequence[RequestFacts]) -> float | None:
+    """Quoted-wait MAE = mean |actual - quoted| (how far off the wait we told customers was, either way)."""
+    return _mean([abs(e) for e in quote_errors(requests)])
+
+
+def quoted_wait_bias(requests: Sequence[RequestFacts]) -> float | None:
+    """Quoted-wait bias = mean (actual - quoted). Positive: customers waited longer than we told them
+    (our quotes were too optimistic); negative: they were called sooner than promised."""
+    return _mean(quote_errors(requests))
+
+
+# --- all of them together ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every figure of one queue (or "all") for one period."""
+
+    queue: str
+    offered: int
+    completed: int
+    failed: int
+    canceled: int
+    expired: int
+    connected: int
+    average_speed_of_answer_seconds: float | None
+    service_level: float | None
+    service_level_seconds: int | None  # the target T; None for "all" when queues differ
+    callback_success: float | None
+    calls_placed: int
+    calls_per_completion: float | None
+    ivr_sessions: int
+    ivr_containment: float | None
+    ivr_abandonment: float | None
+    average_handle_seconds: float | None
+    average_talk_seconds: float | None
+    average_wrap_up_seconds: float | None
+    agent_occupancy: float | None
+    quotes_compared: int
+    quoted_wait_mae_seconds: float | None
+    quoted_wait_bias_seconds: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON types under the stable field names listed in the module's docstring."""
+        return asdict(self)
+
+
+FIELDS = tuple(Figures.__dataclass_fields__)
+
+# Each figure's name on screen and a plain sentence of what it means (the docstrings above give the formula).
+LABELS: dict[str, tuple[str, str]] = {
+    "offered": ("Offered", "Requests made in the period, from the web, the API or the phone menu."),
+    "completed": ("Completed", "Of those, the ones that ended with a conversation with an agent."),
+    "failed": ("Failed", "Given up after the last call attempt, or refused (bad number, call limit)."),
+    "canceled": ("Canceled", "Withdrawn by the customer, including callers who hung up while holding."),
+    "expired": ("Expired", "Not reached before the request's expiry."),
+    "connected": ("Connected", "Put through to an agent at least once."),
+    "average_speed_of_answer_seconds": (
+        "Average speed of answer",
+        "Mean time from when a request was due to when the customer was put through to an agent.",
+    ),
+    "service_level": (
+        "Service level",
+        "Share of requests put through within the queue's target; customers who canceled before it are left out.",
+    ),
+    "service_level_seconds": ("Service level target", "The target time behind the service level."),
+    "callback_success": ("Callback success", "Completed requests as a share of those offered."),
+    "calls_placed": ("Calls placed", "Calls made to customers' numbers, retries included."),
+    "calls_per_completion": ("Calls per completion", "Calls placed for each completed request (1.0 is ideal)."),
+    "ivr_sessions": ("Phone menu calls", "Calls into the phone menu that have ended."),
+    "ivr_containment": ("Menu containment", "Share of menu calls answered by the menu without an agent."),
+    "ivr_abandonment": (
+        "Menu abandonment",
+        "Share of menu calls where the caller hung up without an answer, or while holding for an agent.",
+    ),
+    "average_handle_seconds": ("Average handle time", "Mean talk time plus wrap-up of each connected call."),
+    "average_talk_seconds": ("Average talk time", "Mean time customer and agent spent talking."),
+    "average_wrap_up_seconds": ("Average wrap-up", "Mean time agents spent wrapping up after a call."),
+    "agent_occupancy": (
+        "Agent occupancy",
+        "Share of agents' signed-in time spent on calls (reserved, talking or wrapping up).",
+    ),
+    "quotes_compared": ("Quotes compared", "Connected requests that had been given an estimated wait."),
+    "quoted_wait_mae_seconds": (
+        "Quoted wait: mean error",
+        "How far, on average, the wait we told customers was from the wait they had, either way.",
+    ),
+    "quoted_wait_bias_seconds": (
+        "Quoted wait: bias",
+        "Positive: customers waited longer than we told them; negative: they were called sooner.",
+    ),
+}
+SHARES = frozenset({"service_level", "callback_success", "ivr_containment", "ivr_abandonment", "agent_occupancy"})
+DURATIONS = frozenset(name for name in FIELDS if name.endswith("_seconds"))
+
+
+def display(name: str, value: float | int | str | None) -> str:
+    """A figure as a person reads it: "—" for none, shares as percentages, durations as m:ss."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if name in SHARES:
+        return f"{value * 100:.1f}%"
+    if name in DURATIONS:
+        sign = "-" if value < 0 else ""
+        whole = round(abs(value))
+        return f"{sign}{whole // 60}:{whole % 60:02d}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class HourFigures:
+    """The figures charted by hour of the day (local time), for requests offered in that hour."""
+
+    hour: int
+    offered: int
+    completed: int
+    average_speed_of_answer_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A period's figures: each queue's, all queues', and the hourly series of the chosen scope."""
+
+    since: datetime
+    until: datetime
+    zone: str
+    queues: list[Figures]
+    total: Figures | None  # None when one queue was asked for
+    hours: list[HourFigures]
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as plain JSON types, times in ISO 8601."""
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "timezone": self.zone,
+            "queues": [f.as_json() for f in self.queues],
+            ALL: self.total.as_json() if self.total else None,
+            "by_hour": [asdict(h) for h in self.hours],
+        }
+
+
+class UnknownQueue(ValueError):
+    """No queue by that name."""
+
+
+def compute(
+    name: str,
+    requests: Sequence[RequestFacts],
+    calls: Sequence[CallFacts],
+    sessions: Sequence[IvrFacts],
+    spans: Sequence[StatusSpan],
+    now: datetime,
+    target: int | None,
+) -> Figures:
+    """Every figure from the facts of one scope."""
+    errors = quote_errors(requests)
+    return Figures(
+        queue=name,
+        offered=offered(requests),
+        completed=count_status(requests, "completed"),
+        failed=count_status(requests, "failed"),
+        canceled=count_status(requests, "canceled"),
+        expired=count_status(requests, "expired"),
+        connected=connected(requests),
+        average_speed_of_answer_seconds=average_speed_of_answer(requests),
+        service_level=service_level(requests, now),
+        service_level_seconds=target,
+        callback_success=callback_success(requests),
+        calls_placed=calls_placed(requests),
+        calls_per_completion=calls_per_completion(requests),
+        ivr_sessions=len(sessions),
+        ivr_containment=ivr_containment(sessions),
+        ivr_abandonment=ivr_abandonment(sessions),
+        average_handle_seconds=average_handle_time(calls),
+        average_talk_seconds=average_talk(calls),
+        average_wrap_up_seconds=average_wrap_up(calls),
+        agent_occupancy=agent_occupancy(spans),
+        quotes_compared=len(errors),
+        quoted_wait_mae_seconds=quoted_wait_mae(requests),
+        quoted_wait_bias_seconds=quoted_wait_bias(requests),
+    )
+
+
+def by_hour(requests: Sequence[RequestFacts], zone: ZoneInfo) -> list[HourFigures]:
+    """Offered, completed and ASA by hour of the day (0-23, local), of requests offered in that hour."""
+    hours: list[list[RequestFacts]] = [[] for _ in range(24)]
+    for r in requests:
+        hours[r.created_at.astimezone(zone).hour].append(r)
+    return [
+        HourFigures(hour, offered(rs), count_status(rs, "completed"), average_speed_of_answer(rs))
+        for hour, rs in enumerate(hours)
+    ]
+
+
+def report(session: Session, since: datetime, until: datetime, queue: str | None, now: datetime) -> Report:
+    """The figures of [since, until) for one queue by name, or for each queue and all of them (None)."""
+    queues = list(session.scalars(select(Queue).order_by(Queue.id)))
+    if queue is not None:
+        queues = [q for q in queues if q.name == queue]
+        if not queues:
+            raise UnknownQueue(queue)
+    zone = shop_zone(queues)
+    names = {q.id: q.name for q in queues}
+    requests, calls = _requests(session, since, until, names, now)
+    sessions = _ivr_sessions(session, since, until)
+    rows = [
+        compute(
+            q.name,
+            [r for r in requests if r.queue == q.name],
+            [c for c in calls if c.queue == q.name],
+            [s for s in sessions if s.queue == q.name],
+            _status_spans(session, since, min(until, now), q.id),
+            now,
+            q.service_level_seconds,
+        )
+        for q in queues
+    ]
+    total = None
+    if queue is None:
+        targets = {q.service_level_seconds for q in queues}
+        # "All" IVR sessions include those that never reached a queue (answered in the menu, or hung up).
+        total = compute(
+            ALL,
+            requests,
+            calls,
+            sessions,
+            _status_spans(session, since, min(until, now), None),
+            now,
+            targets.pop() if len(targets) == 1 else None,
+        )
+    return Report(since, until, zone.key, rows, total, by_hour(requests, zone))
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+
+def shop_zone(queues: Sequence[Queue]) -> ZoneInfo:
+    """The zone a day is counted in: the first queue's (by id), UTC when there is none."""
+    return queues[0].business_hours.zone if queues else ZoneInfo("UTC")
+
+
+def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[since, until) covering the calendar days first..last (inclusive) in `zone`, in UTC."""
+    since = datetime.combine(first, time(0), zone)
+    until = datetime.combine(last + timedelta(days=1), time(0), zone)
+    return since.astimezone(ZoneInfo("UTC")), until.astimezone(ZoneInfo("UTC"))
+
+
+def preset(name: str, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last day of a named period: today, yesterday, last7 (today and the six days before)."""
+    today = now.astimezone(zone).date()
+    if name == "today":
+        return today, today
+    if name == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if name == "last7":
+        return today - timedelta(days=6), today
+    raise ValueError(f"unknown period {name!r}")
+
+
+# --- reading the facts -----------------------------------------------------------------------------
+
+
+def _requests(
+    session: Session, since: datetime, until: datetime, names: dict[int, str], now: datetime
+) -> tuple[list[RequestFacts], list[CallFacts]]:
+    r = CallbackRequest
+    rows = session.scalars(
+        select(r)
+        .options(selectinload(r.call_attempts).selectinload(CallAttempt.agent_legs))
+        .where(
+            r.created_at >= since,
+            r.created_at < until,
+            r.queue_id.in_(names),
+            or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
+        )
+        .order_by(r.id)
+    ).all()
+    wrap_ups = _WrapUps(session, _agents_of(rows))
+    requests: list[RequestFacts] = []
+    calls: list[CallFacts] = []
+    for req in rows:
+        name = names[req.queue_id]
+        bridged = [a for a in req.call_attempts if a.bridged_at is not None]
+        requests.append(
+            RequestFacts(
+                queue=name,
+                status=req.status,
+                created_at=req.created_at,
+                due_at=max(req.created_at, req.not_before or req.created_at),
+                finished_at=req.updated_at,
+                connected_at=min((a.bridged_at for a in bridged if a.bridged_at), default=None),
+                calls_placed=sum(1 for a in req.call_attempts if a.dialled_at is not None),
+                quoted_wait_seconds=req.quoted_wait_seconds,
+                service_level_seconds=req.queue.service_level_seconds,
+            )
+        )
+        for attempt in bridged:
+            talk = _talk_seconds(attempt)
+            if talk is None:
+                continue  # still talking: its handle time is not known yet
+            wrap = wrap_ups.after(_agent_of(attempt), attempt.bridged_at or req.created_at, now)
+            calls.append(CallFacts(name, talk, req.queue.wrap_up_seconds if wrap is None else wrap))
+    return requests, calls
+
+
+def _talk_seconds(attempt: CallAttempt) -> float | None:
+    if attempt.talk_seconds is not None:
+        return float(attempt.talk_seconds)
+    if attempt.ended_at is not None and attempt.bridged_at is not None:
+        return _seconds(attempt.ended_at - attempt.bridged_at)
+    return None
+
+
+def _agent_of(attempt: CallAttempt) -> int | None:
+    """The agent who talked: the attempt's, else the one whose leg was accepted."""
+    if attempt.agent_id is not None:
+        return attempt.agent_id
+    accepted = [leg.agent_id for leg in attempt.agent_legs if leg.accepted_at is not None]
+    return accepted[-1] if accepted else None
+
+
+def _agents_of(rows: Iterable[CallbackRequest]) -> set[int]:
+    return {
+        agent
+        for req in rows
+        for attempt in req.call_attempts
+        if attempt.bridged_at is not None and (agent := _agent_of(attempt)) is not None
+    }
+
+
+class _WrapUps:
+    """The agents' status rows, to find the wrap-up that followed a call."""
+
+    def __init__(self, session: Session, agent_ids: set[int]) -> None:
+        self.rows: dict[int, list[AgentStatusChange]] = {}
+        if agent_ids:
+            for row in session.scalars(
+                select(AgentStatusChange)
+                .where(AgentStatusChange.agent_id.in_(agent_ids))
+                .order_by(AgentStatusChange.agent_id, AgentStatusChange.at, AgentStatusChange.id)
+            ):
+                self.rows.setdefault(row.agent_id, []).append(row)
+
+    def after(self, agent_id: int | None, bridged_at: datetime, now: datetime) -> float | None:
+        """Seconds of the agent's first wrap_up after `bridged_at`; None if there is none before the
+        agent is reserved for another call, or it has not ended yet."""
+        rows = [row for row in self.rows.get(agent_id or -1, []) if row.at >= bridged_at]
+        for i, row in enumerate(rows):
+            if row.status == "reserved":
+                return None  # on to another call with no wrap-up recorded for this one
+            if row.status == "wrap_up":
+                return _seconds(rows[i + 1].at - row.at) if i + 1 < len(rows) else None
+        return None
+
+
+def _ivr_sessions(session: Session, since: datetime, until: datetime) -> list[IvrFacts]:
+    rows = session.execute(
+        select(IvrSession.topic, IvrSession.outcome, IvrSession.ended_at, CallbackRequest.outcome)
+        .outerjoin(CallbackRequest, IvrSession.request_id == CallbackRequest.id)
+        .where(IvrSession.started_at >= since, IvrSession.started_at < until)
+    ).all()
+    facts = []
+    for topic, outcome, ended_at, request_outcome in rows:
+        if outcome is None and ended_at is None:
+            continue  # still in the menu: not decided yet
+        facts.append(
+            IvrFacts(topic, outcome or "abandoned", outcome == "hold" and request_outcome == "hung_up_on_hold")
+        )
+    return facts
+
+
+def _status_spans(session: Session, since: datetime, until: datetime, queue_id: int | None) -> list[StatusSpan]:
+    """Each agent's statuses within [since, until): the one in force at `since`, then every change.
+
+    For one queue, its agents as they are now (membership history is not kept).
+    """
+    if until <= since:
+        return []
+    change = AgentStatusChange
+    members = select(agent_queues.c.agent_id).where(agent_queues.c.queue_id == queue_id)
+    latest = select(change.agent_id, func.max(change.at).label("at")).where(change.at <= since)
+    if queue_id is not None:
+        latest = latest.where(change.agent_id.in_(members))
+    starts = latest.group_by(change.agent_id).subquery()
+    in_force = select(change).join(starts, (change.agent_id == starts.c.agent_id) & (change.at == starts.c.at))
+    later = select(change).where(change.at > since, change.at < until)
+    if queue_id is not None:
+        later = later.where(change.agent_id.in_(members))
+    found = {row.id: row for row in [*session.scalars(in_force), *session.scalars(later)]}
+    rows = sorted(found.values(), key=lambda row: (row.agent_id, row.at, row.id))
+    spans: list[StatusSpan] = []
+    for i, row in enumerate(rows):
+        same_agent_next = i + 1 < len(rows) and rows[i + 1].agent_id == row.agent_id
+        end = rows[i + 1].at if same_agent_next else until
+        start = max(row.at, since)
+        if end > start:
+            spans.append(StatusSpan(row.agent_id, row.status, _seconds(end - start)))
+    return spans
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(0.0, delta.total_seconds())
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
