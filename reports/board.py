@@ -1,7 +1,90 @@
-"""The live board at /board (supervisors and admins)."""
+"""The live board at /board (supervisors and admins): the line now, drawn once here and kept current by
+static/board.js from /board/state every second.
+
+Both read `reports.live.line_now`, the one reader of the line, so the first paint and every poll agree.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-bp = Blueprint("board", __name__)
+from flask import Blueprint, jsonify, render_template
+from flask.typing import ResponseReturnValue
+
+from agents.auth import staff_required
+from agents.desk import STATUS_WORDS, duration_words
+from core.web import clock, session
+from reports.live import LineNow, QueueNow, line_now
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+# The request's status as the board says it of a call in progress (reports.live.IN_PROGRESS).
+CALL_WORDS = {
+    "queued": "Waiting to be called",
+    "retry_wait": "Waiting to be called again",
+    "dialing": "Calling the customer",
+    "connecting": "Putting the customer through",
+    "connected": "Talking",
+}
+# The rows of agents by status in each queue's column, in the order a supervisor reads them.
+AGENT_ROWS = (
+    ("available", "Available"),
+    ("reserved", "Reserved for a call"),
+    ("on_call", "On a call"),
+    ("wrap_up", "Wrapping up"),
+    ("away", "Away"),
+    ("offline", "Signed out"),
+)
+
+
+def clock_time(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """'10:42 EST' today in the shop's zone, else 'Sun 22 Nov, 18:05 EST' (as agents.admin.local_time)."""
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return local.strftime("%H:%M %Z")
+    return local.strftime("%a %d %b, %H:%M %Z")
+
+
+def _words(state: LineNow) -> dict[str, Any]:
+    """What the template needs to say the numbers the way static/board.js says them."""
+    zone = ZoneInfo(state.timezone)
+    now = state.at
+
+    def ago(moment: datetime) -> str:
+        return duration_words((now - moment).total_seconds())
+
+    def wait(seconds: int | None) -> str:
+        return "—" if seconds is None else duration_words(seconds)
+
+    def waited_since(queue: QueueNow) -> datetime:
+        return now - timedelta(seconds=queue.longest_wait_seconds or 0)
+
+    return {
+        "queue_names": {q.name: q.display_name for q in state.queues},
+        "waited_since": waited_since,
+        "ago": ago,
+        "at": lambda moment: clock_time(moment, zone, now),
+        "wait": wait,
+        "status_words": STATUS_WORDS,
+        "call_words": CALL_WORDS,
+        "agent_rows": AGENT_ROWS,
+    }
+
+
+@bp.get("")
+@staff_required("supervisor")
+def board() -> ResponseReturnValue:
+    """The board page, with the line as it stands now (the script takes over from there)."""
+    state = line_now(session(), clock().now())
+    return render_template("board.html", state=state, data=state.as_json(), **_words(state))
+
+
+@bp.get("/state")
+@staff_required("supervisor")
+def state() -> ResponseReturnValue:
+    """The line as JSON, polled every second by the board; never cached, by the browser or a proxy."""
+    response = jsonify(line_now(session(), clock().now()).as_json())
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -10,9 +10,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AGENT_STATUSES, STAFFED, Agent, Queue, agent_queues
 from callback import line
@@ -85,6 +86,7 @@ class LineNow:
     agents: list[AgentNow]
     alerts: list[Alert] = field(default_factory=list)
     dialling_paused: bool = False
+    timezone: str = "UTC"  # the shop's zone (its first queue's), for clock times on the board
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types, times as ISO 8601 in UTC."""
@@ -101,6 +103,7 @@ class LineNow:
         return {
             "at": self.at.isoformat(),
             "dialling_paused": self.dialling_paused,
+            "timezone": self.timezone,
             "queues": [convert(asdict(q)) for q in self.queues],
             "agents": [convert(asdict(a)) for a in self.agents],
             "alerts": [asdict(a) for a in self.alerts],
@@ -113,9 +116,11 @@ def line_now(session: Session, now: datetime) -> LineNow:
     pause = line.dialling_paused(session, now)
     queue_rows = [_queue_now(session, queue, now) for queue in queues]
     agents = _agents_now(session, {q.id: q.name for q in queues})
+    # A shop's queues share one zone; the board reads every clock time in it.
+    zone = queues[0].business_hours.zone if queues else ZoneInfo("UTC")
     alerts: list[Alert] = []
     if pause is not None:
-        until = pause.paused_until.isoformat(timespec="seconds")
+        until = pause.paused_until.astimezone(zone).strftime("%H:%M %Z")
         alerts.append(
             Alert(
                 "dialling_paused",
@@ -126,7 +131,14 @@ def line_now(session: Session, now: datetime) -> LineNow:
         )
     for q in queue_rows:
         alerts.extend(_queue_alerts(q))
-    return LineNow(at=now, queues=queue_rows, agents=agents, alerts=alerts, dialling_paused=pause is not None)
+    return LineNow(
+        at=now,
+        queues=queue_rows,
+        agents=agents,
+        alerts=alerts,
+        dialling_paused=pause is not None,
+        timezone=str(zone.key),
+    )
 
 
 def _queue_now(session: Session, queue: Queue, now: datetime) -> QueueNow:
@@ -240,7 +252,7 @@ def _people(n: int) -> str:
 
 
 def _agents_now(session: Session, queue_names: dict[int, str]) -> list[AgentNow]:
-    agents = list(session.scalars(select(Agent).order_by(Agent.name, Agent.id)))
+    agents = list(session.scalars(select(Agent).options(selectinload(Agent.queues)).order_by(Agent.name, Agent.id)))
     calls = _current_calls(session, queue_names)
     return [
         AgentNow(
@@ -257,7 +269,12 @@ def _agents_now(session: Session, queue_names: dict[int, str]) -> list[AgentNow]
 
 
 def _current_calls(session: Session, queue_names: dict[int, str]) -> dict[int, CallNow]:
-    """Each agent's open call: the leg ringing or bridging them, else the attempt claimed for them."""
+    """Each agent's open call: the leg ringing or bridging them, else the attempt claimed for them.
+
+    A claim counts only while the claiming agent is still held for it (reserved) and has not been rung
+    on it yet: once their leg ended (missed, declined) the attempt moves on to the next agent, and the
+    first one, now away, is on no call (agents.desk.current_call reads the console the same way).
+    """
     r = CallbackRequest
     rows = session.execute(
         select(AgentLeg.agent_id, r.id, r.queue_id, r.name, r.status, AgentLeg.rung_at)
@@ -266,14 +283,22 @@ def _current_calls(session: Session, queue_names: dict[int, str]) -> dict[int, C
         .where(AgentLeg.ended_at.is_(None), AgentLeg.agent_id.is_not(None), CallAttempt.ended_at.is_(None))
         .order_by(AgentLeg.id)
     ).all()
+    rung_before = (
+        select(AgentLeg.id)
+        .where(AgentLeg.attempt_id == CallAttempt.id, AgentLeg.agent_id == CallAttempt.agent_id)
+        .exists()
+    )
     claimed = session.execute(
         select(CallAttempt.agent_id, r.id, r.queue_id, r.name, r.status, CallAttempt.created_at)
         .join(r, CallAttempt.request_id == r.id)
-        .where(CallAttempt.ended_at.is_(None), CallAttempt.agent_id.is_not(None))
+        .join(Agent, Agent.id == CallAttempt.agent_id)
+        .where(CallAttempt.ended_at.is_(None), Agent.status == "reserved", ~rung_before)
         .order_by(CallAttempt.id)
     ).all()
     calls: dict[int, CallNow] = {}
     # Claims first, then legs: an agent being rung for a call is on that call, whoever claimed it.
     for agent_id, request_id, queue_id, name, status, since in [*claimed, *rows]:
+        if agent_id is None:  # filtered out above; the column itself may be empty
+            continue
         calls[agent_id] = CallNow(request_id, queue_names.get(queue_id, ""), name, status, since)
     return calls

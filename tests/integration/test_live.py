@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import AgentStatusChange
 from callback import line
-from callback.models import CallAttempt
+from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
 from reports.live import line_now
 from tests import factories
@@ -111,3 +111,35 @@ def test_every_status_change_is_kept_whether_by_the_orm_or_by_a_claim(session: S
         ("reserved", 5),
         ("on_call", 40),
     ]
+
+
+def test_an_agent_who_missed_the_call_is_not_shown_on_it(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    first = factories.agent(session, now, status="away")
+    second = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="connecting", agent_id=second.id)
+    attempt = CallAttempt(request_id=req.id, agent_id=first.id, created_at=now)
+    session.add(attempt)
+    session.flush()
+    # The first agent was rung and missed it; the customer is now being put through to the second.
+    session.add(AgentLeg(attempt_id=attempt.id, agent_id=first.id, rung_at=now, ended_at=now, outcome="no_answer"))
+    session.add(AgentLeg(attempt_id=attempt.id, agent_id=second.id, rung_at=now + timedelta(seconds=20)))
+    session.commit()
+
+    shown = {a.id: a for a in line_now(session, now).agents}
+
+    call = shown[second.id].call
+    assert shown[first.id].call is None
+    assert call is not None and call.request_id == req.id and call.since == now + timedelta(seconds=20)
+
+
+def test_the_line_carries_the_shops_zone_and_the_pause_in_its_clock(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    line.pause_dialling(session, 20003, "Authenticate", now)
+    session.commit()
+
+    state = line_now(session, now)
+    paused = next(a for a in state.alerts if a.kind == "dialling_paused")
+
+    assert state.timezone == "America/New_York" and state.as_json()["timezone"] == "America/New_York"
+    assert "EST" in paused.message and "error 20003" in paused.message

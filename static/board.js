@@ -1,0 +1,294 @@
+// The live board: polls /board/state every second and redraws the alerts, the queues and the agents in
+// place, with the same structure templates/board.html draws first. Durations tick between polls. Names
+// and messages are set as text, never as HTML.
+(function () {
+  "use strict";
+  var root = document.getElementById("board");
+  if (!root) { return; }
+  var POLL_MS = 1000;
+  var TIMEOUT_MS = 5000;  // a request that hangs longer is given up, so the next poll can go
+  var STATUS_WORDS = {
+    available: "Available", away: "Away", offline: "Offline",
+    reserved: "Reserved for a call", on_call: "On a call", wrap_up: "Wrapping up"
+  };
+  var CALL_WORDS = {
+    queued: "Waiting to be called", retry_wait: "Waiting to be called again", dialing: "Calling the customer",
+    connecting: "Putting the customer through", connected: "Talking"
+  };
+  var AGENT_ROWS = [
+    ["available", "Available"], ["reserved", "Reserved for a call"], ["on_call", "On a call"],
+    ["wrap_up", "Wrapping up"], ["away", "Away"], ["offline", "Signed out"]
+  ];
+
+  var zone = "UTC";
+  var skewMs = 0;  // the server's clock minus ours, so durations agree with the server's
+  var drawn = {alerts: null, queues: null, agents: null};
+  var knownAlerts = {};  // alert key -> message, as last drawn
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) { Object.keys(props).forEach(function (k) { node[k] = props[k]; }); }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child !== null && child !== undefined) { node.append(child); }
+    }
+    return node;
+  }
+
+  // '45 s', '12 min', '1 h 5 min' (agents.desk.duration_words).
+  function durationWords(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) { return seconds + " s"; }
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) { return minutes + " min"; }
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  function serverNow() { return Date.now() + skewMs; }
+
+  function parts(moment, options) {
+    var found = {};
+    new Intl.DateTimeFormat("en-GB", Object.assign({timeZone: zone}, options)).formatToParts(moment)
+      .forEach(function (part) { found[part.type] = part.value; });
+    return found;
+  }
+
+  // '10:42 EST' today in the shop's zone, else 'Sun 22 Nov, 18:05 EST' (reports.board.clock_time).
+  function clockTime(iso, withSeconds) {
+    var moment = new Date(iso);
+    var p = parts(moment, {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+      weekday: "short", day: "2-digit", month: "short", year: "numeric",
+      timeZoneName: "short"});
+    var today = parts(new Date(serverNow()), {day: "2-digit", month: "short", year: "numeric"});
+    var time = p.hour + ":" + p.minute + (withSeconds ? ":" + p.second : "") + " " + p.timeZoneName;
+    if (p.day === today.day && p.month === today.month && p.year === today.year) { return time; }
+    return p.weekday + " " + p.day + " " + p.month + ", " + time;
+  }
+
+  function since(iso) {
+    return el("span", {textContent: durationWords((serverNow() - Date.parse(iso)) / 1000)});
+  }
+
+  function sinceSpan(iso) {
+    var span = since(iso);
+    span.dataset.since = iso;
+    return span;
+  }
+
+  function tick() {
+    document.querySelectorAll("#board [data-since]").forEach(function (node) {
+      node.textContent = durationWords((serverNow() - Date.parse(node.dataset.since)) / 1000);
+    });
+  }
+
+  // -- alerts: kept node by node, so a screen reader hears what changed, not the whole list each second --
+
+  function alertKey(alert) { return alert.kind + ":" + (alert.queue || ""); }
+
+  function alertLink(alert) {
+    if (alert.kind === "failed_recently" && alert.queue) {
+      var query = "?status=failed&queue=" + encodeURIComponent(alert.queue);
+      return el("a", {className: "alert-link", href: root.dataset.failedUrl + query,
+        textContent: "See the failed requests"});
+    }
+    if (alert.kind === "nobody_staffed") {
+      return el("a", {className: "alert-link", href: root.dataset.agentsUrl, textContent: "See the agents"});
+    }
+    return null;
+  }
+
+  function alertItem(alert) {
+    var item = el("li", {className: "alert alert-" + alert.severity},
+      el("span", {className: "alert-severity", textContent: alert.severity === "critical" ? "Urgent" : "Check"}),
+      " ", el("span", {className: "alert-text", textContent: alert.message}), " ", alertLink(alert));
+    item.dataset.key = alertKey(alert);
+    return item;
+  }
+
+  function drawAlerts(alerts) {
+    var list = $("alert-list");
+    var existing = {};
+    list.querySelectorAll("li[data-key]").forEach(function (item) { existing[item.dataset.key] = item; });
+    var now = {};
+    alerts.forEach(function (alert, index) {
+      var key = alertKey(alert);
+      now[key] = alert.message;
+      var item = existing[key];
+      if (item && knownAlerts[key] === alert.message && item.className === "alert alert-" + alert.severity) {
+        item.removeAttribute("role");  // seen already: announced once, not again
+      } else {
+        var fresh = alertItem(alert);
+        // Only a critical alert that was not on the board before interrupts; the rest wait their turn.
+        if (alert.severity === "critical" && !(key in knownAlerts)) { fresh.setAttribute("role", "alert"); }
+        if (item) { item.replaceWith(fresh); } else { list.append(fresh); }
+        item = fresh;
+      }
+      if (list.children[index] !== item) { list.insertBefore(item, list.children[index] || null); }
+    });
+    Object.keys(existing).forEach(function (key) { if (!(key in now)) { existing[key].remove(); } });
+    knownAlerts = now;
+    $("alerts-none").hidden = alerts.length > 0;
+  }
+
+  // -- queues: one column each ----------------------------------------------------------------------------
+
+  function cell(id, content, zero) {
+    var td = el("td", {id: id}, content);
+    if (zero) { td.className = "zero"; }
+    return td;
+  }
+
+  function drawQueues(queues, at) {
+    var headRow = el("tr", {}, el("td"));
+    queues.forEach(function (q) {
+      headRow.append(el("th", {scope: "col", id: "queue-" + q.name},
+        el("span", {className: "queue-name", textContent: q.display_name}), " ",
+        el("span", {id: "queue-" + q.name + "-open", className: "open-state " + (q.open ? "is-open" : "is-closed"),
+          textContent: q.open ? "Open" : "Closed"})));
+    });
+    function row(label, big, draw, extra) {
+      var tr = el("tr", {className: (big ? "big" : "") + (extra ? " " + extra : "")},
+        el("th", {scope: "row", textContent: label}));
+      queues.forEach(function (q) { tr.append(draw(q)); });
+      return tr;
+    }
+    function number(field, key) {
+      return function (q) { return cell("queue-" + q.name + "-" + key, String(q[field]), false); };
+    }
+    var rows = [
+      row("Waiting callbacks", true, number("waiting", "waiting")),
+      row("Callers holding", true, number("holding", "holding")),
+      row("Longest wait", true, function (q) {
+        if (q.longest_wait_seconds === null) { return cell("queue-" + q.name + "-longest", "—", false); }
+        var from = new Date(Date.parse(at) - q.longest_wait_seconds * 1000).toISOString();
+        return cell("queue-" + q.name + "-longest", sinceSpan(from), false);
+      }),
+      row("Wait quoted to a new customer", false, function (q) {
+        var words = q.quoted_wait_seconds === null ? "No estimate" : durationWords(q.quoted_wait_seconds);
+        return cell("queue-" + q.name + "-quoted", words, false);
+      }),
+      row("Calls in progress", false, number("calls_in_progress", "calls")),
+      row("Booked for later", false, number("scheduled", "scheduled"))
+    ];
+    AGENT_ROWS.forEach(function (pair, index) {
+      rows.push(row("Agents " + pair[1].toLowerCase(), false, function (q) {
+        var n = q.agents[pair[0]] || 0;
+        return cell("queue-" + q.name + "-" + pair[0], String(n), n === 0);
+      }, index === 0 ? "agents-row first-agents-row" : "agents-row"));
+    });
+    rows.push(row("Failed in the last hour", false, function (q) {
+      return cell("queue-" + q.name + "-failed", String(q.failed_last_hour), q.failed_last_hour === 0);
+    }));
+    $("queues-head").replaceChildren(headRow);
+    $("queues-body").replaceChildren.apply($("queues-body"), rows);
+  }
+
+  // -- agents: one row each -------------------------------------------------------------------------------
+
+  function drawAgents(agents, queues) {
+    var names = {};
+    queues.forEach(function (q) { names[q.name] = q.display_name; });
+    var rows = agents.map(function (a) {
+      var status = el("td", {},
+        el("span", {className: "badge badge-" + a.status, textContent: STATUS_WORDS[a.status] || a.status}), " ",
+        el("span", {className: "since"}, "for ", sinceSpan(a.since), ", since " + clockTime(a.since, false)),
+        a.reason ? el("span", {className: "reason", textContent: a.reason}) : null);
+      var call;
+      if (a.call) {
+        call = el("td", {},
+          el("a", {href: root.dataset.requestUrl.replace(/\/0$/, "/" + a.call.request_id),
+            textContent: a.call.customer}), " ",
+          el("span", {className: "call-detail"}, (names[a.call.queue] || a.call.queue) + " · ",
+            el("span", {className: "call-status", textContent: CALL_WORDS[a.call.status] || a.call.status}),
+            " · ", sinceSpan(a.call.since)));
+      } else {
+        call = el("td", {}, el("span", {className: "no-call", textContent: "No call"}));
+      }
+      var queueNames = a.queues.map(function (name) { return names[name] || name; }).join(", ");
+      return el("tr", {id: "agent-" + a.id},
+        el("th", {scope: "row"}, el("span", {className: "agent-name", textContent: a.name}), " ",
+          el("span", {className: "agent-queues", textContent: queueNames})),
+        status, call);
+    });
+    $("agents-body").replaceChildren.apply($("agents-body"), rows);
+    $("agents-none").hidden = agents.length > 0;
+  }
+
+  function changed(part, value) {
+    var text = JSON.stringify(value);
+    if (drawn[part] === text) { return false; }
+    drawn[part] = text;
+    return true;
+  }
+
+  function draw(state, first) {
+    zone = state.timezone || "UTC";
+    skewMs = Date.parse(state.at) - Date.now();
+    $("board-updated").textContent = "Updated " + clockTime(state.at, true);
+    // Redraw a part only when it changed: a link being focused or read keeps its place between polls.
+    if (changed("alerts", state.alerts) && !first) { drawAlerts(state.alerts); }
+    if (changed("queues", state.queues)) { drawQueues(state.queues, state.at); }
+    if (changed("agents", [state.agents, state.queues])) { drawAgents(state.agents, state.queues); }
+    tick();
+  }
+
+  // -- polling: one request at a time, paused while the tab is hidden ----------------------------------------
+
+  var timer = null;
+  var inFlight = false;
+  var lost = false;
+
+  function connection(ok) {
+    if (ok === !lost) { return; }
+    lost = !ok;
+    root.classList.toggle("stale", lost);
+    $("board-connection").textContent = lost ? "Connection lost, retrying…" : "";
+  }
+
+  function schedule(delay) {
+    window.clearTimeout(timer);
+    timer = document.hidden ? null : window.setTimeout(poll, delay);
+  }
+
+  function poll() {
+    if (inFlight || document.hidden) { return; }
+    inFlight = true;
+    var started = Date.now();
+    var abort = window.AbortController ? new AbortController() : null;
+    var giveUp = abort ? window.setTimeout(function () { abort.abort(); }, TIMEOUT_MS) : null;
+    fetch(root.dataset.stateUrl, {headers: {Accept: "application/json"}, cache: "no-store",
+      credentials: "same-origin", signal: abort ? abort.signal : undefined})
+      .then(function (response) {
+        if (response.status === 401) { window.location.assign(root.dataset.loginUrl); return null; }
+        // The role was taken away: the page itself says so.
+        if (response.status === 403) { window.location.reload(); return null; }
+        if (!response.ok) { throw new Error("status " + response.status); }
+        return response.json();
+      })
+      .then(function (state) {
+        if (state) { draw(state, false); connection(true); }
+      })
+      .catch(function () { connection(false); })
+      .then(function () {
+        window.clearTimeout(giveUp);
+        inFlight = false;
+        schedule(Math.max(0, POLL_MS - (Date.now() - started)));
+      });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { window.clearTimeout(timer); timer = null; } else { poll(); }
+  });
+
+  try {
+    var first = JSON.parse(root.dataset.state);
+    document.querySelectorAll("#alert-list li[data-key]").forEach(function (item) {
+      knownAlerts[item.dataset.key] = item.querySelector(".alert-text").textContent;
+    });
+    draw(first, true);
+  } catch (e) { /* the first poll draws it */ }
+  window.setInterval(tick, 1000);
+  schedule(POLL_MS);
+})();
