@@ -1,7 +1,111 @@
-"""The figures page at /admin/figures (supervisors and admins)."""
+"""The figures page at /admin/figures (supervisors and admins): a period, a queue, the table and charts."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from agents.auth import staff_required
+from agents.models import Queue
+from core.web import clock, session
+from reports import figures
 
 bp = Blueprint("figures", __name__, url_prefix="/admin/figures")
+
+PERIODS = (("today", "Today"), ("yesterday", "Yesterday"), ("last7", "Last 7 days"), ("range", "From … to …"))
+# A longer range reads every request of it into memory: a year is plenty for a page.
+LONGEST_RANGE = timedelta(days=366)
+CHART_BUNDLE = "vendor/chart.min.js"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the person asked for, as the form shows it back."""
+
+    period: str
+    first: date
+    last: date
+    queue: str
+
+
+@bp.get("")
+@staff_required("supervisor")
+def page() -> ResponseReturnValue:
+    """The figures of the chosen period and queue, with hourly charts when the chart bundle is built."""
+    db = session()
+    now = clock().now()
+    queues = list(db.scalars(select(Queue).order_by(Queue.id)))
+    queue_name = request.args.get("queue", "")
+    chosen = [q for q in queues if q.name == queue_name]
+    zone = figures.shop_zone(chosen or queues)
+    choice, error = _choice(request.args, now, zone, queue_name)
+    if queue_name and not chosen:
+        error = f"There is no queue named {queue_name!r}."
+    context: dict[str, Any] = {
+        "periods": PERIODS,
+        "queues": queues,
+        "choice": choice,
+        "error": error,
+        "labels": figures.LABELS,
+        "fields": figures.FIELDS[1:],
+        "display": figures.display,
+        "chart_bundle": _chart_bundle_built(),
+    }
+    if error:
+        return render_template("admin/figures.html", **context), 400
+    since, until = figures.day_bounds(choice.first, choice.last, zone)
+    result = figures.report(db, since, until, queue_name or None, now)
+    rows = [*result.queues, *([result.total] if result.total else [])]
+    names = {q.name: q.display_name for q in queues} | {figures.ALL: "All queues"}
+    context |= {
+        "result": result,
+        "rows": rows,
+        "names": names,
+        "chart_data": {
+            "hours": [f"{h.hour:02d}:00" for h in result.hours],
+            "offered": [h.offered for h in result.hours],
+            "completed": [h.completed for h in result.hours],
+            # Minutes read better on an axis than seconds.
+            "speed_of_answer_minutes": [
+                None if h.average_speed_of_answer_seconds is None else round(h.average_speed_of_answer_seconds / 60, 1)
+                for h in result.hours
+            ],
+        },
+    }
+    return render_template("admin/figures.html", **context)
+
+
+def _choice(args: Any, now: datetime, zone: ZoneInfo, queue: str) -> tuple[Choice, str | None]:
+    """The period asked for (today by default), or today and the reason it was refused."""
+    period = args.get("period", "today")
+    now_date = now.astimezone(zone).date()
+    today = Choice("today", now_date, now_date, queue)
+    if period == "range":
+        try:
+            first = date.fromisoformat(args.get("from", ""))
+            last = date.fromisoformat(args.get("to", "") or args.get("from", ""))
+        except ValueError:
+            return today, "Give the range as two dates, from and to."
+        if last < first:
+            return Choice("range", first, last, queue), "The range ends before it starts."
+        if last - first >= LONGEST_RANGE:
+            return Choice("range", first, last, queue), "Choose a range of at most a year."
+        return Choice("range", first, last, queue), None
+    try:
+        first, last = figures.preset(period, now, zone)
+    except ValueError:
+        return today, "Choose today, yesterday, the last 7 days or a range."
+    return Choice(period, first, last, queue), None
+
+
+def _chart_bundle_built() -> bool:
+    """Whether `make assets` built the chart bundle (npm may be missing outside CI: the tables suffice)."""
+    folder = current_app.static_folder
+    return folder is not None and (Path(folder) / CHART_BUNDLE).is_file()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,12 +34,18 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
 
 
-def request(session: Session, created: datetime, status: str, topic: str = "orders", **fields: object):
-    """A request created at `created`, now in `status`."""
-    updated = fields.pop("updated_at", None)
+def request(
+    session: Session,
+    created: datetime,
+    status: str,
+    topic: str = "orders",
+    updated_at: datetime | None = None,
+    **fields: Any,
+) -> CallbackRequest:
+    """A request created at `created`, now in `status` (since `updated_at` if given)."""
     req = factories.request(session, created, topic=topic, status=status, **fields)
-    if updated is not None:
-        req.updated_at = updated
+    if updated_at is not None:
+        req.updated_at = updated_at
         session.commit()
     return req
 

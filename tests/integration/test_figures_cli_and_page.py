@@ -1,0 +1,202 @@
+"""`flask --app app figures` in its three formats and its refusals, and who may open /admin/figures."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from callback.models import CallAttempt
+from core.clock import FixedClock
+from core.db import get_db
+from reports import figures
+from tests import factories, signin
+
+# The app's clock stands at Monday 23 November 2026, 10:00 in New York (tests/conftest.py).
+MONDAY_9AM = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session on the app's database, to arrange a history."""
+    with get_db(app).sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def history(db_session: Session) -> None:
+    """Monday: two orders requests (one completed on its first call, one failed after two) and a return."""
+    done = factories.request(db_session, MONDAY_9AM, status="completed", quoted_wait_seconds=300)
+    db_session.add(
+        CallAttempt(
+            request_id=done.id,
+            created_at=MONDAY_9AM,
+            dialled_at=MONDAY_9AM,
+            bridged_at=datetime(2026, 11, 23, 14, 10, tzinfo=UTC),
+            ended_at=datetime(2026, 11, 23, 14, 15, tzinfo=UTC),
+            talk_seconds=300,
+        )
+    )
+    failed = factories.request(db_session, MONDAY_9AM, status="failed")
+    for minute in (1, 20):
+        moment = datetime(2026, 11, 23, 14, minute, tzinfo=UTC)
+        db_session.add(CallAttempt(request_id=failed.id, created_at=moment, dialled_at=moment, ended_at=moment))
+    factories.request(db_session, MONDAY_9AM, topic="returns", status="canceled")
+    db_session.commit()
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=["figures", *args])
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_json_gives_every_figure_per_queue_and_in_all_under_stable_names(app: Flask, history: None) -> None:
+    result = run(app, "--since", "2026-11-23", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    orders = next(q for q in data["queues"] if q["queue"] == "orders")
+    assert set(orders) == set(figures.FIELDS)
+    assert (orders["offered"], orders["completed"], orders["failed"], orders["calls_placed"]) == (2, 1, 1, 3)
+    assert orders["calls_per_completion"] == 3.0
+    assert orders["average_speed_of_answer_seconds"] == 600
+    assert orders["quoted_wait_bias_seconds"] == 300
+    assert (data["all"]["offered"], data["all"]["canceled"]) == (3, 1)
+    assert data["since"] == "2026-11-23T05:00:00+00:00" and data["until"] == "2026-11-24T05:00:00+00:00"
+
+
+def test_csv_has_a_header_of_field_names_and_a_row_per_queue_then_all(app: Flask, history: None) -> None:
+    result = run(app, "--since", "2026-11-17", "--until", "2026-11-23", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [row["queue"] for row in rows] == ["orders", "returns", "payments", "account", "devices", "other", "all"]
+    assert rows[0]["offered"] == "2" and rows[-1]["offered"] == "3"
+    assert rows[2]["service_level"] == ""  # nothing offered: no share, printed empty
+
+
+def test_one_queue_in_a_table_a_person_reads(app: Flask, history: None) -> None:
+    result = run(app, "--since", "2026-11-23", "--queue", "orders")
+
+    assert result.exit_code == 0, result.output
+    assert "Figures from 2026-11-23 00:00 to 2026-11-24 00:00 (America/New_York)" in result.output
+    lines = {line.split("  ")[0].strip(): line.split()[-1] for line in result.output.splitlines()[2:]}
+    assert lines["Offered"] == "2"
+    assert lines["Callback success"] == "50.0%"
+    assert lines["Average speed of answer"] == "10:00"
+    assert lines["Menu containment"] == "—"
+    assert "all" not in result.output.splitlines()[1]
+
+
+def test_iso_datetimes_bound_the_period_exactly(app: Flask, history: None) -> None:
+    result = run(app, "--since", "2026-11-23T08:00", "--until", "2026-11-23T09:30", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    # 08:00-09:30 New York: the requests made at 09:00 are in it.
+    assert json.loads(result.output)["all"]["offered"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "yesterday"), "neither a date"),
+        (("--since", "2026-11-23", "--until", "2026-13-01"), "neither a date"),
+        (("--since", "2026-11-23", "--until", "2026-11-20"), "ends before it starts"),
+        (("--since", "2026-11-23", "--queue", "nonesuch"), "no queue named 'nonesuch'"),
+        (("--since", "2026-11-23", "--format", "xml"), "'xml' is not one of"),
+    ],
+)
+def test_a_bad_date_or_queue_is_refused_with_a_reason(app: Flask, args: tuple[str, ...], message: str) -> None:
+    result = run(app, *args)
+
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_since_is_required(app: Flask) -> None:
+    result = run(app)
+
+    assert result.exit_code == 2
+    assert "--since" in result.output
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def signed_in(app: Flask, db_session: Session, clock: FixedClock, role: str) -> FlaskClient:
+    user = factories.staff(db_session, clock.now(), role)
+    client = app.test_client()
+    assert signin.sign_in(client, user.email).status_code == 302
+    return client
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_signed_out_browser_is_sent_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/admin/figures")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_an_agent_may_not_see_the_figures(app: Flask, db_session: Session, clock: FixedClock) -> None:
+    assert signed_in(app, db_session, clock, "agent").get("/admin/figures").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_supervisors_and_admins_see_every_figure_of_today(
+    app: Flask, db_session: Session, clock: FixedClock, history: None, role: str
+) -> None:
+    response = signed_in(app, db_session, clock, role).get("/admin/figures")
+
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "Monday 23 November 2026" in page
+    for label, explanation in figures.LABELS.values():
+        assert label in page and explanation in page
+    offered = re.search(r'id="figure-offered">.*?</tr>', page, re.S)
+    assert offered is not None
+    assert re.findall(r"<td>([^<]*)</td>", offered.group(0)) == ["2", "1", "0", "0", "0", "0", "3"]
+
+
+def test_the_page_carries_its_chart_data_as_json_not_as_script(
+    app: Flask, db_session: Session, clock: FixedClock, history: None
+) -> None:
+    response = signed_in(app, db_session, clock, "supervisor").get("/admin/figures?period=last7&queue=orders")
+
+    page = page_text(response)
+    assert response.status_code == 200
+    assert "Tue 17 Nov 2026 to Mon 23 Nov 2026" in page
+    # Inline scripts are refused by the CSP: every <script> either loads a file or carries JSON.
+    for tag in re.findall(r"<script[^>]*>", page):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+    if 'id="figures-data"' in page:
+        data = json.loads(re.search(r'id="figures-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+        assert data["offered"][9] == 2 and data["completed"][9] == 1 and len(data["hours"]) == 24
+    # The hourly numbers are in tables whether or not the charts are drawn.
+    assert 'id="chart-requests-table"' in page and 'id="chart-speed-table"' in page
+
+
+def test_a_range_is_shown_and_a_backwards_one_refused(app: Flask, db_session: Session, clock: FixedClock) -> None:
+    supervisor = signed_in(app, db_session, clock, "supervisor")
+
+    shown = supervisor.get("/admin/figures?period=range&from=2026-11-01&to=2026-11-30")
+    backwards = supervisor.get("/admin/figures?period=range&from=2026-11-23&to=2026-11-01")
+    unknown = supervisor.get("/admin/figures?queue=nonesuch")
+
+    assert shown.status_code == 200 and "Sun 01 Nov 2026 to Mon 30 Nov 2026" in page_text(shown)
+    assert backwards.status_code == 400 and "The range ends before it starts." in page_text(backwards)
+    assert unknown.status_code == 400 and "There is no queue named 'nonesuch'." in page_text(unknown)
