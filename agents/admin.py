@@ -1,4 +1,4 @@
-"""The supervisors' and admins' pages: agents and their status, any request, staff, queues, do-not-call.
+"""The supervisors' and admins' pages: agents and their status, staff, queues, do-not-call (requests: admin_requests).
 
 Thin views: each parses a form, calls the owning service, has an audit line written for what changed
 (the staff service writes its own; the views write the rest), and shows a service's refusal next to the
@@ -7,8 +7,6 @@ field it names. CSRFProtect refuses any post without a valid token before a view
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +15,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from agents import audit, service
@@ -28,7 +25,6 @@ from agents.admin_forms import (
     DncRemoveForm,
     QueueForm,
     RoleForm,
-    SearchForm,
     StaffForm,
     StatusForm,
 )
@@ -37,12 +33,9 @@ from agents.desk import agent_zone, duration_words
 from agents.models import Queue
 from agents.staff import add_staff, disable, list_staff, set_role
 from callback import dnc
-from callback import service as requests
-from callback.models import CallbackRequest
 from core import phone as phones
 from core.errors import Conflict, DomainError, NotFound
 from core.web import clock, session, settings, wake_dispatcher
-from ivr.models import IvrSession
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,9 +45,6 @@ SUPERVISOR = "supervisor"
 ADMIN = "admin"
 
 UTC_ZONE = ZoneInfo("UTC")
-_LAST_DIGITS = re.compile(r"^\d{4}$")
-# A search by the last four digits shows at most this many requests, newest first.
-SEARCH_LIMIT = 20
 QUEUE_SETTINGS = (
     "hours",
     "timezone",
@@ -190,88 +180,7 @@ def agent_status(agent_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.agents"), code=303)
 
 
-# --- requests -------------------------------------------------------------------------------------
-
-
-@bp.get("/requests")
-@staff_required(SUPERVISOR)
-def find_request() -> ResponseReturnValue:
-    """Find a request by its reference or the last four digits of the phone; one match opens it."""
-    form = SearchForm(formdata=request.args)
-    query = (form.q.data or "").strip()
-    matches: list[CallbackRequest] = []
-    error = ""
-    if query:
-        if _LAST_DIGITS.fullmatch(query):
-            matches = _ending_in(query)
-            error = "" if matches else f"No request has a phone number ending in {query}."
-        else:
-            try:
-                matches = [requests.get(session(), query)]
-            except NotFound:
-                error = "No request has that reference."
-        if len(matches) == 1:
-            return redirect(url_for("admin.request_detail", request_id=matches[0].id), code=303)
-    now = clock().now()
-    found = [{"req": req, "created": local_time(req.created_at, req.queue.business_hours.zone, now)} for req in matches]
-    return render_template("admin/find.html", form=form, found=found, error=error)
-
-
-def _ending_in(digits: str) -> list[CallbackRequest]:
-    """The newest requests whose phone number ends in `digits`."""
-    query = (
-        select(CallbackRequest)
-        .where(CallbackRequest.phone.endswith(digits, autoescape=True))
-        .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
-        .limit(SEARCH_LIMIT)
-    )
-    return list(session().scalars(query))
-
-
-@bp.get("/requests/<int:request_id>")
-@staff_required(SUPERVISOR)
-def request_detail(request_id: int) -> ResponseReturnValue:
-    """One request in full: customer, attempts and their agent legs, the phone menu's steps, wrap-up."""
-    req = session().get(CallbackRequest, request_id) if 0 < request_id <= service.MAX_ID else None
-    if req is None:
-        return _not_found("request")
-    now = clock().now()
-    zone = req.queue.business_hours.zone
-    ivr = _ivr_session(req)
-    return render_template(
-        "admin/request.html",
-        req=req,
-        when=lambda moment: local_time(moment, zone, now),
-        ivr=ivr,
-        phone=phones.display(req.phone),
-        steps=[_step_words(step) for step in ivr.get_steps()] if ivr else [],
-    )
-
-
-def _ivr_session(req: CallbackRequest) -> IvrSession | None:
-    """The phone-menu session that made or joined this request, if any (named in its IVR context)."""
-    try:
-        context = json.loads(req.ivr_context or "null")
-    except ValueError:
-        return None
-    ivr_id = context.get("ivr_session") if isinstance(context, dict) else None
-    return session().get(IvrSession, ivr_id) if isinstance(ivr_id, int) else None
-
-
-def _step_words(step: dict[str, Any]) -> dict[str, Any]:
-    """One menu step for the page: when, where, and whatever else was recorded, as 'key: value'."""
-    shown = {"at", "node", "kind"}
-    details = "; ".join(f"{key}: {value}" for key, value in step.items() if key not in shown and value is not None)
-    try:
-        at = datetime.fromisoformat(str(step.get("at")))
-    except ValueError:
-        at = None
-    return {
-        "at": at,
-        "node": str(step.get("node", "")),
-        "kind": str(step.get("kind", "")),
-        "details": details,
-    }
+# --- requests: agents/admin_requests.py (its routes join this blueprint when it is imported, below) --
 
 
 # --- staff ----------------------------------------------------------------------------------------
@@ -505,3 +414,7 @@ def dnc_remove() -> ResponseReturnValue:
     _audit("dnc.remove", f"dnc {number}")
     flash(f"{number} may be called again.")
     return redirect(url_for("admin.dnc_list"), code=303)
+
+
+# The requests pages register their routes on `bp`; imported last, once everything they use is defined.
+from agents import admin_requests  # noqa: E402,F401

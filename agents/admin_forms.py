@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, Optional
 
 STATUS_CHOICES = [
     SelectChoice("available", "Available"),
@@ -77,10 +86,21 @@ class DncRemoveForm(FlaskForm):
     phone = StringField()
 
 
-class SearchForm(FlaskForm):
-    """Find a request by its reference or the last four digits of the phone (a GET: no token needed)."""
+class RequestFilterForm(FlaskForm):
+    """The requests list's filters (a GET, kept in the URL: no token needed); the view judges the search."""
 
     class Meta:
         csrf = False
 
-    q = StringField("Reference or last 4 digits of the phone")
+    q = StringField("Reference or last digits of the phone")
+    status = SelectField("Status", choices=[], default="")
+    queue = SelectField("Queue", choices=[], default="")
+    date_from = DateField("Asked from", validators=[Optional()])
+    date_to = DateField("Asked until", validators=[Optional()])
+    duplicates = BooleanField("Show repeated asks")
+
+
+class MoveForm(FlaskForm):
+    """Move a waiting request to another queue (the choices are the other queues)."""
+
+    queue = SelectField("Move to", choices=[])

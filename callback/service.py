@@ -1,4 +1,5 @@
-"""Callback use cases: ask, look up, cancel, reschedule, and where a request stands in line."""
+"""Callback use cases: ask, look up, cancel, reschedule, where a request stands in line, and a
+supervisor's cancel, call next and move to another queue."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agents import audit
 from agents.models import STAFFED, Agent, Queue, agent_queues
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
 from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
@@ -26,9 +29,13 @@ from callback.policy import (
 )
 from core import phone as phones
 from core.clock import Clock
+from core.db import rows_changed
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.text import has_control_characters
 from telephony.port import Telephony, TelephonyError
+
+if TYPE_CHECKING:
+    from agents.staff import StaffUser
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +207,20 @@ def cancel(session: Session, clock: Clock, ref: str, telephony: Telephony | None
         raise Conflict("cannot_cancel", _cannot("cancel", request)) from exc
     if not changed:
         return request
-    live = [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid]
+    live = _live_calls(request)
     session.commit()
     log.info("callback canceled", extra={"request": request.id})
+    _hang_up(telephony, request, live)
+    return request
+
+
+def _live_calls(request: CallbackRequest) -> list[str]:
+    """The SIDs of the request's calls still going on (ringing, most likely), to hang up on a cancel."""
+    return [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid]
+
+
+def _hang_up(telephony: Telephony | None, request: CallbackRequest, live: list[str]) -> None:
+    """Hang up a canceled request's calls, after the cancel is committed."""
     for call_sid in live if telephony is not None else []:
         # The status callback that follows closes the attempt and frees the agent.
         try:
@@ -211,7 +229,6 @@ def cancel(session: Session, clock: Clock, ref: str, telephony: Telephony | None
             log.warning(
                 "could not hang up a canceled callback's call", extra={"request": request.id, "error": str(error)}
             )
-    return request
 
 
 def reschedule(session: Session, clock: Clock, ref: str, not_before: datetime | None) -> CallbackRequest:
@@ -343,3 +360,226 @@ def slots(queue: Queue, now: datetime, days: int = 7) -> list[datetime]:
     """Bookable slot starts in the queue's hours for the next `days` days, from the next half hour."""
     start = now + timedelta(minutes=15)
     return list(queue.business_hours.slots(start, days))
+
+
+# -- a supervisor's hand on a request (the /admin/requests pages) -----------------------------------
+#
+# Each change is one conditional UPDATE on the status the rule was judged on, as `line.claim` does:
+# a dispatcher that claims the request in the meantime wins, and the supervisor is told so, rather
+# than one write undoing the other. The audit line is written in the same transaction.
+
+CANCELED_BY_STAFF = "canceled_by_staff"
+# Where the customer is on the phone with us: a supervisor does not cut them off.
+_ON_THE_LINE = ("connecting", "connected")
+
+
+def staff_request(session: Session, request_id: int) -> CallbackRequest:
+    """A request by its id, as the supervisors' pages name it."""
+    request = session.get(CallbackRequest, request_id)
+    if request is None:
+        raise NotFound("not_found", "There is no such request.")
+    return request
+
+
+def staff_cancel(
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    telephony: Telephony | None,
+    *,
+    actor: StaffUser | None = None,
+    address: str | None = None,
+) -> CallbackRequest:
+    """Cancel an active request for the customer, hanging up a call still ringing them.
+
+    Refused once the customer has answered (connecting, connected) or while they hold on the line:
+    a supervisor does not cut off a person who is on the phone with us; the request closes with
+    the call. A request being dialled is canceled and its ringing call hung up, as for the customer.
+    """
+    request = staff_request(session, request_id)
+    _refuse_on_the_line(request, "canceled")
+    if request.status not in ACTIVE:
+        raise Conflict("not_active", f"This request is already {_words(request.status)}: there is nothing to cancel.")
+    now = clock.now()
+    was = request.status
+    live = _live_calls(request)
+    _change_if(
+        session,
+        request,
+        (was,),
+        "canceled",
+        status="canceled",
+        outcome=CANCELED_BY_STAFF,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    _audit(session, "request.cancel", request, {"from": was}, actor, address, now)
+    session.commit()
+    log.info("callback canceled by staff", extra={"request": request.id, "was": was})
+    _hang_up(telephony, request, live)
+    return request
+
+
+def prioritise(
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    *,
+    actor: StaffUser | None = None,
+    address: str | None = None,
+) -> CallbackRequest:
+    """Call a waiting request next: a priority above every other waiting request of its queue.
+
+    A retry's back-off (`next_attempt_at`) is cleared, since the supervisor wants the call now, but
+    the bounds a customer can trust still hold: `line.claim` spaces calls to one number and counts
+    them as for any request. A booked slot (`not_before` still ahead) is the customer's own wish,
+    so it is refused, not overridden: nobody who asked for 3 pm is rung at 10 am without asking.
+    The queue's business hours still apply: outside them, it is first when the line opens.
+    """
+    request = staff_request(session, request_id)
+    _refuse_unless_waiting(request, "called next")
+    now = clock.now()
+    if request.not_before is not None and request.not_before > now:
+        when = request.not_before.astimezone(request.queue.business_hours.zone).strftime("%a %d %b, %H:%M %Z")
+        raise Conflict(
+            "booked",
+            f"The customer booked a call for {when} and asked not to be called before then. "
+            "Call next works once the slot has come.",
+        )
+    r = CallbackRequest
+    top = session.scalar(
+        select(func.max(r.priority)).where(r.queue_id == request.queue_id, r.status.in_(WAITING), r.id != request.id)
+    )
+    priority = request.priority if top is None else max(request.priority, top + 1)
+    before = {"priority": request.priority, "status": request.status, "next_attempt_at": request.next_attempt_at}
+    _change_if(
+        session,
+        request,
+        WAITING,
+        "called next",
+        status="queued",
+        priority=priority,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    after = {"priority": request.priority, "status": request.status, "next_attempt_at": None}
+    _audit(session, "request.prioritise", request, {"before": before, "after": after}, actor, address, now)
+    session.commit()
+    log.info("callback put first in line", extra={"request": request.id, "priority": priority})
+    return request
+
+
+def move(
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    queue_name: str,
+    *,
+    actor: StaffUser | None = None,
+    address: str | None = None,
+) -> CallbackRequest:
+    """Move a waiting request to another queue, keeping its place there by arrival time.
+
+    Its `created_at` travels with it, and its priority goes back to 0: a priority earned in the old
+    line (call next, an agent lost) says nothing about the new one. Refused for a caller holding on
+    the line (they wait in the old queue's <Enqueue>), and when the number already has an active
+    request in the new queue (one per number and queue, as the unique index says).
+    """
+    request = staff_request(session, request_id)
+    queue = session.scalar(select(Queue).where(Queue.name == queue_name))
+    if queue is None:
+        raise InvalidInput("unknown_queue", "Please choose a queue.", "queue")
+    _refuse_unless_waiting(request, "moved")
+    if queue.id == request.queue_id:
+        raise Conflict("same_queue", f"This request is already in {queue.display_name}.", "queue")
+    other = _active_for(session, request.phone, queue.id)
+    if other is not None:
+        raise _already_there(queue, other.id)
+    now = clock.now()
+    old = request.queue
+    try:
+        _change_if(session, request, WAITING, "moved", queue_id=queue.id, priority=0, updated_at=now)
+    except IntegrityError:
+        session.rollback()  # the number joined that queue a moment ago (the phone menu, say)
+        raise _already_there(queue, None) from None
+    _audit(session, "request.move", request, {"from": old.name, "to": queue.name}, actor, address, now)
+    session.commit()
+    log.info("callback moved", extra={"request": request.id, "from": old.name, "to": queue.name})
+    return request
+
+
+def _already_there(queue: Queue, other_id: int | None) -> Conflict:
+    which = f" (request {other_id})" if other_id is not None else ""
+    return Conflict(
+        "already_in_queue",
+        f"This number already has an active request in {queue.display_name}{which}. "
+        "A number may wait only once in each queue: cancel one of them first.",
+        "queue",
+    )
+
+
+def _words(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _refuse_on_the_line(request: CallbackRequest, done: str) -> None:
+    """Refuse a change while the customer is on the phone with us (answered, talking, holding)."""
+    if request.status in _ON_THE_LINE:
+        raise Conflict(
+            "on_the_line",
+            f"The customer is on the phone with us right now, so this request can't be {done}. "
+            "It closes when the call ends.",
+        )
+    if request.hold_call_sid and request.status in (*WAITING, "dialing"):
+        raise Conflict(
+            "holding",
+            f"The customer is holding on the line, so this request can't be {done}. "
+            "They are put through to the next free agent, or leave the line by hanging up.",
+        )
+
+
+def _refuse_unless_waiting(request: CallbackRequest, done: str) -> None:
+    """Only a request waiting in line (queued, or waiting to retry) may be reordered or moved."""
+    if request.status == "dialing":
+        raise Conflict("being_called", f"We're calling this customer right now, so this request can't be {done}.")
+    if request.status in _ON_THE_LINE:
+        raise Conflict(
+            "on_the_line", f"The customer is on the phone with us right now, so this request can't be {done}."
+        )
+    if request.status not in WAITING:
+        raise Conflict(
+            "not_waiting",
+            f"This request is {_words(request.status)}: only a request waiting in line can be {done}.",
+        )
+    if done == "moved" and request.hold_call_sid:
+        _refuse_on_the_line(request, done)
+
+
+def _change_if(
+    session: Session, request: CallbackRequest, statuses: tuple[str, ...], done: str, **values: object
+) -> None:
+    """Write `values` only if the request is still in one of `statuses`, else refuse (the dispatcher
+    claimed it, or the customer canceled, since the page was read)."""
+    r = CallbackRequest
+    changed = rows_changed(session, update(r).where(r.id == request.id, r.status.in_(statuses)).values(**values))
+    session.refresh(request)
+    if not changed:
+        refusal = Conflict(
+            "changed_meanwhile",
+            f"This request just became {_words(request.status)}, so it can't be {done} now. "
+            "Reload the page to see where it stands.",
+        )
+        session.rollback()
+        raise refusal
+
+
+def _audit(
+    session: Session,
+    action: str,
+    request: CallbackRequest,
+    details: dict[str, object],
+    actor: StaffUser | None,
+    address: str | None,
+    now: datetime,
+) -> None:
+    audit.record(session, action, f"request {request.id}", details, actor=actor, address=address, at=now)

@@ -336,7 +336,7 @@ def test_a_reference_leads_to_its_request(supervisor: FlaskClient, db_session: S
     assert response.headers["Location"] == f"/admin/requests/{req.id}"
 
 
-def test_the_last_four_digits_lead_to_the_one_request_or_list_several(
+def test_the_last_digits_list_the_requests_whose_phone_ends_in_them(
     supervisor: FlaskClient, db_session: Session, clock: FixedClock
 ) -> None:
     only = factories.request(db_session, clock.now(), phone="+12015550177")
@@ -347,10 +347,12 @@ def test_the_last_four_digits_lead_to_the_one_request_or_list_several(
     several = supervisor.get("/admin/requests", query_string={"q": " 0188 "})
     none = supervisor.get("/admin/requests", query_string={"q": "4321"})
 
-    assert one.headers["Location"] == f"/admin/requests/{only.id}"
+    # A list now, even of one: the filters stay in view (only a whole reference opens its request).
+    assert one.status_code == 200
+    assert "1 request" in text(one) and f'href="/admin/requests/{only.id}"' in text(one)
     assert several.status_code == 200
     assert "2 requests" in text(several)
-    assert "+12015550188" in text(several) and "+13125550188" in text(several)
+    assert "+1 201-555-0188" in text(several) and "+1 312-555-0188" in text(several)
     assert "No request has a phone number ending in 4321." in text(none)
     assert "No request has that reference." in text(supervisor.get("/admin/requests", query_string={"q": "nope"}))
 
