@@ -26,6 +26,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.db import Database
 from core.webhooks import Webhooks
+from reports import instruments
 from scheduler import pacing
 from telephony.port import NETWORK_ERROR, Telephony, TelephonyError
 
@@ -67,6 +68,9 @@ class Dispatcher:
         self._woken = threading.Event()
         self.hooks = Webhooks(settings.public_base_url)
         self.bounds = line.Bounds(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
+        # Per claim not yet dialled: since when its agent and its request were both ready (for
+        # callme_dispatch_seconds, which runs from then to calls.create returning).
+        self._ready_since: dict[int, datetime] = {}
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -123,7 +127,9 @@ class Dispatcher:
     def housekeeping(self) -> None:
         """Agents whose wrap-up is over become available; waiting requests past expiry expire."""
         with self.db.begin() as session:
-            line.end_wrap_ups_and_expire(session, self.clock.now())
+            expired = line.end_wrap_ups_and_expire(session, self.clock.now())
+            # A bulk UPDATE the ORM does not see: counted as the flushes are, when it commits.
+            instruments.stage_requests_ended(session, expired, "expired")
 
     # -- pairing and claiming ---------------------------------------------------------------------
 
@@ -186,8 +192,12 @@ class Dispatcher:
             request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session))
             if request_id is None:
                 continue
+            available_since = agent.status_since  # read before the claim makes it "reserved since now"
             claim = line.claim(session, agent.id, request_id, now, self.bounds)
             if claim is not None:
+                req = session.get(CallbackRequest, claim.request_id)
+                due = req.due_at if req is not None else now
+                self._ready_since[claim.attempt_id] = max(available_since, due)
                 return claim
             # Lost a race, or the request's number may not be called now: try the next pairing.
         session.rollback()
@@ -201,6 +211,7 @@ class Dispatcher:
 
     def dial(self, claim: Claim) -> None:
         """Place the call for a claim (the customer's, or the agent's in agent-first) and record its SID."""
+        ready_since = self._ready_since.pop(claim.attempt_id, None)
         with self.db.sessions() as session:
             req = session.get(CallbackRequest, claim.request_id)
             attempt = session.get(CallAttempt, claim.attempt_id)
@@ -242,8 +253,11 @@ class Dispatcher:
                     machine_detection="DetectMessageEnd",
                 )
         except TelephonyError as error:
+            instruments.provider_error(error.code)
             self._dial_failed(claim, error)
             return
+        if ready_since is not None:
+            instruments.dispatched(ready_since, self.clock.now())
         self._record_call(claim, info.sid)
         log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
 
@@ -283,6 +297,7 @@ class Dispatcher:
         try:
             self.telephony.update_call(call_sid, url=self.hooks.callback("connect-holder", attempt=claim.attempt_id))
         except TelephonyError as error:
+            instruments.provider_error(error.code)
             if error.code == NETWORK_ERROR:
                 log.warning("redirect outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
                 return  # the status callback or the reaper will tell

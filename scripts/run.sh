@@ -34,6 +34,7 @@ cat <<MSG
     JSON API (OpenAPI):   http://$HOST:$PORT/api/openapi.json
     Admin API token:      ${ADMIN_API_TOKEN:-dev-admin-token}   (curl -H 'Authorization: Bearer ...' http://$HOST:$PORT/api/agents)
     Health:               http://$HOST:$PORT/healthz
+    Metrics:              http://$HOST:$PORT/metrics   (Prometheus; this machine only unless METRICS_TOKEN is set)
     Staff sign-in:        http://$HOST:$PORT/login   (development accounts below)
       agent@example.com       agent-dev-password        (agent: Alice Moreau's calls, console at /agent)
       supervisor@example.com  supervisor-dev-password   (supervisor: agents and requests under /admin)
@@ -42,7 +43,15 @@ $SOFTPHONE
   Press Ctrl-C to stop.
 
 MSG
+# /metrics adds up the counters of every gunicorn worker and dispatcher process through files in
+# this directory (prometheus_client's multi-process mode). Emptied now, before any of them starts and
+# never while one runs: files left by a previous run would be counted again. A `flask scheduler`
+# process started by hand must be given the same PROMETHEUS_MULTIPROC_DIR.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/prometheus}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
 # One worker: SQLite is for one process (PostgreSQL for more), and it runs the in-process dispatcher.
-"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 1 --threads 8 --access-logfile - "app:create_app()" &
+"$BIN/gunicorn" --config ops/gunicorn_conf.py --bind "$HOST:$PORT" --workers 1 --threads 8 --access-logfile - \
+  "app:create_app()" &
 pids+=($!)
 wait -n

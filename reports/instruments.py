@@ -1,0 +1,315 @@
+"""The counters and histograms of /metrics, and where they are counted.
+
+Metric names and labels are a public contract (dashboards and alerts are built on them): never rename.
+
+Counters and histograms are process-local; under gunicorn and `flask scheduler` prometheus_client's
+multi-process mode adds them up across processes (see reports.metrics). The gauges are not here: they
+are read from the database at scrape time (reports.metrics.LineCollector), so every process agrees.
+
+What the database says and what the counters say must agree, so the life-cycle counters are counted
+from the ORM's own flushes, never from the code paths that happen to change a row:
+
+- `callme_requests_total{queue,outcome}`: a callback request entering a final status; `outcome` is
+  that status (completed, failed, canceled, expired: four values, whatever the detailed reason in
+  `CallbackRequest.outcome`). An ask that found an active request ("duplicate_ask") is not a request.
+  Equals `SELECT queue, status, count(*) FROM callback_requests WHERE status IN (final) AND outcome IS
+  DISTINCT FROM 'duplicate_ask' GROUP BY queue, status` over the requests finished since start.
+- `callme_calls_placed_total{queue,result}`: a call attempt ending (`ended_at` set); `result` is the
+  attempt's outcome when its transaction commits (completed, busy, no_answer, machine, declined,
+  agent_missed, not_placed, canceled, invalid_number, ...: the values of `CallAttempt.outcome`, about
+  fifteen, "unknown" if none). Attempts never placed (canceled or refused before ringing) are counted
+  with their result, so the sum over results is every attempt closed.
+- `callme_wait_to_connect_seconds{queue}`: an attempt getting `bridged_at` (customer and agent
+  talking): bridged_at - max(created_at, not_before) of its request.
+
+A flush only stages them in `session.info`; they are counted when the outermost transaction commits
+and dropped when it (or the savepoint that flushed them) rolls back, so work that is undone is never
+counted. Bulk UPDATEs bypass the ORM: their owners stage what they changed with `stage_requests_ended`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+
+from agents.models import Queue
+from callback.models import FINAL, CallAttempt, CallbackRequest
+
+# callback.service.DUPLICATE_ASK, spelled here to keep this module's imports to the models.
+DUPLICATE_ASK = "duplicate_ask"
+
+REQUESTS = Counter(
+    "callme_requests_total",
+    "Callback requests finished, by queue and final status (completed, failed, canceled, expired).",
+    ["queue", "outcome"],
+)
+CALLS_PLACED = Counter(
+    "callme_calls_placed_total",
+    "Call attempts closed, by queue and the attempt's outcome.",
+    ["queue", "result"],
+)
+WEBHOOKS = Counter(
+    "callme_webhooks_total",
+    "Twilio webhooks answered, by URL rule and HTTP status.",
+    ["route", "status"],
+)
+PROVIDER_ERRORS = Counter(
+    "callme_provider_errors_total",
+    "Errors of the telephony provider met while placing or steering calls, by provider error code "
+    "(0: network error or timeout).",
+    ["code"],
+)
+# Twilio gives up on a webhook after 15 seconds.
+WEBHOOK_SECONDS = Histogram(
+    "callme_webhook_seconds",
+    "Time to answer a Twilio webhook, by URL rule.",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0),
+)
+DISPATCH_SECONDS = Histogram(
+    "callme_dispatch_seconds",
+    "From an agent free for a due request (the later of the two) to calls.create returning.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
+)
+WAIT_TO_CONNECT_SECONDS = Histogram(
+    "callme_wait_to_connect_seconds",
+    "From a request's place in the line (created, or its chosen slot) to talking to an agent, by queue.",
+    ["queue"],
+    buckets=(10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0),
+)
+
+_STAGED = "callme_metrics_staged"
+_install_lock = threading.Lock()
+_installed = False
+
+
+@dataclass(frozen=True)
+class _RequestEnded:
+    queue: str
+    status: str
+
+
+@dataclass(frozen=True)
+class _AttemptEnded:
+    attempt_id: int
+    queue: str
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class _AttemptOutcome:
+    attempt_id: int
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class _Bridged:
+    queue: str
+    seconds: float
+
+
+_Event = _RequestEnded | _AttemptEnded | _AttemptOutcome | _Bridged
+
+
+# -- direct instruments (events that happened, whatever the database does next) ----------------------
+
+
+def provider_error(code: int) -> None:
+    """The provider refused or failed a request (calls.create, a call update)."""
+    PROVIDER_ERRORS.labels(code=str(code)).inc()
+
+
+def dispatched(free_since: datetime, placed: datetime) -> None:
+    """A call was placed for an agent and request that were both ready since `free_since`."""
+    DISPATCH_SECONDS.observe(max(0.0, (placed - free_since).total_seconds()))
+
+
+def webhook(route: str, status: int, seconds: float) -> None:
+    """A Twilio webhook was answered."""
+    WEBHOOKS.labels(route=route, status=str(status)).inc()
+    WEBHOOK_SECONDS.labels(route=route).observe(seconds)
+
+
+def zero_fill(queues: Iterable[str]) -> None:
+    """Create the per-queue request series at zero (a series born at 1 hides its first increase)."""
+    for queue in queues:
+        for status in FINAL:
+            REQUESTS.labels(queue=queue, outcome=status)
+        WAIT_TO_CONNECT_SECONDS.labels(queue=queue)
+
+
+# -- the life-cycle counters, from the ORM's flushes ---------------------------------------------------
+
+
+def install() -> None:
+    """Listen to every Session's flushes and transactions (once per process)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        # Load the old value when a status is set on an unloaded attribute, so a move into a final
+        # status is always told from a write of the same status.
+        for attribute in (CallbackRequest.status, CallAttempt.ended_at, CallAttempt.bridged_at):
+            event.listen(attribute, "set", _ignore_set, active_history=True)
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
+        _installed = True
+
+
+def stage_requests_ended(session: Session, queue_ids: Iterable[int], status: str) -> None:
+    """Requests finished by a bulk UPDATE (which the ORM does not see): counted when `session` commits."""
+    ids = list(queue_ids)
+    if not ids:
+        return
+    rows = session.execute(select(Queue.id, Queue.name).where(Queue.id.in_(set(ids)))).all()
+    names = {queue_id: name for queue_id, name in rows}
+    _stage(session, [_RequestEnded(names.get(queue_id, "unknown"), status) for queue_id in ids])
+
+
+def _ignore_set(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
+    return value
+
+
+def _stage(session: Session, events: list[_Event]) -> None:
+    if events:
+        tag = session.get_nested_transaction()
+        session.info.setdefault(_STAGED, []).extend((tag, e) for e in events)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    events: list[_Event] = []
+    for obj in session.new:
+        if isinstance(obj, CallbackRequest):
+            if obj.status in FINAL and obj.outcome != DUPLICATE_ASK:
+                events.append(_RequestEnded(_request_queue(session, obj), obj.status))
+        elif isinstance(obj, CallAttempt):
+            if obj.ended_at is not None:
+                events.append(_AttemptEnded(obj.id, _attempt_queue(session, obj), obj.outcome))
+            if obj.bridged_at is not None:
+                events.append(_bridged(session, obj))
+    for obj in session.dirty:
+        if isinstance(obj, CallbackRequest):
+            old, new = _change(obj, "status")
+            if new in FINAL and old not in FINAL and obj.outcome != DUPLICATE_ASK:
+                events.append(_RequestEnded(_request_queue(session, obj), str(new)))
+        elif isinstance(obj, CallAttempt):
+            old_end, new_end = _change(obj, "ended_at")
+            if old_end is None and new_end is not None:
+                events.append(_AttemptEnded(obj.id, _attempt_queue(session, obj), obj.outcome))
+            elif _changed(obj, "outcome"):
+                # An outcome written after the end, in the same transaction, is the one counted.
+                events.append(_AttemptOutcome(obj.id, obj.outcome))
+            old_bridge, new_bridge = _change(obj, "bridged_at")
+            if old_bridge is None and new_bridge is not None:
+                events.append(_bridged(session, obj))
+    _stage(session, events)
+
+
+_UNSET = object()
+
+
+def _change(obj: object, key: str) -> tuple[Any, Any]:
+    """(old, new) of an attribute changed since the last flush, or (_UNSET, _UNSET) if unchanged."""
+    history = inspect(obj).attrs[key].history
+    if not history.added:
+        return _UNSET, _UNSET
+    old = history.deleted[0] if history.deleted else None
+    return old, history.added[0]
+
+
+def _changed(obj: object, key: str) -> bool:
+    return bool(inspect(obj).attrs[key].history.added)
+
+
+def _request_queue(session: Session, req: CallbackRequest) -> str:
+    queue = req.__dict__.get("queue")
+    if isinstance(queue, Queue):
+        return queue.name
+    name = session.connection().scalar(select(Queue.name).where(Queue.id == req.queue_id))
+    return name or "unknown"
+
+
+def _attempt_queue(session: Session, attempt: CallAttempt) -> str:
+    req = attempt.__dict__.get("request")
+    if isinstance(req, CallbackRequest):
+        return _request_queue(session, req)
+    name = session.connection().scalar(
+        select(Queue.name)
+        .join(CallbackRequest, CallbackRequest.queue_id == Queue.id)
+        .where(CallbackRequest.id == attempt.request_id)
+    )
+    return name or "unknown"
+
+
+def _bridged(session: Session, attempt: CallAttempt) -> _Bridged:
+    """The wait of the customer whose call this attempt bridged to an agent."""
+    req = attempt.__dict__.get("request")
+    if isinstance(req, CallbackRequest):
+        queue, created, not_before = _request_queue(session, req), req.created_at, req.not_before
+    else:
+        row = (
+            session.connection()
+            .execute(
+                select(Queue.name, CallbackRequest.created_at, CallbackRequest.not_before)
+                .join(Queue, CallbackRequest.queue_id == Queue.id)
+                .where(CallbackRequest.id == attempt.request_id)
+            )
+            .one()
+        )
+        queue, created, not_before = row[0], row[1], row[2]
+    assert attempt.bridged_at is not None
+    since = max(created, not_before) if not_before is not None else created
+    return _Bridged(queue, max(0.0, (attempt.bridged_at - since).total_seconds()))
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its work commits (or not) with the transaction around it
+    staged: list[tuple[SessionTransaction | None, _Event]] = session.info.pop(_STAGED, [])
+    ended: dict[int, tuple[str, str | None]] = {}
+    for _tag, e in staged:
+        if isinstance(e, _RequestEnded):
+            REQUESTS.labels(queue=e.queue, outcome=e.status).inc()
+        elif isinstance(e, _AttemptEnded):
+            ended[e.attempt_id] = (e.queue, e.outcome)
+        elif isinstance(e, _AttemptOutcome):
+            if e.attempt_id in ended:
+                ended[e.attempt_id] = (ended[e.attempt_id][0], e.outcome)
+        else:
+            WAIT_TO_CONNECT_SECONDS.labels(queue=e.queue).observe(e.seconds)
+    for queue, outcome in ended.values():
+        CALLS_PLACED.labels(queue=queue, result=outcome or "unknown").inc()
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    staged: list[tuple[SessionTransaction | None, _Event]] | None = session.info.get(_STAGED)
+    if not staged:
+        return
+    if not previous.nested:
+        session.info.pop(_STAGED, None)
+        return
+    # A savepoint rolled back: forget what was flushed inside it (or inside savepoints within it).
+    session.info[_STAGED] = [(tag, e) for tag, e in staged if not _within(tag, previous)]
+
+
+def _within(tag: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while tag is not None:
+        if tag is savepoint:
+            return True
+        tag = tag.parent
+    return False
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        # Ended without a commit (closed, or rolled back): nothing staged in it happened.
+        session.info.pop(_STAGED, None)
