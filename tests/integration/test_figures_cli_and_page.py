@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from callback.models import CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
-from reports import figures
+from reports import figures, figures_views
 from tests import factories, signin
 
 # The app's clock stands at Monday 23 November 2026, 10:00 in New York (tests/conftest.py).
@@ -200,3 +200,18 @@ def test_a_range_is_shown_and_a_backwards_one_refused(app: Flask, db_session: Se
     assert shown.status_code == 200 and "Sun 01 Nov 2026 to Mon 30 Nov 2026" in page_text(shown)
     assert backwards.status_code == 400 and "The range ends before it starts." in page_text(backwards)
     assert unknown.status_code == 400 and "There is no queue named 'nonesuch'." in page_text(unknown)
+
+
+@pytest.mark.parametrize("built", [True, False], ids=["bundle built", "bundle absent"])
+def test_the_tables_are_shown_whether_or_not_the_chart_bundle_was_built(
+    app: Flask, db_session: Session, clock: FixedClock, history: None, monkeypatch: pytest.MonkeyPatch, built: bool
+) -> None:
+    monkeypatch.setattr(figures_views, "_chart_bundle_built", lambda: built)
+
+    page = page_text(signed_in(app, db_session, clock, "supervisor").get("/admin/figures"))
+
+    assert 'id="figure-offered"' in page and 'id="chart-requests-table"' in page
+    assert ("vendor/chart.min.js" in page) is built
+    assert ('<canvas id="chart-requests"' in page) is built
+    assert ('id="figures-data"' in page) is built
+    assert ("The charts are not built on this server" in page) is not built
