@@ -45,6 +45,12 @@ from callback.models import FINAL, CallAttempt, CallbackRequest
 # callback.service.DUPLICATE_ASK, spelled here to keep this module's imports to the models.
 DUPLICATE_ASK = "duplicate_ask"
 
+# The gauges, read from the database at scrape time by reports.metrics (names here with the rest).
+REQUESTS_WAITING = "callme_requests_waiting"
+CALLERS_HOLDING = "callme_callers_holding"
+AGENTS = "callme_agents"
+DIALLING_PAUSED = "callme_dialling_paused"
+
 REQUESTS = Counter(
     "callme_requests_total",
     "Callback requests finished, by queue and final status (completed, failed, canceled, expired).",
@@ -84,6 +90,23 @@ WAIT_TO_CONNECT_SECONDS = Histogram(
     ["queue"],
     buckets=(10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0),
 )
+
+# Every metric family of /metrics, by type: the public contract.
+FAMILIES: dict[str, str] = {
+    REQUESTS_WAITING: "gauge",
+    CALLERS_HOLDING: "gauge",
+    AGENTS: "gauge",
+    DIALLING_PAUSED: "gauge",
+    **{c._name: "counter" for c in (REQUESTS, CALLS_PLACED, WEBHOOKS, PROVIDER_ERRORS)},
+    **{h._name: "histogram" for h in (WEBHOOK_SECONDS, DISPATCH_SECONDS, WAIT_TO_CONNECT_SECONDS)},
+}
+_SUFFIXES = {"gauge": ("",), "counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+
+
+def sample_names() -> set[str]:
+    """Every sample name /metrics can expose (what a dashboard or an alert may query)."""
+    return {family + suffix for family, kind in FAMILIES.items() for suffix in _SUFFIXES[kind]}
+
 
 _STAGED = "callme_metrics_staged"
 _install_lock = threading.Lock()

@@ -59,13 +59,13 @@ class LineCollector:
 def line_gauges(line: LineNow) -> list[Metric]:
     """The gauges of one read of the line: every queue, and every agent status with zeros."""
     waiting = GaugeMetricFamily(
-        "callme_requests_waiting", "Callback requests due now and not yet being called, by queue.", labels=["queue"]
+        instruments.REQUESTS_WAITING, "Callback requests due now and not yet being called, by queue.", labels=["queue"]
     )
     holding = GaugeMetricFamily(
-        "callme_callers_holding", "Callers holding on the line (in <Enqueue>), by queue.", labels=["queue"]
+        instruments.CALLERS_HOLDING, "Callers holding on the line (in <Enqueue>), by queue.", labels=["queue"]
     )
     agents = GaugeMetricFamily(
-        "callme_agents", "Agents serving a queue, by queue and status.", labels=["queue", "status"]
+        instruments.AGENTS, "Agents serving a queue, by queue and status.", labels=["queue", "status"]
     )
     for q in line.queues:
         waiting.add_metric([q.name], q.waiting)
@@ -73,7 +73,7 @@ def line_gauges(line: LineNow) -> list[Metric]:
         for status in AGENT_STATUSES:
             agents.add_metric([q.name, status], q.agents.get(status, 0))
     paused = GaugeMetricFamily(
-        "callme_dialling_paused", "1 while the telephony provider's refusals keep dialling paused, else 0."
+        instruments.DIALLING_PAUSED, "1 while the telephony provider's refusals keep dialling paused, else 0."
     )
     paused.add_metric([], 1 if line.dialling_paused else 0)
     return [waiting, holding, agents, paused]
