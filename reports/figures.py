@@ -497,12 +497,12 @@ def _requests(
         .where(
             r.created_at >= since,
             r.created_at < until,
-            r.queue_id.in_(names),
+            r.queue_id.in_(list(names)),
             or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
         )
         .order_by(r.id)
     ).all()
-    wrap_ups = _WrapUps(session, _agents_of(rows))
+    wrap_ups = _WrapUps(session, _agents_of(rows), since)
     requests: list[RequestFacts] = []
     calls: list[CallFacts] = []
     for req in rows:
@@ -558,12 +558,13 @@ def _agents_of(rows: Iterable[CallbackRequest]) -> set[int]:
 class _WrapUps:
     """The agents' status rows, to find the wrap-up that followed a call."""
 
-    def __init__(self, session: Session, agent_ids: set[int]) -> None:
+    def __init__(self, session: Session, agent_ids: set[int], since: datetime) -> None:
         self.rows: dict[int, list[AgentStatusChange]] = {}
         if agent_ids:
+            # Calls of the period's requests were bridged after `since`: older rows cannot follow them.
             for row in session.scalars(
                 select(AgentStatusChange)
-                .where(AgentStatusChange.agent_id.in_(agent_ids))
+                .where(AgentStatusChange.agent_id.in_(agent_ids), AgentStatusChange.at >= since)
                 .order_by(AgentStatusChange.agent_id, AgentStatusChange.at, AgentStatusChange.id)
             ):
                 self.rows.setdefault(row.agent_id, []).append(row)

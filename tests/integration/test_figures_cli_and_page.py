@@ -8,13 +8,14 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from callback import calls, line
 from callback.models import CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
@@ -215,3 +216,43 @@ def test_the_tables_are_shown_whether_or_not_the_chart_bundle_was_built(
     assert ('<canvas id="chart-requests"' in page) is built
     assert ('id="figures-data"' in page) is built
     assert ("The charts are not built on this server" in page) is not built
+
+
+# --- a call made by the real call logic -----------------------------------------------------------
+
+
+def test_a_call_driven_through_the_call_logic_reads_as_worked_out_by_hand(session: Session, clock: FixedClock) -> None:
+    start = clock.now()  # 10:00 New York
+    agent = factories.agent(session, start, status="reserved")  # claimed for the call at 10:00
+    req = factories.request(session, start, status="dialing", attempts=1, agent_id=agent.id, age=timedelta(minutes=10))
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid="CAfigures1", created_at=start, placed_at=start, dialled_at=start
+    )
+    session.add(attempt)
+    session.commit()
+    clock.advance(seconds=20)  # the customer answers and presses 1
+    assert calls.on_answer(session, clock, attempt, "human").action == "confirm"
+    assert calls.on_confirm(session, clock, attempt, "1", None).action == "dial"
+    clock.advance(seconds=15)  # the agent accepts: the two are talking 35 s after the call was placed
+    leg = attempt.agent_legs[-1]
+    assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "screen"
+    assert calls.on_screen_answer(session, clock, leg, "1", None).action == "bridge"
+    clock.advance(seconds=95)  # they talk for 95 s
+    calls.on_dial_done(session, clock, attempt, leg, "completed", 95, "CAleg1", "in-progress", "true")
+    clock.advance(seconds=20)  # the agent is ready after 20 s of wrap-up, then waits 150 s
+    session.refresh(agent)
+    assert line.end_wrap_up(agent, clock.now())
+    session.commit()
+    clock.advance(seconds=150)
+
+    zone = figures.shop_zone([factories.queue(session)])
+    today = start.astimezone(zone).date()
+    since, until = figures.day_bounds(today, today, zone)
+    row = figures.report(session, since, until, "orders", clock.now()).queues[0]
+
+    assert (row.offered, row.completed, row.connected, row.calls_placed) == (1, 1, 1, 1)
+    assert row.average_speed_of_answer_seconds == 600 + 35
+    assert row.service_level == 1.0
+    assert (row.average_talk_seconds, row.average_wrap_up_seconds, row.average_handle_seconds) == (95, 20, 115)
+    # Reserved, talking and wrapping up for 150 s of the 300 s the agent was signed in.
+    assert row.agent_occupancy == 0.5
