@@ -117,8 +117,8 @@ def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
     """ASA = mean over connected requests of (first bridged_at - due), due = max(created_at, not_before).
 
     Counted from when the request became due, not from when it was made: a customer who asked to be
-    called tomorrow at nine did not wait overnight. A bridge before due (a holder put through early)
-    counts as 0.
+    called tomorrow at nine did not wait overnight. A bridge before due (a customer reached, then
+    rescheduled to a later slot) counts as 0.
     """
     waits = [_seconds(r.connected_at - r.due_at) for r in requests if r.connected_at is not None]
     return _mean(waits)
@@ -316,7 +316,7 @@ DURATIONS = frozenset(name for name in FIELDS if name.endswith("_seconds"))
 
 
 def display(name: str, value: float | int | str | None) -> str:
-    """A figure as a person reads it: "—" for none, shares as percentages, durations as m:ss."""
+    """A figure as a person reads it: "—" for none, shares as percentages, durations as "4m 48s"."""
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -326,7 +326,10 @@ def display(name: str, value: float | int | str | None) -> str:
     if name in DURATIONS:
         sign = "-" if value < 0 else ""
         whole = round(abs(value))
-        return f"{sign}{whole // 60}:{whole % 60:02d}"
+        hours, rest = divmod(whole, 3600)
+        if hours:
+            return f"{sign}{hours}h {rest // 60:02d}m"
+        return f"{sign}{rest // 60}m {rest % 60:02d}s"
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)

@@ -75,7 +75,7 @@ def test_a_supervisor_picks_the_last_seven_days_and_sees_the_table_and_a_drawn_c
     table = page.get_by_role("table").first
     expect(table.get_by_role("columnheader", name="All queues")).to_be_visible()
     expect(page.locator("#figure-offered td").last).to_have_text("1")
-    expect(page.locator("#figure-average_speed_of_answer_seconds td").last).to_have_text("10:00")
+    expect(page.locator("#figure-average_speed_of_answer_seconds td").last).to_have_text("10m 00s")
     chart = page.get_by_role("img", name="Requests offered and completed, by hour")
     expect(chart).to_have_attribute("data-drawn", "true")
     box = chart.bounding_box()

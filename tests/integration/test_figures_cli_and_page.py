@@ -92,10 +92,11 @@ def test_one_queue_in_a_table_a_person_reads(app: Flask, history: None) -> None:
 
     assert result.exit_code == 0, result.output
     assert "Figures from 2026-11-23 00:00 to 2026-11-24 00:00 (America/New_York)" in result.output
-    lines = {line.split("  ")[0].strip(): line.split()[-1] for line in result.output.splitlines()[2:]}
+    # Each line: the label, then the value, apart by at least two spaces.
+    lines = dict(re.split(r"\s{2,}", line.strip()) for line in result.output.splitlines()[2:])
     assert lines["Offered"] == "2"
     assert lines["Callback success"] == "50.0%"
-    assert lines["Average speed of answer"] == "10:00"
+    assert lines["Average speed of answer"] == "10m 00s"
     assert lines["Menu containment"] == "—"
     assert "all" not in result.output.splitlines()[1]
 

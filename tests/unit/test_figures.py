@@ -410,7 +410,7 @@ def test_quoted_wait_error_and_bias_compare_each_quote_with_the_wait_from_creati
     assert row.quotes_compared == 2
     assert row.quoted_wait_mae_seconds == pytest.approx(450)
     assert row.quoted_wait_bias_seconds == pytest.approx(-150)
-    assert figures.display("quoted_wait_bias_seconds", row.quoted_wait_bias_seconds) == "-2:30"
+    assert figures.display("quoted_wait_bias_seconds", row.quoted_wait_bias_seconds) == "-2m 30s"
 
 
 # --- by hour, and the pure definitions ---------------------------------------------------------------------
@@ -444,7 +444,9 @@ def test_the_report_reads_the_same_as_json(session: Session, clock: FixedClock) 
 
 def test_display_reads_shares_as_percentages_and_durations_as_minutes() -> None:
     assert figures.display("service_level", 0.8125) == "81.2%"
-    assert figures.display("average_handle_seconds", 287.5) == "4:48"
+    assert figures.display("average_handle_seconds", 287.5) == "4m 48s"
+    assert figures.display("service_level_seconds", 900) == "15m 00s"
+    assert figures.display("average_speed_of_answer_seconds", 2 * 3600 + 5 * 60 + 9) == "2h 05m"
     assert figures.display("calls_per_completion", 4 / 3) == "1.33"
     assert figures.display("offered", 7) == "7"
     assert set(figures.LABELS) == set(figures.FIELDS) - {"queue"}
