@@ -28,14 +28,14 @@ CALL_WORDS = {
     "connecting": "Putting the customer through",
     "connected": "Talking",
 }
-# The rows of agents by status in each queue's column, in the order a supervisor reads them.
-AGENT_ROWS = (
-    ("available", "Available"),
-    ("reserved", "Reserved for a call"),
-    ("on_call", "On a call"),
-    ("wrap_up", "Wrapping up"),
-    ("away", "Away"),
-    ("offline", "Signed out"),
+# A queue's agents by status, in the order a supervisor reads them (static/board.js says the same).
+AGENT_COUNTS = (
+    ("available", "available"),
+    ("reserved", "reserved for a call"),
+    ("on_call", "on a call"),
+    ("wrap_up", "wrapping up"),
+    ("away", "away"),
+    ("offline", "signed out"),
 )
 
 
@@ -58,6 +58,9 @@ def _words(state: LineNow) -> dict[str, Any]:
     def wait(seconds: int | None) -> str:
         return "—" if seconds is None else duration_words(seconds)
 
+    def agent_counts(queue: QueueNow) -> list[tuple[str, str, int]]:
+        return [(status, label, queue.agents[status]) for status, label in AGENT_COUNTS if queue.agents.get(status)]
+
     def waited_since(queue: QueueNow) -> datetime:
         return now - timedelta(seconds=queue.longest_wait_seconds or 0)
 
@@ -69,7 +72,7 @@ def _words(state: LineNow) -> dict[str, Any]:
         "wait": wait,
         "status_words": STATUS_WORDS,
         "call_words": CALL_WORDS,
-        "agent_rows": AGENT_ROWS,
+        "agent_counts": agent_counts,
     }
 
 

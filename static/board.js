@@ -15,9 +15,9 @@
     queued: "Waiting to be called", retry_wait: "Waiting to be called again", dialing: "Calling the customer",
     connecting: "Putting the customer through", connected: "Talking"
   };
-  var AGENT_ROWS = [
-    ["available", "Available"], ["reserved", "Reserved for a call"], ["on_call", "On a call"],
-    ["wrap_up", "Wrapping up"], ["away", "Away"], ["offline", "Signed out"]
+  var AGENT_COUNTS = [  // reports.board.AGENT_COUNTS
+    ["available", "available"], ["reserved", "reserved for a call"], ["on_call", "on a call"],
+    ["wrap_up", "wrapping up"], ["away", "away"], ["offline", "signed out"]
   ];
 
   var zone = "UTC";
@@ -50,7 +50,7 @@
 
   function parts(moment, options) {
     var found = {};
-    new Intl.DateTimeFormat("en-GB", Object.assign({timeZone: zone}, options)).formatToParts(moment)
+    new Intl.DateTimeFormat("en-US", Object.assign({timeZone: zone}, options)).formatToParts(moment)
       .forEach(function (part) { found[part.type] = part.value; });
     return found;
   }
@@ -132,56 +132,50 @@
     $("alerts-none").hidden = alerts.length > 0;
   }
 
-  // -- queues: one column each ----------------------------------------------------------------------------
+  // -- queues: one row each ------------------------------------------------------------------------------
 
-  function cell(id, content, zero) {
-    var td = el("td", {id: id}, content);
-    if (zero) { td.className = "zero"; }
+  function cell(id, label, content, className) {
+    var td = el("td", {id: id, className: className || ""}, content);
+    td.setAttribute("role", "cell");
+    td.dataset.label = label;
     return td;
   }
 
+  function agentCounts(q) {
+    var present = AGENT_COUNTS.filter(function (pair) { return q.agents[pair[0]]; });
+    if (!present.length) { return el("span", {className: "none", textContent: "None"}); }
+    return el.apply(null, ["ul", {className: "agent-counts"}].concat(present.map(function (pair) {
+      return el("li", {id: "queue-" + q.name + "-" + pair[0], className: "count-" + pair[0]},
+        el("b", {textContent: String(q.agents[pair[0]])}), " " + pair[1]);
+    })));
+  }
+
   function drawQueues(queues, at) {
-    var headRow = el("tr", {}, el("td"));
-    queues.forEach(function (q) {
-      headRow.append(el("th", {scope: "col", id: "queue-" + q.name},
+    var rows = queues.map(function (q) {
+      var id = "queue-" + q.name;
+      var longest = "—";
+      if (q.longest_wait_seconds !== null) {
+        longest = sinceSpan(new Date(Date.parse(at) - q.longest_wait_seconds * 1000).toISOString());
+      }
+      var head = el("th", {scope: "row"},
         el("span", {className: "queue-name", textContent: q.display_name}), " ",
-        el("span", {id: "queue-" + q.name + "-open", className: "open-state " + (q.open ? "is-open" : "is-closed"),
-          textContent: q.open ? "Open" : "Closed"})));
-    });
-    function row(label, big, draw, extra) {
-      var tr = el("tr", {className: (big ? "big" : "") + (extra ? " " + extra : "")},
-        el("th", {scope: "row", textContent: label}));
-      queues.forEach(function (q) { tr.append(draw(q)); });
+        el("span", {id: id + "-open", className: "open-state " + (q.open ? "is-open" : "is-closed"),
+          textContent: q.open ? "Open" : "Closed"}));
+      head.setAttribute("role", "rowheader");
+      var tr = el("tr", {id: id, className: q.open ? "is-open" : "is-closed"}, head,
+        cell(id + "-waiting", "Waiting callbacks", String(q.waiting), "big"),
+        cell(id + "-holding", "Callers holding", String(q.holding), "big"),
+        cell(id + "-longest", "Longest wait", longest, "big"),
+        cell(id + "-quoted", "Quoted to a new customer",
+          q.quoted_wait_seconds === null ? "No estimate" : durationWords(q.quoted_wait_seconds)),
+        cell(id + "-calls", "Calls in progress", String(q.calls_in_progress)),
+        cell(id + "-agents", "Agents", agentCounts(q)),
+        cell(id + "-scheduled", "Booked for later", String(q.scheduled)),
+        cell(id + "-failed", "Failed in the last hour", String(q.failed_last_hour),
+          q.failed_last_hour ? "bad" : ""));
+      tr.setAttribute("role", "row");
       return tr;
-    }
-    function number(field, key) {
-      return function (q) { return cell("queue-" + q.name + "-" + key, String(q[field]), false); };
-    }
-    var rows = [
-      row("Waiting callbacks", true, number("waiting", "waiting")),
-      row("Callers holding", true, number("holding", "holding")),
-      row("Longest wait", true, function (q) {
-        if (q.longest_wait_seconds === null) { return cell("queue-" + q.name + "-longest", "—", false); }
-        var from = new Date(Date.parse(at) - q.longest_wait_seconds * 1000).toISOString();
-        return cell("queue-" + q.name + "-longest", sinceSpan(from), false);
-      }),
-      row("Wait quoted to a new customer", false, function (q) {
-        var words = q.quoted_wait_seconds === null ? "No estimate" : durationWords(q.quoted_wait_seconds);
-        return cell("queue-" + q.name + "-quoted", words, false);
-      }),
-      row("Calls in progress", false, number("calls_in_progress", "calls")),
-      row("Booked for later", false, number("scheduled", "scheduled"))
-    ];
-    AGENT_ROWS.forEach(function (pair, index) {
-      rows.push(row("Agents " + pair[1].toLowerCase(), false, function (q) {
-        var n = q.agents[pair[0]] || 0;
-        return cell("queue-" + q.name + "-" + pair[0], String(n), n === 0);
-      }, index === 0 ? "agents-row first-agents-row" : "agents-row"));
     });
-    rows.push(row("Failed in the last hour", false, function (q) {
-      return cell("queue-" + q.name + "-failed", String(q.failed_last_hour), q.failed_last_hour === 0);
-    }));
-    $("queues-head").replaceChildren(headRow);
     $("queues-body").replaceChildren.apply($("queues-body"), rows);
   }
 

@@ -189,6 +189,9 @@ def test_the_first_paint_shows_the_numbers_the_agents_and_the_alerts(
     assert re.search(r'id="queue-orders-calls">1<', body)
     assert re.search(r'id="queue-returns-waiting">0<', body)
     assert 'id="queue-orders-open">Open<' in body
+    assert re.search(r'id="queue-orders-on_call" class="count-on_call"><b>1</b> on a call<', body)
+    assert re.search(r'id="queue-orders-away" class="count-away"><b>1</b> away<', body)
+    assert 'id="queue-orders-available"' not in body  # nobody available: no count of zero
     # Ana: on a call for 4 minutes since 09:56 New York time, talking with Carla for 2 minutes.
     assert "Ana Agent" in words and "On a call for 4 min, since 09:56 EST" in words
     assert f'href="/admin/requests/{busy_line["talking"]}">Carla Customer</a>' in body
