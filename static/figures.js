@@ -1,8 +1,20 @@
 // The figures page's hourly charts, drawn with Chart.js (static/vendor/chart.min.js) from the JSON the
 // page carries in <script type="application/json" id="figures-data"> (no inline script: the CSP forbids it).
-// Without the bundle or the data the page keeps its tables, which hold the same numbers.
+// Without the bundle or the data the page keeps its tables, which hold the same numbers. It also ties the
+// date fields to the "From … to …" choice.
 (function () {
   "use strict";
+  // Typing a date means a range: pick "From … to …" so the dates are not silently ignored.
+  var range = document.querySelector('input[name="period"][value="range"]');
+  ["from", "to"].forEach(function (id) {
+    var field = document.getElementById(id);
+    if (field && range) {
+      field.addEventListener("change", function () {
+        range.checked = true;
+      });
+    }
+  });
+
   var source = document.getElementById("figures-data");
   if (!source || typeof window.Chart !== "function") {
     return;
