@@ -9,7 +9,11 @@ Which period a thing belongs to:
   created: `since <= created_at < until`. A request made at 23:50 and called back at 00:20 counts on
   the day it was made, so a day's figures never mix requests with another day's calls.
 - An IVR session belongs to the period in which it started.
-- Occupancy is the one share of time: agents' status time is clipped to the period.
+- Occupancy is the one share of time: agents' status time is clipped to the period (and to now).
+
+Per queue: requests by their queue; IVR sessions by the topic they reached (a session that reached
+none, answered or abandoned in the menu, counts only in "all"); occupancy over the queue's agents as
+they are now (memberships keep no history). "All" is every request, session and agent.
 
 What is left out: asks stored only to be counted by the rate limits (outcome "duplicate_ask") are not
 requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
@@ -23,7 +27,9 @@ expired, connected, average_speed_of_answer_seconds, service_level, service_leve
 callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment,
 ivr_abandonment, average_handle_seconds, average_talk_seconds, average_wrap_up_seconds,
 agent_occupancy, quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. Shares are
-fractions from 0 to 1; durations are seconds.
+fractions from 0 to 1; durations are seconds. `Report.as_json` wraps them: since, until (ISO 8601),
+timezone, queues (a list of those objects), all (one more, or null for a single queue), and by_hour
+(24 objects: hour, offered, completed, average_speed_of_answer_seconds).
 """
 
 from __future__ import annotations

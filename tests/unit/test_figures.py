@@ -450,3 +450,10 @@ def test_display_reads_shares_as_percentages_and_durations_as_minutes() -> None:
     assert figures.display("calls_per_completion", 4 / 3) == "1.33"
     assert figures.display("offered", 7) == "7"
     assert set(figures.LABELS) == set(figures.FIELDS) - {"queue"}
+
+
+def test_every_json_field_is_documented_in_the_module() -> None:
+    documentation = " ".join((figures.__doc__ or "").split())
+
+    for name in figures.FIELDS:
+        assert f" {name}," in documentation or f" {name}." in documentation, name
