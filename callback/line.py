@@ -388,9 +388,8 @@ def end_wrap_up(agent: Agent, now: datetime) -> bool:
     return True
 
 
-def end_wrap_ups_and_expire(session: Session, now: datetime) -> list[int]:
-    """Agents whose wrap-up is over become available; waiting requests past their expiry expire.
-    Returns the queue id of each request expired (one per request), for the metrics."""
+def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
+    """Agents whose wrap-up is over become available; waiting requests past their expiry expire."""
     ready = session.scalars(
         update(Agent)
         .where(Agent.status == "wrap_up", Agent.busy_until <= now)
@@ -398,13 +397,10 @@ def end_wrap_ups_and_expire(session: Session, now: datetime) -> list[int]:
         .returning(Agent.id)
     ).all()
     log_status(session, list(ready), "available", now)
-    return list(
-        session.scalars(
-            update(CallbackRequest)
-            .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
-            .values(status="expired", outcome="expired", updated_at=now)
-            .returning(CallbackRequest.queue_id)
-        ).all()
+    session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
+        .values(status="expired", outcome="expired", updated_at=now)
     )
 
 

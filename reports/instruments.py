@@ -24,7 +24,10 @@ from the ORM's own flushes, never from the code paths that happen to change a ro
 
 A flush only stages them in `session.info`; they are counted when the outermost transaction commits
 and dropped when it (or the savepoint that flushed them) rolls back, so work that is undone is never
-counted. Bulk UPDATEs bypass the ORM: their owners stage what they changed with `stage_requests_ended`.
+counted. An ORM-enabled bulk UPDATE of callback requests to a final status (the dispatcher's expiry
+in `line.end_wrap_ups_and_expire`, a supervisor's conditional cancel) does not flush objects: it is
+seen as it executes (`_on_orm_execute`). Only bulk UPDATEs of requests are watched; attempts change
+through the ORM. Raw SQL (`text("UPDATE ...")`) is not seen, so none must finish a request.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy import Result, Update, event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.sql.elements import BindParameter
 
 from agents.models import Queue
 from callback.models import FINAL, CallAttempt, CallbackRequest
@@ -182,20 +186,11 @@ def install() -> None:
         for attribute in (CallbackRequest.status, CallAttempt.ended_at, CallAttempt.bridged_at):
             event.listen(attribute, "set", _ignore_set, active_history=True)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_orm_execute)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
         event.listen(Session, "after_transaction_end", _after_transaction_end)
         _installed = True
-
-
-def stage_requests_ended(session: Session, queue_ids: Iterable[int], status: str) -> None:
-    """Requests finished by a bulk UPDATE (which the ORM does not see): counted when `session` commits."""
-    ids = list(queue_ids)
-    if not ids:
-        return
-    rows = session.execute(select(Queue.id, Queue.name).where(Queue.id.in_(set(ids)))).all()
-    names = {queue_id: name for queue_id, name in rows}
-    _stage(session, [_RequestEnded(names.get(queue_id, "unknown"), status) for queue_id in ids])
 
 
 def _ignore_set(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
@@ -292,6 +287,53 @@ def _bridged(session: Session, attempt: CallAttempt) -> _Bridged:
     assert attempt.bridged_at is not None
     since = max(created, not_before) if not_before is not None else created
     return _Bridged(queue, max(0.0, (attempt.bridged_at - since).total_seconds()))
+
+
+# -- bulk UPDATEs of requests ---------------------------------------------------------------------------
+
+
+def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
+    """An ORM UPDATE of callback requests to a final status: find its rows first and count those.
+
+    The rows are read (on PostgreSQL, locked) with the UPDATE's own criteria, then the UPDATE is run
+    limited to them, so exactly the rows read are changed: a row that starts to match in between is
+    left for the next UPDATE instead of being changed uncounted. The caller's result (its rowcount)
+    is the UPDATE's own.
+    """
+    if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ is not CallbackRequest:
+        return None
+    statement = cast(Update, state.statement)
+    status = _value_set(statement, "status")
+    if status not in FINAL:
+        return None
+    r = CallbackRequest
+    query = select(r.id, r.queue_id, r.status, r.outcome).order_by(r.id)
+    if statement.whereclause is not None:
+        query = query.where(statement.whereclause)
+    if state.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=r)
+    rows = state.session.execute(query).all()
+    result = state.invoke_statement(statement=statement.where(r.id.in_([row.id for row in rows])))
+    outcome = _value_set(statement, "outcome")
+    ending = [
+        row
+        for row in rows
+        if row.status not in FINAL and (outcome if outcome is not _UNSET else row.outcome) != DUPLICATE_ASK
+    ]
+    if ending:
+        ids = {row.queue_id for row in ending}
+        names = {q.id: q.name for q in state.session.execute(select(Queue.id, Queue.name).where(Queue.id.in_(ids)))}
+        _stage(state.session, [_RequestEnded(names.get(row.queue_id, "unknown"), str(status)) for row in ending])
+    return result
+
+
+def _value_set(statement: Update, key: str) -> Any:
+    """The literal value an UPDATE sets a column to, or _UNSET (not set, or not a plain value)."""
+    for column, value in (getattr(statement, "_values", None) or {}).items():
+        name = column if isinstance(column, str) else getattr(column, "key", None)
+        if name == key:
+            return value.value if isinstance(value, BindParameter) else _UNSET
+    return _UNSET
 
 
 def _after_commit(session: Session) -> None:

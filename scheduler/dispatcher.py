@@ -127,9 +127,7 @@ class Dispatcher:
     def housekeeping(self) -> None:
         """Agents whose wrap-up is over become available; waiting requests past expiry expire."""
         with self.db.begin() as session:
-            expired = line.end_wrap_ups_and_expire(session, self.clock.now())
-            # A bulk UPDATE the ORM does not see: counted as the flushes are, when it commits.
-            instruments.stage_requests_ended(session, expired, "expired")
+            line.end_wrap_ups_and_expire(session, self.clock.now())
 
     # -- pairing and claiming ---------------------------------------------------------------------
 

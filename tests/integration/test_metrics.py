@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -28,7 +28,7 @@ from callback import line, service
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from callback.policy import Limits
 from core.clock import FixedClock
-from core.db import get_db
+from core.db import get_db, rows_changed
 from core.phone import PhonePolicy
 from scheduler.dispatcher import Dispatcher
 from telephony.fake import FakeTelephony
@@ -292,6 +292,42 @@ def test_work_rolled_back_is_never_counted(app: Flask, client: FlaskClient, cloc
     after = scrape(client)
 
     assert delta(before, rolled_back, "callme_requests_total", queue="payments", outcome="canceled") == 0
+    assert delta(before, after, "callme_requests_total", queue="payments", outcome="canceled") == 1
+
+
+def test_a_bulk_update_to_a_final_status_counts_the_rows_it_changed_once_committed(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    now = clock.now()
+    r = CallbackRequest
+    with get_db(app).sessions() as session:
+        waiting = factories.request(session, now, topic="account")
+        gone = factories.request(session, now, topic="account", status="canceled")
+        ids = [waiting.id, gone.id]
+        before = scrape(client)
+        cancel = update(r).where(r.id.in_(ids)).values(status="canceled", outcome="canceled_by_staff", updated_at=now)
+        assert rows_changed(session, cancel.where(r.status.in_(("queued",)))) == 1  # the caller's rowcount
+        session.rollback()
+        rolled_back = scrape(client)
+        # Unconditional: the row canceled already is written again but was not finished now.
+        assert rows_changed(session, cancel) == 2
+        session.commit()
+        assert rows_changed(session, cancel.where(r.status.in_(("queued",)))) == 0
+        session.commit()
+    after = scrape(client)
+
+    assert delta(before, rolled_back, "callme_requests_total", queue="account", outcome="canceled") == 0
+    assert delta(before, after, "callme_requests_total", queue="account", outcome="canceled") == 1
+
+
+def test_a_supervisors_cancel_counts(app: Flask, client: FlaskClient, clock: FixedClock) -> None:
+    with get_db(app).sessions() as session:
+        req = factories.request(session, clock.now(), topic="payments")
+        before = scrape(client)
+        service.staff_cancel(session, clock, req.id, None)
+        assert req.status == "canceled"
+    after = scrape(client)
+
     assert delta(before, after, "callme_requests_total", queue="payments", outcome="canceled") == 1
 
 
