@@ -149,7 +149,7 @@ def _status_choices(counts: dict[str, int]) -> list[SelectChoice]:
     active = sum(counts.get(s, 0) for s in ACTIVE) if known else None
     return [
         SelectChoice("", label("Any status", sum(counts.values()) if known else None)),
-        SelectChoice(ACTIVE_FILTER, label("Active (waiting or in a call)", active)),
+        SelectChoice(ACTIVE_FILTER, label("Active", active)),
         *(SelectChoice(s, label(STATUS_LABELS[s], counts.get(s, 0) if known else None)) for s in TRANSITIONS),
     ]
 
@@ -272,10 +272,10 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
     now = clock().now()
     zone = req.queue.business_hours.zone
     ivr = _ivr_session(req)
+    queues = service.list_queues(session())
+    holding = bool(req.hold_call_sid) and req.status in (*WAITING, "dialing")
     move = MoveForm(formdata=None)
-    move.queue.choices = [
-        SelectChoice(q.name, q.display_name) for q in service.list_queues(session()) if q.id != req.queue_id
-    ]
+    move.queue.choices = [SelectChoice(q.name, q.display_name) for q in queues if q.id != req.queue_id]
     writer = session().get(StaffUser, req.disposed_by_staff_id) if req.disposed_by_staff_id else None
     return (
         render_template(
@@ -286,10 +286,13 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             phone=phones.display(req.phone),
             steps=[_step_words(step) for step in ivr.get_steps()] if ivr else [],
             history=_history(req),
+            queue_names={q.name: q.display_name for q in queues},
             disposed_by=writer.name if writer else None,
             move=move,
-            may_cancel=req.status in ACTIVE and req.status not in {"connecting", "connected"},
+            # The buttons this state allows (callback.service judges again, and says why, on a post).
+            may_cancel=req.status in ACTIVE and req.status not in {"connecting", "connected"} and not holding,
             waiting=req.status in WAITING,
+            holding=holding,
             booked=req.not_before is not None and req.not_before > now,
             errors=errors or {},
         ),

@@ -347,7 +347,7 @@ def test_the_list_filters_by_status_queue_and_the_phones_last_digits_together(
     # The status list counts what the other filters let through.
     page = text(supervisor.get("/admin/requests", query_string={"q": "0142", "queue": "orders"}))
     assert "Queued (1)" in page and "Waiting to retry (1)" in page and "Completed (1)" in page
-    assert "Active (waiting or in a call) (2)" in page and "Any status (3)" in page
+    assert "Active (2)" in page and "Any status (3)" in page
 
 
 def test_the_dates_are_the_shops_days(supervisor: FlaskClient, db_session: Session, clock: FixedClock) -> None:
@@ -419,6 +419,27 @@ def test_the_request_page_offers_the_actions_its_state_allows(
     assert "The customer is on the phone with us right now." in talking
 
 
+def test_a_holders_page_offers_call_next_only(supervisor: FlaskClient, db_session: Session, clock: FixedClock) -> None:
+    holder = factories.request(db_session, clock.now(), source="ivr", hold_call_sid="CA" + "5" * 32)
+
+    page = text(supervisor.get(f"/admin/requests/{holder.id}"))
+
+    assert "Call next" in page and "The caller is holding on the line" in page
+    assert "Move</button>" not in page and "Cancel this request" not in page
+
+
+def test_call_next_outside_business_hours_says_when_they_are_called(
+    supervisor: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    clock.advance(hours=9)  # 19:00 in New York: the default queues are closed
+    req = factories.request(db_session, clock.now())
+
+    act(supervisor, req, "call-next")
+
+    page = text(supervisor.get(f"/admin/requests/{req.id}"))
+    assert "which is closed now: they are called first when it opens." in page
+
+
 def test_an_agent_may_neither_list_open_nor_change_requests(
     sign_in: Callable[..., FlaskClient], db_session: Session, clock: FixedClock
 ) -> None:
@@ -476,7 +497,9 @@ def test_move_is_audited_and_a_refusal_is_shown_on_the_page(
     [line] = line_of(db_session, "request.move")
     assert line.details_dict == {"from": "orders", "to": "returns"}
     page = text(supervisor.get(f"/admin/requests/{req.id}"))
-    assert "moved it from orders to returns" in page  # the page's own history of staff actions
+    assert (
+        "moved it from Orders, tracking and delivery to Returns and refunds" in page
+    )  # the page's own history of staff actions
 
 
 def test_cancel_is_audited_and_hangs_up_a_ringing_call(
