@@ -22,6 +22,8 @@ from the ORM's own flushes, never from the code paths that happen to change a ro
 - `callme_wait_to_connect_seconds{queue}`: an attempt getting `bridged_at` (customer and agent
   talking): bridged_at - max(created_at, not_before) of its request.
 
+`queue` is the request's queue when the event happens (a request moved later keeps its past counts).
+
 A flush only stages them in `session.info`; they are counted when the outermost transaction commits
 and dropped when it (or the savepoint that flushed them) rolls back, so work that is undone is never
 counted. An ORM-enabled bulk UPDATE of callback requests to a final status (the dispatcher's expiry
@@ -250,7 +252,7 @@ def _changed(obj: object, key: str) -> bool:
 
 def _request_queue(session: Session, req: CallbackRequest) -> str:
     queue = req.__dict__.get("queue")
-    if isinstance(queue, Queue):
+    if isinstance(queue, Queue) and queue.id == req.queue_id:  # loaded, and not moved since
         return queue.name
     name = session.connection().scalar(select(Queue.name).where(Queue.id == req.queue_id))
     return name or "unknown"
