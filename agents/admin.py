@@ -1,8 +1,9 @@
 """The supervisors' and admins' pages: agents and their status, staff, queues, do-not-call (requests: admin_requests).
 
 Thin views: each parses a form, calls the owning service, has an audit line written for what changed
-(the staff service writes its own; the views write the rest), and shows a service's refusal next to the
-field it names. CSRFProtect refuses any post without a valid token before a view runs.
+(the staff service and callback.service's request actions write their own; the views write the rest),
+and shows a service's refusal next to the field it names. CSRFProtect refuses any post without a valid
+token before a view runs.
 """
 
 from __future__ import annotations
