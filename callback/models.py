@@ -77,6 +77,8 @@ class CallbackRequest(Base):
         # table (and a copy would lose the DESC of the waiting index above).
         Index("uq_callback_requests_hold_call_sid", "hold_call_sid", unique=True),
         Index("ix_callback_ip_created", "client_ip", "created_at"),
+        # The supervisors' list (newest first) and the figures of a period both read by creation time.
+        Index("ix_callback_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,8 @@ Revises: 0006
 
 Occupancy needs to know how long each agent spent in each status, so every change is kept; the
 honesty of the quoted wait needs the quote, kept when the request is made; the service level is
-measured against a target each queue sets (900 seconds unless changed).
+measured against a target each queue sets (900 seconds unless changed); the supervisors' list and
+a period's figures read requests by creation time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def upgrade() -> None:
     )
     # In place, as in 0006: a batch copy on SQLite would lose the DESC of the waiting index.
     op.add_column("callback_requests", sa.Column("quoted_wait_seconds", sa.Integer(), nullable=True))
+    # The supervisors' list (newest first) and a period's figures read requests by creation time.
+    op.create_index("ix_callback_created", "callback_requests", ["created_at", "id"])
     op.add_column(
         "queues",
         sa.Column("service_level_seconds", sa.Integer(), nullable=False, server_default=sa.text("900")),
@@ -49,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("queues", "service_level_seconds")
+    op.drop_index("ix_callback_created", table_name="callback_requests")
     op.drop_column("callback_requests", "quoted_wait_seconds")
     op.drop_index("ix_agent_status_changes_at", table_name="agent_status_changes")
     op.drop_index("ix_agent_status_changes_agent_at", table_name="agent_status_changes")
