@@ -15,6 +15,9 @@ from core.db import Base, UtcDateTime
 ACTIVE = ("queued", "dialing", "connecting", "connected", "retry_wait")
 WAITING = ("queued", "retry_wait")
 FINAL = ("completed", "failed", "canceled", "expired")
+# The outcome of an ask that found an active request for its number and topic: stored canceled only
+# so the rate limits count it (callback.service._judge); not a request, so no figure or metric counts it.
+DUPLICATE_ASK = "duplicate_ask"
 # How an agent sums up a call at wrap-up (stored on the request with a note).
 DISPOSITIONS = ("resolved", "follow_up", "call_back_later", "wrong_queue", "other")
 

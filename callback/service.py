@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from agents import audit
 from agents.models import STAFFED, Agent, Queue, agent_queues
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
-from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
+from callback.models import ACTIVE, DUPLICATE_ASK, WAITING, CallAttempt, CallbackRequest, IllegalTransition
 from callback.policy import (
     Limits,
     check_active,
@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 _ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 # What new_ref() produces; anything else is not worth a database query.
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-# The outcome of an ask that found an active request for its number and topic (see _judge).
-DUPLICATE_ASK = "duplicate_ask"
 # Recent calls that feed the handle-time average: enough to be stable, few enough to follow change.
 HANDLE_TIME_SAMPLE = 50
 

@@ -44,8 +44,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AgentStatusChange, Queue, agent_queues
-from callback.models import CallAttempt, CallbackRequest
-from callback.service import DUPLICATE_ASK
+from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
 from ivr.models import IvrSession
 
 ALL = "all"

@@ -46,10 +46,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 from sqlalchemy.sql.elements import BindParameter
 
 from agents.models import Queue
-from callback.models import FINAL, CallAttempt, CallbackRequest
-
-# callback.service.DUPLICATE_ASK, spelled here to keep this module's imports to the models.
-DUPLICATE_ASK = "duplicate_ask"
+from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest
 
 # The gauges, read from the database at scrape time by reports.metrics (names here with the rest).
 REQUESTS_WAITING = "callme_requests_waiting"
