@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from agents.admin import local_time
 from agents.auth import staff_required
 from agents.desk import STATUS_WORDS, duration_words
 from core.web import clock, session
@@ -39,14 +40,6 @@ AGENT_COUNTS = (
 )
 
 
-def clock_time(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
-    """'10:42 EST' today in the shop's zone, else 'Sun 22 Nov, 18:05 EST' (as agents.admin.local_time)."""
-    local = moment.astimezone(zone)
-    if local.date() == now.astimezone(zone).date():
-        return local.strftime("%H:%M %Z")
-    return local.strftime("%a %d %b, %H:%M %Z")
-
-
 def _words(state: LineNow) -> dict[str, Any]:
     """What the template needs to say the numbers the way static/board.js says them."""
     zone = ZoneInfo(state.timezone)
@@ -68,7 +61,7 @@ def _words(state: LineNow) -> dict[str, Any]:
         "queue_names": {q.name: q.display_name for q in state.queues},
         "waited_since": waited_since,
         "ago": ago,
-        "at": lambda moment: clock_time(moment, zone, now),
+        "at": lambda moment: local_time(moment, zone, now),
         "wait": wait,
         "status_words": STATUS_WORDS,
         "call_words": CALL_WORDS,

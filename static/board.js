@@ -22,14 +22,19 @@
 
   var zone = "UTC";
   var skewMs = 0;  // the server's clock minus ours, so durations agree with the server's
-  var drawn = {alerts: null, queues: null, agents: null};
+  var drawnAlerts = null;  // the alerts as last drawn, as JSON
   var knownAlerts = {};  // alert key -> message, as last drawn
 
   function $(id) { return document.getElementById(id); }
 
   function el(tag, props) {
     var node = document.createElement(tag);
-    if (props) { Object.keys(props).forEach(function (k) { node[k] = props[k]; }); }
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        // ARIA roles as attributes: not every browser reflects the role property.
+        if (k === "role" || k === "scope") { node.setAttribute(k, props[k]); } else { node[k] = props[k]; }
+      });
+    }
     for (var i = 2; i < arguments.length; i++) {
       var child = arguments[i];
       if (child !== null && child !== undefined) { node.append(child); }
@@ -55,7 +60,7 @@
     return found;
   }
 
-  // '10:42 EST' today in the shop's zone, else 'Sun 22 Nov, 18:05 EST' (reports.board.clock_time).
+  // '10:42 EST' today in the shop's zone, else 'Sun 22 Nov, 18:05 EST' (agents.admin.local_time).
   function clockTime(iso, withSeconds) {
     var moment = new Date(iso);
     var p = parts(moment, {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
@@ -150,33 +155,56 @@
     })));
   }
 
-  function drawQueues(queues, at) {
-    var rows = queues.map(function (q) {
-      var id = "queue-" + q.name;
-      var longest = "—";
-      if (q.longest_wait_seconds !== null) {
-        longest = sinceSpan(new Date(Date.parse(at) - q.longest_wait_seconds * 1000).toISOString());
+  // Rows are kept by id and rebuilt only when what they show changed, and never moved needlessly: a link
+  // someone has focused, or a row a screen reader is on, stays put between polls.
+  function patch(body, items) {
+    var existing = {};
+    Array.prototype.forEach.call(body.children, function (row) { existing[row.id] = row; });
+    items.forEach(function (item, index) {
+      var row = existing[item.id];
+      delete existing[item.id];
+      if (!row || row.dataset.sig !== item.sig) {
+        var fresh = item.build();
+        fresh.dataset.sig = item.sig;
+        if (row) { row.replaceWith(fresh); }
+        row = fresh;
       }
-      var head = el("th", {scope: "row"},
-        el("span", {className: "queue-name", textContent: q.display_name}), " ",
-        el("span", {id: id + "-open", className: "open-state " + (q.open ? "is-open" : "is-closed"),
-          textContent: q.open ? "Open" : "Closed"}));
-      head.setAttribute("role", "rowheader");
-      var tr = el("tr", {id: id, className: q.open ? "is-open" : "is-closed"}, head,
-        cell(id + "-waiting", "Waiting callbacks", String(q.waiting), "big"),
-        cell(id + "-holding", "Callers holding", String(q.holding), "big"),
-        cell(id + "-longest", "Longest wait", longest, "big"),
-        cell(id + "-quoted", "Quoted to a new customer",
-          q.quoted_wait_seconds === null ? "No estimate" : durationWords(q.quoted_wait_seconds)),
-        cell(id + "-calls", "Calls in progress", String(q.calls_in_progress)),
-        cell(id + "-agents", "Agents", agentCounts(q)),
-        cell(id + "-scheduled", "Booked for later", String(q.scheduled)),
-        cell(id + "-failed", "Failed in the last hour", String(q.failed_last_hour),
-          q.failed_last_hour ? "bad" : ""));
-      tr.setAttribute("role", "row");
-      return tr;
+      if (body.children[index] !== row) { body.insertBefore(row, body.children[index] || null); }
     });
-    $("queues-body").replaceChildren.apply($("queues-body"), rows);
+    Object.keys(existing).forEach(function (id) { existing[id].remove(); });
+  }
+
+  function drawQueues(queues, at) {
+    patch($("queues-body"), queues.map(function (q) {
+      // The longest wait ticks by itself: what the row shows is when that wait began.
+      var from = q.longest_wait_seconds === null ? null
+        : new Date(Date.parse(at) - q.longest_wait_seconds * 1000).toISOString();
+      var shown = Object.assign({}, q, {longest_wait_seconds: from});
+      return {id: "queue-" + q.name, sig: JSON.stringify(shown), build: function () { return queueRow(q, from); }};
+    }));
+  }
+
+  function queueRow(q, from) {
+    var id = "queue-" + q.name;
+    var longest = from === null ? "—" : sinceSpan(from);
+    var head = el("th", {scope: "row"},
+      el("span", {className: "queue-name", textContent: q.display_name}), " ",
+      el("span", {id: id + "-open", className: "open-state " + (q.open ? "is-open" : "is-closed"),
+        textContent: q.open ? "Open" : "Closed"}));
+    head.setAttribute("role", "rowheader");
+    var tr = el("tr", {id: id, className: q.open ? "is-open" : "is-closed"}, head,
+      cell(id + "-waiting", "Waiting callbacks", String(q.waiting), "big"),
+      cell(id + "-holding", "Callers holding", String(q.holding), "big"),
+      cell(id + "-longest", "Longest wait", longest, "big"),
+      cell(id + "-quoted", "Quoted to a new customer",
+        q.quoted_wait_seconds === null ? "No estimate" : durationWords(q.quoted_wait_seconds)),
+      cell(id + "-calls", "Calls in progress", String(q.calls_in_progress)),
+      cell(id + "-agents", "Agents", agentCounts(q)),
+      cell(id + "-scheduled", "Booked for later", String(q.scheduled)),
+      cell(id + "-failed", "Failed in the last hour", String(q.failed_last_hour),
+        q.failed_last_hour ? "bad" : ""));
+    tr.setAttribute("role", "row");
+    return tr;
   }
 
   // -- agents: one row each -------------------------------------------------------------------------------
@@ -184,47 +212,47 @@
   function drawAgents(agents, queues) {
     var names = {};
     queues.forEach(function (q) { names[q.name] = q.display_name; });
-    var rows = agents.map(function (a) {
-      var status = el("td", {},
-        el("span", {className: "badge badge-" + a.status, textContent: STATUS_WORDS[a.status] || a.status}), " ",
-        el("span", {className: "since"}, "for ", sinceSpan(a.since), ", since " + clockTime(a.since, false)),
-        a.reason ? el("span", {className: "reason", textContent: a.reason}) : null);
-      var call;
-      if (a.call) {
-        call = el("td", {},
-          el("a", {href: root.dataset.requestUrl.replace(/\/0$/, "/" + a.call.request_id),
-            textContent: a.call.customer}), " ",
-          el("span", {className: "call-detail"}, (names[a.call.queue] || a.call.queue) + " · ",
-            el("span", {className: "call-status", textContent: CALL_WORDS[a.call.status] || a.call.status}),
-            " · ", sinceSpan(a.call.since)));
-      } else {
-        call = el("td", {}, el("span", {className: "no-call", textContent: "No call"}));
-      }
-      var queueNames = a.queues.map(function (name) { return names[name] || name; }).join(", ");
-      return el("tr", {id: "agent-" + a.id},
-        el("th", {scope: "row"}, el("span", {className: "agent-name", textContent: a.name}), " ",
-          el("span", {className: "agent-queues", textContent: queueNames})),
-        status, call);
-    });
-    $("agents-body").replaceChildren.apply($("agents-body"), rows);
+    patch($("agents-body"), agents.map(function (a) {
+      var sig = JSON.stringify([a, a.queues.map(function (name) { return names[name]; }), names[a.call && a.call.queue]]);
+      return {id: "agent-" + a.id, sig: sig, build: function () { return agentRow(a, names); }};
+    }));
     $("agents-none").hidden = agents.length > 0;
   }
 
-  function changed(part, value) {
-    var text = JSON.stringify(value);
-    if (drawn[part] === text) { return false; }
-    drawn[part] = text;
-    return true;
+  function agentRow(a, names) {
+    var status = el("td", {role: "cell"},
+      el("span", {className: "badge badge-" + a.status, textContent: STATUS_WORDS[a.status] || a.status}), " ",
+      el("span", {className: "since"}, "for ", sinceSpan(a.since), ", since " + clockTime(a.since, false)),
+      a.reason ? el("span", {className: "reason", textContent: a.reason}) : null);
+    var call;
+    if (a.call) {
+      call = el("td", {role: "cell"},
+        el("a", {href: root.dataset.requestUrl.replace(/\/0$/, "/" + a.call.request_id),
+          textContent: a.call.customer}), " ",
+        el("span", {className: "call-detail"}, (names[a.call.queue] || a.call.queue) + " · ",
+          el("span", {className: "call-status", textContent: CALL_WORDS[a.call.status] || a.call.status}),
+          " · ", sinceSpan(a.call.since)));
+    } else {
+      call = el("td", {role: "cell"}, el("span", {className: "no-call", textContent: "No call"}));
+    }
+    var queueNames = a.queues.map(function (name) { return names[name] || name; }).join(", ");
+    return el("tr", {id: "agent-" + a.id, role: "row"},
+      el("th", {scope: "row", role: "rowheader"}, el("span", {className: "agent-name", textContent: a.name}), " ",
+        el("span", {className: "agent-queues", textContent: queueNames})),
+      status, call);
   }
+
 
   function draw(state, first) {
     zone = state.timezone || "UTC";
     skewMs = Date.parse(state.at) - Date.now();
     $("board-updated").textContent = "Updated " + clockTime(state.at, true);
-    // Redraw a part only when it changed: a link being focused or read keeps its place between polls.
-    if (changed("alerts", state.alerts) && !first) { drawAlerts(state.alerts); }
-    if (changed("queues", state.queues)) { drawQueues(state.queues, state.at); }
-    if (changed("agents", [state.agents, state.queues])) { drawAgents(state.agents, state.queues); }
+    var alerts = JSON.stringify(state.alerts);
+    // The page drew the first alerts itself: redrawing them would announce them all a second time.
+    if (alerts !== drawnAlerts && !first) { drawAlerts(state.alerts); }
+    drawnAlerts = alerts;
+    drawQueues(state.queues, state.at);
+    drawAgents(state.agents, state.queues);
     tick();
   }
 
