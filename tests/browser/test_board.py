@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "browser-board-password"
 CUSTOMER = "+12015550123"
+OTHER_CUSTOMER = "+12015550124"
 ANA_PHONE = "+12015550201"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # The board's promise: what happens on the line shows within two seconds (it polls every second).
@@ -99,7 +100,7 @@ def test_a_supervisor_watches_a_callback_asked_for_called_and_connected(
     ref = system.ask(CUSTOMER)
     expect(sam.locator("#queue-orders-waiting")).to_have_text("1", timeout=WITHIN)
     expect(sam.locator("#queue-orders-longest")).to_have_text(re.compile(r"^\d+ s$"), timeout=WITHIN)
-    alert = sam.locator("#alerts li", has_text="nobody taking calls")
+    alert = sam.locator("#alerts li", has_text="Orders, tracking and delivery has")
     expect(alert).to_contain_text(
         "Orders, tracking and delivery has 1 person waiting and nobody taking calls (0 away, 1 signed out).",
         timeout=WITHIN,
@@ -107,6 +108,13 @@ def test_a_supervisor_watches_a_callback_asked_for_called_and_connected(
     expect(alert).to_have_attribute("role", "alert")  # newly critical: announced once
     expect(alert.get_by_role("link", name="See the agents")).to_have_attribute("href", "/admin/agents")
     expect(sam.locator("#alerts-none")).to_be_hidden()
+    # Another customer asks about a return, a queue nobody serves: that alert is the news now, and the
+    # first one, unchanged, is not announced again.
+    system.ask(OTHER_CUSTOMER, topic="returns")
+    returns_alert = sam.locator("#alerts li", has_text="Returns and refunds has 1 person waiting")
+    expect(returns_alert).to_have_attribute("role", "alert", timeout=WITHIN)
+    expect(alert).not_to_have_attribute("role", "alert")
+    expect(sam.locator("#queue-returns-waiting")).to_have_text("1")
     sam.screenshot(path=f"/tmp/board-waiting-{width}.png", full_page=True)
 
     # (b) Ana becomes available (as her console's button does, through the same service): the dispatcher
@@ -121,8 +129,9 @@ def test_a_supervisor_watches_a_callback_asked_for_called_and_connected(
     request_id = system.request(ref).id
     call_link = ana_row.get_by_role("link", name="Casey Jones")
     expect(call_link).to_have_attribute("href", f"/admin/requests/{request_id}")
-    expect(sam.locator("#alerts li")).to_have_count(0, timeout=WITHIN)
-    expect(sam.locator("#alerts-none")).to_be_visible()
+    expect(alert).to_have_count(0, timeout=WITHIN)  # someone takes calls for orders now
+    expect(sam.locator("#alerts li")).to_have_count(1)
+    expect(returns_alert).to_be_visible()
     sam.screenshot(path=f"/tmp/board-dialing-{width}.png", full_page=True)
 
     # (c) The customer answers and presses 1, Ana takes the call: they are talking.
