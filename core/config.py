@@ -139,6 +139,13 @@ class Settings:
     staff_session_hours: int = 12
     # Bearer token Prometheus sends to GET /metrics; without one, /metrics answers loopback clients only.
     metrics_token: str = ""
+    # Where call recordings and prompts are kept (relative paths are under the instance folder), and
+    # how long a recording is kept before the daily job deletes it.
+    recordings_dir: str = "recordings"
+    recording_retention_days: int = 90
+    # The longest message a caller may leave after hours, and the longest prompt the shop may upload.
+    message_max_seconds: int = 120
+    prompt_max_seconds: int = 300
     instance_path: str = field(default="instance", repr=False)
 
     @property
@@ -207,6 +214,12 @@ class Settings:
             raise ConfigError("LOG_FORMAT must be 'text' or 'json'")
         if settings.max_content_length < 1024:
             raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
+        if settings.recording_retention_days < 1:
+            raise ConfigError("RECORDING_RETENTION_DAYS must be at least 1")
+        if not 5 <= settings.message_max_seconds <= 3600:
+            raise ConfigError("MESSAGE_MAX_SECONDS must be between 5 and 3600")
+        if not 1 <= settings.prompt_max_seconds <= 3600:
+            raise ConfigError("PROMPT_MAX_SECONDS must be between 1 and 3600")
         if not 1 <= settings.staff_session_hours <= 24 * 30:
             raise ConfigError("STAFF_SESSION_HOURS must be between 1 and 720")
         if settings.voice_fallback_number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.voice_fallback_number):

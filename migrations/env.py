@@ -8,6 +8,7 @@ import agents.models  # noqa: F401 - registers the tables on Base.metadata
 import callback.models  # noqa: F401
 import ivr.models  # noqa: F401
 import orders.models  # noqa: F401
+import recordings.models  # noqa: F401
 from core.db import Base
 
 target_metadata = Base.metadata

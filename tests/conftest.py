@@ -49,6 +49,7 @@ import agents.models  # noqa: E402,F401 - register the tables
 import callback.models  # noqa: E402,F401
 import ivr.models  # noqa: E402,F401
 import orders.models  # noqa: E402,F401
+import recordings.models  # noqa: E402,F401
 
 
 @pytest.fixture

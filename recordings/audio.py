@@ -1,0 +1,113 @@
+"""Everything the app does to audio, with pydub (ffmpeg underneath): one place for the rules.
+
+- Recordings come from the provider as WAV (8 kHz, one or two channels) and are kept as Opus in Ogg:
+  speech at 24 kbps per channel sounds as good as the phone line did, at a tenth of the size.
+- Prompts (the shop's greeting, its hold music) arrive in whatever format the shop has and are made
+  telephony audio: 8 kHz, mono, 16-bit WAV, trimmed of leading and trailing silence, at one loudness.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydub import AudioSegment
+from pydub.exceptions import CouldntDecodeError
+from pydub.silence import detect_leading_silence
+
+TELEPHONE_RATE = 8000
+# Opus at 24 kbps per channel: within the 32 kbps a channel may take, and clear for speech.
+OPUS_KBPS_PER_CHANNEL = 24
+COMPACT_FORMAT = "ogg"
+COMPACT_MIMETYPE = "audio/ogg"
+# Prompts are brought to this average loudness (dBFS), never letting a peak above PEAK_CEILING.
+PROMPT_LEVEL_DBFS = -20.0
+PEAK_CEILING_DBFS = -1.0
+# Quieter than this is silence: for trimming, and for refusing a prompt with nothing in it.
+SILENCE_DBFS = -50.0
+# A copy is faithful when its duration is within this share of the original's.
+DURATION_TOLERANCE = 0.01
+
+
+class AudioRejected(ValueError):
+    """Audio we cannot use, with a code and a sentence a person can act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def decode(data: bytes | Path, format_hint: str | None = None) -> AudioSegment:
+    """Read any audio ffmpeg reads; AudioRejected('corrupt') if it cannot be read or holds no sound."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    try:
+        segment = AudioSegment.from_file(source, format=format_hint)
+    except (CouldntDecodeError, IndexError, OSError) as exc:
+        raise AudioRejected("corrupt", "This file is not audio we can read (it may be damaged).") from exc
+    if len(segment) == 0:
+        raise AudioRejected("corrupt", "This file holds no audio.")
+    return segment
+
+
+def seconds(segment: AudioSegment) -> float:
+    """The segment's length in seconds."""
+    return len(segment) / 1000.0
+
+
+def compact(segment: AudioSegment) -> bytes:
+    """Encode for keeping: Opus in Ogg, the segment's own channels, 24 kbps per channel."""
+    buffer = io.BytesIO()
+    bitrate = f"{OPUS_KBPS_PER_CHANNEL * segment.channels}k"
+    segment.export(buffer, format=COMPACT_FORMAT, codec="libopus", bitrate=bitrate)
+    return buffer.getvalue()
+
+
+def same_length(copy_seconds: float, original_seconds: float) -> bool:
+    """Whether a copy is as long as the original, within DURATION_TOLERANCE (and 50 ms for tiny files)."""
+    allowed = max(original_seconds * DURATION_TOLERANCE, 0.05)
+    return abs(copy_seconds - original_seconds) <= allowed
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    """A prompt ready to play on a phone line."""
+
+    wav: bytes
+    seconds: float
+    level_dbfs: float
+
+
+def prepare_prompt(data: bytes | Path, max_seconds: float, format_hint: str | None = None) -> PreparedPrompt:
+    """Telephony audio from any file: 8 kHz mono 16-bit, trimmed, at PROMPT_LEVEL_DBFS; refuses a
+    corrupt or silent file, or one longer than `max_seconds` once trimmed."""
+    segment = decode(data, format_hint)
+    if segment.max_dBFS == -math.inf or segment.max_dBFS < SILENCE_DBFS:
+        raise AudioRejected("silent", "This file is silent: there is nothing to play.")
+    segment = trim(segment.set_channels(1).set_frame_rate(TELEPHONE_RATE).set_sample_width(2))
+    if seconds(segment) > max_seconds:
+        raise AudioRejected(
+            "too_long",
+            f"This recording lasts {seconds(segment):.0f} seconds; a prompt may last at most {max_seconds:.0f}.",
+        )
+    segment = normalise(segment)
+    buffer = io.BytesIO()
+    segment.export(buffer, format="wav")
+    return PreparedPrompt(buffer.getvalue(), seconds(segment), round(segment.dBFS, 2))
+
+
+def trim(segment: AudioSegment) -> AudioSegment:
+    """Cut leading and trailing silence (quieter than SILENCE_DBFS)."""
+    start = detect_leading_silence(segment, silence_threshold=SILENCE_DBFS)
+    end = detect_leading_silence(segment.reverse(), silence_threshold=SILENCE_DBFS)
+    trimmed = segment[start : len(segment) - end]
+    return trimmed if len(trimmed) > 0 else segment
+
+
+def normalise(segment: AudioSegment) -> AudioSegment:
+    """Bring the average loudness to PROMPT_LEVEL_DBFS, lowered if a peak would pass PEAK_CEILING_DBFS."""
+    gain = PROMPT_LEVEL_DBFS - segment.dBFS
+    gain = min(gain, PEAK_CEILING_DBFS - segment.max_dBFS)
+    return segment.apply_gain(gain)
