@@ -23,7 +23,7 @@
   var zone = "UTC";
   var skewMs = 0;  // the server's clock minus ours, so durations agree with the server's
   var drawnAlerts = null;  // the alerts as last drawn, as JSON
-  var knownAlerts = {};  // alert key -> message, as last drawn
+  var knownAlerts = {};  // alert key -> severity and message, as last drawn
 
   function $(id) { return document.getElementById(id); }
 
@@ -72,12 +72,9 @@
     return p.weekday + " " + p.day + " " + p.month + ", " + time;
   }
 
-  function since(iso) {
-    return el("span", {textContent: durationWords((serverNow() - Date.parse(iso)) / 1000)});
-  }
-
+  // A duration that keeps counting from `iso` (tick() updates every one each second).
   function sinceSpan(iso) {
-    var span = since(iso);
+    var span = el("span", {textContent: durationWords((serverNow() - Date.parse(iso)) / 1000)});
     span.dataset.since = iso;
     return span;
   }
@@ -119,14 +116,16 @@
     var now = {};
     alerts.forEach(function (alert, index) {
       var key = alertKey(alert);
-      now[key] = alert.message;
+      var seen = knownAlerts[key];
+      now[key] = alert.severity + " " + alert.message;
       var item = existing[key];
-      if (item && knownAlerts[key] === alert.message && item.className === "alert alert-" + alert.severity) {
+      if (item && seen === now[key]) {
         item.removeAttribute("role");  // seen already: announced once, not again
       } else {
         var fresh = alertItem(alert);
-        // Only a critical alert that was not on the board before interrupts; the rest wait their turn.
-        if (alert.severity === "critical" && !(key in knownAlerts)) { fresh.setAttribute("role", "alert"); }
+        // Only an alert newly critical interrupts; the rest (and new numbers in one) wait their turn.
+        var newlyCritical = alert.severity === "critical" && (!seen || seen.indexOf("critical ") !== 0);
+        if (newlyCritical) { fresh.setAttribute("role", "alert"); }
         if (item) { item.replaceWith(fresh); } else { list.append(fresh); }
         item = fresh;
       }
@@ -307,7 +306,8 @@
   try {
     var first = JSON.parse(root.dataset.state);
     document.querySelectorAll("#alert-list li[data-key]").forEach(function (item) {
-      knownAlerts[item.dataset.key] = item.querySelector(".alert-text").textContent;
+      var severity = item.classList.contains("alert-critical") ? "critical" : "warning";
+      knownAlerts[item.dataset.key] = severity + " " + item.querySelector(".alert-text").textContent;
     });
     draw(first, true);
   } catch (e) { /* the first poll draws it */ }
