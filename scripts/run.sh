@@ -37,7 +37,7 @@ cat <<MSG
     Metrics:              http://$HOST:$PORT/metrics   (Prometheus; this machine only unless METRICS_TOKEN is set)
     Staff sign-in:        http://$HOST:$PORT/login   (development accounts below)
       agent@example.com       agent-dev-password        (agent: Alice Moreau's calls, console at /agent)
-      supervisor@example.com  supervisor-dev-password   (supervisor: agents and requests under /admin)
+      supervisor@example.com  supervisor-dev-password   (supervisor: the live board at /board, requests and figures under /admin)
       admin@example.com       admin-dev-password        (admin: staff, queues, do-not-call under /admin)
 $SOFTPHONE
   Press Ctrl-C to stop.
