@@ -113,6 +113,9 @@ class CallbackRequest(Base):
     note: Mapped[str | None] = mapped_column(Text)
     disposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     disposed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The language the request was made in (a code of callback.words.LANGUAGES, "en" or "es"): the
+    # pages it reads and the words of the call we place.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
 
     queue: Mapped[Queue] = relationship(lazy="joined")
     agent: Mapped[Agent | None] = relationship()

@@ -12,46 +12,141 @@ from core.webhooks import Webhooks
 
 VOICE = "Polly.Joanna"
 
+# What the customer hears is in the language the request was made in (CallbackRequest.language):
+# a Twilio voice and <Say>/<Gather> language for each, and the Spanish of every sentence below.
+# The staff's side of a call (screen, whisper, agent-first offers) stays in English.
+VOICES = {"en": ("Polly.Joanna", None), "es": ("Polly.Lupe", "es-US")}
+
+# English sentence (as this module and callback.voice write it) -> Spanish. A sentence missing here
+# is said in English, so a new prompt is never silent.
+SPANISH = {
+    "Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.": (
+        "Perdone, no le he entendido. Pulse 1, o diga sí, y le pondré en contacto."
+    ),
+    "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.": (
+        "Perdone, no he oído nada. Pulse 1, o diga sí, y le pondré en contacto."
+    ),
+    "We'll try you again a little later. Goodbye.": "Le volveremos a llamar un poco más tarde. Adiós.",
+    "Thank you. Connecting you now.": "Gracias. Le ponemos en contacto ahora.",
+    "Sorry for the wait. One moment, please, while I find someone else.": (
+        "Perdone la espera. Un momento, por favor, mientras busco a otra persona."
+    ),
+    "No problem. We won't connect you now. If you still need us, just ask again. Goodbye.": (
+        "De acuerdo. No le pondremos en contacto ahora. Si todavía nos necesita, vuelva a pedirlo. Adiós."
+    ),
+    "Sorry, I didn't catch that. We'll try you again a little later. Goodbye.": (
+        "Perdone, no le he entendido. Le volveremos a llamar un poco más tarde. Adiós."
+    ),
+    (
+        "Sorry, nobody could take your call just now. You keep your place at the front of the line, "
+        "and we'll call you back as soon as someone is free. Goodbye."
+    ): (
+        "Lo sentimos, nadie ha podido atenderle ahora. Conserva su lugar al principio de la fila "
+        "y le llamaremos en cuanto alguien esté libre. Adiós."
+    ),
+    (
+        "Sorry, nobody could take your call just now, and we've already tried you several times. "
+        "Please ask for a callback again on our website when it suits you. Goodbye."
+    ): (
+        "Lo sentimos, nadie ha podido atenderle ahora, y ya le hemos llamado varias veces. "
+        "Pida otra llamada en nuestra web cuando le venga bien. Adiós."
+    ),
+    "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
+}
+
+
+def _lang(language: str | None) -> str:
+    return language if language in VOICES else "en"
+
+
+def words_in(language: str | None, english: str) -> str:
+    """`english` as said to a customer whose request is in `language` (English when untranslated)."""
+    return SPANISH.get(english, english) if _lang(language) == "es" else english
+
+
+def _say_to(parent: VoiceResponse | Gather, words: str, language: str | None) -> None:
+    """Say customer-facing `words` (already in `language`) with that language's voice."""
+    voice, tag = VOICES[_lang(language)]
+    if tag is None:
+        parent.say(words, voice=voice)
+    else:
+        parent.say(words, voice=voice, language=tag)
+
 
 def _about(req: CallbackRequest) -> str:
-    about = req.queue.display_name.lower()
+    about = _topic(req)
     if req.order_number:
-        about += f", order {' '.join(req.order_number)}"
+        order = "pedido" if _lang(req.language) == "es" else "order"
+        about += f", {order} {' '.join(req.order_number)}"
     return about
 
 
+# The topics as said in Spanish (the queues' display names are the shop's English words).
+SPANISH_TOPICS = {
+    "orders": "pedidos, seguimiento y entregas",
+    "returns": "devoluciones y reembolsos",
+    "payments": "pagos y facturación",
+    "account": "su cuenta",
+    "devices": "dispositivos y ayuda técnica",
+    "other": "otra consulta",
+}
+
+
+def _topic(req: CallbackRequest) -> str:
+    if _lang(req.language) == "es" and req.queue.name in SPANISH_TOPICS:
+        return SPANISH_TOPICS[req.queue.name]
+    return req.queue.display_name.lower()
+
+
 def _first_name(req: CallbackRequest) -> str:
-    return req.name.split()[0] if req.name.split() else "there"
+    if req.name.split():
+        return req.name.split()[0]
+    return "" if _lang(req.language) == "es" else "there"
 
 
 PUT_THROUGH = "Press 1, or say yes, and I'll put you through."
 
 
-def _ask(action: str, hints: str, words: str) -> Gather:
+def _ask(action: str, hints: str, words: str, language: str | None = None) -> Gather:
     """One key or a few words, after `words`: the shape of every yes/no question on a call."""
-    gather = Gather(input="dtmf speech", num_digits=1, timeout=6, action=action, hints=hints, speech_timeout="auto")
-    gather.say(words, voice=VOICE)
+    tag = VOICES[_lang(language)][1]
+    extra = {"language": tag} if tag else {}
+    gather = Gather(
+        input="dtmf speech", num_digits=1, timeout=6, action=action, hints=hints, speech_timeout="auto", **extra
+    )
+    _say_to(gather, words, language)
     return gather
 
 
 def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False) -> str:
     """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us)."""
     response = VoiceResponse()
+    lang = _lang(req.language)
+    yes_no = "sí, no" if lang == "es" else "yes, no"
     if again:
-        response.append(
-            _ask(action, "yes, no", "Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.")
-        )
+        words = words_in(lang, "Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.")
+        response.append(_ask(action, yes_no, words, lang))
     else:
-        greeting = (
-            f"Hello {_first_name(req)}. This is {shop} customer service, returning your call about {_about(req)}. "
-            "To talk to an agent now, press 1 or say yes. If you no longer need us, press 2 or say no."
-        )
-        response.append(_ask(action, "yes, no, hold on", greeting))
+        if lang == "es":
+            hello = f"Hola {_first_name(req)}." if _first_name(req) else "Hola."
+            greeting = (
+                f"{hello} Le llamamos del servicio de atención al cliente de {shop}, por su consulta sobre "
+                f"{_about(req)}. Para hablar ahora con un agente, pulse 1 o diga sí. "
+                "Si ya no nos necesita, pulse 2 o diga no."
+            )
+            hints = "sí, no, espere"
+        else:
+            greeting = (
+                f"Hello {_first_name(req)}. This is {shop} customer service, returning your call about "
+                f"{_about(req)}. To talk to an agent now, press 1 or say yes. "
+                "If you no longer need us, press 2 or say no."
+            )
+            hints = "yes, no, hold on"
+        response.append(_ask(action, hints, greeting, lang))
         # Silence: one more chance in other words, on the same action (which knows it is the second).
-        response.append(
-            _ask(action, "yes, no", "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.")
-        )
-    response.say("We'll try you again a little later. Goodbye.", voice=VOICE)
+        words = words_in(lang, "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.")
+        response.append(_ask(action, yes_no, words, lang))
+    _say_to(response, words_in(lang, "We'll try you again a little later. Goodbye."), lang)
     response.hangup()
     return str(response)
 
@@ -60,11 +155,17 @@ def voicemail(req: CallbackRequest, shop: str, call_back_number: str) -> str:
     """A short message for an answering machine: who called, and what happens next."""
     response = VoiceResponse()
     spaced = " ".join(call_back_number.lstrip("+"))
-    response.say(
-        f"Hello, this is {shop} customer service returning your call about {_about(req)}. "
-        f"We'll try you again soon. You can also call us at {spaced}. Goodbye.",
-        voice=VOICE,
-    )
+    if _lang(req.language) == "es":
+        words = (
+            f"Hola, le llamamos del servicio de atención al cliente de {shop} por su consulta sobre {_about(req)}. "
+            f"Le volveremos a llamar pronto. También puede llamarnos al {spaced}. Adiós."
+        )
+    else:
+        words = (
+            f"Hello, this is {shop} customer service returning your call about {_about(req)}. "
+            f"We'll try you again soon. You can also call us at {spaced}. Goodbye."
+        )
+    _say_to(response, words, req.language)
     response.hangup()
     return str(response)
 
@@ -76,10 +177,13 @@ def connect(
     screen_url: str,
     timeout: int = 20,
     greeting: str = "Thank you. Connecting you now.",
+    language: str | None = None,
 ) -> str:
-    """Ring the agent; their leg is screened at `screen_url`, and the Dial action learns how it ended."""
+    """Ring the agent; their leg is screened at `screen_url`, and the Dial action learns how it ended.
+
+    `greeting` is what the customer hears first, said in `language` (the request's)."""
     response = VoiceResponse()
-    response.say(greeting, voice=VOICE)
+    _say_to(response, words_in(language, greeting), language)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
     if agent.phone:
         # A mobile's voicemail must not pass for the agent: detect it before the screen plays.
@@ -107,6 +211,7 @@ def connect_leg(
         screen_url=hooks.callback("screen", attempt=attempt.id, leg=leg.id),
         timeout=timeout,
         greeting=greeting,
+        language=attempt.request.language,
     )
 
 
@@ -178,10 +283,10 @@ def _ivr_summary(req: CallbackRequest) -> str:
     return str(context.get("summary", "")) if isinstance(context, dict) else ""
 
 
-def goodbye(text: str) -> str:
-    """Say one thing and hang up."""
+def goodbye(text: str, language: str | None = None) -> str:
+    """Say one thing and hang up; to a customer, pass their request's `language` (English otherwise)."""
     response = VoiceResponse()
-    response.say(text, voice=VOICE)
+    _say_to(response, words_in(language, text), language)
     response.hangup()
     return str(response)
 
@@ -216,9 +321,16 @@ def dial_customer(phone: str, caller_id: str, action: str, greeting_url: str, ti
 def greet_customer(req: CallbackRequest, shop: str) -> str:
     """Agent-first: what the customer hears on answering, before the agent is put through."""
     response = VoiceResponse()
-    response.say(
-        f"Hello {_first_name(req)}, this is {shop} customer service returning your call about {_about(req)}. "
-        "Connecting you to an agent now.",
-        voice=VOICE,
-    )
+    if _lang(req.language) == "es":
+        hello = f"Hola {_first_name(req)}" if _first_name(req) else "Hola"
+        words = (
+            f"{hello}, le llamamos del servicio de atención al cliente de {shop} por su consulta sobre "
+            f"{_about(req)}. Le ponemos ahora con un agente."
+        )
+    else:
+        words = (
+            f"Hello {_first_name(req)}, this is {shop} customer service returning your call about {_about(req)}. "
+            "Connecting you to an agent now."
+        )
+    _say_to(response, words, req.language)
     return str(response)
