@@ -581,3 +581,60 @@ def _audit(
     now: datetime,
 ) -> None:
     audit.record(session, action, f"request {request.id}", details, actor=actor, address=address, at=now)
+
+
+# --- forgetting a customer --------------------------------------------------------------------------
+
+# What a forgotten request keeps in place of the customer's name and number. The phone placeholder
+# does not start with "+", so callback.line.callable_number refuses to dial it.
+FORGOTTEN_NAME = "(forgotten)"
+FORGOTTEN_PHONE = "forgotten"
+FORGOTTEN = "forgotten"
+
+
+def forget(session: Session, clock: Clock, ref: str, *, actor: str = audit.SYSTEM) -> CallbackRequest:
+    """Erase a request's personal data at the customer's demand, keeping the row for the figures.
+
+    The name and number become placeholders; the order number, IVR context, wrap-up note and client
+    address are erased, and so are the caller's number and steps in its phone-menu sessions. A request
+    still waiting is canceled first (nobody calls a customer who asked to be forgotten); one being
+    called or on the line is refused: try again once the call is over. Recordings are the recordings
+    service's (recordings.service.forget_request). Audited; the caller commits.
+    """
+    from ivr.models import IvrSession
+
+    request = get(session, ref)
+    if request.status in ("dialing", *_ON_THE_LINE) or (request.hold_call_sid and request.status in ACTIVE):
+        raise Conflict(
+            "on_the_line",
+            f"This request is {_words(request.status)}: the customer is being called or is on the line. "
+            "Forget it once the call is over.",
+        )
+    now = clock.now()
+    was = request.status
+    if request.status in WAITING:
+        request.status = "canceled"
+        request.outcome = FORGOTTEN
+        request.next_attempt_at = None
+    request.name = FORGOTTEN_NAME
+    request.phone = FORGOTTEN_PHONE
+    request.order_number = None
+    request.ivr_context = None
+    request.note = None
+    request.client_ip = None
+    request.updated_at = now
+    menus = session.scalars(select(IvrSession).where(IvrSession.request_id == request.id)).all()
+    for menu in menus:
+        menu.caller = FORGOTTEN_PHONE
+        menu.steps = "[]"
+        menu.state = "{}"
+    audit.record(
+        session,
+        "request.forget",
+        f"request {request.id}",
+        {"from": was, "to": request.status, "ivr_sessions": len(menus)},
+        actor=actor,
+        at=now,
+    )
+    log.info("callback request forgotten", extra={"request": request.id, "was": was})
+    return request

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from telephony.port import (
     DEFAULT_STATUS_EVENTS,
+    NOT_FOUND,
     NUMBER_NOT_FOUND,
     CallInfo,
     MessageInfo,
@@ -51,6 +52,10 @@ class FakeTelephony:
             for e164 in owned_numbers
         }
         self._errors: list[TelephonyError] = []
+        # Recordings the provider holds (sid -> WAV), and what the code under test did to them.
+        self.recordings: dict[str, bytes] = {}
+        self.recording_fetches: list[str] = []
+        self.deleted_recordings: list[str] = []
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter):032x}"
@@ -164,6 +169,30 @@ class FakeTelephony:
             number = replace(self.numbers[e164], voice_url=voice_url, status_callback=status_callback)
             self.numbers[e164] = number
             return number
+
+    def add_recording(self, sid: str, wav: bytes) -> None:
+        """Give the provider a recording, as a recorded call or <Record> would."""
+        with self._lock:
+            self.recordings[sid] = wav
+
+    def fetch_recording(self, sid: str) -> bytes:
+        """The recording's WAV; 20404 if there is none (never made, or deleted)."""
+        with self._lock:
+            self.recording_fetches.append(sid)
+        self._maybe_fail()
+        with self._lock:
+            if sid not in self.recordings:
+                raise TelephonyError(NOT_FOUND, f"The requested resource {sid} was not found", status=404)
+            return self.recordings[sid]
+
+    def delete_recording(self, sid: str) -> bool:
+        """Delete the recording; False if it was not there."""
+        self._maybe_fail()
+        with self._lock:
+            if self.recordings.pop(sid, None) is None:
+                return False
+            self.deleted_recordings.append(sid)
+            return True
 
     def set_status(
         self,

@@ -71,6 +71,8 @@ class TelephonyError(Exception):
 # Codes of TelephonyError raised by adapters for failures that never reached the provider's API.
 NETWORK_ERROR = 0
 NUMBER_NOT_FOUND = 21452
+# Twilio's "resource not found" (a recording already deleted, a SID that never existed).
+NOT_FOUND = 20404
 
 
 @runtime_checkable
@@ -127,4 +129,13 @@ class Telephony(Protocol):
 
     def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:
         """Point an owned number's incoming calls and call status events at the app."""
+        ...
+
+    def fetch_recording(self, sid: str) -> bytes:
+        """A recording's media as WAV (8 kHz, one channel per party recorded), read with the account's
+        credentials; TelephonyError if it cannot be had."""
+        ...
+
+    def delete_recording(self, sid: str) -> bool:
+        """Delete the provider's copy of a recording (media and resource); False if it was already gone."""
         ...

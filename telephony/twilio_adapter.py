@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from twilio.rest import Client
 from telephony.port import (
     DEFAULT_STATUS_EVENTS,
     NETWORK_ERROR,
+    NOT_FOUND,
     NUMBER_NOT_FOUND,
     CallInfo,
     MessageInfo,
@@ -31,6 +33,13 @@ T = TypeVar("T")
 
 # Twilio asks clients to back off and retry on 20429 (429 Too Many Requests).
 RATE_LIMITED = 20429
+# Where Twilio serves the REST API and recording media (rebased onto TWILIO_API_BASE for the sandbox).
+API_ORIGIN = "https://api.twilio.com"
+# A recording's SID: the media URL is built from it, never taken from a webhook, so the account's
+# credentials only ever go to Twilio.
+_RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
+# Recordings are at most a few hours of 8 kHz 16-bit audio: refuse anything absurdly larger.
+MAX_MEDIA_BYTES = 512 * 1024 * 1024
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -240,6 +249,76 @@ class TwilioTelephony:
             voice_url=number.voice_url or "",
             status_callback=number.status_callback or "",
         )
+
+    def fetch_recording(self, sid: str) -> bytes:
+        """GET the recording's media as WAV (`.../Recordings/{sid}.wav`) with the account's Basic auth.
+
+        Not through `client.request`: the SDK's Response keeps the body as decoded text, which would
+        mangle binary audio. So the request goes through the SDK's own HTTP client's requests session
+        (its connection pool, timeout and proxy), to the URL the SDK would use (rebased for the
+        sandbox), with the client's credentials. Twilio may redirect media to a storage host; requests
+        follows it and drops the Authorization header when the host changes.
+        """
+        _check_recording_sid(sid)
+        url = f"{API_ORIGIN}/2010-04-01/Accounts/{self.client.account_sid}/Recordings/{sid}.wav"
+        http = self.client.http_client
+        if isinstance(http, RebasedHttpClient):
+            url = http.rebase(url)
+        session = getattr(http, "session", None) or requests.Session()
+        timeout = getattr(http, "timeout", None)
+        proxies = getattr(http, "proxy", None) or None
+
+        def get() -> bytes:
+            response = session.get(
+                url,
+                auth=self.client.auth,
+                timeout=timeout,
+                proxies=proxies,
+                allow_redirects=True,
+                headers={"Accept": "audio/wav, audio/x-wav, */*"},
+            )
+            if response.status_code != 200:
+                raise _media_error(response)
+            data = response.content
+            if not data:
+                raise TelephonyError(NETWORK_ERROR, "recording media came back empty", retryable=True, status=200)
+            if len(data) > MAX_MEDIA_BYTES:
+                raise TelephonyError(NETWORK_ERROR, f"recording media too large ({len(data)} bytes)", status=200)
+            return data
+
+        try:
+            return self._do("recordings.media", get)
+        except TelephonyError as error:
+            logger.warning("recording media not fetched", extra={"recording": sid, "code": error.code})
+            raise
+
+    def delete_recording(self, sid: str) -> bool:
+        """DELETE the Recording resource (Twilio answers 204); a 404 means it is already gone."""
+        _check_recording_sid(sid)
+        try:
+            return bool(self._do("recordings.delete", lambda: self.client.recordings(sid).delete()))
+        except TelephonyError as error:
+            if error.status == 404:
+                return False
+            raise
+
+
+def _check_recording_sid(sid: str) -> None:
+    if not _RECORDING_SID.fullmatch(sid or ""):
+        raise TelephonyError(NOT_FOUND, f"not a recording SID: {sid!r}", status=404)
+
+
+def _media_error(response: requests.Response) -> TelephonyError:
+    """Twilio's JSON error from a media request, or one made from the HTTP status."""
+    status = response.status_code
+    try:
+        body = response.json()
+        code = int(body.get("code") or status)
+        message = str(body.get("message") or f"HTTP {status}")
+    except (ValueError, AttributeError, TypeError):
+        code, message = status, f"recording media request failed with HTTP {status}"
+    retryable = code == RATE_LIMITED or status == 429 or status >= 500
+    return TelephonyError(code, message, retryable=retryable, status=status)
 
 
 def telephony_from_settings(settings: Any) -> TwilioTelephony:
