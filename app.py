@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from orders.http import HttpOrderLookup
     from orders.port import GuardedLookup
     from orders.store import SqlOrderStore
+    from recordings import prompt_admin, prompt_cli
     from recordings import views as recordings_views
     from scheduler import cli as scheduler_cli
     from scheduler import runtime as scheduler_runtime
@@ -93,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(recordings_views.bp)
     app.register_blueprint(agents_admin.bp)
     app.register_blueprint(agents_console.bp)
+    app.register_blueprint(prompt_admin.bp)
     # The board, the figures and /metrics (a GET-only scrape; no form to forge).
     reports.init_app(app)
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
@@ -102,6 +104,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     # Twilio's webhooks prove themselves with X-Twilio-Signature instead.
     csrf.exempt(callback_voice.bp)
     csrf.exempt(ivr_voice.bp)
+    # The prompt upload checks its own token, once it has raised the body limit for itself alone.
+    csrf.exempt(prompt_admin.upload)
 
     core_cli.init_app(app)
     agents_cli.init_app(app)
@@ -110,6 +114,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     scheduler_cli.init_app(app)
     ivr_cli.init_app(app)
     orders_cli.init_app(app)
+    prompt_cli.init_app(app)
     # /healthz turns to "warning" while the provider keeps dialling paused.
     app.extensions["health_checks"] = [callback_line.health]
     scheduler_runtime.init_app(app)

@@ -52,6 +52,7 @@ NAV: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Staff", ("/admin/staff",), ("admin",)),
     ("Queues", ("/admin/queues",), ("admin",)),
     ("Do-not-call", ("/admin/dnc",), ("admin",)),
+    ("Prompts", ("/admin/prompts",), ("admin",)),
 )
 
 
