@@ -32,6 +32,7 @@ from core import phone as phones
 from core.errors import DomainError, NotFound
 from core.web import clock, session, wake_dispatcher
 from ivr.models import IvrSession
+from recordings import service as recordings
 
 # Newest first, this many to a page.
 PAGE_SIZE = 50
@@ -294,6 +295,8 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             waiting=req.status in WAITING,
             holding=holding,
             booked=req.not_before is not None and req.not_before > now,
+            # The stored recordings, played and downloaded through recordings.access (audited there).
+            recordings=recordings.stored_for_request(session(), req.id),
             errors=errors or {},
         ),
         code,

@@ -24,6 +24,7 @@ from callback.models import DISPOSITIONS
 from core.errors import Conflict, DomainError
 from core.web import clock, json_error, session, settings, wake_dispatcher
 from orders.port import OrderLookup
+from recordings import service as recordings
 from telephony.tokens import TOKEN_SECONDS, browser_phone_token
 
 bp = Blueprint("console", __name__, url_prefix="/agent")
@@ -121,6 +122,9 @@ def console() -> ResponseReturnValue:
             softphone_url=f"{softphone['base']}/sandbox/?phone={quote(agent.endpoint)}" if softphone else None,
             browser_phone=browser_phone,
             voice_sdk=browser_phone and _voice_sdk_built(),
+            # The agent's own recent recordings (recordings.access lets them hear only these).
+            recordings=recordings.stored_for_agent(session(), agent.id),
+            zone=desk.agent_zone(agent),
         )
     )
     if browser_phone:

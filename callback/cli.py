@@ -1,4 +1,4 @@
-"""Operator commands for the do-not-call list."""
+"""Operator commands for the do-not-call list, and forgetting a request at the customer's demand."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from flask.cli import AppGroup
 
 from agents import audit
 from callback import dnc
+from callback import service as callbacks
 from core import phone as phones
 from core.db import get_db
+from core.errors import DomainError
 
 dnc_cli = AppGroup("dnc", help="Manage the do-not-call list.")
+requests_cli = AppGroup("requests", help="Callback requests: forget one at the customer's demand.")
 
 
 def init_app(app: Flask) -> None:
-    """Register the `dnc` command group."""
+    """Register the `dnc` and `requests` command groups."""
     app.cli.add_command(dnc_cli)
+    app.cli.add_command(requests_cli)
 
 
 def _normalize(number: str) -> str:
@@ -64,3 +68,34 @@ def list_command() -> None:
     with get_db(current_app).sessions() as session:
         for entry in dnc.entries(session):
             click.echo(f"{entry.phone}\t{entry.added_at.isoformat()}\t{entry.reason or ''}")
+
+
+@requests_cli.command("forget")
+@click.argument("ref")
+def forget_command(ref: str) -> None:
+    """Erase request REF's personal data and delete its recordings (ours and the provider's).
+
+    The row stays, without name, number, order, notes or address, so the figures still add up.
+    """
+    from recordings import service as recordings
+    from recordings.storage import StorageError
+
+    clock = current_app.extensions["clock"]
+    with get_db(current_app).sessions() as session:
+        try:
+            request = callbacks.get(session, ref.strip())
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.message} (give the whole reference the customer was given)") from exc
+        try:
+            removed = recordings.forget_request(
+                session,
+                current_app.extensions["audio_store"],
+                current_app.extensions["telephony"],
+                request.id,
+            )
+            callbacks.forget(session, clock, request.ref, actor=audit.cli_actor())
+        except (DomainError, StorageError) as exc:
+            session.rollback()
+            raise click.ClickException(getattr(exc, "message", str(exc))) from exc
+        session.commit()
+    click.echo(f"request {request.id} forgotten; {removed} recording(s) deleted")

@@ -1,4 +1,5 @@
-"""APScheduler wiring: the dispatcher every second (and on demand), the reaper every few seconds.
+"""APScheduler wiring: the dispatcher every second (and on demand), the reaper every few seconds,
+recordings brought home every few seconds, and the recordings' retention once a day.
 
 The job store is memory: the database, not APScheduler, is the queue, so any number of scheduler
 processes can run these jobs side by side (claims are atomic, the reaper is idempotent).
@@ -7,7 +8,8 @@ processes can run these jobs side by side (claims are atomic, the reaper is idem
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -20,10 +22,12 @@ log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 REAPER_JOB = "reaper"
+RECORDINGS_JOB = "recordings"
+RETENTION_JOB = "recording_retention"
 
 
 class Jobs:
-    """The scheduler and the two jobs it runs; `wake()` asks for a dispatch pass at once."""
+    """The scheduler and the jobs it runs; `wake()` asks for a dispatch pass at once."""
 
     def __init__(
         self,
@@ -32,9 +36,15 @@ class Jobs:
         blocking: bool = False,
         dispatch_seconds: float = 1.0,
         reaper_seconds: float = 5.0,
+        fetch_recordings: Callable[[], object] | None = None,
+        retain_recordings: Callable[[], object] | None = None,
+        recordings_seconds: float = 5.0,
+        retention_first_delay: timedelta = timedelta(minutes=1),
     ) -> None:
         self.dispatcher = dispatcher
         self.reaper = reaper
+        self.fetch_recordings = fetch_recordings
+        self.retain_recordings = retain_recordings
         self.scheduler: BaseScheduler = (
             BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
         )
@@ -56,6 +66,28 @@ class Jobs:
             max_instances=1,
             coalesce=True,
         )
+        if fetch_recordings is not None:
+            self.scheduler.add_job(
+                self._fetch_recordings,
+                "interval",
+                seconds=recordings_seconds,
+                id=RECORDINGS_JOB,
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+            )
+        if retain_recordings is not None:
+            # Daily, first shortly after start: a process restarted every night still purges.
+            self.scheduler.add_job(
+                self._retain_recordings,
+                "interval",
+                days=1,
+                next_run_time=datetime.now(UTC) + retention_first_delay,
+                id=RETENTION_JOB,
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+            )
 
     def start(self) -> None:
         """Start the jobs (a blocking scheduler returns only when stopped)."""
@@ -84,3 +116,17 @@ class Jobs:
             self.reaper.run_once()
         except Exception:  # noqa: BLE001 - same: log, and try again next time
             log.exception("reaper pass failed")
+
+    def _fetch_recordings(self) -> None:
+        assert self.fetch_recordings is not None
+        try:
+            self.fetch_recordings()
+        except Exception:  # noqa: BLE001 - the recordings wait in the database for the next pass
+            log.exception("recordings pass failed")
+
+    def _retain_recordings(self) -> None:
+        assert self.retain_recordings is not None
+        try:
+            self.retain_recordings()
+        except Exception:  # noqa: BLE001 - tomorrow's run deletes what today's could not
+            log.exception("recording retention failed")
