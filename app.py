@@ -37,8 +37,11 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from orders.http import HttpOrderLookup
     from orders.port import GuardedLookup
     from orders.store import SqlOrderStore
+    from recordings import access as recordings_access
+    from recordings import cli as recordings_cli
     from recordings import prompt_admin, prompt_cli
     from recordings import views as recordings_views
+    from recordings.storage import store_from_settings
     from scheduler import cli as scheduler_cli
     from scheduler import runtime as scheduler_runtime
     from telephony import cli as telephony_cli
@@ -70,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.extensions["clock"] = clock or SystemClock()
     db.init_app(app, settings.database_url)
     app.extensions["telephony"] = telephony_from_settings(settings)
+    app.extensions["audio_store"] = store_from_settings(settings.recordings_dir, settings.instance_path)
     # A broken phone tree stops the app here, not a caller in the middle of a call.
     app.extensions["ivr_tree"] = tree_from_settings(settings.ivr_tree)
     # Guarded: whatever goes wrong in an adapter, a caller hears "I can't look that up" and is transferred.
@@ -92,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(ivr_voice.bp)
     app.register_blueprint(recordings_views.bp)
+    recordings_access.init_app(app)
     app.register_blueprint(agents_admin.bp)
     app.register_blueprint(agents_console.bp)
     app.register_blueprint(prompt_admin.bp)
@@ -114,6 +119,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     scheduler_cli.init_app(app)
     ivr_cli.init_app(app)
     orders_cli.init_app(app)
+    recordings_cli.init_app(app)
     prompt_cli.init_app(app)
     # /healthz turns to "warning" while the provider keeps dialling paused.
     app.extensions["health_checks"] = [callback_line.health]
