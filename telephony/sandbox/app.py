@@ -26,8 +26,15 @@ class Sandbox:
 
 
 def world_from_settings(settings: Any) -> World:
-    """A world with the account from TWILIO_* settings, owning TWILIO_CALLER_ID (and SANDBOX_NUMBERS)."""
+    """A world with the account from TWILIO_* settings, owning TWILIO_CALLER_ID (and SANDBOX_NUMBERS).
+
+    TWILIO_API_KEY_SID/SECRET, when they name an API key (SK...), are accepted wherever the account's SID and
+    token are, as Twilio accepts API keys for HTTP Basic authentication.
+    """
     numbers = [settings.twilio_caller_id, *settings.sandbox_numbers]
+    key_sid = getattr(settings, "twilio_api_key_sid", "") or ""
+    key_secret = getattr(settings, "twilio_api_key_secret", "") or ""
+    api_keys = {key_sid: key_secret} if key_sid.startswith("SK") and key_secret else {}
     return World(
         account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token,
@@ -35,6 +42,7 @@ def world_from_settings(settings: Any) -> World:
         cps=settings.sandbox_cps,
         owned_numbers=[n for n in dict.fromkeys(numbers) if n],
         public_base_url=settings.public_base_url,
+        api_keys=api_keys,
     )
 
 

@@ -11,7 +11,8 @@ Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:id
                   included)
     steps         what the person does, in order, each time the call listens (<Gather>, <Record>):
                   {"digits": "1#"}, {"speech": "accept"}, {"wait": 3} (silence), {"hangup": true};
-                  [] is a silent person; while bridged, leading waits then a hangup end the call
+                  [] is a silent person; while bridged, leading speech and waits then a hangup are the
+                  conversation and end the call (speech sounds in recordings, waits are silence)
     interactive   true: a person at the softphone answers and gives input by hand
     sms           "delivered" | "undelivered" | "failed" (what becomes of texts to it)
 The behaviour holds for every later call to or from the phone, including <Dial> legs to an agent: the
@@ -46,16 +47,34 @@ what is left of each rule, `POST /sandbox/faults/calls_create` adds one `calls_c
          {"calls_create": [{"after_create": true, "status": 503, "count": 1}]},
          {"calls_create": [{"after_create": true, "delay_ms": 20000, "count": 1}]}
 
+Recording media -- `POST /sandbox/faults/recording_media` adds one rule failing downloads of recording
+media (`GET .../Recordings/{RE...}[.wav|.mp3]`, after authentication; a download of a missing recording
+does not count), also settable as "recording_media": [...] in `PUT /sandbox/faults`:
+        status        the HTTP error status to answer (400-599, default 500)
+        code          Twilio's error code (default by status, as for calls_create)
+        message       the error's message (default: Twilio's wording for the code)
+        sid           only downloads of this recording (default: any)
+        count         how many downloads the rule fails, then it is gone (default null: every one)
+    e.g. {"status": 500, "count": 2}, {"status": 404, "count": 1, "sid": "RE..."}
+
+Recordings -- `GET /sandbox/recordings[?call_sid=]` lists every recording the sandbox holds, newest first:
+the REST resource's fields plus "bytes", "frames", "sample_rate" and "seconds" of its WAV file (0 while
+in progress). What a recording sounds like: each side's speech (Gather and Record speech steps, and
+speech steps while bridged) is a tone for as long as it is spoken, <Say>/<Play> likewise on the side that
+hears them, silence elsewhere; a dual file has one pitch per channel (400 Hz, 500 Hz).
+
 `POST /sandbox/reset` hangs up and forgets everything.
 """
 
 from __future__ import annotations
 
+import io
+import wave
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from telephony.sandbox.model import Behaviour, Call, CreateFault, Faults, Party, validate_steps
+from telephony.sandbox.model import Behaviour, Call, CreateFault, Faults, MediaFault, Party, Recording, validate_steps
 from telephony.sandbox.wire import is_address, new_sid
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/sandbox", template_folder="templates")
@@ -297,6 +316,45 @@ def add_create_fault() -> tuple[Response, int]:
     with world.cond:
         world.faults.calls_create.append(rule)
         return jsonify(world.faults.to_json()), 201
+
+
+@bp.post("/faults/recording_media")
+def add_media_fault() -> tuple[Response, int]:
+    """Add one rule failing recording media downloads (the first `count`, of `sid` or of any)."""
+    world = _sandbox().world
+    try:
+        rule = MediaFault.from_json(_json())
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(str(exc)) from None
+    with world.cond:
+        world.faults.recording_media.append(rule)
+        return jsonify(world.faults.to_json()), 201
+
+
+def _recording_summary(recording: Recording, base_url: str) -> dict[str, Any]:
+    frames, rate = 0, 0
+    if recording.wav:
+        with wave.open(io.BytesIO(recording.wav)) as wav:
+            frames, rate = wav.getnframes(), wav.getframerate()
+    return {
+        **recording.to_json(base_url, with_track=True),
+        "bytes": len(recording.wav),
+        "frames": frames,
+        "sample_rate": rate,
+        "seconds": frames / rate if rate else 0.0,
+    }
+
+
+@bp.get("/recordings")
+def list_recordings() -> Response:
+    """Every recording held (in progress ones included), newest first; `?call_sid=` keeps one call's."""
+    world = _sandbox().world
+    call_sid = request.args.get("call_sid")
+    with world.cond:
+        recordings = sorted(world.recordings.values(), key=lambda r: (r.date_created, r.sid), reverse=True)
+    if call_sid:
+        recordings = [r for r in recordings if r.call_sid == call_sid]
+    return jsonify({"recordings": [_recording_summary(r, world.base_url) for r in recordings]})
 
 
 @bp.post("/reset")

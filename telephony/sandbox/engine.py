@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
+from telephony.sandbox.audio import Segment, speech_wav
 from telephony.sandbox.model import Call, CallEnded, Message, Number, Party, Recording
 from telephony.sandbox.webhooks import WebhookSender
 from telephony.sandbox.wire import API_VERSION, country_of, new_sid, rfc2822, utcnow
@@ -29,6 +31,38 @@ SMS_ERRORS = {
     "failed": (30008, "Unknown error"),
     "undelivered": (30003, "Unreachable destination handset"),
 }
+# Simulated speaking rate: how long the engine takes to say a word, and a person to.
+SECONDS_PER_WORD = 0.4
+
+
+def words(text: str) -> int:
+    """How many words a text or an utterance has."""
+    return len(text.split())
+
+
+@dataclass
+class LiveRecording:
+    """A recording in progress, and how its file is made when it stops.
+
+    kind "call": one leg's two directions -- channel 1 what its party says (Twilio's inbound track), channel 2
+    what the party hears (outbound track: <Say>/<Play>, and the other leg's voice while bridged). For a parent
+    leg that is the order Twilio documents for dual-channel call recordings: "The first channel of a
+    dual-channel recording contains the parent call and the second channel contains the child call"
+    (twilio-oai, CreateCall `RecordingChannels`; https://www.twilio.com/docs/voice/api/call-resource).
+    kind "dial": a <Dial>'s two legs -- channel 1 the parent (caller) leg's party, channel 2 the dialled leg's.
+    """
+
+    recording: Recording
+    owner: Call
+    kind: str
+    started_at: float
+    dual: bool
+    track: str = "both"
+    child: Call | None = None
+    callback: str | None = None
+    callback_method: str = "POST"
+    callback_events: tuple[str, ...] = ("completed",)
+    ended_by: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -125,15 +159,22 @@ class Engine:
                 if call.time_limit > 0:
                     # TimeLimit counts from the answer, in telephone seconds.
                     call.limit_deadline = call.answered_at + self.world.clock.real(call.time_limit)
-                if call.record:
-                    # Record=true records the whole call from the answer; the file exists once the call ends.
-                    call.recording_sid = new_sid("RE")
             self.world.cond.notify_all()
         self.world.event(call, "status", status=status)
         self.status_callback(call, STATUS_EVENT_OF.get(status, status), status)
-        if status == "in-progress" and call.recording_sid:
-            self.world.event(call, "record", action="start", recording_sid=call.recording_sid, source="OutboundAPI")
-            self.recording_callback(call, "in-progress")
+        if status == "in-progress" and call.record and call.answered_at is not None:
+            # Record=true records the whole call from the answer; the file exists once the call ends.
+            self.start_recording(
+                call,
+                "call",
+                "OutboundAPI",
+                dual=call.recording_channels == "dual",
+                track=call.recording_track,
+                callback=call.recording_status_callback,
+                callback_method=call.recording_status_callback_method,
+                callback_events=call.recording_status_callback_events,
+                started_at=call.answered_at,
+            )
 
     def initiated(self, call: Call) -> None:
         """Twilio's "initiated" event: the REST status stays "queued" but the callback says initiated."""
@@ -151,11 +192,14 @@ class Engine:
                 return
             call.finishing = True
             duration = 0
+            now = world.clock.monotonic()
             if call.answered_at is not None:
                 # Durations are telephone seconds, so a scaled call reports what Twilio would bill.
-                duration = round(world.clock.simulated(world.clock.monotonic() - call.answered_at))
-        # The recording is stored before the call reads final, so whoever sees "completed" can list it.
-        recording = self._whole_call_recording(call, duration)
+                duration = round(world.clock.simulated(now - call.answered_at))
+            live = list(call.live_recordings)
+        # Recordings are stored before the call reads final, so whoever sees "completed" can list them.
+        stopped = [done for sid in live if (done := self._stop(sid, now)) is not None]
+        recording = next((r.recording for r in stopped if r.recording.source == "OutboundAPI"), None)
         with world.cond:
             call.status = status
             call.end_time = utcnow()
@@ -176,30 +220,15 @@ class Engine:
                 "RecordingDuration": str(recording.duration),
             }
         self.status_callback(call, "completed", status, extra)
-        if recording is not None:
-            self.recording_callback(call, "completed", recording)
+        for done in stopped:
+            self.recording_callback(done, done.recording.status)
         with self._lock:
             worker = self._callback_workers.pop(call.sid, None)
         if worker is not None:
             # Callbacks already queued still go out; the worker's thread ends after the last one.
             worker.shutdown(wait=False)
 
-    def _whole_call_recording(self, call: Call, duration: int) -> Recording | None:
-        """The Record=true recording of an answered call, stored as it ends."""
-        if not call.recording_sid or call.answered_at is None:
-            return None
-        recording = self.make_recording(call, float(duration), source="OutboundAPI", sid=call.recording_sid)
-        self.world.event(
-            call,
-            "record",
-            action="stop",
-            recording_sid=recording.sid,
-            url=self.recording_url(recording),
-            duration=recording.duration,
-        )
-        return recording
-
-    def _enqueue_callback(
+    def enqueue_callback(
         self, call: Call, url: str, method: str, params: dict[str, str], kind: str, **note: Any
     ) -> None:
         """Send a callback on the call's own single worker, so its callbacks arrive in the order queued."""
@@ -226,27 +255,180 @@ class Engine:
             if self.world.fault_roll(self.world.faults.drop_status_callback_rate):
                 self.world.event(call, "webhook", kind="status", url=url, dropped=True, event=event)
                 return
-            self._enqueue_callback(call, url, method, params, "status", event=event, sequence=call.sequence - 1)
+            self.enqueue_callback(call, url, method, params, "status", event=event, sequence=call.sequence - 1)
 
-    def recording_callback(self, call: Call, status: str, recording: Recording | None = None) -> None:
-        """RecordingStatusCallback of a Record=true call, for the events it asked for."""
-        if not call.recording_status_callback or status not in call.recording_status_callback_events:
+    # Recordings -------------------------------------------------------------------------------------
+
+    def start_recording(
+        self,
+        owner: Call,
+        kind: str,
+        source: str,
+        dual: bool = False,
+        track: str = "both",
+        callback: str | None = None,
+        callback_method: str = "POST",
+        callback_events: tuple[str, ...] = ("completed",),
+        started_at: float | None = None,
+        ends_with: tuple[Call, ...] | None = None,
+    ) -> Recording:
+        """Start recording now (or at `started_at`): the Recording reads in-progress until it is stopped.
+
+        It stops when `stop_recording` is called or when any of `ends_with` (default: the owner) ends. A
+        single-track recording is always one channel, as Twilio documents for RecordingTrack inbound/outbound
+        (https://www.twilio.com/docs/voice/tutorials/how-record-single-side-call).
+        """
+        world = self.world
+        dual = dual and track == "both"
+        recording = Recording(
+            sid=new_sid("RE"),
+            # A <Dial> recording belongs to the parent leg, as Twilio's call_sid always does.
+            account_sid=owner.account_sid,
+            call_sid=owner.sid,
+            duration=0,
+            wav=b"",
+            source=source,
+            start_time=utcnow(),
+            status="in-progress",
+            channels=2 if dual else 1,
+            track=track,
+        )
+        live = LiveRecording(
+            recording=recording,
+            owner=owner,
+            kind=kind,
+            started_at=world.clock.monotonic() if started_at is None else started_at,
+            dual=dual,
+            track=track,
+            callback=callback,
+            callback_method=(callback_method or "POST").upper(),
+            callback_events=callback_events or ("completed",),
+        )
+        with world.cond:
+            world.recordings[recording.sid] = recording
+            world.live_recordings[recording.sid] = live
+            for leg in ends_with or (owner,):
+                leg.live_recordings.append(recording.sid)
+                live.ended_by.append(leg.sid)
+        world.event(owner, "record", action="start", recording_sid=recording.sid, source=source, dual=dual)
+        self.recording_callback(live, "in-progress")
+        return recording
+
+    def attach_child(self, sid: str, child: Call) -> None:
+        """Name the dialled leg whose voice is a <Dial> recording's second side."""
+        with self.world.cond:
+            live = self.world.live_recordings.get(sid)
+            if live is not None:
+                live.child = child
+
+    def stop_recording(self, sid: str, at: float | None = None) -> Recording | None:
+        """Stop a recording in progress and store its file; None if it was not in progress."""
+        done = self._stop(sid, at)
+        if done is None:
+            return None
+        self.recording_callback(done, done.recording.status)
+        return done.recording
+
+    def _stop(self, sid: str, at: float | None) -> LiveRecording | None:
+        """Stop and store a live recording once (no callback): the file is built from what each side said."""
+        world = self.world
+        with world.cond:
+            live = world.live_recordings.pop(sid, None)
+            if live is None:
+                return None
+            for leg_sid in live.ended_by:
+                leg = world.calls.get(leg_sid)
+                if leg is not None and sid in leg.live_recordings:
+                    leg.live_recordings.remove(sid)
+            end = world.clock.monotonic() if at is None else at
+            seconds = max(0.0, world.clock.simulated(end - live.started_at))
+            first, second = self._sides(live, end)
+        if live.dual:
+            channels = [_clip(first, live.started_at, seconds, world), _clip(second, live.started_at, seconds, world)]
+        elif live.track == "inbound":
+            channels = [_clip(first, live.started_at, seconds, world)]
+        elif live.track == "outbound":
+            channels = [_clip(second, live.started_at, seconds, world)]
+        else:
+            channels = [_clip(first + second, live.started_at, seconds, world)]
+        wav = speech_wav(seconds, channels)
+        recording = live.recording
+        with world.cond:
+            recording.wav = wav
+            recording.duration = max(1, round(seconds))
+            recording.status = "completed"
+            recording.date_updated = utcnow()
+        world.event(
+            live.owner,
+            "record",
+            action="stop",
+            recording_sid=recording.sid,
+            url=self.recording_url(recording),
+            duration=recording.duration,
+            channels=recording.channels,
+        )
+        return live
+
+    def _sides(self, live: LiveRecording, end: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """What the two sides said, as (monotonic start, telephone seconds) stretches (world's lock held)."""
+        owner = live.owner
+        if live.kind == "dial":
+            child = live.child
+            return list(owner.inbound_audio), list(child.inbound_audio) if child is not None else []
+        heard = list(owner.outbound_audio)
+        clock = self.world.clock
+        for partner_sid, start, stop in owner.bridge_spans:
+            partner = self.world.calls.get(partner_sid)
+            if partner is None:
+                continue
+            until = end if stop is None else stop
+            for at, length in partner.inbound_audio:
+                # Only what the other leg says while the two are bridged reaches this leg.
+                if start <= at < until:
+                    heard.append((at, min(length, clock.simulated(until - at))))
+        return list(owner.inbound_audio), heard
+
+    def recording_callback(self, live: LiveRecording, status: str) -> None:
+        """RecordingStatusCallback, for the events asked for, on the owner's callback queue (in order).
+
+        Parameters as Twilio documents them for recordingStatusCallback (AccountSid, CallSid, RecordingSid,
+        RecordingUrl, RecordingStatus, RecordingDuration, RecordingChannels, RecordingStartTime,
+        RecordingSource, RecordingTrack; ErrorCode when absent): https://www.twilio.com/docs/voice/twiml/recording
+        and https://www.twilio.com/docs/voice/api/recording#recordingstatuscallback.
+        """
+        if not live.callback or status not in live.callback_events:
             return
+        params = self.recording_params(live.recording, status)
+        self.enqueue_callback(live.owner, live.callback, live.callback_method, params, "recording-status", event=status)
+
+    def recording_params(self, recording: Recording, status: str) -> dict[str, str]:
+        """The parameters of one recording status callback."""
         params = {
-            "AccountSid": call.account_sid,
-            "CallSid": call.sid,
-            "RecordingSid": call.recording_sid or "",
+            "AccountSid": recording.account_sid,
+            "CallSid": recording.call_sid,
+            "RecordingSid": recording.sid,
+            "RecordingUrl": self.recording_url(recording),
             "RecordingStatus": status,
-            "RecordingChannels": "1",
-            "RecordingSource": "OutboundAPI",
-            "RecordingTrack": "both",
-            "RecordingStartTime": rfc2822(call.answer_time) or "",
+            "RecordingChannels": str(recording.channels),
+            "RecordingSource": recording.source,
+            "RecordingTrack": recording.track,
+            "RecordingStartTime": rfc2822(recording.start_time) or "",
         }
-        if recording is not None:
-            params.update(RecordingUrl=self.recording_url(recording), RecordingDuration=str(recording.duration))
-        url, method = call.recording_status_callback, call.recording_status_callback_method
-        with self._callback_lock:
-            self._enqueue_callback(call, url, method, params, "recording-status", event=status)
+        if status == "completed":
+            params["RecordingDuration"] = str(recording.duration)
+        if status == "absent":
+            params["RecordingDuration"] = "0"
+            if recording.error_code is not None:
+                params["ErrorCode"] = str(recording.error_code)
+        return params
+
+    def note_audio(self, call: Call, seconds: float, inbound: bool, delay: float = 0.0) -> None:
+        """Remember that the party spoke (inbound) or heard <Say>/<Play> (outbound) for `seconds`, from now + delay."""
+        if seconds <= 0:
+            return
+        with self.world.cond:
+            at = self.world.clock.monotonic() + self.world.clock.real(delay)
+            (call.inbound_audio if inbound else call.outbound_audio).append((at, seconds))
 
     # Ringing ----------------------------------------------------------------------------------------
 
@@ -294,7 +476,7 @@ class Engine:
             # <Number amdStatusCallback>: the result also goes to its own URL, beside the call's webhooks.
             params = self._amd_params(call, answered_by, round(listen * 1000))
             url, method = call.amd_status_callback, call.amd_status_callback_method
-            self._enqueue_callback(call, url, method, params, "amd")
+            self.enqueue_callback(call, url, method, params, "amd")
 
     def _amd_params(self, call: Call, answered_by: str, duration_ms: int) -> dict[str, str]:
         """What an AMD status callback carries."""
@@ -462,19 +644,25 @@ class Engine:
         return self.world.add_call(leg)
 
     def make_recording(
-        self, call: Call, seconds: float, source: str = "RecordVerb", sid: str | None = None
+        self,
+        call: Call,
+        seconds: float,
+        source: str = "RecordVerb",
+        sid: str | None = None,
+        spoken: list[Segment] | None = None,
     ) -> Recording:
-        """Store a recording of `seconds` telephone seconds as a real WAV file."""
-        from telephony.sandbox.audio import tone_wav
+        """Store a finished mono recording of `seconds` telephone seconds as a real WAV file.
 
+        `spoken`: where the party's voice falls in it (default: all of it).
+        """
         recording = Recording(
             sid=sid or new_sid("RE"),
             account_sid=call.account_sid,
             call_sid=call.sid,
             duration=max(1, round(seconds)),
-            wav=tone_wav(seconds),
+            wav=speech_wav(seconds, [spoken if spoken is not None else [(0.0, seconds)]]),
             source=source,
-            start_time=call.answer_time,
+            start_time=utcnow(),
         )
         with self.world.cond:
             self.world.recordings[recording.sid] = recording
@@ -489,9 +677,18 @@ class Engine:
         world = self.world
         world.event(a, "dial", action="bridged", with_call=b.sid)
         world.event(b, "dial", action="bridged", with_call=a.sid)
+        with world.cond:
+            started = world.clock.monotonic()
+            span_a, span_b = [b.sid, started, None], [a.sid, started, None]
+            a.bridge_spans.append(span_a)
+            b.bridge_spans.append(span_b)
         self._talk(a)
         self._talk(b)
-        world.wait_real(a, world.clock.monotonic() + world.clock.real(time_limit), watch=[b])
+        try:
+            world.wait_real(a, world.clock.monotonic() + world.clock.real(time_limit), watch=[b])
+        finally:
+            with world.cond:
+                span_a[2] = span_b[2] = world.clock.monotonic()
         if world.interrupted(a):
             return "a"
         if world.interrupted(b):
@@ -499,14 +696,24 @@ class Engine:
         return "limit"
 
     def _talk(self, call: Call) -> None:
-        """While bridged, a party's leading waits are talk time and a following hangup ends its leg."""
+        """While bridged, a party's leading waits and speech are the conversation; a following hangup ends its leg.
+
+        Speech steps are what the party says on the line (they sound in recordings), waits are its silences.
+        """
         world = self.world
         with world.cond:
             party = call.party
             talk, count, hangs_up = 0.0, 0, False
+            said: list[tuple[float, float]] = []
             for step in party.steps:
                 if "wait" in step:
                     talk += step["wait"]
+                    count += 1
+                    continue
+                if "speech" in step:
+                    length = max(0.5, words(step["speech"]) * SECONDS_PER_WORD)
+                    said.append((talk, length))
+                    talk += length
                     count += 1
                     continue
                 hangs_up = "hangup" in step
@@ -515,6 +722,20 @@ class Engine:
                 return
             for _ in range(count + 1):
                 party.steps.popleft()
+            for offset, length in said:
+                self.note_audio(call, length, inbound=True, delay=offset)
             deadline = world.clock.monotonic() + world.clock.real(talk)
             current = party.hangup_deadline
             party.hangup_deadline = deadline if current is None else min(current, deadline)
+
+
+def _clip(stretches: list[tuple[float, float]], origin: float, seconds: float, world: World) -> list[Segment]:
+    """Stretches (monotonic start, telephone seconds) as segments of a recording that began at `origin`."""
+    segments: list[Segment] = []
+    for at, length in sorted(stretches):
+        start = world.clock.simulated(at - origin)
+        end = min(seconds, start + length)
+        start = max(0.0, start)
+        if end > start:
+            segments.append((start, end - start))
+    return segments

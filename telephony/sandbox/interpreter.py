@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from telephony.sandbox.engine import BUSY_AFTER_SECONDS, Engine
-from telephony.sandbox.model import Bridged, Call, CallEnded, Party, Redirected
-from telephony.sandbox.wire import new_sid
+from telephony.sandbox.engine import BUSY_AFTER_SECONDS, SECONDS_PER_WORD, Engine
+from telephony.sandbox.model import Bridged, Call, CallEnded, Party, Recording, Redirected
+from telephony.sandbox.wire import new_sid, utcnow
 from telephony.sandbox.world import Queue
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,7 @@ SUPPORTED_VERBS = frozenset(
 TWILIO_VERBS = SUPPORTED_VERBS | {"Connect", "Start", "Stop", "Pay", "Prompt", "Refer", "Sms", "Message", "Echo"}
 GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
 DIAL_NOUNS = frozenset({"Number", "Client", "Queue"})
-# Simulated speaking rates: how long the engine takes to say things and the caller to answer.
-SECONDS_PER_WORD = 0.4
+# Simulated speaking rates (SECONDS_PER_WORD comes from the engine): how long things take to say and answer.
 PLAY_SECONDS = 5.0
 DIGIT_SECONDS = 0.3
 SPEECH_CONFIDENCE = "0.92"
@@ -236,7 +235,9 @@ class Interpreter:
             language=verb.get("language", "en-US"),
             loop=loop,
         )
-        self._pause(max(0.5, _words(text) * SECONDS_PER_WORD) * loop)
+        seconds = max(0.5, _words(text) * SECONDS_PER_WORD) * loop
+        self.engine.note_audio(self.call, seconds, inbound=False)
+        self._pause(seconds)
 
     def _verb_play(self, verb: ET.Element, doc_url: str | None) -> None:
         digits = verb.get("digits")
@@ -247,6 +248,7 @@ class Interpreter:
         url = self._resolve((verb.text or "").strip(), doc_url)
         loop = _int(verb, "loop", 1) or 1000
         self.world.event(self.call, "play", url=url, loop=loop)
+        self.engine.note_audio(self.call, PLAY_SECONDS * loop, inbound=False)
         self._pause(PLAY_SECONDS * loop)
 
     def _verb_pause(self, verb: ET.Element, doc_url: str | None) -> None:
@@ -338,6 +340,7 @@ class Interpreter:
         if "speech" in step and "speech" in inputs:
             words = step["speech"]
             pause_after = 1.0 if speech_timeout in (None, "auto") else float(speech_timeout or 1)
+            self.engine.note_audio(self.call, _words(words) * SECONDS_PER_WORD, inbound=True)
             self._pause(_words(words) * SECONDS_PER_WORD + pause_after)
             self.world.event(self.call, "input", speech=words)
             return {"SpeechResult": words, "Confidence": SPEECH_CONFIDENCE}
@@ -349,19 +352,49 @@ class Interpreter:
     # <Record> ---------------------------------------------------------------------------------------
 
     def _verb_record(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
+        """<Record>: the party's next speech step is the message (its words at SECONDS_PER_WORD each).
+
+        As https://www.twilio.com/docs/voice/twiml/record documents: action (default: this document) gets
+        RecordingUrl, RecordingSid, RecordingDuration and Digits (the finishing key, or "hangup"); an empty
+        recording requests no action and execution goes on with the next verb; timeout (5) is the silence that
+        ends it, finishOnKey (1234567890*#), maxLength (3600), playBeep (true), trim (trim-silence: leading and
+        trailing silence are cut; do-not-trim keeps them), recordingStatusCallback/Method/Event (in-progress,
+        completed, absent; default completed).
+        """
+        world, engine, call = self.world, self.engine, self.call
+        clock = world.clock
         action = self._resolve(verb.get("action"), doc_url) or doc_url
         method = verb.get("method", "POST").upper()
         timeout = _int(verb, "timeout", 5)
         finish_keys = verb.get("finishOnKey", "1234567890*#")
         max_length = _int(verb, "maxLength", 3600)
+        trim = verb.get("trim", "trim-silence") != "do-not-trim"
+        status_callback = self._resolve(verb.get("recordingStatusCallback"), doc_url)
+        callback_method = verb.get("recordingStatusCallbackMethod", "POST").upper()
+        callback_events = tuple(verb.get("recordingStatusCallbackEvent", "completed").replace(",", " ").split())
         if verb.get("playBeep", "true").lower() != "false":
-            self.world.event(self.call, "play", url="beep")
-        self.world.event(self.call, "record", action="start", max_length=max_length)
+            world.event(call, "play", url="beep")
+        sid = new_sid("RE")
+        world.event(call, "record", action="start", recording_sid=sid, max_length=max_length, trim=trim)
+        started, started_time = clock.monotonic(), utcnow()
+
+        def notify(recording: Recording, event: str) -> None:
+            if status_callback and event in callback_events:
+                params = engine.recording_params(recording, event)
+                engine.enqueue_callback(call, status_callback, callback_method, params, "recording-status")
+
+        def unfinished(status: str) -> Recording:
+            return Recording(sid, call.account_sid, call.sid, 0, b"", start_time=started_time, status=status)
+
+        notify(unfinished("in-progress"), "in-progress")
+        spoke_at: float | None = None
         spoken, ended_by, hung_up, reason = 0.0, "", False, "party"
         try:
             step = self.next_input(timeout)
             if step is not None and "speech" in step:
                 spoken = min(float(max_length), max(1.0, _words(step["speech"]) * SECONDS_PER_WORD))
+                spoke_at = clock.monotonic()
+                engine.note_audio(call, spoken, inbound=True)
                 self._pause(spoken)
                 after = self.next_input(timeout)
                 if after is not None and "digits" in after and after["digits"][:1] in finish_keys:
@@ -370,22 +403,25 @@ class Interpreter:
                 ended_by = step["digits"][:1]
         except CallEnded as ended:
             hung_up, reason = True, ended.reason
-        if spoken <= 0:
-            self.world.event(self.call, "record", action="empty")
+        if spoken <= 0 or spoke_at is None:
+            world.event(call, "record", action="empty", recording_sid=sid)
+            # Nothing was heard: Twilio reports the recording "absent" (and keeps no file).
+            notify(unfinished("absent"), "absent")
             if hung_up:
                 raise CallEnded(reason)
             # Nothing was recorded: Twilio moves on to the next verb without requesting the action.
             return None
-        recording = self.engine.make_recording(self.call, spoken)
-        url = self.engine.recording_url(recording)
-        self.world.event(
-            self.call,
-            "record",
-            action="stop",
-            recording_sid=recording.sid,
-            url=url,
-            duration=recording.duration,
-        )
+        if trim:
+            seconds, spoken_at = spoken, [(0.0, spoken)]
+        else:
+            # Untrimmed, the file keeps the silence before the message and the timeout that ended it.
+            seconds = min(float(max_length), clock.simulated(clock.monotonic() - started))
+            offset = clock.simulated(spoke_at - started)
+            spoken_at = [(offset, spoken)]
+        recording = engine.make_recording(call, seconds, sid=sid, spoken=spoken_at)
+        recording.start_time = started_time
+        url = engine.recording_url(recording)
+        world.event(call, "record", action="stop", recording_sid=recording.sid, url=url, duration=recording.duration)
         params = {
             "RecordingUrl": url,
             "RecordingSid": recording.sid,
@@ -393,20 +429,7 @@ class Interpreter:
             # Twilio reports the key that ended the recording, or "hangup".
             "Digits": "hangup" if hung_up else ended_by,
         }
-        status_callback = self._resolve(verb.get("recordingStatusCallback"), doc_url)
-        if status_callback:
-            callback_params = {
-                "AccountSid": self.call.account_sid,
-                "CallSid": self.call.sid,
-                "RecordingSid": recording.sid,
-                "RecordingUrl": url,
-                "RecordingStatus": "completed",
-                "RecordingDuration": str(recording.duration),
-                "RecordingChannels": "1",
-                "RecordingSource": "RecordVerb",
-            }
-            callback_method = verb.get("recordingStatusCallbackMethod", "POST")
-            self.engine.sender.send(self.call, status_callback, callback_method, callback_params, "recording-status")
+        notify(recording, "completed")
         if hung_up:
             if action:
                 # The action is still requested after a hang-up; what it answers is not run.
@@ -515,7 +538,7 @@ class Interpreter:
         timeout = _int(verb, "timeout", 30)
         time_limit = _int(verb, "timeLimit", 14400)
         caller_id = verb.get("callerId") or call.from_
-        record = verb.get("record", "do-not-record")
+        record = self._record_mode(verb)
         legs: list[tuple[Call, ET.Element | None]] = []
         for address, noun in targets:
             attrs = noun.attrib if noun is not None else {}
@@ -533,34 +556,98 @@ class Interpreter:
             )
             world.event(call, "dial", action="ring", to=address, call_sid=leg.sid)
             legs.append((leg, noun))
+        recording: Recording | None = None
+        if record is not None and record[0] == "ringing":
+            # record-from-ringing[-dual]: the file starts with the ringing.
+            recording = self._start_dial_recording(verb, doc_url, record[1])
         try:
             winner = self._ring_legs([leg for leg, _ in legs], timeout)
         except (CallEnded, Redirected):
             for leg, _ in legs:
                 engine.finish(leg, "canceled")
+            if recording is not None:
+                engine.stop_recording(recording.sid)
             raise
         if winner is None:
             last = legs[-1][0]
-            return self._dial_result(action, method, last.status, last.sid, 0)
+            extra = self._stop_dial_recording(recording)
+            return self._dial_result(action, method, last.status, last.sid, 0, extra)
+        if recording is not None:
+            engine.attach_child(recording.sid, winner)
         noun = dict((leg.sid, n) for leg, n in legs)[winner.sid]
         if not self._screen(winner, noun, action, method, doc_url):
             # Answered but never bridged (hung up during the whisper, or the whisper hung up): still "completed".
-            return self._dial_result(action, method, "completed", winner.sid, winner.duration or 0)
+            extra = self._stop_dial_recording(recording)
+            return self._dial_result(action, method, "completed", winner.sid, winner.duration or 0, extra)
+        if record is not None and record[0] == "answer":
+            # record-from-answer[-dual]: the sandbox starts the file when the two parties are connected, after
+            # any whisper (<Number url>) has run on the dialled leg -- see _record_mode.
+            recording = self._start_dial_recording(verb, doc_url, record[1])
+            engine.attach_child(recording.sid, winner)
         ended = engine.bridge(call, winner, time_limit)
+        # The recording ends with the bridge, before the dialled leg's "completed" is reported.
+        extra = self._stop_dial_recording(recording)
         engine.finish(winner, "completed")
-        extra: dict[str, str] = {}
-        if record != "do-not-record" and winner.duration:
-            recording = engine.make_recording(call, winner.duration, source="DialVerb")
-            extra = {
-                "RecordingUrl": engine.recording_url(recording),
-                "RecordingSid": recording.sid,
-                "RecordingDuration": str(recording.duration),
-            }
         duration = winner.duration or 0
         if ended == "a":
             params = self._dial_params("completed", winner.sid, duration, True, extra)
             self._dial_ended_by_caller(action, method, params)
         return self._dial_result(action, method, "completed", winner.sid, duration, extra, bridged=True)
+
+    def _record_mode(self, verb: ET.Element) -> tuple[str, bool] | None:
+        """<Dial record>: None, or when the recording starts ("answer" | "ringing") and whether it is dual.
+
+        Twilio's values (https://www.twilio.com/docs/voice/twiml/dial#record): do-not-record (default),
+        record-from-answer, record-from-ringing, record-from-answer-dual, record-from-ringing-dual; the legacy
+        true/false mean record-from-answer/do-not-record. A dual file has the parent (caller) leg on channel 1
+        and the dialled leg on channel 2.
+
+        What "answer" means with a whisper (<Number url>): Twilio's pages say the url's TwiML runs on the called
+        party's end after it answers and before the two are connected (call screening: the caller still hears
+        ringing), and do not say that a <Dial> recording covers that screening. The sandbox starts a
+        record-from-answer recording when the parties are connected, so the whisper is never in the file; a
+        record-from-ringing recording covers everything from the ringing on, the dialled leg's answers to the
+        whisper included.
+        """
+        value = (verb.get("record") or "do-not-record").strip().lower()
+        if value in {"do-not-record", "false"}:
+            return None
+        modes = {
+            "true": ("answer", False),
+            "record-from-answer": ("answer", False),
+            "record-from-ringing": ("ringing", False),
+            "record-from-answer-dual": ("answer", True),
+            "record-from-ringing-dual": ("ringing", True),
+        }
+        if value not in modes:
+            # Twilio's warning 13217 "Dial: Invalid record value": the call goes on unrecorded.
+            self.world.event(self.call, "warning", code=13217, message=f"invalid <Dial record> value {value!r}")
+            return None
+        return modes[value]
+
+    def _start_dial_recording(self, verb: ET.Element, doc_url: str | None, dual: bool) -> Recording:
+        events = tuple(verb.get("recordingStatusCallbackEvent", "completed").replace(",", " ").split())
+        return self.engine.start_recording(
+            self.call,
+            "dial",
+            "DialVerb",
+            dual=dual,
+            track=verb.get("recordingTrack", "both"),
+            callback=self._resolve(verb.get("recordingStatusCallback"), doc_url),
+            callback_method=verb.get("recordingStatusCallbackMethod", "POST"),
+            callback_events=events,
+        )
+
+    def _stop_dial_recording(self, recording: Recording | None) -> dict[str, str]:
+        """Stop a <Dial> recording (if any); what the Dial action then gets about it."""
+        if recording is None:
+            return {}
+        done = self.engine.stop_recording(recording.sid) or recording
+        return {
+            "RecordingUrl": self.engine.recording_url(done),
+            "RecordingSid": done.sid,
+            "RecordingDuration": str(done.duration),
+        }
 
     def _amd_options(self, noun: ET.Element | None, doc_url: str | None) -> dict[str, Any]:
         """A <Number>'s answering-machine detection settings (<Client> has none)."""

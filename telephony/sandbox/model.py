@@ -186,6 +186,9 @@ class Call:
     amd_status_callback: str | None = None
     amd_status_callback_method: str = "POST"
     record: bool = False
+    # Record=true: "mono" or "dual", and which track ("inbound", "outbound", "both").
+    recording_channels: str = "mono"
+    recording_track: str = "both"
     recording_status_callback: str | None = None
     recording_status_callback_method: str = "POST"
     recording_status_callback_events: tuple[str, ...] = ("completed",)
@@ -195,7 +198,6 @@ class Call:
     answered_at: float | None = None
     # Real monotonic instant at which TimeLimit ends the call (set when it is answered).
     limit_deadline: float | None = None
-    recording_sid: str | None = None
     # Set while finish() stores the recording, so a racing second finish() does nothing.
     finishing: bool = False
     end_request: str | None = None
@@ -206,6 +208,14 @@ class Call:
     bridge_done: bool = False
     # While a <Dial> leg is screened (AMD, whisper), the parent's hang-up or redirect ends the leg too.
     linked_to: str | None = None
+    # What was heard on the leg, for recordings: (real monotonic start, telephone seconds) of each stretch the
+    # party spoke (inbound) and of each <Say>/<Play> Twilio played to it (outbound).
+    inbound_audio: list[tuple[float, float]] = field(default_factory=list)
+    outbound_audio: list[tuple[float, float]] = field(default_factory=list)
+    # Each bridge to another leg: [that leg's sid, real monotonic start, end or None while bridged].
+    bridge_spans: list[list[Any]] = field(default_factory=list)
+    # Recordings in progress that end when this leg ends (Record=true, REST-started, <Dial record> on the parent).
+    live_recordings: list[str] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -374,7 +384,11 @@ class Message:
 
 @dataclass
 class Recording:
-    """A recording (<Record>, <Dial record>, or Record=true on a call): a real WAV file the sandbox serves."""
+    """A recording (<Record>, <Dial record>, Record=true, or started on a live call): a real WAV the sandbox serves.
+
+    Fields follow Twilio's Recording resource (twilio-oai `api.v2010.account.recording`): `call_sid` is always the
+    parent leg of a two-leg call; `status` is in-progress until the file exists, then completed (or absent).
+    """
 
     sid: str
     account_sid: str
@@ -384,30 +398,39 @@ class Recording:
     source: str = "RecordVerb"
     date_created: datetime = field(default_factory=utcnow)
     start_time: datetime | None = None
+    status: str = "completed"
+    channels: int = 1
+    track: str = "both"
+    error_code: int | None = None
+    date_updated: datetime = field(default_factory=utcnow)
 
     def media_path(self) -> str:
         """The media URL's path (Twilio's has no extension; .wav and .json may be appended)."""
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{self.sid}"
 
-    def to_json(self, base_url: str) -> dict[str, Any]:
-        """The Recording resource as Twilio's JSON shows it (every field RecordingInstance reads)."""
-        return {
+    def to_json(self, base_url: str, with_track: bool = False) -> dict[str, Any]:
+        """The Recording resource as Twilio's JSON shows it (every field RecordingInstance reads).
+
+        `with_track`: the Call Recordings subresource's shape, which adds `track` (twilio-oai
+        `api.v2010.account.call.call_recording`).
+        """
+        body: dict[str, Any] = {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
             "call_sid": self.call_sid,
             "conference_sid": None,
             "date_created": rfc2822(self.date_created),
-            "date_updated": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
             "start_time": rfc2822(self.start_time or self.date_created),
-            # Like a call's, a recording's duration and price are strings.
-            "duration": str(self.duration),
+            # Like a call's, a recording's duration and price are strings; -1 while it is still recording.
+            "duration": str(self.duration) if self.status != "in-progress" else "-1",
             "sid": self.sid,
             "price": None,
             "price_unit": "USD",
-            "status": "completed",
-            "channels": 1,
+            "status": self.status,
+            "channels": self.channels,
             "source": self.source,
-            "error_code": None,
+            "error_code": self.error_code,
             "uri": self.media_path() + ".json",
             "encryption_details": None,
             "subresource_uris": {
@@ -416,6 +439,9 @@ class Recording:
             },
             "media_url": base_url.rstrip("/") + self.media_path(),
         }
+        if with_track:
+            body["track"] = self.track
+        return body
 
 
 # Twilio's code and message for an injected HTTP status, when the rule names no code.
@@ -503,6 +529,54 @@ def _is_int(value: Any) -> bool:
 
 
 @dataclass
+class MediaFault:
+    """One rule for recording media downloads: the next `count` downloads (of `sid`, or of any) fail."""
+
+    status: int = 500
+    code: int | None = None
+    message: str | None = None
+    count: int | None = None
+    sid: str | None = None
+
+    KEYS = ("status", "code", "message", "count", "sid")
+
+    @classmethod
+    def from_json(cls, data: Any) -> MediaFault:
+        """Validate one rule; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("each recording_media rule is a JSON object")
+        unknown = set(data) - set(cls.KEYS)
+        if unknown:
+            raise ValueError(f"unknown keys in a recording_media rule: {', '.join(sorted(unknown))}")
+        rule = cls(**data)
+        if not _is_int(rule.status) or not 400 <= rule.status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if rule.code is not None and not _is_int(rule.code):
+            raise ValueError("code must be a Twilio error code (an integer)")
+        if rule.count is not None and (not _is_int(rule.count) or rule.count < 1):
+            raise ValueError("count must be an integer >= 1 (or null: every matching download)")
+        if rule.sid is not None and not (isinstance(rule.sid, str) and rule.sid.startswith("RE")):
+            raise ValueError("sid must be a recording SID (RE...)")
+        if rule.message is not None and not isinstance(rule.message, str):
+            raise ValueError("message must be a string")
+        return rule
+
+    @property
+    def error_code(self) -> int:
+        """The Twilio error code of the answer."""
+        return self.code or DEFAULT_ERROR_CODES.get(self.status, 20500)
+
+    @property
+    def error_message(self) -> str:
+        """The message of the answer: the rule's, else Twilio's wording for the code."""
+        return self.message or ERROR_MESSAGES.get(self.error_code, "Error injected by the sandbox")
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as the control API shows it (count is what is left)."""
+        return {key: getattr(self, key) for key in self.KEYS}
+
+
+@dataclass
 class Faults:
     """Failures injected for reliability tests (`PUT /sandbox/faults`)."""
 
@@ -511,22 +585,27 @@ class Faults:
     drop_status_callback_rate: float = 0.0
     webhook_delay_ms: int = 0
     calls_create: list[CreateFault] = field(default_factory=list)
+    recording_media: list[MediaFault] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Any) -> Faults:
         """Validate a faults body; rates are 0..1, delays are milliseconds, calls_create a list of rules."""
         if not isinstance(data, dict):
             raise ValueError("a JSON object is required")
-        known = {"api_error_rate", "api_latency_ms", "drop_status_callback_rate", "webhook_delay_ms", "calls_create"}
+        lists = {"calls_create", "recording_media"}
+        known = {"api_error_rate", "api_latency_ms", "drop_status_callback_rate", "webhook_delay_ms", *lists}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
-        rules = data.get("calls_create", [])
+        rules, media_rules = data.get("calls_create", []), data.get("recording_media", [])
         if not isinstance(rules, list):
             raise ValueError("calls_create must be a list of rules")
+        if not isinstance(media_rules, list):
+            raise ValueError("recording_media must be a list of rules")
         faults = cls(
-            **{k: v for k, v in data.items() if k != "calls_create"},
+            **{k: v for k, v in data.items() if k not in lists},
             calls_create=[CreateFault.from_json(rule) for rule in rules],
+            recording_media=[MediaFault.from_json(rule) for rule in media_rules],
         )
         for rate in (faults.api_error_rate, faults.drop_status_callback_rate):
             if not isinstance(rate, int | float) or not 0 <= rate <= 1:
@@ -547,6 +626,17 @@ class Faults:
                 return rule
         return None
 
+    def take_media_fault(self, sid: str) -> MediaFault | None:
+        """The first rule failing a download of recording `sid`, with one use counted off (world's lock held)."""
+        for rule in self.recording_media:
+            if rule.sid in (None, sid):
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self.recording_media.remove(rule)
+                return rule
+        return None
+
     def to_json(self) -> dict[str, Any]:
         """The faults as the control API shows them."""
         return {
@@ -555,4 +645,5 @@ class Faults:
             "drop_status_callback_rate": self.drop_status_callback_rate,
             "webhook_delay_ms": self.webhook_delay_ms,
             "calls_create": [rule.to_json() for rule in self.calls_create],
+            "recording_media": [rule.to_json() for rule in self.recording_media],
         }

@@ -1,4 +1,4 @@
-"""Twilio's REST API (2010-04-01) as the sandbox serves it: Calls, IncomingPhoneNumbers, Messages."""
+"""Twilio's REST API (2010-04-01) as the sandbox serves it: Calls, IncomingPhoneNumbers, Messages, Recordings."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.exceptions import NotFound
 
+from telephony.sandbox.audio import to_mp3
 from telephony.sandbox.model import Call, Message, Party, Recording
 from telephony.sandbox.wire import API_VERSION, ApiError, error_body, is_address, new_sid, utcnow
 
@@ -48,7 +48,7 @@ def _authenticate() -> None:
     sandbox = _sandbox()
     world = sandbox.world
     auth = request.authorization
-    if auth is None or auth.username != world.account_sid or auth.password != world.auth_token:
+    if auth is None or not world.authenticates(auth.username, auth.password):
         raise ApiError(20003, "Authenticate", 401)
     account_sid = (request.view_args or {}).get("account_sid")
     if account_sid != world.account_sid:
@@ -69,6 +69,14 @@ def _events(name: str, known: Sequence[str], code: int) -> list[str]:
     if unknown:
         raise ApiError(code, f"Invalid {name}: {', '.join(unknown)}")
     return events
+
+
+def _choice(name: str, allowed: Sequence[str], default: str) -> str:
+    """A form parameter that must be one of `allowed` (any case); ApiError 400 otherwise."""
+    value = (request.form.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ApiError(21218, f"Invalid {name}: {value} (one of {', '.join(allowed)})")
+    return value
 
 
 def _true(name: str) -> bool:
@@ -167,6 +175,8 @@ def create_call(account_sid: str) -> tuple[Response, int]:
         async_amd_status_callback=form.get("AsyncAmdStatusCallback") or None,
         async_amd_status_callback_method=form.get("AsyncAmdStatusCallbackMethod", "POST").upper(),
         record=_true("Record"),
+        recording_channels=_choice("RecordingChannels", ("mono", "dual"), "mono"),
+        recording_track=_choice("RecordingTrack", ("both", "inbound", "outbound"), "both"),
         recording_status_callback=form.get("RecordingStatusCallback") or None,
         recording_status_callback_method=form.get("RecordingStatusCallbackMethod", "POST").upper(),
         recording_status_callback_events=tuple(recording_events) or ("completed",),
@@ -458,6 +468,9 @@ def fetch_message(account_sid: str, sid: str) -> Response:
 
 
 # Recordings (resources) ------------------------------------------------------------------------------
+# Twilio's Recording resource (https://www.twilio.com/docs/voice/api/recording; the twilio-oai spec
+# twilio_api_v2010.json): list, fetch and DELETE (204, then the recording and its media are gone), and the
+# Call Recordings subresource, which starts a recording on a live call and stops it.
 
 
 def _recordings(call_sid: str | None) -> Response:
@@ -467,6 +480,41 @@ def _recordings(call_sid: str | None) -> Response:
     if call_sid:
         recordings = [r for r in recordings if r.call_sid == call_sid]
     return _page(recordings, "recordings", lambda r: r.to_json(world.base_url))
+
+
+def _recording(sid: str, call_sid: str | None = None) -> Recording:
+    world = _sandbox().world
+    with world.cond:
+        recording: Recording | None = world.recordings.get(sid)
+    if recording is None or (call_sid is not None and recording.call_sid != call_sid):
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    return recording
+
+
+def _delete_recording(recording: Recording) -> tuple[str, int]:
+    """Forget a finished recording, metadata and media (Twilio answers 204 with no body)."""
+    world = _sandbox().world
+    if recording.status == "in-progress":
+        raise ApiError(21220, "Cannot delete a recording that is in progress; stop it first")
+    with world.cond:
+        world.recordings.pop(recording.sid, None)
+    world.event(_timeline_of(recording), "record", action="deleted", recording_sid=recording.sid)
+    return "", 204
+
+
+def _timeline_of(recording: Recording) -> Any:
+    """The call whose timeline notes what happens to a recording (a stand-in when the call is gone)."""
+    call = _sandbox().world.calls.get(recording.call_sid)
+    return call if call is not None else _Detached(recording.sid)
+
+
+class _Detached:
+    """A timeline nobody reads, for events about a recording whose call was deleted."""
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
+        self.date_updated = utcnow()
+        self.timeline: list[dict[str, Any]] = []
 
 
 @bp.get("/Recordings.json")
@@ -484,11 +532,88 @@ def list_call_recordings(account_sid: str, sid: str) -> Response:
 @bp.get("/Recordings/<sid>.json")
 def fetch_recording(account_sid: str, sid: str) -> Response:
     """Fetch one recording's metadata (the media itself is served without .json)."""
-    world = _sandbox().world
-    recording: Recording | None = world.recordings.get(sid)
-    if recording is None:
-        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
-    return jsonify(recording.to_json(world.base_url))
+    return jsonify(_recording(sid).to_json(_sandbox().world.base_url))
+
+
+@bp.delete("/Recordings/<sid>.json")
+def delete_recording(account_sid: str, sid: str) -> tuple[str, int]:
+    """Delete a recording: 204, then its metadata and media answer 404."""
+    return _delete_recording(_recording(sid))
+
+
+@bp.post("/Calls/<sid>/Recordings.json")
+def start_call_recording(account_sid: str, sid: str) -> tuple[Response, int]:
+    """Start recording a live call now (source StartCallRecordingAPI); it ends when the call ends or is stopped.
+
+    Parameters (twilio-oai CreateCallRecording): RecordingChannels mono (default) | dual -- dual puts what the
+    call's party says on channel 1 and what it hears on channel 2; RecordingTrack both (default) | inbound |
+    outbound -- one track is always a mono file; RecordingStatusCallback, RecordingStatusCallbackMethod
+    (POST), RecordingStatusCallbackEvent (in-progress, completed, absent; default completed); Trim.
+    """
+    sandbox = _sandbox()
+    world = sandbox.world
+    call = _call(sid)
+    channels = _choice("RecordingChannels", ("mono", "dual"), "mono")
+    track = _choice("RecordingTrack", ("both", "inbound", "outbound"), "both")
+    _choice("Trim", ("trim-silence", "do-not-trim"), "do-not-trim")
+    events = _events("RecordingStatusCallbackEvent", RECORDING_EVENTS, 13621)
+    method = _choice("RecordingStatusCallbackMethod", ("get", "post"), "post").upper()
+    with world.cond:
+        live = call.status == "in-progress" and not call.is_final and not call.finishing
+    if not live:
+        raise ApiError(21220, f"Call {sid} is not in-progress. Cannot create a recording.")
+    recording = sandbox.engine.start_recording(
+        call,
+        "call",
+        "StartCallRecordingAPI",
+        dual=channels == "dual",
+        track=track,
+        callback=request.form.get("RecordingStatusCallback") or None,
+        callback_method=method,
+        callback_events=tuple(events) or ("completed",),
+    )
+    return jsonify(recording.to_json(world.base_url, with_track=True)), 201
+
+
+def _call_recording(call_sid: str, sid: str) -> Recording:
+    """A call's recording by SID, or `Twilio.CURRENT`: the one in progress (the latest started)."""
+    call = _call(call_sid)
+    if sid == "Twilio.CURRENT":
+        world = _sandbox().world
+        with world.cond:
+            current = [world.recordings[r] for r in call.live_recordings if r in world.recordings]
+        if not current:
+            raise ApiError(20404, f"Call {call_sid} has no recording in progress", 404)
+        return current[-1]
+    return _recording(sid, call_sid)
+
+
+@bp.get("/Calls/<call_sid>/Recordings/<sid>.json")
+def fetch_call_recording(account_sid: str, call_sid: str, sid: str) -> Response:
+    """Fetch one of a call's recordings (with its `track`)."""
+    return jsonify(_call_recording(call_sid, sid).to_json(_sandbox().world.base_url, with_track=True))
+
+
+@bp.post("/Calls/<call_sid>/Recordings/<sid>.json")
+def update_call_recording(account_sid: str, call_sid: str, sid: str) -> Response:
+    """Stop a recording in progress (Status=stopped): its file is stored at once and it reads completed.
+
+    The sandbox does not pause or resume recordings (Status=paused|in-progress answers 400).
+    """
+    sandbox = _sandbox()
+    recording = _call_recording(call_sid, sid)
+    status = (request.form.get("Status") or "").strip().lower()
+    if status != "stopped":
+        raise ApiError(21218, f"Invalid Status: {status or '(none)'} (the sandbox supports only stopped)")
+    if recording.status == "in-progress":
+        recording = sandbox.engine.stop_recording(recording.sid) or recording
+    return jsonify(recording.to_json(sandbox.world.base_url, with_track=True))
+
+
+@bp.delete("/Calls/<call_sid>/Recordings/<sid>.json")
+def delete_call_recording(account_sid: str, call_sid: str, sid: str) -> tuple[str, int]:
+    """Delete one of a call's recordings."""
+    return _delete_recording(_call_recording(call_sid, sid))
 
 
 # Recordings (media) ---------------------------------------------------------------------------------
@@ -496,12 +621,40 @@ def fetch_recording(account_sid: str, sid: str) -> Response:
 recordings_bp = Blueprint("sandbox_recordings", __name__, url_prefix=f"/{API_VERSION}/Accounts/<account_sid>")
 
 
+@recordings_bp.errorhandler(ApiError)
+def _media_error(error: ApiError) -> Response:
+    return api_error_response(error)
+
+
 @recordings_bp.get("/Recordings/<name>")
 def recording_media(account_sid: str, name: str) -> Response:
-    """Serve a recording as WAV (no extension or .wav), public like Twilio's default media URLs."""
+    """Serve a recording's media with HTTP Basic auth, as an account that enforces it on media does.
+
+    Twilio serves the media at the Recording's URI without `.json`: no extension or `.wav` gives WAV (the
+    default: "omitting the extension or using .wav" -- https://www.twilio.com/docs/api/errors/16109) and
+    `.mp3` gives MP3. Media URLs are public unless the account turns on HTTP Basic authentication for
+    recording media (required for HIPAA workflows -- https://www.twilio.com/docs/voice/api/recording); the
+    sandbox always requires it: the account SID and auth token, or an API key and its secret, else 401.
+    An injected `recording_media` fault fails matching downloads first.
+    """
+    world = _sandbox().world
+    auth = request.authorization
+    if auth is None or not world.authenticates(auth.username, auth.password):
+        raise ApiError(20003, "Authenticate", 401)
+    if account_sid != world.account_sid:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
     sid, _, extension = name.partition(".")
-    recording = _sandbox().world.recordings.get(sid)
-    if recording is None or extension not in {"", "wav"}:
-        # The sandbox has no MP3 encoder: only the WAV form exists.
-        raise NotFound()
+    with world.cond:
+        recording = world.recordings.get(sid)
+    if recording is None or recording.status != "completed" or extension.lower() not in {"", "wav", "mp3"}:
+        raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    fault = world.take_media_fault(sid)
+    if fault is not None:
+        world.event(_timeline_of(recording), "fault", injected="recording_media", http_status=fault.status)
+        raise ApiError(fault.error_code, fault.error_message, fault.status)
+    if extension.lower() == "mp3":
+        mp3 = to_mp3(recording.wav)
+        if mp3 is None:
+            raise ApiError(20500, "The sandbox cannot encode MP3 on this machine (no ffmpeg); ask for .wav", 500)
+        return Response(mp3, mimetype="audio/mpeg")
     return Response(recording.wav, mimetype="audio/x-wav")

@@ -17,6 +17,7 @@ from telephony.sandbox.model import (
     CallEnded,
     CreateFault,
     Faults,
+    MediaFault,
     Message,
     Number,
     Recording,
@@ -75,9 +76,12 @@ class World:
         cps: float = 1.0,
         owned_numbers: Iterable[str] = (),
         public_base_url: str = "",
+        api_keys: dict[str, str] | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # API key SID -> secret: Twilio accepts either the account's SID and token or a key and its secret.
+        self.api_keys = dict(api_keys or {})
         self.clock = ScaledClock(speed)
         self.cps = cps
         self.public_base_url = public_base_url
@@ -94,6 +98,8 @@ class World:
         self.numbers: dict[str, Number] = {}
         self.messages: dict[str, Message] = {}
         self.recordings: dict[str, Recording] = {}
+        # Recordings in progress (engine.LiveRecording), by recording SID.
+        self.live_recordings: dict[str, Any] = {}
         self.phones: dict[str, Behaviour] = {}
         self.queues: dict[str, Queue] = {}
         self.faults = Faults()
@@ -276,6 +282,20 @@ class World:
         """The injected answer for this `calls.create`, if a rule matches (one use is counted off)."""
         with self.cond:
             return self.faults.take_create_fault(to, after_create)
+
+    def take_media_fault(self, sid: str) -> MediaFault | None:
+        """The injected failure for this download of recording `sid`, if a rule matches (one use counted off)."""
+        with self.cond:
+            return self.faults.take_media_fault(sid)
+
+    def authenticates(self, username: str | None, password: str | None) -> bool:
+        """True for HTTP Basic credentials Twilio would accept: account SID and token, or an API key and secret."""
+        if not username or password is None:
+            return False
+        if username == self.account_sid:
+            return password == self.auth_token
+        secret = self.api_keys.get(username)
+        return secret is not None and password == secret
 
     def fault_roll(self, rate: float) -> bool:
         """True with probability `rate` (for injected faults)."""

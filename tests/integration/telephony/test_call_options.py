@@ -77,7 +77,9 @@ def test_a_recorded_call_reports_its_recording_to_both_callbacks_and_serves_a_re
     # The whole call is recorded: the recording lasts as long as the call.
     assert recording["RecordingDuration"] == completed["RecordingDuration"] == call["duration"]
     assert all(hit.signature_ok for hit in hooks.hits)
-    audio = requests.get(recording["RecordingUrl"] + ".wav", timeout=5)
+    # Media needs the account's HTTP Basic credentials, as on an account that enforces auth for media.
+    assert requests.get(recording["RecordingUrl"] + ".wav", timeout=5).status_code == 401
+    audio = requests.get(recording["RecordingUrl"] + ".wav", auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
     assert audio.status_code == 200 and audio.headers["Content-Type"].startswith("audio/")
     with wave.open(io.BytesIO(audio.content)) as wav:
         seconds = wav.getnframes() / wav.getframerate()
@@ -96,7 +98,7 @@ def test_without_a_recording_callback_the_recording_is_listed_and_readable(
     fetched = client.recordings(listed[0].sid).fetch()
     assert fetched.call_sid == info.sid and int(fetched.duration or 0) >= 3 and fetched.date_created is not None
     assert fetched.media_url is not None
-    assert requests.get(fetched.media_url, timeout=5).content[:4] == b"RIFF"
+    assert requests.get(fetched.media_url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5).content[:4] == b"RIFF"
 
 
 def test_an_unanswered_recorded_call_has_no_recording(

@@ -114,5 +114,5 @@ def test_record_posts_a_recording_the_app_can_download_as_wav(
     form = hooks.requests_to("/recorded")[0].form
     assert form["RecordingSid"].startswith("RE") and int(form["RecordingDuration"]) >= 1
     assert form["RecordingUrl"].endswith(f"/Accounts/{ACCOUNT_SID}/Recordings/{form['RecordingSid']}")
-    audio = requests.get(form["RecordingUrl"] + ".wav", timeout=5)
+    audio = requests.get(form["RecordingUrl"] + ".wav", auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF" and audio.content[8:12] == b"WAVE"
