@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agents.models import Queue
 from core.db import get_db
-from ivr.tree import DEFAULT_QUEUE_NAMES, TreeError, load_tree
+from ivr.tree import DEFAULT_QUEUE_NAMES, Tree, TreeError, load_tree
+from recordings import prompts
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,48 @@ def known_queues(app: Flask) -> tuple[str, ...]:
     return names or DEFAULT_QUEUE_NAMES
 
 
+def missing_prompts(app: Flask, tree: Tree) -> list[str] | None:
+    """Warnings for the prompts the tree plays that the shop has not uploaded; None if unknowable."""
+    uses = tree.prompt_uses()
+    if not uses:
+        return []
+    try:
+        with get_db(app).sessions() as session:
+            missing = set(prompts.missing(session, [name for _, name in uses]))
+    except (KeyError, SQLAlchemyError) as error:
+        log.debug("ivr check: prompts not readable from the database (%s)", error)
+        return None
+    return [
+        f"warning: {where}: there is no prompt called {name!r}; callers hear the sentence instead "
+        f"(add it with: flask --app app prompts add {name} FILE)"
+        for where, name in uses
+        if name in missing
+    ]
+
+
 @ivr_cli.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def check_command(file: Path) -> None:
-    """Check a phone tree file; print every problem, one a line, and exit 1 if there are any."""
+@click.option("--strict", is_flag=True, help="Exit 1 when a prompt the tree plays does not exist, too.")
+def check_command(file: Path, strict: bool) -> None:
+    """Check a phone tree file; print every problem, one a line, and exit 1 if there are any.
+
+    A prompt the tree plays (`play: NAME`) that does not exist is a warning, not a problem: callers
+    hear the sentence beside it instead, so the tree works. With --strict it fails the check too.
+    """
     try:
         tree = load_tree(file, queues=known_queues(current_app))
     except TreeError as error:
         for problem in error.problems:
             click.echo(problem)
         raise click.exceptions.Exit(1) from error
+    warnings = missing_prompts(current_app, tree)
+    if warnings is None:
+        click.echo("warning: prompts not checked: the database cannot be read")
+    for warning in warnings or ():
+        click.echo(warning)
     click.echo(f"OK: {len(tree.nodes)} nodes, reachable from {tree.start!r}")
+    if strict and warnings:
+        raise click.exceptions.Exit(1)
 
 
 @ivr_cli.command("report")

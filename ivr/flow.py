@@ -29,8 +29,9 @@ from core.webhooks import Webhooks
 from ivr import answers, speech
 from ivr.models import IvrSession
 from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tree
-from ivr.twiml import Reply
+from ivr.twiml import Clip, Part, Reply
 from orders.port import LookupUnavailable, OrderInfo, OrderLookup
+from recordings import prompts
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,16 @@ class Call:
         """A new TwiML reply in the tree's voice."""
         return Reply(self.tree.voice or DEFAULT_VOICE)
 
+    def sound(self, sentence: str, play: str | None) -> Part:
+        """A tree sentence, as the shop's recording of it when the tree names one and it exists."""
+        if not play:
+            return sentence
+        url = prompts.play_url(self.session, self.hooks, play)
+        if url is None:
+            # Not fatal: the sentence is said instead (`ivr check` lists prompts that are missing).
+            log.info("prompt missing, saying its sentence", extra={"prompt": play})
+        return Clip(sentence, url)
+
 
 # -- entry points ---------------------------------------------------------------------------------
 
@@ -83,7 +94,7 @@ def start(call: Call, call_sid: str, caller: str, called: str) -> str:
         found = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
         assert found is not None
         ivr = found
-    return render(call, ivr, call.tree.start, prefix=call.tree.greeting)
+    return render(call, ivr, call.tree.start, prefix=(call.sound(call.tree.greeting, call.tree.greeting_play),))
 
 
 def handle(
@@ -122,7 +133,7 @@ def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
 # -- rendering a node -----------------------------------------------------------------------------
 
 
-def render(call: Call, ivr: IvrSession, name: str, prefix: str = "", retry: bool = False) -> str:
+def render(call: Call, ivr: IvrSession, name: str, prefix: tuple[Part, ...] = (), retry: bool = False) -> str:
     """The TwiML that plays a node (its prompt, or its reprompt when `retry`), after `prefix`."""
     node = call.tree.node(name)
     if ivr.node != name:
@@ -130,22 +141,25 @@ def render(call: Call, ivr: IvrSession, name: str, prefix: str = "", retry: bool
         ivr.updated_at = call.clock.now()
     call.session.commit()
     if isinstance(node, MenuNode):
-        prompt = node.reprompt if retry and node.reprompt else node.prompt
-        return str(call.reply().gather(call.url(name), prefix, prompt, num_digits=1, hints=call.tree.hints(node)))
+        # A reprompt is another wording for a caller who did not follow: always said, never the recording.
+        prompt = node.reprompt if retry and node.reprompt else call.sound(node.prompt, node.play)
+        return str(call.reply().gather(call.url(name), *prefix, prompt, num_digits=1, hints=call.tree.hints(node)))
     if isinstance(node, LookupNode):
         return _render_lookup(call, ivr, name, node, prefix, retry)
     if isinstance(node, TransferNode):
         return _transfer(call, ivr, name, node, prefix)
     if isinstance(node, SayNode):
-        return render(call, ivr, node.next, prefix=f"{prefix} {node.prompt}")
+        return render(call, ivr, node.next, prefix=(*prefix, call.sound(node.prompt, node.play)))
     if isinstance(node, HangupNode):
         ivr.settle_outcome()
         call.session.commit()
-        return str(call.reply().say(prefix, node.prompt).hangup())
+        return str(call.reply().say(*prefix, call.sound(node.prompt, node.play)).hangup())
     raise AssertionError(f"unknown node type at {name}")
 
 
-def _render_lookup(call: Call, ivr: IvrSession, name: str, node: LookupNode, prefix: str, retry: bool) -> str:
+def _render_lookup(
+    call: Call, ivr: IvrSession, name: str, node: LookupNode, prefix: tuple[Part, ...], retry: bool
+) -> str:
     state = ivr.get_state()
     if node.lookup == "order" and node.recognise_caller and not retry and not state.get(f"offered:{name}"):
         offer = _recent_order(call, ivr)
@@ -157,13 +171,15 @@ def _render_lookup(call: Call, ivr: IvrSession, name: str, node: LookupNode, pre
             placed = answers.when(offer.placed_at, call.clock.now().date())
             what = answers.items_phrase(offer)
             ask = f"I see an order placed {placed} for {what}. Is that the one? Press 1 for yes, or 2 for no."
-            return str(call.reply().gather(call.url(name, mode="offer"), prefix, ask, num_digits=1, hints=YES_NO_HINTS))
+            return str(
+                call.reply().gather(call.url(name, mode="offer"), *prefix, ask, num_digits=1, hints=YES_NO_HINTS)
+            )
         ivr.set_state(state)
         call.session.commit()
-    prompt = node.reprompt if retry and node.reprompt else node.prompt
+    prompt = node.reprompt if retry and node.reprompt else call.sound(node.prompt, node.play)
     return str(
         call.reply().gather(
-            call.url(name, mode="ref"), prefix, prompt, finish_on_key="#", timeout=7, hints=["dash", "double", "oh"]
+            call.url(name, mode="ref"), *prefix, prompt, finish_on_key="#", timeout=7, hints=["dash", "double", "oh"]
         )
     )
 
@@ -208,11 +224,11 @@ def _menu_input(
         return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
     _reset_counters(ivr)
     if chosen.goto == "@repeat":
-        return render(call, ivr, name, prefix=ivr.get_state().get("last_answer", ""))
+        return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     return render(call, ivr, chosen.goto)
 
 
-def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, prefix: str = "") -> str:
+def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, prefix: tuple[Part, ...] = ()) -> str:
     """No input or no match: re-prompt in other words, or after the limit move on (never hang up)."""
     state = ivr.get_state()
     key = "no_match" if heard else "no_input"
@@ -221,7 +237,7 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
     limit = call.tree.limits.no_match if heard else call.tree.limits.no_input
     if state[key] > limit:
         _reset_counters(ivr)
-        return render(call, ivr, fallback, prefix=f"{prefix} Let me get someone to help you.".strip())
+        return render(call, ivr, fallback, prefix=(*prefix, "Let me get someone to help you."))
     return render(call, ivr, name, prefix=prefix, retry=True)
 
 
@@ -249,13 +265,13 @@ def _lookup_input(
         ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("offer"):
             return _look_up(call, ivr, name, node, str(state["offer"]))
-        return render(call, ivr, name, prefix="Okay." if answer is False else "")
+        return render(call, ivr, name, prefix=("Okay.",) if answer is False else ())
     if mode == "confirm":
         answer = speech.yes_no(digits, said)
         ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("pending"):
             return _look_up(call, ivr, name, node, str(state["pending"]))
-        return _missed(call, ivr, name, node.fallback, heard=True, prefix="Sorry about that.")
+        return _missed(call, ivr, name, node.fallback, heard=True, prefix=("Sorry about that.",))
     # A reference, keyed or said.
     if digits:
         reference, trusted = digits, True
@@ -316,23 +332,25 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
             sentence = answers.return_sentence(ret, today) if ret else None
     except LookupUnavailable:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
-        return render(call, ivr, node.fallback, prefix="I'm sorry, I can't look that up right now.")
+        return render(call, ivr, node.fallback, prefix=("I'm sorry, I can't look that up right now.",))
     if sentence is None:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result=None)
         what = "an order" if node.lookup == "order" else "a return"
-        return _missed(call, ivr, name, node.fallback, heard=True, prefix=f"I couldn't find {what} with that number.")
+        return _missed(
+            call, ivr, name, node.fallback, heard=True, prefix=(f"I couldn't find {what} with that number.",)
+        )
     ivr.add_step(now, node=name, kind="lookup", reference=reference, result=sentence)
     state = ivr.get_state()
     state.update(last_answer=sentence, answered=True)
     ivr.set_state(state)
     _reset_counters(ivr)
-    return render(call, ivr, node.found, prefix=sentence)
+    return render(call, ivr, node.found, prefix=(sentence,))
 
 
 # -- transfer, callback -----------------------------------------------------------------------------
 
 
-def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: str) -> str:
+def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tuple[Part, ...]) -> str:
     """Connect to a free agent of the queue now, or say the wait and offer to call back."""
     now = call.clock.now()
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
@@ -348,7 +366,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
             return str(
                 call.reply()
                 .say(
-                    prefix,
+                    *prefix,
                     "It looks like we're calling you back about this right now. Please hang up to take our call.",
                 )
                 .hangup()
@@ -357,7 +375,9 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
         ivr.request_id = req.id
         ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
         call.session.commit()
-        greeting = " ".join(part for part in (prefix, node.prompt or "Connecting you to someone now.") if part)
+        # The agent's leg says its greeting in the request's language: words only, never a recording.
+        said = (*prefix, node.prompt or "Connecting you to someone now.")
+        greeting = " ".join(text for text in (p.text if isinstance(p, Clip) else p for p in said) if text)
         return callback_twiml.connect_leg(
             leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting
         )
@@ -374,7 +394,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
     return str(
         call.reply().gather(
             call.url(name, mode="callback"),
-            prefix,
+            *prefix,
             "All our agents are busy right now." if queue.business_hours.is_open(now) else "We're closed right now.",
             place,
             offer,
@@ -409,7 +429,7 @@ def _transfer_input(
     if state["no_match"] > call.tree.limits.no_match:
         # Nobody to take the call and no answer to our offer: call them back at their own number.
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
-    return _transfer(call, ivr, name, node, "Sorry, I didn't get that.")
+    return _transfer(call, ivr, name, node, ("Sorry, I didn't get that.",))
 
 
 def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool) -> str:
@@ -430,7 +450,7 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     except LimitExceeded as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         call.session.commit()
-        return _hold(call, ivr, name, node, prefix="Sorry, we can't take another callback for that number just now.")
+        return _hold(call, ivr, name, node, prefix=("Sorry, we can't take another callback for that number just now.",))
     except (phones.PhoneRejected, InvalidInput) as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         state = ivr.get_state()
@@ -463,7 +483,7 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     )
 
 
-def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: str = "") -> str:
+def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tuple[Part, ...] = ()) -> str:
     """Keep the caller on the line, in the same line as the callbacks, in arrival order."""
     now = call.clock.now()
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
@@ -479,7 +499,7 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: st
     call.session.commit()
     return str(
         call.reply()
-        .say(prefix, "Okay, please hold. We'll put you through as soon as someone is free.")
+        .say(*prefix, "Okay, please hold. We'll put you through as soon as someone is free.")
         .enqueue(
             f"callme-{queue.name}",
             wait_url=call.hooks.ivr("hold-wait", request=req.id),
@@ -493,7 +513,8 @@ def hold_wait(call: Call, request_id: int) -> str:
     """What a holding caller hears on each loop: their place, the wait, then music."""
     now = call.clock.now()
     req = call.session.get(CallbackRequest, request_id)
-    music = call.hooks.audio("hold-music.wav")
+    # The shop's own hold music when it has uploaded one, else the generated loop.
+    music = prompts.hold_music_url(call.session, call.hooks)
     if req is None or req.status not in WAITING:
         return str(call.reply().play(music))
     standing = callbacks.standing(call.session, req, now)

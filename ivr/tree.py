@@ -11,6 +11,8 @@ from typing import Any, ClassVar, TypeAlias
 
 import yaml
 
+from recordings.prompts import NAME_RULE, PROMPT_NAME
+
 DEFAULT_TREE = Path(__file__).with_name("default_tree.yaml")
 FORMAT_VERSION = 1
 
@@ -73,6 +75,8 @@ class MenuNode:
     fallback: str
     # None: the hints are every phrase of the options' intents (see Tree.hints).
     hints: tuple[str, ...] | None = None
+    # The shop's recording of `prompt` (a prompt name), played instead of saying it when it exists.
+    play: str | None = None
 
     def option_for_digit(self, digit: str) -> Option | None:
         """The option a key press chooses, if any."""
@@ -98,6 +102,7 @@ class LookupNode:
     recognise_caller: bool = False
     # None: no hints from the tree; the engine may add its own for spoken numbers.
     hints: tuple[str, ...] | None = None
+    play: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ class TransferNode:
     name: str
     queue: str
     prompt: str | None = None
+    # Said on the way to the agent, where no recording is played (a `say` node before it can play one).
+    play: ClassVar[None] = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ class HangupNode:
     kind: ClassVar[str] = "hangup"
     name: str
     prompt: str
+    play: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class SayNode:
     name: str
     prompt: str
     next: str
+    play: str | None = None
 
 
 Node: TypeAlias = MenuNode | LookupNode | TransferNode | HangupNode | SayNode
@@ -145,6 +154,8 @@ class Tree:
     voice: str | None = None
     language: str | None = None
     source: str = "<tree>"
+    # The shop's recording of the greeting (a prompt name), played instead of saying it when it exists.
+    greeting_play: str | None = None
 
     @property
     def start_node(self) -> Node:
@@ -157,6 +168,16 @@ class Tree:
             return self.nodes[name]
         except KeyError:
             raise KeyError(f"the phone tree {self.source} has no node called {name!r}") from None
+
+    def prompt_uses(self) -> tuple[tuple[str, str], ...]:
+        """Every prompt the tree plays, as (where, prompt name): for `ivr check` to find missing ones."""
+        uses: list[tuple[str, str]] = []
+        if self.greeting_play:
+            uses.append(("greeting_play", self.greeting_play))
+        for name, node in self.nodes.items():
+            if node.play:
+                uses.append((f"node {name!r}, play", node.play))
+        return tuple(uses)
 
     def hints(self, node: Node | str) -> tuple[str, ...]:
         """The speech hints for a node's <Gather>: its own, else every phrase of its options' intents."""
@@ -238,14 +259,14 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 # Each node type's fields: (required, optional). "type" is required everywhere.
 _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "menu": (("prompt", "reprompt", "options", "fallback"), ("hints",)),
-    "lookup": (("lookup", "prompt", "reprompt", "found", "fallback", "topic"), ("recognise_caller", "hints")),
+    "menu": (("prompt", "reprompt", "options", "fallback"), ("play", "hints")),
+    "lookup": (("lookup", "prompt", "reprompt", "found", "fallback", "topic"), ("play", "recognise_caller", "hints")),
     "transfer": (("queue",), ("prompt",)),
-    "hangup": (("prompt",), ()),
-    "say": (("prompt", "next"), ()),
+    "hangup": (("prompt",), ("play",)),
+    "say": (("prompt", "next"), ("play",)),
 }
 _TERMINAL_TYPES = frozenset({"transfer", "hangup"})
-_TOP_FIELDS = ("version", "greeting", "voice", "language", "limits", "start", "intents", "nodes")
+_TOP_FIELDS = ("version", "greeting", "greeting_play", "voice", "language", "limits", "start", "intents", "nodes")
 _TOP_REQUIRED = ("version", "greeting", "start", "intents", "nodes")
 _OPTION_FIELDS = ("digit", "intent", "goto")
 _MISSING = object()
@@ -298,6 +319,7 @@ class _Checker:
         if version is not _MISSING and (isinstance(version, bool) or version != FORMAT_VERSION):
             self.problem("version", f"this app reads version {FORMAT_VERSION}, not {version!r}")
         greeting = self.text(data, "greeting", "greeting", required=False)
+        greeting_play = self.play(data, "greeting_play", "greeting_play")
         voice = self.text(data, "voice", "voice", required=False)
         language = self.text(data, "language", "language", required=False)
         if language is not None and not LANGUAGE_TAG.fullmatch(language):
@@ -344,6 +366,7 @@ class _Checker:
             voice=voice,
             language=language,
             source=self.source,
+            greeting_play=greeting_play,
         )
 
     # --- fields -------------------------------------------------------------------------------------
@@ -362,6 +385,17 @@ class _Checker:
             self.problem(where, "is empty")
             return None
         return value.strip()
+
+    def play(self, raw: Mapping[str, Any], key: str, where: str) -> str | None:
+        """An optional prompt name to play instead of the sentence beside it (required: it is the fallback)."""
+        value = raw.get(key, _MISSING)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str) or not PROMPT_NAME.fullmatch(value):
+            shown = repr(value) if isinstance(value, str) else _describe(value)
+            self.problem(where, f"{shown} is not a prompt name. {NAME_RULE}")
+            return None
+        return value
 
     def phrases(self, value: Any, where: str) -> tuple[str, ...] | None:
         """A non-empty list of phrases usable as speech hints, or None after noting why not."""
@@ -515,11 +549,13 @@ class _Checker:
             node = TransferNode(name, queue, prompt) if queue else None
         elif kind == "hangup":
             prompt = self.text(raw, "prompt", f"{where}, prompt")
-            node = HangupNode(name, prompt) if prompt else None
+            play = self.play(raw, "play", f"{where}, play")
+            node = HangupNode(name, prompt, play) if prompt else None
         else:
             prompt = self.text(raw, "prompt", f"{where}, prompt")
+            play = self.play(raw, "play", f"{where}, play")
             following = self.target(raw, "next", f"{where}, next", name, targets)
-            node = SayNode(name, prompt, following) if prompt and following else None
+            node = SayNode(name, prompt, following, play) if prompt and following else None
         return node if len(self.problems) == before else None
 
     def menu(self, name: str, raw: Mapping[str, Any], where: str, targets: list[str]) -> MenuNode | None:
@@ -529,10 +565,11 @@ class _Checker:
         options = self.options(name, raw.get("options", _MISSING), where, targets)
         fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
         hints = self.optional_hints(raw, where)
+        play = self.play(raw, "play", f"{where}, play")
         self.check_reprompt(prompt, reprompt, where)
         if prompt is None or reprompt is None or options is None or fallback is None:
             return None
-        return MenuNode(name, prompt, reprompt, options, fallback, hints)
+        return MenuNode(name, prompt, reprompt, options, fallback, hints, play)
 
     def options(self, name: str, raw: Any, where: str, targets: list[str]) -> tuple[Option, ...] | None:
         """A menu's options: distinct keys, distinct known intents, each going somewhere."""
@@ -601,11 +638,12 @@ class _Checker:
         if not isinstance(recognise, bool):
             self.problem(f"{where}, recognise_caller", f"must be true or false, not {recognise!r}")
         hints = self.optional_hints(raw, where)
+        play = self.play(raw, "play", f"{where}, play")
         self.check_reprompt(prompt, reprompt, where)
         if kind not in LOOKUP_KINDS or None in (prompt, reprompt, found, fallback, topic):
             return None
         assert prompt and reprompt and found and fallback and topic  # narrowed for mypy
-        return LookupNode(name, str(kind), prompt, reprompt, found, fallback, topic, recognise is True, hints)
+        return LookupNode(name, str(kind), prompt, reprompt, found, fallback, topic, recognise is True, hints, play)
 
     # --- the graph ----------------------------------------------------------------------------------
 

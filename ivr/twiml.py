@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A sentence the shop may have recorded: played from `url` when there is one, else said."""
+
+    text: str
+    url: str | None = None
+
+
+# What a caller hears in one breath: sentences to say and clips to play, in order.
+Part: TypeAlias = str | Clip
 
 
 class Reply:
@@ -14,17 +28,31 @@ class Reply:
         self.voice = voice
         self.response = VoiceResponse()
 
-    def say(self, *sentences: str) -> Reply:
-        """Say the non-empty sentences, in order."""
-        text = " ".join(s.strip() for s in sentences if s and s.strip())
-        if text:
-            self.response.say(text, voice=self.voice)
+    def say(self, *parts: Part) -> Reply:
+        """Say the non-empty sentences and play the recorded clips, in order."""
+        self._speak(self.response, parts)
         return self
+
+    def _speak(self, target: VoiceResponse | Gather, parts: Sequence[Part]) -> None:
+        """Consecutive sentences become one <Say>; a clip with a recording becomes a <Play> between them."""
+        words: list[str] = []
+        for part in parts:
+            if isinstance(part, Clip) and part.url:
+                if words:
+                    target.say(" ".join(words), voice=self.voice)
+                    words = []
+                target.play(part.url)
+                continue
+            text = part.text if isinstance(part, Clip) else part
+            if text and text.strip():
+                words.append(text.strip())
+        if words:
+            target.say(" ".join(words), voice=self.voice)
 
     def gather(
         self,
         action: str,
-        *sentences: str,
+        *parts: Part,
         num_digits: int | None = None,
         finish_on_key: str | None = None,
         hints: Sequence[str] | None = None,
@@ -43,9 +71,8 @@ class Reply:
             **({"finish_on_key": finish_on_key} if finish_on_key else {}),
             **({"hints": ", ".join(hints)} if hints and speech else {}),
         )
-        text = " ".join(s.strip() for s in sentences if s and s.strip())
-        if text:
-            gather.say(text, voice=self.voice)
+        # <Play> inside <Gather> is interrupted by the first key pressed, as <Say> is.
+        self._speak(gather, parts)
         self.response.append(gather)
         # Reached only if the gather could not post (it always does with actionOnEmptyResult).
         self.response.redirect(action, method="POST")

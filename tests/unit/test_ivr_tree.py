@@ -281,7 +281,7 @@ BROKEN: list[tuple[str, Callable[[Raw], None], list[str]]] = [
     (
         "unknown field",
         set_("nodes.bye.promt", "Bye."),
-        ["node 'bye', promt: unknown field for a hangup node (a hangup has: type, prompt)"],
+        ["node 'bye', promt: unknown field for a hangup node (a hangup has: type, prompt, play)"],
     ),
     (
         "goto to an unknown node",
@@ -529,7 +529,9 @@ def test_merge_keys_may_be_overridden_without_a_duplicate_warning(tmp_path: Path
         load_tree(path)
 
     # The merged-in `next` is a real mistake for a hangup; the overridden `type` and `prompt` are not.
-    assert caught.value.problems == ("node 'bye', next: unknown field for a hangup node (a hangup has: type, prompt)",)
+    assert caught.value.problems == (
+        "node 'bye', next: unknown field for a hangup node (a hangup has: type, prompt, play)",
+    )
 
 
 def test_a_file_that_is_not_yaml_is_reported_with_its_position(tmp_path: Path) -> None:
@@ -621,3 +623,57 @@ def test_check_accepts_queues_added_to_the_database(cli_app: Flask, tmp_path: Pa
 
     assert result.exit_code == 0, result.output
     assert result.output == "OK: 5 nodes, reachable from 'main'\n"
+
+
+# --- recorded prompts (play:) -------------------------------------------------------------------------
+
+
+def test_a_node_and_the_greeting_may_name_a_prompt_to_play_beside_their_sentence() -> None:
+    raw = small_tree()
+    raw["greeting_play"] = "welcome"
+    raw["nodes"]["main"]["play"] = "main-menu"
+    raw["nodes"]["find"]["play"] = "ask_order"
+    raw["nodes"]["info"]["play"] = "info"
+    raw["nodes"]["bye"]["play"] = "bye"
+    tree = parse_tree(raw)
+
+    assert tree.greeting_play == "welcome" and tree.greeting == "Hello."
+    main = tree.node("main")
+    assert isinstance(main, MenuNode) and main.play == "main-menu" and main.prompt.startswith("Press 1")
+    assert tree.prompt_uses() == (
+        ("greeting_play", "welcome"),
+        ("node 'main', play", "main-menu"),
+        ("node 'find', play", "ask_order"),
+        ("node 'info', play", "info"),
+        ("node 'bye', play", "bye"),
+    )
+    assert parse_tree(small_tree()).prompt_uses() == ()
+
+
+def test_a_play_that_is_not_a_prompt_name_is_reported_where_it_is() -> None:
+    raw = small_tree()
+    raw["greeting_play"] = "Welcome Message"
+    raw["nodes"]["bye"]["play"] = 3
+
+    assert problems_of(raw) == [
+        "greeting_play: 'Welcome Message' is not a prompt name. A prompt name is 1 to 64 lower-case letters, "
+        "digits, - or _ (for example: greeting, hold-music).",
+        "node 'bye', play: a number is not a prompt name. A prompt name is 1 to 64 lower-case letters, "
+        "digits, - or _ (for example: greeting, hold-music).",
+    ]
+
+
+def test_a_play_needs_its_sentence_beside_it_as_the_fallback() -> None:
+    raw = small_tree()
+    raw["nodes"]["bye"] = {"type": "hangup", "play": "bye"}
+
+    assert problems_of(raw) == ["node 'bye', prompt: missing required field"]
+
+
+def test_a_transfer_cannot_play_a_prompt_its_words_are_said_on_the_way_to_the_agent() -> None:
+    raw = small_tree()
+    raw["nodes"]["person"]["play"] = "hold-on"
+
+    assert problems_of(raw) == [
+        "node 'person', play: unknown field for a transfer node (a transfer has: type, queue, prompt)"
+    ]
