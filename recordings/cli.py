@@ -75,9 +75,15 @@ def purge_command(before_text: str) -> None:
 
 
 @recordings_cli.command("fetch")
-def fetch_command() -> None:
+@click.option("--retry-failed", is_flag=True, help="First put the recordings that failed too often back in line.")
+def fetch_command(retry_failed: bool) -> None:
     """Bring home the recordings due now (what the scheduler's job does every few seconds)."""
     clock = current_app.extensions["clock"]
+    if retry_failed:
+        with get_db(current_app).sessions() as session:
+            again = service.retry_failed(session, clock.now())
+            session.commit()
+        click.echo(f"{again} failed recording(s) back in line")
     done = service.fetch_due(get_db(current_app).sessions, _telephony(), _store(), clock.now(), limit=1000)
     click.echo(
         f"{done.stored} stored, {done.deleted_at_provider} deleted at the provider, "

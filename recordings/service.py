@@ -345,6 +345,13 @@ def _delete_at_provider(
     log.info("provider's copy deleted", extra={"recording_id": recording_id, "provider_sid": sid})
 
 
+def retry_failed(session: Session, now: datetime) -> int:
+    """Put every `failed` recording back in line with its tries from zero (once a person fixed the
+    cause: credentials, disk, ffmpeg); the provider still holds each of them. The caller commits."""
+    r = Recording
+    return rows_changed(session, update(r).where(r.state == "failed").values(state="pending", tries=0, next_try_at=now))
+
+
 # --- retention and forgetting ----------------------------------------------------------------------
 
 

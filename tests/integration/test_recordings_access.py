@@ -311,3 +311,26 @@ def test_the_daily_retention_job_deletes_exactly_the_expired_recordings(
         assert sorted(session.scalars(select(Recording.id)).all()) == sorted([scene.recording.id, kept.id])
     assert scene.store.path(expired.storage_key or "") is None
     assert scene.store.path(kept.storage_key or "") is not None
+
+
+def test_fetch_by_hand_brings_home_a_recording_that_had_failed(scene: Scene, clock: FixedClock) -> None:
+    sid = "RE" + "d" * 32
+    scene.telephony.add_recording(sid, telephone_wav(2.0))
+    with get_db(scene.app).sessions() as session:
+        failed = Recording(
+            provider_sid=sid, state="failed", tries=12, provider_duration_seconds=2, created_at=clock.now()
+        )
+        session.add(failed)
+        session.commit()
+    runner = scene.app.test_cli_runner()
+
+    untouched = runner.invoke(args=["recordings", "fetch"])
+    again = runner.invoke(args=["recordings", "fetch", "--retry-failed"])
+
+    assert untouched.exit_code == 0 and "0 stored" in untouched.output
+    assert again.exit_code == 0, again.output
+    assert "1 failed recording(s) back in line" in again.output and "1 stored" in again.output
+    with get_db(scene.app).sessions() as session:
+        row = session.get(Recording, failed.id)
+        assert row is not None and row.state == "stored" and row.provider_deleted_at is not None
+    assert scene.telephony.deleted_recordings == [sid]
