@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from callback import line as callback_line
     from callback import views as callback_views
     from callback import voice as callback_voice
+    from callback import words as callback_words
     from core import cli as core_cli
     from core import db, logs, web
     from core.fallback import install_voice_fallback
@@ -85,6 +87,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
         else SqlOrderStore(db.get_db(app).sessions)
     )
     csrf = CSRFProtect(app)
+    # The customer's pages in the browser's language (translations/, compiled .mo files committed).
+    Babel(app, locale_selector=callback_words.page_language)
 
     web.init_app(app)
     # Staff sign-in (Flask-Login); its pages carry CSRF tokens like every form.

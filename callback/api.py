@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -32,24 +33,37 @@ def after_queued(req: CallbackRequest) -> None:
         notify.queued(current_app.extensions["telephony"], req, status_url(req.ref), s.twilio_caller_id)
 
 
-def refuse_duplicate(req: CallbackRequest) -> Conflict:
+def text_duplicate(req: CallbackRequest, asked: str = "", language: str = "en") -> bool:
+    """Text the existing request's link to its own phone (when texts are on); True if a text went.
+
+    `asked` is what this new ask chose ("asap", or a UTC ISO time): the link carries it, and the
+    status page offers to apply it. Every ask that gets here left a row the limits count, so these
+    texts are bounded by the number's daily limit like the asks themselves.
+    """
+    s = settings()
+    if not s.sms_notifications:
+        return False
+    url = status_url(req.ref) + (f"?{urlencode({'asked': asked})}" if asked else "")
+    return notify.existing(current_app.extensions["telephony"], req, url, s.twilio_caller_id, language)
+
+
+def refuse_duplicate(req: CallbackRequest, asked: str = "") -> Conflict:
     """The answer to an ask that found an active request: it exists, and only its phone hears where.
 
     Whoever posts a number learns no more than that it already has a request about this topic: the
     reference is what the status page, cancel and reschedule trust, so it goes by text to the phone
-    itself (when texts are on), never to the poster.
+    itself (when texts are on), never to the poster. The message says a text was sent only if one was.
     """
-    s = settings()
-    texted = s.sms_notifications and notify.existing(
-        current_app.extensions["telephony"], req, status_url(req.ref), s.twilio_caller_id
-    )
+    texted = text_duplicate(req, asked)
     topic = req.queue.display_name.lower()
-    where = (
-        "We've sent its link to that phone by text."
-        if texted
-        else "Follow it from the page or text you got when you asked; we'll call as soon as it's your turn."
-    )
-    return Conflict("already_requested", f"This number already has a callback request about {topic}. {where}", "phone")
+    if texted:
+        message = f"You already asked us to call about {topic}: we've sent that request's link to your phone by text."
+    else:
+        message = (
+            f"You already asked us to call about {topic}, so we'll call as planned. "
+            "Follow, change or cancel it from the page you were shown when you asked."
+        )
+    return Conflict("already_requested", message, "phone")
 
 
 def status_url(ref: str) -> str:
@@ -135,7 +149,7 @@ def create_callback() -> ResponseReturnValue:
     )
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
-        raise refuse_duplicate(req)
+        raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap")
     after_queued(req)
     response = jsonify(callback_json(req))
     response.status_code = 201

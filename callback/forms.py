@@ -1,26 +1,27 @@
-"""The customer's callback form (Flask-WTF supplies the CSRF token)."""
+"""The customer's callback form (Flask-WTF supplies the CSRF token); labels in the page's language."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 
-WHEN_CHOICES = [SelectChoice("asap", "As soon as possible"), SelectChoice("slot", "At a time I choose")]
+WHEN_CHOICES = [SelectChoice("asap", _l("As soon as possible")), SelectChoice("slot", _l("At a time I choose"))]
 
 
 class CallbackForm(FlaskForm):
     """Phone, name, topic, optional order, when, and consent; the service does the real validation."""
 
-    country = SelectField("Country")
-    phone = TelField("Phone number")
-    name = StringField("Your name")
-    topic = SelectField("What is it about?")
-    order_number = StringField("Order number (optional)")
-    when = RadioField("When should we call?", choices=WHEN_CHOICES, default="asap")
+    country = SelectField(_l("Country"))
+    phone = TelField(_l("Phone number"))
+    name = StringField(_l("Your name"))
+    topic = SelectField(_l("What is it about?"))
+    order_number = StringField(_l("Order number (optional)"))
+    when = RadioField(_l("When should we call?"), choices=WHEN_CHOICES, default="asap")
     # Slots depend on the topic's hours, so they are checked by the service, not as fixed choices.
-    slot = StringField("Time")
-    consent = BooleanField("I agree to be called at this number about my request.")
+    slot = StringField(_l("Time"))
+    consent = BooleanField(_l("I agree to be called at this number about my request."))
 
 
 class RescheduleForm(FlaskForm):
@@ -28,8 +29,8 @@ class RescheduleForm(FlaskForm):
 
     # Two submit buttons carry "slot" or "asap"; pressing Enter in the picker means the slot.
     when = StringField(default="slot")
-    slot = StringField("Time")
+    slot = StringField(_l("Time"))
 
 
 class CancelForm(FlaskForm):
-    """Nothing but the CSRF token: the reference in the URL says which request."""
+    """Nothing but the CSRF token: the reference in the URL says which request (cancel and undo)."""

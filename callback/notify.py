@@ -1,27 +1,49 @@
-"""Text messages to customers about their callback; a failed text never blocks the callback."""
+"""Text messages to customers about their callback; a failed text never blocks the callback.
+
+Texts about a request are in the language it was made in; the one sent when someone asks again is
+in the language of that new ask (the person asking is most likely the phone's owner).
+"""
 
 from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext
+
+from callback import words
 from callback.models import CallbackRequest
 from telephony.port import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 
 
+def _topic(req: CallbackRequest) -> str:
+    return words.topic_lower(req.queue.name, req.queue.display_name)
+
+
 def queued(telephony: Telephony, req: CallbackRequest, status_url: str, from_: str) -> bool:
     """Confirm a new request by SMS, with the link to follow or cancel it; True if sent."""
-    body = f"We got your callback request about {req.queue.display_name.lower()}. Follow or cancel it: {status_url}"
+    with words.in_language(req.language):
+        body = gettext(
+            "We got your callback request about %(topic)s. Follow or cancel it: %(url)s",
+            topic=_topic(req),
+            url=status_url,
+        )
     return send(telephony, req.phone, from_, body)
 
 
-def existing(telephony: Telephony, req: CallbackRequest, status_url: str, from_: str) -> bool:
-    """Someone asked again for this number and topic: the link goes to the phone, not to whoever asked."""
-    body = (
-        f"You already have a callback request about {req.queue.display_name.lower()} with us, "
-        f"and someone just asked again for this number. Follow or cancel it: {status_url}"
-    )
+def existing(telephony: Telephony, req: CallbackRequest, status_url: str, from_: str, language: str = "en") -> bool:
+    """Someone asked again for this number and topic: the link goes to the phone, not to whoever asked.
+
+    `status_url` may carry what was asked this time (?asked=...), which the page offers to apply.
+    """
+    with words.in_language(language):
+        body = gettext(
+            "You already have a callback request about %(topic)s with us, and someone just asked again "
+            "for this number. Follow, change or cancel it: %(url)s",
+            topic=_topic(req),
+            url=status_url,
+        )
     return send(telephony, req.phone, from_, body)
 
 

@@ -638,3 +638,125 @@ def forget(session: Session, clock: Clock, ref: str, *, actor: str = audit.SYSTE
     )
     log.info("callback request forgotten", extra={"request": request.id, "was": was})
     return request
+
+
+# --- the customer's form and status page ------------------------------------------------------------
+
+# How long a customer's cancel can be taken back from the status page; the request keeps its place
+# in line (its arrival time and priority are untouched), so undoing soon after costs nobody anything.
+UNDO_CANCEL = timedelta(minutes=5)
+CANCELED_BY_CUSTOMER = "canceled_by_customer"
+
+
+def problems(session: Session, policy: phones.PhonePolicy, data: CallbackInput, now: datetime) -> list[DomainError]:
+    """Every reason the form's `data` would be refused, field by field, so a page can list them all at once.
+
+    The same rules request_callback applies (which still judges the ask itself, with the limits and
+    duplicates that only it can see under the number's lock); each field is checked on its own.
+    """
+    found: list[DomainError] = []
+    try:
+        number = phones.normalize(data.phone or "", policy, data.region)
+        check_not_ours(session, number)
+        check_do_not_call(session, number)
+    except phones.PhoneRejected as exc:
+        found.append(InvalidInput(f"phone_{exc.code}", exc.message, "phone"))
+    except DomainError as error:
+        found.append(error)
+    name = " ".join((data.name or "").split())
+    if not name:
+        found.append(InvalidInput("name_required", "Please tell us your name.", "name"))
+    elif has_control_characters(name):
+        found.append(InvalidInput("bad_name", "Your name has characters we can't read. Please type it again.", "name"))
+    elif len(name) > 80:
+        found.append(InvalidInput("name_too_long", "Please keep your name under 80 characters.", "name"))
+    topic = (data.topic or "").strip().lower()
+    queue = None if has_control_characters(topic) else session.scalar(select(Queue).where(Queue.name == topic))
+    if queue is None:
+        found.append(InvalidInput("unknown_topic", "Please choose what your call is about.", "topic"))
+    order_number = (data.order_number or "").strip()
+    if order_number and not _ORDER_NUMBER.fullmatch(order_number):
+        found.append(
+            InvalidInput(
+                "bad_order_number",
+                "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
+                "order_number",
+            )
+        )
+    if queue is not None:
+        try:
+            check_slot(queue, data.not_before, now)
+        except DomainError as error:
+            found.append(error)
+    if data.consent is not True:
+        found.append(InvalidInput("consent_required", "Please agree to be called so we can ring you.", "consent"))
+    return found
+
+
+def callback_times(queue: Queue, now: datetime, days: int = 7, step_minutes: int = 30) -> list[datetime]:
+    """Bookable times (UTC) in the queue's hours from the next quarter hour on, every half hour.
+
+    A time is when we start calling, so the last one of a window is its last half-hour start before
+    closing (16:30 for 09:00-17:00; 23:30 when open all day).
+    """
+    hours = queue.business_hours
+    zone = hours.zone
+    start = now + timedelta(minutes=15)
+    step = timedelta(minutes=step_minutes)
+    first = start.astimezone(zone).date()
+    found: list[datetime] = []
+    for offset in range(days + 1):
+        day = first + timedelta(days=offset)
+        for opening, closing in hours.windows[day.weekday()]:
+            moment = datetime.combine(day, opening, zone).astimezone(start.tzinfo)
+            end = datetime.combine(day, closing, zone).astimezone(start.tzinfo)
+            while moment < end:
+                if start <= moment <= now + timedelta(days=days) and hours.is_open(moment):
+                    found.append(moment)
+                moment += step
+    return sorted(set(found))
+
+
+def undo_cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
+    """Take back the customer's own cancel within UNDO_CANCEL: the request waits again, in its old place.
+
+    One conditional UPDATE, so an undo never revives a request canceled by anyone else, too long
+    ago, or expired meanwhile; nor a second one for a number and topic that asked again since (the
+    unique index on active requests refuses it).
+    """
+    request = get(session, ref)
+    now = clock.now()
+    r = CallbackRequest
+    try:
+        changed = rows_changed(
+            session,
+            update(r)
+            .where(
+                r.id == request.id,
+                r.status == "canceled",
+                r.outcome == CANCELED_BY_CUSTOMER,
+                r.updated_at >= now - UNDO_CANCEL,
+                r.expires_at > now,
+            )
+            .values(status="queued", outcome=None, agent_id=None, updated_at=now),
+        )
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            "asked_again", "This number has asked about this topic again since, so this request stays canceled."
+        ) from None
+    if not changed:
+        session.rollback()
+        raise Conflict("too_late_to_undo", "This cancel can no longer be undone. Please ask for a new callback.")
+    session.commit()
+    session.refresh(request)
+    log.info("callback cancel undone", extra={"request": request.id})
+    return request
+
+
+def can_undo_cancel(request: CallbackRequest, now: datetime) -> datetime | None:
+    """Until when the customer may still undo this request's cancel (None: they may not)."""
+    if request.status != "canceled" or request.outcome != CANCELED_BY_CUSTOMER or request.expires_at <= now:
+        return None
+    until = request.updated_at + UNDO_CANCEL
+    return until if until > now else None

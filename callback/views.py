@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask import session as browser
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from agents.models import Queue
 from agents.service import list_queues
-from callback import service
-from callback.api import after_queued, limits, refuse_duplicate
+from callback import service, words
+from callback.api import after_queued, limits, text_duplicate
 from callback.forms import CallbackForm, CancelForm, RescheduleForm
 from callback.models import ACTIVE, WAITING, CallbackRequest
 from core import phone as phones
-from core.errors import Conflict, DomainError, InvalidInput
-from core.web import clock, phone_policy, session
+from core.errors import Conflict, DomainError, InvalidInput, LimitExceeded
+from core.phone import PhonePolicy
+from core.web import clock, phone_policy, session, wake_dispatcher
 
 bp = Blueprint("callback", __name__)
 
@@ -39,62 +43,78 @@ def _remember(ref: str) -> None:
 
 def _made_here(ref: str) -> bool:
     """Whether this browser made the request `ref`."""
+    return ref in _mine()
+
+
+def _mine() -> list[str]:
+    """The references of the requests this browser made (newest last)."""
     refs = browser.get(MINE, [])
-    return isinstance(refs, list) and ref in refs
+    return [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
 
 
 STATUS_WORDS = {
-    "queued": "You're in line. We'll call you when it's your turn.",
-    "retry_wait": "We tried to call you but couldn't get through. We'll try again.",
-    "dialing": "We're calling you now: answer, then press 1 to talk to an agent.",
-    "connecting": "We're calling you now: answer, then press 1 to talk to an agent.",
-    "connected": "You're talking with one of our agents.",
-    "completed": "All done: you spoke with one of our agents. Thank you!",
-    "failed": "We couldn't reach you after several tries, so we've stopped calling. "
-    "If you still need us, please ask for a callback again.",
-    "canceled": "You canceled this callback. We won't call.",
-    "expired": "This request expired before we could reach you. If you still need us, please ask again.",
+    "queued": _l("You're in line. We'll call you when it's your turn."),
+    "retry_wait": _l("We tried to call you but couldn't get through. We'll try again."),
+    "dialing": _l("We're calling you now: answer, then press 1 to talk to an agent."),
+    "connecting": _l("We're calling you now: answer, then press 1 to talk to an agent."),
+    "connected": _l("You're talking with one of our agents."),
+    "completed": _l("All done: you spoke with one of our agents. Thank you!"),
+    "failed": _l(
+        "We couldn't reach you after several tries, so we've stopped calling. "
+        "If you still need us, please ask for a callback again."
+    ),
+    "canceled": _l("You canceled this callback. We won't call."),
+    "expired": _l("This request expired before we could reach you. If you still need us, please ask again."),
 }
 
 # Where the last call's outcome changes what the headline must say, so it agrees with the history.
 OUTCOME_WORDS = {
-    ("queued", "agent_missed"): "You answered, but our agent couldn't take your call. "
-    "You're at the front of the line and we'll call you again shortly.",
-    ("failed", "agent_missed"): "You answered, but none of our agents could take your call, and we've "
-    "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you.",
-    ("failed", "max_attempts"): "We've called you as many times as we may for this request, so we've "
-    "stopped calling. If you still need us, please ask for a callback again.",
-    ("failed", "daily_call_limit"): "We've already called this number several times today, so we've "
-    "stopped calling it for now. Please ask again tomorrow, or call us.",
-    ("failed", "invalid_number"): "We couldn't dial this number. Please check it and ask again.",
-    ("canceled", "declined"): "You told us not to connect you, so we won't call again.",
-    ("canceled", "do_not_call"): "This number is on our do-not-call list, so we won't call it.",
-    ("canceled", "hung_up_on_hold"): "You hung up while holding, so we won't call back.",
-    ("canceled", "caller_hung_up"): "You hung up before an agent picked up, so we won't call back.",
+    ("queued", "agent_missed"): _l(
+        "You answered, but our agent couldn't take your call. "
+        "You're at the front of the line and we'll call you again shortly."
+    ),
+    ("failed", "agent_missed"): _l(
+        "You answered, but none of our agents could take your call, and we've "
+        "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you."
+    ),
+    ("failed", "max_attempts"): _l(
+        "We've called you as many times as we may for this request, so we've "
+        "stopped calling. If you still need us, please ask for a callback again."
+    ),
+    ("failed", "daily_call_limit"): _l(
+        "We've already called this number several times today, so we've "
+        "stopped calling it for now. Please ask again tomorrow, or call us."
+    ),
+    ("failed", "invalid_number"): _l("We couldn't dial this number. Please check it and ask again."),
+    ("canceled", "declined"): _l("You told us not to connect you, so we won't call again."),
+    ("canceled", "do_not_call"): _l("This number is on our do-not-call list, so we won't call it."),
+    ("canceled", "hung_up_on_hold"): _l("You hung up while holding, so we won't call back."),
+    ("canceled", "caller_hung_up"): _l("You hung up before an agent picked up, so we won't call back."),
+    ("canceled", "canceled_by_staff"): _l("Our team canceled this callback. We won't call."),
 }
 
 ATTEMPT_WORDS = {
-    "completed": "you talked with an agent",
-    "busy": "your line was busy",
-    "no-answer": "nobody answered",
-    "failed": "the call could not get through",
-    "machine": "we reached voicemail and left a message",
-    "no_confirmation": "you answered, but we didn't hear you press 1",
-    "declined": "you told us not to connect you",
-    "customer_hung_up": "the call ended before an agent picked up",
-    "agent_missed": "you answered, but our agent couldn't take the call",
-    "canceled": "you canceled while we were calling",
-    "invalid_number": "the number could not be dialled",
-    "not_placed": "our phone service was briefly unavailable; this call was not made",
-    "hung_up_on_hold": "you hung up while holding",
+    "completed": _l("you talked with an agent"),
+    "busy": _l("your line was busy"),
+    "no-answer": _l("nobody answered"),
+    "failed": _l("the call could not get through"),
+    "machine": _l("we reached voicemail and left a message"),
+    "no_confirmation": _l("you answered, but we didn't hear you press 1"),
+    "declined": _l("you told us not to connect you"),
+    "customer_hung_up": _l("the call ended before an agent picked up"),
+    "agent_missed": _l("you answered, but our agent couldn't take the call"),
+    "canceled": _l("you canceled while we were calling"),
+    "invalid_number": _l("the number could not be dialled"),
+    "not_placed": _l("our phone service was briefly unavailable; this call was not made"),
+    "hung_up_on_hold": _l("you hung up while holding"),
 }
 
 
 def status_words(req: CallbackRequest) -> str:
     """The status page's headline: the request's state, in the words its call history bears out."""
     if req.status == "connecting" and req.call_attempts and req.call_attempts[-1].confirmed_at is not None:
-        return "You pressed 1: we're putting you through to an agent now."
-    return OUTCOME_WORDS.get((req.status, req.outcome or ""), STATUS_WORDS[req.status])
+        return gettext("You pressed 1: we're putting you through to an agent now.")
+    return str(OUTCOME_WORDS.get((req.status, req.outcome or ""), STATUS_WORDS[req.status]))
 
 
 def _calls_to_customer(req: CallbackRequest) -> list[Any]:
@@ -103,60 +123,76 @@ def _calls_to_customer(req: CallbackRequest) -> list[Any]:
     return [a for a in req.call_attempts if a.dialled_at is not None or (a.answered_at and not a.agent_first)]
 
 
-def attempt_lines(req: CallbackRequest) -> list[str]:
-    """What happened on each call, in words, in the queue's local time."""
-    zone = req.queue.business_hours.zone
+def attempt_lines(req: CallbackRequest, zone: ZoneInfo | None = None) -> list[str]:
+    """What happened on each call, in words, in the customer's time zone."""
+    zone = zone or req.queue.business_hours.zone
     lines = []
     for n, attempt in enumerate(_calls_to_customer(req), start=1):
-        when = attempt.created_at.astimezone(zone).strftime("%a %d %b, %H:%M")
+        when = words.when(attempt.created_at, zone)
         if attempt.ended_at is None:
             waiting = attempt.answered_at is not None and attempt.confirmed_at is None
-            lines.append(
-                f"Call {n} ({when}): " + ("answered, waiting for you to press 1" if waiting else "in progress")
-            )
+            what = gettext("answered, waiting for you to press 1") if waiting else gettext("in progress")
         else:
-            lines.append(f"Call {n} ({when}): {ATTEMPT_WORDS.get(attempt.outcome or '', attempt.outcome or 'ended')}")
+            outcome = attempt.outcome or ""
+            what = str(ATTEMPT_WORDS[outcome]) if outcome in ATTEMPT_WORDS else (outcome or gettext("ended"))
+        lines.append(gettext("Call %(n)d (%(when)s): %(what)s", n=n, when=when, what=what))
     return lines
 
 
-def _slot_data(queues: Sequence[Queue], now: datetime) -> dict[str, list[dict[str, str]]]:
-    """Bookable slots per topic, labelled in the queue's local time, for the form's time picker."""
-    return {queue.name: _slot_options(queue, now) for queue in queues}
+def _zone(queue: Queue) -> ZoneInfo:
+    """The customer's time zone (from their browser), else the topic's."""
+    return words.customer_zone(queue.business_hours.zone)
 
 
-def _slot_options(queue: Queue, now: datetime) -> list[dict[str, str]]:
-    """A queue's bookable slots as value (UTC, ISO 8601) and label (the queue's local time)."""
-    zone = queue.business_hours.zone
-    return [
-        {"value": slot.isoformat(), "label": slot.astimezone(zone).strftime("%a %d %b, %H:%M %Z")}
-        for slot in service.slots(queue, now)
-    ]
+def _times(queue: Queue, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """A topic's bookable times grouped by day, both in the customer's time zone.
+
+    Each day is {"day": "2026-11-30", "label": "Monday, November 30", "times": [{"value": UTC ISO 8601,
+    "label": "3:30 PM"}]}: a day picker and a time-of-day picker, instead of one list of hundreds.
+    """
+    days: dict[str, dict[str, Any]] = {}
+    for slot in service.callback_times(queue, now):
+        local = slot.astimezone(zone)
+        key = local.date().isoformat()
+        if key not in days:
+            days[key] = {"day": key, "label": words.day(slot, zone), "times": []}
+        days[key]["times"].append({"value": slot.isoformat(), "label": words.clock(slot, zone)})
+    return list(days.values())
 
 
-def _chosen_slot(form: FlaskForm) -> datetime | None:
+def _chosen_slot(form: Any) -> datetime | None:
     if form.when.data != "slot":
         return None
     try:
         parsed = datetime.fromisoformat(form.slot.data or "")
     except ValueError as exc:
         raise InvalidInput("slot_required", "Please choose a time for us to call.", "slot") from exc
+    if parsed.tzinfo is None:
+        raise InvalidInput("slot_required", "Please choose a time for us to call.", "slot")
     return parsed
 
 
 def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]:
     cards = []
     for queue in queues:
+        hours = queue.business_hours
+        opening = hours.next_open(now)
+        wait = service.queue_wait(session(), queue, now)
         cards.append(
             {
                 "name": queue.name,
-                "display_name": queue.display_name,
-                "open_now": queue.business_hours.is_open(now),
-                "hours": queue.business_hours.spec(),
-                "timezone": queue.timezone,
-                "wait": service.queue_wait(session(), queue, now),
+                "display_name": words.topic(queue.name, queue.display_name),
+                "open_now": hours.is_open(now),
+                "opens": words.when(opening, _zone(queue)) if opening is not None else None,
+                "wait": words.wait(wait) if wait is not None else None,
             }
         )
     return cards
+
+
+# The form's fields in page order: the error summary lists problems in the order they are met.
+FIELD_ORDER = ("form", "phone", "name", "topic", "order_number", "slot", "consent")
+FIELD_OF = {"not_before": "slot", "country": "phone"}
 
 
 def _aria(errors: dict[str, str], name: str, hint: str | None) -> dict[str, str]:
@@ -168,133 +204,348 @@ def _aria(errors: dict[str, str], name: str, hint: str | None) -> dict[str, str]
     return attrs
 
 
+def _say(error: DomainError, policy: PhonePolicy, queue: Queue | None = None) -> str:
+    """A refusal in the page's language and the customer's time zone."""
+    if error.code == "outside_hours" and queue is not None:
+        topic = words.topic(queue.name, queue.display_name)
+        return words.outside_hours(topic, queue.business_hours.spec(), queue.business_hours.zone)
+    return words.message(error, policy)
+
+
+def _add(errors: dict[str, str], error: DomainError, policy: PhonePolicy, queue: Queue | None = None) -> None:
+    field = FIELD_OF.get(error.field or "", error.field or "form")
+    errors.setdefault(field, _say(error, policy, queue))
+
+
+def _asked(not_before: datetime | None) -> str:
+    """What an ask chose, as a status page link carries it: "asap" or the UTC time."""
+    return not_before.astimezone(UTC).isoformat() if not_before else "asap"
+
+
+def _limit_words(error: LimitExceeded, zone: ZoneInfo, now: datetime) -> str:
+    """A limit refusal that says when asking again can work."""
+    if error.code == "too_many_active":
+        return gettext(
+            "This number already has as many callbacks waiting as it may. You can ask about something else "
+            "once one of them is done or canceled: each has its own page, from the link you got when you asked."
+        )
+    at = words.until(error.retry_after, zone, now)
+    if error.code == "client_hourly_limit":
+        return gettext(
+            "Too many callback requests have come from your connection in the last hour. "
+            "You can ask again from %(when)s.",
+            when=at,
+        )
+    return gettext(
+        "This number has asked for as many callbacks in the last 24 hours as it may. You can ask again from %(when)s.",
+        when=at,
+    )
+
+
+def _own_active(phone: str | None) -> list[dict[str, str]]:
+    """The active requests for `phone` that this browser made: links only its maker may see."""
+    refs = _mine()
+    if not phone or not refs:
+        return []
+    rows = session().scalars(
+        select(CallbackRequest).where(
+            CallbackRequest.ref.in_(refs), CallbackRequest.phone == phone, CallbackRequest.status.in_(ACTIVE)
+        )
+    )
+    return [
+        {"url": url_for("callback.status", ref=r.ref), "topic": words.topic(r.queue.name, r.queue.display_name)}
+        for r in rows
+    ]
+
+
 @bp.route("/callback", methods=["GET", "POST"])
 def request_form() -> ResponseReturnValue:
     """Show the form; on a valid post, queue the request and go to its status page."""
     now = clock().now()
     policy = phone_policy()
     form = CallbackForm()
-    form.country.choices = [SelectChoice(code, label) for code, label in phones.country_choices(policy)]
+    form.country.choices = [
+        SelectChoice(code, f"{words.country(code)} (+{phonenumbers.country_code_for_region(code)})")
+        for code, _ in phones.country_choices(policy)
+    ]
     queues = list_queues(session())
-    form.topic.choices = [SelectChoice("", "Choose a topic")] + [SelectChoice(q.name, q.display_name) for q in queues]
+    by_name = {q.name: q for q in queues}
+    form.topic.choices = [SelectChoice("", gettext("Choose a topic"))] + [
+        SelectChoice(q.name, words.topic(q.name, q.display_name)) for q in queues
+    ]
+    zone = words.customer_zone(queues[0].business_hours.zone if queues else ZoneInfo("UTC"))
     errors: dict[str, str] = {}
+    notice = ""
+    links: list[dict[str, str]] = []
     status = 200
     if form.is_submitted():
         form.validate()
+        queue = by_name.get((form.topic.data or "").strip().lower())
         # Only the CSRF token is judged by the form; every field is checked by the service below.
         if form.csrf_token.errors:
-            errors["form"] = "This form has expired. Please submit it again."
+            errors["form"] = gettext("This form has expired. Please submit it again.")
             status = 400
         else:
             try:
-                req, created = service.request_callback(
-                    session(),
-                    clock(),
-                    policy,
-                    limits(),
-                    service.CallbackInput(
-                        phone=form.phone.data or "",
-                        name=form.name.data or "",
-                        topic=form.topic.data or "",
-                        consent=bool(form.consent.data),
-                        order_number=form.order_number.data,
-                        not_before=_chosen_slot(form),
-                        region=form.country.data,
-                        source="web",
-                        client_ip=request.remote_addr,
-                    ),
-                )
+                not_before = _chosen_slot(form)
             except DomainError as error:
-                errors[error.field or "form"] = error.message
-                status = error.status
+                _add(errors, error, policy)
+                not_before = None
+            data = service.CallbackInput(
+                phone=form.phone.data or "",
+                name=form.name.data or "",
+                topic=form.topic.data or "",
+                consent=bool(form.consent.data),
+                order_number=form.order_number.data,
+                not_before=not_before,
+                region=form.country.data,
+                source="web",
+                client_ip=request.remote_addr,
+            )
+            for problem in service.problems(session(), policy, data, now):
+                _add(errors, problem, policy, queue)
+            if errors:
+                status = 422
             else:
-                if created:
-                    _remember(req.ref)
-                    after_queued(req)
-                    return redirect(url_for("callback.status", ref=req.ref), code=303)
-                if _made_here(req.ref):
-                    return redirect(url_for("callback.status", ref=req.ref), code=303)
-                refusal = refuse_duplicate(req)
-                errors["form"] = refusal.message
-                status = refusal.status
+                try:
+                    req, created = service.request_callback(session(), clock(), policy, limits(), data)
+                except LimitExceeded as error:
+                    errors["form"] = _limit_words(error, zone, now)
+                    links = _own_active(_number(data, policy))
+                    status = error.status
+                except DomainError as error:
+                    _add(errors, error, policy, queue)
+                    status = error.status
+                else:
+                    asked = _asked(req.not_before if created else data.not_before)
+                    if created:
+                        req.language = words.language()
+                        session().commit()
+                        _remember(req.ref)
+                        after_queued(req)
+                        return redirect(url_for("callback.status", ref=req.ref), code=303)
+                    if _made_here(req.ref):
+                        # This browser made it: straight to it, offering what was chosen this time.
+                        return redirect(url_for("callback.status", ref=req.ref, asked=asked), code=303)
+                    topic = words.topic_lower(req.queue.name, req.queue.display_name)
+                    if text_duplicate(req, asked, words.language()):
+                        notice = gettext(
+                            "You already asked us to call about %(topic)s: we've texted that request's link "
+                            "to your phone. Open it to see where you are in line, or to change it.",
+                            topic=topic,
+                        )
+                    else:
+                        notice = gettext(
+                            "You already asked us to call about %(topic)s, so we'll call as planned. Follow, "
+                            "change or cancel it from the page you were shown when you asked.",
+                            topic=topic,
+                        )
+                    status = 409
+    summary = [(name, errors[name]) for name in FIELD_ORDER if name in errors and name != "form"]
+    chosen = by_name.get(form.topic.data or "")
     return (
         render_template(
             "callback/form.html",
             form=form,
             errors=errors,
+            summary=summary,
+            notice=notice,
+            links=links,
             aria=lambda name, hint=None: _aria(errors, name, hint),
             queues=_queue_cards(queues, now),
-            slots_json=json.dumps(_slot_data(queues, now)),
+            times=_times(chosen, now, _zone(chosen)) if chosen else [],
+            slots={q.name: _times(q, now, _zone(q)) for q in queues},
+            examples=words.phone_examples(policy),
+            zone_name=words.zone_name(zone),
+            zone=zone.key,
+            page_lang=words.language(),
         ),
         status,
     )
+
+
+def _number(data: service.CallbackInput, policy: PhonePolicy) -> str | None:
+    try:
+        return phones.normalize(data.phone, policy, data.region)
+    except phones.PhoneRejected:
+        return None
+
+
+def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str] | None:
+    """What a later ask chose (?asked=), when it differs from this waiting request: offered to apply."""
+    asked = request.args.get("asked", "")
+    if req.status not in WAITING or not asked:
+        return None
+    if asked == "asap":
+        if req.not_before is None or req.not_before <= now:
+            return None
+        return {"when": "asap", "slot": "", "words": gettext("Call me as soon as possible instead")}
+    try:
+        at = datetime.fromisoformat(asked)
+    except ValueError:
+        return None
+    same = req.not_before is not None and abs(req.not_before - at) < timedelta(minutes=1)
+    if at.tzinfo is None or at <= now or same:
+        return None
+    return {
+        "when": "slot",
+        "slot": at.astimezone(UTC).isoformat(),
+        "words": gettext("Call me on %(when)s instead", when=words.when(at, zone)),
+    }
+
+
+def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo) -> str:
+    if scheduled is not None and req.status == "queued":
+        return gettext("You're booked: we'll call you on %(when)s.", when=words.when(scheduled, zone))
+    if scheduled is not None and req.status == "retry_wait":
+        return gettext(
+            "We tried to call you but couldn't get through. We'll try again on %(when)s.",
+            when=words.when(scheduled, zone),
+        )
+    return status_words(req)
 
 
 def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, code: int = 200) -> ResponseReturnValue:
     now = clock().now()
     standing = service.standing(session(), req, now)
     queue = req.queue
+    zone = _zone(queue)
+    undo_until = service.can_undo_cancel(req, now)
     return (
         render_template(
             "callback/status.html",
             req=req,
-            words=status_words(req),
+            words=_headline(req, standing.scheduled_for, zone),
+            topic=words.topic(queue.name, queue.display_name),
+            scheduled=words.when(standing.scheduled_for, zone) if standing.scheduled_for else None,
+            place=words.place(standing.position),
+            wait=words.wait(standing.estimated_wait_seconds) if standing.estimated_wait_seconds is not None else None,
+            calls=words.calls(req.attempts),
             standing=standing,
             active=req.status in ACTIVE,
             waiting=req.status in WAITING,
-            masked=phones.mask(req.phone),
-            attempts=attempt_lines(req),
+            cancelable=req.status in ("queued", "retry_wait", "dialing"),
+            undo_until=words.clock(undo_until, zone) if undo_until else None,
+            undo_form=CancelForm(),
+            offer=_offer(req, now, zone),
+            masked=phones.mask(req.phone) if req.phone.startswith("+") else req.phone,
+            attempts=attempt_lines(req, zone),
             queue=queue,
-            local_zone=queue.business_hours.zone,
-            cancel_form=CancelForm(),
+            zone=zone.key,
+            zone_name=words.zone_name(zone),
             reschedule_form=RescheduleForm(),
-            slots=_slot_options(queue, now),
+            times=_times(queue, now, zone),
             errors=errors or {},
+            page_lang=words.language(),
         ),
         code,
     )
 
 
+def _find(ref: str) -> CallbackRequest | None:
+    try:
+        return service.get(session(), ref)
+    except DomainError:
+        return None
+
+
+def _not_found() -> ResponseReturnValue:
+    return render_template("callback/not_found.html", page_lang=words.language()), 404
+
+
+def _expired_page(req: CallbackRequest) -> ResponseReturnValue:
+    return _status_page(req, {"form": gettext("This page has expired. Please try again.")}, 400)
+
+
 @bp.get("/callback/<ref>")
 def status(ref: str) -> ResponseReturnValue:
     """The request's status in words, place in line and wait, with cancel and reschedule."""
-    try:
-        req = service.get(session(), ref)
-    except DomainError:
-        return render_template("callback/not_found.html"), 404
-    return _status_page(req)
+    req = _find(ref)
+    return _not_found() if req is None else _status_page(req)
+
+
+@bp.get("/callback/<ref>/cancel")
+def confirm_cancel(ref: str) -> ResponseReturnValue:
+    """Ask before canceling: what canceling means, and that it can be undone for a few minutes."""
+    req = _find(ref)
+    if req is None:
+        return _not_found()
+    if req.status not in ("queued", "retry_wait", "dialing"):
+        return redirect(url_for("callback.status", ref=ref), code=303)
+    minutes = int(service.UNDO_CANCEL.total_seconds() // 60)
+    return render_template(
+        "callback/cancel.html",
+        req=req,
+        topic=words.topic_lower(req.queue.name, req.queue.display_name),
+        undo_words=ngettext(
+            "You can undo this for %(num)d minute, and keep your place in line.",
+            "You can undo this for %(num)d minutes, and keep your place in line.",
+            minutes,
+        ),
+        cancel_form=CancelForm(),
+        page_lang=words.language(),
+    )
 
 
 @bp.post("/callback/<ref>/cancel")
 def cancel(ref: str) -> ResponseReturnValue:
-    """Cancel from the status page."""
-    try:
-        req = service.get(session(), ref)
-    except DomainError:
-        return render_template("callback/not_found.html"), 404
+    """Cancel from the confirmation page."""
+    req = _find(ref)
+    if req is None:
+        return _not_found()
     if not CancelForm().validate_on_submit():
-        return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
+        return _expired_page(req)
     try:
         service.cancel(session(), clock(), ref, current_app.extensions["telephony"])
     except Conflict as error:
-        return _status_page(req, {"form": error.message}, 409)
+        return _status_page(req, {"form": _cannot(req, error)}, 409)
     return redirect(url_for("callback.status", ref=ref), code=303)
+
+
+@bp.post("/callback/<ref>/undo")
+def undo_cancel(ref: str) -> ResponseReturnValue:
+    """Take a cancel back, within a few minutes: the request waits again in its old place."""
+    req = _find(ref)
+    if req is None:
+        return _not_found()
+    if not CancelForm().validate_on_submit():
+        return _expired_page(req)
+    try:
+        service.undo_cancel(session(), clock(), ref)
+    except Conflict as error:
+        message = (
+            gettext("This number has asked about this topic again since, so this request stays canceled.")
+            if error.code == "asked_again"
+            else gettext("This cancel can no longer be undone. Please ask for a new callback.")
+        )
+        return _status_page(req, {"form": message}, 409)
+    wake_dispatcher()  # waiting again: the dispatcher may call it (no second confirmation text)
+    return redirect(url_for("callback.status", ref=ref), code=303)
+
+
+def _cannot(req: CallbackRequest, error: Conflict) -> str:
+    if req.status in {"dialing", "connecting", "connected"}:
+        return gettext("We're calling you right now, so this request can't be changed any more.")
+    return gettext("This request can no longer be changed.") if error.code.startswith("cannot") else error.message
 
 
 @bp.post("/callback/<ref>/reschedule")
 def reschedule(ref: str) -> ResponseReturnValue:
     """Pick another time from the status page."""
-    try:
-        req = service.get(session(), ref)
-    except DomainError:
-        return render_template("callback/not_found.html"), 404
+    req = _find(ref)
+    if req is None:
+        return _not_found()
     form = RescheduleForm()
     if not form.validate_on_submit():  # only the CSRF token can fail
-        return _status_page(req, {"form": "This page has expired. Please try again."}, 400)
+        return _expired_page(req)
     try:
         service.reschedule(session(), clock(), ref, _chosen_slot(form))
+    except Conflict as error:
+        return _status_page(req, {"form": _cannot(req, error)}, error.status)
     except DomainError as error:
-        return _status_page(req, {error.field or "form": error.message}, error.status)
+        errors: dict[str, str] = {}
+        _add(errors, error, phone_policy(), req.queue)
+        return _status_page(req, errors, error.status)
     return redirect(url_for("callback.status", ref=ref), code=303)
 
 

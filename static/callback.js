@@ -1,11 +1,13 @@
-// Fills the time picker with the chosen topic's bookable slots and shows only that topic's wait.
+// The form: a day and a time for the chosen topic, only that topic's wait, and the error summary
+// focused after a refused post so a screen reader reads every problem at once.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("slot-data").textContent);
+  var text = JSON.parse(document.getElementById("slot-words").textContent);
   var topic = document.getElementById("topic");
-  var slot = document.getElementById("slot");
   var slotField = document.getElementById("slot-field");
   var radios = document.querySelectorAll("input[name=when]");
+  var picker = new window.DayTimePicker(document.getElementById("day"), document.getElementById("slot"));
 
   function chosenWhen() {
     var checked = document.querySelector("input[name=when]:checked");
@@ -13,17 +15,8 @@
   }
 
   function fillSlots() {
-    var previous = slot.value;
-    var list = data[topic.value] || [];
-    slot.innerHTML = "";
-    if (!topic.value) {
-      slot.add(new Option("Choose a topic first", ""));
-    } else if (list.length === 0) {
-      slot.add(new Option("No times available in the next 7 days", ""));
-    }
-    list.forEach(function (s) {
-      slot.add(new Option(s.label, s.value, false, s.value === previous));
-    });
+    var days = data[topic.value] || [];
+    picker.load(days, topic.value ? text.none : text.choose_topic);
     document.querySelectorAll(".queues li").forEach(function (li) {
       li.hidden = Boolean(topic.value) && li.dataset.topic !== topic.value;
     });
@@ -37,4 +30,14 @@
   radios.forEach(function (r) { r.addEventListener("change", toggleSlot); });
   fillSlots();
   toggleSlot();
+
+  var summary = document.getElementById("error-summary") || document.getElementById("notice");
+  if (summary) { summary.focus(); }
+  // A link in the summary moves to its field, as a label would.
+  document.querySelectorAll("#error-summary a[href^='#']").forEach(function (a) {
+    a.addEventListener("click", function (event) {
+      var field = document.getElementById(a.getAttribute("href").slice(1));
+      if (field) { event.preventDefault(); field.focus(); }
+    });
+  });
 })();

@@ -1,30 +1,56 @@
-// Keeps the status page current: polls the JSON API and reloads when the status changes.
+// Keeps the status page current: reads the page again every 10 s and puts in what changed, telling
+// screen readers politely (#live) about a new status or a new place in line, never the whole page.
 (function () {
   "use strict";
-  var card = document.getElementById("status-card");
-  var url = card.dataset.api;
-  var shown = card.dataset.status;
+  var timer = null;
 
-  function minutes(seconds) { return Math.max(1, Math.ceil(seconds / 60)); }
+  function text(doc, id) {
+    var el = doc.getElementById(id);
+    return el ? el.textContent.trim() : null;
+  }
+
+  function announce(words) {
+    var live = document.getElementById("live");
+    if (live && words) { live.textContent = words; }
+  }
+
+  function swap(doc, id) {
+    var fresh = doc.getElementById(id);
+    var old = document.getElementById(id);
+    if (fresh && old) { old.replaceWith(document.importNode(fresh, true)); }
+  }
 
   function refresh() {
-    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (!body) { return; }
-        if (body.status !== shown) { window.location.reload(); return; }
-        var position = document.getElementById("position");
-        if (position && body.position !== null) {
-          position.textContent = body.position === 0 ? "You're next"
-            : body.position + (body.position === 1 ? " person" : " people") + " ahead of you";
+    fetch(window.location.pathname, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var card = doc.getElementById("status-card");
+        var shown = document.getElementById("status-card");
+        if (!card || !shown) { return; }
+        if (card.dataset.status !== shown.dataset.status) {
+          swap(doc, "status-card");
+          swap(doc, "actions");
+          announce(text(doc, "status-words"));
+          if (["queued", "retry_wait", "dialing", "connecting", "connected"].indexOf(card.dataset.status) < 0) {
+            window.clearInterval(timer);
+          }
+          return;
         }
-        var wait = document.getElementById("wait");
-        if (wait && body.estimated_wait_seconds !== null) {
-          wait.textContent = "about " + minutes(body.estimated_wait_seconds) + " minutes";
-        }
+        var said = [];
+        ["status-words", "scheduled", "position", "wait", "calls"].forEach(function (id) {
+          var now = text(doc, id);
+          var el = document.getElementById(id);
+          if (el && now !== null && el.textContent.trim() !== now) {
+            el.textContent = now;
+            if (id !== "wait") { said.push(now); }
+          }
+        });
+        announce(said.join(". "));
       })
       .catch(function () { /* offline for a moment: try again at the next tick */ });
   }
 
-  window.setInterval(refresh, 10000);
+  timer = window.setInterval(refresh, 10000);
 })();

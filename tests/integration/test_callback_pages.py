@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -29,8 +30,8 @@ def csrf_token(client: FlaskClient, path: str = "/callback") -> str:
 
 
 def text(response) -> str:
-    """The page as a person reads it: HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
+    """The page as a person reads it: HTML entities decoded, a narrow no-break space ("10:00\u202fAM") a space."""
+    return html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\xa0", " ")
 
 
 def submit(client: FlaskClient, **changes: str):
@@ -86,7 +87,9 @@ def test_a_chosen_slot_is_shown_on_the_status_page(client: FlaskClient, clock: F
     response = submit(client, when="slot", slot=slot)
     assert response.status_code == 303
     page = text(client.get(response.headers["Location"]))
-    assert "Scheduled for" in page and "Tuesday 24 November, 10:00 EST" in page
+    assert "You're booked: we'll call you on Tuesday, November 24 at 10:00 AM." in page
+    assert "You're next" not in page and "minutes" not in page  # a booked call has a time, not a wait
+    assert "United States (New York) Time" in page  # the time zone is said
 
 
 def test_choosing_a_slot_without_a_time_is_explained(client: FlaskClient) -> None:
@@ -112,7 +115,7 @@ def test_reschedule_from_the_status_page(client: FlaskClient, clock: FixedClock)
         data={"csrf_token": csrf_token(client, location), "when": "slot", "slot": slot},
     )
     assert response.status_code == 303
-    assert "Wednesday 25 November, 10:00 EST" in text(client.get(location))
+    assert "we'll call you on Wednesday, November 25 at 10:00 AM" in text(client.get(location))
 
 
 def test_a_reschedule_outside_hours_is_explained(client: FlaskClient, clock: FixedClock) -> None:
@@ -166,5 +169,252 @@ def test_the_status_page_says_what_happened_on_each_call(client: FlaskClient, ap
         s.commit()
     page = text(client.get(location))
     assert "We tried to call you but couldn't get through" in page
-    assert "Call 1 (Mon 23 Nov, 10:00): your line was busy" in page
-    assert "Next try" in page and "Monday 23 November, 10:10 EST" in page
+    assert "Call 1 (Monday, November 23 at 10:00 AM): your line was busy" in page
+    assert "We'll try again on Monday, November 23 at 10:10 AM" in page
+    assert "Next try" in page and "1 call" in page
+
+
+# -- issue 15: clear, honest and helpful on the first try ----------------------------------------------
+
+
+def _app(database_url: str, clock: FixedClock, **settings: object):
+    """The app with settings of its own and a fake phone network that records texts."""
+    from agents.service import ensure_default_queues
+    from app import create_app
+    from core.db import get_db
+    from telephony.fake import FakeTelephony
+
+    application = create_app(
+        {"app_env": "testing", "database_url": database_url, "public_base_url": "https://shop.example", **settings},
+        clock=clock,
+    )
+    application.extensions["telephony"] = FakeTelephony()
+    with get_db(application).sessions() as s:
+        ensure_default_queues(s, "+15005550006")
+    return application
+
+
+def _ref(location: str) -> str:
+    return location.split("?")[0].rsplit("/", 1)[-1]
+
+
+SUMMARY = r'<div class="banner error-summary" id="error-summary" role="alert"[^>]*>(.*?)</div>'
+
+
+def test_an_empty_form_lists_every_problem_at_once_beside_each_field_and_in_a_summary(client: FlaskClient) -> None:
+    response = client.post("/callback", data={"csrf_token": csrf_token(client), "when": "slot"})
+    page = text(response)
+    assert response.status_code == 422
+    summary = re.search(SUMMARY, page, re.S)
+    assert summary, "no error summary that screen readers announce"
+    assert "Please fix 5 problems before we can call you:" in summary.group(1)
+    links = re.findall(r'<a href="#(\w+)">', summary.group(1))
+    assert links == ["phone", "name", "topic", "slot", "consent"]  # in the order the form asks
+    for field in links:
+        assert f'id="{field}-error"' in page  # and each beside its field
+    assert page.count('aria-invalid="true"') == 5
+
+
+def test_a_half_filled_form_names_only_what_is_missing(client: FlaskClient) -> None:
+    data = {**FORM, "csrf_token": csrf_token(client), "name": "  "}
+    del data["consent"]
+    page = text(client.post("/callback", data=data))
+    assert "Please fix 2 problems" in page
+    assert 'id="name-error"' in page and 'id="consent-error"' in page
+    assert 'id="phone-error"' not in page and 'id="topic-error"' not in page
+    assert 'value="(201) 555-0123"' in page
+
+
+def test_the_phone_hint_suggests_only_numbers_the_policy_accepts(client: FlaskClient, app) -> None:
+    from callback import words
+    from core import phone as phones
+    from core.phone import PhonePolicy
+
+    page = text(client.get("/callback"))
+    hint = re.search(r'<p class="hint" id="phone-hint">(.*?)</p>', page, re.S)
+    assert hint
+    examples = re.findall(r'<span class="nowrap">([^<]+)</span>', hint.group(1))
+    assert examples == ["(201) 555-0123", "+1 506-234-5678"]
+    assert "+44" not in hint.group(1)
+    with app.test_request_context():
+        for allowed in (("US", "CA"), ("GB", "IE"), ("ES",)):
+            policy = PhonePolicy(default_region=allowed[0], allowed_countries=allowed, callback_rules=True)
+            found = words.phone_examples(policy)
+            assert len(found) == len(allowed)
+            for example in found:
+                phones.normalize(example, policy, allowed[0])  # raises if the policy refused it
+
+
+def test_a_duplicate_from_another_browser_says_a_text_went_and_reveals_nothing(
+    database_url: str, clock: FixedClock
+) -> None:
+    application = _app(database_url, clock, sms_notifications=True)
+    first = application.test_client()
+    ref = _ref(submit(first).headers["Location"])
+    telephony = application.extensions["telephony"]
+    telephony.messages.clear()
+
+    stranger = application.test_client()
+    slot = (clock.now() + timedelta(days=1)).isoformat()
+    response = submit(stranger, when="slot", slot=slot)
+    page = text(response)
+    assert response.status_code == 409
+    assert (
+        "You already asked us to call about orders, tracking and delivery: we've texted that request's link "
+        "to your phone." in page
+    )
+    assert ref not in page and ref not in response.headers.get("Location", "")
+    [sms] = telephony.messages
+    assert sms.to == "+12015550123"
+    link = re.search(r"https://shop\.example(/callback/\S+)", sms.body)
+    assert link and ref in link.group(1)
+
+    # Whoever has the phone follows the link: the page offers the time chosen this time.
+    owner = application.test_client()
+    offer = text(owner.get(link.group(1)))
+    assert "You asked again" in offer
+    assert "Call me on Tuesday, November 24 at 10:00 AM instead" in offer
+    applied = owner.post(
+        f"/callback/{ref}/reschedule",
+        data={"csrf_token": csrf_token(owner, link.group(1)), "when": "slot", "slot": slot},
+    )
+    assert applied.status_code == 303
+    assert "we'll call you on Tuesday, November 24 at 10:00 AM" in text(owner.get(f"/callback/{ref}"))
+
+
+def test_without_texts_a_duplicate_does_not_claim_one_was_sent(app, client: FlaskClient) -> None:
+    ref = _ref(submit(client).headers["Location"])
+    response = submit(app.test_client())
+    page = text(response)
+    assert response.status_code == 409
+    assert "You already asked us to call about orders, tracking and delivery, so we'll call as planned." in page
+    assert "texted" not in page and ref not in page
+    assert app.extensions["telephony"] is not None
+
+
+def test_the_same_browser_asking_again_is_offered_its_new_choice(client: FlaskClient, clock: FixedClock) -> None:
+    slot = (clock.now() + timedelta(days=1)).isoformat()
+    location = submit(client, when="slot", slot=slot).headers["Location"]
+    again = submit(client)  # as soon as possible, this time
+    assert again.status_code == 303
+    assert again.headers["Location"].startswith(location) and "asked=asap" in again.headers["Location"]
+    page = text(client.get(again.headers["Location"]))
+    assert "Call me as soon as possible instead" in page
+    assert "You asked again" in page
+
+
+def test_times_are_in_the_browsers_time_zone_which_the_page_names(client: FlaskClient, clock: FixedClock) -> None:
+    client.set_cookie("tz", "Europe/Madrid")
+    slot = (clock.now() + timedelta(days=1)).isoformat()  # 15:00 UTC
+    page = text(client.get(submit(client, when="slot", slot=slot).headers["Location"]))
+    assert "we'll call you on Tuesday, November 24 at 4:00 PM" in page
+    assert "Spain (Madrid) Time" in page
+    client.set_cookie("tz", "Not/AZone")  # nonsense: the topic's own zone, named
+    page = text(client.get(client.get("/callback").request.path))
+    assert "United States (New York) Time" in page
+
+
+def test_the_picker_is_a_day_then_a_time_and_days_keep_their_last_half_hour(app, client: FlaskClient) -> None:
+    from agents.models import Queue
+    from core.db import get_db
+
+    with get_db(app).sessions() as s:
+        s.query(Queue).filter_by(name="other").update({"hours": "24/7"})
+        s.commit()
+    page = text(client.get("/callback"))
+    found = re.search(r'<script type="application/json" id="slot-data">(.*?)</script>', page, re.S)
+    assert found
+    data = json.loads(found.group(1))
+    days = data["other"]
+    assert 7 <= len(days) <= 8 and days[1]["label"] == "Tuesday, November 24"
+    full_day = [t["label"].replace("\u202f", " ") for t in days[1]["times"]]
+    assert len(full_day) == 48 and full_day[0] == "12:00 AM" and full_day[-1] == "11:30 PM"
+    weekdays = data["orders"][1]["times"]
+    assert [weekdays[0]["label"], weekdays[-1]["label"]] == ["9:00\u202fAM", "4:30\u202fPM"]
+    assert 'id="day"' in page and 'name="slot"' in page
+
+
+def test_cancel_asks_first_then_can_be_undone_keeping_the_place(app, client: FlaskClient, clock: FixedClock) -> None:
+    submit(app.test_client(), phone="(201) 555-0188")  # someone ahead in line
+    location = submit(client).headers["Location"]
+    assert "1 person ahead of you" in text(client.get(location))
+    status_page = text(client.get(location))
+    assert f'href="{location}/cancel"' in status_page  # a link to a question, not a one-click cancel
+
+    question = text(client.get(location + "/cancel"))
+    assert "Cancel your callback?" in question
+    assert "You can undo this for 5 minutes, and keep your place in line." in question
+    assert "No, keep my callback" in question
+
+    assert client.post(location + "/cancel", data={"csrf_token": csrf_token(client, location)}).status_code == 303
+    canceled = text(client.get(location))
+    assert "You canceled this callback. We won't call." in canceled
+    assert "We'll call" not in canceled.replace("We won't call", "")
+    assert "Undo: keep my callback" in canceled and "until 10:05 AM" in canceled
+
+    clock.advance(minutes=2)
+    assert client.post(location + "/undo", data={"csrf_token": csrf_token(client, location)}).status_code == 303
+    back = text(client.get(location))
+    assert "You're in line" in back and "1 person ahead of you" in back  # its old place
+
+    assert client.post(location + "/cancel", data={"csrf_token": csrf_token(client, location)}).status_code == 303
+    token = csrf_token(client, location)  # the page as it was, with its undo button
+    clock.advance(minutes=6)
+    late = client.post(location + "/undo", data={"csrf_token": token})
+    assert late.status_code == 409
+    assert "can no longer be undone" in text(late)
+    assert "Undo" not in text(client.get(location))
+
+
+def test_a_finished_request_reads_as_finished(app, client: FlaskClient) -> None:
+    from sqlalchemy import update
+
+    from callback.models import CallbackRequest
+    from core.db import get_db
+
+    location = submit(client).headers["Location"]
+    with get_db(app).sessions() as s:
+        s.execute(update(CallbackRequest).values(status="completed", outcome="completed"))
+        s.commit()
+    page = text(client.get(location))
+    assert "All done: you spoke with one of our agents." in page
+    assert "We'll call" not in page and "Cancel my callback" not in page and "Change of plans" not in page
+    assert "status.js" not in page  # nothing more to watch
+
+
+def test_counts_and_waits_have_the_right_plurals(app) -> None:
+    from callback import words
+
+    with app.test_request_context():
+        assert words.wait(59) == "about 1 minute"
+        assert words.wait(61) == "about 2 minutes"
+        assert words.wait(3 * 3600) == "about 3 hours"
+        assert words.place(0) == "You're next"
+        assert words.place(1) == "1 person ahead of you"
+        assert words.place(2) == "2 people ahead of you"
+        assert words.calls(1) == "1 call" and words.calls(3) == "3 calls"
+
+
+def test_a_limit_says_when_and_links_only_this_browsers_requests(database_url: str, clock: FixedClock) -> None:
+    application = _app(database_url, clock, callback_limit_active_per_number=2, callback_limit_per_number_per_day=3)
+    mine = application.test_client()
+    refs = [_ref(submit(mine, topic=topic).headers["Location"]) for topic in ("orders", "returns")]
+
+    refused = submit(mine, topic="payments")
+    page = text(refused)
+    assert refused.status_code == 429
+    assert "This number already has as many callbacks waiting as it may" in page
+    for ref in refs:
+        assert f'href="/callback/{ref}"' in page  # this browser made them: it may have the links
+
+    stranger = submit(application.test_client(), topic="payments")
+    assert stranger.status_code == 429
+    for ref in refs:
+        assert ref not in text(stranger)  # a number is not proof of owning it
+
+    clock.advance(hours=1)
+    submit(mine, topic="account")  # the third ask of the day (refused for being too many active)
+    mine.post(f"/callback/{refs[0]}/cancel", data={"csrf_token": csrf_token(mine, f"/callback/{refs[0]}")})
+    submit(mine, topic="devices")
+    daily = text(submit(mine, topic="other"))
+    assert "You can ask again from Tuesday, November 24 at 10:00 AM." in daily

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback import twiml
+from callback.models import CallbackRequest
 from core.clock import FixedClock
 from tests import factories
 
@@ -39,3 +51,107 @@ def test_goodbyes_said_to_a_customer_follow_their_language() -> None:
     assert "Thank you for talking with us." in english and "language=" not in english
     # A sentence nobody translated yet is still said (in English), never dropped.
     assert "Something new." in twiml.goodbye("Something new.", language="es")
+
+
+# -- the customer's pages follow the browser -----------------------------------------------------------
+
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
+
+
+def _page(response) -> str:
+    return html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _token(client: FlaskClient, path: str = "/callback") -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', _page(client.get(path, headers=SPANISH)))
+    assert match
+    return match.group(1)
+
+
+FORM = {
+    "country": "US",
+    "phone": "(201) 555-0123",
+    "name": "Ana López",
+    "topic": "orders",
+    "when": "asap",
+    "consent": "y",
+}
+
+
+def test_a_spanish_browser_gets_the_spanish_form(client: FlaskClient) -> None:
+    page = _page(client.get("/callback", headers=SPANISH))
+    assert '<html lang="es">' in page
+    assert "Olvídese de la música de espera: le llamamos nosotros" in page
+    assert "Pedidos, seguimiento y entregas" in page and "Estados Unidos (+1)" in page
+    assert "Acepto que me llamen a este número por mi consulta." in page
+    assert "Saltar al contenido" in page
+    assert "Skip the hold music" not in page
+
+
+def test_an_english_or_unknown_language_gets_english(client: FlaskClient) -> None:
+    for accept in ("en-US,en;q=0.9", "fr-FR,fr;q=0.9", ""):
+        page = _page(client.get("/callback", headers={"Accept-Language": accept}))
+        assert '<html lang="en">' in page and "Skip the hold music: we'll call you" in page
+
+
+def test_spanish_errors_list_every_problem_in_spanish(client: FlaskClient) -> None:
+    response = client.post(
+        "/callback", data={"csrf_token": _token(client), "phone": "+44 20 7183 8750"}, headers=SPANISH
+    )
+    page = _page(response)
+    assert response.status_code == 422
+    assert "Corrija 4 problemas para que podamos llamarle:" in page
+    assert "Solo podemos llamar a números de Estados Unidos y Canadá." in page
+    assert "Díganos su nombre." in page and "Elija el motivo de su llamada." in page
+
+
+def test_a_spanish_request_keeps_its_language_and_its_page_speaks_it(
+    app, client: FlaskClient, clock: FixedClock
+) -> None:
+    from core.db import get_db
+
+    slot = (clock.now() + timedelta(days=1)).isoformat()
+    data = {**FORM, "when": "slot", "slot": slot, "csrf_token": _token(client)}
+    location = client.post("/callback", data=data, headers=SPANISH).headers["Location"]
+    ref = location.rsplit("/", 1)[-1]
+    with get_db(app).sessions() as s:
+        assert s.scalar(select(CallbackRequest.language).where(CallbackRequest.ref == ref)) == "es"
+    page = _page(client.get(location, headers=SPANISH))
+    assert "Reservado: le llamaremos el martes, 24 de noviembre a las 10:00." in page
+    assert "hora de Estados Unidos (Nueva York)" in page
+    assert "Cancelar mi llamada" in page
+
+
+def test_the_confirmation_text_is_in_the_requests_language(database_url: str, clock: FixedClock) -> None:
+    from tests.integration.test_callback_pages import _app
+
+    application = _app(database_url, clock, sms_notifications=True)
+    client = application.test_client()
+    client.post("/callback", data={**FORM, "csrf_token": _token(client)}, headers=SPANISH)
+    [sms] = application.extensions["telephony"].messages
+    assert sms.body.startswith("Hemos recibido su solicitud de llamada sobre pedidos, seguimiento y entregas.")
+
+
+# -- the catalog -------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_customer_facing_string_has_a_spanish_translation(tmp_path: Path) -> None:
+    pot = tmp_path / "messages.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "_N"]
+        + ["--no-location", "-o", str(pot), str(ROOT)]
+    )
+    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot.open("rb")) if m.id}
+    po = read_po((ROOT / "translations/es/LC_MESSAGES/messages.po").open("rb"))
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in po if m.id and m.string and all(m.string)}
+    assert wanted - translated == set(), "run pybabel update and translate (see babel.cfg)"
+
+
+def test_the_committed_mo_file_matches_the_po_file() -> None:
+    po = read_po((ROOT / "translations/es/LC_MESSAGES/messages.po").open("rb"))
+    compiled = BytesIO()
+    write_mo(compiled, po)
+    committed = (ROOT / "translations/es/LC_MESSAGES/messages.mo").read_bytes()
+    assert compiled.getvalue() == committed, "run: pybabel compile -d translations"

@@ -1,0 +1,262 @@
+"""The customer pages' words: their language, their time zone, and one way to write times, waits and counts.
+
+Every date, time, wait and count a customer reads goes through here, so the form, the status page
+and the texts agree ("Monday, November 30 at 3:30 PM" in English, "lunes, 30 de noviembre a las
+15:30" in Spanish), always in the customer's own time zone and with that zone named.
+
+The language is the browser's (Accept-Language), English or Spanish; a request keeps the language
+it was made in (CallbackRequest.language), which is the language of its call and its texts.
+The time zone is the browser's (static/zone.js keeps it in the `tz` cookie), else the topic's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from babel import Locale
+from babel.dates import format_datetime, format_skeleton, format_time, get_timezone_location
+from flask import has_request_context, request
+from flask_babel import force_locale, get_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+from core.errors import DomainError
+from core.phone import PhonePolicy
+
+# The languages the customer pages and the calls speak; the first is the fallback.
+LANGUAGES = ("en", "es")
+ZONE_COOKIE = "tz"
+
+
+def page_language() -> str:
+    """The browser's preferred language among ours (Flask-Babel's locale selector)."""
+    if not has_request_context():
+        return LANGUAGES[0]
+    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or LANGUAGES[0]
+
+
+def language() -> str:
+    """The language of the page being rendered."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else LANGUAGES[0]
+
+
+def in_language(code: str | None) -> force_locale:
+    """Render in a request's language (a text to its phone, say), whatever the browser asked for."""
+    return force_locale(code if code in LANGUAGES else LANGUAGES[0])
+
+
+def zone_from(name: str | None) -> ZoneInfo | None:
+    """An IANA zone name as the browser gave it, or None if it names no zone we know."""
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def customer_zone(fallback: ZoneInfo) -> ZoneInfo:
+    """The browser's time zone when it told us (the `tz` cookie), else `fallback` (the topic's)."""
+    if has_request_context():
+        zone = zone_from(request.cookies.get(ZONE_COOKIE))
+        if zone is not None:
+            return zone
+    return fallback
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(LANGUAGES[0])
+
+
+def zone_name(zone: ZoneInfo) -> str:
+    """The zone as people say it: 'United States (New York) Time', 'hora de España (Madrid)'."""
+    return get_timezone_location(zone, locale=_locale())
+
+
+# A day, weekday spelled out and no year (bookings are at most a week ahead), per language.
+DAY_PATTERNS = {"en": "EEEE, MMMM d", "es": "EEEE, d 'de' MMMM"}
+
+
+def day(moment: datetime, zone: ZoneInfo) -> str:
+    """'Monday, November 30' / 'lunes, 30 de noviembre'."""
+    locale = _locale()
+    pattern = DAY_PATTERNS.get(locale.language)
+    if pattern is None:
+        return format_skeleton("MMMMEEEEd", moment, tzinfo=zone, locale=locale)
+    return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+
+
+def clock(moment: datetime, zone: ZoneInfo) -> str:
+    """'3:30 PM' / '15:30'."""
+    return format_time(moment, "short", tzinfo=zone, locale=_locale())
+
+
+def when(moment: datetime, zone: ZoneInfo) -> str:
+    """The one way a customer page writes a moment: 'Monday, November 30 at 3:30 PM'."""
+    return gettext("%(day)s at %(time)s", day=day(moment, zone), time=clock(moment, zone))
+
+
+def wait(seconds: int) -> str:
+    """An estimated wait in whole minutes (hours past two hours), with the right plural."""
+    minutes = max(1, -(-seconds // 60))
+    if minutes < 120:
+        return ngettext("about %(num)d minute", "about %(num)d minutes", minutes)
+    return ngettext("about %(num)d hour", "about %(num)d hours", round(minutes / 60))
+
+
+def place(position: int | None) -> str:
+    """Where a request stands among the waiting ones of its topic."""
+    if position is None:
+        return "–"
+    if position == 0:
+        return gettext("You're next")
+    return ngettext("%(num)d person ahead of you", "%(num)d people ahead of you", position)
+
+
+def calls(count: int) -> str:
+    """'No calls yet', '1 call', '3 calls'."""
+    if count == 0:
+        return gettext("No calls yet")
+    return ngettext("%(num)d call", "%(num)d calls", count)
+
+
+# -- the topics, in the page's language ------------------------------------------------------------
+
+TOPICS = {
+    "orders": _l("Orders, tracking and delivery"),
+    "returns": _l("Returns and refunds"),
+    "payments": _l("Payments and billing"),
+    "account": _l("Your account"),
+    "devices": _l("Devices and technical help"),
+    "other": _l("Something else"),
+}
+
+
+def topic(name: str, display_name: str) -> str:
+    """A topic's name for the customer: ours translated, or the shop's own words for a topic it added."""
+    if name in TOPICS and language() != "en":
+        return str(TOPICS[name])
+    return display_name
+
+
+def topic_lower(name: str, display_name: str) -> str:
+    """A topic inside a sentence ("about orders, tracking and delivery")."""
+    words = topic(name, display_name)
+    return words[:1].lower() + words[1:] if not words[:2].isupper() else words
+
+
+# -- phone hints from the countries we call ---------------------------------------------------------
+
+
+def country(region: str) -> str:
+    """A country's name in the page's language."""
+    return _locale().territories.get(region, region)
+
+
+def phone_examples(policy: PhonePolicy) -> list[str]:
+    """One example number per allowed country: the default country's as people write it at home,
+    the others with + and their country code (so the hint only shows numbers the policy accepts)."""
+    regions = [policy.default_region] + [r for r in policy.allowed_countries if r != policy.default_region]
+    examples = []
+    for region in regions:
+        if policy.allowed_countries and region not in policy.allowed_countries:
+            continue
+        number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        if number is None:
+            number = phonenumbers.example_number(region)
+        if number is None:
+            continue
+        style = (
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if region == policy.default_region
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        examples.append(phonenumbers.format_number(number, style))
+    return examples
+
+
+def list_of(items: Iterable[str]) -> str:
+    """'A', 'A and B', 'A, B and C' in the page's language."""
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return gettext("%(first)s and %(last)s", first=", ".join(words[:-1]), last=words[-1])
+
+
+# -- the service's refusals, in the page's language ---------------------------------------------------
+
+# The service and the phone policy speak English (the API's language); a page shows their words in
+# the customer's. Messages that carry facts (hours, countries) are rebuilt here from those facts.
+_N = _l  # marks a message for extraction; gettext() looks it up by its English words
+_MESSAGES = (
+    _N("Please agree to be called so we can ring you."),
+    _N("Please tell us your name."),
+    _N("Your name has characters we can't read. Please type it again."),
+    _N("Please keep your name under 80 characters."),
+    _N("Please choose what your call is about."),
+    _N("An order number has only letters, digits and dashes (for example 112-4455667-1234567)."),
+    _N("Please choose a time for us to call."),
+    _N("That time has already passed. Please pick a later one."),
+    _N("We can only book callbacks up to 7 days ahead."),
+    _N(
+        "This number is on our do-not-call list, so we can't call it. Please use another number or contact us by email."
+    ),
+    _N("Please enter a phone number."),
+    _N("We can't dial extensions. Please enter a direct number without an extension."),
+    _N("That number is too short. Please enter your whole number, including the area code."),
+    _N("That number has too many digits. Please check it and try again."),
+    _N("That isn't a valid phone number. Please check it and try again."),
+    _N("We couldn't tell which country that number is in. Please start it with + and the country code."),
+    _N("That doesn't look like a phone number. Please check it and try again."),
+    _N(
+        "That number is missing digits: it only works dialled locally. "
+        "Please enter your whole number, including the area code."
+    ),
+    _N("That is our own number, so we can't call it back. Please enter the number where we can reach you."),
+    _N(
+        "That is a short service number, not a full phone number. "
+        "Please enter your whole number, including the area code."
+    ),
+    _N("We can't call premium-rate numbers. Please enter a regular landline or mobile number."),
+    _N("We can't call shared-cost numbers. Please enter a regular landline or mobile number."),
+    _N("That is a pager number, which can't take a phone call. Please enter a landline or mobile number."),
+    _N("That number goes straight to voicemail. Please enter a number where we can reach you."),
+    _N(
+        "That is a toll-free number, which rings a business rather than a person. "
+        "Please enter your own landline or mobile number."
+    ),
+    _N(
+        "That is a personal (follow-me) service number. Please enter the landline or mobile number "
+        "we should ring directly."
+    ),
+    _N("That is a non-geographic service number. Please enter a regular landline or mobile number."),
+    _N("That is a non-geographic number. Please enter a regular landline or mobile number."),
+)
+
+
+def message(error: DomainError, policy: PhonePolicy | None = None) -> str:
+    """A refusal in the page's language (the English words when there is no translation yet)."""
+    if error.code == "phone_country_not_allowed" and policy is not None:
+        places = list_of(country(r) for r in policy.allowed_countries)
+        return gettext("We can only call numbers in %(places)s.", places=places)
+    if language() == "en":
+        return error.message
+    return gettext(error.message)
+
+
+def outside_hours(topic_words: str, spec: str, zone: ZoneInfo) -> str:
+    """A chosen time the topic is closed at."""
+    return gettext(
+        "%(topic)s is closed at that time. Our hours are %(hours)s (%(zone)s).",
+        topic=topic_words,
+        hours=spec,
+        zone=zone_name(zone),
+    )
+
+
+def until(seconds: int, zone: ZoneInfo, now: datetime) -> str:
+    """When a wait of `seconds` from `now` ends, as when() writes it."""
+    return when(now + timedelta(seconds=seconds), zone)
