@@ -34,6 +34,13 @@ class Recording(Base):
             sqlite_where=text("state = 'pending'"),
             postgresql_where=text("state = 'pending'"),
         ),
+        # And which stored copies still wait for the provider's to be deleted (a delete that failed).
+        Index(
+            "ix_recordings_undeleted",
+            "next_try_at",
+            sqlite_where=text("state = 'stored' AND provider_deleted_at IS NULL"),
+            postgresql_where=text("state = 'stored' AND provider_deleted_at IS NULL"),
+        ),
         Index("ix_recordings_created", "created_at"),
     )
 

@@ -87,6 +87,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("state = 'pending'"),
     )
     op.create_index("ix_recordings_request_id", "recordings", ["request_id"])
+    op.create_index(
+        "ix_recordings_undeleted",
+        "recordings",
+        ["next_try_at"],
+        sqlite_where=sa.text("state = 'stored' AND provider_deleted_at IS NULL"),
+        postgresql_where=sa.text("state = 'stored' AND provider_deleted_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
