@@ -67,7 +67,10 @@ def _allowed(public_id: str) -> Recording:
 
 
 def _covers_start() -> bool:
-    """Whether this request reads byte 0: no Range header, or one of its ranges starts there."""
+    """Whether this request reads byte 0: no Range header, or one of its ranges starts there (a HEAD
+    request reads nothing)."""
+    if request.method != "GET":
+        return False
     ranges = request.range
     if ranges is None:
         return True

@@ -124,10 +124,13 @@ def test_signed_out_nobody_hears_or_downloads_a_recording(scene: Scene) -> None:
 def test_an_agent_hears_their_own_call_with_ranges_and_one_audit_line(scene: Scene, clock: FixedClock) -> None:
     client = signed_in(scene.app, scene.agent_a)
 
+    seek_first = client.get(url(scene), headers={"Range": "bytes=500-"})
+    assert seek_first.status_code == 206 and lines(scene.app, "recording.play") == []
     whole = client.get(url(scene))
     start = client.get(url(scene), headers={"Range": "bytes=0-99"})
     seek = client.get(url(scene), headers={"Range": "bytes=100-"})
 
+    assert client.head(url(scene)).status_code == 200  # a HEAD hears nothing: not audited
     assert whole.status_code == 200 and whole.get_data() == scene.data
     assert whole.mimetype == "audio/ogg"
     assert whole.headers["Cache-Control"] == "private, no-store"
