@@ -29,6 +29,9 @@ PEAK_CEILING_DBFS = -1.0
 SILENCE_DBFS = -50.0
 # A copy is faithful when its duration is within this share of the original's.
 DURATION_TOLERANCE = 0.01
+# A prompt file is decoded no further than its limit plus this much silence around the sound: a small
+# file of hours of compressed audio must not become gigabytes of samples in memory before it is refused.
+PROMPT_SILENCE_ALLOWANCE_SECONDS = 60.0
 
 
 class AudioRejected(ValueError):
@@ -42,9 +45,14 @@ class AudioRejected(ValueError):
 
 def decode(data: bytes | Path, format_hint: str | None = None) -> AudioSegment:
     """Read any audio ffmpeg reads; AudioRejected('corrupt') if it cannot be read or holds no sound."""
+    return _read(data, format_hint, None)
+
+
+def _read(data: bytes | Path, format_hint: str | None, limit_seconds: float | None) -> AudioSegment:
+    """`decode`, reading at most `limit_seconds` of the file (ffmpeg -t) when given."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        segment = AudioSegment.from_file(source, format=format_hint)
+        segment = AudioSegment.from_file(source, format=format_hint, duration=limit_seconds)
     except (CouldntDecodeError, IndexError, OSError) as exc:
         raise AudioRejected("corrupt", "This file is not audio we can read (it may be damaged).") from exc
     if len(segment) == 0:
@@ -83,7 +91,14 @@ class PreparedPrompt:
 def prepare_prompt(data: bytes | Path, max_seconds: float, format_hint: str | None = None) -> PreparedPrompt:
     """Telephony audio from any file: 8 kHz mono 16-bit, trimmed, at PROMPT_LEVEL_DBFS; refuses a
     corrupt or silent file, or one longer than `max_seconds` once trimmed."""
-    segment = decode(data, format_hint)
+    read_limit = max_seconds + PROMPT_SILENCE_ALLOWANCE_SECONDS
+    segment = _read(data, format_hint, read_limit)
+    if seconds(segment) >= read_limit - 0.05:
+        # ffmpeg stopped at the limit: the file goes on, longer than a prompt may be, whatever its silences.
+        raise AudioRejected(
+            "too_long",
+            f"This recording lasts over {read_limit:.0f} seconds; a prompt may last at most {max_seconds:.0f}.",
+        )
     if segment.max_dBFS == -math.inf or segment.max_dBFS < SILENCE_DBFS:
         raise AudioRejected("silent", "This file is silent: there is nothing to play.")
     segment = trim(segment.set_channels(1).set_frame_rate(TELEPHONE_RATE).set_sample_width(2))

@@ -179,3 +179,13 @@ def test_missing_lists_the_names_no_prompt_has_once_each(save, session: Session)
     save("greeting", tone_file())
     assert prompts.missing(session, ["greeting", "closed", "menu", "closed"]) == ["closed", "menu"]
     assert prompts.missing(session, []) == []
+
+
+def test_a_long_file_is_refused_without_decoding_all_of_it() -> None:
+    # Three minutes of tone as MP3: small to upload, big once decoded. Only the limit plus the
+    # allowance for silence is read, which is how the message can only say "over".
+    long_file = tone_file(seconds=180.0, fmt="mp3", rate=8000)
+    with pytest.raises(AudioRejected) as caught:
+        prepare_prompt(long_file, max_seconds=3)
+    assert caught.value.code == "too_long"
+    assert caught.value.message == "This recording lasts over 63 seconds; a prompt may last at most 3."
