@@ -63,6 +63,8 @@ class LiveRecording:
     callback_method: str = "POST"
     callback_events: tuple[str, ...] = ("completed",)
     ended_by: list[str] = field(default_factory=list)
+    # A record-from-answer <Dial> recording: its file starts at the very instant the bridge does.
+    from_bridge: bool = False
 
 
 class Engine:
@@ -271,6 +273,7 @@ class Engine:
         callback_events: tuple[str, ...] = ("completed",),
         started_at: float | None = None,
         ends_with: tuple[Call, ...] | None = None,
+        from_bridge: bool = False,
     ) -> Recording:
         """Start recording now (or at `started_at`): the Recording reads in-progress until it is stopped.
 
@@ -303,6 +306,7 @@ class Engine:
             callback=callback,
             callback_method=(callback_method or "POST").upper(),
             callback_events=callback_events or ("completed",),
+            from_bridge=from_bridge,
         )
         with world.cond:
             world.recordings[recording.sid] = recording
@@ -422,12 +426,18 @@ class Engine:
                 params["ErrorCode"] = str(recording.error_code)
         return params
 
-    def note_audio(self, call: Call, seconds: float, inbound: bool, delay: float = 0.0) -> None:
-        """Remember that the party spoke (inbound) or heard <Say>/<Play> (outbound) for `seconds`, from now + delay."""
+    def note_audio(
+        self, call: Call, seconds: float, inbound: bool, delay: float = 0.0, origin: float | None = None
+    ) -> None:
+        """Remember that the party spoke (inbound) or heard <Say>/<Play> (outbound) for `seconds`.
+
+        It starts `delay` telephone seconds after `origin` (a real monotonic instant; default now).
+        """
         if seconds <= 0:
             return
         with self.world.cond:
-            at = self.world.clock.monotonic() + self.world.clock.real(delay)
+            start = self.world.clock.monotonic() if origin is None else origin
+            at = start + self.world.clock.real(delay)
             (call.inbound_audio if inbound else call.outbound_audio).append((at, seconds))
 
     # Ringing ----------------------------------------------------------------------------------------
@@ -682,8 +692,12 @@ class Engine:
             span_a, span_b = [b.sid, started, None], [a.sid, started, None]
             a.bridge_spans.append(span_a)
             b.bridge_spans.append(span_b)
-        self._talk(a)
-        self._talk(b)
+            for sid in a.live_recordings:
+                live = world.live_recordings.get(sid)
+                if live is not None and live.from_bridge:
+                    live.started_at, live.from_bridge = started, False
+        self._talk(a, started)
+        self._talk(b, started)
         try:
             world.wait_real(a, world.clock.monotonic() + world.clock.real(time_limit), watch=[b])
         finally:
@@ -695,7 +709,7 @@ class Engine:
             return "b"
         return "limit"
 
-    def _talk(self, call: Call) -> None:
+    def _talk(self, call: Call, started: float) -> None:
         """While bridged, a party's leading waits and speech are the conversation; a following hangup ends its leg.
 
         Speech steps are what the party says on the line (they sound in recordings), waits are its silences.
@@ -723,8 +737,8 @@ class Engine:
             for _ in range(count + 1):
                 party.steps.popleft()
             for offset, length in said:
-                self.note_audio(call, length, inbound=True, delay=offset)
-            deadline = world.clock.monotonic() + world.clock.real(talk)
+                self.note_audio(call, length, inbound=True, delay=offset, origin=started)
+            deadline = started + world.clock.real(talk)
             current = party.hangup_deadline
             party.hangup_deadline = deadline if current is None else min(current, deadline)
 

@@ -582,7 +582,7 @@ class Interpreter:
         if record is not None and record[0] == "answer":
             # record-from-answer[-dual]: the sandbox starts the file when the two parties are connected, after
             # any whisper (<Number url>) has run on the dialled leg -- see _record_mode.
-            recording = self._start_dial_recording(verb, doc_url, record[1])
+            recording = self._start_dial_recording(verb, doc_url, record[1], from_bridge=True)
             engine.attach_child(recording.sid, winner)
         ended = engine.bridge(call, winner, time_limit)
         # The recording ends with the bridge, before the dialled leg's "completed" is reported.
@@ -625,7 +625,9 @@ class Interpreter:
             return None
         return modes[value]
 
-    def _start_dial_recording(self, verb: ET.Element, doc_url: str | None, dual: bool) -> Recording:
+    def _start_dial_recording(
+        self, verb: ET.Element, doc_url: str | None, dual: bool, from_bridge: bool = False
+    ) -> Recording:
         events = tuple(verb.get("recordingStatusCallbackEvent", "completed").replace(",", " ").split())
         return self.engine.start_recording(
             self.call,
@@ -636,6 +638,7 @@ class Interpreter:
             callback=self._resolve(verb.get("recordingStatusCallback"), doc_url),
             callback_method=verb.get("recordingStatusCallbackMethod", "POST"),
             callback_events=events,
+            from_bridge=from_bridge,
         )
 
     def _stop_dial_recording(self, recording: Recording | None) -> dict[str, str]:
