@@ -25,6 +25,9 @@ COMPACT_MIMETYPE = "audio/ogg"
 # Prompts are brought to this average loudness (dBFS), never letting a peak above PEAK_CEILING.
 PROMPT_LEVEL_DBFS = -20.0
 PEAK_CEILING_DBFS = -1.0
+# Where a prompt's level may land around PROMPT_LEVEL_DBFS, and how many limiter passes may get it there.
+LEVEL_TOLERANCE_DB = 1.0
+LIMITER_PASSES = 4
 # Quieter than this is silence: for trimming, and for refusing a prompt with nothing in it.
 SILENCE_DBFS = -50.0
 # A copy is faithful when its duration is within this share of the original's.
@@ -122,7 +125,32 @@ def trim(segment: AudioSegment) -> AudioSegment:
 
 
 def normalise(segment: AudioSegment) -> AudioSegment:
-    """Bring the average loudness to PROMPT_LEVEL_DBFS, lowered if a peak would pass PEAK_CEILING_DBFS."""
+    """Bring the average loudness to PROMPT_LEVEL_DBFS (within LEVEL_TOLERANCE_DB), peaks held under
+    PEAK_CEILING_DBFS by ffmpeg's limiter where plain gain would push them over."""
     gain = PROMPT_LEVEL_DBFS - segment.dBFS
-    gain = min(gain, PEAK_CEILING_DBFS - segment.max_dBFS)
-    return segment.apply_gain(gain)
+    if segment.max_dBFS + gain <= PEAK_CEILING_DBFS:
+        return segment.apply_gain(gain)
+    # Lowering the gain to spare the peaks would leave a file with one click or pop far too quiet, so
+    # the limiter holds the peaks down instead; what it takes off the loudness is given back next pass.
+    limited = segment
+    for _ in range(LIMITER_PASSES):
+        limited = _limit(segment, gain)
+        miss = PROMPT_LEVEL_DBFS - limited.dBFS
+        if abs(miss) <= LEVEL_TOLERANCE_DB / 2:
+            break
+        gain += miss
+    return limited
+
+
+def _limit(segment: AudioSegment, gain_db: float) -> AudioSegment:
+    """`segment` raised by `gain_db` through ffmpeg's look-ahead limiter at PEAK_CEILING_DBFS, as telephony audio."""
+    ceiling = 10 ** (PEAK_CEILING_DBFS / 20)
+    # volume works in floating point, so nothing clips before the limiter; latency=1 keeps the timing.
+    chain = f"volume={gain_db:.3f}dB,alimiter=limit={ceiling:.4f}:attack=5:release=50:level=0:latency=1"
+    buffer = io.BytesIO()
+    segment.export(
+        buffer,
+        format="wav",
+        parameters=["-af", chain, "-ar", str(TELEPHONE_RATE), "-ac", "1", "-sample_fmt", "s16"],
+    )
+    return AudioSegment.from_file(io.BytesIO(buffer.getvalue()), format="wav")

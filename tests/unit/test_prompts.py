@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pydub import AudioSegment
-from pydub.generators import Sine
+from pydub.generators import Sine, WhiteNoise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from core.clock import FixedClock
 from core.errors import InvalidInput
 from core.webhooks import Webhooks
 from recordings import prompts
-from recordings.audio import PROMPT_LEVEL_DBFS, AudioRejected, prepare_prompt
+from recordings.audio import PEAK_CEILING_DBFS, PROMPT_LEVEL_DBFS, AudioRejected, prepare_prompt
 from recordings.models import Prompt
 from recordings.storage import LocalFolder
 
@@ -78,6 +78,20 @@ def test_a_loud_file_is_brought_down_to_the_prompt_level_too(save, store: LocalF
     saved = save("loud", tone_file(volume=-4.0))
     measured = AudioSegment.from_file(io.BytesIO(store.get(saved.prompt.storage_key)), format="wav").dBFS
     assert abs(measured - PROMPT_LEVEL_DBFS) <= 1.0, measured
+
+
+def test_a_click_in_a_quiet_file_does_not_keep_it_quiet_and_no_peak_passes_the_ceiling() -> None:
+    # Plain gain to the level would push the click past full scale; lowering the gain to spare it would
+    # leave the prompt some 12 dB too quiet. The limiter holds the click down instead.
+    quiet = Sine(300, sample_rate=8000).to_audio_segment(duration=3000, volume=-40.0)
+    click = WhiteNoise(sample_rate=8000).to_audio_segment(duration=5, volume=-2.0)
+    buffer = io.BytesIO()
+    quiet.overlay(click, position=1000).export(buffer, format="wav")
+    prepared = prepare_prompt(buffer.getvalue(), 300)
+    stored = AudioSegment.from_file(io.BytesIO(prepared.wav), format="wav")
+    assert abs(stored.dBFS - PROMPT_LEVEL_DBFS) <= 1.0, stored.dBFS
+    assert stored.max_dBFS <= PEAK_CEILING_DBFS + 0.01
+    assert abs(len(stored) - 3000) <= 10  # the limiter keeps the timing
 
 
 def test_leading_and_trailing_silence_is_trimmed(save, store: LocalFolder) -> None:
