@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from callback import notify, service
+from callback import notify, service, words
 from callback.models import CallbackRequest
 from callback.openapi import document
 from callback.policy import Limits
@@ -85,6 +85,7 @@ def callback_json(req: CallbackRequest) -> dict[str, Any]:
         "phone": phones.mask(req.phone),
         "created_at": req.created_at.isoformat(),
         "status_url": status_url(req.ref),
+        "language": req.language,
     }
 
 
@@ -129,6 +130,15 @@ def _time(value: str | None) -> datetime | None:
     return parsed
 
 
+def _language(value: str | None) -> str:
+    """The language of the call and texts: as given, else the client's Accept-Language, else English."""
+    if value is None:
+        return request.accept_languages.best_match(words.LANGUAGES, default=words.LANGUAGES[0]) or "en"
+    if value.lower() not in words.LANGUAGES:
+        raise InvalidInput("bad_language", f"'language' must be one of: {', '.join(words.LANGUAGES)}.", "language")
+    return value.lower()
+
+
 @bp.post("/callbacks")
 def create_callback() -> ResponseReturnValue:
     """Ask for a callback; an active duplicate answers 409 without revealing that request."""
@@ -147,9 +157,12 @@ def create_callback() -> ResponseReturnValue:
         source="api",
         client_ip=request.remote_addr,
     )
+    language = _language(_string(body, "language", required=False))
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
         raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap")
+    req.language = language
+    session().commit()
     after_queued(req)
     response = jsonify(callback_json(req))
     response.status_code = 201

@@ -66,6 +66,11 @@ _CALLBACK = {
         "phone": {"type": "string", "description": "Masked, e.g. +1******4567."},
         "created_at": {"type": "string", "format": "date-time"},
         "status_url": {"type": "string", "format": "uri"},
+        "language": {
+            "type": "string",
+            "enum": ["en", "es"],
+            "description": "The language of the call and texts about the request.",
+        },
     },
 }
 
@@ -87,6 +92,11 @@ _NEW_CALLBACK = {
             "description": "A time inside the queue's hours, in the next 7 days; omit for as soon as possible.",
         },
         "consent": {"type": "boolean", "enum": [True]},
+        "language": {
+            "type": "string",
+            "enum": ["en", "es"],
+            "description": "The language we call and text in; omit to follow Accept-Language (else en).",
+        },
     },
 }
 

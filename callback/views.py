@@ -420,7 +420,6 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             scheduled=words.when(standing.scheduled_for, zone) if standing.scheduled_for else None,
             place=words.place(standing.position),
             wait=words.wait(standing.estimated_wait_seconds) if standing.estimated_wait_seconds is not None else None,
-            calls=words.calls(req.attempts),
             standing=standing,
             active=req.status in ACTIVE,
             waiting=req.status in WAITING,

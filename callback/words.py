@@ -116,13 +116,6 @@ def place(position: int | None) -> str:
     return ngettext("%(num)d person ahead of you", "%(num)d people ahead of you", position)
 
 
-def calls(count: int) -> str:
-    """'No calls yet', '1 call', '3 calls'."""
-    if count == 0:
-        return gettext("No calls yet")
-    return ngettext("%(num)d call", "%(num)d calls", count)
-
-
 # -- the topics, in the page's language ------------------------------------------------------------
 
 TOPICS = {

@@ -39,7 +39,7 @@
           return;
         }
         var said = [];
-        ["status-words", "scheduled", "position", "wait", "calls"].forEach(function (id) {
+        ["status-words", "scheduled", "position", "wait"].forEach(function (id) {
           var now = text(doc, id);
           var el = document.getElementById(id);
           if (el && now !== null && el.textContent.trim() !== now) {

@@ -155,3 +155,15 @@ def test_the_committed_mo_file_matches_the_po_file() -> None:
     write_mo(compiled, po)
     committed = (ROOT / "translations/es/LC_MESSAGES/messages.mo").read_bytes()
     assert compiled.getvalue() == committed, "run: pybabel compile -d translations"
+
+
+def test_the_api_takes_a_language_or_follows_accept_language(client: FlaskClient) -> None:
+    body = {"phone": "+12015550123", "name": "Ana", "topic": "orders", "consent": True}
+    given = client.post("/api/callbacks", json={**body, "language": "es"})
+    assert given.status_code == 201 and given.get_json()["language"] == "es"
+    followed = client.post("/api/callbacks", json={**body, "topic": "returns"}, headers=SPANISH)
+    assert followed.get_json()["language"] == "es"
+    plain = client.post("/api/callbacks", json={**body, "phone": "+12015550124"})
+    assert plain.get_json()["language"] == "en"
+    refused = client.post("/api/callbacks", json={**body, "phone": "+12015550125", "language": "fr"})
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "language"
