@@ -15,8 +15,8 @@ import wave
 from collections.abc import Sequence
 
 SAMPLE_RATE = 8000
-# Keep recordings small: a sandbox recording longer than this is truncated (its duration is still reported).
-MAX_SECONDS = 600
+# Twilio's longest call (TimeLimit's ceiling, 4 hours); a file is made only when it is downloaded.
+MAX_SECONDS = 4 * 3600
 # Pitches whose period is a whole number of samples at 8 kHz, so a tone is one period repeated.
 CHANNEL_PITCHES = (400.0, 500.0)
 VOLUME = 0.2
@@ -47,7 +47,8 @@ def _channel(frames: int, segments: Sequence[Segment], frequency: float) -> arra
     return samples
 
 
-def _frames(seconds: float) -> int:
+def frames_for(seconds: float) -> int:
+    """How many frames a file of `seconds` has (at least a tenth of a second's)."""
     return max(int(SAMPLE_RATE * min(max(seconds, 0.0), MAX_SECONDS)), SAMPLE_RATE // 10)
 
 
@@ -69,13 +70,13 @@ def _wav(channels: Sequence[array.array[int]]) -> bytes:
 
 def speech_wav(seconds: float, channels: Sequence[Sequence[Segment]]) -> bytes:
     """A WAV file `seconds` long with one channel per entry of `channels`, each sounding during its segments."""
-    frames = _frames(seconds)
+    frames = frames_for(seconds)
     return _wav([_channel(frames, segments, CHANNEL_PITCHES[i % 2]) for i, segments in enumerate(channels)])
 
 
 def tone_wav(seconds: float, frequency: float = 440.0, volume: float = VOLUME) -> bytes:
     """A mono WAV file holding a quiet tone of the given length (at least a tenth of a second)."""
-    frames = _frames(seconds)
+    frames = frames_for(seconds)
     return _wav([_channel(frames, [(0.0, seconds)], frequency)])
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from telephony.sandbox.audio import Segment, speech_wav
+from telephony.sandbox.audio import Segment
 from telephony.sandbox.model import Call, CallEnded, Message, Number, Party, Recording
 from telephony.sandbox.webhooks import WebhookSender
 from telephony.sandbox.wire import API_VERSION, country_of, new_sid, rfc2822, utcnow
@@ -289,7 +289,6 @@ class Engine:
             account_sid=owner.account_sid,
             call_sid=owner.sid,
             duration=0,
-            wav=b"",
             source=source,
             start_time=utcnow(),
             status="in-progress",
@@ -355,10 +354,9 @@ class Engine:
             channels = [_clip(second, live.started_at, seconds, world)]
         else:
             channels = [_clip(first + second, live.started_at, seconds, world)]
-        wav = speech_wav(seconds, channels)
         recording = live.recording
         with world.cond:
-            recording.wav = wav
+            recording.sound_seconds, recording.sound = seconds, channels
             recording.duration = max(1, round(seconds))
             recording.status = "completed"
             recording.date_updated = utcnow()
@@ -670,8 +668,9 @@ class Engine:
             account_sid=call.account_sid,
             call_sid=call.sid,
             duration=max(1, round(seconds)),
-            wav=speech_wav(seconds, [spoken if spoken is not None else [(0.0, seconds)]]),
             source=source,
+            sound_seconds=seconds,
+            sound=[spoken if spoken is not None else [(0.0, seconds)]],
             start_time=utcnow(),
         )
         with self.world.cond:

@@ -384,7 +384,7 @@ class Interpreter:
                 engine.enqueue_callback(call, status_callback, callback_method, params, "recording-status")
 
         def unfinished(status: str) -> Recording:
-            return Recording(sid, call.account_sid, call.sid, 0, b"", start_time=started_time, status=status)
+            return Recording(sid, call.account_sid, call.sid, 0, start_time=started_time, status=status)
 
         notify(unfinished("in-progress"), "in-progress")
         spoke_at: float | None = None

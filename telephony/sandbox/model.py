@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from telephony.sandbox.audio import Segment, speech_wav
 from telephony.sandbox.wire import API_VERSION, formatted, rfc2822, utcnow
 
 ANSWERS = ("human", "machine", "busy", "no-answer", "fail", "reject")
@@ -394,7 +395,6 @@ class Recording:
     account_sid: str
     call_sid: str
     duration: int
-    wav: bytes
     source: str = "RecordVerb"
     date_created: datetime = field(default_factory=utcnow)
     start_time: datetime | None = None
@@ -403,6 +403,16 @@ class Recording:
     track: str = "both"
     error_code: int | None = None
     date_updated: datetime = field(default_factory=utcnow)
+    # The file, kept as what it holds (its length, and where each channel sounds) and made on each download,
+    # so a long recording costs no memory until someone fetches it.
+    sound_seconds: float = 0.0
+    sound: list[list[Segment]] = field(default_factory=list)
+
+    def wav(self) -> bytes:
+        """The recording's media as a WAV file (empty until it is completed)."""
+        if self.status != "completed" or not self.sound:
+            return b""
+        return speech_wav(self.sound_seconds, self.sound)
 
     def media_path(self) -> str:
         """The media URL's path (Twilio's has no extension; .wav and .json may be appended)."""

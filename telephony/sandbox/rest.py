@@ -653,8 +653,8 @@ def recording_media(account_sid: str, name: str) -> Response:
         world.event(_timeline_of(recording), "fault", injected="recording_media", http_status=fault.status)
         raise ApiError(fault.error_code, fault.error_message, fault.status)
     if extension.lower() == "mp3":
-        mp3 = to_mp3(recording.wav)
+        mp3 = to_mp3(recording.wav())
         if mp3 is None:
             raise ApiError(20500, "The sandbox cannot encode MP3 on this machine (no ffmpeg); ask for .wav", 500)
         return Response(mp3, mimetype="audio/mpeg")
-    return Response(recording.wav, mimetype="audio/x-wav")
+    return Response(recording.wav(), mimetype="audio/x-wav")

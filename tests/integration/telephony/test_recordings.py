@@ -353,3 +353,29 @@ def test_sandbox_recordings_lists_what_is_held_with_its_file(
     assert recording["call_sid"] == info.sid and recording["status"] == "completed"
     assert recording["sample_rate"] == 8000 and recording["bytes"] > 44
     assert recording["seconds"] == pytest.approx(int(recording["duration"]), abs=1)
+    media = requests.get(recording["media_url"], auth=AUTH, timeout=5)
+    assert len(media.content) == recording["bytes"]
+    assert Audio(media.content).frames == recording["frames"]
+
+
+def test_record_true_with_dual_channels_puts_what_the_call_heard_on_channel_two(
+    hooks: WebhookApp, control: Control, client: Client
+) -> None:
+    customer = "+14155550817"
+    control.phone(customer, steps=[])
+    created = client.calls.create(
+        to=customer,
+        from_=OUR_NUMBER,
+        url=hooks.on("/answer", "<Response><Say>Hello from Callme</Say><Pause length='3'/></Response>"),
+        record=True,
+        recording_channels="dual",
+        recording_status_callback=hooks.url("/rec"),
+    )
+    control.wait_final(created.sid)
+    (completed,) = recording_hits(hooks, "/rec", 1)
+    assert completed["RecordingSource"] == "OutboundAPI" and completed["RecordingChannels"] == "2"
+    audio = download(completed["RecordingUrl"])
+    assert audio.count == 2
+    # The silent customer's channel is silence; the <Say> it heard (3 words, 1.2 s) is on channel 2.
+    assert audio.silent(0, 0.0, audio.seconds)
+    assert audio.last_sound(1) - audio.first_sound(1) == pytest.approx(1.2, abs=0.01)
