@@ -408,10 +408,12 @@ class Recording:
     sound_seconds: float = 0.0
     sound: list[list[Segment]] = field(default_factory=list)
 
-    def wav(self) -> bytes:
-        """The recording's media as a WAV file (empty until it is completed)."""
+    def wav(self, channels: int | None = None) -> bytes:
+        """The recording's media as a WAV file (empty until it is completed); `channels=1` mixes a dual file."""
         if self.status != "completed" or not self.sound:
             return b""
+        if channels == 1 and len(self.sound) > 1:
+            return speech_wav(self.sound_seconds, [[segment for side in self.sound for segment in side]])
         return speech_wav(self.sound_seconds, self.sound)
 
     def media_path(self) -> str:

@@ -635,7 +635,10 @@ def recording_media(account_sid: str, name: str) -> Response:
     `.mp3` gives MP3. Media URLs are public unless the account turns on HTTP Basic authentication for
     recording media (required for HIPAA workflows -- https://www.twilio.com/docs/voice/api/recording); the
     sandbox always requires it: the account SID and auth token, or an API key and its secret, else 401.
-    An injected `recording_media` fault fails matching downloads first.
+    A dual-channel recording downloads as two channels; `RequestedChannels=1` mixes it down, and asking a mono
+    recording for 2 is Twilio's error 16113 ("Cannot download a dual-channel presentation of a mono
+    recording", https://www.twilio.com/docs/api/errors/16113). An injected `recording_media` fault fails
+    matching downloads first.
     """
     world = _sandbox().world
     auth = request.authorization
@@ -648,13 +651,18 @@ def recording_media(account_sid: str, name: str) -> Response:
         recording = world.recordings.get(sid)
     if recording is None or recording.status != "completed" or extension.lower() not in {"", "wav", "mp3"}:
         raise ApiError(20404, f"The requested resource {request.path} was not found", 404)
+    requested = request.args.get("RequestedChannels")
+    if requested not in (None, "1", "2"):
+        raise ApiError(20001, f"Invalid RequestedChannels: {requested} (1 or 2)")
+    if requested == "2" and recording.channels == 1:
+        raise ApiError(16113, "Cannot download a dual-channel presentation of a mono recording")
     fault = world.take_media_fault(sid)
     if fault is not None:
         world.event(_timeline_of(recording), "fault", injected="recording_media", http_status=fault.status)
         raise ApiError(fault.error_code, fault.error_message, fault.status)
     if extension.lower() == "mp3":
-        mp3 = to_mp3(recording.wav())
+        mp3 = to_mp3(recording.wav(int(requested) if requested else None))
         if mp3 is None:
             raise ApiError(20500, "The sandbox cannot encode MP3 on this machine (no ffmpeg); ask for .wav", 500)
         return Response(mp3, mimetype="audio/mpeg")
-    return Response(recording.wav(), mimetype="audio/x-wav")
+    return Response(recording.wav(int(requested) if requested else None), mimetype="audio/x-wav")

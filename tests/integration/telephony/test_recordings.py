@@ -146,6 +146,11 @@ def test_a_dual_dial_recording_has_the_caller_then_the_agent_and_not_the_whisper
     assert audio.silent(1, 0.0, 0.45) and audio.loud(1, 0.55, 3.65) and audio.silent(1, 3.75, 5.9)
     assert audio.first_sound(1) == pytest.approx(0.5, abs=0.01)
     assert audio.last_sound(0) == pytest.approx(4.2, abs=0.01)
+    # RequestedChannels=1 mixes the two sides into one channel of the same length.
+    one = requests.get(completed["RecordingUrl"], params={"RequestedChannels": "1"}, auth=AUTH, timeout=5)
+    mixed = Audio(one.content)
+    assert mixed.count == 1 and mixed.frames == audio.frames
+    assert mixed.loud(0, 0.55, 4.15) and mixed.silent(0, 4.25, 5.9)
 
 
 def test_a_mono_dial_recording_mixes_both_sides(hooks: WebhookApp, control: Control) -> None:
@@ -161,6 +166,8 @@ def test_a_mono_dial_recording_mixes_both_sides(hooks: WebhookApp, control: Cont
     assert completed["RecordingChannels"] == "1" and completed["RecordingSource"] == "DialVerb"
     audio = download(completed["RecordingUrl"] + ".wav")
     assert audio.count == 1 and abs(audio.seconds - int(completed["RecordingDuration"])) <= 1
+    two = requests.get(completed["RecordingUrl"], params={"RequestedChannels": "2"}, auth=AUTH, timeout=5)
+    assert two.status_code == 400 and two.json()["code"] == 16113
     # One channel: the caller's 0.8 s from the start, then the agent's 1.2 s from 3 s, silence between and after.
     assert audio.loud(0, 0.05, 0.75) and audio.silent(0, 0.85, 2.95)
     assert audio.loud(0, 3.05, 4.15) and audio.silent(0, 4.25, 6.5)
