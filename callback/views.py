@@ -434,6 +434,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             zone_name=words.zone_name(zone),
             reschedule_form=RescheduleForm(),
             times=_times(queue, now, zone),
+            booked=req.not_before.astimezone(UTC).isoformat() if req.not_before else "",
             errors=errors or {},
             page_lang=words.language(),
         ),
