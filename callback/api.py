@@ -47,14 +47,14 @@ def text_duplicate(req: CallbackRequest, asked: str = "", language: str = "en") 
     return notify.existing(current_app.extensions["telephony"], req, url, s.twilio_caller_id, language)
 
 
-def refuse_duplicate(req: CallbackRequest, asked: str = "") -> Conflict:
+def refuse_duplicate(req: CallbackRequest, asked: str = "", language: str = "en") -> Conflict:
     """The answer to an ask that found an active request: it exists, and only its phone hears where.
 
     Whoever posts a number learns no more than that it already has a request about this topic: the
     reference is what the status page, cancel and reschedule trust, so it goes by text to the phone
     itself (when texts are on), never to the poster. The message says a text was sent only if one was.
     """
-    texted = text_duplicate(req, asked)
+    texted = text_duplicate(req, asked, language)
     topic = req.queue.display_name.lower()
     if texted:
         message = f"You already asked us to call about {topic}: we've sent that request's link to your phone by text."
@@ -160,7 +160,7 @@ def create_callback() -> ResponseReturnValue:
     language = _language(_string(body, "language", required=False))
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
-        raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap")
+        raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap", language)
     req.language = language
     session().commit()
     after_queued(req)

@@ -726,6 +726,9 @@ def undo_cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
     """
     request = get(session, ref)
     now = clock.now()
+    if any(a.ended_at is None for a in request.call_attempts):
+        # Canceled while we were ringing: that call is still being closed; the request stays canceled.
+        raise Conflict("too_late_to_undo", "This cancel can no longer be undone. Please ask for a new callback.")
     r = CallbackRequest
     try:
         changed = rows_changed(
@@ -757,6 +760,8 @@ def undo_cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
 def can_undo_cancel(request: CallbackRequest, now: datetime) -> datetime | None:
     """Until when the customer may still undo this request's cancel (None: they may not)."""
     if request.status != "canceled" or request.outcome != CANCELED_BY_CUSTOMER or request.expires_at <= now:
+        return None
+    if any(a.ended_at is None for a in request.call_attempts):
         return None
     until = request.updated_at + UNDO_CANCEL
     return until if until > now else None

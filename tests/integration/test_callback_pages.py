@@ -417,3 +417,22 @@ def test_a_limit_says_when_and_links_only_this_browsers_requests(database_url: s
     submit(mine, topic="devices")
     daily = text(submit(mine, topic="other"))
     assert "You can ask again from Tuesday, November 24 at 10:00 AM." in daily
+
+
+def test_a_cancel_made_while_we_were_ringing_cannot_be_undone(app, client: FlaskClient, clock: FixedClock) -> None:
+    from sqlalchemy import select
+
+    from callback.models import CallAttempt, CallbackRequest
+    from core.db import get_db
+
+    location = submit(client).headers["Location"]
+    token = csrf_token(client, location)
+    with get_db(app).sessions() as s:
+        req = s.scalar(select(CallbackRequest).where(CallbackRequest.ref == _ref(location)))
+        assert req is not None
+        s.add(CallAttempt(request_id=req.id, created_at=clock.now(), dialled_at=clock.now()))  # still ringing
+        s.commit()
+    assert client.post(location + "/cancel", data={"csrf_token": token}).status_code == 303
+    assert "Undo" not in text(client.get(location))
+    refused = client.post(location + "/undo", data={"csrf_token": token})
+    assert refused.status_code == 409 and "can no longer be undone" in text(refused)

@@ -167,3 +167,10 @@ def test_the_api_takes_a_language_or_follows_accept_language(client: FlaskClient
     assert plain.get_json()["language"] == "en"
     refused = client.post("/api/callbacks", json={**body, "phone": "+12015550125", "language": "fr"})
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "language"
+
+
+def test_the_expired_form_page_speaks_the_browsers_language_and_staff_pages_stay_english(client: FlaskClient) -> None:
+    customer = _page(client.post("/callback", data={"phone": "1"}, headers=SPANISH))
+    assert '<html lang="es">' in customer and "Esta página ha caducado" in customer
+    staff = _page(client.post("/login", data={}, headers=SPANISH))
+    assert '<html lang="en">' in staff and "This page has expired" in staff and "caducado" not in staff
