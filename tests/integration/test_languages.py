@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -21,36 +22,46 @@ from core.clock import FixedClock
 from tests import factories
 
 
+def _says(xml: str) -> list[ET.Element]:
+    """Every <Say> of a TwiML document, in order, nested in <Gather> or not."""
+    return list(ET.fromstring(xml).iter("Say"))
+
+
 def test_a_spanish_request_is_called_in_spanish_with_a_spanish_voice(session: Session, clock: FixedClock) -> None:
     req = factories.request(session, clock.now(), language="es", order_number="12345")
     xml = twiml.confirm(req, "Acme", "https://shop.example/confirm")
-    assert 'language="es-US"' in xml and 'voice="Polly.Lupe"' in xml
-    assert "Hola Test. Le llamamos del servicio de atención al cliente de Acme" in xml
-    assert "pedidos, seguimiento y entregas, pedido 1 2 3 4 5" in xml
-    assert "pulse 1 o diga sí" in xml
-    assert "Polly.Joanna" not in xml and "press 1" not in xml
-    assert 'hints="sí, no, espere"' in xml  # the recogniser listens for Spanish answers too
-    again = twiml.confirm(req, "Acme", "https://shop.example/confirm", again=True)
-    assert "Perdone, no le he entendido" in again
-    assert "Le volveremos a llamar pronto" in twiml.voicemail(req, "Acme", "+15005550006")
-    assert "Le ponemos ahora con un agente" in twiml.greet_customer(req, "Acme")
+    says = _says(xml)
+    assert says and all((s.get("voice"), s.get("language")) == ("Polly.Lupe", "es-US") for s in says)
+    gathers = list(ET.fromstring(xml).iter("Gather"))
+    assert gathers and all(g.get("language") == "es-US" for g in gathers)  # Spanish answers are heard
+    assert gathers[0].get("hints") == "sí, no, espere"
+    greeting = says[0].text or ""
+    assert greeting.startswith("Hola Test. Le llamamos del servicio de atención al cliente de Acme")
+    assert "pedidos, seguimiento y entregas, pedido 1 2 3 4 5" in greeting and "pulse 1 o diga sí" in greeting
+    assert not any("press 1" in (s.text or "") for s in says)
+    again = _says(twiml.confirm(req, "Acme", "https://shop.example/confirm", again=True))
+    assert (again[0].text or "").startswith("Perdone, no le he entendido")
+    assert "Le volveremos a llamar pronto" in (_says(twiml.voicemail(req, "Acme", "+15005550006"))[0].text or "")
+    assert "Le ponemos ahora con un agente" in (_says(twiml.greet_customer(req, "Acme"))[0].text or "")
 
 
 def test_an_english_request_is_called_as_before(session: Session, clock: FixedClock) -> None:
     req = factories.request(session, clock.now())
     assert req.language == "en"
-    xml = twiml.confirm(req, "Acme", "https://shop.example/confirm")
-    assert "Hello Test. This is Acme customer service, returning your call about orders" in xml
-    assert 'voice="Polly.Joanna"' in xml and "es-US" not in xml
+    says = _says(twiml.confirm(req, "Acme", "https://shop.example/confirm"))
+    assert (says[0].text or "").startswith(
+        "Hello Test. This is Acme customer service, returning your call about orders"
+    )
+    assert all(s.get("voice") == "Polly.Joanna" and s.get("language") is None for s in says)
 
 
 def test_goodbyes_said_to_a_customer_follow_their_language() -> None:
-    spanish = twiml.goodbye("Thank you for talking with us. Goodbye.", language="es")
-    assert "Gracias por hablar con nosotros. Adiós." in spanish and 'language="es-US"' in spanish
-    english = twiml.goodbye("Thank you for talking with us. Goodbye.")
-    assert "Thank you for talking with us." in english and "language=" not in english
+    [spanish] = _says(twiml.goodbye("Thank you for talking with us. Goodbye.", language="es"))
+    assert (spanish.text, spanish.get("language")) == ("Gracias por hablar con nosotros. Adiós.", "es-US")
+    [english] = _says(twiml.goodbye("Thank you for talking with us. Goodbye."))
+    assert (english.text, english.get("language")) == ("Thank you for talking with us. Goodbye.", None)
     # A sentence nobody translated yet is still said (in English), never dropped.
-    assert "Something new." in twiml.goodbye("Something new.", language="es")
+    assert [s.text for s in _says(twiml.goodbye("Something new.", language="es"))] == ["Something new."]
 
 
 # -- the customer's pages follow the browser -----------------------------------------------------------
