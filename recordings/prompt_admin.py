@@ -21,7 +21,6 @@ from wtforms.validators import Length
 from agents.auth import current_staff, staff_required
 from core.errors import InvalidInput
 from core.web import clock, session, settings
-from core.webhooks import Webhooks
 from recordings import prompts
 from recordings.audio import PROMPT_LEVEL_DBFS, AudioRejected
 from recordings.storage import StorageError
@@ -49,13 +48,12 @@ def index() -> ResponseReturnValue:
 
 
 def _page(form: PromptForm, errors: dict[str, str] | None = None, code: int = 200) -> ResponseReturnValue:
-    hooks = Webhooks(settings().public_base_url)
     rows: list[dict[str, Any]] = []
     for prompt in prompts.list_prompts(session()):
-        # The player loads the same versioned URL Twilio plays, but relative: the page may be
-        # reached under another host name than the public base URL.
-        absolute = prompts.url(hooks, prompt)
-        rows.append({"prompt": prompt, "src": absolute.removeprefix(hooks.base_url.rstrip("/"))})
+        # The file Twilio plays, at this site's own address (staff may reach it by another name than
+        # the public base URL Twilio is given).
+        src = url_for("recordings.prompt", name=prompt.name, v=prompts.version(prompt))
+        rows.append({"prompt": prompt, "src": src})
     return (
         render_template(
             "admin/prompts.html",

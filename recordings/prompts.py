@@ -157,10 +157,14 @@ def _discard(store: AudioStore, key: str) -> None:
         log.warning("could not delete an unused prompt file", extra={"key": key}, exc_info=True)
 
 
+def version(prompt: Prompt) -> str:
+    """The prompt's version in its URLs (?v=): changes whenever its audio does."""
+    return prompt.sha256[:VERSION_CHARS]
+
+
 def url(hooks: Webhooks, prompt: Prompt) -> str:
     """Where Twilio fetches a prompt: served with a long cache life, so the URL names its version."""
-    version = urlencode({"v": prompt.sha256[:VERSION_CHARS]})
-    return f"{hooks.audio(f'prompts/{prompt.name}.wav')}?{version}"
+    return f"{hooks.audio(f'prompts/{prompt.name}.wav')}?{urlencode({'v': version(prompt)})}"
 
 
 def play_url(session: Session, hooks: Webhooks, name: str) -> str | None:
