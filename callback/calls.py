@@ -203,7 +203,7 @@ def on_screen_answer(
     attempt = leg.attempt
     req = attempt.request
     if leg.accepted_at is not None and leg.ended_at is None:
-        return Next("bridge", req, leg.agent, leg)  # Twilio retried the acceptance
+        return Next("bridge", req, leg.agent, leg, again=True)  # Twilio retried the acceptance
     if leg.ended_at is not None or leg.outcome is not None:
         return Next("agent_hangup", req, leg.agent, leg)
     if req.status != "connecting" or attempt.ended_at is not None:

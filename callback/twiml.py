@@ -7,6 +7,7 @@ import json
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from agents.models import Agent
+from callback import recording
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.webhooks import Webhooks
 
@@ -52,6 +53,7 @@ SPANISH = {
         "Pida otra llamada en nuestra web cuando le venga bien. Adiós."
     ),
     "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
+    recording.NOTICE: "Esta llamada puede ser grabada para fines de calidad y formación.",
 }
 
 
@@ -178,12 +180,16 @@ def connect(
     timeout: int = 20,
     greeting: str = "Thank you. Connecting you now.",
     language: str | None = None,
+    notice: str = "",
 ) -> str:
     """Ring the agent; their leg is screened at `screen_url`, and the Dial action learns how it ended.
 
-    `greeting` is what the customer hears first, said in `language` (the request's)."""
+    `greeting` is what the customer hears first, said in `language` (the request's), then the
+    recording `notice` when the queue records."""
     response = VoiceResponse()
     _say_to(response, words_in(language, greeting), language)
+    if notice:
+        _say_to(response, words_in(language, notice), language)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
     if agent.phone:
         # A mobile's voicemail must not pass for the agent: detect it before the screen plays.
@@ -212,6 +218,7 @@ def connect_leg(
         timeout=timeout,
         greeting=greeting,
         language=attempt.request.language,
+        notice=recording.notice(attempt.request),
     )
 
 
@@ -333,4 +340,6 @@ def greet_customer(req: CallbackRequest, shop: str) -> str:
             "Connecting you to an agent now."
         )
     _say_to(response, words, req.language)
+    if recording.records(req):
+        _say_to(response, words_in(req.language, recording.NOTICE), req.language)
     return str(response)

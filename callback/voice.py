@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
-from callback import agent_first, calls, line, twiml
+from callback import agent_first, calls, line, recording, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.web import clock, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
+from telephony.port import Telephony
 from telephony.signature import twilio_signature_required
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ def _int(name: str) -> int | None:
     return small_int(request.form.get(name))
 
 
+def telephony() -> Telephony:
+    """The provider, for what a webhook must ask of it (starting a recording)."""
+    port: Telephony = current_app.extensions["telephony"]
+    return port
+
+
 def _caller_id(attempt: CallAttempt) -> str:
     return attempt.request.queue.caller_id or settings().twilio_caller_id
 
@@ -57,6 +64,11 @@ def connect(attempt: CallAttempt, leg: AgentLeg, greeting: str) -> str:
     return twiml.connect_leg(
         attempt, leg, hooks(), _caller_id(attempt), settings().ring_timeout_seconds, greeting=greeting
     )
+
+
+def _goodbye(attempt: CallAttempt, words: str) -> str:
+    """A last sentence to the customer, in their request's language."""
+    return twiml.goodbye(words, language=attempt.request.language)
 
 
 def _dial(attempt: CallAttempt, step: calls.Next, greeting: str) -> Response:
@@ -100,10 +112,10 @@ def confirm() -> Response:
     if step.action == "declined":
         wake_dispatcher()  # the agent held for this call is free again
         return _xml(
-            twiml.goodbye("No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
+            _goodbye(attempt, "No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
         )
     if step.action == "try_later":
-        return _xml(twiml.goodbye("Sorry, I didn't catch that. We'll try you again a little later. Goodbye."))
+        return _xml(_goodbye(attempt, "Sorry, I didn't catch that. We'll try you again a little later. Goodbye."))
     return _xml(twiml.hangup())
 
 
@@ -159,6 +171,9 @@ def _screen_reply(attempt: CallAttempt, leg: AgentLeg, step: calls.Next) -> Resp
         url = hooks().callback("screen-answer", attempt=attempt.id, leg=leg.id, **({"again": 1} if again else {}))
         return _xml(twiml.screen(attempt.request, url, again=again))
     if step.action == "bridge":
+        if not step.again:
+            # The agent accepted: the customer's call (this leg's parent) is recorded from now on.
+            recording.start(telephony(), hooks(), attempt, leg, request.form.get("ParentCallSid", ""))
         return _xml(twiml.bridge())
     if step.action == "customer_gone":
         return _xml(twiml.agent_hangup("Sorry, the customer is no longer on the line. Goodbye."))
@@ -191,22 +206,24 @@ def dial_done() -> Response:
     if step.action == "callback_later":
         wake_dispatcher()
         return _xml(
-            twiml.goodbye(
+            _goodbye(
+                attempt,
                 "Sorry, nobody could take your call just now. You keep your place at the front of the line, "
-                "and we'll call you back as soon as someone is free. Goodbye."
+                "and we'll call you back as soon as someone is free. Goodbye.",
             )
         )
     if step.action == "no_callback":
         wake_dispatcher()
         return _xml(
-            twiml.goodbye(
+            _goodbye(
+                attempt,
                 "Sorry, nobody could take your call just now, and we've already tried you several times. "
-                "Please ask for a callback again on our website when it suits you. Goodbye."
+                "Please ask for a callback again on our website when it suits you. Goodbye.",
             )
         )
     if step.action == "goodbye_thanks":
         wake_dispatcher()
-        return _xml(twiml.goodbye("Thank you for talking with us. Goodbye."))
+        return _xml(_goodbye(attempt, "Thank you for talking with us. Goodbye."))
     return _xml(twiml.hangup())
 
 
@@ -278,9 +295,14 @@ def customer_greeting() -> Response:
     attempt = _attempt(agent_leg=True)
     if attempt is None:
         return _xml(twiml.hangup())
+    first_pickup = attempt.request.status != "connected"
     step = agent_first.on_customer_pickup(session(), clock(), attempt, request.form.get("CallSid"))
     if step.action != "greet":
         return _xml(twiml.hangup())
+    leg = next(iter(attempt.agent_legs), None)
+    if first_pickup and leg is not None:
+        # The customer's own leg is recorded, so its channels read customer then agent as in every flow.
+        recording.start(telephony(), hooks(), attempt, leg, request.form.get("CallSid", ""))
     return _xml(twiml.greet_customer(attempt.request, settings().shop_name))
 
 
@@ -299,3 +321,14 @@ def customer_done() -> Response:
     if step.action == "agent_thanks":
         return _xml(twiml.goodbye("The customer hung up. Thank you."))
     return _xml(twiml.hangup())
+
+
+@bp.post("/recording")
+@twilio_signature_required
+def recording_status() -> Response:
+    """The provider's recording status callback: a finished recording is noted, to be brought home."""
+    attempt = _attempt(agent_leg=True)
+    if attempt is None:
+        return Response(status=204)
+    recording.reported(session(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
+    return Response(status=204)

@@ -56,6 +56,7 @@ class FakeTelephony:
         self.recordings: dict[str, bytes] = {}
         self.recording_fetches: list[str] = []
         self.deleted_recordings: list[str] = []
+        self.started_recordings: list[tuple[str, str, str, bool]] = []
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter):032x}"
@@ -169,6 +170,14 @@ class FakeTelephony:
             number = replace(self.numbers[e164], voice_url=voice_url, status_callback=status_callback)
             self.numbers[e164] = number
             return number
+
+    def start_recording(self, call_sid: str, *, status_callback: str, dual: bool = True) -> str:
+        """Note a recording started on a live call (its media is added by the test with add_recording)."""
+        self._maybe_fail()
+        with self._lock:
+            sid = self._sid("RE")
+            self.started_recordings.append((call_sid, sid, status_callback, dual))
+            return sid
 
     def add_recording(self, sid: str, wav: bytes) -> None:
         """Give the provider a recording, as a recorded call or <Record> would."""

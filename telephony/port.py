@@ -131,6 +131,12 @@ class Telephony(Protocol):
         """Point an owned number's incoming calls and call status events at the app."""
         ...
 
+    def start_recording(self, call_sid: str, *, status_callback: str, dual: bool = True) -> str:
+        """Record a live call from now until it ends: with `dual`, one channel for what its party says
+        and one for what they hear. The result is reported to `status_callback` (completed, absent);
+        returns the recording's SID."""
+        ...
+
     def fetch_recording(self, sid: str) -> bytes:
         """A recording's media as WAV (8 kHz, one channel per party recorded), read with the account's
         credentials; TelephonyError if it cannot be had."""

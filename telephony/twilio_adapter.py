@@ -250,6 +250,19 @@ class TwilioTelephony:
             status_callback=number.status_callback or "",
         )
 
+    def start_recording(self, call_sid: str, *, status_callback: str, dual: bool = True) -> str:
+        """POST .../Calls/{sid}/Recordings.json: Twilio's "start a recording on a live call"."""
+        recording = self._do(
+            "calls.recordings.create",
+            lambda: self.client.calls(call_sid).recordings.create(
+                recording_status_callback=status_callback,
+                recording_status_callback_method="POST",
+                recording_status_callback_event=["completed", "absent"],
+                recording_channels="dual" if dual else "mono",
+            ),
+        )
+        return str(recording.sid)
+
     def fetch_recording(self, sid: str) -> bytes:
         """GET the recording's media as WAV (`.../Recordings/{sid}.wav`) with the account's Basic auth.
 

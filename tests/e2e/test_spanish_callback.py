@@ -6,7 +6,6 @@ import html
 import re
 from typing import Any
 
-import pytest
 import requests
 
 from tests.e2e.conftest import System
@@ -67,10 +66,6 @@ def test_a_spanish_browser_gets_the_spanish_form_and_a_spanish_callback_prompt(s
     assert "Listo: ha hablado con uno de nuestros agentes." in status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="callback/voice.py (not this change's) still calls twiml.goodbye() without language=req.language",
-)
 def test_the_goodbye_after_the_call_is_spanish_too(system: System) -> None:
     _browser, _ref, says = spanish_call(system)
     assert says and all(e.get("language") == "es-US" for e in says), says
