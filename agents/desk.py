@@ -27,6 +27,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.text import has_control_characters
 from ivr.models import IvrSession
 from orders.port import LookupUnavailable, OrderInfo, OrderLookup
+from recordings import service as recordings
 
 STATUS_WORDS = {
     "available": "Available",
@@ -305,6 +306,11 @@ def pop(
         "source": {"web": "the callback form", "api": "the API", "ivr": "the phone menu"}.get(req.source, req.source),
         "order": orders.status(lookup, req.order_number, now) if req.order_number else None,
         "menu": menu_findings(session, req),
+        # A message the caller left when we were closed: the agent who calls back hears it first.
+        "messages": [
+            {"id": m.public_id, "seconds": round(m.duration_seconds or 0), "at": _clock_time(m.created_at, zone, now)}
+            for m in recordings.messages_for_request(session, req.id)
+        ],
         "earlier_attempts": [_attempt_line(a, zone, now) for a in earlier],
         "asked_at": _clock_time(req.created_at, zone, now),
         "waited_seconds": int(waited),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tr
 from ivr.twiml import Clip, Part, Reply
 from orders.port import LookupUnavailable, OrderInfo, OrderLookup
 from recordings import prompts
+from recordings.service import note_recording
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class Call:
     caller_id: str
     ring_timeout: int = 20
     limits: Limits = Limits()
+    # The longest message a caller may leave when the queue is closed (MESSAGE_MAX_SECONDS).
+    message_max_seconds: int = 120
 
     def url(self, node: str, **params: str) -> str:
         """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""
@@ -381,6 +384,8 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
         return callback_twiml.connect_leg(
             leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting
         )
+    if not queue.business_hours.is_open(now):
+        return _closed(call, ivr, name, queue, prefix)
     ahead = callbacks.waiting_count(call.session, queue, now)
     wait = callbacks.queue_wait(call.session, queue, now)
     minutes = f"about {max(1, round(wait / 60))} minutes" if wait is not None else "hard to say right now"
@@ -395,7 +400,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
         call.reply().gather(
             call.url(name, mode="callback"),
             *prefix,
-            "All our agents are busy right now." if queue.business_hours.is_open(now) else "We're closed right now.",
+            "All our agents are busy right now.",
             place,
             offer,
             num_digits=1,
@@ -412,6 +417,8 @@ def _transfer_input(
         return _callback(call, ivr, name, node, digits or said, keyed=True)
     choice = digits[:1] if digits else ""
     words = said.lower()
+    if mode == "closed":
+        return _closed_input(call, ivr, name, node, choice, words, said)
     if choice == "1" or "back" in words or speech.is_yes(said):
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
     if choice == "3" or "hold" in words or "wait" in words:
@@ -560,3 +567,149 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
 
 def _context(ivr: IvrSession) -> str:
     return json.dumps({"summary": ivr.summary(), "ivr_session": ivr.id, "topic": ivr.topic})
+
+
+# -- a closed queue: a callback when we open, or a message ------------------------------------------
+
+CLOSED_OFFER = (
+    "To have us call you back after we open, at the number you're calling from, press 1, or say call me back. "
+    "To leave us a message instead, press 2, or say message. To give us a different number to call, press 3."
+)
+MESSAGE_ONLY_OFFER = "To leave us a message, press 2, or say message."
+
+
+def _closed(call: Call, ivr: IvrSession, name: str, queue: Queue, prefix: tuple[Part, ...]) -> str:
+    """Nobody is on duty: say when we open, and offer a callback then, or a message now (never a hold)."""
+    now = call.clock.now()
+    opening = queue.business_hours.next_open(now)
+    ivr.add_step(now, node=name, kind="transfer", result="closed")
+    call.session.commit()
+    if opening is None:
+        said: tuple[Part, ...] = ("We're closed right now.", MESSAGE_ONLY_OFFER)
+    else:
+        said = (f"We're closed right now. We open again {_when(opening, queue, now)}.", CLOSED_OFFER)
+    return str(
+        call.reply().gather(
+            call.url(name, mode="closed"),
+            *prefix,
+            *said,
+            num_digits=1,
+            hints=["call me back", "message", "different number"],
+        )
+    )
+
+
+def _when(opening: datetime, queue: Queue, now: datetime) -> str:
+    """An opening time as said on the phone, in the queue's zone: "at 9 AM", "tomorrow at 9:30 AM"."""
+    zone = queue.business_hours.zone
+    local, today = opening.astimezone(zone), now.astimezone(zone).date()
+    clock_words = local.strftime("%-I:%M %p").replace(":00 ", " ")
+    if local.date() == today:
+        return f"at {clock_words}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow at {clock_words}"
+    return f"on {local.strftime('%A')} at {clock_words}"
+
+
+def _closed_input(
+    call: Call, ivr: IvrSession, name: str, node: TransferNode, choice: str, words: str, said: str
+) -> str:
+    if choice == "2" or "message" in words:
+        return _ask_for_message(call, ivr, name)
+    if choice == "1" or "back" in words or speech.is_yes(said):
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    if choice == "3" or "different" in words or "another" in words:
+        ivr.add_step(call.clock.now(), node=name, kind="callback", result="asked for a number")
+        call.session.commit()
+        ask = "Please key in the number we should call, including the area code, then press hash."
+        return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
+    state = ivr.get_state()
+    state["no_match"] = state.get("no_match", 0) + 1
+    ivr.set_state(state)
+    ivr.add_step(call.clock.now(), node=name, kind="closed", digits=choice or None, speech=said or None, result=None)
+    call.session.commit()
+    if state["no_match"] > call.tree.limits.no_match:
+        # No answer to the offer: a message needs nothing more from them than speaking.
+        return _ask_for_message(call, ivr, name)
+    return _transfer(call, ivr, name, node, ("Sorry, I didn't get that.",))
+
+
+def _ask_for_message(call: Call, ivr: IvrSession, name: str) -> str:
+    """Record a message after the tone; `message_left` turns it into a callback with the audio attached."""
+    ivr.add_step(call.clock.now(), node=name, kind="message", result="recording")
+    call.session.commit()
+    number_words = (
+        "" if _caller_e164(call, ivr) else "We can't see the number you're calling from, so please say it too. "
+    )
+    return str(
+        call.reply()
+        .say(
+            "After the tone, please tell us your name, your order number if you have one, and how we can help. "
+            f"{number_words}Press the pound key when you're done."
+        )
+        .record(
+            call.hooks.ivr("message", node=name),
+            call.message_max_seconds,
+            call.hooks.ivr("message-recording", node=name),
+        )
+        .say("I didn't hear a message. Please call us again when we're open. Goodbye.")
+        .hangup()
+    )
+
+
+def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, str]) -> str:
+    """The <Record> action: a message becomes a callback request in the queue, the recording attached."""
+    now = call.clock.now()
+    ivr = call.session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
+    node = call.tree.nodes.get(node_name)
+    if ivr is None or not isinstance(node, TransferNode):
+        return str(call.reply().say("Sorry, something went wrong on our side. Please call again.").hangup())
+    seconds = _whole(report.get("RecordingDuration"))
+    if not report.get("RecordingSid") or not seconds:
+        ivr.add_step(now, node=node_name, kind="message", result="empty")
+        call.session.commit()
+        return str(call.reply().say("I didn't hear a message. Please call us again when we're open. Goodbye.").hangup())
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    req = _request_for(call, ivr, queue)
+    ivr.outcome = "callback"
+    ivr.request_id = req.id
+    note_message(call.session, ivr, report, now)
+    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
+    call.session.commit()
+    if line.callable_number(req):
+        return str(
+            call.reply()
+            .say("Thank you. We have your message, and we'll call you back after we open. Goodbye.")
+            .hangup()
+        )
+    return str(call.reply().say("Thank you. We have your message. Goodbye.").hangup())
+
+
+def note_message(session: Session, ivr: IvrSession, report: dict[str, str], now: datetime) -> None:
+    """Note a message's recording for fetching, attached to the caller's request (once it exists).
+
+    Both the <Record> action and its recording status callback call this, in either order: the
+    recording is noted once, and whichever comes with the request fills it in."""
+    if report.get("RecordingStatus", "completed") != "completed" or not report.get("RecordingSid"):
+        return
+    note_recording(
+        session,
+        provider_sid=report["RecordingSid"],
+        call_sid=ivr.call_sid,
+        url=report.get("RecordingUrl") or None,
+        duration_seconds=_whole(report.get("RecordingDuration")),
+        channels=1,
+        kind="message",
+        request_id=ivr.request_id,
+        attempt_id=None,
+        agent_id=None,
+        now=now,
+    )
+
+
+def _whole(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -83,6 +83,22 @@ class Reply:
         self.response.enqueue(queue, wait_url=wait_url, wait_url_method="POST", action=action, method="POST")
         return self
 
+    def record(self, action: str, max_length: int, status_callback: str) -> Reply:
+        """Record a message after a beep, until # or silence, at most `max_length` seconds; the action
+        gets RecordingSid, RecordingUrl and RecordingDuration, the status callback the finished file."""
+        self.response.record(
+            action=action,
+            method="POST",
+            max_length=max_length,
+            finish_on_key="#",
+            timeout=5,
+            play_beep=True,
+            recording_status_callback=status_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed absent",
+        )
+        return self
+
     def play(self, url: str) -> Reply:
         """Play an audio file."""
         self.response.play(url)

@@ -13,6 +13,7 @@ from callback.policy import Limits
 from core.web import clock, phone_policy, session, settings, small_int
 from core.webhooks import Webhooks
 from ivr import flow
+from ivr.models import IvrSession
 from telephony.signature import twilio_signature_required
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def _call() -> flow.Call:
         caller_id=s.twilio_caller_id,
         ring_timeout=s.ring_timeout_seconds,
         limits=Limits.from_settings(s),
+        message_max_seconds=s.message_max_seconds,
     )
 
 
@@ -70,6 +72,25 @@ def menu_input() -> Response:
             _confidence(),
         )
     )
+
+
+@bp.post("/ivr/message")
+@twilio_signature_required
+def message() -> Response:
+    """The <Record> action of a message left when the queue was closed."""
+    form = request.form
+    return _xml(flow.message_left(_call(), form.get("CallSid", ""), request.args.get("node", ""), form.to_dict()))
+
+
+@bp.post("/ivr/message-recording")
+@twilio_signature_required
+def message_recording() -> Response:
+    """The message's recording status callback: the file is ready to be brought home."""
+    ivr = session().scalar(select(IvrSession).where(IvrSession.call_sid == request.form.get("CallSid", "")))
+    if ivr is not None:
+        flow.note_message(session(), ivr, request.form.to_dict(), clock().now())
+        session().commit()
+    return Response(status=204)
 
 
 @bp.post("/ivr/hold-wait")

@@ -438,7 +438,20 @@ def by_public_id(session: Session, public_id: str) -> Recording | None:
 
 
 def may_hear(role: str, staff_agent_id: int | None, recording: Recording) -> bool:
-    """Supervisors and admins hear every recording; an agent only the calls they took."""
+    """Supervisors and admins hear every recording; an agent the calls they took, and the message a
+    caller left on a request that is (or was) theirs to call back."""
     if role in ("supervisor", "admin"):
         return True
-    return staff_agent_id is not None and recording.agent_id == staff_agent_id
+    if staff_agent_id is None:
+        return False
+    if recording.agent_id == staff_agent_id:
+        return True
+    req = recording.request
+    if recording.kind != "message" or req is None:
+        return False
+    return req.agent_id == staff_agent_id or any(a.agent_id == staff_agent_id for a in req.call_attempts)
+
+
+def messages_for_request(session: Session, request_id: int) -> Sequence[Recording]:
+    """The messages a caller left on this request that we hold, oldest first."""
+    return [r for r in stored_for_request(session, request_id) if r.kind == "message"]

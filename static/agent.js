@@ -70,11 +70,28 @@
         return el("li", {textContent: found.reference + ": " + found.result});
       });
     }
+    drawMessages(call.messages || []);
     var earlier = call.earlier_attempts;
     list($("pop-attempts"), earlier.length ? earlier : [null], function (line) {
       if (!line) { return el("li", {className: "hint", textContent: "None: this is the first call."}); }
       var missed = line.agents_missed ? " (" + line.agents_missed + " agent" + (line.agents_missed > 1 ? "s" : "") + " missed it)" : "";
       return el("li", {textContent: line.at + ": " + line.text + missed});
+    });
+  }
+
+  // Redrawn only when the messages change: rebuilding an <audio> on every poll would stop it playing.
+  var messagesShown = "";
+  function drawMessages(messages) {
+    var key = messages.map(function (m) { return m.id; }).join(",");
+    $("pop-messages").hidden = messages.length === 0;
+    if (key === messagesShown) { return; }
+    messagesShown = key;
+    list($("pop-messages-list"), messages, function (m) {
+      var label = "Message left at " + m.at + " (" + m.seconds + " s)";
+      return el("li", {},
+        el("p", {textContent: label}),
+        el("audio", {controls: true, preload: "none", src: root.dataset.recordingUrl.replace("RECORDING", m.id),
+                     ariaLabel: label}));
     });
   }
 

@@ -26,6 +26,9 @@ from core.db import get_db
 from ivr.models import IvrSession
 from orders.fake import FakeOrderLookup
 from orders.port import GuardedLookup, OrderInfo
+from recordings import service as recordings
+from recordings.models import Recording
+from recordings.storage import AudioStore
 from tests import factories, signin
 
 ORDER = OrderInfo(
@@ -543,3 +546,60 @@ def test_against_twilio_a_browser_agent_gets_the_voice_sdk_and_twilio_is_allowed
     assert "connect-src 'self' https://*.twilio.com wss://*.twilio.com" in policy
     built = Path(app.static_folder or "static", VOICE_SDK).is_file()
     assert ("/static/vendor/twilio-voice.min.js" in text(page)) is built
+
+
+# -- a message left after hours, for the agent who calls back -----------------------------------------
+
+OGG = b"OggS fake audio for the access check"
+
+
+def _message(store: Session, app_store: AudioStore, clock: FixedClock, request_id: int) -> Recording:
+    key = "recordings/2026/" + "m" * 24 + ".ogg"
+    app_store.put(key, OGG)
+    recording = Recording(
+        kind="message",
+        request_id=request_id,
+        provider_sid="RE" + "7" * 32,
+        channels=1,
+        state="stored",
+        tries=1,
+        storage_key=key,
+        format="ogg",
+        duration_seconds=14.2,
+        bytes=len(OGG),
+        sha256="0" * 64,
+        created_at=clock.now() - timedelta(hours=10),
+        stored_at=clock.now(),
+    )
+    store.add(recording)
+    store.commit()
+    return recording
+
+
+def test_the_agent_who_calls_back_sees_and_hears_the_message(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: object, app: Flask
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent)
+    message = _message(store, app.extensions["audio_store"], clock, call.request.id)
+    sign_in(client, "ana@example.com")
+
+    pop = state(client)["call"]
+    [shown] = pop["messages"]
+    assert shown["id"] == message.public_id and shown["seconds"] == 14
+    played = client.get(f"/recordings/{message.public_id}")
+    assert played.status_code == 200 and played.get_data() == OGG
+
+
+def test_another_agent_may_not_hear_someone_elses_callers_message(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: object, app: Flask
+) -> None:
+    ana = staff_agent(store, clock, "ana@example.com")
+    staff_agent(store, clock, "ben@example.com")
+    call = ring(store, clock, ana)
+    message = _message(store, app.extensions["audio_store"], clock, call.request.id)
+    sign_in(client, "ben@example.com")
+
+    assert client.get(f"/recordings/{message.public_id}").status_code == 404
+    assert recordings.may_hear("supervisor", None, message)
+    assert not recordings.may_hear("agent", None, message)
