@@ -32,9 +32,7 @@ def _attempt(session: Session, clock: FixedClock, records: bool) -> tuple[CallAt
     return attempt, leg
 
 
-def test_a_recording_queue_records_the_customers_call(
-    session: Session, clock: FixedClock
-) -> None:
+def test_a_recording_queue_records_the_customers_call(session: Session, clock: FixedClock) -> None:
     attempt, leg = _attempt(session, clock, records=True)
     fake = FakeTelephony()
 
