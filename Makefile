@@ -41,9 +41,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-bench: $(STAMP)
-	$(BIN)/python bench/dispatch.py
-	$(BIN)/python bench/ivr.py
+# Every benchmark on SQLite and on a private PostgreSQL (started as for `make test`), side by side.
+# bench/peak_day.py (a compressed day on PostgreSQL) is run on its own: see the README.
+bench: system-deps $(STAMP)
+	bash scripts/with-postgres.sh $(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules static/vendor

@@ -46,6 +46,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -60,8 +62,9 @@ import callback.models  # noqa: E402, F401
 import ivr.models  # noqa: E402, F401
 import orders.models  # noqa: E402, F401
 from agents.service import ensure_default_queues  # noqa: E402
+from bench.common import fresh_database, write_json  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.db import Base, Database, make_engine  # noqa: E402
+from core.db import Database, make_engine  # noqa: E402
 from orders.demo import DEMO_CUSTOMER, DEMO_FILE, load_demo_orders  # noqa: E402
 
 SID = "AC" + "c" * 32
@@ -78,16 +81,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_database(workdir: Path) -> tuple[str, list[str]]:
-    """A fresh SQLite file with the schema, the default queues and the demo orders; returns its URL and
-    the keypad digits of every demo order."""
-    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    with Database(engine).sessions() as session:
-        ensure_default_queues(session, SHOP)
-        load_demo_orders(session)
-    engine.dispose()
+@contextmanager
+def prepare_database(workdir: Path, backend: str) -> Iterator[tuple[str, list[str]]]:
+    """A fresh database on `backend` with the schema, the default queues and the demo orders; yields its
+    URL and the keypad digits of every demo order."""
     digits = []
     for line in DEMO_FILE.read_text().splitlines():
         record = json.loads(line) if line.strip() else {}
@@ -95,7 +92,13 @@ def prepare_database(workdir: Path) -> tuple[str, list[str]]:
             digits.append("".join(ch for ch in record["number"] if ch.isdigit()))
     if not digits:
         raise SystemExit(f"no demo orders in {DEMO_FILE}")
-    return url, digits
+    with fresh_database(backend, workdir) as url:
+        engine = make_engine(url)
+        with Database(engine).sessions() as session:
+            ensure_default_queues(session, SHOP)
+            load_demo_orders(session)
+        engine.dispose()
+        yield url, digits
 
 
 class Server:
@@ -359,20 +362,25 @@ def main() -> None:
     parser.add_argument(
         "--time-limit", type=float, default=15.0, help="seconds at most per endpoint per level (and per warm-up)"
     )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--json", help="write the figures to this file (bench/all.py reads it)")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
     # A TERM from outside still runs the finally below (and so stops gunicorn).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    with tempfile.TemporaryDirectory(prefix="callme-bench-ivr-") as tmp:
-        database_url, digits = prepare_database(Path(tmp))
+    figures: dict[str, float] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="callme-bench-ivr-") as tmp,
+        prepare_database(Path(tmp), args.database) as (database_url, digits),
+    ):
         server = Server(Path(tmp), database_url, args.workers, args.threads)
         try:
             server.wait_ready()
             bench = Bench(server.url, digits)
             print(
                 f"IVR webhooks against a bare endpoint returning fixed TwiML, one gunicorn server "
-                f"(gthread, {args.workers} workers x {args.threads} threads, SQLite, {os.cpu_count()} CPUs), "
+                f"(gthread, {args.workers} workers x {args.threads} threads, {args.database}, {os.cpu_count()} CPUs), "
                 f"{args.requests} requests per endpoint per level in {args.rounds} rounds; "
                 f"load average {os.getloadavg()[0]:.2f} before warm-up"
             )
@@ -386,13 +394,14 @@ def main() -> None:
                     share = args.requests // args.rounds + (round_ < args.requests % args.rounds)
                     for kind in KINDS:
                         measured[kind].add(bench.run(kind, callers, share, args.time_limit / args.rounds))
-                verdicts.append((callers, report(callers, measured, args.requests)))
+                verdicts.append((callers, report(callers, measured, args.requests, figures)))
             worst = max(ratio for _, ratio in verdicts)
             met = ", ".join(f"{c}: {'met' if r <= GOAL else 'NOT met'} ({r:.2f}x)" for c, r in verdicts)
             print(
                 f"\nload average {os.getloadavg()[0]:.2f} after the run (other work on the machine skews the figures)"
             )
             print(f"goal: at most {GOAL:g}x (worst ratio per level, median or p99 -> {met}); worst {worst:.2f}x")
+            write_json(args.json, figures)
         except BaseException:
             print(f"--- gunicorn log (tail) ---\n{server.log_tail()}", file=sys.stderr)
             raise
@@ -400,8 +409,8 @@ def main() -> None:
             server.stop()
 
 
-def report(callers: int, measured: dict[str, Phase], wanted: int) -> float:
-    """Print one level; returns its worst ratio to bare."""
+def report(callers: int, measured: dict[str, Phase], wanted: int, figures: dict[str, float]) -> float:
+    """Print one level and add it to `figures`; returns its worst ratio to bare."""
     bare = measured["bare"]
     bare_median, bare_p99 = statistics.median(bare.latencies), percentile(bare.latencies, 0.99)
     print(f"\n{callers} concurrent caller{'s' if callers != 1 else ''}:")
@@ -410,10 +419,14 @@ def report(callers: int, measured: dict[str, Phase], wanted: int) -> float:
         median, p99 = statistics.median(phase.latencies), percentile(phase.latencies, 0.99)
         cut = f", stopped at the time limit after {len(phase.latencies)}" if len(phase.latencies) < wanted else ""
         line = f"  {kind:<9} median {ms(median)}  p99 {ms(p99)}  {phase.throughput:6.0f} req/s{cut}"
+        figures[f"ivr.{callers}.{kind}.median_ms"] = median * 1000
+        figures[f"ivr.{callers}.{kind}.p99_ms"] = p99 * 1000
         if kind != "bare":
             ratio_median, ratio_p99 = median / bare_median, p99 / bare_p99
             worst = max(worst, ratio_median, ratio_p99)
             line += f"  /bare: median {ratio_median:.2f}x, p99 {ratio_p99:.2f}x (goal: at most {GOAL:g}x)"
+            figures[f"ivr.{callers}.{kind}.ratio_median"] = ratio_median
+            figures[f"ivr.{callers}.{kind}.ratio_p99"] = ratio_p99
         print(line)
     return worst
 
