@@ -111,7 +111,7 @@ def rows(big: str) -> list[tuple[str, Fmt, str]]:
         ),
         (
             "POST /api/callbacks, 4 workers: accepted/s",
-            lambda f: f"{f['api.rate']:.0f}/s" if "api.rate" in f else "-",
+            lambda f: f"{f['api.rate']:.0f}/s ({f.get('api.refused', 0):.0f} refused)" if "api.rate" in f else "-",
             "",
         ),
         ("POST /api/callbacks, 4 workers: median / p99", pair("api.median_ms", "api.p99_ms"), ""),

@@ -10,6 +10,7 @@ writes them to FILE as {"name": value}, which bench/all.py puts side by side.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -34,12 +35,12 @@ BACKENDS = ("sqlite", "postgresql")
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ALLOW_TESTING", "1")  # APP_ENV=testing outside pytest needs saying so
 
-import agents.models  # noqa: E402, F401 - every model on Base.metadata before create_all
-import callback.models  # noqa: E402, F401
-import ivr.models  # noqa: E402, F401
-import orders.models  # noqa: E402, F401
+import app  # noqa: E402, F401 - the app's modules, and with them their tables
 from core.config import Settings  # noqa: E402
 from core.db import Base, make_engine  # noqa: E402
+
+for _models in sorted(ROOT.glob("*/models.py")):  # every table on Base.metadata before create_all
+    importlib.import_module(f"{_models.parent.name}.models")
 
 
 def free_port() -> int:
