@@ -24,6 +24,7 @@ from agents import audit, service
 from agents.admin import SUPERVISOR, _not_found, _shop_zone, bp, local_time
 from agents.admin_forms import MoveForm, RequestFilterForm
 from agents.auth import current_staff, staff_required
+from agents.desk import STATUS_WORDS
 from agents.models import Queue
 from agents.staff import StaffUser
 from callback import service as requests
@@ -53,6 +54,27 @@ STATUS_LABELS = {
     "canceled": "Canceled",
     "expired": "Expired",
 }
+
+
+# One way to name a status on every staff page (the list, a request, the agents, the board).
+@bp.app_template_filter("request_status")
+def request_status(status: str) -> str:
+    """A request's status as the staff pages name it: 'retry_wait' -> 'Waiting to retry'."""
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("agent_status")
+def agent_status(status: str) -> str:
+    """An agent's status as the staff pages name it: 'wrap_up' -> 'Wrapping up'."""
+    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("words")
+def words(value: str | None) -> str:
+    """A stored code as a person reads it: 'customer_hung_up' -> 'Customer hung up'; nothing -> '—'."""
+    return value.replace("_", " ").capitalize() if value else "—"
+
+
 # The staff actions this page writes to the audit log, and the agent's wrap-up: a request's history.
 HISTORY_ACTIONS = ("request.cancel", "request.prioritise", "request.move", "request.disposition")
 

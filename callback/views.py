@@ -396,7 +396,10 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
 
 def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo) -> str:
     if scheduled is not None and req.status == "queued":
-        return gettext("You're booked: we'll call you on %(when)s.", when=words.when(scheduled, zone))
+        if req.not_before is not None and req.not_before >= scheduled:
+            return gettext("You're booked: we'll call you on %(when)s.", when=words.when(scheduled, zone))
+        # Not their booking: we leave a little time between calls to one number.
+        return gettext("We'll call you on %(when)s.", when=words.when(scheduled, zone))
     if scheduled is not None and req.status == "retry_wait":
         return gettext(
             "We tried to call you but couldn't get through. We'll try again on %(when)s.",
@@ -546,6 +549,7 @@ def reschedule(ref: str) -> ResponseReturnValue:
         errors: dict[str, str] = {}
         _add(errors, error, phone_policy(), req.queue)
         return _status_page(req, errors, error.status)
+    wake_dispatcher()  # "as soon as possible" (or an earlier time) may be due now
     return redirect(url_for("callback.status", ref=ref), code=303)
 
 

@@ -72,7 +72,10 @@ def _locale() -> Locale:
 
 
 def zone_name(zone: ZoneInfo) -> str:
-    """The zone as people say it: 'United States (New York) Time', 'hora de España (Madrid)'."""
+    """The zone as people say it: 'United States (New York) Time', 'hora de España (Madrid)'; UTC as 'UTC'
+    (Babel would say 'Unknown Region (UTC) Time': it has no place to name)."""
+    if zone.key in {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}:
+        return "UTC"
     return get_timezone_location(zone, locale=_locale())
 
 

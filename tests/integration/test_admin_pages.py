@@ -316,7 +316,7 @@ def test_a_request_page_shows_the_customer_attempts_agent_legs_menu_steps_and_wr
         "accepted",
         "speech: orders",
         "result: shipped",
-        "follow up",
+        "Follow up",
         "Wants a refund if the parcel is not there by Friday.",
     ):
         assert expected in page, expected

@@ -92,6 +92,25 @@ def test_a_chosen_slot_is_shown_on_the_status_page(client: FlaskClient, clock: F
     assert "United States (New York) Time" in page  # the time zone is said
 
 
+def test_a_call_put_off_by_the_gap_between_calls_is_not_called_a_booking(app, client: FlaskClient, clock) -> None:
+    from core.db import get_db
+    from tests import factories
+
+    with get_db(app).sessions() as s:
+        req = factories.request(s, clock.now(), next_attempt_at=clock.now() + timedelta(minutes=2))
+        ref = req.ref
+    page = text(client.get(f"/callback/{ref}"))
+    assert "We'll call you on Monday, November 23 at 10:02 AM." in page
+    assert "booked" not in page
+
+
+def test_a_browser_in_utc_is_told_utc(client: FlaskClient, clock: FixedClock) -> None:
+    client.set_cookie("tz", "UTC")
+    slot = (clock.now() + timedelta(days=1)).isoformat()
+    page = text(client.get(submit(client, when="slot", slot=slot).headers["Location"]))
+    assert "<dt>Times shown in</dt><dd>UTC</dd>" in page
+
+
 def test_choosing_a_slot_without_a_time_is_explained(client: FlaskClient) -> None:
     page = text(submit(client, when="slot", slot=""))
     assert "choose a time" in page
