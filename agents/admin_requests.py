@@ -27,11 +27,12 @@ from agents.auth import current_staff, staff_required
 from agents.desk import STATUS_WORDS
 from agents.models import Queue
 from agents.staff import StaffUser
+from callback import line
 from callback import service as requests
 from callback.models import ACTIVE, TRANSITIONS, WAITING, CallbackRequest
 from core import phone as phones
 from core.errors import DomainError, NotFound
-from core.web import clock, session, wake_dispatcher
+from core.web import clock, session, settings, wake_dispatcher
 from ivr.models import IvrSession
 from recordings import service as recordings
 
@@ -403,8 +404,16 @@ def call_next(request_id: int) -> ResponseReturnValue:
     except DomainError as error:
         return _refused(req, "call_next", error)
     wake_dispatcher()
-    queue = req.queue
-    if queue.business_hours.is_open(clock().now()):
+    queue, now = req.queue, clock().now()
+    verdict = line.may_call(session(), req, now, line.Bounds.from_settings(settings()))
+    if verdict.until is not None and queue.business_hours.is_open(now):
+        # The bounds a customer can trust still hold: say so, or the wait looks like a fault.
+        flash(
+            f"{req.name} is first in line for {queue.display_name}. We called this number a moment ago, and "
+            f"leave at least {settings().min_seconds_between_calls // 60 or 1} minutes between calls to one "
+            f"number: the next free agent calls them from {local_time(verdict.until, queue.business_hours.zone, now)}."
+        )
+    elif queue.business_hours.is_open(now):
         flash(f"{req.name} is first in line for {queue.display_name}: the next free agent calls them.")
     else:
         flash(

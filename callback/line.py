@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,11 @@ class Bounds:
     def min_gap(self) -> timedelta:
         """The least time between the end of one call to a number and the next."""
         return timedelta(seconds=self.min_seconds_between_calls)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Bounds:
+        """MIN_SECONDS_BETWEEN_CALLS and MAX_CALLS_PER_NUMBER_PER_DAY."""
+        return cls(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,7 @@ def hooks() -> Webhooks:
 
 def bounds() -> line.Bounds:
     """The call bounds from settings."""
-    s = settings()
-    return line.Bounds(s.min_seconds_between_calls, s.max_calls_per_number_per_day)
+    return line.Bounds.from_settings(settings())
 
 
 def _attempt(agent_leg: bool = False) -> CallAttempt | None:

@@ -456,6 +456,31 @@ def test_an_agent_may_neither_list_open_nor_change_requests(
     assert (req.status, req.priority, req.queue.name) == ("queued", 0, "orders")
 
 
+def test_call_next_says_when_the_gap_between_calls_lets_the_number_be_called(
+    supervisor: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    req = factories.request(db_session, now, status="retry_wait", next_attempt_at=now + timedelta(minutes=10))
+    agent = factories.agent(db_session, now)
+    # We called them 30 seconds ago: the next call may go from 90 seconds from now.
+    db_session.add(
+        CallAttempt(
+            request_id=req.id,
+            agent_id=agent.id,
+            created_at=now - timedelta(minutes=1),
+            dialled_at=now - timedelta(minutes=1),
+            ended_at=now - timedelta(seconds=30),
+        )
+    )
+    db_session.commit()
+
+    act(supervisor, req, "call-next")
+
+    page = text(supervisor.get(f"/admin/requests/{req.id}"))
+    assert "leave at least 2 minutes between calls to one number" in page
+    assert "the next free agent calls them from 10:01 EST" in page
+
+
 def test_call_next_is_audited_wakes_the_dispatcher_and_says_so(
     app: Flask, supervisor: FlaskClient, db_session: Session, clock: FixedClock
 ) -> None:
