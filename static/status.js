@@ -48,6 +48,10 @@
           }
         });
         announce(said.join(". "));
+        // The call history and the count of calls change within one status too (a retry, a press of 1):
+        // the card is replaced quietly so it never contradicts the headline above it.
+        var squeeze = function (node) { return node.textContent.replace(/\s+/g, " ").trim(); };
+        if (squeeze(card) !== squeeze(document.getElementById("status-card"))) { swap(doc, "status-card"); }
       })
       .catch(function () { /* offline for a moment: try again at the next tick */ });
   }
