@@ -43,20 +43,24 @@ def sandbox_command(host: str, port: int) -> None:
 @twilio_cli.command("configure-number")
 @click.argument("e164")
 def configure_number_command(e164: str) -> None:
-    """Point an owned number's voice URL and status callback at PUBLIC_BASE_URL's webhooks."""
+    """Point an owned number's voice URL, status callback and voice fallback URL at PUBLIC_BASE_URL's
+    webhooks (the fallback answers callers with an apology when the voice URL fails)."""
+    from core.fallback import fallback_url
+    from core.webhooks import Webhooks
     from telephony.twilio_adapter import telephony_from_settings
 
     settings = _settings()
-    base = settings.public_base_url.rstrip("/")
+    hooks = Webhooks(settings.public_base_url)
     try:
         number = telephony_from_settings(settings).configure_number(
-            e164, f"{base}/voice/incoming", f"{base}/voice/status"
+            e164, hooks.incoming(), hooks.inbound_status(), voice_fallback_url=fallback_url(settings.public_base_url)
         )
     except TelephonyError as exc:
         raise click.ClickException(f"could not configure {e164}: {exc}") from exc
     click.echo(f"{number.phone_number} ({number.sid})")
     click.echo(f"  voice URL:       {number.voice_url}")
     click.echo(f"  status callback: {number.status_callback}")
+    click.echo(f"  fallback URL:    {number.voice_fallback_url}")
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,12 @@
-"""X-Twilio-Signature checking for the app's voice webhooks."""
+"""X-Twilio-Signature checking for the app's voice webhooks.
+
+Twilio signs "the full URL" it requested, with the query string, then the sorted POST parameters
+(https://www.twilio.com/docs/usage/webhooks/webhooks-security). Our webhook URLs end in connection
+overrides, a fragment (core.webhooks), which HTTP never sends; Twilio's documentation does not say
+whether the signed URL keeps it. So a request is accepted when its signature matches the URL as
+received, or that URL with one of the fragments we append (core.webhooks.SIGNED_FRAGMENTS). A retry
+Twilio makes under those overrides is the same signed request, so it is accepted the same way.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,8 @@ from typing import Any, TypeVar, cast
 
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
+
+from core.webhooks import SIGNED_FRAGMENTS
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +33,20 @@ def public_url(public_base_url: str, path: str, query_string: str = "") -> str:
     return f"{url}?{query_string}" if query_string else url
 
 
-def signature_is_valid(auth_token: str, url: str, params: Mapping[str, Any] | str, signature: str) -> bool:
-    """True when `signature` is what Twilio would send for this URL and these POST parameters."""
+def signature_is_valid(
+    auth_token: str,
+    url: str,
+    params: Mapping[str, Any] | str,
+    signature: str,
+    fragments: tuple[str, ...] = SIGNED_FRAGMENTS,
+) -> bool:
+    """True when `signature` is what Twilio would send for this URL (bare, or with one of `fragments`)."""
     if not signature or not auth_token:
         return False
-    return bool(RequestValidator(auth_token).validate(url, params, signature))
+    validator = RequestValidator(auth_token)
+    bare = url.split("#", 1)[0]
+    candidates = [url, *(f"{bare}#{fragment}" for fragment in fragments if f"{bare}#{fragment}" != url)]
+    return any(validator.validate(candidate, params, signature) for candidate in candidates)
 
 
 def twilio_signature_required(view: F) -> F:

@@ -31,6 +31,16 @@ what is left of each rule, `POST /sandbox/faults/calls_create` adds one `calls_c
     api_latency_ms             every REST request waits this long first
     drop_status_callback_rate  0..1: status callbacks lost at this rate
     webhook_delay_ms           every webhook waits this long before it is sent
+    webhook_drop_first         {"<URL path>" or "*": N}: the first N answers to that path (with "*", to
+                               each path) are lost after the app has sent them: the app has acted, and
+                               to the sandbox the attempt is a read timeout, retried only if the URL's
+                               connection overrides say `rp=rt` (or `all`); e.g. {"*": 1},
+                               {"/voice/callback/answer": 1}. Each drop is on the timeline (dropped: true)
+    webhook_sign_fragment      true: sign a webhook over the URL as given, its fragment (connection
+                               overrides) included; false (default): over the URL requested, no fragment
+Connection overrides on webhook URLs (`#ct=..&rt=..&tt=..&rc=..&rp=..`) are always honoured: see
+telephony/sandbox/webhooks.py. Every attempt is a "webhook" event on the timeline, with its number
+("attempt"), "retrying" (the failure class) when another follows, and "overrides" (the fragment).
     calls_create               rules for `POST .../Calls.json`, the first that matches answers:
         status        the HTTP error status to answer (400-599)
         code          Twilio's error code (default by status: 401 20003, 403 20403, 404 20404, 429 20429,

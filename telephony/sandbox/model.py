@@ -596,8 +596,14 @@ class Faults:
     api_latency_ms: int = 0
     drop_status_callback_rate: float = 0.0
     webhook_delay_ms: int = 0
+    # Sign a webhook with the URL as given, fragment (connection overrides) included.
+    webhook_sign_fragment: bool = False
+    # URL path (or "*" for each path) -> how many of its first answers are lost after the app sent them.
+    webhook_drop_first: dict[str, int] = field(default_factory=dict)
     calls_create: list[CreateFault] = field(default_factory=list)
     recording_media: list[MediaFault] = field(default_factory=list)
+    # Answers dropped so far, by URL path.
+    _dropped: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Any) -> Faults:
@@ -605,7 +611,15 @@ class Faults:
         if not isinstance(data, dict):
             raise ValueError("a JSON object is required")
         lists = {"calls_create", "recording_media"}
-        known = {"api_error_rate", "api_latency_ms", "drop_status_callback_rate", "webhook_delay_ms", *lists}
+        known = {
+            "api_error_rate",
+            "api_latency_ms",
+            "drop_status_callback_rate",
+            "webhook_delay_ms",
+            "webhook_sign_fragment",
+            "webhook_drop_first",
+            *lists,
+        }
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
@@ -625,7 +639,24 @@ class Faults:
         for delay in (faults.api_latency_ms, faults.webhook_delay_ms):
             if not isinstance(delay, int | float) or delay < 0:
                 raise ValueError("delays must be milliseconds >= 0")
+        if not isinstance(faults.webhook_sign_fragment, bool):
+            raise ValueError("webhook_sign_fragment must be true or false")
+        drops = faults.webhook_drop_first
+        if not isinstance(drops, dict) or not all(
+            isinstance(path, str) and (path == "*" or path.startswith("/")) and type(n) is int and n >= 0
+            for path, n in drops.items()
+        ):
+            raise ValueError('webhook_drop_first maps a URL path (or "*") to a count >= 0')
+        faults.webhook_drop_first = dict(drops)
         return faults
+
+    def take_webhook_drop(self, path: str) -> bool:
+        """Whether this answer to `path` is to be lost, counting it (call with the world's lock held)."""
+        allowed = self.webhook_drop_first.get(path, self.webhook_drop_first.get("*", 0))
+        if self._dropped.get(path, 0) >= allowed:
+            return False
+        self._dropped[path] = self._dropped.get(path, 0) + 1
+        return True
 
     def take_create_fault(self, to: str, after_create: bool) -> CreateFault | None:
         """The first rule answering this create, with one use counted off (call with the world's lock held)."""
@@ -656,6 +687,8 @@ class Faults:
             "api_latency_ms": self.api_latency_ms,
             "drop_status_callback_rate": self.drop_status_callback_rate,
             "webhook_delay_ms": self.webhook_delay_ms,
+            "webhook_sign_fragment": self.webhook_sign_fragment,
+            "webhook_drop_first": dict(self.webhook_drop_first),
             "calls_create": [rule.to_json() for rule in self.calls_create],
             "recording_media": [rule.to_json() for rule in self.recording_media],
         }

@@ -297,6 +297,11 @@ class World:
         secret = self.api_keys.get(username)
         return secret is not None and password == secret
 
+    def take_webhook_drop(self, path: str) -> bool:
+        """Whether the answer just received for `path` is lost (the `webhook_drop_first` fault), counted once."""
+        with self.cond:
+            return self.faults.take_webhook_drop(path)
+
     def fault_roll(self, rate: float) -> bool:
         """True with probability `rate` (for injected faults)."""
         return rate > 0 and self.random.random() < rate

@@ -9,7 +9,7 @@ from agents.service import update_queue
 from callback import recording
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
-from core.webhooks import Webhooks
+from core.webhooks import FRAGMENT, Webhooks
 from recordings.models import Recording
 from telephony.fake import FakeTelephony
 from telephony.port import TelephonyError
@@ -40,7 +40,7 @@ def test_a_recording_queue_records_the_customers_call(session: Session, clock: F
 
     [(call_sid, _sid, callback, dual)] = fake.started_recordings
     assert call_sid == CUSTOMER_CALL and dual
-    assert callback == f"https://shop.example/voice/callback/recording?attempt={attempt.id}&leg={leg.id}"
+    assert callback == f"https://shop.example/voice/callback/recording?attempt={attempt.id}&leg={leg.id}#{FRAGMENT}"
     assert recording.notice(attempt.request) == recording.NOTICE
 
 

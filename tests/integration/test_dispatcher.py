@@ -17,6 +17,7 @@ from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.config import Settings
 from core.db import Database
+from core.webhooks import FRAGMENT
 from scheduler import pacing
 from scheduler.dispatcher import Dispatcher
 from scheduler.reaper import Reaper
@@ -62,7 +63,7 @@ def test_a_free_agent_gets_the_oldest_request_of_their_queue(
     assert newer.status == "queued"
     placed = list(fake.calls.values())
     assert [c.info.to for c in placed] == [older.phone]
-    assert placed[0].url == f"https://shop.example/voice/callback/answer?attempt={older.call_attempts[0].id}"
+    assert placed[0].url == f"https://shop.example/voice/callback/answer?attempt={older.call_attempts[0].id}#{FRAGMENT}"
     assert placed[0].status_events == ("initiated", "ringing", "answered", "completed")
     assert placed[0].machine_detection == "DetectMessageEnd"
     fresh(session, agent)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from core.db import get_db
+from core.webhooks import FRAGMENT
 from ivr.models import IvrSession
 from orders.demo import load_demo_orders
 
@@ -54,7 +55,7 @@ def test_a_retried_incoming_webhook_starts_one_session(app: Flask, client: Flask
     again = post(app, client, "/voice/incoming", form())
     gather = verbs(first)[0]
     assert gather.tag == "Gather" and gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
-    assert gather.get("action") == f"{BASE}/voice/ivr/input?node=main"
+    assert gather.get("action") == f"{BASE}/voice/ivr/input?node=main#{FRAGMENT}"
     assert gather.get("actionOnEmptyResult") == "true"
     assert "where is my package" in (gather.get("hints") or "")
     assert [v.tag for v in verbs(again)] == [v.tag for v in verbs(first)]

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from core.clock import FixedClock
 from core.db import get_db
+from core.webhooks import FRAGMENT
 from ivr.tree import DEFAULT_TREE
 from recordings import prompts
 from tests.integration.test_ivr_webhooks import BASE, form, post, verbs
@@ -79,7 +80,7 @@ def test_with_the_prompts_they_are_played_inside_the_gather(app: Flask, client: 
     welcome = add_prompt(app, tmp_path, "welcome")
     menu = add_prompt(app, tmp_path, "main-menu")
     gather = verbs(post(app, client, "/voice/incoming", form()))[0]
-    assert gather.tag == "Gather" and gather.get("action") == f"{BASE}/voice/ivr/input?node=main"
+    assert gather.tag == "Gather" and gather.get("action") == f"{BASE}/voice/ivr/input?node=main#{FRAGMENT}"
     assert spoken(gather) == [("Play", welcome), ("Play", menu)]
     assert client.get(welcome.removeprefix(BASE)).status_code == 200  # the URL Twilio is given serves the audio
 

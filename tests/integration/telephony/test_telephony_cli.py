@@ -8,6 +8,7 @@ from flask import Flask
 from sandbox_harness import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 
 from core.config import Settings
+from core.webhooks import FRAGMENT
 from telephony.cli import init_app
 from telephony.sandbox import SandboxServer
 from telephony.twilio_adapter import build_client
@@ -26,8 +27,9 @@ def test_configure_number_points_the_number_at_the_public_webhooks(sandbox: Sand
     assert result.exit_code == 0, result.output
     client = build_client(ACCOUNT_SID, AUTH_TOKEN, api_base=sandbox.base_url, timeout=5)
     number = client.incoming_phone_numbers.list(phone_number=OUR_NUMBER)[0]
-    assert number.voice_url == "https://callme.example/voice/incoming"
-    assert number.status_callback == "https://callme.example/voice/status"
+    # The app's connection overrides ride along as the fragment (core.webhooks).
+    assert number.voice_url == f"https://callme.example/voice/incoming#{FRAGMENT}"
+    assert number.status_callback == f"https://callme.example/voice/status#{FRAGMENT}"
 
 
 def test_configure_number_fails_cleanly_for_a_number_not_owned(sandbox: SandboxServer, settings: Settings) -> None:
