@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: ivr,dispatch,api")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = [name for name in args.only.split(",") if name]
     backends = [b for b in BACKENDS if b == "sqlite" or os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")]
     commit = head_commit()
@@ -147,10 +149,16 @@ def main() -> None:
                 command += QUICK[name] if args.quick else []
                 print(f"\n=== {name} on {backend} ===", flush=True)
                 started = time.monotonic()
-                result = subprocess.run(command, cwd=ROOT)
+                child = subprocess.Popen(command, cwd=ROOT)
+                try:
+                    returncode = child.wait()
+                except BaseException:  # TERM or Ctrl-C: let the benchmark stop its own servers first
+                    child.terminate()
+                    child.wait(timeout=60)
+                    raise
                 print(f"({time.monotonic() - started:.0f} s)", flush=True)
-                if result.returncode != 0 or not out.exists():
-                    failed.append(f"{name} on {backend} (exit {result.returncode})")
+                if returncode != 0 or not out.exists():
+                    failed.append(f"{name} on {backend} (exit {returncode})")
                     continue
                 figures[backend].update(json.loads(out.read_text()))
 

@@ -147,7 +147,7 @@ def outbound(sandbox: SandboxServer) -> list[float]:
 def queue_busy_requests(http: requests.Session, app_url: str, sandbox_url: str, count: int, prefix: str) -> None:
     """`count` requests whose customers are busy: each call ends at once, and the backoff is an hour."""
     for n in range(count):
-        phone = f"{prefix}{n:04d}"
+        phone = f"{prefix}{n:04d}" if count > 1 else prefix
         http.put(f"{sandbox_url}/sandbox/phones/{phone}", json={"answer": "busy"}, timeout=5)
         body = {"phone": phone, "name": "Bench", "topic": "orders", "consent": True}
         response = http.post(f"{app_url}/api/callbacks", json=body, timeout=10)
@@ -155,8 +155,11 @@ def queue_busy_requests(http: requests.Session, app_url: str, sandbox_url: str, 
 
 
 def measure_rounds(http: requests.Session, app_url: str, sandbox: SandboxServer, rounds: int) -> list[float]:
-    """One agent, away then available, `rounds` times: seconds to the sandbox's calls.create each time.
-    The first round is a warm-up (the dispatchers' first pass, connections opened) and is not counted."""
+    """One agent and one new request per round: the agent goes away, a request for a busy customer is
+    queued, the agent becomes available, and the round's figure is the seconds until the sandbox receives
+    calls.create. The request is made only while the agent is away, so no call can be placed before the
+    clock starts (an agent freed by the previous call would otherwise be dialled out at once). The first
+    round is a warm-up (the dispatchers' first pass, connections opened) and is not counted."""
     admin = {"Authorization": "Bearer dev-admin-token"}
     agent = http.post(
         f"{app_url}/api/agents", json={"name": "Bench", "phone": "+12015550111", "queues": "orders"}, headers=admin
@@ -170,6 +173,7 @@ def measure_rounds(http: requests.Session, app_url: str, sandbox: SandboxServer,
             if time.monotonic() > deadline:
                 raise RuntimeError("agent never came back")
             time.sleep(0.01)
+        queue_busy_requests(http, app_url, sandbox.base_url, 1, f"+1201557{n:04d}")
         time.sleep(0.05)
         started = time.time()
         http.post(status_url, json={"status": "available"}, headers=admin)
@@ -178,6 +182,8 @@ def measure_rounds(http: requests.Session, app_url: str, sandbox: SandboxServer,
             if time.monotonic() > deadline:
                 raise RuntimeError("no call placed within 20 s of the agent becoming available")
             time.sleep(0.002)
+        if len(placed) != n + 1:
+            raise RuntimeError(f"round {n}: {len(placed)} calls placed, expected {n + 1}")
         latencies.append(placed[-1] - started)
     return latencies[1:]
 
@@ -188,7 +194,6 @@ def agent_to_call_latency(backend: str, rounds: int) -> list[float]:
         app_url, sandbox, app = start(url, cps=1000.0)
         http = requests.Session()
         try:
-            queue_busy_requests(http, app_url, sandbox.base_url, rounds + 1, "+1201557")
             return measure_rounds(http, app_url, sandbox, rounds + 1)
         finally:
             stop(app, sandbox)
@@ -222,7 +227,6 @@ def agent_to_call_latency_processes(backend: str, rounds: int, dispatchers: int)
             web.wait_ready()
             procs += schedulers(Path(tmp), dispatchers, env)
             http = requests.Session()
-            queue_busy_requests(http, web.url, sandbox.base_url, rounds + 1, "+1201557")
             return measure_rounds(http, web.url, sandbox, rounds + 1)
         except BaseException:
             for proc in procs:
