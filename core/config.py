@@ -133,8 +133,15 @@ class Settings:
     allow_testing: bool = False
     # Largest request body accepted, in bytes: the form and JSON API need a few KiB; 413 above it.
     max_content_length: int = 64 * 1024
-    # A staffed line a caller is put through to when a voice webhook fails unexpectedly (optional).
+    # A staffed line a caller is put through to when a voice webhook fails (a bug, or the database
+    # down); optional. Set as FALLBACK_NUMBER, or by its first name VOICE_FALLBACK_NUMBER: one setting.
     voice_fallback_number: str = ""
+    # How long a webhook, the callback form, the callback API or /healthz waits on the database in
+    # all before it gives up and answers the fallback (TwiML, a friendly page, a 503): Twilio hangs up
+    # on a webhook after 15 s, and a caller should not hear silence for even 5.
+    database_timeout_seconds: float = 2.0
+    # Keep the polling routes (consoles, board, status page, softphone) in the access log.
+    log_polling_requests: bool = False
     # How long a staff sign-in lasts, in hours, however often the cookie is replayed.
     staff_session_hours: int = 12
     # Bearer token Prometheus sends to GET /metrics; without one, /metrics answers loopback clients only.
@@ -158,6 +165,9 @@ class Settings:
         """Build settings from environment variables, then apply explicit overrides."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        alias = _fallback_number_alias(environ)
+        if alias is not None:
+            values["voice_fallback_number"] = alias
         for f in fields(cls):
             raw = environ.get(f.name.upper())
             if raw is None:
@@ -223,9 +233,28 @@ class Settings:
         if not 1 <= settings.staff_session_hours <= 24 * 30:
             raise ConfigError("STAFF_SESSION_HOURS must be between 1 and 720")
         if settings.voice_fallback_number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.voice_fallback_number):
-            raise ConfigError("VOICE_FALLBACK_NUMBER must be a phone number in E.164, such as +12015550123")
+            raise ConfigError(
+                "FALLBACK_NUMBER (or VOICE_FALLBACK_NUMBER) must be a phone number in E.164, such as +12015550123"
+            )
+        if not 0.1 <= settings.database_timeout_seconds <= 10:
+            # Above 10 s a webhook that waits it out is past the point where the caller gives up.
+            raise ConfigError("DATABASE_TIMEOUT_SECONDS must be between 0.1 and 10")
         hidden: dict[str, Any] = {name: Secret(getattr(settings, name)) for name in SECRET_FIELDS}
         return replace(settings, database_url=DatabaseUrl(settings.database_url), **hidden)
+
+
+def _fallback_number_alias(environ: Mapping[str, str]) -> str | None:
+    """FALLBACK_NUMBER, the public name of VOICE_FALLBACK_NUMBER: either may be set, or both alike."""
+    public = environ.get("FALLBACK_NUMBER")
+    if public is None:
+        return None
+    first = environ.get("VOICE_FALLBACK_NUMBER")
+    if first is not None and first.strip() != public.strip():
+        raise ConfigError(
+            "FALLBACK_NUMBER and VOICE_FALLBACK_NUMBER are one setting under two names, and they differ: "
+            "keep FALLBACK_NUMBER"
+        )
+    return public.strip()
 
 
 def _weak_secrets(settings: Settings) -> list[str]:

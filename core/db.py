@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
@@ -54,10 +57,94 @@ def rows_changed(session: Session, statement: Executable) -> int:
     return int(result.rowcount or 0)
 
 
+# How long a job or a command waits for SQLite's write lock; a web request waits what is left of its budget.
+SQLITE_BUSY_SECONDS = 30
+# A PostgreSQL server that does not accept a connection within this many seconds is down (libpq's
+# minimum is 2); a job finds out at its next tick, a request answers its fallback.
+POSTGRES_CONNECT_SECONDS = 2
+
+
+class DatabaseTimeout(sa_exc.TimeoutError):
+    """The database did not answer within the web request's budget (see `start_budget`)."""
+
+
+# What "the database is unavailable" looks like from here: refused or lost connections, a lock or a
+# statement that outlasted its timeout, no free connection in the pool, or the request's budget spent.
+# Constraint violations and SQL errors are bugs, not outages, and are not among them.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database is down or too slow, rather than a bug."""
+    return isinstance(error, UNAVAILABLE)
+
+
+def start_budget(seconds: float) -> None:
+    """Give the current request `seconds` of database time in all: past it, statements are refused
+    (DatabaseTimeout), a SQLite lock is waited for only until then, and a PostgreSQL transaction's
+    statements are cancelled by the server when it runs out (statement_timeout)."""
+    g.db_deadline = time.monotonic() + seconds
+
+
+def _deadline() -> float | None:
+    if not has_app_context():
+        return None
+    deadline: float | None = g.get("db_deadline")
+    return deadline
+
+
+def _remaining_ms(deadline: float) -> int:
+    """Milliseconds left of the request's budget; DatabaseTimeout once it is spent."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DatabaseTimeout("the database did not answer within the request's time budget")
+    return max(1, math.ceil(left * 1000))
+
+
+def _sqlite_budget(conn: Connection, cursor: Any, *_args: Any) -> None:
+    """Before each statement: wait for a lock at most what is left of the request's budget (a job
+    waits SQLITE_BUSY_SECONDS). A PRAGMA on an open connection costs microseconds, no I/O."""
+    deadline = _deadline()
+    info = conn.info
+    if deadline is None:
+        if info.pop("budgeted", False):
+            cursor.connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        return
+    cursor.connection.execute(f"PRAGMA busy_timeout={_remaining_ms(deadline)}")
+    info["budgeted"] = True
+
+
+def _postgres_budget_check(_conn: Connection, *_args: Any) -> None:
+    """Before each statement: none starts once the request's budget is spent."""
+    deadline = _deadline()
+    if deadline is not None:
+        _remaining_ms(deadline)
+
+
+def _postgres_budget_begin(conn: Connection) -> None:
+    """A request's transaction: the server cancels any statement still running when its budget ends
+    (SET LOCAL lasts until the transaction ends; jobs and commands keep the server's own setting)."""
+    deadline = _deadline()
+    if deadline is None:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SET LOCAL statement_timeout = {_remaining_ms(deadline)}")
+    finally:
+        cursor.close()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine tuned for the backend: WAL and a busy timeout on SQLite."""
+    """Create an engine tuned for the backend: WAL and a busy timeout on SQLite; on both, web requests
+    wait on the database no longer than their budget (start_budget)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "before_cursor_execute", _sqlite_budget)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,9 +156,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # It takes an fsync off every webhook, which was most of their cost.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cursor.close()
 
+        return engine
+    if url.startswith("postgresql"):
+        connect_args = kwargs.pop("connect_args", {})
+        connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_SECONDS)
+        # A request waits for a pooled connection no longer than a connection takes to fail.
+        kwargs.setdefault("pool_timeout", POSTGRES_CONNECT_SECONDS)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        event.listen(engine, "before_cursor_execute", _postgres_budget_check)
+        event.listen(engine, "begin", _postgres_budget_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

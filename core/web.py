@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from core import logs
 from core.clock import Clock
 from core.config import Settings
-from core.db import get_db
+from core.db import UNAVAILABLE, get_db, start_budget
 from core.errors import DomainError, LimitExceeded
+from core.fallback import VOICE_PREFIX, voice_answer
 from core.phone import PhonePolicy
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("core", __name__)
+
+# The routes that must answer quickly whatever the database does, and so wait on it no longer than
+# DATABASE_TIMEOUT_SECONDS: Twilio's webhooks, the customer's form, status pages and API, the health check.
+BUDGETED_PREFIXES = (VOICE_PREFIX, "/callback", "/api/callbacks", "/healthz")
+# What a client is told to wait before trying again while the database is unavailable.
+RETRY_AFTER_SECONDS = 30
 
 
 def settings() -> Settings:
@@ -106,9 +117,86 @@ def healthz() -> ResponseReturnValue:
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
+def is_budgeted(path: str) -> bool:
+    """Whether a route's database time is bounded by DATABASE_TIMEOUT_SECONDS."""
+    return path == "/" or path.startswith(BUDGETED_PREFIXES)
+
+
+def _start_request() -> None:
+    """Bound the request's database time, and name a webhook's call, attempt and request on its lines."""
+    if is_budgeted(request.path):
+        start_budget(settings().database_timeout_seconds)
+    if request.path.startswith(VOICE_PREFIX):
+        form = request.form if request.method == "POST" else {}
+        g.log_context = logs.open_context(
+            call_sid=form.get("CallSid"),
+            attempt_id=small_int(request.args.get("attempt")),
+            request_id=small_int(request.args.get("request")),
+        )
+
+
+def _end_request(_error: BaseException | None) -> None:
+    token = g.pop("log_context", None)
+    if token is not None:
+        logs.close_context(token)
+
+
+def _note_attempt(_session: Session, instance: object) -> None:
+    """A webhook loaded its call attempt: its lines name the attempt's request too (and an inbound
+    call's status callback, which knows only the call SID, its attempt)."""
+    bound = logs.context()
+    if not bound or getattr(instance, "__tablename__", None) != "call_attempts":
+        return
+    attempt_id, call_sid = getattr(instance, "id", None), getattr(instance, "call_sid", None)
+    if bound.get("attempt_id") == attempt_id or ("attempt_id" not in bound and bound.get("call_sid") == call_sid):
+        logs.bind(attempt_id=attempt_id, request_id=getattr(instance, "request_id", None))
+
+
+def _database_unavailable(error: Exception) -> ResponseReturnValue:
+    """The database is down or too slow: a caller hears the apology (TwiML), the API answers 503 with
+    Retry-After, a page says so kindly. Nothing half-done is kept: the session is rolled back."""
+    if request.path.startswith(VOICE_PREFIX):
+        return voice_answer(error)
+    log.error(
+        "%s %s answered 503: the database is unavailable (%s)",
+        request.method,
+        request.path if not request.path.startswith("/callback/") else "/callback/<ref>",
+        type(error).__name__,
+        extra={"error": str(error).splitlines()[0] if str(error) else ""},
+    )
+    if "db_session" in g:
+        try:
+            session().rollback()
+        except Exception:  # noqa: BLE001 - a dead connection cannot roll back; teardown discards it
+            log.debug("rollback after a database failure failed too", exc_info=True)
+    response: Response
+    if request.path.startswith("/api/"):
+        body = {
+            "error": {
+                "code": "unavailable",
+                "message": "We can't take requests just now. Please try again in a minute.",
+            }
+        }
+        response = jsonify(body)
+    else:
+        response = Response(render_template("unavailable.html"), mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Register the health check and the security headers every page gets."""
+    """Register the health check, the security headers every page gets, the database budget of the
+    routes that must answer quickly, and what they answer when the database is unavailable."""
     app.register_blueprint(bp)
+    logs.keep_polling(app.config["SETTINGS"].log_polling_requests)
+    app.before_request(_start_request)
+    app.teardown_request(_end_request)
+    if not event.contains(Session, "loaded_as_persistent", _note_attempt):
+        event.listen(Session, "loaded_as_persistent", _note_attempt)
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_unavailable)
 
     @app.errorhandler(400)
     @app.errorhandler(404)

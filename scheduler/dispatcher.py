@@ -25,6 +25,7 @@ from callback.models import CallAttempt, CallbackRequest
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
+from core.fallback import fallback_url
 from core.webhooks import Webhooks
 from reports import instruments
 from scheduler import pacing
@@ -237,6 +238,8 @@ class Dispatcher:
                     caller_id,
                     self.hooks.callback("agent-answer", attempt=claim.attempt_id),
                     status_callback=self.hooks.callback("status", attempt=claim.attempt_id),
+                    # Where Twilio turns if a webhook of the call fails: the apology, without the database.
+                    fallback_url=fallback_url(self.settings.public_base_url),
                     timeout=self.settings.ring_timeout_seconds,
                     machine_detection="Enable" if agent_has_phone else None,
                 )
@@ -246,6 +249,7 @@ class Dispatcher:
                     caller_id,
                     self.hooks.callback("answer", attempt=claim.attempt_id),
                     status_callback=self.hooks.callback("status", attempt=claim.attempt_id),
+                    fallback_url=fallback_url(self.settings.public_base_url),
                     timeout=self.settings.ring_timeout_seconds,
                     # DetectMessageEnd waits for the beep, so the voicemail message is recorded whole.
                     machine_detection="DetectMessageEnd",

@@ -51,6 +51,8 @@ export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/promet
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
 # One worker: SQLite is for one process (PostgreSQL for more), and it runs the in-process dispatcher.
+# The access log leaves out the pages' polls (/agent/state, /board/state, the status page's refresh,
+# the softphone's): ops/gunicorn_conf.py; LOG_POLLING_REQUESTS=1 keeps them.
 "$BIN/gunicorn" --config ops/gunicorn_conf.py --bind "$HOST:$PORT" --workers 1 --threads 8 --access-logfile - \
   "app:create_app()" &
 pids+=($!)

@@ -161,13 +161,20 @@ class FakeTelephony:
             self.message_callbacks[message.sid] = status_callback
         return message
 
-    def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:
+    def configure_number(
+        self, e164: str, voice_url: str, status_callback: str, voice_fallback_url: str = ""
+    ) -> NumberInfo:
         """Point an owned number at the given URLs."""
         self._maybe_fail()
         with self._lock:
             if e164 not in self.numbers:
                 raise TelephonyError(NUMBER_NOT_FOUND, f"{e164} is not a number of this account")
-            number = replace(self.numbers[e164], voice_url=voice_url, status_callback=status_callback)
+            number = replace(
+                self.numbers[e164],
+                voice_url=voice_url,
+                status_callback=status_callback,
+                voice_fallback_url=voice_fallback_url,
+            )
             self.numbers[e164] = number
             return number
 

@@ -55,6 +55,8 @@ class NumberInfo:
     phone_number: str
     voice_url: str
     status_callback: str
+    # Where the provider turns when the voice URL fails (Twilio's VoiceFallbackUrl); empty for none.
+    voice_fallback_url: str = ""
 
 
 class TelephonyError(Exception):
@@ -98,9 +100,11 @@ class Telephony(Protocol):
     ) -> CallInfo:
         """Start an outbound call whose answer runs the TwiML at `url`.
 
-        `record` records the whole call (its URL comes with the completed status callback, and to
-        `recording_status_callback` when given); `async_amd_status_callback` turns on asynchronous
-        answering-machine detection, whose result is posted there instead of delaying the answer webhook.
+        `fallback_url` is where the provider turns when a webhook of the call fails (the app's
+        /voice/fallback, which needs no database). `record` records the whole call (its URL comes
+        with the completed status callback, and to `recording_status_callback` when given);
+        `async_amd_status_callback` turns on asynchronous answering-machine detection, whose result is
+        posted there instead of delaying the answer webhook.
         """
         ...
 
@@ -127,8 +131,11 @@ class Telephony(Protocol):
         """Send a text message; `status_callback` hears of it being sent, delivered or not."""
         ...
 
-    def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:
-        """Point an owned number's incoming calls and call status events at the app."""
+    def configure_number(
+        self, e164: str, voice_url: str, status_callback: str, voice_fallback_url: str = ""
+    ) -> NumberInfo:
+        """Point an owned number's incoming calls and call status events at the app, and (when given)
+        its voice fallback URL, where the provider turns when the voice URL fails."""
         ...
 
     def start_recording(self, call_sid: str, *, status_callback: str, dual: bool = True) -> str:

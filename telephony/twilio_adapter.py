@@ -226,28 +226,35 @@ class TwilioTelephony:
         message = self._do("messages.create", lambda: self.client.messages.create(**options))
         return MessageInfo(sid=message.sid, status=str(message.status), to=message.to, from_=message.from_, body=body)
 
-    def configure_number(self, e164: str, voice_url: str, status_callback: str) -> NumberInfo:
-        """Find the account's number and point its voice URL and status callback at the app."""
+    def configure_number(
+        self, e164: str, voice_url: str, status_callback: str, voice_fallback_url: str = ""
+    ) -> NumberInfo:
+        """Find the account's number and point its voice URL, status callback and (when given) voice
+        fallback URL at the app."""
         found = self._do(
             "incoming_phone_numbers.list",
             lambda: self.client.incoming_phone_numbers.list(phone_number=e164, limit=1),
         )
         if not found:
             raise TelephonyError(NUMBER_NOT_FOUND, f"{e164} is not a number of this account")
+        options: dict[str, Any] = {
+            "voice_url": voice_url,
+            "voice_method": "POST",
+            "status_callback": status_callback,
+            "status_callback_method": "POST",
+        }
+        if voice_fallback_url:
+            options.update(voice_fallback_url=voice_fallback_url, voice_fallback_method="POST")
         number = self._do(
             "incoming_phone_numbers.update",
-            lambda: self.client.incoming_phone_numbers(found[0].sid).update(
-                voice_url=voice_url,
-                voice_method="POST",
-                status_callback=status_callback,
-                status_callback_method="POST",
-            ),
+            lambda: self.client.incoming_phone_numbers(found[0].sid).update(**options),
         )
         return NumberInfo(
             sid=number.sid,
             phone_number=number.phone_number,
             voice_url=number.voice_url or "",
             status_callback=number.status_callback or "",
+            voice_fallback_url=number.voice_fallback_url or "",
         )
 
     def start_recording(self, call_sid: str, *, status_callback: str, dual: bool = True) -> str:
