@@ -160,7 +160,7 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
     log.error(
         "%s %s answered 503: the database is unavailable (%s)",
         request.method,
-        request.path if not request.path.startswith("/callback/") else "/callback/<ref>",
+        logs.redact(request.path),  # a status page's path carries its secret reference
         type(error).__name__,
         extra={"error": str(error).splitlines()[0] if str(error) else ""},
     )
