@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from recordings import views as recordings_views
     from recordings.storage import store_from_settings
     from scheduler import cli as scheduler_cli
+    from scheduler import heartbeat as scheduler_heartbeat
     from scheduler import runtime as scheduler_runtime
     from telephony import cli as telephony_cli
     from telephony.twilio_adapter import telephony_from_settings
@@ -125,7 +126,8 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     orders_cli.init_app(app)
     recordings_cli.init_app(app)
     prompt_cli.init_app(app)
-    # /healthz turns to "warning" while the provider keeps dialling paused.
-    app.extensions["health_checks"] = [callback_line.health]
+    # /healthz turns to "warning" while the provider keeps dialling paused, or when no dispatcher
+    # (here or in `flask scheduler`) has finished a pass for a few seconds.
+    app.extensions["health_checks"] = [callback_line.health, scheduler_heartbeat.health_check(settings.scheduler)]
     scheduler_runtime.init_app(app)
     return app

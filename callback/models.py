@@ -316,6 +316,18 @@ class PacingBucket(Base):
     next_slot: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class SchedulerHeartbeat(Base):
+    """One row per dispatcher process (`host:pid`): when it started, finished its last dispatch pass
+    and stopped, so /healthz can tell whether anyone is still dispatching."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_pass_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class DoNotCall(Base):
     """A number that has asked never to be called; the form and API refuse it."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,6 +60,8 @@ class Call:
     limits: Limits = Limits()
     # The longest message a caller may leave when the queue is closed (MESSAGE_MAX_SECONDS).
     message_max_seconds: int = 120
+    # Tells the dispatcher a caller joined the line (a hold or a callback), after the commit.
+    wake: Callable[[], None] = lambda: None
 
     def url(self, node: str, **params: str) -> str:
         """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""
@@ -477,6 +480,7 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     ivr.request_id = req.id
     ivr.add_step(now, node=name, kind="callback", number=e164, result=f"request {req.id}")
     call.session.commit()
+    call.wake()
     ahead = callbacks.position(call.session, req, now) or 0
     spoken = speech.say_digits(e164.removeprefix("+1") if e164.startswith("+1") else e164.removeprefix("+"))
     return str(
@@ -504,6 +508,7 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tu
     ivr.request_id = req.id
     ivr.add_step(now, node=name, kind="hold", result=req.ref)
     call.session.commit()
+    call.wake()  # a free agent takes the holder out of <Enqueue> at once
     return str(
         call.reply()
         .say(*prefix, "Okay, please hold. We'll put you through as soon as someone is free.")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from callback import calls
 from callback.models import CallAttempt
 from callback.policy import Limits
-from core.web import clock, phone_policy, session, settings, small_int
+from core.web import clock, phone_policy, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
 from ivr import flow
 from ivr.models import IvrSession
@@ -38,6 +38,7 @@ def _call() -> flow.Call:
         ring_timeout=s.ring_timeout_seconds,
         limits=Limits.from_settings(s),
         message_max_seconds=s.message_max_seconds,
+        wake=wake_dispatcher,
     )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -13,14 +17,35 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("scheduler")
+@click.option(
+    "--dispatch-seconds",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="The tick: a dispatch pass at least this often (wake-ups bring it forward).",
+)
 @with_appcontext
-def scheduler_command() -> None:
-    """Run the dispatcher (every second) and the reaper (every 5 s) until interrupted."""
+def scheduler_command(dispatch_seconds: float) -> None:
+    """Run the dispatcher (every second, and when woken) and the reaper (every 5 s) until SIGTERM or Ctrl-C."""
     from scheduler.runtime import build_jobs
 
-    jobs = build_jobs(current_app, blocking=True)
-    click.echo("scheduler running: dispatcher every 1 s, reaper every 5 s (Ctrl-C to stop)")
-    try:
-        jobs.start()
-    except (KeyboardInterrupt, SystemExit):
-        jobs.shutdown()
+    jobs = build_jobs(current_app, dispatch_seconds=dispatch_seconds)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        # Only a flag here: the main thread, not the signal handler, waits for the pass in flight.
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    jobs.start()
+    woken = ", and when another process notifies a change" if jobs.listener is not None else ""
+    click.echo(
+        f"scheduler running: dispatcher every {dispatch_seconds:g} s{woken}; reaper every 5 s "
+        "(SIGTERM or Ctrl-C to stop)"
+    )
+    while not stop.wait(1.0):
+        pass
+    click.echo("scheduler stopping: the pass in flight finishes, no new claim is taken")
+    jobs.shutdown()
+    click.echo("scheduler stopped")

@@ -67,6 +67,7 @@ class Dispatcher:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._woken = threading.Event()
+        self._stopping = threading.Event()
         self.hooks = Webhooks(settings.public_base_url)
         self.bounds = line.Bounds(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
         # Per claim not yet dialled: since when its agent and its request were both ready (for
@@ -84,26 +85,36 @@ class Dispatcher:
         """Whether a pass is running (it will notice a wake before it ends)."""
         return self._lock.locked()
 
+    def stop(self) -> None:
+        """Stop taking claims: a pass in flight dials the claim in hand, then ends (for SIGTERM)."""
+        self._stopping.set()
+
     def run_pending(self) -> int:
         """One pass, repeated while someone woke us during it; returns the calls placed."""
-        if not self._lock.acquire(blocking=False):
-            self._woken.set()  # a pass is running: it will loop once more
-            return 0
         placed = 0
-        try:
-            while True:
-                self._woken.clear()
-                placed += self.run_once()
-                if not self._woken.is_set():
-                    return placed
-        finally:
-            self._lock.release()
+        while not self._stopping.is_set():
+            if not self._lock.acquire(blocking=False):
+                self._woken.set()  # a pass is running: it will loop once more
+                return placed
+            try:
+                while not self._stopping.is_set():
+                    self._woken.clear()
+                    placed += self.run_once()
+                    if not self._woken.is_set():
+                        break
+            finally:
+                self._lock.release()
+            # A wake that came after the last look but before the release saw us busy and left the
+            # pass to us: look once more now that the lock is free.
+            if not self._woken.is_set():
+                break
+        return placed
 
     def run_once(self) -> int:
         """Housekeeping, then claim and dial until no free agent has an eligible request."""
         self.housekeeping()
         placed = 0
-        while True:
+        while not self._stopping.is_set():
             with self.db.sessions() as session:
                 if line.dialling_paused(session, self.clock.now()) is not None:
                     return placed  # the provider refused the account: the pause says when to try again
@@ -111,12 +122,15 @@ class Dispatcher:
                     return placed
                 slot = pacing.take_slot(session, self.settings.twilio_cps, self.clock.now())
             self._wait_until(slot)
+            if self._stopping.is_set():
+                return placed  # the slot goes unused: harmless, and nothing was claimed
             with self.db.sessions() as session:
                 claim = self.claim(session)
             if claim is None:
                 return placed
             self.dial(claim)
             placed += 1
+        return placed
 
     def _wait_until(self, slot: float) -> None:
         delay = slot - self.clock.now().timestamp()

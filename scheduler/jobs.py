@@ -2,7 +2,9 @@
 recordings brought home every few seconds, and the recordings' retention once a day.
 
 The job store is memory: the database, not APScheduler, is the queue, so any number of scheduler
-processes can run these jobs side by side (claims are atomic, the reaper is idempotent).
+processes can run these jobs side by side (claims are atomic, the reaper is idempotent). On
+PostgreSQL a listener (scheduler.wakeups) brings the dispatch pass forward when another process
+notifies a change; each finished pass is noted by the heartbeat (scheduler.heartbeat) for /healthz.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler.dispatcher import Dispatcher
+from scheduler.heartbeat import Heartbeat
 from scheduler.reaper import Reaper
+from scheduler.wakeups import Listener
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,14 @@ class Jobs:
         retain_recordings: Callable[[], object] | None = None,
         recordings_seconds: float = 5.0,
         retention_first_delay: timedelta = timedelta(minutes=1),
+        listener: Listener | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.reaper = reaper
+        self.listener = listener
+        self.heartbeat = heartbeat
+        self.dispatch_seconds = dispatch_seconds
         self.fetch_recordings = fetch_recordings
         self.retain_recordings = retain_recordings
         self.scheduler: BaseScheduler = (
@@ -91,25 +100,39 @@ class Jobs:
 
     def start(self) -> None:
         """Start the jobs (a blocking scheduler returns only when stopped)."""
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+        if self.listener is not None:
+            self.listener.start()
         self.scheduler.start()
 
     def shutdown(self) -> None:
-        """Stop the jobs, letting a running pass finish."""
+        """Stop the jobs: no new claim is taken, and the passes running finish before this returns."""
+        self.dispatcher.stop()
+        if self.listener is not None:
+            self.listener.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
 
     def wake(self) -> None:
         """Run a dispatch pass now instead of at the next tick."""
         self.dispatcher.wake()
-        # A running pass loops once more by itself; otherwise the job is brought forward to now.
+        # A running pass loops once more by itself (it looks again after letting go of its lock).
+        # Otherwise a one-off pass starts now: bringing the interval job forward instead would be
+        # skipped while its last run is still finishing (max_instances), and the wake lost.
         if self.scheduler.running and not self.dispatcher.busy:
-            self.scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
+            self.scheduler.add_job(self._dispatch, "date", run_date=datetime.now(UTC), misfire_grace_time=None)
 
     def _dispatch(self) -> None:
         try:
             self.dispatcher.run_pending()
         except Exception:  # noqa: BLE001 - one bad pass must not kill the job; the next tick retries
             log.exception("dispatch pass failed")
+            return  # a failing pass is not a heartbeat: /healthz should notice
+        if self.heartbeat is not None:
+            self.heartbeat.beat()
 
     def _reap(self) -> None:
         try:

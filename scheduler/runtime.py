@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from datetime import timedelta
 
 import click
 from flask import Flask
+from flask.helpers import get_debug_flag
 
 from core.db import get_db
 from recordings import service as recordings
+from scheduler import heartbeat, wakeups
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Jobs
 from scheduler.reaper import Reaper
@@ -17,8 +21,9 @@ from scheduler.reaper import Reaper
 log = logging.getLogger(__name__)
 
 
-def build_jobs(app: Flask, blocking: bool = False) -> Jobs:
-    """Jobs wired to the app's database, telephony, clock and settings."""
+def build_jobs(app: Flask, blocking: bool = False, dispatch_seconds: float = 1.0, sender: str | None = None) -> Jobs:
+    """Jobs wired to the app's database, telephony, clock and settings; on PostgreSQL they also
+    listen for other processes' wake-ups (skipping the app's own, `sender`, which wakes them directly)."""
     settings = app.config["SETTINGS"]
     telephony = app.extensions["telephony"]
     clock = app.extensions["clock"]
@@ -33,13 +38,18 @@ def build_jobs(app: Flask, blocking: bool = False) -> Jobs:
     def retain_recordings() -> int:
         return retention_pass(app)
 
-    return Jobs(
+    jobs = Jobs(
         dispatcher,
         reaper,
         blocking=blocking,
+        dispatch_seconds=dispatch_seconds,
         fetch_recordings=fetch_recordings,
         retain_recordings=retain_recordings,
+        heartbeat=heartbeat.Heartbeat(database, clock),
     )
+    if wakeups.on_postgresql(database.engine):
+        jobs.listener = wakeups.Listener(wakeups.conninfo(database.engine), jobs.wake, ignore_sender=sender)
+    return jobs
 
 
 def retention_pass(app: Flask) -> int:
@@ -53,12 +63,44 @@ def retention_pass(app: Flask) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """With SCHEDULER=on, run the jobs inside this web process (the default of `make run`)."""
-    # Not inside a `flask` command (init-db, sandbox, scheduler itself...): those build the app too,
-    # and a dispatcher hidden in each of them would be a surprise.
-    if app.config["SETTINGS"].scheduler and click.get_current_context(silent=True) is None:
-        jobs = build_jobs(app)
+    """With SCHEDULER=on, run the jobs inside this web process (the default of `make run`); hand views
+    the callable that wakes the dispatcher, here and, on PostgreSQL, in every other process."""
+    settings = app.config["SETTINGS"]
+    sender = wakeups.new_sender()
+    wakes: list[Callable[[], None]] = []
+    if settings.scheduler and _serves_requests_here():
+        jobs = build_jobs(app, sender=sender)
         app.extensions["jobs"] = jobs
-        # Views and webhooks wake the dispatcher through this callable, never by importing us.
-        app.extensions["wake_dispatcher"] = jobs.wake
+        wakes.append(jobs.wake)
         jobs.start()
+        log.info("scheduler running in this web process", extra={"pid": os.getpid()})
+    engine = get_db(app).engine
+    if wakeups.on_postgresql(engine):
+        # Dispatchers in other processes (`flask scheduler`, other workers) hear of it too.
+        wakes.append(wakeups.Notifier(engine, sender).notify)
+    if wakes:
+
+        def wake_dispatcher() -> None:
+            for wake in wakes:
+                wake()
+
+        # Views and webhooks wake the dispatcher through this callable, never by importing us.
+        app.extensions["wake_dispatcher"] = wake_dispatcher
+
+
+def _serves_requests_here() -> bool:
+    """Whether this process serves the app: under a WSGI server (gunicorn), or `flask run`'s server.
+
+    Other `flask` commands (init-db, sandbox, scheduler itself...) build the app too, and a dispatcher
+    hidden in each of them would be a surprise. `flask run` with the reloader (--debug) runs twice: the
+    first process only watches the files and restarts its child (WERKZEUG_RUN_MAIN), which serves.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    if ctx.command.name != "run":
+        return False
+    reload = ctx.params.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    return not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
