@@ -131,10 +131,11 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "The body is larger than MAX_CONTENT_LENGTH",
         422: "Invalid input",
         429: "A limit was hit; see Retry-After",
+        503: "The database is unavailable for a moment (code unavailable); try again after Retry-After seconds",
     }
     responses = {str(code): _json("Error", words[code]) for code in codes}
-    if 429 in codes:
-        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    for code in {429, 503} & set(codes):
+        responses[str(code)]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
     return responses
 
 
@@ -164,7 +165,7 @@ def document(server_url: str) -> dict[str, Any]:
                         "201": _json("Callback", "Queued"),
                         # The existing request's id is never given to whoever asks: it goes to the phone by text.
                         "409": _json("Error", "An active request for this number and topic already exists"),
-                        **_errors(413, 422, 429),
+                        **_errors(413, 422, 429, 503),
                     },
                 }
             },
@@ -173,13 +174,13 @@ def document(server_url: str) -> dict[str, Any]:
                     "operationId": "getCallback",
                     "summary": "A request's status, position and estimated wait",
                     "parameters": [ref_param],
-                    "responses": {"200": _json("Callback", "The request"), **_errors(404)},
+                    "responses": {"200": _json("Callback", "The request"), **_errors(404, 503)},
                 },
                 "delete": {
                     "operationId": "cancelCallback",
                     "summary": "Cancel a request (idempotent)",
                     "parameters": [ref_param],
-                    "responses": {"200": _json("Callback", "Canceled"), **_errors(404, 409)},
+                    "responses": {"200": _json("Callback", "Canceled"), **_errors(404, 409, 503)},
                 },
             },
             "/api/agents": {

@@ -190,6 +190,8 @@ def test_the_api_answers_503_with_retry_after_and_the_form_a_friendly_page(
         )
     assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.get_json()["error"]["code"] == "unavailable"
+    documented = client.get("/api/openapi.json").get_json()["paths"]["/api/callbacks"]["post"]["responses"]["503"]
+    assert "Retry-After" in documented["headers"]
     assert form.status_code == 503 and form.headers["Retry-After"] == "30"
     page = form.get_data(as_text=True)
     assert "having trouble" in page and "Traceback" not in page
