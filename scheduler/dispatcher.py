@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
@@ -136,6 +136,12 @@ class Dispatcher:
         delay = slot - self.clock.now().timestamp()
         if delay > 0:
             self.sleep(delay)
+
+    def next_wrap_up_end(self) -> datetime | None:
+        """When the first agent now wrapping up becomes available by the clock, if anyone is."""
+        with self.db.sessions() as session:
+            end: datetime | None = session.scalar(select(func.min(Agent.busy_until)).where(Agent.status == "wrap_up"))
+            return end
 
     # -- housekeeping -----------------------------------------------------------------------------
 

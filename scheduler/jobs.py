@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.dispatcher import Dispatcher
 from scheduler.heartbeat import Heartbeat
@@ -28,6 +29,7 @@ DISPATCH_JOB = "dispatch"
 REAPER_JOB = "reaper"
 RECORDINGS_JOB = "recordings"
 RETENTION_JOB = "recording_retention"
+WRAP_UP_JOB = "dispatch_at_wrap_up_end"
 
 
 class Jobs:
@@ -133,6 +135,27 @@ class Jobs:
             return  # a failing pass is not a heartbeat: /healthz should notice
         if self.heartbeat is not None:
             self.heartbeat.beat()
+        self._pass_at_wrap_up_end()
+
+    def _pass_at_wrap_up_end(self) -> None:
+        """An agent whose wrap-up time runs out is free with nobody to say so: pass at that moment
+        rather than at the next tick (only when it comes before the tick; a later pass looks again)."""
+        try:
+            end = self.dispatcher.next_wrap_up_end()
+        except SQLAlchemyError:
+            return  # the tick is still there
+        if end is None or not self.scheduler.running:
+            return
+        delay = (end - self.dispatcher.clock.now()).total_seconds()
+        if 0 < delay < self.dispatch_seconds:
+            self.scheduler.add_job(
+                self._dispatch,
+                "date",
+                run_date=datetime.now(UTC) + timedelta(seconds=delay),
+                id=WRAP_UP_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
 
     def _reap(self) -> None:
         try:

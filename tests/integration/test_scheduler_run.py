@@ -158,3 +158,32 @@ def test_a_wake_while_the_last_pass_is_still_finishing_is_not_lost(
     finally:
         release.set()
         jobs.shutdown()
+
+
+def test_an_agent_whose_wrap_up_runs_out_is_dialled_then_not_at_the_next_tick(
+    db: Database, session: Session, fake: FakeTelephony
+) -> None:
+    from agents.service import update_queue
+    from core.clock import SystemClock
+
+    clock = SystemClock()
+    update_queue(session, "orders", {"hours": "24/7"})
+    agent = factories.agent(session, clock.now(), status="wrap_up")
+    agent.busy_until = clock.now() + timedelta(seconds=0.5)
+    factories.request(session, clock.now())
+    session.commit()
+    dispatcher = Dispatcher(db, fake, clock, SETTINGS)
+    # The first tick is three seconds away: the wrap-up ends long before it.
+    jobs = Jobs(dispatcher, Reaper(db, fake, clock), dispatch_seconds=3)
+    jobs.start()
+    try:
+        jobs.wake()  # a pass now finds nobody free, and books one for the end of the wrap-up
+        waited = threading.Event()
+        for _ in range(50):
+            if fake.calls:
+                break
+            waited.wait(0.05)
+        assert len(fake.calls) == 1, "not dialled within 2.5 s, before the first tick"
+        assert jobs.scheduler.get_job("dispatch_at_wrap_up_end") is None
+    finally:
+        jobs.shutdown()
