@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,8 +15,11 @@ from callback.models import CallbackRequest
 from callback.openapi import document
 from callback.policy import Limits
 from core import phone as phones
+from core.db import UNAVAILABLE
 from core.errors import Conflict, DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session, settings, wake_dispatcher
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("callback_api", __name__, url_prefix="/api")
 
@@ -156,17 +160,25 @@ def create_callback() -> ResponseReturnValue:
         region=(_string(body, "country", required=False) or "").upper() or None,
         source="api",
         client_ip=request.remote_addr,
+        language=_language(_string(body, "language", required=False)),
     )
-    language = _language(_string(body, "language", required=False))
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
-        raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap", language)
-    req.language = language
-    session().commit()
-    after_queued(req)
-    response = jsonify(callback_json(req))
+        raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap", data.language)
+    ref, request_id = req.ref, req.id
+    try:
+        after_queued(req)
+        body_out = callback_json(req)
+    except UNAVAILABLE:
+        # Stored already: a slow database must not turn this answer into a failure, or the client
+        # would ask again and be told it already asked. Its place and wait are left for a later GET.
+        session().rollback()
+        log.warning("callback stored; its place in line could not be read in time", extra={"request_id": request_id})
+        body_out = {"id": ref, "status": "queued", "position": None, "estimated_wait_seconds": None}
+        body_out |= {"status_url": status_url(ref), "language": data.language}
+    response = jsonify(body_out)
     response.status_code = 201
-    response.headers["Location"] = url_for("callback_api.get_callback", ref=req.ref)
+    response.headers["Location"] = url_for("callback_api.get_callback", ref=ref)
     return response
 
 

@@ -59,6 +59,8 @@ class CallbackInput:
     region: str | None = None
     source: str = "web"
     client_ip: str | None = None
+    # The language the callback will be made in ("en", "es"): stored with the request in one commit.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def request_callback(
             "order_number",
         )
     not_before = check_slot(queue, data.not_before, now)
-    ask = _Ask(number, name, queue, order_number, not_before, data.source, client_key(data.client_ip))
+    ask = _Ask(number, name, queue, order_number, not_before, data.source, client_key(data.client_ip), data.language)
     try:
         return _judge(session, limits, ask, now)
     except IntegrityError:
@@ -130,6 +132,7 @@ class _Ask:
     not_before: datetime | None
     source: str
     client: str | None
+    language: str = "en"
 
 
 def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[CallbackRequest, bool]:
@@ -156,6 +159,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         updated_at=now,
         not_before=ask.not_before,
         expires_at=(ask.not_before or now) + timedelta(hours=ask.queue.expiry_hours),
+        language=ask.language,
     )
     if existing is not None:
         # Kept, closed at once, so the limits count an ask that found a request like any other ask:

@@ -301,6 +301,7 @@ def request_form() -> ResponseReturnValue:
                 region=form.country.data,
                 source="web",
                 client_ip=request.remote_addr,
+                language=words.language(),
             )
             for problem in service.problems(session(), policy, data, now):
                 _add(errors, problem, policy, queue)
@@ -319,8 +320,6 @@ def request_form() -> ResponseReturnValue:
                 else:
                     asked = _asked(req.not_before if created else data.not_before)
                     if created:
-                        req.language = words.language()
-                        session().commit()
                         _remember(req.ref)
                         after_queued(req)
                         return redirect(url_for("callback.status", ref=req.ref), code=303)

@@ -190,6 +190,10 @@ def start_system(
         "scheduler": True,
         # Scenarios retry within seconds; the bound itself is tested with its own value.
         "min_seconds_between_calls": 1,
+        # The database's time budget per web request (2 s in production) is tested on its own, with the
+        # database locked (test_database_outage.py); here a 2-core machine running the scheduler, the
+        # sandbox and the app at once must not turn an ordinary lock wait into an apology.
+        "database_timeout_seconds": 10.0,
         **overrides,
     }
     app = create_app(config)

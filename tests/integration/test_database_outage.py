@@ -209,6 +209,33 @@ def test_the_api_answers_503_with_retry_after_and_the_form_a_friendly_page(
     get_db(app).engine.dispose()
 
 
+def test_a_request_stored_before_the_database_slows_is_answered_201_not_503(
+    database_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the request is committed, a read that runs out of time must not tell the client it failed:
+    it would ask again and be told it already had."""
+    from sqlalchemy.exc import OperationalError
+
+    from callback import api
+    from callback.models import CallbackRequest
+
+    app = build(database_url, clock)
+
+    def too_slow(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT ...", {}, Exception("canceling statement due to statement timeout"))
+
+    monkeypatch.setattr(api, "callback_json", too_slow)  # its place in line is read after the commit
+    answer = app.test_client().post("/api/callbacks", json={**ASK, "language": "es"})
+
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert body["status"] == "queued" and body["position"] is None and body["language"] == "es"
+    with get_db(app).sessions() as s:
+        stored = s.scalar(select(CallbackRequest).where(CallbackRequest.ref == body["id"]))
+        assert stored is not None and stored.language == "es"  # stored with its language, in one commit
+    get_db(app).engine.dispose()
+
+
 # -- a PostgreSQL server that hangs or refuses (no server needed) ---------------------------------------------
 
 
