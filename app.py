@@ -129,5 +129,9 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     # /healthz turns to "warning" while the provider keeps dialling paused, or when no dispatcher
     # (here or in `flask scheduler`) has finished a pass for a few seconds.
     app.extensions["health_checks"] = [callback_line.health, scheduler_heartbeat.health_check(settings.scheduler)]
+    app.extensions["health_reports"] = {
+        "scheduler": scheduler_heartbeat.report,
+        "dialling": callback_line.dialling_report,
+    }
     scheduler_runtime.init_app(app)
     return app

@@ -623,6 +623,14 @@ def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> P
     return pause
 
 
+def dialling_report(session: Session, now: datetime) -> dict[str, object]:
+    """For /healthz, always: whether dialling is paused by the provider, and until when."""
+    pause = dialling_paused(session, now)
+    if pause is None:
+        return {"paused": False}
+    return {"paused": True, "until": pause.paused_until.isoformat(), "code": pause.code}
+
+
 def health(session: Session, now: datetime) -> dict[str, object] | None:
     """For /healthz: a warning while dialling is paused by the provider, else None."""
     pause = dialling_paused(session, now)

@@ -111,6 +111,9 @@ def healthz() -> ResponseReturnValue:
         if warning:
             body["status"] = "warning"
             body.setdefault("warnings", []).append(warning)
+    # And what they always report, healthy or not (the scheduler's last pass, dialling paused or not).
+    for name, report in current_app.extensions.get("health_reports", {}).items():
+        body[name] = report(session(), clock().now())
     return jsonify(body)
 
 

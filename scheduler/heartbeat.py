@@ -85,6 +85,23 @@ class Heartbeat:
             log.warning("scheduler heartbeat not written", extra={"process": self.name, "error": str(error)})
 
 
+def report(session: Session, now: datetime) -> dict[str, object]:
+    """For /healthz, always: the newest dispatch pass of any process, how long ago, and by whom."""
+    newest = session.execute(
+        select(SchedulerHeartbeat.name, SchedulerHeartbeat.last_pass_at)
+        .where(SchedulerHeartbeat.last_pass_at.is_not(None))
+        .order_by(SchedulerHeartbeat.last_pass_at.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return {"last_pass": None}
+    return {
+        "last_pass": newest.last_pass_at.isoformat(),
+        "seconds_ago": max(0, int((now - newest.last_pass_at).total_seconds())),
+        "process": newest.name,
+    }
+
+
 def health_check(expected: bool) -> HealthCheck:
     """For /healthz: a warning when no process has finished a dispatch pass for STALE_AFTER.
 
