@@ -130,13 +130,13 @@ def test_a_supervisor_sets_an_agent_away(page: Any, live_db: Database, width: in
     sign_in(page, "/admin/agents", email)
 
     card = page.locator(f"#agent-{agent_id}")
-    expect(card.locator(".badge")).to_have_text("available")
+    expect(card.locator(".badge")).to_have_text("Available")
     expect(card.get_by_role("button", name="Available")).to_be_disabled()
     page.screenshot(path=f"/tmp/callme-admin-agents-before-{width}.png", full_page=True)
     card.get_by_role("button", name="Away").click()
 
     expect(page.get_by_role("status")).to_have_text("Ann Agent is now away.")
-    expect(card.locator(".badge")).to_have_text("away")
+    expect(card.locator(".badge")).to_have_text("Away")
     expect(card.get_by_role("button", name="Away")).to_be_disabled()
     page.screenshot(path=f"/tmp/callme-admin-agents-{width}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width

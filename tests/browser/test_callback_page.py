@@ -233,6 +233,9 @@ def test_the_keyboard_alone_asks_cancels_and_undoes(browser: Any, live_server: s
 
         _tab_to(page, "a.button.danger")
         page.keyboard.press("Enter")
+        # A link followed by keyboard is a navigation: wait for the question's page before tabbing on it.
+        page.wait_for_url("**/cancel")
+        expect(page.locator("button.danger")).to_be_visible()
         _tab_to(page, "button.danger")
         page.keyboard.press("Enter")
         expect(page.locator("#status-words")).to_contain_text("You canceled this callback")
