@@ -38,9 +38,7 @@ import json
 import os
 import queue
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +46,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -62,8 +60,7 @@ import callback.models  # noqa: E402, F401
 import ivr.models  # noqa: E402, F401
 import orders.models  # noqa: E402, F401
 from agents.service import ensure_default_queues  # noqa: E402
-from bench.common import fresh_database, write_json  # noqa: E402
-from core.config import Settings  # noqa: E402
+from bench.common import Gunicorn, fresh_database, write_json  # noqa: E402
 from core.db import Database, make_engine  # noqa: E402
 from orders.demo import DEMO_CUSTOMER, DEMO_FILE, load_demo_orders  # noqa: E402
 
@@ -73,12 +70,6 @@ SHOP = "+15005550006"
 GOAL = 2.0
 KINDS = ("bare", "incoming", "lookup")
 LOOKUP_PATH = "/voice/ivr/input?node=track_order&mode=ref"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -99,87 +90,6 @@ def prepare_database(workdir: Path, backend: str) -> Iterator[tuple[str, list[st
             load_demo_orders(session)
         engine.dispose()
         yield url, digits
-
-
-class Server:
-    """gunicorn serving bench.wsgi:application on a loopback port, in its own process group."""
-
-    def __init__(self, workdir: Path, database_url: str, workers: int, threads: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "gunicorn.log"
-        env = dict(os.environ)
-        for setting in fields(Settings):  # nothing from the caller's shell leaks into the app's settings
-            env.pop(setting.name.upper(), None)
-        env.update(
-            APP_ENV="testing",
-            ALLOW_TESTING="1",  # outside pytest, test mode needs saying so
-            DATABASE_URL=database_url,
-            PUBLIC_BASE_URL=self.url,
-            TWILIO_ACCOUNT_SID=SID,
-            TWILIO_AUTH_TOKEN=TOKEN,
-            TWILIO_CALLER_ID=SHOP,
-            SCHEDULER="off",
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            # Longer than any pause between phases, so the callers' pooled connections stay open.
-            "--keep-alive",
-            "60",
-            "--graceful-timeout",
-            "5",
-            "--log-level",
-            "warning",
-            "--chdir",
-            str(ROOT),
-            "bench.wsgi:application",
-        ]
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):
-                pass  # not listening yet, or no worker has booted to take the connection
-            time.sleep(0.1)
-        raise SystemExit(f"gunicorn did not answer /healthz within {timeout:.0f}s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """TERM (graceful), then KILL the whole process group if it lingers."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        self._log.close()
 
 
 def form(call_sid: str, status: str = "ringing", **extra: str) -> dict[str, str]:
@@ -374,7 +284,17 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="callme-bench-ivr-") as tmp,
         prepare_database(Path(tmp), args.database) as (database_url, digits),
     ):
-        server = Server(Path(tmp), database_url, args.workers, args.threads)
+        server = Gunicorn(
+            Path(tmp),
+            "bench.wsgi:application",
+            args.workers,
+            args.threads,
+            APP_ENV="testing",
+            DATABASE_URL=database_url,
+            TWILIO_ACCOUNT_SID=SID,
+            TWILIO_AUTH_TOKEN=TOKEN,
+            TWILIO_CALLER_ID=SHOP,
+        )
         try:
             server.wait_ready()
             bench = Bench(server.url, digits)

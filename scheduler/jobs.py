@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -59,46 +60,24 @@ class Jobs:
         self.scheduler: BaseScheduler = (
             BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
         )
-        self.scheduler.add_job(
-            self._dispatch,
-            "interval",
-            seconds=dispatch_seconds,
-            id=DISPATCH_JOB,
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self._reap,
-            "interval",
-            seconds=reaper_seconds,
-            id=REAPER_JOB,
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-        )
+        self._every(self._dispatch, DISPATCH_JOB, seconds=dispatch_seconds)
+        self._every(self._reap, REAPER_JOB, seconds=reaper_seconds)
         if fetch_recordings is not None:
-            self.scheduler.add_job(
-                self._fetch_recordings,
-                "interval",
-                seconds=recordings_seconds,
-                id=RECORDINGS_JOB,
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-            )
+            self._every(self._fetch_recordings, RECORDINGS_JOB, seconds=recordings_seconds)
         if retain_recordings is not None:
             # Daily, first shortly after start: a process restarted every night still purges.
-            self.scheduler.add_job(
+            self._every(
                 self._retain_recordings,
-                "interval",
+                RETENTION_JOB,
                 days=1,
                 next_run_time=datetime.now(UTC) + retention_first_delay,
-                id=RETENTION_JOB,
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
             )
+
+    def _every(self, job: Callable[[], None], job_id: str, **trigger: Any) -> None:
+        """A recurring job: never two of it at once, and missed runs folded into one."""
+        self.scheduler.add_job(
+            job, "interval", id=job_id, replace_existing=True, max_instances=1, coalesce=True, **trigger
+        )
 
     def start(self) -> None:
         """Start the jobs (a blocking scheduler returns only when stopped)."""
