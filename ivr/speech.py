@@ -410,7 +410,7 @@ def _read(tokens: list[_Token]) -> tuple[list[str], list[str], bool]:
     return pieces, unsure, leftover
 
 
-def spoken_digits(text: str) -> SpokenNumber:
+def spoken_digits(text: str, language: str = "en") -> SpokenNumber:
     """Turn what a speech recogniser heard into digits, the way people say numbers."""
     tokens = _classify(_raw_tokens(text))
     _resolve(tokens)
@@ -530,6 +530,9 @@ def say_digits(value: str) -> str:
 
 MATCH_THRESHOLD = 0.5
 AMBIGUITY_MARGIN = 0.1
+# The Intent name for a clear request the menu does not offer ("I need to change my address"): the
+# caller has said what they want, so they go to a person rather than hear the menu again.
+OFF_MENU = "@other"
 
 # Words that carry no meaning for telling menu choices apart. "not", "where", "when" and "back" stay:
 # "it has not arrived", "where is my order" and "money back" need them.
@@ -664,6 +667,7 @@ def match_intent(
     *,
     threshold: float = MATCH_THRESHOLD,
     margin: float = AMBIGUITY_MARGIN,
+    language: str = "en",
 ) -> Intent | None:
     """Best intent for an utterance given intent -> synonym phrases (from the menu file), or None below a threshold."""
     heard = _Said.of(text)
@@ -728,7 +732,7 @@ def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tup
     return found
 
 
-def is_yes(text: str) -> bool | None:
+def is_yes(text: str, language: str = "en") -> bool | None:
     """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
     words = _words(text)
     if not words or _spans(words, _UNCLEAR_PHRASES):
@@ -749,7 +753,9 @@ def is_yes(text: str) -> bool | None:
     return None  # nothing recognisable, or both ("yeah no", "no, that's right"): ask again
 
 
-def yes_no(digits: str | None, said: str | None, yes_key: str = "1", no_key: str = "2") -> bool | None:
+def yes_no(
+    digits: str | None, said: str | None, yes_key: str = "1", no_key: str = "2", *, language: str = "en"
+) -> bool | None:
     """The product's one yes/no reader, for keys and speech: True, False, or None when unclear.
 
     A key other than the two offered is unclear, not a refusal (a stray press must not cancel
@@ -759,4 +765,4 @@ def yes_no(digits: str | None, said: str | None, yes_key: str = "1", no_key: str
     key = (digits or "").strip()[:1]
     if key:
         return True if key == yes_key else False if key == no_key else None
-    return is_yes(said) if said and said.strip() else None
+    return is_yes(said, language=language) if said and said.strip() else None
