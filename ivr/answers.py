@@ -30,7 +30,7 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def when(value: date | datetime | None, today: date) -> str:
+def when(value: date | datetime | None, today: date, language: str = "en") -> str:
     """'today', 'yesterday', 'tomorrow', 'on Friday, November 20th' (year only when not this one)."""
     if value is None:
         return "recently"
@@ -46,13 +46,23 @@ def when(value: date | datetime | None, today: date) -> str:
     return text if day.year == today.year else f"{text}, {day.year}"
 
 
+def opening_time(local: datetime, today: date, language: str = "en") -> str:
+    """When we open, in the zone `local` is in: "at 9 AM", "tomorrow at 9:30 AM", "on Monday at 9 AM"."""
+    clock_words = local.strftime("%-I:%M %p").replace(":00 ", " ")
+    if local.date() == today:
+        return f"at {clock_words}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow at {clock_words}"
+    return f"on {local.strftime('%A')} at {clock_words}"
+
+
 def _carrier(name: str | None) -> str:
     if not name:
         return "the carrier"
     return CARRIERS.get(name.lower(), name)
 
 
-def items_phrase(order: Any) -> str:
+def items_phrase(order: Any, language: str = "en") -> str:
     """'a Kindle Paperwhite', '2 USB cables', 'an Echo Dot and 1 other item': for "an order for ..."."""
     items = list(getattr(order, "items", None) or [])
     if not items:
@@ -68,7 +78,7 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeio" else "a"
 
 
-def describe_items(order: Any) -> str:
+def describe_items(order: Any, language: str = "en") -> str:
     """'your Kindle Paperwhite', 'your 2 USB cables', 'your Kindle and 2 other items'."""
     items = list(getattr(order, "items", None) or [])
     if not items:
@@ -85,7 +95,7 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def order_sentence(order: Any, today: date) -> str:
+def order_sentence(order: Any, today: date, language: str = "en") -> str:
     """The status of an order, as a person would say it."""
     return _cap(_order_sentence(order, today))
 
@@ -126,7 +136,7 @@ def _money(amount: Any, currency: str | None) -> str:
     return f"{dollars} {unit}" + (f" and {cents} cents" if cents else "")
 
 
-def return_sentence(ret: Any, today: date) -> str:
+def return_sentence(ret: Any, today: date, language: str = "en") -> str:
     """The status of a return and its refund, as a person would say it."""
     status = ret.status
     if status == "requested":
