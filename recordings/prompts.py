@@ -10,17 +10,19 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents import audit
 from core.clock import Clock
 from core.errors import InvalidInput
 from core.webhooks import Webhooks
-from recordings.audio import prepare_prompt
+from recordings.audio import PreparedPrompt, prepare_prompt
 from recordings.models import Prompt
 from recordings.storage import AudioStore, StorageError, new_key, sha256, store_from_settings
 
@@ -101,6 +103,40 @@ def save(
     now = clock.now()
     key = new_key("prompts", now.year, "wav")
     store.put(key, prepared.wav)
+    try:
+        prompt, old_key = _point_at(session, name, key, prepared, original_name, actor, address, now)
+    except IntegrityError:
+        # Someone else added this name between our look and our commit: theirs is now the prompt
+        # we replace (the last upload wins, as it would have a second later).
+        session.rollback()
+        try:
+            prompt, old_key = _point_at(session, name, key, prepared, original_name, actor, address, now)
+        except Exception:
+            session.rollback()
+            _discard(store, key)
+            raise
+    except Exception:
+        session.rollback()
+        _discard(store, key)  # the row never pointed at it
+        raise
+    action = "prompt.replace" if old_key else "prompt.add"
+    if old_key and old_key != key:
+        _discard(store, old_key)
+    log.info("prompt saved", extra={"prompt": name, "action": action, "seconds": prompt.duration_seconds})
+    return Saved(prompt, replaced=old_key is not None)
+
+
+def _point_at(
+    session: Session,
+    name: str,
+    key: str,
+    prepared: PreparedPrompt,
+    original_name: str | None,
+    actor: StaffUser | str | None,
+    address: str | None,
+    now: datetime,
+) -> tuple[Prompt, str | None]:
+    """Point the prompt row (new or existing) at the stored file `key`, audit it and commit."""
     prompt = find(session, name)
     old_key = prompt.storage_key if prompt is not None else None
     if prompt is None:
@@ -115,16 +151,8 @@ def save(
     action = "prompt.replace" if old_key else "prompt.add"
     details = {"seconds": prompt.duration_seconds, "level_dbfs": prompt.level_dbfs, "file": prompt.original_name}
     audit.record(session, action, f"prompt {name}", details, actor=actor, address=address, at=now)
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        _discard(store, key)  # the row never pointed at it
-        raise
-    if old_key and old_key != key:
-        _discard(store, old_key)
-    log.info("prompt saved", extra={"prompt": name, "action": action, "seconds": prompt.duration_seconds})
-    return Saved(prompt, replaced=old_key is not None)
+    session.commit()
+    return prompt, old_key
 
 
 def remove(

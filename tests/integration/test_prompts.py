@@ -279,3 +279,29 @@ def test_an_upload_above_the_raised_limit_is_refused_next_to_the_file_field(
     assert response.status_code == 413
     assert 'id="audio-error" role="alert">This file is larger than 20 MB.' in text(response)
     assert prompt_row(app, "greeting") is None
+
+
+def test_two_uploads_of_a_new_name_at_once_end_as_an_add_then_a_replace_never_an_error(
+    app: Flask, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    store = prompts.store_for(app)
+    first_look = prompts.find
+
+    def racing_find(session: Session, name: str) -> Prompt | None:
+        # The other upload commits the same new name just after this one looked and found nothing.
+        monkeypatch.setattr(prompts, "find", first_look)
+        with get_db(app).sessions() as other:
+            prompts.save(other, store, clock, name, tone_file(1.0), max_seconds=4, actor="cli")
+        return None
+
+    monkeypatch.setattr(prompts, "find", racing_find)
+    with get_db(app).sessions() as session:
+        saved = prompts.save(session, store, clock, "welcome", tone_file(2.0), max_seconds=4, actor="cli")
+    assert saved.replaced
+    with get_db(app).sessions() as session:
+        (row,) = session.scalars(select(Prompt).where(Prompt.name == "welcome")).all()
+        assert row.duration_seconds == pytest.approx(2.0, abs=0.1)  # the later upload wins
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target == "prompt welcome")).all()
+        assert sorted(actions) == ["prompt.add", "prompt.replace"]
+    # The first upload's file went with the row that pointed at it; only the winner's is stored.
+    assert len(list((tmp_path / "audio").rglob("*.wav"))) == 1
