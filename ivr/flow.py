@@ -29,7 +29,7 @@ from core.errors import InvalidInput, LimitExceeded
 from core.webhooks import Webhooks
 from ivr import answers, speech
 from ivr.models import IvrSession
-from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, TransferNode, Tree
+from ivr.tree import HangupNode, LookupNode, MenuNode, SayNode, Text, TransferNode, Tree
 from ivr.twiml import Clip, Part, Reply
 from orders.port import LookupUnavailable, OrderInfo, OrderLookup
 from recordings import prompts
@@ -71,8 +71,13 @@ class Call:
         """A new TwiML reply in the tree's voice."""
         return Reply(self.tree.voice or DEFAULT_VOICE)
 
-    def sound(self, sentence: str, play: str | None) -> Part:
+    def words(self, text: Text) -> str:
+        """A tree text in the call's language."""
+        return text.in_language(self.tree.default_language)
+
+    def sound(self, text: Text, play: str | None) -> Part:
         """A tree sentence, as the shop's recording of it when the tree names one and it exists."""
+        sentence = self.words(text)
         if not play:
             return sentence
         url = prompts.play_url(self.session, self.hooks, play)
@@ -148,7 +153,7 @@ def render(call: Call, ivr: IvrSession, name: str, prefix: tuple[Part, ...] = ()
     call.session.commit()
     if isinstance(node, MenuNode):
         # A reprompt is another wording for a caller who did not follow: always said, never the recording.
-        prompt = node.reprompt if retry and node.reprompt else call.sound(node.prompt, node.play)
+        prompt = call.words(node.reprompt) if retry else call.sound(node.prompt, node.play)
         return str(call.reply().gather(call.url(name), *prefix, prompt, num_digits=1, hints=call.tree.hints(node)))
     if isinstance(node, LookupNode):
         return _render_lookup(call, ivr, name, node, prefix, retry)
@@ -182,7 +187,7 @@ def _render_lookup(
             )
         ivr.set_state(state)
         call.session.commit()
-    prompt = node.reprompt if retry and node.reprompt else call.sound(node.prompt, node.play)
+    prompt = call.words(node.reprompt) if retry else call.sound(node.prompt, node.play)
     return str(
         call.reply().gather(
             call.url(name, mode="ref"), *prefix, prompt, finish_on_key="#", timeout=7, hints=["dash", "double", "oh"]
@@ -382,7 +387,7 @@ def _transfer(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix
         ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
         call.session.commit()
         # The agent's leg says its greeting in the request's language: words only, never a recording.
-        said = (*prefix, node.prompt or "Connecting you to someone now.")
+        said = (*prefix, call.words(node.prompt) if node.prompt else "Connecting you to someone now.")
         greeting = " ".join(text for text in (p.text if isinstance(p, Clip) else p for p in said) if text)
         return callback_twiml.connect_leg(
             leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting

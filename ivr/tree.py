@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeAlias
@@ -34,6 +36,10 @@ MAX_HINT_LENGTH = 100
 # Node names travel in webhook URLs and session logs, so they stay plain.
 NODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# A tree language's own name, the key of `languages:` and of every per-language text: en, es, pt-BR.
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+# The language of a tree that names none: the app's callers spoke English before the tree had languages.
+DEFAULT_LANGUAGE = "en"
 
 
 class TreeError(Exception):
@@ -47,6 +53,36 @@ class TreeError(Exception):
 
 
 @dataclass(frozen=True)
+class Text:
+    """Words said to the caller, in every language of the tree; str() gives the default language's."""
+
+    # (language, words) pairs, the tree's default language first; the checker makes sure every
+    # language of the tree is here, so a call in any of them never falls silent.
+    words: tuple[tuple[str, str], ...]
+
+    def in_language(self, language: str) -> str:
+        """The words in `language`, or in the default language when the tree has none in it."""
+        return next((words for code, words in self.words if code == language), self.words[0][1])
+
+    def __str__(self) -> str:
+        return self.words[0][1]
+
+
+@dataclass(frozen=True)
+class Locale:
+    """One language the tree speaks: its code, Twilio's <Say> voice, and the tag for speech recognition."""
+
+    code: str
+    voice: str | None = None
+    # The language tag for <Say language> and <Gather language>, e.g. es-US; None: Twilio's default.
+    speech: str | None = None
+
+
+# Phrases by language (an intent's, or a node's hints): the default language's first.
+Phrases: TypeAlias = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class Limits:
     """How many times a node re-prompts after silence (no_input) or an unusable answer (no_match)."""
 
@@ -56,11 +92,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a menu: a key to press, an intent to say, and where it leads (a node or "@repeat")."""
+    """One choice of a menu: a key to press, an intent to say, and where it leads (a node or "@repeat").
 
-    digit: str
+    An option without a digit is chosen by speech only (a problem the caller describes, say); an option
+    with a language switches the call to it before going on (the menu's "para español, oprima 9")."""
+
+    digit: str | None
     intent: str
     goto: str
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +109,12 @@ class MenuNode:
 
     kind: ClassVar[str] = "menu"
     name: str
-    prompt: str
-    reprompt: str
+    prompt: Text
+    reprompt: Text
     options: tuple[Option, ...]
     fallback: str
     # None: the hints are every phrase of the options' intents (see Tree.hints).
-    hints: tuple[str, ...] | None = None
+    hints: Phrases | None = None
     # The shop's recording of `prompt` (a prompt name), played instead of saying it when it exists.
     play: str | None = None
 
@@ -94,14 +134,14 @@ class LookupNode:
     kind: ClassVar[str] = "lookup"
     name: str
     lookup: str
-    prompt: str
-    reprompt: str
+    prompt: Text
+    reprompt: Text
     found: str
     fallback: str
     topic: str
     recognise_caller: bool = False
     # None: no hints from the tree; the engine may add its own for spoken numbers.
-    hints: tuple[str, ...] | None = None
+    hints: Phrases | None = None
     play: str | None = None
 
 
@@ -112,7 +152,7 @@ class TransferNode:
     kind: ClassVar[str] = "transfer"
     name: str
     queue: str
-    prompt: str | None = None
+    prompt: Text | None = None
     # Said on the way to the agent, where no recording is played (a `say` node before it can play one).
     play: ClassVar[None] = None
 
@@ -123,7 +163,7 @@ class HangupNode:
 
     kind: ClassVar[str] = "hangup"
     name: str
-    prompt: str
+    prompt: Text
     play: str | None = None
 
 
@@ -133,7 +173,7 @@ class SayNode:
 
     kind: ClassVar[str] = "say"
     name: str
-    prompt: str
+    prompt: Text
     next: str
     play: str | None = None
 
@@ -146,16 +186,63 @@ class Tree:
     """A checked phone tree: every goto names a node, every node is reachable and leads somewhere."""
 
     version: int
-    greeting: str
+    greeting: Text
     start: str
     limits: Limits
-    intents: Mapping[str, tuple[str, ...]]
+    # Intent -> phrases by language (see intents_in).
+    phrases: Mapping[str, Phrases]
     nodes: Mapping[str, Node]
-    voice: str | None = None
-    language: str | None = None
+    # The languages callers can hear, the default first; a tree without `languages:` has one.
+    locales: tuple[Locale, ...] = (Locale(DEFAULT_LANGUAGE),)
+    # The sentences the engine says between the nodes' prompts, by key (see the tree file's `texts:`).
+    texts: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "<tree>"
     # The shop's recording of the greeting (a prompt name), played instead of saying it when it exists.
     greeting_play: str | None = None
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The codes of the tree's languages, the default first."""
+        return tuple(locale.code for locale in self.locales)
+
+    @property
+    def default_language(self) -> str:
+        """The language a call starts in."""
+        return self.locales[0].code
+
+    def locale(self, language: str | None = None) -> Locale:
+        """A language's voice and speech tag; the default language's for None or an unknown code."""
+        return next((locale for locale in self.locales if locale.code == language), self.locales[0])
+
+    @property
+    def voice(self) -> str | None:
+        """The default language's <Say> voice."""
+        return self.locales[0].voice
+
+    @property
+    def language(self) -> str | None:
+        """The default language's speech tag."""
+        return self.locales[0].speech
+
+    @property
+    def intents(self) -> Mapping[str, tuple[str, ...]]:
+        """Intent name -> its phrases in the default language."""
+        return self.intents_in(self.default_language)
+
+    def intents_in(self, language: str) -> Mapping[str, tuple[str, ...]]:
+        """Intent name -> its phrases in `language` (an intent with none there is left out)."""
+        return MappingProxyType(
+            {name: phrases[language] for name, phrases in self.phrases.items() if phrases.get(language)}
+        )
+
+    def text(self, key: str, language: str | None = None, **values: object) -> str:
+        """One of the engine's sentences (`texts:`) in `language`, its {placeholders} filled in."""
+        try:
+            text = self.texts[key]
+        except KeyError:
+            raise KeyError(f"the phone tree {self.source} has no text called {key!r}") from None
+        words = text.in_language(language or self.default_language)
+        return words.format(**values) if values else words
 
     @property
     def start_node(self) -> Node:
@@ -179,18 +266,21 @@ class Tree:
                 uses.append((f"node {name!r}, play", node.play))
         return tuple(uses)
 
-    def hints(self, node: Node | str) -> tuple[str, ...]:
-        """The speech hints for a node's <Gather>: its own, else every phrase of its options' intents."""
+    def hints(self, node: Node | str, language: str | None = None) -> tuple[str, ...]:
+        """The speech hints for a node's <Gather> in `language` (default: the tree's): its own, else
+        every phrase of its options' intents."""
         if isinstance(node, str):
             node = self.node(node)
+        language = language or self.default_language
         if isinstance(node, MenuNode | LookupNode) and node.hints is not None:
-            return node.hints
+            return node.hints.get(language, ())
         if not isinstance(node, MenuNode):
             return ()
+        intents = self.intents_in(language)
         phrases: list[str] = []
         seen: set[str] = set()
         for option in node.options:
-            for phrase in self.intents.get(option.intent, ()):
+            for phrase in intents.get(option.intent, ()):
                 if phrase.casefold() not in seen:
                     seen.add(phrase.casefold())
                     phrases.append(phrase)
@@ -206,19 +296,34 @@ def load_tree(path: str | Path, queues: Iterable[str] | None = None) -> Tree:
         raise TreeError([f"cannot read the file: {error.strerror or error}"], source) from error
     except UnicodeDecodeError as error:
         raise TreeError([f"the file is not UTF-8 text: {error}"], source) from error
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as error:
-        raise TreeError([f"not valid YAML: {error}"], source) from error
-    finally:
-        loader.dispose()
-    return _Checker(source, queues, loader.duplicates).check(data)
+    data, duplicates = _read_yaml(text, source)
+    # The default tree is where the engine's texts come from: it cannot borrow them from itself.
+    defaults = {} if Path(path).resolve() == DEFAULT_TREE.resolve() else default_texts()
+    return _Checker(source, queues, duplicates, defaults).check(data)
 
 
 def parse_tree(mapping: Any, source: str = "<tree>", queues: Iterable[str] | None = None) -> Tree:
     """Check an already-parsed tree (a mapping like the YAML file's); TreeError lists every problem."""
-    return _Checker(source, queues, []).check(mapping)
+    return _Checker(source, queues, [], default_texts()).check(mapping)
+
+
+@cache
+def default_texts() -> Mapping[str, Any]:
+    """The default tree's `texts:` as written: every key the engine says, for trees that leave some out."""
+    data, _ = _read_yaml(DEFAULT_TREE.read_text(encoding="utf-8"), str(DEFAULT_TREE))
+    texts = data.get("texts") if isinstance(data, Mapping) else None
+    return MappingProxyType(dict(texts)) if isinstance(texts, Mapping) else MappingProxyType({})
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
+    """The YAML document in `text`, and the duplicate keys noted while reading it."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    except yaml.YAMLError as error:
+        raise TreeError([f"not valid YAML: {error}"], source) from error
+    finally:
+        loader.dispose()
 
 
 def tree_from_settings(path: str | None, queues: Iterable[str] | None = None) -> Tree:
@@ -266,9 +371,22 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "say": (("prompt", "next"), ("play",)),
 }
 _TERMINAL_TYPES = frozenset({"transfer", "hangup"})
-_TOP_FIELDS = ("version", "greeting", "greeting_play", "voice", "language", "limits", "start", "intents", "nodes")
+_TOP_FIELDS = (
+    "version",
+    "languages",
+    "greeting",
+    "greeting_play",
+    "voice",
+    "language",
+    "limits",
+    "start",
+    "intents",
+    "texts",
+    "nodes",
+)
 _TOP_REQUIRED = ("version", "greeting", "start", "intents", "nodes")
-_OPTION_FIELDS = ("digit", "intent", "goto")
+_OPTION_FIELDS = ("digit", "intent", "goto", "language")
+_LANGUAGE_FIELDS = ("voice", "speech")
 _MISSING = object()
 
 
@@ -286,11 +404,17 @@ def _describe(value: Any) -> str:
 class _Checker:
     """One pass over a tree's data that builds the typed tree and collects every problem on the way."""
 
-    def __init__(self, source: str, queues: Iterable[str] | None, problems: list[str]) -> None:
+    def __init__(
+        self, source: str, queues: Iterable[str] | None, problems: list[str], defaults: Mapping[str, Any]
+    ) -> None:
         self.source = source
+        # The default tree's texts, as written, for the keys this tree leaves out.
+        self.defaults = defaults
         self.queues = frozenset(DEFAULT_QUEUE_NAMES if queues is None else queues)
         self.problems = list(problems)
-        self.intents: dict[str, tuple[str, ...]] = {}
+        self.intents: dict[str, dict[str, tuple[str, ...]]] = {}
+        # The tree's language codes, the default first (read before any text that may be per language).
+        self.languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
         self.node_names: frozenset[str] = frozenset()
         # name -> (type, targets that name a node); for the reachability and dead-end checks.
         self.edges: dict[str, tuple[str | None, list[str]]] = {}
@@ -318,14 +442,13 @@ class _Checker:
         version = data.get("version", _MISSING)
         if version is not _MISSING and (isinstance(version, bool) or version != FORMAT_VERSION):
             self.problem("version", f"this app reads version {FORMAT_VERSION}, not {version!r}")
-        greeting = self.text(data, "greeting", "greeting", required=False)
+        locales = self.read_languages(data)
+        self.languages = tuple(locale.code for locale in locales)
+        greeting = self.words(data, "greeting", "greeting", required=False)
         greeting_play = self.play(data, "greeting_play", "greeting_play")
-        voice = self.text(data, "voice", "voice", required=False)
-        language = self.text(data, "language", "language", required=False)
-        if language is not None and not LANGUAGE_TAG.fullmatch(language):
-            self.problem("language", f"{language!r} is not a language tag like en-US")
         limits = self.limits(data.get("limits", _MISSING))
         self.intents = self.read_intents(data.get("intents", _MISSING))
+        texts = self.read_texts(data.get("texts", _MISSING))
 
         raw_nodes = data.get("nodes", _MISSING)
         if raw_nodes is not _MISSING and not (isinstance(raw_nodes, Mapping) and raw_nodes):
@@ -361,10 +484,10 @@ class _Checker:
             greeting=greeting,
             start=start,
             limits=limits,
-            intents=MappingProxyType(self.intents),
+            phrases=MappingProxyType({name: MappingProxyType(by) for name, by in self.intents.items()}),
             nodes=MappingProxyType(nodes),
-            voice=voice,
-            language=language,
+            locales=locales,
+            texts=MappingProxyType(texts),
             source=self.source,
             greeting_play=greeting_play,
         )
@@ -386,6 +509,125 @@ class _Checker:
             return None
         return value.strip()
 
+    def read_languages(self, data: Mapping[str, Any]) -> tuple[Locale, ...]:
+        """The tree's languages: `languages:`, or the one the old top-level voice and language describe."""
+        raw = data.get("languages", _MISSING)
+        if raw is _MISSING:
+            voice = self.text(data, "voice", "voice", required=False)
+            tag = self.speech_tag(data, "language", "language")
+            # en-US -> en: the code texts and intents are keyed by, were they ever given per language.
+            code = tag.split("-")[0].lower() if tag else DEFAULT_LANGUAGE
+            return (Locale(code, voice, tag),)
+        for key in ("voice", "language"):
+            if key in data:
+                self.problem(key, "with `languages:`, each language has its own voice and speech tag there")
+        if not isinstance(raw, Mapping) or not raw:
+            self.problem(
+                "languages",
+                "must be a mapping of language codes to settings, like "
+                f"{{en: {{voice: Polly.Joanna, speech: en-US}}}}, not {_describe(raw)}",
+            )
+            return (Locale(DEFAULT_LANGUAGE),)
+        locales: list[Locale] = []
+        for code, settings in raw.items():
+            where = f"languages.{code}"
+            if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code):
+                self.problem("languages", f"{code!r} is not a language code like en, es or pt-BR")
+                continue
+            if settings is None:
+                settings = {}
+            if not isinstance(settings, Mapping):
+                self.problem(where, f"must be a mapping like {{voice: ..., speech: ...}}, not {_describe(settings)}")
+                settings = {}
+            for key in settings:
+                if key not in _LANGUAGE_FIELDS:
+                    self.problem(f"{where}.{key}", f"unknown field (a language has: {', '.join(_LANGUAGE_FIELDS)})")
+            voice = self.text(settings, "voice", f"{where}.voice", required=False)
+            tag = self.speech_tag(settings, "speech", f"{where}.speech")
+            locales.append(Locale(code, voice, tag))
+        return tuple(locales) or (Locale(DEFAULT_LANGUAGE),)
+
+    def speech_tag(self, raw: Mapping[str, Any], key: str, where: str) -> str | None:
+        """An optional language tag for Twilio (en-US, es-US)."""
+        tag = self.text(raw, key, where, required=False)
+        if tag is not None and not LANGUAGE_TAG.fullmatch(tag):
+            self.problem(where, f"{tag!r} is not a language tag like en-US")
+            return None
+        return tag
+
+    def words(self, raw: Mapping[str, Any], key: str, where: str, required: bool = True) -> Text | None:
+        """Words said to callers: text in the default language, or {language: text} for each of the
+        tree's languages; None after noting why they are unusable."""
+        value = raw.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(where, "missing required field")
+            return None
+        if isinstance(value, str):
+            value = {self.languages[0]: value}
+        elif not isinstance(value, Mapping):
+            self.problem(where, f"must be text, or a mapping like {{en: ..., es: ...}}, not {_describe(value)}")
+            return None
+        before = len(self.problems)
+        by_language: dict[str, str] = {}
+        for code, words in value.items():
+            at = where if len(value) == 1 and code == self.languages[0] else f"{where}.{code}"
+            if code not in self.languages:
+                self.problem(where, f"{code!r} is not one of the tree's languages ({', '.join(self.languages)})")
+            elif not isinstance(words, str):
+                self.problem(at, f"must be text, not {_describe(words)}")
+            elif not words.strip():
+                self.problem(at, "is empty")
+            else:
+                by_language[code] = " ".join(words.split())
+        # A caller who chose a language must never meet a silence where a sentence should be.
+        missing = [code for code in self.languages if code not in value]
+        if missing:
+            self.problem(where, f"missing in {', '.join(missing)} (the tree speaks {', '.join(self.languages)})")
+        if len(self.problems) != before:
+            return None
+        return Text(tuple((code, by_language[code]) for code in self.languages))
+
+    def read_texts(self, raw: Any) -> dict[str, Text]:
+        """The engine's sentences by key, each in every language with the same {placeholders}."""
+        if raw is _MISSING:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.problem("texts", f"must be a mapping of keys to sentences, not {_describe(raw)}")
+            return {}
+        texts: dict[str, Text] = {}
+        for key in raw:
+            texts.update(self.one_text(raw, key, f"texts.{key}"))
+        for key, value in self.defaults.items():
+            if key not in texts and key not in raw:
+                # Only the languages this tree speaks: a missing one is named as this tree's problem.
+                own = (
+                    {code: words for code, words in value.items() if code in self.languages}
+                    if isinstance(value, Mapping)
+                    else value
+                )
+                texts.update(self.one_text({key: own}, key, f"texts.{key} (not in this tree; the default tree's)"))
+        return texts
+
+    def one_text(self, raw: Mapping[str, Any], key: str, where: str) -> dict[str, Text]:
+        """One of the engine's sentences, {key: text}, or nothing after noting its problems."""
+        text = self.words(raw, key, where)
+        if text is None:
+            return {}
+        names: dict[str, frozenset[str]] = {}
+        for code, words in text.words:
+            try:
+                names[code] = frozenset(name for _, name, _, _ in string.Formatter().parse(words) if name)
+            except ValueError as error:
+                self.problem(f"{where}.{code}", f"{error}: write {{name}} for a value, {{{{ or }}}} for a brace")
+        if len(set(names.values())) > 1:
+            # Filled in by name at run time: a placeholder only one language has would fail there.
+            shown = "; ".join(f"{code}: {', '.join(sorted(n)) or 'none'}" for code, n in names.items())
+            self.problem(where, f"the languages name different {{placeholders}} ({shown})")
+        elif len(names) == len(text.words):
+            return {str(key): text}
+        return {}
+
     def play(self, raw: Mapping[str, Any], key: str, where: str) -> str | None:
         """An optional prompt name to play instead of the sentence beside it (required: it is the fallback)."""
         value = raw.get(key, _MISSING)
@@ -396,6 +638,26 @@ class _Checker:
             self.problem(where, f"{shown} is not a prompt name. {NAME_RULE}")
             return None
         return value
+
+    def phrases_by_language(self, value: Any, where: str) -> dict[str, tuple[str, ...]] | None:
+        """Phrases in the default language (a list), or {language: list} in some of the tree's languages."""
+        if isinstance(value, list):
+            phrases = self.phrases(value, where)
+            return None if phrases is None else {self.languages[0]: phrases}
+        if not isinstance(value, Mapping) or not value:
+            self.problem(
+                where, f"must be a list of phrases or a mapping like {{en: [...], es: [...]}}, not {_describe(value)}"
+            )
+            return None
+        result: dict[str, tuple[str, ...]] = {}
+        for code, phrases in value.items():
+            if code not in self.languages:
+                self.problem(where, f"{code!r} is not one of the tree's languages ({', '.join(self.languages)})")
+                continue
+            found = self.phrases(phrases, f"{where}.{code}")
+            if found is not None:
+                result[code] = found
+        return result
 
     def phrases(self, value: Any, where: str) -> tuple[str, ...] | None:
         """A non-empty list of phrases usable as speech hints, or None after noting why not."""
@@ -438,29 +700,31 @@ class _Checker:
                 values[key] = value
         return Limits(**values)
 
-    def read_intents(self, raw: Any) -> dict[str, tuple[str, ...]]:
-        """Intent names and their phrases; a phrase may belong to one intent only."""
+    def read_intents(self, raw: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Intent names and their phrases by language; in one language a phrase belongs to one intent."""
         if raw is _MISSING:
             return {}
         if not isinstance(raw, Mapping):
             self.problem("intents", f"must be a mapping of intent names to phrases, not {_describe(raw)}")
             return {}
-        intents: dict[str, tuple[str, ...]] = {}
-        owner: dict[str, str] = {}
+        intents: dict[str, dict[str, tuple[str, ...]]] = {}
+        owner: dict[tuple[str, str], str] = {}
         for name, value in raw.items():
             if not isinstance(name, str) or not name.strip():
                 self.problem("intents", f"an intent name must be text, not {_describe(name)}")
                 continue
-            phrases = self.phrases(value, f"intent {name!r}")
-            if phrases is None:
+            by_language = self.phrases_by_language(value, f"intent {name!r}")
+            if by_language is None:
                 continue
-            for phrase in phrases:
-                key = phrase.casefold()
-                if key in owner and owner[key] != name:
-                    # Speech matching could not tell which one the caller meant.
-                    self.problem(f"intent {name!r}", f"the phrase {phrase!r} also belongs to intent {owner[key]!r}")
-                owner.setdefault(key, name)
-            intents[name] = tuple(dict.fromkeys(phrases))
+            for code, phrases in by_language.items():
+                for phrase in phrases:
+                    key = (code, phrase.casefold())
+                    if key in owner and owner[key] != name:
+                        # Speech matching could not tell which one the caller meant.
+                        self.problem(f"intent {name!r}", f"the phrase {phrase!r} also belongs to intent {owner[key]!r}")
+                    owner.setdefault(key, name)
+                by_language[code] = tuple(dict.fromkeys(phrases))
+            intents[name] = by_language
         return intents
 
     def target(self, raw: Mapping[str, Any], key: str, where: str, node: str, targets: list[str]) -> str | None:
@@ -490,20 +754,26 @@ class _Checker:
             return None
         return value
 
-    def check_reprompt(self, prompt: str | None, reprompt: str | None, where: str) -> None:
-        """A reprompt must not repeat the prompt word for word."""
+    def check_reprompt(self, prompt: Text | None, reprompt: Text | None, where: str) -> None:
+        """A reprompt must not repeat the prompt word for word, in any language."""
         # A caller who did not follow the first wording needs another one, not the same one louder.
-        if prompt is not None and reprompt is not None and " ".join(prompt.split()) == " ".join(reprompt.split()):
-            self.problem(f"{where}, reprompt", "is the same as the prompt: say it another way")
+        if prompt is None or reprompt is None:
+            return
+        for code in self.languages:
+            if prompt.in_language(code) == reprompt.in_language(code):
+                at = f"{where}, reprompt" if len(self.languages) == 1 else f"{where}, reprompt.{code}"
+                self.problem(at, "is the same as the prompt: say it another way")
 
-    def optional_hints(self, raw: Mapping[str, Any], where: str) -> tuple[str, ...] | None:
-        """A node's own hints, if it gives any."""
+    def optional_hints(self, raw: Mapping[str, Any], where: str) -> Phrases | None:
+        """A node's own hints, if it gives any (by language, like an intent's phrases)."""
         if "hints" not in raw:
             return None
-        hints = self.phrases(raw["hints"], f"{where}, hints")
-        if hints is not None and len(hints) > MAX_HINTS:
-            self.problem(f"{where}, hints", f"Twilio takes at most {MAX_HINTS} hints, not {len(hints)}")
-        return hints
+        hints = self.phrases_by_language(raw["hints"], f"{where}, hints")
+        for code, phrases in (hints or {}).items():
+            if len(phrases) > MAX_HINTS:
+                at = f"{where}, hints" if len(self.languages) == 1 else f"{where}, hints.{code}"
+                self.problem(at, f"Twilio takes at most {MAX_HINTS} hints, not {len(phrases)}")
+        return None if hints is None else MappingProxyType(hints)
 
     # --- nodes --------------------------------------------------------------------------------------
 
@@ -545,14 +815,14 @@ class _Checker:
             node = self.lookup(name, raw, where, targets)
         elif kind == "transfer":
             queue = self.queue(raw, "queue", f"{where}, queue")
-            prompt = self.text(raw, "prompt", f"{where}, prompt", required=False)
+            prompt = self.words(raw, "prompt", f"{where}, prompt", required=False)
             node = TransferNode(name, queue, prompt) if queue else None
         elif kind == "hangup":
-            prompt = self.text(raw, "prompt", f"{where}, prompt")
+            prompt = self.words(raw, "prompt", f"{where}, prompt")
             play = self.play(raw, "play", f"{where}, play")
             node = HangupNode(name, prompt, play) if prompt else None
         else:
-            prompt = self.text(raw, "prompt", f"{where}, prompt")
+            prompt = self.words(raw, "prompt", f"{where}, prompt")
             play = self.play(raw, "play", f"{where}, play")
             following = self.target(raw, "next", f"{where}, next", name, targets)
             node = SayNode(name, prompt, following, play) if prompt and following else None
@@ -560,8 +830,8 @@ class _Checker:
 
     def menu(self, name: str, raw: Mapping[str, Any], where: str, targets: list[str]) -> MenuNode | None:
         """A menu node and its options."""
-        prompt = self.text(raw, "prompt", f"{where}, prompt")
-        reprompt = self.text(raw, "reprompt", f"{where}, reprompt")
+        prompt = self.words(raw, "prompt", f"{where}, prompt")
+        reprompt = self.words(raw, "reprompt", f"{where}, reprompt")
         options = self.options(name, raw.get("options", _MISSING), where, targets)
         fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
         hints = self.optional_hints(raw, where)
@@ -592,8 +862,10 @@ class _Checker:
                 continue
             for key in item:
                 if key not in _OPTION_FIELDS:
-                    self.problem(f"{at}.{key}", "unknown field (an option has: digit, intent, goto)")
-            digit = self.digit(item.get("digit", _MISSING), f"{at}.digit")
+                    self.problem(f"{at}.{key}", f"unknown field (an option has: {', '.join(_OPTION_FIELDS)})")
+            # No digit: the option is chosen by speech only (a problem the caller describes in words).
+            raw_digit = item.get("digit", _MISSING)
+            digit = None if raw_digit is _MISSING else self.digit(raw_digit, f"{at}.digit")
             if digit is not None:
                 if digit in digits:
                     self.problem(f"{at}.digit", f"key {digit!r} is already used by options[{digits[digit]}]")
@@ -605,9 +877,14 @@ class _Checker:
                 elif intent in intents:
                     self.problem(f"{at}.intent", f"intent {intent!r} is already used by options[{intents[intent]}]")
                 intents.setdefault(intent, index)
+            language = item.get("language")
+            if language is not None and language not in self.languages:
+                self.problem(
+                    f"{at}.language", f"{language!r} is not one of the tree's languages ({', '.join(self.languages)})"
+                )
             goto = self.target(item, "goto", f"{at}.goto", name, targets)
-            if digit is not None and intent is not None and goto is not None:
-                options.append(Option(digit, intent, goto))
+            if (digit is not None or raw_digit is _MISSING) and intent is not None and goto is not None:
+                options.append(Option(digit, intent, goto, language if language in self.languages else None))
         return tuple(options)
 
     def digit(self, value: Any, where: str) -> str | None:
@@ -629,8 +906,8 @@ class _Checker:
             self.problem(f"{where}, lookup", "missing required field")
         elif kind not in LOOKUP_KINDS:
             self.problem(f"{where}, lookup", f"must be one of {', '.join(LOOKUP_KINDS)}, not {kind!r}")
-        prompt = self.text(raw, "prompt", f"{where}, prompt")
-        reprompt = self.text(raw, "reprompt", f"{where}, reprompt")
+        prompt = self.words(raw, "prompt", f"{where}, prompt")
+        reprompt = self.words(raw, "reprompt", f"{where}, reprompt")
         found = self.target(raw, "found", f"{where}, found", name, targets)
         fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
         topic = self.queue(raw, "topic", f"{where}, topic")

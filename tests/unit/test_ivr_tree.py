@@ -19,6 +19,7 @@ from ivr.tree import (
     MenuNode,
     Option,
     SayNode,
+    Text,
     TransferNode,
     Tree,
     TreeError,
@@ -28,6 +29,11 @@ from ivr.tree import (
 )
 
 Raw = dict[str, Any]
+
+
+def en(words: str) -> Text:
+    """Words of a single-language (English) tree."""
+    return Text((("en", words),))
 
 
 def small_tree() -> Raw:
@@ -79,7 +85,7 @@ def test_the_default_tree_loads_and_checks_clean() -> None:
     tree = load_tree(DEFAULT_TREE)
 
     assert tree.start == "main"
-    assert tree.greeting == "Thanks for calling Callme Shop."
+    assert str(tree.greeting) == "Thanks for calling Callme Shop."
     assert tree.voice == "Polly.Joanna"
     assert tree.limits == Limits(no_input=2, no_match=2)
     assert set(tree.nodes) == {
@@ -154,7 +160,7 @@ def test_tree_from_settings_uses_the_default_file_when_unset(tmp_path: Path) -> 
         "version: 1\ngreeting: Hi.\nstart: bye\nintents: {}\nnodes:\n  bye: {type: hangup, prompt: Bye.}\n",
         encoding="utf-8",
     )
-    assert tree_from_settings(str(own)).nodes == {"bye": HangupNode("bye", "Bye.")}
+    assert tree_from_settings(str(own)).nodes == {"bye": HangupNode("bye", en("Bye."))}
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -167,13 +173,13 @@ def test_a_small_tree_builds_one_typed_node_of_each_kind() -> None:
     assert tree.node("find") == LookupNode(
         "find",
         "order",
-        "Key in your order number.",
-        "Sorry, I could not find it. Key it in again.",
+        en("Key in your order number."),
+        en("Sorry, I could not find it. Key it in again."),
         "info",
         "person",
         "orders",
     )
-    assert tree.node("info") == SayNode("info", "That is all I know.", "bye")
+    assert tree.node("info") == SayNode("info", en("That is all I know."), "bye")
     assert tree.node("person") == TransferNode("person", "orders", None)
     assert tree.start_node is tree.node("main")
     assert [node.kind for node in tree.nodes.values()] == ["menu", "lookup", "say", "transfer", "hangup"]
@@ -637,9 +643,9 @@ def test_a_node_and_the_greeting_may_name_a_prompt_to_play_beside_their_sentence
     raw["nodes"]["bye"]["play"] = "bye"
     tree = parse_tree(raw)
 
-    assert tree.greeting_play == "welcome" and tree.greeting == "Hello."
+    assert tree.greeting_play == "welcome" and str(tree.greeting) == "Hello."
     main = tree.node("main")
-    assert isinstance(main, MenuNode) and main.play == "main-menu" and main.prompt.startswith("Press 1")
+    assert isinstance(main, MenuNode) and main.play == "main-menu" and str(main.prompt).startswith("Press 1")
     assert tree.prompt_uses() == (
         ("greeting_play", "welcome"),
         ("node 'main', play", "main-menu"),
@@ -676,4 +682,156 @@ def test_a_transfer_cannot_play_a_prompt_its_words_are_said_on_the_way_to_the_ag
 
     assert problems_of(raw) == [
         "node 'person', play: unknown field for a transfer node (a transfer has: type, queue, prompt)"
+    ]
+
+
+# --- languages ------------------------------------------------------------------------------------------
+
+
+def two_languages() -> Raw:
+    """The small tree in English and Spanish: every sentence in both, the intents in both."""
+    raw = small_tree()
+    raw["languages"] = {
+        "en": {"voice": "Polly.Joanna", "speech": "en-US"},
+        "es": {"voice": "Polly.Lupe", "speech": "es-US"},
+    }
+    raw["greeting"] = {"en": "Hello.", "es": "Hola."}
+    raw["intents"] = {
+        "track": {"en": ["track my order"], "es": ["mi pedido"]},
+        "agent": {"en": ["agent", "a person"], "es": ["una persona"]},
+        "bye": ["goodbye"],
+    }
+    nodes = raw["nodes"]
+    nodes["main"]["prompt"] = {"en": "Press 1 to track an order.", "es": "Oprima 1 para su pedido."}
+    nodes["main"]["reprompt"] = {"en": "Sorry. Press 1 for an order.", "es": "Perdone. Oprima 1 para un pedido."}
+    nodes["find"]["prompt"] = {"en": "Key in your order number.", "es": "Marque su número de pedido."}
+    nodes["find"]["reprompt"] = {"en": "Key it in again.", "es": "Márquelo otra vez."}
+    nodes["info"]["prompt"] = {"en": "That is all I know.", "es": "Eso es todo lo que sé."}
+    nodes["bye"]["prompt"] = {"en": "Goodbye.", "es": "Adiós."}
+    return raw
+
+
+def test_the_default_tree_speaks_english_first_and_spanish() -> None:
+    tree = load_tree(DEFAULT_TREE)
+
+    assert tree.languages == ("en", "es")
+    assert tree.locale("es").voice == "Polly.Lupe" and tree.locale("es").speech == "es-US"
+    assert tree.locale("en").speech == "en-US" and tree.voice == "Polly.Joanna"
+    assert tree.greeting.in_language("es") == "Gracias por llamar a Callme Shop."
+    main = tree.node("main")
+    assert isinstance(main, MenuNode) and "oprima 2" in main.prompt.in_language("es")
+
+
+def test_a_tree_without_languages_speaks_the_one_its_voice_and_language_describe() -> None:
+    raw = small_tree()
+    raw["voice"], raw["language"] = "Polly.Lupe", "es-US"
+    tree = parse_tree(raw)
+
+    assert tree.languages == ("es",)
+    assert tree.locale("es").voice == "Polly.Lupe" and tree.language == "es-US"
+    assert tree.greeting.in_language("es") == "Hello."
+    assert tree.intents_in("es")["track"] == ("track my order",)
+    assert parse_tree(small_tree()).languages == ("en",)
+
+
+def test_every_sentence_and_intent_can_be_given_per_language() -> None:
+    tree = parse_tree(two_languages())
+    main = tree.node("main")
+
+    assert tree.languages == ("en", "es")
+    assert isinstance(main, MenuNode)
+    assert (
+        main.prompt.in_language("es") == "Oprima 1 para su pedido." and str(main.prompt) == "Press 1 to track an order."
+    )
+    # A plain list is the default language's phrases; an intent with none in a language is keypad-only there.
+    assert tree.intents_in("es") == {"track": ("mi pedido",), "agent": ("una persona",)}
+    assert tree.intents_in("en")["bye"] == ("goodbye",) and tree.intents == tree.intents_in("en")
+    assert tree.hints("main", "es") == ("mi pedido", "una persona")
+    assert tree.hints("main") == ("track my order", "agent", "a person", "goodbye")
+
+
+def test_a_sentence_missing_in_one_language_is_reported_with_its_node_field_and_language() -> None:
+    raw = two_languages()
+    raw["greeting"] = "Hello."  # text alone is the default language's only
+    del raw["nodes"]["main"]["reprompt"]["es"]
+    raw["nodes"]["person"]["prompt"] = {"en": "One moment.", "fr": "Un instant."}
+
+    assert problems_of(raw) == [
+        "greeting: missing in es (the tree speaks en, es)",
+        "node 'main', reprompt: missing in es (the tree speaks en, es)",
+        "node 'person', prompt: 'fr' is not one of the tree's languages (en, es)",
+        "node 'person', prompt: missing in es (the tree speaks en, es)",
+    ]
+
+
+def test_language_mistakes_are_all_reported() -> None:
+    raw = two_languages()
+    raw["languages"]["EN_us"] = {"voice": "x"}
+    raw["languages"]["es"]["speech"] = "es US"
+    raw["languages"]["es"]["accent"] = "Mexico"
+    raw["voice"] = "Polly.Joanna"
+    raw["intents"]["agent"]["de"] = ["jemand"]
+    raw["nodes"]["main"]["reprompt"]["es"] = "Oprima 1 para su pedido."
+    raw["nodes"]["find"]["prompt"]["es"] = 7
+
+    assert problems_of(raw) == [
+        "voice: with `languages:`, each language has its own voice and speech tag there",
+        "languages.es.accent: unknown field (a language has: voice, speech)",
+        "languages.es.speech: 'es US' is not a language tag like en-US",
+        "languages: 'EN_us' is not a language code like en, es or pt-BR",
+        "intent 'agent': 'de' is not one of the tree's languages (en, es)",
+        "node 'main', reprompt.es: is the same as the prompt: say it another way",
+        "node 'find', prompt.es: must be text, not a number",
+    ]
+
+
+def test_one_phrase_may_mean_one_thing_per_language_but_different_things_in_different_ones() -> None:
+    raw = two_languages()
+    raw["intents"]["bye"] = {"en": ["goodbye", "no"], "es": ["adiós"]}
+    raw["intents"]["agent"]["es"] = ["una persona", "no"]
+    assert parse_tree(raw).intents_in("es")["agent"] == ("una persona", "no")
+
+    raw["intents"]["track"]["es"] = ["mi pedido", "una persona"]
+    assert problems_of(raw) == ["intent 'agent': the phrase 'una persona' also belongs to intent 'track'"]
+
+
+def test_an_option_may_be_spoken_only_or_switch_the_language() -> None:
+    raw = two_languages()
+    raw["nodes"]["main"]["options"].append({"intent": "bye", "goto": "bye"})
+    raw["nodes"]["main"]["options"][2] = {"digit": "9", "intent": "agent", "goto": "main", "language": "es"}
+    del raw["nodes"]["main"]["options"][1]
+    tree = parse_tree(raw)
+    main = tree.node("main")
+
+    assert isinstance(main, MenuNode)
+    assert main.option_for_intent("bye") == Option(None, "bye", "bye")
+    assert main.option_for_digit("9") == Option("9", "agent", "main", "es")
+
+    raw["nodes"]["main"]["options"][1]["language"] = "fr"
+    assert problems_of(raw) == ["node 'main', options[1].language: 'fr' is not one of the tree's languages (en, es)"]
+
+
+def test_texts_fill_in_their_placeholders_in_the_callers_language() -> None:
+    raw = two_languages()
+    raw["texts"] = {"place": {"en": "You're number {position} in line.", "es": "Usted es el número {position}."}}
+    tree = parse_tree(raw)
+
+    assert tree.text("place", "es", position=3) == "Usted es el número 3."
+    assert tree.text("place", position=2) == "You're number 2 in line."
+    with pytest.raises(KeyError, match="no text called 'nothing'"):
+        tree.text("nothing")
+
+
+def test_a_text_whose_languages_name_different_placeholders_is_reported() -> None:
+    raw = two_languages()
+    raw["texts"] = {
+        "place": {"en": "You're number {position} in line.", "es": "Usted es el número {posicion}."},
+        "wait": {"en": "About {minutes} minutes.", "es": "Unos {minutes minutos."},
+        "half": {"en": "Half."},
+    }
+
+    assert problems_of(raw) == [
+        "texts.place: the languages name different {placeholders} (en: position; es: posicion)",
+        "texts.wait.es: expected '}' before end of string: write {name} for a value, {{ or }} for a brace",
+        "texts.half: missing in es (the tree speaks en, es)",
     ]
