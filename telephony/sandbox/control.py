@@ -242,6 +242,8 @@ def call_detail(sid: str) -> Response:
                     "steps_left": list(call.party.steps),
                     "hung_up": call.party.hung_up,
                 },
+                # While a <Gather> collects keys: those pressed so far (it waits for more).
+                "keys_so_far": call.keyed,
                 "timeline": list(call.timeline),
             }
         )

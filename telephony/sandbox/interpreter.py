@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 from telephony.sandbox.engine import BUSY_AFTER_SECONDS, SECONDS_PER_WORD, Engine
 from telephony.sandbox.model import Bridged, Call, CallEnded, Party, Recording, Redirected
+from telephony.sandbox.recogniser import SPEECH_MODELS, recognise, transcript
 from telephony.sandbox.wire import new_sid, utcnow
 from telephony.sandbox.world import Queue
 
@@ -27,7 +28,10 @@ DIAL_NOUNS = frozenset({"Number", "Client", "Queue"})
 # Simulated speaking rates (SECONDS_PER_WORD comes from the engine): how long things take to say and answer.
 PLAY_SECONDS = 5.0
 DIGIT_SECONDS = 0.3
-SPEECH_CONFIDENCE = "0.92"
+# A "w" in scripted keys waits half a second, as in <Play digits> and SendDigits.
+HALF_SECOND_KEY = 0.5
+# speechTimeout="auto": the natural pause that ends an utterance.
+AUTO_PAUSE_SECONDS = 1.0
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
 
@@ -42,6 +46,21 @@ class TwimlError(Exception):
 
 class LeaveQueue(Exception):
     """<Leave> in hold music: the caller leaves the queue."""
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What a <Gather> listens for and how long, its attributes read and checked."""
+
+    inputs: frozenset[str]
+    timeout: int
+    num_digits: int
+    finish_on_key: str
+    language: str
+    speech_model: str
+    speech_end: float  # Seconds of silence that end speech.
+    partial_url: str | None
+    partial_method: str
 
 
 @dataclass(frozen=True)
@@ -283,26 +302,41 @@ class Interpreter:
     # <Gather> ---------------------------------------------------------------------------------------
 
     def _verb_gather(self, verb: ET.Element, doc_url: str | None) -> Fetch | None:
-        inputs = set(verb.get("input", "dtmf").split())
-        timeout = _int(verb, "timeout", 5)
-        num_digits = _int(verb, "numDigits", 0)
-        finish_on_key = verb.get("finishOnKey", "#")
+        """<Gather>, as https://www.twilio.com/docs/voice/twiml/gather documents it.
+
+        Keys are collected one by one until `finishOnKey` (default #, not sent in Digits), `numDigits`, or
+        `timeout` seconds (default 5) after the last key: Twilio's timeout is how long it waits "for the caller
+        to press another digit or say another word". Speech ends after `speechTimeout` seconds of silence
+        (`auto`: at a natural pause, AUTO_PAUSE_SECONDS here); without the attribute the `timeout` applies, as
+        for keys. The transcript is formatted as a recogniser writes it (telephony/sandbox/recogniser.py) in
+        the Gather's `language` (default en-US). While speech is heard, `partialResultCallback` gets interim
+        results (UnstableSpeechResult, Stability, SequenceNumber) word by word.
+
+        Invalid values raise Twilio's warnings and the Gather goes on with the default: 13310 (finishOnKey),
+        13327 (speechTimeout), 13334 (speechModel), 13335 (speechTimeout auto with a speechModel set). What
+        the pages do not say: whether keys pressed after the Gather ended reach the next one (here they are
+        dropped, noted as ignored), and where partial results' SequenceNumber starts (here 1, per Gather).
+        """
+        listening = self._listening(verb, doc_url)
         action = self._resolve(verb.get("action"), doc_url) or doc_url
         method = verb.get("method", "POST").upper()
         on_empty = verb.get("actionOnEmptyResult", "false").lower() == "true"
         self.world.event(
             self.call,
             "gather",
-            input=sorted(inputs),
-            timeout=timeout,
-            num_digits=num_digits,
-            finish_on_key=finish_on_key,
+            input=sorted(listening.inputs),
+            timeout=listening.timeout,
+            num_digits=listening.num_digits,
+            finish_on_key=listening.finish_on_key,
             hints=verb.get("hints"),
             action=action,
+            language=listening.language,
+            speech_model=verb.get("speechModel"),
+            speech_timeout=verb.get("speechTimeout"),
         )
         for child in verb:
             getattr(self, f"_verb_{child.tag.lower()}")(child, doc_url)
-        result = self._listen(inputs, timeout, num_digits, finish_on_key, verb.get("speechTimeout"))
+        result = self._listen(listening)
         if result is None:
             self.world.event(self.call, "input", result="timeout")
             if on_empty and action:
@@ -312,42 +346,146 @@ class Interpreter:
             return None
         return Fetch(url=action, method=method, params=result)
 
-    def _listen(
-        self, inputs: set[str], timeout: int, num_digits: int, finish_on_key: str, speech_timeout: str | None
-    ) -> dict[str, str] | None:
-        step = self.next_input(timeout)
+    def _listening(self, verb: ET.Element, doc_url: str | None) -> Listening:
+        """A <Gather>'s attributes, checked as Twilio checks them (warnings on the timeline)."""
+        timeout = _int(verb, "timeout", 5)
+        finish_on_key = verb.get("finishOnKey", "#")
+        if len(finish_on_key) > 1 or (finish_on_key and finish_on_key not in "0123456789#*"):
+            self._warn(13310, f"invalid <Gather finishOnKey> value {finish_on_key!r}")
+            finish_on_key = "#"
+        model = verb.get("speechModel")
+        if model is not None and model not in SPEECH_MODELS:
+            self._warn(13334, f"invalid <Gather speechModel> value {model!r}")
+        raw = (verb.get("speechTimeout") or "").strip().lower()
+        speech_end = float(timeout)
+        if raw == "auto" and model is not None:
+            self._warn(13335, "speechTimeout auto cannot be used with a speechModel")
+        elif raw == "auto":
+            speech_end = AUTO_PAUSE_SECONDS
+        elif raw:
+            if raw.isdigit() and int(raw) > 0:
+                speech_end = float(raw)
+            else:
+                self._warn(13327, f"invalid <Gather speechTimeout> value {raw!r}")
+        return Listening(
+            inputs=frozenset(verb.get("input", "dtmf").split()),
+            timeout=timeout,
+            num_digits=_int(verb, "numDigits", 0),
+            finish_on_key=finish_on_key,
+            language=verb.get("language", "en-US"),
+            speech_model=model if model in SPEECH_MODELS else "default",
+            speech_end=speech_end,
+            partial_url=self._resolve(verb.get("partialResultCallback"), doc_url),
+            partial_method=verb.get("partialResultCallbackMethod", "POST").upper(),
+        )
+
+    def _warn(self, code: int, message: str) -> None:
+        self.world.event(self.call, "warning", code=code, message=message)
+
+    def _listen(self, listening: Listening) -> dict[str, str] | None:
+        step = self.next_input(listening.timeout)
         if step is None:
             return None
-        if "digits" in step and "dtmf" in inputs:
-            pressed = step["digits"].replace("w", "")
-            digits, finished_on = "", ""
-            for key in pressed:
-                if finish_on_key and key in finish_on_key:
-                    finished_on = key
-                    break
-                digits += key
-                if num_digits and len(digits) >= num_digits:
-                    break
-            self._pause(len(pressed) * DIGIT_SECONDS)
-            complete = finished_on or (num_digits and len(digits) >= num_digits)
-            if not complete:
-                # Without the finish key or enough digits, Twilio waits `timeout` after the last key.
-                self._pause(timeout)
-            self.world.event(self.call, "input", digits=digits, finished_on_key=finished_on)
-            if not digits:
-                return None
-            return {"Digits": digits, "FinishedOnKey": finished_on}
-        if "speech" in step and "speech" in inputs:
-            words = step["speech"]
-            pause_after = 1.0 if speech_timeout in (None, "auto") else float(speech_timeout or 1)
-            self.engine.note_audio(self.call, _words(words) * SECONDS_PER_WORD, inbound=True)
-            self._pause(_words(words) * SECONDS_PER_WORD + pause_after)
-            self.world.event(self.call, "input", speech=words)
-            return {"SpeechResult": words, "Confidence": SPEECH_CONFIDENCE}
+        if "digits" in step and "dtmf" in listening.inputs:
+            return self._collect_digits(step, listening)
+        if "speech" in step and "speech" in listening.inputs:
+            return self._recognise(step, listening)
         # The party pressed keys a speech-only Gather ignores, or spoke to a keypad-only one.
         self.world.event(self.call, "input", ignored=step)
-        self._pause(timeout)
+        self._pause(listening.timeout)
         return None
+
+    def _collect_digits(self, step: dict[str, Any], listening: Listening) -> dict[str, str] | None:
+        """Keys from this step and the next ones, until the finish key, numDigits, or the digit timeout."""
+        world, call = self.world, self.call
+        digits, finished_on, done = "", "", False
+        try:
+            while not done:
+                keys = step["digits"]
+                for index, key in enumerate(keys):
+                    if key == "w":
+                        self._pause(HALF_SECOND_KEY)  # "w" in a digit string: half a second before the next key.
+                        continue
+                    self._pause(DIGIT_SECONDS)
+                    if listening.finish_on_key and key == listening.finish_on_key:
+                        finished_on, done = key, True
+                    else:
+                        digits += key
+                        done = bool(listening.num_digits) and len(digits) >= listening.num_digits
+                    if done:
+                        rest = keys[index + 1 :].replace("w", "")
+                        if rest:
+                            world.event(call, "input", ignored={"digits": rest}, reason="after the gather ended")
+                        break
+                    with world.cond:
+                        call.keyed = digits
+                if done:
+                    break
+                # Twilio's digit timeout: `timeout` seconds after the last key, what was keyed is sent.
+                following = self.next_input(listening.timeout)
+                if following is None:
+                    break
+                if "digits" not in following:
+                    with world.cond:
+                        party = call.party
+                        party.steps.appendleft(following)  # Speech or a hang-up: for what comes next.
+                    break
+                step = following
+        finally:
+            with world.cond:
+                call.keyed = None
+        world.event(call, "input", digits=digits, finished_on_key=finished_on)
+        if not digits:
+            return None
+        return {"Digits": digits, "FinishedOnKey": finished_on}
+
+    def _recognise(self, step: dict[str, Any], listening: Listening) -> dict[str, str]:
+        """Hear one speech step, then the silence that ends it (speechTimeout), and transcribe it.
+
+        Each speech step is one utterance: a script's next step is the caller's next turn, whatever pause
+        lies between them (a scripted caller speaks after hearing the next prompt).
+        """
+        world, call = self.world, self.call
+        words = step["speech"]
+        self._speak(words, listening)
+        self._pause(listening.speech_end)
+        with world.cond:
+            call.utterances += 1
+            seed = f"{call.from_}|{call.to}|{call.utterances}"
+        heard = recognise(
+            words,
+            listening.language,
+            listening.speech_model,
+            seed,
+            confidence=step.get("confidence", "vary"),
+            verbatim=bool(step.get("verbatim", False)),
+        )
+        world.event(call, "input", speech=words, speech_result=heard.text, confidence=heard.confidence)
+        result = {"SpeechResult": heard.text}
+        if heard.confidence is not None:
+            result["Confidence"] = heard.confidence
+        return result
+
+    def _speak(self, words: str, listening: Listening) -> None:
+        """Let the party say `words`; with a partialResultCallback, post the transcript so far word by word."""
+        spoken = words.split()
+        self.engine.note_audio(self.call, len(spoken) * SECONDS_PER_WORD, inbound=True)
+        if not listening.partial_url:
+            self._pause(len(spoken) * SECONDS_PER_WORD)
+            return
+        for index in range(1, len(spoken) + 1):
+            self._pause(SECONDS_PER_WORD)
+            # Interim results are not closed by punctuation, and settle as more is heard.
+            unstable = transcript(" ".join(spoken[:index]), listening.language).rstrip(".?").lstrip("¿")
+            params = {
+                **self.engine.voice_params(self.call),
+                "UnstableSpeechResult": unstable,
+                "Stability": f"{0.5 + 0.4 * index / len(spoken):.2f}",
+                "SequenceNumber": str(index),
+            }
+            self.engine.enqueue_callback(
+                self.call, listening.partial_url, listening.partial_method, params, "partial-result"
+            )
 
     # <Record> ---------------------------------------------------------------------------------------
 

@@ -109,11 +109,18 @@ def _seconds(value: Any, name: str) -> float:
 
 
 def validate_steps(steps: Any) -> list[dict[str, Any]]:
-    """Check a list of steps: {"digits": "12#"}, {"speech": "..."}, {"wait": 2}, {"hangup": true}."""
+    """Check a list of steps: {"digits": "12#"}, {"speech": "..."}, {"wait": 2}, {"hangup": true}.
+
+    A speech step may also pin what the recogniser returns: "confidence" (0..1, or null: not sent) and
+    "verbatim" (true: the words exactly as written, not as a recogniser formats them).
+    """
     if not isinstance(steps, list):
         raise ValueError("steps must be a list")
     checked: list[dict[str, Any]] = []
     for step in steps:
+        if isinstance(step, dict) and isinstance(step.get("speech"), str) and len(step) > 1:
+            checked.append(_speech_step(step))
+            continue
         if not isinstance(step, dict) or len(step) != 1:
             raise ValueError("each step is an object with one key: digits, speech, wait or hangup")
         ((key, value),) = step.items()
@@ -127,6 +134,24 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
             checked.append({"hangup": True})
         else:
             raise ValueError(f"bad step: {step!r}")
+    return checked
+
+
+def _speech_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A speech step with what it pins of the recognition: "confidence" and/or "verbatim"."""
+    extra = set(step) - {"speech", "confidence", "verbatim"}
+    if extra:
+        raise ValueError(f"a speech step takes speech, confidence and verbatim, not {', '.join(sorted(extra))}")
+    checked: dict[str, Any] = {"speech": step["speech"]}
+    if "confidence" in step:
+        value = step["confidence"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1):
+            raise ValueError("confidence must be a number from 0 to 1, or null (not sent)")
+        checked["confidence"] = None if value is None else float(value)
+    if "verbatim" in step:
+        if not isinstance(step["verbatim"], bool):
+            raise ValueError("verbatim must be true or false")
+        checked["verbatim"] = step["verbatim"]
     return checked
 
 
@@ -196,6 +221,10 @@ class Call:
     time_limit: int = 14400
     # Engine state, guarded by the world's lock.
     sequence: int = 0
+    # Speech results recognised on the leg so far (part of what varies each one's Confidence).
+    utterances: int = 0
+    # The keys a <Gather> has collected so far, while it waits for more (the softphone shows them).
+    keyed: str | None = None
     answered_at: float | None = None
     # Real monotonic instant at which TimeLimit ends the call (set when it is answered).
     limit_deadline: float | None = None

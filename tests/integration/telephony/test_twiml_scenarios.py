@@ -34,12 +34,14 @@ def test_gather_posts_the_pressed_digit_to_a_relative_action(
     assert all(hit.signature_ok for hit in hooks.hits)
 
 
-def test_gather_posts_speech_with_a_confidence(telephony: TwilioTelephony, hooks: WebhookApp, control: Control) -> None:
-    control.phone("+14155550201", steps=[{"speech": "track my order"}])
+def test_gather_posts_speech_as_a_recogniser_writes_it(
+    telephony: TwilioTelephony, hooks: WebhookApp, control: Control
+) -> None:
+    control.phone("+14155550201", steps=[{"speech": "track my order", "confidence": 0.81}])
     hooks.on("/menu", "<Response/>")
     control.wait_final(_place(telephony, hooks, "+14155550201", "/answer", MENU))
     form = hooks.requests_to("/menu")[0].form
-    assert form["SpeechResult"] == "track my order" and 0 < float(form["Confidence"]) <= 1
+    assert form["SpeechResult"] == "Track my order." and form["Confidence"] == "0.81"
     assert "Digits" not in form
 
 
