@@ -206,8 +206,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 UNITS = {"mm", "cm", "m", "in", "inch", "inches", "ft", "oz", "lb", "lbs", "ml", "l", "gb", "tb", "mb", "w", "v", "mah"}
 # Trailing words that name a generation or edition, not the thing ("Echo Dot 5th Gen").
 EDITION_WORDS = {"gen", "generation", "edition", "version", "model"}
-# Trailing words that qualify a model; the noun that counts stands before them ("AirPods Pro").
-MODEL_WORDS = {"pro", "max", "mini", "plus", "ultra", "lite", "se", "xl", "oled"}
+# Trailing words that qualify a model; the noun that counts stands before them ("AirPods Pro", "Echo Dot Kids").
+MODEL_WORDS = {"pro", "max", "mini", "plus", "ultra", "lite", "se", "xl", "oled", "kids"}
 # Words that end in s and are singular; any other head noun ending in s is already plural ("Headphones").
 SINGULAR_S = {"lens", "canvas", "atlas", "bus", "gas", "bias", "plus", "chaos", "iris", "series", "species", "news"}
 IRREGULAR = {"mouse": "mice", "knife": "knives", "shelf": "shelves", "leaf": "leaves", "person": "people"}

@@ -242,6 +242,7 @@ def test_plural_items_agree_in_every_status() -> None:
             "your two Bose QuietComfort Headphones",
         ),
         ((ItemInfo("Echo Dot", 12),), "12 Echo Dots", "your 12 Echo Dots"),
+        ((ItemInfo("Echo Dot Kids"),), "an Echo Dot Kids", "your Echo Dot Kids"),
         (
             (ItemInfo("Nintendo Switch OLED", 2),),
             "two Nintendo Switch OLED units",
@@ -306,6 +307,8 @@ def test_titles_lose_what_nobody_says_aloud(title: str, spoken: str) -> None:
         ("Chef's Knife", "Chef's Knives"),
         ("Key", "Keys"),
         ("Nintendo Switch OLED", None),
+        ("Echo Dot Kids", None),
+        ("Echo Show 8", None),
         ("PlayStation 5", None),
         ("Wi-Fi", None),
     ],
