@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------------------------------------
@@ -543,6 +544,11 @@ _STOPWORDS = frozenset(
         "will", "would", "can", "could", "should", "to", "of", "on", "in", "at", "for", "with", "about",
         "and", "or", "so", "just", "please", "um", "uh", "er", "erm", "hmm", "okay", "ok", "hi", "hello",
         "hey", "yes", "yeah", "well", "like", "want", "need", "wanna", "id", "some", "any", "yet",
+        # Preambles and fillers: "I was wondering if you could tell me ...", "you guys", "gonna".
+        "but", "still", "tell", "know", "wonder", "wondering", "see", "find", "out", "if", "there",
+        "here", "now", "guys", "gonna", "going", "he", "she", "they", "them", "their", "what", "by", "from",
+        "up", "off", "as", "than", "then", "really", "also", "something", "anything", "little", "bit",
+        "try", "trying", "make", "placed", "place", "last", "ago", "week", "weeks", "day", "days", "way",
     }
 )  # fmt: skip
 # Irregular forms the suffix rules can't reach.
@@ -559,6 +565,12 @@ _LEMMAS = {
     "paid": "pay",
     "brought": "bring",
     "took": "take",
+    "taken": "take",
+    "stole": "steal",
+    "stolen": "steal",
+    "broke": "break",
+    "broken": "break",
+    "lost": "lose",
     "delivery": "deliver",
     "deliveries": "deliver",
     "people": "person",
@@ -585,20 +597,614 @@ def _stem(word: str) -> str:
     return word
 
 
+def _fold(word: str) -> str:
+    """A word without accents: Spanish callers' transcripts come with and without them ("llegó", "llego")."""
+    return "".join(char for char in unicodedata.normalize("NFD", word) if not unicodedata.combining(char))
+
+
+# Spanish endings, longest first: plurals, participles, infinitives and the commonest verb endings.
+_SPANISH_ENDINGS = (
+    "aron", "ieron", "ando", "iendo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
+    "ar", "er", "ir", "an", "en", "as", "es", "os", "o", "a", "e", "i", "s",
+)  # fmt: skip
+
+
+def _stem_es(word: str) -> str:
+    """A light Spanish stem: "llegó", "llego", "llegar" and "llegado" all become "lleg"."""
+    word = _fold(word)
+    if len(word) <= 3:
+        return word
+    for ending in _SPANISH_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    if len(word) > 3 and word[-1] in "aeiou":
+        word = word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """What the matcher knows of one language, beyond the menu's phrases.
+
+    Every table names ideas ("concepts") by one word; phrases and utterances are both read through it,
+    so "Where's my parcel?" meets the menu's "where is my package", and the menu's phrases keep deciding.
+    """
+
+    stem: Callable[[str], str]
+    stopwords: frozenset[str]  # stems
+    rewrites: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # stems ("*": up to 3 words) -> concepts
+    concepts: Mapping[str, str]  # stem -> concept
+    negations: frozenset[str]
+    negated: Mapping[str, str]  # concept -> what it means after a negation ("not" + "arrive")
+    requests: tuple[tuple[str, ...], ...]  # stems that open a request or a question
+    off_menu: Mapping[str, float]  # concept -> how surely it asks for something else than the menu's
+
+
+_GAP = "*"
+_GAP_WIDTH = 3
+
+
+def _lexicon(
+    stem: Callable[[str], str],
+    stopwords: frozenset[str],
+    rewrites: Mapping[str, Sequence[str]],
+    concepts: Mapping[str, Sequence[str]],
+    negations: Sequence[str],
+    negated: Mapping[str, str],
+    requests: Sequence[str],
+    off_menu: Mapping[float, Sequence[str]],
+) -> _Lexicon:
+    """A lexicon from tables written as plain words: every word is stemmed as the matcher will stem it."""
+
+    def stems(phrase: str) -> tuple[str, ...]:
+        return tuple(word if word == _GAP else stem(word) for word in phrase.split())
+
+    runs = [(stems(phrase), tuple(concept.split())) for concept, phrases in rewrites.items() for phrase in phrases]
+    # Longest runs first, so "credit card" is read before "credit".
+    runs.sort(key=lambda run: -len(run[0]))
+    return _Lexicon(
+        stem=stem,
+        stopwords=frozenset(stem(word) for word in stopwords) | stopwords,
+        rewrites=tuple(runs),
+        concepts={stem(word): concept for concept, words in concepts.items() for word in words},
+        negations=frozenset(negations),
+        negated=dict(negated),
+        requests=tuple(stems(phrase) for phrase in requests),
+        off_menu={concept: weight for weight, names in off_menu.items() for concept in names},
+    )
+
+
+# English. Concepts are named in capitals so they never collide with a word a caller says.
+_ENGLISH = _lexicon(
+    stem=_stem,
+    stopwords=_STOPWORDS,
+    rewrites={
+        # Problems, said in many words.
+        "LOST": [
+            "say * deliver",
+            "show * deliver",
+            "mark * deliver",
+            "list * deliver",
+            "wrong address",
+            "someone take",
+            "somebody take",
+            "someone steal",
+            "somebody steal",
+            "never show up",
+        ],
+        "WRONG": ["not what", "not the right", "not match", "instead", "not my order", "not mine"],
+        "WRONG PACKAGE": ["order * and get", "order * but get", "order * and receive", "order * but receive"],
+        "STRANGER": ["someone else", "somebody else"],
+        "DAMAGE": ["in piece", "not turn on"],
+        "LATE": [
+            "take forever",
+            "take * long",
+            "long time",
+            "suppose * arrive",
+            "suppose * come",
+            "suppose * here",
+            "suppose * deliver",
+            "should have",
+            "still wait",
+            "been wait",
+            "keep wait",
+            "past * date",
+            "date * pass",
+            "come and go",
+            "behind schedule",
+        ],
+        # Where an order is.
+        "SHIP": [
+            "send out",
+            "go out",
+            "ship out",
+            "on * way",
+            "out for deliver",
+            "in transit",
+            "leave * warehouse",
+        ],
+        "ARRIVE": ["get here", "show up", "get to me", "make it"],
+        "STATUS": ["update on", "check on", "check in on"],
+        # Returns and refunds.
+        "RETURN": [
+            "money back",
+            "send * back",
+            "mail * back",
+            "ship * back",
+            "give * back",
+            "take * back",
+            "bring * back",
+            "store credit",
+            "credit back",
+        ],
+        "CARD": ["credit card", "debit card", "gift card"],
+        "PHONENUMBER": ["phone number"],
+        # A person: "someone" is one only when asked for, not in "someone stole it".
+        "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
+        "TALK": ["put me through", "connect me", "transfer me"],
+        "OFF": ["log in", "sign in", "promo code", "discount code"],
+    },
+    concepts={
+        "PACKAGE": ["package", "parcel", "shipment", "box"],
+        "ITEM": [
+            "stuff",
+            "item",
+            "thing",
+            "product",
+            "purchase",
+            "merchandise",
+            "goods",
+        ],
+        "ARRIVE": ["arrive", "come", "reach"],
+        "DELIVER": ["deliver", "delivered"],
+        "DAMAGE": [
+            "damage",
+            "damaged",
+            "break",
+            "crack",
+            "cracked",
+            "smashed",
+            "smash",
+            "shattered",
+            "crushed",
+            "crush",
+            "dent",
+            "dented",
+            "busted",
+            "ruined",
+            "scratched",
+            "defective",
+            "torn",
+            "ripped",
+            "bent",
+            "dinged",
+        ],
+        "WRONG": ["wrong", "incorrect", "mistaken"],
+        "LOST": ["lose", "steal", "missing", "disappeared", "vanished"],
+        "LATE": ["late", "delayed", "delay", "overdue", "due", "tardy"],
+        "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse"],
+        "STATUS": ["status", "check", "progress"],
+        "WHEN": ["when", "eta"],
+        "TRACK": ["track", "tracking", "trace"],
+        "RETURN": [
+            "return",
+            "returned",
+            "refund",
+            "refunded",
+            "reimburse",
+            "reimbursed",
+            "reimbursement",
+            "credit",
+            "credited",
+            "exchange",
+            "swap",
+            "money",
+        ],
+        "PERSON": [
+            "person",
+            "human",
+            "agent",
+            "representative",
+            "rep",
+            "operator",
+            "supervisor",
+            "manager",
+            "associate",
+            "advisor",
+            "someone",
+            "somebody",
+            "live",
+        ],
+        "TALK": ["talk", "speak", "connect", "transfer", "chat"],
+        "OFF": [
+            "cancel",
+            "change",
+            "update",
+            "modify",
+            "edit",
+            "add",
+            "remove",
+            "delete",
+            "reset",
+            "close",
+            "complain",
+            "complaint",
+            "charge",
+            "unsubscribe",
+        ],
+        "TOPIC": [
+            "address",
+            "password",
+            "account",
+            "payment",
+            "bill",
+            "billing",
+            "invoice",
+            "receipt",
+            "coupon",
+            "discount",
+            "warranty",
+            "price",
+            "stock",
+            "email",
+            "paypal",
+            "subscription",
+            "membership",
+            "question",
+            "compatible",
+            "login",
+            "CARD",
+            "PHONENUMBER",
+        ],
+    },
+    negations=["not", "never", "nothing", "no"],
+    # "It never came", "I didn't get it", "I don't have it": the parcel is missing.
+    negated={
+        "ARRIVE": "NOTARRIVE",
+        "DELIVER": "NOTARRIVE",
+        "get": "NOTARRIVE",
+        "receive": "NOTARRIVE",
+        "have": "NOTARRIVE",
+        "here": "NOTARRIVE",
+        "find": "NOTARRIVE",
+        "see": "NOTARRIVE",
+    },  # fmt: skip
+    requests=[
+        "can i",
+        "could i",
+        "may i",
+        "how do i",
+        "how can i",
+        "how to",
+        "how long",
+        "how much",
+        "do you",
+        "does it",
+        "can you",
+        "could you",
+        "is it possible",
+        "want to",
+        "need to",
+        "like to",
+        "have a question",
+        "is there a way",
+        "wonder if",
+        "ask about",
+    ],
+    off_menu={0.97: ["OFF"], 0.8: ["TOPIC"]},
+)
+
+# Words whose light stem would collide with another's ("estado", a status, and "está", is).
+_SPANISH_LEMMAS = {"estado": "estatus"}
+
+_SPANISH = _lexicon(
+    stem=lambda word: _stem_es(_SPANISH_LEMMAS.get(_fold(word), word)),
+    stopwords=frozenset(
+        {
+            "de",
+            "del",
+            "la",
+            "las",
+            "el",
+            "los",
+            "un",
+            "una",
+            "unos",
+            "unas",
+            "mi",
+            "mis",
+            "me",
+            "te",
+            "se",
+            "su",
+            "sus",
+            "que",
+            "y",
+            "o",
+            "a",
+            "al",
+            "en",
+            "con",
+            "por",
+            "para",
+            "lo",
+            "le",
+            "les",
+            "es",
+            "son",
+            "fue",
+            "era",
+            "esta",
+            "estan",
+            "este",
+            "esto",
+            "eso",
+            "ese",
+            "esa",
+            "ya",
+            "pues",
+            "bueno",
+            "eh",
+            "em",
+            "mmm",
+            "mm",
+            "ay",
+            "aja",
+            "quiero",
+            "queria",
+            "quisiera",
+            "necesito",
+            "puede",
+            "puedo",
+            "podria",
+            "favor",
+            "hola",
+            "alo",
+            "si",
+            "saber",
+            "decir",
+            "ver",
+            "hacer",
+            "hay",
+            "muy",
+            "mucho",
+            "tantito",
+            "todavia",
+            "aun",
+            "pero",
+            "solo",
+            "nomas",
+            "algo",
+            "ahora",
+            "ahorita",
+            "aqui",
+            "usted",
+            "ustedes",
+            "yo",
+            "ella",
+            "ellos",
+            "nos",
+            "va",
+            "voy",
+            "haber",
+            "han",
+            "ha",
+            "he",
+            "desde",
+            "hasta",
+            "vez",
+            "semana",
+            "dia",
+            "dias",
+            "mande",
+            "oiga",
+            "perdon",
+            "gracias",
+            "espere",
+            "espera",
+        }
+    ),  # fmt: skip
+    rewrites={
+        "LOST": ["dice * entreg", "aparece * entreg", "marca * entreg", "sale * entreg"],
+        "WRONG": ["no es lo que", "no es el", "no es la", "no es mi"],
+        "WRONG PACKAGE": ["otra cosa", "otro producto", "otro articulo", "ped * y * lleg", "orden * y * lleg"],
+        "STRANGER": ["otra persona"],
+        "LATE": [
+            "deb * lleg",
+            "deber * lleg",
+            "tenia que lleg",
+            "pas * fecha",
+            "fecha * pas",
+            "se esta tard",
+            "lleva * retras",
+        ],
+        "STATUS": ["como va", "como viene"],
+        "RETURN": ["de vuelta", "de regreso"],
+        "PHONENUMBER": ["numero de telefono"],
+        "PERSON": ["servicio al cliente"],
+        "TALK": ["comuniqueme con", "paseme con", "ponerme con"],
+    },
+    concepts={
+        "PACKAGE": ["paquete", "caja", "producto", "articulo", "cosa", "compra", "mercancia"],
+        "ORDER": ["pedido", "pedidos", "orden", "ordenes", "pedi", "ordene"],
+        "ARRIVE": ["llegar", "llego", "llega", "llegado", "aparecer", "aparece"],
+        "DELIVER": ["entregar", "entregado", "entrega"],
+        "DAMAGE": [
+            "roto",
+            "rota",
+            "rompio",
+            "romper",
+            "danado",
+            "danada",
+            "dano",
+            "quebrado",
+            "quebrada",
+            "aplastado",
+            "aplastada",
+            "estrellado",
+            "estrellada",
+            "maltratado",
+            "maltratada",
+            "rayado",
+            "golpeado",
+            "defectuoso",
+            "abollado",
+        ],
+        "WRONG": ["equivocado", "equivocada", "incorrecto", "incorrecta", "erroneo"],
+        "LOST": ["perdio", "perdido", "perdida", "robaron", "robado", "robo", "extraviado", "desaparecio"],
+        "LATE": ["retrasado", "retrasada", "retraso", "atrasado", "atrasada", "tarde", "tardando", "demora"],
+        "SHIP": ["enviaron", "enviado", "envio", "mandaron", "salio", "despacharon"],
+        "STATUS": ["estatus"],
+        "WHERE": ["donde"],
+        "WHEN": ["cuando"],
+        "TRACK": ["rastrear", "rastreo", "seguimiento"],
+        "RETURN": [
+            "devolucion",
+            "devoluciones",
+            "devolver",
+            "devolvi",
+            "devuelvo",
+            "reembolso",
+            "reembolsado",
+            "reembolsar",
+            "regresar",
+            "regrese",
+            "dinero",
+        ],
+        "PERSON": [
+            "persona",
+            "humano",
+            "agente",
+            "representante",
+            "operador",
+            "operadora",
+            "asesor",
+            "alguien",
+            "supervisor",
+            "gerente",
+        ],
+        "TALK": ["hablar", "comunicar", "transferir"],
+        "CHANGE": ["cambiar", "cambio", "cambiarlo"],
+        "OFF": [
+            "cancelar",
+            "cancele",
+            "actualizar",
+            "modificar",
+            "agregar",
+            "anadir",
+            "quitar",
+            "borrar",
+            "eliminar",
+            "queja",
+            "quejarme",
+            "quejar",
+            "cobraron",
+            "cobro",
+        ],
+        "TOPIC": [
+            "direccion",
+            "contrasena",
+            "cuenta",
+            "pago",
+            "tarjeta",
+            "factura",
+            "cupon",
+            "descuento",
+            "garantia",
+            "precio",
+            "correo",
+            "pregunta",
+            "PHONENUMBER",
+        ],
+    },
+    negations=["no", "nunca", "nada", "ni"],
+    negated={
+        "ARRIVE": "NOTARRIVE",
+        "DELIVER": "NOTARRIVE",
+        "recibir": "NOTARRIVE",
+        "recibi": "NOTARRIVE",
+        "recibido": "NOTARRIVE",
+        "tengo": "NOTARRIVE",
+    },  # fmt: skip
+    requests=["quiero", "necesito", "como", "puedo", "me puede", "quisiera", "tengo una pregunta", "se puede"],
+    off_menu={0.97: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
+)
+_LEXICONS = {"en": _ENGLISH, "es": _SPANISH}
+
+
+def _lexicon_for(language: str) -> _Lexicon:
+    """The lexicon of a language code ("es", "es-US"); English for a language it does not know."""
+    return _LEXICONS.get(language.split("-")[0].lower(), _ENGLISH)
+
+
+def _at(tokens: Sequence[str], index: int, run: Sequence[str]) -> int | None:
+    """Where `run` ends when it matches tokens from `index` on (a gap takes up to three words), else None."""
+    if not run:
+        return index
+    head, rest = run[0], run[1:]
+    if head == _GAP:
+        for skip in range(_GAP_WIDTH + 1):
+            end = _at(tokens, index + skip, rest) if index + skip <= len(tokens) else None
+            if end is not None:
+                return end
+        return None
+    if index < len(tokens) and tokens[index] == head:
+        return _at(tokens, index + 1, rest)
+    return None
+
+
+def _rewrite(stems: Sequence[str], lexicon: _Lexicon) -> list[str]:
+    """Stems with every run of words that names an idea replaced by that idea's concepts."""
+    tokens: list[str] = []
+    index = 0
+    while index < len(stems):
+        for run, concepts in lexicon.rewrites:
+            end = _at(stems, index, run)
+            if end is not None:
+                tokens.extend(lexicon.concepts.get(concept, concept) for concept in concepts)
+                index = end
+                break
+        else:
+            tokens.append(lexicon.concepts.get(stems[index], stems[index]))
+            index += 1
+    return tokens
+
+
+def _negate(tokens: Sequence[str], lexicon: _Lexicon) -> list[str]:
+    """Tokens with "not" and the word it denies (within three words) read as one idea: "never came"."""
+    result = list(tokens)
+    for index, token in enumerate(tokens):
+        if token not in lexicon.negations:
+            continue
+        for later in range(index + 1, min(index + 4, len(tokens))):
+            meaning = lexicon.negated.get(result[later])
+            if meaning is not None:
+                result[later], result[index] = meaning, ""
+                break
+    return [token for token in result if token]
+
+
 @dataclass(frozen=True)
 class _Said:
     """A phrase or utterance as the matcher compares it."""
 
-    content: tuple[str, ...]  # stemmed words that carry meaning, in order
+    content: tuple[str, ...]  # concepts and stemmed words that carry meaning, in order
     every: tuple[str, ...]  # every stemmed word, in order, for phrases made only of common words
+    request: bool  # worded as a request or a question ("can I ...", "I need to ...")
 
     @classmethod
-    def of(cls, text: str) -> _Said:
+    def of(cls, text: str, lexicon: _Lexicon = _ENGLISH) -> _Said:
         """Read a phrase or an utterance."""
         words = _words(text)
+        if lexicon is not _ENGLISH:
+            words = [_fold(word) for word in words]
+        stems = [lexicon.stem(word) for word in words]
+        tokens = _negate(_rewrite(stems, lexicon), lexicon)
         return cls(
-            content=tuple(_stem(word) for word in words if word not in _STOPWORDS),
-            every=tuple(_stem(word) for word in words),
+            content=tuple(token for token in tokens if token not in lexicon.stopwords),
+            every=tuple(stems),
+            request=any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems))),
         )
 
 
@@ -621,7 +1227,12 @@ def _containment_score(heard: Sequence[str], phrase: Sequence[str]) -> float:
     return 0.0
 
 
-def _phrase_score(heard: _Said, phrase: _Said) -> float:
+def _weight(words: set[str], weights: Mapping[str, float]) -> float:
+    """The evidence a set of words carries: a word several choices share counts for less."""
+    return sum(weights.get(word, 1.0) for word in words)
+
+
+def _phrase_score(heard: _Said, phrase: _Said, weights: Mapping[str, float]) -> float:
     """How well one synonym phrase explains what was heard, 0..1."""
     if not phrase.content:
         # A phrase made only of common words ("yes", "that's it") in a menu file still means something,
@@ -634,14 +1245,14 @@ def _phrase_score(heard: _Said, phrase: _Said) -> float:
     if not shared:
         return 0.0
     recall = len(shared) / len(set(phrase.content))
-    precision = len(shared) / len(set(heard.content))
+    precision = _weight(shared, weights) / _weight(set(heard.content), weights)
     # Scattered overlap tops out below containment; recall counts more because callers add words.
     return 0.85 * (0.7 * recall + 0.3 * precision)
 
 
-def _intent_score(heard: _Said, phrases: Sequence[_Said]) -> float:
+def _intent_score(heard: _Said, phrases: Sequence[_Said], weights: Mapping[str, float]) -> float:
     """How well an intent explains what was heard: its best phrase, or its vocabulary as a whole."""
-    best = max((_phrase_score(heard, phrase) for phrase in phrases), default=0.0)
+    best = max((_phrase_score(heard, phrase, weights) for phrase in phrases), default=0.0)
     # Callers mix the words of several synonyms ("track my package" from "track my order" and "where is
     # my package"). When every word they said belongs to this intent, and at least two do, that is
     # evidence too, if weaker than a phrase.
@@ -660,6 +1271,16 @@ class Intent:
     confidence: float  # 0..1, our own score combined with the recogniser's Confidence
 
 
+def _off_menu_score(heard: _Said, vocabulary: set[str], lexicon: _Lexicon) -> float:
+    """How surely the caller asked for something none of the choices offers ("cancel my order")."""
+    # A word the menu's own phrases use is something the menu offers: a shop with a "cancel an order"
+    # choice takes "cancel" there.
+    return max(
+        (lexicon.off_menu[word] for word in heard.content if word in lexicon.off_menu and word not in vocabulary),
+        default=0.0,
+    )
+
+
 def match_intent(
     text: str,
     intents: Mapping[str, Sequence[str]],
@@ -669,19 +1290,30 @@ def match_intent(
     margin: float = AMBIGUITY_MARGIN,
     language: str = "en",
 ) -> Intent | None:
-    """Best intent for an utterance given intent -> synonym phrases (from the menu file), or None below a threshold."""
-    heard = _Said.of(text)
-    if not heard.every:
+    """Best intent for an utterance given intent -> synonym phrases (from the menu file), or None below a threshold.
+
+    A clear request for something none of the choices offers ("I need to change my address") is the
+    intent OFF_MENU. `language` is the language of the phrases and of what was said ("en", "es").
+    """
+    lexicon = _lexicon_for(language)
+    heard = _Said.of(text, lexicon)
+    if not heard.every or not intents:
         return None
-    scores = sorted(
-        ((_intent_score(heard, [_Said.of(phrase) for phrase in phrases]), name) for name, phrases in intents.items()),
-        reverse=True,
-    )
-    if not scores:
-        return None
+    choices = {name: [_Said.of(phrase, lexicon) for phrase in phrases] for name, phrases in intents.items()}
+    vocabularies = {name: {word for phrase in said for word in phrase.content} for name, said in choices.items()}
+    vocabulary = set().union(*vocabularies.values())
+    # A word several choices use tells them apart less than one only a single choice uses.
+    weights = {word: 1 / sum(word in words for words in vocabularies.values()) for word in vocabulary}
+    scores = sorted(((_intent_score(heard, said, weights), name) for name, said in choices.items()), reverse=True)
+    off_menu = _off_menu_score(heard, vocabulary, lexicon)
     best, name = scores[0]
-    if len(scores) > 1 and best - scores[1][0] < margin:
+    if off_menu >= best:
+        best, name = off_menu, OFF_MENU
+    elif len(scores) > 1 and best - max(scores[1][0], off_menu) < margin:
         return None  # two choices explain the words about equally well; asking again beats guessing
+    if best < threshold and heard.request and set(heard.content) & vocabulary:
+        # Asked about the shop's business ("do you ship to Canada?") in words no choice answers.
+        best, name = threshold, OFF_MENU
     confidence = best
     # Google's recognisers (behind Twilio's <Gather>) use 0.0 to mean "no confidence reported", so only a
     # positive figure counts. Its square root discounts a doubtful transcript without letting the
