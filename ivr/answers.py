@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -90,8 +90,12 @@ def ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
+def _day(value: date | datetime, zone: tzinfo | None = None) -> date:
+    """The calendar day of a moment, in `zone` when given (a delivery at 2 AM UTC was yesterday evening in
+    New York)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(zone) if zone is not None and value.tzinfo is not None else value).date()
+    return value
 
 
 def _calendar_day(day: date, today: date, language: str) -> str:
@@ -106,12 +110,15 @@ def _calendar_day(day: date, today: date, language: str) -> str:
     return text if day.year == today.year else f"{text}, {day.year}"
 
 
-def when(value: date | datetime | None, today: date, language: str = "en") -> str:
-    """'today', 'yesterday', 'tomorrow', 'on Friday, November 20th'; 'hoy', 'el viernes 20 de noviembre'."""
+def when(value: date | datetime | None, today: date, language: str = "en", zone: tzinfo | None = None) -> str:
+    """'today', 'yesterday', 'tomorrow', 'on Friday, November 20th'; 'hoy', 'el viernes 20 de noviembre'.
+
+    A moment (datetime) falls on its day in `zone` (the caller's or the queue's; `today` is that zone's
+    date); without a zone, on its day in its own time zone (UTC for the order data)."""
     lang = _lang(language)
     if value is None:
         return "recientemente" if lang == "es" else "recently"
-    day = _day(value)
+    day = _day(value, zone)
     near = {0: ("today", "hoy"), -1: ("yesterday", "ayer"), 1: ("tomorrow", "mañana")}.get((day - today).days)
     if near is not None:
         return near[1] if lang == "es" else near[0]
@@ -369,11 +376,27 @@ def describe_items(order: Any, language: str = "en") -> str:
 # -- orders -------------------------------------------------------------------------------------------
 
 
-def order_sentence(order: Any, today: date, language: str = "en") -> str:
-    """The status of an order, as a person would say it."""
+@dataclass(frozen=True)
+class _Calendar:
+    """Today, and how one answer says a day: in its language, in the caller's zone."""
+
+    today: date
+    language: str
+    zone: tzinfo | None
+
+    def day(self, value: date | datetime) -> date:
+        return _day(value, self.zone)
+
+    def said(self, value: date | datetime | None) -> str:
+        return when(value, self.today, self.language, zone=self.zone)
+
+
+def order_sentence(order: Any, today: date, language: str = "en", zone: tzinfo | None = None) -> str:
+    """The status of an order, as a person would say it (dates as when() says them in `zone`)."""
     lang = _lang(language)
     subject = _subject(order, lang)
-    words = _order_es(order, today, subject) if lang == "es" else _order_en(order, today, subject)
+    cal = _Calendar(today, lang, zone)
+    words = _order_es(order, subject, cal) if lang == "es" else _order_en(order, subject, cal)
     return _cap(words)
 
 
@@ -383,77 +406,77 @@ def _carrier(name: str | None, language: str) -> str | None:
     return CARRIERS[language].get(name.lower(), name)
 
 
-def _order_en(order: Any, today: date, s: _Subject) -> str:
+def _order_en(order: Any, s: _Subject, cal: _Calendar) -> str:
     was, iz, it = ("were", "are", "they") if s.plural else ("was", "is", "it")
     status = order.status
     estimate = order.estimated_delivery
     carrier = _carrier(order.carrier, "en")
     by = f" with {carrier}" if carrier else ""
     running = "they're" if s.plural else "it's"
-    late = f"{_cap(it)} {was} expected {when(estimate, today)}, and {running} running late. I'm sorry about that."
+    late = f"{_cap(it)} {was} expected {cal.said(estimate)}, and {running} running late. I'm sorry about that."
     if status == "processing":
         verb = "placed" if s.whole_order else "ordered"
         # Not yet shipped, so an estimate of today can't be kept either.
-        overdue = estimate is not None and _day(estimate) <= today
+        overdue = estimate is not None and cal.day(estimate) <= cal.today
         still = "still " if overdue else ""
-        said = f"{s.words} {was} {verb} {when(order.placed_at, today)} and {iz} {still}being prepared."
+        said = f"{s.words} {was} {verb} {cal.said(order.placed_at)} and {iz} {still}being prepared."
         if estimate is None:
             return f"{said} We'll know the delivery date once {it} {'ship' if s.plural else 'ships'}."
         if overdue:
             return f"{said} {late}"
-        return f"{said} {_cap(it)} should arrive {when(estimate, today)}."
+        return f"{said} {_cap(it)} should arrive {cal.said(estimate)}."
     if status == "shipped":
-        said = f"{s.words} shipped {when(order.shipped_at, today)}{by}."
+        said = f"{s.words} shipped {cal.said(order.shipped_at)}{by}."
         if estimate is None:
             return said
-        if _day(estimate) < today:
+        if cal.day(estimate) < cal.today:
             return f"{said} {late}"
-        return f"{said} {_cap(it)} should arrive {when(estimate, today)}."
+        return f"{said} {_cap(it)} should arrive {cal.said(estimate)}."
     if status == "out_for_delivery":
         return f"Good news: {s.words} {iz} out for delivery{by} and should arrive today."
     if status == "delivered":
         if order.delivered_at is None:
             return f"{s.words} {'have' if s.plural else 'has'} been delivered."
-        return f"{s.words} {was} delivered {when(order.delivered_at, today)}."
+        return f"{s.words} {was} delivered {cal.said(order.delivered_at)}."
     if status == "delayed":
         if estimate is None:
             return f"I'm sorry: {s.words} {iz} delayed, and we don't have a new date yet."
-        if _day(estimate) < today:
+        if cal.day(estimate) < cal.today:
             return (
-                f"{s.words} {was} expected {when(estimate, today)}, and {running} running late. "
+                f"{s.words} {was} expected {cal.said(estimate)}, and {running} running late. "
                 "I'm sorry; we don't have a new date yet."
             )
-        return f"I'm sorry: {s.words} {iz} delayed. {_cap(it)} should now arrive {when(estimate, today)}."
+        return f"I'm sorry: {s.words} {iz} delayed. {_cap(it)} should now arrive {cal.said(estimate)}."
     if status == "canceled":
         return f"{s.words} {was} canceled. If you were charged, the refund is on its way."
     return f"{s.words} {iz} {status.replace('_', ' ')}."
 
 
-def _order_es(order: Any, today: date, s: _Subject) -> str:
+def _order_es(order: Any, s: _Subject, cal: _Calendar) -> str:
     n = "n" if s.plural else ""  # the verb's plural ending: "debería" / "deberían"
     status = order.status
     estimate = order.estimated_delivery
     carrier = _carrier(order.carrier, "es")
     by = f" con {carrier}" if carrier else ""
-    late = f"Se esperaba{n} para {when(estimate, today, 'es')} y va{n} con retraso. Disculpe las molestias."
+    late = f"Se esperaba{n} para {cal.said(estimate)} y va{n} con retraso. Disculpe las molestias."
     if status == "processing":
         placed = "se hizo" if s.whole_order else ("se pidieron" if s.plural else "se pidió")
-        overdue = estimate is not None and _day(estimate) <= today
+        overdue = estimate is not None and cal.day(estimate) <= cal.today
         still = "todavía " if overdue else ""
-        said = f"{s.words} {placed} {when(order.placed_at, today, 'es')} y {still}se está{n} preparando."
+        said = f"{s.words} {placed} {cal.said(order.placed_at)} y {still}se está{n} preparando."
         if estimate is None:
             return f"{said} Tendremos la fecha de entrega cuando se envíe{n}."
         if overdue:
             return f"{said} {late}"
-        return f"{said} Debería{n} llegar {when(estimate, today, 'es')}."
+        return f"{said} Debería{n} llegar {cal.said(estimate)}."
     if status == "shipped":
         sent = "se enviaron" if s.plural else "se envió"
-        said = f"{s.words} {sent} {when(order.shipped_at, today, 'es')}{by}."
+        said = f"{s.words} {sent} {cal.said(order.shipped_at)}{by}."
         if estimate is None:
             return said
-        if _day(estimate) < today:
+        if cal.day(estimate) < cal.today:
             return f"{said} {late}"
-        return f"{said} Debería{n} llegar {when(estimate, today, 'es')}."
+        return f"{said} Debería{n} llegar {cal.said(estimate)}."
     if status == "out_for_delivery":
         left = "salieron" if s.plural else "salió"
         return f"Buenas noticias: {s.words} ya {left} para entrega{by} y debería{n} llegar hoy."
@@ -461,17 +484,17 @@ def _order_es(order: Any, today: date, s: _Subject) -> str:
         delivered = "se entregaron" if s.plural else "se entregó"
         if order.delivered_at is None:
             return f"{s.words} ya {delivered}."
-        return f"{s.words} {delivered} {when(order.delivered_at, today, 'es')}."
+        return f"{s.words} {delivered} {cal.said(order.delivered_at)}."
     if status == "delayed":
         comes = "vienen" if s.plural else "viene"
         if estimate is None:
             return f"Lo siento: {s.words} {comes} con retraso y todavía no tenemos una nueva fecha."
-        if _day(estimate) < today:
+        if cal.day(estimate) < cal.today:
             return (
-                f"{s.words} se esperaba{n} para {when(estimate, today, 'es')} y va{n} con retraso. "
+                f"{s.words} se esperaba{n} para {cal.said(estimate)} y va{n} con retraso. "
                 "Lo siento; todavía no tenemos una nueva fecha."
             )
-        return f"Lo siento: {s.words} {comes} con retraso. Ahora debería{n} llegar {when(estimate, today, 'es')}."
+        return f"Lo siento: {s.words} {comes} con retraso. Ahora debería{n} llegar {cal.said(estimate)}."
     if status == "canceled":
         canceled = "se cancelaron" if s.plural else "se canceló"
         return f"{s.words} {canceled}. Si se le hizo algún cargo, el reembolso ya está en camino."
@@ -499,9 +522,10 @@ RETURN_SENTENCES = {
 }
 
 
-def return_sentence(ret: Any, today: date, language: str = "en") -> str:
-    """The status of a return and its refund, as a person would say it."""
+def return_sentence(ret: Any, today: date, language: str = "en", zone: tzinfo | None = None) -> str:
+    """The status of a return and its refund, as a person would say it (dates as when() says them in `zone`)."""
     lang = _lang(language)
+    cal = _Calendar(today, lang, zone)
     status = ret.status
     if status in RETURN_SENTENCES[lang]:
         return RETURN_SENTENCES[lang][status]
@@ -509,27 +533,29 @@ def return_sentence(ret: Any, today: date, language: str = "en") -> str:
     if ret.refund_amount is not None:
         amount = f" {'de' if lang == 'es' else 'of'} {money(ret.refund_amount, ret.currency, lang)}"
     if status == "received":
-        return _received(ret, today, lang, amount)
+        return _received(ret, cal, amount)
     if status == "refunded":
-        return _refunded(ret, today, lang, amount)
+        return _refunded(ret, cal, amount)
     if lang == "es":
         return f"El estado de su devolución es: {status.replace('_', ' ')}."
     return f"Your return is {status.replace('_', ' ')}."
 
 
-def _received(ret: Any, today: date, language: str, amount: str) -> str:
+def _received(ret: Any, cal: _Calendar, amount: str) -> str:
+    language = cal.language
     days = count_words(REFUND_WITHIN_DAYS, language)
     received = ret.received_at
     if language == "es":
-        got = f"Recibimos su devolución {when(received, today, 'es')}." if received else "Ya recibimos su devolución."
+        got = f"Recibimos su devolución {cal.said(received)}." if received else "Ya recibimos su devolución."
         return (
             f"{got} Su reembolso{amount} se está procesando y normalmente se emite en un plazo de {days} días hábiles."
         )
-    got = f"We received your return {when(received, today)}." if received else "We've received your return."
+    got = f"We received your return {cal.said(received)}." if received else "We've received your return."
     return f"{got} Your refund{amount} is being processed and usually follows within {days} business days."
 
 
-def _refunded(ret: Any, today: date, language: str, amount: str) -> str:
+def _refunded(ret: Any, cal: _Calendar, amount: str) -> str:
+    language = cal.language
     method = (ret.refund_method or DEFAULT_REFUND_METHOD).lower()
     known = method if method in REFUND_METHODS[language] else DEFAULT_REFUND_METHOD
     where = REFUND_METHODS[language][known]
@@ -540,15 +566,15 @@ def _refunded(ret: Any, today: date, language: str, amount: str) -> str:
             return f"Su reembolso{amount} ya se emitió {where}."
         return f"Your refund{amount} has been issued {where}."
     if es:
-        sentence = f"Su reembolso{amount} se emitió {when(issued, today, 'es')} {where}."
+        sentence = f"Su reembolso{amount} se emitió {cal.said(issued)} {where}."
     else:
-        sentence = f"Your refund{amount} was issued {when(issued, today)} {where}."
+        sentence = f"Your refund{amount} was issued {cal.said(issued)} {where}."
     days = REFUND_DAYS.get(known, DEFAULT_REFUND_DAYS)
-    shows = _business_days_after(_day(issued), days)
-    if not days or shows < today:
+    shows = _business_days_after(cal.day(issued), days)
+    if not days or shows < cal.today:
         return sentence
     if es:
         bank = ", dependiendo de su banco" if known in BANK_METHODS else ""
-        return f"{sentence} Debería reflejarse {when(shows, today, 'es')}{bank}."
+        return f"{sentence} Debería reflejarse {cal.said(shows)}{bank}."
     bank = ", depending on your bank" if known in BANK_METHODS else ""
-    return f"{sentence} It should show {when(shows, today)}{bank}."
+    return f"{sentence} It should show {cal.said(shows)}{bank}."

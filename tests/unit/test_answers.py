@@ -396,3 +396,24 @@ def test_every_return_status_has_a_sentence(status: str) -> None:
 def test_refunds_say_how_much_where_and_when_they_show(fields: dict[str, object], expected: str) -> None:
     info = a_return(**fields)  # type: ignore[arg-type]
     assert return_sentence(info, TODAY) == expected
+
+
+# -- the caller's day, not UTC's ----------------------------------------------------------------------
+
+
+def test_a_moment_falls_on_its_day_in_the_callers_zone() -> None:
+    late_evening = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 9 PM on the 22nd in New York
+    assert when(late_evening, TODAY) == "today"
+    assert when(late_evening, TODAY, zone=NEW_YORK) == "yesterday"
+    assert when(late_evening, TODAY, language="es", zone=NEW_YORK) == "ayer"
+
+
+def test_sentences_say_their_dates_in_the_zone_they_are_given() -> None:
+    delivered = order("delivered", delivered_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    assert order_sentence(delivered, TODAY, zone=NEW_YORK) == "Your Kindle Paperwhite was delivered yesterday."
+    # Issued on Saturday evening in New York (Sunday in UTC): five business days run Monday to Friday.
+    refund = a_return("refunded", refund_issued_at=datetime(2026, 11, 22, 1, 0, tzinfo=UTC), refund_method="card")
+    assert return_sentence(refund, TODAY, zone=NEW_YORK) == (
+        "Your refund was issued on Saturday, November 21st to your card. "
+        "It should show on Friday, November 27th, depending on your bank."
+    )
