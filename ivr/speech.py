@@ -642,6 +642,7 @@ class _Lexicon:
 
 
 _GAP = "*"
+_NUMBER = "NUMBER"
 _GAP_WIDTH = 3
 
 
@@ -669,7 +670,7 @@ def _lexicon(
         rewrites=tuple(runs),
         concepts={stem(word): concept for concept, words in concepts.items() for word in words},
         negations=frozenset(negations),
-        negated=dict(negated),
+        negated={stem(word): meaning for word, meaning in negated.items()},
         requests=tuple(stems(phrase) for phrase in requests),
         off_menu={concept: weight for weight, names in off_menu.items() for concept in names},
     )
@@ -694,7 +695,7 @@ _ENGLISH = _lexicon(
             "never show up",
         ],
         "WRONG": ["not what", "not the right", "not match", "instead", "not my order", "not mine"],
-        "WRONG PACKAGE": ["order * and get", "order * but get", "order * and receive", "order * but receive"],
+        "WRONG ITEM": ["not order", "order * and get", "order * but get", "order * and receive", "order * but receive"],
         "STRANGER": ["someone else", "somebody else"],
         "DAMAGE": ["in piece", "not turn on"],
         "LATE": [
@@ -728,6 +729,7 @@ _ENGLISH = _lexicon(
         "STATUS": ["update on", "check on", "check in on"],
         # Returns and refunds.
         "RETURN": [
+            "for a different",
             "money back",
             "send * back",
             "mail * back",
@@ -780,7 +782,8 @@ _ENGLISH = _lexicon(
             "bent",
             "dinged",
         ],
-        "WRONG": ["wrong", "incorrect", "mistaken"],
+        "WRONG": ["wrong", "incorrect", "mistaken", "different"],
+        "NUMBER": ["number", "NUMBER"],
         "LOST": ["lose", "steal", "missing", "disappeared", "vanished"],
         "LATE": ["late", "delayed", "delay", "overdue", "due", "tardy"],
         "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse"],
@@ -1008,7 +1011,15 @@ _SPANISH = _lexicon(
     rewrites={
         "LOST": ["dice * entreg", "aparece * entreg", "marca * entreg", "sale * entreg"],
         "WRONG": ["no es lo que", "no es el", "no es la", "no es mi"],
-        "WRONG PACKAGE": ["otra cosa", "otro producto", "otro articulo", "ped * y * lleg", "orden * y * lleg"],
+        "WRONG ITEM": [
+            "que no ped",
+            "que no orden",
+            "otra cosa",
+            "otro producto",
+            "otro articulo",
+            "ped * y * lleg",
+            "orden * y * lleg",
+        ],
         "STRANGER": ["otra persona"],
         "LATE": [
             "deb * lleg",
@@ -1059,6 +1070,7 @@ _SPANISH = _lexicon(
         "WHERE": ["donde"],
         "WHEN": ["cuando"],
         "TRACK": ["rastrear", "rastreo", "seguimiento"],
+        "NUMBER": ["numero", "NUMBER"],
         "RETURN": [
             "devolucion",
             "devoluciones",
@@ -1200,7 +1212,9 @@ class _Said:
         if lexicon is not _ENGLISH:
             words = [_fold(word) for word in words]
         stems = [lexicon.stem(word) for word in words]
-        tokens = _negate(_rewrite(stems, lexicon), lexicon)
+        # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
+        ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
+        tokens = _negate(_rewrite(ideas, lexicon), lexicon)
         return cls(
             content=tuple(token for token in tokens if token not in lexicon.stopwords),
             every=tuple(stems),
@@ -1260,6 +1274,10 @@ def _intent_score(heard: _Said, phrases: Sequence[_Said], weights: Mapping[str, 
     known = set(heard.content) & vocabulary
     if len(known) >= 2:
         best = max(best, 0.75 * len(known) / len(set(heard.content)))
+    # An idea only this choice's phrases name ("cracked" for a damaged item, "someone else's" for a wrong
+    # one) decides on its own, amid any other words, if less surely than a phrase.
+    if any(word.isupper() and weights.get(word) == 1.0 for word in known):
+        best = max(best, 0.6 + 0.25 * _weight(known, weights) / _weight(set(heard.content), weights))
     return best
 
 
