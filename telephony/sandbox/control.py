@@ -12,7 +12,28 @@ Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:id
     steps         what the person does, in order, each time the call listens (<Gather>, <Record>):
                   {"digits": "1#"}, {"speech": "accept"}, {"wait": 3} (silence), {"hangup": true};
                   [] is a silent person; while bridged, leading speech and waits then a hangup are the
-                  conversation and end the call (speech sounds in recordings, waits are silence)
+                  conversation and end the call (speech sounds in recordings, waits are silence).
+                  Keys: a <Gather> collects them as Twilio does, one key at a time (0.3 s each, "w" waits
+                  half a second) until its finishOnKey (default #), its numDigits, or `timeout` seconds
+                  after the last key (the digit timeout). So {"digits": "112"}, {"digits": "4455#"} is one
+                  entry "1124455", and so is {"digits": "11"}, {"wait": 2}, {"digits": "2#"} under a 5 s
+                  timeout; a longer wait sends what was keyed, and the rest of the wait and the later keys
+                  go to whatever listens next. Keys pressed after the Gather ended (past numDigits or the
+                  finish key) are dropped, noted on the timeline as ignored.
+                  Speech: one step is one utterance, heard at 0.4 s a word, then ended by `speechTimeout`
+                  seconds of silence (`auto`: a 1 s pause; without it, the Gather's `timeout`). The
+                  SpeechResult is what Twilio's recogniser writes, not the words as scripted
+                  (telephony/sandbox/recogniser.py): a capital first letter, "?" for a question shape else
+                  ".", numbers said as words in digits ("my order number is one one two dash four four"
+                  -> "My order number is 112-44.", a comma said is a space between groups, "double five" is
+                  "55", a lone small number in a sentence stays a word); with <Gather language="es-US">
+                  Spanish numbers, accents and "¿...?" ("donde esta mi pedido" -> "¿Dónde está mi
+                  pedido?"). Confidence varies with the words and the call (its numbers and the
+                  utterance's place in it, so a rerun hears the same) between 0.55 and 0.97, is left out of
+                  about one result in ten, is always sent by deepgram_* models, and is "0" with googlev2_*
+                  models (Google's "not set"). A speech step may pin the result:
+                  {"speech": "...", "confidence": 0.42} (sent as "0.42"), "confidence": null (not sent),
+                  "verbatim": true (the words exactly as scripted).
     interactive   true: a person at the softphone answers and gives input by hand
     sms           "delivered" | "undelivered" | "failed" (what becomes of texts to it)
 The behaviour holds for every later call to or from the phone, including <Dial> legs to an agent: the
@@ -22,8 +43,18 @@ machine_end_beep, telephone seconds) and that time counts toward `hangup_after`.
 
 Calls -- `POST /sandbox/calls` {"from", "to", optional "steps", "hangup_after", "interactive"} rings the
 account's number from a virtual phone; `GET /sandbox/calls[?phone=]` lists calls and legs;
-`GET /sandbox/calls/{sid}` shows one with its timeline; `POST /sandbox/calls/{sid}/answer|input|hangup`
-are the softphone's hands.
+`GET /sandbox/calls/{sid}` shows one with its timeline (and "keys_so_far": the keys a <Gather> has collected
+while it waits for more, else null); `POST /sandbox/calls/{sid}/answer|input|hangup` are the softphone's
+hands: each keypad button posts one key ({"digits": "4"}) and the Gather goes on collecting.
+
+<Gather> also honours `language` (recorded on the timeline, drives the transcript), `speechModel` (the values
+Twilio lists, recorded; any other raises warning 13334 and the default model is used), `speechTimeout`
+(a positive integer or auto; another value raises 13327, auto with a speechModel raises 13335, and the
+Gather's timeout ends speech instead) and `partialResultCallback` (+Method, default POST): while a speech step
+is spoken, one signed request per word with the call's usual parameters and UnstableSpeechResult (the
+transcript so far, unpunctuated), Stability (rising from 0.5 towards 0.9) and SequenceNumber (1, 2, ... per
+Gather), sent in order on the call's callback queue (retried as any webhook is). Warnings are "warning" events
+({"code", "message"}) on the timeline.
 
 Faults -- `PUT /sandbox/faults` replaces every injected fault (`{}` clears them), `GET` reads them with
 what is left of each rule, `POST /sandbox/faults/calls_create` adds one `calls_create` rule:
