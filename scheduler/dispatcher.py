@@ -118,13 +118,6 @@ class Dispatcher:
             with self.db.sessions() as session:
                 if line.dialling_paused(session, self.clock.now()) is not None:
                     return placed  # the provider refused the account: the pause says when to try again
-                if not self._has_candidate(session):
-                    return placed
-                slot = pacing.take_slot(session, self.settings.twilio_cps, self.clock.now())
-            self._wait_until(slot)
-            if self._stopping.is_set():
-                return placed  # the slot goes unused: harmless, and nothing was claimed
-            with self.db.sessions() as session:
                 claim = self.claim(session)
             if claim is None:
                 return placed
@@ -132,10 +125,31 @@ class Dispatcher:
             placed += 1
         return placed
 
-    def _wait_until(self, slot: float) -> None:
+    def _wait_for_slot(self) -> float:
+        """Take this call's pacing slot (scheduler.pacing) and wait for it; returns its start."""
+        cps = self.settings.twilio_cps
+        horizon = pacing.HORIZON
+        while True:
+            asked = self.clock.now()
+            with self.db.sessions() as session:
+                slot = pacing.take_slot(session, cps, asked, horizon=horizon)
+                wait = pacing.wait_before_asking(session, asked) if slot is None else 0.0
+            if slot is not None:
+                break
+            self.sleep(wait)
+            if self.clock.now() <= asked:
+                horizon = float("inf")  # a clock standing still (tests) would never let the slot near
         delay = slot - self.clock.now().timestamp()
         if delay > 0:
             self.sleep(delay)
+        return slot
+
+    def _settle(self, slot: float) -> None:
+        """A send answered late may have reached the provider late: later slots make room."""
+        with self.db.sessions() as session:
+            moved = pacing.settle(session, slot, self.clock.now())
+        if moved:
+            log.info("pacing: a slow send moved the schedule", extra={"seconds": round(moved, 3)})
 
     def next_wrap_up_end(self) -> datetime | None:
         """When the first agent now wrapping up becomes available by the clock, if anyone is."""
@@ -192,16 +206,6 @@ class Dispatcher:
                 best = key
         return best[2] if best else None
 
-    def _has_candidate(self, session: Session) -> bool:
-        now = self.clock.now()
-        open_ids = self._open_queue_ids(session, now)
-        if not open_ids:
-            return False
-        for agent in self._free_agents(session):
-            if self.next_request(session, self._agent_queue_ids(session, agent.id, open_ids), now) is not None:
-                return True
-        return False
-
     def claim(self, session: Session) -> Claim | None:
         """Reserve the longest-idle free agent and their best request together, or nothing."""
         now = self.clock.now()
@@ -250,6 +254,8 @@ class Dispatcher:
             return
         if self.settings.sms_notifications and not agent_first:
             notify.calling_now(self.telephony, customer, caller_id)
+        # Paced here, after every read: only the request itself lies between the slot and the provider.
+        slot = self._wait_for_slot()
         try:
             if agent_first:
                 # The agent's phone rings first; detection tells their voicemail from them.
@@ -275,9 +281,11 @@ class Dispatcher:
                     machine_detection="DetectMessageEnd",
                 )
         except TelephonyError as error:
+            self._settle(slot)  # a refusal, a timeout: the request may have been counted all the same
             instruments.provider_error(error.code)
             self._dial_failed(claim, error)
             return
+        self._settle(slot)
         if ready_since is not None:
             instruments.dispatched(ready_since, self.clock.now())
         self._record_call(claim, info.sid)

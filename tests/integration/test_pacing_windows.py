@@ -1,0 +1,188 @@
+"""Pacing as the provider counts it: sends made late on purpose never put CPS + 1 calls in one second.
+
+Several dispatchers (threads, each its own Dispatcher as each process has) work a backlog through the
+production Twilio adapter against the sandbox; some sends are held back after their slot, either in a
+dispatcher woken late or on the way to the provider. The sandbox's own timestamps of calls.create are
+the provider's view; no one-second window of them may hold more than TWILIO_CPS.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from itertools import count
+from typing import Any
+
+import pytest
+import requests
+
+from agents.service import update_queue
+from core.clock import FixedClock, SystemClock
+from core.config import Settings
+from core.db import Database
+from scheduler import pacing
+from scheduler.dispatcher import Dispatcher
+from telephony.port import CallInfo
+from telephony.sandbox import SandboxServer
+from telephony.twilio_adapter import TwilioTelephony, telephony_from_settings
+from tests import factories
+
+SHOP_NUMBER = "+15005550006"
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: the calls' webhooks fail fast and stay on this machine."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[SandboxServer, Settings]]:
+    settings = Settings(
+        app_env="testing",
+        public_base_url=f"http://127.0.0.1:{closed_port()}",
+        twilio_account_sid="AC" + "7" * 32,
+        twilio_auth_token="pacing-window-token",
+        twilio_caller_id=SHOP_NUMBER,
+        twilio_timeout_seconds=10.0,
+        sandbox_speed=50.0,
+        sandbox_cps=1000.0,  # the provider counts; it does not pace
+    )
+    server = SandboxServer(settings).start()
+    yield server, replace(settings, twilio_api_base=server.base_url)
+    server.stop()
+
+
+class HeldBack(TwilioTelephony):
+    """The production adapter on a network that holds every `every`-th calls.create back `delay` s."""
+
+    def __init__(self, inner: TwilioTelephony, delay: float, every: int, sends: Iterator[int]) -> None:
+        super().__init__(inner.client)
+        self.delay, self.every, self.sends = delay, every, sends
+
+    def place_call(self, *args: Any, **kwargs: Any) -> CallInfo:
+        if next(self.sends) % self.every == 0:
+            time.sleep(self.delay)
+        return super().place_call(*args, **kwargs)
+
+
+def late_waker(delay: float, every: int, waits: Iterator[int]) -> Callable[[float], None]:
+    """A sleep that oversleeps every `every`-th wait by `delay` s: a process woken late by a busy machine."""
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds + (delay if next(waits) % every == 0 else 0.0))
+
+    return sleep
+
+
+def provider_moments(server: SandboxServer) -> list[float]:
+    listed = requests.get(f"{server.base_url}/sandbox/calls", timeout=10).json()
+    calls = listed["calls"] if isinstance(listed, dict) else listed
+    return sorted(
+        datetime.fromisoformat(c["date_created"]).timestamp() for c in calls if c["direction"] == "outbound-api"
+    )
+
+
+def most_in_one_second(moments: list[float]) -> int:
+    return max(sum(1 for t in moments[i:] if t < start + 1.0) for i, start in enumerate(moments))
+
+
+def work_backlog(db: Database, dispatchers: list[Dispatcher], calls: int) -> None:
+    """`calls` waiting requests and as many free agents, worked by the dispatchers side by side."""
+    now = SystemClock().now()
+    with db.sessions() as session:
+        update_queue(session, "orders", {"hours": "24/7"})
+        for _ in range(calls):
+            factories.agent(session, now)
+            factories.request(session, now)
+    errors: list[BaseException] = []
+
+    def run(dispatcher: Dispatcher) -> None:
+        try:
+            dispatcher.run_once()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("cps", "dispatchers", "calls", "where"),
+    [
+        (10.0, 3, 40, "on the way"),
+        (10.0, 3, 40, "in the wake"),
+        (2.0, 4, 10, "on the way"),  # more dispatchers than calls per second: slots are taken ahead
+    ],
+)
+def test_sends_made_late_never_put_more_than_cps_calls_in_one_provider_second(
+    db: Database,
+    session: Any,
+    sandbox: tuple[SandboxServer, Settings],
+    cps: float,
+    dispatchers: int,
+    calls: int,
+    where: str,
+) -> None:
+    server, settings = sandbox
+    settings = replace(settings, twilio_cps=cps)
+    adapter = telephony_from_settings(settings)
+    sends, waits = count(), count()
+    # A quarter second is far beyond any margin: unchecked, it puts the late call beside the next CPS.
+    if where == "on the way":
+        fleet = [Dispatcher(db, HeldBack(adapter, 0.25, 4, sends), SystemClock(), settings) for _ in range(dispatchers)]
+    else:
+        fleet = [
+            Dispatcher(db, adapter, SystemClock(), settings, sleep=late_waker(0.25, 4, waits))
+            for _ in range(dispatchers)
+        ]
+
+    work_backlog(db, fleet, calls)
+
+    moments = provider_moments(server)
+    assert len(moments) == calls
+    assert most_in_one_second(moments) <= cps, f"{most_in_one_second(moments)} calls in one second, limit {cps:g}"
+    # Still paced, not merely slowed down: the backlog went at no less than half the rate.
+    assert (len(moments) - 1) / (moments[-1] - moments[0]) >= cps / 2
+
+
+def test_a_send_answered_within_the_margin_leaves_the_schedule_alone(session: Any, clock: FixedClock) -> None:
+    slot = pacing.take_slot(session, 10.0, clock.now())
+    assert slot is not None
+    after = pacing.next_slot(session)
+    clock.advance(seconds=pacing.MARGIN / 2)
+    assert pacing.settle(session, slot, clock.now()) == 0.0
+    assert pacing.next_slot(session) == after
+
+
+def test_a_send_answered_late_moves_later_slots_by_its_excess(session: Any, clock: FixedClock) -> None:
+    slots = [pacing.take_slot(session, 10.0, clock.now()) for _ in range(3)]
+    assert None not in slots
+    scheduled = pacing.next_slot(session)
+    clock.advance(seconds=0.2)  # the first send is answered 0.2 s after its slot
+    moved = pacing.settle(session, slots[0] or 0.0, clock.now())
+    assert moved == pytest.approx(0.2 - pacing.MARGIN)
+    assert pacing.next_slot(session) == pytest.approx(scheduled + moved)
+    # The send CPS places after the late one starts a full second after it was answered.
+    later = [pacing.take_slot(session, 10.0, clock.now(), horizon=float("inf")) for _ in range(7)]
+    assert later[-1] == pytest.approx(clock.now().timestamp() + 1.0)
+
+
+def test_no_slot_is_handed_out_beyond_the_horizon(session: Any, clock: FixedClock) -> None:
+    start = clock.now().timestamp()
+    taken = [pacing.take_slot(session, 4.0, clock.now()) for _ in range(2)]
+    assert taken == [start, start + pacing.interval(4.0)]
+    assert pacing.take_slot(session, 4.0, clock.now()) is None
+    wait = pacing.wait_before_asking(session, clock.now())
+    assert wait == pytest.approx(2 * pacing.interval(4.0) - pacing.HORIZON, abs=1e-5)
+    clock.advance(seconds=wait + 0.001)
+    assert pacing.take_slot(session, 4.0, clock.now()) == pytest.approx(start + 2 * pacing.interval(4.0), abs=1e-5)
