@@ -612,15 +612,17 @@ _SPANISH_ENDINGS = (
 def _stem_es(word: str) -> str:
     """A light Spanish stem: "llegó", "llego", "llegar" and "llegado" all become "lleg"."""
     word = _fold(word)
-    if len(word) <= 3:
-        return word
-    for ending in _SPANISH_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            word = word[: -len(ending)]
-            break
-    if len(word) > 3 and word[-1] in "aeiou":
-        word = word[:-1]
-    return word
+    # Until nothing more comes off, so that a stem stems to itself ("ordené" -> "orden" -> "ord").
+    while True:
+        before = word
+        for ending in _SPANISH_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                word = word[: -len(ending)]
+                break
+        if len(word) > 4 and word[-1] in "aeiou":
+            word = word[:-1]
+        if word == before:
+            return word
 
 
 @dataclass(frozen=True)
@@ -642,6 +644,9 @@ class _Lexicon:
 
 
 _GAP = "*"
+# Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
+# alone says nothing of tracking it.
+_SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE"})
 _NUMBER = "NUMBER"
 _GAP_WIDTH = 3
 
@@ -872,6 +877,7 @@ _ENGLISH = _lexicon(
         "here": "NOTARRIVE",
         "find": "NOTARRIVE",
         "see": "NOTARRIVE",
+        "work": "DAMAGE",
     },  # fmt: skip
     requests=[
         "can i",
@@ -899,7 +905,8 @@ _ENGLISH = _lexicon(
 )
 
 # Words whose light stem would collide with another's ("estado", a status, and "está", is).
-_SPANISH_LEMMAS = {"estado": "estatus"}
+# "Envío" is a shipment (a subject), "enviaron" they sent it (news of where it is).
+_SPANISH_LEMMAS = {"estado": "estatus", "envio": "entrega"}
 
 _SPANISH = _lexicon(
     stem=lambda word: _stem_es(_SPANISH_LEMMAS.get(_fold(word), word)),
@@ -984,6 +991,7 @@ _SPANISH = _lexicon(
             "aqui",
             "usted",
             "ustedes",
+            "como",
             "yo",
             "ella",
             "ellos",
@@ -1037,7 +1045,8 @@ _SPANISH = _lexicon(
         "TALK": ["comuniqueme con", "paseme con", "ponerme con"],
     },
     concepts={
-        "PACKAGE": ["paquete", "caja", "producto", "articulo", "cosa", "compra", "mercancia"],
+        "PACKAGE": ["paquete", "caja"],
+        "ITEM": ["producto", "articulo", "cosa", "compra", "mercancia"],
         "ORDER": ["pedido", "pedidos", "orden", "ordenes", "pedi", "ordene"],
         "ARRIVE": ["llegar", "llego", "llega", "llegado", "aparecer", "aparece"],
         "DELIVER": ["entregar", "entregado", "entrega"],
@@ -1138,6 +1147,8 @@ _SPANISH = _lexicon(
         "recibi": "NOTARRIVE",
         "recibido": "NOTARRIVE",
         "tengo": "NOTARRIVE",
+        "sirve": "DAMAGE",
+        "funciona": "DAMAGE",
     },  # fmt: skip
     requests=["quiero", "necesito", "como", "puedo", "me puede", "quisiera", "tengo una pregunta", "se puede"],
     off_menu={0.97: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
@@ -1276,7 +1287,7 @@ def _intent_score(heard: _Said, phrases: Sequence[_Said], weights: Mapping[str, 
         best = max(best, 0.75 * len(known) / len(set(heard.content)))
     # An idea only this choice's phrases name ("cracked" for a damaged item, "someone else's" for a wrong
     # one) decides on its own, amid any other words, if less surely than a phrase.
-    if any(word.isupper() and weights.get(word) == 1.0 for word in known):
+    if any(word.isupper() and word not in _SUBJECTS and weights.get(word) == 1.0 for word in known):
         best = max(best, 0.6 + 0.25 * _weight(known, weights) / _weight(set(heard.content), weights))
     return best
 
