@@ -535,15 +535,16 @@ AMBIGUITY_MARGIN = 0.1
 # caller has said what they want, so they go to a person rather than hear the menu again.
 OFF_MENU = "@other"
 
-# Words that carry no meaning for telling menu choices apart. "not", "where", "when" and "back" stay:
-# "it has not arrived", "where is my order" and "money back" need them.
+# Words that carry no meaning for telling menu choices apart. "not", "where" and "back" stay: "it has
+# not arrived", "where is my order" and "money back" need them ("when" means something only in a
+# question, which the lexicon reads before these go).
 _STOPWORDS = frozenset(
     {
         "a", "an", "the", "i", "me", "my", "mine", "we", "our", "you", "your", "it", "its", "this", "that",
         "is", "are", "am", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did",
         "will", "would", "can", "could", "should", "to", "of", "on", "in", "at", "for", "with", "about",
         "and", "or", "so", "just", "please", "um", "uh", "er", "erm", "hmm", "okay", "ok", "hi", "hello",
-        "hey", "yes", "yeah", "well", "like", "want", "need", "wanna", "id", "some", "any", "yet",
+        "hey", "yes", "yeah", "well", "like", "want", "need", "wanna", "id", "some", "any", "yet", "when",
         # Preambles and fillers: "I was wondering if you could tell me ...", "you guys", "gonna".
         "but", "still", "tell", "know", "wonder", "wondering", "see", "find", "out", "if", "there",
         "here", "now", "guys", "gonna", "going", "he", "she", "they", "them", "their", "what", "by", "from",
@@ -674,7 +675,7 @@ def _lexicon(
         stopwords=frozenset(stem(word) for word in stopwords) | stopwords,
         rewrites=tuple(runs),
         concepts={stem(word): concept for concept, words in concepts.items() for word in words},
-        negations=frozenset(negations),
+        negations=frozenset(stem(word) for word in negations),
         negated={stem(word): meaning for word, meaning in negated.items()},
         requests=tuple(stems(phrase) for phrase in requests),
         off_menu={concept: weight for weight, names in off_menu.items() for concept in names},
@@ -688,6 +689,8 @@ _ENGLISH = _lexicon(
     rewrites={
         # Problems, said in many words.
         "LOST": [
+            "tracking say * deliver",
+            "tracking show * deliver",
             "say * deliver",
             "show * deliver",
             "mark * deliver",
@@ -751,6 +754,10 @@ _ENGLISH = _lexicon(
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
         "OFF": ["log in", "sign in", "promo code", "discount code"],
+        # "When will it come" asks; "cracked when I opened it" tells.
+        "WHEN": ["when will", "when is", "when do", "when does", "when can", "when are", "when should", "when would"],
+        # Whether the shop ships somewhere at all, not where an order is.
+        "TOPIC": ["do you ship", "do you deliver"],
     },
     concepts={
         "PACKAGE": ["package", "parcel", "shipment", "box"],
@@ -793,7 +800,7 @@ _ENGLISH = _lexicon(
         "LATE": ["late", "delayed", "delay", "overdue", "due", "tardy"],
         "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse"],
         "STATUS": ["status", "check", "progress"],
-        "WHEN": ["when", "eta"],
+        "WHEN": ["eta"],
         "TRACK": ["track", "tracking", "trace"],
         "RETURN": [
             "return",
