@@ -62,10 +62,16 @@ NUMBER_WORDS = {
 }
 # The minor unit's name, for currencies whose minor unit is a hundredth people name aloud.
 MINOR_UNITS = {
-    "en": {"USD": ("cent", "cents"), "CAD": ("cent", "cents"), "AUD": ("cent", "cents"), "EUR": ("cent", "cents")}
-    | {"GBP": ("penny", "pence"), "MXN": ("centavo", "centavos")},
-    "es": dict.fromkeys(("USD", "CAD", "AUD", "EUR", "MXN"), ("centavo", "centavos"))
-    | {"GBP": ("penique", "peniques")},
+    "en": {
+        **dict.fromkeys(("USD", "CAD", "AUD", "EUR"), ("cent", "cents")),
+        "GBP": ("penny", "pence"),
+        "MXN": ("centavo", "centavos"),
+    },
+    # A US Spanish speaker says "centavos" for every hundredth but the British penny.
+    "es": {
+        **dict.fromkeys(("USD", "CAD", "AUD", "EUR", "MXN"), ("centavo", "centavos")),
+        "GBP": ("penique", "peniques"),
+    },
 }
 # The shop is in the US: its own currency is plain "dollars", not Babel's "US dollars".
 HOME_CURRENCY = {"en": ("dollar", "dollars"), "es": ("dólar", "dólares")}
