@@ -411,9 +411,51 @@ def _read(tokens: list[_Token]) -> tuple[list[str], list[str], bool]:
     return pieces, unsure, leftover
 
 
+# Spanish number words as the English words the number grammar reads, accents folded: the way numbers
+# combine (tens and units, hundreds, thousands, "double") is the same, only the words differ.
+_SPANISH_NUMBER_WORDS = {
+    "cero": "zero", "uno": "one", "una": "one", "un": "one", "dos": "two", "tres": "three",
+    "cuatro": "four", "cinco": "five", "seis": "six", "siete": "seven", "ocho": "eight", "nueve": "nine",
+    "diez": "ten", "once": "eleven", "doce": "twelve", "trece": "thirteen", "catorce": "fourteen",
+    "quince": "fifteen", "dieciseis": "sixteen", "diecisiete": "seventeen", "dieciocho": "eighteen",
+    "diecinueve": "nineteen", "veinte": "twenty", "veintiuno": "twenty one", "veintiun": "twenty one",
+    "veintidos": "twenty two", "veintitres": "twenty three", "veinticuatro": "twenty four",
+    "veinticinco": "twenty five", "veintiseis": "twenty six", "veintisiete": "twenty seven",
+    "veintiocho": "twenty eight", "veintinueve": "twenty nine", "treinta": "thirty", "cuarenta": "forty",
+    "cincuenta": "fifty", "sesenta": "sixty", "setenta": "seventy", "ochenta": "eighty", "noventa": "ninety",
+    "cien": "one hundred", "ciento": "one hundred", "doscientos": "two hundred", "trescientos": "three hundred",
+    "cuatrocientos": "four hundred", "quinientos": "five hundred", "seiscientos": "six hundred",
+    "setecientos": "seven hundred", "ochocientos": "eight hundred", "novecientos": "nine hundred",
+    "mil": "thousand", "doble": "double", "triple": "triple",
+    "guion": "dash", "raya": "dash", "punto": "dot", "diagonal": "slash",
+    # Words around a number that add nothing, as _LEAD_INS; "o" is "or", never zero, in Spanish.
+    "mi": "my", "numero": "number", "de": "the", "orden": "order", "pedido": "order", "es": "is", "el": "the",
+    "la": "the", "pues": "well", "bueno": "well", "si": "yes", "ok": "ok", "ver": "see", "a": "the",
+    "eh": "um", "em": "um", "este": "um", "mmm": "um", "o": "or",
+}  # fmt: skip
+
+
+def _spanish_number_words(raw_tokens: Sequence[str]) -> list[str]:
+    """Spanish tokens with their number words in English; "y" between tens and a unit is dropped."""
+    words = [_fold(token.lower()) for token in raw_tokens]
+    result: list[str] = []
+    for index, word in enumerate(words):
+        if word == "y":
+            after = _SPANISH_NUMBER_WORDS.get(words[index + 1], "") if index + 1 < len(words) else ""
+            if result and result[-1] in _TENS and after in _DIGIT_WORDS:
+                continue  # "treinta y cinco" is 35, as "thirty five"
+            result.append("and")
+            continue
+        result.extend(_SPANISH_NUMBER_WORDS.get(word, raw_tokens[index]).split())
+    return result
+
+
 def spoken_digits(text: str, language: str = "en") -> SpokenNumber:
     """Turn what a speech recogniser heard into digits, the way people say numbers."""
-    tokens = _classify(_raw_tokens(text))
+    raw_tokens = _raw_tokens(text)
+    if _lexicon_for(language) is _SPANISH:
+        raw_tokens = _spanish_number_words(raw_tokens)
+    tokens = _classify(raw_tokens)
     _resolve(tokens)
     pieces, unsure, leftover = _read(tokens)
     digits = "".join(pieces)
@@ -1389,6 +1431,23 @@ _UNCLEAR_PHRASES = (
 )  # fmt: skip
 
 
+# Spanish, accents folded ("sí" is "si"). "No" is both the answer and the negation ("no es correcto").
+_SPANISH_YES_PHRASES = (
+    ("si",), ("claro",), ("correcto",), ("eso", "es"), ("ese", "es"), ("esa", "es"), ("asi", "es"),
+    ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
+    ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
+)  # fmt: skip
+_SPANISH_NO_PHRASES = (
+    ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
+    ("cancelar",), ("claro", "que", "no"), ("para", "nada"),
+)  # fmt: skip
+_SPANISH_UNCLEAR_PHRASES = (
+    ("no", "se"), ("no", "estoy", "seguro"), ("no", "estoy", "segura"), ("tal", "vez"), ("quizas",),
+    ("quiza",), ("a", "lo", "mejor"), ("espere",), ("espera",), ("un", "momento"),
+    ("perdon",), ("mande",), ("repita",), ("no", "entiendo"), ("no", "le", "entiendo"),
+)  # fmt: skip
+
+
 def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     """Where the phrases occur in words, as (start, end) pairs."""
     found = []
@@ -1402,6 +1461,8 @@ def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tup
 
 def is_yes(text: str, language: str = "en") -> bool | None:
     """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
+    if _lexicon_for(language) is _SPANISH:
+        return _is_yes_spanish([_fold(word) for word in _words(text)])
     words = _words(text)
     if not words or _spans(words, _UNCLEAR_PHRASES):
         return None
@@ -1419,6 +1480,29 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     if no and not yes:
         return False
     return None  # nothing recognisable, or both ("yeah no", "no, that's right"): ask again
+
+
+def _is_yes_spanish(words: Sequence[str]) -> bool | None:
+    """is_yes for Spanish words, accents folded."""
+    # "¿Qué?" and "¿Cómo?" alone ask to hear it again; inside a sentence they are ordinary words.
+    if not words or _spans(words, _SPANISH_UNCLEAR_PHRASES) or list(words) in (["que"], ["como"]):
+        return None
+    # "No es correcto", "no, eso no es": a yes-word right after "no" (or "no es", "no está") is negated.
+    yes = [
+        (start, end)
+        for start, end in _spans(words, _SPANISH_YES_PHRASES)
+        if not (start > 0 and words[start - 1] == "no")
+        and not (start > 1 and words[start - 2] == "no" and words[start - 1] in {"es", "esta"})
+    ]
+    no_spans = _spans(words, _SPANISH_NO_PHRASES)
+    # The yes-word inside "claro que no" is part of the refusal.
+    yes = [(a, b) for a, b in yes if not any(n0 <= a and b <= n1 and n1 - n0 > 1 for n0, n1 in no_spans)]
+    no = [(a, b) for a, b in no_spans if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
+    if yes and not no:
+        return True
+    if no and not yes:
+        return False
+    return None
 
 
 def yes_no(
