@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -689,7 +690,7 @@ class _Lexicon:
 _GAP = "*"
 # Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
 # alone says nothing of tracking it.
-_SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE"})
+_SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"})
 _NUMBER = "NUMBER"
 _GAP_WIDTH = 3
 
@@ -1349,6 +1350,12 @@ class Intent:
     confidence: float  # 0..1, our own score combined with the recogniser's Confidence
 
 
+@functools.lru_cache(maxsize=4096)
+def _phrase(text: str, language: str) -> _Said:
+    """A menu phrase as the matcher reads it; a tree's phrases are read again at every answer, so kept."""
+    return _Said.of(text, _lexicon_for(language))
+
+
 def _off_menu_score(heard: _Said, vocabulary: set[str], lexicon: _Lexicon) -> float:
     """How surely the caller asked for something none of the choices offers ("cancel my order")."""
     # A word the menu's own phrases use is something the menu offers: a shop with a "cancel an order"
@@ -1377,7 +1384,7 @@ def match_intent(
     heard = _Said.of(text, lexicon)
     if not heard.every or not intents:
         return None
-    choices = {name: [_Said.of(phrase, lexicon) for phrase in phrases] for name, phrases in intents.items()}
+    choices = {name: [_phrase(phrase, language) for phrase in phrases] for name, phrases in intents.items()}
     vocabularies = {name: {word for phrase in said for word in phrase.content} for name, said in choices.items()}
     vocabulary = set().union(*vocabularies.values())
     # A word several choices use tells them apart less than one only a single choice uses.
