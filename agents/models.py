@@ -50,6 +50,9 @@ class Queue(Base):
     # The service-level target: a request connected within this many seconds of being due counts as
     # answered in time (reports.figures.service_level).
     service_level_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default=text("900"))
+    # The languages its agents speak, as codes ("en,es"): a caller who chose another language in the
+    # phone menu is told the agent may not speak it, and so is the agent.
+    languages: Mapped[str] = mapped_column(String(40), default="en", server_default=text("'en'"))
 
     agents: Mapped[list[Agent]] = relationship(secondary=agent_queues, back_populates="queues")
 
@@ -62,6 +65,15 @@ class Queue(Base):
     def backoff(self) -> list[int]:
         """The back-off schedule as seconds."""
         return [int(part) for part in self.backoff_seconds.split(",") if part.strip()]
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The language codes its agents speak, in the order given."""
+        return tuple(code.strip() for code in self.languages.split(",") if code.strip()) or ("en",)
+
+    def speaks(self, language: str) -> bool:
+        """Whether its agents speak `language` (a code like "es")."""
+        return language in self.spoken
 
     def retry_delay(self, attempts_made: int) -> timedelta:
         """How long to wait after `attempts_made` failed attempts before the next one."""

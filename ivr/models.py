@@ -6,13 +6,27 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UtcDateTime
 
 # How a session ended: answered without an agent (contained), or handed on.
 OUTCOMES = ("contained", "transferred", "callback", "hold", "abandoned")
+
+# The problems a caller may report in their own words (intents of the tree), as the agent hears them.
+PROBLEM_REPORTS = {
+    "missing": "a missing order",
+    "damaged": "a damaged item",
+    "wrong_item": "a wrong item",
+    "late": "a late delivery",
+}
+# The intent of a request the menu does not offer (ivr.speech.OFF_MENU).
+OFF_MENU = "@other"
+# Language codes as staff read them (the whisper and the screen are in English).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+# The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
+QUOTE_LIMIT = 120
 
 
 class IvrSession(Base):
@@ -34,6 +48,9 @@ class IvrSession(Base):
     topic: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(16), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"))
+    # The language the caller hears, a code of the tree's languages: the tree's default until they
+    # choose another ("para español, oprima 9").
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
 
     def get_state(self) -> dict[str, Any]:
         """The session's working state as a dict."""
@@ -62,15 +79,33 @@ class IvrSession(Base):
             self.outcome = "contained" if self.get_state().get("answered") else "abandoned"
 
     def summary(self) -> str:
-        """One sentence for the agent's whisper and screen: what the caller did and what we found."""
+        """A sentence or two for the agent's whisper and screen: what the caller did, what we found,
+        and the language they chose when it is not English."""
+        steps = self.get_steps()
+        said = ""
+        reports = [s for s in steps if s.get("intent") in PROBLEM_REPORTS]
         found = [
-            s["result"]
-            for s in self.get_steps()
-            if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
+            s["result"] for s in steps if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
         ]
-        if found:
-            return f"In the phone menu they heard: {found[-1]}"
-        asked = [s for s in self.get_steps() if s.get("intent")]
-        if asked:
-            return f"In the phone menu they asked about: {asked[-1]['intent']}."
-        return ""
+        asked = [s for s in steps if s.get("intent")]
+        if reports:
+            # Their own words, marked as theirs: the agent starts from the problem, not from a menu choice.
+            report = reports[-1]
+            said = f"The caller reports {PROBLEM_REPORTS[report['intent']]}: “{_quoted(report.get('speech'))}”."
+        elif found:
+            said = f"In the phone menu they heard: {found[-1]}"
+        elif asked and asked[-1]["intent"] == OFF_MENU:
+            said = (
+                f"In the phone menu they asked for something it does not offer: “{_quoted(asked[-1].get('speech'))}”."
+            )
+        elif asked:
+            said = f"In the phone menu they asked about: {asked[-1]['intent']}."
+        if self.language != "en":
+            said = f"{said} The caller chose {LANGUAGE_NAMES.get(self.language, self.language)}.".strip()
+        return said
+
+
+def _quoted(words: object) -> str:
+    """A caller's words, on one line and capped."""
+    text = " ".join(str(words or "").split())
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1].rstrip() + "…"

@@ -22,6 +22,10 @@ FORMAT_VERSION = 1
 # a unit test keeps the two lists in step.
 DEFAULT_QUEUE_NAMES: tuple[str, ...] = ("orders", "returns", "payments", "account", "devices", "other")
 
+# Intents the engine itself listens for (the answers to a busy line's or a closed line's offer); a tree
+# that leaves one out gets the default tree's phrases for it.
+ENGINE_INTENTS = ("call_back", "hold", "message", "other_number")
+
 # An option's goto may name one of these instead of a node; the engine gives them their meaning.
 REPEAT = "@repeat"
 SPECIAL_TARGETS = frozenset({REPEAT})
@@ -117,6 +121,8 @@ class MenuNode:
     hints: Phrases | None = None
     # The shop's recording of `prompt` (a prompt name), played instead of saying it when it exists.
     play: str | None = None
+    # Said after silence (the reprompt is for an answer that could not be used); None: the reprompt.
+    silence: Text | None = None
 
     def option_for_digit(self, digit: str) -> Option | None:
         """The option a key press chooses, if any."""
@@ -143,6 +149,8 @@ class LookupNode:
     # None: no hints from the tree; the engine may add its own for spoken numbers.
     hints: Phrases | None = None
     play: str | None = None
+    # Said after silence (the reprompt is for an answer that could not be used); None: the reprompt.
+    silence: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -298,21 +306,20 @@ def load_tree(path: str | Path, queues: Iterable[str] | None = None) -> Tree:
         raise TreeError([f"the file is not UTF-8 text: {error}"], source) from error
     data, duplicates = _read_yaml(text, source)
     # The default tree is where the engine's texts come from: it cannot borrow them from itself.
-    defaults = {} if Path(path).resolve() == DEFAULT_TREE.resolve() else default_texts()
+    defaults = {} if Path(path).resolve() == DEFAULT_TREE.resolve() else _default_tree_data()
     return _Checker(source, queues, duplicates, defaults).check(data)
 
 
 def parse_tree(mapping: Any, source: str = "<tree>", queues: Iterable[str] | None = None) -> Tree:
     """Check an already-parsed tree (a mapping like the YAML file's); TreeError lists every problem."""
-    return _Checker(source, queues, [], default_texts()).check(mapping)
+    return _Checker(source, queues, [], _default_tree_data()).check(mapping)
 
 
 @cache
-def default_texts() -> Mapping[str, Any]:
-    """The default tree's `texts:` as written: every key the engine says, for trees that leave some out."""
+def _default_tree_data() -> Mapping[str, Any]:
+    """The default tree as written: the engine's texts and intents, for trees that leave some out."""
     data, _ = _read_yaml(DEFAULT_TREE.read_text(encoding="utf-8"), str(DEFAULT_TREE))
-    texts = data.get("texts") if isinstance(data, Mapping) else None
-    return MappingProxyType(dict(texts)) if isinstance(texts, Mapping) else MappingProxyType({})
+    return MappingProxyType(dict(data)) if isinstance(data, Mapping) else MappingProxyType({})
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
@@ -364,8 +371,11 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 # Each node type's fields: (required, optional). "type" is required everywhere.
 _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "menu": (("prompt", "reprompt", "options", "fallback"), ("play", "hints")),
-    "lookup": (("lookup", "prompt", "reprompt", "found", "fallback", "topic"), ("play", "recognise_caller", "hints")),
+    "menu": (("prompt", "reprompt", "options", "fallback"), ("silence", "play", "hints")),
+    "lookup": (
+        ("lookup", "prompt", "reprompt", "found", "fallback", "topic"),
+        ("silence", "play", "recognise_caller", "hints"),
+    ),
     "transfer": (("queue",), ("prompt",)),
     "hangup": (("prompt",), ("play",)),
     "say": (("prompt", "next"), ("play",)),
@@ -408,7 +418,7 @@ class _Checker:
         self, source: str, queues: Iterable[str] | None, problems: list[str], defaults: Mapping[str, Any]
     ) -> None:
         self.source = source
-        # The default tree's texts, as written, for the keys this tree leaves out.
+        # The default tree as written: its texts and engine intents stand in for any this tree leaves out.
         self.defaults = defaults
         self.queues = frozenset(DEFAULT_QUEUE_NAMES if queues is None else queues)
         self.problems = list(problems)
@@ -598,7 +608,8 @@ class _Checker:
         texts: dict[str, Text] = {}
         for key in raw:
             texts.update(self.one_text(raw, key, f"texts.{key}"))
-        for key, value in self.defaults.items():
+        defaults = self.defaults.get("texts")
+        for key, value in (defaults if isinstance(defaults, Mapping) else {}).items():
             if key not in texts and key not in raw:
                 # Only the languages this tree speaks: a missing one is named as this tree's problem.
                 own = (
@@ -725,6 +736,18 @@ class _Checker:
                     owner.setdefault(key, name)
                 by_language[code] = tuple(dict.fromkeys(phrases))
             intents[name] = by_language
+        defaults = self.defaults.get("intents")
+        for name in ENGINE_INTENTS:
+            value = defaults.get(name) if isinstance(defaults, Mapping) and name not in raw else None
+            if not isinstance(value, Mapping):
+                continue
+            # In the languages this tree speaks, without the phrases it gives its own intents.
+            inherited = {
+                code: tuple(p for p in phrases if (code, p.casefold()) not in owner)
+                for code, phrases in value.items()
+                if code in self.languages and isinstance(phrases, list)
+            }
+            intents[name] = {code: phrases for code, phrases in inherited.items() if phrases}
         return intents
 
     def target(self, raw: Mapping[str, Any], key: str, where: str, node: str, targets: list[str]) -> str | None:
@@ -754,14 +777,14 @@ class _Checker:
             return None
         return value
 
-    def check_reprompt(self, prompt: Text | None, reprompt: Text | None, where: str) -> None:
-        """A reprompt must not repeat the prompt word for word, in any language."""
+    def check_reprompt(self, prompt: Text | None, reprompt: Text | None, where: str, field: str = "reprompt") -> None:
+        """A reprompt (or the words after silence) must not repeat the prompt word for word, in any language."""
         # A caller who did not follow the first wording needs another one, not the same one louder.
         if prompt is None or reprompt is None:
             return
         for code in self.languages:
             if prompt.in_language(code) == reprompt.in_language(code):
-                at = f"{where}, reprompt" if len(self.languages) == 1 else f"{where}, reprompt.{code}"
+                at = f"{where}, {field}" if len(self.languages) == 1 else f"{where}, {field}.{code}"
                 self.problem(at, "is the same as the prompt: say it another way")
 
     def optional_hints(self, raw: Mapping[str, Any], where: str) -> Phrases | None:
@@ -836,10 +859,12 @@ class _Checker:
         fallback = self.target(raw, "fallback", f"{where}, fallback", name, targets)
         hints = self.optional_hints(raw, where)
         play = self.play(raw, "play", f"{where}, play")
+        silence = self.words(raw, "silence", f"{where}, silence", required=False)
         self.check_reprompt(prompt, reprompt, where)
+        self.check_reprompt(prompt, silence, where, "silence")
         if prompt is None or reprompt is None or options is None or fallback is None:
             return None
-        return MenuNode(name, prompt, reprompt, options, fallback, hints, play)
+        return MenuNode(name, prompt, reprompt, options, fallback, hints, play, silence)
 
     def options(self, name: str, raw: Any, where: str, targets: list[str]) -> tuple[Option, ...] | None:
         """A menu's options: distinct keys, distinct known intents, each going somewhere."""
@@ -916,11 +941,15 @@ class _Checker:
             self.problem(f"{where}, recognise_caller", f"must be true or false, not {recognise!r}")
         hints = self.optional_hints(raw, where)
         play = self.play(raw, "play", f"{where}, play")
+        silence = self.words(raw, "silence", f"{where}, silence", required=False)
         self.check_reprompt(prompt, reprompt, where)
+        self.check_reprompt(prompt, silence, where, "silence")
         if kind not in LOOKUP_KINDS or None in (prompt, reprompt, found, fallback, topic):
             return None
         assert prompt and reprompt and found and fallback and topic  # narrowed for mypy
-        return LookupNode(name, str(kind), prompt, reprompt, found, fallback, topic, recognise is True, hints, play)
+        return LookupNode(
+            name, str(kind), prompt, reprompt, found, fallback, topic, recognise is True, hints, play, silence
+        )
 
     # --- the graph ----------------------------------------------------------------------------------
 

@@ -17,15 +17,26 @@ class Clip:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class Voiced:
+    """A sentence said in another language than the reply's, with that language's voice ("para español...")."""
+
+    text: str
+    voice: str
+    language: str | None = None
+
+
 # What a caller hears in one breath: sentences to say and clips to play, in order.
-Part: TypeAlias = str | Clip
+Part: TypeAlias = str | Clip | Voiced
 
 
 class Reply:
-    """A TwiML document under construction, said in one voice."""
+    """A TwiML document under construction, said in one voice and language (the caller's)."""
 
-    def __init__(self, voice: str) -> None:
+    def __init__(self, voice: str, language: str | None = None) -> None:
         self.voice = voice
+        # The language tag for <Say> and for recognising speech in <Gather>, e.g. es-US; None: Twilio's default.
+        self.language = language
         self.response = VoiceResponse()
 
     def say(self, *parts: Part) -> Reply:
@@ -34,20 +45,34 @@ class Reply:
         return self
 
     def _speak(self, target: VoiceResponse | Gather, parts: Sequence[Part]) -> None:
-        """Consecutive sentences become one <Say>; a clip with a recording becomes a <Play> between them."""
+        """Consecutive sentences become one <Say>; a clip with a recording becomes a <Play> between them,
+        and a sentence in another language a <Say> in its own voice."""
         words: list[str] = []
+
+        def flush() -> None:
+            if words:
+                self._say(target, " ".join(words), self.voice, self.language)
+                words.clear()
+
         for part in parts:
             if isinstance(part, Clip) and part.url:
-                if words:
-                    target.say(" ".join(words), voice=self.voice)
-                    words = []
+                flush()
                 target.play(part.url)
-                continue
-            text = part.text if isinstance(part, Clip) else part
-            if text and text.strip():
-                words.append(text.strip())
-        if words:
-            target.say(" ".join(words), voice=self.voice)
+            elif isinstance(part, Voiced):
+                flush()
+                self._say(target, part.text, part.voice, part.language)
+            else:
+                text = part.text if isinstance(part, Clip) else part
+                if text and text.strip():
+                    words.append(text.strip())
+        flush()
+
+    @staticmethod
+    def _say(target: VoiceResponse | Gather, text: str, voice: str, language: str | None) -> None:
+        if language:
+            target.say(text, voice=voice, language=language)
+        else:
+            target.say(text, voice=voice)
 
     def gather(
         self,
@@ -70,6 +95,8 @@ class Reply:
             **({"num_digits": num_digits} if num_digits else {}),
             **({"finish_on_key": finish_on_key} if finish_on_key else {}),
             **({"hints": ", ".join(hints)} if hints and speech else {}),
+            # Speech is recognised in the caller's language (Twilio's default is en-US).
+            **({"language": self.language} if self.language and speech else {}),
         )
         # <Play> inside <Gather> is interrupted by the first key pressed, as <Say> is.
         self._speak(gather, parts)
@@ -99,9 +126,12 @@ class Reply:
         )
         return self
 
-    def play(self, url: str) -> Reply:
-        """Play an audio file."""
-        self.response.play(url)
+    def play(self, url: str, loop: int = 1) -> Reply:
+        """Play an audio file, `loop` times over."""
+        if loop > 1:
+            self.response.play(url, loop=loop)
+        else:
+            self.response.play(url)
         return self
 
     def hangup(self) -> Reply:

@@ -43,6 +43,7 @@ def _call() -> flow.Call:
 
 
 def _confidence() -> float | None:
+    """The recogniser's Confidence; None when Twilio sent none (0 means the same: see flow)."""
     try:
         return float(request.form["Confidence"])
     except (KeyError, ValueError):
@@ -98,7 +99,7 @@ def message_recording() -> Response:
 @twilio_signature_required
 def hold_wait() -> Response:
     """Polled by Twilio while a caller holds: their place in line, the wait, and music."""
-    return _xml(flow.hold_wait(_call(), _request_id()))
+    return _xml(flow.hold_wait(_call(), _request_id(), request.form.get("CallSid", "")))
 
 
 @bp.post("/ivr/hold-done")
@@ -110,9 +111,7 @@ def hold_done() -> Response:
     if result in {"hangup", "bridged", "redirected"}:
         return _xml(str(_call().reply().hangup()))
     # The line failed under them: never a silent hang-up.
-    reply = _call().reply()
-    reply.say("Sorry, we couldn't keep you on hold. We'll call you back as soon as someone is free. Goodbye.")
-    return _xml(str(reply.hangup()))
+    return _xml(flow.hold_failed(_call(), request.form.get("CallSid", "")))
 
 
 def _request_id() -> int:

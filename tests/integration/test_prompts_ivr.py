@@ -72,7 +72,7 @@ def test_without_the_prompts_the_greeting_and_menu_are_said(app: Flask, client: 
     gather = verbs(post(app, client, "/voice/incoming", form()))[0]
     assert gather.tag == "Gather"
     heard = spoken(gather)
-    assert [tag for tag, _ in heard] == ["Say"]
+    assert [tag for tag, _ in heard] == ["Say", "Say"]  # the menu, then Spanish offered in Spanish
     assert heard[0][1].startswith("Thanks for calling Callme Shop. To track an order, press 1")
 
 
@@ -81,7 +81,7 @@ def test_with_the_prompts_they_are_played_inside_the_gather(app: Flask, client: 
     menu = add_prompt(app, tmp_path, "main-menu")
     gather = verbs(post(app, client, "/voice/incoming", form()))[0]
     assert gather.tag == "Gather" and gather.get("action") == f"{BASE}/voice/ivr/input?node=main#{FRAGMENT}"
-    assert spoken(gather) == [("Play", welcome), ("Play", menu)]
+    assert spoken(gather) == [("Play", welcome), ("Play", menu), ("Say", "Para español, oprima 9 o diga español.")]
     assert client.get(welcome.removeprefix(BASE)).status_code == 200  # the URL Twilio is given serves the audio
 
 
@@ -90,7 +90,11 @@ def test_one_prompt_missing_plays_the_other_and_says_the_missing_ones_sentence(
 ) -> None:
     menu = add_prompt(app, tmp_path, "main-menu")
     gather = verbs(post(app, client, "/voice/incoming", form()))[0]
-    assert spoken(gather) == [("Say", "Thanks for calling Callme Shop."), ("Play", menu)]
+    assert spoken(gather) == [
+        ("Say", "Thanks for calling Callme Shop."),
+        ("Play", menu),
+        ("Say", "Para español, oprima 9 o diga español."),
+    ]
 
 
 def test_a_reprompt_is_said_even_when_the_prompt_is_recorded(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
@@ -98,7 +102,7 @@ def test_a_reprompt_is_said_even_when_the_prompt_is_recorded(app: Flask, client:
     post(app, client, "/voice/incoming", form())
     again = verbs(post(app, client, "/voice/ivr/input?node=main", form(Digits="7")))[0]
     heard = spoken(again)
-    assert [tag for tag, _ in heard] == ["Say"] and heard[0][1].startswith("Sorry, I didn't get that.")
+    assert [tag for tag, _ in heard] == ["Say", "Say"] and heard[0][1].startswith("Sorry, I didn't get that.")
 
 
 def hold(app: Flask, client: FlaskClient) -> str:
@@ -118,10 +122,11 @@ def test_hold_music_is_the_generated_loop_until_the_shop_uploads_its_own(
     before = verbs(post(app, client, wait, form()))
     assert [v.tag for v in before] == ["Say", "Play"] and before[1].text == f"{BASE}/audio/hold-music.wav"
     music = add_prompt(app, tmp_path, prompts.HOLD_MUSIC)
+    # Nothing new to announce on the next loops: music only.
     after = verbs(post(app, client, wait, form()))
-    assert after[1].tag == "Play" and after[1].text == music
+    assert after[-1].tag == "Play" and after[-1].text == music
     assert app.test_cli_runner().invoke(args=["prompts", "remove", prompts.HOLD_MUSIC]).exit_code == 0
-    assert verbs(post(app, client, wait, form()))[1].text == f"{BASE}/audio/hold-music.wav"
+    assert verbs(post(app, client, wait, form()))[-1].text == f"{BASE}/audio/hold-music.wav"
 
 
 def test_ivr_check_warns_of_missing_prompts_and_fails_only_when_strict(app: Flask, tmp_path: Path) -> None:

@@ -94,6 +94,7 @@ def test_the_default_tree_loads_and_checks_clean() -> None:
         "after_order",
         "return_status",
         "after_return",
+        "problem_report",
         "agent_orders",
         "agent_returns",
         "goodbye",
@@ -104,7 +105,7 @@ def test_the_default_main_menu_offers_tracking_returns_and_a_person() -> None:
     main = load_tree(DEFAULT_TREE).node("main")
 
     assert isinstance(main, MenuNode)
-    assert [(o.digit, o.intent, o.goto) for o in main.options] == [
+    assert [(o.digit, o.intent, o.goto) for o in main.options if o.digit and not o.language] == [
         ("1", "track", "track_order"),
         ("2", "returns", "return_status"),
         ("0", "agent", "agent_orders"),
@@ -585,7 +586,7 @@ def test_check_says_ok_for_the_default_tree(cli_app: Flask) -> None:
     result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(DEFAULT_TREE)])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "OK: 8 nodes, reachable from 'main'\n"
+    assert result.output == "OK: 9 nodes, reachable from 'main'\n"
 
 
 def test_check_prints_every_problem_on_its_own_line_and_fails(cli_app: Flask, tmp_path: Path) -> None:
@@ -744,7 +745,11 @@ def test_every_sentence_and_intent_can_be_given_per_language() -> None:
         main.prompt.in_language("es") == "Oprima 1 para su pedido." and str(main.prompt) == "Press 1 to track an order."
     )
     # A plain list is the default language's phrases; an intent with none in a language is keypad-only there.
-    assert tree.intents_in("es") == {"track": ("mi pedido",), "agent": ("una persona",)}
+    assert {name: tree.intents_in("es")[name] for name in ("track", "agent")} == {
+        "track": ("mi pedido",),
+        "agent": ("una persona",),
+    }
+    assert "bye" not in tree.intents_in("es")
     assert tree.intents_in("en")["bye"] == ("goodbye",) and tree.intents == tree.intents_in("en")
     assert tree.hints("main", "es") == ("mi pedido", "una persona")
     assert tree.hints("main") == ("track my order", "agent", "a person", "goodbye")
