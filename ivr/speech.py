@@ -587,12 +587,13 @@ _STOPWORDS = frozenset(
         "is", "are", "am", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did",
         "will", "would", "can", "could", "should", "to", "of", "on", "in", "at", "for", "with", "about",
         "and", "or", "so", "just", "please", "um", "uh", "er", "erm", "hmm", "okay", "ok", "hi", "hello",
-        "hey", "yes", "yeah", "well", "like", "want", "need", "wanna", "id", "some", "any", "yet", "when",
+        "hey", "yes", "yeah", "well", "like", "want", "need", "wanna", "id", "some", "any", "yet",
         # Preambles and fillers: "I was wondering if you could tell me ...", "you guys", "gonna".
         "but", "still", "tell", "know", "wonder", "wondering", "see", "find", "out", "if", "there",
         "here", "now", "guys", "gonna", "going", "he", "she", "they", "them", "their", "what", "by", "from",
         "up", "off", "as", "than", "then", "really", "also", "something", "anything", "little", "bit",
         "try", "trying", "make", "placed", "place", "last", "ago", "week", "weeks", "day", "days", "way",
+        "exactly", "right", "currently",
     }
 )  # fmt: skip
 # Irregular forms the suffix rules can't reach.
@@ -609,6 +610,8 @@ _LEMMAS = {
     "paid": "pay",
     "brought": "bring",
     "took": "take",
+    "left": "leave",
+    "going": "go",
     "taken": "take",
     "stole": "steal",
     "stolen": "steal",
@@ -690,7 +693,16 @@ class _Lexicon:
 _GAP = "*"
 # Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
 # alone says nothing of tracking it.
-_SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"})
+# Question words: they ask about something, which has to be said too.
+_QUESTIONS = frozenset({"WHERE", "WHEN"})
+# Ideas that say something went wrong.
+_PROBLEMS = frozenset({"DAMAGE", "WRONG", "LOST", "LATE", "NOTARRIVE", "STRANGER"})
+# First words of a question, in English and Spanish.
+_QUESTION_OPENINGS = frozenset(
+    {"is", "are", "will", "has", "have", "did", "does", "do", "can", "could", "what", "where", "how", "cuando",
+     "donde", "ya", "va", "llega", "llegara"}
+)  # fmt: skip
+_SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"}) | _QUESTIONS
 _NUMBER = "NUMBER"
 _GAP_WIDTH = 3
 
@@ -750,6 +762,9 @@ _ENGLISH = _lexicon(
         "STRANGER": ["someone else", "somebody else"],
         "DAMAGE": ["in piece", "not turn on"],
         "LATE": [
+            "been * day",
+            "been * week",
+            "been * month",
             "take forever",
             "take * long",
             "long time",
@@ -775,9 +790,11 @@ _ENGLISH = _lexicon(
             "out for deliver",
             "in transit",
             "leave * warehouse",
+            "on * truck",
+            "been send",
         ],
         "ARRIVE": ["get here", "show up", "get to me", "make it"],
-        "STATUS": ["update on", "check on", "check in on"],
+        "STATUS": ["update on", "check on", "check in on", "look up", "go on with", "happen with"],
         # Returns and refunds.
         "RETURN": [
             "for a different",
@@ -798,7 +815,10 @@ _ENGLISH = _lexicon(
         "TALK": ["put me through", "connect me", "transfer me"],
         "OFF": ["log in", "sign in", "promo code", "discount code"],
         # "When will it come" asks; "cracked when I opened it" tells.
-        "WHEN": ["when will", "when is", "when do", "when does", "when can", "when are", "when should", "when would"],
+        "WHEN": ["what day", "what time", "how soon"],
+        # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
+        # not a parcel coming.
+        "": ["when i", "when we", "you come", "you go", "he come", "she come", "you get here"],
         # Whether the shop ships somewhere at all, not where an order is.
         "TOPIC": ["do you ship", "do you deliver"],
     },
@@ -841,9 +861,10 @@ _ENGLISH = _lexicon(
         "NUMBER": ["number", "NUMBER"],
         "LOST": ["lose", "steal", "missing", "disappeared", "vanished"],
         "LATE": ["late", "delayed", "delay", "overdue", "due", "tardy"],
-        "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse"],
-        "STATUS": ["status", "check", "progress"],
-        "WHEN": ["eta"],
+        "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse", "leave"],
+        "STATUS": ["status", "check", "progress", "lookup"],
+        "WHEN": ["when", "eta"],
+        "WHERE": ["where"],
         "TRACK": ["track", "tracking", "trace"],
         "RETURN": [
             "return",
@@ -1081,6 +1102,7 @@ _SPANISH = _lexicon(
         "STRANGER": ["otra persona"],
         "LATE": [
             "deb * lleg",
+            "suponia * llegar",
             "deber * lleg",
             "tenia que lleg",
             "pas * fecha",
@@ -1276,8 +1298,22 @@ class _Said:
         # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
         ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
         tokens = _negate(_rewrite(ideas, lexicon), lexicon)
+        if _PROBLEMS.isdisjoint(tokens):
+            # (A refund "coming" is a question for returns, which has its own words for it.)
+            if (
+                "RETURN" not in tokens
+                and words
+                and (words[0] in _QUESTION_OPENINGS or "if" in words)
+                and "WHEN" not in tokens
+            ):
+                # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives.
+                tokens = [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
+        elif "LATE" in tokens:
+            # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
+            tokens = [token for token in tokens if token != "NOTARRIVE"]
+        content = [token for token in tokens if token not in lexicon.stopwords]
         return cls(
-            content=tuple(token for token in tokens if token not in lexicon.stopwords),
+            content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
             every=tuple(stems),
             request=any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems))),
         )
@@ -1317,8 +1353,8 @@ def _phrase_score(heard: _Said, phrase: _Said, weights: Mapping[str, float]) -> 
     if contained:
         return contained
     shared = set(heard.content) & set(phrase.content)
-    if not shared:
-        return 0.0
+    if shared <= _QUESTIONS:
+        return 0.0  # "where are you going?" shares only the question with "where is my package"
     recall = len(shared) / len(set(phrase.content))
     precision = _weight(shared, weights) / _weight(set(heard.content), weights)
     # Scattered overlap tops out below containment; recall counts more because callers add words.
