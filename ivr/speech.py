@@ -656,9 +656,16 @@ _SPANISH_ENDINGS = (
 )  # fmt: skip
 
 
+_ENCLITIC = re.compile(r"(.{2,}[aei]r)(?:lo|la|le|los|las|les|me|te|se|nos)")
+
+
 def _stem_es(word: str) -> str:
     """A light Spanish stem: "llegó", "llego", "llegar" and "llegado" all become "lleg"."""
     word = _fold(word)
+    # A pronoun joined to an infinitive: "devolverlo", "quejarme", "cambiarla" are "devolver", "quejar"...
+    enclitic = _ENCLITIC.fullmatch(word)
+    if enclitic:
+        word = enclitic.group(1)
     # Until nothing more comes off, so that a stem stems to itself ("ordené" -> "orden" -> "ord").
     while True:
         before = word

@@ -1,0 +1,121 @@
+"""Spanish at the phone menu: spoken numbers, yes or no, and the menu's intents, with or without accents."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.speech import menu_intents
+from ivr.speech import OFF_MENU, is_yes, match_intent, spoken_digits, yes_no
+
+
+@pytest.mark.parametrize(
+    "heard, digits",
+    [
+        ("uno uno dos, cuatro cuatro cinco", "112445"),
+        ("Uno, uno, dos. Cuatro, cuatro, cinco, cinco, seis, seis, siete.", "1124455667"),
+        ("doble cinco", "55"),
+        ("triple cero", "000"),
+        ("cero", "0"),
+        ("once", "11"),
+        ("veinte", "20"),
+        ("veintidós", "22"),
+        ("veintidos", "22"),
+        ("treinta y cinco", "35"),
+        ("ciento doce", "112"),
+        ("cien", "100"),
+        ("quinientos cincuenta y cinco", "555"),
+        ("mil", "1000"),
+        ("dos mil veinticuatro", "2024"),
+        ("Mi número de pedido es 112-4455667-1234567.", "11244556671234567"),
+        ("uno uno dos guion cuatro cuatro", "11244"),
+        ("Este, uno, dos, tres", "123"),
+    ],
+)
+def test_spanish_spoken_numbers_become_the_digits_the_caller_meant(heard: str, digits: str) -> None:
+    number = spoken_digits(heard, language="es")
+    assert number.digits == digits
+    assert number.complete
+
+
+def test_a_spanish_number_amid_other_words_is_not_complete() -> None:
+    number = spoken_digits("uno dos tres y luego no me acuerdo", language="es")
+    assert number.digits == "123"
+    assert not number.complete
+
+
+def test_o_is_or_in_spanish_not_zero() -> None:
+    assert spoken_digits("uno o dos", language="es").digits == "12"
+    assert spoken_digits("one oh two").digits == "102"
+
+
+def test_english_numbers_are_read_as_before_whatever_the_language_default() -> None:
+    assert spoken_digits("one one two") == spoken_digits("one one two", language="en")
+
+
+@pytest.mark.parametrize(
+    "heard, answer",
+    [
+        ("Sí.", True),
+        ("si", True),
+        ("Claro.", True),
+        ("Correcto.", True),
+        ("Eso es.", True),
+        ("Sí, por favor.", True),
+        ("Así es.", True),
+        ("No.", False),
+        ("No es.", False),
+        ("Otro.", False),
+        ("Ese no.", False),
+        ("No es correcto.", False),
+        ("Claro que no.", False),
+        ("No, eso no es.", False),
+        ("No sé.", None),
+        ("Tal vez.", None),
+        ("¿Qué?", None),
+        ("Sí, no.", None),
+        ("", None),
+    ],
+)
+def test_yes_and_no_are_heard_the_ways_spanish_speakers_say_them(heard: str, answer: bool | None) -> None:
+    assert is_yes(heard, language="es") is answer
+
+
+def test_yes_no_passes_the_language_on_and_keys_mean_the_same_in_any_language() -> None:
+    assert yes_no(None, "claro", language="es") is True
+    assert yes_no(None, "claro") is None  # not an English word for yes
+    assert yes_no("2", "sí", language="es") is False
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        ("¿Dónde está mi paquete?", "track"),
+        ("donde esta mi paquete", "track"),  # a recogniser that drops accents
+        ("DÓNDE ESTÁ MI PEDIDO", "track"),
+        ("Quiero hablar con una persona.", "agent"),
+        ("Mi pedido llegó roto.", "damaged"),
+        ("mi pedido llego roto", "damaged"),
+        ("Mi paquete nunca llegó.", "missing"),
+        ("Me mandaron la talla equivocada.", "wrong_item"),
+        ("Ya debería haber llegado.", "late"),
+        ("Quiero un reembolso.", "returns"),
+        ("Quiero cambiar mi dirección.", OFF_MENU),
+        ("Bueno?", None),
+    ],
+)
+def test_spanish_callers_reach_the_menus_choices(heard: str, intent: str | None) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert (matched.name if matched else None) == intent
+
+
+def test_a_speech_tag_such_as_es_us_reads_as_spanish() -> None:
+    assert match_intent("¿Dónde está mi paquete?", menu_intents("es"), language="es-US") == match_intent(
+        "¿Dónde está mi paquete?", menu_intents("es"), language="es"
+    )
+
+
+def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
+    menu = {"envoltura": ["envolver para regalo"], "agent": ["agente"]}
+    matched = match_intent("Quiero envolverlo para regalo", menu, language="es")
+    assert matched is not None and matched.name == "envoltura"
+    assert match_intent("Quiero envolverlo para regalo", {"agent": ["agente"]}, language="es") is None
