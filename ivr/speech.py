@@ -979,7 +979,7 @@ _ENGLISH = _lexicon(
         "wonder if",
         "ask about",
     ],
-    off_menu={0.97: ["OFF"], 0.8: ["TOPIC"]},
+    off_menu={0.9: ["OFF"], 0.8: ["TOPIC"]},
 )
 
 # Words whose light stem would collide with another's ("estado", a status, and "está", is).
@@ -1230,7 +1230,7 @@ _SPANISH = _lexicon(
         "funciona": "DAMAGE",
     },  # fmt: skip
     requests=["quiero", "necesito", "como", "puedo", "me puede", "quisiera", "tengo una pregunta", "se puede"],
-    off_menu={0.97: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
+    off_menu={0.9: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
 )
 _LEXICONS = {"en": _ENGLISH, "es": _SPANISH}
 
@@ -1437,7 +1437,7 @@ def match_intent(
     best, name = scores[0]
     if off_menu >= best:
         best, name = off_menu, OFF_MENU
-    elif len(scores) > 1 and best - max(scores[1][0], off_menu) < margin:
+    elif len(scores) > 1 and best - scores[1][0] < margin:
         return None  # two choices explain the words about equally well; asking again beats guessing
     if best < threshold and heard.request and set(heard.content) & vocabulary:
         # Asked about the shop's business ("do you ship to Canada?") in words no choice answers.

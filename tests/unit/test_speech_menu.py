@@ -1,0 +1,81 @@
+"""The main menu of the default tree, heard as Twilio sends speech: the four kinds of misses of issue 9,
+requests the menu does not offer, and Confidence missing or 0."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.speech import menu_intents
+from ivr.speech import OFF_MENU, match_intent
+
+MENU = menu_intents("en")
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # A question about an order asked as a yes/no question.
+        ("Can you tell me if my order shipped?", "track"),
+        ("Is my parcel out for delivery?", "track"),
+        ("Did you get my return?", "returns"),
+        # A long preamble with fillers before the point.
+        ("Um, so, yeah, I was wondering if, uh, you could tell me where my package is.", "track"),
+        ("Hi, yes, so I called last week and, um, I'd like to talk to a real person.", "agent"),
+        # A problem stated instead of a request.
+        ("The package never came.", "missing"),
+        ("It says it was delivered, but it's not here.", "missing"),
+        ("The mirror showed up cracked.", "damaged"),
+        ("You sent me the wrong size.", "wrong_item"),
+        ("It was supposed to be here on Monday.", "late"),
+        # A request for something the menu does not offer: a person, not the menu again.
+        ("I need to change my shipping address.", OFF_MENU),
+        ("Can I cancel my order?", OFF_MENU),
+        ("How do I update my payment method?", OFF_MENU),
+        ("I want to complain about one of your agents.", OFF_MENU),
+    ],
+)
+def test_the_kinds_of_misses_the_issue_lists_reach_the_right_place(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["Hello?", "Hold on, honey.", "Uh.", "Where are you going?", "When are you coming home?", "Can you hear me?"],
+)
+def test_noise_is_no_choice_at_all(heard: str) -> None:
+    assert match_intent(heard, MENU) is None
+
+
+def test_an_order_number_said_at_the_menu_is_for_tracking() -> None:
+    matched = match_intent("My order number is 112-4455667-1234567.", MENU)
+    assert matched is not None and matched.name == "track"
+
+
+@pytest.mark.parametrize("confidence", [None, 0.0])
+def test_confidence_missing_or_zero_means_not_reported(confidence: float | None) -> None:
+    plain = match_intent("I need to change my address.", MENU)
+    assert match_intent("I need to change my address.", MENU, confidence) == plain
+    assert plain is not None and plain.name == OFF_MENU
+
+
+def test_a_doubtful_transcript_of_an_off_menu_request_is_not_trusted() -> None:
+    assert match_intent("I need to change my address.", MENU, 0.1) is None
+
+
+def test_a_shop_that_offers_it_takes_the_request_to_its_own_choice() -> None:
+    menu = {**MENU, "cancel": ["cancel an order", "cancel my order"]}
+    matched = match_intent("Can I cancel my order?", menu)
+    assert matched is not None and matched.name == "cancel"
+
+
+def test_talk_about_an_order_without_a_request_is_asked_again() -> None:
+    assert match_intent("I'm calling about my order.", MENU) is None
+
+
+def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer() -> None:
+    menu = {**MENU, "gift_wrap": ["gift wrap"]}
+    matched = match_intent("Can I add gift wrap to my order?", menu)
+    assert matched is not None and matched.name == "gift_wrap"
+    without = match_intent("Can I add gift wrap to my order?", MENU)
+    assert without is not None and without.name == OFF_MENU
