@@ -3,6 +3,9 @@ speechTimeout, speechModel, language and partial results."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import requests
 from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events, wait_until
 
@@ -16,7 +19,7 @@ def _gather(attributes: str, prompt: str = "Your order number, please") -> str:
     return f"<Response>{gather}<Say>Nothing heard</Say></Response>"
 
 
-def _run(telephony: TwilioTelephony, hooks: WebhookApp, control: Control, to: str, twiml: str) -> dict:
+def _run(telephony: TwilioTelephony, hooks: WebhookApp, control: Control, to: str, twiml: str) -> dict[str, Any]:
     hooks.on("/got", "<Response/>")
     sid = telephony.place_call(to, OUR_NUMBER, hooks.on("/answer", twiml)).sid
     return control.wait_final(sid)
@@ -89,9 +92,13 @@ def test_a_person_keys_a_number_one_button_at_a_time_and_sees_the_keys_so_far(
     control.wait_status(sid, "ringing")
     requests.post(f"{control.base_url}/sandbox/calls/{sid}/answer", timeout=5)
     wait_until(lambda: events(control.call(sid), "gather"), what="the gather")
-    for index, key in enumerate("4455"):
-        requests.post(f"{control.base_url}/sandbox/calls/{sid}/input", json={"digits": key}, timeout=5)
-        wait_until(lambda n=index: control.call(sid)["keys_so_far"] == "4455"[: n + 1], what=f"key {key} collected")
+
+    def shows(keys: str) -> Callable[[], bool]:
+        return lambda: bool(control.call(sid)["keys_so_far"] == keys)
+
+    for count in range(1, 5):
+        requests.post(f"{control.base_url}/sandbox/calls/{sid}/input", json={"digits": "4455"[count - 1]}, timeout=5)
+        wait_until(shows("4455"[:count]), what=f"keys {'4455'[:count]} collected")
     assert hooks.requests_to("/got") == []
     requests.post(f"{control.base_url}/sandbox/calls/{sid}/input", json={"digits": "#"}, timeout=5)
     assert hooks.wait_for("/got")[0].form["Digits"] == "4455"
