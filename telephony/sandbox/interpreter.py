@@ -313,9 +313,11 @@ class Interpreter:
         results (UnstableSpeechResult, Stability, SequenceNumber) word by word.
 
         Invalid values raise Twilio's warnings and the Gather goes on with the default: 13310 (finishOnKey),
-        13327 (speechTimeout), 13334 (speechModel), 13335 (speechTimeout auto with a speechModel set). What
-        the pages do not say: whether keys pressed after the Gather ended reach the next one (here they are
-        dropped, noted as ignored), and where partial results' SequenceNumber starts (here 1, per Gather).
+        13327 (speechTimeout), 13334 (speechModel), 13335 (speechTimeout auto with a speechModel set: the
+        warning's title says "with model default", its description "whenever you set speechModel"; the
+        sandbox follows the description). What the pages do not say: whether keys pressed after the Gather
+        ended reach the next one (here they are dropped, noted as ignored), the length of auto's pause,
+        and where partial results' SequenceNumber starts (here 1, per Gather) or what Stability is worth.
         """
         listening = self._listening(verb, doc_url)
         action = self._resolve(verb.get("action"), doc_url) or doc_url
