@@ -336,6 +336,7 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
         items=answers.items_phrase(order, language=call.lang),
         placed=answers.when(order.placed_at, today, language=call.lang),
     )
+    call.session.commit()  # the caller's language, when they just chose it
     start = call.tree.start_node
     offers = _language_offers(call, start) if isinstance(start, MenuNode) else ()
     hints = list(call.intents("yes", "no").get("yes", ())) + list(call.intents("no").get("no", ()))

@@ -601,7 +601,7 @@ class _Checker:
     def read_texts(self, raw: Any) -> dict[str, Text]:
         """The engine's sentences by key, each in every language with the same {placeholders}."""
         if raw is _MISSING:
-            return {}
+            raw = {}
         if not isinstance(raw, Mapping):
             self.problem("texts", f"must be a mapping of keys to sentences, not {_describe(raw)}")
             return {}

@@ -840,3 +840,55 @@ def test_a_text_whose_languages_name_different_placeholders_is_reported() -> Non
         "texts.wait.es: expected '}' before end of string: write {name} for a value, {{ or }} for a brace",
         "texts.half: missing in es (the tree speaks en, es)",
     ]
+
+
+def test_a_menu_or_lookup_may_say_something_else_after_silence_but_not_the_prompt_again() -> None:
+    raw = small_tree()
+    raw["nodes"]["main"]["silence"] = "Are you still there? Press 1 to track an order."
+    tree = parse_tree(raw)
+    main = tree.node("main")
+    assert isinstance(main, MenuNode) and main.silence == en("Are you still there? Press 1 to track an order.")
+    find = tree.node("find")
+    assert isinstance(find, LookupNode) and find.silence is None  # the reprompt is said after silence too
+
+    raw["nodes"]["find"]["silence"] = "Key in your order number."
+    assert problems_of(raw) == ["node 'find', silence: is the same as the prompt: say it another way"]
+
+
+def test_a_tree_that_leaves_out_the_engines_texts_and_offer_intents_gets_the_default_trees() -> None:
+    default = load_tree(DEFAULT_TREE)
+    tree = parse_tree(small_tree())
+
+    assert set(tree.texts) == set(default.texts)
+    assert tree.text("place_in_line", position=3) == "You're number 3 in line."
+    assert tree.intents_in("en")["call_back"] == default.intents_in("en")["call_back"]
+    # Only in the tree's own languages.
+    assert "es" not in {code for code, _ in tree.texts["place_in_line"].words}
+
+
+def test_a_tree_may_reword_one_of_the_engines_texts() -> None:
+    raw = small_tree()
+    raw["texts"] = {"everyone_busy": "All our people are on calls."}
+    tree = parse_tree(raw)
+
+    assert tree.text("everyone_busy") == "All our people are on calls."
+    assert tree.text("nobody_on_duty") == load_tree(DEFAULT_TREE).text("nobody_on_duty")
+
+
+def test_a_tree_in_a_language_the_default_tree_lacks_must_give_every_text() -> None:
+    raw = small_tree()
+    raw["language"] = "fr-FR"
+    raw["texts"] = {"everyone_busy": "Tout le monde est occupé."}
+    problems = problems_of(raw)
+
+    assert "texts.everyone_busy: missing in fr" not in " ".join(problems)
+    assert "texts.nobody_on_duty (not in this tree; the default tree's): missing in fr (the tree speaks fr)" in problems
+    assert len(problems) == len(load_tree(DEFAULT_TREE).texts) - 1
+
+
+def test_every_text_of_the_default_tree_names_the_same_placeholders_in_english_and_spanish() -> None:
+    tree = load_tree(DEFAULT_TREE)
+
+    for key, text in tree.texts.items():
+        assert [code for code, _ in text.words] == ["en", "es"], key
+        assert text.in_language("en") != text.in_language("es") or key == "offer_declined", key

@@ -1,0 +1,402 @@
+"""The phone menu's promises and wording, in English and Spanish, through its signed webhooks."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from agents.models import Queue
+from callback import twiml as callback_twiml
+from callback.models import CallbackRequest
+from core.clock import FixedClock
+from core.db import get_db
+from ivr import answers
+from ivr.models import IvrSession
+from orders.demo import load_demo_orders
+from orders.port import OrderInfo
+from tests import factories
+from tests.conftest import MONDAY_10AM_NEW_YORK as NOW
+from tests.integration.test_ivr_webhooks import BASE, form, post, verbs
+
+REGULAR = "+12015550123"  # the demo customer, with recent orders
+STRANGER = "+12015550166"  # no orders on file
+KINDLE = "11244556671234567"  # a shipped demo order
+SPANISH_OFFER = "Para español, oprima 9 o diga español."
+
+
+@pytest.fixture
+def shop(app: Flask) -> Flask:
+    """The app with the demo orders and returns loaded."""
+    with get_db(app).sessions() as session:
+        load_demo_orders(session)
+    return app
+
+
+def says(response) -> list[ET.Element]:
+    """Every <Say>, top level or inside a <Gather>, in order."""
+    assert response.status_code == 200, response.data
+    return list(ET.fromstring(response.data).iter("Say"))
+
+
+def heard(response) -> str:
+    """Everything the caller hears from one reply, as one text."""
+    return " ".join((say.text or "").strip() for say in says(response))
+
+
+def gather_of(response) -> ET.Element:
+    found = ET.fromstring(response.data).find("Gather")
+    assert found is not None, response.data
+    return found
+
+
+def path_of(url: str | None) -> str:
+    """A URL the app gave Twilio, as the path Twilio posts to (never the fragment)."""
+    return (url or "").removeprefix(BASE).split("#")[0]
+
+
+def call(app: Flask, client: FlaskClient, caller: str = STRANGER):
+    return post(app, client, "/voice/incoming", form(From=caller))
+
+
+def answer(app: Flask, client: FlaskClient, response, caller: str = STRANGER, **fields: str):
+    """Answer the <Gather> of `response` (an empty answer is silence)."""
+    return post(app, client, path_of(gather_of(response).get("action")), form(From=caller, **fields))
+
+
+def session_of(app: Flask) -> IvrSession:
+    with get_db(app).sessions() as session:
+        return session.scalars(select(IvrSession)).one()
+
+
+def latest_order(app: Flask, phone: str) -> OrderInfo:
+    """The order a recognised caller is asked about: their latest."""
+    orders: list[OrderInfo] = app.extensions["order_lookup"].orders_for_phone(phone, NOW - timedelta(days=60))
+    return orders[0]
+
+
+def order(app: Flask, number: str) -> OrderInfo:
+    found: OrderInfo | None = app.extensions["order_lookup"].order(number)
+    assert found is not None
+    return found
+
+
+def staff(app: Flask, status: str, queue: str = "orders") -> None:
+    with get_db(app).sessions() as session:
+        factories.agent(session, NOW, queues=(queue,), status=status)
+
+
+# --- an unknown number: one more chance, then a person -------------------------------------------------------
+
+
+def test_an_unknown_order_number_gets_one_more_chance_then_a_person(shop: Flask, client: FlaskClient) -> None:
+    menu = call(shop, client)
+    ask = answer(shop, client, menu, Digits="1")
+    first = answer(shop, client, ask, Digits="12345")
+    assert heard(first).startswith("I couldn't find an order with that number. Please check it")
+    assert "mode=ref" in (gather_of(first).get("action") or "")
+    second = answer(shop, client, first, Digits="99999999999999999")
+    said = heard(second)
+    assert said.startswith("I couldn't find that one either, so let me get you to someone who can look into it.")
+    assert "Nobody is on duty right now." in said and "press 1, or say call me back" in said
+    for reply in (first, second):
+        assert "Sorry" not in heard(reply)  # one apology at a time, and "I couldn't find" needs none
+    steps = session_of(shop).get_steps()
+    assert [s["result"] for s in steps if s["kind"] == "lookup"] == [None, None]
+
+
+def test_a_number_found_at_the_second_try_is_read_out(shop: Flask, client: FlaskClient) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="1")
+    first = answer(shop, client, ask, Digits="12345")
+    found = answer(shop, client, first, Digits=KINDLE)
+    assert answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date()) in heard(found)
+
+
+# --- silence and answers we cannot use ---------------------------------------------------------------------
+
+
+def test_silence_and_an_unusable_answer_are_reprompted_in_different_words_then_passed_on(
+    shop: Flask, client: FlaskClient
+) -> None:
+    menu = call(shop, client)
+    quiet = answer(shop, client, menu)
+    wrong = answer(shop, client, quiet, Digits="7")
+    assert heard(quiet).startswith("Are you still there? To track an order, press 1.")
+    assert heard(wrong).startswith("Sorry, I didn't get that. You can say things like where's my package")
+    again = answer(shop, client, answer(shop, client, wrong))
+    said = heard(again)
+    assert said.startswith("Let me get someone to help you.")
+    # The reason replaces the transfer's own sentence: one "let me get you" is enough.
+    assert "Let me get you to someone on our orders team." not in said
+    assert "mode=callback" in (gather_of(again).get("action") or "")
+
+
+def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_read(
+    shop: Flask, client: FlaskClient
+) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="1")
+    quiet = answer(shop, client, ask)
+    unreadable = answer(shop, client, quiet, SpeechResult="I don't have it with me.", Confidence="0.91")
+    assert heard(quiet).startswith("Are you still there? Please key in your order number")
+    assert heard(unreadable).startswith("Sorry, I didn't catch a number.")
+
+
+# --- a recognised caller --------------------------------------------------------------------------------------
+
+
+def test_a_recognised_caller_is_asked_about_their_latest_order_in_the_greeting(
+    shop: Flask, client: FlaskClient
+) -> None:
+    latest = latest_order(shop, REGULAR)
+    today = NOW.date()
+    greeting = call(shop, client, REGULAR)
+    said = heard(greeting)
+    assert said.startswith(
+        "Thanks for calling Callme Shop. Are you calling about your order of "
+        f"{answers.items_phrase(latest)}, placed {answers.when(latest.placed_at, today)}? Press 1 or say yes."
+    )
+    assert says(greeting)[-1].text == SPANISH_OFFER
+    yes = answer(shop, client, greeting, REGULAR, SpeechResult="Yes, that's the one.")
+    assert heard(yes).startswith(answers.order_sentence(latest, today))
+    assert "node=after_order" in (gather_of(yes).get("action") or "")
+
+
+def test_a_recognised_caller_who_says_no_hears_the_menu_and_is_not_asked_again(
+    shop: Flask, client: FlaskClient
+) -> None:
+    no = answer(shop, client, call(shop, client, REGULAR), REGULAR, Digits="2")
+    assert heard(no).startswith("Okay. To track an order, press 1")
+    ask = answer(shop, client, no, REGULAR, Digits="1")
+    assert heard(ask).startswith("Please key in your order number")
+
+
+def test_a_recognised_caller_may_answer_the_greeting_with_a_menu_choice(shop: Flask, client: FlaskClient) -> None:
+    refund = answer(shop, client, call(shop, client, REGULAR), REGULAR, SpeechResult="I'm calling about a refund.")
+    assert heard(refund).startswith("Please key in the order number of the item you sent back")
+
+
+def test_a_recognised_caller_who_chooses_spanish_is_asked_about_their_order_in_spanish(
+    shop: Flask, client: FlaskClient
+) -> None:
+    latest = latest_order(shop, REGULAR)
+    today = NOW.date()
+    spanish = answer(shop, client, call(shop, client, REGULAR), REGULAR, Digits="9")
+    assert heard(spanish).startswith(
+        "Gracias por llamar a Callme Shop. ¿Llama por su pedido de "
+        f"{answers.items_phrase(latest, language='es')}, hecho {answers.when(latest.placed_at, today, language='es')}?"
+    )
+    yes = answer(shop, client, spanish, REGULAR, SpeechResult="Sí.")
+    assert heard(yes).startswith(answers.order_sentence(latest, today, language="es"))
+
+
+# --- Spanish -------------------------------------------------------------------------------------------------
+
+
+def test_the_menu_offers_spanish_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    menu = call(shop, client)
+    english, spanish = says(menu)
+    assert english.get("voice") == "Polly.Joanna" and english.get("language") == "en-US"
+    assert spanish.text == SPANISH_OFFER
+    assert spanish.get("voice") == "Polly.Lupe" and spanish.get("language") == "es-US"
+    assert gather_of(menu).get("language") == "en-US"
+    assert "español" in (gather_of(menu).get("hints") or "")
+
+
+@pytest.mark.parametrize("choice", [{"Digits": "9"}, {"SpeechResult": "Español.", "Confidence": "0.87"}])
+def test_a_caller_who_chooses_spanish_is_spoken_to_and_understood_in_spanish(
+    shop: Flask, client: FlaskClient, choice: dict[str, str]
+) -> None:
+    menu = answer(shop, client, call(shop, client), **choice)
+    assert heard(menu).startswith("Gracias por llamar a Callme Shop. Para saber dónde está su pedido, oprima 1")
+    *spanish, english = says(menu)
+    assert all(s.get("voice") == "Polly.Lupe" and s.get("language") == "es-US" for s in spanish)
+    assert gather_of(menu).get("language") == "es-US"
+    # English is offered in English; Spanish, chosen already, is not offered again.
+    assert english.text == "For English, press 8, or say English." and english.get("voice") == "Polly.Joanna"
+    assert SPANISH_OFFER not in heard(menu)
+    assert session_of(shop).language == "es"
+    ask = answer(shop, client, menu, SpeechResult="Quiero saber dónde está mi pedido.", Confidence="0.9")
+    assert heard(ask).startswith("Marque su número de pedido")
+    spoken = "uno uno dos, cuatro cuatro cinco cinco seis seis siete, uno dos tres cuatro cinco seis siete"
+    found = answer(shop, client, ask, SpeechResult=spoken)
+    kindle = order(shop, "112-4455667-1234567")
+    assert heard(found).startswith(answers.order_sentence(kindle, NOW.date(), language="es"))
+    assert "Para escucharlo de nuevo, oprima 1" in heard(found)
+
+
+def test_a_spanish_caller_not_found_twice_is_passed_on_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    ask = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="1")
+    first = answer(shop, client, ask, Digits="12345")
+    assert heard(first).startswith("No encontré ningún pedido con ese número.")
+    second = answer(shop, client, first, Digits="54321")
+    said = heard(second)
+    assert said.startswith("Tampoco encontré ese número, así que le comunico con alguien que pueda revisarlo.")
+    assert "En este momento no hay nadie atendiendo." in said
+
+
+def test_a_spanish_caller_sent_to_a_queue_without_spanish_is_told_so_and_so_is_the_agent(
+    shop: Flask, client: FlaskClient
+) -> None:
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    said = heard(offer)
+    assert "Es posible que la persona que le atienda solo hable inglés." in said
+    assert "Para conservar su lugar y que le llamemos" in said
+    done = answer(shop, client, offer, SpeechResult="Llámenme, por favor.")
+    assert heard(done).startswith("Listo. Le llamaremos a este número. Conserva su lugar en la fila")
+    with get_db(shop).sessions() as session:
+        req = session.scalars(select(CallbackRequest)).one()
+        assert req.language == "es"  # so the call back is in Spanish
+        whisper = callback_twiml.context_words(req)
+    assert "The caller chose Spanish." in whisper
+    assert "They were told the agent may speak only English." in whisper
+
+
+def test_a_queue_with_spanish_speakers_says_nothing_about_english(shop: Flask, client: FlaskClient) -> None:
+    with get_db(shop).sessions() as session:
+        session.scalars(select(Queue).where(Queue.name == "orders")).one().languages = "en,es"
+        session.commit()
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    assert "inglés" not in heard(offer)
+    answer(shop, client, offer, Digits="1")
+    with get_db(shop).sessions() as session:
+        context = json.loads(session.scalars(select(CallbackRequest)).one().ivr_context or "{}")
+    assert "The caller chose Spanish." in context["summary"] and "only English" not in context["summary"]
+
+
+# --- problem reports and requests the menu does not offer -----------------------------------------------------
+
+
+def test_a_problem_in_the_callers_words_reaches_the_orders_team_with_the_words_whispered(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "available")
+    words = "The box came today and the screen is cracked. It arrived damaged."
+    connect = answer(shop, client, call(shop, client), SpeechResult=words, Confidence="0.93")
+    said = heard(connect)
+    assert said.startswith("I'm sorry to hear that. Let me get you to someone on our orders team")
+    number = ET.fromstring(connect.data).find("Dial/Number")
+    assert number is not None
+    screen = post(shop, client, path_of(number.get("url")), form("CA" + "7" * 32, AnsweredBy="human"))
+    assert f"The caller reports a damaged item: “{words}”." in heard(screen)
+    with get_db(shop).sessions() as session:
+        req = session.scalars(select(CallbackRequest)).one()
+        assert req.queue.name == "orders"
+
+
+def test_a_request_the_menu_does_not_offer_goes_to_a_person(shop: Flask, client: FlaskClient) -> None:
+    words = "I need to change the email address on my account."
+    offer = answer(shop, client, call(shop, client), SpeechResult=words, Confidence="0.9")
+    said = heard(offer)
+    assert said.startswith("Let me get you to someone who can help with that. Nobody is on duty right now.")
+    assert "node=agent_orders" in (gather_of(offer).get("action") or "")
+    assert session_of(shop).summary() == f"In the phone menu they asked for something it does not offer: “{words}”."
+
+
+def test_noise_is_asked_again_not_sent_to_a_person(shop: Flask, client: FlaskClient) -> None:
+    noise = answer(shop, client, call(shop, client), SpeechResult="Uh.", Confidence="0.2")
+    assert heard(noise).startswith("Sorry, I didn't get that.")
+    assert "node=main" in (gather_of(noise).get("action") or "")
+
+
+# --- speech as Twilio sends it --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("confidence", [None, "0", "0.0", "0.92"])
+def test_a_whole_spoken_order_number_is_trusted_when_no_low_confidence_is_reported(
+    shop: Flask, client: FlaskClient, confidence: str | None
+) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="1")
+    extra = {"Confidence": confidence} if confidence is not None else {}
+    found = answer(shop, client, ask, SpeechResult="My order number is 112-4455667-1234567.", **extra)
+    assert heard(found).startswith("Your Kindle Paperwhite")
+
+
+def test_a_low_reported_confidence_reads_the_number_back(shop: Flask, client: FlaskClient) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="1")
+    check = answer(shop, client, ask, SpeechResult="112-4455667-1234567.", Confidence="0.41")
+    assert heard(check) == "I heard 1 1 2, 4 4 5 5 6 6 7, 1 2 3 4 5 6 7. Is that right? Press 1 for yes, or 2 for no."
+    no = answer(shop, client, check, Digits="2")
+    assert heard(no).startswith("Okay, let's try that again. Please key in the number")
+    assert "Sorry" not in heard(no)
+    found = answer(shop, client, no, Digits=KINDLE)
+    assert heard(found).startswith("Your Kindle Paperwhite")
+
+
+# --- busy, or nobody there -----------------------------------------------------------------------------------
+
+
+def test_nobody_signed_in_is_not_called_busy(shop: Flask, client: FlaskClient) -> None:
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    said = heard(offer)
+    assert "Nobody is on duty right now. You're number 1 in line." in said and "busy" not in said
+
+
+def test_everyone_on_a_call_is_busy_and_the_wait_is_said(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    said = heard(offer)
+    assert "Everyone is busy right now. You're number 1 in line, and the wait is about" in said
+    assert "minutes." in said or "one minute." in said
+
+
+def test_a_callback_confirms_the_place_in_line_in_plain_words(shop: Flask, client: FlaskClient) -> None:
+    with get_db(shop).sessions() as session:
+        factories.request(session, NOW, age=timedelta(minutes=5))
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    assert "You're number 2 in line." in heard(offer)
+    done = answer(shop, client, offer, Digits="1")
+    assert heard(done) == (
+        "Done. We'll call you back at this number. You keep your place in line, with one person ahead of you. "
+        "Thanks for calling. Goodbye."
+    )
+
+
+# --- on hold --------------------------------------------------------------------------------------------------
+
+
+def hold_wait(app: Flask, client: FlaskClient, wait_path: str):
+    return post(app, client, wait_path, form(QueuePosition="1", QueueTime="30", CurrentQueueSize="1"))
+
+
+def test_on_hold_the_place_is_said_only_when_it_changes_with_music_between(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    with get_db(shop).sessions() as session:
+        ahead = factories.request(session, NOW, age=timedelta(minutes=5))
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    held = answer(shop, client, offer, Digits="3")
+    enqueue = verbs(held)[1]
+    wait = path_of(enqueue.get("waitUrl"))
+
+    first = hold_wait(shop, client, wait)
+    assert heard(first) == "Thanks for holding. You're number 2 in line."
+    play = verbs(first)[-1]
+    # About 45 seconds of music (the generated loop is 13.5 s) before Twilio asks again.
+    assert play.tag == "Play" and play.get("loop") == "3"
+
+    clock.advance(seconds=45)
+    quiet = hold_wait(shop, client, wait)
+    assert [v.tag for v in verbs(quiet)] == ["Play"]
+
+    with get_db(shop).sessions() as session:
+        req = session.get(CallbackRequest, ahead.id)
+        assert req is not None
+        req.status, req.outcome = "canceled", "canceled_by_customer"
+        session.commit()
+    clock.advance(seconds=45)
+    moved = hold_wait(shop, client, wait)
+    assert heard(moved) == "You're next in line."  # thanked once, at the first announcement
+
+
+def test_a_spanish_holder_hears_the_announcements_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    held = answer(shop, client, offer, SpeechResult="Espero.")
+    assert heard(held) == "De acuerdo, espere en la línea. Le comunicaremos en cuanto alguien esté libre."
+    first = hold_wait(shop, client, path_of(verbs(held)[1].get("waitUrl")))
+    assert heard(first) == "Gracias por esperar. Usted es el siguiente en la fila."
+    assert says(first)[0].get("language") == "es-US"
