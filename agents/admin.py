@@ -57,6 +57,7 @@ QUEUE_SETTINGS = (
     "dial_strategy",
     "recording",
     "service_level_seconds",
+    "languages",
 )
 
 
@@ -326,6 +327,8 @@ def edit_queue(name: str) -> ResponseReturnValue:
     changes["timezone"] = (changes["timezone"] or "").strip()
     changes["backoff_seconds"] = "".join((changes["backoff_seconds"] or "").split())
     changes["recording"] = bool(changes["recording"])
+    if not (changes["languages"] or "").strip():
+        changes.pop("languages")  # a form from before the field existed: keep what the queue has
     try:
         changes["caller_id"] = _any_number(changes["caller_id"] or "")
     except phones.PhoneRejected as exc:

@@ -50,6 +50,7 @@ class QueueForm(FlaskForm):
     dial_strategy = SelectField("Dial strategy", choices=STRATEGY_CHOICES)
     recording = BooleanField("Record calls")
     service_level_seconds = IntegerField("Service-level target (seconds)", render_kw={"inputmode": "numeric"})
+    languages = StringField("Languages its agents speak")
 
     INTEGERS = ("max_attempts", "expiry_hours", "wrap_up_seconds", "service_level_seconds")
 

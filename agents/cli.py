@@ -96,7 +96,7 @@ def queues_list_command() -> None:
                 f"{q.name}\t{q.display_name}\tcaller_id={q.caller_id}\ttz={q.timezone}\thours={q.hours}\t"
                 f"max_attempts={q.max_attempts}\tbackoff={q.backoff_seconds}\texpiry_hours={q.expiry_hours}\t"
                 f"wrap_up={q.wrap_up_seconds}\tstrategy={q.dial_strategy}\trecording={q.recording}\t"
-                f"service_level={q.service_level_seconds}"
+                f"service_level={q.service_level_seconds}\tlanguages={q.languages}"
             )
 
 
@@ -116,6 +116,7 @@ def queues_list_command() -> None:
 @click.option(
     "--service-level-seconds", type=int, help="Target: connected within this many seconds of being due (900)."
 )
+@click.option("--languages", help="The languages its agents speak, e.g. en or en,es (callers are told otherwise).")
 @click.option("--create", is_flag=True, help="Create the queue if it does not exist.")
 def queues_set_command(name: str, create: bool, **options: object) -> None:
     """Change a queue's settings (only the options given)."""

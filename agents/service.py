@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 _CLIENT = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _QUEUE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+# The languages a queue's agents speak: codes as the phone tree names them (en, es, pt-BR).
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 # Statuses a person (or an admin script) may set; the others belong to the dispatcher.
 SETTABLE = ("available", "away", "offline")
 # Statuses only the line moves an agent out of (callback/line.py), never a person.
@@ -88,6 +90,13 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
             raise InvalidInput("bad_backoff", "Back-off is seconds separated by commas.", "backoff_seconds") from exc
         if not values or min(values) < 0:
             raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff_seconds")
+    if "languages" in changes:
+        codes = [code.strip() for code in str(changes["languages"] or "").split(",") if code.strip()]
+        if not codes or not all(_LANGUAGE_CODE.fullmatch(code) for code in codes):
+            raise InvalidInput(
+                "bad_languages", "Languages are codes separated by commas, such as en or en,es.", "languages"
+            )
+        changes["languages"] = ",".join(dict.fromkeys(codes))
     if changes.get("dial_strategy", "customer_first") not in {"customer_first", "agent_first"}:
         raise InvalidInput("bad_strategy", "Dial strategy is customer_first or agent_first.", "dial_strategy")
     for key in ("max_attempts", "expiry_hours", "service_level_seconds", "wrap_up_seconds", "default_handle_seconds"):
