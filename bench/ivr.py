@@ -169,7 +169,10 @@ class Bench:
         if kind == "bare":
             return [Job("/bench/bare", form("CA" + uuid.uuid4().hex), "<Gather") for _ in range(count)]
         if kind == "incoming":
-            return [Job("/voice/incoming", form("CA" + uuid.uuid4().hex), "node=main") for _ in range(count)]
+            # The menu's first question: the main menu, or (a caller known by their number) their latest order.
+            return [
+                Job("/voice/incoming", form("CA" + uuid.uuid4().hex), "/voice/ivr/input?node=") for _ in range(count)
+            ]
         jobs = []
         for _ in range(count):
             try:

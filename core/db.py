@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -84,11 +84,20 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE)
 
 
+# A pooled PostgreSQL connection that sat unused this long is checked before use (a server restarted
+# meanwhile has closed it); one in steady use is not, which spares a busy webhook a round trip.
+PING_AFTER_IDLE_SECONDS = 1.0
+# A request's statements may outlast its budget by this share of it, so that one standing
+# statement_timeout per connection serves every request without a SET LOCAL each.
+BUDGET_SLACK = 0.1
+
+
 def start_budget(seconds: float) -> None:
     """Give the current request `seconds` of database time in all: past it, statements are refused
-    (DatabaseTimeout), a SQLite lock is waited for only until then, and a PostgreSQL transaction's
-    statements are cancelled by the server when it runs out (statement_timeout)."""
+    (DatabaseTimeout), a SQLite lock is waited for only until then, and a PostgreSQL statement is
+    cancelled by the server when it runs out (statement_timeout, give or take BUDGET_SLACK)."""
     g.db_deadline = time.monotonic() + seconds
+    g.db_budget_ms = max(1, math.ceil(seconds * 1000))
 
 
 def _deadline() -> float | None:
@@ -127,16 +136,57 @@ def _postgres_budget_check(_conn: Connection, *_args: Any) -> None:
 
 
 def _postgres_budget_begin(conn: Connection) -> None:
-    """A request's transaction: the server cancels any statement still running when its budget ends
-    (SET LOCAL lasts until the transaction ends; jobs and commands keep the server's own setting)."""
+    """A request's transaction: the server cancels any statement still running when its budget ends.
+    The connection's standing timeout (set at checkout) does it while little of the budget is spent;
+    later in a request, a SET LOCAL (until the transaction ends) shortens it to what is left."""
     deadline = _deadline()
     if deadline is None:
         return
+    left = _remaining_ms(deadline)
+    standing = conn.connection.info.get(STANDING_TIMEOUT)
+    if standing is not None and left >= standing * (1 - BUDGET_SLACK):
+        return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(f"SET LOCAL statement_timeout = {_remaining_ms(deadline)}")
+        cursor.execute(f"SET LOCAL statement_timeout = {left}")
     finally:
         cursor.close()
+
+
+# Where a pooled connection remembers its session's statement_timeout (None: the server's default).
+STANDING_TIMEOUT = "callme_statement_timeout_ms"
+CHECKED_IN = "callme_checked_in"
+
+
+def _postgres_checkout(dbapi_error: type[Exception]) -> Callable[[Any, Any, Any], None]:
+    """The pool's checkout hook: give a connection the statement_timeout of its user (a budgeted
+    request's budget, else the server's default) and check a connection that sat idle; at most one
+    round trip, none for a connection in steady use by the same kind of work."""
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        info = record.info
+        wanted = g.get("db_budget_ms") if _deadline() is not None else None
+        idle = time.monotonic() - info.get(CHECKED_IN, -math.inf)
+        if info.get(STANDING_TIMEOUT, "unknown") == wanted and idle < PING_AFTER_IDLE_SECONDS:
+            return
+        setting = "DEFAULT" if wanted is None else str(int(wanted))
+        try:
+            # Outside any transaction, so no rollback can undo it; the SET is the idle check too.
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {setting}")
+            dbapi_connection.autocommit = autocommit
+        except dbapi_error as error:
+            # The pool throws this connection away and hands out another (as pool_pre_ping does).
+            raise sa_exc.DisconnectionError(str(error)) from error
+        info[STANDING_TIMEOUT] = wanted
+
+    return checkout
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[CHECKED_IN] = time.monotonic()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -165,9 +215,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_SECONDS)
         # A request waits for a pooled connection no longer than a connection takes to fail.
         kwargs.setdefault("pool_timeout", POSTGRES_CONNECT_SECONDS)
-        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        # No pool_pre_ping: the checkout hook checks idle connections, not each one every time.
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "before_cursor_execute", _postgres_budget_check)
         event.listen(engine, "begin", _postgres_budget_begin)
+        event.listen(engine.pool, "checkout", _postgres_checkout(engine.dialect.loaded_dbapi.Error))
+        event.listen(engine.pool, "checkin", _note_checkin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
