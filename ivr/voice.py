@@ -12,7 +12,8 @@ from callback.models import CallAttempt
 from callback.policy import Limits
 from core.web import clock, phone_policy, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
-from ivr import flow
+from ivr import flow, handover
+from ivr.call import Call
 from ivr.models import IvrSession
 from telephony.signature import twilio_signature_required
 
@@ -25,9 +26,9 @@ def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _call() -> flow.Call:
+def _call() -> Call:
     s = settings()
-    return flow.Call(
+    return Call(
         session=session(),
         clock=clock(),
         tree=current_app.extensions["ivr_tree"],
@@ -81,7 +82,7 @@ def menu_input() -> Response:
 def message() -> Response:
     """The <Record> action of a message left when the queue was closed."""
     form = request.form
-    return _xml(flow.message_left(_call(), form.get("CallSid", ""), request.args.get("node", ""), form.to_dict()))
+    return _xml(handover.message_left(_call(), form.get("CallSid", ""), request.args.get("node", ""), form.to_dict()))
 
 
 @bp.post("/ivr/message-recording")
@@ -90,7 +91,7 @@ def message_recording() -> Response:
     """The message's recording status callback: the file is ready to be brought home."""
     ivr = session().scalar(select(IvrSession).where(IvrSession.call_sid == request.form.get("CallSid", "")))
     if ivr is not None:
-        flow.note_message(session(), ivr, request.form.to_dict(), clock().now())
+        handover.note_message(session(), ivr, request.form.to_dict(), clock().now())
         session().commit()
     return Response(status=204)
 
@@ -99,7 +100,7 @@ def message_recording() -> Response:
 @twilio_signature_required
 def hold_wait() -> Response:
     """Polled by Twilio while a caller holds: their place in line, the wait, and music."""
-    return _xml(flow.hold_wait(_call(), _request_id(), request.form.get("CallSid", "")))
+    return _xml(handover.hold_wait(_call(), _request_id(), request.form.get("CallSid", "")))
 
 
 @bp.post("/ivr/hold-done")
@@ -107,11 +108,11 @@ def hold_wait() -> Response:
 def hold_done() -> Response:
     """The <Enqueue> ended: bridged or redirected to an agent, or the caller hung up."""
     result = request.form.get("QueueResult", "")
-    flow.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), result)
+    handover.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), result)
     if result in {"hangup", "bridged", "redirected"}:
         return _xml(str(_call().reply().hangup()))
     # The line failed under them: never a silent hang-up.
-    return _xml(flow.hold_failed(_call(), request.form.get("CallSid", "")))
+    return _xml(handover.hold_failed(_call(), request.form.get("CallSid", "")))
 
 
 def _request_id() -> int:

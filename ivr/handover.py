@@ -1,0 +1,481 @@
+"""Handing a phone-menu caller to a person: connected to a free agent now, or, when nobody is free,
+a callback that keeps their place or a hold in the same line; when the line is closed, a callback
+after opening or a message. Holders hear their place when it changes, between stretches of music."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from functools import cache
+
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.models import Queue
+from callback import line
+from callback import service as callbacks
+from callback import twiml as callback_twiml
+from callback import words as page_words
+from callback.models import WAITING, CallbackRequest
+from callback.policy import check_active, check_asks, check_do_not_call, check_not_ours, serialise_asks
+from core import phone as phones
+from core.clock import Clock
+from core.errors import DomainError, InvalidInput, LimitExceeded
+from ivr import answers, speech
+from ivr.call import Call, load, lost
+from ivr.models import LANGUAGE_NAMES, IvrSession
+from ivr.tree import TransferNode
+from ivr.twiml import Clip, Part, Voiced
+from recordings import hold_music, prompts
+from recordings.service import note_recording
+
+log = logging.getLogger(__name__)
+
+# Twilio plays the wait document again when it ends, fetching it anew: its music lasts about this
+# long, so the place in line is announced about this often (and only when it has changed).
+HOLD_ANNOUNCE_SECONDS = 45
+
+
+def transfer(
+    call: Call,
+    ivr: IvrSession,
+    name: str,
+    node: TransferNode,
+    prefix: tuple[Part, ...],
+    lead_in: str | None = None,
+    again: bool = False,
+) -> str:
+    """Connect to a free agent of the queue now, or say the wait and offer to call back.
+
+    `lead_in` replaces the node's own sentence; `again` (a second offer) says neither."""
+    now = call.clock.now()
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None, node.queue  # the tree checker refuses unknown queues at start-up
+    ivr.topic = node.queue
+    lead = () if again else (lead_in or (call.words(node.prompt) if node.prompt else None),)
+    note = _language_note(call, queue)
+    agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
+    if agent is not None:
+        req = _request_for(call, ivr, queue)
+        leg = line.take_over(call.session, req, agent, ivr.call_sid, now)
+        if leg is None:
+            # The dispatcher claimed this caller's request a moment ago (or is calling them already).
+            call.session.commit()
+            return str(call.reply().say(*prefix, call.text("calling_you_now")).hangup())
+        ivr.outcome = "transferred"
+        ivr.request_id = req.id
+        ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
+        call.session.commit()
+        # The agent's leg says its greeting in the request's language: words only, never a recording.
+        said = (*prefix, *(lead if any(lead) else (call.text("connecting"),)), note)
+        greeting = " ".join(text for text in (p.text if isinstance(p, Clip | Voiced) else p for p in said) if text)
+        return callback_twiml.connect_leg(
+            leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting
+        )
+    if not queue.business_hours.is_open(now):
+        return _closed(call, ivr, name, queue, prefix)
+    # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long.
+    staffed = callbacks.staffing(call.session, queue).staffed
+    ahead = callbacks.waiting_count(call.session, queue, now)
+    wait = callbacks.queue_wait(call.session, queue, now)
+    if wait is None:
+        place = call.text("place_in_line", position=ahead + 1)
+    else:
+        place = call.text("place_and_wait", position=ahead + 1, wait=_minutes(call, wait))
+    ivr.add_step(now, node=name, kind="transfer", result="busy" if staffed else "nobody on duty")
+    call.session.commit()
+    return str(
+        call.reply().gather(
+            call.url(name, mode="callback"),
+            *prefix,
+            *(part for part in lead if part),
+            call.text("everyone_busy" if staffed else "nobody_on_duty"),
+            place,
+            note,
+            call.text("busy_offer"),
+            num_digits=1,
+            hints=_offer_hints(call, BUSY_CHOICES),
+        )
+    )
+
+
+def _minutes(call: Call, seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return call.text("wait_one_minute") if minutes == 1 else call.text("wait_minutes", minutes=minutes)
+
+
+def _language_note(call: Call, queue: Queue) -> str:
+    """For a caller whose language the queue's agents may not speak: which ones they do speak."""
+    if queue.speaks(call.lang):
+        return ""
+    names = [call.text(f"language_{code}") if f"language_{code}" in call.tree.texts else code for code in queue.spoken]
+    return call.text("agent_language", languages=", ".join(names))
+
+
+# The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
+BUSY_CHOICES = {"1": "call_back", "2": "other_number", "3": "hold"}
+CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": "other_number"}
+
+
+def _offer_hints(call: Call, choices: dict[str, str]) -> list[str]:
+    return [phrase for phrases in call.intents(*choices.values()).values() for phrase in phrases]
+
+
+def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confidence: float | None) -> str | None:
+    """Which of an offer's choices a key or words mean; a plain yes is the first (calling them back)."""
+    if digits:
+        return choices.get(digits[:1])
+    if not said:
+        return None
+    intent = speech.match_intent(said, call.intents(*choices.values()), confidence, language=call.lang)
+    if intent is not None and intent.name in choices.values():
+        return intent.name
+    return choices["1"] if speech.is_yes(said, language=call.lang) else None
+
+
+def transfer_input(
+    call: Call,
+    ivr: IvrSession,
+    name: str,
+    node: TransferNode,
+    mode: str,
+    digits: str,
+    said: str,
+    confidence: float | None,
+) -> str:
+    now = call.clock.now()
+    if mode == "number":
+        return _callback(call, ivr, name, node, digits or said, keyed=True)
+    if mode == "closed":
+        return _closed_input(call, ivr, name, node, digits, said, confidence)
+    choice = _choice(call, BUSY_CHOICES, digits, said, confidence)
+    if choice == "call_back":
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    if choice == "hold":
+        return _hold(call, ivr, name, node)
+    if choice == "other_number":
+        return _ask_number(call, ivr, name)
+    ivr.add_step(now, node=name, kind="callback", digits=digits or None, speech=said or None, result=None)
+    state = ivr.get_state()
+    state["no_match"] = state.get("no_match", 0) + 1
+    ivr.set_state(state)
+    call.session.commit()
+    if state["no_match"] > call.tree.limits.no_match:
+        # Nobody to take the call and no answer to our offer: call them back at their own number.
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    return transfer(call, ivr, name, node, (call.text("didnt_get_that"),), again=True)
+
+
+def _ask_number(call: Call, ivr: IvrSession, name: str) -> str:
+    ivr.add_step(call.clock.now(), node=name, kind="callback", result="asked for a number")
+    call.session.commit()
+    return str(
+        call.reply().gather(
+            call.url(name, mode="number"), call.text("ask_number"), finish_on_key="#", timeout=10, speech=False
+        )
+    )
+
+
+def _refusal(call: Call, error: DomainError | phones.PhoneRejected) -> str:
+    """Why a number cannot be called, in the caller's language (the customer pages' translations)."""
+    if call.lang == "en":
+        return error.message
+    try:
+        with page_words.in_language(call.lang):
+            return str(gettext(error.message))
+    except RuntimeError:  # outside an app (a script): the English words still say why
+        return error.message
+
+
+def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool) -> str:
+    """Queue a callback that keeps the caller's place: it arrived when the call did."""
+    now = call.clock.now()
+    client = f"tel:{ivr.caller}"[:45]
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    try:
+        e164 = phones.normalize(number, call.policy)
+        check_not_ours(call.session, e164)
+        check_do_not_call(call.session, e164)
+        # The same limits as the web's: by the number to call, and by the calling number as the client.
+        serialise_asks(call.session, e164, client)
+        check_asks(call.session, call.limits, e164, client, now)
+        if line.active_request(call.session, e164, queue.id) is None:
+            check_active(call.session, call.limits, e164)
+    except LimitExceeded as exc:
+        ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
+        call.session.commit()
+        return _hold(call, ivr, name, node, prefix=(call.text("callback_limit"),))
+    except (phones.PhoneRejected, InvalidInput) as exc:
+        ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
+        state = ivr.get_state()
+        state["bad_number"] = state.get("bad_number", 0) + 1
+        ivr.set_state(state)
+        call.session.commit()
+        if state["bad_number"] > call.tree.limits.no_match:
+            # No number we may call after several tries: keep them on the line instead.
+            return _hold(call, ivr, name, node)
+        ask = call.text("bad_number", problem=_refusal(call, exc))
+        return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
+    req = _request_for(call, ivr, queue, phone=e164, client=client)
+    if req.status not in WAITING:
+        call.session.commit()
+        return str(call.reply().say(call.text("calling_you_now_goodbye")).hangup())
+    ivr.outcome = "callback"
+    ivr.request_id = req.id
+    ivr.add_step(now, node=name, kind="callback", number=e164, result=f"request {req.id}")
+    call.session.commit()
+    call.wake()
+    ahead = callbacks.position(call.session, req, now) or 0
+    spoken = speech.say_digits(e164.removeprefix("+1") if e164.startswith("+1") else e164.removeprefix("+"))
+    if ahead == 0:
+        place = call.text("keep_place_next")
+    elif ahead == 1:
+        place = call.text("keep_place_one_ahead")
+    else:
+        place = call.text("keep_place_ahead", ahead=ahead)
+    done = call.text("callback_done_at", number=spoken) if keyed else call.text("callback_done")
+    return str(call.reply().say(done, place, call.text("thanks_goodbye")).hangup())
+
+
+def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tuple[Part, ...] = ()) -> str:
+    """Keep the caller on the line, in the same line as the callbacks, in arrival order."""
+    now = call.clock.now()
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    req = _request_for(call, ivr, queue)
+    if req.status not in WAITING:
+        call.session.commit()
+        return str(call.reply().say(call.text("calling_you_now_goodbye")).hangup())
+    line.hold(req, ivr.call_sid)
+    ivr.outcome = "hold"
+    ivr.request_id = req.id
+    ivr.add_step(now, node=name, kind="hold", result=req.ref)
+    call.session.commit()
+    call.wake()  # a free agent takes the holder out of <Enqueue> at once
+    return str(
+        call.reply()
+        .say(*prefix, call.text("hold_now"))
+        .enqueue(
+            f"callme-{queue.name}",
+            wait_url=call.hooks.ivr("hold-wait", request=req.id),
+            action=call.hooks.ivr("hold-done", request=req.id),
+        )
+        .hangup()
+    )
+
+
+def hold_wait(call: Call, request_id: int, call_sid: str = "") -> str:
+    """What a holding caller hears each time Twilio fetches the wait document: their place and the
+    wait when either has changed since we last said them, then about HOLD_ANNOUNCE_SECONDS of music."""
+    now = call.clock.now()
+    req = call.session.get(CallbackRequest, request_id)
+    ivr = load(call, call_sid) if call_sid else None
+    # The shop's own hold music when it has uploaded one, else the generated loop.
+    reply = call.reply()
+    music = prompts.hold_music_url(call.session, call.hooks)
+    loops = _music_loops(call.session)
+    if req is None or req.status not in WAITING:
+        return str(reply.play(music, loop=loops))
+    standing = callbacks.standing(call.session, req, now)
+    ahead = standing.position or 0
+    wait = standing.estimated_wait_seconds
+    news = {"ahead": ahead, "minutes": max(1, round(wait / 60)) if wait is not None else None}
+    state = ivr.get_state() if ivr is not None else {}
+    last = state.get("hold_said")
+    if last != news:
+        # Thanks once, at the first announcement; after that, only what changed is worth a word.
+        said = [call.text("hold_thanks")] if last is None else []
+        said.append(call.text("hold_next") if ahead == 0 else call.text("hold_place", position=ahead + 1))
+        if wait is not None:
+            said.append(call.text("hold_wait", wait=_minutes(call, wait)))
+        reply.say(*said)
+        if ivr is not None:
+            state["hold_said"] = news
+            ivr.set_state(state)
+            call.session.commit()
+    return str(reply.play(music, loop=loops))
+
+
+def _music_loops(session: Session) -> int:
+    """How many times to play the hold music for it to last about HOLD_ANNOUNCE_SECONDS."""
+    own = prompts.find(session, prompts.HOLD_MUSIC)
+    seconds = own.duration_seconds if own is not None and own.duration_seconds else _generated_music_seconds()
+    return max(1, round(HOLD_ANNOUNCE_SECONDS / seconds))
+
+
+@cache
+def _generated_music_seconds() -> float:
+    return float(hold_music.render().duration_seconds)
+
+
+def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid: str | None, result: str) -> None:
+    """The caller left the line (the <Enqueue> action, or their call's end)."""
+    query = select(CallbackRequest)
+    if request_id is not None:
+        query = query.where(CallbackRequest.id == request_id)
+    elif call_sid:
+        query = query.where(CallbackRequest.hold_call_sid == call_sid)
+    else:
+        return
+    line.hold_ended(session, session.scalar(query), result, clock.now())
+
+
+def hold_failed(call: Call, call_sid: str) -> str:
+    """The line failed under a holder: never a silent hang-up."""
+    load(call, call_sid)
+    return str(call.reply().say(call.text("hold_failed")).hangup())
+
+
+def _request_for(
+    call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None, client: str | None = None
+) -> CallbackRequest:
+    """The caller's place in this queue's line, arrived when their call did."""
+    # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
+    # call keeps the one-request-per-number rule, and a placeholder is never dialled.
+    number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
+    now = call.clock.now()
+    req = line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr, queue), now, client)
+    # The call we place back speaks the language they chose in the menu.
+    req.language = ivr.language
+    call.session.flush()
+    callbacks.record_quote(call.session, req, now)
+    return req
+
+
+def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
+    try:
+        return phones.normalize(ivr.caller, call.policy)
+    except phones.PhoneRejected:
+        return None
+
+
+def _context(ivr: IvrSession, queue: Queue) -> str:
+    summary = ivr.summary()
+    if not queue.speaks(ivr.language):
+        spoken = " or ".join(LANGUAGE_NAMES.get(code, code) for code in queue.spoken)
+        summary = f"{summary} They were told the agent may speak only {spoken}.".strip()
+    return json.dumps({"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language})
+
+
+# -- a closed queue: a callback when we open, or a message ------------------------------------------
+
+
+def _closed(call: Call, ivr: IvrSession, name: str, queue: Queue, prefix: tuple[Part, ...]) -> str:
+    """Nobody is on duty: say when we open, and offer a callback then, or a message now (never a hold)."""
+    now = call.clock.now()
+    opening = queue.business_hours.next_open(now)
+    ivr.add_step(now, node=name, kind="transfer", result="closed")
+    call.session.commit()
+    if opening is None:
+        said: tuple[Part, ...] = (call.text("closed"), call.text("message_only_offer"))
+    else:
+        zone = queue.business_hours.zone
+        when = answers.opening_time(opening.astimezone(zone), now.astimezone(zone).date(), language=call.lang)
+        said = (call.text("closed_until", when=when), call.text("closed_offer"))
+    return str(
+        call.reply().gather(
+            call.url(name, mode="closed"),
+            *prefix,
+            *said,
+            _language_note(call, queue),
+            num_digits=1,
+            hints=_offer_hints(call, CLOSED_CHOICES),
+        )
+    )
+
+
+def _closed_input(
+    call: Call, ivr: IvrSession, name: str, node: TransferNode, digits: str, said: str, confidence: float | None
+) -> str:
+    choice = _choice(call, CLOSED_CHOICES, digits, said, confidence)
+    if choice == "message":
+        return _ask_for_message(call, ivr, name)
+    if choice == "call_back":
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+    if choice == "other_number":
+        return _ask_number(call, ivr, name)
+    state = ivr.get_state()
+    state["no_match"] = state.get("no_match", 0) + 1
+    ivr.set_state(state)
+    ivr.add_step(call.clock.now(), node=name, kind="closed", digits=digits or None, speech=said or None, result=None)
+    call.session.commit()
+    if state["no_match"] > call.tree.limits.no_match:
+        # No answer to the offer: a message needs nothing more from them than speaking.
+        return _ask_for_message(call, ivr, name)
+    return transfer(call, ivr, name, node, (call.text("didnt_get_that"),), again=True)
+
+
+def _ask_for_message(call: Call, ivr: IvrSession, name: str) -> str:
+    """Record a message after the tone; `message_left` turns it into a callback with the audio attached."""
+    ivr.add_step(call.clock.now(), node=name, kind="message", result="recording")
+    call.session.commit()
+    ask: tuple[str, ...] = (call.text("message_prompt"),)
+    if not _caller_e164(call, ivr):
+        ask = (*ask, call.text("message_say_number"))
+    return str(
+        call.reply()
+        .say(*ask, call.text("message_finish"))
+        .record(
+            call.hooks.ivr("message", node=name),
+            call.message_max_seconds,
+            call.hooks.ivr("message-recording", node=name),
+        )
+        .say(call.text("no_message"))
+        .hangup()
+    )
+
+
+def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, str]) -> str:
+    """The <Record> action: a message becomes a callback request in the queue, the recording attached."""
+    now = call.clock.now()
+    ivr = load(call, call_sid)
+    node = call.tree.nodes.get(node_name)
+    if ivr is None or not isinstance(node, TransferNode):
+        return lost(call)
+    seconds = _whole(report.get("RecordingDuration"))
+    if not report.get("RecordingSid") or not seconds:
+        ivr.add_step(now, node=node_name, kind="message", result="empty")
+        call.session.commit()
+        return str(call.reply().say(call.text("no_message")).hangup())
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    req = _request_for(call, ivr, queue)
+    ivr.outcome = "callback"
+    ivr.request_id = req.id
+    note_message(call.session, ivr, report, now)
+    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
+    call.session.commit()
+    key = "message_thanks_callback" if line.callable_number(req) else "message_thanks"
+    return str(call.reply().say(call.text(key)).hangup())
+
+
+def note_message(session: Session, ivr: IvrSession, report: dict[str, str], now: datetime) -> None:
+    """Note a message's recording for fetching, attached to the caller's request (once it exists).
+
+    Both the <Record> action and its recording status callback call this, in either order: the
+    recording is noted once, and whichever comes with the request fills it in."""
+    if report.get("RecordingStatus", "completed") != "completed" or not report.get("RecordingSid"):
+        return
+    note_recording(
+        session,
+        provider_sid=report["RecordingSid"],
+        call_sid=ivr.call_sid,
+        url=report.get("RecordingUrl") or None,
+        duration_seconds=_whole(report.get("RecordingDuration")),
+        channels=1,
+        kind="message",
+        request_id=ivr.request_id,
+        attempt_id=None,
+        agent_id=None,
+        now=now,
+    )
+
+
+def _whole(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
