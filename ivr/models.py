@@ -100,12 +100,12 @@ class IvrSession(Base):
             )
         elif asked:
             said = f"In the phone menu they asked about: {asked[-1]['intent']}."
-        if self.language != "en":
+        if self.language and self.language != "en":
             said = f"{said} The caller chose {LANGUAGE_NAMES.get(self.language, self.language)}.".strip()
         return said
 
 
 def _quoted(words: object) -> str:
-    """A caller's words, on one line and capped."""
-    text = " ".join(str(words or "").split())
+    """A caller's words, on one line and capped, without the recogniser's closing full stop (ours follows)."""
+    text = " ".join(str(words or "").split()).rstrip(".")
     return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1].rstrip() + "…"

@@ -282,7 +282,7 @@ def test_a_problem_in_the_callers_words_reaches_the_orders_team_with_the_words_w
     number = ET.fromstring(connect.data).find("Dial/Number")
     assert number is not None
     screen = post(shop, client, path_of(number.get("url")), form("CA" + "7" * 32, AnsweredBy="human"))
-    assert f"The caller reports a damaged item: “{words}”." in heard(screen)
+    assert f"The caller reports a damaged item: “{words.rstrip('.')}”." in heard(screen)
     with get_db(shop).sessions() as session:
         req = session.scalars(select(CallbackRequest)).one()
         assert req.queue.name == "orders"
@@ -294,7 +294,10 @@ def test_a_request_the_menu_does_not_offer_goes_to_a_person(shop: Flask, client:
     said = heard(offer)
     assert said.startswith("Let me get you to someone who can help with that. Nobody is on duty right now.")
     assert "node=agent_orders" in (gather_of(offer).get("action") or "")
-    assert session_of(shop).summary() == f"In the phone menu they asked for something it does not offer: “{words}”."
+    assert (
+        session_of(shop).summary()
+        == f"In the phone menu they asked for something it does not offer: “{words.rstrip('.')}”."
+    )
 
 
 def test_noise_is_asked_again_not_sent_to_a_person(shop: Flask, client: FlaskClient) -> None:
@@ -400,3 +403,31 @@ def test_a_spanish_holder_hears_the_announcements_in_spanish(shop: Flask, client
     first = hold_wait(shop, client, path_of(verbs(held)[1].get("waitUrl")))
     assert heard(first) == "Gracias por esperar. Usted es el siguiente en la fila."
     assert says(first)[0].get("language") == "es-US"
+
+
+def test_a_spanish_caller_is_told_in_spanish_why_a_number_cannot_be_called(shop: Flask, client: FlaskClient) -> None:
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    ask = answer(shop, client, offer, Digits="2")
+    assert heard(ask) == "Marque el número al que debemos llamarle, con el código de área, y luego la tecla numeral."
+    refused = answer(shop, client, ask, Digits="12")
+    said = heard(refused)
+    assert said.endswith("Marque el número al que debemos llamarle y luego la tecla numeral.")
+    assert "number" not in said  # the reason is in Spanish too
+
+
+def test_the_agents_screen_shows_the_problem_in_the_callers_words_and_their_language(
+    shop: Flask, client: FlaskClient
+) -> None:
+    from agents import desk
+
+    menu = answer(shop, client, call(shop, client), Digits="9")
+    words = "El paquete llegó roto."
+    answer(shop, client, answer(shop, client, menu, SpeechResult=words), Digits="1")
+    with get_db(shop).sessions() as session:
+        req = session.scalars(select(CallbackRequest)).one()
+        found = desk.menu_findings(session, req)
+    assert found is not None
+    assert found["summary"].startswith(
+        f"The caller reports a damaged item: “{words.rstrip('.')}”. The caller chose Spanish."
+    )
+    assert words in found["said"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 
 from ivr.tree import (
@@ -892,3 +893,19 @@ def test_every_text_of_the_default_tree_names_the_same_placeholders_in_english_a
     for key, text in tree.texts.items():
         assert [code for code, _ in text.words] == ["en", "es"], key
         assert text.in_language("en") != text.in_language("es") or key == "offer_declined", key
+
+
+def test_check_names_the_node_field_and_language_a_sentence_is_missing_in(cli_app: Flask, tmp_path: Path) -> None:
+    raw = yaml.safe_load(DEFAULT_TREE.read_text(encoding="utf-8"))
+    del raw["nodes"]["after_order"]["reprompt"]["es"]
+    raw["texts"] = {"hold_thanks": {"en": "Thanks for waiting."}}
+    path = tmp_path / "tree.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(path)])
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "texts.hold_thanks: missing in es (the tree speaks en, es)",
+        "node 'after_order', reprompt: missing in es (the tree speaks en, es)",
+    ]

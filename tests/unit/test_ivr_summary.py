@@ -1,0 +1,54 @@
+"""What the agent is told about a phone-menu call: the caller's problem in their words, what they
+heard, what they asked for, and the language they chose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ivr.models import IvrSession
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+def session(language: str = "en", *steps: dict[str, object]) -> IvrSession:
+    ivr = IvrSession(call_sid="CA1", caller="+12015550166", called="+15005550006", language=language)
+    for step in steps:
+        ivr.add_step(NOW, **step)
+    return ivr
+
+
+def test_a_problem_report_is_told_in_the_callers_own_words() -> None:
+    ivr = session("en", {"kind": "menu", "speech": "The box was crushed and it arrived damaged.", "intent": "damaged"})
+
+    assert ivr.summary() == "The caller reports a damaged item: “The box was crushed and it arrived damaged”."
+
+
+def test_the_problem_outweighs_a_later_lookup_and_long_words_are_cut() -> None:
+    words = "my package never came " * 10
+    ivr = session(
+        "en",
+        {"kind": "menu", "speech": words, "intent": "missing"},
+        {"kind": "lookup", "result": "Your Kindle shipped yesterday."},
+    )
+
+    summary = ivr.summary()
+    assert summary.startswith("The caller reports a missing order: “my package never came")
+    assert summary.endswith("…”.") and len(summary) < 200
+
+
+def test_what_they_heard_or_asked_for_otherwise() -> None:
+    assert session("en", {"kind": "lookup", "result": "Your Kindle shipped."}).summary() == (
+        "In the phone menu they heard: Your Kindle shipped."
+    )
+    assert session("en", {"kind": "menu", "intent": "agent"}).summary() == "In the phone menu they asked about: agent."
+    assert session("en", {"kind": "menu", "intent": "@other", "speech": "Change my address."}).summary() == (
+        "In the phone menu they asked for something it does not offer: “Change my address”."
+    )
+    assert session("en").summary() == ""
+
+
+def test_a_caller_who_chose_spanish_is_said_to_have() -> None:
+    assert session("es", {"kind": "menu", "intent": "agent"}).summary() == (
+        "In the phone menu they asked about: agent. The caller chose Spanish."
+    )
+    assert session("es").summary() == "The caller chose Spanish."
