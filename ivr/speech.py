@@ -1,4 +1,4 @@
-"""What callers say to the phone menu: spoken numbers and references, menu intents, and yes or no."""
+"""What callers say to the phone menu, in English or Spanish: spoken numbers and references, menu intents, yes or no."""
 
 from __future__ import annotations
 
@@ -697,9 +697,10 @@ class _Lexicon:
     off_menu: Mapping[str, float]  # concept -> how surely it asks for something else than the menu's
 
 
+# In a rewrite, any one to three words ("send * back": "send it back", "send the shoes back").
 _GAP = "*"
-# Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
-# alone says nothing of tracking it.
+_GAP_WIDTH = 3
+_NUMBER = "NUMBER"
 # Question words: they ask about something, which has to be said too.
 _QUESTIONS = frozenset({"WHERE", "WHEN"})
 # Ideas that say something went wrong.
@@ -709,9 +710,9 @@ _QUESTION_OPENINGS = frozenset(
     {"is", "are", "will", "has", "have", "did", "does", "do", "can", "could", "what", "where", "how", "cuando",
      "donde", "ya", "va", "llega", "llegara"}
 )  # fmt: skip
+# Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
+# alone says nothing of tracking it.
 _SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"}) | _QUESTIONS
-_NUMBER = "NUMBER"
-_GAP_WIDTH = 3
 
 
 def _lexicon(
@@ -997,6 +998,19 @@ def _negate(tokens: Sequence[str], lexicon: _Lexicon) -> list[str]:
     return [token for token in result if token]
 
 
+def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str]:
+    """Ideas read with the sentence's form: a question about arrival asks when, a date passed is late."""
+    if "LATE" in tokens:
+        # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
+        return [token for token in tokens if token != "NOTARRIVE"]
+    asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words)
+    # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives. Not when
+    # something went wrong ("did it arrive broken?"), nor for a refund, which returns has words for.
+    if asked and _PROBLEMS.isdisjoint(tokens) and "RETURN" not in tokens and "WHEN" not in tokens:
+        return [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
+    return tokens
+
+
 @dataclass(frozen=True)
 class _Said:
     """A phrase or utterance as the matcher compares it."""
@@ -1014,20 +1028,7 @@ class _Said:
         stems = [lexicon.stem(word) for word in words]
         # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
         ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
-        tokens = _negate(_rewrite(ideas, lexicon), lexicon)
-        if _PROBLEMS.isdisjoint(tokens):
-            # (A refund "coming" is a question for returns, which has its own words for it.)
-            if (
-                "RETURN" not in tokens
-                and words
-                and (words[0] in _QUESTION_OPENINGS or "if" in words)
-                and "WHEN" not in tokens
-            ):
-                # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives.
-                tokens = [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
-        elif "LATE" in tokens:
-            # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
-            tokens = [token for token in tokens if token != "NOTARRIVE"]
+        tokens = _questions_and_problems(words, _negate(_rewrite(ideas, lexicon), lexicon))
         content = [token for token in tokens if token not in lexicon.stopwords]
         return cls(
             content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
