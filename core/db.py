@@ -231,6 +231,16 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # Each statement its own transaction: no BEGIN and no COMMIT or ROLLBACK to wait for.
+        self._autocommit = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Session]:
+        """A session whose every statement commits by itself: for reads that need no snapshot and
+        single statements (the dispatcher's last look before dialling, its pacing slot), each a
+        round trip less twice over on PostgreSQL."""
+        with self._autocommit() as session:
+            yield session
 
     @contextmanager
     def begin(self) -> Iterator[Session]:

@@ -131,7 +131,7 @@ class Dispatcher:
         horizon = pacing.HORIZON
         while True:
             asked = self.clock.now()
-            with self.db.sessions() as session:
+            with self.db.autocommit() as session:
                 slot = pacing.take_slot(session, cps, asked, horizon=horizon)
                 wait = pacing.wait_before_asking(session, asked) if slot is None else 0.0
             if slot is not None:
@@ -146,7 +146,7 @@ class Dispatcher:
 
     def _settle(self, slot: float) -> None:
         """A send answered late may have reached the provider late: later slots make room."""
-        with self.db.sessions() as session:
+        with self.db.autocommit() as session:
             moved = pacing.settle(session, slot, self.clock.now())
         if moved:
             log.info("pacing: a slow send moved the schedule", extra={"seconds": round(moved, 3)})
@@ -216,9 +216,11 @@ class Dispatcher:
             if request_id is None:
                 continue
             available_since = agent.status_since  # read before the claim makes it "reserved since now"
+            # Held here, the request stays in the session's identity map (weakly kept) for the claim
+            # to use and for its due time after: one read of it instead of two.
+            req = session.get(CallbackRequest, request_id)
             claim = line.claim(session, agent.id, request_id, now, self.bounds)
             if claim is not None:
-                req = session.get(CallbackRequest, claim.request_id)
                 due = req.due_at if req is not None else now
                 self._ready_since[claim.attempt_id] = max(available_since, due)
                 return claim
@@ -235,15 +237,19 @@ class Dispatcher:
     def dial(self, claim: Claim) -> None:
         """Place the call for a claim (the customer's, or the agent's in agent-first) and record its SID."""
         ready_since = self._ready_since.pop(claim.attempt_id, None)
-        with self.db.sessions() as session:
-            req = session.get(CallbackRequest, claim.request_id)
-            attempt = session.get(CallAttempt, claim.attempt_id)
-            assert req is not None and attempt is not None and attempt.agent is not None
+        # The last look before ringing anyone (canceled or listed since the claim?): one read of the
+        # request (with its queue), the attempt and its agent, outside any transaction.
+        with self.db.autocommit() as session:
+            req, agent_first, agent = session.execute(
+                select(CallbackRequest, CallAttempt.agent_first, Agent)
+                .join(CallAttempt, CallAttempt.request_id == CallbackRequest.id)
+                .join(Agent, Agent.id == CallAttempt.agent_id)
+                .where(CallAttempt.id == claim.attempt_id)
+            ).one()
             caller_id = req.queue.caller_id or self.settings.twilio_caller_id
             customer = req.phone
-            agent_first = attempt.agent_first
-            agent_endpoint = attempt.agent.endpoint
-            agent_has_phone = attempt.agent.phone is not None
+            agent_endpoint = agent.endpoint
+            agent_has_phone = agent.phone is not None
             holder = req.hold_call_sid
             still_wanted = req.status == "dialing" and not dnc.is_listed(session, customer)
         if not still_wanted:
