@@ -11,6 +11,7 @@ a person (connect, callback, hold, a closed line) is ivr.handover's.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -44,6 +45,11 @@ def start(call: Call, call_sid: str, caller: str, called: str) -> str:
     """A new inbound call: greet, offer a recognised caller their latest order, else the start node.
     A retried webhook does not start twice."""
     now = call.clock.now()
+    # A recognised caller's latest order is looked up before the session is written, so a new call
+    # costs one insert and one commit.
+    lookup = _recognising_lookup(call.tree)
+    order = _recent_order(call, caller) if lookup is not None else None
+    state = {"offered": True, **({"offer": order.number} if order is not None else {})} if lookup else {}
     # Insert first: a new call is the common case, and a retry is caught by the unique call SID.
     ivr = IvrSession(
         call_sid=call_sid,
@@ -53,6 +59,7 @@ def start(call: Call, call_sid: str, caller: str, called: str) -> str:
         updated_at=now,
         node=call.tree.start,
         language=call.tree.default_language,
+        state=json.dumps(state),
     )
     call.session.add(ivr)
     try:
@@ -64,11 +71,8 @@ def start(call: Call, call_sid: str, caller: str, called: str) -> str:
         ivr = found
     call.language = ivr.language
     greeting = call.sound(call.tree.greeting, call.tree.greeting_play)
-    lookup = _recognising_lookup(call.tree)
-    if lookup is not None:
-        offer = _offer(call, ivr, lookup, (greeting,))
-        if offer is not None:
-            return offer
+    if lookup is not None and order is not None and ivr.get_state().get("offer") == order.number:
+        return _ask_offer(call, ivr, lookup, order, (greeting,))
     return render(call, ivr, call.tree.start, prefix=(greeting,))
 
 
@@ -191,10 +195,15 @@ def _render_lookup(
     retry: str | None,
     instead: str | None,
 ) -> str:
-    if not retry and not instead:
-        offer = _offer(call, ivr, node, prefix)
-        if offer is not None:
-            return offer
+    if not retry and not instead and node.recognise_caller and not ivr.get_state().get("offered"):
+        # Not asked with the greeting (the tree starts elsewhere, say): ask here, once per call.
+        order = _recent_order(call, ivr.caller) if node.lookup == "order" else None
+        state = ivr.get_state()
+        state.update(offered=True, **({"offer": order.number} if order is not None else {}))
+        ivr.set_state(state)
+        if order is not None:
+            return _ask_offer(call, ivr, node, order, prefix)
+        call.session.commit()
     prompt = instead or (_again(call, node, retry) if retry else call.sound(node.prompt, node.play))
     return _ask_reference(call, name, (*prefix, prompt))
 
@@ -224,30 +233,15 @@ def _recognising_lookup(tree: Tree) -> LookupNode | None:
     )
 
 
-def _offer(call: Call, ivr: IvrSession, node: LookupNode, prefix: tuple[Part, ...]) -> str | None:
-    """Offer a recognised caller their latest order, once per call; None when there is none to offer."""
-    state = ivr.get_state()
-    if node.lookup != "order" or not node.recognise_caller or state.get("offered"):
-        return None
-    state["offered"] = True
-    order = _recent_order(call, ivr)
-    if order is not None:
-        state["offer"] = order.number
-    ivr.set_state(state)
-    call.session.commit()
-    if order is None:
-        return None
-    return _ask_offer(call, ivr, node, order, prefix)
-
-
 def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, prefix: tuple[Part, ...]) -> str:
+    """ "Are you calling about your order of ...?", the order kept in the session's state."""
     today = call.clock.now().date()
     question = call.text(
         "recognised_offer",
         items=answers.items_phrase(order, language=call.lang),
         placed=answers.when(order.placed_at, today, language=call.lang),
     )
-    call.session.commit()  # the caller's language, when they just chose it
+    call.session.commit()  # what the session holds: the offer, the caller's language
     start = call.tree.start_node
     offers = _language_offers(call, start) if isinstance(start, MenuNode) else ()
     hints = list(call.intents("yes", "no").get("yes", ())) + list(call.intents("no").get("no", ()))
@@ -258,9 +252,10 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
     )
 
 
-def _recent_order(call: Call, ivr: IvrSession) -> OrderInfo | None:
+def _recent_order(call: Call, caller: str) -> OrderInfo | None:
+    """The latest recent order placed from the caller's number, if any."""
     try:
-        number = phones.normalize(ivr.caller, phones.any_number(call.policy.default_region))
+        number = phones.normalize(caller, phones.any_number(call.policy.default_region))
         recent = call.lookup.orders_for_phone(number, call.clock.now() - RECENT_ORDERS)
     except (phones.PhoneRejected, LookupUnavailable):
         return None  # an unknown or withheld number, or the order service is down: just ask
