@@ -77,7 +77,7 @@ def check_command(file: Path, strict: bool) -> None:
         click.echo("warning: prompts not checked: the database cannot be read")
     for warning in warnings or ():
         click.echo(warning)
-    click.echo(f"OK: {len(tree.nodes)} nodes, reachable from {tree.start!r}")
+    click.echo(f"OK: {len(tree.nodes)} nodes, reachable from {tree.start!r}, in {', '.join(tree.languages)}")
     if strict and warnings:
         raise click.exceptions.Exit(1)
 
@@ -88,11 +88,12 @@ def report_command(days: int) -> None:
     """How calls through the phone menu ended, and the containment rate (answered without an agent)."""
     from datetime import timedelta
 
-    from ivr.report import outcomes
+    from ivr.report import languages, outcomes
 
     now = current_app.extensions["clock"].now()
     with get_db(current_app).sessions() as session:
         counts = outcomes(session, now - timedelta(days=days))
+        spoken = languages(session, now - timedelta(days=days))
     total = sum(counts.values())
     click.echo(f"calls in the last {days} days: {total}")
     for outcome in ("contained", "transferred", "callback", "hold", "abandoned", "in progress"):
@@ -100,3 +101,5 @@ def report_command(days: int) -> None:
     finished = total - counts.get("in progress", 0)
     rate = counts.get("contained", 0) / finished if finished else 0.0
     click.echo(f"containment: {rate:.1%} of finished calls were answered without an agent")
+    if spoken:
+        click.echo("languages: " + ", ".join(f"{language} {count}" for language, count in spoken.items()))

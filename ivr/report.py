@@ -22,3 +22,14 @@ def outcomes(session: Session, since: datetime) -> dict[str, int]:
         key = "in progress" if open_ and outcome in (None, "hold") else (outcome or "abandoned")
         counts[key] = counts.get(key, 0) + int(count)
     return counts
+
+
+def languages(session: Session, since: datetime) -> dict[str, int]:
+    """Calls started since `since`, by the language the caller heard (the one they chose)."""
+    rows = session.execute(
+        select(IvrSession.language, func.count())
+        .where(IvrSession.started_at >= since)
+        .group_by(IvrSession.language)
+        .order_by(func.count().desc(), IvrSession.language)
+    ).all()
+    return {str(language): int(count) for language, count in rows}

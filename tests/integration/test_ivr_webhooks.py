@@ -139,11 +139,13 @@ def test_the_report_counts_outcomes_and_containment(app: Flask, client: FlaskCli
     post(app, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2"))
     other = "CA" + "2" * 32
     post(app, client, "/voice/incoming", form(other))
+    post(app, client, "/voice/ivr/input?node=main", form(other, Digits="9"))  # para español
     post(app, client, "/voice/status", form(other, CallStatus="completed", SequenceNumber="1"))
     output = app.test_cli_runner().invoke(args=["ivr", "report", "--days", "1"]).output
     assert "calls in the last 1 days: 2" in output
     assert "contained    1" in output and "abandoned    1" in output
     assert "containment: 50.0%" in output
+    assert "languages: en 1, es 1" in output
 
 
 def test_callbacks_asked_for_in_the_menu_count_against_the_web_limits(app: Flask, client: FlaskClient) -> None:

@@ -587,7 +587,7 @@ def test_check_says_ok_for_the_default_tree(cli_app: Flask) -> None:
     result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(DEFAULT_TREE)])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "OK: 9 nodes, reachable from 'main'\n"
+    assert result.output == "OK: 9 nodes, reachable from 'main', in en, es\n"
 
 
 def test_check_prints_every_problem_on_its_own_line_and_fails(cli_app: Flask, tmp_path: Path) -> None:
@@ -630,7 +630,7 @@ def test_check_accepts_queues_added_to_the_database(cli_app: Flask, tmp_path: Pa
     result = cli_app.test_cli_runner().invoke(args=["ivr", "check", str(path)])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "OK: 5 nodes, reachable from 'main'\n"
+    assert result.output == "OK: 5 nodes, reachable from 'main', in en\n"
 
 
 # --- recorded prompts (play:) -------------------------------------------------------------------------
