@@ -67,6 +67,7 @@ class Dispatcher:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._woken = threading.Event()
+        self._housekeeping_due = threading.Event()
         self._stopping = threading.Event()
         self.hooks = Webhooks(settings.public_base_url)
         self.bounds = line.Bounds(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
@@ -89,8 +90,15 @@ class Dispatcher:
         """Stop taking claims: a pass in flight dials the claim in hand, then ends (for SIGTERM)."""
         self._stopping.set()
 
-    def run_pending(self) -> int:
-        """One pass, repeated while someone woke us during it; returns the calls placed."""
+    def run_pending(self, housekeeping: bool = True) -> int:
+        """One pass, repeated while someone woke us during it; returns the calls placed.
+
+        A wake-up (a request arrived, an agent is free, a holder joined) needs no housekeeping,
+        whose work comes with time (wrap-ups ending, requests expiring): the tick and the pass booked
+        for a wrap-up's end ask for it, and the pass running when they come does it on its next turn.
+        """
+        if housekeeping:
+            self._housekeeping_due.set()
         placed = 0
         while not self._stopping.is_set():
             if not self._lock.acquire(blocking=False):
@@ -99,7 +107,9 @@ class Dispatcher:
             try:
                 while not self._stopping.is_set():
                     self._woken.clear()
-                    placed += self.run_once()
+                    due = self._housekeeping_due.is_set()
+                    self._housekeeping_due.clear()
+                    placed += self.run_once(housekeeping=due)
                     if not self._woken.is_set():
                         break
             finally:
@@ -110,9 +120,10 @@ class Dispatcher:
                 break
         return placed
 
-    def run_once(self) -> int:
+    def run_once(self, housekeeping: bool = True) -> int:
         """Housekeeping, then claim and dial until no free agent has an eligible request."""
-        self.housekeeping()
+        if housekeeping:
+            self.housekeeping()
         placed = 0
         while not self._stopping.is_set():
             with self.db.sessions() as session:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=10)
 # Rows of processes gone this long are forgotten when a process starts.
 FORGET_AFTER = timedelta(days=1)
+# A pass is noted at most this often: every process passes on every wake-up, and a write per pass
+# per process competes with the pass that is dialling, while /healthz needs no finer news.
+NOTE_EVERY = timedelta(seconds=1)
 
 HealthCheck = Callable[[Session, datetime], "dict[str, object] | None"]
 
@@ -43,6 +46,7 @@ class Heartbeat:
         self.db = db
         self.clock = clock
         self.name = name or process_name()
+        self._noted: datetime | None = None
 
     def start(self) -> None:
         """Claim this process's row (a pid may be reused) and forget long-gone processes."""
@@ -59,8 +63,11 @@ class Heartbeat:
             row.started_at, row.last_pass_at, row.stopped_at = now, None, None
 
     def beat(self) -> None:
-        """A dispatch pass just finished."""
+        """A dispatch pass just finished (noted unless one was noted less than NOTE_EVERY ago)."""
         now = self.clock.now()
+        if self._noted is not None and now - self._noted < NOTE_EVERY:
+            return
+        self._noted = now
         self._write(
             lambda session: session.execute(
                 update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == self.name).values(last_pass_at=now)

@@ -104,11 +104,13 @@ class Jobs:
         # Otherwise a one-off pass starts now: bringing the interval job forward instead would be
         # skipped while its last run is still finishing (max_instances), and the wake lost.
         if self.scheduler.running and not self.dispatcher.busy:
-            self.scheduler.add_job(self._dispatch, "date", run_date=datetime.now(UTC), misfire_grace_time=None)
+            self.scheduler.add_job(
+                self._dispatch, "date", run_date=datetime.now(UTC), misfire_grace_time=None, args=(False,)
+            )
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, housekeeping: bool = True) -> None:
         try:
-            self.dispatcher.run_pending()
+            self.dispatcher.run_pending(housekeeping)
         except Exception:  # noqa: BLE001 - one bad pass must not kill the job; the next tick retries
             log.exception("dispatch pass failed")
             return  # a failing pass is not a heartbeat: /healthz should notice

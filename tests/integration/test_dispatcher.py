@@ -148,6 +148,18 @@ def test_wrap_up_ends_on_time_and_expired_requests_expire(
     assert agent.status == "available"
 
 
+def test_a_wake_up_pass_leaves_housekeeping_to_the_tick_which_does_it(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now, status="wrap_up")
+    agent.busy_until = now - timedelta(seconds=1)  # wrap-up over, nobody has said so yet
+    session.commit()
+    factories.request(session, now)
+    assert dispatcher.run_pending(housekeeping=False) == 0  # a request arrived: nobody is free
+    assert dispatcher.run_pending() == 1  # the tick ends the wrap-up, and the agent is dialled
+
+
 def test_an_invalid_number_fails_the_request_and_frees_the_agent(
     session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
 ) -> None:
