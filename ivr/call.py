@@ -75,7 +75,8 @@ class Call:
     def sound(self, text: Text, play: str | None) -> Part:
         """A tree sentence, as the shop's recording of it when the tree names one and it exists."""
         sentence = self.words(text)
-        if not play:
+        # A recording is of the words in the tree's default language: other languages are said.
+        if not play or self.lang != self.tree.default_language:
             return sentence
         url = prompts.play_url(self.session, self.hooks, play)
         if url is None:
