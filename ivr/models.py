@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UtcDateTime
+from ivr.speech import OFF_MENU
 
 # How a session ended: answered without an agent (contained), or handed on.
 OUTCOMES = ("contained", "transferred", "callback", "hold", "abandoned")
@@ -21,8 +22,6 @@ PROBLEM_REPORTS = {
     "wrong_item": "a wrong item",
     "late": "a late delivery",
 }
-# The intent of a request the menu does not offer (ivr.speech.OFF_MENU).
-OFF_MENU = "@other"
 # Language codes as staff read them (the whisper and the screen are in English).
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
