@@ -324,3 +324,15 @@ def test_a_spanish_caller_put_through_to_an_agent_is_announced_in_spanish(shop: 
     (leg,) = shop.calls(to=AGENT)
     whisper = heard(shop.call(leg["sid"]))
     assert "The caller chose Spanish." in whisper and "may speak only English" in whisper
+
+
+def test_a_problem_said_in_the_callers_words_is_whispered_to_the_orders_agent(shop: System) -> None:
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.add_agent(AGENT)
+    call = call_in(shop, STRANGER, [{"speech": "the box was crushed and it arrived damaged", "confidence": 0.9}])
+    assert "I'm sorry to hear that. Let me get you to someone on our orders team" in heard(call)
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "transferred" and ivr.topic == "orders"
+    (leg,) = shop.calls(to=AGENT)
+    whisper = heard(shop.call(leg["sid"]))
+    assert "The caller reports a damaged item: “The box was crushed and it arrived damaged”." in whisper
