@@ -29,6 +29,8 @@ ORDER = OrderInfo(
 # The keypad is pressed by a browser, not a script: telephone time runs only 4 times faster than real time
 # here, so the 7 s digit timeout of the order-number prompt is 1.75 real seconds between two clicks.
 SPEED = 4.0
+# Prompts take real seconds at that speed (the menu, then its Spanish offer, before the Gather listens).
+WAIT_MS = 30_000
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def running(tmp_path: Path) -> Iterator[System]:
 def test_a_caller_keys_an_order_number_on_the_softphone_and_hears_its_status(browser: Any, running: System) -> None:
     problems: list[str] = []
     context = browser.new_context(base_url=running.sandbox_url, viewport={"width": 1024, "height": 900})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     try:
@@ -58,20 +60,20 @@ def test_a_caller_keys_an_order_number_on_the_softphone_and_hears_its_status(bro
         call = page.locator(".call").first
         now = call.locator(".now")
         # The main menu is said and listened for: press 1 for tracking.
-        expect(now).to_contain_text(re.compile(r"press 1.*waiting for your keys", re.IGNORECASE))
+        expect(now).to_contain_text(re.compile(r"press 1.*waiting for your keys", re.IGNORECASE), timeout=WAIT_MS)
         call.get_by_role("button", name="1", exact=True).click()
-        expect(now).to_contain_text(re.compile(r"order number.*waiting for your keys", re.IGNORECASE))
+        expect(now).to_contain_text(re.compile(r"order number.*waiting for your keys", re.IGNORECASE), timeout=WAIT_MS)
 
         digits = ORDER.number.replace("-", "")
         for count, key in enumerate(digits, start=1):
             call.get_by_role("button", name=key, exact=True).click()
             # The prompt keeps listening, and the page shows the keys it has so far.
-            expect(now).to_contain_text(f"Keys so far: {digits[:count]}")
+            expect(now).to_contain_text(f"Keys so far: {digits[:count]}", timeout=WAIT_MS)
         call.get_by_role("button", name="#", exact=True).click()
 
         timeline = call.locator("ol.timeline")
-        expect(timeline).to_contain_text(f"Heard keys {digits} then #")
-        expect(timeline).to_contain_text(re.compile(r"Says: .*out for delivery", re.IGNORECASE))
+        expect(timeline).to_contain_text(f"Heard keys {digits} then #", timeout=WAIT_MS)
+        expect(timeline).to_contain_text(re.compile(r"Says: .*out for delivery", re.IGNORECASE), timeout=WAIT_MS)
         assert not problems, problems
     finally:
         context.close()
