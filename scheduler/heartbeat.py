@@ -30,6 +30,8 @@ FORGET_AFTER = timedelta(days=1)
 # A pass is noted at most this often: every process passes on every wake-up, and a write per pass
 # per process competes with the pass that is dialling, while /healthz needs no finer news.
 NOTE_EVERY = timedelta(seconds=1)
+# A process that noted a pass this recently, and has not stopped, is dispatching (the tick is 1 s).
+LIVE_WITHIN = timedelta(seconds=3)
 
 HealthCheck = Callable[[Session, datetime], "dict[str, object] | None"]
 
@@ -47,6 +49,9 @@ class Heartbeat:
         self.clock = clock
         self.name = name or process_name()
         self._noted: datetime | None = None
+        # This process's place among the live dispatchers, by name (0 when alone or first); the jobs
+        # stagger their wake-up passes by it, so that one process, not all at once, answers a wake-up.
+        self.rank = 0
 
     def start(self) -> None:
         """Claim this process's row (a pid may be reused) and forget long-gone processes."""
@@ -68,11 +73,18 @@ class Heartbeat:
         if self._noted is not None and now - self._noted < NOTE_EVERY:
             return
         self._noted = now
-        self._write(
-            lambda session: session.execute(
-                update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == self.name).values(last_pass_at=now)
+        self._write(lambda session: self._beat(session, now))
+
+    def _beat(self, session: Session, now: datetime) -> None:
+        session.execute(update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == self.name).values(last_pass_at=now))
+        live = list(
+            session.scalars(
+                select(SchedulerHeartbeat.name)
+                .where(SchedulerHeartbeat.stopped_at.is_(None), SchedulerHeartbeat.last_pass_at >= now - LIVE_WITHIN)
+                .order_by(SchedulerHeartbeat.name)
             )
         )
+        self.rank = live.index(self.name) if self.name in live else len(live)
 
     def stop(self) -> None:
         """This process stops dispatching, on purpose."""

@@ -31,6 +31,10 @@ REAPER_JOB = "reaper"
 RECORDINGS_JOB = "recordings"
 RETENTION_JOB = "recording_retention"
 WRAP_UP_JOB = "dispatch_at_wrap_up_end"
+# Every dispatcher process hears every wake-up. The first live one (heartbeat rank 0) passes at once,
+# the next this much later, and so on: on a small machine the passes that would find the work taken
+# no longer take the CPU from the one that dials, and if the first is busy or gone the next one acts.
+WAKE_STAGGER_SECONDS = 0.025
 
 
 class Jobs:
@@ -98,15 +102,15 @@ class Jobs:
             self.heartbeat.stop()
 
     def wake(self) -> None:
-        """Run a dispatch pass now instead of at the next tick."""
+        """Run a dispatch pass now (or after this process's stagger) instead of at the next tick."""
         self.dispatcher.wake()
         # A running pass loops once more by itself (it looks again after letting go of its lock).
-        # Otherwise a one-off pass starts now: bringing the interval job forward instead would be
-        # skipped while its last run is still finishing (max_instances), and the wake lost.
+        # Otherwise a one-off pass starts (WAKE_STAGGER_SECONDS x rank from now): bringing the interval
+        # job forward instead would be skipped while its last run is still finishing (max_instances).
         if self.scheduler.running and not self.dispatcher.busy:
-            self.scheduler.add_job(
-                self._dispatch, "date", run_date=datetime.now(UTC), misfire_grace_time=None, args=(False,)
-            )
+            rank = self.heartbeat.rank if self.heartbeat is not None else 0
+            run_date = datetime.now(UTC) + timedelta(seconds=rank * WAKE_STAGGER_SECONDS)
+            self.scheduler.add_job(self._dispatch, "date", run_date=run_date, misfire_grace_time=None, args=(False,))
 
     def _dispatch(self, housekeeping: bool = True) -> None:
         try:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from core.db import get_db, make_engine
+from core.clock import FixedClock
+from core.db import Database, get_db, make_engine
+from scheduler.heartbeat import NOTE_EVERY, Heartbeat
 from scheduler.wakeups import APPLICATION_NAME, Listener, Notifier, conninfo
 from tests.conftest import POSTGRES_URL
 from tests.e2e.conftest import free_port
@@ -173,3 +176,22 @@ def test_a_caller_joining_the_line_from_the_phone_menu_wakes_the_dispatcher(
     assert woken == []
     post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(Digits=choice))
     assert woken == [True]
+
+
+def test_dispatchers_take_their_turn_at_a_wake_up_by_their_place_among_the_live_ones(db: Database) -> None:
+    clock = FixedClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    beats = [Heartbeat(db, clock, name=name) for name in ("box:30", "box:10", "box:20")]
+    for beat in beats:
+        beat.start()
+        beat.beat()
+    second = FixedClock(clock.now() + NOTE_EVERY)
+    for beat in beats:  # a second later, all three have noted a pass
+        beat.clock = second
+        beat.beat()
+    assert [b.rank for b in beats] == [2, 0, 1]
+    beats[1].stop()  # the first one leaves: the others move up
+    third = FixedClock(second.now() + NOTE_EVERY)
+    for beat in (beats[0], beats[2]):
+        beat.clock = third
+        beat.beat()
+    assert (beats[0].rank, beats[2].rank) == (1, 0)
