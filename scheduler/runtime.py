@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 def build_jobs(app: Flask, blocking: bool = False, dispatch_seconds: float = 1.0, sender: str | None = None) -> Jobs:
     """Jobs wired to the app's database, telephony, clock and settings; on PostgreSQL they also
     listen for other processes' wake-ups (skipping the app's own, `sender`, which wakes them directly)."""
+    # The app itself, not `current_app`: the jobs run in threads that have no application context.
+    app = app._get_current_object() if hasattr(app, "_get_current_object") else app
     settings = app.config["SETTINGS"]
     telephony = app.extensions["telephony"]
     clock = app.extensions["clock"]

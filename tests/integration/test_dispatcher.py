@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -385,3 +386,14 @@ def test_the_reaper_releases_nothing_while_the_provider_cannot_say(
     fresh(session, req)
     assert req.status == "dialing"  # not put back in line on a guess
     assert reaper.run_once()["unplaced"] == 1
+
+
+def test_jobs_built_from_current_app_run_their_retention_outside_the_app_context(app: Flask) -> None:
+    from flask import current_app
+
+    from scheduler.runtime import build_jobs
+
+    with app.app_context():
+        jobs = build_jobs(current_app)  # as `flask scheduler` builds them
+    assert jobs.retain_recordings is not None
+    assert jobs.retain_recordings() == 0  # in a job's thread: no application context
