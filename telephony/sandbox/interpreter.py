@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from telephony.sandbox.engine import BUSY_AFTER_SECONDS, SECONDS_PER_WORD, Engine
+from telephony.sandbox.media import Media
 from telephony.sandbox.model import Bridged, Call, CallEnded, Party, Recording, Redirected
 from telephony.sandbox.recogniser import SPEECH_MODELS, recognise, transcript
 from telephony.sandbox.wire import new_sid, utcnow
@@ -266,9 +267,14 @@ class Interpreter:
             return
         url = self._resolve((verb.text or "").strip(), doc_url)
         loop = _int(verb, "loop", 1) or 1000
-        self.world.event(self.call, "play", url=url, loop=loop)
-        self.engine.note_audio(self.call, PLAY_SECONDS * loop, inbound=False)
-        self._pause(PLAY_SECONDS * loop)
+        media = self.world.media.of(url) if url else Media(0.0, (11200, "<Play> without a URL"))
+        if media.warning is not None:
+            code, message = media.warning
+            self.world.event(self.call, "warning", code=code, message=f"{message} ({url})")
+            return  # Twilio skips a file it cannot play and goes on with the next verb
+        self.world.event(self.call, "play", url=url, loop=loop, seconds=round(media.seconds, 2))
+        self.engine.note_audio(self.call, media.seconds * loop, inbound=False)
+        self._pause(media.seconds * loop)
 
     def _verb_pause(self, verb: ET.Element, doc_url: str | None) -> None:
         length = _int(verb, "length", 1)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from telephony.sandbox.clock import ScaledClock
+from telephony.sandbox.media import MediaLengths
 from telephony.sandbox.model import (
     Behaviour,
     Call,
@@ -104,6 +105,8 @@ class World:
         self.queues: dict[str, Queue] = {}
         self.faults = Faults()
         self.pacer = Pacer(self.clock, self.cps)
+        # Lengths of the audio files <Play> has fetched (Twilio caches fetched media too).
+        self.media = MediaLengths()
         for e164 in self._owned:
             self.add_number(
                 e164,

@@ -21,7 +21,7 @@ SPEED = 50.0
 # The werkzeug servers' access logs drown the useful output of a failing test.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-Handler = Callable[[dict[str, str]], "str | tuple[str, int]"]
+Handler = Callable[[dict[str, str]], "str | tuple[str, int] | Response"]
 
 
 @dataclass
@@ -84,6 +84,8 @@ def webhook_flask(hooks: WebhookApp) -> Flask:
             hooks.hits.append(Hit(full_path, request.method, form, ok))
         answer = hooks.routes.get(full_path, "<Response/>")
         result = answer(form) if callable(answer) else answer
+        if isinstance(result, Response):
+            return result  # anything other than TwiML, such as audio for a <Play>
         body, status = result if isinstance(result, tuple) else (result, 200)
         return Response(body, status=status, mimetype="text/xml")
 
