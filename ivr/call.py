@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.models import Queue
 from callback.policy import Limits
 from core import phone as phones
 from core.clock import Clock
@@ -49,6 +51,17 @@ class Call:
     def lang(self) -> str:
         """The language this webhook speaks: the caller's, else the tree's default."""
         return self.language if self.language in self.tree.languages else self.tree.default_language
+
+    def zone(self, queue_name: str | None) -> tzinfo:
+        """Where the shop's team for this topic works: the queue's time zone (UTC for an unknown queue).
+
+        Order times are stored in UTC; "delivered yesterday" must mean the day where the shop answers."""
+        queue = self.session.scalar(select(Queue).where(Queue.name == queue_name)) if queue_name else None
+        return queue.business_hours.zone if queue is not None else UTC
+
+    def today(self, zone: tzinfo) -> date:
+        """Today's date in `zone`."""
+        return self.clock.now().astimezone(zone).date()
 
     def url(self, node: str, **params: str) -> str:
         """The absolute URL of the input webhook for a node (Twilio must be given absolute URLs)."""

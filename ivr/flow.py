@@ -235,11 +235,11 @@ def _recognising_lookup(tree: Tree) -> LookupNode | None:
 
 def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, prefix: tuple[Part, ...]) -> str:
     """ "Are you calling about your order of ...?", the order kept in the session's state."""
-    today = call.clock.now().date()
+    zone = call.zone(node.topic)
     question = call.text(
         "recognised_offer",
         items=answers.items_phrase(order, language=call.lang),
-        placed=answers.when(order.placed_at, today, language=call.lang),
+        placed=answers.when(order.placed_at, call.today(zone), language=call.lang, zone=zone),
     )
     call.session.commit()  # what the session holds: the offer, the caller's language
     start = call.tree.start_node
@@ -443,7 +443,8 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
 def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str) -> str:
     """Find the order or return and say where it stands; a second miss or an outage moves on."""
     now = call.clock.now()
-    today = now.date()
+    zone = call.zone(node.topic)
+    today = call.today(zone)
     state = ivr.get_state()
     state.pop("pending", None)
     state.pop("offer", None)
@@ -453,12 +454,12 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
         if node.lookup == "order":
             number = speech.format_order_number(reference) or reference
             found = call.lookup.order(number)
-            sentence = answers.order_sentence(found, today, language=call.lang) if found else None
+            sentence = answers.order_sentence(found, today, language=call.lang, zone=zone) if found else None
         else:
             ret = call.lookup.return_for(reference) or (
                 call.lookup.return_for(speech.format_order_number(reference) or reference)
             )
-            sentence = answers.return_sentence(ret, today, language=call.lang) if ret else None
+            sentence = answers.return_sentence(ret, today, language=call.lang, zone=zone) if ret else None
     except LookupUnavailable:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
         return render(call, ivr, node.fallback, lead_in=call.text("lookup_unavailable"))
