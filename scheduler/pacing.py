@@ -11,8 +11,8 @@ next to the sends of later slots. What keeps the count is the window rule: the s
 call must reach the provider a full second after that call did. Three things together keep it:
 - the slot is taken right before calls.create, so nothing but the request itself follows it;
 - the interval carries MARGIN seconds per CPS slots, which absorbs ordinary lateness;
-- a send that was answered later than MARGIN after its slot (so it may have reached the provider that
-  late) moves the schedule on by its excess (`settle`); no slot is handed out more than HORIZON ahead,
+- a send answered more than MARGIN later than sends usually are (so it may have reached the provider
+  that late) moves the schedule on by its excess (`settle`); no slot is handed out more than HORIZON ahead,
   so the slot CPS places later is still unassigned when that happens, whatever the number of
   dispatchers.
 """
@@ -74,10 +74,16 @@ def wait_before_asking(session: Session, now: datetime, bucket: str = BUCKET) ->
     return max(0.0, next_slot(session, bucket) - HORIZON - now.timestamp())
 
 
-def settle(session: Session, slot: float, answered: datetime, bucket: str = BUCKET) -> float:
-    """After calls.create: if its answer came later than MARGIN after the slot, the provider may
-    have counted the call that late; later slots move on by the excess. Returns the seconds moved."""
-    excess = answered.timestamp() - slot - MARGIN
+def settle(session: Session, slot: float, answered: datetime, usual: float = 0.0, bucket: str = BUCKET) -> float:
+    """After calls.create: if its answer came more than MARGIN later than `usual` after the slot, the
+    provider may have counted the call that much late; later slots move on by the excess. Returns
+    the seconds moved.
+
+    `usual` is how long a send usually takes from its slot to its answer (the dispatcher's recent
+    median): a delay every send has (the provider's round trip, 100 ms or more to Twilio) shifts
+    every call alike and crowds no second; only what one send takes beyond it can.
+    """
+    excess = answered.timestamp() - slot - usual - MARGIN
     if excess <= 0:
         return 0.0  # the usual case: no round trip
     dialect = session.get_bind().dialect.name

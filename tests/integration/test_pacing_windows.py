@@ -177,6 +177,18 @@ def test_a_send_answered_late_moves_later_slots_by_its_excess(session: Any, cloc
     assert later[-1] == pytest.approx(clock.now().timestamp() + 1.0)
 
 
+def test_only_what_a_send_takes_beyond_the_usual_round_trip_moves_the_schedule(session: Any, clock: FixedClock) -> None:
+    slot = pacing.take_slot(session, 10.0, clock.now())
+    assert slot is not None
+    scheduled = pacing.next_slot(session)
+    clock.advance(seconds=0.15)  # answered 150 ms after its slot, as sends to this provider usually are
+    assert pacing.settle(session, slot, clock.now(), usual=0.15) == 0.0
+    assert pacing.next_slot(session) == scheduled
+    clock.advance(seconds=0.1)  # this one took 100 ms more than usual
+    moved = pacing.settle(session, slot, clock.now(), usual=0.15)
+    assert moved == pytest.approx(0.1 - pacing.MARGIN)
+
+
 def test_no_slot_is_handed_out_beyond_the_horizon(session: Any, clock: FixedClock) -> None:
     start = clock.now().timestamp()
     taken = [pacing.take_slot(session, 4.0, clock.now()) for _ in range(2)]
