@@ -46,7 +46,7 @@ def new_sender() -> str:
 
 
 class Notifier:
-    """Sends `NOTIFY callme_dispatch` on a pooled connection of its own, in its own transaction."""
+    """Sends `NOTIFY callme_dispatch` on a pooled connection of its own, as a transaction of its own."""
 
     def __init__(self, engine: Engine, sender: str) -> None:
         self.engine = engine
@@ -55,9 +55,10 @@ class Notifier:
     def notify(self) -> None:
         """Tell every listening dispatcher to run a pass; call it after the change has committed."""
         try:
-            with self.engine.connect() as conn:
+            # Autocommit: the one statement is its transaction (no BEGIN or COMMIT to wait for), and
+            # PostgreSQL delivers the notification as it ends.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("SELECT pg_notify(:channel, :sender)"), {"channel": CHANNEL, "sender": self.sender})
-                conn.commit()
         except SQLAlchemyError as error:
             # The change is committed; only its haste is lost: the next tick finds it.
             log.warning("dispatcher not notified; the next tick will see the change", extra={"error": str(error)})
