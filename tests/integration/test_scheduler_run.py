@@ -96,7 +96,7 @@ def test_a_pass_notes_the_heartbeat_and_a_failing_pass_does_not(
     assert session.get(SchedulerHeartbeat, "here:1").last_pass_at == clock.now()  # type: ignore[union-attr]
     clock.advance(seconds=30)
 
-    def broken() -> int:
+    def broken(housekeeping: bool = True) -> int:
         raise RuntimeError("database gone")
 
     dispatcher.run_once = broken  # type: ignore[method-assign]
