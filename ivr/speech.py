@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ivr import speech_clues
+
 # ---------------------------------------------------------------------------------------------------------
 # Words and tokens
 # ---------------------------------------------------------------------------------------------------------
@@ -574,6 +576,9 @@ def say_digits(value: str) -> str:
 
 MATCH_THRESHOLD = 0.5
 AMBIGUITY_MARGIN = 0.1
+# How surely a sentence's form (ivr/speech_clues.py) names a choice, and a request for something else.
+CLUE_SCORE = 1.0
+OFF_MENU_CLUE_SCORE = 0.85
 # The Intent name for a clear request the menu does not offer ("I need to change my address"): the
 # caller has said what they want, so they go to a person rather than hear the menu again.
 OFF_MENU = "@other"
@@ -695,6 +700,8 @@ class _Lexicon:
     negated: Mapping[str, str]  # concept -> what it means after a negation ("not" + "arrive")
     requests: tuple[tuple[str, ...], ...]  # stems that open a request or a question
     off_menu: Mapping[str, float]  # concept -> how surely it asks for something else than the menu's
+    clues: speech_clues.Clues  # sentence patterns that name an idea, by priority
+    near: Mapping[str, str]  # stems a recogniser's slip of the tongue is read as, by their concept
 
 
 # In a rewrite, any one to three words ("send * back": "send it back", "send the shoes back").
@@ -724,6 +731,8 @@ def _lexicon(
     negated: Mapping[str, str],
     requests: Sequence[str],
     off_menu: Mapping[float, Sequence[str]],
+    clues: speech_clues.Clues,
+    near: Sequence[str],
 ) -> _Lexicon:
     """A lexicon from tables written as plain words: every word is stemmed as the matcher will stem it."""
 
@@ -742,6 +751,14 @@ def _lexicon(
         negated={stem(word): meaning for word, meaning in negated.items()},
         requests=tuple(stems(phrase) for phrase in requests),
         off_menu={concept: weight for weight, names in off_menu.items() for concept in names},
+        clues=clues,
+        near={
+            stem(word): concept
+            for concept, words in concepts.items()
+            if concept in near
+            for word in words
+            if len(stem(word)) >= 5
+        },
     )
 
 
@@ -779,7 +796,9 @@ _ENGLISH = _lexicon(
             "for a different", "money back", "send * back", "mail * back", "ship * back", "give * back",
             "take * back", "bring * back", "store credit", "credit back",
         ],
-        "CARD": ["credit card", "debit card", "gift card"],
+        "CARD": ["credit card", "debit card", "gift card", "store credit card", "store card"],
+        # Whether the shop ships somewhere at all, not where an order is.
+        "TOPIC": ["do you ship", "do you deliver"],
         "PHONENUMBER": ["phone number"],
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
@@ -787,9 +806,11 @@ _ENGLISH = _lexicon(
         "WHEN": ["what day", "what time", "how soon"],
         # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
         # not a parcel coming.
-        "": ["when i", "when we", "you come", "you go", "he come", "she come", "you get here"],
-        # Whether the shop ships somewhere at all, not where an order is.
-        "TOPIC": ["do you ship", "do you deliver"],
+        # Nor is the television's news, or a change of mind before a return.
+        "": [
+            "when i", "when we", "you come", "you go", "he come", "she come", "you get here", "break news",
+            "change * mind", "come with",
+        ],
     },
     concepts={
         "PACKAGE": ["package", "parcel", "shipment", "box"],
@@ -849,6 +870,8 @@ _ENGLISH = _lexicon(
         "is there a way", "wonder if", "ask about",
     ],
     off_menu={0.9: ["OFF"], 0.8: ["TOPIC"]},
+    clues=speech_clues.ENGLISH,
+    near=["TRACK", "RETURN", "PERSON", "PACKAGE"],
 )
 # fmt: on
 
@@ -884,34 +907,43 @@ _SPANISH = _lexicon(
             "se esta tard", "lleva * retras",
         ],
         "STATUS": ["como va", "como viene"],
+        # Greetings: "buenas tardes" is no "tarde" (late).
+        "": ["buenas tardes", "buenos dias", "buenas noches"],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
         "PERSON": ["servicio al cliente"],
         "TALK": ["comuniqueme con", "paseme con", "ponerme con"],
     },
     concepts={
-        "PACKAGE": ["paquete", "caja"],
-        "ITEM": ["producto", "articulo", "cosa", "compra", "mercancia"],
+        # English shop words inside Spanish ("el tracking de mi package") are read as their Spanish ones.
+        "PACKAGE": ["paquete", "caja", "package", "paquet", "box"],
+        "ITEM": ["producto", "articulo", "cosa", "compra", "mercancia", "item", "items"],
         "ORDER": ["pedido", "pedidos", "orden", "ordenes", "pedi", "ordene"],
         "ARRIVE": ["llegar", "llego", "llega", "llegado", "aparecer", "aparece"],
-        "DELIVER": ["entregar", "entregado", "entrega"],
+        "DELIVER": ["entregar", "entregado", "entrega", "delivery", "delivered"],
         "DAMAGE": [
             "roto", "rota", "rompio", "romper", "danado", "danada", "dano", "quebrado", "quebrada", "aplastado",
             "aplastada", "estrellado", "estrellada", "maltratado", "maltratada", "rayado", "golpeado",
-            "defectuoso", "abollado",
+            "defectuoso", "abollado", "broken", "damaged", "cracked", "defective",
         ],
-        "WRONG": ["equivocado", "equivocada", "incorrecto", "incorrecta", "erroneo"],
-        "LOST": ["perdio", "perdido", "perdida", "robaron", "robado", "robo", "extraviado", "desaparecio"],
-        "LATE": ["retrasado", "retrasada", "retraso", "atrasado", "atrasada", "tarde", "tardando", "demora"],
+        "WRONG": ["equivocado", "equivocada", "incorrecto", "incorrecta", "erroneo", "wrong"],
+        "LOST": [
+            "perdio", "perdido", "perdida", "robaron", "robado", "robo", "extraviado", "desaparecio", "missing",
+            "lost", "stolen",
+        ],
+        "LATE": [
+            "retrasado", "retrasada", "retraso", "atrasado", "atrasada", "tarde", "tardando", "demora", "late",
+            "delayed",
+        ],
         "SHIP": ["enviaron", "enviado", "envio", "mandaron", "salio", "despacharon"],
         "STATUS": ["estatus"],
         "WHERE": ["donde"],
         "WHEN": ["cuando"],
-        "TRACK": ["rastrear", "rastreo", "seguimiento"],
+        "TRACK": ["rastrear", "rastreo", "seguimiento", "tracking", "track", "trackear", "trackeo"],
         "NUMBER": ["numero", "NUMBER"],
         "RETURN": [
             "devolucion", "devoluciones", "devolver", "devolvi", "devuelvo", "reembolso", "reembolsado",
-            "reembolsar", "regresar", "regrese", "dinero",
+            "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds",
         ],
         "PERSON": [
             "persona", "humano", "agente", "representante", "operador", "operadora", "asesor", "alguien",
@@ -941,6 +973,8 @@ _SPANISH = _lexicon(
     },  # fmt: skip
     requests=["quiero", "necesito", "como", "puedo", "me puede", "quisiera", "tengo una pregunta", "se puede"],
     off_menu={0.9: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
+    clues=speech_clues.SPANISH,
+    near=["TRACK", "RETURN", "PERSON", "PACKAGE"],
 )
 # fmt: on
 _LEXICONS = {"en": _ENGLISH, "es": _SPANISH}
@@ -1004,11 +1038,78 @@ def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str
         # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
         return [token for token in tokens if token != "NOTARRIVE"]
     asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words)
+    if not asked and not _PROBLEMS.isdisjoint(tokens):
+        # "It was broken when it got here": a problem told with its time, not a question of when.
+        tokens = [token for token in tokens if token != "WHEN"]
     # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives. Not when
     # something went wrong ("did it arrive broken?"), nor for a refund, which returns has words for.
     if asked and _PROBLEMS.isdisjoint(tokens) and "RETURN" not in tokens and "WHEN" not in tokens:
         return [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
     return tokens
+
+
+def _slip_distance(heard: str, known: str) -> float:
+    """Edits between two stems, a vowel heard for another costing half: "trek" is 1.5 from "track"."""
+    previous = [float(index) for index in range(len(known) + 1)]
+    for row, char in enumerate(heard, 1):
+        current = [float(row)]
+        for column, other in enumerate(known, 1):
+            swap = 0.0 if char == other else 0.5 if char in "aeiou" and other in "aeiou" else 1.0
+            current.append(min(previous[column] + 1, current[column - 1] + 1, previous[column - 1] + swap))
+        previous = current
+    return previous[-1]
+
+
+@functools.lru_cache(maxsize=8192)
+def _near_miss(stem: str, near: tuple[tuple[str, str], ...]) -> str | None:
+    """The word a recogniser most likely mangled into `stem` ("trek", "representive"), if one is close."""
+    if len(stem) < 4 or not stem.isalpha():
+        return None
+    # Short words are near many others, so a short one may differ by a vowel and one letter only when it
+    # begins and ends as the known word does ("trek", "track"); a long one by two letters.
+    allowed = 2.0 if len(stem) >= 8 else 1.0
+    best: tuple[float, str] | None = None
+    for known, _concept in near:
+        if known[0] != stem[0] or abs(len(known) - len(stem)) > 2:
+            continue
+        distance = _slip_distance(stem, known)
+        if len(stem) <= 4 and known[:2] == stem[:2] and known[-1] == stem[-1]:
+            distance = min(distance, 1.0) if distance <= 1.5 else distance
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, known)
+    return best[1] if best else None
+
+
+def _mend_slips(words: list[str], lexicon: _Lexicon) -> list[str]:
+    """Words with a recogniser's slips mended: a word cut in two ("re funds") and one misheard ("trek")."""
+    near = tuple(sorted(lexicon.near.items()))
+    known = lexicon.concepts.keys() | lexicon.stopwords
+    mended: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if (
+            index + 1 < len(words)
+            and lexicon.stem(word + words[index + 1]) in lexicon.near
+            and not {word, lexicon.stem(word), words[index + 1], lexicon.stem(words[index + 1])} & known
+        ):
+            mended.append(word + words[index + 1])
+            index += 2
+            continue
+        stem = lexicon.stem(word)
+        if stem not in known and word not in known and not word.isdigit():
+            guess = _near_miss(stem, near)
+            if guess is not None:
+                word = guess
+        mended.append(word)
+        index += 1
+    return mended
+
+
+def _clue(words: Sequence[str], lexicon: _Lexicon) -> list[str]:
+    """The ideas the sentence's patterns name, by priority ("I ordered blue and got red" is a wrong item)."""
+    sentence = " ".join(words)
+    return [concept for pattern, concept in lexicon.clues if pattern.search(sentence)]
 
 
 @dataclass(frozen=True)
@@ -1018,6 +1119,7 @@ class _Said:
     content: tuple[str, ...]  # concepts and stemmed words that carry meaning, in order
     every: tuple[str, ...]  # every stemmed word, in order, for phrases made only of common words
     request: bool  # worded as a request or a question ("can I ...", "I need to ...")
+    clue: str = ""  # the idea the sentence's form names first, if any (see ivr/speech_clues.py)
 
     @classmethod
     def of(cls, text: str, lexicon: _Lexicon = _ENGLISH) -> _Said:
@@ -1025,15 +1127,21 @@ class _Said:
         words = _words(text)
         if lexicon is not _ENGLISH:
             words = [_fold(word) for word in words]
+        clues = _clue(words, lexicon)
+        words = _mend_slips(words, lexicon)
         stems = [lexicon.stem(word) for word in words]
         # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
         ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
-        tokens = _questions_and_problems(words, _negate(_rewrite(ideas, lexicon), lexicon))
+        ideas_read = _negate(_rewrite(ideas, lexicon), lexicon) + [
+            clue for clue in clues if clue not in ("OFF", "PERSON")
+        ]
+        tokens = _questions_and_problems(words, ideas_read)
         content = [token for token in tokens if token not in lexicon.stopwords]
         return cls(
             content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
             every=tuple(stems),
             request=any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems))),
+            clue=clues[0] if clues else "",
         )
 
 
@@ -1093,6 +1201,9 @@ def _intent_score(heard: _Said, phrases: Sequence[_Said], weights: Mapping[str, 
     # one) decides on its own, amid any other words, if less surely than a phrase.
     if any(word.isupper() and word not in _SUBJECTS and weights.get(word) == 1.0 for word in known):
         best = max(best, 0.6 + 0.25 * _weight(known, weights) / _weight(set(heard.content), weights))
+    # The sentence's form names an idea only this choice's phrases name: "I ordered blue and you sent red".
+    if heard.clue in vocabulary and weights.get(heard.clue) == 1.0:
+        best = max(best, CLUE_SCORE)
     return best
 
 
@@ -1114,9 +1225,10 @@ def _off_menu_score(heard: _Said, vocabulary: set[str], lexicon: _Lexicon) -> fl
     """How surely the caller asked for something none of the choices offers ("cancel my order")."""
     # A word the menu's own phrases use is something the menu offers: a shop with a "cancel an order"
     # choice takes "cancel" there.
+    clue = OFF_MENU_CLUE_SCORE if heard.clue == "OFF" and "OFF" not in vocabulary else 0.0
     return max(
         (lexicon.off_menu[word] for word in heard.content if word in lexicon.off_menu and word not in vocabulary),
-        default=0.0,
+        default=clue,
     )
 
 

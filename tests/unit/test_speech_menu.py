@@ -79,3 +79,87 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
     assert matched is not None and matched.name == "gift_wrap"
     without = match_intent("Can I add gift wrap to my order?", MENU)
     assert without is not None and without.name == OFF_MENU
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Ordered one thing, got another; a wrong size or colour; a mixed-up or partial order.
+        ("I bought a green lamp and they shipped me a yellow one.", "wrong_item"),
+        ("The box had socks in it but I ordered gloves.", "wrong_item"),
+        ("I ordered the large and it's a small.", "wrong_item"),
+        ("They sent the wrong colour.", "wrong_item"),
+        ("Somebody mixed up my order.", "wrong_item"),
+        ("I ordered six glasses and only four arrived.", "wrong_item"),
+        ("My order is missing a part.", "wrong_item"),
+        ("These are not the boots I paid for.", "wrong_item"),
+        # A defect, in the words people use for one.
+        ("The kettle is faulty.", "damaged"),
+        ("My new blender leaks everywhere.", "damaged"),
+        ("The vase came shattered.", "damaged"),
+        ("The tablet won't turn on.", "damaged"),
+        ("The earbuds stopped working after a day.", "damaged"),
+        ("Only the right earbud works.", "damaged"),
+        ("The lamp was broken when it arrived.", "damaged"),
+        # Marked delivered, but not here; left at another door; a photo of someone else's porch.
+        ("The app shows it was dropped off but there's nothing on my porch.", "missing"),
+        ("They left my parcel at the wrong address.", "missing"),
+        ("The picture they took is of a house that's not mine.", "missing"),
+        # Late: a date that keeps moving or has passed, a parcel that stopped.
+        ("The delivery date keeps getting pushed.", "late"),
+        ("My parcel has been stuck at the depot for a week.", "late"),
+        ("I was told it would be here by Friday and it's still not here.", "late"),
+        ("The tracking hasn't updated in days.", "late"),
+    ],
+)
+def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Is the toaster oven safe to use outside?",
+        "Does the vacuum come with a warranty?",
+        "Are you guys hiring for the holidays?",
+        "What time does the store close tonight?",
+        "How much is left on my gift card?",
+        "My coupon code isn't working.",
+        "I want to apply for a store card.",
+    ],
+)
+def test_a_question_about_the_shops_other_business_reaches_a_person(heard: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == OFF_MENU
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [("Treck my package.", "track"), ("I want a re fund.", "returns"), ("Representive please.", "agent")],
+)
+def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Stop that, put it down.",
+        "Turn the radio down, please.",
+        "Pardon me?",
+        "See you on Monday.",
+        "Breaking news this evening.",
+        "How are you doing?",
+        "Zero in on the target, boys.",
+    ],
+)
+def test_words_near_the_menus_words_are_still_noise(heard: str) -> None:
+    assert match_intent(heard, MENU) is None
+
+
+def test_a_sentences_form_goes_only_to_a_choice_whose_phrases_name_the_problem() -> None:
+    without = {name: phrases for name, phrases in MENU.items() if name != "wrong_item"}
+    matched = match_intent("I ordered a red mug and you sent me a blue one.", without)
+    assert matched is None or matched.name != "wrong_item"

@@ -119,3 +119,34 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
     matched = match_intent("Quiero envolverlo para regalo", menu, language="es")
     assert matched is not None and matched.name == "envoltura"
     assert match_intent("Quiero envolverlo para regalo", {"agent": ["agente"]}, language="es") is None
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # English shop words inside Spanish.
+        ("Quiero trackear mi package.", "track"),
+        ("Quiero hacer un refund.", "returns"),
+        ("Mi package llegó damaged.", "damaged"),
+        ("Me mandaron el wrong producto.", "wrong_item"),
+        ("Mi paquete está delayed.", "late"),
+        # A problem told by the form of the sentence.
+        ("Pedí una taza roja y me mandaron una azul.", "wrong_item"),
+        ("Compré seis vasos y nomás llegaron cuatro.", "wrong_item"),
+        ("Le falta una parte a mi pedido.", "wrong_item"),
+        ("La licuadora está defectuosa, no prende.", "damaged"),
+        ("La aplicación dice que lo entregaron pero no tengo nada.", "missing"),
+        ("Lo dejaron en la casa del vecino.", "missing"),
+        ("Me prometieron que llegaba el lunes y nada.", "late"),
+        ("El paquete está atorado en la bodega.", "late"),
+        # Greetings are not "tarde" (late).
+        ("Buenas tardes, quiero rastrear mi pedido.", "track"),
+        # The shop's other business.
+        ("¿A qué hora abren mañana?", OFF_MENU),
+        ("¿Cuánto saldo tiene mi tarjeta de regalo?", OFF_MENU),
+        ("Mi cupón no funciona.", OFF_MENU),
+    ],
+)
+def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert matched is not None and matched.name == intent

@@ -1,0 +1,189 @@
+# ruff: noqa: E501  (a pattern reads best on one line, however long)
+"""Sentence patterns that state a problem or a request the menu's phrases cannot foresee, in English and Spanish.
+
+A clue is read on the utterance's lower-case words, contractions spelled out ("isn't" is "is not") and, in
+Spanish, accents removed. It names an idea of the lexicon ("WRONG", "DAMAGE", ...): the choice whose own
+phrases name that idea gets the caller, so a shop's tree still decides where each idea goes. Clues are
+listed by priority: when several match, the first one listed decides ("it says delivered but it was
+broken" is told by its first clue, the loss, as is a late parcel that came to the wrong house).
+"""
+
+from __future__ import annotations
+
+import re
+
+Clues = tuple[tuple[re.Pattern[str], str], ...]
+
+
+def _clues(table: list[tuple[str, str]]) -> Clues:
+    return tuple((re.compile(pattern), concept) for pattern, concept in table)
+
+
+_NUM = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|half|some|part|a few)"
+_ORDERED = r"(?:ordered|order|bought|purchased|paid for|asked for|picked|selected|chose)"
+_RECEIVED = r"(?:sent|send|got|get|received|receive|shipped|gave|delivered|mailed)"
+# Words after "and I got ..." that are news of the order, not what was in it.
+_NEWS = r"(?:not|never|nothing|no|an? (?:email|text|message|notification|confirmation|update)|tracking|refund|here)"
+_DEFECT = (
+    r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|dead|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
+    r"malfunction\w*|broke|busted|chipped|stained|frayed|moldy|rusty|rusted|scratched|fell apart|falling apart|"
+    r"fell off|came apart|peeling|buzz\w*|overheat\w*|smok\w*|sparks?|sparking|glitch\w*|"
+    r"stopped working|quit working|stopped charging|cuts? out|cutting out|keeps? (?:shutting|turning) off|"
+    r"missing (?:a |some )?(?:screws?|buttons?|keys?))"
+)
+_BROKEN_VERB = (
+    r"(?:charge|turn on|power on|switch on|work|play|start|boot|light up|heat up|connect|pair|spin|hold a charge)"
+)
+# A code, a card or a site that does not work is the shop's other business, not a defect.
+_NOT_GOODS = r"^(?!.*\b(?:code|coupon|card|website|site|app|account|password|link|login|discount|promo|payment)\b)"
+_DELIVERED = r"(?:delivered|dropped off|handed|left at|left on|left by|left it|left in|completed|arrived)"
+_PLACE = r"(?:house|address|door|porch|building|apartment|unit|place|street|neighbou?r|mailbox|location)"
+
+ENGLISH = _clues(
+    [
+        # A package shown or marked delivered that the caller does not have.
+        (
+            rf"\b(?:says?|said|shows?|showed|shown|marked|listed|states?|stated|updated|confirms?)\b.{{0,40}}\b{_DELIVERED}\b",
+            "LOST",
+        ),
+        (
+            rf"\b(?:left|delivered|dropped|put|gave|handed)\b.{{0,25}}\b(?:wrong|different|another|someone else is|other) {_PLACE}\b",
+            "LOST",
+        ),
+        (r"\b(?:photo|picture|pic|image)\b.{0,40}\b(?:not|never|wrong|someone else|not mine|nobody|no one)\b", "LOST"),
+        (r"\b(?:delivered|dropped off)\b.{0,60}\b(?:nobody|no one) (?:came|knocked|rang|was here)\b", "LOST"),
+        # Not what was ordered: another thing, size, colour, or part of the order.
+        (
+            rf"\b{_ORDERED}\b(?:(?!\b(?:not|never|when|where)\b).){{0,60}}\b(?:and|but)\b (?:you |they |i |we |you guys |it )?(?:all )?(?:only )?{_RECEIVED}\b(?! {_NEWS}\b)",
+            "WRONG",
+        ),
+        (
+            rf"\b(?:got|received|had|has|came with|contained|there was|there were|inside is|it is)\b.{{0,50}}\bbut (?:i|we) (?:had )?{_ORDERED}\b",
+            "WRONG",
+        ),
+        (
+            rf"\b{_ORDERED}\b.{{0,60}}\b(?:and|but) (?:it is|they are|this is|what came is|i got) (?:a|an|the|only) \w+(?: \w+)?$",
+            "WRONG",
+        ),
+        (
+            rf"\bonly {_NUM}\b(?: of)?.{{0,30}}\b(?:came|arrived|showed up|were in|was in|in the box|got here|were there|was there)\b",
+            "WRONG",
+        ),
+        (rf"\b(?:only|just) (?:got|received) {_NUM}\b", "WRONG"),
+        (
+            r"\b(?:missing (?:a|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
+            "WRONG",
+        ),
+        (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
+        (
+            r"\b(?:is|are|was|were) not (?:my|mine|what|the (?:\w+ )?(?:i|we) (?:ordered|bought|wanted|paid for|asked for))\b",
+            "WRONG",
+        ),
+        (
+            r"\b(?:something|someone) else (?:entirely|instead|inside|in the box|altogether)\b|\b(?:is|was|got|sent|received) something else\b",
+            "WRONG",
+        ),
+        (r"\b(?:completely|totally|entirely) different\b|\b(?:two|both) (?:left|right)s?\b", "WRONG"),
+        (
+            r"\b(?:wrong|incorrect) (?:size|colou?r|model|version|style|item|items|product|thing|one|ones|shade|pattern|flavou?r|type|kind|brand|pair)\b",
+            "WRONG",
+        ),
+        # A defect.
+        (rf"\b{_DEFECT}\b", "DAMAGE"),
+        (
+            rf"{_NOT_GOODS}.*(?<!you )\b(?:does|do|did|will|would|can|could|is|are) not (?:even |really )?{_BROKEN_VERB}\b",
+            "DAMAGE",
+        ),
+        (r"\bonly (?:the )?(?:left|right|one|half|top|bottom) (?:side|ear|earbud|half|speaker|channel)\b", "DAMAGE"),
+        (rf"{_NOT_GOODS}.*\b(?:not|never) working\b|\bworks? (?:only )?(?:half|sometimes|intermittently)\b", "DAMAGE"),
+        # Late: a date that passed or keeps moving, a parcel that stopped.
+        (r"\b(?:pushed back|pushed out|keeps? (?:getting )?(?:delayed|pushed|moving|changing)|rescheduled)\b", "LATE"),
+        (r"\b(?:stuck|sitting|held up|stalled)\b.{0,20}\b(?:in transit|at|in|for)\b", "LATE"),
+        (r"\b(?:has|have|had) not (?:moved|updated|changed|budged)\b|\bno (?:movement|updates?)\b", "LATE"),
+        (
+            r"\b(?:was|were|been|am|they|you) (?:promised|guaranteed|told|quoted|meant|due|scheduled|expected)\b.{0,25}\b(?:by|on|for|to come|to arrive|to be here|to get here)\b",
+            "LATE",
+        ),
+        (r"\b(?:been forever|forever to|ages|days late|weeks late|still not here|still waiting)\b", "LATE"),
+        (r"\b(?:date|deadline|window)\b.{0,20}\b(?:passed|came and went|is over|gone by|has gone)\b", "LATE"),
+        # Questions and requests about the shop's other business: a person answers those.
+        (r"\b(?:hiring|jobs?|careers?|employment|apply for|application)\b", "OFF"),
+        (
+            r"\b(?:store|stores|shop) (?:hours|locations?|near|nearest|address)\b|\b(?:nearest|closest) (?:store|shop|location|branch)\b|\bwhat time (?:do|does|are) (?:you|the store|it) (?:open|close)\b|\b(?:are|is) (?:you|the store) open\b",
+            "OFF",
+        ),
+        (
+            r"\b(?:gift card|giftcard|balance|points|rewards|loyalty|promo|coupon|voucher|price match|price adjustment|on sale|sale price)\b",
+            "OFF",
+        ),
+        (
+            r"\b(?:warranty|guarantee|compatible|dishwasher safe|microwave safe|oven safe|waterproof|water resistant|in stock|back in stock|come with|comes with|made of|made out of|size chart|instructions|manual|assembly)\b",
+            "OFF",
+        ),
+        (
+            r"\b(?:password|username|log ?in|sign ?in|my account|credit card|store card|billing|overcharged|double charged|charged twice|invoice|receipt|tax exempt|wholesale|bulk order)\b",
+            "OFF",
+        ),
+        # "Zero" alone, as callers press or say for the operator.
+        (r"^(?:zero|oh|press zero|operator zero)$", "PERSON"),
+    ]
+)
+
+_S_NUM = r"(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|la mitad|parte|algunos|algunas)"
+_S_ORDERED = r"(?:pedi|ordene|compre|encargue|pague|pague por|pedimos|compramos)"
+_S_RECEIVED = r"(?:llego|llegaron|mandaron|enviaron|recibi|recibimos|vino|vinieron|trajeron|entregaron|dieron)"
+
+SPANISH = _clues(
+    [
+        (
+            r"\b(?:dice|decia|aparece|marca|sale|muestra|pone|indica)\b.{0,40}\b(?:entregado|entregada|entregaron|dejaron|lo dejaron|la dejaron|llego|delivered)\b",
+            "LOST",
+        ),
+        (
+            r"\b(?:dejaron|entregaron|dejo|entrego|llevaron)\b.{0,20}\b(?:otra (?:casa|direccion|puerta)|otro (?:lugar|domicilio|edificio)|casa equivocada|direccion equivocada|vecino|vecina)\b",
+            "LOST",
+        ),
+        (r"\b(?:foto|fotografia|imagen)\b.{0,40}\b(?:no es|no era|otra|equivocad)", "LOST"),
+        (
+            rf"\b{_S_ORDERED}\b(?:(?!\bno\b).){{0,50}}\b(?:y|pero)\b (?:me |nos )?(?:nomas |solo |solamente |nada mas )?{_S_RECEIVED}\b(?! nada\b)",
+            "WRONG",
+        ),
+        (
+            rf"\b(?:nomas|solo|solamente|nada mas)\b (?:me |nos )?(?:llego|llegaron|vino|vinieron|recibi|mandaron) {_S_NUM}\b",
+            "WRONG",
+        ),
+        (
+            r"\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
+            "WRONG",
+        ),
+        (
+            r"\b(?:se equivocaron|revolvieron|confundieron|no es el que|no son los que|no es la que|no son las que)\b",
+            "WRONG",
+        ),
+        (
+            r"\b(?:talla|color|modelo|tamano|version|estilo|marca) (?:equivocad[oa]|incorrect[oa]|diferente|distint[oa])\b|\b(?:mandaron|enviaron|llego|vino) (?:otra|otro) (?:talla|color|modelo|tamano)\b",
+            "WRONG",
+        ),
+        (
+            r"^(?!.*\b(?:codigo|cupon|tarjeta|pagina|cuenta|contrasena|app|aplicacion|pago|descuento)\b).*\b(?:defectuos[oa]|no (?:sirve|funciona|prende|enciende|carga)|dejo de (?:funcionar|servir)|gotea|tiene fuga|rajad[oa]|estrellad[oa]|abollad[oa]|descompuest[oa]|rot[oa]s?|quebrad[oa]s?)\b",
+            "DAMAGE",
+        ),
+        (
+            r"\b(?:me dijeron|dijeron|me prometieron|prometieron|decia|dijo)\b.{0,25}\b(?:llegaba|llegaria|iba a llegar|llegar|estaria|para el)\b",
+            "LATE",
+        ),
+        (
+            r"\b(?:no se ha movido|no ha avanzado|no se mueve|atorad[oa]|estancad[oa]|detenid[oa]|sigue sin llegar|ya paso la fecha|se paso la fecha|lo siguen posponiendo|lo pospusieron|reprogramaron)\b",
+            "LATE",
+        ),
+        (
+            r"\b(?:a que hora (?:abre|abren|cierra|cierran)|horario|sucursal|tienda mas cercana|donde (?:esta|estan|queda|quedan) (?:la|las) tiendas?|contratando|trabajo|empleo|solicitud)\b",
+            "OFF",
+        ),
+        (
+            r"\b(?:tarjeta de regalo|gift card|saldo|puntos|cupon|codigo de descuento|promocion|garantia|contrasena|mi cuenta|tarjeta de credito|factura)\b",
+            "OFF",
+        ),
+        (r"^(?:cero|operador cero)$", "PERSON"),
+    ]
+)
