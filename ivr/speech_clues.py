@@ -74,6 +74,10 @@ ENGLISH = _clues(
             r"\b(?:missing (?:a|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
             "WRONG",
         ),
+        (
+            r"\b(?:someone|somebody|another person|another customer) else is\b|\b(?:order|package|parcel|stuff) (?:for|of|addressed to) (?:someone|somebody) else\b",
+            "STRANGER",
+        ),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
         (
             r"\b(?:is|are|was|were) not (?:my|mine|what|the (?:\w+ )?(?:i|we) (?:ordered|bought|wanted|paid for|asked for))\b",
@@ -94,10 +98,15 @@ ENGLISH = _clues(
             rf"{_NOT_GOODS}.*(?<!you )\b(?:does|do|did|will|would|can|could|is|are) not (?:even |really )?{_BROKEN_VERB}\b",
             "DAMAGE",
         ),
+        (
+            r"\b(?:a|an|big|small|huge|little|large|deep|long) (?:chip|hole|tear|rip|crack|dent|scratch|stain|gash|scuff|burn mark|burn)s? (?:in|on|across|along|down)\b|\bdead pixels?\b",
+            "DAMAGE",
+        ),
         (r"\bonly (?:the )?(?:left|right|one|half|top|bottom) (?:side|ear|earbud|half|speaker|channel)\b", "DAMAGE"),
         (rf"{_NOT_GOODS}.*\b(?:not|never) working\b|\bworks? (?:only )?(?:half|sometimes|intermittently)\b", "DAMAGE"),
         # Late: a date that passed or keeps moving, a parcel that stopped.
         (r"\b(?:pushed back|pushed out|keeps? (?:getting )?(?:delayed|pushed|moving|changing)|rescheduled)\b", "LATE"),
+        (r"\bin transit (?:for|since)\b|\bsame (?:status|place|location|spot)\b", "LATE"),
         (r"\b(?:stuck|sitting|held up|stalled)\b.{0,20}\b(?:in transit|at|in|for)\b", "LATE"),
         (r"\b(?:has|have|had) not (?:moved|updated|changed|budged)\b|\bno (?:movement|updates?)\b", "LATE"),
         (
@@ -125,6 +134,15 @@ ENGLISH = _clues(
             "OFF",
         ),
         # "Zero" alone, as callers press or say for the operator.
+        (
+            r"^(?:do|does|can|will) (?:you|they|y'all|you guys|your stores?) (?:have|carry|sell|stock|make|offer)\b",
+            "OFF",
+        ),
+        (r"^(?:do|does|is|are|can|will)\b.*\b(?:come|comes|available) in\b", "OFF"),
+        (
+            r"\b(?:your|the store is|opening|business|holiday) hours\b|\bhours (?:on|of operation|today|tomorrow)\b|\b(?:your|a) stores? (?:in|near|at|on)\b|\bwhere is your stores?\b",
+            "OFF",
+        ),
         (r"^(?:zero|oh|press zero|operator zero)$", "PERSON"),
     ]
 )
@@ -157,6 +175,10 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
+            r"\b(?:pedido|paquete|orden|caja|cosas) (?:de|para) (?:otra persona|alguien mas|otro cliente|otra direccion)\b",
+            "STRANGER",
+        ),
+        (
             r"\b(?:se equivocaron|revolvieron|confundieron|no es el que|no son los que|no es la que|no son las que)\b",
             "WRONG",
         ),
@@ -176,6 +198,7 @@ SPANISH = _clues(
             r"\b(?:no se ha movido|no ha avanzado|no se mueve|atorad[oa]|estancad[oa]|detenid[oa]|sigue sin llegar|ya paso la fecha|se paso la fecha|lo siguen posponiendo|lo pospusieron|reprogramaron)\b",
             "LATE",
         ),
+        (r"^(?:tienen|venden|manejan|hay) (?!.*\b(?:paquete|pedido|orden)\b)", "OFF"),
         (
             r"\b(?:a que hora (?:abre|abren|cierra|cierran)|horario|sucursal|tienda mas cercana|donde (?:esta|estan|queda|quedan) (?:la|las) tiendas?|contratando|trabajo|empleo|solicitud)\b",
             "OFF",
@@ -185,5 +208,10 @@ SPANISH = _clues(
             "OFF",
         ),
         (r"^(?:cero|operador cero)$", "PERSON"),
+        # Whether it has gone out yet: "queria ver si ya lo enviaron".
+        (
+            r"\bsi ya (?:lo |la |los |las |me |nos )?(?:enviaron|mandaron|salio|salieron|despacharon|viene|va en camino)\b",
+            "TRACK",
+        ),
     ]
 )

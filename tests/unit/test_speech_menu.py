@@ -93,6 +93,7 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("I ordered six glasses and only four arrived.", "wrong_item"),
         ("My order is missing a part.", "wrong_item"),
         ("These are not the boots I paid for.", "wrong_item"),
+        ("This box is somebody else's.", "wrong_item"),
         # A defect, in the words people use for one.
         ("The kettle is faulty.", "damaged"),
         ("My new blender leaks everywhere.", "damaged"),
@@ -101,6 +102,7 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("The earbuds stopped working after a day.", "damaged"),
         ("Only the right earbud works.", "damaged"),
         ("The lamp was broken when it arrived.", "damaged"),
+        ("There's a long scratch on the desk.", "damaged"),
         # Marked delivered, but not here; left at another door; a photo of someone else's porch.
         ("The app shows it was dropped off but there's nothing on my porch.", "missing"),
         ("They left my parcel at the wrong address.", "missing"),
@@ -110,6 +112,7 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("My parcel has been stuck at the depot for a week.", "late"),
         ("I was told it would be here by Friday and it's still not here.", "late"),
         ("The tracking hasn't updated in days.", "late"),
+        ("It's shown in transit since the 3rd.", "late"),
     ],
 )
 def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, intent: str) -> None:
@@ -127,6 +130,9 @@ def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, inten
         "How much is left on my gift card?",
         "My coupon code isn't working.",
         "I want to apply for a store card.",
+        "Do you sell replacement filters?",
+        "What are your holiday hours?",
+        "Is there a store in Austin?",
     ],
 )
 def test_a_question_about_the_shops_other_business_reaches_a_person(heard: str) -> None:
@@ -153,6 +159,9 @@ def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -
         "Breaking news this evening.",
         "How are you doing?",
         "Zero in on the target, boys.",
+        "Oops, wrong number.",
+        "Hurry up, we're late.",
+        "Where did you leave the car keys?",
     ],
 )
 def test_words_near_the_menus_words_are_still_noise(heard: str) -> None:

@@ -137,16 +137,24 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("La licuadora está defectuosa, no prende.", "damaged"),
         ("La aplicación dice que lo entregaron pero no tengo nada.", "missing"),
         ("Lo dejaron en la casa del vecino.", "missing"),
+        ("Me mandaron el paquete de otro cliente.", "wrong_item"),
         ("Me prometieron que llegaba el lunes y nada.", "late"),
         ("El paquete está atorado en la bodega.", "late"),
         # Greetings are not "tarde" (late).
         ("Buenas tardes, quiero rastrear mi pedido.", "track"),
+        ("Compré unas botas y quiero saber si ya las mandaron.", "track"),
         # The shop's other business.
         ("¿A qué hora abren mañana?", OFF_MENU),
         ("¿Cuánto saldo tiene mi tarjeta de regalo?", OFF_MENU),
         ("Mi cupón no funciona.", OFF_MENU),
+        ("¿Venden baterías para el control?", OFF_MENU),
     ],
 )
 def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) -> None:
     matched = match_intent(heard, menu_intents("es"), language="es")
     assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize("heard", ["Apúrate, que ya es tarde.", "Perdón, número equivocado.", "Buenas noches."])
+def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
+    assert match_intent(heard, menu_intents("es"), language="es") is None
