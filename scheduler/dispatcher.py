@@ -196,12 +196,24 @@ class Dispatcher:
         query = select(Agent).where(Agent.status == "available").order_by(Agent.status_since, Agent.id).limit(limit)
         return list(session.scalars(query))
 
-    def _agent_queue_ids(self, session: Session, agent_id: int, open_ids: list[int]) -> list[int]:
-        rows = session.scalars(select(agent_queues.c.queue_id).where(agent_queues.c.agent_id == agent_id))
-        return [q for q in rows if q in open_ids]
+    def _queues_of(self, session: Session, agents: list[Agent], open_ids: list[int]) -> dict[int, list[int]]:
+        """Each agent's open queues, in one query for them all."""
+        rows = session.execute(
+            select(agent_queues.c.agent_id, agent_queues.c.queue_id).where(
+                agent_queues.c.agent_id.in_([a.id for a in agents])
+            )
+        )
+        queues: dict[int, list[int]] = {a.id: [] for a in agents}
+        for agent_id, queue_id in rows:
+            if queue_id in open_ids:
+                queues[agent_id].append(queue_id)
+        return queues
 
-    def next_request(self, session: Session, queue_ids: list[int], now: datetime, lock: bool = False) -> int | None:
-        """The best eligible request over some queues: one indexed probe per queue, best head wins."""
+    def next_request(
+        self, session: Session, queue_ids: list[int], now: datetime, lock: bool = False, empty: set[int] | None = None
+    ) -> int | None:
+        """The best eligible request over some queues: one indexed probe per queue, best head wins
+        (queues found with none are added to `empty`)."""
         best: tuple[int, datetime, int] | None = None
         for queue_id in queue_ids:
             r = CallbackRequest
@@ -223,6 +235,8 @@ class Dispatcher:
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).first()
             if row is None:
+                if empty is not None:
+                    empty.add(queue_id)
                 continue
             key = (-row.priority, row.created_at, row.id)
             if best is None or key < best:
@@ -233,9 +247,14 @@ class Dispatcher:
         """Reserve the longest-idle free agent and their best request together, or nothing."""
         now = self.clock.now()
         open_ids = self._open_queue_ids(session, now)
-        for agent in self._free_agents(session):
-            queue_ids = self._agent_queue_ids(session, agent.id, open_ids)
-            request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session))
+        agents = self._free_agents(session)
+        queues_of = self._queues_of(session, agents, open_ids) if agents else {}
+        # A queue with nothing to take for one agent has nothing for the next in this pass either:
+        # idle agents and requests not yet due cost one probe per queue, not one per queue per agent.
+        empty: set[int] = set()
+        for agent in agents:
+            queue_ids = [q for q in queues_of[agent.id] if q not in empty]
+            request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session), empty=empty)
             if request_id is None:
                 continue
             available_since = agent.status_since  # read before the claim makes it "reserved since now"
