@@ -27,6 +27,11 @@ DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_HOURS = "mon-fri 09:00-17:00"
 
 
+def primary_language(code: str) -> str:
+    """The language of a tag without its region or script, lower case: "en-US" -> "en", "ES" -> "es"."""
+    return code.strip().split("-")[0].split("_")[0].lower()
+
+
 class Queue(Base):
     """A topic customers choose, served by its agents, with its own hours and retry policy."""
 
@@ -72,8 +77,9 @@ class Queue(Base):
         return tuple(code.strip() for code in self.languages.split(",") if code.strip()) or ("en",)
 
     def speaks(self, language: str) -> bool:
-        """Whether its agents speak `language` (a code like "es")."""
-        return language in self.spoken
+        """Whether its agents speak `language` (a code like "es"): by the language, whatever the region,
+        so agents listed as "en-US" speak to a caller who chose "en"."""
+        return primary_language(language) in {primary_language(code) for code in self.spoken}
 
     def retry_delay(self, attempts_made: int) -> timedelta:
         """How long to wait after `attempts_made` failed attempts before the next one."""

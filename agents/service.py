@@ -24,6 +24,14 @@ _CLIENT = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _QUEUE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 # The languages a queue's agents speak: codes as the phone tree names them (en, es, pt-BR).
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _language_tag(code: str) -> str:
+    """A language tag written the usual way whatever the case typed: "ES" -> "es", "en-us" -> "en-US"."""
+    language, _, region = code.strip().replace("_", "-").partition("-")
+    return f"{language.lower()}-{region.upper() if len(region) == 2 else region}" if region else language.lower()
+
+
 # Statuses a person (or an admin script) may set; the others belong to the dispatcher.
 SETTABLE = ("available", "away", "offline")
 # Statuses only the line moves an agent out of (callback/line.py), never a person.
@@ -91,10 +99,15 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
         if not values or min(values) < 0:
             raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff_seconds")
     if "languages" in changes:
-        codes = [code.strip() for code in str(changes["languages"] or "").split(",") if code.strip()]
-        if not codes or not all(_LANGUAGE_CODE.fullmatch(code) for code in codes):
+        codes = [_language_tag(code) for code in str(changes["languages"] or "").split(",") if code.strip()]
+        if not codes:
+            raise InvalidInput("bad_languages", "Give at least one language its agents speak, such as en.", "languages")
+        wrong = [code for code in codes if not _LANGUAGE_CODE.fullmatch(code)]
+        if wrong:
             raise InvalidInput(
-                "bad_languages", "Languages are codes separated by commas, such as en or en,es.", "languages"
+                "bad_languages",
+                f"Languages are codes separated by commas, such as en or en,es: {', '.join(wrong)} is not one.",
+                "languages",
             )
         changes["languages"] = ",".join(dict.fromkeys(codes))
     if changes.get("dial_strategy", "customer_first") not in {"customer_first", "agent_first"}:

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.models import Queue
+from agents.models import Queue, primary_language
 from callback import line
 from callback import service as callbacks
 from callback import twiml as callback_twiml
@@ -110,7 +110,8 @@ def _language_note(call: Call, queue: Queue) -> str:
     """For a caller whose language the queue's agents may not speak: which ones they do speak."""
     if queue.speaks(call.lang):
         return ""
-    names = [call.text(f"language_{code}") if f"language_{code}" in call.tree.texts else code for code in queue.spoken]
+    spoken = dict.fromkeys(primary_language(code) for code in queue.spoken)
+    names = [call.text(f"language_{code}") if f"language_{code}" in call.tree.texts else code for code in spoken]
     return call.text("agent_language", languages=", ".join(names))
 
 
@@ -355,7 +356,8 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
 def _context(ivr: IvrSession, queue: Queue) -> str:
     summary = ivr.summary()
     if not queue.speaks(ivr.language):
-        spoken = " or ".join(LANGUAGE_NAMES.get(code, code) for code in queue.spoken)
+        languages = dict.fromkeys(map(primary_language, queue.spoken))
+        spoken = " or ".join(LANGUAGE_NAMES.get(code, code) for code in languages)
         summary = f"{summary} They were told the agent may speak only {spoken}.".strip()
     return json.dumps({"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language})
 

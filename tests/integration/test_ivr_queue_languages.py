@@ -51,3 +51,18 @@ def test_a_language_that_is_not_a_code_is_explained_next_to_its_field(admin: Fla
     queue = factories.queue(db_session, "orders")
     db_session.refresh(queue)
     assert queue.languages == "en"
+
+
+def test_language_codes_are_taken_in_any_case_and_with_a_region_they_mean_the_language(
+    app: Flask, db_session: Session
+) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["queues", "set", "orders", "--languages", "EN-us, es_mx"])
+    assert result.exit_code == 0, result.output
+    queue = factories.queue(db_session, "orders")
+    db_session.refresh(queue)
+    assert queue.languages == "en-US,es-MX"
+    # Agents listed as en-US speak to a caller who chose en, and es-MX to one who chose es.
+    assert queue.speaks("en") and queue.speaks("es") and not queue.speaks("fr")
+    empty = runner.invoke(args=["queues", "set", "orders", "--languages", " , "])
+    assert empty.exit_code != 0 and "at least one language" in empty.output
