@@ -615,6 +615,7 @@ _LEMMAS = {
     "paid": "pay",
     "brought": "bring",
     "took": "take",
+    "made": "make",
     "left": "leave",
     "going": "go",
     "taken": "take",
@@ -803,7 +804,7 @@ _ENGLISH = _lexicon(
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
         "OFF": ["log in", "sign in", "promo code", "discount code"],
-        "WHEN": ["what day", "what time", "how soon"],
+        "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver"],
         # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
         # not a parcel coming.
         # Nor is the television's news, or a change of mind before a return.
@@ -911,7 +912,7 @@ _SPANISH = _lexicon(
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
-            "numero equivocado",
+            "numero equivocado", "habl * telefon",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
@@ -1036,13 +1037,22 @@ def _negate(tokens: Sequence[str], lexicon: _Lexicon) -> list[str]:
     return [token for token in result if token]
 
 
+# Words after "when" that make it a question ("when will it come") rather than a time ("when it came").
+_AUXILIARIES = frozenset(
+    {"will", "is", "are", "can", "do", "does", "did", "should", "would", "could", "might", "shall", "am", ""}
+)
+
+
 def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str]:
     """Ideas read with the sentence's form: a question about arrival asks when, a date passed is late."""
     if "LATE" in tokens:
         # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
         return [token for token in tokens if token != "NOTARRIVE"]
     asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words)
-    if not asked and not _PROBLEMS.isdisjoint(tokens):
+    telling = all(
+        after not in _AUXILIARIES for before, after in zip(words, [*words[1:], ""], strict=True) if before == "when"
+    )
+    if not asked and telling and not _PROBLEMS.isdisjoint(tokens):
         # "It was broken when it got here": a problem told with its time, not a question of when.
         tokens = [token for token in tokens if token != "WHEN"]
     # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives. Not when
@@ -1116,6 +1126,10 @@ def _clue(words: Sequence[str], lexicon: _Lexicon) -> list[str]:
     return [concept for pattern, concept in lexicon.clues if pattern.search(sentence)]
 
 
+# Ideas that, asked for, name a choice whatever problem comes with them.
+_ASKED_FOR = frozenset({"RETURN", "PERSON", "TALK"})
+
+
 @dataclass(frozen=True)
 class _Said:
     """A phrase or utterance as the matcher compares it."""
@@ -1141,10 +1155,14 @@ class _Said:
         ]
         tokens = _questions_and_problems(words, ideas_read)
         content = [token for token in tokens if token not in lexicon.stopwords]
+        request = any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems)))
+        if request and not _ASKED_FOR.isdisjoint(content):
+            # "I need to start a return for a broken toaster": the request says where to go, the problem why.
+            clues = []
         return cls(
             content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
             every=tuple(stems),
-            request=any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems))),
+            request=request,
             clue=clues[0] if clues else "",
         )
 

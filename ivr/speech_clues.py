@@ -23,9 +23,9 @@ _NUM = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|half|some|part|
 _ORDERED = r"(?:ordered|order|bought|purchased|paid for|asked for|picked|selected|chose)"
 _RECEIVED = r"(?:sent|send|got|get|received|receive|shipped|gave|delivered|mailed)"
 # Words after "and I got ..." that are news of the order, not what was in it.
-_NEWS = r"(?:not|never|nothing|no|an? (?:email|text|message|notification|confirmation|update)|tracking|refund|here)"
+_NEWS = r"(?:not|never|nothing|no|here|.{0,30}\b(?:email|e-mail|text|message|notification|confirmation|update|tracking|receipt|label|call|refund))"
 _DEFECT = (
-    r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|dead|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
+    r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|(?:is|are|was|were|came|arrived|showed up) dead|dead on arrival|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
     r"malfunction\w*|broke|busted|chipped|stained|frayed|moldy|rusty|rusted|scratched|fell apart|falling apart|"
     r"fell off|came apart|peeling|buzz\w*|overheat\w*|smok\w*|sparks?|sparking|glitch\w*|"
     r"stopped working|quit working|stopped charging|cuts? out|cutting out|keeps? (?:shutting|turning) off|"
@@ -50,6 +50,10 @@ ENGLISH = _clues(
             rf"\b(?:left|delivered|dropped|put|gave|handed)\b.{{0,25}}\b(?:wrong|different|another|someone else is|other) {_PLACE}\b",
             "LOST",
         ),
+        (
+            r"\b(?:neighbou?r|neighbou?rs|someone else|somebody else|the wrong person|another person) (?:got|has|received|took|signed for|picked up) (?:my|our|the) (?:package|parcel|order|box|delivery)\b",
+            "LOST",
+        ),
         (r"\b(?:photo|picture|pic|image)\b.{0,40}\b(?:not|never|wrong|someone else|not mine|nobody|no one)\b", "LOST"),
         (r"\b(?:delivered|dropped off)\b.{0,60}\b(?:nobody|no one) (?:came|knocked|rang|was here)\b", "LOST"),
         # Not what was ordered: another thing, size, colour, or part of the order.
@@ -58,7 +62,7 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (
-            rf"\b(?:got|received|had|has|came with|contained|there was|there were|inside is|it is)\b.{{0,50}}\bbut (?:i|we) (?:had )?{_ORDERED}\b",
+            rf"\b(?:got|received|had|has|came with|contained|there was|there were|inside is|it is)\b.{{0,50}}\bbut (?:i|we) (?:had )?(?:{_ORDERED}|wanted|needed)\b",
             "WRONG",
         ),
         (
@@ -78,6 +82,7 @@ ENGLISH = _clues(
             r"\b(?:someone|somebody|another person|another customer) else is\b|\b(?:order|package|parcel|stuff) (?:for|of|addressed to) (?:someone|somebody) else\b",
             "STRANGER",
         ),
+        (r"\bonly (?:half|part|some) (?:of )?(?:my|the|our) (?:order|items|stuff)\b", "WRONG"),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
         (
             r"\b(?:is|are|was|were) not (?:my|mine|what|the (?:\w+ )?(?:i|we) (?:ordered|bought|wanted|paid for|asked for))\b",
@@ -102,6 +107,7 @@ ENGLISH = _clues(
             r"\b(?:a|an|big|small|huge|little|large|deep|long) (?:chip|hole|tear|rip|crack|dent|scratch|stain|gash|scuff|burn mark|burn)s? (?:in|on|across|along|down)\b|\bdead pixels?\b",
             "DAMAGE",
         ),
+        (r"\bin (?:two|three|four|several|many|a million|a bunch of|\d+) pieces\b", "DAMAGE"),
         (r"\bonly (?:the )?(?:left|right|one|half|top|bottom) (?:side|ear|earbud|half|speaker|channel)\b", "DAMAGE"),
         (rf"{_NOT_GOODS}.*\b(?:not|never) working\b|\bworks? (?:only )?(?:half|sometimes|intermittently)\b", "DAMAGE"),
         # Late: a date that passed or keeps moving, a parcel that stopped.
@@ -127,6 +133,10 @@ ENGLISH = _clues(
         ),
         (
             r"\b(?:warranty|guarantee|compatible|dishwasher safe|microwave safe|oven safe|waterproof|water resistant|in stock|back in stock|come with|comes with|made of|made out of|size chart|instructions|manual|assembly)\b",
+            "OFF",
+        ),
+        (
+            r"\b(?:place|make|put in) (?:an|a new|another) order\b|\b(?:order|buy) (?:something|it|one|them) (?:over|by) (?:the )?phone\b|\b(?:review|feedback|compliment|survey|catalog|catalogue|financing|layaway|payment plan)\b|\b(?:the|a|your) sale\b",
             "OFF",
         ),
         (
@@ -178,6 +188,7 @@ SPANISH = _clues(
             r"\b(?:pedido|paquete|orden|caja|cosas) (?:de|para) (?:otra persona|alguien mas|otro cliente|otra direccion)\b",
             "STRANGER",
         ),
+        (r"\bno (?:es|son|era|eran) (?:mio|mia|mios|mias|nuestro|nuestra|para mi)\b", "WRONG"),
         (
             r"\b(?:se equivocaron|revolvieron|confundieron|no es el que|no son los que|no es la que|no son las que)\b",
             "WRONG",
@@ -190,6 +201,7 @@ SPANISH = _clues(
             r"^(?!.*\b(?:codigo|cupon|tarjeta|pagina|cuenta|contrasena|app|aplicacion|pago|descuento)\b).*\b(?:defectuos[oa]|no (?:sirve|funciona|prende|enciende|carga)|dejo de (?:funcionar|servir)|gotea|tiene fuga|rajad[oa]|estrellad[oa]|abollad[oa]|descompuest[oa]|rot[oa]s?|quebrad[oa]s?)\b",
             "DAMAGE",
         ),
+        (r"\b(?:deberia|debia|tenia que|tendria que) (?:de )?(?:estar|haber llegado|llegar|haber estado)\b", "LATE"),
         (
             r"\b(?:me dijeron|dijeron|me prometieron|prometieron|decia|dijo)\b.{0,25}\b(?:llegaba|llegaria|iba a llegar|llegar|estaria|para el)\b",
             "LATE",

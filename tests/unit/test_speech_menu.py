@@ -94,6 +94,8 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("My order is missing a part.", "wrong_item"),
         ("These are not the boots I paid for.", "wrong_item"),
         ("This box is somebody else's.", "wrong_item"),
+        ("I got a twin sheet but I needed a full.", "wrong_item"),
+        ("You guys shipped only part of my order.", "wrong_item"),
         # A defect, in the words people use for one.
         ("The kettle is faulty.", "damaged"),
         ("My new blender leaks everywhere.", "damaged"),
@@ -103,9 +105,12 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("Only the right earbud works.", "damaged"),
         ("The lamp was broken when it arrived.", "damaged"),
         ("There's a long scratch on the desk.", "damaged"),
+        ("The shelf came in three pieces.", "damaged"),
+        ("The battery was dead on arrival.", "damaged"),
         # Marked delivered, but not here; left at another door; a photo of someone else's porch.
         ("The app shows it was dropped off but there's nothing on my porch.", "missing"),
         ("They left my parcel at the wrong address.", "missing"),
+        ("My neighbour took my parcel and won't give it back.", "missing"),
         ("The picture they took is of a house that's not mine.", "missing"),
         # Late: a date that keeps moving or has passed, a parcel that stopped.
         ("The delivery date keeps getting pushed.", "late"),
@@ -133,6 +138,8 @@ def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, inten
         "Do you sell replacement filters?",
         "What are your holiday hours?",
         "Is there a store in Austin?",
+        "I'd like to place a new order.",
+        "Where can I leave a review?",
     ],
 )
 def test_a_question_about_the_shops_other_business_reaches_a_person(heard: str) -> None:
@@ -162,6 +169,7 @@ def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -
         "Oops, wrong number.",
         "Hurry up, we're late.",
         "Where did you leave the car keys?",
+        "I'm dead tired today.",
     ],
 )
 def test_words_near_the_menus_words_are_still_noise(heard: str) -> None:
@@ -172,3 +180,17 @@ def test_a_sentences_form_goes_only_to_a_choice_whose_phrases_name_the_problem()
     without = {name: phrases for name, phrases in MENU.items() if name != "wrong_item"}
     matched = match_intent("I ordered a red mug and you sent me a blue one.", without)
     assert matched is None or matched.name != "wrong_item"
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        ("I need to start a return for a cracked mirror I don't want.", "returns"),
+        ("Can I talk to someone about a damaged order?", "agent"),
+        ("I ordered a desk and got a confirmation email, when will it come?", "track"),
+        ("When will my late order arrive?", "late"),
+    ],
+)
+def test_a_request_or_a_question_is_not_taken_for_a_problem_told(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent

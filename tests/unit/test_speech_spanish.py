@@ -138,6 +138,8 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("La aplicación dice que lo entregaron pero no tengo nada.", "missing"),
         ("Lo dejaron en la casa del vecino.", "missing"),
         ("Me mandaron el paquete de otro cliente.", "wrong_item"),
+        ("Estos zapatos no son míos.", "wrong_item"),
+        ("Mi orden ya tenía que haber llegado.", "late"),
         ("Me prometieron que llegaba el lunes y nada.", "late"),
         ("El paquete está atorado en la bodega.", "late"),
         # Greetings are not "tarde" (late).
@@ -155,6 +157,14 @@ def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) 
     assert matched is not None and matched.name == intent
 
 
-@pytest.mark.parametrize("heard", ["Apúrate, que ya es tarde.", "Perdón, número equivocado.", "Buenas noches."])
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Apúrate, que ya es tarde.",
+        "Perdón, número equivocado.",
+        "Buenas noches.",
+        "Estoy hablando por teléfono, ahorita no.",
+    ],
+)
 def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
     assert match_intent(heard, menu_intents("es"), language="es") is None
