@@ -1050,7 +1050,7 @@ def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str
         return [token for token in tokens if token != "NOTARRIVE"]
     asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words)
     telling = all(
-        after not in _AUXILIARIES for before, after in zip(words, [*words[1:], ""], strict=True) if before == "when"
+        after not in _AUXILIARIES for before, after in zip(words, [*words[1:], ""], strict=False) if before == "when"
     )
     if not asked and telling and not _PROBLEMS.isdisjoint(tokens):
         # "It was broken when it got here": a problem told with its time, not a question of when.
