@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -245,10 +246,13 @@ def menu_findings(session: Session, req: CallbackRequest) -> dict[str, Any] | No
     if ivr is None:
         return found
     path: list[str] = []
+    # The tree names each step's node as staff read it; node names are the menu file's, not theirs.
+    tree = current_app.extensions.get("ivr_tree") if has_app_context() else None
     for step in ivr.get_steps():
         node = str(step.get("node") or "")
-        if node and (not path or path[-1] != node):
-            path.append(node)
+        label = tree.label(node) if tree is not None and node else node
+        if label and (not path or path[-1] != label):
+            path.append(label)
         if step.get("speech"):
             found["said"].append(_cap(step["speech"]))
         if step.get("kind") == "lookup":

@@ -455,11 +455,14 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
             number = speech.format_order_number(reference) or reference
             found = call.lookup.order(number)
             sentence = answers.order_sentence(found, today, language=call.lang, zone=zone) if found else None
+            # The agent's whisper and screen are in English: the answer is kept in English for them too.
+            for_agent = answers.order_sentence(found, today, zone=zone) if found and call.lang != "en" else None
         else:
             ret = call.lookup.return_for(reference) or (
                 call.lookup.return_for(speech.format_order_number(reference) or reference)
             )
             sentence = answers.return_sentence(ret, today, language=call.lang, zone=zone) if ret else None
+            for_agent = answers.return_sentence(ret, today, zone=zone) if ret and call.lang != "en" else None
     except LookupUnavailable:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
         return render(call, ivr, node.fallback, lead_in=call.text("lookup_unavailable"))
@@ -474,7 +477,7 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
             return render(call, ivr, node.fallback, lead_in=call.text("not_found_again"))
         key = "order_not_found" if node.lookup == "order" else "return_not_found"
         return render(call, ivr, name, instead=call.text(key))
-    ivr.add_step(now, node=name, kind="lookup", reference=reference, result=sentence)
+    ivr.add_step(now, node=name, kind="lookup", reference=reference, result=sentence, for_agent=for_agent)
     state = ivr.get_state()
     state.update(last_answer=sentence, answered=True)
     ivr.set_state(state)

@@ -22,6 +22,14 @@ PROBLEM_REPORTS = {
     "wrong_item": "a wrong item",
     "late": "a late delivery",
 }
+# What a caller asked for at a menu, as the agent is told it ("they asked for a person").
+ASKED_FOR = {
+    "track": "to track an order",
+    "returns": "about a return or a refund",
+    "agent": "for a person",
+    "another": "to check another order",
+    "repeat": "to hear the answer again",
+}
 # Language codes as staff read them (the whisper and the screen are in English).
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
@@ -83,8 +91,11 @@ class IvrSession(Base):
         steps = self.get_steps()
         said = ""
         reports = [s for s in steps if s.get("intent") in PROBLEM_REPORTS]
+        # The answer as the agent hears it: in English (the staff's language) when the caller heard another.
         found = [
-            s["result"] for s in steps if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
+            s.get("for_agent") or s["result"]
+            for s in steps
+            if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
         ]
         asked = [s for s in steps if s.get("intent")]
         if reports:
@@ -98,7 +109,9 @@ class IvrSession(Base):
                 f"In the phone menu they asked for something it does not offer: “{_quoted(asked[-1].get('speech'))}”."
             )
         elif asked:
-            said = f"In the phone menu they asked about: {asked[-1]['intent']}."
+            intent = asked[-1]["intent"]
+            wanted = ASKED_FOR.get(intent, f"about: {str(intent).replace('_', ' ')}")
+            said = f"In the phone menu they asked {wanted}."
         if self.language and self.language != "en":
             said = f"{said} The caller chose {LANGUAGE_NAMES.get(self.language, self.language)}.".strip()
         return said

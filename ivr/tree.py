@@ -257,6 +257,20 @@ class Tree:
         """The node every call begins at, after the greeting."""
         return self.node(self.start)
 
+    def label(self, name: str) -> str:
+        """A node as staff read it on the screen pop ("Main menu", "Order lookup", "To the orders team"),
+        not its name in the file; a node no longer in the tree keeps its name."""
+        node = self.nodes.get(name)
+        if isinstance(node, MenuNode):
+            return "Main menu" if name == self.start else f"Menu: {name.replace('_', ' ')}"
+        if isinstance(node, LookupNode):
+            return f"{node.lookup.capitalize()} lookup"
+        if isinstance(node, TransferNode):
+            return f"To the {node.queue} team"
+        if isinstance(node, HangupNode):
+            return "Goodbye"
+        return name.replace("_", " ").capitalize()
+
     def node(self, name: str) -> Node:
         """The node called `name`; KeyError names it if there is none."""
         try:

@@ -65,9 +65,12 @@
     if (menu) {
       $("pop-menu-summary").textContent = menu.summary;
       $("pop-menu-path").textContent = menu.path.length ? menu.path.join(" → ") : "-";
-      list($("pop-menu-said"), menu.said, function (words) { return el("li", {}, el("q", {textContent: words})); });
-      list($("pop-menu-lookups"), menu.looked_up, function (found) {
-        return el("li", {textContent: found.reference + ": " + found.result});
+      // An empty list reads "-", as the call page's does, rather than a blank an agent might take for a fault.
+      list($("pop-menu-said"), menu.said.length ? menu.said : [null], function (words) {
+        return words === null ? el("li", {textContent: "-"}) : el("li", {}, el("q", {textContent: words}));
+      });
+      list($("pop-menu-lookups"), menu.looked_up.length ? menu.looked_up : [null], function (found) {
+        return el("li", {textContent: found === null ? "-" : found.reference + ": " + found.result});
       });
     }
     drawMessages(call.messages || []);

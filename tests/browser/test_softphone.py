@@ -74,6 +74,9 @@ def test_a_caller_keys_an_order_number_on_the_softphone_and_hears_its_status(bro
         timeline = call.locator("ol.timeline")
         expect(timeline).to_contain_text(f"Heard keys {digits} then #", timeout=WAIT_MS)
         expect(timeline).to_contain_text(re.compile(r"Says: .*out for delivery", re.IGNORECASE), timeout=WAIT_MS)
+        # On a phone the call card, its keypad and its speech box fit the screen: nothing to scroll sideways.
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert not problems, problems
     finally:
         context.close()

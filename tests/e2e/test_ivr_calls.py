@@ -163,7 +163,7 @@ def test_asking_for_an_agent_with_one_free_connects_with_the_context_whispered(s
     assert ivr.outcome == "transferred"
     (leg,) = shop.calls(to=AGENT)
     whisper = heard(shop.call(leg["sid"]))
-    assert "A caller from the phone menu" in whisper and "they asked about: agent" in whisper
+    assert "A caller from the phone menu" in whisper and "they asked for a person" in whisper
     with get_db(shop.app).sessions() as session:
         from callback.models import CallbackRequest
 

@@ -252,8 +252,8 @@ def test_the_pop_shows_what_the_phone_menu_found_and_the_earlier_calls(
         node="main",
     )
     ivr.add_step(now, node="main", kind="menu", speech="where is my parcel", intent="track", result="track")
-    ivr.add_step(now, node="track", kind="lookup", reference="1124455", result="Your order shipped with UPS.")
-    ivr.add_step(now, node="track", kind="menu", digits="0", result="agent")
+    ivr.add_step(now, node="track_order", kind="lookup", reference="1124455", result="Your order shipped with UPS.")
+    ivr.add_step(now, node="track_order", kind="menu", digits="0", result="agent")
     store.add(ivr)
     store.flush()
     context = json.dumps(
@@ -275,7 +275,7 @@ def test_the_pop_shows_what_the_phone_menu_found_and_the_earlier_calls(
     pop = state(client)["call"]
 
     assert pop["source"] == "the phone menu"
-    assert pop["menu"]["path"] == ["main", "track"]
+    assert pop["menu"]["path"] == ["Main menu", "Order lookup"]  # as staff read them, not node names
     assert pop["menu"]["said"] == ["where is my parcel"]
     assert pop["menu"]["looked_up"] == [{"reference": "1124455", "result": "Your order shipped with UPS."}]
     assert pop["menu"]["summary"].startswith("In the phone menu they heard")

@@ -227,6 +227,8 @@ def test_a_caller_who_chooses_spanish_is_spoken_to_and_understood_in_spanish(
     kindle = order(shop, "112-4455667-1234567")
     assert heard(found).startswith(answers.order_sentence(kindle, NOW.date(), language="es"))
     assert "Para escucharlo de nuevo, oprima 1" in heard(found)
+    # The agent, should the caller ask for one, is told what they heard in English.
+    assert answers.order_sentence(kindle, NOW.date()) in session_of(shop).summary()
 
 
 def test_a_spanish_caller_not_found_twice_is_passed_on_in_spanish(shop: Flask, client: FlaskClient) -> None:
@@ -423,10 +425,11 @@ def test_the_agents_screen_shows_the_problem_in_the_callers_words_and_their_lang
     menu = answer(shop, client, call(shop, client), Digits="9")
     words = "El paquete llegó roto."
     answer(shop, client, answer(shop, client, menu, SpeechResult=words), Digits="1")
-    with get_db(shop).sessions() as session:
+    with shop.app_context(), get_db(shop).sessions() as session:
         req = session.scalars(select(CallbackRequest)).one()
         found = desk.menu_findings(session, req)
     assert found is not None
+    assert found["path"] == ["Main menu", "To the orders team"]  # as staff read it, not the file's node names
     assert found["summary"].startswith(
         f"The caller reports a damaged item: “{words.rstrip('.')}”. The caller chose Spanish."
     )

@@ -40,7 +40,7 @@ def test_what_they_heard_or_asked_for_otherwise() -> None:
     assert session("en", {"kind": "lookup", "result": "Your Kindle shipped."}).summary() == (
         "In the phone menu they heard: Your Kindle shipped."
     )
-    assert session("en", {"kind": "menu", "intent": "agent"}).summary() == "In the phone menu they asked about: agent."
+    assert session("en", {"kind": "menu", "intent": "agent"}).summary() == "In the phone menu they asked for a person."
     assert session("en", {"kind": "menu", "intent": "@other", "speech": "Change my address."}).summary() == (
         "In the phone menu they asked for something it does not offer: “Change my address”."
     )
@@ -49,6 +49,22 @@ def test_what_they_heard_or_asked_for_otherwise() -> None:
 
 def test_a_caller_who_chose_spanish_is_said_to_have() -> None:
     assert session("es", {"kind": "menu", "intent": "agent"}).summary() == (
-        "In the phone menu they asked about: agent. The caller chose Spanish."
+        "In the phone menu they asked for a person. The caller chose Spanish."
     )
     assert session("es").summary() == "The caller chose Spanish."
+
+
+def test_the_agent_hears_what_a_spanish_caller_was_told_in_english() -> None:
+    found = {"kind": "lookup", "result": "Su Kindle se envió ayer.", "for_agent": "Your Kindle shipped yesterday."}
+    assert session("es", found).summary() == (
+        "In the phone menu they heard: Your Kindle shipped yesterday. The caller chose Spanish."
+    )
+
+
+def test_what_they_asked_for_is_said_in_words_not_intent_names() -> None:
+    assert session("en", {"kind": "menu", "intent": "track"}).summary() == (
+        "In the phone menu they asked to track an order."
+    )
+    assert session("en", {"kind": "menu", "intent": "returns"}).summary() == (
+        "In the phone menu they asked about a return or a refund."
+    )
