@@ -812,6 +812,7 @@ _ENGLISH = _lexicon(
             "when i", "when we", "you come", "you go", "he come", "she come", "you get here", "break news",
             "change * mind", "come with", "wrong number", "i leave", "we leave", "you leave", "i am late",
             "we are late", "you are late", "be late for", "late for school", "late for work",
+            "someone is at", "somebody is at", "someone is here", "somebody is here",
         ],
     },
     concepts={
@@ -912,7 +913,7 @@ _SPANISH = _lexicon(
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
-            "numero equivocado", "habl * telefon",
+            "numero equivocado", "habl * telefon", "quien habl",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],

@@ -27,12 +27,13 @@ _NEWS = r"(?:not|never|nothing|no|here|.{0,30}\b(?:email|e-mail|text|message|not
 _DEFECT = (
     r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|(?:is|are|was|were|came|arrived|showed up) dead|dead on arrival|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
     r"malfunction\w*|broke|busted|chipped|stained|frayed|moldy|rusty|rusted|scratched|fell apart|falling apart|"
-    r"fell off|came apart|peeling|buzz\w*|overheat\w*|smok\w*|sparks?|sparking|glitch\w*|"
+    r"fell off|came apart|peeling|buzzing|buzzes|overheat\w*|smokes|smoking when|sparks?|sparking|glitch\w*|jams|jammed|jamming|grinding|rattl\w*|squeak\w*|flicker\w*|"
     r"stopped working|quit working|stopped charging|cuts? out|cutting out|keeps? (?:shutting|turning) off|"
     r"missing (?:a |some )?(?:screws?|buttons?|keys?))"
 )
 _BROKEN_VERB = (
-    r"(?:charge|turn on|power on|switch on|work|play|start|boot|light up|heat up|connect|pair|spin|hold a charge)"
+    r"(?:charg(?:e|ing)|(?:turn|power|switch)(?:ing)? on|work(?:ing)?|play(?:ing)?|start(?:ing)?|boot(?:ing)?|light(?:ing)? up|heat(?:ing)?(?: up)?|"
+    r"cool(?:ing)?|connect(?:ing)?|pair(?:ing)?|spin(?:ning)?|drain(?:ing)?|hold(?:ing)? a charge|print(?:ing)?|blend(?:ing)?)"
 )
 # A code, a card or a site that does not work is the shop's other business, not a defect.
 _NOT_GOODS = r"^(?!.*\b(?:code|coupon|card|website|site|app|account|password|link|login|discount|promo|payment)\b)"
@@ -75,7 +76,7 @@ ENGLISH = _clues(
         ),
         (rf"\b(?:only|just) (?:got|received) {_NUM}\b", "WRONG"),
         (
-            r"\b(?:missing (?:a|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
+            r"\b(?:missing (?:a|an|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
             "WRONG",
         ),
         (
@@ -83,6 +84,10 @@ ENGLISH = _clues(
             "STRANGER",
         ),
         (r"\bonly (?:half|part|some) (?:of )?(?:my|the|our) (?:order|items|stuff)\b", "WRONG"),
+        (
+            r"\b(?:addressed|labell?ed|meant|made out|shipped) (?:to|for) (?:someone|somebody) else\b|\b(?:someone|somebody) else is (?:name|address)\b",
+            "STRANGER",
+        ),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
         (
             r"\b(?:is|are|was|were) not (?:my|mine|what|the (?:\w+ )?(?:i|we) (?:ordered|bought|wanted|paid for|asked for))\b",
@@ -140,6 +145,10 @@ ENGLISH = _clues(
             "OFF",
         ),
         (
+            r"\b(?:cordless|wireless|rechargeable|washable|refurbished|gluten|dimensions|specs|specifications|batteries included|gift wrap\w*|gift receipt|seller|sell on your|vendor|affiliate|wholesale)\b",
+            "OFF",
+        ),
+        (
             r"\b(?:password|username|log ?in|sign ?in|my account|credit card|store card|billing|overcharged|double charged|charged twice|invoice|receipt|tax exempt|wholesale|bulk order)\b",
             "OFF",
         ),
@@ -165,6 +174,10 @@ SPANISH = _clues(
     [
         (
             r"\b(?:dice|decia|aparece|marca|sale|muestra|pone|indica)\b.{0,40}\b(?:entregado|entregada|entregaron|dejaron|lo dejaron|la dejaron|llego|delivered)\b",
+            "LOST",
+        ),
+        (
+            r"\b(?:robaron|robo|llevaron|se llevo)\b.{0,15}\b(?:paquete|pedido|caja|orden|entrega)\b|\b(?:entregaron|dieron|dejaron) a (?:otra persona|alguien mas|otro cliente|mi vecin[oa]|el vecino|la vecina)\b",
             "LOST",
         ),
         (
@@ -204,6 +217,10 @@ SPANISH = _clues(
         (r"\b(?:deberia|debia|tenia que|tendria que) (?:de )?(?:estar|haber llegado|llegar|haber estado)\b", "LATE"),
         (
             r"\b(?:me dijeron|dijeron|me prometieron|prometieron|decia|dijo)\b.{0,25}\b(?:llegaba|llegaria|iba a llegar|llegar|estaria|para el)\b",
+            "LATE",
+        ),
+        (
+            r"\blleva(?:mos|n)? (?:mas de )?(?:una|dos|tres|cuatro|\d+|varias|muchas|muchos|varios) (?:semanas?|dias?|meses?)\b",
             "LATE",
         ),
         (

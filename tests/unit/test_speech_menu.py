@@ -96,6 +96,8 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("This box is somebody else's.", "wrong_item"),
         ("I got a twin sheet but I needed a full.", "wrong_item"),
         ("You guys shipped only part of my order.", "wrong_item"),
+        ("The label on the box is made out to somebody else.", "wrong_item"),
+        ("I'm missing an item from the order.", "wrong_item"),
         # A defect, in the words people use for one.
         ("The kettle is faulty.", "damaged"),
         ("My new blender leaks everywhere.", "damaged"),
@@ -107,6 +109,8 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("There's a long scratch on the desk.", "damaged"),
         ("The shelf came in three pieces.", "damaged"),
         ("The battery was dead on arrival.", "damaged"),
+        ("The washer isn't draining.", "damaged"),
+        ("The fan makes a rattling sound.", "damaged"),
         # Marked delivered, but not here; left at another door; a photo of someone else's porch.
         ("The app shows it was dropped off but there's nothing on my porch.", "missing"),
         ("They left my parcel at the wrong address.", "missing"),
@@ -140,6 +144,8 @@ def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, inten
         "Is there a store in Austin?",
         "I'd like to place a new order.",
         "Where can I leave a review?",
+        "Is the vacuum rechargeable?",
+        "Can you gift wrap it?",
     ],
 )
 def test_a_question_about_the_shops_other_business_reaches_a_person(heard: str) -> None:
@@ -170,6 +176,7 @@ def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -
         "Hurry up, we're late.",
         "Where did you leave the car keys?",
         "I'm dead tired today.",
+        "Hang on, somebody's at the door.",
     ],
 )
 def test_words_near_the_menus_words_are_still_noise(heard: str) -> None:

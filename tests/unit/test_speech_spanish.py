@@ -137,6 +137,9 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("La licuadora está defectuosa, no prende.", "damaged"),
         ("La aplicación dice que lo entregaron pero no tengo nada.", "missing"),
         ("Lo dejaron en la casa del vecino.", "missing"),
+        ("Me robaron la caja de la entrada.", "missing"),
+        ("Se lo dieron a otro cliente.", "missing"),
+        ("Llevamos tres semanas esperando.", "late"),
         ("Me mandaron el paquete de otro cliente.", "wrong_item"),
         ("Estos zapatos no son míos.", "wrong_item"),
         ("Mi orden ya tenía que haber llegado.", "late"),
@@ -164,6 +167,7 @@ def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) 
         "Perdón, número equivocado.",
         "Buenas noches.",
         "Estoy hablando por teléfono, ahorita no.",
+        "¿Quién habla?",
     ],
 )
 def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
