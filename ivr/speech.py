@@ -23,6 +23,7 @@ _CONTRACTIONS = (
     (re.compile(r"\bwon't\b", re.IGNORECASE), "will not"),
     (re.compile(r"\bcan't\b", re.IGNORECASE), "can not"),
     (re.compile(r"\bcannot\b", re.IGNORECASE), "can not"),
+    (re.compile(r"\bain'?t\b", re.IGNORECASE), "is not"),
     (re.compile(r"\blet's\b", re.IGNORECASE), "let us"),
     (re.compile(r"n't\b", re.IGNORECASE), " not"),
     # Possessives ("John's") become "John is" too; harmless, because neither reader keys on them.
@@ -874,7 +875,7 @@ _ENGLISH = _lexicon(
     ],
     off_menu={0.9: ["OFF"], 0.8: ["TOPIC"]},
     clues=speech_clues.ENGLISH,
-    near=["TRACK", "RETURN", "PERSON", "PACKAGE"],
+    near=["TRACK", "RETURN", "PERSON", "PACKAGE", "LATE", "LOST"],
 )
 # fmt: on
 
@@ -942,7 +943,7 @@ _SPANISH = _lexicon(
             "delayed",
         ],
         "SHIP": ["enviaron", "enviado", "envio", "mandaron", "salio", "despacharon"],
-        "STATUS": ["estatus"],
+        "STATUS": ["estatus", "status"],
         "WHERE": ["donde"],
         "WHEN": ["cuando"],
         "TRACK": ["rastrear", "rastreo", "seguimiento", "tracking", "track", "trackear", "trackeo"],
@@ -980,7 +981,7 @@ _SPANISH = _lexicon(
     requests=["quiero", "necesito", "como", "puedo", "me puede", "quisiera", "tengo una pregunta", "se puede"],
     off_menu={0.9: ["OFF", "CHANGE"], 0.8: ["TOPIC"]},
     clues=speech_clues.SPANISH,
-    near=["TRACK", "RETURN", "PERSON", "PACKAGE"],
+    near=["TRACK", "RETURN", "PERSON", "PACKAGE", "LATE", "LOST"],
 )
 # fmt: on
 _LEXICONS = {"en": _ENGLISH, "es": _SPANISH}

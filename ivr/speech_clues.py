@@ -116,6 +116,14 @@ ENGLISH = _clues(
         (r"\bonly (?:the )?(?:left|right|one|half|top|bottom) (?:side|ear|earbud|half|speaker|channel)\b", "DAMAGE"),
         (rf"{_NOT_GOODS}.*\b(?:not|never) working\b|\bworks? (?:only )?(?:half|sometimes|intermittently)\b", "DAMAGE"),
         # Late: a date that passed or keeps moving, a parcel that stopped.
+        (
+            r"\b(?:package|order|delivery|parcel|shipment|stuff|box|items?|things?|purchase)s? (?:is|are|was|were|came|arrived|showed up|running) (?:so |very |really |super |way |a (?:day|week) |\w+ days )?late\b",
+            "LATE",
+        ),
+        (
+            r"\b(?:package|order|delivery|parcel|shipment)\b.{0,40}\b(?:it|they) (?:is|are) (?:so |very |really |super |way )?late\b",
+            "LATE",
+        ),
         (r"\b(?:pushed back|pushed out|keeps? (?:getting )?(?:delayed|pushed|moving|changing)|rescheduled)\b", "LATE"),
         (r"\bin transit (?:for|since)\b|\bsame (?:status|place|location|spot)\b", "LATE"),
         (r"\b(?:stuck|sitting|held up|stalled)\b.{0,20}\b(?:in transit|at|in|for)\b", "LATE"),

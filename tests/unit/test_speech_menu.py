@@ -122,6 +122,9 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("I was told it would be here by Friday and it's still not here.", "late"),
         ("The tracking hasn't updated in days.", "late"),
         ("It's shown in transit since the 3rd.", "late"),
+        ("The shipment is a week late.", "late"),
+        ("Where's my order? It's really late.", "late"),
+        ("It ain't here.", "missing"),
     ],
 )
 def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, intent: str) -> None:
@@ -155,7 +158,13 @@ def test_a_question_about_the_shops_other_business_reaches_a_person(heard: str) 
 
 @pytest.mark.parametrize(
     "heard, intent",
-    [("Treck my package.", "track"), ("I want a re fund.", "returns"), ("Representive please.", "agent")],
+    [
+        ("Treck my package.", "track"),
+        ("Where's my pack age?", "track"),
+        ("I want a re fund.", "returns"),
+        ("Representive please.", "agent"),
+        ("My parcel is delayd.", "late"),
+    ],
 )
 def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -> None:
     matched = match_intent(heard, MENU)

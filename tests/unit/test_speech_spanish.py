@@ -127,6 +127,7 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         # English shop words inside Spanish.
         ("Quiero trackear mi package.", "track"),
         ("Quiero hacer un refund.", "returns"),
+        ("¿Cuál es el status de mi pedido?", "track"),
         ("Mi package llegó damaged.", "damaged"),
         ("Me mandaron el wrong producto.", "wrong_item"),
         ("Mi paquete está delayed.", "late"),
