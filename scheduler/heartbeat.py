@@ -30,8 +30,9 @@ FORGET_AFTER = timedelta(days=1)
 # A pass is noted at most this often: every process passes on every wake-up, and a write per pass
 # per process competes with the pass that is dialling, while /healthz needs no finer news.
 NOTE_EVERY = timedelta(seconds=1)
-# A process that noted a pass this recently, and has not stopped, is dispatching (the tick is 1 s).
-LIVE_WITHIN = timedelta(seconds=3)
+# A process that noted a pass this recently, and has not stopped, is dispatching (the tick is 1 s,
+# and a pass is noted at most every NOTE_EVERY, so about every 2 s).
+LIVE_WITHIN = timedelta(seconds=5)
 
 HealthCheck = Callable[[Session, datetime], "dict[str, object] | None"]
 

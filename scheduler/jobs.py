@@ -31,6 +31,7 @@ REAPER_JOB = "reaper"
 RECORDINGS_JOB = "recordings"
 RETENTION_JOB = "recording_retention"
 WRAP_UP_JOB = "dispatch_at_wrap_up_end"
+WAKE_JOB = "dispatch_on_wake_up"
 # Every dispatcher process hears every wake-up. The first live one (heartbeat rank 0) passes at once,
 # the next this much later, and so on: on a small machine the passes that would find the work taken
 # no longer take the CPU from the one that dials, and if the first is busy or gone the next one acts.
@@ -110,7 +111,20 @@ class Jobs:
         if self.scheduler.running and not self.dispatcher.busy:
             rank = self.heartbeat.rank if self.heartbeat is not None else 0
             run_date = datetime.now(UTC) + timedelta(seconds=rank * WAKE_STAGGER_SECONDS)
-            self.scheduler.add_job(self._dispatch, "date", run_date=run_date, misfire_grace_time=None, args=(False,))
+            # One pending wake-up pass at most: a later wake-up moves it rather than adding another
+            # (a staggered pass left from the last wake-up would crowd this one's first process).
+            # Several may run at once (one still noting its heartbeat): the dispatcher's own lock
+            # keeps them to one pass, and APScheduler would otherwise skip the new one.
+            self.scheduler.add_job(
+                self._dispatch,
+                "date",
+                run_date=run_date,
+                misfire_grace_time=None,
+                args=(False,),
+                id=WAKE_JOB,
+                replace_existing=True,
+                max_instances=4,
+            )
 
     def _dispatch(self, housekeeping: bool = True) -> None:
         try:
