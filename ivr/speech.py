@@ -1245,14 +1245,18 @@ def _phrase(text: str, language: str) -> _Said:
     return _Said.of(text, _lexicon_for(language))
 
 
-def _off_menu_score(heard: _Said, vocabulary: set[str], lexicon: _Lexicon) -> float:
+def _off_menu_score(heard: _Said, weights: Mapping[str, float], lexicon: _Lexicon) -> float:
     """How surely the caller asked for something none of the choices offers ("cancel my order")."""
     # A word the menu's own phrases use is something the menu offers: a shop with a "cancel an order"
-    # choice takes "cancel" there.
-    clue = OFF_MENU_CLUE_SCORE if heard.clue == "OFF" and "OFF" not in vocabulary else 0.0
+    # choice takes "cancel" there, and one with a "store hours" choice takes "what are your hours?".
+    offered = "OFF" in weights or any(weights.get(word) == 1.0 for word in heard.content if not word.isupper())
+    clue = OFF_MENU_CLUE_SCORE if heard.clue == "OFF" and not offered else 0.0
     return max(
-        (lexicon.off_menu[word] for word in heard.content if word in lexicon.off_menu and word not in vocabulary),
-        default=clue,
+        clue,
+        max(
+            (lexicon.off_menu[word] for word in heard.content if word in lexicon.off_menu and word not in weights),
+            default=0.0,
+        ),
     )
 
 
@@ -1280,7 +1284,7 @@ def match_intent(
     # A word several choices use tells them apart less than one only a single choice uses.
     weights = {word: 1 / sum(word in words for words in vocabularies.values()) for word in vocabulary}
     scores = sorted(((_intent_score(heard, said, weights), name) for name, said in choices.items()), reverse=True)
-    off_menu = _off_menu_score(heard, vocabulary, lexicon)
+    off_menu = _off_menu_score(heard, weights, lexicon)
     best, name = scores[0]
     if off_menu >= best:
         best, name = off_menu, OFF_MENU

@@ -210,3 +210,9 @@ def test_a_sentences_form_goes_only_to_a_choice_whose_phrases_name_the_problem()
 def test_a_request_or_a_question_is_not_taken_for_a_problem_told(heard: str, intent: str) -> None:
     matched = match_intent(heard, MENU)
     assert matched is not None and matched.name == intent
+
+
+def test_a_shop_that_offers_its_hours_takes_a_question_about_them() -> None:
+    menu = {**MENU, "hours": ["store hours", "opening hours", "when are you open"]}
+    matched = match_intent("Hi, what are your store hours?", menu)
+    assert matched is not None and matched.name == "hours"
