@@ -808,11 +808,12 @@ _ENGLISH = _lexicon(
         "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver"],
         # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
         # not a parcel coming.
-        # Nor is the television's news, or a change of mind before a return.
+        # Nor is the television's news, a change of mind before a return, returning a call, a wrong
+        # number, a person leaving or late, someone at the door.
         "": [
             "when i", "when we", "you come", "you go", "he come", "she come", "you get here", "break news",
-            "change * mind", "come with", "wrong number", "i leave", "we leave", "you leave", "i am late",
-            "we are late", "you are late", "be late for", "late for school", "late for work",
+            "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
+            "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
         ],
     },
@@ -915,6 +916,7 @@ _SPANISH = _lexicon(
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
             "numero equivocado", "habl * telefon", "quien habl",
+            "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],

@@ -186,6 +186,7 @@ def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -
         "Where did you leave the car keys?",
         "I'm dead tired today.",
         "Hang on, somebody's at the door.",
+        "I'll return your call later.",
     ],
 )
 def test_words_near_the_menus_words_are_still_noise(heard: str) -> None:

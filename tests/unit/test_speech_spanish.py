@@ -169,6 +169,7 @@ def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) 
         "Buenas noches.",
         "Estoy hablando por teléfono, ahorita no.",
         "¿Quién habla?",
+        "Ahorita te devuelvo la llamada.",
     ],
 )
 def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
