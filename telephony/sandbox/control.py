@@ -34,6 +34,10 @@ Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:id
                   models (Google's "not set"). A speech step may pin the result:
                   {"speech": "...", "confidence": 0.42} (sent as "0.42"), "confidence": null (not sent),
                   "verbatim": true (the words exactly as scripted).
+                  Barge-in: a step waits for the Gather's prompt (its nested <Say>/<Play>) to end, unless it
+                  says "barge_in": true; then it is heard at once and the rest of the prompt is not played
+                  (a "barge_in" event), as Twilio stops a prompt at the first key and at speech unless
+                  bargeIn="false". A person at the softphone always barges in.
     interactive   true: a person at the softphone answers and gives input by hand
     sms           "delivered" | "undelivered" | "failed" (what becomes of texts to it)
 The behaviour holds for every later call to or from the phone, including <Dial> legs to an agent: the

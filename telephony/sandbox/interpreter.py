@@ -49,6 +49,10 @@ class LeaveQueue(Exception):
     """<Leave> in hold music: the caller leaves the queue."""
 
 
+class BargedIn(Exception):
+    """The caller pressed a key, or spoke, while a <Gather>'s prompt was still playing: the prompt stops."""
+
+
 @dataclass(frozen=True)
 class Listening:
     """What a <Gather> listens for and how long, its attributes read and checked."""
@@ -124,6 +128,8 @@ class Interpreter:
         self.fallback_url = fallback_url if fallback_url is not None else call.fallback_url
         self.fallback_method = fallback_method if fallback_url is not None else call.fallback_method
         self.queue_mode = queue_mode
+        # While a <Gather>'s nested <Say>/<Play> runs: the kinds of input that stop it ("digits", "speech").
+        self.barge_in: frozenset[str] = frozenset()
 
     # Documents -----------------------------------------------------------------------------------
 
@@ -202,10 +208,28 @@ class Interpreter:
         return self.queue_mode and self.call.bridged_with is not None
 
     def _pause(self, seconds: float) -> None:
-        """Let telephone time pass; in hold music, stop as soon as an agent picks the call."""
-        self.world.pause(self.call, seconds, until=self._bridged if self.queue_mode else None)
+        """Let telephone time pass; in hold music, stop as soon as an agent picks the call, and in a
+        <Gather>'s prompt as soon as the caller answers (barge-in)."""
+        until = self._bridged if self.queue_mode else self._barging if self.barge_in else None
+        self.world.pause(self.call, seconds, until=until)
         if self._bridged():
             raise Bridged()
+        if self.barge_in and self._barging():
+            raise BargedIn()
+
+    def _barging(self) -> bool:
+        """Whether the caller's next input stops the prompt now playing.
+
+        Twilio stops a <Gather>'s nested <Say>/<Play> at the first key pressed, and at speech unless
+        bargeIn="false". A person at the softphone answers when they like, so their input barges in; a
+        scripted step waits for the prompt to end (what the step lists is "what the person does each time
+        the call listens") unless it says {"barge_in": true}.
+        """
+        with self.world.cond:
+            step = self.call.party.steps[0] if self.call.party.steps else None
+        if step is None or not (self.call.party.behaviour.interactive or step.get("barge_in")):
+            return False
+        return ("digits" in step and "digits" in self.barge_in) or ("speech" in step and "speech" in self.barge_in)
 
     def next_input(self, timeout: float) -> dict[str, Any] | None:
         """The party's next digits or speech within `timeout` telephone seconds, or None."""
@@ -342,8 +366,17 @@ class Interpreter:
             speech_model=verb.get("speechModel"),
             speech_timeout=verb.get("speechTimeout"),
         )
-        for child in verb:
-            getattr(self, f"_verb_{child.tag.lower()}")(child, doc_url)
+        self.barge_in = frozenset(
+            ({"digits"} if "dtmf" in listening.inputs else set())
+            | ({"speech"} if "speech" in listening.inputs and verb.get("bargeIn", "true").lower() != "false" else set())
+        )
+        try:
+            for child in verb:
+                getattr(self, f"_verb_{child.tag.lower()}")(child, doc_url)
+        except BargedIn:
+            self.world.event(self.call, "barge_in")  # the rest of the prompt is not played
+        finally:
+            self.barge_in = frozenset()
         result = self._listen(listening)
         if result is None:
             self.world.event(self.call, "input", result="timeout")

@@ -112,29 +112,42 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
     """Check a list of steps: {"digits": "12#"}, {"speech": "..."}, {"wait": 2}, {"hangup": true}.
 
     A speech step may also pin what the recogniser returns: "confidence" (0..1, or null: not sent) and
-    "verbatim" (true: the words exactly as written, not as a recogniser formats them).
+    "verbatim" (true: the words exactly as written, not as a recogniser formats them). A digits or speech
+    step with "barge_in": true answers while a <Gather>'s prompt is still playing, which stops it.
     """
     if not isinstance(steps, list):
         raise ValueError("steps must be a list")
     checked: list[dict[str, Any]] = []
     for step in steps:
+        barge_in = False
+        if isinstance(step, dict) and "barge_in" in step and ("digits" in step or "speech" in step):
+            if not isinstance(step["barge_in"], bool):
+                raise ValueError("barge_in must be true or false")
+            barge_in = step["barge_in"]
+            step = {key: value for key, value in step.items() if key != "barge_in"}
         if isinstance(step, dict) and isinstance(step.get("speech"), str) and len(step) > 1:
             checked.append(_speech_step(step))
-            continue
-        if not isinstance(step, dict) or len(step) != 1:
+        elif not isinstance(step, dict) or len(step) != 1:
             raise ValueError("each step is an object with one key: digits, speech, wait or hangup")
-        ((key, value),) = step.items()
-        if key == "digits" and isinstance(value, str) and all(c in "0123456789*#w" for c in value):
-            checked.append({"digits": value})
-        elif key == "speech" and isinstance(value, str):
-            checked.append({"speech": value})
-        elif key == "wait":
-            checked.append({"wait": _seconds(value, "wait")})
-        elif key == "hangup" and value is True:
-            checked.append({"hangup": True})
         else:
-            raise ValueError(f"bad step: {step!r}")
+            checked.append(_plain_step(step))
+        if barge_in:
+            checked[-1]["barge_in"] = True
     return checked
+
+
+def _plain_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A step of one key: digits, speech, wait or hangup."""
+    ((key, value),) = step.items()
+    if key == "digits" and isinstance(value, str) and all(c in "0123456789*#w" for c in value):
+        return {"digits": value}
+    if key == "speech" and isinstance(value, str):
+        return {"speech": value}
+    if key == "wait":
+        return {"wait": _seconds(value, "wait")}
+    if key == "hangup" and value is True:
+        return {"hangup": True}
+    raise ValueError(f"bad step: {step!r}")
 
 
 def _speech_step(step: dict[str, Any]) -> dict[str, Any]:
