@@ -945,7 +945,7 @@ _SPANISH = _lexicon(
             "delayed",
         ],
         "SHIP": ["enviaron", "enviado", "envio", "mandaron", "salio", "despacharon"],
-        "STATUS": ["estatus", "status"],
+        "STATUS": ["estatus", "status", "checar", "chequear", "revisar", "consultar", "informacion"],
         "WHERE": ["donde"],
         "WHEN": ["cuando"],
         "TRACK": ["rastrear", "rastreo", "seguimiento", "tracking", "track", "trackear", "trackeo"],

@@ -202,7 +202,7 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
+            r"\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
             "WRONG",
         ),
         (
@@ -210,6 +210,7 @@ SPANISH = _clues(
             "STRANGER",
         ),
         (r"\bno (?:es|son|era|eran) (?:mio|mia|mios|mias|nuestro|nuestra|para mi)\b", "WRONG"),
+        (r"\b(?:el|la|los|las) \w+ que no (?:era|eran|pedi|ordene|queria|compre)\b", "WRONG"),
         (
             r"\b(?:se equivocaron|revolvieron|confundieron|no es el que|no son los que|no es la que|no son las que)\b",
             "WRONG",
@@ -219,10 +220,14 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"^(?!.*\b(?:codigo|cupon|tarjeta|pagina|cuenta|contrasena|app|aplicacion|pago|descuento)\b).*\b(?:defectuos[oa]|no (?:sirve|funciona|prende|enciende|carga)|dejo de (?:funcionar|servir)|gotea|tiene fuga|rajad[oa]|estrellad[oa]|abollad[oa]|descompuest[oa]|rot[oa]s?|quebrad[oa]s?)\b",
+            r"^(?!.*\b(?:codigo|cupon|tarjeta|pagina|cuenta|contrasena|app|aplicacion|pago|descuento)\b).*\b(?:defectuos[oa]|no (?:sirve|funciona|prende|enciende|carga)|dejo de (?:funcionar|servir)|gotea|tiene (?:una )?fuga|se descompuso|descompuso|rajad[oa]|estrellad[oa]|abollad[oa]|descompuest[oa]|rot[oa]s?|quebrad[oa]s?)\b",
             "DAMAGE",
         ),
         (r"\b(?:deberia|debia|tenia que|tendria que) (?:de )?(?:estar|haber llegado|llegar|haber estado)\b", "LATE"),
+        (
+            r"\b(?:me dijeron|dijeron|me prometieron|prometieron) que (?:en|para|el|antes)\b|\bya van (?:\w+ )?(?:dias|semanas)\b",
+            "LATE",
+        ),
         (
             r"\b(?:me dijeron|dijeron|me prometieron|prometieron|decia|dijo)\b.{0,25}\b(?:llegaba|llegaria|iba a llegar|llegar|estaria|para el)\b",
             "LATE",
@@ -236,8 +241,9 @@ SPANISH = _clues(
             "LATE",
         ),
         (r"^(?:tienen|venden|manejan|hay) (?!.*\b(?:paquete|pedido|orden)\b)", "OFF"),
+        (r"^(?:hacen|envian|mandan|entregan) (?:envios? |entregas? )?(?:a|al|hasta|en)\b", "OFF"),
         (
-            r"\b(?:a que hora (?:abre|abren|cierra|cierran)|horario|sucursal|tienda mas cercana|donde (?:esta|estan|queda|quedan) (?:la|las) tiendas?|contratando|trabajo|empleo|solicitud)\b",
+            r"\b(?:a que hora (?:abre|abren|cierra|cierran)|horario|sucursal|tienda mas cercana|donde (?:esta|estan|queda|quedan) (?:la|las) tiendas?|contratando|vacantes?|(?:hay|tienen|busco|buscan|ofrecen|solicitud de|pedir) (?:trabajo|empleo))\b",
             "OFF",
         ),
         (

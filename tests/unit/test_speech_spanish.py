@@ -141,6 +141,11 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("Me robaron la caja de la entrada.", "missing"),
         ("Se lo dieron a otro cliente.", "missing"),
         ("Llevamos tres semanas esperando.", "late"),
+        ("Me prometieron que para el jueves y nada.", "late"),
+        ("Me enviaron la talla que no era.", "wrong_item"),
+        ("Me faltan tres piezas del pedido.", "wrong_item"),
+        ("El refrigerador se descompuso.", "damaged"),
+        ("Quiero revisar mi envío.", "track"),
         ("Me mandaron el paquete de otro cliente.", "wrong_item"),
         ("Estos zapatos no son míos.", "wrong_item"),
         ("Mi orden ya tenía que haber llegado.", "late"),
@@ -154,6 +159,8 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("¿Cuánto saldo tiene mi tarjeta de regalo?", OFF_MENU),
         ("Mi cupón no funciona.", OFF_MENU),
         ("¿Venden baterías para el control?", OFF_MENU),
+        ("¿Hacen envíos a Puerto Rico?", OFF_MENU),
+        ("¿Tienen vacantes?", OFF_MENU),
     ],
 )
 def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) -> None:
@@ -170,6 +177,7 @@ def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) 
         "Estoy hablando por teléfono, ahorita no.",
         "¿Quién habla?",
         "Ahorita te devuelvo la llamada.",
+        "Estoy saliendo del trabajo.",
     ],
 )
 def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
