@@ -793,6 +793,7 @@ _ENGLISH = _lexicon(
         ],
         "ARRIVE": ["get here", "show up", "get to me", "make it"],
         "STATUS": ["update on", "check on", "check in on", "look up", "go on with", "happen with"],
+        "SHIP TRACK": ["ship email", "ship confirmation", "ship notification", "track email"],
         # Returns and refunds.
         "RETURN": [
             "for a different", "money back", "send * back", "mail * back", "ship * back", "give * back",

@@ -27,13 +27,13 @@ _NEWS = r"(?:not|never|nothing|no|here|.{0,30}\b(?:email|e-mail|text|message|not
 _DEFECT = (
     r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|(?:is|are|was|were|came|arrived|showed up) dead|dead on arrival|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
     r"malfunction\w*|broke|busted|chipped|stained|frayed|moldy|rusty|rusted|scratched|fell apart|falling apart|"
-    r"fell off|came apart|peeling|buzzing|buzzes|overheat\w*|smokes|smoking when|sparks?|sparking|glitch\w*|jams|jammed|jamming|grinding|rattl\w*|squeak\w*|flicker\w*|"
+    r"fell off|came off|comes off|broke off|came apart|peeling|buzzing|buzzes|overheat\w*|smokes|smoking when|sparks?|sparking|glitch\w*|jams|jammed|jamming|grinding|rattl\w*|squeak\w*|flicker\w*|"
     r"stopped working|quit working|stopped charging|cuts? out|cutting out|keeps? (?:shutting|turning) off|"
     r"missing (?:a |some )?(?:screws?|buttons?|keys?))"
 )
 _BROKEN_VERB = (
     r"(?:charg(?:e|ing)|(?:turn|power|switch)(?:ing)? on|work(?:ing)?|play(?:ing)?|start(?:ing)?|boot(?:ing)?|light(?:ing)? up|heat(?:ing)?(?: up)?|"
-    r"cool(?:ing)?|connect(?:ing)?|pair(?:ing)?|spin(?:ning)?|drain(?:ing)?|hold(?:ing)? a charge|print(?:ing)?|blend(?:ing)?)"
+    r"cool(?:ing)?|connect(?:ing)?|pair(?:ing)?|spin(?:ning)?|drain(?:ing)?|hold(?:ing)? a charge|print(?:ing)?|blend(?:ing)?|clos(?:e|ing)|shut(?:ting)?|lock(?:ing)?|latch(?:ing)?|zip(?:ping)?|stay(?:ing)? on)"
 )
 # A code, a card or a site that does not work is the shop's other business, not a defect.
 _NOT_GOODS = r"^(?!.*\b(?:code|coupon|card|website|site|app|account|password|link|login|discount|promo|payment)\b)"
@@ -55,7 +55,14 @@ ENGLISH = _clues(
             r"\b(?:neighbou?r|neighbou?rs|someone else|somebody else|the wrong person|another person) (?:got|has|received|took|signed for|picked up) (?:my|our|the) (?:package|parcel|order|box|delivery)\b",
             "LOST",
         ),
-        (r"\b(?:photo|picture|pic|image)\b.{0,40}\b(?:not|never|wrong|someone else|not mine|nobody|no one)\b", "LOST"),
+        (
+            r"\b(?:delivery|drop ?off|proof of delivery|driver is) (?:photo|picture|pic|image)\b|\b(?:photo|picture|pic|image)\b.{0,40}\b(?:door|house|porch|building|doorstep|step|mailbox|garage|apartment|address)\b",
+            "LOST",
+        ),
+        (
+            r"\b(?:taken|stolen|swiped|grabbed|snatched|took|stole) (?:it |them )?(?:from|off) (?:my|the|our) (?:front |back )?(?:steps?|porch|doorstep|door|stoop|mailbox|lobby|desk|yard)\b|\bporch pirates?\b",
+            "LOST",
+        ),
         (r"\b(?:delivered|dropped off)\b.{0,60}\b(?:nobody|no one) (?:came|knocked|rang|was here)\b", "LOST"),
         # Not what was ordered: another thing, size, colour, or part of the order.
         (
@@ -87,6 +94,10 @@ ENGLISH = _clues(
         (
             r"\b(?:addressed|labell?ed|meant|made out|shipped) (?:to|for) (?:someone|somebody) else\b|\b(?:someone|somebody) else is (?:name|address)\b",
             "STRANGER",
+        ),
+        (
+            r"\b(?:description|picture|photo|listing|website|site|ad|page|box) (?:said|says|showed|shows|stated)\b.{0,40}\bbut\b",
+            "WRONG",
         ),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
         (
@@ -122,6 +133,10 @@ ENGLISH = _clues(
         ),
         (
             r"\b(?:package|order|delivery|parcel|shipment)\b.{0,40}\b(?:it|they) (?:is|are) (?:so |very |really |super |way )?late\b",
+            "LATE",
+        ),
+        (
+            r"\bnot (?:\w+ ){0,3}(?:in|on) time\b|\b(?:missed|miss) the (?:date|deadline|birthday|party|event|wedding)\b|\bstill (?:says|shows|at|on) (?:label|pre-?shipment|processing)\b",
             "LATE",
         ),
         (r"\b(?:pushed back|pushed out|keeps? (?:getting )?(?:delayed|pushed|moving|changing)|rescheduled)\b", "LATE"),

@@ -98,6 +98,7 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("You guys shipped only part of my order.", "wrong_item"),
         ("The label on the box is made out to somebody else.", "wrong_item"),
         ("I'm missing an item from the order.", "wrong_item"),
+        ("The listing showed oak but this is pine.", "wrong_item"),
         # A defect, in the words people use for one.
         ("The kettle is faulty.", "damaged"),
         ("My new blender leaks everywhere.", "damaged"),
@@ -111,10 +112,13 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("The battery was dead on arrival.", "damaged"),
         ("The washer isn't draining.", "damaged"),
         ("The fan makes a rattling sound.", "damaged"),
+        ("The drawer won't close and a knob came off.", "damaged"),
         # Marked delivered, but not here; left at another door; a photo of someone else's porch.
         ("The app shows it was dropped off but there's nothing on my porch.", "missing"),
         ("They left my parcel at the wrong address.", "missing"),
         ("My neighbour took my parcel and won't give it back.", "missing"),
+        ("Someone swiped it off my porch.", "missing"),
+        ("The drop off photo is of a garage I've never seen.", "missing"),
         ("The picture they took is of a house that's not mine.", "missing"),
         # Late: a date that keeps moving or has passed, a parcel that stopped.
         ("The delivery date keeps getting pushed.", "late"),
@@ -125,6 +129,8 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("The shipment is a week late.", "late"),
         ("Where's my order? It's really late.", "late"),
         ("It ain't here.", "missing"),
+        ("The present didn't arrive in time for the party.", "late"),
+        ("It still says label created, after a week.", "late"),
     ],
 )
 def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, intent: str) -> None:
@@ -205,6 +211,7 @@ def test_a_sentences_form_goes_only_to_a_choice_whose_phrases_name_the_problem()
         ("I need to start a return for a cracked mirror I don't want.", "returns"),
         ("Can I talk to someone about a damaged order?", "agent"),
         ("I ordered a desk and got a confirmation email, when will it come?", "track"),
+        ("I never received a shipping confirmation for my order.", "track"),
         ("When will my late order arrive?", "late"),
     ],
 )
