@@ -784,7 +784,8 @@ _ENGLISH = _lexicon(
         "LATE": [
             "been * day", "been * week", "been * month", "take forever", "take * long", "long time",
             "suppose * arrive", "suppose * come", "suppose * here", "suppose * deliver", "should have",
-            "still wait", "been wait", "keep wait", "past * date", "date * pass", "come and go", "behind schedule",
+            "still wait", "been wait", "keep wait", "past * date", "date * pass", "come and go",
+            "behind schedule", "run behind",
         ],
         # Where an order is.
         "SHIP": [
@@ -966,7 +967,8 @@ _SPANISH = _lexicon(
             "queja", "quejarme", "quejar", "cobraron", "cobro",
         ],
         "TOPIC": [
-            "direccion", "contrasena", "cuenta", "pago", "tarjeta", "factura", "cupon", "descuento", "garantia",
+            "direccion", "contrasena", "cuenta", "pago", "tarjeta", "factura", "facturacion",
+            "cupon", "descuento", "garantia",
             "precio", "correo", "pregunta", "PHONENUMBER",
         ],
     },

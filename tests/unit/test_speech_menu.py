@@ -131,6 +131,7 @@ def test_a_shops_own_choice_outranks_a_request_the_default_menu_does_not_offer()
         ("It ain't here.", "missing"),
         ("The present didn't arrive in time for the party.", "late"),
         ("It still says label created, after a week.", "late"),
+        ("My order is running behind.", "late"),
     ],
 )
 def test_a_problem_is_understood_from_the_form_of_the_sentence(heard: str, intent: str) -> None:

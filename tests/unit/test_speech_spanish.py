@@ -161,6 +161,7 @@ def test_spanish_phrases_come_from_the_menu_not_the_code() -> None:
         ("¿Venden baterías para el control?", OFF_MENU),
         ("¿Hacen envíos a Puerto Rico?", OFF_MENU),
         ("¿Tienen vacantes?", OFF_MENU),
+        ("Una pregunta de facturación.", OFF_MENU),
     ],
 )
 def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) -> None:
