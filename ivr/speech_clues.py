@@ -185,7 +185,7 @@ ENGLISH = _clues(
             r"\b(?:your|the store is|opening|business|holiday) hours\b|\bhours (?:on|of operation|today|tomorrow)\b|\b(?:your|a) stores? (?:in|near|at|on)\b|\bwhere is your stores?\b",
             "OFF",
         ),
-        (r"^(?:zero|oh|press zero|operator zero)$", "PERSON"),
+        (r"^(?:zero|press zero|operator zero)$", "PERSON"),
     ]
 )
 

@@ -188,6 +188,7 @@ def test_a_recognisers_slip_is_read_as_the_word_meant(heard: str, intent: str) -
         "Breaking news this evening.",
         "How are you doing?",
         "Zero in on the target, boys.",
+        "Oh.",
         "Oops, wrong number.",
         "Hurry up, we're late.",
         "Where did you leave the car keys?",
