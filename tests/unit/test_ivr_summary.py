@@ -55,7 +55,11 @@ def test_a_caller_who_chose_spanish_is_said_to_have() -> None:
 
 
 def test_the_agent_hears_what_a_spanish_caller_was_told_in_english() -> None:
-    found = {"kind": "lookup", "result": "Su Kindle se envió ayer.", "for_agent": "Your Kindle shipped yesterday."}
+    found: dict[str, object] = {
+        "kind": "lookup",
+        "result": "Su Kindle se envió ayer.",
+        "for_agent": "Your Kindle shipped yesterday.",
+    }
     assert session("es", found).summary() == (
         "In the phone menu they heard: Your Kindle shipped yesterday. The caller chose Spanish."
     )
