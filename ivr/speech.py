@@ -793,7 +793,12 @@ _ENGLISH = _lexicon(
             "on * truck", "been send",
         ],
         "ARRIVE": ["get here", "show up", "get to me", "make it"],
-        "STATUS": ["update on", "check on", "check in on", "look up", "go on with", "happen with"],
+        "STATUS": [
+            "update on", "check on", "check in on", "look up", "go on with", "happen with", "how far along",
+            "come along", "follow up on", "follow up about", "follow up with", "follow up",
+        ],
+        # No tracking to be seen is a question for tracking, not a parcel gone missing.
+        "TRACK": ["not see * track", "not get * track", "not have * track", "no track", "not find * track"],
         "SHIP TRACK": ["ship email", "ship confirmation", "ship notification", "track email"],
         # Returns and refunds.
         "RETURN": [
@@ -802,11 +807,17 @@ _ENGLISH = _lexicon(
         ],
         "CARD": ["credit card", "debit card", "gift card", "store credit card", "store card"],
         # Whether the shop ships somewhere at all, not where an order is.
-        "TOPIC": ["do you ship", "do you deliver"],
+        "TOPIC": ["do you ship", "do you deliver", "do you * ship", "do you * deliver", "bank account"],
         "PHONENUMBER": ["phone number"],
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
-        "OFF": ["log in", "sign in", "promo code", "discount code"],
+        "OFF": [
+            "log in", "sign in", "promo code", "discount code", "payment * go through", "money left",
+            "money * take out",
+        ],
+        # Wanting no machine is wanting a person.
+        "PERSON TALK": ["talk to * machine", "talk to * robot", "talk to * computer", "speak to * machine",
+                        "speak to * robot", "speak to * computer"],
         "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver"],
         # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
         # not a parcel coming.
@@ -817,10 +828,22 @@ _ENGLISH = _lexicon(
             "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
             "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
+            # Telling a child or a guest what they can't have or do is no parcel gone missing.
+            "you can not have", "you may not have", "you can not go", "you do not have to",
+            # Shop words in the household's talk: things one gives back that no shop sold (a library's
+            # books, a rental, a favour), a song's or a race's track, food ordered in, an order as a rule.
+            "return * * library", "return * rental", "return * key", "return * dish", "return * favor",
+            "return * favour", "return * cart", "return * tray", "return * movie", "return home", "return to work",
+            "return to school", "track one", "track two", "track three", "track four", "track five", "track six",
+            "track seven", "track eight", "track nine", "track ten", "track eleven", "track twelve", "on * album",
+            "on * record", "on * playlist", "keep track", "lose track", "lost track", "on track", "race track",
+            "track meet", "track practice", "track team", "in order to", "out of order", "order * pizza",
+            "order pizza", "order * takeout", "order takeout", "order * food", "order food", "order dinner",
+            "order lunch", "package deal", "care package",
         ],
     },
     concepts={
-        "PACKAGE": ["package", "parcel", "shipment", "box"],
+        "PACKAGE": ["package", "parcel", "shipment", "box", "packet"],
         "ITEM": [
             "stuff", "item", "thing", "product", "purchase", "merchandise", "goods",
         ],
@@ -835,7 +858,7 @@ _ENGLISH = _lexicon(
         "LOST": ["lose", "steal", "missing", "disappeared", "vanished"],
         "LATE": ["late", "delayed", "delay", "overdue", "due", "tardy"],
         "SHIP": ["ship", "shipped", "dispatched", "dispatch", "warehouse", "leave"],
-        "STATUS": ["status", "check", "progress", "lookup"],
+        "STATUS": ["status", "check", "progress", "lookup", "processing"],
         "WHEN": ["when", "eta"],
         "WHERE": ["where"],
         "TRACK": ["track", "tracking", "trace"],
@@ -884,7 +907,8 @@ _ENGLISH = _lexicon(
 
 # Words whose light stem would collide with another's ("estado", a status, and "está", is).
 # "Envío" is a shipment (a subject), "enviaron" they sent it (news of where it is).
-_SPANISH_LEMMAS = {"estado": "estatus", "envio": "entrega"}
+# "Quién" and "quiero" share a light stem, so "quién habla" (who is calling) would swallow "quiero hablar".
+_SPANISH_LEMMAS = {"estado": "estatus", "envio": "entrega", "quien": "quienx"}
 
 # fmt: off
 _SPANISH = _lexicon(
@@ -913,17 +937,30 @@ _SPANISH = _lexicon(
             "deb * lleg", "suponia * llegar", "deber * lleg", "tenia que lleg", "pas * fecha", "fecha * pas",
             "se esta tard", "lleva * retras",
         ],
-        "STATUS": ["como va", "como viene"],
+        "STATUS": ["como va", "como viene", "como vamos", "en que va", "como anda"],
+        "SHIP": ["en camino", "viene en camino", "va en camino"],
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
-            "numero equivocado", "habl * telefon", "quien habl",
+            "numero equivocado", "habl * telefon", "quienx habl",
+            # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
+            "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
+            "les llamo", "hablo para",
             "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
+            # Palabras de la tienda en la charla de la casa: la biblioteca, una canción, la comida pedida.
+            "devuelve * * biblioteca", "devolver * * biblioteca", "regresa * * biblioteca",
+            "regresar * * biblioteca",
+            "devuelve * llave", "regresa * llave", "pista", "cancion", "pedir * pizza", "pediste * pizza",
+            "pide * pizza", "pedir comida", "pide comida",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
         "PERSON": ["servicio al cliente"],
-        "TALK": ["comuniqueme con", "paseme con", "ponerme con"],
+        "TALK": ["comuniqueme con", "paseme con", "ponerme con", "pasame con", "comunicame con", "ponme con"],
+        # No querer una máquina es querer a una persona.
+        "PERSON TALK": [
+            "hablar con * maquina", "hablar con * robot", "hablar con * computadora", "hablar con * grabacion",
+        ],
     },
     concepts={
         # English shop words inside Spanish ("el tracking de mi package") are read as their Spanish ones.
@@ -958,7 +995,7 @@ _SPANISH = _lexicon(
         ],
         "PERSON": [
             "persona", "humano", "agente", "representante", "operador", "operadora", "asesor", "alguien",
-            "supervisor", "gerente",
+            "supervisor", "gerente", "representative", "agent", "person", "human", "operator",
         ],
         "TALK": ["hablar", "comunicar", "transferir"],
         "CHANGE": ["cambiar", "cambio", "cambiarlo"],
@@ -1050,12 +1087,34 @@ _AUXILIARIES = frozenset(
 )
 
 
-def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str]:
+# What an arrival question may ask about: the shop's parcel, said or meant ("is it coming?"). "Did the
+# mail come yet?" or "did your dad get here?" asks about the household, not an order.
+_ARRIVING = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "NUMBER", "SHIP", "TRACK", "order", "orders"})
+_ARRIVING_WORDS = frozenset({"it", "they", "them", "mine", "order", "orders", "stuff", "lo", "la", "los", "las"})
+
+
+# A question asked after a preamble: "I ordered a laptop and I was wondering, like, is it coming this week?"
+_ASKING_VERBS = frozenset({"is", "are", "will", "has", "have", "did", "does"})
+_ASKED_ABOUT = frozenset({"it", "they", "my", "our"})
+_NOT_ASKING = frozenset({"it", "that", "this", "which", "there", "what", "who", "i", "we", "they", "he", "she"})
+
+
+def _embedded_question(words: Sequence[str]) -> bool:
+    """True when a verb comes before its subject mid-sentence ("..., is it coming"), as a question does."""
+    return any(
+        word in _ASKING_VERBS and following in _ASKED_ABOUT and (index == 0 or words[index - 1] not in _NOT_ASKING)
+        for index, (word, following) in enumerate(zip(words, words[1:], strict=False))
+    )
+
+
+def _questions_and_problems(
+    words: Sequence[str], tokens: list[str], *, product: bool = False, english: bool = True
+) -> list[str]:
     """Ideas read with the sentence's form: a question about arrival asks when, a date passed is late."""
     if "LATE" in tokens:
         # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
         return [token for token in tokens if token != "NOTARRIVE"]
-    asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words)
+    asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words or _embedded_question(words))
     telling = all(
         after not in _AUXILIARIES for before, after in zip(words, [*words[1:], ""], strict=False) if before == "when"
     )
@@ -1064,7 +1123,16 @@ def _questions_and_problems(words: Sequence[str], tokens: list[str]) -> list[str
         tokens = [token for token in tokens if token != "WHEN"]
     # "Is my parcel coming today?", "do you know if it has arrived": asking when it arrives. Not when
     # something went wrong ("did it arrive broken?"), nor for a refund, which returns has words for.
-    if asked and _PROBLEMS.isdisjoint(tokens) and "RETURN" not in tokens and "WHEN" not in tokens:
+    # Nor a question about the goods themselves ("does it come in blue?"), which is for a person.
+    about_parcel = not _ARRIVING.isdisjoint(tokens) or not _ARRIVING_WORDS.isdisjoint(words) or not english
+    if (
+        asked
+        and about_parcel
+        and not product
+        and _PROBLEMS.isdisjoint(tokens)
+        and "RETURN" not in tokens
+        and "WHEN" not in tokens
+    ):
         return [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
     return tokens
 
@@ -1160,7 +1228,7 @@ class _Said:
         ideas_read = _negate(_rewrite(ideas, lexicon), lexicon) + [
             clue for clue in clues if clue not in ("OFF", "PERSON")
         ]
-        tokens = _questions_and_problems(words, ideas_read)
+        tokens = _questions_and_problems(words, ideas_read, product="OFF" in clues, english=lexicon is _ENGLISH)
         content = [token for token in tokens if token not in lexicon.stopwords]
         request = any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems)))
         if request and not _ASKED_FOR.isdisjoint(content):

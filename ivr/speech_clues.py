@@ -64,6 +64,20 @@ ENGLISH = _clues(
             "LOST",
         ),
         (r"\b(?:delivered|dropped off)\b.{0,60}\b(?:nobody|no one) (?:came|knocked|rang|was here)\b", "LOST"),
+        # Taken by someone, or signed for by someone who was not the caller.
+        (
+            r"\b(?:someone|somebody|a thief|thieves|people|they) (?:swiped|snatched|nabbed|pinched|nicked|lifted|grabbed|stole|took|walked off with|ran off with)\b.{0,12}\b(?:package|parcel|delivery|box|order|stuff)\b",
+            "LOST",
+        ),
+        (
+            r"\b(?:someone|somebody|a person|a stranger|someone else) signed for\b|\bsigned for\b.{0,40}\b(?:not me|nobody|no one|never signed)\b",
+            "LOST",
+        ),
+        # A notice said it came, and it is nowhere.
+        (
+            r"\b(?:is|are|was|were) not anywhere\b|\bnowhere to be (?:found|seen)\b|\bno sign of (?:it|them|the|my)\b",
+            "LOST",
+        ),
         # Not what was ordered: another thing, size, colour, or part of the order.
         (
             rf"\b{_ORDERED}\b(?:(?!\b(?:not|never|when|where)\b).){{0,60}}\b(?:and|but)\b (?:you |they |i |we |you guys |it )?(?:all )?(?:only )?{_RECEIVED}\b(?! {_NEWS}\b)",
@@ -82,6 +96,20 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (rf"\b(?:only|just) (?:got|received) {_NUM}\b", "WRONG"),
+        # Expected one thing, another came; a part that should have been in the box is not.
+        (
+            r"\b(?:expecting|expected|waiting for)\b.{0,50}\b(?:and|but) (?:what (?:came|arrived|showed up|i got|was inside|was in the box)|i got|they sent|you sent|instead)\b",
+            "WRONG",
+        ),
+        (
+            r"\b(?:incomplete|not included|(?:is|are|was|were) not (?:in|inside) the (?:box|package|order)|left out of (?:the|my) (?:box|order|package))\b",
+            "WRONG",
+        ),
+        (
+            rf"\b(?:supposed to (?:have|come with|include|contain)|should have (?:had|come with|included)|comes with|came with)\b.{{0,50}}\b(?:only|just) {_NUM}\b",
+            "WRONG",
+        ),
+        (r"\b(?:got|received|came with|sent)\b.{0,40}\bbut not (?:the|a|an|my|its?|their)\b", "WRONG"),
         (
             r"\b(?:missing (?:a|an|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
             "WRONG",
@@ -115,6 +143,11 @@ ENGLISH = _clues(
         ),
         # A defect.
         (rf"\b{_DEFECT}\b", "DAMAGE"),
+        # Battered or soaked in transit, or split apart.
+        (
+            r"\b(?:banged up|beat up|beaten up|bashed in|mangled|warped|soaked|soggy|waterlogged|water damaged|all wet|(?:is|are|was|were|came|arrived) split|split (?:down|in half|in two|open|apart))\b",
+            "DAMAGE",
+        ),
         (
             rf"{_NOT_GOODS}.*(?<!you )\b(?:does|do|did|will|would|can|could|is|are) not (?:even |really )?{_BROKEN_VERB}\b",
             "DAMAGE",
@@ -148,7 +181,24 @@ ENGLISH = _clues(
             "LATE",
         ),
         (r"\b(?:been forever|forever to|ages|days late|weeks late|still not here|still waiting)\b", "LATE"),
-        (r"\b(?:date|deadline|window)\b.{0,20}\b(?:passed|came and went|is over|gone by|has gone)\b", "LATE"),
+        (r"\b(?:date|deadline|window)\b.{0,40}\b(?:passed|came and went|is over|gone by|has gone)\b", "LATE"),
+        # The promised time, then the present: past it, longer than said, a date now gone.
+        (
+            r"\b(?:past|after|beyond) the (?:estimated|expected|promised|delivery|arrival|due)\b|\blonger than (?:you|they|it|the|expected|promised|estimated)\b",
+            "LATE",
+        ),
+        (
+            r"\b(?:said|says|told me|promised|showed) (?:it|they) (?:would|will|were going to|was going to) (?:be here|arrive|come|get here|be delivered)\b.{0,30}\b(?:and|but|now)\b",
+            "LATE",
+        ),
+        (
+            r"\b(?:delivery|arrival|due|estimated|expected) date (?:was|is|said) (?:yesterday|last|on|\w+day|the \w+)\b|\bwas due (?:yesterday|last|on|\w+day)\b",
+            "LATE",
+        ),
+        (
+            r"\bsupposed to (?:get|have|receive) (?:it|them|this|that|my \w+)\b.{0,20}\b(?:by|on|before)\b.{0,30}\b(?:and|but)\b",
+            "LATE",
+        ),
         # Questions and requests about the shop's other business: a person answers those.
         (r"\b(?:hiring|jobs?|careers?|employment|apply for|application)\b", "OFF"),
         (
@@ -208,6 +258,15 @@ SPANISH = _clues(
             "LOST",
         ),
         (r"\b(?:foto|fotografia|imagen)\b.{0,40}\b(?:no es|no era|otra|equivocad)", "LOST"),
+        # Firmado por alguien que no fue el cliente; avisado como entregado y no está en ningún lado.
+        (
+            r"\b(?:firmaron|firmo|firmado|firmada)\b.{0,40}\b(?:nadie|no (?:firme|firmamos|fui yo|fue nadie))\b|\b(?:alguien|otra persona) (?:firmo|lo firmo|la firmo)\b",
+            "LOST",
+        ),
+        (
+            r"\bpor ningun (?:lado|lugar|sitio)\b|\bno (?:lo |la |los |las )?(?:encuentro|encontramos|encuentra|hallo|veo) (?:el|la|los|las|mi|mis|nada)\b|\bnotificacion de entregado\b",
+            "LOST",
+        ),
         (
             rf"\b{_S_ORDERED}\b(?:(?!\bno\b).){{0,50}}\b(?:y|pero)\b (?:me |nos )?(?:nomas |solo |solamente |nada mas )?{_S_RECEIVED}\b(?! nada\b)",
             "WRONG",
@@ -236,6 +295,10 @@ SPANISH = _clues(
         ),
         (
             r"^(?!.*\b(?:codigo|cupon|tarjeta|pagina|cuenta|contrasena|app|aplicacion|pago|descuento)\b).*\b(?:defectuos[oa]|no (?:sirve|funciona|prende|enciende|carga)|dejo de (?:funcionar|servir)|gotea|tiene (?:una )?fuga|se descompuso|descompuso|rajad[oa]|estrellad[oa]|abollad[oa]|descompuest[oa]|rot[oa]s?|quebrad[oa]s?)\b",
+            "DAMAGE",
+        ),
+        (
+            r"\b(?:despostillad[oa]s?|desportillad[oa]s?|astillad[oa]s?|mojad[oa]s?|empapad[oa]s?|arruinad[oa]s?|se echo a perder|echad[oa]s? a perder|golpead[oa]s?|aplastad[oa]s?|maltratad[oa]s?|doblad[oa]s?)\b",
             "DAMAGE",
         ),
         (r"\b(?:deberia|debia|tenia que|tendria que) (?:de )?(?:estar|haber llegado|llegar|haber estado)\b", "LATE"),
