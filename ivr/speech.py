@@ -742,8 +742,9 @@ def _lexicon(
         return tuple(word if word == _GAP else stem(word) for word in phrase.split())
 
     runs = [(stems(phrase), tuple(concept.split())) for concept, phrases in rewrites.items() for phrase in phrases]
-    # Longest runs first, so "credit card" is read before "credit".
-    runs.sort(key=lambda run: -len(run[0]))
+    # Longest runs first, so "credit card" is read before "credit"; of two as long, the one without a gap
+    # ("on your way", a person travelling, before "on * way", a parcel).
+    runs.sort(key=lambda run: (-len(run[0]), run[0].count(_GAP)))
     return _Lexicon(
         stem=stem,
         stopwords=frozenset(stem(word) for word in stopwords) | stopwords,
@@ -839,7 +840,9 @@ _ENGLISH = _lexicon(
             "on * record", "on * playlist", "keep track", "lose track", "lost track", "on track", "race track",
             "track meet", "track practice", "track team", "in order to", "out of order", "order * pizza",
             "order pizza", "order * takeout", "order takeout", "order * food", "order food", "order dinner",
-            "order lunch", "package deal", "care package",
+            "order lunch", "package deal", "care package", "run * track", "running track", "train track",
+            # A person on their way is no parcel on its way.
+            "on your way", "on my way", "on our way", "on his way", "on her way", "on their way",
         ],
     },
     concepts={

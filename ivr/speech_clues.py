@@ -328,6 +328,11 @@ SPANISH = _clues(
             r"\b(?:tarjeta de regalo|gift card|saldo|puntos|cupon|codigo de descuento|promocion|garantia|contrasena|mi cuenta|tarjeta de credito|factura)\b",
             "OFF",
         ),
+        # Preguntas sobre el producto mismo: si viene en otro color, talla o tamaño, de qué está hecho.
+        (
+            r"\b(?:viene|vienen|hay|tienen|manejan|existe)\b.{0,25}\ben (?:color|colores|talla|tallas|tamano|tamanos|medida|otro color|otra talla|otro tamano)\b|\bde que (?:material|esta hecho|esta hecha|son)\b",
+            "OFF",
+        ),
         (r"^(?:cero|operador cero)$", "PERSON"),
         # Whether it has gone out yet: "queria ver si ya lo enviaron".
         (

@@ -226,3 +226,78 @@ def test_a_shop_that_offers_its_hours_takes_a_question_about_them() -> None:
     menu = {**MENU, "hours": ["store hours", "opening hours", "when are you open"]}
     matched = match_intent("Hi, what are your store hours?", menu)
     assert matched is not None and matched.name == "hours"
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Following up on an order, or an order still processing: a tracking question.
+        ("I'm calling to follow up on my order.", "track"),
+        ("My order says it's still processing.", "track"),
+        ("I can't see any tracking information for my package.", "track"),
+        ("I've been trying to check how far along my shipment is.", "track"),
+        # A question asked after a preamble.
+        ("I bought a blender last week and I was just wondering, will it arrive before Saturday?", "track"),
+        # Taken or signed for by someone else, or nowhere to be found.
+        ("A thief snatched my parcel off the steps.", "missing"),
+        ("Somebody else signed for my delivery but nobody was home.", "missing"),
+        ("The app says delivered but the box is nowhere to be found.", "missing"),
+        # Expected one thing, another came; a part left out; fewer than the set should have.
+        ("I was expecting a blue lamp but what arrived was a green one.", "wrong_item"),
+        ("The screws were not included in the box.", "wrong_item"),
+        ("The pack should have had twelve pens and there were only ten.", "wrong_item"),
+        ("I received the console but not the controller.", "wrong_item"),
+        # Battered or soaked in transit.
+        ("The box came all beat up and the vase inside was soaked.", "damaged"),
+        # Past the promised time, or longer than said.
+        ("It's a week past the expected delivery date.", "late"),
+        ("They told me it would arrive Tuesday and now it's Friday.", "late"),
+        ("The estimated date was Monday and still nothing.", "late"),
+        ("This is taking a lot longer than expected.", "late"),
+        # Not wanting a machine is wanting a person.
+        ("I don't want to talk to a robot.", "agent"),
+    ],
+)
+def test_more_kinds_of_requests_and_problems_told_in_a_sentence(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        # Things given back that no shop sold, a song's or a race's track, food ordered in.
+        "Please return these books to the library on your way.",
+        "Return the tray to the kitchen please.",
+        "Skip to track nine, I love that song.",
+        "He's running on the track after school.",
+        "Can we order pizza for dinner tonight?",
+        # An arrival asked about that is the household's, not a parcel.
+        "Did the newspaper come this morning?",
+        "Did grandma get here yet?",
+        # Telling a child what they can't have.
+        "No sweetie, you can't have candy before dinner.",
+    ],
+)
+def test_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
+    assert match_intent(heard, MENU) is None
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Does the sofa come in grey?",
+        "Is this jacket available in a large?",
+        "Do you all ship to Puerto Rico?",
+        "I was charged but the payment never went through.",
+    ],
+)
+def test_product_shipping_and_payment_questions_reach_a_person_not_a_lookup(heard: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == OFF_MENU
+
+
+def test_an_arrival_question_about_the_parcel_still_asks_when() -> None:
+    for heard in ("Did the package come yet?", "Is it coming today?", "Is my order on the way?"):
+        matched = match_intent(heard, MENU)
+        assert matched is not None and matched.name == "track", heard

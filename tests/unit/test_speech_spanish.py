@@ -183,3 +183,48 @@ def test_spanish_problems_spanglish_and_other_business(heard: str, intent: str) 
 )
 def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
     assert match_intent(heard, menu_intents("es"), language="es") is None
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Darle seguimiento, si ya viene en camino.
+        ("Nomás quería darle seguimiento a mi pedido.", "track"),
+        ("¿Mi paquete ya viene en camino?", "track"),
+        # "Le hablo porque ..." is why the caller calls, not a request to talk to someone.
+        ("Buenas tardes, le hablo porque quiero saber dónde está mi paquete.", "track"),
+        # Robado, firmado por alguien más, por ningún lado.
+        ("Alguien se robó mi paquete de la entrada.", "missing"),
+        ("Dice que lo firmó alguien pero aquí nadie firmó.", "missing"),
+        ("No encuentro mi paquete por ningún lado y dice entregado.", "missing"),
+        # Despostillado, mojado, echado a perder.
+        ("Las tazas llegaron despostilladas.", "damaged"),
+        ("La caja llegó toda mojada.", "damaged"),
+        # No querer una máquina; "pásame con" in the familiar form, an agent in English.
+        ("No me quiero comunicar con una grabación, quiero una persona.", "agent"),
+        ("Pásame con un agent por favor.", "agent"),
+        ("Quiero hablar con alguien.", "agent"),
+    ],
+)
+def test_spanish_more_kinds_of_requests_and_problems(heard: str, intent: str) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Mañana devuelves los libros a la biblioteca, ¿eh?",
+        "Pon la canción número tres.",
+        "¿Ya llegó tu hermano?",
+        "Ya voy en camino, te veo allá.",
+        "Mijo, ¿pediste la pizza?",
+    ],
+)
+def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
+    assert match_intent(heard, menu_intents("es"), language="es") is None
+
+
+def test_spanish_a_question_about_the_product_itself_reaches_a_person() -> None:
+    matched = match_intent("¿La camisa la tienen en talla mediana?", menu_intents("es"), language="es")
+    assert matched is not None and matched.name == OFF_MENU
