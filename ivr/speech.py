@@ -843,6 +843,14 @@ _ENGLISH = _lexicon(
             "order lunch", "package deal", "care package", "run * track", "running track", "train track",
             # A person on their way is no parcel on its way.
             "on your way", "on my way", "on our way", "on his way", "on her way", "on their way",
+            # Someone else's parcel, a thing one rented, coming back from a trip, back to the menu, one's
+            # own steps or spending tracked, a household member asked where they put something.
+            "your package", "your parcel", "his package", "her package", "their package", "his parcel",
+            "her parcel", "his order", "her order", "return * * rental", "return * car", "am return from",
+            "are return from", "is return from", "will return from", "return from vacation", "return from * trip",
+            "return to * menu", "go back to * menu", "track * step", "track * calorie", "track * sleep",
+            "track * workout", "track * spend", "track * weight", "track * expense", "track * hour",
+            "where * you put", "where * you leave",
         ],
     },
     concepts={
@@ -955,6 +963,11 @@ _SPANISH = _lexicon(
             "regresar * * biblioteca",
             "devuelve * llave", "regresa * llave", "pista", "cancion", "pedir * pizza", "pediste * pizza",
             "pide * pizza", "pedir comida", "pide comida",
+            # Volver de un viaje o al menú, un carro rentado, a alguien de la casa: dónde pusiste la caja.
+            "regreso * vacaciones", "regresar * vacaciones", "regresamos * vacaciones", "regreso * viaje",
+            "regresar * viaje", "regreso * trabajo", "regresar * menu", "volver * menu", "regresar al inicio",
+            "devolver * carro", "devolver * * renta", "regresar * carro", "donde * pusiste", "donde * dejaste",
+            "tu paquete", "tu pedido",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
@@ -1070,14 +1083,23 @@ def _rewrite(stems: Sequence[str], lexicon: _Lexicon) -> list[str]:
     return tokens
 
 
-def _negate(tokens: Sequence[str], lexicon: _Lexicon) -> list[str]:
+# Verbs that, denied, say a parcel is missing only when the sentence is about the parcel: "I can't find
+# it" is, "I can't find my keys" is the household's.
+_WEAK_DENIALS = frozenset({"find", "see", "have", "tengo"})
+
+
+def _negate(tokens: Sequence[str], lexicon: _Lexicon, words: Sequence[str] = ()) -> list[str]:
     """Tokens with "not" and the word it denies (within three words) read as one idea: "never came"."""
+    about_parcel = not _ARRIVING.isdisjoint(tokens) or not _ARRIVING_WORDS.isdisjoint(words)
+    weak = {lexicon.stem(word) for word in _WEAK_DENIALS}
     result = list(tokens)
     for index, token in enumerate(tokens):
         if token not in lexicon.negations:
             continue
         for later in range(index + 1, min(index + 4, len(tokens))):
             meaning = lexicon.negated.get(result[later])
+            if meaning == "NOTARRIVE" and not about_parcel and result[later] in weak:
+                continue
             if meaning is not None:
                 result[later], result[index] = meaning, ""
                 break
@@ -1093,7 +1115,7 @@ _AUXILIARIES = frozenset(
 # What an arrival question may ask about: the shop's parcel, said or meant ("is it coming?"). "Did the
 # mail come yet?" or "did your dad get here?" asks about the household, not an order.
 _ARRIVING = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "NUMBER", "SHIP", "TRACK", "order", "orders"})
-_ARRIVING_WORDS = frozenset({"it", "they", "them", "mine", "order", "orders", "stuff", "lo", "la", "los", "las"})
+_ARRIVING_WORDS = frozenset({"it", "they", "them", "mine", "order", "orders", "stuff", "lo"})
 
 
 # A question asked after a preamble: "I ordered a laptop and I was wondering, like, is it coming this week?"
@@ -1228,7 +1250,7 @@ class _Said:
         stems = [lexicon.stem(word) for word in words]
         # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
         ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
-        ideas_read = _negate(_rewrite(ideas, lexicon), lexicon) + [
+        ideas_read = _negate(_rewrite(ideas, lexicon), lexicon, words) + [
             clue for clue in clues if clue not in ("OFF", "PERSON")
         ]
         tokens = _questions_and_problems(words, ideas_read, product="OFF" in clues, english=lexicon is _ENGLISH)

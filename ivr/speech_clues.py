@@ -264,7 +264,7 @@ SPANISH = _clues(
             "LOST",
         ),
         (
-            r"\bpor ningun (?:lado|lugar|sitio)\b|\bno (?:lo |la |los |las )?(?:encuentro|encontramos|encuentra|hallo|veo) (?:el|la|los|las|mi|mis|nada)\b|\bnotificacion de entregado\b",
+            r"\bpor ningun (?:lado|lugar|sitio)\b|\bno (?:lo |la |los |las )?(?:encuentro|encontramos|encuentra|hallo|veo) (?:(?:el|la|los|las|mi|mis|nuestro|nuestra) )?(?:paquetes?|pedidos?|cajas?|ordene?s?|entregas?|compras?)\b|\bnotificacion de entregado\b",
             "LOST",
         ),
         (

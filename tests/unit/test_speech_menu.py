@@ -275,8 +275,16 @@ def test_more_kinds_of_requests_and_problems_told_in_a_sentence(heard: str, inte
         # An arrival asked about that is the household's, not a parcel.
         "Did the newspaper come this morning?",
         "Did grandma get here yet?",
-        # Telling a child what they can't have.
+        # Telling a child what they can't have; the household's own things lost.
         "No sweetie, you can't have candy before dinner.",
+        "Where's my phone? I can't find my keys.",
+        # A rental given back, coming back from a trip, back to the menu, steps tracked, someone else's parcel.
+        "I have to return the car to the rental place by five.",
+        "I'm returning from vacation next week.",
+        "Can I return to the main menu?",
+        "He needs to track his steps on the watch.",
+        "Did your package come?",
+        "Where did you put the box?",
     ],
 )
 def test_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
@@ -301,3 +309,10 @@ def test_an_arrival_question_about_the_parcel_still_asks_when() -> None:
     for heard in ("Did the package come yet?", "Is it coming today?", "Is my order on the way?"):
         matched = match_intent(heard, MENU)
         assert matched is not None and matched.name == "track", heard
+
+
+def test_a_denied_find_or_have_is_a_missing_parcel_only_when_it_is_about_the_parcel() -> None:
+    for heard in ("I can't find my package anywhere.", "I don't have it yet.", "I never got my order."):
+        matched = match_intent(heard, MENU)
+        assert matched is not None and matched.name == "missing", heard
+    assert match_intent("I can't find the remote.", MENU) is None

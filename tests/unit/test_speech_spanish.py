@@ -219,6 +219,12 @@ def test_spanish_more_kinds_of_requests_and_problems(heard: str, intent: str) ->
         "¿Ya llegó tu hermano?",
         "Ya voy en camino, te veo allá.",
         "Mijo, ¿pediste la pizza?",
+        "No encuentro mis llaves.",
+        "No tengo las llaves.",
+        "Regreso de vacaciones la próxima semana.",
+        "¿Puedo regresar al menú principal?",
+        "Tengo que devolver el carro a la renta a las cinco.",
+        "¿Dónde pusiste la caja?",
     ],
 )
 def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
@@ -228,3 +234,9 @@ def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: 
 def test_spanish_a_question_about_the_product_itself_reaches_a_person() -> None:
     matched = match_intent("¿La camisa la tienen en talla mediana?", menu_intents("es"), language="es")
     assert matched is not None and matched.name == OFF_MENU
+
+
+def test_spanish_a_denied_find_or_have_is_a_missing_parcel_when_it_is_about_the_parcel() -> None:
+    for heard in ("No encuentro mi paquete.", "No lo tengo todavía.", "Nunca me llegó mi pedido."):
+        matched = match_intent(heard, menu_intents("es"), language="es")
+        assert matched is not None and matched.name == "missing", heard
