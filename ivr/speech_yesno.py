@@ -1,0 +1,126 @@
+"""Yes or no, by key or by speech, in English and Spanish.
+
+Split from ivr/speech.py, which re-exports is_yes and yes_no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ivr.speech_numbers import _fold, _is_spanish, _words
+
+# ---------------------------------------------------------------------------------------------------------
+# Yes or no
+# ---------------------------------------------------------------------------------------------------------
+
+_YES_PHRASES = (
+    ("yes",), ("yeah",), ("yep",), ("yup",), ("ya",), ("yah",), ("yea",), ("correct",), ("right",),
+    ("alright",), ("sure",), ("affirmative",), ("exactly",), ("absolutely",), ("definitely",), ("indeed",),
+    ("uh", "huh"), ("mhm",), ("mm", "hmm"), ("that", "is", "it"), ("that", "is", "the", "one"),
+    ("this", "is", "it"), ("yes", "please"), ("go", "ahead"), ("of", "course"), ("please", "do"),
+    ("no", "problem"), ("no", "worries"), ("put", "me", "through"), ("connect", "me"), ("accept",),
+    ("sounds", "good"), ("take", "it"), ("i", "will", "take", "it"),
+)  # fmt: skip
+# Yes only as the last words ("yes it is"): "it is the other one" is a no.
+_TAIL_YES_PHRASES = (("it", "is"),)
+_NO_PHRASES = (
+    ("no",), ("nope",), ("nah",), ("not",), ("wrong",), ("incorrect",), ("negative",),
+    ("other", "one"), ("different", "one"), ("another", "one"), ("cancel",), ("stop",), ("decline",),
+    ("reject",), ("do", "not", "call"), ("not", "interested"), ("no", "longer"),
+)  # fmt: skip
+# Answers that are neither, even though they contain "not" or "sure".
+_UNCLEAR_PHRASES = (
+    ("not", "sure"), ("do", "not", "know"), ("no", "idea"), ("maybe",), ("not", "certain"), ("i", "guess"),
+    ("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"),
+    ("just", "a", "second"), ("just", "a", "moment"), ("wait", "a"), ("what",), ("who", "is", "this"),
+    ("sorry",), ("pardon",), ("say", "again"),
+)  # fmt: skip
+
+
+# Spanish, accents folded ("sí" is "si"). "No" is both the answer and the negation ("no es correcto").
+_SPANISH_YES_PHRASES = (
+    ("si",), ("claro",), ("correcto",), ("eso", "es"), ("ese", "es"), ("esa", "es"), ("asi", "es"),
+    ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
+    ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
+)  # fmt: skip
+_SPANISH_NO_PHRASES = (
+    ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
+    ("cancelar",), ("claro", "que", "no"), ("para", "nada"),
+)  # fmt: skip
+_SPANISH_UNCLEAR_PHRASES = (
+    ("no", "se"), ("no", "estoy", "seguro"), ("no", "estoy", "segura"), ("tal", "vez"), ("quizas",),
+    ("quiza",), ("a", "lo", "mejor"), ("espere",), ("espera",), ("un", "momento"),
+    ("perdon",), ("mande",), ("repita",), ("no", "entiendo"), ("no", "le", "entiendo"),
+)  # fmt: skip
+
+
+def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where the phrases occur in words, as (start, end) pairs."""
+    found = []
+    for phrase in phrases:
+        width = len(phrase)
+        for start in range(len(words) - width + 1):
+            if tuple(words[start : start + width]) == phrase:
+                found.append((start, start + width))
+    return found
+
+
+def is_yes(text: str, language: str = "en") -> bool | None:
+    """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
+    if _is_spanish(language):
+        return _is_yes_spanish([_fold(word) for word in _words(text)])
+    words = _words(text)
+    if not words or _spans(words, _UNCLEAR_PHRASES):
+        return None
+    # A yes-word next to "not" is negated: "not right", "that is not it", "absolutely not", "it is not".
+    tail = [(start, end) for start, end in _spans(words, _TAIL_YES_PHRASES) if end == len(words)]
+    yes = [
+        (start, end)
+        for start, end in _spans(words, _YES_PHRASES) + tail
+        if not (start > 0 and words[start - 1] == "not") and not (end < len(words) and words[end] == "not")
+    ]
+    # The "no" inside a yes phrase ("no problem", "no worries") is not a refusal.
+    no = [(a, b) for a, b in _spans(words, _NO_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
+    if yes and not no:
+        return True
+    if no and not yes:
+        return False
+    return None  # nothing recognisable, or both ("yeah no", "no, that's right"): ask again
+
+
+def _is_yes_spanish(words: Sequence[str]) -> bool | None:
+    """is_yes for Spanish words, accents folded."""
+    # "¿Qué?" and "¿Cómo?" alone ask to hear it again; inside a sentence they are ordinary words.
+    if not words or _spans(words, _SPANISH_UNCLEAR_PHRASES) or list(words) in (["que"], ["como"]):
+        return None
+    # "No es correcto", "no, eso no es": a yes-word right after "no" (or "no es", "no está") is negated.
+    yes = [
+        (start, end)
+        for start, end in _spans(words, _SPANISH_YES_PHRASES)
+        if not (start > 0 and words[start - 1] == "no")
+        and not (start > 1 and words[start - 2] == "no" and words[start - 1] in {"es", "esta"})
+    ]
+    no_spans = _spans(words, _SPANISH_NO_PHRASES)
+    # The yes-word inside "claro que no" is part of the refusal.
+    yes = [(a, b) for a, b in yes if not any(n0 <= a and b <= n1 and n1 - n0 > 1 for n0, n1 in no_spans)]
+    no = [(a, b) for a, b in no_spans if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
+    if yes and not no:
+        return True
+    if no and not yes:
+        return False
+    return None
+
+
+def yes_no(
+    digits: str | None, said: str | None, yes_key: str = "1", no_key: str = "2", *, language: str = "en"
+) -> bool | None:
+    """The product's one yes/no reader, for keys and speech: True, False, or None when unclear.
+
+    A key other than the two offered is unclear, not a refusal (a stray press must not cancel
+    anything); "I'm not sure", "I don't know" or "hold on" are unclear too. Only a clear "no",
+    "cancel" or the no key refuses.
+    """
+    key = (digits or "").strip()[:1]
+    if key:
+        return True if key == yes_key else False if key == no_key else None
+    return is_yes(said, language=language) if said and said.strip() else None
