@@ -96,6 +96,16 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (rf"\b(?:only|just) (?:got|received) {_NUM}\b", "WRONG"),
+        # An empty box: none of the order in it.
+        (
+            r"\b(?:box|package|parcel|envelope|bag) (?:was|is|came|arrived|showed up) (?:completely |totally |just |all )?empty\b|\bnothing (?:was )?(?:inside|in (?:the|it)) (?:box|package|parcel|envelope)?\b|\b(?:an|a|the) empty (?:box|package|parcel|envelope)\b",
+            "WRONG",
+        ),
+        # A size or a colour said, then what was ordered: "the shirt is a medium but I asked for a large".
+        (
+            r"\b(?:is|are|was|were|came in|came as) (?:a |an |in )?(?:small|medium|large|x-?large|extra large|size \w+|\w+ size|red|blue|green|black|white|grey|gray|pink|yellow|brown|purple|orange|beige|navy)\b.{0,30}\bbut (?:i|we) (?:ordered|asked for|wanted|picked|chose|bought)\b",
+            "WRONG",
+        ),
         # Expected one thing, another came; a part that should have been in the box is not.
         (
             r"\b(?:expecting|expected|waiting for)\b.{0,50}\b(?:and|but) (?:what (?:came|arrived|showed up|i got|was inside|was in the box)|i got|they sent|you sent|instead)\b",
@@ -143,6 +153,11 @@ ENGLISH = _clues(
         ),
         # A defect.
         (rf"\b{_DEFECT}\b", "DAMAGE"),
+        # A wobble, a line through the screen.
+        (
+            r"\b(?:wobbles|wobbly|wobbling|lopsided|(?:a |big |white |black )?lines? (?:through|across|down|on) (?:the |it|its )?(?:screen|display)?)\b",
+            "DAMAGE",
+        ),
         # Battered or soaked in transit, or split apart.
         (
             r"\b(?:banged up|beat up|beaten up|bashed in|mangled|warped|soaked|soggy|waterlogged|water damaged|all wet|(?:is|are|was|were|came|arrived) split|split (?:down|in half|in two|open|apart))\b",
@@ -201,6 +216,11 @@ ENGLISH = _clues(
         ),
         # Questions and requests about the shop's other business: a person answers those.
         (r"\b(?:hiring|jobs?|careers?|employment|apply for|application)\b", "OFF"),
+        # What shipping costs, or whether it is free: the shop's terms, not an order's whereabouts.
+        (
+            r"\b(?:how much|what does|what is|cost|costs|price|fee)\b.{0,15}\b(?:shipping|delivery|to ship|to deliver)\b(?!.{0,10}\b(?:my|our)\b)|\bshipping (?:cost|costs|fee|fees|rate|rates|charges?|prices?)\b|\bfree (?:shipping|delivery)\b",
+            "OFF",
+        ),
         (
             r"\b(?:store|stores|shop) (?:hours|locations?|near|nearest|address)\b|\b(?:nearest|closest) (?:store|shop|location|branch)\b|\bwhat time (?:do|does|are) (?:you|the store|it) (?:open|close)\b|\b(?:are|is) (?:you|the store) open\b",
             "OFF",
@@ -276,7 +296,7 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
+            r"\b(?:caja|paquete|sobre) (?:llego|vino|venia|estaba) vaci[oa]\b|\bno (?:traia|venia|tenia) nada\b|\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
             "WRONG",
         ),
         (
@@ -298,7 +318,7 @@ SPANISH = _clues(
             "DAMAGE",
         ),
         (
-            r"\b(?:despostillad[oa]s?|desportillad[oa]s?|astillad[oa]s?|mojad[oa]s?|empapad[oa]s?|arruinad[oa]s?|se echo a perder|echad[oa]s? a perder|golpead[oa]s?|aplastad[oa]s?|maltratad[oa]s?|doblad[oa]s?)\b",
+            r"\b(?:se tambalea|cojea|chueco|chueca|una raya en la pantalla|rayas en la pantalla|despostillad[oa]s?|desportillad[oa]s?|astillad[oa]s?|mojad[oa]s?|empapad[oa]s?|arruinad[oa]s?|se echo a perder|echad[oa]s? a perder|golpead[oa]s?|aplastad[oa]s?|maltratad[oa]s?|doblad[oa]s?)\b",
             "DAMAGE",
         ),
         (r"\b(?:deberia|debia|tenia que|tendria que) (?:de )?(?:estar|haber llegado|llegar|haber estado)\b", "LATE"),
@@ -319,6 +339,10 @@ SPANISH = _clues(
             "LATE",
         ),
         (r"^(?:tienen|venden|manejan|hay) (?!.*\b(?:paquete|pedido|orden)\b)", "OFF"),
+        (
+            r"\bcuanto (?:cuesta|cobran|sale|vale|es)\b.{0,15}\b(?:el envio|envio|la entrega|mandar|enviar)\b|\b(?:costo|precio|tarifa) (?:del|de) envio\b|\benvio gratis\b",
+            "OFF",
+        ),
         (r"^(?:hacen|envian|mandan|entregan) (?:envios? |entregas? )?(?:a|al|hasta|en)\b", "OFF"),
         (
             r"\b(?:a que hora (?:abre|abren|cierra|cierran)|horario|sucursal|tienda mas cercana|donde (?:esta|estan|queda|quedan) (?:la|las) tiendas?|contratando|vacantes?|(?:hay|tienen|busco|buscan|ofrecen|solicitud de|pedir) (?:trabajo|empleo))\b",

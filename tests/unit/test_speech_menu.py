@@ -254,6 +254,12 @@ def test_a_shop_that_offers_its_hours_takes_a_question_about_them() -> None:
         ("They told me it would arrive Tuesday and now it's Friday.", "late"),
         ("The estimated date was Monday and still nothing.", "late"),
         ("This is taking a lot longer than expected.", "late"),
+        # An empty box; a size or a colour that is not the one ordered; a wobble or a line on the screen.
+        ("The box was empty when I opened it.", "wrong_item"),
+        ("There was nothing inside the package.", "wrong_item"),
+        ("The shirt is a medium but I asked for a large.", "wrong_item"),
+        ("The chair wobbles and one leg is shorter.", "damaged"),
+        ("The TV screen has a big line through it.", "damaged"),
         # Not wanting a machine is wanting a person.
         ("I don't want to talk to a robot.", "agent"),
     ],
@@ -285,6 +291,7 @@ def test_more_kinds_of_requests_and_problems_told_in_a_sentence(heard: str, inte
         "He needs to track his steps on the watch.",
         "Did your package come?",
         "Where did you put the box?",
+        "I'm going to return to bed.",
     ],
 )
 def test_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
@@ -298,6 +305,8 @@ def test_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> 
         "Is this jacket available in a large?",
         "Do you all ship to Puerto Rico?",
         "I was charged but the payment never went through.",
+        "How much is shipping to Alaska?",
+        "Do you have free shipping?",
     ],
 )
 def test_product_shipping_and_payment_questions_reach_a_person_not_a_lookup(heard: str) -> None:

@@ -200,6 +200,8 @@ def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
         # Despostillado, mojado, echado a perder.
         ("Las tazas llegaron despostilladas.", "damaged"),
         ("La caja llegó toda mojada.", "damaged"),
+        ("La mesa se tambalea.", "damaged"),
+        ("La caja llegó vacía.", "wrong_item"),
         # No querer una máquina; "pásame con" in the familiar form, an agent in English.
         ("No me quiero comunicar con una grabación, quiero una persona.", "agent"),
         ("Pásame con un agent por favor.", "agent"),
@@ -231,9 +233,10 @@ def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: 
     assert match_intent(heard, menu_intents("es"), language="es") is None
 
 
-def test_spanish_a_question_about_the_product_itself_reaches_a_person() -> None:
-    matched = match_intent("¿La camisa la tienen en talla mediana?", menu_intents("es"), language="es")
-    assert matched is not None and matched.name == OFF_MENU
+def test_spanish_a_question_about_the_product_or_shipping_costs_reaches_a_person() -> None:
+    for heard in ("¿La camisa la tienen en talla mediana?", "¿Cuánto cuesta el envío a México?"):
+        matched = match_intent(heard, menu_intents("es"), language="es")
+        assert matched is not None and matched.name == OFF_MENU, heard
 
 
 def test_spanish_a_denied_find_or_have_is_a_missing_parcel_when_it_is_about_the_parcel() -> None:
