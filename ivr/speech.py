@@ -261,7 +261,8 @@ _ENGLISH = _lexicon(
         "ARRIVE": ["get here", "show up", "get to me", "make it"],
         "STATUS": [
             "update on", "check on", "check in on", "look up", "go on with", "happen with", "how far along",
-            "come along", "follow up on", "follow up about", "follow up with", "follow up",
+            "come along", "follow up on", "follow up about", "follow up with", "follow up", "ask about",
+            "ask * about", "inquire about",
         ],
         # No tracking to be seen is a question for tracking, not a parcel gone missing.
         "TRACK": ["not see * track", "not get * track", "not have * track", "no track", "not find * track"],
@@ -316,7 +317,9 @@ _ENGLISH = _lexicon(
             "return to * menu", "go back to * menu", "return to bed", "return to sleep", "return to class",
             "return to * office", "return to * house", "return to normal", "track * step", "track * calorie",
             "track * sleep", "track * workout", "track * spend", "track * weight", "track * expense", "track * hour",
-            "where * you put", "where * you leave",
+            "where * you put", "where * you leave", "return * plate", "return * bowl", "return * pan",
+            "give * plate back", "give * bowl back", "give * dish back", "bring * plate back", "bring * bowl back",
+            "bring * dish back", "take * plate back", "take * dish back",
         ],
     },
     concepts={
@@ -414,7 +417,9 @@ _SPANISH = _lexicon(
             "deb * lleg", "suponia * llegar", "deber * lleg", "tenia que lleg", "pas * fecha", "fecha * pas",
             "se esta tard", "lleva * retras",
         ],
-        "STATUS": ["como va", "como viene", "como vamos", "en que va", "como anda"],
+        "STATUS": [
+            "como va", "como viene", "como vamos", "en que va", "como anda", "preguntar por", "pregunto por",
+        ],
         "SHIP": ["en camino", "viene en camino", "va en camino"],
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
@@ -433,7 +438,8 @@ _SPANISH = _lexicon(
             "regreso * vacaciones", "regresar * vacaciones", "regresamos * vacaciones", "regreso * viaje",
             "regresar * viaje", "regreso * trabajo", "regresar * menu", "volver * menu", "regresar al inicio",
             "devolver * carro", "devolver * * renta", "regresar * carro", "donde * pusiste", "donde * dejaste",
-            "tu paquete", "tu pedido",
+            "tu paquete", "tu pedido", "devolver * plato", "regresar * plato", "devolver * traste",
+            "regresar * traste", "devolver * tupper", "regresar * tupper",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
@@ -602,6 +608,10 @@ def _questions_and_problems(
     words: Sequence[str], tokens: list[str], *, product: bool = False, english: bool = True
 ) -> list[str]:
     """Ideas read with the sentence's form: a question about arrival asks when, a date passed is late."""
+    if not _PROBLEMS.isdisjoint(tokens):
+        # Asking about an order and telling what went wrong: the problem says where to go ("I want to ask
+        # about my order, it's more than a week late").
+        tokens = [token for token in tokens if token != "STATUS"]
     if "LATE" in tokens:
         # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
         return [token for token in tokens if token != "NOTARRIVE"]
@@ -716,9 +726,11 @@ class _Said:
         stems = [lexicon.stem(word) for word in words]
         # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
         ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
-        ideas_read = _negate(_rewrite(ideas, lexicon), lexicon, words) + [
-            clue for clue in clues if clue not in ("OFF", "PERSON")
-        ]
+        read = _negate(_rewrite(ideas, lexicon), lexicon, words)
+        if _ARRIVING.isdisjoint(read) and _ARRIVING_WORDS.isdisjoint(words):
+            # "I lost my keys", "they stole my wallet", "the dog is missing": the household's loss, not a parcel's.
+            read = [token for token in read if token != "LOST"]
+        ideas_read = read + [clue for clue in clues if clue not in ("OFF", "PERSON")]
         tokens = _questions_and_problems(words, ideas_read, product="OFF" in clues, english=lexicon is _ENGLISH)
         content = [token for token in tokens if token not in lexicon.stopwords]
         request = any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems)))

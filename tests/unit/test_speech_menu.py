@@ -233,6 +233,10 @@ def test_a_shop_that_offers_its_hours_takes_a_question_about_them() -> None:
     [
         # Following up on an order, or an order still processing: a tracking question.
         ("I'm calling to follow up on my order.", "track"),
+        ("I'd like to ask about my order.", "track"),
+        # Asking about an order and telling the problem: the problem decides.
+        ("I want to ask about my order, it's more than a week late.", "late"),
+        ("I'd like to follow up on my order, it never came.", "missing"),
         ("My order says it's still processing.", "track"),
         ("I can't see any tracking information for my package.", "track"),
         ("I've been trying to check how far along my shipment is.", "track"),
@@ -292,6 +296,11 @@ def test_more_kinds_of_requests_and_problems_told_in_a_sentence(heard: str, inte
         "Did your package come?",
         "Where did you put the box?",
         "I'm going to return to bed.",
+        # The household's losses, and a dish given back to a neighbour.
+        "Someone stole my wallet on the bus.",
+        "I lost my keys again.",
+        "The dog is missing.",
+        "Give the plate back to the neighbour.",
     ],
 )
 def test_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:

@@ -190,6 +190,7 @@ def test_spanish_talk_that_sounds_like_a_problem_is_noise(heard: str) -> None:
     [
         # Darle seguimiento, si ya viene en camino.
         ("Nomás quería darle seguimiento a mi pedido.", "track"),
+        ("Oiga, quería preguntar por mi pedido, ¿ya lo mandaron?", "track"),
         ("¿Mi paquete ya viene en camino?", "track"),
         # "Le hablo porque ..." is why the caller calls, not a request to talk to someone.
         ("Buenas tardes, le hablo porque quiero saber dónde está mi paquete.", "track"),
@@ -227,6 +228,8 @@ def test_spanish_more_kinds_of_requests_and_problems(heard: str, intent: str) ->
         "¿Puedo regresar al menú principal?",
         "Tengo que devolver el carro a la renta a las cinco.",
         "¿Dónde pusiste la caja?",
+        "Me robaron la cartera en el metro.",
+        "Ve a devolverle el plato a la vecina.",
     ],
 )
 def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
