@@ -320,6 +320,9 @@ _ENGLISH = _lexicon(
             "where * you put", "where * you leave", "return * plate", "return * bowl", "return * pan",
             "give * plate back", "give * bowl back", "give * dish back", "bring * plate back", "bring * bowl back",
             "bring * dish back", "take * plate back", "take * dish back",
+            # Taxes, loans paid back, an order as a sequence, a sport.
+            "tax return", "tax refund", "refund from * irs", "irs refund", "irs", "pay you back",
+            "give it back to you", "lent me", "order of", "in order", "alphabetical order", "track and field", "track * field",
         ],
     },
     concepts={
@@ -440,6 +443,10 @@ _SPANISH = _lexicon(
             "devolver * carro", "devolver * * renta", "regresar * carro", "donde * pusiste", "donde * dejaste",
             "tu paquete", "tu pedido", "devolver * plato", "regresar * plato", "devolver * traste",
             "regresar * traste", "devolver * tupper", "regresar * tupper",
+            # Impuestos, un préstamo devuelto a alguien de confianza ("te regreso"), un orden, no un pedido.
+            "declaracion de impuestos", "reembolso de impuestos", "de * impuestos", "te regreso * dinero",
+            "te devuelvo * dinero", "dinero que me prestaste", "te regreso", "te devuelvo",
+            "me prestaste", "en orden", "por orden", "orden de los", "orden de las",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],

@@ -230,6 +230,8 @@ def test_spanish_more_kinds_of_requests_and_problems(heard: str, intent: str) ->
         "¿Dónde pusiste la caja?",
         "Me robaron la cartera en el metro.",
         "Ve a devolverle el plato a la vecina.",
+        "Mañana te regreso el dinero que me prestaste.",
+        "Pon las cosas en orden.",
     ],
 )
 def test_spanish_shop_words_in_household_talk_are_never_sent_to_a_lookup(heard: str) -> None:
