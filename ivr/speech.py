@@ -322,7 +322,8 @@ _ENGLISH = _lexicon(
             "bring * dish back", "take * plate back", "take * dish back",
             # Taxes, loans paid back, an order as a sequence, a sport.
             "tax return", "tax refund", "refund from * irs", "irs refund", "irs", "pay you back",
-            "give it back to you", "lent me", "order of", "in order", "alphabetical order", "track and field", "track * field",
+            "give it back to you", "lent me", "order of", "in order", "alphabetical order", "track and field",
+            "track * field",
         ],
     },
     concepts={
