@@ -134,7 +134,7 @@ def report(figures: Figures, part: str, show_misses: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("measured", "tune", "blind_a", "blind_b"), default="measured")
+    parser.add_argument("--part", choices=("measured", "tune", "blind_a", "blind_b", "blind_c"), default="measured")
     parser.add_argument("--show-misses", action="store_true", help="list every phrasing answered wrong")
     args = parser.parse_args()
     results = [measure(corpus(args.part, language), menu_intents(language), language) for language in LANGUAGES]

@@ -45,6 +45,8 @@ __all__ = [
 # Intents
 # ---------------------------------------------------------------------------------------------------------
 
+# Fewer digits than this are a count or a name ("5 minutes"), not an order or return number.
+MIN_REFERENCE_DIGITS = 6
 MATCH_THRESHOLD = 0.5
 AMBIGUITY_MARGIN = 0.1
 # How surely a sentence's form (ivr/speech_clues.py) names a choice, and a request for something else.
@@ -732,8 +734,10 @@ class _Said:
         clues = _clue(words, lexicon)
         words = _mend_slips(words, lexicon)
         stems = [lexicon.stem(word) for word in words]
-        # A run of digits is a number, whatever its digits ("my order number is 112-4455667-...").
-        ideas = [_NUMBER if word.isdigit() else stem for word, stem in zip(words, stems, strict=True)]
+        # Digits are a reference when there are enough of them to be one ("my order number is 112-4455667-...",
+        # "1 1 2 4 4 5"); "in 5 minutes", "track 5", "3 weeks ago" are counts and names, not an order number.
+        reference = sum(len(word) for word in words if word.isdigit()) >= MIN_REFERENCE_DIGITS
+        ideas = [_NUMBER if word.isdigit() and reference else stem for word, stem in zip(words, stems, strict=True)]
         read = _negate(_rewrite(ideas, lexicon), lexicon, words)
         if _ARRIVING.isdisjoint(read) and _ARRIVING_WORDS.isdisjoint(words):
             # "I lost my keys", "they stole my wallet", "the dog is missing": the household's loss, not a parcel's.

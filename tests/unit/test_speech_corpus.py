@@ -1,7 +1,9 @@
 """The main menu understands what callers say: figures over the whole corpus of tests/data/ivr_phrasings.
 
 The measured part was written before the matcher was tuned and is only measured here and in
-bench/speech.py; the goal (issue 9) is at least 97% right and no noise sent to a lookup.
+bench/speech.py; the goal (issue 9) is at least 97% right and no noise sent to a lookup. The blind sets
+A and B, written by others without seeing the matcher, were measured first and then used to tune it, so
+they are held to the goal too; set C is only measured, by bench/speech.py (its figures are in the README).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 from bench.speech import GOAL, LANGUAGES, LOOKUPS, MENU_INTENTS, NOISE, OFF_MENU, corpus, measure, menu_intents
 from ivr import speech
 
-PARTS = ("tune", "measured")
+PARTS = ("tune", "measured", "blind_a", "blind_b")
 LABELS = (*MENU_INTENTS, OFF_MENU, NOISE)
 
 
@@ -25,7 +27,8 @@ def test_the_corpus_is_big_enough_and_covers_every_choice_in_both_parts() -> Non
             assert set(corpus(part, language)) == set(LABELS), (language, part)
 
 
-def test_no_phrasing_is_in_both_parts() -> None:
+def test_no_phrasing_is_in_both_the_tune_and_the_measured_part() -> None:
+    # The blind sets were written apart, so a short phrasing ("Damaged item.") may come up in two of them.
     for language in LANGUAGES:
         tune = {text.casefold() for texts in corpus("tune", language).values() for text in texts}
         measured = {text.casefold() for texts in corpus("measured", language).values() for text in texts}

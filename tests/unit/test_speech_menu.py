@@ -339,3 +339,9 @@ def test_a_denied_find_or_have_is_a_missing_parcel_only_when_it_is_about_the_par
         matched = match_intent(heard, MENU)
         assert matched is not None and matched.name == "missing", heard
     assert match_intent("I can't find the remote.", MENU) is None
+
+
+@pytest.mark.parametrize("heard", ["I will be there at 5.", "Give me 2 minutes, honey.", "Room 12, please."])
+def test_a_small_number_is_a_count_or_a_name_not_an_order_number(heard: str) -> None:
+    # Only enough digits to be a reference make a number worth looking up; "at 5" is a time.
+    assert match_intent(heard, MENU) is None
