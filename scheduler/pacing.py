@@ -11,8 +11,8 @@ next to the sends of later slots. What keeps the count is the window rule: the s
 call must reach the provider a full second after that call did. Three things together keep it:
 - the slot is taken right before calls.create, so nothing but the request itself follows it;
 - the interval carries MARGIN seconds per CPS slots, which absorbs ordinary lateness;
-- a send answered more than MARGIN later than sends usually are (so it may have reached the provider
-  that late) moves the schedule on by its excess (`settle`); no slot is handed out more than HORIZON ahead,
+- a send answered more than MARGIN after its slot (so it may have reached the provider that late)
+  moves the schedule on by its excess (`settle`); no slot is handed out more than HORIZON ahead,
   so the slot CPS places later is still unassigned when that happens, whatever the number of
   dispatchers.
 """
@@ -79,9 +79,11 @@ def settle(session: Session, slot: float, answered: datetime, usual: float = 0.0
     provider may have counted the call that much late; later slots move on by the excess. Returns
     the seconds moved.
 
-    `usual` is how long a send usually takes from its slot to its answer (the dispatcher's recent
-    median): a delay every send has (the provider's round trip, 100 ms or more to Twilio) shifts
-    every call alike and crowds no second; only what one send takes beyond it can.
+    `usual` is a part of every send's time known to fall after the provider counted the call: a
+    delay every send has shifts every call alike and crowds no second. The dispatcher passes none
+    (the strict bound): discounting its median round trip let a loaded sandbox count 11 calls in one
+    second, its requests being counted late in their trip. Against Twilio, whose round trip is 100 ms
+    or more, the strict bound costs rate at a high CPS (see the README's measured figures).
     """
     excess = answered.timestamp() - slot - usual - MARGIN
     if excess <= 0:
