@@ -71,6 +71,20 @@ class HeldBack(TwilioTelephony):
         return super().place_call(*args, **kwargs)
 
 
+class SlowAnswers(TwilioTelephony):
+    """The production adapter far from the provider: every answer comes back `delay` s after the call was
+    counted, as Twilio's do (100 ms and more)."""
+
+    def __init__(self, inner: TwilioTelephony, delay: float) -> None:
+        super().__init__(inner.client)
+        self.delay = delay
+
+    def place_call(self, *args: Any, **kwargs: Any) -> CallInfo:
+        info = super().place_call(*args, **kwargs)
+        time.sleep(self.delay)
+        return info
+
+
 def late_waker(delay: float, every: int, waits: Iterator[int]) -> Callable[[float], None]:
     """A sleep that oversleeps every `every`-th wait by `delay` s: a process woken late by a busy machine."""
 
@@ -198,3 +212,20 @@ def test_no_slot_is_handed_out_beyond_the_horizon(session: Any, clock: FixedCloc
     assert wait == pytest.approx(2 * pacing.interval(4.0) - pacing.HORIZON, abs=1e-5)
     clock.advance(seconds=wait + 0.001)
     assert pacing.take_slot(session, 4.0, clock.now()) == pytest.approx(start + 2 * pacing.interval(4.0), abs=1e-5)
+
+
+def test_a_round_trip_every_send_pays_does_not_slow_the_pace(
+    db: Database, session: Any, sandbox: tuple[SandboxServer, Settings]
+) -> None:
+    server, settings = sandbox
+    settings = replace(settings, twilio_cps=10.0)
+    adapter = telephony_from_settings(settings)
+    # Four processes, each answered 150 ms after its call was counted: together they could go at 20/s.
+    fleet = [Dispatcher(db, SlowAnswers(adapter, 0.15), SystemClock(), settings) for _ in range(4)]
+
+    work_backlog(db, fleet, 60)
+
+    moments = provider_moments(server)
+    assert len(moments) == 60 and most_in_one_second(moments) <= 10
+    # Taken whole as lateness, the round trip would move the schedule 130 ms a call: under 5 calls a second.
+    assert (len(moments) - 1) / (moments[-1] - moments[0]) >= 7.0
