@@ -227,5 +227,7 @@ def test_a_round_trip_every_send_pays_does_not_slow_the_pace(
 
     moments = provider_moments(server)
     assert len(moments) == 60 and most_in_one_second(moments) <= 10
-    # Taken whole as lateness, the round trip would move the schedule 130 ms a call: under 5 calls a second.
-    assert (len(moments) - 1) / (moments[-1] - moments[0]) >= 7.0
+    # Taken whole as lateness, the round trip would move the schedule 130 ms a call: 1 / (0.102 + 0.13) is
+    # 4.3 calls a second at most. Without it the pace is 9.8; a loaded machine (SQLite's one writer, four
+    # threads) has measured 6.5, so the line is drawn between the two.
+    assert (len(moments) - 1) / (moments[-1] - moments[0]) >= 5.5
