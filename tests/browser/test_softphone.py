@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.fake import FakeOrderLookup
-from orders.port import GuardedLookup, OrderInfo
+from orders.port import GuardedLookup
+from tests.browser.test_agent_console import ORDER  # the order both pages' callers ask about
 from tests.e2e.conftest import System, start_system
 
 pytestmark = pytest.mark.browser
 
 CALLER = "+12015550177"
-ORDER = OrderInfo(
-    number="112-4455667-1234567",
-    status="out_for_delivery",
-    placed_at=datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
-    carrier="UPS",
-    estimated_delivery=date(2026, 11, 25),
-)
 # The keypad is pressed by a browser, not a script: telephone time runs only 4 times faster than real time
 # here, so the 7 s digit timeout of the order-number prompt is 1.75 real seconds between two clicks.
 SPEED = 4.0

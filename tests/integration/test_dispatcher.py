@@ -287,6 +287,24 @@ def many_dispatchers(db: Database, clock: FixedClock, session: Session) -> Itera
     yield [Dispatcher(db, shared, clock, SETTINGS, sleep=lambda _s: None) for _ in range(4)]
 
 
+def run_side_by_side(dispatchers: list[Dispatcher], timeout: float) -> list[BaseException]:
+    """One pass of each dispatcher, all at once in threads, as separate processes would; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(dispatcher: Dispatcher) -> None:
+        try:
+            dispatcher.run_once()
+        except BaseException as exc:  # noqa: BLE001 - returned to the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return errors
+
+
 def test_concurrent_dispatchers_never_take_the_same_request_or_agent(
     session: Session, clock: FixedClock, many_dispatchers: list[Dispatcher]
 ) -> None:
@@ -294,20 +312,7 @@ def test_concurrent_dispatchers_never_take_the_same_request_or_agent(
     agents = [factories.agent(session, now - timedelta(seconds=i)) for i in range(6)]
     for i in range(10):
         factories.request(session, now, age=timedelta(seconds=i))
-    errors: list[BaseException] = []
-
-    def run(d: Dispatcher) -> None:
-        try:
-            d.run_once()
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(d,)) for d in many_dispatchers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
+    assert run_side_by_side(many_dispatchers, timeout=30) == []
     session.expire_all()
     dialing = session.scalars(select(CallbackRequest).where(CallbackRequest.status == "dialing")).all()
     attempts = session.scalars(select(CallAttempt)).all()

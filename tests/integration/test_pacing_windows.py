@@ -9,7 +9,6 @@ the provider's view; no one-second window of them may hold more than TWILIO_CPS.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -30,6 +29,7 @@ from telephony.port import CallInfo
 from telephony.sandbox import SandboxServer
 from telephony.twilio_adapter import TwilioTelephony, telephony_from_settings
 from tests import factories
+from tests.integration.test_dispatcher import run_side_by_side
 
 SHOP_NUMBER = "+15005550006"
 
@@ -114,20 +114,7 @@ def work_backlog(db: Database, dispatchers: list[Dispatcher], calls: int) -> Non
         for _ in range(calls):
             factories.agent(session, now)
             factories.request(session, now)
-    errors: list[BaseException] = []
-
-    def run(dispatcher: Dispatcher) -> None:
-        try:
-            dispatcher.run_once()
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
+    assert run_side_by_side(dispatchers, timeout=120) == []
 
 
 @pytest.mark.parametrize(
