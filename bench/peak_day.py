@@ -11,9 +11,17 @@ seconds (4 minutes at the default speed 120). Arrivals follow a daily curve (a m
 bump over a floor) with a surge (3x, a tenth of the day, starting at 45%):
 - web requests: `POST /api/callbacks` from `--web` customers, open-loop (each sent at its time by a pool
   of client threads, however slow the answers);
-- IVR callers: `--ivr` calls into the shop's number (`POST /sandbox/calls`); 65% press 0 for a person
-  (an agent now if one is free, else 1 for a callback), 35% hang up in the menu (at the greeting, or
-  after pressing 1 for order tracking).
+- IVR callers: `--ivr` calls into the shop's number (`POST /sandbox/calls`); 35% hang up in the menu (at
+  the greeting, or after pressing 1 for order tracking); 65% ask for a person, by pressing 0 or (one in
+  five) by saying so. They are put through at once when an agent of the queue is free; when everyone is
+  busy the menu says their place and the wait and offers a callback that keeps their place (1 or "call
+  me back"), another number (2) or holding (3 or "hold"), and they answer as scripted: 40% a callback by
+  key, 15% by speech, 45% hold (a quarter of them by speech). A holder hears music and their place until
+  an agent takes them out of the line, or hangs up once their patience runs out (log-normal, median 3
+  simulated minutes, 30 s to 20 minutes, from joining the line). The phone scripts have no "hang up
+  after N seconds on hold" (their `hangup_after` counts from the answer and would cut the conversation
+  with the agent too), so a watcher thread plays that caller's hand through the sandbox's hang-up
+  button (`POST /sandbox/calls/{sid}/hangup`) when the timeline still shows them in the line.
 Customers: 83% answer and press 1, 12% never answer (retried with the queue's backoff, then failed),
 5% are busy. Agents: `--agents` virtual agents on duty all day, `--surge-agents` more during the surge
 (from 50 to 100 by default), created and set available and away through the admin API; they accept the
@@ -35,8 +43,12 @@ most `--drain` seconds, then prints:
   the telephone runs faster), so they are shown in real seconds and in simulated minutes (x speed);
 - the quoted-wait error (mean absolute error and bias) in telephone time: the quotes are telephone
   seconds (handle times as the provider reports them), the waits are converted (see quote_error);
+- how the IVR callers ended, from the app's IVR sessions and requests: put through to a person at
+  once, put through after holding, as a callback (asked by key or by speech), hung up in the menu, hung
+  up on hold; and how many heard the busy offer (the sandbox's timelines);
 - the invariants, each checked at the end: no request lost (every 201 has its row, every IVR callback
-  its request, and each is finished), none dialled twice for one attempt (the sandbox's calls.create per
+  its request, every caller who asked for a callback at the offer -- by the sandbox's timeline -- ended
+  as one, and each request is finished), none dialled twice for one attempt (the sandbox's calls.create per
   customer equal the attempts with a call, and one completion per request at most), no agent on two
   calls (each agent phone's legs, from the sandbox's timelines, never overlap), CPS never exceeded (no
   one-second window of calls.create holds more than TWILIO_CPS).
@@ -48,6 +60,7 @@ Run: scripts/with-postgres.sh .venv/bin/python bench/peak_day.py [--speed 120] [
 from __future__ import annotations
 
 import argparse
+import heapq
 import logging
 import math
 import os
@@ -124,6 +137,51 @@ def handle_seconds(rng: random.Random) -> float:
     return min(900.0, max(60.0, rng.lognormvariate(math.log(240), 0.5)))
 
 
+# What IVR callers say when they speak instead of keying: phrasings of the default tree's intents, some
+# in the callers' own words ("I want to talk to a person"), each recognised by the menu.
+ASK_FOR_PERSON = ("representative", "talk to a person", "I want to talk to a person", "customer service", "operator")
+ASK_FOR_CALLBACK = ("call me back", "please call me back", "have someone call me", "ring me back")
+ASK_TO_HOLD = ("I'll hold", "hold", "I'll wait")
+
+
+def hold_patience(rng: random.Random) -> float:
+    """How long a holder stays in the line before hanging up, in telephone seconds: log-normal, median 3
+    minutes, clipped to 30 s..20 minutes."""
+    return min(1200.0, max(30.0, rng.lognormvariate(math.log(180), 0.8)))
+
+
+@dataclass
+class Caller:
+    """One IVR caller's script: what they press or say each time the menu listens, and their patience."""
+
+    steps: list[dict[str, Any]]
+    asks_by: str = ""  # how they ask for a person: "key" or "speech" ("": they hang up in the menu)
+    offer: str = ""  # their answer when everyone is busy: "callback" or "hold"
+    offer_by: str = ""  # "key" or "speech"
+    patience: float | None = None  # holders: telephone seconds in the line before they hang up
+
+
+def ivr_caller(roll: float, rng: random.Random) -> Caller:
+    """The script of a caller whose `roll` (0..1) chose what they came for; `rng` draws the rest.
+
+    The menu listens first at the main menu (0 or words for a person), then, only when nobody is free, at
+    the busy offer (1 or "call me back" for a callback, 3 or "hold" to hold); a caller put through at once
+    never hears the offer, and their second step is left unused."""
+    if roll >= 0.65:
+        # Hang up at the greeting, or after choosing order tracking (before keying a number).
+        return Caller([{"hangup": True}] if roll < 0.82 else [{"digits": "1"}, {"hangup": True}])
+    asks_by = "speech" if rng.random() < 0.2 else "key"
+    ask = {"speech": rng.choice(ASK_FOR_PERSON)} if asks_by == "speech" else {"digits": "0"}
+    choice = rng.random()
+    if choice < 0.40:
+        return Caller([ask, {"digits": "1"}], asks_by, "callback", "key")
+    if choice < 0.55:
+        return Caller([ask, {"speech": rng.choice(ASK_FOR_CALLBACK)}], asks_by, "callback", "speech")
+    by_speech = rng.random() < 0.25
+    answer = {"speech": rng.choice(ASK_TO_HOLD)} if by_speech else {"digits": "3"}
+    return Caller([ask, answer], asks_by, "hold", "speech" if by_speech else "key", hold_patience(rng))
+
+
 @dataclass
 class Sent:
     """One web request as the client saw it."""
@@ -141,6 +199,8 @@ class Day:
 
     web: list[Sent] = field(default_factory=list)
     ivr_started: int = 0
+    ivr_calls: dict[str, Caller] = field(default_factory=dict)  # by the inbound call's SID
+    gave_up: int = 0  # holders the bench hung up when their patience ran out
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -218,9 +278,76 @@ def set_status(http: requests.Session, app_url: str, agent_id: str, status: str,
         time.sleep(0.2)
 
 
-def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
+# A call's statuses once it is over (the sandbox's, as Twilio's).
+CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+class Patience(threading.Thread):
+    """Hangs up each holder still in the line when their patience runs out.
+
+    The sandbox's phone scripts cannot say "hang up after N seconds on hold": their `hangup_after` counts
+    from the answer and goes on through the talk with the agent. So this thread is the holder's hand: it
+    reads the call's timeline (the moment it joined the line, whether it left it) and presses the hang-up
+    button of the sandbox (`POST /sandbox/calls/{sid}/hangup`) at the join plus the patience."""
+
+    def __init__(self, sandbox: str, speed: float, day: Day) -> None:
+        super().__init__(daemon=True)
+        self.sandbox, self.speed, self.day = sandbox, speed, day
+        self.cond = threading.Condition()
+        self.due: list[tuple[float, str, float]] = []  # (when to look, call SID, patience in telephone s)
+        self.closing = False
+
+    def watch(self, sid: str, patience: float) -> None:
+        with self.cond:
+            heapq.heappush(self.due, (time.time() + 0.2, sid, patience))
+            self.cond.notify()
+
+    def close(self) -> None:
+        """No more calls to watch: the thread ends once the last holder has left the line."""
+        with self.cond:
+            self.closing = True
+            self.cond.notify()
+
+    def run(self) -> None:
+        with requests.Session() as http:
+            while True:
+                with self.cond:
+                    while not self.due or self.due[0][0] > time.time():
+                        if not self.due and self.closing:
+                            return
+                        self.cond.wait(self.due[0][0] - time.time() if self.due else None)
+                    _, sid, patience = heapq.heappop(self.due)
+                try:
+                    again = self.look(http, sid, patience)
+                except (requests.RequestException, ValueError, KeyError):
+                    again = time.time() + 0.2  # a loaded sandbox: look again shortly
+                if again is not None:
+                    with self.cond:
+                        heapq.heappush(self.due, (again, sid, patience))
+
+    def look(self, http: requests.Session, sid: str, patience: float) -> float | None:
+        """When to look at the call again; None once it is put through, over, or hung up here."""
+        call = http.get(f"{self.sandbox}/sandbox/calls/{sid}", timeout=30).json()
+        if call["status"] in CALL_ENDED:
+            return None
+        moves = [e for e in call["timeline"] if e["type"] in ("enqueue", "dial")]
+        if not moves:
+            return time.time() + 0.2  # still in the menu
+        last = moves[-1]
+        if last["type"] != "enqueue" or last.get("action") != "join":
+            return None  # put through to an agent, at once or out of the line
+        deadline = datetime.fromisoformat(last["at"]).timestamp() + patience / self.speed
+        if time.time() < deadline:
+            return deadline
+        http.post(f"{self.sandbox}/sandbox/calls/{sid}/hangup", timeout=30)
+        with self.day.lock:
+            self.day.gave_up += 1
+        return None
+
+
+def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str], Patience]:
     """Set up phones and agents, then play the day; returns what the clients saw, the day's start
-    (time.time()) and the agents' phones."""
+    (time.time()), the agents' phones and the holders' watcher (still watching those in the line)."""
     args = fleet.args
     sandbox, app_url = fleet.sandbox.base_url, fleet.web.url
     http = requests.Session()
@@ -250,23 +377,20 @@ def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
             return {"answer": "busy"}
         return {"answer": "human", "steps": [{"digits": "1"}]}
 
-    # The day's plan: (second of the day, kind, phone, inbound steps).
-    plan: list[tuple[float, str, str, list[dict[str, Any]]]] = []
+    # The day's plan: (second of the day, kind, phone, the IVR caller's script).
+    plan: list[tuple[float, str, str, Caller | None]] = []
     for n, x in enumerate(arrivals(args.web, rng)):
         phone = f"+1202555{n:04d}"
         put_phone(http, sandbox, phone, customer())
-        plan.append((x * day_seconds, "web", phone, []))
+        plan.append((x * day_seconds, "web", phone, None))
+    # What callers answer once they asked for a person comes from a generator of its own, so the day's
+    # generator draws what it drew before these answers existed: a seed's arrivals, customers and what
+    # each caller came for are unchanged.
+    choices = random.Random(f"{args.seed}/ivr")
     for n, x in enumerate(arrivals(args.ivr, rng)):
         phone = f"+1203555{n:04d}"
         put_phone(http, sandbox, phone, customer())
-        roll = rng.random()
-        if roll < 0.65:
-            steps: list[dict[str, Any]] = [{"digits": "0"}, {"digits": "1"}]
-        elif roll < 0.82:
-            steps = [{"hangup": True}]
-        else:
-            steps = [{"digits": "1"}, {"hangup": True}]
-        plan.append((x * day_seconds, "ivr", phone, steps))
+        plan.append((x * day_seconds, "ivr", phone, ivr_caller(rng.random(), choices)))
     plan.sort(key=lambda item: item[0])
 
     for agent_id in agent_ids[: args.agents]:
@@ -274,7 +398,8 @@ def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
             raise SystemExit(f"agent {agent_id} could not be made available")
 
     day = Day()
-    todo: queue.SimpleQueue[tuple[float, str, str, list[dict[str, Any]]] | None] = queue.SimpleQueue()
+    patience = Patience(sandbox, args.speed, day)
+    todo: queue.SimpleQueue[tuple[float, str, str, Caller | None] | None] = queue.SimpleQueue()
     for item in plan:
         todo.put(item)
     for _ in range(CLIENTS):
@@ -284,7 +409,7 @@ def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
     def client() -> None:
         with requests.Session() as mine:
             while (item := todo.get()) is not None:
-                due, kind, phone, steps = item
+                due, kind, phone, caller = item
                 time.sleep(max(0.0, start + due - time.time()))
                 sent = time.time() - start
                 began = time.perf_counter()
@@ -299,13 +424,17 @@ def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
                             if response.status_code not in (201, 503):  # 503: refused, the client knows
                                 day.errors.append(f"POST /api/callbacks: {response.status_code} {response.text[:120]}")
                     else:
-                        body = {"from": phone, "to": SHOP, "steps": steps}
+                        assert caller is not None
+                        body = {"from": phone, "to": SHOP, "steps": caller.steps}
                         response = mine.post(f"{sandbox}/sandbox/calls", json=body, timeout=60)
                         with day.lock:
                             if response.ok:
                                 day.ivr_started += 1
+                                day.ivr_calls[response.json()["sid"]] = caller
                             else:
                                 day.errors.append(f"POST /sandbox/calls: {response.status_code} {response.text[:120]}")
+                        if response.ok and caller.patience is not None:
+                            patience.watch(response.json()["sid"], caller.patience)
                 except requests.RequestException as exc:
                     with day.lock:
                         day.errors.append(f"{kind}: {exc.__class__.__name__}: {exc}")
@@ -335,12 +464,14 @@ def run_day(fleet: Fleet, rng: random.Random) -> tuple[Day, float, list[str]]:
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(CLIENTS)]
     threads += [threading.Thread(target=staffing, daemon=True), threading.Thread(target=handle_times, daemon=True)]
+    patience.start()
     for thread in threads:
         thread.start()
     for thread in threads[:-1]:
         thread.join(day_seconds + 180)
     stop.set()
-    return day, start, agent_phones
+    patience.close()
+    return day, start, agent_phones, patience
 
 
 def drain(fleet: Fleet, limit: float) -> float:
@@ -418,9 +549,10 @@ def main() -> None:
         try:
             since = datetime.now(UTC) - timedelta(seconds=1)
             began = time.monotonic()
-            day, start, agent_phones = run_day(fleet, rng)
+            day, start, agent_phones, patience = run_day(fleet, rng)
             played = time.monotonic() - began
             waited = drain(fleet, args.drain)
+            patience.join(30)  # the last holders have left the line by now
             print(f"day played in {played:.0f} s, drained in {waited:.0f} s", flush=True)
             ok = report(fleet, args, day, start, since, agent_phones)
         except BaseException:
@@ -497,8 +629,20 @@ def report(
         ivr_with_request = session.scalar(
             select(func.count())
             .select_from(IvrSession)
-            .where(IvrSession.outcome == "callback", IvrSession.request_id.is_not(None))
+            .join(CallbackRequest, CallbackRequest.id == IvrSession.request_id)
+            .where(IvrSession.outcome == "callback")
         )
+        sessions = {
+            row.call_sid: row
+            for row in session.execute(
+                select(
+                    IvrSession.call_sid,
+                    IvrSession.outcome,
+                    IvrSession.request_id,
+                    CallbackRequest.outcome.label("request_outcome"),
+                ).outerjoin(CallbackRequest, CallbackRequest.id == IvrSession.request_id)
+            )
+        }
         stuck = [
             f"{r.ref} {r.status} attempts {r.attempts} not_before {r.not_before}"
             for r in session.scalars(select(CallbackRequest).where(CallbackRequest.status.not_in(FINAL)))
@@ -567,6 +711,49 @@ def report(
     out["quote.bias_s"] = bias
     statuses = Counter(row.status for row in requests_rows)
     sources = Counter(row.source for row in requests_rows)
+    # How the IVR callers ended, by the app's sessions and requests; whether they heard the busy offer
+    # and answered it, by the sandbox's timelines (the client's side of the call).
+    put_through = {a.call_sid for a in attempts if a.bridged_at is not None}
+    endings: Counter[str] = Counter()
+    callback_by: Counter[str] = Counter()
+    offered, asked, lost_asks = 0, 0, []
+    heard = offer_heard(fleet.sandbox.base_url, list(day.ivr_calls))
+    for sid, caller in day.ivr_calls.items():
+        row = sessions.get(sid)
+        ending = ivr_ending(row.outcome if row else None, row.request_outcome if row else None, sid in put_through)
+        endings[ending] += 1
+        if ending == "as a callback":
+            # Asked by key or by speech; else no answer the menu could use, after which it calls them back.
+            callback_by[f"by {caller.offer_by}" if caller.offer == "callback" else "no answer"] += 1
+        offered += heard[sid] is not None
+        if heard[sid] and caller.offer == "callback":
+            asked += 1
+            if row is None or row.outcome != "callback" or row.request_id is None:
+                lost_asks.append(sid)
+    ways = [ending for ending in ENDINGS if endings[ending]] + sorted(set(endings) - set(ENDINGS))
+    line(
+        "IVR callers, how they ended",
+        "; ".join(
+            f"{ending} {endings[ending]}"
+            + (
+                " (" + ", ".join(f"{k} {v}" for k, v in sorted(callback_by.items())) + ")"
+                if ending == "as a callback" and callback_by
+                else ""
+            )
+            for ending in ways
+        ),
+        "ivr.endings",
+        dict(endings),
+    )
+    persons = [c for c in day.ivr_calls.values() if c.asks_by]
+    line(
+        "IVR callers who asked for a person",
+        f"{len(persons)} ({sum(c.asks_by == 'speech' for c in persons)} by speech); {offered} heard everyone "
+        f"busy and the callback offer, {asked} of them asked for a callback; the bench hung up "
+        f"{day.gave_up} holders whose patience ran out",
+        "ivr.offered",
+        offered,
+    )
     line("requests by status", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     line("requests by source", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
     if stuck:
@@ -587,9 +774,10 @@ def report(
     checks.append(
         (
             "no request lost",
-            not missing and ivr_callbacks == ivr_with_request and unfinished == 0,
-            f"{len(accepted)} accepted, {len(missing)} missing; {ivr_callbacks} IVR callbacks, "
-            f"{ivr_with_request} with a request; {unfinished} not finished at the end",
+            not missing and ivr_callbacks == ivr_with_request and not lost_asks and unfinished == 0,
+            f"{len(accepted)} accepted, {len(missing)} missing; {ivr_callbacks} IVR callbacks from the phone "
+            f"menu, {ivr_with_request} with a request; {asked} callers asked for one at the busy offer, "
+            f"{len(lost_asks)} of them without one; {unfinished} not finished at the end",
         )
     )
     phone_of = {row.id: row.phone for row in requests_rows}
@@ -633,6 +821,42 @@ def report(
         out[f"invariant.{name}"] = held
     write_json(args.json, out)
     return all(held for _, held, _ in checks)
+
+
+# The ways an IVR call ends, in the order they are printed.
+ENDINGS = ("to a person at once", "after holding", "as a callback", "hung up in the menu", "hung up on hold")
+
+
+def ivr_ending(outcome: str | None, request_outcome: str | None, put_through: bool) -> str:
+    """How an IVR call ended, from its session's outcome, its request's outcome and whether the call
+    itself was bridged to an agent (a holder taken out of the line is; a callback's call is another)."""
+    if outcome == "transferred":
+        return "to a person at once"
+    if outcome == "callback":
+        return "as a callback"
+    if outcome == "hold":
+        if put_through:
+            return "after holding"
+        if request_outcome == "hung_up_on_hold":
+            return "hung up on hold"
+        return f"held, then {request_outcome or 'nothing'}"  # e.g. the line failed: kept as a callback
+    if outcome in (None, "abandoned", "contained"):
+        return "hung up in the menu"
+    return str(outcome)
+
+
+def offer_heard(sandbox: str, sids: list[str]) -> dict[str, bool | None]:
+    """For each call: None if it never heard the busy offer, else whether the caller answered it
+    (keys or words after the offer's <Gather> began), from the sandbox's timelines."""
+    heard: dict[str, bool | None] = {}
+    with requests.Session() as http:
+        for sid in sids:
+            timeline = http.get(f"{sandbox}/sandbox/calls/{sid}", timeout=30).json()["timeline"]
+            offers = [
+                n for n, e in enumerate(timeline) if e["type"] == "gather" and "mode=callback" in e.get("action", "")
+            ]
+            heard[sid] = None if not offers else any(e["type"] == "input" for e in timeline[offers[0] :])
+    return heard
 
 
 def agent_overlaps(sandbox: str, calls: list[dict[str, Any]], agent_phones: set[str]) -> tuple[int, int]:
