@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     from agents import auth as agents_auth
     from agents import cli as agents_cli
     from agents import console as agents_console
+    from agents.zones import QueueZones
     from callback import api as callback_api
     from callback import cli as callback_cli
     from callback import line as callback_line
@@ -85,8 +86,10 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
             settings.order_api_url, token=settings.order_api_token, timeout=settings.order_api_timeout_seconds
         )
         if settings.order_api_url
-        else SqlOrderStore(db.get_db(app).sessions)
+        else SqlOrderStore(db.get_db(app).reading)
     )
+    # The phone menu reads a queue's time zone on most answers: kept for seconds, not queried each time.
+    app.extensions["queue_zones"] = QueueZones(db.get_db(app).reading)
     csrf = CSRFProtect(app)
     # The customer's pages in the browser's language (translations/, compiled .mo files committed).
     Babel(app, locale_selector=callback_words.page_language)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, has_request_context
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, CursorResult, Engine
@@ -225,6 +225,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def holds_connection(session: Session) -> bool:
+    """Whether the session's transaction has reached the database (a statement ran or a flush did),
+    so that only its COMMIT or ROLLBACK ends it; a session that only holds objects has not."""
+    return bool(session.info.get(_CONNECTED))
+
+
+_CONNECTED = "callme_connected"
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(session: Session, _transaction: Any, _connection: Connection) -> None:
+    session.info[_CONNECTED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _released(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost one: the session has no connection any more
+        session.info.pop(_CONNECTED, None)
+
+
 class Database:
     """The app's engine and session factory, reachable from views as `db.session`."""
 
@@ -232,7 +252,8 @@ class Database:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         # Each statement its own transaction: no BEGIN and no COMMIT or ROLLBACK to wait for.
-        self._autocommit = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = sessionmaker(self._autocommit_engine, expire_on_commit=False)
 
     @contextmanager
     def autocommit(self) -> Iterator[Session]:
@@ -241,6 +262,28 @@ class Database:
         round trip less twice over on PostgreSQL."""
         with self._autocommit() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection whose every statement commits by itself, without the ORM: for the phone menu's
+        reads and single-statement writes, where a webhook's time is counted in round trips and the
+        ORM's bookkeeping costs more than the query (an order's status, a new call's menu session).
+
+        A web request keeps one such connection until its teardown (a checkout from the pool costs
+        about what a query does); one that failed is closed at once, and the next use gets another."""
+        if not has_request_context():
+            with self._autocommit_engine.connect() as connection:
+                yield connection
+            return
+        connection = g.get("db_reading")
+        if connection is None:
+            connection = g.db_reading = self._autocommit_engine.connect()
+        try:
+            yield connection
+        except BaseException:
+            g.pop("db_reading", None)
+            connection.close()
+            raise
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -271,6 +314,9 @@ def init_app(app: Flask, database_url: str) -> Database:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+        reading = g.pop("db_reading", None)
+        if reading is not None:
+            reading.close()
 
     return database
 

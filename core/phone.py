@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from phonenumbers import (
@@ -129,6 +129,9 @@ def any_number(region: str = "US") -> PhonePolicy:
     return PhonePolicy(default_region=region, allowed_countries=())
 
 
+# Every webhook of a call reads the caller's number again: libphonenumber's checks cost about what a
+# database round trip. A number's verdict under a policy never changes (refusals are not kept).
+@lru_cache(maxsize=4096)
 def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
     """Parse a number typed by a customer, apply the policy, return E.164; raise PhoneRejected otherwise."""
     region = (region or policy.default_region).upper()

@@ -11,18 +11,16 @@ a person (connect, callback, hold, a closed line) is ivr.handover's.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import phone as phones
 from core.clock import Clock
 from ivr import answers, handover, speech
-from ivr.call import DEFAULT_VOICE, Call, load, lost
+from ivr.call import DEFAULT_VOICE, Call, load, lost, open_session, save
 from ivr.models import IvrSession
 from ivr.tree import REPEAT, HangupNode, LookupNode, MenuNode, Option, SayNode, TransferNode, Tree
 from ivr.twiml import Part, Voiced
@@ -44,32 +42,12 @@ NOT_FOUND_RETRIES = 1
 def start(call: Call, call_sid: str, caller: str, called: str) -> str:
     """A new inbound call: greet, offer a recognised caller their latest order, else the start node.
     A retried webhook does not start twice."""
-    now = call.clock.now()
     # A recognised caller's latest order is looked up before the session is written, so a new call
-    # costs one insert and one commit.
+    # costs one read and one insert.
     lookup = _recognising_lookup(call.tree)
     order = _recent_order(call, caller) if lookup is not None else None
     state = {"offered": True, **({"offer": order.number} if order is not None else {})} if lookup else {}
-    # Insert first: a new call is the common case, and a retry is caught by the unique call SID.
-    ivr = IvrSession(
-        call_sid=call_sid,
-        caller=caller,
-        called=called,
-        started_at=now,
-        updated_at=now,
-        node=call.tree.start,
-        language=call.tree.default_language,
-        state=json.dumps(state),
-    )
-    call.session.add(ivr)
-    try:
-        call.session.flush()  # render() commits; one commit per webhook is what it costs
-    except IntegrityError:
-        call.session.rollback()  # Twilio retried /voice/incoming: carry on with the first one's session
-        found = load(call, call_sid)
-        assert found is not None
-        ivr = found
-    call.language = ivr.language
+    ivr = open_session(call, call_sid, caller, called, state)
     greeting = call.sound(call.tree.greeting, call.tree.greeting_play)
     if lookup is not None and order is not None and ivr.get_state().get("offer") == order.number:
         return _ask_offer(call, ivr, lookup, order, (greeting,))
@@ -133,7 +111,7 @@ def render(
     if ivr.node != name:
         ivr.node = name
         ivr.updated_at = call.clock.now()
-    call.session.commit()
+    save(call, ivr)
     if lead_in and not isinstance(node, TransferNode):
         prefix, lead_in = (*prefix, lead_in), None
     if isinstance(node, MenuNode):
@@ -146,7 +124,7 @@ def render(
         return render(call, ivr, node.next, prefix=(*prefix, call.sound(node.prompt, node.play)))
     if isinstance(node, HangupNode):
         ivr.settle_outcome()
-        call.session.commit()
+        save(call, ivr)
         return str(call.reply().say(*prefix, call.sound(node.prompt, node.play)).hangup())
     raise AssertionError(f"unknown node type at {name}")
 
@@ -203,7 +181,7 @@ def _render_lookup(
         ivr.set_state(state)
         if order is not None:
             return _ask_offer(call, ivr, node, order, prefix)
-        call.session.commit()
+        save(call, ivr)
     prompt = instead or (_again(call, node, retry) if retry else call.sound(node.prompt, node.play))
     return _ask_reference(call, name, (*prefix, prompt))
 
@@ -241,7 +219,7 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
         items=answers.items_phrase(order, language=call.lang),
         placed=answers.when(order.placed_at, call.today(zone), language=call.lang, zone=zone),
     )
-    call.session.commit()  # what the session holds: the offer, the caller's language
+    save(call, ivr)  # what the session holds: the offer, the caller's language
     start = call.tree.start_node
     offers = _language_offers(call, start) if isinstance(start, MenuNode) else ()
     hints = list(call.intents("yes", "no").get("yes", ())) + list(call.intents("no").get("no", ()))
@@ -411,7 +389,7 @@ def _lookup_input(
     if not trusted:
         state["pending"] = reference
         ivr.set_state(state)
-        call.session.commit()
+        save(call, ivr)
         question = call.text("confirm_number", digits=speech.say_digits(reference))
         return str(
             call.reply().gather(call.url(name, mode="confirm"), question, num_digits=1, hints=_yes_no_hints(call))

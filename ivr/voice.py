@@ -10,6 +10,7 @@ from sqlalchemy import select
 from callback import calls
 from callback.models import CallAttempt
 from callback.policy import Limits
+from core.db import get_db
 from core.web import clock, phone_policy, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
 from ivr import flow, handover
@@ -36,6 +37,8 @@ def _call() -> Call:
         hooks=Webhooks(s.public_base_url),
         policy=phone_policy(),
         caller_id=s.twilio_caller_id,
+        zones=current_app.extensions["queue_zones"],
+        reading=get_db(current_app).reading,
         ring_timeout=s.ring_timeout_seconds,
         limits=Limits.from_settings(s),
         message_max_seconds=s.message_max_seconds,
