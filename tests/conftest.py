@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.clock import FixedClock
 from core.db import Base, Database, make_engine
+from tests.helpers import empty_postgres_tables, sqlite_with_schema
 
 # A Monday, 10:00 in New York: inside the default queues' business hours.
 MONDAY_10AM_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -68,23 +69,25 @@ def _postgres_schema() -> Iterator[str]:
     yield POSTGRES_URL
 
 
+@pytest.fixture(scope="session")
+def _postgres_cleaner(_postgres_schema: str) -> Iterator[Engine]:
+    """One engine for the whole run that empties the PostgreSQL tables after each test."""
+    engine = make_engine(_postgres_schema, pool_size=1, pool_pre_ping=True)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """An empty database with the schema: a fresh SQLite file, or the PostgreSQL one truncated."""
+    """An empty database with the schema: a fresh SQLite file, or the PostgreSQL one emptied."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
+        yield sqlite_with_schema(tmp_path / "test.sqlite3")
         return
     url = request.getfixturevalue("_postgres_schema")
+    cleaner: Engine = request.getfixturevalue("_postgres_cleaner")
     yield url
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    with cleaner.begin() as conn:
+        empty_postgres_tables(conn)
 
 
 @pytest.fixture
