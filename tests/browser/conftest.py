@@ -23,12 +23,10 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     from agents.service import DEFAULT_QUEUES, ensure_default_queues, update_queue
     from app import create_app
     from core.clock import SystemClock
-    from core.db import Base, get_db, make_engine
+    from core.db import get_db
+    from tests.helpers import sqlite_with_schema
 
-    database_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    engine = make_engine(database_url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    database_url = sqlite_with_schema(tmp_path / "live.sqlite3")
 
     # The app must know its public URL, which needs the port, which needs a listening server: bind first
     # (port 0: the system picks a free one), then build the app and hand it to the server.

@@ -21,6 +21,7 @@ from callback.models import CallAttempt, CallbackRequest
 from core.config import Settings
 from core.db import Base, get_db, make_engine
 from telephony.sandbox import SandboxServer
+from tests.helpers import sqlite_with_schema
 
 ACCOUNT_SID = "AC" + "e" * 32
 AUTH_TOKEN = "e2e-auth-token"
@@ -173,10 +174,13 @@ def start_system(
         sandbox_cps=1000.0,
     )
     sandbox = SandboxServer(base).start()
-    url = database_url or f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    if database_url is None:
+        url = sqlite_with_schema(tmp_path / "e2e.sqlite3")
+    else:
+        url = database_url
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
     config = {
         "app_env": "testing",
         "database_url": url,
