@@ -620,6 +620,7 @@ def report(
                     CallbackRequest.phone,
                     CallbackRequest.status,
                     CallbackRequest.source,
+                    CallbackRequest.outcome,
                 )
             )
         )
@@ -755,6 +756,9 @@ def report(
         offered,
     )
     line("requests by status", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    # A failed request is a customer who never answered, not a lost one: say which.
+    outcomes = Counter(f"{r.source} {r.status}: {r.outcome}" for r in requests_rows if r.status != "completed")
+    line("why the others ended", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none")
     line("requests by source", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
     if stuck:
         line("not finished at the end (first 5)", "; ".join(stuck[:5]))

@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from agents import audit
 from agents.models import Agent, Queue, agent_queues, log_status
@@ -92,32 +92,32 @@ def calls_placed(session: Session, request_id: int) -> int:
     return int(count or 0)
 
 
-def _recent_calls(session: Session, phone: str, since: datetime) -> list[tuple[datetime, datetime | None]]:
-    """(dialled, ended) of every call placed to a number since a moment, over all its requests."""
-    rows = session.execute(
-        select(CallAttempt.dialled_at, CallAttempt.ended_at)
-        .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
-        .where(CallbackRequest.phone == phone, CallAttempt.dialled_at >= since)
-    ).all()
-    return [(row[0], row[1]) for row in rows if row[0] is not None]
-
-
 def may_call(
-    session: Session, req: CallbackRequest, now: datetime, bounds: Bounds, attempt_id: int | None = None
+    session: Session,
+    req: CallbackRequest,
+    now: datetime,
+    bounds: Bounds,
+    attempt_id: int | None = None,
+    placed: int | None = None,
 ) -> Verdict:
     """The bounds a customer can trust, for one more call to this request's number now (`attempt_id`:
-    the attempt about to place it, already open, as in agent-first once the agent accepts)."""
-    if calls_placed(session, req.id) >= req.queue.max_attempts:
+    the attempt about to place it, already open, as in agent-first once the agent accepts; `placed`:
+    the request's calls_placed, when the caller has just counted them)."""
+    if (calls_placed(session, req.id) if placed is None else placed) >= req.queue.max_attempts:
         return Verdict(False, fail="max_attempts")
-    recent = _recent_calls(session, req.phone, now - DAY)
-    if len(recent) >= bounds.max_calls_per_number_per_day:
+    day_ago, gap = now - DAY, bounds.min_gap
+    calls = _calls_of_number(session, req.phone, placed_since=day_ago, ended_since=now - gap)
+    placed_today = [call for call in calls if call.dialled is not None and call.dialled >= day_ago]
+    if len(placed_today) >= bounds.max_calls_per_number_per_day:
         return Verdict(False, fail="daily_call_limit")
-    gap = bounds.min_gap
     if _on_the_line(session, req.phone, attempt_id):
         return Verdict(False, until=now + gap)  # they are talking to us (or holding) right now
     # Measured from the end of the last call, ours or theirs (a call still going on blocks the number
-    # outright): stricter than between starts, and what a person means by "they just called me".
-    ended = [ended for _, ended in recent] + _calls_ended_since(session, req.phone, now - gap)
+    # outright): stricter than between starts, and what a person means by "they just called me". A
+    # phone-menu call put through to an agent counts for the gap, though not toward any count.
+    ended = [call.ended for call in placed_today] + [
+        call.ended for call in calls if call.with_customer and call.ended is not None and call.ended >= now - gap
+    ]
     latest = max(((end or now) + gap for end in ended), default=None)
     if latest is not None and latest > now:
         return Verdict(False, until=latest)
@@ -148,19 +148,27 @@ def _on_the_line(session: Session, phone: str, attempt_id: int | None) -> bool:
             _WITH_CUSTOMER,
         )
     )
-    return session.scalar(holding.limit(1)) is not None or session.scalar(live.limit(1)) is not None
+    return bool(session.scalar(select(or_(holding.exists(), live.exists()))))
 
 
-def _calls_ended_since(session: Session, phone: str, since: datetime) -> list[datetime | None]:
-    """When the number's calls with us ended since a moment, placed by us or not (a phone-menu call
-    put through to an agent counts for the gap, though not toward any count)."""
-    return list(
-        session.scalars(
-            select(CallAttempt.ended_at)
-            .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
-            .where(CallbackRequest.phone == phone, CallAttempt.ended_at >= since, _WITH_CUSTOMER)
+class _NumberCall(NamedTuple):
+    dialled: datetime | None
+    ended: datetime | None
+    with_customer: bool
+
+
+def _calls_of_number(session: Session, phone: str, placed_since: datetime, ended_since: datetime) -> list[_NumberCall]:
+    """The number's calls, over all its requests, placed since `placed_since` or ended with the
+    customer since `ended_since`: one query for both of may_call's questions."""
+    rows = session.execute(
+        select(CallAttempt.dialled_at, CallAttempt.ended_at, _WITH_CUSTOMER)
+        .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
+        .where(
+            CallbackRequest.phone == phone,
+            or_(CallAttempt.dialled_at >= placed_since, and_(CallAttempt.ended_at >= ended_since, _WITH_CUSTOMER)),
         )
-    )
+    ).all()
+    return [_NumberCall(row[0], row[1], bool(row[2])) for row in rows]
 
 
 def _lock_number(session: Session, phone: str) -> None:
@@ -197,15 +205,17 @@ def claim(session: Session, agent_id: int, request_id: int, now: datetime, bound
     if not (got_agent and got_request):
         session.rollback()  # another dispatcher won one of the two
         return None
-    req = session.get(CallbackRequest, request_id)
+    # Read afresh (the session may hold an older copy), with its queue, in one query.
+    req = session.get(CallbackRequest, request_id, populate_existing=True, options=[joinedload(CallbackRequest.queue)])
     assert req is not None
-    session.refresh(req)
     agent_first = req.queue.dial_strategy == "agent_first" and not req.hold_call_sid
     # A holder is on the line already: taking them out of the queue places no call.
     dials_customer = not req.hold_call_sid
+    # Counted once the request is ours: no other dispatcher can place one of its calls meanwhile.
+    placed = calls_placed(session, request_id)
     if dials_customer:
         _lock_number(session, req.phone)
-        verdict = may_call(session, req, now, bounds)
+        verdict = may_call(session, req, now, bounds, placed=placed)
         if not verdict.ok:
             session.rollback()
             _put_off(session, request_id, verdict, now)
@@ -223,7 +233,7 @@ def claim(session: Session, agent_id: int, request_id: int, now: datetime, bound
         # The call we are about to place rings the agent: that is this attempt's first agent leg.
         session.add(AgentLeg(attempt=attempt, agent_id=agent_id, rung_at=now))
     session.flush()
-    req.attempts = calls_placed(session, request_id)
+    req.attempts = placed + (1 if attempt.dialled_at is not None else 0)
     session.commit()
     log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent_id})
     return Claim(attempt.id, request_id, agent_id)
