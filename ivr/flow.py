@@ -234,7 +234,8 @@ def _recent_order(call: Call, caller: str) -> OrderInfo | None:
     """The latest recent order placed from the caller's number, if any."""
     try:
         number = phones.normalize(caller, phones.any_number(call.policy.default_region))
-        recent = call.lookup.orders_for_phone(number, call.clock.now() - RECENT_ORDERS)
+        # The latest is all the greeting offers: one order read, not twenty.
+        recent = call.lookup.orders_for_phone(number, call.clock.now() - RECENT_ORDERS, limit=1)
     except (phones.PhoneRejected, LookupUnavailable):
         return None  # an unknown or withheld number, or the order service is down: just ask
     return recent[0] if recent else None

@@ -30,11 +30,11 @@ class FakeOrderLookup:
         self._check()
         return self.orders.get(order_key(number)) if order_key(number) else None
 
-    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
-        """Orders for this phone placed at or after `since`, most recent first, at most RECENT_LIMIT."""
+    def orders_for_phone(self, e164: str, since: datetime, limit: int = RECENT_LIMIT) -> list[OrderInfo]:
+        """Orders for this phone placed at or after `since`, most recent first, at most `limit`."""
         self._check()
         found = [o for o in self.orders.values() if o.phone == e164 and o.placed_at >= since]
-        return sorted(found, key=lambda o: o.placed_at, reverse=True)[:RECENT_LIMIT]
+        return sorted(found, key=lambda o: o.placed_at, reverse=True)[: min(limit, RECENT_LIMIT)]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The return with this RMA, else the order's most recently added return, or None."""

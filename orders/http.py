@@ -103,8 +103,8 @@ class HttpOrderLookup:
         data = self._get(f"/orders/{quote(number.strip(), safe='')}")
         return None if data is None else self._record(parse_order, data)
 
-    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
-        """The phone's orders placed at or after `since`, most recent first, at most RECENT_LIMIT."""
+    def orders_for_phone(self, e164: str, since: datetime, limit: int = RECENT_LIMIT) -> list[OrderInfo]:
+        """The phone's orders placed at or after `since`, most recent first, at most `limit`."""
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -116,7 +116,7 @@ class HttpOrderLookup:
         orders = [self._record(parse_order, entry) for entry in data["orders"]]
         # The service may ignore `since` or the order; the port's promise is kept here either way.
         recent = [o for o in orders if o.placed_at >= since]
-        return sorted(recent, key=lambda o: o.placed_at, reverse=True)[:RECENT_LIMIT]
+        return sorted(recent, key=lambda o: o.placed_at, reverse=True)[: min(limit, RECENT_LIMIT)]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The return with this RMA or of this order, or None when the service says 404."""

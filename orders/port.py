@@ -72,8 +72,8 @@ class OrderLookup(Protocol):
         """The order with this number (punctuation and case ignored), or None."""
         ...
 
-    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
-        """Orders for this phone placed at or after `since`, most recent first, at most RECENT_LIMIT."""
+    def orders_for_phone(self, e164: str, since: datetime, limit: int = RECENT_LIMIT) -> list[OrderInfo]:
+        """Orders for this phone placed at or after `since`, most recent first, at most `limit`."""
         ...
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
@@ -95,9 +95,9 @@ class GuardedLookup:
         """The inner lookup's order, or LookupUnavailable."""
         return self._ask(lambda: self.inner.order(number))
 
-    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
+    def orders_for_phone(self, e164: str, since: datetime, limit: int = RECENT_LIMIT) -> list[OrderInfo]:
         """The inner lookup's recent orders, or LookupUnavailable."""
-        return self._ask(lambda: self.inner.orders_for_phone(e164, since))
+        return self._ask(lambda: self.inner.orders_for_phone(e164, since, limit))
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The inner lookup's return, or LookupUnavailable."""

@@ -44,7 +44,7 @@ _ORDERS_FOR_PHONE = (
     select(*ORDER_COLUMNS)
     .where(Order.phone == bindparam("phone"), Order.placed_at >= bindparam("since"))
     .order_by(Order.placed_at.desc(), Order.id.desc())
-    .limit(RECENT_LIMIT)
+    .limit(bindparam("limit"))
 )
 _RETURN_BY_RMA = select(*RETURN_COLUMNS).where(Return.rma_key == bindparam("key"))
 _LATEST_RETURN_OF_ORDER = (
@@ -70,12 +70,14 @@ class SqlOrderStore:
             row = connection.execute(_ORDER, {"key": key}).first()
             return None if row is None else order_info(row)
 
-    def orders_for_phone(self, e164: str, since: datetime) -> list[OrderInfo]:
-        """Orders for this phone placed at or after `since`, most recent first, at most RECENT_LIMIT."""
+    def orders_for_phone(self, e164: str, since: datetime, limit: int = RECENT_LIMIT) -> list[OrderInfo]:
+        """Orders for this phone placed at or after `since`, most recent first, at most `limit`."""
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         with self._reading() as connection:
-            rows = connection.execute(_ORDERS_FOR_PHONE, {"phone": e164, "since": since})
+            rows = connection.execute(
+                _ORDERS_FOR_PHONE, {"phone": e164, "since": since, "limit": max(0, min(limit, RECENT_LIMIT))}
+            )
             return [order_info(row) for row in rows]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:

@@ -204,6 +204,9 @@ def test_a_callers_recent_orders_come_newest_first_from_since(lookup: OrderLooku
     ]
     assert recent[1].items[0].title == "Kindle Paperwhite"
     assert lookup.orders_for_phone("+12025550199", since) == []
+    # The greeting offers the latest alone: asked for one, a lookup reads one.
+    assert lookup.orders_for_phone(DEMO_CUSTOMER, since, limit=1) == recent[:1]
+    assert lookup.orders_for_phone(DEMO_CUSTOMER, since, limit=3) == recent[:3]
 
 
 @pytest.mark.parametrize("typed", ["RMA-700112", "rma 700112", "700112", SCRIBE, "11244556674567890"])
