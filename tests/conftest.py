@@ -53,6 +53,27 @@ import orders.models  # noqa: E402,F401
 import recordings.models  # noqa: E402,F401
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Staff passwords hashed and checked with argon2id at its cheapest cost instead of production's.
+
+    Production's RFC 9106 parameters (64 MiB, 3 passes, 4 lanes) take some 170 ms a hash or a check on a
+    2-core machine, and some 500 tests sign a staff member in (a hash, then a check): minutes of the run.
+    The hashes are still salted argon2id, checked by the same code; only their cost is not under test
+    (as Django's test settings do with its password hashers).
+    """
+    from argon2 import PasswordHasher
+
+    from agents import staff
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    staff._unusable_hash.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staff, "_hasher", lambda: cheap)
+        yield
+    staff._unusable_hash.cache_clear()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """A clock standing still on a Monday morning in New York."""
