@@ -264,13 +264,9 @@ class Dispatcher:
             if request_id is None:
                 continue
             available_since = agent.status_since  # read before the claim makes it "reserved since now"
-            # Held here, the request stays in the session's identity map (weakly kept) for the claim
-            # to use and for its due time after: one read of it instead of two.
-            req = session.get(CallbackRequest, request_id)
             claim = line.claim(session, agent.id, request_id, now, self.bounds)
             if claim is not None:
-                due = req.due_at if req is not None else now
-                self._ready_since[claim.attempt_id] = max(available_since, due)
+                self._ready_since[claim.attempt_id] = max(available_since, claim.due_at)
                 return claim
             # Lost a race, or the request's number may not be called now: try the next pairing.
         session.rollback()
@@ -286,10 +282,10 @@ class Dispatcher:
         """Place the call for a claim (the customer's, or the agent's in agent-first) and record its SID."""
         ready_since = self._ready_since.pop(claim.attempt_id, None)
         # The last look before ringing anyone (canceled or listed since the claim?): one read of the
-        # request (with its queue), the attempt and its agent, outside any transaction.
+        # request (with its queue), the attempt, its agent and the do-not-call list, outside any transaction.
         with self.db.autocommit() as session:
-            req, agent_first, agent = session.execute(
-                select(CallbackRequest, CallAttempt.agent_first, Agent)
+            req, agent_first, agent, listed = session.execute(
+                select(CallbackRequest, CallAttempt.agent_first, Agent, dnc.listed(CallbackRequest.phone))
                 .join(CallAttempt, CallAttempt.request_id == CallbackRequest.id)
                 .join(Agent, Agent.id == CallAttempt.agent_id)
                 .where(CallAttempt.id == claim.attempt_id)
@@ -299,7 +295,7 @@ class Dispatcher:
             agent_endpoint = agent.endpoint
             agent_has_phone = agent.phone is not None
             holder = req.hold_call_sid
-            still_wanted = req.status == "dialing" and not dnc.is_listed(session, customer)
+            still_wanted = req.status == "dialing" and not listed
         if not still_wanted:
             self._abandon_claim(claim)  # canceled (or listed do-not-call) since the claim: ring nobody
             return

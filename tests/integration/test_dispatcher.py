@@ -402,3 +402,32 @@ def test_jobs_built_from_current_app_run_their_retention_outside_the_app_context
         jobs = build_jobs(current_app)  # as `flask scheduler` builds them
     assert jobs.retain_recordings is not None
     assert jobs.retain_recordings() == 0  # in a job's thread: no application context
+
+
+def test_a_wake_up_pass_reaches_calls_create_in_few_statements(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony, db: Database
+) -> None:
+    """What a free agent waits for is mostly round trips: a wake-up pass (no housekeeping) reads the
+    queues, agents and line, claims, takes its pacing slot and reads the request once more before
+    calls.create. Counted here so that a change which adds statements to that path is seen."""
+    now = clock.now()
+    factories.agent(session, now)
+    factories.request(session, now, age=timedelta(minutes=5))
+    sent: list[str] = []
+    before_create: list[int] = []
+    listener = lambda _conn, _cursor, sql, *_args: sent.append(" ".join(sql.split()[:6]))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    create = fake.place_call
+
+    def counted(*args, **kwargs):
+        before_create.append(len(sent))
+        return create(*args, **kwargs)
+
+    fake.place_call = counted  # type: ignore[method-assign]
+    try:
+        assert dispatcher.run_once(housekeeping=False) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    # Before calls.create: the pause, 4 reads to find the pair, 10 statements to claim it (reservations,
+    # the bounds, the attempt), the last look, the pacing slot. There were 22 on PostgreSQL before.
+    assert before_create and before_create[0] <= 17, "\n".join(sent[: before_create[0]])
