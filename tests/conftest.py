@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -72,6 +73,30 @@ def _cheap_password_hashes() -> Iterator[None]:
         patch.setattr(staff, "_hasher", lambda: cheap)
         yield
     staff._unusable_hash.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _phone_trees_parsed_once() -> Iterator[None]:
+    """Each phone tree text is parsed from YAML once per run; every later read gets a deep copy of it.
+
+    create_app loads the phone tree, and PyYAML's pure-Python parser takes 50 ms or more on the default
+    tree: most of create_app's time, in the ~1,500 tests that build an app. Keyed by the text itself, so a
+    test that writes its own tree gets what it wrote; a text that fails to parse is not kept, and fails again.
+    """
+    from ivr import tree
+
+    read = tree._read_yaml
+    parsed: dict[tuple[str, str], tuple[Any, list[str]]] = {}
+
+    def read_once(text: str, source: str) -> tuple[Any, list[str]]:
+        if (text, source) not in parsed:
+            parsed[text, source] = read(text, source)
+        data, duplicates = parsed[text, source]
+        return copy.deepcopy(data), list(duplicates)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tree, "_read_yaml", read_once)
+        yield
 
 
 @pytest.fixture
