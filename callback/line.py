@@ -70,6 +70,8 @@ class Claim:
     attempt_id: int
     request_id: int
     agent_id: int
+    # When the request was due to be called, as it stood when claimed (the dispatch-latency metric).
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def claim(session: Session, agent_id: int, request_id: int, now: datetime, bound
     # Read afresh (the session may hold an older copy), with its queue, in one query.
     req = session.get(CallbackRequest, request_id, populate_existing=True, options=[joinedload(CallbackRequest.queue)])
     assert req is not None
+    due_at = req.due_at
     agent_first = req.queue.dial_strategy == "agent_first" and not req.hold_call_sid
     # A holder is on the line already: taking them out of the queue places no call.
     dials_customer = not req.hold_call_sid
@@ -236,7 +239,7 @@ def claim(session: Session, agent_id: int, request_id: int, now: datetime, bound
     req.attempts = placed + (1 if attempt.dialled_at is not None else 0)
     session.commit()
     log.info("claimed", extra={"attempt": attempt.id, "request_id": request_id, "agent_id": agent_id})
-    return Claim(attempt.id, request_id, agent_id)
+    return Claim(attempt.id, request_id, agent_id, due_at)
 
 
 def _put_off(session: Session, request_id: int, verdict: Verdict, now: datetime) -> None:
