@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import FixedClock
 from core.db import Base, Database, make_engine
-from tests.helpers import empty_postgres_tables, sqlite_with_schema
+from tests.helpers import SharedTemplateCode, empty_postgres_tables, sqlite_with_schema
 
 # A Monday, 10:00 in New York: inside the default queues' business hours.
 MONDAY_10AM_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -96,6 +96,16 @@ def _phone_trees_parsed_once() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tree, "_read_yaml", read_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _templates_compiled_once() -> Iterator[None]:
+    """Every Flask app of the run shares one cache of compiled Jinja templates (see SharedTemplateCode)."""
+    from flask import Flask
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()})
         yield
 
 

@@ -1,12 +1,16 @@
-"""Helpers the fixtures share: a database with the models' schema, made once and copied for each test."""
+"""Helpers the fixtures share: a database with the models' schema made once and copied for each test, and
+compiled templates kept for every app of the run."""
 
 from __future__ import annotations
 
 import atexit
 import shutil
 import tempfile
+from collections.abc import Hashable
 from pathlib import Path
+from types import CodeType
 
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import Connection
 
 import agents.models  # noqa: F401 - register the tables
@@ -69,3 +73,54 @@ def empty_postgres_tables(conn: Connection) -> None:
     )
     # Several statements and no parameters: one round trip to the server.
     conn.exec_driver_sql(deletes + restart)
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every environment of the run that is set up alike.
+
+    Each test builds its own Flask app, whose Jinja environment would lex, parse and compile every template
+    it renders again (some 7 ms a template). A template's code depends on its source (Jinja checks a
+    checksum of it) and on the environment's settings (syntax, extensions, autoescape, finalize), which are
+    part of the key here: an environment set up differently compiles its own.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[tuple[Hashable, ...], tuple[str, CodeType]] = {}
+
+    @staticmethod
+    def _key(bucket: Bucket) -> tuple[Hashable, ...]:
+        env = bucket.environment
+        autoescape = env.autoescape
+        return (
+            bucket.key,
+            type(env).__qualname__,
+            tuple(sorted(env.extensions)),
+            getattr(autoescape, "__qualname__", None) if callable(autoescape) else autoescape,
+            getattr(env.finalize, "__qualname__", None) if env.finalize is not None else None,
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            env.optimized,
+            tuple(sorted(env.filters)),
+            tuple(sorted(env.tests)),
+        )
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Hand the bucket the code compiled before from the same source, if any."""
+        kept = self._code.get(self._key(bucket))
+        if kept is not None and kept[0] == bucket.checksum:
+            bucket.code = kept[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep the code just compiled (code objects are immutable: sharing them is safe)."""
+        if bucket.code is not None:
+            self._code[self._key(bucket)] = (bucket.checksum, bucket.code)
