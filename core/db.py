@@ -269,8 +269,8 @@ class Database:
         reads and single-statement writes, where a webhook's time is counted in round trips and the
         ORM's bookkeeping costs more than the query (an order's status, a new call's menu session).
 
-        A web request keeps one such connection until its teardown (a checkout from the pool costs
-        about what a query does); one that failed is closed at once, and the next use gets another."""
+        A web request keeps one such connection until its teardown (a checkout and its return cost a
+        third of a query); one that failed is closed at once, and the next use gets another."""
         if not has_request_context():
             with self._autocommit_engine.connect() as connection:
                 yield connection
