@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -104,6 +105,8 @@ def _day(value: date | datetime, zone: tzinfo | None = None) -> date:
     return value
 
 
+# Babel looks up a day's weekday and month names afresh on every answer; a day's words never change.
+@lru_cache(maxsize=1024)
 def _calendar_day(day: date, today: date, language: str) -> str:
     """'Friday, November 20th' / 'viernes 20 de noviembre' (the year only when it is not this one)."""
     locale = LOCALES[language]
