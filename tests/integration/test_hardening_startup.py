@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
@@ -39,53 +40,80 @@ def start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
     )
 
 
-def test_production_starts_with_strong_secrets(tmp_path: Path) -> None:
-    started = start(tmp_path, "routes", **STRONG)
-    assert started.returncode == 0, started.stderr
-    assert "/api/callbacks" in started.stdout
+WEAK = [
+    ("SECRET_KEY", "x", "at least 32"),
+    ("ADMIN_API_TOKEN", "a", "at least 32"),
+    ("ADMIN_API_TOKEN", DEV_ADMIN_TOKEN, "development value"),
+    ("SECRET_KEY", DEV_SECRET_KEY, "development value"),
+    ("TWILIO_AUTH_TOKEN", "t", "32 hexadecimal"),
+    ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN, "development value"),
+    ("TWILIO_AUTH_TOKEN", "12345", "published example"),
+    ("TWILIO_AUTH_TOKEN", "this-is-not-a-twilio-auth-token-at-all", "32 hexadecimal"),
+    ("ADMIN_API_TOKEN", STRONG["SECRET_KEY"], "are the same"),
+]
+
+# Every start the tests look at: the flask arguments and the settings of each.
+STARTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "strong": (("routes",), STRONG),
+    **{f"weak-{setting}-{value}": (("routes",), {**STRONG, setting: value}) for setting, value, _why in WEAK},
+    "production-debug": (("run", "--debug", "--port", "0"), STRONG),
+    "development-debug": (("routes",), {"APP_ENV": "development", "FLASK_DEBUG": "1"}),
+    "testing": (("routes",), {"APP_ENV": "testing"}),
+    "testing-opted-in": (("routes",), {"APP_ENV": "testing", "ALLOW_TESTING": "1"}),
+}
 
 
-@pytest.mark.parametrize(
-    ("setting", "value", "why"),
-    [
-        ("SECRET_KEY", "x", "at least 32"),
-        ("ADMIN_API_TOKEN", "a", "at least 32"),
-        ("ADMIN_API_TOKEN", DEV_ADMIN_TOKEN, "development value"),
-        ("SECRET_KEY", DEV_SECRET_KEY, "development value"),
-        ("TWILIO_AUTH_TOKEN", "t", "32 hexadecimal"),
-        ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN, "development value"),
-        ("TWILIO_AUTH_TOKEN", "12345", "published example"),
-        ("TWILIO_AUTH_TOKEN", "this-is-not-a-twilio-auth-token-at-all", "32 hexadecimal"),
-        ("ADMIN_API_TOKEN", STRONG["SECRET_KEY"], "are the same"),
-    ],
-)
-def test_production_refuses_a_weak_secret_naming_it(tmp_path: Path, setting: str, value: str, why: str) -> None:
-    started = start(tmp_path, "routes", **{**STRONG, setting: value})
-    assert started.returncode != 0
-    assert setting in started.stderr and why in started.stderr
-    assert "/api/callbacks" not in started.stdout
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every start of STARTS, each a process of its own in a folder of its own, made side by side.
+
+    Each process spends a couple of seconds importing the app: run one after the other, they took half a
+    minute of a 2-core machine that could run two at once.
+    """
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        running = {
+            name: pool.submit(start, tmp_path_factory.mktemp(name[:40]), *args, **env)
+            for name, (args, env) in STARTS.items()
+        }
+        return {name: future.result() for name, future in running.items()}
 
 
-def test_production_refuses_debug_mode(tmp_path: Path) -> None:
-    started = start(tmp_path, "run", "--debug", "--port", "0", **STRONG)
-    assert started.returncode != 0
-    assert "debug mode" in started.stderr
+def test_production_starts_with_strong_secrets(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = started["strong"]
+    assert result.returncode == 0, result.stderr
+    assert "/api/callbacks" in result.stdout
 
 
-def test_debug_mode_still_serves_a_developer(tmp_path: Path) -> None:
-    started = start(tmp_path, "routes", APP_ENV="development", FLASK_DEBUG="1")
-    assert started.returncode == 0, started.stderr
+@pytest.mark.parametrize(("setting", "value", "why"), WEAK)
+def test_production_refuses_a_weak_secret_naming_it(
+    started: dict[str, subprocess.CompletedProcess[str]], setting: str, value: str, why: str
+) -> None:
+    result = started[f"weak-{setting}-{value}"]
+    assert result.returncode != 0
+    assert setting in result.stderr and why in result.stderr
+    assert "/api/callbacks" not in result.stdout
 
 
-def test_test_mode_is_refused_outside_the_test_suite(tmp_path: Path) -> None:
-    started = start(tmp_path, "routes", APP_ENV="testing")
-    assert started.returncode != 0
-    assert "APP_ENV=testing is for the test suite" in started.stderr
+def test_production_refuses_debug_mode(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = started["production-debug"]
+    assert result.returncode != 0
+    assert "debug mode" in result.stderr
 
 
-def test_test_mode_starts_with_the_explicit_opt_in(tmp_path: Path) -> None:
-    started = start(tmp_path, "routes", APP_ENV="testing", ALLOW_TESTING="1")
-    assert started.returncode == 0, started.stderr
+def test_debug_mode_still_serves_a_developer(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = started["development-debug"]
+    assert result.returncode == 0, result.stderr
+
+
+def test_test_mode_is_refused_outside_the_test_suite(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = started["testing"]
+    assert result.returncode != 0
+    assert "APP_ENV=testing is for the test suite" in result.stderr
+
+
+def test_test_mode_starts_with_the_explicit_opt_in(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = started["testing-opted-in"]
+    assert result.returncode == 0, result.stderr
 
 
 def test_secrets_never_show_in_the_settings_repr() -> None:
