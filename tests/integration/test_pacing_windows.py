@@ -154,8 +154,10 @@ def test_sends_made_late_never_put_more_than_cps_calls_in_one_provider_second(
     moments = provider_moments(server)
     assert len(moments) == calls
     assert most_in_one_second(moments) <= cps, f"{most_in_one_second(moments)} calls in one second, limit {cps:g}"
-    # Still paced, not merely slowed down: the backlog went at no less than half the rate.
-    assert (len(moments) - 1) / (moments[-1] - moments[0]) >= cps / 2
+    # How fast the backlog went is not asked here: on the wall clock of a loaded machine it measures the
+    # machine (it once fell to 4.5/s at CPS 10 in CI). That pacing moves later slots by a late send's
+    # excess and no more, and that a usual round trip moves nothing, is shown on a clock of the tests'
+    # own below.
 
 
 def test_a_send_answered_within_the_margin_leaves_the_schedule_alone(session: Any, clock: FixedClock) -> None:
