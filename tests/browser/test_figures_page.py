@@ -55,6 +55,9 @@ def sign_in(page: Any, email: str) -> None:
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/admin/figures$"))
+    # The URL changes when the page starts to arrive; its scripts (the date fields' listener among them)
+    # run before "load". Typing before that once went unheard in CI.
+    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("width", [1024, 390], ids=["desktop", "phone"])
