@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key, rma_key
+from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key, recent_count, rma_key
 
 
 class FakeOrderLookup:
@@ -34,7 +34,7 @@ class FakeOrderLookup:
         """Orders for this phone placed at or after `since`, most recent first, at most `limit`."""
         self._check()
         found = [o for o in self.orders.values() if o.phone == e164 and o.placed_at >= since]
-        return sorted(found, key=lambda o: o.placed_at, reverse=True)[: min(limit, RECENT_LIMIT)]
+        return sorted(found, key=lambda o: o.placed_at, reverse=True)[: recent_count(limit)]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The return with this RMA, else the order's most recently added return, or None."""

@@ -58,7 +58,7 @@ import requests
 import urllib3
 
 from core import payload
-from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key
+from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key, recent_count
 from orders.records import RecordError, parse_order, parse_return
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class HttpOrderLookup:
         orders = [self._record(parse_order, entry) for entry in data["orders"]]
         # The service may ignore `since` or the order; the port's promise is kept here either way.
         recent = [o for o in orders if o.placed_at >= since]
-        return sorted(recent, key=lambda o: o.placed_at, reverse=True)[: min(limit, RECENT_LIMIT)]
+        return sorted(recent, key=lambda o: o.placed_at, reverse=True)[: recent_count(limit)]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
         """The return with this RMA or of this order, or None when the service says 404."""

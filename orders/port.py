@@ -20,6 +20,12 @@ RETURN_STATUSES = ("requested", "label_sent", "in_transit", "received", "refunde
 # A caller with a long history still hears about a handful of orders, never a list read for minutes.
 RECENT_LIMIT = 20
 
+
+def recent_count(limit: int) -> int:
+    """How many recent orders a lookup asked for `limit` returns at most: never over RECENT_LIMIT."""
+    return max(0, min(limit, RECENT_LIMIT))
+
+
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 
 

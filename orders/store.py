@@ -23,6 +23,7 @@ from orders.port import (
     OrderInfo,
     ReturnInfo,
     order_key,
+    recent_count,
     rma_key,
 )
 from orders.records import Record, minor_digits
@@ -75,9 +76,7 @@ class SqlOrderStore:
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         with self._reading() as connection:
-            rows = connection.execute(
-                _ORDERS_FOR_PHONE, {"phone": e164, "since": since, "limit": max(0, min(limit, RECENT_LIMIT))}
-            )
+            rows = connection.execute(_ORDERS_FOR_PHONE, {"phone": e164, "since": since, "limit": recent_count(limit)})
             return [order_info(row) for row in rows]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
