@@ -29,6 +29,12 @@ class Staffing:
     staffed: int  # agents signed in to the queue (available, reserved, on a call, wrapping up)
     free: int  # of those, the ones available now
     handle_seconds: float  # mean talk time plus wrap-up
+    away: int = 0  # signed in but on a break: they take no call now, but will be back
+
+    @property
+    def signed_in(self) -> int:
+        """Agents signed in to the queue in any status: nobody at all means nobody is coming."""
+        return self.staffed + self.away
 
 
 def wait_for_position(ahead: int, staffing: Staffing) -> int | None:

@@ -590,7 +590,7 @@ def hold(req: CallbackRequest, call_sid: str) -> None:
 
 def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: datetime) -> None:
     """The caller left the line: a hang-up while still waiting gives up their place; the line
-    failing under them (queue-full, error) keeps it as a callback."""
+    failing under them (queue-full, error), or our <Leave> (nobody on duty), keeps it as a callback."""
     if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
@@ -598,7 +598,9 @@ def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: 
     if result != "hangup" and callable_number(req):
         req.hold_call_sid = None
         session.commit()
-        log.warning("hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
+        # "leave" is ours and expected; anything else is the line failing.
+        level = logging.INFO if result == "leave" else logging.WARNING
+        log.log(level, "hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
         return
     req.cancel(now)
     req.outcome = "hung_up_on_hold"

@@ -289,7 +289,7 @@ def staffing(session: Session, queue: Queue) -> Staffing:
     rows = session.execute(
         select(Agent.status, func.count())
         .join(agent_queues, agent_queues.c.agent_id == Agent.id)
-        .where(agent_queues.c.queue_id == queue.id, Agent.status.in_(STAFFED))
+        .where(agent_queues.c.queue_id == queue.id, Agent.status.in_(STAFFED | {"away"}))
         .group_by(Agent.status)
     ).all()
     counts = {status: count for status, count in rows}
@@ -303,7 +303,12 @@ def staffing(session: Session, queue: Queue) -> Staffing:
     handle = mean_handle_seconds(
         [int(t) for t in talk if t is not None], queue.wrap_up_seconds, queue.default_handle_seconds
     )
-    return Staffing(staffed=sum(counts.values()), free=counts.get("available", 0), handle_seconds=handle)
+    return Staffing(
+        staffed=sum(n for status, n in counts.items() if status in STAFFED),
+        free=counts.get("available", 0),
+        handle_seconds=handle,
+        away=counts.get("away", 0),
+    )
 
 
 def standing(session: Session, request: CallbackRequest, now: datetime) -> Standing:

@@ -8,6 +8,7 @@ import json
 import logging
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 # Twilio plays the wait document again when it ends, fetching it anew: its music lasts about this
 # long, so the place in line is announced about this often (and only when it has changed).
 HOLD_ANNOUNCE_SECONDS = 45
+# A holder whose line has had nobody signed in this long (the last agent signed out) leaves it as a
+# callback: nobody would ever take them out of <Enqueue>. A moment's absence (signing out and in
+# again) is waited out.
+HOLD_UNSTAFFED_SECONDS = 120
 
 
 def transfer(
@@ -76,8 +81,9 @@ def transfer(
         )
     if not queue.business_hours.is_open(now):
         return _closed(call, ivr, name, queue, prefix)
-    # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long.
-    staffed = callbacks.staffing(call.session, queue).staffed
+    # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long. Agents
+    # on a break are busy to the caller: they will be back to take a holder out of the line.
+    staffed = callbacks.staffing(call.session, queue).signed_in > 0
     ahead = callbacks.waiting_count(call.session, queue, now)
     wait = callbacks.queue_wait(call.session, queue, now)
     if wait is None:
@@ -86,17 +92,18 @@ def transfer(
         place = call.text("place_and_wait", position=ahead + 1, wait=_minutes(call, wait))
     ivr.add_step(now, node=name, kind="transfer", result="busy" if staffed else "nobody on duty")
     call.session.commit()
+    # With nobody signed in there is nobody to take a holder out of the line: a callback only.
     return str(
         call.reply().gather(
-            call.url(name, mode="callback"),
+            call.url(name, mode="callback" if staffed else UNSTAFFED),
             *prefix,
             *(part for part in lead if part),
             call.text("everyone_busy" if staffed else "nobody_on_duty"),
             place,
             note,
-            call.text("busy_offer"),
+            call.text("busy_offer" if staffed else "busy_offer_unstaffed"),
             num_digits=1,
-            hints=_offer_hints(call, BUSY_CHOICES),
+            hints=_offer_hints(call, BUSY_CHOICES if staffed else UNSTAFFED_CHOICES),
         )
     )
 
@@ -117,6 +124,9 @@ def _language_note(call: Call, queue: Queue) -> str:
 
 # The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
 BUSY_CHOICES = {"1": "call_back", "2": "other_number", "3": "hold"}
+UNSTAFFED_CHOICES = {"1": "call_back", "2": "other_number"}
+# The busy offer's mode when nobody was on duty to offer a hold.
+UNSTAFFED = "unstaffed"
 CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": "other_number"}
 
 
@@ -151,7 +161,11 @@ def transfer_input(
         return _callback(call, ivr, name, node, digits or said, keyed=True)
     if mode == "closed":
         return _closed_input(call, ivr, name, node, digits, said, confidence)
-    choice = _choice(call, BUSY_CHOICES, digits, said, confidence)
+    offered = UNSTAFFED_CHOICES if mode == UNSTAFFED else BUSY_CHOICES
+    choice = _choice(call, offered, digits, said, confidence)
+    # Asked to hold when no hold was offered: say why not, and offer the callback again.
+    refused_hold = choice is None and offered is UNSTAFFED_CHOICES
+    refused_hold = refused_hold and _choice(call, BUSY_CHOICES, digits, said, confidence) == "hold"
     if choice == "call_back":
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
     if choice == "hold":
@@ -166,7 +180,8 @@ def transfer_input(
     if state["no_match"] > call.tree.limits.no_match:
         # Nobody to take the call and no answer to our offer: call them back at their own number.
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
-    return transfer(call, ivr, name, node, (call.text("didnt_get_that"),), again=True)
+    sorry = call.text("no_hold_unstaffed" if refused_hold else "didnt_get_that")
+    return transfer(call, ivr, name, node, (sorry,), again=True)
 
 
 def _ask_number(call: Call, ivr: IvrSession, name: str) -> str:
@@ -280,11 +295,15 @@ def hold_wait(call: Call, request_id: int, call_sid: str = "") -> str:
     loops = _music_loops(call.session)
     if req is None or req.status not in WAITING:
         return str(reply.play(music, loop=loops))
+    state = ivr.get_state() if ivr is not None else {}
+    if ivr is not None and _unstaffed_for_too_long(call, req, state, now):
+        ivr.set_state(state)
+        call.session.commit()
+        return str(reply.leave())  # the <Enqueue> action (hold-done) tells them, and keeps their place
     standing = callbacks.standing(call.session, req, now)
     ahead = standing.position or 0
     wait = standing.estimated_wait_seconds
     news = {"ahead": ahead, "minutes": max(1, round(wait / 60)) if wait is not None else None}
-    state = ivr.get_state() if ivr is not None else {}
     last = state.get("hold_said")
     if last != news:
         # Thanks once, at the first announcement; after that, only what changed is worth a word.
@@ -293,11 +312,33 @@ def hold_wait(call: Call, request_id: int, call_sid: str = "") -> str:
         if wait is not None:
             said.append(call.text("hold_wait", wait=_minutes(call, wait)))
         reply.say(*said)
-        if ivr is not None:
-            state["hold_said"] = news
-            ivr.set_state(state)
-            call.session.commit()
+        state["hold_said"] = news
+    if ivr is not None and state != ivr.get_state():
+        ivr.set_state(state)
+        call.session.commit()
     return str(reply.play(music, loop=loops))
+
+
+def _unstaffed_for_too_long(call: Call, req: CallbackRequest, state: dict[str, Any], now: datetime) -> bool:
+    """Whether the holder's line has had nobody signed in for HOLD_UNSTAFFED_SECONDS, counted from the
+    first wait document that found it so (kept in `state`). A holder we could not call back (a
+    withheld number) keeps holding: leaving would lose their place."""
+    if callbacks.staffing(call.session, req.queue).signed_in or not line.callable_number(req):
+        state.pop("unstaffed_since", None)
+        return False
+    since = datetime.fromisoformat(state.setdefault("unstaffed_since", now.isoformat()))
+    return (now - since).total_seconds() >= HOLD_UNSTAFFED_SECONDS
+
+
+def hold_left(call: Call, call_sid: str) -> str:
+    """The holder was taken out of a line nobody is on duty for (<Leave>): they keep their place as a
+    callback (`hold_ended` made it one)."""
+    ivr = load(call, call_sid)
+    if ivr is not None:
+        ivr.outcome = "callback"
+        ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="left: nobody on duty")
+        call.session.commit()
+    return str(call.reply().say(call.text("hold_left_unstaffed")).hangup())
 
 
 def _music_loops(session: Session) -> int:

@@ -134,6 +134,12 @@ class Reply:
             self.response.play(url)
         return self
 
+    def leave(self) -> Reply:
+        """Take the caller out of the <Enqueue> line (in a wait document): its action URL is posted
+        with QueueResult=leave, and its answer is what the caller hears next."""
+        self.response.leave()
+        return self
+
     def hangup(self) -> Reply:
         """End the call."""
         self.response.hangup()

@@ -114,6 +114,9 @@ def hold_done() -> Response:
     handover.hold_ended(session(), clock(), _request_id(), request.form.get("CallSid"), result)
     if result in {"hangup", "bridged", "redirected"}:
         return _xml(str(_call().reply().hangup()))
+    if result == "leave":
+        # Our own <Leave>: nobody has been on duty for a while (see handover.hold_wait).
+        return _xml(handover.hold_left(_call(), request.form.get("CallSid", "")))
     # The line failed under them: never a silent hang-up.
     return _xml(handover.hold_failed(_call(), request.form.get("CallSid", "")))
 

@@ -105,9 +105,13 @@ class System:
         assert created.status_code == 201, created.text
         agent_id = int(created.json()["id"])
         if status != "offline":
-            changed = self.api("POST", f"/api/agents/{agent_id}/status", json={"status": status})
-            assert changed.status_code == 200, changed.text
+            self.set_agent_status(agent_id, status)
         return agent_id
+
+    def set_agent_status(self, agent_id: int, status: str) -> None:
+        """Change an agent's status through the admin API, as their screen or a supervisor does."""
+        changed = self.api("POST", f"/api/agents/{agent_id}/status", json={"status": status})
+        assert changed.status_code == 200, changed.text
 
     def ask(self, phone: str, topic: str = "orders", **extra: Any) -> str:
         """Ask for a callback through the JSON API; returns its reference."""

@@ -116,8 +116,7 @@ def agents(system: System) -> list[Agent]:
 
 
 def set_available(system: System, agent_id: int) -> None:
-    changed = system.api("POST", f"/api/agents/{agent_id}/status", json={"status": "available"})
-    assert changed.status_code == 200, changed.text
+    system.set_agent_status(agent_id, "available")
 
 
 def assert_missed_and_away(system: System, agent_id: int) -> None:
@@ -303,10 +302,11 @@ def test_holder_put_through(system: System, behaviour: str) -> None:
     quick_queues(system)
     system.phone(CALLER, answer="human", hangup_after=400)
     system.phone(AGENT, **phone)
+    agent_id = system.add_agent(AGENT, status="away")  # on a break: the caller may hold for them
     sid = start_call(system, CALLER, [{"digits": "0"}, {"digits": "3"}])
     system.wait(lambda: any(e["type"] == "enqueue" for e in system.call(sid)["timeline"]), message="never enqueued")
     req = ivr_request(system, sid)
-    agent_id = system.add_agent(AGENT)  # an agent frees up
+    set_available(system, agent_id)  # back from the break
     system.wait(lambda: system.call(sid)["status"] in FINAL_CALL, timeout=40, message="the holder's call never ended")
     said = heard(system, sid)
     assert "Thanks for holding. Connecting you now." in said
@@ -348,9 +348,9 @@ def test_three_misbehaving_agents_are_each_rung_once_and_go_away(system: System,
         system.phone(number, **phone)
     expected: dict[int, str] = {}
 
-    def add_agents() -> None:
+    def add_agents(status: str = "available") -> None:
         for number, (_, outcome) in zip(AGENTS, MISBEHAVING, strict=True):
-            expected[system.add_agent(number)] = outcome
+            expected[system.add_agent(number, status=status)] = outcome
 
     if mode in {"customer_first", "agent_first"}:
         add_agents()
@@ -363,10 +363,12 @@ def test_three_misbehaving_agents_are_each_rung_once_and_go_away(system: System,
         refs = [ivr_request(system, sid).ref]
     else:
         customers = (CALLER,)
+        add_agents("away")  # on a break: the caller may hold for them
         sid = start_call(system, CALLER, [{"digits": "0"}, {"digits": "3"}])
         system.wait(lambda: any(e["type"] == "enqueue" for e in system.call(sid)["timeline"]), message="not enqueued")
         refs = [ivr_request(system, sid).ref]
-        add_agents()
+        for agent_id in expected:
+            set_available(system, agent_id)
     for agent_id in expected:
         assert_missed_and_away(system, agent_id)
     all_calls_over(system, timeout=40)

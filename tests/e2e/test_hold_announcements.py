@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import System
-from tests.e2e.test_ivr_calls import FINAL, shop, start_call
+from tests.e2e.test_ivr_calls import AGENT, FINAL, shop, start_call
 
 __all__ = ["shop"]
 
@@ -22,6 +22,7 @@ def _hold_part(call: dict[str, Any]) -> list[dict[str, Any]]:
 def test_the_place_is_announced_when_it_changes_with_about_45_seconds_of_music_between(shop: System) -> None:
     shop.phone(FIRST, answer="human", hangup_after=180)  # gives up after about two minutes on hold
     shop.phone(SECOND, answer="human", hangup_after=360)
+    shop.add_agent(AGENT, status="away")  # on a break for the whole test: the callers may hold
     first = start_call(shop, FIRST, [{"digits": "0"}, {"digits": "3"}])
     shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(first)["timeline"]), message="first not holding")
     second = start_call(shop, SECOND, [{"digits": "0"}, {"digits": "3"}])

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from agents.models import DEFAULT_TIMEZONE
 from core.db import get_db
-from ivr import answers
+from ivr import answers, handover
 from ivr.models import IvrSession
 from orders.demo import DEMO_FILE, load_demo_orders
 from orders.port import OrderInfo, ReturnInfo
@@ -211,6 +211,7 @@ def start_call(system: System, caller: str, steps: list[dict[str, Any]]) -> str:
 def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(shop: System) -> None:
     shop.phone(STRANGER, answer="human", hangup_after=400)
     shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    agent_id = shop.add_agent(AGENT, status="away")  # on a break: the caller may hold for them
     sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
     shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
     shop.wait(lambda: "Thanks for holding." in heard(shop.call(sid)), message="no hold announcement")
@@ -218,7 +219,7 @@ def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(sho
     assert "You're next in line." in said  # the place in line is announced while holding
     # ... and then there is music.
     shop.wait(lambda: any(e["type"] == "play" for e in shop.call(sid)["timeline"]), message="no hold music")
-    shop.add_agent(AGENT)
+    shop.set_agent_status(agent_id, "available")
     shop.wait(lambda: shop.calls(to=AGENT), timeout=30, message="the agent was never rung")
     shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the holder's call never ended")
     assert "Thanks for holding. Connecting you now." in heard(shop.call(sid))
@@ -235,8 +236,42 @@ def test_with_no_agent_free_a_caller_can_hold_and_is_put_through_when_one_is(sho
     assert shop.calls(direction="outbound-api") == []  # nobody was dialled: the caller was already on the line
 
 
+def test_a_holder_left_with_nobody_signed_in_is_called_back_when_someone_is(
+    shop: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handover, "HOLD_UNSTAFFED_SECONDS", 2)  # the app's clock is real time, the sandbox's 20x
+    shop.phone(STRANGER, answer="human", hangup_after=600)
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    agent_id = shop.add_agent(AGENT, status="away")
+    sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
+    shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
+    shop.set_agent_status(agent_id, "offline")  # the end of the shift: nobody will take the holder now
+    shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the holder was never let go")
+    timeline = shop.call(sid)["timeline"]
+    assert any(e["type"] == "enqueue" and e.get("action") == "leave" for e in timeline)
+    assert heard(shop.call(sid)).endswith(
+        "Sorry, nobody is on duty to take your call right now. You keep your place in line, and we'll "
+        "call you back at this number as soon as someone is free. Goodbye."
+    )
+    ivr = wait_session_closed(shop, shop.call(sid))
+    assert ivr.outcome == "callback"
+    with get_db(shop.app).sessions() as session:
+        from callback.models import CallbackRequest
+
+        req = session.get(CallbackRequest, ivr.request_id)
+        assert req is not None and (req.status, req.hold_call_sid) == ("queued", None)
+        ref = req.ref
+    assert shop.calls(direction="outbound-api") == []
+    shop.phone(STRANGER, answer="human", steps=[{"digits": "1"}], hangup_after=120)  # takes our call
+    shop.set_agent_status(agent_id, "available")  # the next shift: the holder is the first called back
+    shop.wait(lambda: shop.calls(direction="outbound-api"), timeout=30, message="the holder was never called back")
+    assert shop.calls(direction="outbound-api")[0]["to"] == STRANGER
+    shop.wait(lambda: shop.request(ref).status == "completed", message="the callback never completed")
+
+
 def test_a_caller_who_hangs_up_on_hold_gives_up_their_place(shop: System) -> None:
     shop.phone(STRANGER, answer="human", hangup_after=60)
+    shop.add_agent(AGENT, status="away")
     sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
     shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the call never ended")
 
@@ -253,9 +288,10 @@ def test_a_caller_who_hangs_up_on_hold_gives_up_their_place(shop: System) -> Non
 def test_a_holder_whose_agent_misses_keeps_their_place_as_a_callback(shop: System) -> None:
     shop.phone(STRANGER, answer="human", hangup_after=400)
     shop.phone(AGENT, answer="no-answer")
+    agent_id = shop.add_agent(AGENT, status="away")
     sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
     shop.wait(lambda: any(e["type"] == "enqueue" for e in shop.call(sid)["timeline"]), message="never enqueued")
-    shop.add_agent(AGENT)
+    shop.set_agent_status(agent_id, "available")
     shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the holder's call never ended")
     assert "we'll call you back" in heard(shop.call(sid))
     ivr = wait_session_closed(shop, shop.call(sid))

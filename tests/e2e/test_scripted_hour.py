@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FINAL_CALL = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 AGENTS = {"+12015550301": "orders", "+12015550302": "orders", "+12015550303": "returns"}
+ON_BREAK = "+12015550301"  # signed in from the start, on a break until the callbacks begin
 ANSWERS = ("+12015550311", "+12015550312")  # orders customers who answer and press 1
 ANSWERS_RETURNS = "+12015550313"
 NEVER_ANSWERS = "+12015550314"
@@ -159,7 +160,9 @@ def test_after_a_scripted_hour_the_board_figures_command_and_metrics_agree(shop:
     before = metrics(shop)
     supervisor = signed_in(shop)
 
-    # Nobody is on duty yet: a caller holds, then gives up; another is answered by the menu itself.
+    # The first agent is on a break: a caller holds for them, then gives up; another is answered by
+    # the menu itself.
+    on_break = shop.add_agent(ON_BREAK, queues=AGENTS[ON_BREAK], status="away")
     shop.phone(HOLDER, answer="human", hangup_after=60)
     holder = call_in(shop, HOLDER, [{"digits": "0"}, {"digits": "3"}])
     contained = call_in(shop, CONTAINED, [{"digits": "1"}, {"digits": "11244556671234567#"}, {"digits": "9"}])
@@ -184,7 +187,10 @@ def test_after_a_scripted_hour_the_board_figures_command_and_metrics_agree(shop:
 
     for phone, queue in AGENTS.items():
         shop.phone(phone, answer="human", steps=[{"digits": "1"}], hangup_after=60)
-        shop.add_agent(phone, queues=queue)
+        if phone == ON_BREAK:
+            shop.set_agent_status(on_break, "available")
+        else:
+            shop.add_agent(phone, queues=queue)
 
     # The 429 pauses dialling: the board raises it, /metrics reports it, and nothing is failed for it.
     shop.wait(lambda: supervisor.get(f"{shop.app_url}/board/state", timeout=5).json()["dialling_paused"], 30)

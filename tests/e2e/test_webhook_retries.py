@@ -127,6 +127,7 @@ def test_a_caller_who_holds_with_every_webhook_answered_twice_is_put_through_onc
     drop_every_first_answer(system, sign_fragment=False)
     system.phone(CALLER, answer="human", hangup_after=400)
     system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    agent_id = system.add_agent(AGENT, status="away")  # on a break: the caller may hold for them
     response = requests.post(
         f"{system.sandbox_url}/sandbox/calls",
         json={"from": CALLER, "to": SHOP_NUMBER, "steps": [{"digits": "0"}, {"digits": "3"}]},
@@ -137,7 +138,7 @@ def test_a_caller_who_holds_with_every_webhook_answered_twice_is_put_through_onc
     system.wait(
         lambda: any(e["type"] == "play" for e in system.call(sid)["timeline"]), timeout=30, message="no hold music"
     )
-    system.add_agent(AGENT)
+    system.set_agent_status(agent_id, "available")
     system.wait(lambda: system.calls(to=AGENT), timeout=30, message="the agent was never rung")
     call = final(system, sid)
     assert "Thanks for holding. Connecting you now." in " ".join(

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from agents.models import Queue
+from agents.models import Agent, Queue
 from callback import twiml as callback_twiml
 from callback.models import CallbackRequest
 from core.clock import FixedClock
@@ -133,7 +133,7 @@ def test_silence_and_an_unusable_answer_are_reprompted_in_different_words_then_p
     assert said.startswith("Let me get someone to help you.")
     # The reason replaces the transfer's own sentence: one "let me get you" is enough.
     assert "Let me get you to someone on our orders team." not in said
-    assert "mode=callback" in (gather_of(again).get("action") or "")
+    assert "mode=unstaffed" in (gather_of(again).get("action") or "")  # nobody on duty: no hold offered
 
 
 def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_read(
@@ -341,6 +341,74 @@ def test_nobody_signed_in_is_not_called_busy(shop: Flask, client: FlaskClient) -
     assert "Nobody is on duty right now. You're number 1 in line." in said and "busy" not in said
 
 
+def test_with_nobody_signed_in_no_hold_is_offered_and_a_caller_who_asks_hears_why(
+    shop: Flask, client: FlaskClient
+) -> None:
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    said = heard(offer)
+    assert said.endswith("To give us a different number, press 2.") and "hold" not in said
+    gather = gather_of(offer)
+    assert "hold" not in (gather.get("hints") or "")
+    for asks in ({"Digits": "3"}, {"SpeechResult": "I'll hold.", "Confidence": "0.9"}):
+        refused = answer(shop, client, offer, **asks)
+        assert heard(refused).startswith(
+            "I can't put you on hold while nobody is on duty, but we can call you back. Nobody is on duty right now."
+        )
+    done = answer(shop, client, refused, Digits="1")
+    assert heard(done).startswith("Done. We'll call you back at this number.")
+    with get_db(shop).sessions() as session:
+        req = session.scalars(select(CallbackRequest)).one()
+        assert (req.status, req.hold_call_sid) == ("queued", None)
+
+
+def test_agents_on_a_break_are_busy_to_a_caller_who_may_hold_for_them(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "away")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    said = heard(offer)
+    assert "Everyone is busy right now. You're number 1 in line." in said and "To hold, press 3" in said
+    held = answer(shop, client, offer, Digits="3")
+    assert [v.tag for v in verbs(held)] == ["Say", "Enqueue", "Hangup"]
+
+
+def test_a_holder_whose_line_is_left_with_nobody_signed_in_keeps_their_place_as_a_callback(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    staff(shop, "on_call")
+    held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    enqueue = verbs(held)[1]
+    wait, done = path_of(enqueue.get("waitUrl")), path_of(enqueue.get("action"))
+
+    def sign_out(status: str) -> None:
+        with get_db(shop).sessions() as session:
+            for agent in session.scalars(select(Agent)):
+                agent.status = status
+            session.commit()
+
+    sign_out("offline")
+    for _ in range(2):  # nobody signed in, but not for long: a moment's absence is waited out
+        assert "Leave" not in [v.tag for v in verbs(hold_wait(shop, client, wait))]
+        clock.advance(seconds=60)
+    sign_out("available")  # back before two minutes: the count starts again next time
+    assert "Leave" not in [v.tag for v in verbs(hold_wait(shop, client, wait))]
+    sign_out("offline")
+    assert "Leave" not in [v.tag for v in verbs(hold_wait(shop, client, wait))]
+    clock.advance(seconds=119)
+    assert "Leave" not in [v.tag for v in verbs(hold_wait(shop, client, wait))]
+    clock.advance(seconds=1)
+    assert [v.tag for v in verbs(hold_wait(shop, client, wait))] == ["Leave"]
+
+    left = post(shop, client, done, form(QueueResult="leave", QueueTime="300"))
+    assert heard(left) == (
+        "Sorry, nobody is on duty to take your call right now. You keep your place in line, and we'll "
+        "call you back at this number as soon as someone is free. Goodbye."
+    )
+    assert [v.tag for v in verbs(left)] == ["Say", "Hangup"]
+    with get_db(shop).sessions() as session:
+        req = session.scalars(select(CallbackRequest)).one()
+        assert (req.status, req.hold_call_sid, req.phone) == ("queued", None, STRANGER)
+    assert session_of(shop).outcome == "callback"
+
+
 def test_everyone_on_a_call_is_busy_and_the_wait_is_said(shop: Flask, client: FlaskClient) -> None:
     staff(shop, "on_call")
     offer = answer(shop, client, call(shop, client), Digits="0")
@@ -371,6 +439,7 @@ def hold_wait(app: Flask, client: FlaskClient, wait_path: str):
 def test_on_hold_the_place_is_said_only_when_it_changes_with_music_between(
     shop: Flask, client: FlaskClient, clock: FixedClock
 ) -> None:
+    staff(shop, "away")  # on a break: back later, so a caller may hold
     with get_db(shop).sessions() as session:
         ahead = factories.request(session, NOW, age=timedelta(minutes=5))
     offer = answer(shop, client, call(shop, client), Digits="0")
@@ -399,6 +468,7 @@ def test_on_hold_the_place_is_said_only_when_it_changes_with_music_between(
 
 
 def test_a_spanish_holder_hears_the_announcements_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "away")
     offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
     held = answer(shop, client, offer, SpeechResult="Espero.")
     assert heard(held) == "De acuerdo, espere en la línea. Le comunicaremos en cuanto alguien esté libre."
