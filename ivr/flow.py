@@ -34,6 +34,9 @@ TRUST_CONFIDENCE = 0.6
 RECENT_ORDERS = timedelta(days=60)
 # A number that is not found gets this many more tries before the caller is passed to a person.
 NOT_FOUND_RETRIES = 1
+# "Hold on" is answered with time this many times at one question; after that it is an answer we
+# could not use, like any other, so a call cannot go round for ever.
+TIME_GIVEN = 3
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -303,6 +306,8 @@ def _menu_input(
         target = agent.goto if agent is not None and agent.goto != REPEAT else node.fallback
         return render(call, ivr, target, lead_in=call.text("off_menu"))
     if chosen is None:
+        if said and not digits and _given_time(call, ivr, said):
+            return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
     _reset_counters(ivr)
     if chosen.language and chosen.language != ivr.language:
@@ -342,9 +347,19 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
     return render(call, ivr, name, retry=key, instead=instead)
 
 
+def _given_time(call: Call, ivr: IvrSession, said: str) -> bool:
+    """Whether words that answered nothing asked for a moment, and may have it (TIME_GIVEN times)."""
+    state = ivr.get_state()
+    if state.get("time_given", 0) >= TIME_GIVEN or not speech.asks_for_time(said, language=call.lang):
+        return False
+    state["time_given"] = state.get("time_given", 0) + 1
+    ivr.set_state(state)
+    return True
+
+
 def _reset_counters(ivr: IvrSession) -> None:
     state = ivr.get_state()
-    for key in ("no_match", "no_input", "not_found"):
+    for key in ("no_match", "no_input", "not_found", "time_given"):
         state.pop(key, None)
     ivr.set_state(state)
 
@@ -386,6 +401,8 @@ def _lookup_input(
         result=reference or None,
     )
     if not reference:
+        if _given_time(call, ivr, said):  # "hang on, let me find the email"
+            return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=True)
     if not trusted:
         state["pending"] = reference

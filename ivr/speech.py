@@ -23,13 +23,14 @@ from ivr.speech_numbers import (
     spoken_digits,
     spoken_reference,
 )
-from ivr.speech_yesno import is_yes, yes_no
+from ivr.speech_yesno import asks_for_time, is_yes, yes_no
 
 __all__ = [
     "MAX_UTTERANCE",
     "OFF_MENU",
     "Intent",
     "SpokenNumber",
+    "asks_for_time",
     "format_order_number",
     "is_yes",
     "match_intent",

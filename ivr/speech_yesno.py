@@ -1,4 +1,4 @@
-"""Yes or no, by key or by speech, in English and Spanish.
+"""Yes or no, by key or by speech, in English and Spanish; and a caller asking for a moment.
 
 Split from ivr/speech.py, which re-exports is_yes and yes_no.
 """
@@ -28,12 +28,21 @@ _NO_PHRASES = (
     ("other", "one"), ("different", "one"), ("another", "one"), ("cancel",), ("stop",), ("decline",),
     ("reject",), ("do", "not", "call"), ("not", "interested"), ("no", "longer"),
 )  # fmt: skip
+# A caller asking for a moment ("hold on"): neither a yes nor a no, nor a wrong answer.
+_WAIT_PHRASES = (
+    ("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"),
+    ("just", "a", "second"), ("just", "a", "moment"), ("wait", "a"),
+)  # fmt: skip
+# ... and more ways of asking, which at a yes-or-no question may come with the answer ("let me check, yes").
+_MORE_WAIT_PHRASES = (
+    ("wait", "wait"), ("please", "wait"), ("wait", "please"), ("give", "me", "a"), ("bear", "with", "me"),
+    ("let", "me", "find"), ("let", "me", "get"), ("let", "me", "look"), ("let", "me", "check"),
+    ("hang", "tight"), ("a", "moment", "please"),
+)  # fmt: skip
 # Answers that are neither, even though they contain "not" or "sure".
 _UNCLEAR_PHRASES = (
     ("not", "sure"), ("do", "not", "know"), ("no", "idea"), ("maybe",), ("not", "certain"), ("i", "guess"),
-    ("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"),
-    ("just", "a", "second"), ("just", "a", "moment"), ("wait", "a"), ("what",), ("who", "is", "this"),
-    ("sorry",), ("pardon",), ("say", "again"),
+    *_WAIT_PHRASES, ("what",), ("who", "is", "this"), ("sorry",), ("pardon",), ("say", "again"),
 )  # fmt: skip
 
 
@@ -47,9 +56,14 @@ _SPANISH_NO_PHRASES = (
     ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
     ("cancelar",), ("claro", "que", "no"), ("para", "nada"),
 )  # fmt: skip
+_SPANISH_WAIT_PHRASES = (("espere",), ("espera",), ("un", "momento"))
+_SPANISH_MORE_WAIT_PHRASES = (
+    ("espereme",), ("esperame",), ("un", "momentito"), ("un", "segundo"), ("un", "segundito"), ("dejeme",),
+    ("dejame",), ("permitame",), ("permiteme",),
+)  # fmt: skip
 _SPANISH_UNCLEAR_PHRASES = (
     ("no", "se"), ("no", "estoy", "seguro"), ("no", "estoy", "segura"), ("tal", "vez"), ("quizas",),
-    ("quiza",), ("a", "lo", "mejor"), ("espere",), ("espera",), ("un", "momento"),
+    ("quiza",), ("a", "lo", "mejor"), *_SPANISH_WAIT_PHRASES,
     ("perdon",), ("mande",), ("repita",), ("no", "entiendo"), ("no", "le", "entiendo"),
 )  # fmt: skip
 
@@ -63,6 +77,15 @@ def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tup
             if tuple(words[start : start + width]) == phrase:
                 found.append((start, start + width))
     return found
+
+
+def asks_for_time(text: str, language: str = "en") -> bool:
+    """Whether the caller asks us to wait ("hold on", "give me a minute", "un momento"). Only worth
+    asking of words that meant nothing else: "hold on, I want to track my order" is a choice."""
+    if _is_spanish(language):
+        words = [_fold(word) for word in _words(text)]
+        return bool(_spans(words, _SPANISH_WAIT_PHRASES + _SPANISH_MORE_WAIT_PHRASES))
+    return bool(_spans(_words(text), _WAIT_PHRASES + _MORE_WAIT_PHRASES))
 
 
 def is_yes(text: str, language: str = "en") -> bool | None:

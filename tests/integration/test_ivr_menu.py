@@ -302,6 +302,42 @@ def test_a_request_the_menu_does_not_offer_goes_to_a_person(shop: Flask, client:
     )
 
 
+def test_a_caller_who_asks_for_a_moment_is_given_it_without_a_strike(shop: Flask, client: FlaskClient) -> None:
+    menu = call(shop, client)
+    waited = answer(shop, client, menu, SpeechResult="Hold on, let me turn the TV down.", Confidence="0.8")
+    assert heard(waited).startswith("Sure, take your time. To track an order, press 1")
+    assert "Sorry" not in heard(waited)
+    # Not counted as an answer we could not use: the next two are asked again before a person.
+    wrong = answer(shop, client, waited, Digits="7")
+    assert heard(wrong).startswith("Sorry, I didn't get that.")
+    assert "node=main" in (gather_of(answer(shop, client, wrong, Digits="8")).get("action") or "")
+
+
+def test_a_caller_looking_for_their_order_number_is_given_time_then_found(shop: Flask, client: FlaskClient) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="1")
+    waited = answer(shop, client, ask, SpeechResult="Hang on, let me find the email.", Confidence="0.9")
+    assert heard(waited).startswith("Sure, take your time. Please key in your order number")
+    found = answer(shop, client, waited, Digits=KINDLE)
+    assert heard(found).startswith("Your Kindle Paperwhite")
+
+
+def test_time_is_given_three_times_at_one_question_then_it_counts_as_no_answer(
+    shop: Flask, client: FlaskClient
+) -> None:
+    reply = call(shop, client)
+    for _ in range(3):
+        reply = answer(shop, client, reply, SpeechResult="One moment.", Confidence="0.9")
+        assert heard(reply).startswith("Sure, take your time.")
+    reply = answer(shop, client, reply, SpeechResult="One moment.", Confidence="0.9")
+    assert heard(reply).startswith("Sorry, I didn't get that.")
+
+
+def test_a_spanish_caller_who_asks_for_a_moment_is_given_it_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    spanish = answer(shop, client, call(shop, client), Digits="9")
+    waited = answer(shop, client, spanish, SpeechResult="Un momentito, por favor.", Confidence="0.8")
+    assert heard(waited).startswith("Claro, tómese su tiempo.")
+
+
 def test_noise_is_asked_again_not_sent_to_a_person(shop: Flask, client: FlaskClient) -> None:
     noise = answer(shop, client, call(shop, client), SpeechResult="Uh.", Confidence="0.2")
     assert heard(noise).startswith("Sorry, I didn't get that.")

@@ -7,6 +7,7 @@ import pytest
 from ivr.speech import (
     Intent,
     SpokenNumber,
+    asks_for_time,
     format_order_number,
     is_yes,
     match_intent,
@@ -461,3 +462,37 @@ ANSWERS: list[tuple[str, bool | None]] = [
 @pytest.mark.parametrize("heard, answer", ANSWERS, ids=[heard or "<silence>" for heard, _ in ANSWERS])
 def test_yes_and_no_are_heard_the_many_ways_people_say_them(heard: str, answer: bool | None) -> None:
     assert is_yes(heard) is answer
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("Hold on, let me turn the TV down.", "en"),
+        ("Can you hang on a second?", "en"),
+        ("Give me a minute.", "en"),
+        ("Bear with me.", "en"),
+        ("Let me find the email.", "en"),
+        ("Just a sec.", "en"),
+        ("Un momento, por favor.", "es"),
+        ("Déjeme buscarlo.", "es"),
+        ("Permítame un segundo.", "es"),
+    ],
+)
+def test_asking_for_a_moment_is_recognised(said: str, language: str) -> None:
+    assert asks_for_time(said, language=language)
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("Honey, where are my keys?", "en"),
+        ("Wait, what?", "en"),
+        ("I'll wait on the line.", "en"),
+        ("Track my order.", "en"),
+        ("", "en"),
+        ("Sí.", "es"),
+        ("¿Dónde está mi pedido?", "es"),
+    ],
+)
+def test_other_words_are_not_asking_for_a_moment(said: str, language: str) -> None:
+    assert not asks_for_time(said, language=language)
