@@ -83,27 +83,27 @@ def transfer(
         return _closed(call, ivr, name, queue, prefix)
     # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long. Agents
     # on a break are busy to the caller: they will be back to take a holder out of the line.
-    staffed = callbacks.staffing(call.session, queue).signed_in > 0
+    on_duty = callbacks.staffing(call.session, queue).signed_in > 0
     ahead = callbacks.waiting_count(call.session, queue, now)
     wait = callbacks.queue_wait(call.session, queue, now)
     if wait is None:
         place = call.text("place_in_line", position=ahead + 1)
     else:
         place = call.text("place_and_wait", position=ahead + 1, wait=_minutes(call, wait))
-    ivr.add_step(now, node=name, kind="transfer", result="busy" if staffed else "nobody on duty")
+    ivr.add_step(now, node=name, kind="transfer", result="busy" if on_duty else "nobody on duty")
     call.session.commit()
     # With nobody signed in there is nobody to take a holder out of the line: a callback only.
     return str(
         call.reply().gather(
-            call.url(name, mode="callback" if staffed else UNSTAFFED),
+            call.url(name, mode="callback" if on_duty else UNSTAFFED),
             *prefix,
             *(part for part in lead if part),
-            call.text("everyone_busy" if staffed else "nobody_on_duty"),
+            call.text("everyone_busy" if on_duty else "nobody_on_duty"),
             place,
             note,
-            call.text("busy_offer" if staffed else "busy_offer_unstaffed"),
+            call.text("busy_offer" if on_duty else "busy_offer_unstaffed"),
             num_digits=1,
-            hints=_offer_hints(call, BUSY_CHOICES if staffed else UNSTAFFED_CHOICES),
+            hints=_offer_hints(call, BUSY_CHOICES if on_duty else UNSTAFFED_CHOICES),
         )
     )
 
