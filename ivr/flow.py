@@ -307,7 +307,13 @@ def _menu_input(
         return render(call, ivr, target, lead_in=call.text("off_menu"))
     if chosen is None:
         if said and not digits and _given_time(call, ivr, said):
-            return render(call, ivr, name, prefix=(call.text("take_your_time"),))
+            time_given = (call.text("take_your_time"),)
+            offered = str(ivr.get_state().get("offer") or "") if offer_from is not None else ""
+            order = _order_or_none(call, offered) if offered else None
+            if offer_from is not None and order is not None:
+                # Asked for a moment at "Are you calling about your order ...?": that question again.
+                return _ask_offer(call, ivr, offer_from, order, time_given)
+            return render(call, ivr, name, prefix=time_given)
         return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
     _reset_counters(ivr)
     if chosen.language and chosen.language != ivr.language:

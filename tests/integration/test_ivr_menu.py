@@ -321,6 +321,18 @@ def test_a_caller_looking_for_their_order_number_is_given_time_then_found(shop: 
     assert heard(found).startswith("Your Kindle Paperwhite")
 
 
+def test_a_recognised_caller_who_asks_for_a_moment_is_asked_about_their_order_again(
+    shop: Flask, client: FlaskClient
+) -> None:
+    offer = call(shop, client, REGULAR)
+    waited = answer(shop, client, offer, caller=REGULAR, SpeechResult="Hold on a second.", Confidence="0.9")
+    said = heard(waited)
+    assert said.startswith("Sure, take your time. Are you calling about your order of")
+    assert "mode=offer" in (gather_of(waited).get("action") or "")
+    agent = answer(shop, client, waited, caller=REGULAR, SpeechResult="Hold on, I need an agent.", Confidence="0.9")
+    assert "take your time" not in heard(agent)  # a choice made while asking for a moment is a choice
+
+
 def test_time_is_given_three_times_at_one_question_then_it_counts_as_no_answer(
     shop: Flask, client: FlaskClient
 ) -> None:
