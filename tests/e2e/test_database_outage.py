@@ -55,7 +55,8 @@ class PostgresLine:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
-        self._listener = listener
+        with self._lock:
+            self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -71,6 +72,12 @@ class PostgresLine:
                 continue
             server.settimeout(None)
             with self._lock:
+                if listener is not self._listener:
+                    # Accepted as the line was cut: a connection that got through would let the app
+                    # reach the database during the outage.
+                    client.close()
+                    server.close()
+                    return
                 self._sockets |= {client, server}
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
@@ -89,9 +96,16 @@ class PostgresLine:
                     pass
 
     def cut(self) -> None:
-        assert self._listener is not None
-        self._listener.close()
         with self._lock:
+            listener, self._listener = self._listener, None
+            assert listener is not None
+            # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux, and
+            # that accept() would take one more connection after the cut.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
             for s in self._sockets:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
