@@ -25,6 +25,7 @@ from core import phone as phones
 from core.clock import Clock
 from core.db import holds_connection
 from core.webhooks import Webhooks
+from ivr import speech
 from ivr.models import IvrSession
 from ivr.tree import Text, Tree
 from ivr.twiml import Clip, Part, Reply
@@ -209,6 +210,22 @@ def _attached(session: Session, ivr: IvrSession) -> IvrSession:
     make_transient_to_detached(ivr)
     session.add(ivr)
     return ivr
+
+
+# "Hold on" is answered with time this many times at one question; after that it is an answer we
+# could not use, like any other, so a call cannot go round for ever.
+TIME_GIVEN = 3
+
+
+def given_time(call: Call, ivr: IvrSession, said: str) -> bool:
+    """Whether words that answered nothing asked for a moment ("hold on, let me find it"), and may have
+    it: TIME_GIVEN times at one question (counted in the session's state until its counters reset)."""
+    state = ivr.get_state()
+    if state.get("time_given", 0) >= TIME_GIVEN or not speech.asks_for_time(said, language=call.lang):
+        return False
+    state["time_given"] = state.get("time_given", 0) + 1
+    ivr.set_state(state)
+    return True
 
 
 def lost(call: Call) -> str:

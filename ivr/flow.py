@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core import phone as phones
 from core.clock import Clock
 from ivr import answers, handover, speech
-from ivr.call import DEFAULT_VOICE, Call, load, lost, open_session, save
+from ivr.call import DEFAULT_VOICE, Call, given_time, load, lost, open_session, save
 from ivr.models import IvrSession
 from ivr.tree import REPEAT, HangupNode, LookupNode, MenuNode, Option, SayNode, TransferNode, Tree
 from ivr.twiml import Part, Voiced
@@ -34,9 +34,6 @@ TRUST_CONFIDENCE = 0.6
 RECENT_ORDERS = timedelta(days=60)
 # A number that is not found gets this many more tries before the caller is passed to a person.
 NOT_FOUND_RETRIES = 1
-# "Hold on" is answered with time this many times at one question; after that it is an answer we
-# could not use, like any other, so a call cannot go round for ever.
-TIME_GIVEN = 3
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -306,7 +303,7 @@ def _menu_input(
         target = agent.goto if agent is not None and agent.goto != REPEAT else node.fallback
         return render(call, ivr, target, lead_in=call.text("off_menu"))
     if chosen is None:
-        if said and not digits and _given_time(call, ivr, said):
+        if said and not digits and given_time(call, ivr, said):
             time_given = (call.text("take_your_time"),)
             offered = str(ivr.get_state().get("offer") or "") if offer_from is not None else ""
             order = _order_or_none(call, offered) if offered else None
@@ -353,16 +350,6 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
     return render(call, ivr, name, retry=key, instead=instead)
 
 
-def _given_time(call: Call, ivr: IvrSession, said: str) -> bool:
-    """Whether words that answered nothing asked for a moment, and may have it (TIME_GIVEN times)."""
-    state = ivr.get_state()
-    if state.get("time_given", 0) >= TIME_GIVEN or not speech.asks_for_time(said, language=call.lang):
-        return False
-    state["time_given"] = state.get("time_given", 0) + 1
-    ivr.set_state(state)
-    return True
-
-
 def _reset_counters(ivr: IvrSession) -> None:
     state = ivr.get_state()
     for key in ("no_match", "no_input", "not_found", "time_given"):
@@ -407,7 +394,7 @@ def _lookup_input(
         result=reference or None,
     )
     if not reference:
-        if _given_time(call, ivr, said):  # "hang on, let me find the email"
+        if given_time(call, ivr, said):  # "hang on, let me find the email"
             return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=True)
     if not trusted:

@@ -25,7 +25,7 @@ from core import phone as phones
 from core.clock import Clock
 from core.errors import DomainError, InvalidInput, LimitExceeded
 from ivr import answers, speech
-from ivr.call import Call, load, lost
+from ivr.call import Call, given_time, load, lost
 from ivr.models import LANGUAGE_NAMES, IvrSession
 from ivr.tree import TransferNode
 from ivr.twiml import Clip, Part, Voiced
@@ -173,6 +173,10 @@ def transfer_input(
     if choice == "other_number":
         return _ask_number(call, ivr, name)
     ivr.add_step(now, node=name, kind="callback", digits=digits or None, speech=said or None, result=None)
+    if said and not digits and given_time(call, ivr, said):
+        # "Give me a minute", or (with no hold offered) "hold on a second": time, not an apology.
+        call.session.commit()
+        return transfer(call, ivr, name, node, (call.text("take_your_time"),), again=True)
     state = ivr.get_state()
     state["no_match"] = state.get("no_match", 0) + 1
     ivr.set_state(state)

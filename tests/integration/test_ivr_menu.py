@@ -409,6 +409,23 @@ def test_with_nobody_signed_in_no_hold_is_offered_and_a_caller_who_asks_hears_wh
         assert (req.status, req.hold_call_sid) == ("queued", None)
 
 
+@pytest.mark.parametrize(
+    ("status", "words", "then"),
+    [("away", "Give me a minute.", "Everyone is busy right now."), (None, "Hold on a second.", "Nobody is on duty")],
+)
+def test_a_caller_who_asks_for_a_moment_at_the_busy_offer_is_given_it(
+    shop: Flask, client: FlaskClient, status: str | None, words: str, then: str
+) -> None:
+    if status:
+        staff(shop, status)
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    waited = answer(shop, client, offer, SpeechResult=words, Confidence="0.9")
+    assert heard(waited).startswith(f"Sure, take your time. {then}")
+    assert "no_match" not in session_of(shop).get_state()
+    done = answer(shop, client, waited, Digits="1")
+    assert heard(done).startswith("Done. We'll call you back at this number.")
+
+
 def test_agents_on_a_break_are_busy_to_a_caller_who_may_hold_for_them(shop: Flask, client: FlaskClient) -> None:
     staff(shop, "away")
     offer = answer(shop, client, call(shop, client), Digits="0")
