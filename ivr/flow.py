@@ -305,28 +305,33 @@ def _menu_input(
     if chosen is None:
         if said and not digits and given_time(call, ivr, said):
             time_given = (call.text("take_your_time"),)
-            offered = str(ivr.get_state().get("offer") or "") if offer_from is not None else ""
-            order = _order_or_none(call, offered) if offered else None
-            if offer_from is not None and order is not None:
-                # Asked for a moment at "Are you calling about your order ...?": that question again.
-                return _ask_offer(call, ivr, offer_from, order, time_given)
-            return render(call, ivr, name, prefix=time_given)
+            # Asked for a moment at "Are you calling about your order ...?": that question again.
+            again = _offer_again(call, ivr, offer_from, time_given)
+            return again if again is not None else render(call, ivr, name, prefix=time_given)
         return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
     _reset_counters(ivr)
     if chosen.language and chosen.language != ivr.language:
         # The caller chose their language: everything from here on is said in it, greeting first.
         ivr.language = call.language = chosen.language
         welcome = (call.words(call.tree.greeting),)
-        offered = str(ivr.get_state().get("offer") or "")
-        if offer_from is not None and offered:
-            # Chosen at the greeting, while we asked about their order: ask again, in their language.
-            order = _order_or_none(call, offered)
-            if order is not None:
-                return _ask_offer(call, ivr, offer_from, order, welcome)
+        # Chosen at the greeting, while we asked about their order: ask again, in their language.
+        again = _offer_again(call, ivr, offer_from, welcome)
+        if again is not None:
+            return again
         return render(call, ivr, chosen.goto if chosen.goto != REPEAT else name, prefix=welcome)
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     return render(call, ivr, chosen.goto)
+
+
+def _offer_again(call: Call, ivr: IvrSession, offer_from: LookupNode | None, prefix: tuple[Part, ...]) -> str | None:
+    """The recognised caller's offer asked again after `prefix`, when the answer came to it and its
+    order can still be read; else None."""
+    offered = str(ivr.get_state().get("offer") or "") if offer_from is not None else ""
+    order = _order_or_none(call, offered) if offered else None
+    if offer_from is None or order is None:
+        return None
+    return _ask_offer(call, ivr, offer_from, order, prefix)
 
 
 def _order_or_none(call: Call, number: str) -> OrderInfo | None:
