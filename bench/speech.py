@@ -14,7 +14,13 @@ A phrasing is right when the matcher answers its label. Noise or an off-menu req
 track or returns is "sent to a lookup" (the caller is asked for an order number they never meant to
 give), which the goal allows none of. The recogniser's Confidence is left out ("not reported").
 
-Run: .venv/bin/python bench/speech.py [--part measured|tune] [--show-misses]
+A part may also have answers to the menu's other questions (`<part>_answers.yaml`, set D has them):
+order numbers said in words or digits (right when the digits meant are read; "trusted wrong" when a
+wrong reading would be trusted without reading it back, which the goal allows none of), return
+references, yes / no / unclear answers, and requests for a moment. Their figures are printed after the
+menu's and held to the same goal.
+
+Run: .venv/bin/python bench/speech.py [--part measured|tune|blind_a|blind_b|blind_c|blind_d] [--show-misses]
 Exits 1 when a language's figures miss the goal.
 """
 
@@ -26,6 +32,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,6 +51,7 @@ MENU_INTENTS = ("track", "returns", "agent", "missing", "damaged", "wrong_item",
 OFF_MENU, NOISE = "off_menu", "noise"
 LOOKUPS = frozenset({"track", "returns"})
 GOAL = 0.97
+PARTS = ("measured", "tune", "blind_a", "blind_b", "blind_c", "blind_d")
 
 
 def corpus(part: str, language: str) -> dict[str, list[str]]:
@@ -52,6 +60,17 @@ def corpus(part: str, language: str) -> dict[str, list[str]]:
     with open(CORPUS / f"{part}{suffix}.yaml", encoding="utf-8") as file:
         data = yaml.safe_load(file)
     return {label: [str(phrasing) for phrasing in phrasings] for label, phrasings in data.items()}
+
+
+def answers(part: str, language: str) -> dict[str, list[Any]] | None:
+    """The part's answers to the menu's other questions in one language, or None when it has none."""
+    suffix = "" if language == "en" else f"_{language}"
+    path = CORPUS / f"{part}_answers{suffix}.yaml"
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as file:
+        data: dict[str, list[Any]] = yaml.safe_load(file)
+    return data
 
 
 def menu_intents(language: str, tree_path: Path = TREE) -> dict[str, tuple[str, ...]]:
@@ -109,6 +128,85 @@ def measure(phrasings: Mapping[str, Sequence[str]], intents: Mapping[str, Sequen
     return figures
 
 
+# What each kind of answer must come out as, for the figures of the answers.
+_YES_NO = {"yes": True, "no": False, "unclear": None}
+
+
+@dataclass
+class AnswerFigures:
+    """How one part's answers to the other questions were understood, in one language."""
+
+    language: str
+    right: Counter[str] = field(default_factory=Counter)  # kind -> answers read right
+    total: Counter[str] = field(default_factory=Counter)  # kind -> answers
+    trusted_wrong: list[str] = field(default_factory=list)  # order numbers read wrong and trusted
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, what came out, said)
+
+    @property
+    def accuracy(self) -> float:
+        """The share of answers read right, over every kind."""
+        return sum(self.right.values()) / max(sum(self.total.values()), 1)
+
+    @property
+    def meets_goal(self) -> bool:
+        """The goal of the menu's figures: at least 97% right, and no wrong order number trusted."""
+        return self.accuracy >= GOAL and not self.trusted_wrong
+
+    def count(self, kind: str, right: bool, answer: object, said: str) -> None:
+        """Count one answer."""
+        self.total[kind] += 1
+        if right:
+            self.right[kind] += 1
+        else:
+            self.misses.append((kind, str(answer), said))
+
+
+def trusted(heard: speech.SpokenNumber) -> bool:
+    """Whether the flow would look a heard order number up without reading it back (ivr.flow)."""
+    return bool(speech.format_order_number(heard.digits)) and heard.complete and not heard.unsure
+
+
+def measure_answers(data: Mapping[str, Sequence[Any]], language: str) -> AnswerFigures:
+    """Read every answer as the flow does and count what came out."""
+    figures = AnswerFigures(language)
+    for case in data.get("order_numbers", ()):
+        said, meant = str(case["said"]), str(case["digits"])
+        heard = speech.spoken_digits(said, language=language)
+        must_read_back = bool(case.get("read_back"))
+        right = heard.digits == meant and not (must_read_back and trusted(heard))
+        figures.count("order_number", right, f"{heard.digits} trusted={trusted(heard)}", said)
+        if heard.digits != meant and trusted(heard):
+            figures.trusted_wrong.append(said)
+    for case in data.get("references", ()):
+        said = str(case["said"])
+        reference = speech.spoken_reference(said)
+        figures.count("reference", reference == case["reference"], reference, said)
+    for kind, meant_answer in _YES_NO.items():
+        for said in data.get(kind, ()):
+            answer = speech.is_yes(str(said), language=language)
+            figures.count(kind, answer is meant_answer, answer, str(said))
+    for kind, meant_wait in (("wait", True), ("not_wait", False)):
+        for said in data.get(kind, ()):
+            asks = speech.asks_for_time(str(said), language=language)
+            figures.count(kind, asks is meant_wait, asks, str(said))
+    return figures
+
+
+def report_answers(figures: AnswerFigures, part: str, show_misses: bool) -> None:
+    """Print one language's figures for the answers to the other questions."""
+    print(f"{figures.language}, {part} part, answers to the other questions: {sum(figures.total.values())}")
+    for kind, total in figures.total.items():
+        right = figures.right[kind]
+        print(f"  {kind:<13} {right:>4}/{total:<4} {right / total:6.1%}")
+    verdict = "goal met" if figures.meets_goal else "GOAL NOT MET"
+    print(f"  overall       {figures.accuracy:.1%} (goal {GOAL:.0%})")
+    print(f"  order numbers read wrong and trusted: {len(figures.trusted_wrong)} (goal 0): {verdict}")
+    if show_misses:
+        for kind, answer, said in figures.misses:
+            print(f"  miss: {kind} -> {answer}: {said}")
+    print()
+
+
 def report(figures: Figures, part: str, show_misses: bool) -> None:
     """Print one language's figures: per label, overall, the confusion table, noise to a lookup."""
     labels = list(figures.total)
@@ -134,13 +232,20 @@ def report(figures: Figures, part: str, show_misses: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("measured", "tune", "blind_a", "blind_b", "blind_c"), default="measured")
+    parser.add_argument("--part", choices=PARTS, default="measured")
     parser.add_argument("--show-misses", action="store_true", help="list every phrasing answered wrong")
     args = parser.parse_args()
     results = [measure(corpus(args.part, language), menu_intents(language), language) for language in LANGUAGES]
     for figures in results:
         report(figures, args.part, args.show_misses)
-    if not all(figures.meets_goal for figures in results):
+    met = all(figures.meets_goal for figures in results)
+    for language in LANGUAGES:
+        data = answers(args.part, language)
+        if data is not None:
+            answer_figures = measure_answers(data, language)
+            report_answers(answer_figures, args.part, args.show_misses)
+            met = met and answer_figures.meets_goal
+    if not met:
         raise SystemExit(1)
 
 
