@@ -289,6 +289,10 @@ _ENGLISH = _lexicon(
         "PERSON TALK": ["talk to * machine", "talk to * robot", "talk to * computer", "speak to * machine",
                         "speak to * robot", "speak to * computer"],
         "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver"],
+        # The day it comes is when it comes: "tell me the delivery date", "what's the arrival date".
+        "WHEN DELIVER": ["deliver dat", "arrival dat", "ship dat"],
+        # A parcel left somewhere was delivered there ("they left it at the door"); "it left" is shipping.
+        "DELIVER": ["leave it", "leave them", "drop * off"],
         # "When" asks, except in "cracked when I opened it", which tells; and a person coming home is
         # not a parcel coming.
         # Nor is the television's news, a change of mind before a return, returning a call, a wrong
@@ -360,7 +364,7 @@ _ENGLISH = _lexicon(
         "TALK": ["talk", "speak", "connect", "transfer", "chat"],
         "OFF": [
             "cancel", "change", "update", "modify", "edit", "add", "remove", "delete", "reset", "close",
-            "complain", "complaint", "charge", "unsubscribe",
+            "complain", "complaint", "charge", "unsubscribe", "reschedule", "postpone",
         ],
         "TOPIC": [
             "address", "password", "account", "payment", "bill", "billing", "invoice", "receipt", "coupon",
@@ -385,6 +389,8 @@ _ENGLISH = _lexicon(
         "can i", "could i", "may i", "how do i", "how can i", "how to", "how long", "how much", "do you",
         "does it", "can you", "could you", "is it possible", "want to", "need to", "like to", "have a question",
         "is there a way", "wonder if", "ask about",
+        # Asked for bluntly: "get me a person", "let me talk to someone" ("let me think" asks for nothing).
+        "get me", "let me talk", "let me speak",
     ],
     off_menu={0.9: ["OFF"], 0.8: ["TOPIC"]},
     clues=speech_clues.ENGLISH,
@@ -646,6 +652,10 @@ def _questions_and_problems(
         and "WHEN" not in tokens
     ):
         return [part for token in tokens for part in (("WHEN", token) if token == "ARRIVE" else (token,))]
+    if "WHEN" in tokens and "OFF" not in tokens and _PROBLEMS.isdisjoint(tokens):
+        # Asked when it will be delivered is asked when it will arrive: "I need to know when it's getting
+        # delivered", "can you tell me the delivery date". Not when it is to be changed ("change the delivery date").
+        return ["ARRIVE" if token == "DELIVER" else token for token in tokens]
     return tokens
 
 
@@ -713,6 +723,9 @@ def _clue(words: Sequence[str], lexicon: _Lexicon) -> list[str]:
     return [concept for pattern, concept in lexicon.clues if pattern.search(sentence)]
 
 
+# Words that name a return or a refund itself, not money in general ("I paid good money and it is late").
+_RETURN_WORDS = ("return", "refund", "reimburs", "back", "devol", "reembols", "vuelta")
+
 # Ideas that, asked for, name a choice whatever problem comes with them.
 _ASKED_FOR = frozenset({"RETURN", "PERSON", "TALK"})
 
@@ -743,6 +756,11 @@ class _Said:
         if _ARRIVING.isdisjoint(read) and _ARRIVING_WORDS.isdisjoint(words):
             # "I lost my keys", "they stole my wallet", "the dog is missing": the household's loss, not a parcel's.
             read = [token for token in read if token != "LOST"]
+        if "RETURN" in read and any(word.startswith(_RETURN_WORDS) for word in words):
+            # A refund or a return that is taking long is the returns choice's ("where's my refund, I
+            # mailed it back ages ago"): the late choice is for a delivery that has not come.
+            clues = [clue for clue in clues if clue != "LATE"]
+            read = [token for token in read if token != "LATE"]
         ideas_read = read + [clue for clue in clues if clue not in ("OFF", "PERSON")]
         tokens = _questions_and_problems(words, ideas_read, product="OFF" in clues, english=lexicon is _ENGLISH)
         content = [token for token in tokens if token not in lexicon.stopwords]

@@ -25,7 +25,7 @@ _RECEIVED = r"(?:sent|send|got|get|received|receive|shipped|gave|delivered|maile
 # Words after "and I got ..." that are news of the order, not what was in it.
 _NEWS = r"(?:not|never|nothing|no|here|.{0,30}\b(?:email|e-mail|text|message|notification|confirmation|update|tracking|receipt|label|call|refund))"
 _DEFECT = (
-    r"(?:broken|damaged|crushed|smashed|ruined|defective|faulty|(?:is|are|was|were|came|arrived|showed up) dead|dead on arrival|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
+    r"(?:broken|damaged|crushed|smashed|ruined|destroyed|wrecked|demolished|trashed|defective|faulty|(?:is|are|was|were|came|arrived|showed up) dead|dead on arrival|leaks?|leaking|leaked|cracked|snapped|shattered|dented|ripped|torn|crackl\w*|"
     r"malfunction\w*|broke|busted|chipped|stained|frayed|moldy|rusty|rusted|scratched|fell apart|falling apart|"
     r"fell off|came off|comes off|broke off|came apart|peeling|buzzing|buzzes|overheat\w*|smokes|smoking when|sparks?|sparking|glitch\w*|jams|jammed|jamming|grinding|rattl\w*|squeak\w*|flicker\w*|"
     r"stopped working|quit working|stopped charging|cuts? out|cutting out|keeps? (?:shutting|turning) off|"
@@ -37,14 +37,14 @@ _BROKEN_VERB = (
 )
 # A code, a card or a site that does not work is the shop's other business, not a defect.
 _NOT_GOODS = r"^(?!.*\b(?:code|coupon|card|website|site|app|account|password|link|login|discount|promo|payment)\b)"
-_DELIVERED = r"(?:delivered|dropped off|handed|left at|left on|left by|left it|left in|completed|arrived)"
+_DELIVERED = r"(?:delivered|dropped (?:it |them |the \w+ )?off|handed|left at|left on|left by|left it|left them|left in|completed|arrived)"
 _PLACE = r"(?:house|address|door|porch|building|apartment|unit|place|street|neighbou?r|mailbox|location)"
 
 ENGLISH = _clues(
     [
         # A package shown or marked delivered that the caller does not have.
         (
-            rf"\b(?:says?|said|shows?|showed|shown|marked|listed|states?|stated|updated|confirms?)\b.{{0,40}}\b{_DELIVERED}\b",
+            rf"\b(?:says?|saying|said|shows?|showing|showed|shown|marked|listed|states?|stating|stated|updated|confirms?|confirming)\b.{{0,40}}\b{_DELIVERED}\b",
             "LOST",
         ),
         (
@@ -112,7 +112,7 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (
-            r"\b(?:incomplete|not included|(?:is|are|was|were) not (?:in|inside) the (?:box|package|order)|left out of (?:the|my) (?:box|order|package))\b",
+            r"\b(?:incomplete|not included|(?:is|are|was|were) not (?:in|inside) (?:the (?:box|package|parcel|order)|it|there)|left out of (?:the|my) (?:box|order|package))\b",
             "WRONG",
         ),
         (
@@ -129,6 +129,11 @@ ENGLISH = _clues(
             "STRANGER",
         ),
         (r"\bonly (?:half|part|some) (?:of )?(?:my|the|our) (?:order|items|stuff)\b", "WRONG"),
+        # Part of what came is missing: "half the stuff is missing", "two of the plates are missing".
+        (
+            r"\b(?:half|part|some|most|one|two|three|\d+) (?:of )?(?:my|the|our) (?:order|items|stuff|things|pieces|parts|plates|glasses|chairs)\b.{0,10}\b(?:is|are|was|were) missing\b",
+            "WRONG",
+        ),
         (
             r"\b(?:addressed|labell?ed|meant|made out|shipped) (?:to|for) (?:someone|somebody) else\b|\b(?:someone|somebody) else is (?:name|address)\b",
             "STRANGER",
@@ -187,7 +192,10 @@ ENGLISH = _clues(
             r"\bnot (?:\w+ ){0,3}(?:in|on) time\b|\b(?:missed|miss) the (?:date|deadline|birthday|party|event|wedding)\b|\bstill (?:says|shows|at|on) (?:label|pre-?shipment|processing)\b",
             "LATE",
         ),
-        (r"\b(?:pushed back|pushed out|keeps? (?:getting )?(?:delayed|pushed|moving|changing)|rescheduled)\b", "LATE"),
+        (
+            r"\b(?:pushed back|pushed out|keeps? (?:on )?(?:getting )?(?:delay|push|mov|chang|reschedul|postpon)\w*|rescheduled)\b",
+            "LATE",
+        ),
         (r"\bin transit (?:for|since)\b|\bsame (?:status|place|location|spot)\b", "LATE"),
         (r"\b(?:stuck|sitting|held up|stalled)\b.{0,20}\b(?:in transit|at|in|for)\b", "LATE"),
         (r"\b(?:has|have|had) not (?:moved|updated|changed|budged)\b|\bno (?:movement|updates?)\b", "LATE"),
@@ -218,7 +226,7 @@ ENGLISH = _clues(
         (r"\b(?:hiring|jobs?|careers?|employment|apply for|application)\b", "OFF"),
         # What shipping costs, or whether it is free: the shop's terms, not an order's whereabouts.
         (
-            r"\b(?:how much|what does|what is|cost|costs|price|fee)\b.{0,15}\b(?:shipping|delivery|to ship|to deliver)\b(?!.{0,10}\b(?:my|our)\b)|\bshipping (?:cost|costs|fee|fees|rate|rates|charges?|prices?)\b|\bfree (?:shipping|delivery)\b",
+            r"\b(?:how much|what does|what is|cost|costs|price|fee)\b.{0,15}\b(?:shipping|delivery|to ship|to deliver)\b(?!.{0,10}\b(?:my|our)\b)(?! (?:date|status|time|day|window|estimate|update)\b)|\bshipping (?:cost|costs|fee|fees|rate|rates|charges?|prices?)\b|\bfree (?:shipping|delivery)\b",
             "OFF",
         ),
         (
@@ -234,7 +242,7 @@ ENGLISH = _clues(
             "OFF",
         ),
         (
-            r"\b(?:place|make|put in) (?:an|a new|another) order\b|\b(?:order|buy) (?:something|it|one|them) (?:over|by) (?:the )?phone\b|\b(?:review|feedback|compliment|survey|catalog|catalogue|financing|layaway|payment plan)\b|\b(?:the|a|your) sale\b",
+            r"\b(?:place|make|put in) (?:an|a new|another) order\b|\b(?:order|buy) (?:something|it|one|them) (?:over|by) (?:the )?phone\b|\b(?:review|feedback|compliment|survey|catalog|catalogue|financing|layaway|payment plan|installments?|instalments?|monthly payments?|pay (?:(?:in|over|by the) )?(?:month|monthly|parts|time))\b|\b(?:the|a|your) sale\b",
             "OFF",
         ),
         (
@@ -296,7 +304,7 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"\b(?:caja|paquete|sobre) (?:llego|vino|venia|estaba) vaci[oa]\b|\bno (?:traia|venia|tenia) nada\b|\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bincomplet[oa]\b",
+            r"\b(?:caja|paquete|sobre) (?:llego|vino|venia|estaba) vaci[oa]\b|\bno (?:traia|venia|tenia) nada\b|\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bfalta(?:n|ba|ban)? (?:el|la|los|las) (?!(?:paquetes?|pedidos?|cajas?|ordene?s?|entregas?|envios?)\b)\w+|\bincomplet[oa]\b",
             "WRONG",
         ),
         (
@@ -338,7 +346,17 @@ SPANISH = _clues(
             r"\b(?:no se ha movido|no ha avanzado|no se mueve|atorad[oa]|estancad[oa]|detenid[oa]|sigue sin llegar|ya paso la fecha|se paso la fecha|lo siguen posponiendo|lo pospusieron|reprogramaron)\b",
             "LATE",
         ),
+        # "Era para el lunes y ya es jueves": the day it was due, then that it has gone by.
+        (
+            r"\b(?:era|estaba|iba a ser|quedo|estaba programad[oa]) (?:para|el) (?:el |la |ayer|antier|antes|hoy)\w*.{0,30}\b(?:y|pero) (?:ya|todavia|aun|nada|no|sigue)\b",
+            "LATE",
+        ),
         (r"^(?:tienen|venden|manejan|hay) (?!.*\b(?:paquete|pedido|orden)\b)", "OFF"),
+        # A new order is the shop's other business: "quiero hacer un pedido".
+        (
+            r"\b(?:hacer|realizar|poner|levantar|meter) (?:un|una|otro|otra) (?:nuevo |nueva )?(?:pedido|orden|compra)\b",
+            "OFF",
+        ),
         (
             r"\bcuanto (?:cuesta|cobran|sale|vale|es)\b.{0,15}\b(?:el envio|envio|la entrega|mandar|enviar)\b|\b(?:costo|precio|tarifa) (?:del|de) envio\b|\benvio gratis\b",
             "OFF",

@@ -345,3 +345,71 @@ def test_a_denied_find_or_have_is_a_missing_parcel_only_when_it_is_about_the_par
 def test_a_small_number_is_a_count_or_a_name_not_an_order_number(heard: str) -> None:
     # Only enough digits to be a reference make a number worth looking up; "at 5" is a time.
     assert match_intent(heard, MENU) is None
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Asked when it will be delivered, or for the delivery date, is asked when it arrives.
+        ("Could you tell me when my parcel is getting delivered?", "track"),
+        ("I just need to know when the order gets delivered", "track"),
+        ("what's the estimated arrival date", "track"),
+        ("What is the delivery date for my order?", "track"),
+        # ... but changing the date is the shop's other business, and a date gone by is late.
+        ("I want to change the delivery date", OFF_MENU),
+        ("can I reschedule my delivery", OFF_MENU),
+        ("Could I postpone the delivery until I'm back?", OFF_MENU),
+        ("They rescheduled my delivery again.", "late"),
+        ("the shipping company keeps postponing it", "late"),
+    ],
+)
+def test_the_day_it_comes_is_asked_for_tracking_and_changing_it_is_for_a_person(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # A refund or a return taking long is for returns; a delivery taking long is late.
+        ("I sent the boots back ages ago and still no refund", "returns"),
+        ("my refund is taking forever", "returns"),
+        ("The return I mailed three weeks ago still hasn't been processed, it's been ages.", "returns"),
+        ("I paid good money and it's two weeks late", "late"),
+        # A person asked for bluntly, whatever else is said; "let me think" asks for nothing.
+        ("this menu is not working, get me an agent", "agent"),
+        ("let me speak to someone please", "agent"),
+    ],
+)
+def test_what_the_caller_asks_for_outranks_the_words_around_it(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+def test_let_me_think_asks_for_nothing() -> None:
+    assert match_intent("Let me think, where did I leave my keys", MENU) is None
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Told it was delivered, in the present ("saying", "showing"), or dropped off by the driver.
+        ("I have a text saying it was delivered at noon but there's nothing", "missing"),
+        ("the app is showing delivered and I don't have it", "missing"),
+        ("the courier claims he dropped the parcel off but it isn't here", "missing"),
+        ("the driver left it somewhere, I cannot find it", "missing"),
+        # Part of what was ordered not in the box: an incomplete order, as wrong items are.
+        ("the cable wasn't in there", "wrong_item"),
+        ("two of the glasses were missing", "wrong_item"),
+        ("the remote wasn't in it", "wrong_item"),
+        # Destroyed, wrecked or trashed on the way is damaged.
+        ("my package was wrecked", "damaged"),
+        ("the box showed up totally destroyed", "damaged"),
+        # Paying by instalments is the shop's other business.
+        ("Do you offer instalments?", OFF_MENU),
+        ("can I pay monthly", OFF_MENU),
+    ],
+)
+def test_more_ways_of_telling_a_problem_reach_the_right_place(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent

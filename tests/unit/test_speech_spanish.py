@@ -248,3 +248,26 @@ def test_spanish_a_denied_find_or_have_is_a_missing_parcel_when_it_is_about_the_
     for heard in ("No encuentro mi paquete.", "No lo tengo todavía.", "Nunca me llegó mi pedido."):
         matched = match_intent(heard, menu_intents("es"), language="es")
         assert matched is not None and matched.name == "missing", heard
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Falta una pieza que no es el paquete: un pedido incompleto, como los demás artículos equivocados.
+        ("en la caja faltaban los tornillos", "wrong_item"),
+        ("me llegó todo pero falta la tapa", "wrong_item"),
+        # ... y si lo que falta es el paquete, se perdió.
+        ("dice entregado y falta el paquete", "missing"),
+        # El día en que debía llegar, y que ya pasó.
+        ("el envío estaba programado para el martes y todavía nada", "late"),
+        ("la entrega era para ayer y no ha llegado", "late"),
+        # Hacer un pedido nuevo es otro asunto de la tienda.
+        ("quisiera realizar una compra", OFF_MENU),
+        ("¿puedo hacer otro pedido por teléfono?", OFF_MENU),
+        # Un reembolso que tarda es para devoluciones, no un pedido retrasado.
+        ("mi reembolso ya se está tardando mucho", "returns"),
+    ],
+)
+def test_spanish_an_incomplete_order_a_date_gone_by_and_a_new_order(heard: str, intent: str) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert matched is not None and matched.name == intent
