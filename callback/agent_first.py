@@ -2,8 +2,10 @@
 
 Some shops prefer it: no customer ever waits on the line for an agent. The call we place is the
 agent's (its AgentLeg is written with the claim); the customer's is its <Dial> leg, so Twilio's
-answering-machine detection on the customer cannot apply and a customer who does not answer is simply
-"not reached". The agent's own voicemail is caught by detection on the call we place. The customer is
+a customer who does not answer is simply "not reached". Both voicemails are caught by answering-machine
+detection: the agent's on the call we place, the customer's on their <Number> (Twilio runs it on a <Dial>
+leg before the greeting is fetched); a customer's voicemail is left the customer-first flow's message and
+counts as "not reached" (outcome "machine"), and the agent is told and let go. The customer is
 called only after the agent accepts, and only if the line's bounds allow it then. Like the
 customer-first flow, every step is idempotent and ends through calls.finish_attempt, which the reaper
 shares.
@@ -88,14 +90,26 @@ def on_agent_accept(
     return Next("dial_customer", req, attempt.agent, leg)
 
 
-def on_customer_pickup(session: Session, clock: Clock, attempt: CallAttempt, customer_leg_sid: str | None) -> Next:
-    """The customer answered the agent's Dial: they are connected (the greeting plays first)."""
+def on_customer_pickup(
+    session: Session, clock: Clock, attempt: CallAttempt, customer_leg_sid: str | None, answered_by: str | None = None
+) -> Next:
+    """The customer's phone answered the agent's Dial: a person is connected (the greeting plays first);
+    a machine is left the voicemail message, and the attempt is "not reached" when the leg ends."""
     now = clock.now()
     req = attempt.request
     if req.status == "connected":
         return Next("greet", req)  # Twilio retried the greeting
+    if attempt.outcome == "machine" and attempt.ended_at is None:
+        return Next("voicemail", req)  # Twilio retried the voicemail's request
     if attempt.ended_at is not None or req.status != "dialing" or attempt.accepted_at is None:
         return Next("hangup", req)
+    attempt.answered_by = answered_by or attempt.answered_by
+    if answered_by in MACHINE_ANSWERS:
+        # The same rule as the customer-first answer (calls.on_answer): the request stays "dialing",
+        # and the Dial action, when the message ends, schedules the retry and frees the agent.
+        attempt.outcome = "machine"
+        session.commit()
+        return Next("voicemail", req)
     attempt.agent_call_sid = customer_leg_sid or attempt.agent_call_sid
     req.answered(now)
     req.bridged(now)
@@ -125,8 +139,14 @@ def on_customer_dial_done(
         session.commit()
         return Next("agent_thanks", req)
     if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES | {"answered"}:
-        # "completed" without a greeting: the customer's leg ended before it was bridged.
-        outcome = dial_status if dial_status in FINAL_CALL_STATUSES - {"completed"} else "no_confirmation"
+        # "completed" without a greeting: the customer's leg ended before it was bridged (or their
+        # voicemail answered and was left the message).
+        if attempt.outcome == "machine":
+            outcome = "machine"
+        elif dial_status in FINAL_CALL_STATUSES - {"completed"}:
+            outcome = dial_status
+        else:
+            outcome = "no_confirmation"
         attempt.outcome = outcome
         attempt.agent_outcome = "completed"
         if leg is not None and leg.ended_at is None:
@@ -134,6 +154,6 @@ def on_customer_dial_done(
         line.schedule_retry(req, outcome, now)
         session.commit()
         log.info("agent-first: customer not reached", extra={"attempt": attempt.id, "outcome": outcome})
-        return Next("customer_not_reached", req)
+        return Next("customer_voicemail" if outcome == "machine" else "customer_not_reached", req)
     session.commit()
     return Next("hangup", req)

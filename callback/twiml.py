@@ -320,7 +320,9 @@ def dial_customer(phone: str, caller_id: str, action: str, greeting_url: str, ti
     response = VoiceResponse()
     response.say("Calling the customer now.", voice=VOICE)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
-    dial.number(phone, url=greeting_url)
+    # As on an agent's leg: Twilio detects a voicemail before fetching the greeting, whose request then
+    # carries AnsweredBy, so a machine is left a message and never counts as the customer reached.
+    dial.number(phone, url=greeting_url, machine_detection="Enable")
     response.append(dial)
     return str(response)
 

@@ -295,7 +295,11 @@ def customer_greeting() -> Response:
     if attempt is None:
         return _xml(twiml.hangup())
     first_pickup = attempt.request.status != "connected"
-    step = agent_first.on_customer_pickup(session(), clock(), attempt, request.form.get("CallSid"))
+    step = agent_first.on_customer_pickup(
+        session(), clock(), attempt, request.form.get("CallSid"), request.form.get("AnsweredBy")
+    )
+    if step.action == "voicemail":
+        return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt)))
     if step.action != "greet":
         return _xml(twiml.hangup())
     leg = next(iter(attempt.agent_legs), None)
@@ -315,6 +319,8 @@ def customer_done() -> Response:
     step = agent_first.on_customer_dial_done(
         session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
     )
+    if step.action == "customer_voicemail":
+        return _xml(twiml.goodbye("The customer's voicemail answered; we left them a message. Thank you."))
     if step.action == "customer_not_reached":
         return _xml(twiml.goodbye("The customer didn't answer. We'll try them again later. Thank you."))
     if step.action == "agent_thanks":

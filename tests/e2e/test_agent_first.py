@@ -58,3 +58,22 @@ def test_a_customer_who_does_not_answer_is_retried_later(system: System) -> None
     attempt = system.attempts(ref)[0]
     assert (attempt.outcome, req.attempts) == ("busy", 1)
     system.wait(lambda: system.agent(agent_id).status == "available", message="agent was not freed")
+
+
+def test_a_customers_voicemail_is_left_a_message_retried_and_the_agent_let_go(system: System) -> None:
+    agent_first(system)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=120)
+    system.phone(CUSTOMER, answer="machine")
+    agent_id = system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    req = system.wait_status(ref, "retry_wait", timeout=40)
+    (attempt,) = system.attempts(ref)
+    assert (attempt.outcome, req.outcome, req.attempts) == ("machine", "machine", 1)
+    assert attempt.bridged_at is None
+    (leg,) = system.calls(to=CUSTOMER)
+    left = " ".join(e.get("text", "") for e in system.call(leg["sid"])["timeline"] if e["type"] == "say")
+    assert "returning your call" in left and "Connecting you to an agent" not in left
+    (placed,) = system.calls(direction="outbound-api")
+    told = " ".join(e.get("text", "") for e in system.call(placed["sid"])["timeline"] if e["type"] == "say")
+    assert "voicemail answered" in told
+    system.wait(lambda: system.agent(agent_id).status == "available", message="agent was not let go")

@@ -1,0 +1,104 @@
+"""Agent-first calls (callback/agent_first.py and its webhooks) on a real database, fixed clock."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from callback import agent_first, calls, line, twiml
+from callback.models import AgentLeg, CallAttempt
+from core.clock import FixedClock
+from core.db import get_db
+from tests import factories
+from tests.integration.test_call_flow import fresh, post_signed, says
+
+
+def accepted_by_the_agent(session: Session, clock: FixedClock, sid: str | None = None) -> CallAttempt:
+    """An agent-first call: the agent answered and pressed 1, so the customer's phone is ringing."""
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="dialing", agent_id=agent.id)
+    attempt = CallAttempt(
+        request_id=req.id,
+        agent_id=agent.id,
+        call_sid=sid or "CA" + uuid.uuid4().hex,
+        created_at=now,
+        placed_at=now,
+        agent_first=True,
+    )
+    session.add(attempt)
+    session.add(AgentLeg(attempt=attempt, agent_id=agent.id, rung_at=now))
+    session.commit()
+    assert agent_first.on_agent_pickup(session, clock, attempt, "human").action == "offer"
+    assert agent_first.on_agent_accept(session, clock, attempt, "1", line.Bounds()).action == "dial_customer"
+    return attempt
+
+
+def test_the_customers_number_is_dialled_with_machine_detection() -> None:
+    root = ET.fromstring(
+        twiml.dial_customer("+12015550123", "+15005550006", "https://x/done", "https://x/greet", timeout=20)
+    )
+    number = root.find("Dial/Number")
+    assert number is not None and number.text == "+12015550123"
+    assert (number.get("machineDetection"), number.get("url")) == ("Enable", "https://x/greet")
+
+
+def test_a_customers_voicemail_is_not_reached_and_is_retried(session: Session, clock: FixedClock) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    req, agent = attempt.request, attempt.agent
+    assert agent is not None and agent.status == "on_call"
+    step = agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "machine_end_beep")
+    fresh(session, req, attempt)
+    assert step.action == "voicemail"
+    assert (req.status, attempt.bridged_at, attempt.answered_by) == ("dialing", None, "machine_end_beep")
+    # The message is left and the customer's leg ends, never bridged.
+    step = agent_first.on_customer_dial_done(session, clock, attempt, "completed", 14)
+    fresh(session, req, attempt, agent)
+    assert step.action == "customer_voicemail"
+    assert (req.status, req.outcome, req.attempts, attempt.outcome) == ("retry_wait", "machine", 1, "machine")
+    assert req.next_attempt_at is not None and req.next_attempt_at > clock.now()
+    # The agent's call then ends: the agent is let go, and the outcome stays "machine".
+    calls.on_status(session, clock, attempt, "completed", 4, 40)
+    fresh(session, req, attempt, agent)
+    assert (req.status, attempt.outcome) == ("retry_wait", "machine")
+    assert agent.status == "wrap_up" and agent.busy_until == clock.now()
+
+
+def test_a_person_who_answers_is_still_greeted_and_connected(session: Session, clock: FixedClock) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    assert agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human").action == "greet"
+    assert agent_first.on_customer_dial_done(session, clock, attempt, "completed", 60).action == "agent_thanks"
+    fresh(session, attempt.request, attempt)
+    assert (attempt.request.status, attempt.outcome, attempt.answered_by) == ("completed", "completed", "human")
+
+
+def test_the_greeting_webhook_leaves_a_voicemail_and_the_agent_is_told(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    sid = "CA" + "7" * 32
+    with get_db(app).sessions() as session:
+        attempt = accepted_by_the_agent(session, clock, sid)
+        attempt_id = attempt.id
+    left = post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-greeting?attempt={attempt_id}",
+        {"CallSid": "CC" + "7" * 32, "ParentCallSid": sid, "AnsweredBy": "machine_start"},
+    )
+    assert [child.tag for child in left] == ["Say", "Hangup"]
+    assert "returning your call" in says(left) and "Connecting you" not in says(left)
+    told = post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-done?attempt={attempt_id}",
+        {"CallSid": sid, "DialCallStatus": "completed", "DialCallDuration": "12"},
+    )
+    assert "voicemail" in says(told) and [child.tag for child in told] == ["Say", "Hangup"]
+    with get_db(app).sessions() as session:
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None
+        assert (row.outcome, row.request.status) == ("machine", "retry_wait")
