@@ -77,6 +77,7 @@ ATTEMPT_WORDS = {
     "agent_declined": "the agent passed",
     "customer_hung_up": "hung up before an agent answered",
     "not_placed": "the call was never placed",
+    "refused": "the phone service refused the call; it was never placed",
 }
 MAX_NOTE = 2000
 # The customer's own words on an agent's screen are capped: a menu transcript is theirs, not ours.

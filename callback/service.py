@@ -209,16 +209,26 @@ def cancel(session: Session, clock: Clock, ref: str, telephony: Telephony | None
         raise Conflict("cannot_cancel", _cannot("cancel", request)) from exc
     if not changed:
         return request
-    live = _live_calls(request)
+    live = _live_calls(session, request)
     session.commit()
     log.info("callback canceled", extra={"request": request.id})
     _hang_up(telephony, request, live)
     return request
 
 
-def _live_calls(request: CallbackRequest) -> list[str]:
-    """The SIDs of the request's calls still going on (ringing, most likely), to hang up on a cancel."""
-    return [a.call_sid for a in request.call_attempts if a.ended_at is None and a.call_sid]
+def _live_calls(session: Session, request: CallbackRequest) -> list[str]:
+    """The SIDs of the request's calls still going on (ringing, most likely), to hang up on a cancel.
+
+    Read fresh, after the request's canceled status is written: a dispatcher saving a new call's SID
+    reads the request's status under its row lock (scheduler.dispatcher._record_call), so either it
+    sees the cancel and hangs up, or its SID is committed before this read and we hang up."""
+    session.flush()
+    sids = session.scalars(
+        select(CallAttempt.call_sid).where(
+            CallAttempt.request_id == request.id, CallAttempt.ended_at.is_(None), CallAttempt.call_sid.is_not(None)
+        )
+    )
+    return [sid for sid in sids if sid]
 
 
 def _hang_up(telephony: Telephony | None, request: CallbackRequest, live: list[str]) -> None:
@@ -409,7 +419,6 @@ def staff_cancel(
         raise Conflict("not_active", f"This request is already {_words(request.status)}: there is nothing to cancel.")
     now = clock.now()
     was = request.status
-    live = _live_calls(request)
     _change_if(
         session,
         request,
@@ -420,6 +429,7 @@ def staff_cancel(
         next_attempt_at=None,
         updated_at=now,
     )
+    live = _live_calls(session, request)
     _audit(session, "request.cancel", request, {"from": was}, actor, address, now)
     session.commit()
     log.info("callback canceled by staff", extra={"request": request.id, "was": was})

@@ -86,6 +86,10 @@ OUTCOME_WORDS = {
         "stopped calling it for now. Please ask again tomorrow, or call us."
     ),
     ("failed", "invalid_number"): _l("We couldn't dial this number. Please check it and ask again."),
+    ("failed", "provider_refused"): _l(
+        "Our phone service would not place calls to this number, so we've stopped trying. "
+        "Please check the number, or call us."
+    ),
     ("canceled", "declined"): _l("You told us not to connect you, so we won't call again."),
     ("canceled", "do_not_call"): _l("This number is on our do-not-call list, so we won't call it."),
     ("canceled", "hung_up_on_hold"): _l("You hung up while holding, so we won't call back."),
@@ -106,6 +110,7 @@ ATTEMPT_WORDS = {
     "canceled": _l("you canceled while we were calling"),
     "invalid_number": _l("the number could not be dialled"),
     "not_placed": _l("our phone service was briefly unavailable; this call was not made"),
+    "refused": _l("our phone service refused this call; it was not made"),
     "hung_up_on_hold": _l("you hung up while holding"),
 }
 

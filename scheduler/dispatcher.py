@@ -49,6 +49,10 @@ DESTINATION_CODES = frozenset({21215, 21216})
 DESTINATION_PAUSE = timedelta(hours=1)
 # A provider refusal that is not the customer's fault: try the request again after this pause.
 REFUSED_PAUSE = timedelta(seconds=30)
+# A refusal of no known kind, met this many times by one request, is that request's: it fails.
+REFUSALS_BEFORE_GIVING_UP = 3
+REFUSED = "refused"  # the attempt's outcome: refused by the provider, no call made
+PROVIDER_REFUSED = "provider_refused"  # the request's, once it gives up
 # Redirecting a holder's call answers these when the caller has already hung up.
 HOLDER_GONE_CODES = frozenset({21220, 20404})
 WAITING_SQL = text("callback_requests.status IN ('queued', 'retry_wait')")
@@ -198,9 +202,17 @@ class Dispatcher:
     def _open_queue_ids(self, session: Session, now: datetime) -> list[int]:
         return [q.id for q in session.scalars(select(Queue)) if q.business_hours.is_open(now)]
 
-    def _free_agents(self, session: Session, limit: int = 50) -> list[Agent]:
-        query = select(Agent).where(Agent.status == "available").order_by(Agent.status_since, Agent.id).limit(limit)
-        return list(session.scalars(query))
+    def _free_agents(self, session: Session, after: Agent | None = None, limit: int = 50) -> list[Agent]:
+        """A page of the available agents, longest idle first; the next page starts after `after`."""
+        query = select(Agent).where(Agent.status == "available")
+        if after is not None:
+            query = query.where(
+                or_(
+                    Agent.status_since > after.status_since,
+                    (Agent.status_since == after.status_since) & (Agent.id > after.id),
+                )
+            )
+        return list(session.scalars(query.order_by(Agent.status_since, Agent.id).limit(limit)))
 
     def _queues_of(self, session: Session, agents: list[Agent], open_ids: list[int]) -> dict[int, list[int]]:
         """Each agent's open queues, in one query for them all."""
@@ -253,22 +265,30 @@ class Dispatcher:
         """Reserve the longest-idle free agent and their best request together, or nothing."""
         now = self.clock.now()
         open_ids = self._open_queue_ids(session, now)
-        agents = self._free_agents(session)
-        queues_of = self._queues_of(session, agents, open_ids) if agents else {}
         # A queue with nothing to take for one agent has nothing for the next in this pass either:
         # idle agents and requests not yet due cost one probe per queue, not one per queue per agent.
         empty: set[int] = set()
-        for agent in agents:
-            queue_ids = [q for q in queues_of[agent.id] if q not in empty]
-            request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session), empty=empty)
-            if request_id is None:
-                continue
-            available_since = agent.status_since  # read before the claim makes it "reserved since now"
-            claim = line.claim(session, agent.id, request_id, now, self.bounds)
-            if claim is not None:
-                self._ready_since[claim.attempt_id] = max(available_since, claim.due_at)
-                return claim
-            # Lost a race, or the request's number may not be called now: try the next pairing.
+        # Page through every free agent: fifty idle agents of a quiet queue must not hide the one
+        # agent further down whose queue has customers waiting.
+        agents = self._free_agents(session)
+        while agents:
+            queues_of = self._queues_of(session, agents, open_ids)
+            for agent in agents:
+                queue_ids = [q for q in queues_of[agent.id] if q not in empty]
+                if not queue_ids:
+                    continue
+                request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session), empty=empty)
+                if request_id is None:
+                    continue
+                available_since = agent.status_since  # read before the claim makes it "reserved since now"
+                claim = line.claim(session, agent.id, request_id, now, self.bounds)
+                if claim is not None:
+                    self._ready_since[claim.attempt_id] = max(available_since, claim.due_at)
+                    return claim
+                # Lost a race, or the request's number may not be called now: try the next pairing.
+            if len(empty) >= len(open_ids):
+                break  # every open queue is empty: no agent further down has anything to take
+            agents = self._free_agents(session, after=agents[-1])
         session.rollback()
         return None
 
@@ -339,11 +359,14 @@ class Dispatcher:
         self._settle(slot, sent)
         if ready_since is not None:
             instruments.dispatched(ready_since, self.clock.now())
-        self._record_call(claim, info.sid)
+        status = self._record_call(claim, info.sid)
         log.info("dialled", extra={"attempt": claim.attempt_id, "call_sid": info.sid})
+        if status == "canceled":
+            self._hang_up_canceled(claim, info.sid)
 
-    def _record_call(self, claim: Claim, call_sid: str) -> None:
-        """Save the call's SID on the attempt; its status callback may have got here first."""
+    def _record_call(self, claim: Claim, call_sid: str) -> str | None:
+        """Save the call's SID on the attempt (its status callback may have got here first); returns
+        the request's status as it stands then."""
         with self.db.begin() as session:
             session.execute(
                 update(CallAttempt)
@@ -352,6 +375,30 @@ class Dispatcher:
                 .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
             )
             line.resume_dialling(session)
+            # Under the request's row lock: a cancel writing now is either seen here (and we hang up)
+            # or reads our SID once we commit (and hangs up itself); see callback.service._live_calls.
+            status: str | None = session.scalar(
+                select(CallbackRequest.status)
+                .join(CallAttempt, CallAttempt.request_id == CallbackRequest.id)
+                .where(CallAttempt.id == claim.attempt_id)
+                .with_for_update(of=CallbackRequest)
+            )
+            return status
+
+    def _hang_up_canceled(self, claim: Claim, call_sid: str) -> None:
+        """The customer canceled while the call was being placed: the cancel could not hang up a call
+        that had no SID yet, so it is hung up now, before it rings long (its status callback then
+        closes the attempt and frees the agent, as after any cancel)."""
+        try:
+            self.telephony.hangup(call_sid)
+        except TelephonyError as error:
+            instruments.provider_error(error.code)
+            log.warning(
+                "could not hang up a call canceled while it was placed",
+                extra={"attempt": claim.attempt_id, "call_sid": call_sid, "error": str(error)},
+            )
+            return
+        log.info("call canceled while placed: hung up", extra={"attempt": claim.attempt_id, "call_sid": call_sid})
 
     def _abandon_claim(self, claim: Claim) -> None:
         """Close a claim whose call was never placed (canceled, or do-not-call), and free the agent."""
@@ -439,11 +486,31 @@ class Dispatcher:
             elif error.code in BAD_NUMBER_CODES:
                 line.unplaced(session, attempt, now, outcome="invalid_number")
                 req.fail("invalid_number", now)
-            else:
-                # Refused before any call existed: not the customer's attempt, so it is not counted,
-                # and the request waits a little (or the pause) before the next try.
+            elif account or error.code in DESTINATION_CODES:
+                # The account's or the destination's settings: an operator's to fix, not the request's
+                # fault, so it waits the pause (uncounted) and goes on when they are fixed.
                 line.unplaced(session, attempt, now)
                 req.next_attempt_at = now + (DESTINATION_PAUSE if error.code in DESTINATION_CODES else REFUSED_PAUSE)
+            else:
+                # Refused before any call existed, for a reason we do not know to be passing: not the
+                # customer's attempt, so it is not counted, and the request waits a little. The same
+                # refusal of the same request again and again is this request's (a number the account
+                # may not call, say): after REFUSALS_BEFORE_GIVING_UP it fails with the provider's reason,
+                # instead of reserving an agent every half minute until it expires.
+                line.unplaced(session, attempt, now, outcome=REFUSED)
+                refusals = session.scalar(
+                    select(func.count())
+                    .select_from(CallAttempt)
+                    .where(CallAttempt.request_id == req.id, CallAttempt.outcome == REFUSED)
+                )
+                if (refusals or 0) >= REFUSALS_BEFORE_GIVING_UP:
+                    req.fail(PROVIDER_REFUSED, now)
+                    log.warning(
+                        "request failed: the provider refused its calls",
+                        extra={"request": req.id, "code": error.code, "error": error.message},
+                    )
+                else:
+                    req.next_attempt_at = now + REFUSED_PAUSE
         log.warning(
             "calls.create refused", extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message}
         )

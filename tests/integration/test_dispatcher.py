@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from agents.service import update_queue
-from callback import calls
+from callback import calls, service
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.config import Settings
@@ -431,3 +432,82 @@ def test_a_wake_up_pass_reaches_calls_create_in_few_statements(
     # Before calls.create: the pause, 4 reads to find the pair, 10 statements to claim it (reservations,
     # the bounds, the attempt), the last look, the pacing slot. There were 22 on PostgreSQL before.
     assert before_create and before_create[0] <= 17, "\n".join(sent[: before_create[0]])
+
+
+def test_fifty_idle_agents_of_a_quiet_queue_do_not_hide_a_free_agent_of_a_busy_one(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    now = clock.now()
+    for minutes in range(60):  # idle longer than anyone, with nothing to do
+        factories.agent(session, now - timedelta(hours=2, minutes=minutes), queues=("returns",))
+    orders_agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    assert dispatcher.run_once() == 1
+    fresh(session, req)
+    assert (req.status, req.agent_id) == ("dialing", orders_agent.id)
+
+
+def test_a_cancel_while_the_call_is_being_placed_hangs_the_call_up(
+    session: Session, db: Database, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    place_call = fake.place_call
+
+    def customer_cancels_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # The customer presses Cancel while calls.create is on its way: no SID is known to hang up yet.
+        with db.sessions() as other:
+            service.cancel(other, clock, req.ref, telephony=fake)
+        return place_call(*args, **kwargs)
+
+    fake.place_call = customer_cancels_meanwhile  # type: ignore[method-assign]
+    assert dispatcher.run_once() == 1
+    (call,) = fake.calls.values()
+    assert [update["status"] for update in call.updates] == ["completed"]  # hung up at once
+    fresh(session, req)
+    assert req.status == "canceled"
+    # The status callback of the hung-up call closes the attempt and frees the agent, as after any cancel.
+    attempt = req.call_attempts[0]
+    calls.on_status(session, clock, attempt, "canceled", sequence=None)
+    session.commit()
+    fresh(session, agent)
+    assert agent.status != "reserved"
+
+
+def test_a_cancel_after_the_sid_is_saved_is_hung_up_by_the_cancel(
+    session: Session, db: Database, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    req = factories.request(session, now)
+    assert dispatcher.run_once() == 1
+    (call,) = fake.calls.values()
+    with db.sessions() as other:
+        service.cancel(other, clock, req.ref, telephony=fake)
+    assert [update["status"] for update in call.updates] == ["completed"]
+
+
+def test_a_refusal_of_no_known_kind_fails_the_request_after_a_few_tries_uncounted(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    agent = factories.agent(session, now)
+    req = factories.request(session, now)
+    # A trial account calling an unverified number: every try is refused alike.
+    unverified = TelephonyError(
+        21219, "The number is unverified. Trial accounts may only call verified numbers.", status=400
+    )
+    tries = 0
+    for _ in range(10):
+        fake.fail_next(unverified)
+        tries += dispatcher.run_once()
+        clock.advance(seconds=31)
+        fresh(session, req)
+        if req.status != "queued":
+            break
+    assert tries == 3
+    fresh(session, agent)
+    assert (req.status, req.outcome, req.attempts, agent.status) == ("failed", "provider_refused", 0, "available")
+    assert [a.outcome for a in req.call_attempts] == ["refused"] * 3
+    assert not fake.calls
