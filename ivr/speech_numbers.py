@@ -156,6 +156,14 @@ _LEAD_INS = frozenset(
     }
 )  # fmt: skip
 
+# Units of time, English and Spanish (accents folded): a number before one is a duration.
+_DURATIONS = frozenset(
+    {"sec", "secs", "second", "seconds", "moment", "moments", "minute", "minutes", "min", "mins", "mo", "tick",
+     "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years", "momento",
+     "momentito", "segundo", "segundos", "segundito", "segunditos", "minuto", "minutos", "minutito",
+     "minutitos", "hora", "horas", "dia", "dias", "semana", "semanas", "mes", "meses", "ano", "anos"}
+)  # fmt: skip
+
 # Token kinds.
 _SEP = "separator"  # punctuation and "dash": invisible to the number
 _HES = "hesitation"  # "um": a pause, and the edge of a phrase
@@ -228,6 +236,11 @@ def _classify(raw_tokens: Sequence[str]) -> list[_Token]:
             and _neighbour(tokens, index, -1) != _NUM
         ):
             token.kind = _HES
+        # A count of time is no part of a number to look up: "one sec", "un momento", "two weeks ago".
+        if token.kind == _NUM:
+            after = _neighbour_index(tokens, index, +1)
+            if after is not None and _fold(tokens[after].word) in _DURATIONS:
+                token.kind = _WORD
     return tokens
 
 
@@ -448,11 +461,17 @@ _SPANISH_NUMBER_WORDS = {
 }  # fmt: skip
 
 
-def _spanish_number_words(raw_tokens: Sequence[str]) -> list[str]:
-    """Spanish tokens with their number words in English; "y" between tens and a unit is dropped."""
+def _spanish_number_words(raw_tokens: Sequence[str], spelling: bool = False) -> list[str]:
+    """Spanish tokens with their number words in English; "y" between tens and a unit is dropped.
+
+    In a spelled reference (`spelling`) a single letter stays a letter: "R M A" is not "R M the".
+    """
     words = [_fold(token.lower()) for token in raw_tokens]
     result: list[str] = []
     for index, word in enumerate(words):
+        if spelling and len(word) == 1 and word.isalpha():
+            result.append(raw_tokens[index])
+            continue
         if word == "y":
             after = _SPANISH_NUMBER_WORDS.get(words[index + 1], "") if index + 1 < len(words) else ""
             if result and result[-1] in _TENS and after in _DIGIT_WORDS:
@@ -463,6 +482,39 @@ def _spanish_number_words(raw_tokens: Sequence[str]) -> list[str]:
     return result
 
 
+# Words that take back what was just said: "one two three, no sorry, one two four", "... I mean ...",
+# "no perdón", "digo". "Wait" alone is left out: "one one two, wait, four four five" is as often a pause.
+_CORRECTIONS = frozenset(
+    {"no", "sorry", "mean", "actually", "correction", "oops", "scratch", "rather", "perdon", "perdone", "digo",
+     "dicho", "decir", "disculpe"}
+)  # fmt: skip
+# The shop's order numbers have this many digits (see format_order_number).
+_ORDER_DIGITS = 17
+
+
+def _correction(tokens: Sequence[_Token]) -> int | None:
+    """Index of the last word that takes back the number said before it, with numbers after it too."""
+    numbers = [index for index, token in enumerate(tokens) if token.kind == _NUM]
+    if not numbers:
+        return None
+    for index in range(numbers[-1] - 1, numbers[0], -1):
+        if tokens[index].kind != _NUM and _fold(tokens[index].word) in _CORRECTIONS:
+            return index
+    return None
+
+
+def _corrected(before: str, after: str) -> str:
+    """The number meant when `after` corrects `before`: said again whole, or only its end said again."""
+    # A caller who corrects says the whole number again or only the group they got wrong, which is most
+    # often the last ("... four five six seven, sorry, four five six eight"). A "sorry" that only
+    # apologised for a pause leaves a whole order number when nothing is taken back, so that one wins.
+    mended = after if len(after) >= len(before) else before[: len(before) - len(after)] + after
+    joined = before + after
+    if len(joined) == _ORDER_DIGITS and len(mended) != _ORDER_DIGITS:
+        return joined
+    return mended
+
+
 def spoken_digits(text: str, language: str = "en") -> SpokenNumber:
     """Turn what a speech recogniser heard into digits, the way people say numbers."""
     raw_tokens = _raw_tokens(text)
@@ -470,8 +522,17 @@ def spoken_digits(text: str, language: str = "en") -> SpokenNumber:
         raw_tokens = _spanish_number_words(raw_tokens)
     tokens = _classify(raw_tokens)
     _resolve(tokens)
-    pieces, unsure, leftover = _read(tokens)
-    digits = "".join(pieces)
+    cut = _correction(tokens)
+    if cut is None:
+        pieces, unsure, leftover = _read(tokens)
+        digits = "".join(pieces)
+    else:
+        # A correction is never trusted as heard: the flow reads the number back, so the word that
+        # corrected is reported as unsure.
+        before, _, _ = _read(tokens[:cut])
+        pieces, unsure, _ = _read(tokens[cut + 1 :])
+        digits = _corrected("".join(before), "".join(pieces))
+        unsure, leftover = [tokens[cut].word, *unsure], True
     return SpokenNumber(digits=digits, complete=bool(digits) and not leftover, unsure=unsure)
 
 
@@ -543,9 +604,26 @@ def _settle_wordlike_letters(tokens: list[_Token]) -> None:
                 changed = True
 
 
-def spoken_reference(text: str, prefixes: Sequence[str] = ("RMA",)) -> str:
-    """A spelled reference such as an RMA ("R M A two oh two four ...") as letters and digits: "RMA2024..."."""
-    tokens = _classify(_raw_tokens(text))
+# Spanish digit words: no English word is spelled like them, so a reference read in Spanish ("R M A dos
+# cero dos cuatro") is known as Spanish by them even where the caller's language is not passed on.
+_SPANISH_DIGITS = frozenset({"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"})
+
+
+def spoken_reference(text: str, prefixes: Sequence[str] = ("RMA",), language: str | None = None) -> str:
+    """A spelled reference such as an RMA ("R M A two oh two four ...") as letters and digits: "RMA2024...".
+
+    `language` None reads Spanish when Spanish digit words are heard; Spanish words around the reference
+    ("es el ...") are then words, not the letters "S" and "L".
+    """
+    raw_tokens = _raw_tokens(text)
+    spanish = (
+        _is_spanish(language)
+        if language is not None
+        else any(_fold(token.lower()) in _SPANISH_DIGITS for token in raw_tokens)
+    )
+    if spanish:
+        raw_tokens = _spanish_number_words(raw_tokens, spelling=True)
+    tokens = _classify(raw_tokens)
     _mark_letters(tokens, frozenset(prefix.upper() for prefix in prefixes))
     _resolve(tokens)
     _settle_wordlike_letters(tokens)

@@ -20,6 +20,9 @@ _YES_PHRASES = (
     ("this", "is", "it"), ("yes", "please"), ("go", "ahead"), ("of", "course"), ("please", "do"),
     ("no", "problem"), ("no", "worries"), ("put", "me", "through"), ("connect", "me"), ("accept",),
     ("sounds", "good"), ("take", "it"), ("i", "will", "take", "it"),
+    # Assent said as an idiom: "you got it", "you bet", "that works", "works for me", "perfect".
+    ("you", "got", "it"), ("you", "bet"), ("that", "works"), ("works", "for", "me"), ("perfect",),
+    ("fine", "by", "me"), ("that", "would", "be", "great"), ("that", "is", "fine"),
 )  # fmt: skip
 # Yes only as the last words ("yes it is"): "it is the other one" is a no.
 _TAIL_YES_PHRASES = (("it", "is"),)
@@ -28,16 +31,22 @@ _NO_PHRASES = (
     ("other", "one"), ("different", "one"), ("another", "one"), ("cancel",), ("stop",), ("decline",),
     ("reject",), ("do", "not", "call"), ("not", "interested"), ("no", "longer"),
 )  # fmt: skip
+# A short time, as callers name it: "a sec", "one minute", "just a moment".
+_MOMENTS = ("sec", "secs", "second", "seconds", "moment", "minute", "min", "mo", "tick")
 # A caller asking for a moment ("hold on"): neither a yes nor a no, nor a wrong answer.
 _WAIT_PHRASES = (
-    ("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"),
-    ("just", "a", "second"), ("just", "a", "moment"), ("wait", "a"),
+    ("hold", "on"), ("hang", "on"), ("wait", "a"), ("gimme", "a"),
+    *(("one", moment) for moment in _MOMENTS),
+    *((opening, "a", moment) for opening in ("just", "half") for moment in _MOMENTS),
 )  # fmt: skip
 # ... and more ways of asking, which at a yes-or-no question may come with the answer ("let me check, yes").
 _MORE_WAIT_PHRASES = (
     ("wait", "wait"), ("please", "wait"), ("wait", "please"), ("give", "me", "a"), ("bear", "with", "me"),
     ("let", "me", "find"), ("let", "me", "get"), ("let", "me", "look"), ("let", "me", "check"),
-    ("hang", "tight"), ("a", "moment", "please"),
+    ("hang", "tight"), ("a", "moment", "please"), ("let", "me", "grab"), ("let", "me", "pull"),
+    ("looking", "for", "it"), ("i", "am", "looking"),
+    # "I need a minute to find it", "I need a sec".
+    *(("need", "a", moment) for moment in _MOMENTS),
 )  # fmt: skip
 # Answers that are neither, even though they contain "not" or "sure".
 _UNCLEAR_PHRASES = (
@@ -51,15 +60,21 @@ _SPANISH_YES_PHRASES = (
     ("si",), ("claro",), ("correcto",), ("eso", "es"), ("ese", "es"), ("esa", "es"), ("asi", "es"),
     ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
     ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
+    # "Está bien" agrees ("no está bien" is a no: a yes-word after "no" is negated below); "ándale", "órale".
+    ("esta", "bien"), ("andale",), ("orale",),
 )  # fmt: skip
 _SPANISH_NO_PHRASES = (
     ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
-    ("cancelar",), ("claro", "que", "no"), ("para", "nada"),
+    ("cancelar",), ("claro", "que", "no"), ("para", "nada"), ("esta", "mal"), ("estan", "mal"),
 )  # fmt: skip
 _SPANISH_WAIT_PHRASES = (("espere",), ("espera",), ("un", "momento"))
 _SPANISH_MORE_WAIT_PHRASES = (
     ("espereme",), ("esperame",), ("un", "momentito"), ("un", "segundo"), ("un", "segundito"), ("dejeme",),
-    ("dejame",), ("permitame",), ("permiteme",),
+    ("dejame",), ("permitame",), ("permiteme",), ("momento", "por", "favor"), ("momentito",),
+    ("aguanteme",), ("aguantame",), ("tantito",),
+    # Telling us they are looking for it: "ahorita lo busco", "lo estoy buscando".
+    ("lo", "busco"), ("la", "busco"), ("lo", "estoy", "buscando"), ("la", "estoy", "buscando"),
+    ("estoy", "buscando"),
 )  # fmt: skip
 _SPANISH_UNCLEAR_PHRASES = (
     ("no", "se"), ("no", "estoy", "seguro"), ("no", "estoy", "segura"), ("tal", "vez"), ("quizas",),

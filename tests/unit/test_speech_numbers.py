@@ -1,0 +1,81 @@
+"""Order numbers as callers correct themselves while saying them: what they meant, and never trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.speech import format_order_number, spoken_digits, spoken_reference
+
+WHOLE = "one one two four four five five six six seven one two three four five six seven"
+
+
+@pytest.mark.parametrize(
+    "heard, digits",
+    [
+        # Said again whole after the correction: the second number is the one meant.
+        ("five five six, no sorry, five five seven", "557"),
+        ("it's 998 877 no 998 878", "998878"),
+        (f"one one two four four five, sorry I mean, {WHOLE}", "11244556671234567"),
+        # Only the end said again: it replaces the end of the number.
+        (f"{WHOLE}, sorry, five six eight", "11244556671234568"),
+        ("112 4455667 1234567 actually 1234560", "11244556671234560"),
+        # Spanish: "no, perdón", "digo".
+        ("uno dos tres, no perdón, uno dos cinco", "125"),
+        ("cuatro cinco seis digo cuatro cinco siete", "457"),
+    ],
+)
+def test_a_number_corrected_as_it_is_said_is_the_number_meant(heard: str, digits: str) -> None:
+    language = "es" if any(word in heard for word in ("uno", "cuatro")) else "en"
+    heard_number = spoken_digits(heard, language=language)
+    assert heard_number.digits == digits
+    # The flow trusts only a complete number with nothing guessed, so a corrected one is read back.
+    assert not heard_number.complete and heard_number.unsure
+
+
+def test_a_sorry_for_a_pause_takes_nothing_back_when_the_whole_order_number_is_there() -> None:
+    heard = spoken_digits("one one two, sorry, four four five five six six seven one two three four five six seven")
+    assert format_order_number(heard.digits) == "112-4455667-1234567"
+    assert heard.unsure == ["sorry"]
+
+
+@pytest.mark.parametrize("heard", ["no one two three", "one two three no", "sorry, 112 4455667 1234567"])
+def test_a_word_of_correction_before_or_after_the_number_takes_nothing_back(heard: str) -> None:
+    assert spoken_digits(heard).unsure == []
+
+
+def test_wait_alone_is_a_pause_not_a_correction() -> None:
+    assert spoken_digits("one one two, wait, four four five").digits == "112445"
+
+
+@pytest.mark.parametrize(
+    "heard, language",
+    [("one sec", "en"), ("one moment please", "en"), ("give me two minutes", "en"), ("un momento", "es"),
+     ("un segundo, ahorita lo busco", "es"), ("deme dos minutitos", "es")],
+)  # fmt: skip
+def test_a_count_of_time_is_no_number_to_look_up(heard: str, language: str) -> None:
+    # Else "un momento" at the order number's question would be read back as the number 1.
+    assert spoken_digits(heard, language=language).digits == ""
+
+
+def test_a_count_of_time_before_the_number_is_left_out_of_it() -> None:
+    heard = spoken_digits("I ordered it 2 weeks ago, the number is 112 4455667 1234567")
+    assert format_order_number(heard.digits) == "112-4455667-1234567"
+
+
+@pytest.mark.parametrize(
+    "heard, language, reference",
+    [
+        # Spanish digit words are read whatever language the flow passes on.
+        ("R M A dos cero dos cuatro cero cero uno dos tres", None, "RMA202400123"),
+        ("RMA veinte veinticuatro, cero cero uno dos tres", None, "RMA202400123"),
+        # Told the language, "es el" around the reference are words, not the letters S and L.
+        ("es el RMA 2024 00123", "es", "RMA202400123"),
+        ("mi número de devolución es R M A dos cero dos cuatro", "es", "RMA2024"),
+        # English is read as before.
+        ("R M A two oh two four oh oh one two three", None, "RMA202400123"),
+    ],
+)
+def test_a_return_reference_read_in_spanish_is_the_reference_meant(
+    heard: str, language: str | None, reference: str
+) -> None:
+    assert spoken_reference(heard, language=language) == reference

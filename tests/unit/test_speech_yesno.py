@@ -1,0 +1,69 @@
+"""Yes and no said as idioms, and a caller asking for a moment, in English and Spanish."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.speech import asks_for_time, is_yes
+
+
+@pytest.mark.parametrize(
+    "heard, answer",
+    [
+        # Assent said as an idiom.
+        ("you bet", True),
+        ("yeah you got it", True),
+        ("that works for me", True),
+        ("perfect thanks", True),
+        ("that would be great", True),
+        ("fine by me", True),
+        # ... and denied.
+        ("that doesn't work", False),
+        ("not perfect, no", False),
+        ("no that's not fine", False),
+    ],
+)
+def test_assent_said_as_an_idiom_is_a_yes(heard: str, answer: bool | None) -> None:
+    assert is_yes(heard) is answer
+
+
+@pytest.mark.parametrize(
+    "heard, answer",
+    [
+        ("Está bien, gracias", True),
+        ("esta bien", True),
+        ("ándale pues", True),
+        ("no está bien", False),
+        ("No, el número está mal.", False),
+        ("estan mal los números", False),
+    ],
+)
+def test_spanish_esta_bien_agrees_and_esta_mal_refuses(heard: str, answer: bool | None) -> None:
+    assert is_yes(heard, language="es") is answer
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["just a minute please", "one minute", "half a sec", "gimme a second", "I need a moment to find it",
+     "hold on let me pull it up", "I'm looking for it now", "one mo"],
+)  # fmt: skip
+def test_every_short_time_a_caller_names_asks_for_a_moment(said: str) -> None:
+    assert asks_for_time(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["momento por favor", "un momentito", "aguánteme tantito", "ahorita la busco", "lo estoy buscando",
+     "sí, estoy buscando el correo"],
+)  # fmt: skip
+def test_spanish_callers_looking_for_the_number_ask_for_a_moment(said: str) -> None:
+    assert asks_for_time(said, language="es")
+
+
+@pytest.mark.parametrize("said", ["I waited a minute on hold and then got cut off", "the minute it arrived it broke"])
+def test_a_minute_that_is_not_asked_for_is_no_request_for_time(said: str) -> None:
+    assert not asks_for_time(said)
+
+
+def test_a_moment_asked_for_at_a_yes_or_no_question_is_no_answer_yet() -> None:
+    assert is_yes("yes, just a minute") is None
