@@ -181,6 +181,19 @@ def _check_window(
         raise LimitExceeded(code, message.format(n=count), retry_after=int(retry_after) + 1)
 
 
+def retry_at(req: CallbackRequest, now: datetime) -> datetime | None:
+    """When a request whose call did not reach anyone now is called again, or None: no call is left.
+
+    None when its number cannot be dialled (a withheld caller's placeholder), its queue's
+    `max_attempts` calls are placed, or the back-off would run past its expiry. This is what
+    `callback.line.schedule_retry` does after such a call, and what the customer is promised in it.
+    """
+    if not req.phone.startswith("+") or req.attempts >= req.queue.max_attempts:
+        return None
+    next_at = now + req.queue.retry_delay(req.attempts)
+    return next_at if next_at < req.expires_at else None
+
+
 def check_slot(queue: Queue, not_before: datetime | None, now: datetime) -> datetime | None:
     """Validate a requested time: in the next 7 days and inside the queue's hours; None = ASAP."""
     if not_before is None:

@@ -18,6 +18,13 @@ VOICE = "Polly.Joanna"
 # The staff's side of a call (screen, whisper, agent-first offers) stays in English.
 VOICES = {"en": ("Polly.Joanna", None), "es": ("Polly.Lupe", "es-US")}
 
+# The end of a call that did not reach the customer when no call is left (callback.policy.retry_at):
+# never "we'll try you again" when we won't.
+NO_MORE_CALLS = (
+    "We won't call you again about this request. If you still need us, please ask for a callback again "
+    "on our website, or call us. Goodbye."
+)
+
 # English sentence (as this module and callback.voice write it) -> Spanish. A sentence missing here
 # is said in English, so a new prompt is never silent.
 SPANISH = {
@@ -28,6 +35,10 @@ SPANISH = {
         "Perdone, no he oído nada. Pulse 1, o diga sí, y le pondré en contacto."
     ),
     "We'll try you again a little later. Goodbye.": "Le volveremos a llamar un poco más tarde. Adiós.",
+    NO_MORE_CALLS: (
+        "No volveremos a llamarle por esta consulta. Si todavía nos necesita, pida otra llamada "
+        "en nuestra web o llámenos. Adiós."
+    ),
     "Thank you. Connecting you now.": "Gracias. Le ponemos en contacto ahora.",
     "Sorry for the wait. One moment, please, while I find someone else.": (
         "Perdone la espera. Un momento, por favor, mientras busco a otra persona."
@@ -37,6 +48,10 @@ SPANISH = {
     ),
     "Sorry, I didn't catch that. We'll try you again a little later. Goodbye.": (
         "Perdone, no le he entendido. Le volveremos a llamar un poco más tarde. Adiós."
+    ),
+    "Sorry, I didn't catch that. " + NO_MORE_CALLS: (
+        "Perdone, no le he entendido. No volveremos a llamarle por esta consulta. Si todavía nos necesita, "
+        "pida otra llamada en nuestra web o llámenos. Adiós."
     ),
     (
         "Sorry, nobody could take your call just now. You keep your place at the front of the line, "
@@ -120,8 +135,15 @@ def _ask(action: str, hints: str, words: str, language: str | None = None) -> Ga
     return gather
 
 
-def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False) -> str:
-    """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us)."""
+def later(call_again: bool) -> str:
+    """The last words of a call that did not reach the customer: another call comes, or none will."""
+    return "We'll try you again a little later. Goodbye." if call_again else NO_MORE_CALLS
+
+
+def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, call_again: bool = True) -> str:
+    """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us).
+
+    Silence to the end promises another call only if `call_again` (callback.policy.retry_at)."""
     response = VoiceResponse()
     lang = _lang(req.language)
     yes_no = "sí, no" if lang == "es" else "yes, no"
@@ -148,25 +170,35 @@ def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False) -
         # Silence: one more chance in other words, on the same action (which knows it is the second).
         words = words_in(lang, "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.")
         response.append(_ask(action, yes_no, words, lang))
-    _say_to(response, words_in(lang, "We'll try you again a little later. Goodbye."), lang)
+    _say_to(response, words_in(lang, later(call_again)), lang)
     response.hangup()
     return str(response)
 
 
-def voicemail(req: CallbackRequest, shop: str, call_back_number: str) -> str:
-    """A short message for an answering machine: who called, and what happens next."""
+def voicemail(req: CallbackRequest, shop: str, call_back_number: str, call_again: bool = True) -> str:
+    """A short message for an answering machine: who called, and what happens next (another call only
+    if `call_again`, as callback.policy.retry_at decides)."""
     response = VoiceResponse()
     spaced = " ".join(call_back_number.lstrip("+"))
     if _lang(req.language) == "es":
+        then = (
+            f"Le volveremos a llamar pronto. También puede llamarnos al {spaced}."
+            if call_again
+            else f"No hemos podido hablar con usted y no volveremos a llamarle por esta consulta. "
+            f"Pida otra llamada en nuestra web, o llámenos al {spaced}."
+        )
         words = (
             f"Hola, le llamamos del servicio de atención al cliente de {shop} por su consulta sobre {_about(req)}. "
-            f"Le volveremos a llamar pronto. También puede llamarnos al {spaced}. Adiós."
+            f"{then} Adiós."
         )
     else:
-        words = (
-            f"Hello, this is {shop} customer service returning your call about {_about(req)}. "
-            f"We'll try you again soon. You can also call us at {spaced}. Goodbye."
+        then = (
+            f"We'll try you again soon. You can also call us at {spaced}."
+            if call_again
+            else "We could not reach you, and we won't call again about this request. "
+            f"Please ask for a callback again on our website, or call us at {spaced}."
         )
+        words = f"Hello, this is {shop} customer service returning your call about {_about(req)}. {then} Goodbye."
     _say_to(response, words, req.language)
     response.hangup()
     return str(response)

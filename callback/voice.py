@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
-from callback import agent_first, calls, line, recording, twiml
+from callback import agent_first, calls, line, policy, recording, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.web import clock, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
@@ -70,6 +70,16 @@ def _goodbye(attempt: CallAttempt, words: str) -> str:
     return twiml.goodbye(words, language=attempt.request.language)
 
 
+def _call_again(attempt: CallAttempt) -> bool:
+    """Whether a call that does not reach the customer now is followed by another (what we may promise)."""
+    return policy.retry_at(attempt.request, clock().now()) is not None
+
+
+def _voicemail(attempt: CallAttempt) -> Response:
+    """The message left on the customer's answering machine."""
+    return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt), _call_again(attempt)))
+
+
 def _dial(attempt: CallAttempt, step: calls.Next, greeting: str) -> Response:
     if step.leg is None:
         return _xml(twiml.hangup())
@@ -86,9 +96,10 @@ def answer() -> Response:
     step = calls.on_answer(session(), clock(), attempt, request.form.get("AnsweredBy"))
     req = attempt.request
     if step.action == "voicemail":
-        return _xml(twiml.voicemail(req, settings().shop_name, _caller_id(attempt)))
+        return _voicemail(attempt)
     if step.action == "confirm":
-        return _xml(twiml.confirm(req, settings().shop_name, hooks().callback("confirm", attempt=attempt.id)))
+        url = hooks().callback("confirm", attempt=attempt.id)
+        return _xml(twiml.confirm(req, settings().shop_name, url, call_again=_call_again(attempt)))
     return _xml(twiml.hangup())
 
 
@@ -107,14 +118,16 @@ def confirm() -> Response:
         return _dial(attempt, step, "Thank you. Connecting you now.")
     if step.action == "confirm_again":
         url = hooks().callback("confirm", attempt=attempt.id, again=1)
-        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, again=True))
+        return _xml(
+            twiml.confirm(attempt.request, settings().shop_name, url, again=True, call_again=_call_again(attempt))
+        )
     if step.action == "declined":
         wake_dispatcher()  # the agent held for this call is free again
         return _xml(
             _goodbye(attempt, "No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
         )
     if step.action == "try_later":
-        return _xml(_goodbye(attempt, "Sorry, I didn't catch that. We'll try you again a little later. Goodbye."))
+        return _xml(_goodbye(attempt, "Sorry, I didn't catch that. " + twiml.later(_call_again(attempt))))
     return _xml(twiml.hangup())
 
 
@@ -299,7 +312,7 @@ def customer_greeting() -> Response:
         session(), clock(), attempt, request.form.get("CallSid"), request.form.get("AnsweredBy")
     )
     if step.action == "voicemail":
-        return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt)))
+        return _voicemail(attempt)
     if step.action != "greet":
         return _xml(twiml.hangup())
     leg = next(iter(attempt.agent_legs), None)
@@ -319,10 +332,14 @@ def customer_done() -> Response:
     step = agent_first.on_customer_dial_done(
         session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
     )
-    if step.action == "customer_voicemail":
-        return _xml(twiml.goodbye("The customer's voicemail answered; we left them a message. Thank you."))
-    if step.action == "customer_not_reached":
-        return _xml(twiml.goodbye("The customer didn't answer. We'll try them again later. Thank you."))
+    if step.action in {"customer_voicemail", "customer_not_reached"}:
+        # The retry is scheduled by now: the request waits for it, or has ended for good.
+        if step.action == "customer_voicemail":
+            what = "The customer's voicemail answered; we left them a message."
+        else:
+            what = "The customer didn't answer."
+        then = "We'll try them again later." if attempt.request.status == "retry_wait" else "That was our last try."
+        return _xml(twiml.goodbye(f"{what} {then} Thank you."))
     if step.action == "agent_thanks":
         return _xml(twiml.goodbye("The customer hung up. Thank you."))
     return _xml(twiml.hangup())

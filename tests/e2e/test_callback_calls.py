@@ -138,7 +138,7 @@ def test_an_answering_machine_gets_a_message_and_the_request_is_retried(system: 
         (
             {"answer": "human", "steps": []},
             "no_confirmation",
-            ["press 1 or say yes", "Sorry, I didn't hear anything", "We'll try you again a little later"],
+            ["press 1 or say yes", "Sorry, I didn't hear anything"],
         ),
     ],
     ids=["busy", "no-answer", "silent-through-both-prompts"],
@@ -160,10 +160,30 @@ def test_a_customer_not_reached_is_retried_then_the_request_fails(
     placed = customer_calls(system)
     assert [c["sid"] for c in placed] == [a.call_sid for a in attempts]  # one call per attempt
     assert {c["status"] for c in placed} == ({"completed"} if words else {outcome})
-    for call in placed:
+    for number, call in enumerate(placed, start=1):
         heard = said(system, call["sid"])
         assert all(w in heard for w in words) if words else heard == ""
+        if words:
+            # Another call is promised only while one is left: the last call says none will come.
+            last = number == len(placed)
+            assert ("We'll try you again a little later" in heard) == (not last)
+            assert ("We won't call you again about this request" in heard) == last
     assert system.calls(to=AGENT) == []  # the agent's phone never rang
+
+
+def test_a_voicemail_on_the_last_attempt_is_not_promised_another_call(system: System) -> None:
+    set_queue(system, max_attempts=1)
+    system.phone(CUSTOMER, answer="machine")
+    agent_id = system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    req = system.wait_status(ref, "failed", timeout=30)
+    assert (req.attempts, req.outcome) == (1, "machine")
+    all_calls_over(system)
+    (placed,) = customer_calls(system)
+    voicemail = said(system, placed["sid"])
+    assert "We could not reach you, and we won't call again about this request" in voicemail
+    assert "try you again" not in voicemail and "ask for a callback again on our website" in voicemail
+    assert system.agent(agent_id).status == "available"
 
 
 def test_retries_exhausted_fail_the_request_after_max_attempts(system: System) -> None:

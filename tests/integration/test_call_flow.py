@@ -451,3 +451,41 @@ def test_a_missed_agent_is_set_away_in_the_audit_log_by_the_system(session: Sess
     calls.on_dial_done(session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
     line = session.query(AuditEvent).filter_by(action="agent.status", target=f"agent {missed.id}").one()
     assert line.actor == "system" and "missed a call" in (line.details or "")
+
+
+def test_the_last_attempts_voicemail_and_goodbye_promise_no_other_call(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    first, last = "CA" + "4" * 32, "CA" + "5" * 32
+    with get_db(app).sessions() as session:
+        retried = dialing(session, clock.now(), first)  # call 1 of the queue's 3
+        final = dialing(session, clock.now(), last)
+        final.request.attempts = final.request.queue.max_attempts
+        session.commit()
+        ids = retried.id, final.id
+    machine = {"AnsweredBy": "machine_start"}
+    promised = says(post_signed(client, app, f"/voice/callback/answer?attempt={ids[0]}", {"CallSid": first, **machine}))
+    assert "We'll try you again soon" in promised
+    told = says(post_signed(client, app, f"/voice/callback/answer?attempt={ids[1]}", {"CallSid": last, **machine}))
+    assert "won't call again about this request" in told and "try you again" not in told
+    with get_db(app).sessions() as session:
+        attempt = session.get(CallAttempt, ids[1])
+        assert attempt is not None
+        calls.on_status(session, clock, attempt, "completed", 5, 20)
+        assert attempt.request.status == "failed"  # what the words said
+
+
+def test_a_customer_not_understood_on_the_last_attempt_is_not_promised_a_call(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    sid = "CA" + "6" * 32
+    with get_db(app).sessions() as session:
+        attempt = dialing(session, clock.now(), sid)
+        attempt.request.attempts = attempt.request.queue.max_attempts
+        session.commit()
+        attempt_id = attempt.id
+    asked = post_signed(client, app, f"/voice/callback/answer?attempt={attempt_id}", {"CallSid": sid})
+    assert "won't call you again" in says(asked) and "try you again" not in says(asked)
+    path = f"/voice/callback/confirm?attempt={attempt_id}&again=1"
+    bye = says(post_signed(client, app, path, {"CallSid": sid, "SpeechResult": "who is this"}))
+    assert bye.startswith("Sorry, I didn't catch that. We won't call you again") and "try you again" not in bye
