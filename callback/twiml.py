@@ -67,6 +67,13 @@ SPANISH = {
         "Lo sentimos, nadie ha podido atenderle ahora, y ya le hemos llamado varias veces. "
         "Pida otra llamada en nuestra web cuando le venga bien. Adiós."
     ),
+    (
+        "Sorry, nobody could take your call just now, and we can't call you back on the number you're calling "
+        "from. Please call us again, or ask for a callback on our website. Goodbye."
+    ): (
+        "Lo sentimos, nadie ha podido atenderle ahora, y no podemos devolverle la llamada al número desde el "
+        "que llama. Vuelva a llamarnos, o pida una llamada en nuestra web. Adiós."
+    ),
     "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
     recording.NOTICE: "Esta llamada puede ser grabada para fines de calidad y formación.",
 }

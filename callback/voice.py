@@ -226,6 +226,15 @@ def dial_done() -> Response:
         )
     if step.action == "no_callback":
         wake_dispatcher()
+        if not line.callable_number(attempt.request):
+            # A phone-menu caller whose number we cannot dial (withheld, or abroad): none was ever tried.
+            return _xml(
+                _goodbye(
+                    attempt,
+                    "Sorry, nobody could take your call just now, and we can't call you back on the number "
+                    "you're calling from. Please call us again, or ask for a callback on our website. Goodbye.",
+                )
+            )
         return _xml(
             _goodbye(
                 attempt,

@@ -489,3 +489,26 @@ def test_a_customer_not_understood_on_the_last_attempt_is_not_promised_a_call(
     path = f"/voice/callback/confirm?attempt={attempt_id}&again=1"
     bye = says(post_signed(client, app, path, {"CallSid": sid, "SpeechResult": "who is this"}))
     assert bye.startswith("Sorry, I didn't catch that. We won't call you again") and "try you again" not in bye
+
+
+def test_a_withheld_caller_whose_agent_misses_is_told_why_we_cannot_call_back(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    from callback import line
+
+    sid = "CA" + "8" * 32
+    with get_db(app).sessions() as session:
+        agent = factories.agent(session, clock.now(), status="reserved")
+        # The phone menu's placeholder for a withheld number: unique to the call, never dialled.
+        req = factories.request(session, clock.now(), phone="call:" + sid[-15:], source="ivr")
+        leg = line.take_over(session, req, agent, sid, clock.now())
+        assert leg is not None
+        session.commit()
+        attempt_id, leg_id = leg.attempt_id, leg.id
+    params = {"CallSid": sid, "CallStatus": "in-progress", "DialCallStatus": "no-answer", "DialCallSid": "CAleg"}
+    told = says(post_signed(client, app, f"/voice/callback/dial-done?attempt={attempt_id}&leg={leg_id}", params))
+    assert "we can't call you back on the number you're calling from" in told
+    assert "tried you several times" not in told and "keep your place" not in told
+    with get_db(app).sessions() as session:
+        attempt = session.get(CallAttempt, attempt_id)
+        assert attempt is not None and attempt.request.attempts == 0  # truly never called
