@@ -187,6 +187,17 @@ _QUESTION_OPENINGS = frozenset(
     {"is", "are", "will", "has", "have", "did", "does", "do", "can", "could", "what", "where", "how", "cuando",
      "donde", "ya", "va", "llega", "llegara"}
 )  # fmt: skip
+# Greetings and fillers before a question's first word.
+_OPENING_FILLERS = frozenset(
+    {"um", "uh", "er", "so", "yeah", "hi", "hello", "hey", "well", "okay", "ok", "oh", "and", "oiga", "oye", "hola",
+     "bueno", "pues", "este", "eh", "disculpe", "perdon", "y"}
+)  # fmt: skip
+# People of the household a caller talks to while on the line.
+_HOUSEHOLD = (
+    "husband", "wife", "mom", "mum", "mother", "dad", "father", "son", "daughter", "kid", "kids", "child",
+    "children", "boyfriend", "girlfriend", "partner", "brother", "sister", "friend", "neighbor", "neighbour",
+    "grandma", "grandpa", "baby",
+)  # fmt: skip
 # Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
 # alone says nothing of tracking it.
 _SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"}) | _QUESTIONS
@@ -260,8 +271,10 @@ _ENGLISH = _lexicon(
         "SHIP": [
             "send out", "go out", "ship out", "on * way", "out for deliver", "in transit", "leave * warehouse",
             "on * truck", "been send",
+            # "It says out for delivery": news of where it is, not a delivery the caller never had.
+            "say out for deliver", "show out for deliver",
         ],
-        "ARRIVE": ["get here", "show up", "get to me", "make it"],
+        "ARRIVE": ["get here", "show up", "turn up", "get to me", "make it"],
         "STATUS": [
             "update on", "check on", "check in on", "look up", "go on with", "happen with", "how far along",
             "come along", "follow up on", "follow up about", "follow up with", "follow up", "ask about",
@@ -302,6 +315,8 @@ _ENGLISH = _lexicon(
             "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
             "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
+            # Talking to someone of the household is no asking for a person.
+            *(f"{verb} to * {member}" for verb in ("talk", "speak") for member in _HOUSEHOLD),
             # Telling a child or a guest what they can't have or do is no parcel gone missing.
             "you can not have", "you may not have", "you can not go", "you do not have to",
             # Shop words in the household's talk: things one gives back that no shop sold (a library's
@@ -415,7 +430,7 @@ _SPANISH = _lexicon(
             "favor", "hola", "alo", "si", "saber", "decir", "ver", "hacer", "hay", "muy", "mucho", "tantito",
             "todavia", "aun", "pero", "solo", "nomas", "algo", "ahora", "ahorita", "aqui", "usted", "ustedes",
             "como", "yo", "ella", "ellos", "nos", "va", "voy", "haber", "han", "ha", "he", "desde", "hasta",
-            "semana", "dia", "dias", "mande", "oiga", "perdon", "espere", "espera",
+            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera",
         }
     ),  # fmt: skip
     rewrites={
@@ -434,6 +449,8 @@ _SPANISH = _lexicon(
             "como va", "como viene", "como vamos", "en que va", "como anda", "preguntar por", "pregunto por",
         ],
         "SHIP": ["en camino", "viene en camino", "va en camino"],
+        # "¿Ya viene mi paquete?" asks whether it is coming; "viene roto", "viene tarde" tell how it came.
+        "ARRIVE": ["ya viene", "ya vienen"],
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
@@ -632,7 +649,9 @@ def _questions_and_problems(
     if "LATE" in tokens:
         # A parcel past its date that has not come is late, not lost: "it was due Friday and never came".
         return [token for token in tokens if token != "NOTARRIVE"]
-    asked = bool(words) and (words[0] in _QUESTION_OPENINGS or "if" in words or _embedded_question(words))
+    # The question opens after any greeting or filler: "oiga, ¿ya viene mi paquete?", "so is it coming?".
+    opening = next((word for word in words if word not in _OPENING_FILLERS), "")
+    asked = bool(words) and (opening in _QUESTION_OPENINGS or "if" in words or _embedded_question(words))
     telling = all(
         after not in _AUXILIARIES for before, after in zip(words, [*words[1:], ""], strict=False) if before == "when"
     )

@@ -165,7 +165,7 @@ ENGLISH = _clues(
         ),
         # Battered or soaked in transit, or split apart.
         (
-            r"\b(?:banged up|beat up|beaten up|bashed in|mangled|warped|soaked|soggy|waterlogged|water damaged|all wet|(?:is|are|was|were|came|arrived) split|split (?:down|in half|in two|open|apart))\b",
+            r"\b(?:banged up|beat up|beaten up|bashed in|(?:came|burst|broken|torn|ripped) open|mangled|warped|soaked|soggy|waterlogged|water damaged|all wet|(?:is|are|was|were|came|arrived) split|split (?:down|in half|in two|open|apart))\b",
             "DAMAGE",
         ),
         (
@@ -196,11 +196,11 @@ ENGLISH = _clues(
             r"\b(?:pushed back|pushed out|keeps? (?:on )?(?:getting )?(?:delay|push|mov|chang|reschedul|postpon)\w*|rescheduled)\b",
             "LATE",
         ),
-        (r"\bin transit (?:for|since)\b|\bsame (?:status|place|location|spot)\b", "LATE"),
+        (r"\b(?:in transit|out for delivery) (?:for|since)\b|\bsame (?:status|place|location|spot)\b", "LATE"),
         (r"\b(?:stuck|sitting|held up|stalled)\b.{0,20}\b(?:in transit|at|in|for)\b", "LATE"),
         (r"\b(?:has|have|had) not (?:moved|updated|changed|budged)\b|\bno (?:movement|updates?)\b", "LATE"),
         (
-            r"\b(?:was|were|been|am|they|you) (?:promised|guaranteed|told|quoted|meant|due|scheduled|expected)\b.{0,25}\b(?:by|on|for|to come|to arrive|to be here|to get here)\b",
+            r"\b(?:was|were|been|am|they|you) (?:promised|guaranteed|told|quoted|meant|due|scheduled|expected)\b.{0,25}\b(?:by|on|for|to come|to arrive|to be here|to get here|(?:it|they) would (?:be here|come|arrive|get here))\b",
             "LATE",
         ),
         (r"\b(?:been forever|forever to|ages|days late|weeks late|still not here|still waiting)\b", "LATE"),
@@ -304,7 +304,7 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"\b(?:caja|paquete|sobre) (?:llego|vino|venia|estaba) vaci[oa]\b|\bno (?:traia|venia|tenia) nada\b|\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bfalta(?:n|ba|ban)? (?:el|la|los|las) (?!(?:paquetes?|pedidos?|cajas?|ordene?s?|entregas?|envios?)\b)\w+|\bincomplet[oa]\b",
+            r"\b(?:caja|paquete|sobre) (?:llego|vino|venia|estaba) vaci[oa]\b|\b(?:llego|vino|venia|estaba) vaci[oa] (?:la|el|mi) (?:caja|paquete|sobre)\b|\bno (?:traia|venia|tenia) nada\b|\bfalta(?:n|ba|ban)? (?:una|un|unas|unos|dos|tres|cuatro|\d+|algo|parte|piezas?|articulos?|productos?|cosas?)\b|\bfalta(?:n|ba|ban)? (?:el|la|los|las) (?!(?:paquetes?|pedidos?|cajas?|ordene?s?|entregas?|envios?)\b)\w+|\bincomplet[oa]\b",
             "WRONG",
         ),
         (

@@ -413,3 +413,34 @@ def test_let_me_think_asks_for_nothing() -> None:
 def test_more_ways_of_telling_a_problem_reach_the_right_place(heard: str, intent: str) -> None:
     matched = match_intent(heard, MENU)
     assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # "Turned up" is arrived, as "showed up" is.
+        ("my parcel hasn't turned up", "missing"),
+        ("the delivery never turned up", "missing"),
+        # Told when it would come, and it has not.
+        ("I was told it'd be here Tuesday", "late"),
+        ("we were told it would come by the weekend", "late"),
+        # "Says out for delivery" is where it is, not a delivery the caller never had; stuck there is late.
+        ("my order says out for delivery since yesterday", "late"),
+        ("the tracking shows out for delivery, when will it get here?", "track"),
+        # A box that burst or came open is damaged.
+        ("the package came open and stuff fell out", "damaged"),
+        ("the box had burst open", "damaged"),
+        # A question after a greeting or a filler is still a question.
+        ("hi, is my parcel coming today?", "track"),
+    ],
+)
+def test_more_ways_callers_say_where_it_is_and_what_went_wrong(heard: str, intent: str) -> None:
+    matched = match_intent(heard, MENU)
+    assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard", ["sorry I was talking to my husband", "hang on, I'm speaking to my son", "talk to your sister about it"]
+)
+def test_talking_to_someone_of_the_household_is_no_request_for_a_person(heard: str) -> None:
+    assert match_intent(heard, MENU) is None

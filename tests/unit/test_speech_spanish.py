@@ -271,3 +271,20 @@ def test_spanish_a_denied_find_or_have_is_a_missing_parcel_when_it_is_about_the_
 def test_spanish_an_incomplete_order_a_date_gone_by_and_a_new_order(heard: str, intent: str) -> None:
     matched = match_intent(heard, menu_intents("es"), language="es")
     assert matched is not None and matched.name == intent
+
+
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        # Una pregunta tras un saludo o una muletilla sigue siendo pregunta; "ya viene" pregunta si llega.
+        ("oiga, ¿ya viene mi paquete?", "track"),
+        ("oye ya vienen mis cosas?", "track"),
+        ("viene tarde mi pedido", "late"),
+        # La caja vacía, dicha en cualquier orden.
+        ("me llegó vacía la caja", "wrong_item"),
+        ("vino vacío el paquete", "wrong_item"),
+    ],
+)
+def test_spanish_a_question_after_a_greeting_and_an_empty_box_in_any_order(heard: str, intent: str) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert matched is not None and matched.name == intent
