@@ -6,8 +6,13 @@ in the language of that new ask (the person asking is most likely the phone's ow
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
+from typing import Any
 
+from babel.support import NullTranslations, Translations
+from flask import has_app_context
 from flask_babel import gettext
 
 from callback import words
@@ -15,6 +20,30 @@ from callback.models import CallbackRequest
 from telephony.port import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
+
+
+# Flask-Babel's catalogs (its default directory, beside the app), read directly for a text written
+# outside the app: the dispatcher's threads have no application context, where gettext says English.
+CATALOGS = Path(__file__).resolve().parents[1] / "translations"
+
+
+@functools.cache
+def _catalog(language: str) -> NullTranslations:
+    return Translations.load(str(CATALOGS), [language])
+
+
+def _N(message: str) -> str:
+    """Mark a message for extraction (babel.cfg's `-k _N`) where `_text`, not gettext, translates it."""
+    return message
+
+
+def _text(language: str | None, message: str, **values: Any) -> str:
+    """`message` (a msgid) in `language`, with its values, inside the app or outside it."""
+    if has_app_context():
+        with words.in_language(language):
+            return gettext(message, **values)
+    code = language if language in words.LANGUAGES else words.LANGUAGES[0]
+    return _catalog(code).gettext(message) % values
 
 
 def _topic(req: CallbackRequest) -> str:
@@ -47,9 +76,13 @@ def existing(telephony: Telephony, req: CallbackRequest, status_url: str, from_:
     return send(telephony, req.phone, from_, body)
 
 
-def calling_now(telephony: Telephony, to: str, from_: str) -> bool:
-    """Warn that the call is about to come, from which number."""
-    return send(telephony, to, from_, f"We're calling you now from {from_} about your request. Please pick up!")
+def calling_now(telephony: Telephony, to: str, from_: str, language: str | None = None) -> bool:
+    """Warn that the call is about to come, from which number, in the request's `language` (its
+    CallbackRequest.language: the dispatcher reads it with the request, so it is passed, not the row)."""
+    body = _text(
+        language, _N("We're calling you now from %(number)s about your request. Please pick up!"), number=from_
+    )
+    return send(telephony, to, from_, body)
 
 
 def send(telephony: Telephony, to: str, from_: str, body: str) -> bool:
