@@ -19,7 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from wtforms import HiddenField, PasswordField, StringField
 
-from agents import audit
+from agents import audit, service
 from agents.staff import MAX_EMAIL_LENGTH, ROLES, StaffUser, check_password, get_by_email, normalize_email
 from core import web
 from core.text import has_control_characters
@@ -312,6 +312,9 @@ def logout() -> ResponseReturnValue:
         db = web.session()
         audit.record(db, "logout", staff.email, actor=staff, address=request.remote_addr, at=web.clock().now())
         db.commit()
+        if staff.agent_id is not None:
+            # Nobody is at the console any more: the line must stop putting customers through to them.
+            service.sign_off(db, web.clock(), staff.agent_id, actor=staff, address=request.remote_addr)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

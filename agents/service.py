@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from agents import audit
+from agents.audit import AuditEvent
 from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTransition, Queue
+from agents.staff import StaffUser
 from core import phone as phones
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
@@ -228,6 +232,66 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
         session.commit()
         log.info("agent status", extra={"agent_id": agent.id, "status": status})
     return agent
+
+
+# The audit action of a sign-out while the line held the agent for a call: they go offline when it ends.
+SIGN_OFF_AFTER_CALL = "agent.sign_off"
+SIGNED_OUT = "signed out"
+
+
+def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, address: str | None = None) -> Agent:
+    """The person behind an agent signed out: offline now, so no customer is put through to nobody.
+
+    An agent reserved for a call or on one keeps it (the line owns those statuses, and the customer is
+    on the way or on the line): the sign-out is noted, and `after_call` sets them offline when the
+    line lets them go, instead of back to work."""
+    agent = get_agent(session, agent_id)
+    now = clock.now()
+    target = f"agent {agent.id}"
+    if agent.status in HELD_BY_THE_LINE:
+        audit.record(
+            session, SIGN_OFF_AFTER_CALL, target, {"status": agent.status}, actor=actor, address=address, at=now
+        )
+        session.commit()
+        log.info("agent signed out during a call; offline when it ends", extra={"agent_id": agent.id})
+        return agent
+    before = agent.status
+    set_status(session, clock, agent.id, "offline", reason=SIGNED_OUT)
+    if agent.status != before:
+        details = {"from": before, "to": agent.status, "reason": SIGNED_OUT}
+        audit.record(session, "agent.status", target, details, actor=actor, address=address, at=now)
+        session.commit()
+    return agent
+
+
+def after_call(session: Session, agent: Agent | None, now: datetime) -> bool:
+    """The line let an agent go (available, or wrapping up): offline instead if they signed out during the
+    call and have not signed in or been given a status since. True if so (the caller commits)."""
+    if agent is None or agent.status not in {"available", "wrap_up"}:
+        return False
+    target = f"agent {agent.id}"
+    latest = session.execute(
+        select(AuditEvent.id, AuditEvent.action)
+        .where(AuditEvent.target == target, AuditEvent.action.in_((SIGN_OFF_AFTER_CALL, "agent.status")))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.action != SIGN_OFF_AFTER_CALL:
+        return False
+    email = session.scalar(select(StaffUser.email).where(StaffUser.agent_id == agent.id))
+    signed_in_again = email is not None and session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "login.ok", AuditEvent.target == email, AuditEvent.id > latest.id
+        )
+    )
+    if signed_in_again:
+        return False
+    was = agent.status
+    agent.move_to("offline", now, reason=SIGNED_OUT)
+    agent.busy_until = None
+    audit.record(session, "agent.status", target, {"from": was, "to": "offline", "reason": SIGNED_OUT}, at=now)
+    log.info("agent signed out during the call is now offline", extra={"agent_id": agent.id})
+    return True
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:

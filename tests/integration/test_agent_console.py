@@ -603,3 +603,76 @@ def test_another_agent_may_not_hear_someone_elses_callers_message(
     assert client.get(f"/recordings/{message.public_id}").status_code == 404
     assert recordings.may_hear("supervisor", None, message)
     assert not recordings.may_hear("agent", None, message)
+
+
+# Signing out -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["available", "away", "wrap_up"])
+def test_signing_out_sets_the_agent_offline(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock, status: str
+) -> None:
+    agent = staff_agent(store, clock, "ana@shop.example", status=status)
+    sign_in(client, "ana@shop.example")
+    assert signin.sign_out(client).status_code == 302
+    store.expire_all()
+    assert (agent.status, agent.status_reason) == ("offline", "signed out")
+    line = store.scalars(select(AuditEvent).where(AuditEvent.action == "agent.status")).one()
+    assert line.actor == "ana@shop.example" and line.details_dict == {
+        "from": status,
+        "to": "offline",
+        "reason": "signed out",
+    }
+
+
+def test_an_agent_who_signs_out_during_a_call_finishes_it_then_goes_offline(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    from callback import calls
+    from tests.integration.test_call_flow import accepted, agent_of
+
+    attempt = accepted(store, clock)  # the agent is talking to the customer
+    agent = agent_of(attempt)
+    factories.staff(store, clock.now(), "agent", "bo@shop.example", agent_id=agent.id)
+    sign_in(client, "bo@shop.example")
+    signin.sign_out(client)
+    store.expire_all()
+    assert agent.status == "on_call"  # the call goes on: the line owns this status
+    calls.on_dial_done(store, clock, attempt, attempt.agent_legs[-1], "completed", 90, "CAleg1", None, "true")
+    store.expire_all()
+    assert (attempt.request.status, agent.status) == ("completed", "offline")  # not back to work after wrap-up
+
+
+def test_a_sign_out_during_a_reservation_is_kept_until_the_line_lets_the_agent_go(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    from callback import calls
+    from tests.integration.test_call_flow import agent_of, dialing
+
+    attempt = dialing(store, clock.now())  # reserved: the customer's phone is ringing
+    agent = agent_of(attempt)
+    factories.staff(store, clock.now(), "agent", "cy@shop.example", agent_id=agent.id)
+    sign_in(client, "cy@shop.example")
+    signin.sign_out(client)
+    store.expire_all()
+    assert agent.status == "reserved"
+    calls.on_status(store, clock, attempt, "no-answer", 3)
+    store.expire_all()
+    assert (attempt.request.status, agent.status) == ("retry_wait", "offline")
+
+
+def test_signing_in_again_before_the_call_ends_cancels_the_sign_off(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    from callback import calls
+    from tests.integration.test_call_flow import agent_of, dialing
+
+    attempt = dialing(store, clock.now())
+    agent = agent_of(attempt)
+    factories.staff(store, clock.now(), "agent", "di@shop.example", agent_id=agent.id)
+    sign_in(client, "di@shop.example")
+    signin.sign_out(client)
+    sign_in(client, "di@shop.example")
+    calls.on_status(store, clock, attempt, "busy", 3)
+    store.expire_all()
+    assert agent.status == "available"
