@@ -66,6 +66,14 @@ class Queue(Base):
         """The parsed opening hours in the queue's time zone."""
         return BusinessHours.parse(self.hours, self.timezone)
 
+    def expiry(self, start: datetime) -> datetime:
+        """When a request due at `start` is given up if no call reached the customer: after
+        `expiry_hours` of opening time, so a night or a weekend closed does not use up its life (a
+        request made on Friday evening is still there on Monday). A queue that does not open that long
+        within the year (closed for good) counts the hours on the clock."""
+        open_for = timedelta(hours=self.expiry_hours)
+        return self.business_hours.after_open_time(start, open_for) or start + open_for
+
     @property
     def backoff(self) -> list[int]:
         """The back-off schedule as seconds."""

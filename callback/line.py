@@ -527,6 +527,9 @@ def join_from_phone(
     existing = active_request(session, number, queue.id)
     if existing is not None:
         existing.ivr_context = context
+        # Asking again on the phone renews its life: a request about to expire must not run out
+        # while the caller holds or waits for the callback just promised.
+        existing.expires_at = max(existing.expires_at, queue.expiry(now))
         return existing
     req = CallbackRequest(
         phone=number,
@@ -536,7 +539,7 @@ def join_from_phone(
         status="queued",
         created_at=arrived_at,
         updated_at=now,
-        expires_at=now + timedelta(hours=queue.expiry_hours),
+        expires_at=queue.expiry(now),
         ivr_context=context,
         # Who asked, for the per-client limit: the calling number ("tel:+1...") for the phone menu.
         client_ip=client,

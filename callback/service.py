@@ -158,7 +158,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         created_at=now,
         updated_at=now,
         not_before=ask.not_before,
-        expires_at=(ask.not_before or now) + timedelta(hours=ask.queue.expiry_hours),
+        expires_at=ask.queue.expiry(ask.not_before or now),
         language=ask.language,
     )
     if existing is not None:
@@ -252,7 +252,7 @@ def reschedule(session: Session, clock: Clock, ref: str, not_before: datetime | 
         request.reschedule(slot, now)
     except IllegalTransition as exc:
         raise Conflict("cannot_reschedule", _cannot("reschedule", request)) from exc
-    request.expires_at = (slot or now) + timedelta(hours=request.queue.expiry_hours)
+    request.expires_at = request.queue.expiry(slot or now)
     session.commit()
     log.info("callback rescheduled", extra={"request": request.id, "scheduled": bool(slot)})
     return request

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A window closing at or after this is open till midnight (how "24:00" and "24/7" are stored).
+_TILL_MIDNIGHT = time(23, 59)
 _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
@@ -77,6 +79,26 @@ class BusinessHours:
         for opening, _closing in self._windows_from(at, horizon_days):
             if opening >= at:
                 return opening
+        return None
+
+    def after_open_time(self, start: datetime, open_for: timedelta, horizon_days: int = 400) -> datetime | None:
+        """The instant the queue will have been open for `open_for`, counted from `start` (closed hours
+        and days do not count), or None if it is not open that long within the horizon."""
+        left = open_for
+        counted_to = start
+        for opening, closing in self._windows_from(start, horizon_days):
+            local_close = closing.astimezone(self.zone)
+            if local_close.time() >= _TILL_MIDNIGHT:
+                # Open till midnight ("24:00" is read as 23:59, "24/7" as 23:59:59): the last minute counts.
+                midnight = datetime.combine(local_close.date() + timedelta(days=1), time(0), self.zone)
+                closing = midnight.astimezone(UTC)
+            begin = max(opening, counted_to)  # windows that overlap are counted once
+            if closing <= begin:
+                continue
+            if begin + left <= closing:
+                return begin + left
+            left -= closing - begin
+            counted_to = closing
         return None
 
     def slots(self, start: datetime, days: int, step_minutes: int = 30) -> Iterator[datetime]:

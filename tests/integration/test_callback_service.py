@@ -37,7 +37,8 @@ def test_a_request_is_queued_with_the_number_in_e164(session: Session, clock: Fi
         "112-4455667-1234567",
     )
     assert len(req.ref) >= 22  # 128 random bits, URL-safe
-    assert req.expires_at == clock.now() + timedelta(hours=24)
+    # 24 hours of opening time (mon-fri 09:00-17:00): from Monday 10:00 to Thursday 10:00.
+    assert req.expires_at == clock.now() + timedelta(days=3)
 
 
 def test_asking_again_for_the_same_topic_returns_the_same_request(session: Session, clock: FixedClock) -> None:
@@ -138,7 +139,7 @@ def test_a_slot_must_be_inside_business_hours(session: Session, clock: FixedCloc
     tomorrow = clock.now() + timedelta(days=1)
     req, _ = ask(session, clock, not_before=tomorrow)
     assert req.not_before == tomorrow
-    assert req.expires_at == tomorrow + timedelta(hours=24)
+    assert req.expires_at == tomorrow + timedelta(days=3)  # 24 open hours from the slot: Friday 10:00
 
 
 @pytest.mark.parametrize(

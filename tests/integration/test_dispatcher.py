@@ -16,9 +16,11 @@ from agents.models import Agent
 from agents.service import update_queue
 from callback import calls, service
 from callback.models import CallAttempt, CallbackRequest
+from callback.policy import Limits
 from core.clock import FixedClock
 from core.config import Settings
 from core.db import Database
+from core.phone import PhonePolicy
 from core.webhooks import FRAGMENT
 from scheduler import pacing
 from scheduler.dispatcher import Dispatcher
@@ -511,3 +513,51 @@ def test_a_refusal_of_no_known_kind_fails_the_request_after_a_few_tries_uncounte
     assert (req.status, req.outcome, req.attempts, agent.status) == ("failed", "provider_refused", 0, "available")
     assert [a.outcome for a in req.call_attempts] == ["refused"] * 3
     assert not fake.calls
+
+
+def test_a_request_made_on_friday_evening_is_called_on_monday_not_expired_over_the_weekend(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    # The default queues are open mon-fri 09:00-17:00 in New York; the clock stands on a Monday at 10:00.
+    clock.advance(days=4, hours=8)  # Friday 18:00: closed until Monday
+    asked, _ = service.request_callback(
+        session,
+        clock,
+        PhonePolicy(default_region="US", allowed_countries=("US",)),
+        Limits(),
+        service.CallbackInput(phone="+12015550199", name="Ann", topic="orders", consent=True),
+    )
+    factories.agent(session, clock.now())
+    clock.advance(days=2, hours=15, minutes=5)  # Monday 09:05
+    assert dispatcher.run_pending() == 1  # housekeeping (which expires requests) ran first
+    fresh(session, asked)
+    assert asked.status == "dialing"
+
+
+def test_a_retry_that_falls_after_closing_waits_for_the_next_opening(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    clock.advance(days=4, hours=6, minutes=50)  # Friday 16:50
+    asked, _ = service.request_callback(
+        session,
+        clock,
+        PhonePolicy(default_region="US", allowed_countries=("US",)),
+        Limits(),
+        service.CallbackInput(phone="+12015550198", name="Ann", topic="orders", consent=True),
+    )
+    agent = factories.agent(session, clock.now())
+    assert dispatcher.run_once() == 1
+    fresh(session, asked)
+    attempt = asked.call_attempts[0]
+    for status in ("ringing", "no-answer"):  # Friday 16:50: the retry's back-off ends after closing
+        calls.on_status(session, clock, attempt, status, sequence=None)
+    session.commit()
+    fresh(session, asked)
+    assert asked.status in {"queued", "retry_wait"}  # waiting for its next try, not given up
+    fresh(session, agent)
+    agent.status = "available"
+    session.commit()
+    clock.advance(days=2, hours=16, minutes=20)  # Monday 09:10
+    assert dispatcher.run_pending() == 1
+    fresh(session, asked)
+    assert (asked.status, asked.attempts) == ("dialing", 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -97,3 +97,30 @@ def test_several_windows_a_day_and_day_lists_are_understood() -> None:
 def test_bad_specifications_are_refused_with_a_reason(spec: str, zone: str, words: str) -> None:
     with pytest.raises(HoursError, match=words):
         BusinessHours.parse(spec, zone)
+
+
+def test_open_time_counts_only_the_hours_the_queue_is_open() -> None:
+    weekdays = BusinessHours.parse("mon-fri 09:00-17:00", "America/New_York")
+    friday_6pm = utc(2026, 11, 27, 23, 0)  # closed until Monday 09:00
+    # 8 hours on Monday, 8 on Tuesday, and 8 on Wednesday: Wednesday 17:00 New York.
+    assert weekdays.after_open_time(friday_6pm, timedelta(hours=24)) == utc(2026, 12, 2, 22, 0)
+    friday_4pm = utc(2026, 11, 27, 21, 0)  # one open hour left on Friday, then Monday's 8
+    assert weekdays.after_open_time(friday_4pm, timedelta(hours=3)) == utc(2026, 11, 30, 16, 0)
+    assert weekdays.after_open_time(friday_4pm, timedelta(minutes=30)) == utc(2026, 11, 27, 21, 30)
+
+
+def test_open_time_round_the_clock_is_clock_time_even_across_a_dst_change() -> None:
+    always = BusinessHours.parse("24/7", "America/New_York")
+    start = utc(2026, 11, 1, 3, 0)  # the night New York falls back an hour
+    assert always.after_open_time(start, timedelta(hours=24)) == start + timedelta(hours=24)
+    till_midnight = BusinessHours.parse("mon-sun 00:00-24:00", "Europe/London")
+    assert till_midnight.after_open_time(start, timedelta(hours=50)) == start + timedelta(hours=50)
+
+
+def test_open_time_counts_overlapping_windows_once_and_is_none_when_never_open() -> None:
+    overlapping = BusinessHours.parse("mon 09:00-12:00 10:00-13:00", "UTC")
+    monday_9am = utc(2026, 11, 30, 9, 0)
+    assert overlapping.after_open_time(monday_9am, timedelta(hours=4)) == utc(2026, 11, 30, 13, 0)
+    assert overlapping.after_open_time(monday_9am, timedelta(hours=5)) == utc(2026, 12, 7, 10, 0)
+    closed = BusinessHours.parse("closed", "UTC")
+    assert closed.after_open_time(monday_9am, timedelta(hours=1)) is None
