@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from agents import service as agents
 from agents.models import Agent
 from callback import line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
@@ -250,8 +249,6 @@ def on_dial_done(
     step = _on_dial_done(
         session, clock, attempt, leg, dial_status, duration, dial_call_sid, customer_status, dial_bridged
     )
-    if leg is not None and agents.after_call(session, leg.agent, clock.now()):
-        session.commit()  # the agent signed out during the call: not back to work
     if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
         # The customer's call ended first and its status callback waited for this: close it now.
         finish_attempt(session, clock, attempt, attempt.call_status)
@@ -424,7 +421,6 @@ def finish_attempt(
         # Canceled or declined meanwhile: only the agent needs freeing.
         attempt.outcome = attempt.outcome or ("canceled" if req.status == "canceled" else call_status)
         line.release_agent(session, agent, attempt, now)
-    agents.after_call(session, agent, now)  # one who signed out during the call goes offline, not back to work
     log.info(
         "attempt finished",
         extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from agents import audit
 from agents.models import Agent, Queue, agent_queues, log_status
+from agents.service import after_call
 from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
+from callback.policy import retry_at
 from core.db import rows_changed
 
 log = logging.getLogger(__name__)
@@ -341,6 +343,7 @@ def release_agent(session: Session, agent: Agent | None, attempt: CallAttempt, n
     else:
         agent.move_to("wrap_up", now)
         agent.busy_until = now
+    after_call(session, agent, now)  # one who signed out meanwhile goes offline, not back to work
 
 
 def wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: datetime) -> None:
@@ -352,6 +355,7 @@ def wrap_up(session: Session, agent: Agent | None, attempt: CallAttempt, now: da
     if agent.status == "on_call":
         agent.move_to("wrap_up", now)
         agent.busy_until = now + timedelta(seconds=attempt.request.queue.wrap_up_seconds)
+    after_call(session, agent, now)
 
 
 def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -> None:
@@ -472,15 +476,9 @@ def callable_number(req: CallbackRequest) -> bool:
 
 def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
     """After an attempt that did not reach anyone: try again after the queue's back-off, or give up."""
-    if not callable_number(req):
-        req.not_reached(outcome, now, None)
-        return
-    queue = req.queue
-    if req.attempts >= queue.max_attempts:
-        req.not_reached(outcome, now, None)
-        return
-    next_at = now + queue.retry_delay(req.attempts)
-    if next_at >= req.expires_at:
+    next_at = retry_at(req, now)  # the one rule, also what the customer is told on the call
+    if next_at is None and may_call_again(req):
+        # A call is left, but its back-off runs past the expiry.
         req.outcome = outcome
         req.agent_id = None
         req.expire(now)

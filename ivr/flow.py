@@ -430,7 +430,7 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
         trusted = bool(formatted) and heard.complete and not heard.unsure and sure
         return formatted or heard.digits, trusted
     # A return number ("R M A one two three"): only a recogniser that says it is sure is trusted.
-    reference = speech.spoken_reference(said)
+    reference = speech.spoken_reference(said, language=language)
     return reference, bool(reference) and reported and sure
 
 

@@ -315,6 +315,7 @@ class Dispatcher:
             agent_endpoint = agent.endpoint
             agent_has_phone = agent.phone is not None
             holder = req.hold_call_sid
+            language = req.language
             still_wanted = req.status == "dialing" and not listed
         if not still_wanted:
             self._abandon_claim(claim)  # canceled (or listed do-not-call) since the claim: ring nobody
@@ -323,7 +324,7 @@ class Dispatcher:
             self._connect_holder(claim, holder)
             return
         if self.settings.sms_notifications and not agent_first:
-            notify.calling_now(self.telephony, customer, caller_id)
+            notify.calling_now(self.telephony, customer, caller_id, language)
         # Paced here, after every read: only the request itself lies between the slot and the provider.
         slot = self._wait_for_slot()
         sent = self.clock.now().timestamp()

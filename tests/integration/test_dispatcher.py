@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -561,3 +562,14 @@ def test_a_retry_that_falls_after_closing_waits_for_the_next_opening(
     assert dispatcher.run_pending() == 1
     fresh(session, asked)
     assert (asked.status, asked.attempts) == ("dialing", 2)
+
+
+def test_the_calling_now_text_is_in_the_requests_language(
+    session: Session, db: Database, clock: FixedClock, fake: FakeTelephony
+) -> None:
+    texting = Dispatcher(db, fake, clock, replace(SETTINGS, sms_notifications=True), sleep=lambda _s: None)
+    factories.agent(session, clock.now())
+    factories.request(session, clock.now(), language="es")
+    assert texting.run_once() == 1
+    (message,) = fake.messages
+    assert message.body.startswith("Le estamos llamando")

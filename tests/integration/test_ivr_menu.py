@@ -569,3 +569,13 @@ def test_the_agents_screen_shows_the_problem_in_the_callers_words_and_their_lang
         f"The caller reports a damaged item: “{words.rstrip('.')}”. The caller chose Spanish."
     )
     assert words in found["said"]
+
+
+def test_a_spanish_caller_saying_their_return_number_among_words_is_understood(
+    shop: Flask, client: FlaskClient
+) -> None:
+    spanish = answer(shop, client, call(shop, client), Digits="9")
+    ask = answer(shop, client, spanish, Digits="2")
+    # Spanish words around the reference must not be read as its letters ("es el" is not "S L").
+    found = answer(shop, client, ask, SpeechResult="es el RMA 700114", Confidence="0.93")
+    assert heard(found).startswith("Recibimos su devolución el sábado 21 de noviembre.")
