@@ -38,6 +38,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 _ACTIVE_SQL = "status IN ('queued', 'dialing', 'connecting', 'connected', 'retry_wait')"
+# Waiting and holding on the line; spelled out in the dispatcher's query too (SQLite matches partial indexes by text).
+_HOLDING_SQL = "status IN ('queued', 'retry_wait') AND hold_call_sid IS NOT NULL"
 
 
 class IllegalTransition(Exception):
@@ -74,6 +76,17 @@ class CallbackRequest(Base):
             "id",
             sqlite_where=text("status IN ('queued', 'retry_wait')"),
             postgresql_where=text("status IN ('queued', 'retry_wait')"),
+        ),
+        # The same order over the callers holding on the line, the only ones served while a queue is
+        # closed (scheduler.dispatcher): a handful of rows, however many web requests wait for the morning.
+        Index(
+            "ix_callback_holding_order",
+            "queue_id",
+            text("priority DESC"),
+            "created_at",
+            "id",
+            sqlite_where=text(_HOLDING_SQL),
+            postgresql_where=text(_HOLDING_SQL),
         ),
         Index("ix_callback_phone_created", "phone", "created_at"),
         # A unique index, not a constraint: SQLite adds an index in place, a constraint by copying the

@@ -265,15 +265,17 @@ def _cannot(verb: str, request: CallbackRequest) -> str:
 
 
 def position(session: Session, request: CallbackRequest, now: datetime) -> int | None:
-    """How many waiting requests of the same queue will be served before this one."""
+    """How many waiting requests of the same queue will be served before this one (for a caller
+    holding on the line while the queue is closed, how many other holders: only they are served)."""
     if request.status not in WAITING:
         return None
     due = max(request.due_at, now)
     r = CallbackRequest
+    query = select(func.count()).select_from(r)
+    if _holding_after_hours(request, now):
+        query = query.where(r.hold_call_sid.is_not(None))
     ahead = session.scalar(
-        select(func.count())
-        .select_from(r)
-        .where(
+        query.where(
             r.queue_id == request.queue_id,
             r.status.in_(WAITING),
             r.id != request.id,
@@ -334,10 +336,17 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
     estimate = wait_for_position(ahead or 0, staffing(session, request.queue))
     if estimate is None:
         return Standing(ahead, None, None)
+    if request.hold_call_sid:
+        # On the line: served as agents free up, open or closed (scheduler.dispatcher), not at opening.
+        return Standing(ahead, estimate, None)
     opening = request.queue.business_hours.next_open(now)
     if opening is None:
         return Standing(ahead, None, None)
     return Standing(ahead, int((opening - now).total_seconds()) + estimate, None)
+
+
+def _holding_after_hours(request: CallbackRequest, now: datetime) -> bool:
+    return bool(request.hold_call_sid) and not request.queue.business_hours.is_open(now)
 
 
 def record_quote(session: Session, request: CallbackRequest, now: datetime) -> None:

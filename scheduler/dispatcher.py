@@ -56,6 +56,7 @@ PROVIDER_REFUSED = "provider_refused"  # the request's, once it gives up
 # Redirecting a holder's call answers these when the caller has already hung up.
 HOLDER_GONE_CODES = frozenset({21220, 20404})
 WAITING_SQL = text("callback_requests.status IN ('queued', 'retry_wait')")
+HOLDING_SQL = text("callback_requests.hold_call_sid IS NOT NULL")
 
 
 class Dispatcher:
@@ -199,8 +200,11 @@ class Dispatcher:
 
     # -- pairing and claiming ---------------------------------------------------------------------
 
-    def _open_queue_ids(self, session: Session, now: datetime) -> list[int]:
-        return [q.id for q in session.scalars(select(Queue)) if q.business_hours.is_open(now)]
+    def _queue_ids(self, session: Session, now: datetime) -> tuple[list[int], set[int]]:
+        """Every queue, and those of them closed now (where only callers holding on the line are served:
+        a caller who was holding at closing time is not left on hold while agents are still there)."""
+        queues = list(session.scalars(select(Queue)))
+        return [q.id for q in queues], {q.id for q in queues if not q.business_hours.is_open(now)}
 
     def _free_agents(self, session: Session, after: Agent | None = None, limit: int = 50) -> list[Agent]:
         """A page of the available agents, longest idle first; the next page starts after `after`."""
@@ -215,7 +219,7 @@ class Dispatcher:
         return list(session.scalars(query.order_by(Agent.status_since, Agent.id).limit(limit)))
 
     def _queues_of(self, session: Session, agents: list[Agent], open_ids: list[int]) -> dict[int, list[int]]:
-        """Each agent's open queues, in one query for them all."""
+        """Each agent's queues among `open_ids`, in one query for them all."""
         rows = session.execute(
             select(agent_queues.c.agent_id, agent_queues.c.queue_id).where(
                 agent_queues.c.agent_id.in_([a.id for a in agents])
@@ -228,10 +232,16 @@ class Dispatcher:
         return queues
 
     def next_request(
-        self, session: Session, queue_ids: list[int], now: datetime, lock: bool = False, empty: set[int] | None = None
+        self,
+        session: Session,
+        queue_ids: list[int],
+        now: datetime,
+        lock: bool = False,
+        empty: set[int] | None = None,
+        closed: set[int] | frozenset[int] = frozenset(),
     ) -> int | None:
         """The best eligible request over some queues: one indexed probe per queue, best head wins
-        (queues found with none are added to `empty`)."""
+        (queues found with none are added to `empty`); in `closed` queues, only callers holding."""
         best: tuple[int, datetime, int] | None = None
         for queue_id in queue_ids:
             r = CallbackRequest
@@ -249,6 +259,8 @@ class Dispatcher:
                 .order_by(r.priority.desc(), r.created_at, r.id)
                 .limit(1)
             )
+            if queue_id in closed:
+                query = query.where(HOLDING_SQL)  # spelled out like WAITING_SQL, for its partial index
             if lock:
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).first()
@@ -264,7 +276,7 @@ class Dispatcher:
     def claim(self, session: Session) -> Claim | None:
         """Reserve the longest-idle free agent and their best request together, or nothing."""
         now = self.clock.now()
-        open_ids = self._open_queue_ids(session, now)
+        open_ids, closed = self._queue_ids(session, now)
         # A queue with nothing to take for one agent has nothing for the next in this pass either:
         # idle agents and requests not yet due cost one probe per queue, not one per queue per agent.
         empty: set[int] = set()
@@ -277,7 +289,9 @@ class Dispatcher:
                 queue_ids = [q for q in queues_of[agent.id] if q not in empty]
                 if not queue_ids:
                     continue
-                request_id = self.next_request(session, queue_ids, now, lock=self._locks_rows(session), empty=empty)
+                request_id = self.next_request(
+                    session, queue_ids, now, lock=self._locks_rows(session), empty=empty, closed=closed
+                )
                 if request_id is None:
                     continue
                 available_since = agent.status_since  # read before the claim makes it "reserved since now"

@@ -573,3 +573,37 @@ def test_the_calling_now_text_is_in_the_requests_language(
     assert texting.run_once() == 1
     (message,) = fake.messages
     assert message.body.startswith("Le estamos llamando")
+
+
+def test_after_closing_only_callers_holding_on_the_line_are_served(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    update_queue(session, "orders", {"hours": "closed"})
+    web = factories.request(session, now, age=timedelta(hours=1))  # older, but waits for the opening
+    holder_sid = fake.place_call("+12015550177", "+15005550006", "https://shop.example/voice/incoming").sid
+    fake.set_status(holder_sid, "in-progress")  # the caller's own call, holding in <Enqueue>
+    holder = factories.request(session, now, source="ivr", hold_call_sid=holder_sid)
+    factories.agent(session, now)
+    assert dispatcher.run_once() == 1
+    fresh(session, holder)
+    fresh(session, web)
+    assert (holder.status, web.status) == ("dialing", "queued")
+    (redirect,) = fake.calls[holder_sid].updates
+    assert "connect-holder" in (redirect["url"] or "")
+    assert dispatcher.run_once() == 0  # the agent is taken, and the web request waits for the morning
+
+
+def test_a_holders_wait_after_closing_counts_holders_only_and_not_the_night(
+    session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    update_queue(session, "orders", {"hours": "closed"})
+    for _ in range(3):
+        factories.request(session, now, age=timedelta(hours=1))  # web requests waiting for the opening
+    factories.request(session, now, source="ivr", hold_call_sid="CA" + "7" * 32, age=timedelta(minutes=5))
+    holder = factories.request(session, now, source="ivr", hold_call_sid="CA" + "8" * 32)
+    factories.agent(session, now, status="on_call")
+    standing = service.standing(session, holder, now)
+    assert standing.position == 1
+    assert standing.estimated_wait_seconds is not None and standing.estimated_wait_seconds < 3600
