@@ -112,11 +112,13 @@ class Reaper:
             from_ = req.queue.caller_id or self.caller_id
             # Twilio's dates are whole seconds: look a little before the claim.
             since = attempt.created_at - timedelta(seconds=2)
-            taken = set(session.scalars(select(CallAttempt.call_sid).where(CallAttempt.call_sid.is_not(None))))
-        for call in self.telephony.find_calls(to, from_, since):
-            if call.sid not in taken and call.direction in {"", "outbound-api"}:
-                return call.sid
-        return None
+        found = [c.sid for c in self.telephony.find_calls(to, from_, since) if c.direction in {"", "outbound-api"}]
+        if not found:
+            return None
+        with self.db.sessions() as session:
+            # Calls another attempt already owns are not this one's (only the few found are looked up).
+            taken = set(session.scalars(select(CallAttempt.call_sid).where(CallAttempt.call_sid.in_(found))))
+        return next((sid for sid in found if sid not in taken), None)
 
     def _silent(self) -> int:
         """Attempts with a call SID and no recent news: fetch the call, and close it if it ended."""

@@ -209,13 +209,15 @@ class TwilioTelephony:
         return _call_info(self._do("calls.fetch", lambda: self.client.calls(sid).fetch()))
 
     def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
-        """Calls from `from_` to `to` created since `since` (Twilio filters by day; we by the instant)."""
-        calls = self._do(
-            "calls.list",
-            lambda: self.client.calls.list(to=to, from_=from_, start_time_after=since, limit=20),
-        )
+        """Calls from `from_` to `to` created since `since`, queued ones included.
+
+        No StartTime filter: Twilio's StartTime is when a call is dialled, empty while it waits for its
+        turn under the account's calls per second, and its filter keeps only calls that have one; a
+        call created behind a timeout but still queued would be missed, and the customer dialled twice.
+        The newest calls between the two numbers come first, so the last twenty hold any call of a
+        claim made a minute ago; the instant is checked here on DateCreated."""
+        calls = self._do("calls.list", lambda: self.client.calls.list(to=to, from_=from_, limit=20))
         found = [_call_info(call) for call in calls]
-        # StartTime is a date at Twilio: keep only the calls created at or after the instant itself.
         return [c for c in found if c.date_created is None or c.date_created >= since]
 
     def send_sms(self, to: str, from_: str, body: str, *, status_callback: str | None = None) -> MessageInfo:

@@ -112,3 +112,25 @@ def test_rules_that_cannot_be_honoured_are_refused(sandbox: SandboxServer, rule:
     assert response.status_code == 400 and response.json()["error"]
     replaced = requests.put(f"{sandbox.base_url}/sandbox/faults", json={"calls_create": [rule]}, timeout=5)
     assert replaced.status_code == 400
+
+
+def test_a_call_still_waiting_for_its_cps_turn_is_found_by_the_lost_call_lookup(
+    settings: Settings, hooks: WebhookApp
+) -> None:
+    # At 0.2 calls a second the second call waits in Twilio's queue, not yet dialled: it has no StartTime,
+    # so a StartTime filter would miss it and the reaper would dial the customer a second time.
+    slow = replace(settings, sandbox_cps=0.2)
+    sandbox = SandboxServer(slow).start()
+    try:
+        telephony = telephony_from_settings(replace(slow, twilio_api_base=sandbox.base_url))
+        since = datetime.now(UTC) - timedelta(seconds=2)
+        answer = hooks.on("/answer", "<Response><Say>Hi</Say></Response>")
+        first = telephony.place_call(CUSTOMER, OUR_NUMBER, answer)
+        second = telephony.place_call(CUSTOMER, OUR_NUMBER, answer)
+        assert telephony.fetch_call(second.sid).start_time is None  # queued behind the first
+        assert {call.sid for call in telephony.find_calls(CUSTOMER, OUR_NUMBER, since)} == {first.sid, second.sid}
+        # Calls created before the instant asked about are not this attempt's.
+        later = datetime.now(UTC) + timedelta(seconds=2)
+        assert telephony.find_calls(CUSTOMER, OUR_NUMBER, later) == []
+    finally:
+        sandbox.stop()
