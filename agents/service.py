@@ -265,9 +265,10 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
 
 
 def after_call(session: Session, agent: Agent | None, now: datetime) -> bool:
-    """The line let an agent go (available, or wrapping up): offline instead if they signed out during the
-    call and have not signed in or been given a status since. True if so (the caller commits)."""
-    if agent is None or agent.status not in {"available", "wrap_up"}:
+    """The line let an agent go (available, wrapping up, or away after a missed call): offline instead if
+    they signed out during the call and have not signed in or been given a status since. True if so (the
+    caller commits)."""
+    if agent is None or agent.status not in {"available", "wrap_up", "away"}:
         return False
     target = f"agent {agent.id}"
     latest = session.execute(

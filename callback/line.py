@@ -372,6 +372,8 @@ def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -
         agent.move_to("wrap_up", now)
     agent.move_to("away", now, reason=reason)
     agent.busy_until = None
+    if after_call(session, agent, now):
+        return  # they had signed out during the ring: offline, not away waiting to be made available
     _audit_away(session, agent, was, reason, now)
     log.info("agent missed a call and is now away", extra={"agent_id": agent.id, "leg": leg.id, "why": leg.outcome})
 

@@ -61,10 +61,11 @@ SPANISH = {
         "y le llamaremos en cuanto alguien esté libre. Adiós."
     ),
     (
-        "Sorry, nobody could take your call just now, and we've already tried you several times. "
-        "Please ask for a callback again on our website when it suits you. Goodbye."
+        "Sorry, nobody could take your call just now, and we've already called you as many times as we may "
+        "for this request. Please ask for a callback again on our website when it suits you. Goodbye."
     ): (
-        "Lo sentimos, nadie ha podido atenderle ahora, y ya le hemos llamado varias veces. "
+        "Lo sentimos, nadie ha podido atenderle ahora, y ya le hemos llamado todas las veces que podemos por "
+        "esta solicitud. "
         "Pida otra llamada en nuestra web cuando le venga bien. Adiós."
     ),
     (

@@ -238,8 +238,8 @@ def dial_done() -> Response:
         return _xml(
             _goodbye(
                 attempt,
-                "Sorry, nobody could take your call just now, and we've already tried you several times. "
-                "Please ask for a callback again on our website when it suits you. Goodbye.",
+                "Sorry, nobody could take your call just now, and we've already called you as many times as we may "
+                "for this request. Please ask for a callback again on our website when it suits you. Goodbye.",
             )
         )
     if step.action == "goodbye_thanks":

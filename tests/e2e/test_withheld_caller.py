@@ -32,7 +32,7 @@ def test_a_caller_we_cannot_call_back_whose_agent_misses_is_not_told_we_tried_th
     assert_missed_and_away(system, agent_id)
     said = heard(system, sid)
     assert "we can't call you back on the number you're calling from" in said, said
-    assert "tried you several times" not in said and "keep your place" not in said
+    assert "as many times as we may" not in said and "keep your place" not in said
     failed = system.wait_status(req.ref, "failed")
     assert (failed.attempts, failed.outcome) == (0, "agent_missed")
     assert system.calls(to=ABROAD) == []

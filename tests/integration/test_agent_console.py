@@ -676,3 +676,19 @@ def test_signing_in_again_before_the_call_ends_cancels_the_sign_off(
     calls.on_status(store, clock, attempt, "busy", 3)
     store.expire_all()
     assert agent.status == "available"
+
+
+def test_an_agent_who_signs_out_while_their_phone_rings_and_misses_it_goes_offline_not_away(
+    app: Flask, client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    from callback import calls
+    from tests.integration.test_call_flow import agent_of, confirmed, leg_of
+
+    attempt = confirmed(store, clock)  # the customer pressed 1: the agent's phone rings
+    agent = agent_of(attempt)
+    factories.staff(store, clock.now(), "agent", "ed@shop.example", agent_id=agent.id)
+    sign_in(client, "ed@shop.example")
+    signin.sign_out(client)
+    calls.on_dial_done(store, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
+    store.expire_all()
+    assert (agent.status, agent.status_reason) == ("offline", "signed out")

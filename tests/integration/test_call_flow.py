@@ -508,7 +508,28 @@ def test_a_withheld_caller_whose_agent_misses_is_told_why_we_cannot_call_back(
     params = {"CallSid": sid, "CallStatus": "in-progress", "DialCallStatus": "no-answer", "DialCallSid": "CAleg"}
     told = says(post_signed(client, app, f"/voice/callback/dial-done?attempt={attempt_id}&leg={leg_id}", params))
     assert "we can't call you back on the number you're calling from" in told
-    assert "tried you several times" not in told and "keep your place" not in told
+    assert "as many times as we may" not in told and "keep your place" not in told
     with get_db(app).sessions() as session:
         attempt = session.get(CallAttempt, attempt_id)
         assert attempt is not None and attempt.request.attempts == 0  # truly never called
+
+
+def test_a_caller_whose_last_call_the_agent_misses_is_told_no_more_calls_come(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    from callback import line
+
+    sid = "CA" + "9" * 32
+    with get_db(app).sessions() as session:
+        agent = factories.agent(session, clock.now(), status="reserved")
+        req = factories.request(session, clock.now(), source="ivr")
+        req.queue.max_attempts = 1  # one call per request: "several times" would not be true
+        leg = line.take_over(session, req, agent, sid, clock.now())
+        assert leg is not None
+        leg.attempt.request.attempts = 1
+        session.commit()
+        attempt_id, leg_id = leg.attempt_id, leg.id
+    params = {"CallSid": sid, "CallStatus": "in-progress", "DialCallStatus": "no-answer", "DialCallSid": "CAleg"}
+    told = says(post_signed(client, app, f"/voice/callback/dial-done?attempt={attempt_id}&leg={leg_id}", params))
+    assert "we've already called you as many times as we may for this request" in told
+    assert "several times" not in told and "keep your place" not in told
