@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 
 WHEN_CHOICES = [SelectChoice("asap", _l("As soon as possible")), SelectChoice("slot", _l("At a time I choose"))]
@@ -22,6 +22,8 @@ class CallbackForm(FlaskForm):
     # Slots depend on the topic's hours, so they are checked by the service, not as fixed choices.
     slot = StringField(_l("Time"))
     consent = BooleanField(_l("I agree to be called at this number about my request."))
+    # A random id per rendered form (callback.views.form_id): a second post of the same form is its maker's.
+    form_id = HiddenField()
 
 
 class RescheduleForm(FlaskForm):

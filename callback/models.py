@@ -129,6 +129,9 @@ class CallbackRequest(Base):
     # The language the request was made in (a code of callback.words.LANGUAGES, "en" or "es"): the
     # pages it reads and the words of the call we place.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
+    # SHA-256 of the random id of the form that made the request (web only): a second post of that
+    # same form (a double click) is its maker's, while one who merely knows the number cannot show it.
+    form_digest: Mapped[str | None] = mapped_column(String(64))
 
     queue: Mapped[Queue] = relationship(lazy="joined")
     agent: Mapped[Agent | None] = relationship()

@@ -3,6 +3,8 @@ supervisor's cancel, call next and move to another queue."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -61,6 +63,26 @@ class CallbackInput:
     client_ip: str | None = None
     # The language the callback will be made in ("en", "es"): stored with the request in one commit.
     language: str = "en"
+    # Proof that the ask comes from the browser that made a request: the random id of the form it
+    # posted (kept hashed with a request it creates), and the references its signed cookie lists.
+    form_id: str | None = None
+    own_refs: frozenset[str] = frozenset()
+
+
+def form_digest(form_id: str) -> str:
+    """What a request keeps of the form id that made it: enough to recognise the form, not to forge it."""
+    return hashlib.sha256(form_id.encode()).hexdigest()
+
+
+def made_by(request: CallbackRequest, data: CallbackInput) -> bool:
+    """Whether `data` comes from the browser that made `request` (its cookie lists it, or it posted the same form)."""
+    return _same_maker(request, data.own_refs, form_digest(data.form_id) if data.form_id else None)
+
+
+def _same_maker(request: CallbackRequest, own_refs: frozenset[str], digest: str | None) -> bool:
+    if request.ref in own_refs:
+        return True
+    return bool(digest and request.form_digest and hmac.compare_digest(request.form_digest, digest))
 
 
 @dataclass(frozen=True)
@@ -111,7 +133,18 @@ def request_callback(
             "order_number",
         )
     not_before = check_slot(queue, data.not_before, now)
-    ask = _Ask(number, name, queue, order_number, not_before, data.source, client_key(data.client_ip), data.language)
+    ask = _Ask(
+        number,
+        name,
+        queue,
+        order_number,
+        not_before,
+        data.source,
+        client_key(data.client_ip),
+        data.language,
+        form_digest(data.form_id) if data.form_id else None,
+        data.own_refs,
+    )
     try:
         return _judge(session, limits, ask, now)
     except IntegrityError:
@@ -133,15 +166,23 @@ class _Ask:
     source: str
     client: str | None
     language: str = "en"
+    form_digest: str | None = None
+    own_refs: frozenset[str] = frozenset()
 
 
 def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[CallbackRequest, bool]:
     """Count, check and record one ask under the number's lock; (request, created) as request_callback."""
     try:
         serialise_asks(session, ask.phone, ask.client)
+        existing = _active_for(session, ask.phone, ask.queue.id)
+        if existing is not None and _same_maker(existing, ask.own_refs, ask.form_digest):
+            # Its maker again (a double click, or a second look from the same browser): no new ask, so
+            # nothing to count, and no limit stands between them and their own request.
+            session.commit()
+            log.info("callback asked for again by its maker", extra={"request": existing.id})
+            return existing, False
         check_asks(session, limits, ask.phone, ask.client, now)
         check_do_not_call(session, ask.phone)
-        existing = _active_for(session, ask.phone, ask.queue.id)
         if existing is None:
             check_active(session, limits, ask.phone)
     except DomainError:
@@ -160,6 +201,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         not_before=ask.not_before,
         expires_at=ask.queue.expiry(ask.not_before or now),
         language=ask.language,
+        form_digest=ask.form_digest if existing is None else None,
     )
     if existing is not None:
         # Kept, closed at once, so the limits count an ask that found a request like any other ask:

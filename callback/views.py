@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,15 +43,23 @@ def _remember(ref: str) -> None:
     browser[MINE] = [*refs, ref][-MINE_KEPT:]
 
 
-def _made_here(ref: str) -> bool:
-    """Whether this browser made the request `ref`."""
-    return ref in _mine()
-
-
 def _mine() -> list[str]:
     """The references of the requests this browser made (newest last)."""
     refs = browser.get(MINE, [])
     return [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
+
+
+# What form_id() mints; anything else posted is not a form of ours and proves nothing.
+_FORM_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def form_id(posted: str | None) -> str:
+    """The form's own id: the one it was rendered with when posted back, else a new random one.
+
+    The browser sends it back with every submit of that one rendered form, so a double click (whose
+    second post may carry the cookie from before the first was answered) is known as the same person.
+    """
+    return posted if posted and _FORM_ID.fullmatch(posted) else secrets.token_urlsafe(16)
 
 
 STATUS_WORDS = {
@@ -283,6 +293,8 @@ def request_form() -> ResponseReturnValue:
     notice = ""
     links: list[dict[str, str]] = []
     status = 200
+    posted_id = form.form_id.data if form.is_submitted() else None
+    form.form_id.data = form_id(posted_id)
     if form.is_submitted():
         form.validate()
         queue = by_name.get((form.topic.data or "").strip().lower())
@@ -307,6 +319,8 @@ def request_form() -> ResponseReturnValue:
                 source="web",
                 client_ip=request.remote_addr,
                 language=words.language(),
+                form_id=form.form_id.data if form.form_id.data == posted_id else None,
+                own_refs=frozenset(_mine()),
             )
             for problem in service.problems(session(), policy, data, now):
                 _add(errors, problem, policy, queue)
@@ -328,8 +342,10 @@ def request_form() -> ResponseReturnValue:
                         _remember(req.ref)
                         after_queued(req)
                         return redirect(url_for("callback.status", ref=req.ref), code=303)
-                    if _made_here(req.ref):
-                        # This browser made it: straight to it, offering what was chosen this time.
+                    if service.made_by(req, data):
+                        # This browser made it (its cookie says so, or it posted the same form again, as
+                        # a double click does): straight to it, offering what was chosen this time.
+                        _remember(req.ref)
                         return redirect(url_for("callback.status", ref=req.ref, asked=asked), code=303)
                     topic = words.topic_lower(req.queue.name, req.queue.display_name)
                     if text_duplicate(req, asked, words.language()):

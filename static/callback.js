@@ -31,6 +31,21 @@
   fillSlots();
   toggleSlot();
 
+  // One post per click: a double click or tap would send the form twice. The server knows a second
+  // post of this form as the same person's anyway (its form_id); this saves the round trip.
+  var form = document.getElementById("callback-form");
+  var button = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", function (event) {
+    if (button.disabled) { event.preventDefault(); return; }
+    button.disabled = true;
+    button.setAttribute("aria-disabled", "true");
+  });
+  // Back from the status page, the browser may show this page as it was left: with the button off.
+  window.addEventListener("pageshow", function () {
+    button.disabled = false;
+    button.removeAttribute("aria-disabled");
+  });
+
   var summary = document.getElementById("error-summary") || document.getElementById("notice");
   if (summary) { summary.focus(); }
   // A link in the summary moves to its field, as a label would.

@@ -114,6 +114,21 @@ def test_a_customer_asks_follows_cancels_after_a_question_and_undoes(
         expect(page.locator("#position")).to_have_text("You're next")
 
 
+def test_a_double_click_on_call_me_back_sends_one_post_and_lands_on_the_status_page(
+    browser: Any, live_server: str
+) -> None:
+    with tab(browser, live_server) as page:
+        fill_form(page, phone="(201) 555-0144")
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.get_by_role("button", name="Call me back").dblclick()
+        expect(page).to_have_url(re.compile(r"/callback/[A-Za-z0-9_-]{16,}$"))
+        expect(page.locator("#status-words")).to_contain_text("You're in line")
+        assert len(posts) == 1
+        page.go_back()  # the form again, whether fresh or as it was left: its button works
+        expect(page.get_by_role("button", name="Call me back")).to_be_enabled()
+
+
 def test_no_thanks_on_the_question_keeps_the_callback(browser: Any, live_server: str) -> None:
     with tab(browser, live_server) as page:
         fill_form(page)

@@ -455,3 +455,53 @@ def test_a_cancel_made_while_we_were_ringing_cannot_be_undone(app, client: Flask
     assert "Undo" not in text(client.get(location))
     refused = client.post(location + "/undo", data={"csrf_token": token})
     assert refused.status_code == 409 and "can no longer be undone" in text(refused)
+
+
+def _rendered_form(client: FlaskClient) -> dict[str, str]:
+    """The form as the browser holds it once rendered: the fields, its CSRF token and its own id."""
+    page = text(client.get("/callback"))
+    form_id = re.search(r'id="form_id" name="form_id" type="hidden" value="([^"]+)"', page)
+    assert form_id, "the form carries no id of its own"
+    return {**FORM, "csrf_token": csrf_token(client), "form_id": form_id.group(1)}
+
+
+def test_a_double_click_lands_both_posts_on_the_status_page(app, client: FlaskClient) -> None:
+    from sqlalchemy import select
+
+    from callback.models import CallbackRequest
+    from core.db import get_db
+
+    form = _rendered_form(client)
+    before = client.get_cookie("session")
+    assert before is not None
+    first = client.post("/callback", data=form)
+    assert first.status_code == 303
+    ref = _ref(first.headers["Location"])
+    # The second click left before the first was answered: it carries the cookie from before.
+    client.set_cookie("session", before.value)
+    second = client.post("/callback", data=form)
+    assert second.status_code == 303
+    assert _ref(second.headers["Location"]) == ref
+    assert "You're in line" in text(client.get(second.headers["Location"]))
+    refused = submit(client, topic="returns")  # and this browser may ask about something else
+    assert refused.status_code == 303
+
+    # Someone else who knows the number posts a form of their own: no reference for them.
+    stranger = app.test_client()
+    probe = stranger.post("/callback", data=_rendered_form(stranger))
+    assert probe.status_code == 409 and ref not in text(probe) and "Location" not in probe.headers
+    # The form's id is kept only hashed: reading the database gives nobody a form to post.
+    with get_db(app).sessions() as s:
+        digest = s.scalar(select(CallbackRequest.form_digest).where(CallbackRequest.ref == ref))
+    assert digest and form["form_id"] not in digest
+
+
+def test_asking_again_from_ones_own_browser_does_not_use_up_the_numbers_daily_asks(client: FlaskClient) -> None:
+    form = _rendered_form(client)
+    location = client.post("/callback", data=form).headers["Location"]
+    for _ in range(4):
+        assert submit(client).status_code == 303  # a second look from the same browser (its cookie)
+        assert client.post("/callback", data=form).status_code == 303  # the same form posted again
+    # Five asks a day for one number: the customer's own re-asks were not asks.
+    other = submit(client, topic="returns")
+    assert other.status_code == 303 and _ref(other.headers["Location"]) != _ref(location)
