@@ -137,7 +137,7 @@ def _time(value: str | None) -> datetime | None:
 def _language(value: str | None) -> str:
     """The language of the call and texts: as given, else the client's Accept-Language, else English."""
     if value is None:
-        return request.accept_languages.best_match(words.LANGUAGES, default=words.LANGUAGES[0]) or "en"
+        return words.page_language()
     if value.lower() not in words.LANGUAGES:
         raise InvalidInput("bad_language", f"'language' must be one of: {', '.join(words.LANGUAGES)}.", "language")
     return value.lower()

@@ -31,10 +31,28 @@ ZONE_COOKIE = "tz"
 
 
 def page_language() -> str:
-    """The browser's preferred language among ours (Flask-Babel's locale selector)."""
+    """The browser's preferred language among ours (Flask-Babel's locale selector, and the API's default)."""
     if not has_request_context():
         return LANGUAGES[0]
-    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or LANGUAGES[0]
+    return preferred_language(request.accept_languages)
+
+
+def preferred_language(accepted: Iterable[tuple[str, float]]) -> str:
+    """The first of our languages in the browser's own order of preference (tag, weight), else the fallback.
+
+    Matched on the primary language subtag: a browser set to 'es-US,en;q=0.5' or 'es-419,en;q=0.9' is
+    Spanish first. (Werkzeug's best_match prefers an exact 'en' at any weight over a regional 'es-XX'.)
+    """
+    ranked = sorted(accepted, key=lambda pair: -pair[1])  # stable: equal weights keep the browser's order
+    for tag, weight in ranked:
+        primary = tag.replace("_", "-").split("-", 1)[0].strip().lower()
+        if weight <= 0:
+            continue
+        if primary in LANGUAGES:
+            return primary
+        if primary == "*":
+            break
+    return LANGUAGES[0]
 
 
 def language() -> str:

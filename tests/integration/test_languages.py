@@ -185,3 +185,31 @@ def test_the_expired_form_page_speaks_the_browsers_language_and_staff_pages_stay
     assert '<html lang="es">' in customer and "Esta página ha caducado" in customer
     staff = _page(client.post("/login", data={}, headers=SPANISH))
     assert '<html lang="en">' in staff and "This page has expired" in staff and "caducado" not in staff
+
+
+def test_a_browser_is_matched_on_its_primary_language_in_its_own_order() -> None:
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    from callback.words import preferred_language
+
+    def best(header: str) -> str:
+        return preferred_language(parse_accept_header(header, LanguageAccept))
+
+    assert best("es-US,en;q=0.5") == "es"
+    assert best("es-419,en;q=0.9") == "es"
+    assert best("es-MX,en-US;q=0.7,en;q=0.3") == "es"
+    assert best("en-GB,es;q=0.8") == "en"
+    assert best("fr-FR,es-AR;q=0.8,en;q=0.5") == "es"
+    assert best("en;q=0.4,es-CO;q=0.6") == "es"  # by weight, not by where it is written
+    assert best("es;q=0,en;q=0.1") == "en"  # q=0 is a refusal
+    assert best("fr,de") == best("") == best("*") == "en"
+
+
+def test_spanish_first_browsers_get_spanish_pages_and_spanish_callbacks(client: FlaskClient) -> None:
+    for accept in ("es-US,en;q=0.5", "es-419,en;q=0.9", "es-MX,en-US;q=0.7,en;q=0.3"):
+        page = _page(client.get("/callback", headers={"Accept-Language": accept}))
+        assert '<html lang="es">' in page, accept
+    body = {"phone": "+12015550123", "name": "Ana", "topic": "orders", "consent": True}
+    made = client.post("/api/callbacks", json=body, headers={"Accept-Language": "es-419,en;q=0.9"})
+    assert made.status_code == 201 and made.get_json()["language"] == "es"
