@@ -593,7 +593,8 @@ def hold(req: CallbackRequest, call_sid: str) -> None:
 
 def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: datetime) -> None:
     """The caller left the line: a hang-up while still waiting gives up their place; the line
-    failing under them (queue-full, error), or our <Leave> (nobody on duty), keeps it as a callback."""
+    failing under them (queue-full, error), or our <Leave> (nobody on duty), keeps it as a callback
+    when we can call their number."""
     if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
@@ -606,7 +607,8 @@ def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: 
         log.log(level, "hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
         return
     req.cancel(now)
-    req.outcome = "hung_up_on_hold"
+    # A holder we cannot call back, taken out of a line nobody is on duty for, is asked for a message.
+    req.outcome = "left_unstaffed" if result == "leave" else "hung_up_on_hold"
     session.commit()
     log.info("holder left the line", extra={"request_id": req.id, "result": result})
 

@@ -92,7 +92,9 @@ def transfer(
         place = call.text("place_and_wait", position=ahead + 1, wait=_minutes(call, wait))
     ivr.add_step(now, node=name, kind="transfer", result="busy" if on_duty else "nobody on duty")
     call.session.commit()
-    # With nobody signed in there is nobody to take a holder out of the line: a callback only.
+    # With nobody signed in there is nobody to take a holder out of the line: a callback only. A
+    # number we cannot dial (withheld, abroad) is not offered back to them: they key one instead.
+    offer = "busy_offer" if on_duty else "busy_offer_unstaffed"
     return str(
         call.reply().gather(
             call.url(name, mode="callback" if on_duty else UNSTAFFED),
@@ -101,7 +103,7 @@ def transfer(
             call.text("everyone_busy" if on_duty else "nobody_on_duty"),
             place,
             note,
-            call.text("busy_offer" if on_duty else "busy_offer_unstaffed"),
+            call.text(offer if _caller_e164(call, ivr) else f"{offer}_keyed"),
             num_digits=1,
             hints=_offer_hints(call, BUSY_CHOICES if on_duty else UNSTAFFED_CHOICES),
         )
@@ -167,7 +169,7 @@ def transfer_input(
     refused_hold = choice is None and offered is UNSTAFFED_CHOICES
     refused_hold = refused_hold and _choice(call, BUSY_CHOICES, digits, said, confidence) == "hold"
     if choice == "call_back":
-        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+        return _call_back_caller(call, ivr, name, node)
     if choice == "hold":
         return _hold(call, ivr, name, node)
     if choice == "other_number":
@@ -183,9 +185,36 @@ def transfer_input(
     call.session.commit()
     if state["no_match"] > call.tree.limits.no_match:
         # Nobody to take the call and no answer to our offer: call them back at their own number.
+        if not _caller_e164(call, ivr):
+            return _instead_of_callback(call, ivr, name, node)
         return _callback(call, ivr, name, node, ivr.caller, keyed=False)
     sorry = call.text("no_hold_unstaffed" if refused_hold else "didnt_get_that")
     return transfer(call, ivr, name, node, (sorry,), again=True)
+
+
+def _call_back_caller(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
+    """A callback at the number they are calling from; one we cannot dial (withheld, abroad) is asked
+    for instead, never refused as though they had keyed it."""
+    if not _caller_e164(call, ivr):
+        return _ask_number(call, ivr, name)
+    return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+
+
+def _instead_of_callback(
+    call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tuple[Part, ...] = ()
+) -> str:
+    """No number we may call: a hold where someone will take the caller out of the line, else (the
+    line closed, or nobody signed in) a message: never a hold nobody would ever end."""
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    assert queue is not None
+    if _staffed_now(call, queue):
+        return _hold(call, ivr, name, node, prefix=prefix)
+    return _ask_for_message(call, ivr, name, prefix=prefix)
+
+
+def _staffed_now(call: Call, queue: Queue) -> bool:
+    """Whether the queue is open with someone signed in: someone who will take a holder off hold."""
+    return queue.business_hours.is_open(call.clock.now()) and callbacks.staffing(call.session, queue).signed_in > 0
 
 
 def _ask_number(call: Call, ivr: IvrSession, name: str) -> str:
@@ -227,7 +256,7 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
     except LimitExceeded as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         call.session.commit()
-        return _hold(call, ivr, name, node, prefix=(call.text("callback_limit"),))
+        return _instead_of_callback(call, ivr, name, node, prefix=(call.text("callback_limit"),))
     except (phones.PhoneRejected, InvalidInput) as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         state = ivr.get_state()
@@ -235,8 +264,8 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
         ivr.set_state(state)
         call.session.commit()
         if state["bad_number"] > call.tree.limits.no_match:
-            # No number we may call after several tries: keep them on the line instead.
-            return _hold(call, ivr, name, node)
+            # No number we may call after several tries: keep them on the line, or take a message.
+            return _instead_of_callback(call, ivr, name, node, prefix=(call.text("no_usable_number"),))
         ask = call.text("bad_number", problem=_refusal(call, exc))
         return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
     req = _request_for(call, ivr, queue, phone=e164, client=client)
@@ -325,9 +354,9 @@ def hold_wait(call: Call, request_id: int, call_sid: str = "") -> str:
 
 def _unstaffed_for_too_long(call: Call, req: CallbackRequest, state: dict[str, Any], now: datetime) -> bool:
     """Whether the holder's line has had nobody signed in for HOLD_UNSTAFFED_SECONDS, counted from the
-    first wait document that found it so (kept in `state`). A holder we could not call back (a
-    withheld number) keeps holding: leaving would lose their place."""
-    if callbacks.staffing(call.session, req.queue).signed_in or not line.callable_number(req):
+    first wait document that found it so (kept in `state`). A holder we cannot call back (a withheld
+    number) leaves too, to leave a message: nobody would ever take them out of the line."""
+    if callbacks.staffing(call.session, req.queue).signed_in:
         state.pop("unstaffed_since", None)
         return False
     since = datetime.fromisoformat(state.setdefault("unstaffed_since", now.isoformat()))
@@ -336,8 +365,11 @@ def _unstaffed_for_too_long(call: Call, req: CallbackRequest, state: dict[str, A
 
 def hold_left(call: Call, call_sid: str) -> str:
     """The holder was taken out of a line nobody is on duty for (<Leave>): they keep their place as a
-    callback (`hold_ended` made it one)."""
+    callback (`hold_ended` made it one); one whose number we cannot dial is asked for a message."""
     ivr = load(call, call_sid)
+    if ivr is not None and not _caller_e164(call, ivr):
+        ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="left: nobody on duty")
+        return _ask_for_message(call, ivr, ivr.node, prefix=(call.text("nobody_on_duty"),))
     if ivr is not None:
         ivr.outcome = "callback"
         ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="left: nobody on duty")
@@ -421,7 +453,8 @@ def _closed(call: Call, ivr: IvrSession, name: str, queue: Queue, prefix: tuple[
     else:
         zone = queue.business_hours.zone
         when = answers.opening_time(opening.astimezone(zone), now.astimezone(zone).date(), language=call.lang)
-        said = (call.text("closed_until", when=when), call.text("closed_offer"))
+        offer = "closed_offer" if _caller_e164(call, ivr) else "closed_offer_keyed"
+        said = (call.text("closed_until", when=when), call.text(offer))
     return str(
         call.reply().gather(
             call.url(name, mode="closed"),
@@ -441,7 +474,7 @@ def _closed_input(
     if choice == "message":
         return _ask_for_message(call, ivr, name)
     if choice == "call_back":
-        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+        return _call_back_caller(call, ivr, name, node)
     if choice == "other_number":
         return _ask_number(call, ivr, name)
     state = ivr.get_state()
@@ -455,11 +488,11 @@ def _closed_input(
     return transfer(call, ivr, name, node, (call.text("didnt_get_that"),), again=True)
 
 
-def _ask_for_message(call: Call, ivr: IvrSession, name: str) -> str:
+def _ask_for_message(call: Call, ivr: IvrSession, name: str, prefix: tuple[Part, ...] = ()) -> str:
     """Record a message after the tone; `message_left` turns it into a callback with the audio attached."""
     ivr.add_step(call.clock.now(), node=name, kind="message", result="recording")
     call.session.commit()
-    ask: tuple[str, ...] = (call.text("message_prompt"),)
+    ask: tuple[Part, ...] = (*prefix, call.text("message_prompt"))
     if not _caller_e164(call, ivr):
         ask = (*ask, call.text("message_say_number"))
     return str(
@@ -470,9 +503,18 @@ def _ask_for_message(call: Call, ivr: IvrSession, name: str) -> str:
             call.message_max_seconds,
             call.hooks.ivr("message-recording", node=name),
         )
-        .say(call.text("no_message"))
+        .say(call.text("no_message" if _closed_now(call, name) else "no_message_later"))
         .hangup()
     )
+
+
+def _closed_now(call: Call, name: str) -> bool:
+    """Whether the queue of transfer node `name` is closed now (open, a message waits for someone free)."""
+    node = call.tree.nodes.get(name)
+    if not isinstance(node, TransferNode):
+        return True
+    queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+    return queue is None or not queue.business_hours.is_open(call.clock.now())
 
 
 def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, str]) -> str:
@@ -495,7 +537,8 @@ def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, st
     note_message(call.session, ivr, report, now)
     ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
     call.session.commit()
-    key = "message_thanks_callback" if line.callable_number(req) else "message_thanks"
+    soon = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
+    key = soon if line.callable_number(req) else "message_thanks"
     return str(call.reply().say(call.text(key)).hangup())
 
 

@@ -151,6 +151,12 @@ def test_the_report_counts_outcomes_and_containment(app: Flask, client: FlaskCli
 def test_callbacks_asked_for_in_the_menu_count_against_the_web_limits(app: Flask, client: FlaskClient) -> None:
     """One caller keying another number on each of 15 calls gets the per-client limit (10), no more."""
     from callback.models import CallbackRequest
+    from core.clock import SystemClock
+    from tests import factories
+
+    with get_db(app).sessions() as session:
+        # Someone on duty, on a call: past the limit a hold is offered (on a line nobody answers, a message).
+        factories.agent(session, SystemClock().now(), queues=("orders",), status="on_call")
 
     outcomes = []
     for n in range(15):

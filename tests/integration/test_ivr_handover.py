@@ -1,0 +1,138 @@
+"""Handing a phone-menu caller to a person when nobody can take the call now, through the signed
+webhooks: callers whose number we cannot dial, callers who already had a request, retried transfers,
+and the answers to the offers."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from agents.models import Agent
+from callback.models import CallbackRequest
+from core.clock import FixedClock
+from core.db import get_db
+from orders.demo import load_demo_orders
+from tests.integration.test_ivr_menu import gather_of, heard, path_of, staff
+from tests.integration.test_ivr_webhooks import form, post, verbs
+
+# Numbers we cannot dial back: withheld (as Twilio and carriers spell it), too short, abroad.
+UNCALLABLE = ["anonymous", "Restricted", "+266696687", "+442071838750"]
+WITHHELD_SID = "CA" + "7" * 32
+
+
+@pytest.fixture
+def shop(app: Flask) -> Flask:
+    """The app with the demo orders and returns loaded."""
+    with get_db(app).sessions() as session:
+        load_demo_orders(session)
+    return app
+
+
+def closed(clock: FixedClock) -> None:
+    clock.advance(hours=12)  # 10 PM in New York: the orders line is closed
+
+
+def dial_in(app: Flask, client: FlaskClient, who: str, *keys: str):
+    """A call from `who` that presses each of `keys` in turn at the prompt it hears."""
+    reply = post(app, client, "/voice/incoming", form(WITHHELD_SID, From=who))
+    for key in keys:
+        fields = {"Digits": key} if key else {}
+        reply = post(app, client, path_of(gather_of(reply).get("action")), form(WITHHELD_SID, From=who, **fields))
+    return reply
+
+
+def requests(app: Flask) -> list[CallbackRequest]:
+    with get_db(app).sessions() as session:
+        return list(session.scalars(select(CallbackRequest)))
+
+
+# --- a number we cannot call back -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", UNCALLABLE)
+@pytest.mark.parametrize("line", ["unstaffed", "closed"])
+def test_a_caller_we_cannot_call_back_is_asked_for_a_number_and_never_held_on_a_line_nobody_answers(
+    shop: Flask, client: FlaskClient, clock: FixedClock, who: str, line: str
+) -> None:
+    if line == "closed":
+        closed(clock)
+    offer = dial_in(shop, client, who, "0")
+    said = heard(offer)
+    assert "the number you're calling from, press 1" not in said
+    assert "We can't call back the number you're calling from." in said and "key in the number to call" in said
+    ask = dial_in(shop, client, who, "0", "1")
+    # Pressing 1 asks for a number; nothing was keyed, so nothing is refused.
+    assert heard(ask) == "Please key in the number we should call, including the area code, then press hash."
+    reply = ask
+    for _ in range(3):  # silence at the number, each time
+        reply = post(shop, client, path_of(gather_of(reply).get("action")), form(WITHHELD_SID, From=who))
+    tags = [v.tag for v in verbs(reply)]
+    assert "Enqueue" not in tags and "Record" in tags
+    assert heard(reply).startswith("Sorry, I still don't have a number we can call. After the tone, please tell us")
+    assert "please say a number we can call" in heard(reply)
+    assert all(r.hold_call_sid is None for r in requests(shop))
+
+
+@pytest.mark.parametrize("who", ["anonymous", "+442071838750"])
+def test_a_caller_we_cannot_call_back_who_keys_a_number_is_called_back_there(
+    shop: Flask, client: FlaskClient, who: str
+) -> None:
+    done = dial_in(shop, client, who, "0", "1", "2015550177")
+    assert heard(done).startswith("Done. We'll call you back at 2 0 1 5 5 5 0 1 7 7.")
+    assert [(r.phone, r.status) for r in requests(shop)] == [("+12015550177", "queued")]
+
+
+def test_a_spanish_caller_we_cannot_call_back_is_asked_for_a_number_in_spanish(
+    shop: Flask, client: FlaskClient
+) -> None:
+    offer = dial_in(shop, client, "anonymous", "9", "0")
+    said = heard(offer)
+    assert "No podemos llamar al número desde el que llama." in said and "desde el que llama, oprima" not in said
+    ask = dial_in(shop, client, "anonymous", "9", "0", "1")
+    assert heard(ask).startswith("Marque el número al que debemos llamarle")
+
+
+def test_a_caller_we_cannot_call_back_may_still_hold_when_someone_is_on_duty(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "on_call")
+    offer = dial_in(shop, client, "anonymous", "0")
+    assert "To hold, press 3" in heard(offer)
+    reply = dial_in(shop, client, "anonymous", "0", "1", "", "", "")
+    assert [v.tag for v in verbs(reply)] == ["Say", "Enqueue", "Hangup"]
+
+
+def test_a_withheld_holder_whose_line_is_left_with_nobody_signed_in_leaves_it_for_a_message(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    staff(shop, "on_call")
+    held = dial_in(shop, client, "anonymous", "0", "3")
+    enqueue = verbs(held)[1]
+    wait, done = path_of(enqueue.get("waitUrl")), path_of(enqueue.get("action"))
+    with get_db(shop).sessions() as session:
+        for agent in session.scalars(select(Agent)):
+            agent.status = "offline"
+        session.commit()
+    waiting = form(WITHHELD_SID, From="anonymous", QueuePosition="1", QueueTime="30")
+    assert "Leave" not in [v.tag for v in verbs(post(shop, client, wait, waiting))]
+    clock.advance(seconds=120)
+    assert [v.tag for v in verbs(post(shop, client, wait, waiting))] == ["Leave"]
+    left = post(shop, client, done, form(WITHHELD_SID, From="anonymous", QueueResult="leave", QueueTime="150"))
+    assert heard(left).startswith("Nobody is on duty right now. After the tone, please tell us your name")
+    assert "Record" in [v.tag for v in verbs(left)]
+    assert [(r.status, r.outcome) for r in requests(shop)] == [("canceled", "left_unstaffed")]
+
+
+def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not_a_hold(
+    shop: Flask, client: FlaskClient
+) -> None:
+    for n in range(11):
+        sid = f"CA{n:032d}"
+        post(shop, client, "/voice/incoming", form(sid))
+        post(shop, client, "/voice/ivr/input?node=main", form(sid, Digits="0"))
+        post(shop, client, "/voice/ivr/input?node=agent_orders&mode=unstaffed", form(sid, Digits="2"))
+        reply = post(
+            shop, client, "/voice/ivr/input?node=agent_orders&mode=number", form(sid, Digits=f"20155502{n:02d}")
+        )
+    assert heard(reply).startswith("Sorry, we can't take another callback for that number just now. After the tone")
+    assert "Enqueue" not in [v.tag for v in verbs(reply)]
