@@ -219,6 +219,7 @@ _MESSAGES = (
         "This number is on our do-not-call list, so we can't call it. Please use another number or contact us by email."
     ),
     _N("Please enter a phone number."),
+    _N("That number is too long. Please enter just your phone number."),
     _N("We can't dial extensions. Please enter a direct number without an extension."),
     _N("That number is too short. Please enter your whole number, including the area code."),
     _N("That number has too many digits. Please check it and try again."),

@@ -20,6 +20,11 @@ from phonenumbers import (
 )
 
 _SEPARATORS = re.compile(r"[\s\-.()]")
+# Far longer than any number as people write it ("+1 (201) 555-0123 " is 18): anything longer is refused
+# before it is parsed or becomes a cache key, so an unauthenticated post cannot fill memory with it.
+MAX_INPUT_LENGTH = 64
+
+_TOO_LONG = ("too_long", "That number is too long. Please enter just your phone number.")
 
 _SHORT_CODE = (
     "short_code",
@@ -129,15 +134,24 @@ def any_number(region: str = "US") -> PhonePolicy:
     return PhonePolicy(default_region=region, allowed_countries=())
 
 
-# Every webhook of a call reads the caller's number again: libphonenumber's checks cost about what a
-# database round trip. A number's verdict under a policy never changes (refusals are not kept).
-@lru_cache(maxsize=4096)
 def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
     """Parse a number typed by a customer, apply the policy, return E.164; raise PhoneRejected otherwise."""
-    region = (region or policy.default_region).upper()
+    if len(raw or "") > MAX_INPUT_LENGTH:
+        raise PhoneRejected(*_TOO_LONG)
     text = _SEPARATORS.sub("", raw or "")
     if not text:
         raise PhoneRejected("empty", "Please enter a phone number.")
+    region = (region or policy.default_region).upper()
+    # A region we do not know reads national numbers as libphonenumber's unknown region ("ZZ"), which
+    # refuses them, as it did the name itself; it keeps the cache's keys short and few too.
+    return _normalize(text, policy, region if region in phonenumbers.SUPPORTED_REGIONS else "ZZ")
+
+
+# Every webhook of a call reads the caller's number again: libphonenumber's checks cost about what a
+# database round trip. A number's verdict under a policy never changes (refusals are not kept). Keyed
+# on the number without its separators, at most MAX_INPUT_LENGTH characters.
+@lru_cache(maxsize=4096)
+def _normalize(text: str, policy: PhonePolicy, region: str) -> str:
     number = _parse(text, region)
 
     # We refuse extensions rather than drop them: the call would reach a switchboard or auto-attendant

@@ -505,3 +505,10 @@ def test_asking_again_from_ones_own_browser_does_not_use_up_the_numbers_daily_as
     # Five asks a day for one number: the customer's own re-asks were not asks.
     other = submit(client, topic="returns")
     assert other.status_code == 303 and _ref(other.headers["Location"]) != _ref(location)
+
+
+def test_a_number_padded_far_past_any_phone_number_is_refused_beside_the_field(client: FlaskClient) -> None:
+    response = submit(client, phone="(201) 555-0123" + " " * 60_000)
+    page = text(response)
+    assert response.status_code == 422
+    assert re.search(r'id="phone-error">.*That number is too long\. Please enter just your phone number\.', page)

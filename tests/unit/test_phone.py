@@ -398,3 +398,24 @@ def test_a_policy_with_an_unknown_region_code_fails_at_start_up(
 ) -> None:
     with pytest.raises(ValueError, match="unknown ISO 3166 region code"):
         PhonePolicy(default_region=default_region, allowed_countries=allowed_countries)
+
+
+def test_input_far_longer_than_any_number_is_refused_before_it_is_read() -> None:
+    padded = "(201) 555-0123" + " " * 60_000
+    error = rejection(padded)
+    assert (error.code, error.message) == ("too_long", "That number is too long. Please enter just your phone number.")
+    assert normalize("  +1 (201) 555-0123  ", NORTH_AMERICA) == "+12015550123"  # spaces people type are fine
+
+
+def test_the_verdicts_kept_are_keyed_on_the_number_not_on_how_it_was_typed() -> None:
+    from core import phone
+
+    normalize("+12015550177", NORTH_AMERICA)
+    before = phone._normalize.cache_info().currsize
+    for typed in ("(201) 555-0177", "201-555-0177", "201 555 0177 ", " +1 201.555.0177"):
+        assert normalize(typed, NORTH_AMERICA) in ("+12015550177",)
+    assert phone._normalize.cache_info().currsize <= before + 2  # "2015550177" and "+12015550177" at most
+    # A country nobody has is no key either: it reads national numbers as no country at all.
+    assert normalize("+12015550177", NORTH_AMERICA, "X" * 10_000) == "+12015550177"
+    assert rejection("2015550177", NORTH_AMERICA, "X" * 10_000).code == "unparseable"
+    assert phone._normalize.cache_info().currsize <= before + 3
