@@ -33,7 +33,7 @@ from core import phone as phones
 from core.clock import Clock
 from core.db import rows_changed
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
-from core.text import has_control_characters
+from core.text import has_control_characters, without_invisible
 from telephony.port import Telephony, TelephonyError
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def request_callback(
     except phones.PhoneRejected as exc:
         raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
     check_not_ours(session, number)
-    name = " ".join((data.name or "").split())
+    name = _name(data.name)
     if not name:
         raise InvalidInput("name_required", "Please tell us your name.", "name")
     if has_control_characters(name):
@@ -152,6 +152,11 @@ def request_callback(
         # ago; judged again, this ask is the duplicate it now is.
         session.rollback()
         return _judge(session, limits, ask, now)
+
+
+def _name(typed: str | None) -> str:
+    """A name as typed, with its spaces tidied and the invisible leftovers of pasting dropped."""
+    return " ".join(without_invisible(typed or "").split())
 
 
 @dataclass(frozen=True)
@@ -733,7 +738,7 @@ def problems(session: Session, policy: phones.PhonePolicy, data: CallbackInput, 
         found.append(InvalidInput(f"phone_{exc.code}", exc.message, "phone"))
     except DomainError as error:
         found.append(error)
-    name = " ".join((data.name or "").split())
+    name = _name(data.name)
     if not name:
         found.append(InvalidInput("name_required", "Please tell us your name.", "name"))
     elif has_control_characters(name):

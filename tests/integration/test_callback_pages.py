@@ -512,3 +512,24 @@ def test_a_number_padded_far_past_any_phone_number_is_refused_beside_the_field(c
     page = text(response)
     assert response.status_code == 422
     assert re.search(r'id="phone-error">.*That number is too long\. Please enter just your phone number\.', page)
+
+
+def test_names_spelled_with_joiners_or_pasted_with_invisible_marks_are_taken(app, client: FlaskClient) -> None:
+    from sqlalchemy import select
+
+    from callback.models import CallbackRequest
+    from core.db import get_db
+
+    names = {
+        "مهر\u200cناز رضایی": "مهر\u200cناز رضایی",  # Persian, with a zero-width non-joiner
+        "ल\u200dक्ष्मी": "ल\u200dक्ष्मी",  # Devanagari, with a zero-width joiner
+        "\ufeffAnn Mül\u00adler": "Ann Müller",  # pasted: a byte-order mark and a soft hyphen
+    }
+    for n, (typed, kept) in enumerate(names.items()):
+        made = submit(app.test_client(), name=typed, phone=f"(201) 555-014{n}")
+        assert made.status_code == 303, typed
+        with get_db(app).sessions() as s:
+            stored = s.scalar(select(CallbackRequest.name).where(CallbackRequest.ref == _ref(made.headers["Location"])))
+        assert stored == kept
+    refused = submit(client, name="Ann \u202eeeL")  # a bidi override still is no name
+    assert refused.status_code == 422 and "characters we can't read" in text(refused)
