@@ -591,10 +591,12 @@ def hold(req: CallbackRequest, call_sid: str) -> None:
     req.hold_call_sid = call_sid
 
 
-def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: datetime) -> None:
-    """The caller left the line: a hang-up while still waiting gives up their place; the line
-    failing under them (queue-full, error), or our <Leave> (nobody on duty), keeps it as a callback
-    when we can call their number."""
+def hold_ended(
+    session: Session, req: CallbackRequest | None, result: str, now: datetime, arrived_at: datetime | None = None
+) -> None:
+    """The caller left the line: a hang-up while still waiting gives up their place (see `caller_left`:
+    `arrived_at` is when their call came in); the line failing under them (queue-full, error), or our
+    <Leave> (nobody on duty), keeps it as a callback when we can call their number."""
     if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
@@ -606,11 +608,34 @@ def hold_ended(session: Session, req: CallbackRequest | None, result: str, now: 
         level = logging.INFO if result == "leave" else logging.WARNING
         log.log(level, "hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
         return
-    req.cancel(now)
     # A holder we cannot call back, taken out of a line nobody is on duty for, is asked for a message.
-    req.outcome = "left_unstaffed" if result == "leave" else "hung_up_on_hold"
+    caller_left(
+        req,
+        arrived_at if result == "hangup" else None,
+        "left_unstaffed" if result == "leave" else "hung_up_on_hold",
+        now,
+    )
     session.commit()
-    log.info("holder left the line", extra={"request_id": req.id, "result": result})
+    log.info("holder left the line", extra={"request_id": req.id, "result": result, "request_status": req.status})
+
+
+def caller_left(req: CallbackRequest, arrived_at: datetime | None, outcome: str, now: datetime) -> None:
+    """A phone-menu caller hung up while waiting for a person (holding, or while an agent rang): they
+    give up what their call added. A request of theirs from before the call came in (`arrived_at`; a
+    web callback, say) stays in line as it was; one the call made is canceled with `outcome`. The
+    caller commits."""
+    if arrived_at is not None and req.created_at < arrived_at:
+        req.hold_call_sid = None
+        req.agent_id = None
+        if req.status not in WAITING:
+            # Back in line where it was: requeue_first is the model's move back from a call, and the
+            # front of the line it also grants is not the hang-up's to give.
+            priority = req.priority
+            req.requeue_first(now)
+            req.priority = priority
+        return
+    req.cancel(now)
+    req.outcome = outcome
 
 
 # -- the provider's refusals ----------------------------------------------------------------------

@@ -84,8 +84,14 @@ def transfer(
     # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long. Agents
     # on a break are busy to the caller: they will be back to take a holder out of the line.
     on_duty = callbacks.staffing(call.session, queue).signed_in > 0
-    ahead = callbacks.waiting_count(call.session, queue, now)
-    wait = callbacks.queue_wait(call.session, queue, now)
+    own = _own_request(call, ivr, queue)
+    if own is not None:
+        # Their own request from before the call (a web callback) is their place: nobody counts twice.
+        standing = callbacks.standing(call.session, own, now)
+        ahead, wait = standing.position or 0, standing.estimated_wait_seconds
+    else:
+        ahead = callbacks.waiting_count(call.session, queue, now)
+        wait = callbacks.queue_wait(call.session, queue, now)
     if wait is None:
         place = call.text("place_in_line", position=ahead + 1)
     else:
@@ -398,7 +404,11 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
         query = query.where(CallbackRequest.hold_call_sid == call_sid)
     else:
         return
-    line.hold_ended(session, session.scalar(query), result, clock.now())
+    req = session.scalar(query)
+    holder = (req.hold_call_sid if req is not None else None) or call_sid
+    # When their call came in: a request of theirs older than that (a web callback) stays in line.
+    arrived = session.scalar(select(IvrSession.started_at).where(IvrSession.call_sid == holder)) if holder else None
+    line.hold_ended(session, req, result, clock.now(), arrived_at=arrived)
 
 
 def hold_failed(call: Call, call_sid: str) -> str:
@@ -421,6 +431,13 @@ def _request_for(
     call.session.flush()
     callbacks.record_quote(call.session, req, now)
     return req
+
+
+def _own_request(call: Call, ivr: IvrSession, queue: Queue) -> CallbackRequest | None:
+    """The caller's request waiting in this queue's line, if their number has one."""
+    number = _caller_e164(call, ivr)
+    req = line.active_request(call.session, number, queue.id) if number else None
+    return req if req is not None and req.status in WAITING else None
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:

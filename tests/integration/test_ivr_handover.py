@@ -4,6 +4,8 @@ and the answers to the offers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,7 +16,9 @@ from callback.models import CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
 from orders.demo import load_demo_orders
-from tests.integration.test_ivr_menu import gather_of, heard, path_of, staff
+from tests import factories
+from tests.conftest import MONDAY_10AM_NEW_YORK as NOW
+from tests.integration.test_ivr_menu import STRANGER, answer, call, gather_of, heard, path_of, staff
 from tests.integration.test_ivr_webhooks import form, post, verbs
 
 # Numbers we cannot dial back: withheld (as Twilio and carriers spell it), too short, abroad.
@@ -136,3 +140,56 @@ def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not
         )
     assert heard(reply).startswith("Sorry, we can't take another callback for that number just now. After the tone")
     assert "Enqueue" not in [v.tag for v in verbs(reply)]
+
+
+# --- a caller who already had a callback request --------------------------------------------------------------
+
+
+def web_request(app: Flask, phone: str = STRANGER, age: timedelta = timedelta(hours=1)) -> int:
+    with get_db(app).sessions() as session:
+        return factories.request(session, NOW, topic="orders", phone=phone, age=age, source="web").id
+
+
+def test_a_caller_with_a_web_request_is_told_its_place_not_counted_behind_it(shop: Flask, client: FlaskClient) -> None:
+    with get_db(shop).sessions() as session:
+        factories.request(session, NOW, topic="orders", age=timedelta(hours=2))  # someone else, earlier
+    web_request(shop)
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    assert "You're number 2 in line" in heard(offer)
+
+
+def test_a_caller_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_request(
+    shop: Flask, client: FlaskClient
+) -> None:
+    mine = web_request(shop)
+    staff(shop, "on_call")
+    held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    assert [v.tag for v in verbs(held)] == ["Say", "Enqueue", "Hangup"]
+    post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2", CallDuration="60"))
+    [req] = requests(shop)
+    assert (req.id, req.status, req.hold_call_sid, req.outcome) == (mine, "queued", None, None)
+
+
+def test_a_caller_with_a_web_request_who_hangs_up_while_an_agent_rings_keeps_the_web_request(
+    shop: Flask, client: FlaskClient
+) -> None:
+    mine = web_request(shop)
+    staff(shop, "available")
+    put_through = answer(shop, client, call(shop, client), Digits="0")
+    assert "Dial" in [v.tag for v in verbs(put_through)]
+    post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="3", CallDuration="20"))
+    [req] = requests(shop)
+    assert (req.id, req.status, req.agent_id, req.attempts) == (mine, "queued", None, 0)
+    with get_db(shop).sessions() as session:
+        assert [a.status for a in session.scalars(select(Agent))] == ["available"]
+
+
+def test_a_caller_who_holds_without_a_request_before_gives_up_the_place_on_hanging_up(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "on_call")
+    answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2", CallDuration="60"))
+    [req] = requests(shop)
+    assert (req.status, req.outcome) == ("canceled", "hung_up_on_hold")
