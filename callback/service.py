@@ -32,7 +32,7 @@ from callback.policy import (
 from core import phone as phones
 from core.clock import Clock
 from core.db import rows_changed
-from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, LimitExceeded, NotFound
 from core.text import has_control_characters, without_invisible
 from telephony.port import Telephony, TelephonyError
 
@@ -792,18 +792,43 @@ def callback_times(queue: Queue, now: datetime, days: int = 7, step_minutes: int
     return sorted(set(found))
 
 
-def undo_cancel(session: Session, clock: Clock, ref: str) -> CallbackRequest:
+def undo_cancel(session: Session, clock: Clock, ref: str, limits: Limits) -> CallbackRequest:
     """Take back the customer's own cancel within UNDO_CANCEL: the request waits again, in its old place.
 
     One conditional UPDATE, so an undo never revives a request canceled by anyone else, too long
     ago, or expired meanwhile; nor a second one for a number and topic that asked again since (the
-    unique index on active requests refuses it).
+    unique index on active requests refuses it). Waiting again is judged as a new ask would be, under
+    the number's lock: not for a number put on the do-not-call list since, nor past the number's
+    active requests (what it asked for meanwhile counts).
     """
     request = get(session, ref)
     now = clock.now()
-    if any(a.ended_at is None for a in request.call_attempts):
-        # Canceled while we were ringing: that call is still being closed; the request stays canceled.
+    if can_undo_cancel(request, now) is None:
+        # Too late, not the customer's cancel, or canceled while we were ringing (that call is still
+        # being closed): the request stays canceled.
         raise Conflict("too_late_to_undo", "This cancel can no longer be undone. Please ask for a new callback.")
+    try:
+        serialise_asks(session, request.phone, None)
+        if _active_for(session, request.phone, request.queue_id) is not None:
+            raise Conflict(
+                "asked_again", "This number has asked about this topic again since, so this request stays canceled."
+            )
+        check_do_not_call(session, request.phone)
+        check_active(session, limits, request.phone)
+    except Conflict:
+        session.rollback()
+        raise
+    except InvalidInput as error:
+        session.rollback()
+        raise Conflict(
+            "do_not_call", "This number is on our do-not-call list now, so this request stays canceled."
+        ) from error
+    except LimitExceeded as error:
+        session.rollback()
+        raise Conflict(
+            "too_many_active",
+            "This number already has as many callbacks waiting as it may, so this request stays canceled.",
+        ) from error
     r = CallbackRequest
     try:
         changed = rows_changed(

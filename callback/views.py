@@ -534,16 +534,27 @@ def undo_cancel(ref: str) -> ResponseReturnValue:
     if not CancelForm().validate_on_submit():
         return _expired_page(req)
     try:
-        service.undo_cancel(session(), clock(), ref)
+        service.undo_cancel(session(), clock(), ref, limits())
     except Conflict as error:
-        message = (
-            gettext("This number has asked about this topic again since, so this request stays canceled.")
-            if error.code == "asked_again"
-            else gettext("This cancel can no longer be undone. Please ask for a new callback.")
-        )
-        return _status_page(req, {"form": message}, 409)
+        return _status_page(req, {"form": _undo_refused(error)}, 409)
     wake_dispatcher()  # waiting again: the dispatcher may call it (no second confirmation text)
     return redirect(url_for("callback.status", ref=ref), code=303)
+
+
+def _undo_refused(error: Conflict) -> str:
+    """Why a cancel cannot be undone, in the page's language."""
+    if error.code == "asked_again":
+        return gettext("This number has asked about this topic again since, so this request stays canceled.")
+    if error.code == "do_not_call":
+        return gettext(
+            "This number is on our do-not-call list now, so this request stays canceled and we won't call it."
+        )
+    if error.code == "too_many_active":
+        return gettext(
+            "This number already has as many callbacks waiting as it may, so this request stays canceled. "
+            "You can ask again once one of them is done or canceled."
+        )
+    return gettext("This cancel can no longer be undone. Please ask for a new callback.")
 
 
 def _cannot(req: CallbackRequest, error: Conflict) -> str:

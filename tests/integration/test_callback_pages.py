@@ -533,3 +533,39 @@ def test_names_spelled_with_joiners_or_pasted_with_invisible_marks_are_taken(app
         assert stored == kept
     refused = submit(client, name="Ann \u202eeeL")  # a bidi override still is no name
     assert refused.status_code == 422 and "characters we can't read" in text(refused)
+
+
+def _cancel(client: FlaskClient, location: str) -> None:
+    assert client.post(location + "/cancel", data={"csrf_token": csrf_token(client, location)}).status_code == 303
+
+
+def test_undoing_a_cancel_is_refused_past_the_numbers_active_requests(app, client: FlaskClient) -> None:
+    orders = submit(client).headers["Location"]
+    _cancel(client, orders)
+    for topic in ("returns", "payments"):
+        assert submit(client, topic=topic).status_code == 303
+    refused = client.post(orders + "/undo", data={"csrf_token": csrf_token(client, orders)})
+    assert refused.status_code == 409
+    assert "This number already has as many callbacks waiting as it may, so this request stays canceled." in text(
+        refused
+    )
+    assert "You canceled this callback. We won't call." in text(client.get(orders))
+
+
+def test_undoing_a_cancel_is_refused_once_the_number_is_on_the_do_not_call_list(
+    app, client: FlaskClient, clock: FixedClock
+) -> None:
+    from callback import dnc
+    from core.db import get_db
+
+    location = submit(client).headers["Location"]
+    _cancel(client, location)
+    token = csrf_token(client, location)
+    with get_db(app).sessions() as s:
+        dnc.add(s, clock, "+12015550123", "asked by phone")
+        s.commit()
+    refused = client.post(location + "/undo", data={"csrf_token": token})
+    page = text(refused)
+    assert refused.status_code == 409
+    assert "This number is on our do-not-call list now, so this request stays canceled and we won't call it." in page
+    assert "You're in line" not in text(client.get(location))
