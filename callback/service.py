@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+# Spaces and dashes between an order number's groups, as people copy it: one dash in the form we keep.
+_ORDER_SEPARATORS = re.compile(r"[\s-]+")
 # What new_ref() produces; anything else is not worth a database query.
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # Recent calls that feed the handle-time average: enough to be stable, few enough to follow change.
@@ -125,13 +127,7 @@ def request_callback(
     queue = None if has_control_characters(topic) else session.scalar(select(Queue).where(Queue.name == topic))
     if queue is None:
         raise InvalidInput("unknown_topic", "Please choose what your call is about.", "topic")
-    order_number = (data.order_number or "").strip() or None
-    if order_number is not None and not _ORDER_NUMBER.fullmatch(order_number):
-        raise InvalidInput(
-            "bad_order_number",
-            "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
-            "order_number",
-        )
+    order_number = _order_number(data.order_number)
     not_before = check_slot(queue, data.not_before, now)
     ask = _Ask(
         number,
@@ -152,6 +148,22 @@ def request_callback(
         # ago; judged again, this ask is the duplicate it now is.
         session.rollback()
         return _judge(session, limits, ask, now)
+
+
+def _order_number(typed: str | None) -> str | None:
+    """An order number as people copy it ('#112-4455667-1234567', '112 4455667 1234567') in the form we
+    keep ('112-4455667-1234567'); None when left blank. Refused if it is still not an order number."""
+    text = (typed or "").strip().removeprefix("#")
+    order_number = "-".join(part for part in _ORDER_SEPARATORS.split(text) if part)
+    if not order_number:
+        return None
+    if not _ORDER_NUMBER.fullmatch(order_number):
+        raise InvalidInput(
+            "bad_order_number",
+            "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
+            "order_number",
+        )
+    return order_number
 
 
 def _name(typed: str | None) -> str:
@@ -749,15 +761,10 @@ def problems(session: Session, policy: phones.PhonePolicy, data: CallbackInput, 
     queue = None if has_control_characters(topic) else session.scalar(select(Queue).where(Queue.name == topic))
     if queue is None:
         found.append(InvalidInput("unknown_topic", "Please choose what your call is about.", "topic"))
-    order_number = (data.order_number or "").strip()
-    if order_number and not _ORDER_NUMBER.fullmatch(order_number):
-        found.append(
-            InvalidInput(
-                "bad_order_number",
-                "An order number has only letters, digits and dashes (for example 112-4455667-1234567).",
-                "order_number",
-            )
-        )
+    try:
+        _order_number(data.order_number)
+    except InvalidInput as error:
+        found.append(error)
     if queue is not None:
         try:
             check_slot(queue, data.not_before, now)

@@ -183,3 +183,20 @@ def test_unknown_api_routes_and_methods_answer_json(client: FlaskClient) -> None
     assert (missing.status_code, wrong_method.status_code) == (404, 405)
     assert missing.get_json()["error"]["code"] == "not_found"
     assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_order_numbers_as_people_copy_them_are_kept_in_one_form(app, client: FlaskClient) -> None:
+    from sqlalchemy import select
+
+    from callback.models import CallbackRequest
+    from core.db import get_db
+
+    copied = ["#112-4455667-1234567", "112 4455667 1234567", " # 112 - 4455667 - 1234567 "]
+    for n, typed in enumerate(copied):
+        made = post(client, phone=f"+1201555014{n}", order_number=typed)
+        assert made.status_code == 201, typed
+        with get_db(app).sessions() as s:
+            kept = s.scalar(select(CallbackRequest.order_number).where(CallbackRequest.ref == made.get_json()["id"]))
+        assert kept == "112-4455667-1234567"
+    refused = post(client, phone="+12015550150", order_number="112/4455667")
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "order_number"

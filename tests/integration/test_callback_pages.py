@@ -569,3 +569,8 @@ def test_undoing_a_cancel_is_refused_once_the_number_is_on_the_do_not_call_list(
     assert refused.status_code == 409
     assert "This number is on our do-not-call list now, so this request stays canceled and we won't call it." in page
     assert "You're in line" not in text(client.get(location))
+
+
+def test_an_order_number_copied_with_its_hash_sign_is_taken_from_the_form(client: FlaskClient) -> None:
+    location = submit(client, order_number="#112 4455667 1234567").headers["Location"]
+    assert re.search(r"\(order <span[^>]*>112-4455667-1234567</span>\)", text(client.get(location)))
