@@ -87,6 +87,14 @@ def _same_maker(request: CallbackRequest, own_refs: frozenset[str], digest: str 
     return bool(digest and request.form_digest and hmac.compare_digest(request.form_digest, digest))
 
 
+class PhoneRefused(InvalidInput):
+    """The phone policy's refusal of the number asked for; .region is the number's country when that is why."""
+
+    def __init__(self, rejected: phones.PhoneRejected) -> None:
+        super().__init__(f"phone_{rejected.code}", rejected.message, "phone")
+        self.region = rejected.region
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where a request stands: people ahead of it and the expected wait in seconds."""
@@ -114,7 +122,7 @@ def request_callback(
     try:
         number = phones.normalize(data.phone or "", policy, data.region)
     except phones.PhoneRejected as exc:
-        raise InvalidInput(f"phone_{exc.code}", exc.message, "phone") from exc
+        raise PhoneRefused(exc) from exc
     check_not_ours(session, number)
     name = _name(data.name)
     if not name:
@@ -747,7 +755,7 @@ def problems(session: Session, policy: phones.PhonePolicy, data: CallbackInput, 
         check_not_ours(session, number)
         check_do_not_call(session, number)
     except phones.PhoneRejected as exc:
-        found.append(InvalidInput(f"phone_{exc.code}", exc.message, "phone"))
+        found.append(PhoneRefused(exc))
     except DomainError as error:
         found.append(error)
     name = _name(data.name)

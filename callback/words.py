@@ -23,7 +23,7 @@ from flask_babel import force_locale, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
-from core.phone import PhonePolicy
+from core.phone import PhonePolicy, with_the
 
 # The languages the customer pages and the calls speak; the first is the fallback.
 LANGUAGES = ("en", "es")
@@ -170,6 +170,12 @@ def country(region: str) -> str:
     return _locale().territories.get(region, region)
 
 
+def _in(region: str) -> str:
+    """A country's name as it follows 'in' ('the United States', 'Canada'); Spanish names take no article."""
+    name = country(region)
+    return with_the(name) if language() == "en" else name
+
+
 def phone_examples(policy: PhonePolicy) -> list[str]:
     """One example number per allowed country: the default country's as people write it at home,
     the others with + and their country code (so the hint only shows numbers the policy accepts)."""
@@ -255,7 +261,12 @@ _MESSAGES = (
 def message(error: DomainError, policy: PhonePolicy | None = None) -> str:
     """A refusal in the page's language (the English words when there is no translation yet)."""
     if error.code == "phone_country_not_allowed" and policy is not None:
-        places = list_of(country(r) for r in policy.allowed_countries)
+        places = list_of(_in(r) for r in policy.allowed_countries)
+        where = getattr(error, "region", None)  # the number's country (callback.service.PhoneRefused)
+        if where:
+            return gettext(
+                "That number is in %(where)s. We can only call numbers in %(places)s.", where=_in(where), places=places
+            )
         return gettext("We can only call numbers in %(places)s.", places=places)
     if language() == "en":
         return error.message

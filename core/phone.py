@@ -99,12 +99,16 @@ _NAMES_WITH_THE = (
 
 
 class PhoneRejected(ValueError):
-    """A number the policy won't call; .code is machine-readable, .message is plain words for a customer."""
+    """A number the policy won't call; .code is machine-readable, .message is plain words for a customer.
 
-    def __init__(self, code: str, message: str) -> None:
+    .region is the number's country (ISO 3166) when that is the reason, so a page can say it in its language.
+    """
+
+    def __init__(self, code: str, message: str, region: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.region = region
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,8 @@ def _normalize(text: str, policy: PhonePolicy, region: str) -> str:
 
     country = phonenumbers.region_code_for_number(number)
     if policy.allowed_countries and country not in policy.allowed_countries:
-        raise PhoneRejected("country_not_allowed", _country_message(number, policy))
+        where = country if country in phonenumbers.SUPPORTED_REGIONS else None
+        raise PhoneRejected("country_not_allowed", _country_message(number, policy), where)
     kind = phonenumbers.number_type(number)
     if refusal := _REFUSED_TYPES.get(kind):
         raise PhoneRejected(*refusal)
@@ -245,11 +250,11 @@ def _invalid_message(number: PhoneNumber) -> str:
 
 def _country_message(number: PhoneNumber, policy: PhonePolicy) -> str:
     """Name where the number is and where we do call, e.g. '... in the United States and Canada.'"""
-    names = [_with_the(name) for _, name in _names(policy)]
+    names = [with_the(name) for _, name in _names(policy)]
     places = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     message = f"We can only call numbers in {places}."
     if where := geocoder.country_name_for_number(number, "en"):
-        message = f"That number is in {_with_the(where)}. {message}"
+        message = f"That number is in {with_the(where)}. {message}"
     return message
 
 
@@ -270,8 +275,8 @@ def _country_name(region: str) -> str:
     return name or region
 
 
-def _with_the(name: str) -> str:
-    """'United States' -> 'the United States'; 'Canada' stays 'Canada'."""
+def with_the(name: str) -> str:
+    """A country's English name as it follows 'in': 'United States' -> 'the United States'; 'Canada' stays."""
     if name.startswith("The "):
         return "the " + name[4:]
     return f"the {name}" if any(word in name for word in _NAMES_WITH_THE) else name

@@ -574,3 +574,19 @@ def test_undoing_a_cancel_is_refused_once_the_number_is_on_the_do_not_call_list(
 def test_an_order_number_copied_with_its_hash_sign_is_taken_from_the_form(client: FlaskClient) -> None:
     location = submit(client, order_number="#112 4455667 1234567").headers["Location"]
     assert re.search(r"\(order <span[^>]*>112-4455667-1234567</span>\)", text(client.get(location)))
+
+
+def test_a_number_abroad_is_refused_naming_its_country_and_ours_as_the_api_does(client: FlaskClient) -> None:
+    english = text(submit(client, phone="+1 787 555 0123"))
+    assert "That number is in Puerto Rico. We can only call numbers in the United States and Canada." in english
+    spanish = client.post(
+        "/callback",
+        data={**FORM, "phone": "+44 20 7183 8750", "csrf_token": csrf_token(client)},
+        headers={"Accept-Language": "es"},
+    )
+    assert spanish.status_code == 422
+    assert "Ese número es de Reino Unido. Solo podemos llamar a números de Estados Unidos y Canadá." in text(spanish)
+    api = client.post("/api/callbacks", json={"phone": "+17875550123", "name": "A", "topic": "orders", "consent": True})
+    assert api.get_json()["error"]["message"] == (
+        "That number is in Puerto Rico. We can only call numbers in the United States and Canada."
+    )
