@@ -33,8 +33,13 @@ assets:
 run: $(STAMP) assets
 	$(RUN_ENV) bash scripts/run.sh
 
+# Two pytest-xdist workers by default (each with its own PostgreSQL database and port range, see
+# tests/conftest.py and tests/ports.py): end-to-end tests mostly wait on sandbox time, so two share two
+# cores well. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
+
 test: system-deps $(STAMP) assets
-	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,7 +20,31 @@ from tests.helpers import SharedTemplateCode, empty_postgres_tables, sqlite_with
 # A Monday, 10:00 in New York: inside the default queues' business hours.
 MONDAY_10AM_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, a database of the worker's own on the test server (created once), so that
+    workers never empty each other's tables or hear each other's NOTIFY; else `url` itself.
+
+    TEST_DATABASE_URL is pointed at it too, for the processes a test starts (scheduler, gunicorn)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    own = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = own
+    return own
+
+
+POSTGRES_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
 
 
 def pytest_configure(config: pytest.Config) -> None:

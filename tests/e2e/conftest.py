@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,18 +21,13 @@ from core.config import Settings
 from core.db import Base, get_db, make_engine
 from telephony.sandbox import SandboxServer
 from tests.helpers import sqlite_with_schema
+from tests.ports import free_port
 
 ACCOUNT_SID = "AC" + "e" * 32
 AUTH_TOKEN = "e2e-auth-token"
 SHOP_NUMBER = "+15005550006"
 # Fast enough to keep the suite short, slow enough that a loaded 2-core machine keeps up with it.
 SPEED = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -23,7 +23,8 @@ import requests
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import SHOP_NUMBER, System, free_port, start_system
+from tests.e2e.conftest import SHOP_NUMBER, System, start_system
+from tests.ports import free_port
 
 CUSTOMER = "+12015550123"
 AGENT = "+12015550188"

@@ -27,7 +27,8 @@ from callback.models import CallAttempt, CallbackRequest
 from core.config import Settings
 from core.db import Base, Database, make_engine
 from telephony.sandbox import SandboxServer
-from tests.e2e.conftest import ACCOUNT_SID, AUTH_TOKEN, SHOP_NUMBER, free_port
+from tests.e2e.conftest import ACCOUNT_SID, AUTH_TOKEN, SHOP_NUMBER
+from tests.ports import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from callback.models import SchedulerHeartbeat
 from core.db import get_db
-from tests.e2e.conftest import System, free_port, start_system
+from tests.e2e.conftest import System, start_system
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -33,6 +33,7 @@ from core.db import Database, get_db, make_engine
 from telephony.fake import FakeTelephony
 from telephony.sandbox import SandboxServer
 from tests import factories
+from tests.ports import free_port
 
 BASE = "https://shop.example"
 CALL_SID = "CA" + "5" * 32
@@ -123,9 +124,7 @@ def silent_server() -> Iterator[int]:
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def timed(call: Any) -> tuple[Any, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -33,15 +32,10 @@ from core.clock import FixedClock
 from core.db import get_db
 from telephony.twilio_adapter import build_client
 from tests import factories
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://shop.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def build(database_url: str, clock: FixedClock, **settings: Any) -> Flask:

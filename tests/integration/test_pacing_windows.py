@@ -9,7 +9,6 @@ the provider's view; no one-second window of them may hold more than TWILIO_CPS.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -32,15 +31,14 @@ from telephony.sandbox import SandboxServer
 from telephony.twilio_adapter import TwilioTelephony, telephony_from_settings
 from tests import factories
 from tests.integration.test_dispatcher import run_side_by_side
+from tests.ports import free_port
 
 SHOP_NUMBER = "+15005550006"
 
 
 def closed_port() -> int:
     """A loopback port nobody listens on: the calls' webhooks fail fast and stay on this machine."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from core.db import Database, get_db, make_engine
 from scheduler.heartbeat import NOTE_EVERY, Heartbeat
 from scheduler.wakeups import APPLICATION_NAME, Listener, Notifier, conninfo
 from tests.conftest import POSTGRES_URL
-from tests.e2e.conftest import free_port
 from tests.integration.test_ivr_webhooks import form, post
+from tests.ports import free_port
 
 
 class Wakes:

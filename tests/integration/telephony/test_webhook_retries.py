@@ -4,7 +4,6 @@ fragment, and a retry is the same signed request."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
@@ -16,16 +15,14 @@ from core.webhooks import FRAGMENT, Webhooks
 from telephony.sandbox.webhooks import ConnectionOverrides, InvalidOverride, sign
 from telephony.signature import signature_is_valid
 from telephony.twilio_adapter import TwilioTelephony
+from tests.ports import free_port
 
 SAY = "<Response><Say>Thank you</Say></Response>"
 
 
 def _dead_url(path: str) -> str:
     """A URL on a loopback port nobody listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{path}"
+    return f"http://127.0.0.1:{free_port()}{path}"
 
 
 def _attempts(call: dict[str, Any], path: str) -> list[dict[str, Any]]:
