@@ -19,7 +19,7 @@ from callback import line
 from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback import words as page_words
-from callback.models import WAITING, CallbackRequest
+from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
 from callback.policy import check_active, check_asks, check_do_not_call, check_not_ours, serialise_asks
 from core import phone as phones
 from core.clock import Clock
@@ -61,21 +61,33 @@ def transfer(
     ivr.topic = node.queue
     lead = () if again else (lead_in or (call.words(node.prompt) if node.prompt else None),)
     note = _language_note(call, queue)
+    # The agent's leg says its greeting in the request's language: words only, never a recording.
+    said = (*prefix, *(lead if any(lead) else (call.text("connecting"),)), note)
+    greeting = " ".join(text for text in (p.text if isinstance(p, Clip | Voiced) else p for p in said) if text)
+    ringing = _agent_ringing(call, ivr)
+    if ringing is not None:
+        # Twilio retried this webhook (a read timeout): the same <Dial>, no second agent.
+        return callback_twiml.connect_leg(
+            ringing.attempt, ringing, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting
+        )
     agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
     if agent is not None:
         req = _request_for(call, ivr, queue)
         leg = line.take_over(call.session, req, agent, ivr.call_sid, now)
         if leg is None:
-            # The dispatcher claimed this caller's request a moment ago (or is calling them already).
             call.session.commit()
+            ringing = _agent_ringing(call, ivr, anyway=True)
+            if ringing is not None:
+                # A retry that raced its first try, which won: the first try's <Dial>.
+                return callback_twiml.connect_leg(
+                    ringing.attempt, ringing, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting
+                )
+            # The dispatcher claimed this caller's request a moment ago (or is calling them already).
             return str(call.reply().say(*prefix, call.text("calling_you_now")).hangup())
         ivr.outcome = "transferred"
         ivr.request_id = req.id
         ivr.add_step(now, node=name, kind="transfer", result=f"agent {agent.id}")
         call.session.commit()
-        # The agent's leg says its greeting in the request's language: words only, never a recording.
-        said = (*prefix, *(lead if any(lead) else (call.text("connecting"),)), note)
-        greeting = " ".join(text for text in (p.text if isinstance(p, Clip | Voiced) else p for p in said) if text)
         return callback_twiml.connect_leg(
             leg.attempt, leg, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting=greeting
         )
@@ -114,6 +126,19 @@ def transfer(
             hints=_offer_hints(call, BUSY_CHOICES if on_duty else UNSTAFFED_CHOICES),
         )
     )
+
+
+def _agent_ringing(call: Call, ivr: IvrSession, anyway: bool = False) -> AgentLeg | None:
+    """The agent leg this call is ringing now, if a transfer of it is under way (`anyway`: look even
+    when the session, read before a concurrent first try committed, does not say so)."""
+    if ivr.outcome != "transferred" and not anyway:
+        return None  # no read at all for every call not put through (almost all of them)
+    attempt = call.session.scalar(
+        select(CallAttempt).where(CallAttempt.call_sid == ivr.call_sid, CallAttempt.ended_at.is_(None))
+    )
+    if attempt is None or not attempt.agent_legs or attempt.agent_legs[-1].ended_at is not None:
+        return None
+    return attempt.agent_legs[-1]
 
 
 def _minutes(call: Call, seconds: int) -> str:

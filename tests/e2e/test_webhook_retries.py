@@ -169,3 +169,30 @@ def test_a_caller_who_holds_with_every_webhook_answered_twice_is_put_through_onc
     with get_db(system.app).sessions() as session:
         ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == sid))
         assert ivr is not None and ivr.ended_at is not None and ivr.outcome == "hold"
+
+
+def test_a_caller_put_through_with_every_webhook_answered_twice_rings_one_agent_once(retrying: System) -> None:
+    system = retrying
+    drop_every_first_answer(system, sign_fragment=False)
+    system.phone(CALLER, answer="human", hangup_after=400)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    agent_id = system.add_agent(AGENT)
+    response = requests.post(
+        f"{system.sandbox_url}/sandbox/calls",
+        json={"from": CALLER, "to": SHOP_NUMBER, "steps": [{"digits": "0"}]},
+        timeout=5,
+    )
+    assert response.status_code == 201, response.text
+    sid = str(response.json()["sid"])
+    call = final(system, sid)
+    said = " ".join(e.get("text", "") for e in call["timeline"] if e["type"] == "say")
+    assert "calling you back about this right now" not in said, said
+
+    (agent_leg,) = system.calls(to=AGENT)  # one agent rung, once, though the transfer was answered twice
+    final(system, agent_leg["sid"])
+    assert retried(webhooks_of(system, sid), "/voice/ivr/input")
+    with get_db(system.app).sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AgentLeg)) == 1
+        ref = session.scalars(select(CallbackRequest)).one().ref
+    system.wait(lambda: system.request(ref).status == "completed", message="the transferred call never completed")
+    system.wait(lambda: system.agent(agent_id).status in {"wrap_up", "available"}, message="agent still held")

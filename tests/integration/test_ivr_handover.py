@@ -4,15 +4,16 @@ and the answers to the offers."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agents.models import Agent
-from callback.models import CallbackRequest
+from callback.models import AgentLeg, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
 from orders.demo import load_demo_orders
@@ -193,3 +194,23 @@ def test_a_caller_who_holds_without_a_request_before_gives_up_the_place_on_hangi
     post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2", CallDuration="60"))
     [req] = requests(shop)
     assert (req.status, req.outcome) == ("canceled", "hung_up_on_hold")
+
+
+# --- a retried transfer -------------------------------------------------------------------------------------
+
+
+def test_a_retried_transfer_answers_with_the_same_dial_and_rings_no_second_agent(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "available")
+    staff(shop, "available")
+    menu = call(shop, client)
+    first = answer(shop, client, menu, Digits="0")
+    retry = answer(shop, client, menu, Digits="0")  # Twilio's retry after a read timeout: the same POST
+    assert ET.tostring(verbs(retry)[-1]) == ET.tostring(verbs(first)[-1])
+    assert [v.tag for v in verbs(retry)] == ["Say", "Dial"] and heard(retry) == heard(first)
+    with get_db(shop).sessions() as session:
+        assert sorted(a.status for a in session.scalars(select(Agent))) == ["available", "reserved"]
+        assert session.scalar(select(func.count()).select_from(AgentLeg)) == 1
+    [req] = requests(shop)
+    assert req.status == "connecting"
