@@ -351,8 +351,23 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
     limit = call.tree.limits.no_match if heard else call.tree.limits.no_input
     if state[key] > limit:
         _reset_counters(ivr)
-        return render(call, ivr, fallback, lead_in=call.text("pass_on"))
+        target = fallback
+        person = _person_for(call, name)
+        if heard and person is not None and isinstance(call.tree.node(fallback), HangupNode):
+            # Answers we cannot use, again and again, after they had their answer: not a goodbye,
+            # a caller who is stuck. Only silence ends the call.
+            target = person
+        if isinstance(call.tree.node(target), HangupNode):
+            return render(call, ivr, target)  # nobody is getting them anyone: no "let me get someone"
+        return render(call, ivr, target, lead_in=call.text("pass_on"))
     return render(call, ivr, name, retry=key, instead=instead)
+
+
+def _person_for(call: Call, name: str) -> str | None:
+    """Where a menu's "agent" option leads (a person), if it has one."""
+    node = call.tree.node(name)
+    agent = node.option_for_intent("agent") if isinstance(node, MenuNode) else None
+    return agent.goto if agent is not None and agent.goto != REPEAT else None
 
 
 def _reset_counters(ivr: IvrSession) -> None:

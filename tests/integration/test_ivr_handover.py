@@ -214,3 +214,43 @@ def test_a_retried_transfer_answers_with_the_same_dial_and_rings_no_second_agent
         assert session.scalar(select(func.count()).select_from(AgentLeg)) == 1
     [req] = requests(shop)
     assert req.status == "connecting"
+
+
+# --- after the answer: stuck callers reach a person, silent ones are let go -------------------------------
+
+
+KINDLE = "11244556671234567"
+
+
+@pytest.mark.parametrize(("lookup", "number"), [("1", KINDLE), ("2", "RMA 700114")])
+def test_a_caller_who_keeps_answering_unclearly_after_their_answer_is_passed_to_a_person(
+    shop: Flask, client: FlaskClient, lookup: str, number: str
+) -> None:
+    ask = answer(shop, client, call(shop, client), Digits=lookup)
+    reply = answer(shop, client, ask, SpeechResult=number, Confidence="0.93")
+    assert "To hear that again, press 1." in heard(reply)
+    for said in ("huh", "hmm", "I'm confused"):
+        reply = answer(shop, client, reply, SpeechResult=said, Confidence="0.9")
+    assert heard(reply).startswith("Let me get someone to help you. Nobody is on duty right now.")
+    assert "Hangup" not in [v.tag for v in verbs(reply)]
+
+
+def test_a_caller_silent_after_their_answer_is_let_go_without_a_promise_of_a_person(
+    shop: Flask, client: FlaskClient
+) -> None:
+    reply = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), Digits=KINDLE)
+    for _ in range(3):
+        reply = answer(shop, client, reply)
+    assert heard(reply) == "Thanks for calling Callme Shop. Goodbye."
+    assert [v.tag for v in verbs(reply)] == ["Say", "Hangup"]
+
+
+def test_a_spanish_caller_who_keeps_answering_unclearly_after_their_answer_is_passed_to_a_person(
+    shop: Flask, client: FlaskClient
+) -> None:
+    spanish = answer(shop, client, call(shop, client), Digits="9")
+    reply = answer(shop, client, answer(shop, client, spanish, Digits="1"), Digits=KINDLE)
+    assert "Para escucharlo de nuevo, oprima 1." in heard(reply)
+    for said in ("eh", "mmm", "pues"):
+        reply = answer(shop, client, reply, SpeechResult=said, Confidence="0.9")
+    assert heard(reply).startswith("Le comunico con alguien que pueda ayudarle.")
