@@ -158,6 +158,8 @@ def _language_note(call: Call, queue: Queue) -> str:
 # The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
 BUSY_CHOICES = {"1": "call_back", "2": "other_number", "3": "hold"}
 UNSTAFFED_CHOICES = {"1": "call_back", "2": "other_number"}
+# The tree's intents for declining an offer, and for hearing it again.
+GOODBYE, REPEAT = "goodbye", "repeat"
 # The busy offer's mode when nobody was on duty to offer a hold.
 UNSTAFFED = "unstaffed"
 CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": "other_number"}
@@ -176,7 +178,12 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     intent = speech.match_intent(said, call.intents(*choices.values()), confidence, language=call.lang)
     if intent is not None and intent.name in choices.values():
         return intent.name
-    return choices["1"] if speech.is_yes(said, language=call.lang) else None
+    # "Goodbye", "no thank you": no callback and no hold; "repeat": the offer again.
+    other = speech.match_intent(said, call.intents(GOODBYE, REPEAT), confidence, language=call.lang)
+    if other is not None and other.name in (GOODBYE, REPEAT):
+        return other.name
+    answer = speech.is_yes(said, language=call.lang)
+    return choices["1"] if answer else GOODBYE if answer is False else None
 
 
 def transfer_input(
@@ -205,6 +212,8 @@ def transfer_input(
         return _hold(call, ivr, name, node)
     if choice == "other_number":
         return _ask_number(call, ivr, name)
+    if choice in (GOODBYE, REPEAT):
+        return _declined_or_again(call, ivr, name, node, choice, said)
     ivr.add_step(now, node=name, kind="callback", digits=digits or None, speech=said or None, result=None)
     if said and not digits and given_time(call, ivr, said):
         # "Give me a minute", or (with no hold offered) "hold on a second": time, not an apology.
@@ -218,9 +227,18 @@ def transfer_input(
         # Nobody to take the call and no answer to our offer: call them back at their own number.
         if not _caller_e164(call, ivr):
             return _instead_of_callback(call, ivr, name, node)
-        return _callback(call, ivr, name, node, ivr.caller, keyed=False)
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False, done="callback_after_no_answer")
     sorry = call.text("no_hold_unstaffed" if refused_hold else "didnt_get_that")
     return transfer(call, ivr, name, node, (sorry,), again=True)
+
+
+def _declined_or_again(call: Call, ivr: IvrSession, name: str, node: TransferNode, choice: str, said: str) -> str:
+    """The offer declined ("no thanks", "goodbye"): a polite goodbye, no callback; or asked again."""
+    ivr.add_step(call.clock.now(), node=name, kind="callback", speech=said or None, result=choice)
+    call.session.commit()
+    if choice == REPEAT:
+        return transfer(call, ivr, name, node, (), again=True)
+    return str(call.reply().say(call.text("offer_declined"), call.text("thanks_goodbye")).hangup())
 
 
 def _call_back_caller(call: Call, ivr: IvrSession, name: str, node: TransferNode) -> str:
@@ -269,8 +287,11 @@ def _refusal(call: Call, error: DomainError | phones.PhoneRejected) -> str:
         return error.message
 
 
-def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool) -> str:
-    """Queue a callback that keeps the caller's place: it arrived when the call did."""
+def _callback(
+    call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool, done: str = ""
+) -> str:
+    """Queue a callback that keeps the caller's place: it arrived when the call did (`done`: the text
+    that says so, when not the usual one)."""
     now = call.clock.now()
     client = f"tel:{ivr.caller}"[:45]
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
@@ -316,8 +337,14 @@ def _callback(call: Call, ivr: IvrSession, name: str, node: TransferNode, number
         place = call.text("keep_place_one_ahead")
     else:
         place = call.text("keep_place_ahead", ahead=ahead)
-    done = call.text("callback_done_at", number=spoken) if keyed else call.text("callback_done")
-    return str(call.reply().say(done, place, call.text("thanks_goodbye")).hangup())
+    said = (
+        call.text(done)
+        if done
+        else call.text("callback_done_at", number=spoken)
+        if keyed
+        else call.text("callback_done")
+    )
+    return str(call.reply().say(said, place, call.text("thanks_goodbye")).hangup())
 
 
 def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tuple[Part, ...] = ()) -> str:
@@ -519,6 +546,8 @@ def _closed_input(
         return _call_back_caller(call, ivr, name, node)
     if choice == "other_number":
         return _ask_number(call, ivr, name)
+    if choice in (GOODBYE, REPEAT):
+        return _declined_or_again(call, ivr, name, node, choice, said)
     state = ivr.get_state()
     state["no_match"] = state.get("no_match", 0) + 1
     ivr.set_state(state)

@@ -254,3 +254,46 @@ def test_a_spanish_caller_who_keeps_answering_unclearly_after_their_answer_is_pa
     for said in ("eh", "mmm", "pues"):
         reply = answer(shop, client, reply, SpeechResult=said, Confidence="0.9")
     assert heard(reply).startswith("Le comunico con alguien que pueda ayudarle.")
+
+
+# --- declining the offer ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("said", ["No.", "No thank you.", "Goodbye."])
+@pytest.mark.parametrize("line", ["busy", "closed"])
+def test_no_or_goodbye_at_the_offer_ends_the_call_without_a_callback(
+    shop: Flask, client: FlaskClient, clock: FixedClock, said: str, line: str
+) -> None:
+    if line == "closed":
+        closed(clock)
+    else:
+        staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    bye = answer(shop, client, offer, SpeechResult=said, Confidence="0.95")
+    assert heard(bye) == "Okay. Thanks for calling. Goodbye."
+    assert [v.tag for v in verbs(bye)] == ["Say", "Hangup"]
+    assert requests(shop) == []
+
+
+def test_a_spanish_caller_who_says_no_at_the_offer_hears_goodbye_in_spanish(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    bye = answer(shop, client, offer, SpeechResult="No, gracias.", Confidence="0.95")
+    assert heard(bye) == "De acuerdo. Gracias por llamar. Adiós."
+    assert requests(shop) == []
+
+
+def test_repeat_at_the_offer_says_it_again_and_silence_keeps_the_place_in_words(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    again = answer(shop, client, offer, SpeechResult="Repeat that.", Confidence="0.9")
+    assert heard(again).startswith("Everyone is busy right now.") and "Sorry" not in heard(again)
+    quiet = again
+    for _ in range(3):
+        quiet = answer(shop, client, quiet)
+    assert heard(quiet).startswith(
+        "I didn't get an answer, so I've kept your place and we'll call you back at this number."
+    )
+    assert [r.status for r in requests(shop)] == ["queued"]
