@@ -416,7 +416,7 @@ def finish_attempt(
         elif attempt.dialled_at is None and attempt.outcome == "customer_hung_up":
             # A caller from the phone menu who hung up before an agent answered: they left the line
             # (a request of theirs from before the call stays in it).
-            line.caller_left(req, _call_arrived(session, attempt.call_sid), "caller_hung_up", now)
+            line.caller_left(req, call_arrived(session, attempt.call_sid), "caller_hung_up", now)
         else:
             line.schedule_retry(req, attempt.outcome, now)
         line.release_agent(session, agent, attempt, now)
@@ -430,7 +430,7 @@ def finish_attempt(
     )
 
 
-def _call_arrived(session: Session, call_sid: str | None) -> datetime | None:
+def call_arrived(session: Session, call_sid: str | None) -> datetime | None:
     """When the phone-menu call put through by an attempt came in (None if it was not one)."""
     if not call_sid:
         return None

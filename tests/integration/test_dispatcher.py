@@ -607,3 +607,29 @@ def test_a_holders_wait_after_closing_counts_holders_only_and_not_the_night(
     standing = service.standing(session, holder, now)
     assert standing.position == 1
     assert standing.estimated_wait_seconds is not None and standing.estimated_wait_seconds < 3600
+
+
+@pytest.mark.parametrize("asked_before_the_call", [True, False])
+def test_a_holder_found_gone_gives_up_only_what_their_call_added(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony, asked_before_the_call: bool
+) -> None:
+    from ivr.models import IvrSession
+
+    now = clock.now()
+    holder_sid = fake.place_call("+12015550178", "+15005550006", "https://shop.example/voice/incoming").sid
+    fake.hangup(holder_sid)  # they hung up just before an agent came free: the redirect answers 21220
+    age = timedelta(hours=1) if asked_before_the_call else timedelta(0)
+    req = factories.request(session, now, phone="+12015550178", hold_call_sid=holder_sid, age=age)
+    call = IvrSession(call_sid=holder_sid, caller=req.phone, called="+15005550006", started_at=now, updated_at=now)
+    call.node = "main"
+    session.add(call)
+    session.commit()
+    factories.agent(session, now)
+    dispatcher.run_once()
+    fresh(session, req)
+    if asked_before_the_call:
+        # Their web callback stayed in line, and the free agent takes it: they are called back.
+        assert (req.status, req.hold_call_sid) == ("dialing", None)
+        assert [c.info.to for c in fake.calls.values()].count("+12015550178") == 2
+    else:
+        assert (req.status, req.outcome) == ("canceled", "hung_up_on_hold")
