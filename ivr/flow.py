@@ -396,11 +396,18 @@ def _lookup_input(
             return _look_up(call, ivr, name, node, str(state["pending"]))
         # Not the number they meant, or no clear answer: say so once, and ask for it again.
         return _missed(call, ivr, name, node.fallback, heard=True, instead=call.text("confirm_no"))
+    if _asks_for_a_person(call, digits, said):
+        # "0" or "a representative, please" at the number question: a person, as at every menu.
+        ivr.add_step(now, node=name, kind="reference", digits=digits or None, speech=said or None, intent="agent")
+        _reset_counters(ivr)
+        return render(call, ivr, node.fallback)
     # A reference, keyed or said.
     if digits:
         reference, trusted = digits, True
     elif said:
         reference, trusted = _heard_reference(node, said, confidence, call.lang)
+        if not trusted and reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE:
+            reference = ""  # a stray "one" among words, not a number to read back
     else:
         ivr.add_step(now, node=name, kind="reference", result=None)
         return _missed(call, ivr, name, node.fallback, heard=False)
@@ -426,6 +433,21 @@ def _lookup_input(
             call.reply().gather(call.url(name, mode="confirm"), question, num_digits=1, hints=_yes_no_hints(call))
         )
     return _look_up(call, ivr, name, node, reference)
+
+
+# Fewer digits than this, heard among words, are not a reference worth reading back ("una persona").
+SHORTEST_SPOKEN_REFERENCE = 4
+
+
+def _asks_for_a_person(call: Call, digits: str, said: str) -> bool:
+    """Whether an answer to "what is your order number?" asks for a person instead: 0 alone (every
+    menu's key for one), or words the menus take as the agent choice with no number among them."""
+    if digits:
+        return digits == "0"
+    if not said or len(speech.spoken_digits(said, language=call.lang).digits) >= SHORTEST_SPOKEN_REFERENCE:
+        return False
+    intent = speech.match_intent(said, call.intents("agent"), language=call.lang)
+    return intent is not None and intent.name == "agent"
 
 
 def _yes_no_hints(call: Call) -> list[str]:

@@ -579,3 +579,27 @@ def test_a_spanish_caller_saying_their_return_number_among_words_is_understood(
     # Spanish words around the reference must not be read as its letters ("es el" is not "S L").
     found = answer(shop, client, ask, SpeechResult="es el RMA 700114", Confidence="0.93")
     assert heard(found).startswith("Recibimos su devolución el sábado 21 de noviembre.")
+
+
+@pytest.mark.parametrize(
+    ("spanish", "answer_fields"),
+    [
+        (False, {"Digits": "0"}),
+        (False, {"SpeechResult": "representative", "Confidence": "0.9"}),
+        (False, {"SpeechResult": "can I just talk to a real person please", "Confidence": "0.9"}),
+        (True, {"SpeechResult": "quiero hablar con una persona", "Confidence": "0.9"}),
+    ],
+)
+def test_asking_for_a_person_at_the_order_number_question_is_put_through(
+    shop: Flask, client: FlaskClient, spanish: bool, answer_fields: dict[str, str]
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    ask = answer(shop, client, menu, Digits="1")
+    assert "node=track_order" in (gather_of(ask).get("action") or "")  # the order number question
+    reply = answer(shop, client, ask, **answer_fields)
+    said = heard(reply)
+    # Nobody is on duty in this shop: the hand-over offers a callback, and no number was read back or sought.
+    assert "mode=unstaffed" in (gather_of(reply).get("action") or ""), said
+    assert "1 2 3" not in said and "Entendí" not in said and "couldn't find" not in said
