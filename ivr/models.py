@@ -81,9 +81,12 @@ class IvrSession(Base):
         self.updated_at = now
 
     def settle_outcome(self) -> None:
-        """A call ending without a hand-over was contained if the caller had their answer."""
+        """A call ending without a hand-over was contained if the caller had their answer and did not go
+        on to ask for a person (one who did, heard that everyone was busy and hung up, was not helped)."""
         if self.outcome is None:
-            self.outcome = "contained" if self.get_state().get("answered") else "abandoned"
+            asked_for_a_person = any(step.get("kind") == "transfer" for step in self.get_steps())
+            helped = self.get_state().get("answered") and not asked_for_a_person
+            self.outcome = "contained" if helped else "abandoned"
 
     def summary(self) -> str:
         """A sentence or two for the agent's whisper and screen: what the caller did, what we found,

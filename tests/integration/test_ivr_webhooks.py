@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,6 +14,7 @@ from core.db import get_db
 from core.webhooks import FRAGMENT
 from ivr.models import IvrSession
 from orders.demo import load_demo_orders
+from tests import factories
 
 BASE = "https://shop.example"
 
@@ -184,3 +186,19 @@ def test_the_shops_own_number_cannot_be_keyed_for_a_callback(app: Flask, client:
     post(app, client, "/voice/ivr/input?node=agent_orders&mode=callback", form(Digits="2"))
     answer = post(app, client, "/voice/ivr/input?node=agent_orders&mode=number", form(Digits="5005550006"))
     assert verbs(answer)[0].tag == "Gather"
+
+
+def test_a_caller_who_heard_their_answer_then_asked_for_a_person_and_hung_up_is_not_contained(
+    app: Flask, client: FlaskClient
+) -> None:
+    with get_db(app).sessions() as session:
+        load_demo_orders(session)
+        factories.agent(session, datetime.now(UTC), status="on_call")  # everyone is busy
+    post(app, client, "/voice/incoming", form())
+    post(app, client, "/voice/ivr/input?node=main", form(Digits="1"))
+    post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="11244556671234567"))
+    busy = post(app, client, "/voice/ivr/input?node=after_order", form(Digits="0"))
+    assert "mode=callback" in (busy.get_data(as_text=True))  # the busy offer: hold or a callback
+    post(app, client, "/voice/status", form(CallStatus="completed", SequenceNumber="3", CallDuration="60"))
+    with get_db(app).sessions() as session:
+        assert session.scalars(select(IvrSession)).one().outcome == "abandoned"
