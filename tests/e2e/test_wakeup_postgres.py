@@ -66,7 +66,8 @@ def listening(system: System) -> bool:
     """Whether a wake-up listener holds LISTEN on the database (its last statement says so)."""
     with get_db(system.app).engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT query FROM pg_stat_activity WHERE application_name = :name"), {"name": APPLICATION_NAME}
+            text("SELECT query FROM pg_stat_activity WHERE application_name = :name AND datname = current_database()"),
+            {"name": APPLICATION_NAME},
         ).all()
     return any(row.query.startswith(("LISTEN", "SELECT 1")) for row in rows)
 

@@ -98,7 +98,10 @@ def test_a_listener_whose_connection_is_killed_reconnects_and_wakes_once_for_wha
     listener, wakes = listening(first_backoff=0.05)
     with engine.connect() as conn:
         killed = conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
             {"name": APPLICATION_NAME},
         ).all()
     assert killed == [(True,)]
