@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -143,6 +144,35 @@ def _language(value: str | None) -> str:
     return value.lower()
 
 
+# Idempotency-Key: the client's own random key for one ask (a UUID, say). It plays the part the form's
+# hidden id plays on the web (callback.service.made_by): kept only hashed with the request it made, so a
+# retry whose first answer was lost gets that request back, and nobody without the key learns anything.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{16,255}")
+
+
+def _idempotency_key() -> str | None:
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise InvalidInput(
+            "bad_idempotency_key",
+            f"'{IDEMPOTENCY_HEADER}' must be 16 to 255 visible characters, such as a random UUID.",
+            IDEMPOTENCY_HEADER,
+        )
+    return "api:" + value
+
+
+def _replayed(req: CallbackRequest) -> ResponseReturnValue:
+    """The answer to a retried ask with the same Idempotency-Key: the request it made, as first answered."""
+    response = jsonify(callback_json(req))
+    response.status_code = 201
+    response.headers["Location"] = url_for("callback_api.get_callback", ref=req.ref)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 @bp.post("/callbacks")
 def create_callback() -> ResponseReturnValue:
     """Ask for a callback; an active duplicate answers 409 without revealing that request."""
@@ -161,9 +191,12 @@ def create_callback() -> ResponseReturnValue:
         source="api",
         client_ip=request.remote_addr,
         language=_language(_string(body, "language", required=False)),
+        form_id=_idempotency_key(),
     )
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
+        if data.form_id and service.made_by(req, data):
+            return _replayed(req)
         raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap", data.language)
     ref, request_id = req.ref, req.id
     try:

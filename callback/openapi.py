@@ -157,6 +157,19 @@ def document(server_url: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "createCallback",
                     "summary": "Ask for a callback",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": (
+                                "Your own random key for this ask (a UUID, say). A retry with the same key, whose "
+                                "first answer was lost, gets the request it made (201, Idempotent-Replayed: true) "
+                                "instead of 409."
+                            ),
+                            "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$"},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": _NEW_CALLBACK}},

@@ -200,3 +200,29 @@ def test_order_numbers_as_people_copy_them_are_kept_in_one_form(app, client: Fla
         assert kept == "112-4455667-1234567"
     refused = post(client, phone="+12015550150", order_number="112/4455667")
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "order_number"
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_request_it_made_and_is_not_counted(
+    client: FlaskClient,
+) -> None:
+    key = {"Idempotency-Key": "7f1c6a52-2b3e-4c8e-9a7d-0e5b8d3f4a21"}
+    first = client.post("/api/callbacks", json=VALID, headers=key)
+    assert first.status_code == 201
+    # The first answer was lost to a timeout: the client asks again with the same key, several times.
+    for _ in range(6):  # more than the number's daily asks: a replay is not an ask
+        again = client.post("/api/callbacks", json=VALID, headers=key)
+        assert again.status_code == 201, again.get_json()
+        assert again.get_json()["id"] == first.get_json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["Location"] == first.headers["Location"]
+    # Without the key (someone who merely knows the number), or with another, it is the usual 409.
+    stranger = client.post("/api/callbacks", json=VALID, headers={"Idempotency-Key": "another-random-key-0001"})
+    assert stranger.status_code == 409 and first.get_json()["id"] not in stranger.get_data(as_text=True)
+    assert post(client).status_code == 409
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 256, "has a space in it ok"])
+def test_a_malformed_idempotency_key_is_refused_clearly(client: FlaskClient, key: str) -> None:
+    response = client.post("/api/callbacks", json=VALID, headers={"Idempotency-Key": key})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "bad_idempotency_key"
