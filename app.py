@@ -113,6 +113,10 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     # The JSON API authenticates by bearer token or by an unguessable reference, never by cookie,
     # so cross-site request forgery has nothing to ride on there.
     csrf.exempt(callback_api.bp)
+    # The customer's pages judge their own CSRF tokens (each POST is a FlaskForm validated in its view), so
+    # an expired one keeps what was typed (the form again, with a fresh token) or the status page it came
+    # from, instead of the generic "this page has expired" that throws both away.
+    csrf.exempt(callback_views.bp)
     csrf.exempt(agents_api.bp)
     # Twilio's webhooks prove themselves with X-Twilio-Signature instead.
     csrf.exempt(callback_voice.bp)

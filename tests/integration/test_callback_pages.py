@@ -590,3 +590,25 @@ def test_a_number_abroad_is_refused_naming_its_country_and_ours_as_the_api_does(
     assert api.get_json()["error"]["message"] == (
         "That number is in Puerto Rico. We can only call numbers in the United States and Canada."
     )
+
+
+def test_an_expired_form_keeps_what_was_typed_and_a_fresh_token_sends_it(client: FlaskClient) -> None:
+    # The browser lost its session (restarted with its tabs restored): the token no longer matches.
+    response = client.post("/callback", data={**FORM, "csrf_token": "stale-token-from-a-lost-session"})
+    page = text(response)
+    assert response.status_code == 400
+    assert "This form has expired. Please submit it again." in page
+    assert 'value="Ann Lee"' in page and "(201) 555-0123" in page  # nothing typed is lost
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match is not None
+    again = client.post("/callback", data={**FORM, "csrf_token": match.group(1)})
+    assert again.status_code == 303
+
+
+def test_an_expired_cancel_returns_to_the_status_page_and_cancels_nothing(client: FlaskClient) -> None:
+    location = submit(client).headers["Location"]
+    response = client.post(location + "/cancel", data={"csrf_token": "stale-token-from-a-lost-session"})
+    page = text(response)
+    assert response.status_code == 400
+    assert "This page has expired. Please try again." in page and "Cancel my callback" in page
+    assert "You canceled this callback" not in text(client.get(location))

@@ -182,7 +182,8 @@ def test_the_api_takes_a_language_or_follows_accept_language(client: FlaskClient
 
 def test_the_expired_form_page_speaks_the_browsers_language_and_staff_pages_stay_english(client: FlaskClient) -> None:
     customer = _page(client.post("/callback", data={"phone": "1"}, headers=SPANISH))
-    assert '<html lang="es">' in customer and "Esta página ha caducado" in customer
+    # The form itself again (what was typed kept), saying in Spanish that it expired.
+    assert '<html lang="es">' in customer and "Este formulario ha caducado" in customer
     staff = _page(client.post("/login", data={}, headers=SPANISH))
     assert '<html lang="en">' in staff and "This page has expired" in staff and "caducado" not in staff
 
