@@ -346,6 +346,8 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
             r.queue_id == request.queue_id,
             r.status.in_(WAITING),
             r.id != request.id,
+            # A message from a caller we cannot call back waits for a person to hear it, not in line.
+            or_(r.hold_call_sid.is_not(None), r.phone.like("+%")),
             or_(
                 r.priority > request.priority,
                 and_(

@@ -261,6 +261,10 @@ class Dispatcher:
             )
             if queue_id in closed:
                 query = query.where(HOLDING_SQL)  # spelled out like WAITING_SQL, for its partial index
+            else:
+                # A caller we cannot call back (withheld, abroad: a "call:" placeholder) is served only
+                # while holding on the line; their message waits for a person, never for a dial.
+                query = query.where(or_(r.hold_call_sid.is_not(None), r.phone.like("+%")))
             if lock:
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).first()

@@ -225,3 +225,11 @@ def test_a_finished_request_can_neither_be_canceled_nor_rescheduled(session: Ses
 def test_an_unknown_reference_is_not_found(session: Session, clock: FixedClock) -> None:
     with pytest.raises(NotFound):
         service.get(session, "no-such-ref")
+
+
+def test_a_message_from_a_caller_we_cannot_call_back_is_not_counted_ahead_in_line(
+    session: Session, clock: FixedClock
+) -> None:
+    factories.request(session, clock.now(), phone="call:123456789012345", source="ivr", age=timedelta(hours=1))
+    req, _ = ask(session, clock)
+    assert service.position(session, req, clock.now()) == 0

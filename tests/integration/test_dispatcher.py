@@ -633,3 +633,18 @@ def test_a_holder_found_gone_gives_up_only_what_their_call_added(
         assert [c.info.to for c in fake.calls.values()].count("+12015550178") == 2
     else:
         assert (req.status, req.outcome) == ("canceled", "hung_up_on_hold")
+
+
+def test_a_caller_we_cannot_call_back_is_never_dialled_only_put_through_while_holding(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    factories.agent(session, now)
+    # A withheld caller who left a message: the placeholder keeps one request per call, and is no number.
+    message = factories.request(session, now, phone="call:123456789012345", source="ivr", age=timedelta(hours=1))
+    web = factories.request(session, now)
+    assert dispatcher.run_once() == 1
+    fresh(session, message)
+    fresh(session, web)
+    assert (message.status, web.status) == ("queued", "dialing")
+    assert [c.info.to for c in fake.calls.values()] == [web.phone]
