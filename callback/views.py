@@ -223,7 +223,7 @@ def _say(error: DomainError, policy: PhonePolicy, queue: Queue | None = None) ->
     """A refusal in the page's language and the customer's time zone."""
     if error.code == "outside_hours" and queue is not None:
         topic = words.topic(queue.name, queue.display_name)
-        return words.outside_hours(topic, queue.business_hours.spec(), queue.business_hours.zone)
+        return words.outside_hours(topic, queue.business_hours)
     return words.message(error, policy)
 
 

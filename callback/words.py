@@ -12,7 +12,7 @@ The time zone is the browser's (static/zone.js keeps it in the `tz` cookie), els
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -23,6 +23,7 @@ from flask_babel import force_locale, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
+from core.hours import BusinessHours
 from core.phone import PhonePolicy, with_the
 
 # The languages the customer pages and the calls speak; the first is the fallback.
@@ -273,14 +274,80 @@ def message(error: DomainError, policy: PhonePolicy | None = None) -> str:
     return gettext(error.message)
 
 
-def outside_hours(topic_words: str, spec: str, zone: ZoneInfo) -> str:
-    """A chosen time the topic is closed at."""
-    return gettext(
-        "%(topic)s is closed at that time. Our hours are %(hours)s (%(zone)s).",
-        topic=topic_words,
-        hours=spec,
-        zone=zone_name(zone),
-    )
+def outside_hours(topic_words: str, hours: BusinessHours) -> str:
+    """A chosen time the topic is closed at, and its hours in words."""
+    said = opening_hours(hours)
+    if said is None:
+        return gettext("%(topic)s is closed at that time.", topic=topic_words)
+    return gettext("%(topic)s is closed at that time. Our hours are %(hours)s.", topic=topic_words, hours=said)
+
+
+def opening_hours(hours: BusinessHours) -> str | None:
+    """A topic's hours as people say them, in its own time zone, or None when it never opens.
+
+    'Monday to Friday, 9:00 AM to 5:00 PM; Saturday, 10:00 AM to 2:00 PM, New York time' /
+    'de lunes a viernes, de 9:00 a 17:00; sábado, de 10:00 a 14:00, hora de Nueva York'. Days with the
+    same hours are said together, consecutive ones as a range; day names and clocks are Babel's.
+    """
+    if not any(hours.windows):
+        return None
+    if all(_all_day(windows) for windows in hours.windows):
+        return gettext("24 hours a day, every day")
+    locale = _locale()
+    groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
+    for index, windows in enumerate(hours.windows):
+        if windows:
+            groups.setdefault(windows, []).append(index)
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(hours.windows):
+        [windows] = groups
+        clauses = [gettext("every day, %(times)s", times=_times(windows, locale))]
+    else:
+        clauses = [f"{_days(days, locale)}, {_times(windows, locale)}" for windows, days in groups.items()]
+    return gettext("%(hours)s, %(zone)s", hours="; ".join(clauses), zone=_zone_time(hours.zone, locale))
+
+
+# core.hours keeps a window open till midnight ("24:00", "24/7") as closing at 23:59 or 23:59:59.
+_TILL_MIDNIGHT = time(23, 59)
+
+
+def _all_day(windows: tuple[tuple[time, time], ...]) -> bool:
+    return len(windows) == 1 and windows[0][0] == time(0) and windows[0][1] >= _TILL_MIDNIGHT
+
+
+def _days(days: list[int], locale: Locale) -> str:
+    """[0, 1, 2, 3, 4, 6] -> 'Monday to Friday and Sunday' (0 is Monday, as in Babel and core.hours)."""
+    runs: list[list[int]] = []
+    for index in days:
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    names = locale.days["format"]["wide"]
+    said: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            said.append(gettext("%(first)s to %(last)s", first=names[run[0]], last=names[run[-1]]))
+        else:
+            said.extend(names[i] for i in run)
+    return list_of(said)
+
+
+def _times(windows: tuple[tuple[time, time], ...], locale: Locale) -> str:
+    """'9:00 AM to 5:00 PM' / 'de 9:00 a 17:00'; a day open throughout is '24 hours'."""
+    if _all_day(windows):
+        return gettext("24 hours")
+    said = []
+    for opening, closing in windows:
+        close = gettext("midnight") if closing >= _TILL_MIDNIGHT else format_time(closing, "short", locale=locale)
+        said.append(gettext("%(open)s to %(close)s", open=format_time(opening, "short", locale=locale), close=close))
+    return list_of(said)
+
+
+def _zone_time(zone: ZoneInfo, locale: Locale) -> str:
+    """'New York time' / 'hora de Nueva York'; UTC as 'UTC'."""
+    if zone_name(zone) == "UTC":
+        return "UTC"
+    return gettext("%(city)s time", city=get_timezone_location(zone, locale=locale, return_city=True))
 
 
 def until(seconds: int, zone: ZoneInfo, now: datetime) -> str:

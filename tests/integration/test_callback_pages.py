@@ -145,7 +145,11 @@ def test_a_reschedule_outside_hours_is_explained(client: FlaskClient, clock: Fix
         data={"csrf_token": csrf_token(client, location), "when": "slot", "slot": night},
     )
     assert response.status_code == 422
-    assert "closed at that time" in text(response)
+    assert (
+        "Orders, tracking and delivery is closed at that time. "
+        "Our hours are Monday to Friday, 9:00 AM to 5:00 PM, New York time."
+    ) in text(response)
+    assert "mon 09:00" not in text(response)
 
 
 def test_an_unknown_reference_is_a_friendly_404(client: FlaskClient) -> None:

@@ -116,6 +116,16 @@ def test_spanish_errors_list_every_problem_in_spanish(client: FlaskClient) -> No
     assert "Díganos su nombre." in page and "Elija el motivo de su llamada." in page
 
 
+def test_a_closed_time_is_explained_with_the_hours_in_spanish(client: FlaskClient, clock: FixedClock) -> None:
+    night = (clock.now() + timedelta(days=1)).replace(hour=4).isoformat()  # 23:00 in New York
+    data = {**FORM, "csrf_token": _token(client), "when": "slot", "slot": night}
+    page = _page(client.post("/callback", data=data, headers=SPANISH))
+    assert (
+        "Pedidos, seguimiento y entregas está cerrado a esa hora. "
+        "Nuestro horario es de lunes a viernes, de 9:00 a 17:00, hora de Nueva York."
+    ) in page
+
+
 def test_a_spanish_request_keeps_its_language_and_its_page_speaks_it(
     app, client: FlaskClient, clock: FixedClock
 ) -> None:
