@@ -329,3 +329,104 @@ def test_a_problem_said_in_the_callers_words_is_whispered_to_the_orders_agent(sh
     (leg,) = shop.calls(to=AGENT)
     whisper = heard(shop.call(leg["sid"]))
     assert "The caller reports a damaged item: “The box was crushed and it arrived damaged”." in whisper
+
+
+# --- whole calls through the recent fixes to handing a caller over ---------------------------------------
+
+
+def requests_for(system: System) -> list[Any]:
+    """Every callback request in the database, as (phone, status, source, hold call) rows."""
+    from callback.models import CallbackRequest
+
+    with get_db(system.app).sessions() as session:
+        return [
+            (r.phone, r.status, r.source, r.hold_call_sid)
+            for r in session.scalars(select(CallbackRequest).order_by(CallbackRequest.id))
+        ]
+
+
+def close_orders_line(system: System) -> None:
+    from agents.service import update_queue
+
+    with get_db(system.app).sessions() as session:
+        update_queue(session, "orders", {"hours": "closed"})
+
+
+@pytest.mark.parametrize(
+    ("caller", "line"),
+    # +266696687: how Twilio spells a withheld number ("Anonymous" shown); +44: a number abroad.
+    [("+266696687", "closed"), ("+442071838750", "nobody on duty")],
+    ids=["withheld-closed", "abroad-unstaffed"],
+)
+def test_a_caller_we_cannot_call_back_is_offered_a_message_never_a_hold_and_leaves_one(
+    shop: System, caller: str, line: str
+) -> None:
+    message = {"speech": "this is Casey about order one one two, please call me on two zero one five five five"}
+    if line == "closed":
+        close_orders_line(shop)
+        # The closed line's offer names a message: press 2 for it.
+        steps: list[dict[str, Any]] = [{"digits": "0"}, {"digits": "2"}, message]
+    else:
+        # Nobody on duty: a callback to a number they key, no hold; with no number keyed, a message.
+        steps = [{"digits": "0"}, {"digits": "1"}, {"digits": "#"}, {"digits": "#"}, {"digits": "#"}, message]
+    call = call_in(shop, caller, steps)
+    said = heard(call)
+    assert "We can't call back the number you're calling from" in said or "leave us a message" in said
+    assert "After the tone, please tell us your name" in said
+    assert "please say a number we can call, too" in said
+    assert "hold" not in said.lower()  # never offered, never put on a line nobody answers
+    assert not any(e["type"] == "enqueue" for e in call["timeline"])
+    assert said.rstrip().endswith("Thank you. We have your message. Goodbye.")
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "callback" and ivr.request_id is not None
+    ((phone, status, source, holding),) = requests_for(shop)
+    assert phone.startswith("call:") and (status, source, holding) == ("queued", "ivr", None)
+    assert shop.calls(direction="outbound-api") == []  # a placeholder number is never dialled
+
+
+def test_a_customer_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_request(shop: System) -> None:
+    shop.add_agent(AGENT, status="away")  # signed in but on a break: a hold is offered
+    ref = shop.ask(STRANGER)  # asked for on the web (the form and the API make the same request)
+    shop.phone(STRANGER, answer="human", hangup_after=60)
+    sid = start_call(shop, STRANGER, [{"digits": "0"}, {"digits": "3"}])
+    shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the call never ended")
+    call = shop.call(sid)
+    said = heard(call)
+    assert "Everyone is busy right now. You're number 1 in line" in said  # their own place, not behind it
+    assert "Okay, please hold." in said
+    assert any(e["type"] == "enqueue" for e in call["timeline"])
+    wait_session_closed(shop, call)
+    req = shop.wait(lambda: (r := shop.request(ref)).hold_call_sid is None and r, message="still holding")
+    assert (req.status, req.source, req.outcome) == ("queued", "api", None)
+    assert [row[:3] for row in requests_for(shop)] == [(STRANGER, "queued", "api")]  # no second request
+
+
+def test_no_thanks_goodbye_at_the_busy_offer_ends_the_call_politely_with_no_callback(shop: System) -> None:
+    shop.add_agent(AGENT, status="away")
+    call = call_in(shop, STRANGER, [{"digits": "0"}, {"speech": "no thanks, goodbye"}])
+    said = heard(call)
+    assert "Everyone is busy right now." in said
+    assert said.rstrip().endswith("Okay. Thanks for calling. Goodbye.")
+    assert "We'll call you back" not in said and "kept your place" not in said
+    assert any(e["type"] == "hangup" for e in call["timeline"])
+    ivr = wait_session_closed(shop, call)
+    assert ivr.request_id is None
+    assert requests_for(shop) == []
+
+
+def test_representative_at_the_order_number_question_puts_the_caller_through(shop: System) -> None:
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.add_agent(AGENT)
+    call = call_in(shop, STRANGER, [{"digits": "1"}, {"speech": "representative"}])
+    said = heard(call)
+    assert "Please key in your order number" in said
+    assert "Let me get you to someone on our orders team." in said
+    assert "I heard" not in said and "Sorry" not in said  # not read back as a number, not a miss
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "transferred"
+    assert [(s["kind"], s.get("intent")) for s in ivr.get_steps()][:2] == [("menu", "track"), ("reference", "agent")]
+    (leg,) = shop.calls(to=AGENT)
+    assert shop.call(leg["sid"])["status"] == "completed"
+    ((_, status, source, _),) = requests_for(shop)
+    assert source == "ivr"
+    assert status in {"connected", "completed"}
