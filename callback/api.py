@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from callback import notify, service, words
 from callback.models import CallbackRequest
 from callback.openapi import document
 from callback.policy import Limits
+from core import payload
 from core import phone as phones
 from core.db import UNAVAILABLE
 from core.errors import Conflict, DomainError, InvalidInput
 from core.web import clock, json_error, phone_policy, session, settings, wake_dispatcher
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 bp = Blueprint("callback_api", __name__, url_prefix="/api")
 
@@ -94,13 +98,59 @@ def callback_json(req: CallbackRequest) -> dict[str, Any]:
     }
 
 
+class UnsupportedBody(DomainError):
+    """A body that is not JSON at all (a form post, plain text): the client must send JSON."""
+
+    status = 415
+
+
+class MalformedJson(DomainError):
+    """A body that says it is JSON but cannot be read as JSON."""
+
+    status = 400
+
+
+class Problems(InvalidInput):
+    """Every reason an ask is refused at once; the first is the answer's `error`, as it always was."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        first = problems[0]
+        super().__init__(first.code, first.message, first.field)
+        self.status = first.status
+        self.problems = problems
+
+
+def _described(error: DomainError) -> dict[str, str]:
+    said = {"code": error.code, "message": error.message}
+    return said | ({"field": error.field} if error.field else {})
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> ResponseReturnValue:
-    return json_error(error)
+    """The API's error shape, with `errors` listing every problem (one, unless the ask had several)."""
+    response = cast(Response, json_error(error))
+    body = response.get_json()
+    body["errors"] = [_described(e) for e in getattr(error, "problems", [error])]
+    response.set_data(json.dumps(body))
+    return response
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        raise UnsupportedBody(
+            "unsupported_media_type",
+            f"The request body must be JSON, sent with Content-Type: application/json "
+            f"(this one was {request.mimetype or 'not labelled'}).",
+        )
+    try:
+        body = payload.loads(request.get_data())
+    except payload.TooDeep as exc:
+        # Refused for a limit of ours, unread: like a body that is not an object, not a syntax error.
+        raise InvalidInput(
+            "bad_json", f"The request body must not be nested deeper than {payload.MAX_DEPTH} levels."
+        ) from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise MalformedJson("bad_json", "The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise InvalidInput("bad_json", "The request body must be a JSON object.")
     return body
@@ -177,22 +227,44 @@ def _replayed(req: CallbackRequest) -> ResponseReturnValue:
 def create_callback() -> ResponseReturnValue:
     """Ask for a callback; an active duplicate answers 409 without revealing that request."""
     body = _body()
-    consent = body.get("consent")
-    if consent is not True:
-        raise InvalidInput("consent_required", "'consent' must be true: we only call people who agree.", "consent")
+    found: list[DomainError] = []
+
+    def checked(read: Callable[[], T], default: T) -> T:
+        """A field as read, or `default` with its problem kept, so the answer can list every one."""
+        try:
+            return read()
+        except DomainError as error:
+            found.append(error)
+            return default
+
+    if body.get("consent") is not True:
+        found.append(
+            InvalidInput("consent_required", "'consent' must be true: we only call people who agree.", "consent")
+        )
     data = service.CallbackInput(
-        phone=_string(body, "phone") or "",
-        name=_string(body, "name") or "",
-        topic=_string(body, "topic") or "",
+        phone=checked(lambda: _string(body, "phone"), None) or "",
+        name=checked(lambda: _string(body, "name"), None) or "",
+        topic=checked(lambda: _string(body, "topic"), None) or "",
         consent=True,
-        order_number=_string(body, "order_number", required=False),
-        not_before=_time(_string(body, "not_before", required=False)),
-        region=(_string(body, "country", required=False) or "").upper() or None,
+        order_number=checked(lambda: _string(body, "order_number", required=False), None),
+        not_before=checked(lambda: _time(_string(body, "not_before", required=False)), None),
+        region=(checked(lambda: _string(body, "country", required=False), None) or "").upper() or None,
         source="api",
         client_ip=request.remote_addr,
-        language=_language(_string(body, "language", required=False)),
-        form_id=_idempotency_key(),
+        language=checked(lambda: _language(_string(body, "language", required=False)), "en"),
+        form_id=checked(_idempotency_key, None),
     )
+    # Then what the service would refuse, for the fields that were at least readable. The do-not-call
+    # list is left to request_callback, which judges it after the limits, under the number's lock: an
+    # ask over its limit must not learn whether a number is on the list.
+    unread = {error.field for error in found}
+    found += [
+        problem
+        for problem in service.problems(session(), phone_policy(), data, clock().now())
+        if problem.field not in unread and problem.code != "do_not_call" and problem.field != "consent"
+    ]
+    if found:
+        raise Problems(found)
     req, created = service.request_callback(session(), clock(), phone_policy(), limits(), data)
     if not created:
         if data.form_id and service.made_by(req, data):

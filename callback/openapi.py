@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+_PROBLEM = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"type": "string", "description": "The body field (or header) at fault, when there is one."},
+    },
+}
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
     "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-            },
-        }
+        "error": {**_PROBLEM, "description": "The first problem (the one clients have always read)."},
+        "errors": {
+            "type": "array",
+            "items": _PROBLEM,
+            "minItems": 1,
+            "description": "Every problem found, the first being `error` (the callback API lists them all).",
+        },
     },
 }
 
@@ -125,10 +133,12 @@ def _json(schema: dict[str, Any] | str, description: str) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     words = {
+        400: "The body is not valid JSON (code bad_json)",
         401: "Missing or wrong admin token",
         404: "Unknown id",
         409: "Not possible in the current state",
         413: "The body is larger than MAX_CONTENT_LENGTH",
+        415: "The body is not JSON (code unsupported_media_type): send Content-Type: application/json",
         422: "Invalid input",
         429: "A limit was hit; see Retry-After",
         503: "The database is unavailable for a moment (code unavailable); try again after Retry-After seconds",
@@ -178,7 +188,7 @@ def document(server_url: str) -> dict[str, Any]:
                         "201": _json("Callback", "Queued"),
                         # The existing request's id is never given to whoever asks: it goes to the phone by text.
                         "409": _json("Error", "An active request for this number and topic already exists"),
-                        **_errors(413, 422, 429, 503),
+                        **_errors(400, 413, 415, 422, 429, 503),
                     },
                 }
             },

@@ -206,3 +206,24 @@ def test_inputs_found_by_fuzzing_answer_as_documented(
     case = operation.Case(path_parameters=path_parameters, body=body)
     secured = bool(operation.definition.raw.get("security"))
     case.call_and_validate(headers=ADMIN_HEADERS if secured else None, checks=CHECKS, app=fuzz_app)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw", "status"),
+    [
+        ("application/x-www-form-urlencoded", b"phone=%2B12015550142&name=Ann+Lee&topic=orders&consent=true", 415),
+        ("text/plain", b'{"phone": "+12015550142"}', 415),
+        ("application/json", b"{not json", 400),
+        ("application/json", b"{}", 422),
+    ],
+    ids=["form-encoded", "text-plain", "malformed-json", "empty-object"],
+)
+def test_bodies_that_are_not_a_json_ask_answer_as_documented(
+    fuzz_app: Flask, content_type: str, raw: bytes, status: int
+) -> None:
+    operation = schema["/api/callbacks"]["POST"]
+    response = fuzz_app.test_client().post("/api/callbacks", data=raw, content_type=content_type)
+    assert response.status_code == status
+    case = operation.Case(body={}, media_type="application/json")
+    # The answer is validated against the document as if the fuzzer had sent it.
+    case.validate_response(response, checks=CHECKS)

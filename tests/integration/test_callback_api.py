@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -86,11 +87,86 @@ def test_invalid_input_is_422_naming_the_field(client: FlaskClient, changes: dic
     assert error["message"] and error["code"]
 
 
-@pytest.mark.parametrize("body", [b"", b"[1, 2]", b"{not json", b'"just a string"'])
-def test_a_body_that_is_not_a_json_object_is_422(client: FlaskClient, body: bytes) -> None:
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"just a string"', b"null"])
+def test_json_that_is_not_an_object_is_422(client: FlaskClient, body: bytes) -> None:
     response = client.post("/api/callbacks", data=body, content_type="application/json")
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b'{"phone": "+12015550123",}', b"\xff\xfe{}"])
+def test_malformed_json_is_400_bad_json(client: FlaskClient, body: bytes) -> None:
+    response = client.post("/api/callbacks", data=body, content_type="application/json")
+    assert response.status_code == 400
+    answer = response.get_json()
+    assert answer["error"] == {"code": "bad_json", "message": "The request body is not valid JSON."}
+    assert answer["errors"] == [answer["error"]]
+
+
+def test_a_form_post_is_415_saying_to_send_json(client: FlaskClient) -> None:
+    response = client.post("/api/callbacks", data={k: str(v) for k, v in VALID.items()})
+    assert response.status_code == 415
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == "unsupported_media_type"
+    assert "Content-Type: application/json" in error["message"]
+    assert "application/x-www-form-urlencoded" in error["message"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None])
+def test_text_or_an_unlabelled_body_is_415(client: FlaskClient, content_type: str | None) -> None:
+    response = client.post("/api/callbacks", data=json.dumps(VALID), content_type=content_type)
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_taken(client: FlaskClient) -> None:
+    response = client.post("/api/callbacks", data=json.dumps(VALID), content_type="application/json; charset=utf-8")
+    assert response.status_code == 201
+    other = {**VALID, "phone": "+12015550124"}
+    assert (
+        client.post("/api/callbacks", data=json.dumps(other), content_type="application/merge+json").status_code == 201
+    )
+
+
+def test_every_missing_field_is_listed_and_the_first_stays_the_error(client: FlaskClient) -> None:
+    response = client.post("/api/callbacks", json={"consent": True})
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert [(e["code"], e["field"]) for e in answer["errors"]] == [
+        ("phone_required", "phone"),
+        ("name_required", "name"),
+        ("topic_required", "topic"),
+    ]
+    assert answer["error"] == answer["errors"][0]
+    assert all(e["message"] for e in answer["errors"])
+
+
+def test_every_problem_is_listed_whether_missing_or_wrong(client: FlaskClient) -> None:
+    response = post(client, phone="not a number", name=..., topic="astrology", consent=..., not_before="tomorrow")
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert [e["field"] for e in answer["errors"]] == ["consent", "name", "not_before", "phone", "topic"]
+    assert answer["error"]["field"] == "consent"  # checked first, as before
+
+
+def test_a_single_problem_is_listed_alone(client: FlaskClient) -> None:
+    answer = post(client, name="").get_json()
+    assert answer["errors"] == [answer["error"]] and answer["error"]["field"] == "name"
+
+
+def test_a_number_on_the_do_not_call_list_is_not_named_beside_other_problems(
+    app, client: FlaskClient, clock: FixedClock
+) -> None:
+    from callback import dnc
+    from core.db import get_db
+
+    with get_db(app).sessions() as s:
+        dnc.add(s, clock, "+12015550123", "asked by phone")
+    answer = post(client, name="").get_json()
+    assert [e["field"] for e in answer["errors"]] == ["name"]  # the list is not revealed beside other problems
+    answer = post(client).get_json()
+    assert answer["error"]["code"] == "do_not_call"
 
 
 def test_a_scheduled_request_reports_its_time(client: FlaskClient, clock: FixedClock) -> None:
