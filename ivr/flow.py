@@ -22,7 +22,20 @@ from core.clock import Clock
 from ivr import answers, handover, speech
 from ivr.call import DEFAULT_VOICE, Call, given_time, load, lost, open_session, save
 from ivr.models import IvrSession
-from ivr.tree import REPEAT, HangupNode, LookupNode, MenuNode, Option, SayNode, TransferNode, Tree
+from ivr.tree import (
+    MAIN_MENU,
+    MAIN_MENU_DIGIT,
+    MAX_HINTS,
+    REPEAT,
+    HangupNode,
+    LookupNode,
+    MenuNode,
+    Node,
+    Option,
+    SayNode,
+    TransferNode,
+    Tree,
+)
 from ivr.twiml import Part, Voiced
 from orders.port import LookupUnavailable, OrderInfo
 
@@ -66,6 +79,8 @@ def handle(
         where = ivr.node if ivr.node in call.tree.nodes else call.tree.start
         return render(call, ivr, where, retry="no_match")
     node = call.tree.node(node_name)
+    if _asks_for_main_menu(call, node, mode, digits, said, confidence):
+        return _to_main_menu(call, ivr, node_name, digits, said)
     if mode == "offer" and isinstance(node, LookupNode):
         return _offer_input(call, ivr, node_name, node, digits, said, confidence)
     if isinstance(node, MenuNode):
@@ -87,6 +102,46 @@ def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
     ivr.ended_at = clock.now()
     ivr.settle_outcome()
     session.commit()
+
+
+# Where "main menu" (the tree's main_menu intent) or the * key is heard: every menu, the number
+# questions (the offer, the number, its read-back) and the offers of a transfer; not while a caller
+# keys the number to call back, where the keys are the number.
+_MAIN_MENU_MODES = frozenset({"", "offer", "ref", "confirm", "callback", "unstaffed", "closed"})
+
+
+def _asks_for_main_menu(call: Call, node: Node, mode: str, digits: str, said: str, confidence: float | None) -> bool:
+    """Whether the caller asks to start again from the main menu, wherever they are: * alone (at a menu
+    that gives * no option of its own), or words the tree's intents read as main_menu above all others
+    (so "call me back" and "send it back" stay what they are), with no number among them."""
+    if mode not in _MAIN_MENU_MODES or isinstance(node, MenuNode) and node.option_for_intent(MAIN_MENU):
+        return False  # a menu whose own option is "main menu" takes it where it says
+    if digits:
+        return digits == MAIN_MENU_DIGIT and not (isinstance(node, MenuNode) and node.option_for_digit(MAIN_MENU_DIGIT))
+    if not said or len(speech.spoken_digits(said, language=call.lang).digits) >= SHORTEST_SPOKEN_REFERENCE:
+        return False
+    intents = call.tree.intents_in(call.lang)
+    if MAIN_MENU not in intents:
+        return False
+    intent = speech.match_intent(said, intents, confidence, language=call.lang)
+    return intent is not None and intent.name == MAIN_MENU
+
+
+def _to_main_menu(call: Call, ivr: IvrSession, name: str, digits: str, said: str) -> str:
+    """Back to the start node, as if the call had just begun there: nothing pending, nothing counted."""
+    ivr.add_step(
+        call.clock.now(),
+        node=name,
+        kind="main_menu",
+        digits=digits or None,
+        speech=said or None,
+        result=call.tree.start,
+    )
+    state = ivr.get_state()
+    state.pop("pending", None)
+    ivr.set_state(state)
+    _reset_counters(ivr)
+    return render(call, ivr, call.tree.start)
 
 
 # -- rendering a node -----------------------------------------------------------------------------
@@ -148,9 +203,16 @@ def _render_menu(
             prompt,
             *_language_offers(call, node),
             num_digits=1,
-            hints=call.tree.hints(node, call.lang),
+            hints=_menu_hints(call, node),
         )
     )
+
+
+def _menu_hints(call: Call, node: MenuNode) -> list[str]:
+    """The menu's own hints, then the words for going back to the main menu, which every menu hears."""
+    own = call.tree.hints(node, call.lang)
+    back = () if node.option_for_intent(MAIN_MENU) else call.intents(MAIN_MENU)[MAIN_MENU]
+    return list(dict.fromkeys((*own, *back)))[:MAX_HINTS]
 
 
 def _language_offers(call: Call, node: MenuNode) -> tuple[Part, ...]:

@@ -283,6 +283,13 @@ _ENGLISH = _lexicon(
         # No tracking to be seen is a question for tracking, not a parcel gone missing.
         "TRACK": ["not see * track", "not get * track", "not have * track", "no track", "not find * track"],
         "SHIP TRACK": ["ship email", "ship confirmation", "ship notification", "track email"],
+        # Back to the start of the phone menu (the tree's main_menu intent): never a return ("go back to
+        # the menu", "take me back to the beginning") nor a callback.
+        "START": [
+            "main menu", "go back to * menu", "back to * menu", "return to * menu", "take * back to * menu",
+            "back to * begin", "take * back to * begin", "back to * start", "take * back to * start",
+            "start over", "start again", "start from * begin", "go back",
+        ],
         # Returns and refunds.
         "RETURN": [
             "for a different", "money back", "send * back", "mail * back", "ship * back", "give * back",
@@ -331,12 +338,12 @@ _ENGLISH = _lexicon(
             "order lunch", "package deal", "care package", "run * track", "running track", "train track",
             # A person on their way is no parcel on its way.
             "on your way", "on my way", "on our way", "on his way", "on her way", "on their way",
-            # Someone else's parcel, a thing one rented, coming back from a trip, back to the menu, one's
+            # Someone else's parcel, a thing one rented, coming back from a trip, one's
             # own steps or spending tracked, a household member asked where they put something.
             "your package", "your parcel", "his package", "her package", "their package", "his parcel",
             "her parcel", "his order", "her order", "return * * rental", "return * car", "am return from",
             "are return from", "is return from", "will return from", "return from vacation", "return from * trip",
-            "return to * menu", "go back to * menu", "return to bed", "return to sleep", "return to class",
+            "return to bed", "return to sleep", "return to class",
             "return to * office", "return to * house", "return to normal", "track * step", "track * calorie",
             "track * sleep", "track * workout", "track * spend", "track * weight", "track * expense", "track * hour",
             "where * you put", "where * you leave", "return * plate", "return * bowl", "return * pan",
@@ -464,9 +471,9 @@ _SPANISH = _lexicon(
             "regresar * * biblioteca",
             "devuelve * llave", "regresa * llave", "pista", "cancion", "pedir * pizza", "pediste * pizza",
             "pide * pizza", "pedir comida", "pide comida",
-            # Volver de un viaje o al menú, un carro rentado, a alguien de la casa: dónde pusiste la caja.
+            # Volver de un viaje, un carro rentado, a alguien de la casa: dónde pusiste la caja.
             "regreso * vacaciones", "regresar * vacaciones", "regresamos * vacaciones", "regreso * viaje",
-            "regresar * viaje", "regreso * trabajo", "regresar * menu", "volver * menu", "regresar al inicio",
+            "regresar * viaje", "regreso * trabajo",
             "devolver * carro", "devolver * * renta", "regresar * carro", "donde * pusiste", "donde * dejaste",
             "tu paquete", "tu pedido", "devolver * plato", "regresar * plato", "devolver * traste",
             "regresar * traste", "devolver * tupper", "regresar * tupper",
@@ -474,6 +481,12 @@ _SPANISH = _lexicon(
             "declaracion de impuestos", "reembolso de impuestos", "de * impuestos", "te regreso * dinero",
             "te devuelvo * dinero", "dinero que me prestaste", "te regreso", "te devuelvo",
             "me prestaste", "en orden", "por orden", "orden de los", "orden de las",
+        ],
+        # Volver al principio del menú (la intención main_menu del árbol): ni una devolución ni "de nuevo".
+        "START": [
+            "menu principal", "volver * menu", "regresar * menu", "volver al inicio", "regresar al inicio",
+            "volver al principio", "regresar al principio", "empezar de nuevo", "comenzar de nuevo",
+            "volver a empezar", "empezar otra vez",
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],

@@ -22,9 +22,12 @@ FORMAT_VERSION = 1
 # a unit test keeps the two lists in step.
 DEFAULT_QUEUE_NAMES: tuple[str, ...] = ("orders", "returns", "payments", "account", "devices", "other")
 
-# Intents the engine itself listens for (the answers to a busy line's or a closed line's offer); a tree
-# that leaves one out gets the default tree's phrases for it.
-ENGINE_INTENTS = ("call_back", "hold", "message", "other_number")
+# Intents the engine itself listens for (the answers to a busy line's or a closed line's offer, and the
+# way back to the start from anywhere); a tree that leaves one out gets the default tree's phrases for it.
+MAIN_MENU = "main_menu"
+ENGINE_INTENTS = ("call_back", "hold", "message", "other_number", MAIN_MENU)
+# The key that takes the caller back to the start, where a menu gives it no option of its own.
+MAIN_MENU_DIGIT = "*"
 
 # An option's goto may name one of these instead of a node; the engine gives them their meaning.
 REPEAT = "@repeat"
