@@ -31,6 +31,13 @@ from core.web import clock, phone_policy, session, wake_dispatcher
 
 bp = Blueprint("callback", __name__)
 
+
+@bp.app_template_global()
+def customer_language() -> str:
+    """The customer's language for pages rendered outside this blueprint (expired.html): Babel's own choice."""
+    return words.language()
+
+
 # The browser's signed session cookie remembers the requests it made, so asking again from the same
 # browser leads back to the status page; anyone else gets no reference (see refuse_duplicate).
 MINE = "mine"
@@ -219,17 +226,23 @@ def _aria(errors: dict[str, str], name: str, hint: str | None) -> dict[str, str]
     return attrs
 
 
-def _say(error: DomainError, policy: PhonePolicy, queue: Queue | None = None) -> str:
-    """A refusal in the page's language and the customer's time zone."""
+def _say(error: DomainError, policy: PhonePolicy, queue: Queue | None = None, at: datetime | None = None) -> str:
+    """A refusal in the page's language and the customer's time zone (`at`: the time they chose)."""
     if error.code == "outside_hours" and queue is not None:
         topic = words.topic(queue.name, queue.display_name)
-        return words.outside_hours(topic, queue.business_hours)
+        return words.outside_hours(topic, queue.business_hours, words.when(at, _zone(queue)) if at else None)
     return words.message(error, policy)
 
 
-def _add(errors: dict[str, str], error: DomainError, policy: PhonePolicy, queue: Queue | None = None) -> None:
+def _add(
+    errors: dict[str, str],
+    error: DomainError,
+    policy: PhonePolicy,
+    queue: Queue | None = None,
+    at: datetime | None = None,
+) -> None:
     field = FIELD_OF.get(error.field or "", error.field or "form")
-    errors.setdefault(field, _say(error, policy, queue))
+    errors.setdefault(field, _say(error, policy, queue, at))
 
 
 def _asked(not_before: datetime | None) -> str:
@@ -300,7 +313,9 @@ def request_form() -> ResponseReturnValue:
         queue = by_name.get((form.topic.data or "").strip().lower())
         # Only the CSRF token is judged by the form; every field is checked by the service below.
         if form.csrf_token.errors:
-            errors["form"] = gettext("This form has expired. Please submit it again.")
+            errors["form"] = gettext(
+                "This form has expired, so it wasn't sent. Everything you typed is still here: please send it again."
+            )
             status = 400
         else:
             try:
@@ -323,7 +338,7 @@ def request_form() -> ResponseReturnValue:
                 own_refs=frozenset(_mine()),
             )
             for problem in service.problems(session(), policy, data, now):
-                _add(errors, problem, policy, queue)
+                _add(errors, problem, policy, queue, not_before)
             if errors:
                 status = 422
             else:
@@ -334,7 +349,7 @@ def request_form() -> ResponseReturnValue:
                     links = _own_active(_number(data, policy))
                     status = error.status
                 except DomainError as error:
-                    _add(errors, error, policy, queue)
+                    _add(errors, error, policy, queue, not_before)
                     status = error.status
                 else:
                     asked = _asked(req.not_before if created else data.not_before)
@@ -572,13 +587,15 @@ def reschedule(ref: str) -> ResponseReturnValue:
     form = RescheduleForm()
     if not form.validate_on_submit():  # only the CSRF token can fail
         return _expired_page(req)
+    chosen = None
     try:
-        service.reschedule(session(), clock(), ref, _chosen_slot(form))
+        chosen = _chosen_slot(form)
+        service.reschedule(session(), clock(), ref, chosen)
     except Conflict as error:
         return _status_page(req, {"form": _cannot(req, error)}, error.status)
     except DomainError as error:
         errors: dict[str, str] = {}
-        _add(errors, error, phone_policy(), req.queue)
+        _add(errors, error, phone_policy(), req.queue, chosen)
         return _status_page(req, errors, error.status)
     wake_dispatcher()  # "as soon as possible" (or an earlier time) may be due now
     return redirect(url_for("callback.status", ref=ref), code=303)

@@ -274,12 +274,19 @@ def message(error: DomainError, policy: PhonePolicy | None = None) -> str:
     return gettext(error.message)
 
 
-def outside_hours(topic_words: str, hours: BusinessHours) -> str:
-    """A chosen time the topic is closed at, and its hours in words."""
+def outside_hours(topic_words: str, hours: BusinessHours, chosen: str | None = None) -> str:
+    """A chosen time the topic is closed at (`chosen` as when() writes it), its hours in words, and what to do."""
     said = opening_hours(hours)
     if said is None:
         return gettext("%(topic)s is closed at that time.", topic=topic_words)
-    return gettext("%(topic)s is closed at that time. Our hours are %(hours)s.", topic=topic_words, hours=said)
+    if chosen is None:
+        return gettext("%(topic)s is closed at that time. Our hours are %(hours)s.", topic=topic_words, hours=said)
+    return gettext(
+        "%(topic)s is closed on %(when)s. Our hours are %(hours)s. Please choose another time.",
+        topic=topic_words,
+        when=chosen,
+        hours=said,
+    )
 
 
 def opening_hours(hours: BusinessHours) -> str | None:

@@ -146,8 +146,8 @@ def test_a_reschedule_outside_hours_is_explained(client: FlaskClient, clock: Fix
     )
     assert response.status_code == 422
     assert (
-        "Orders, tracking and delivery is closed at that time. "
-        "Our hours are Monday to Friday, 9:00 AM to 5:00 PM, New York time."
+        "Orders, tracking and delivery is closed on Monday, November 23 at 11:00 PM. "
+        "Our hours are Monday to Friday, 9:00 AM to 5:00 PM, New York time. Please choose another time."
     ) in text(response)
     assert "mon 09:00" not in text(response)
 
@@ -601,7 +601,7 @@ def test_an_expired_form_keeps_what_was_typed_and_a_fresh_token_sends_it(client:
     response = client.post("/callback", data={**FORM, "csrf_token": "stale-token-from-a-lost-session"})
     page = text(response)
     assert response.status_code == 400
-    assert "This form has expired. Please submit it again." in page
+    assert "This form has expired, so it wasn't sent. Everything you typed is still here: please send it again." in page
     assert 'value="Ann Lee"' in page and "(201) 555-0123" in page  # nothing typed is lost
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert match is not None

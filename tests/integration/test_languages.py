@@ -121,8 +121,8 @@ def test_a_closed_time_is_explained_with_the_hours_in_spanish(client: FlaskClien
     data = {**FORM, "csrf_token": _token(client), "when": "slot", "slot": night}
     page = _page(client.post("/callback", data=data, headers=SPANISH))
     assert (
-        "Pedidos, seguimiento y entregas está cerrado a esa hora. "
-        "Nuestro horario es de lunes a viernes, de 9:00 a 17:00, hora de Nueva York."
+        "Pedidos, seguimiento y entregas está cerrado el lunes, 23 de noviembre a las 23:00. "
+        "Nuestro horario es de lunes a viernes, de 9:00 a 17:00, hora de Nueva York. Elija otra hora."
     ) in page
 
 
