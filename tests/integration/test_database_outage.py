@@ -187,6 +187,12 @@ def test_the_api_answers_503_with_retry_after_and_the_form_a_friendly_page(
         form, form_seconds = timed(
             lambda: client.post("/callback", data={**FORM, "phone": "2015550124", "csrf_token": token})
         )
+        # A Spanish-first browser (es-US before en) gets the apology in Spanish, as every customer page.
+        spanish = client.post(
+            "/callback",
+            data={**FORM, "phone": "2015550125", "csrf_token": token},
+            headers={"Accept-Language": "es-US,en;q=0.5"},
+        )
     assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.get_json()["error"]["code"] == "unavailable"
     documented = client.get("/api/openapi.json").get_json()["paths"]["/api/callbacks"]["post"]["responses"]["503"]
@@ -194,6 +200,7 @@ def test_the_api_answers_503_with_retry_after_and_the_form_a_friendly_page(
     assert form.status_code == 503 and form.headers["Retry-After"] == "30"
     page = form.get_data(as_text=True)
     assert "having trouble" in page and "Traceback" not in page
+    assert spanish.status_code == 503 and '<html lang="es">' in spanish.get_data(as_text=True)
     assert max(api_seconds, form_seconds) < ANSWER_WITHIN
     if database_url.startswith("sqlite"):
         assert status.status_code == 200  # WAL: a writer holding the lock does not hold up readers
