@@ -47,6 +47,11 @@ TRUST_CONFIDENCE = 0.6
 RECENT_ORDERS = timedelta(days=60)
 # A number that is not found gets this many more tries before the caller is passed to a person.
 NOT_FOUND_RETRIES = 1
+# The yes-or-no questions beside a number ("Are you calling about your order ...?", "I heard ..., is that
+# right?") take several keys, ended by # or by this many seconds without one (Twilio's <Gather timeout>,
+# which is also the wait for the first key): a lone 1 is yes once it has passed, and a caller who types
+# their whole order number instead (order numbers start with 1, the yes key) has that number used.
+YES_NO_TIMEOUT = 3
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -287,7 +292,13 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
     hints = list(call.intents("yes", "no").get("yes", ())) + list(call.intents("no").get("no", ()))
     return str(
         call.reply().gather(
-            call.url(node.name, mode="offer"), *prefix, question, *offers, num_digits=1, hints=hints or None
+            call.url(node.name, mode="offer"),
+            *prefix,
+            question,
+            *offers,
+            finish_on_key="#",
+            timeout=YES_NO_TIMEOUT,
+            hints=hints or None,
         )
     )
 
@@ -307,6 +318,9 @@ def _offer_input(
     call: Call, ivr: IvrSession, name: str, node: LookupNode, digits: str, said: str, confidence: float | None
 ) -> str:
     """The answer to "Are you calling about your order of ...?"."""
+    if _typed_a_number(digits):
+        # Not a yes: the number of the order they are calling about, keyed straight in.
+        return _lookup_input(call, ivr, name, node, "ref", digits, "", confidence)
     now = call.clock.now()
     state = ivr.get_state()
     answer = speech.yes_no(digits, said, language=call.lang)
@@ -451,7 +465,7 @@ def _lookup_input(
 ) -> str:
     now = call.clock.now()
     state = ivr.get_state()
-    if mode == "confirm":
+    if mode == "confirm" and not _typed_a_number(digits):
         answer = speech.yes_no(digits, said, language=call.lang)
         ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("pending"):
@@ -492,13 +506,25 @@ def _lookup_input(
         save(call, ivr)
         question = call.text("confirm_number", digits=speech.say_digits(reference))
         return str(
-            call.reply().gather(call.url(name, mode="confirm"), question, num_digits=1, hints=_yes_no_hints(call))
+            call.reply().gather(
+                call.url(name, mode="confirm"),
+                question,
+                finish_on_key="#",
+                timeout=YES_NO_TIMEOUT,
+                hints=_yes_no_hints(call),
+            )
         )
     return _look_up(call, ivr, name, node, reference)
 
 
 # Fewer digits than this, heard among words, are not a reference worth reading back ("una persona").
 SHORTEST_SPOKEN_REFERENCE = 4
+
+
+def _typed_a_number(digits: str) -> bool:
+    """Whether keys given to a yes-or-no question are a number typed in, not a one-key answer: more
+    than one key (the number read back instead of "I heard ..., is that right?", or an order's)."""
+    return len(digits) > 1
 
 
 def _asks_for_a_person(call: Call, digits: str, said: str) -> bool:

@@ -127,7 +127,8 @@ def test_two_unknown_numbers_then_a_person(shop: System) -> None:
 
 
 def test_a_recognised_caller_is_offered_their_latest_order(shop: System) -> None:
-    call = call_in(shop, REGULAR, [{"digits": "1"}, {"digits": "1"}, {"digits": "9"}])
+    # The offer takes several keys (an order number typed instead of a yes): a lone 1 is yes after a pause.
+    call = call_in(shop, REGULAR, [{"digits": "1"}, {"wait": 4}, {"digits": "1"}, {"digits": "9"}])
     said = heard(call)
     latest = max(
         (r for r in demo_records() if isinstance(r, OrderInfo) and r.phone == REGULAR), key=lambda o: o.placed_at
@@ -430,3 +431,40 @@ def test_representative_at_the_order_number_question_puts_the_caller_through(sho
     ((_, status, source, _),) = requests_for(shop)
     assert source == "ivr"
     assert status in {"connected", "completed"}
+
+
+# --- a yes-or-no question answered with a whole order number ------------------------------------------------
+
+KINDLE = "11244556671234567"  # the regular customer's Kindle Paperwhite, not their latest order
+
+
+@pytest.mark.parametrize("ended", ["#", ""], ids=["hash", "pause"])
+def test_a_recognised_caller_who_types_another_order_number_at_the_offer_hears_that_order(
+    shop: System, ended: str
+) -> None:
+    steps: list[dict[str, Any]] = [{"digits": KINDLE + ended}, {"wait": 4}, {"digits": "9"}]
+    call = call_in(shop, REGULAR, steps)
+    said = heard(call)
+    assert "Are you calling about your order of" in said
+    assert "Your Kindle Paperwhite shipped" in said  # the number typed, not the order offered
+    assert said.rstrip().endswith("Goodbye.")
+    ivr = wait_session_closed(shop, call)
+    assert [s["reference"] for s in ivr.get_steps() if s["kind"] == "lookup"] == [KINDLE]
+    assert ivr.outcome == "contained"
+
+
+def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(shop: System) -> None:
+    echo = "one one two four four five five six six seven two three four five six seven eight"
+    steps: list[dict[str, Any]] = [
+        {"digits": "1"},
+        {"speech": echo, "confidence": 0.41},  # unsure: read back
+        {"digits": KINDLE},
+        {"wait": 4},
+        {"digits": "9"},
+    ]
+    call = call_in(shop, STRANGER, steps)
+    said = heard(call)
+    assert "I heard 1 1 2, 4 4 5 5 6 6 7, 2 3 4 5 6 7 8. Is that right?" in said
+    assert "Your Kindle Paperwhite shipped" in said and "Echo Dot" not in said
+    ivr = wait_session_closed(shop, call)
+    assert [s["reference"] for s in ivr.get_steps() if s["kind"] == "lookup"] == [KINDLE]
