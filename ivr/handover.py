@@ -160,6 +160,8 @@ BUSY_CHOICES = {"1": "call_back", "2": "other_number", "3": "hold"}
 UNSTAFFED_CHOICES = {"1": "call_back", "2": "other_number"}
 # The tree's intents for declining an offer, and for hearing it again.
 GOODBYE, REPEAT = "goodbye", "repeat"
+# The menus' intent for a person, and the offer's choice that leads to one soonest.
+AGENT, HOLD = "agent", "hold"
 # The busy offer's mode when nobody was on duty to offer a hold.
 UNSTAFFED = "unstaffed"
 CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": "other_number"}
@@ -175,8 +177,12 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return choices.get(digits[:1])
     if not said:
         return None
-    intent = speech.match_intent(said, call.intents(*choices.values()), confidence, language=call.lang)
-    if intent is not None and intent.name in choices.values():
+    offered = list(choices.values())
+    intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
+    if intent is not None and intent.name == AGENT:
+        # "A representative, please" when everyone is busy: waiting on the line is how to reach one.
+        return HOLD if HOLD in offered else None
+    if intent is not None and intent.name in offered:
         return intent.name
     # "Goodbye", "no thank you": no callback and no hold; "repeat": the offer again.
     other = speech.match_intent(said, call.intents(GOODBYE, REPEAT), confidence, language=call.lang)

@@ -297,3 +297,20 @@ def test_repeat_at_the_offer_says_it_again_and_silence_keeps_the_place_in_words(
         "I didn't get an answer, so I've kept your place and we'll call you back at this number."
     )
     assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "words"),
+    [(False, "I just want to talk to a representative"), (True, "quiero hablar con una persona")],
+)
+def test_asking_for_a_person_at_the_busy_offer_is_taken_as_holding_for_one(
+    shop: Flask, client: FlaskClient, spanish: bool, words: str
+) -> None:
+    staff(shop, "on_call")  # everyone is busy: the offer is a callback or holding
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    assert "mode=callback" in (gather_of(offer).get("action") or "")
+    held = answer(shop, client, offer, SpeechResult=words, Confidence="0.9")
+    assert "<Enqueue" in held.get_data(as_text=True), heard(held)
