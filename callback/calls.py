@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from agents.models import Agent
 from callback import line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from callback.policy import may_call_again
 from core.clock import Clock
 from ivr.models import IvrSession
 from ivr.speech import yes_no
@@ -318,7 +319,7 @@ def _on_dial_done(
     # not now: while the customer still hears our apology, a freed agent must not dial them again.
     attempt.outcome = "agent_missed"
     session.commit()
-    return Next("callback_later" if line.may_call_again(req) else "no_callback", req)
+    return Next("callback_later" if may_call_again(req) else "no_callback", req)
 
 
 def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
@@ -337,7 +338,7 @@ def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
     if newer is not None:
         return Next("dial", req, newer.agent, newer, again=True)
     if attempt.outcome == "agent_missed":
-        return Next("callback_later" if line.may_call_again(req) else "no_callback", req)
+        return Next("callback_later" if may_call_again(req) else "no_callback", req)
     return Next("hangup", req)
 
 

@@ -27,7 +27,7 @@ from agents import audit
 from agents.models import Agent, Queue, agent_queues, log_status
 from agents.service import after_call
 from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
-from callback.policy import retry_at
+from callback.policy import may_call_again, retry_at
 from core.db import rows_changed
 
 log = logging.getLogger(__name__)
@@ -471,11 +471,6 @@ def next_agent(session: Session, attempt: CallAttempt, now: datetime) -> Agent |
 # -- requests -----------------------------------------------------------------------------------
 
 
-def callable_number(req: CallbackRequest) -> bool:
-    """Whether we may dial this request's number (a withheld caller's placeholder is not one)."""
-    return req.phone.startswith("+")
-
-
 def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
     """After an attempt that did not reach anyone: try again after the queue's back-off, or give up."""
     next_at = retry_at(req, now)  # the one rule, also what the customer is told on the call
@@ -486,11 +481,6 @@ def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
         req.expire(now)
         return
     req.not_reached(outcome, now, next_at)
-
-
-def may_call_again(req: CallbackRequest) -> bool:
-    """Whether the request has a call left to place (the bounds in `claim` still decide when)."""
-    return callable_number(req) and req.attempts < req.queue.max_attempts
 
 
 def requeue_first(req: CallbackRequest, outcome: str, now: datetime) -> bool:
@@ -601,7 +591,7 @@ def hold_ended(
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
         return
-    if result != "hangup" and callable_number(req):
+    if result != "hangup" and req.dialable:
         req.hold_call_sid = None
         session.commit()
         # "leave" is ours and expected; anything else is the line failing.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
@@ -148,6 +149,17 @@ class CallbackRequest(Base):
             raise IllegalTransition(f"a {self.status} request cannot become {status}")
         self.status = status
         self.updated_at = now
+
+    @hybrid_property
+    def dialable(self) -> bool:
+        """Whether we may dial the number: only E.164 numbers. A phone-menu caller we cannot call back
+        (withheld, abroad) has a placeholder ("call:...") that keeps one request per call."""
+        return self.phone.startswith("+")
+
+    @dialable.inplace.expression
+    @classmethod
+    def _dialable_expression(cls) -> ColumnElement[bool]:
+        return cls.phone.like("+%")
 
     def cancel(self, now: datetime) -> bool:
         """Cancel at the customer's wish; False if it was already canceled."""

@@ -181,6 +181,11 @@ def _check_window(
         raise LimitExceeded(code, message.format(n=count), retry_after=int(retry_after) + 1)
 
 
+def may_call_again(req: CallbackRequest) -> bool:
+    """Whether the request has a call left to place (the bounds in `callback.line.claim` still decide when)."""
+    return req.dialable and req.attempts < req.queue.max_attempts
+
+
 def retry_at(req: CallbackRequest, now: datetime) -> datetime | None:
     """When a request whose call did not reach anyone now is called again, or None: no call is left.
 
@@ -188,7 +193,7 @@ def retry_at(req: CallbackRequest, now: datetime) -> datetime | None:
     `max_attempts` calls are placed, or the back-off would run past its expiry. This is what
     `callback.line.schedule_retry` does after such a call, and what the customer is promised in it.
     """
-    if not req.phone.startswith("+") or req.attempts >= req.queue.max_attempts:
+    if not may_call_again(req):
         return None
     next_at = now + req.queue.retry_delay(req.attempts)
     return next_at if next_at < req.expires_at else None

@@ -347,7 +347,7 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
             r.status.in_(WAITING),
             r.id != request.id,
             # A message from a caller we cannot call back waits for a person to hear it, not in line.
-            or_(r.hold_call_sid.is_not(None), r.phone.like("+%")),
+            or_(r.hold_call_sid.is_not(None), r.dialable),
             or_(
                 r.priority > request.priority,
                 and_(
@@ -683,7 +683,7 @@ def _audit(
 # --- forgetting a customer --------------------------------------------------------------------------
 
 # What a forgotten request keeps in place of the customer's name and number. The phone placeholder
-# does not start with "+", so callback.line.callable_number refuses to dial it.
+# does not start with "+", so it is not CallbackRequest.dialable and is never dialled.
 FORGOTTEN_NAME = "(forgotten)"
 FORGOTTEN_PHONE = "forgotten"
 FORGOTTEN = "forgotten"

@@ -226,7 +226,7 @@ def dial_done() -> Response:
         )
     if step.action == "no_callback":
         wake_dispatcher()
-        if not line.callable_number(attempt.request):
+        if not attempt.request.dialable:
             # A phone-menu caller whose number we cannot dial (withheld, or abroad): none was ever tried.
             return _xml(
                 _goodbye(

@@ -615,7 +615,7 @@ def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, st
     ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
     call.session.commit()
     soon = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
-    key = soon if line.callable_number(req) else "message_thanks"
+    key = soon if req.dialable else "message_thanks"
     return str(call.reply().say(call.text(key)).hangup())
 
 

@@ -264,7 +264,7 @@ class Dispatcher:
             else:
                 # A caller we cannot call back (withheld, abroad: a "call:" placeholder) is served only
                 # while holding on the line; their message waits for a person, never for a dial.
-                query = query.where(or_(r.hold_call_sid.is_not(None), r.phone.like("+%")))
+                query = query.where(or_(r.hold_call_sid.is_not(None), r.dialable))
             if lock:
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).first()
