@@ -33,6 +33,7 @@ __all__ = [
     "asks_for_time",
     "format_order_number",
     "is_yes",
+    "could_mean",
     "match_intent",
     "reference_key",
     "say_digits",
@@ -884,6 +885,14 @@ def _phrase(text: str, language: str) -> _Said:
     return _Said.of(text, _lexicon_for(language))
 
 
+@functools.lru_cache(maxsize=64)
+def _utterance(text: str, language: str) -> _Said:
+    """What a caller said, as the matcher reads it. Kept apart from the tree's phrases, and only for a
+    few answers: one answer is matched against several sets of choices in a webhook (the main-menu check,
+    then the node's own), and reading it is most of what a match costs."""
+    return _Said.of(text, _lexicon_for(language))
+
+
 def _off_menu_score(heard: _Said, weights: Mapping[str, float], lexicon: _Lexicon) -> float:
     """How surely the caller asked for something none of the choices offers ("cancel my order")."""
     # A word the menu's own phrases use is something the menu offers: a shop with a "cancel an order"
@@ -897,6 +906,21 @@ def _off_menu_score(heard: _Said, weights: Mapping[str, float], lexicon: _Lexico
             default=0.0,
         ),
     )
+
+
+def could_mean(text: str, phrases: Sequence[str], *, language: str = "en") -> bool:
+    """A cheap necessary condition for `match_intent` to choose the intent of these phrases, whatever the
+    other choices: what was heard shares a word or an idea with them, says one of their common-word
+    phrases whole, or its sentence's form names one of their ideas (every score in `_intent_score` needs
+    one of these). False: no match can pick them, and the full match against every choice may be skipped."""
+    heard = _utterance(text, language)
+    if not heard.every:
+        return False
+    said = [_phrase(phrase, language) for phrase in phrases]
+    vocabulary = {word for phrase in said for word in phrase.content}
+    if not vocabulary.isdisjoint(heard.content) or heard.clue in vocabulary:
+        return True
+    return any(not phrase.content and _containment_score(heard.every, phrase.every) for phrase in said)
 
 
 def match_intent(
@@ -914,7 +938,7 @@ def match_intent(
     intent OFF_MENU. `language` is the language of the phrases and of what was said ("en", "es").
     """
     lexicon = _lexicon_for(language)
-    heard = _Said.of(text, lexicon)
+    heard = _utterance(text, language)
     if not heard.every or not intents:
         return None
     choices = {name: [_phrase(phrase, language) for phrase in phrases] for name, phrases in intents.items()}
