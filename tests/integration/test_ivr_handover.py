@@ -16,23 +16,22 @@ from agents.models import Agent
 from callback.models import AgentLeg, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
-from orders.demo import load_demo_orders
 from tests import factories
 from tests.conftest import MONDAY_10AM_NEW_YORK as NOW
-from tests.integration.test_ivr_menu import STRANGER, answer, call, gather_of, heard, path_of, staff
+from tests.integration.test_ivr_menu import (
+    STRANGER,
+    answer,
+    call,
+    gather_of,
+    heard,
+    path_of,
+    staff,
+)
 from tests.integration.test_ivr_webhooks import form, post, verbs
 
 # Numbers we cannot dial back: withheld (as Twilio and carriers spell it), too short, abroad.
 UNCALLABLE = ["anonymous", "Restricted", "+266696687", "+442071838750"]
 WITHHELD_SID = "CA" + "7" * 32
-
-
-@pytest.fixture
-def shop(app: Flask) -> Flask:
-    """The app with the demo orders and returns loaded."""
-    with get_db(app).sessions() as session:
-        load_demo_orders(session)
-    return app
 
 
 def closed(clock: FixedClock) -> None:

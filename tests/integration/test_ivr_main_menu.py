@@ -19,7 +19,6 @@ from tests.integration.test_ivr_menu import (
     gather_of,
     heard,
     session_of,
-    shop,  # noqa: F401 - the fixture
     staff,
 )
 
@@ -82,7 +81,7 @@ PLACES: dict[str, Reach] = {
 @pytest.mark.parametrize("place", PLACES)
 @pytest.mark.parametrize(("language", "said"), [(lang, s) for lang, phrases in SAID.items() for s in phrases])
 def test_saying_main_menu_anywhere_goes_back_to_the_main_menu(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
     place: str,
     language: str,
@@ -99,7 +98,7 @@ def test_saying_main_menu_anywhere_goes_back_to_the_main_menu(
 @pytest.mark.parametrize("place", PLACES)
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_star_key_anywhere_goes_back_to_the_main_menu(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
     place: str,
     language: str,
@@ -108,7 +107,7 @@ def test_the_star_key_anywhere_goes_back_to_the_main_menu(
     assert at_main_menu(back, language), heard(back)
 
 
-def test_a_recognised_callers_offer_hears_main_menu_too(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_a_recognised_callers_offer_hears_main_menu_too(shop: Flask, client: FlaskClient) -> None:
     offer = call(shop, client, REGULAR)
     assert "Are you calling about your order" in heard(offer)
     back = answer(shop, client, offer, caller=REGULAR, SpeechResult="Start over.", Confidence="0.9")
@@ -119,7 +118,7 @@ def test_a_recognised_callers_offer_hears_main_menu_too(shop: Flask, client: Fla
 
 
 def test_back_at_the_main_menu_nothing_is_counted_against_the_caller(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
 ) -> None:
     ask = _number_question(shop, client, "en")
@@ -146,7 +145,7 @@ def test_back_at_the_main_menu_nothing_is_counted_against_the_caller(
     ],
 )
 def test_words_with_back_or_again_in_them_keep_their_own_meaning(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
     place: str,
     language: str,
@@ -159,7 +158,7 @@ def test_words_with_back_or_again_in_them_keep_their_own_meaning(
 
 
 def test_a_menu_that_gives_the_star_key_or_main_menu_an_option_of_its_own_keeps_it(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
 ) -> None:
     data = yaml.safe_load(DEFAULT_TREE.read_text(encoding="utf-8"))

@@ -18,7 +18,6 @@ from core.clock import FixedClock
 from core.db import get_db
 from ivr import answers
 from ivr.models import IvrSession
-from orders.demo import load_demo_orders
 from orders.port import OrderInfo
 from tests import factories
 from tests.conftest import MONDAY_10AM_NEW_YORK as NOW
@@ -28,14 +27,6 @@ REGULAR = "+12015550123"  # the demo customer, with recent orders
 STRANGER = "+12015550166"  # no orders on file
 KINDLE = "11244556671234567"  # a shipped demo order
 SPANISH_OFFER = "Para español, oprima 9 o diga español."
-
-
-@pytest.fixture
-def shop(app: Flask) -> Flask:
-    """The app with the demo orders and returns loaded."""
-    with get_db(app).sessions() as session:
-        load_demo_orders(session)
-    return app
 
 
 def says(response) -> list[ET.Element]:

@@ -21,7 +21,6 @@ from tests.integration.test_ivr_menu import (
     latest_order,
     order,
     session_of,
-    shop,  # noqa: F401 - the fixture
 )
 
 ECHO_SPOKEN = "112-4455667-2345678."  # another of the regular customer's orders, as a recogniser writes it
@@ -42,13 +41,13 @@ def sentence(app: Flask, number: str) -> str:
 # --- "Are you calling about your order of ...?" ------------------------------------------------------------
 
 
-def test_the_offer_takes_several_keys_ended_by_hash_or_a_short_pause(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_the_offer_takes_several_keys_ended_by_hash_or_a_short_pause(shop: Flask, client: FlaskClient) -> None:
     keyed_or_yes(call(shop, client, REGULAR))
 
 
 @pytest.mark.parametrize("keys", ["1", "1#"])
 def test_the_yes_key_alone_at_the_offer_reads_the_offered_order(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
     keys: str,
 ) -> None:
@@ -58,7 +57,7 @@ def test_the_yes_key_alone_at_the_offer_reads_the_offered_order(
     assert heard(found).startswith(answers.order_sentence(latest, NOW.date()))
 
 
-def test_an_order_number_typed_at_the_offer_is_that_order_not_a_yes(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_an_order_number_typed_at_the_offer_is_that_order_not_a_yes(shop: Flask, client: FlaskClient) -> None:
     assert latest_order(shop, REGULAR).number != "112-4455667-1234567"
     found = answer(shop, client, call(shop, client, REGULAR), caller=REGULAR, Digits=KINDLE)
     assert heard(found).startswith(sentence(shop, "112-4455667-1234567"))
@@ -69,7 +68,7 @@ def test_an_order_number_typed_at_the_offer_is_that_order_not_a_yes(shop: Flask,
 
 
 def test_an_unknown_number_typed_at_the_offer_gets_the_number_questions_second_chance(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
 ) -> None:
     missed = answer(shop, client, call(shop, client, REGULAR), caller=REGULAR, Digits="11299999999999999")
@@ -79,7 +78,7 @@ def test_an_unknown_number_typed_at_the_offer_gets_the_number_questions_second_c
 
 @pytest.mark.parametrize(("key", "then"), [("2", "To track an order, press 1"), ("0", "Nobody is on duty")])
 def test_the_offers_other_keys_still_mean_what_they_did(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
     key: str,
     then: str,
@@ -88,7 +87,7 @@ def test_the_offers_other_keys_still_mean_what_they_did(
     assert then in heard(reply)
 
 
-def test_an_order_number_typed_at_the_spanish_offer_is_that_order(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_an_order_number_typed_at_the_spanish_offer_is_that_order(shop: Flask, client: FlaskClient) -> None:
     offer = answer(shop, client, call(shop, client, REGULAR), caller=REGULAR, Digits="9")
     assert heard(offer).startswith("Gracias por llamar a Callme Shop. ¿Llama por su pedido de")
     keyed_or_yes(offer)
@@ -107,17 +106,17 @@ def read_back(app: Flask, client: FlaskClient, said: str = ECHO_SPOKEN) -> Any:
     return check
 
 
-def test_the_read_back_takes_several_keys_ended_by_hash_or_a_short_pause(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_the_read_back_takes_several_keys_ended_by_hash_or_a_short_pause(shop: Flask, client: FlaskClient) -> None:
     keyed_or_yes(read_back(shop, client))
 
 
-def test_the_yes_key_alone_at_the_read_back_looks_up_the_number_heard(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_the_yes_key_alone_at_the_read_back_looks_up_the_number_heard(shop: Flask, client: FlaskClient) -> None:
     found = answer(shop, client, read_back(shop, client), Digits="1")
     assert heard(found).startswith(sentence(shop, "112-4455667-2345678"))
 
 
 def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(
-    shop: Flask,  # noqa: F811
+    shop: Flask,
     client: FlaskClient,
 ) -> None:
     found = answer(shop, client, read_back(shop, client), Digits=KINDLE)
@@ -127,7 +126,7 @@ def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(
     assert lookups == [KINDLE]
 
 
-def test_no_at_the_read_back_still_asks_again(shop: Flask, client: FlaskClient) -> None:  # noqa: F811
+def test_no_at_the_read_back_still_asks_again(shop: Flask, client: FlaskClient) -> None:
     again = answer(shop, client, read_back(shop, client), Digits="2")
     assert heard(again).startswith("Okay, let's try that again.")
     assert "mode=ref" in (gather_of(again).get("action") or "")
