@@ -70,6 +70,13 @@ def rows(big: str) -> list[tuple[str, Fmt, str]]:
         table.append((f"IVR bare endpoint, {callers} callers: median / p99", pair(*bare(callers)), "yardstick"))
         table.append(
             (
+                f"IVR one read (signature, one order read) vs bare, {callers} callers: median / p99",
+                ratios("one-read", callers),
+                "the floor",
+            )
+        )
+        table.append(
+            (
                 f"IVR /voice/incoming vs bare, {callers} callers: median / p99",
                 ratios("incoming", callers),
                 "<= 1.5x median (PostgreSQL)",
