@@ -67,24 +67,25 @@ def rows(big: str) -> list[tuple[str, Fmt, str]]:
     """(figure, how to show it from a backend's figures, goal)."""
     table: list[tuple[str, Fmt, str]] = []
     for callers in (1, 10, 50):
-        table.append((f"IVR bare endpoint, {callers} callers: median / p99", pair(*bare(callers)), "yardstick"))
+        who = "1 caller" if callers == 1 else f"{callers} callers"
+        table.append((f"IVR bare endpoint, {who}: median / p99", pair(*bare(callers)), "yardstick"))
         table.append(
             (
-                f"IVR one read (signature, one order read) vs bare, {callers} callers: median / p99",
+                f"IVR one read (signature, one order read) vs bare, {who}: median / p99",
                 ratios("one-read", callers),
                 "the floor",
             )
         )
         table.append(
             (
-                f"IVR /voice/incoming vs bare, {callers} callers: median / p99",
+                f"IVR /voice/incoming vs bare, {who}: median / p99",
                 ratios("incoming", callers),
                 "<= 1.5x median (PostgreSQL)",
             )
         )
         table.append(
             (
-                f"IVR order lookup vs bare, {callers} callers: median / p99",
+                f"IVR order lookup vs bare, {who}: median / p99",
                 ratios("lookup", callers),
                 "<= 1.5x median (PostgreSQL)",
             )
