@@ -70,7 +70,8 @@ class BusinessHours:
         """Whether the queue is open at an aware instant."""
         local = at.astimezone(self.zone)
         now = local.time().replace(tzinfo=None)
-        return any(o <= now < c for o, c in self.windows[local.weekday()])
+        # Open till midnight ("24:00" is read as 23:59, "24/7" as 23:59:59): open in the last minute too.
+        return any(o <= now and (now < c or c >= _TILL_MIDNIGHT) for o, c in self.windows[local.weekday()])
 
     def next_open(self, at: datetime, horizon_days: int = 14) -> datetime | None:
         """The first instant at or after `at` when the queue is open (UTC), or None if never soon."""

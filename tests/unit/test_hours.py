@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -124,3 +125,25 @@ def test_open_time_counts_overlapping_windows_once_and_is_none_when_never_open()
     assert overlapping.after_open_time(monday_9am, timedelta(hours=5)) == utc(2026, 12, 7, 10, 0)
     closed = BusinessHours.parse("closed", "UTC")
     assert closed.after_open_time(monday_9am, timedelta(hours=1)) is None
+
+
+@pytest.mark.parametrize(
+    "spec, local",
+    [
+        ("mon-sun 00:00-24:00", datetime(2026, 3, 4, 23, 59, 30)),
+        ("mon-sun 18:00-24:00", datetime(2026, 3, 4, 23, 59, 59, 999999)),
+        ("24/7", datetime(2026, 3, 4, 23, 59, 59, 500000)),
+    ],
+)
+def test_a_queue_open_till_midnight_is_open_in_its_last_minute(spec: str, local: datetime) -> None:
+    hours = BusinessHours.parse(spec, "America/New_York")
+    at = local.replace(tzinfo=ZoneInfo("America/New_York"))
+    assert hours.is_open(at)
+    assert hours.next_open(at) == at
+
+
+def test_a_queue_closing_before_midnight_is_closed_from_its_closing_time() -> None:
+    hours = BusinessHours.parse("mon-fri 09:00-17:00", "Europe/London")
+    zone = ZoneInfo("Europe/London")
+    assert hours.is_open(datetime(2026, 3, 4, 16, 59, 59, tzinfo=zone))
+    assert not hours.is_open(datetime(2026, 3, 4, 17, 0, tzinfo=zone))
