@@ -394,9 +394,11 @@ def finish_attempt(
     agent = attempt.agent
     _close_legs(attempt, req, now, call_status)
     if req.status == "connected":
-        # Connected means an agent accepted: the conversation happened (its Dial action was lost).
+        # Connected means an agent accepted: the conversation happened (its Dial action was lost), and
+        # began when they accepted, as a confirmed bridge records it (the figures count from it).
         req.complete(now)
         attempt.outcome = "completed"
+        attempt.bridged_at = attempt.bridged_at or attempt.accepted_at
         if attempt.talk_seconds is None and duration is not None and attempt.accepted_at is not None:
             attempt.talk_seconds = duration
         line.wrap_up(session, agent, attempt, now)
@@ -450,6 +452,7 @@ def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_st
         leg.ended_at = now  # type: ignore[assignment]
         if leg.accepted_at is not None and req.status == "connected":
             leg.outcome = leg.outcome or "accepted"
+            leg.bridged_at = leg.bridged_at or leg.accepted_at
         elif attempt.agent_first:
             leg.outcome = leg.outcome or _UNANSWERED.get(call_status, "dropped" if leg.answered_at else "no_answer")
         else:

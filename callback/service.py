@@ -713,13 +713,15 @@ def forget(session: Session, clock: Clock, ref: str, *, actor: str = audit.SYSTE
         request.status = "canceled"
         request.outcome = FORGOTTEN
         request.next_attempt_at = None
+        # A request's updated_at is when it last moved: for one that had ended, when it ended, which
+        # the figures and the board read (a failure in the last hour); erasing it is not a move.
+        request.updated_at = now
     request.name = FORGOTTEN_NAME
     request.phone = FORGOTTEN_PHONE
     request.order_number = None
     request.ivr_context = None
     request.note = None
     request.client_ip = None
-    request.updated_at = now
     menus = session.scalars(select(IvrSession).where(IvrSession.request_id == request.id)).all()
     for menu in menus:
         menu.caller = FORGOTTEN_PHONE

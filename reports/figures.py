@@ -523,7 +523,7 @@ def _requests(
                 created_at=req.created_at,
                 due_at=max(req.created_at, req.not_before or req.created_at),
                 finished_at=req.updated_at,
-                connected_at=min((a.bridged_at for a in bridged if a.bridged_at), default=None),
+                connected_at=_connected_at(req, bridged),
                 calls_placed=sum(1 for a in req.call_attempts if a.dialled_at is not None),
                 quoted_wait_seconds=req.quoted_wait_seconds,
                 service_level_seconds=req.queue.service_level_seconds,
@@ -536,6 +536,16 @@ def _requests(
             wrap = wrap_ups.after(_agent_of(attempt), attempt.bridged_at or req.created_at, now)
             calls.append(CallFacts(name, talk, req.queue.wrap_up_seconds if wrap is None else wrap))
     return requests, calls
+
+
+def _connected_at(req: CallbackRequest, bridged: list[CallAttempt]) -> datetime | None:
+    """When the customer first talked with an agent. Twilio confirms a bridge only when the
+    conversation ends (the Dial action), so a request on the line now counts from its acceptance:
+    a long call is not a service-level miss, nor missing from the speed of answer, while it lasts."""
+    first = min((a.bridged_at for a in bridged if a.bridged_at), default=None)
+    if first is None and req.status == "connected":
+        first = min((a.accepted_at for a in req.call_attempts if a.accepted_at), default=None)
+    return first
 
 
 def _talk_seconds(attempt: CallAttempt) -> float | None:

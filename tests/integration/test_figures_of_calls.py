@@ -1,0 +1,105 @@
+"""The figures and the board read what really happened on a call: a conversation under way is connected
+from the agent's acceptance, a call whose Dial action was lost still counts as a conversation, and
+erasing a customer's data changes no figure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from callback import calls
+from callback import service as callbacks
+from callback.models import CallAttempt, CallbackRequest
+from core.clock import FixedClock
+from reports import figures, live
+from tests import factories
+
+
+def talking(session: Session, clock: FixedClock, asked_ago: timedelta) -> tuple[CallbackRequest, CallAttempt]:
+    """A request made `asked_ago`, dialled now: the customer presses 1 after 20 s and the agent accepts
+    15 s later, through the real call logic."""
+    agent = factories.agent(session, clock.now(), status="reserved")
+    req = factories.request(session, clock.now(), status="dialing", attempts=1, agent_id=agent.id, age=asked_ago)
+    now = clock.now()
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid="CAtalk1", created_at=now, placed_at=now, dialled_at=now
+    )
+    session.add(attempt)
+    session.commit()
+    clock.advance(seconds=20)
+    assert calls.on_answer(session, clock, attempt, "human").action == "confirm"
+    assert calls.on_confirm(session, clock, attempt, "1", None).action == "dial"
+    clock.advance(seconds=15)
+    leg = attempt.agent_legs[-1]
+    assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "screen"
+    assert calls.on_screen_answer(session, clock, leg, "1", None).action == "bridge"
+    return req, attempt
+
+
+def today(session: Session, clock: FixedClock) -> figures.Figures:
+    zone = figures.shop_zone([factories.queue(session)])
+    day = clock.now().astimezone(zone).date()
+    since, until = figures.day_bounds(day, day, zone)
+    return figures.report(session, since, until, "orders", clock.now()).queues[0]
+
+
+def test_a_conversation_under_way_counts_as_connected_from_the_acceptance(session: Session, clock: FixedClock) -> None:
+    # Asked 10 minutes ago; the queue's target is 15 minutes; the agent accepted at 10 min 35 s.
+    req, _attempt = talking(session, clock, timedelta(minutes=10))
+    clock.advance(minutes=6)  # still talking, past the target
+
+    row = today(session, clock)
+
+    assert req.status == "connected"
+    assert row.connected == 1 and row.service_level == 1.0
+    assert row.average_speed_of_answer_seconds == 10 * 60 + 35
+    assert row.average_talk_seconds is None  # not over yet: no handle time to count
+
+
+def test_a_conversation_whose_dial_action_was_lost_counts_with_its_talk_time(
+    session: Session, clock: FixedClock
+) -> None:
+    req, attempt = talking(session, clock, timedelta(minutes=10))
+    clock.advance(seconds=130)
+    # No Dial action came: the customer's status callback (or the reaper) closes the attempt.
+    calls.finish_attempt(session, clock, attempt, "completed", duration=165)
+    session.commit()
+
+    row = today(session, clock)
+
+    assert req.status == "completed" and attempt.bridged_at == attempt.accepted_at
+    assert (row.completed, row.connected, row.service_level) == (1, 1, 1.0)
+    assert row.average_speed_of_answer_seconds == 10 * 60 + 35
+    assert row.average_talk_seconds == 165
+    assert all(leg.bridged_at == leg.accepted_at for leg in attempt.agent_legs if leg.accepted_at)
+
+
+def test_forgetting_a_customer_changes_neither_the_figures_nor_the_board(session: Session, clock: FixedClock) -> None:
+    # Canceled by the customer 2 minutes in (inside the target: not a miss), and one that failed days ago.
+    canceled = factories.request(session, clock.now(), age=timedelta(minutes=2))
+    canceled.cancel(clock.now())
+    failed = factories.request(session, clock.now(), status="failed", age=timedelta(days=3))
+    session.commit()
+    clock.advance(minutes=60)
+    level_before = today(session, clock).service_level
+
+    callbacks.forget(session, clock, canceled.ref)
+    callbacks.forget(session, clock, failed.ref)
+    session.commit()
+
+    state = live.line_now(session, clock.now())
+    orders = next(q for q in state.queues if q.name == "orders")
+    assert today(session, clock).service_level == level_before
+    assert orders.failed_last_hour == 0
+    assert not [alert for alert in state.alerts if "failed" in alert.message]
+    assert canceled.phone == failed.phone == callbacks.FORGOTTEN_PHONE
+
+
+def test_forgetting_a_waiting_request_cancels_it_now(session: Session, clock: FixedClock) -> None:
+    req = factories.request(session, clock.now(), age=timedelta(hours=1))
+
+    callbacks.forget(session, clock, req.ref)
+    session.commit()
+
+    assert req.status == "canceled" and req.updated_at == clock.now()
