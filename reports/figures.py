@@ -119,7 +119,8 @@ def connected(requests: Sequence[RequestFacts]) -> int:
 
 
 def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
-    """ASA = mean over connected requests of (first bridged_at - due), due = max(created_at, not_before).
+    """ASA = mean over connected requests of (first connection - due), due = max(created_at, not_before);
+    the first connection is the first bridge, or the acceptance of a call still under way.
 
     Counted from when the request became due, not from when it was made: a customer who asked to be
     called tomorrow at nine did not wait overnight. A bridge before due (a customer reached, then
