@@ -17,10 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from agents.models import Agent
+from agents.models import Agent, language_words, primary_language
 from callback import line
 from callback.models import DISPOSITIONS, AgentLeg, CallAttempt, CallbackRequest
 from core import phone as phones
@@ -220,12 +220,23 @@ def current_call(session: Session, agent: Agent) -> CurrentCall | None:
 
 
 def _last_taken(session: Session, agent: Agent) -> AgentLeg | None:
+    """The agent's last conversation: their last leg that was bridged to the customer."""
     return session.scalar(
         select(AgentLeg)
-        .where(AgentLeg.agent_id == agent.id, AgentLeg.accepted_at.is_not(None))
-        .order_by(AgentLeg.accepted_at.desc(), AgentLeg.id.desc())
+        .where(AgentLeg.agent_id == agent.id, AgentLeg.bridged_at.is_not(None))
+        .order_by(AgentLeg.bridged_at.desc(), AgentLeg.id.desc())
         .limit(1)
     )
+
+
+def talked(leg: AgentLeg) -> bool:
+    """Whether the agent talked with the customer on this leg: it was bridged, or (customer-first, where
+    the customer is already on the line) it was accepted and is still live; Twilio confirms the bridge
+    only when the conversation ends. Agent-first, the agent accepts before we ring the customer, who
+    may never answer: only the bridge counts."""
+    if leg.bridged_at is not None:
+        return True
+    return leg.accepted_at is not None and leg.ended_at is None and not leg.attempt.agent_first
 
 
 # -- the screen pop ------------------------------------------------------------------------------------
@@ -296,12 +307,14 @@ def pop(
 ) -> dict[str, Any]:
     """Everything about the customer an agent needs when the call rings: who, why, what we know."""
     zone = ZoneInfo(req.queue.timezone)
-    # The wait ends when an agent took the call; until then it is still going on.
+    # The wait ends when an agent took the call; until then it is still going on. It counts from when
+    # the customer wanted the call: one who booked ten o'clock has not waited since they booked.
     waited_until = (leg.accepted_at if leg is not None else None) or (
         attempt.accepted_at if attempt is not None else None
     )
-    waited = ((waited_until or now) - req.created_at).total_seconds()
+    waited = max(0.0, ((waited_until or now) - max(req.created_at, req.not_before or req.created_at)).total_seconds())
     earlier = [a for a in req.call_attempts if attempt is None or a.id != attempt.id]
+    language = primary_language(req.language or "en")
     return {
         "request_id": req.id,
         "name": req.name,
@@ -318,8 +331,12 @@ def pop(
         ],
         "earlier_attempts": [_attempt_line(a, zone, now) for a in earlier],
         "asked_at": _clock_time(req.created_at, zone, now),
+        "booked_for": _clock_time(req.not_before, zone, now) if req.not_before else None,
         "waited_seconds": int(waited),
         "waited_text": duration_words(waited),
+        # The language we spoke with them, and whether this team's agents speak it.
+        "language": language,
+        "language_text": language_words(req.language or "en", req.queue),
         "disposition": req.disposition,
         "disposition_text": DISPOSITION_WORDS.get(req.disposition or "", ""),
         "note": req.note,
@@ -342,7 +359,13 @@ def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str
         zone = ZoneInfo(req.queue.timezone)
         if _local(leg.rung_at, zone).date() != _local(now, zone).date():
             continue
-        taken = leg.accepted_at is not None
+        taken = talked(leg)
+        if leg.ended_at is None:
+            outcome_text = "In progress"
+        elif leg.outcome == "accepted" and not taken:
+            outcome_text = "Customer not reached"  # agent-first: accepted, then nobody (or voicemail) answered
+        else:
+            outcome_text = LEG_WORDS.get(leg.outcome or "", "Ended")
         calls.append(
             {
                 "request_id": req.id,
@@ -351,7 +374,7 @@ def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str
                 "phone_display": phones.display(req.phone) if req.dialable else "withheld",
                 "topic": req.queue.display_name,
                 "outcome": leg.outcome,
-                "outcome_text": "In progress" if leg.ended_at is None else LEG_WORDS.get(leg.outcome or "", "Ended"),
+                "outcome_text": outcome_text,
                 "talk_text": duration_words(leg.talk_seconds) if taken and leg.talk_seconds is not None else "",
                 "taken": taken,
                 "disposition": req.disposition if taken else None,
@@ -378,7 +401,7 @@ def _wrap_up_target(session: Session, agent: Agent, call: CurrentCall | None, no
     if call is not None and call.phase in {"talking", "wrap_up"}:
         return call.attempt.request
     last = _last_taken(session, agent)
-    if last is None or last.accepted_at is None or now - last.accepted_at > TODAY_WINDOW:
+    if last is None or last.bridged_at is None or now - last.bridged_at > TODAY_WINDOW:
         return None
     req = last.attempt.request
     return req if req.disposition is None else None
@@ -442,7 +465,13 @@ def own_request(session: Session, agent: Agent, request_id: int, taken: bool = F
         .where(CallAttempt.request_id == request_id, AgentLeg.agent_id == agent.id)
     )
     if taken:
-        query = query.where(AgentLeg.accepted_at.is_not(None))
+        # What talked() says, in SQL: a bridge, or a customer-first acceptance still live.
+        query = query.where(
+            or_(
+                AgentLeg.bridged_at.is_not(None),
+                and_(AgentLeg.accepted_at.is_not(None), AgentLeg.ended_at.is_(None), ~CallAttempt.agent_first),
+            )
+        )
     req = session.get(CallbackRequest, request_id) if 0 < request_id <= 2**31 - 1 else None
     if req is None or session.scalar(query.limit(1)) is None:
         raise NotFound("not_found", "You have no call with that number.")

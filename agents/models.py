@@ -32,6 +32,15 @@ def primary_language(code: str) -> str:
     return code.strip().split("-")[0].split("_")[0].lower()
 
 
+# Language codes as staff read them (the whisper and the agent's screen are in English).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def language_name(code: str) -> str:
+    """A language code as staff read it: "es-MX" -> "Spanish"; an unknown code as it is."""
+    return LANGUAGE_NAMES.get(primary_language(code), code)
+
+
 class Queue(Base):
     """A topic customers choose, served by its agents, with its own hours and retry policy."""
 
@@ -88,6 +97,10 @@ class Queue(Base):
         """Whether its agents speak `language` (a code like "es"): by the language, whatever the region,
         so agents listed as "en-US" speak to a caller who chose "en"."""
         return primary_language(language) in {primary_language(code) for code in self.spoken}
+
+    def spoken_words(self) -> str:
+        """The languages its agents speak, as staff read them: "English or Spanish"."""
+        return " or ".join(language_name(code) for code in dict.fromkeys(map(primary_language, self.spoken)))
 
     def retry_delay(self, attempts_made: int) -> timedelta:
         """How long to wait after `attempts_made` failed attempts before the next one."""
@@ -185,3 +198,10 @@ def _status_changed(agent: Agent) -> bool:
     """Whether the agent is new or its status changed since it was loaded."""
     state = inspect(agent)
     return bool(state.pending or state.transient or state.attrs.status.history.has_changes())
+
+
+def language_words(language: str, queue: Queue) -> str:
+    """The customer's language for the agent: "Spanish", and a warning when the queue's agents do not
+    speak it ("Spanish (this team speaks English)")."""
+    name = language_name(language)
+    return name if queue.speaks(language) else f"{name} (this team speaks {queue.spoken_words()})"

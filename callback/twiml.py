@@ -6,7 +6,7 @@ import json
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from agents.models import Agent
+from agents.models import Agent, language_words, primary_language
 from callback import recording
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.webhooks import Webhooks
@@ -285,6 +285,9 @@ def context_words(req: CallbackRequest) -> str:
         words += f" Order number, as they typed it: {' '.join(quoted(req.order_number))}."
     if req.attempts > 1:
         words += f" This is call {req.attempts} to them."
+    if req.source != "ivr" and primary_language(req.language or "en") != "en":
+        # We called them in their language; a phone-menu caller's summary says it already.
+        words += f" They asked in {language_words(req.language, req.queue)}."
     summary = _ivr_summary(req)
     if summary:
         words += f" {summary}"

@@ -26,7 +26,7 @@ from core.clock import Clock
 from core.errors import DomainError, InvalidInput, LimitExceeded
 from ivr import answers, speech
 from ivr.call import Call, given_time, load, lost
-from ivr.models import LANGUAGE_NAMES, IvrSession
+from ivr.models import IvrSession
 from ivr.tree import TransferNode
 from ivr.twiml import Clip, Part, Voiced
 from recordings import hold_music, prompts
@@ -508,9 +508,7 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
 def _context(ivr: IvrSession, queue: Queue) -> str:
     summary = ivr.summary()
     if not queue.speaks(ivr.language):
-        languages = dict.fromkeys(map(primary_language, queue.spoken))
-        spoken = " or ".join(LANGUAGE_NAMES.get(code, code) for code in languages)
-        summary = f"{summary} They were told the agent may speak only {spoken}.".strip()
+        summary = f"{summary} They were told the agent may speak only {queue.spoken_words()}.".strip()
     return json.dumps({"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language})
 
 

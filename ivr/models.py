@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from agents.models import language_name
 from core.db import Base, UtcDateTime
 from ivr.speech import OFF_MENU
 
@@ -30,8 +31,6 @@ ASKED_FOR = {
     "another": "to check another order",
     "repeat": "to hear the answer again",
 }
-# Language codes as staff read them (the whisper and the screen are in English).
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
 QUOTE_LIMIT = 120
 
@@ -116,7 +115,7 @@ class IvrSession(Base):
             wanted = ASKED_FOR.get(intent, f"about: {str(intent).replace('_', ' ')}")
             said = f"In the phone menu they asked {wanted}."
         if self.language and self.language != "en":
-            said = f"{said} The caller chose {LANGUAGE_NAMES.get(self.language, self.language)}.".strip()
+            said = f"{said} The caller chose {language_name(self.language)}.".strip()
         return said
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from agents.audit import AuditEvent
 from agents.console import VOICE_SDK
 from agents.models import Agent
+from callback import twiml
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
@@ -111,6 +112,7 @@ def ring(
         req.status, agent.status = "connected", "on_call"
     if phase == "ended":
         leg.ended_at, leg.outcome, leg.talk_seconds = now, "accepted", 95  # type: ignore[union-attr]
+        leg.bridged_at = attempt.bridged_at = now  # type: ignore[union-attr]  # the Dial action's DialBridged
         attempt.ended_at, attempt.outcome, attempt.talk_seconds = now, "completed", 95
         req.status, req.outcome = "completed", "completed"
         agent.status, agent.busy_until = "wrap_up", now + timedelta(seconds=30)
@@ -201,6 +203,44 @@ def test_the_pop_follows_the_call_through_every_phase(
     assert call["order"]["status"] == "shipped"
     assert "with UPS, tracking 1Z999" in call["order"]["text"]
     assert call["waited_text"] == "12 min"
+
+
+def test_the_pop_and_the_whisper_say_the_language_a_web_customer_asked_in(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "screening", language="es", source="web")
+    sign_in(client, "ana@example.com")
+
+    pop = state(client)["call"]
+    whisper = twiml.context_words(call.request)
+
+    assert (pop["language"], pop["language_text"]) == ("es", "Spanish (this team speaks English)")
+    assert "They asked in Spanish (this team speaks English)." in whisper
+    call.request.queue.languages = "en,es"
+    store.commit()
+    assert state(client)["call"]["language_text"] == "Spanish"
+    assert "They asked in Spanish." in twiml.context_words(call.request)
+
+
+def test_an_english_customer_is_not_announced_as_such_in_the_whisper(store: Session, clock: FixedClock) -> None:
+    agent = factories.agent(store, clock.now())
+    call = ring(store, clock, agent, "screening", source="web")
+
+    assert "asked in" not in twiml.context_words(call.request)
+
+
+def test_a_customer_who_booked_a_time_has_waited_since_that_time(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent, "ringing", waited=timedelta(hours=16), not_before=clock.now() - timedelta(minutes=3))
+    sign_in(client, "ana@example.com")
+
+    pop = state(client)["call"]
+
+    assert pop["waited_text"] == "3 min"
+    assert pop["booked_for"] == "09:57"
 
 
 def test_the_order_service_being_down_does_not_break_the_pop(

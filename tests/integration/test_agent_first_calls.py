@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from agents import desk
 from callback import agent_first, calls, line, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
+from core.errors import NotFound
+from orders.fake import FakeOrderLookup
 from tests import factories
 from tests.integration.test_call_flow import fresh, post_signed, says
 
@@ -102,3 +106,37 @@ def test_the_greeting_webhook_leaves_a_voicemail_and_the_agent_is_told(
         row = session.get(CallAttempt, attempt_id)
         assert row is not None
         assert (row.outcome, row.request.status) == ("machine", "retry_wait")
+
+
+def test_a_customer_never_reached_is_no_conversation_on_the_agents_screen(session: Session, clock: FixedClock) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    req, agent = attempt.request, attempt.agent
+    # The agent accepted; the customer's voicemail answered, and the agent's leg ended with the message.
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "machine_end_beep")
+    agent_first.on_customer_dial_done(session, clock, attempt, "completed", 14)
+    calls.on_status(session, clock, attempt, "completed", 4, 40)
+    fresh(session, req, attempt, agent)
+    assert agent is not None
+
+    screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
+
+    assert req.status == "retry_wait"
+    assert screen["today"][0]["outcome_text"] == "Customer not reached" and not screen["today"][0]["taken"]
+    assert screen["wrap_up"] is None
+    with pytest.raises(NotFound):  # nothing to wrap up: no disposition on a request still to be called
+        desk.dispose(session, agent, req.id, "resolved", "", clock.now(), None)
+
+
+def test_a_customer_reached_is_a_conversation_to_wrap_up(session: Session, clock: FixedClock) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    req, agent = attempt.request, attempt.agent
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    clock.advance(seconds=80)
+    agent_first.on_customer_dial_done(session, clock, attempt, "completed", 80)
+    fresh(session, req, attempt, agent)
+    assert agent is not None
+
+    screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
+
+    assert screen["today"][0]["outcome_text"] == "Talked" and screen["today"][0]["taken"]
+    assert screen["wrap_up"] is not None and screen["wrap_up"]["request_id"] == req.id
