@@ -9,6 +9,8 @@
   var callUrl = root.dataset.callUrl;
   var POLL_MS = 1000;
   var wrapUpFor = null;  // the request the wrap-up form is filled in for: never wipe what is being typed
+  var wrapUpName = "";   // ... and whose it is, to name in "save it first"
+  var wrapUpEdited = false;  // the agent changed the form since it was drawn: keep it until they save it
 
   function $(id) { return document.getElementById(id); }
 
@@ -59,7 +61,9 @@
     $("pop-topic").textContent = call.topic;
     $("pop-order").textContent = call.order ? call.order.number + ": " + call.order.text : "None given";
     $("pop-waited").textContent = call.waited_text + " in all";
-    $("pop-asked").textContent = call.asked_at + ", through " + call.source;
+    $("pop-asked").textContent = call.asked_at + ", through " + call.source +
+      (call.booked_for ? ", booked for " + call.booked_for : "");
+    $("pop-language").textContent = call.language_text;
     var menu = call.menu;
     $("pop-menu").hidden = !menu;
     if (menu) {
@@ -100,12 +104,25 @@
 
   function drawWrapUp(target) {
     var card = $("wrap-up-card");
+    var held = $("wrap-up-held");
+    if (wrapUpEdited && wrapUpFor !== null && (!target || target.request_id !== wrapUpFor)) {
+      // The line moved on (the next call was put through) while the agent was writing: keep their
+      // words on screen for the call they are about, and say what comes next once they are saved.
+      card.hidden = false;
+      held.hidden = false;
+      held.textContent = "Save your wrap-up for " + wrapUpName + " first" +
+        (target ? "; then the form moves on to " + target.name + "." : ".");
+      return;
+    }
+    held.hidden = true;
     card.hidden = !target;
     if (!target) { wrapUpFor = null; return; }
     $("wrap-up-for").textContent = target.name + ", " + target.topic;
     if (wrapUpFor === target.request_id) { return; }
     // Another call: point the form at it, with what is stored for it so far.
     wrapUpFor = target.request_id;
+    wrapUpName = target.name;
+    wrapUpEdited = false;
     var form = $("wrap-up-form");
     form.action = forRequest(wrapUpUrl, target.request_id);
     form.elements.request_id.value = String(target.request_id);
@@ -137,6 +154,18 @@
     drawToday(state.today);
   }
 
+  // Polls that fail in a row before the console says it is out of date (one miss is a blip).
+  var MISSES_BEFORE_STALE = 3;
+  var misses = 0;
+  function connection(ok) {
+    misses = ok ? 0 : misses + 1;
+    var lost = misses >= MISSES_BEFORE_STALE;
+    if (lost === root.classList.contains("stale")) { return; }
+    root.classList.toggle("stale", lost);
+    $("console-connection").textContent = lost
+      ? "Connection lost, retrying… What you see may be out of date; your phone still rings." : "";
+  }
+
   var busy = false;
   function refresh() {
     if (busy) { return; }
@@ -146,9 +175,19 @@
         if (response.status === 401) { window.location.assign(root.dataset.loginUrl); return null; }
         return response.ok ? response.json() : null;
       })
-      .then(function (state) { if (state) { draw(state); } })
-      .catch(function () { /* offline for a moment: the next tick tries again */ })
+      .then(function (state) {
+        connection(Boolean(state));
+        if (state) { draw(state); }
+      })
+      .catch(function () { connection(false); /* the next tick tries again */ })
       .then(function () { busy = false; });
+  }
+
+  var wrapUpForm = $("wrap-up-form");
+  if (wrapUpForm) {
+    var edited = function () { wrapUpEdited = true; };
+    wrapUpForm.addEventListener("input", edited);
+    wrapUpForm.addEventListener("change", edited);
   }
 
   // THE BROWSER PHONE (real Twilio): the Twilio Voice JavaScript SDK, bundled from its npm package into
@@ -167,30 +206,50 @@
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
       .then(function (body) {
         var device = new window.Twilio.Device(body.token);
+        var ready = "Ready: calls to " + body.identity + " ring here.";
         device.on("incoming", function (call) {
           // The screen pop above shows who it is; the agent accepts the call here, then presses 1.
-          note.textContent = "Incoming call: press Answer.";
           var hangUp = el("button", {className: "danger", textContent: "Hang up", onclick: function () {
             call.disconnect();
           }});
           // The line screens every agent leg: after answering, the agent presses 1 to take the call.
+          // The button pressed goes away, so focus moves to the next one: a keyboard or screen-reader
+          // user has seconds to take the call, not time to find the button again.
           var take = el("button", {className: "primary", textContent: "Take the call (1)", onclick: function () {
             call.sendDigits("1");
-            note.replaceChildren(hangUp);
+            note.replaceChildren("On the call. ", hangUp);
+            hangUp.focus();
           }});
-          note.replaceChildren(el("button", {className: "primary", textContent: "Answer", onclick: function () {
+          note.replaceChildren("Incoming call: ", el("button", {className: "primary", textContent: "Answer", onclick: function () {
             call.accept();
-            note.replaceChildren(take, " ", hangUp);
+            note.replaceChildren("Answered: listen, then ", take, " ", hangUp);
+            take.focus();
           }}), " ", el("button", {textContent: "Decline", onclick: function () { call.reject(); }}));
-          call.on("disconnect", function () { note.textContent = "Ready: calls to you ring here."; });
+          // However the call ends (hung up, declined here, the caller gone before an answer, an error),
+          // the buttons go: none of them can do anything any more.
+          var over = function () {
+            var hadFocus = note.contains(document.activeElement);
+            note.textContent = ready;
+            if (hadFocus) { note.setAttribute("tabindex", "-1"); note.focus(); }
+          };
+          ["disconnect", "cancel", "reject", "error"].forEach(function (event) { call.on(event, over); });
+        });
+        device.on("registered", function () { note.textContent = ready; });
+        device.on("unregistered", function () {
+          note.textContent = "The browser phone is not connected: calls cannot ring here. Reload to try again.";
+        });
+        device.on("error", function () {
+          if (!device.calls || device.calls.length === 0) {
+            note.textContent = "The browser phone had a problem and may not ring. Reload to try again.";
+          }
         });
         device.on("tokenWillExpire", function () {
           fetch(root.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})
             .then(function (response) { return response.json(); })
             .then(function (fresh) { device.updateToken(fresh.token); });
         });
+        note.textContent = "Connecting the browser phone…";
         device.register();
-        note.textContent = "Ready: calls to " + body.identity + " ring here.";
       })
       .catch(function () { note.textContent = "The browser phone could not start; reload to try again."; });
   }
