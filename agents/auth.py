@@ -143,6 +143,10 @@ def _unauthorized() -> ResponseReturnValue:
     """Not signed in: pages go to /login and come back, scripts get 401."""
     if wants_json():
         return _json_error(401, "sign_in_required", "Sign in as staff first (POST /login).")
+    if request.method not in {"GET", "HEAD"}:
+        # A form posted after the sign-in lapsed: its URL only takes posts, so coming back to it would be
+        # a 405. The post is lost either way; signing in leads to the staff member's own landing page.
+        return redirect(url_for("auth.login"))
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
 

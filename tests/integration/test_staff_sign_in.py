@@ -84,6 +84,17 @@ def test_a_signed_out_page_goes_to_the_sign_in_page_and_comes_back(guarded: Flas
     assert http.get("/t/agent-desk").get_data(as_text=True) == f"desk of {ana.email}"
 
 
+def test_a_form_posted_after_the_sign_in_lapsed_does_not_come_back_to_a_post_only_url(
+    app: Flask, clock: FixedClock
+) -> None:
+    http = app.test_client()
+    posted = http.post("/agent/status", data={"status": "away", "csrf_token": csrf_token(http)})
+    assert posted.status_code == 302 and posted.location == "/login"
+    account(app, clock, "agent", "ana@example.com")
+    signed_in = sign_in(http, "ana@example.com")
+    assert signed_in.status_code == 302 and http.get(signed_in.location).status_code != 405
+
+
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
