@@ -134,8 +134,10 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     recordings_cli.init_app(app)
     prompt_cli.init_app(app)
     # /healthz turns to "warning" while the provider keeps dialling paused, or when no dispatcher
-    # (here or in `flask scheduler`) has finished a pass for a few seconds.
-    app.extensions["health_checks"] = [callback_line.health, scheduler_heartbeat.health_check(settings.scheduler)]
+    # (here or in `flask scheduler`) has finished a pass for a few seconds. In production one must
+    # run somewhere, so a dispatcher that never started is a warning too, whichever process it was meant for.
+    dispatcher_expected = settings.scheduler or settings.app_env == "production"
+    app.extensions["health_checks"] = [callback_line.health, scheduler_heartbeat.health_check(dispatcher_expected)]
     app.extensions["health_reports"] = {
         "scheduler": scheduler_heartbeat.report,
         "dialling": callback_line.dialling_report,

@@ -329,14 +329,9 @@ def edit_queue(name: str) -> ResponseReturnValue:
     changes["recording"] = bool(changes["recording"])
     if not (changes["languages"] or "").strip():
         changes.pop("languages")  # a form from before the field existed: keep what the queue has
-    try:
-        changes["caller_id"] = _any_number(changes["caller_id"] or "")
-    except phones.PhoneRejected as exc:
-        errors["caller_id"] = exc.message
-        return render_template("admin/queue.html", queue=queue, form=form, errors=errors), 422
     before = {key: getattr(queue, key) for key in QUEUE_SETTINGS}
     try:
-        service.update_queue(session(), queue.name, changes)
+        service.update_queue(session(), queue.name, changes, region=settings().default_region)
     except DomainError as error:
         session().rollback()
         errors[_field_of(error, form)] = _sentence(error.message)

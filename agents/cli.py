@@ -121,12 +121,12 @@ def queues_list_command() -> None:
 def queues_set_command(name: str, create: bool, **options: object) -> None:
     """Change a queue's settings (only the options given)."""
     changes = {key: value for key, value in options.items() if value is not None}
-    database, clock, _policy = _context()
+    database, clock, policy = _context()
     with database.sessions() as session:
         existing = session.scalar(select(Queue).where(Queue.name == name))
         before = {key: getattr(existing, key) for key in changes} if existing is not None else {}
         try:
-            queue = service.update_queue(session, name, changes, create=create)
+            queue = service.update_queue(session, name, changes, create=create, region=policy.default_region)
         except DomainError as error:
             raise click.ClickException(error.message) from error
         changed = sorted(key for key in changes if before.get(key) != getattr(queue, key))

@@ -52,15 +52,22 @@ DEFAULT_QUEUES: tuple[tuple[str, str], ...] = (
 
 
 def ensure_default_queues(session: Session, caller_id: str) -> list[str]:
-    """Create the default queues that are missing; returns the names created."""
-    existing = set(session.scalars(select(Queue.name)))
-    created = []
-    for name, display_name in DEFAULT_QUEUES:
-        if name not in existing:
-            session.add(Queue(name=name, display_name=display_name, caller_id=caller_id))
-            created.append(name)
-    session.commit()
-    return created
+    """Create the default queues that are missing; returns the names created. Another process doing
+    the same at the same moment (init-db on several hosts) is no error: its queues are as good."""
+    for _try in range(2):
+        existing = set(session.scalars(select(Queue.name)))
+        created = []
+        for name, display_name in DEFAULT_QUEUES:
+            if name not in existing:
+                session.add(Queue(name=name, display_name=display_name, caller_id=caller_id))
+                created.append(name)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # created meanwhile by the other process: read them again
+            continue
+        return created
+    return []
 
 
 def list_queues(session: Session) -> Sequence[Queue]:
@@ -68,8 +75,11 @@ def list_queues(session: Session) -> Sequence[Queue]:
     return session.scalars(select(Queue).order_by(Queue.id)).all()
 
 
-def update_queue(session: Session, name: str, changes: dict[str, Any], create: bool = False) -> Queue:
-    """Change a queue's settings after validating them (create it when asked)."""
+def update_queue(
+    session: Session, name: str, changes: dict[str, Any], create: bool = False, region: str = "US"
+) -> Queue:
+    """Change a queue's settings after validating them (create it when asked). A caller ID is read as a
+    number of `region` (the shop's DEFAULT_REGION) when not given in E.164, and kept in E.164."""
     queue = session.scalar(select(Queue).where(Queue.name == name))
     if queue is None:
         if not create:
@@ -85,6 +95,14 @@ def update_queue(session: Session, name: str, changes: dict[str, Any], create: b
             hours=DEFAULT_HOURS,
         )
         session.add(queue)
+    if "caller_id" in changes:
+        # Every call of the queue shows it, and Twilio refuses a call from a number that is not one
+        # (21210), which pauses dialling for the whole line: refused here, whoever sets it.
+        try:
+            # Any real number will do: the customer country allowlist is about whom we may call back.
+            changes["caller_id"] = phones.normalize(str(changes["caller_id"] or ""), phones.any_number(region))
+        except phones.PhoneRejected as exc:
+            raise InvalidInput("bad_caller_id", f"Caller ID: {exc.message}", "caller_id") from exc
     hours = changes.get("hours", queue.hours)
     timezone = changes.get("timezone", queue.timezone)
     try:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -220,8 +221,24 @@ class Settings:
             weak = _weak_secrets(settings)
             if weak:
                 raise ConfigError("refusing to start in production:\n  " + "\n  ".join(weak))
+        if not settings.is_development:
+            _check_public_base_url(settings.public_base_url)
         if settings.log_format not in {"text", "json"}:
             raise ConfigError("LOG_FORMAT must be 'text' or 'json'")
+        if settings.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings.log_level!r}")
+        _check_database_url(settings.database_url)
+        for name, value, low, high in (
+            # Calls per second: dialling is paced by it, so 0 would be a pace nobody can keep.
+            ("TWILIO_CPS", settings.twilio_cps, 0.01, 1000),
+            ("SANDBOX_CPS", settings.sandbox_cps, 0.01, 1000),
+            ("SANDBOX_SPEED", settings.sandbox_speed, 0.01, 10000),
+            ("TWILIO_TIMEOUT_SECONDS", settings.twilio_timeout_seconds, 0.1, 120),
+            # Twilio's <Dial timeout> and calls.create Timeout take 5 to 600 seconds.
+            ("RING_TIMEOUT_SECONDS", settings.ring_timeout_seconds, 5, 600),
+        ):
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
         if settings.max_content_length < 1024:
             raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
         if settings.recording_retention_days < 1:
@@ -241,6 +258,42 @@ class Settings:
             raise ConfigError("DATABASE_TIMEOUT_SECONDS must be between 0.1 and 10")
         hidden: dict[str, Any] = {name: Secret(getattr(settings, name)) for name in SECRET_FIELDS}
         return replace(settings, database_url=DatabaseUrl(settings.database_url), **hidden)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Hosts Twilio cannot call: the machine itself, or no address at all.
+_LOCAL_HOSTS = {"localhost", "0.0.0.0", "::", "::1"}
+
+
+def _check_public_base_url(url: str) -> None:
+    """In production, PUBLIC_BASE_URL is what Twilio calls and what every webhook signature is checked
+    against: it must be the public https address, not the development default on this machine."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host or parts.query or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the https URL Twilio reaches this app at, such as https://callme.example.com, "
+            f"not {url!r}"
+        )
+    if host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost"):
+        raise ConfigError(
+            f"PUBLIC_BASE_URL is {url!r}, which only this machine can reach: Twilio could not call the webhooks "
+            "(set it to the app's public https URL)"
+        )
+
+
+def _check_database_url(url: str) -> None:
+    """A DATABASE_URL SQLAlchemy can use, or a message that names it (not a library's traceback)."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # noqa: BLE001 - any parse failure is the same mistake
+        raise ConfigError(f"DATABASE_URL is not a database URL ({error.__class__.__name__})") from error
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg2"}:
+        raise ConfigError(
+            f"DATABASE_URL must name the psycopg driver: postgresql+psycopg://..., not {parsed.drivername}://..."
+        )
+    if parsed.drivername not in {"sqlite", "postgresql+psycopg"}:
+        raise ConfigError(f"DATABASE_URL must be sqlite:///... or postgresql+psycopg://..., not {parsed.drivername}")
 
 
 def _fallback_number_alias(environ: Mapping[str, str]) -> str | None:

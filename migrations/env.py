@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 import agents.models  # noqa: F401 - registers the tables on Base.metadata
 import callback.models  # noqa: F401
@@ -12,6 +13,8 @@ import recordings.models  # noqa: F401
 from core.db import Base
 
 target_metadata = Base.metadata
+# The advisory lock key migrations hold on PostgreSQL (any constant of the app's own: "callme" in hex).
+MIGRATION_LOCK = 0x63616C6C6D65
 
 
 def run_migrations_online() -> None:
@@ -26,6 +29,10 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several hosts run init-db on one deploy: one migrates, the others wait here, then find
+                # the schema at head (DDL is transactional, and the lock ends with the transaction).
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
         connection.commit()
 

@@ -7,6 +7,7 @@ which must exit saying which setting is wrong and why.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ STRONG = {
     "ADMIN_API_TOKEN": "Z7mQ2rW9tY4uI1oP6aS3dF8gH5jK0lXc",
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": "9f2c41e07ab35d86c1e4f0a27b93d5e8",
+    "PUBLIC_BASE_URL": "https://callme.example.com",
 }
 
 
@@ -34,7 +36,7 @@ def start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
     clean = {k: v for k, v in os.environ.items() if k.lower() not in {f.name for f in fields(Settings)}}
     clean.pop("PYTEST_CURRENT_TEST", None)
     clean.pop("FLASK_DEBUG", None)
-    clean.update(DATABASE_URL=f"sqlite:///{tmp_path / 'startup.sqlite3'}", LOG_LEVEL="WARNING", **env)
+    clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'startup.sqlite3'}", "LOG_LEVEL": "WARNING", **env})
     return subprocess.run(
         [FLASK, "--app", "app", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
@@ -50,6 +52,14 @@ WEAK = [
     ("TWILIO_AUTH_TOKEN", "12345", "published example"),
     ("TWILIO_AUTH_TOKEN", "this-is-not-a-twilio-auth-token-at-all", "32 hexadecimal"),
     ("ADMIN_API_TOKEN", STRONG["SECRET_KEY"], "are the same"),
+    # The development default, and addresses Twilio cannot call or would call in clear text.
+    ("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "https URL Twilio reaches"),
+    ("PUBLIC_BASE_URL", "https://localhost:8443", "only this machine can reach"),
+    ("PUBLIC_BASE_URL", "callme.example.com", "https URL Twilio reaches"),
+    ("DATABASE_URL", "postgres://u:p@db/callme", "postgresql+psycopg://"),
+    ("DATABASE_URL", "not a url", "not a database URL"),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
+    ("TWILIO_CPS", "0", "TWILIO_CPS must be between"),
 ]
 
 # Every start the tests look at: the flask arguments and the settings of each.
@@ -72,7 +82,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Co
     """
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         running = {
-            name: pool.submit(start, tmp_path_factory.mktemp(name[:40]), *args, **env)
+            name: pool.submit(start, tmp_path_factory.mktemp(re.sub(r"[^\w.-]", "_", name)[:40]), *args, **env)
             for name, (args, env) in STARTS.items()
         }
         return {name: future.result() for name, future in running.items()}
@@ -118,13 +128,13 @@ def test_test_mode_starts_with_the_explicit_opt_in(started: dict[str, subprocess
 
 def test_secrets_never_show_in_the_settings_repr() -> None:
     settings = Settings.from_env(
-        {**STRONG, "ORDER_API_TOKEN": "order-token-0123456789", "DATABASE_URL": "postgresql://u:pw-s3cret@db/x"}
+        {**STRONG, "ORDER_API_TOKEN": "order-token-0123456789", "DATABASE_URL": "postgresql+psycopg://u:pw-s3cret@db/x"}
     )
     shown = repr(settings)
     for secret in (*(STRONG[k] for k in ("SECRET_KEY", "ADMIN_API_TOKEN", "TWILIO_AUTH_TOKEN")), "pw-s3cret"):
         assert secret not in shown
     assert "order-token-0123456789" not in shown
-    assert "secret_key='***'" in shown and "postgresql://u:***@db/x" in shown
+    assert "secret_key='***'" in shown and "postgresql+psycopg://u:***@db/x" in shown
     # ...while the values themselves are what the code uses.
     assert settings.twilio_auth_token == STRONG["TWILIO_AUTH_TOKEN"]
     assert f"Bearer {settings.admin_api_token}" == f"Bearer {STRONG['ADMIN_API_TOKEN']}"

@@ -42,6 +42,32 @@ def test_no_dispatcher_ever_is_only_a_warning_where_one_is_expected(session: Ses
     assert warning is not None and warning["check"] == "scheduler" and warning["last_pass"] is None
 
 
+@pytest.mark.parametrize(("app_env", "warned"), [("production", True), ("development", False)])
+def test_a_production_web_process_expects_a_dispatcher_somewhere(
+    db: Database, database_url: str, app_env: str, warned: bool
+) -> None:
+    """The README's layout: web workers with SCHEDULER off and `flask scheduler` on its own. If that one
+    never started, production's /healthz says so; a developer's machine is not expected to run one."""
+    from app import create_app
+
+    settings: dict[str, Any] = {"app_env": app_env, "database_url": database_url, "scheduler": False}
+    if app_env == "production":
+        settings.update(
+            secret_key="q0Hk2vS9eWm4TzR7bN1xP6cLa8Ud3Jf5",
+            admin_api_token="Z7mQ2rW9tY4uI1oP6aS3dF8gH5jK0lXc",
+            twilio_account_sid="AC" + "1" * 32,
+            twilio_auth_token="9f2c41e07ab35d86c1e4f0a27b93d5e8",
+            public_base_url="https://callme.example.com",
+        )
+    app = create_app(settings)
+
+    health = app.test_client().get("/healthz").get_json()
+
+    messages = [warning["message"] for warning in health.get("warnings", [])]
+    assert (health["status"] == "warning") is warned
+    assert ("no dispatcher has finished a pass yet" in messages) is warned
+
+
 def test_a_recent_pass_is_healthy_and_an_old_one_names_the_process(
     db: Database, session: Session, clock: FixedClock
 ) -> None:

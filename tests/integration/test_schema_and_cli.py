@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -14,9 +18,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from core.clock import FixedClock
+from core.config import Settings
 from core.db import Base, make_engine
 from tests.conftest import POSTGRES_URL
 
+FLASK = str(Path(sys.executable).with_name("flask"))
+ROOT = Path(__file__).resolve().parents[2]
 EXPRESSION_INDEXES = ("ix_callback_waiting_order", "ix_callback_holding_order")
 
 
@@ -54,6 +61,38 @@ def test_init_db_creates_the_schema_and_queues_and_is_safe_twice(fresh_app: Flas
     second = runner.invoke(args=["init-db"])
     assert second.exit_code == 0, second.output
     assert "created queues" not in second.output
+
+
+def test_init_db_on_several_hosts_at_once_migrates_once(empty_url: str, backend: str) -> None:
+    """A deploy runs init-db on every host at the same moment: each must succeed, and the schema and
+    queues come out once. Processes, as on hosts (Alembic's environment is one per process). Several
+    hosts share PostgreSQL; a SQLite file is one host's."""
+    if backend != "postgresql":
+        pytest.skip("several hosts share a PostgreSQL database, not a SQLite file")
+    env = {
+        **{k: v for k, v in os.environ.items() if k.lower() not in {f.name for f in fields(Settings)}},
+        "APP_ENV": "testing",
+        "DATABASE_URL": empty_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    hosts = [
+        subprocess.Popen(
+            [FLASK, "--app", "app", "init-db"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(3)
+    ]
+    outputs = [host.communicate(timeout=120)[0].decode() for host in hosts]
+
+    assert [host.returncode for host in hosts] == [0, 0, 0], outputs
+    assert sum("created queues" in output for output in outputs) >= 1
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as connection:
+            names = list(connection.execute(text("SELECT name FROM queues")).scalars())
+            heads = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    finally:
+        engine.dispose()
+    assert len(names) == len(set(names)) == 6 and len(heads) == 1
 
 
 def test_migrations_produce_exactly_the_models_schema(fresh_app: Flask, empty_url: str, backend: str) -> None:
@@ -130,6 +169,18 @@ def test_queues_can_be_edited_from_the_command_line(fresh_app: Flask) -> None:
         assert expected in line
     bad = runner.invoke(args=["queues", "set", "returns", "--hours", "whenever"])
     assert bad.exit_code != 0 and "no opening times" in bad.output
+
+
+@pytest.mark.parametrize("caller_id", ["12345", "not a number", "+999"])
+def test_a_caller_id_that_is_no_number_is_refused_on_the_command_line(fresh_app: Flask, caller_id: str) -> None:
+    """Twilio refuses a call from it (21210), which pauses dialling for every queue: refused here instead."""
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    bad = runner.invoke(args=["queues", "set", "orders", "--caller-id", caller_id])
+    assert bad.exit_code != 0 and "Caller ID" in bad.output
+    national = runner.invoke(args=["queues", "set", "orders", "--caller-id", "(201) 555-0100"])
+    assert national.exit_code == 0, national.output
+    assert "caller_id=+12015550100" in runner.invoke(args=["queues", "list"]).output
 
 
 def test_the_do_not_call_list_is_managed_from_the_command_line(fresh_app: Flask) -> None:

@@ -17,6 +17,7 @@ STRONG = {
     "ADMIN_API_TOKEN": "a" * 20 + "Hs8dK2pLq0Vw5RtY",
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": "9f2c41e07ab35d86c1e4f0a27b93d5e8",
+    "PUBLIC_BASE_URL": "https://callme.example.com",
 }
 
 
@@ -56,3 +57,28 @@ def test_a_malformed_value_names_its_variable() -> None:
 def test_unknown_overrides_are_refused() -> None:
     with pytest.raises(ConfigError, match="unknown settings"):
         Settings.from_env({"APP_ENV": "development"}, {"databse_url": "x"})
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "https URL"),
+        ("PUBLIC_BASE_URL", "http://callme.example.com", "https URL"),
+        ("PUBLIC_BASE_URL", "https://127.0.0.2", "only this machine"),
+        ("PUBLIC_BASE_URL", "https://[::1]:8443", "only this machine"),
+        ("DATABASE_URL", "postgresql://db/callme", "postgresql+psycopg://"),
+        ("DATABASE_URL", "mysql://db/callme", "sqlite:///... or postgresql+psycopg://"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL"),
+        ("TWILIO_CPS", "-1", "TWILIO_CPS"),
+        ("RING_TIMEOUT_SECONDS", "2", "RING_TIMEOUT_SECONDS"),
+    ],
+)
+def test_production_refuses_a_setting_it_cannot_run_on_naming_it(setting: str, value: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=setting) as refused:
+        Settings.from_env({**STRONG, setting: value})
+    assert words in str(refused.value)
+
+
+def test_development_runs_on_this_machine_and_takes_any_log_level_case() -> None:
+    settings = Settings.from_env({"APP_ENV": "development", "LOG_LEVEL": "debug"})
+    assert settings.public_base_url == "http://127.0.0.1:5000"
