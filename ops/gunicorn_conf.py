@@ -23,7 +23,7 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from core.logs import is_polling, redact  # noqa: E402 - needs the project root on the path first
+from core.logs import JsonFormatter, is_polling, redact  # noqa: E402 - needs the project root on the path first
 
 
 def _keep_polling() -> bool:
@@ -35,6 +35,16 @@ class CallmeLogger(Logger):
     with customers' references out of the paths it writes (a reference opens its status page)."""
 
     keep_polling = _keep_polling()
+
+    def setup(self, cfg: Any) -> None:
+        """gunicorn's handlers; with LOG_FORMAT=json its own lines (boot, worker exits, a worker's
+        traceback) are JSON objects like the app's, so a pipeline reading one object per line gets them."""
+        super().setup(cfg)
+        if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    if getattr(handler, "_gunicorn", False):
+                        handler.setFormatter(JsonFormatter())
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         """Write the access line, unless the request was a page's poll."""

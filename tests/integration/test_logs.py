@@ -250,3 +250,41 @@ def test_gunicorns_access_log_leaves_out_polls_unless_kept(tmp_path: Path) -> No
     # The status page opened is logged; its own refresh (a script's fetch) is not.
     assert quiet.count("GET /callback/<ref>") == 1
     assert "GET /board/state" in kept and "GET /agent/state" in kept and kept.count("GET /callback/<ref>") == 2
+
+
+def test_gunicorns_own_lines_are_json_too_when_asked(tmp_path: Path) -> None:
+    """LOG_FORMAT=json promises one JSON object per line: gunicorn's boot and shutdown lines included."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "ALLOW_TESTING": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.sqlite3'}",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "ops/gunicorn_conf.py", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "1", "app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert any("Booting worker" in line for line in lines), output
+    for line in lines:
+        record = json.loads(line)  # fails on any line that is not one JSON object
+        assert {"ts", "level", "logger", "message"} <= set(record)
