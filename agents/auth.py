@@ -20,6 +20,7 @@ from werkzeug.routing import RequestRedirect
 from wtforms import HiddenField, PasswordField, StringField
 
 from agents import audit, service
+from agents.models import Agent
 from agents.staff import MAX_EMAIL_LENGTH, ROLES, StaffUser, check_password, get_by_email, normalize_email
 from core import web
 from core.text import has_control_characters
@@ -302,6 +303,8 @@ def login() -> ResponseReturnValue:
     session.permanent = True
     session[SIGNED_IN_AT] = now.timestamp()
     staff.last_login_at = now
+    if staff.agent_id is not None:
+        service.signed_in(db.get(Agent, staff.agent_id))
     audit.record(db, "login.ok", email, actor=staff, address=address, at=now)
     db.commit()
     log.info("staff signed in", extra={"staff_id": staff.id, "role": staff.role})

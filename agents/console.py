@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from agents import audit, desk
 from agents.auth import current_staff, staff_required, wants_json
 from agents.models import Agent
-from agents.service import SETTABLE, set_status
+from agents.service import HELD_BY_THE_LINE, SETTABLE, after_this_call
 from callback.models import DISPOSITIONS
 from core.errors import Conflict, DomainError
 from core.web import clock, json_error, session, settings, wake_dispatcher
@@ -165,8 +165,11 @@ def change_status() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _back("Your page was out of date; try again.")
     before = agent.status
+    wished = agent.after_call_status
     try:
-        set_status(session(), clock(), agent.id, wanted)
+        # While the line holds them for a call, the wish is kept for when it ends (a break, or the end of
+        # their shift): refusing it would leave them to be reserved again the moment this call fails.
+        after_this_call(session(), clock(), agent.id, wanted)
     except DomainError as error:
         session().rollback()
         return _back(error.message, error)
@@ -174,6 +177,11 @@ def change_status() -> ResponseReturnValue:
         _audit("agent.status", agent, {"from": before, "to": agent.status})
         if agent.status == "available":
             wake_dispatcher()
+    elif agent.status in HELD_BY_THE_LINE and agent.after_call_status != wished:
+        _audit("agent.after_call", agent, {"status": agent.status, "after_call": agent.after_call_status})
+        if agent.after_call_status:
+            return _back(f"You keep this call; you'll be {wanted} when it ends.", ok=True)
+        return _back("You keep this call, and then the next ones as usual.", ok=True)
     return _back()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, language_words, primary_language
+from agents.service import AFTER_CALL_WORDS
 from callback import line
 from callback.models import DISPOSITIONS, AgentLeg, CallAttempt, CallbackRequest
 from core import phone as phones
@@ -392,7 +393,9 @@ def status_summary(agent: Agent, now: datetime) -> str:
     """'Away since 10:42: missed a call from the orders line (voicemail answered)'."""
     since = _clock_time(agent.status_since, agent_zone(agent), now)
     words = f"{STATUS_WORDS.get(agent.status, agent.status)} since {since}"
-    return f"{words}: {agent.status_reason}" if agent.status_reason else words
+    words = f"{words}: {agent.status_reason}" if agent.status_reason else words
+    later = AFTER_CALL_WORDS.get(agent.after_call_status or "")
+    return f"{words}. {later}" if later else words
 
 
 def _wrap_up_target(session: Session, agent: Agent, call: CurrentCall | None, now: datetime) -> CallbackRequest | None:

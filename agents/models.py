@@ -139,6 +139,9 @@ class Agent(Base):
     busy_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Why the status last changed, in words an agent or supervisor can read ("missed a call ...").
     status_reason: Mapped[str | None] = mapped_column(String(200))
+    # What the agent asked to be while the line held them for a call (a break, signing out): set when
+    # the line lets them go (agents.service.after_call). One of AFTER_CALL, or None.
+    after_call_status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, back_populates="agents", order_by=Queue.name)

@@ -13,9 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from agents import audit
-from agents.audit import AuditEvent
 from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTransition, Queue
-from agents.staff import StaffUser
 from core import phone as phones
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
@@ -246,7 +244,9 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
         changed = agent.move_to(status, clock.now(), reason)
     except IllegalAgentTransition as exc:
         raise Conflict("agent_busy", f"The agent is {agent.status.replace('_', ' ')}: {exc}.") from exc
-    if changed:
+    # A status given now replaces any asked for after a call (the call is over, or never was).
+    agent.after_call_status = None
+    if changed or session.dirty:
         session.commit()
         log.info("agent status", extra={"agent_id": agent.id, "status": status})
     return agent
@@ -255,6 +255,26 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
 # The audit action of a sign-out while the line held the agent for a call: they go offline when it ends.
 SIGN_OFF_AFTER_CALL = "agent.sign_off"
 SIGNED_OUT = "signed out"
+# What an agent held by the line may ask to be once it lets them go (Agent.after_call_status): the
+# status, and its reason. "signed_out" is offline because the person signed out.
+AFTER_CALL = {"away": ("away", None), "offline": ("offline", None), "signed_out": ("offline", SIGNED_OUT)}
+AFTER_CALL_WORDS = {"away": "Away when this call ends", "offline": "Offline when this call ends"}
+AFTER_CALL_WORDS["signed_out"] = AFTER_CALL_WORDS["offline"]
+
+
+def after_this_call(session: Session, clock: Clock, agent_id: int, status: str) -> Agent:
+    """The agent, held by the line for a call, asks to be `status` once it lets them go: away or offline
+    (their break, the end of their shift), or available (which takes back an earlier wish). An agent the
+    line does not hold changes status now (set_status). The caller audits and commits."""
+    agent = get_agent(session, agent_id)
+    if agent.status not in HELD_BY_THE_LINE:
+        return set_status(session, clock, agent_id, status)
+    if status not in SETTABLE:
+        raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
+    agent.after_call_status = status if status in AFTER_CALL else None
+    session.commit()
+    log.info("agent status after the call", extra={"agent_id": agent.id, "status": status})
+    return agent
 
 
 def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, address: str | None = None) -> Agent:
@@ -267,6 +287,7 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
     now = clock.now()
     target = f"agent {agent.id}"
     if agent.status in HELD_BY_THE_LINE:
+        agent.after_call_status = "signed_out"
         audit.record(
             session, SIGN_OFF_AFTER_CALL, target, {"status": agent.status}, actor=actor, address=address, at=now
         )
@@ -282,34 +303,36 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
     return agent
 
 
+def signed_in(agent: Agent | None) -> None:
+    """The person behind an agent signed in again: a sign-out noted during a call no longer stands
+    (a break they asked for does). The caller commits."""
+    if agent is not None and agent.after_call_status == "signed_out":
+        agent.after_call_status = None
+
+
 def after_call(session: Session, agent: Agent | None, now: datetime) -> bool:
-    """The line let an agent go (available, wrapping up, or away after a missed call): offline instead if
-    they signed out during the call and have not signed in or been given a status since. True if so (the
-    caller commits)."""
+    """The line let an agent go (available, wrapping up, or away after a missed call): what they asked to
+    be during the call instead (a break, or offline because they signed out). True if so (the caller
+    commits)."""
     if agent is None or agent.status not in {"available", "wrap_up", "away"}:
         return False
-    target = f"agent {agent.id}"
-    latest = session.execute(
-        select(AuditEvent.id, AuditEvent.action)
-        .where(AuditEvent.target == target, AuditEvent.action.in_((SIGN_OFF_AFTER_CALL, "agent.status")))
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None or latest.action != SIGN_OFF_AFTER_CALL:
+    # Read afresh: the wish may have been made (a sign-out, from another process) after this request
+    # loaded the agent, and it is the one thing that must not be missed here.
+    session.refresh(agent, attribute_names=["after_call_status"])
+    if not agent.after_call_status:
         return False
-    email = session.scalar(select(StaffUser.email).where(StaffUser.agent_id == agent.id))
-    signed_in_again = email is not None and session.scalar(
-        select(AuditEvent.id).where(
-            AuditEvent.action == "login.ok", AuditEvent.target == email, AuditEvent.id > latest.id
-        )
-    )
-    if signed_in_again:
-        return False
+    status, reason = AFTER_CALL.get(agent.after_call_status, (agent.status, None))
+    agent.after_call_status = None
     was = agent.status
-    agent.move_to("offline", now, reason=SIGNED_OUT)
+    if status == was:
+        return False
+    agent.move_to(status, now, reason=reason)
     agent.busy_until = None
-    audit.record(session, "agent.status", target, {"from": was, "to": "offline", "reason": SIGNED_OUT}, at=now)
-    log.info("agent signed out during the call is now offline", extra={"agent_id": agent.id})
+    details: dict[str, Any] = {"from": was, "to": status, "after_call": True}
+    if reason:
+        details["reason"] = reason
+    audit.record(session, "agent.status", f"agent {agent.id}", details, at=now)
+    log.info("agent is now what they asked to be during the call", extra={"agent_id": agent.id, "status": status})
     return True
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from agents.audit import AuditEvent
 from agents.console import VOICE_SDK
 from agents.models import Agent
-from callback import twiml
+from callback import line, twiml
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
@@ -430,11 +430,11 @@ def test_the_status_switch_changes_status_and_audits_each_change(
     assert [line.details_dict["to"] for line in audit_lines(store, "agent.status")] == ["available", "away", "offline"]
 
 
-def test_an_agent_on_a_call_cannot_switch_status_and_is_told_why(
+def test_an_agent_on_a_call_who_asks_for_a_break_keeps_the_call_and_is_away_after_it(
     client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
 ) -> None:
     agent = staff_agent(store, clock, "ana@example.com")
-    ring(store, clock, agent, "talking")
+    call = ring(store, clock, agent, "talking")
     sign_in(client, "ana@example.com")
 
     response = client.post(
@@ -443,9 +443,34 @@ def test_an_agent_on_a_call_cannot_switch_status_and_is_told_why(
         headers={"Accept": "application/json"},
     )
 
-    assert response.status_code == 409
+    assert response.status_code == 200 and "you'll be away when it ends" in response.get_json()["message"]
     store.expire_all()
-    assert agent.status == "on_call"
+    assert (agent.status, agent.after_call_status) == ("on_call", "away")
+    assert state(client)["agent"]["summary"].endswith("Away when this call ends")
+    assert [e.details_dict for e in audit_lines(store, "agent.after_call")] == [
+        {"status": "on_call", "after_call": "away"}
+    ]
+    line.wrap_up(store, agent, call.attempt, clock.now())  # the call ends
+    store.commit()
+    store.expire_all()
+    assert (agent.status, agent.after_call_status) == ("away", None)
+
+
+def test_an_agent_who_takes_back_their_break_goes_on_taking_calls(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com", status="reserved")
+    call = ring(store, clock, agent, "calling")
+    sign_in(client, "ana@example.com")
+    for wanted in ("away", "available"):
+        client.post("/agent/status", data={"csrf_token": signin.csrf_token(client, "/agent"), "status": wanted})
+
+    store.expire_all()
+    assert (agent.status, agent.after_call_status) == ("reserved", None)
+    line.release_agent(store, agent, call.attempt, clock.now())  # the customer did not answer
+    store.commit()
+    store.expire_all()
+    assert agent.status == "available"
 
 
 def test_a_status_change_needs_the_csrf_token(client: FlaskClient, store: Session, clock: FixedClock) -> None:
