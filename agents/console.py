@@ -252,7 +252,7 @@ def call(request_id: int) -> ResponseReturnValue:
         req = desk.own_request(session(), agent, request_id)
     except DomainError as error:
         return _back(error.message, error)
-    details = desk.pop(session(), req, clock().now(), _orders(), _lookup())
+    details = desk.pop(session(), req, clock().now(), _orders(), _lookup(), zone=desk.agent_zone(agent))
     taken = _taken(agent, request_id)
     form = WrapUpForm(request_id=str(req.id), disposition=req.disposition or "", note=req.note or "")
     return render_template("agent/call.html", agent=agent, call=details, wrap_up_form=form if taken else None)

@@ -305,9 +305,11 @@ def pop(
     lookup: OrderLookup,
     attempt: CallAttempt | None = None,
     leg: AgentLeg | None = None,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
-    """Everything about the customer an agent needs when the call rings: who, why, what we know."""
-    zone = ZoneInfo(req.queue.timezone)
+    """Everything about the customer an agent needs when the call rings: who, why, what we know. Times
+    are in `zone`: the agent's (agent_zone), else the request's queue's."""
+    zone = zone or ZoneInfo(req.queue.timezone)
     # The wait ends when an agent took the call; until then it is still going on. It counts from when
     # the customer wanted the call: one who booked ten o'clock has not waited since they booked.
     waited_until = (leg.accepted_at if leg is not None else None) or (
@@ -348,7 +350,9 @@ def pop(
 
 
 def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str, Any]]:
-    """Every call this agent was rung for today (the day in each call's queue's zone), newest first."""
+    """Every call this agent was rung for today, newest first: the day and the times in the agent's zone
+    (agent_zone), one clock for the whole list whichever queues the calls came from."""
+    zone = agent_zone(agent)
     legs: Sequence[AgentLeg] = session.scalars(
         select(AgentLeg)
         .where(AgentLeg.agent_id == agent.id, AgentLeg.rung_at >= now - TODAY_WINDOW)
@@ -357,7 +361,6 @@ def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str
     calls = []
     for leg in legs:
         req = leg.attempt.request
-        zone = ZoneInfo(req.queue.timezone)
         if _local(leg.rung_at, zone).date() != _local(now, zone).date():
             continue
         taken = talked(leg)
@@ -435,7 +438,7 @@ def state(session: Session, agent: Agent, now: datetime, orders: OrderStatuses, 
             {
                 "phase": call.phase,
                 "phase_text": PHASE_WORDS[call.phase],
-                **pop(session, call.attempt.request, now, orders, lookup, call.attempt, call.leg),
+                **pop(session, call.attempt.request, now, orders, lookup, call.attempt, call.leg, agent_zone(agent)),
             }
             if call is not None
             else None

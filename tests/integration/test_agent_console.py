@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import desk
 from agents.audit import AuditEvent
 from agents.console import VOICE_SDK
 from agents.models import Agent
@@ -757,3 +758,25 @@ def test_an_agent_who_signs_out_while_their_phone_rings_and_misses_it_goes_offli
     calls.on_dial_done(store, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress")
     store.expire_all()
     assert (agent.status, agent.status_reason) == ("offline", "signed out")
+
+
+def test_todays_calls_read_one_clock_whichever_queue_they_came_from(store: Session, clock: FixedClock) -> None:
+    factories.queue(store, "returns").timezone = "Europe/London"  # the README's own example
+    store.commit()
+    now = clock.now()
+    agent = factories.agent(store, now, queues=("orders", "returns"))  # orders first: New York
+    for topic, ago in (("returns", timedelta(minutes=30)), ("orders", timedelta(minutes=5))):
+        req = factories.request(store, now, topic=topic, status="completed")
+        attempt = CallAttempt(request=req, agent=agent, created_at=now - ago, ended_at=now)
+        store.add(attempt)
+        store.add(AgentLeg(attempt=attempt, agent=agent, rung_at=now - ago, ended_at=now, outcome="accepted"))
+    store.commit()
+
+    rows = [(call["at"], call["topic"]) for call in desk.todays_calls(store, agent, now)]
+
+    zone = desk.agent_zone(agent)
+    expected = [
+        (f"{(now - timedelta(minutes=m)).astimezone(zone):%H:%M}", t) for m, t in ((5, "Orders"), (30, "Returns"))
+    ]
+    assert [at for at, _ in rows] == [at for at, _ in expected]
+    assert rows[0][0] > rows[1][0]  # newest first reads as newest
