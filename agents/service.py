@@ -163,6 +163,9 @@ def add_agent(
     name = " ".join((name or "").split())
     if not name or len(name) > 80 or has_control_characters(name):
         raise InvalidInput("bad_name", "An agent needs a name of 1 to 80 characters.", "name")
+    # An empty field is no endpoint (a script sends every field): stored as none, never as "", which the
+    # unique index would hold against the next agent.
+    phone, client = (phone or "").strip() or None, (client or "").strip() or None
     if bool(phone) == bool(client):
         raise InvalidInput("endpoint_required", "Give the agent either a phone number or a client identity.")
     number = None

@@ -83,12 +83,17 @@ def status_url(ref: str) -> str:
 def callback_json(req: CallbackRequest) -> dict[str, Any]:
     """The public shape of a request; the phone number is masked."""
     standing = service.standing(session(), req, clock().now())
+    return {**_fields_of(req), "position": standing.position, "estimated_wait_seconds": standing.estimated_wait_seconds}
+
+
+def _fields_of(req: CallbackRequest) -> dict[str, Any]:
+    """Every field of the public shape but the place in line, which takes a query of its own."""
     return {
         "id": req.ref,
         "status": req.status,
         "topic": req.queue.name,
-        "position": standing.position,
-        "estimated_wait_seconds": standing.estimated_wait_seconds,
+        "position": None,
+        "estimated_wait_seconds": None,
         "not_before": req.not_before.isoformat() if req.not_before else None,
         "attempts": req.attempts,
         "phone": phones.mask(req.phone),
@@ -194,6 +199,16 @@ def _language(value: str | None) -> str:
     return value.lower()
 
 
+def _country(value: str | None) -> str | None:
+    """The optional country a national number is read in: a two-letter code, such as US or GB."""
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    if not phones.is_region(code):
+        raise InvalidInput("bad_country", "'country' must be a two-letter country code, such as US or GB.", "country")
+    return code
+
+
 # Idempotency-Key: the client's own random key for one ask (a UUID, say). It plays the part the form's
 # hidden id plays on the web (callback.service.made_by): kept only hashed with the request it made, so a
 # retry whose first answer was lost gets that request back, and nobody without the key learns anything.
@@ -248,7 +263,7 @@ def create_callback() -> ResponseReturnValue:
         consent=True,
         order_number=checked(lambda: _string(body, "order_number", required=False), None),
         not_before=checked(lambda: _time(_string(body, "not_before", required=False)), None),
-        region=(checked(lambda: _string(body, "country", required=False), None) or "").upper() or None,
+        region=checked(lambda: _country(_string(body, "country", required=False)), None),
         source="api",
         client_ip=request.remote_addr,
         language=checked(lambda: _language(_string(body, "language", required=False)), "en"),
@@ -271,6 +286,9 @@ def create_callback() -> ResponseReturnValue:
             return _replayed(req)
         raise refuse_duplicate(req, data.not_before.isoformat() if data.not_before else "asap", data.language)
     ref, request_id = req.ref, req.id
+    # What the answer says of the new request, read before anything else can fail: the same fields as
+    # ever, whatever the database does next.
+    stored = _fields_of(req)
     try:
         after_queued(req)
         body_out = callback_json(req)
@@ -279,8 +297,7 @@ def create_callback() -> ResponseReturnValue:
         # would ask again and be told it already asked. Its place and wait are left for a later GET.
         session().rollback()
         log.warning("callback stored; its place in line could not be read in time", extra={"request_id": request_id})
-        body_out = {"id": ref, "status": "queued", "position": None, "estimated_wait_seconds": None}
-        body_out |= {"status_url": status_url(ref), "language": data.language}
+        body_out = stored
     response = jsonify(body_out)
     response.status_code = 201
     response.headers["Location"] = url_for("callback_api.get_callback", ref=ref)

@@ -96,6 +96,13 @@ class CallbackRequest(Base):
         Index("ix_callback_ip_created", "client_ip", "created_at"),
         # The supervisors' list (newest first) and the figures of a period both read by creation time.
         Index("ix_callback_created", "created_at", "id"),
+        # An API retry finds the request its Idempotency-Key made, whatever became of it since.
+        Index(
+            "ix_callback_form_digest",
+            "form_digest",
+            sqlite_where=text("form_digest IS NOT NULL"),
+            postgresql_where=text("form_digest IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

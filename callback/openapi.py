@@ -90,7 +90,10 @@ _NEW_CALLBACK = {
             "type": "string",
             "description": "E.164, or national format in `country` or DEFAULT_REGION.",
         },
-        "country": {"type": "string", "description": "ISO 3166 code for a national-format phone number."},
+        "country": {
+            "type": "string",
+            "description": "ISO 3166 two-letter code for a national-format phone number (422 bad_country if not one).",
+        },
         "name": {"type": "string", "maxLength": 80},
         "topic": {"type": "string", "description": "A queue name, e.g. orders, returns."},
         "order_number": {"type": "string", "maxLength": 40},
@@ -122,6 +125,25 @@ _AGENT = {
             "enum": ["offline", "available", "reserved", "on_call", "wrap_up", "away"],
         },
         "status_since": {"type": "string", "format": "date-time"},
+        "status_reason": {
+            "type": "string",
+            "nullable": True,
+            "description": 'Why the status last changed, in words ("missed a call from the orders line").',
+        },
+    },
+}
+
+_RECORDING = {
+    "type": "object",
+    "required": ["id", "request", "duration_seconds", "channels", "format", "created_at", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "request": {"type": "string", "description": "The request's reference."},
+        "duration_seconds": {"type": "number", "nullable": True},
+        "channels": {"type": "integer", "nullable": True},
+        "format": {"type": "string", "nullable": True},
+        "created_at": {"type": "string", "format": "date-time"},
+        "url": {"type": "string", "format": "uri", "description": "Heard by signed-in staff allowed to hear it."},
     },
 }
 
@@ -175,7 +197,8 @@ def document(server_url: str) -> dict[str, Any]:
                             "description": (
                                 "Your own random key for this ask (a UUID, say). A retry with the same key, whose "
                                 "first answer was lost, gets the request it made (201, Idempotent-Replayed: true) "
-                                "instead of 409."
+                                "instead of 409, whatever became of it since (canceled, say). The key used again "
+                                "for another number or topic is refused (422 idempotency_key_reused)."
                             ),
                             "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$"},
                         }
@@ -185,7 +208,16 @@ def document(server_url: str) -> dict[str, Any]:
                         "content": {"application/json": {"schema": _NEW_CALLBACK}},
                     },
                     "responses": {
-                        "201": _json("Callback", "Queued"),
+                        "201": {
+                            **_json("Callback", "Queued (or, with a replayed Idempotency-Key, the request it made)"),
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}, "description": "The request's URL."},
+                                "Idempotent-Replayed": {
+                                    "schema": {"type": "string", "enum": ["true"]},
+                                    "description": "Present on a retry with an Idempotency-Key already used.",
+                                },
+                            },
+                        },
                         # The existing request's id is never given to whoever asks: it goes to the phone by text.
                         "409": _json("Error", "An active request for this number and topic already exists"),
                         **_errors(400, 413, 415, 422, 429, 503),
@@ -212,7 +244,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "security": admin,
                     "responses": {
                         "200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}, "Agents"),
-                        **_errors(401),
+                        **_errors(401, 503),
                     },
                 },
                 "post": {
@@ -240,7 +272,7 @@ def document(server_url: str) -> dict[str, Any]:
                             }
                         },
                     },
-                    "responses": {"201": _json("Agent", "Added"), **_errors(401, 409, 422)},
+                    "responses": {"201": _json("Agent", "Added"), **_errors(400, 401, 409, 413, 415, 422, 503)},
                 },
             },
             "/api/agents/{agent_id}/status": {
@@ -262,12 +294,29 @@ def document(server_url: str) -> dict[str, Any]:
                             }
                         },
                     },
-                    "responses": {"200": _json("Agent", "Changed"), **_errors(401, 404, 409, 422)},
+                    "responses": {
+                        "200": _json("Agent", "Changed"),
+                        **_errors(400, 401, 404, 409, 413, 415, 422, 503),
+                    },
+                }
+            },
+            "/api/recordings": {
+                "get": {
+                    "operationId": "listRecordings",
+                    "summary": "The stored recordings of one request",
+                    "security": admin,
+                    "parameters": [{"name": "request", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json(
+                            {"type": "array", "items": {"$ref": "#/components/schemas/Recording"}}, "Recordings"
+                        ),
+                        **_errors(401, 404, 422, 503),
+                    },
                 }
             },
         },
         "components": {
-            "schemas": {"Callback": _CALLBACK, "Error": _ERROR, "Agent": _AGENT},
+            "schemas": {"Callback": _CALLBACK, "Error": _ERROR, "Agent": _AGENT, "Recording": _RECORDING},
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -199,6 +199,12 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
     """Count, check and record one ask under the number's lock; (request, created) as request_callback."""
     try:
         serialise_asks(session, ask.phone, ask.client)
+        if ask.form_digest and ask.source == "api":
+            made = _made_with_key(session, ask)
+            if made is not None:
+                session.commit()
+                log.info("callback asked for again with its Idempotency-Key", extra={"request": made.id})
+                return made, False
         existing = _active_for(session, ask.phone, ask.queue.id)
         if existing is not None and _same_maker(existing, ask.own_refs, ask.form_digest):
             # Its maker again (a double click, or a second look from the same browser): no new ask, so
@@ -245,6 +251,23 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         extra={"request": row.id, "queue": ask.queue.name, "source": ask.source, "scheduled": bool(ask.not_before)},
     )
     return row, True
+
+
+def _made_with_key(session: Session, ask: _Ask) -> CallbackRequest | None:
+    """The request an API ask with this Idempotency-Key made, whatever became of it since (a retry after
+    a cancel must not make a second one); a key used before for another number or topic is refused."""
+    made = session.scalar(
+        select(CallbackRequest).where(CallbackRequest.form_digest == ask.form_digest).order_by(CallbackRequest.id)
+    )
+    if made is None:
+        return None
+    if made.phone != ask.phone or made.queue_id != ask.queue.id:
+        raise InvalidInput(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for an ask with another number or topic: use a new key for each ask.",
+            "Idempotency-Key",
+        )
+    return made
 
 
 def _active_for(session: Session, phone: str, queue_id: int) -> CallbackRequest | None:

@@ -138,6 +138,11 @@ def any_number(region: str = "US") -> PhonePolicy:
     return PhonePolicy(default_region=region, allowed_countries=())
 
 
+def is_region(code: str) -> bool:
+    """Whether `code` is a country libphonenumber knows (ISO 3166 alpha-2, upper case: "US", "GB")."""
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
 def normalize(raw: str, policy: PhonePolicy, region: str | None = None) -> str:
     """Parse a number typed by a customer, apply the policy, return E.164; raise PhoneRejected otherwise."""
     if len(raw or "") > MAX_INPUT_LENGTH:

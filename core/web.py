@@ -173,7 +173,10 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
         except Exception:  # noqa: BLE001 - a dead connection cannot roll back; teardown discards it
             log.debug("rollback after a database failure failed too", exc_info=True)
     response: Response
-    if request.path.startswith("/api/"):
+    if request.path == "/healthz":
+        # A monitor parses JSON: a check that ran out of the database's time is the database down.
+        response = jsonify({"status": "unavailable", "database": "down"})
+    elif request.path.startswith("/api/"):
         body = {
             "error": {
                 "code": "unavailable",
@@ -213,6 +216,10 @@ def init_app(app: Flask) -> None:
         response = json_error(DomainError(code, error.description or error.name))
         assert not isinstance(response, tuple)
         response.status_code = error.code or 500  # type: ignore[union-attr]
+        # Werkzeug's own headers (a 405's Allow: what the URL takes) belong to the JSON answer too.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value  # type: ignore[union-attr]
         return response
 
     @app.errorhandler(CSRFError)

@@ -103,3 +103,21 @@ def test_control_characters_in_an_agent_name_or_queue_are_refused(
 ) -> None:
     assert add(client, admin_headers, name="Dana\u0000").status_code == 422
     assert add(client, admin_headers, queues=["orders\u0000"]).status_code == 422
+
+
+def test_empty_endpoint_fields_are_none_so_they_never_collide(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    """A script that sends every field sends "" for the one it does not use."""
+    ada = {"name": "Ada", "phone": "+12015550191", "client": "", "queues": ["orders"]}
+    bo = {"name": "Bo", "phone": "+12015550192", "client": "", "queues": ["orders"]}
+    browser = {"name": "Cy", "phone": "", "client": "cy", "queues": ["orders"]}
+
+    answers = [client.post("/api/agents", json=body, headers=admin_headers) for body in (ada, bo, browser)]
+
+    assert [a.status_code for a in answers] == [201, 201, 201], [a.get_json() for a in answers]
+    assert [(a.get_json()["phone"], a.get_json()["client"]) for a in answers] == [
+        ("+12015550191", None),
+        ("+12015550192", None),
+        (None, "cy"),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -222,12 +223,17 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(database
     get_db(app).engine.dispose()
 
 
-def test_the_openapi_document_describes_every_route(client: FlaskClient) -> None:
+def test_the_openapi_document_describes_every_route(app, client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert {"/api/callbacks", "/api/callbacks/{ref}", "/api/agents", "/api/agents/{agent_id}/status"} <= set(
-        doc["paths"]
-    )
+    served = {
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") and rule.rule != "/api/openapi.json"
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, operations in doc["paths"].items() for method in operations}
+    assert served == documented
 
 
 def test_health_check_reports_the_database(client: FlaskClient) -> None:
@@ -259,6 +265,7 @@ def test_unknown_api_routes_and_methods_answer_json(client: FlaskClient) -> None
     assert (missing.status_code, wrong_method.status_code) == (404, 405)
     assert missing.get_json()["error"]["code"] == "not_found"
     assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+    assert set(wrong_method.headers["Allow"].replace(" ", "").split(",")) >= {"POST"}  # what the URL takes
 
 
 def test_order_numbers_as_people_copy_them_are_kept_in_one_form(app, client: FlaskClient) -> None:
@@ -297,8 +304,45 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_request_it_made_and_is_n
     assert post(client).status_code == 409
 
 
+def test_a_retry_after_the_request_was_canceled_gets_that_request_not_a_new_call(client: FlaskClient) -> None:
+    key = {"Idempotency-Key": "0123456789abcdef-retry-after-cancel"}
+    first = client.post("/api/callbacks", json=VALID, headers=key).get_json()
+    assert client.delete(f"/api/callbacks/{first['id']}").status_code == 200  # canceled (the SMS link, say)
+
+    again = client.post("/api/callbacks", json=VALID, headers=key)
+
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first["id"] and again.get_json()["status"] == "canceled"
+
+
+@pytest.mark.parametrize("change", [{"topic": "returns"}, {"phone": "+12015550188"}])
+def test_a_key_used_again_for_another_ask_is_refused(client: FlaskClient, change: dict[str, str]) -> None:
+    key = {"Idempotency-Key": "0123456789abcdef-used-twice"}
+    assert client.post("/api/callbacks", json=VALID, headers=key).status_code == 201
+
+    other = client.post("/api/callbacks", json={**VALID, **change}, headers=key)
+
+    assert other.status_code == 422
+    assert other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert other.get_json()["error"]["field"] == "Idempotency-Key"
+
+
 @pytest.mark.parametrize("key", ["short", "x" * 256, "has a space in it ok"])
 def test_a_malformed_idempotency_key_is_refused_clearly(client: FlaskClient, key: str) -> None:
     response = client.post("/api/callbacks", json=VALID, headers={"Idempotency-Key": key})
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "bad_idempotency_key"
+
+
+@pytest.mark.parametrize("country", ["ZZ", "united states", "U", "usa"])
+def test_a_country_that_is_no_country_code_is_refused_naming_it(client: FlaskClient, country: str) -> None:
+    response = client.post("/api/callbacks", json={**VALID, "phone": "2015550128", "country": country})
+
+    assert response.status_code == 422
+    assert (response.get_json()["error"]["code"], response.get_json()["error"]["field"]) == ("bad_country", "country")
+
+
+def test_a_national_number_is_read_in_the_country_given(client: FlaskClient) -> None:
+    response = client.post("/api/callbacks", json={**VALID, "phone": "(201) 555-0128", "country": "us"})
+
+    assert response.status_code == 201 and response.get_json()["phone"].endswith("0128")

@@ -222,7 +222,7 @@ def test_a_request_stored_before_the_database_slows_is_answered_201_not_503(
     it would ask again and be told it already had."""
     from sqlalchemy.exc import OperationalError
 
-    from callback import api
+    from callback import api, openapi
     from callback.models import CallbackRequest
 
     app = build(database_url, clock)
@@ -236,9 +236,31 @@ def test_a_request_stored_before_the_database_slows_is_answered_201_not_503(
     assert answer.status_code == 201
     body = answer.get_json()
     assert body["status"] == "queued" and body["position"] is None and body["language"] == "es"
+    # Every field of the answer's schema, as when the database is quick: a typed client must not break.
+    assert set(body) == set(openapi.document("http://x")["components"]["schemas"]["Callback"]["properties"])
+    assert (body["topic"], body["attempts"], body["phone"].endswith("0123")) == (ASK["topic"], 0, True)
     with get_db(app).sessions() as s:
         stored = s.scalar(select(CallbackRequest).where(CallbackRequest.ref == body["id"]))
         assert stored is not None and stored.language == "es"  # stored with its language, in one commit
+    get_db(app).engine.dispose()
+
+
+def test_healthz_answers_json_when_its_checks_run_out_of_database_time(
+    database_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SELECT 1 answered, then a check ran out of the budget: a monitor still gets JSON, not a page."""
+    from core.db import DatabaseTimeout
+
+    app = build(database_url, clock)
+
+    def out_of_time(*_args: Any) -> None:
+        raise DatabaseTimeout("the database did not answer within the request's time budget")
+
+    app.extensions["health_checks"] = [out_of_time]
+    health = app.test_client().get("/healthz")
+
+    assert health.status_code == 503 and health.mimetype == "application/json"
+    assert health.get_json() == {"status": "unavailable", "database": "down"}
     get_db(app).engine.dispose()
 
 
