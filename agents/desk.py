@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, language_words, primary_language
@@ -44,6 +44,7 @@ PHASE_WORDS = {
     "calling": "Calling the customer: they answer and press 1, then your phone rings",
     "ringing": "Your phone is ringing",
     "screening": "Answered: press 1 on your phone to take the call",
+    "connecting": "You accepted: we are ringing the customer, stay on the line",
     "talking": "On the call",
     "wrap_up": "Wrap-up",
 }
@@ -200,7 +201,12 @@ def current_call(session: Session, agent: Agent) -> CurrentCall | None:
         .limit(1)
     )
     if leg is not None and leg.attempt.ended_at is None:
-        phase = "talking" if leg.accepted_at else "screening" if leg.answered_at else "ringing"
+        if leg.talked:
+            phase = "talking"
+        elif leg.accepted_at:
+            phase = "connecting"  # agent-first: they accepted, and we are ringing the customer for them
+        else:
+            phase = "screening" if leg.answered_at else "ringing"
         return CurrentCall(phase, leg.attempt, leg)
     if agent.status == "reserved":
         # Customer-first: the agent is held while we call the customer; their phone rings once the
@@ -214,9 +220,13 @@ def current_call(session: Session, agent: Agent) -> CurrentCall | None:
         if attempt is not None and not any(leg.agent_id == agent.id for leg in attempt.agent_legs):
             return CurrentCall("calling", attempt, None)
     if agent.status == "wrap_up":
-        last = _last_taken(session, agent)
-        if last is not None:
-            return CurrentCall("wrap_up", last.attempt, last)
+        # The call just over, if the agent talked on it; an earlier conversation is not what they wrap up
+        # now (an agent-first call whose customer never answered leaves a moment of wrap-up too).
+        latest = session.scalar(
+            select(AgentLeg).where(AgentLeg.agent_id == agent.id).order_by(AgentLeg.id.desc()).limit(1)
+        )
+        if latest is not None and latest.bridged_at is not None:
+            return CurrentCall("wrap_up", latest.attempt, latest)
     return None
 
 
@@ -228,16 +238,6 @@ def _last_taken(session: Session, agent: Agent) -> AgentLeg | None:
         .order_by(AgentLeg.bridged_at.desc(), AgentLeg.id.desc())
         .limit(1)
     )
-
-
-def talked(leg: AgentLeg) -> bool:
-    """Whether the agent talked with the customer on this leg: it was bridged, or (customer-first, where
-    the customer is already on the line) it was accepted and is still live; Twilio confirms the bridge
-    only when the conversation ends. Agent-first, the agent accepts before we ring the customer, who
-    may never answer: only the bridge counts."""
-    if leg.bridged_at is not None:
-        return True
-    return leg.accepted_at is not None and leg.ended_at is None and not leg.attempt.agent_first
 
 
 # -- the screen pop ------------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def pop(
     waited_until = (leg.accepted_at if leg is not None else None) or (
         attempt.accepted_at if attempt is not None else None
     )
-    waited = max(0.0, ((waited_until or now) - max(req.created_at, req.not_before or req.created_at)).total_seconds())
+    waited = max(0.0, ((waited_until or now) - req.wanted_at).total_seconds())
     earlier = [a for a in req.call_attempts if attempt is None or a.id != attempt.id]
     language = primary_language(req.language or "en")
     return {
@@ -363,7 +363,7 @@ def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str
         req = leg.attempt.request
         if _local(leg.rung_at, zone).date() != _local(now, zone).date():
             continue
-        taken = talked(leg)
+        taken = leg.talked
         if leg.ended_at is None:
             outcome_text = "In progress"
         elif leg.outcome == "accepted" and not taken:
@@ -471,13 +471,7 @@ def own_request(session: Session, agent: Agent, request_id: int, taken: bool = F
         .where(CallAttempt.request_id == request_id, AgentLeg.agent_id == agent.id)
     )
     if taken:
-        # What talked() says, in SQL: a bridge, or a customer-first acceptance still live.
-        query = query.where(
-            or_(
-                AgentLeg.bridged_at.is_not(None),
-                and_(AgentLeg.accepted_at.is_not(None), AgentLeg.ended_at.is_(None), ~CallAttempt.agent_first),
-            )
-        )
+        query = query.where(AgentLeg.talked)
     req = session.get(CallbackRequest, request_id) if 0 < request_id <= 2**31 - 1 else None
     if req is None or session.scalar(query.limit(1)) is None:
         raise NotFound("not_found", "You have no call with that number.")

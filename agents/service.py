@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agents import audit
 from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTransition, Queue
 from core import phone as phones
 from core.clock import Clock
+from core.db import rows_changed
 from core.errors import Conflict, InvalidInput, NotFound
 from core.hours import BusinessHours, HoursError
 from core.text import has_control_characters
@@ -270,14 +272,30 @@ def after_this_call(session: Session, clock: Clock, agent_id: int, status: str) 
     (their break, the end of their shift), or available (which takes back an earlier wish). An agent the
     line does not hold changes status now (set_status). The caller audits and commits."""
     agent = get_agent(session, agent_id)
-    if agent.status not in HELD_BY_THE_LINE:
-        return set_status(session, clock, agent_id, status)
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
-    agent.after_call_status = status if status in AFTER_CALL else None
+    if agent.status not in HELD_BY_THE_LINE or not _wish(session, agent, status if status in AFTER_CALL else None):
+        # Not held, or the line let them go since this request read them: the status is theirs now.
+        session.refresh(agent)
+        return set_status(session, clock, agent_id, status)
     session.commit()
     log.info("agent status after the call", extra={"agent_id": agent.id, "status": status})
     return agent
+
+
+def _wish(session: Session, agent: Agent, wish: str | None) -> bool:
+    """Keep `wish` for when the line lets the agent go, only while it still holds them: a call that
+    ends meanwhile has run after_call already, so a wish stored after it would never be carried out."""
+    kept = rows_changed(
+        session,
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.status.in_(HELD_BY_THE_LINE))
+        .values(after_call_status=wish)
+        .execution_options(synchronize_session=False),
+    )
+    if kept:
+        set_committed_value(agent, "after_call_status", wish)
+    return kept == 1
 
 
 def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, address: str | None = None) -> Agent:
@@ -289,14 +307,14 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
     agent = get_agent(session, agent_id)
     now = clock.now()
     target = f"agent {agent.id}"
-    if agent.status in HELD_BY_THE_LINE:
-        agent.after_call_status = "signed_out"
+    if agent.status in HELD_BY_THE_LINE and _wish(session, agent, "signed_out"):
         audit.record(
             session, SIGN_OFF_AFTER_CALL, target, {"status": agent.status}, actor=actor, address=address, at=now
         )
         session.commit()
         log.info("agent signed out during a call; offline when it ends", extra={"agent_id": agent.id})
         return agent
+    session.refresh(agent)  # let go meanwhile, or never held: offline now
     before = agent.status
     set_status(session, clock, agent.id, "offline", reason=SIGNED_OUT)
     if agent.status != before:

@@ -398,7 +398,7 @@ def finish_attempt(
         # began when they accepted, as a confirmed bridge records it (the figures count from it).
         req.complete(now)
         attempt.outcome = "completed"
-        attempt.bridged_at = attempt.bridged_at or attempt.accepted_at
+        attempt.bridged_at = attempt.bridged_at or attempt.live_acceptance
         if attempt.talk_seconds is None and duration is not None and attempt.accepted_at is not None:
             attempt.talk_seconds = duration
         line.wrap_up(session, agent, attempt, now)

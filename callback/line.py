@@ -414,7 +414,9 @@ def end_wrap_up(agent: Agent, now: datetime) -> bool:
 
 
 def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
-    """Agents whose wrap-up is over become available; waiting requests past their expiry expire."""
+    """Agents whose wrap-up is over become available (or what they asked to be meanwhile); waiting
+    requests past their expiry expire."""
+    _grant_wishes(session, Agent.status == "wrap_up", Agent.busy_until <= now, now=now)
     ready = session.scalars(
         update(Agent)
         .where(Agent.status == "wrap_up", Agent.busy_until <= now)
@@ -447,7 +449,16 @@ def release_stranded_agents(session: Session, now: datetime, held_since: datetim
         .returning(Agent.id)
     ).all()
     log_status(session, list(wrapped), "wrap_up", now)
+    _grant_wishes(session, Agent.id.in_(list(released)), now=now)
     return len(released) + len(wrapped)
+
+
+def _grant_wishes(session: Session, *where: Any, now: datetime) -> None:
+    """What agents the line lets go in bulk asked to be during their call (a break, signing out): the
+    few with a wish are moved one by one (agents.service.after_call), before or after the bulk update."""
+    for agent in session.scalars(select(Agent).where(Agent.after_call_status.is_not(None), *where)):
+        after_call(session, agent, now)
+    session.flush()
 
 
 def ring_agent(session: Session, attempt: CallAttempt, agent: Agent, now: datetime) -> AgentLeg:
@@ -558,6 +569,7 @@ def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: st
     )
     if taken != 1:
         agent.move_to("available", now)
+        after_call(session, agent, now)  # let go without a call: a break they asked for starts now
         return None
     session.refresh(req)
     req.answered(now)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, or_, select, text
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
 from agents.models import Agent, Queue
@@ -50,6 +50,11 @@ class IllegalTransition(Exception):
 def new_ref() -> str:
     """An unguessable public reference: 128 random bits, URL-safe."""
     return secrets.token_urlsafe(16)
+
+
+def wanted_from(created_at: datetime, not_before: datetime | None) -> datetime:
+    """When a request's customer wanted the call from: when they asked, or the later time they booked."""
+    return max(created_at, not_before) if not_before is not None else created_at
 
 
 class CallbackRequest(Base):
@@ -144,6 +149,12 @@ class CallbackRequest(Base):
     queue: Mapped[Queue] = relationship(lazy="joined")
     agent: Mapped[Agent | None] = relationship()
     call_attempts: Mapped[list[CallAttempt]] = relationship(back_populates="request", order_by="CallAttempt.id")
+
+    @property
+    def wanted_at(self) -> datetime:
+        """When the customer wanted the call from (wanted_from): the wait, the speed of answer and the
+        service level count from it, never from the booking of a later slot."""
+        return wanted_from(self.created_at, self.not_before)
 
     @property
     def due_at(self) -> datetime:
@@ -299,6 +310,13 @@ class CallAttempt(Base):
         """Whether the attempt still waits for news from the provider."""
         return self.ended_at is None
 
+    @property
+    def live_acceptance(self) -> datetime | None:
+        """When the agent now on the line accepted: the last acceptance not ended unbridged. An agent
+        who accepted and dropped before the bridge (outcome "dropped") did not talk; the next one did."""
+        accepted = [leg.accepted_at for leg in self.agent_legs if leg.accepted_at and leg.outcome in {None, "accepted"}]
+        return max(accepted, default=None)
+
 
 AGENT_LEG_OUTCOMES = ("accepted", "no_answer", "declined", "dropped", "voicemail", "busy", "failed", "canceled")
 
@@ -325,6 +343,26 @@ class AgentLeg(Base):
 
     attempt: Mapped[CallAttempt] = relationship(back_populates="agent_legs")
     agent: Mapped[Agent | None] = relationship()
+
+    @hybrid_property
+    def talked(self) -> bool:
+        """Whether the agent talked with the customer on this leg: it was bridged, or (customer-first,
+        where the customer is already on the line) it was accepted and is still live, since Twilio
+        confirms that bridge only when it ends. Agent-first, the agent accepts before we ring the
+        customer, who may never answer: only the bridge counts."""
+        if self.bridged_at is not None:
+            return True
+        return self.accepted_at is not None and self.ended_at is None and not self.attempt.agent_first
+
+    @talked.inplace.expression
+    @classmethod
+    def _talked_expression(cls) -> ColumnElement[bool]:
+        # Its own alias of the attempts, so a query that joins them already does not swallow it.
+        attempt = aliased(CallAttempt)
+        agent_first = select(attempt.agent_first).where(attempt.id == cls.attempt_id).scalar_subquery()
+        return or_(
+            cls.bridged_at.is_not(None), and_(cls.accepted_at.is_not(None), cls.ended_at.is_(None), ~agent_first)
+        )
 
 
 class ProviderPause(Base):

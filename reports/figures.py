@@ -522,7 +522,7 @@ def _requests(
                 queue=name,
                 status=req.status,
                 created_at=req.created_at,
-                due_at=max(req.created_at, req.not_before or req.created_at),
+                due_at=req.wanted_at,
                 finished_at=req.updated_at,
                 connected_at=_connected_at(req, bridged),
                 calls_placed=sum(1 for a in req.call_attempts if a.dialled_at is not None),
@@ -545,7 +545,7 @@ def _connected_at(req: CallbackRequest, bridged: list[CallAttempt]) -> datetime 
     a long call is not a service-level miss, nor missing from the speed of answer, while it lasts."""
     first = min((a.bridged_at for a in bridged if a.bridged_at), default=None)
     if first is None and req.status == "connected":
-        first = min((a.accepted_at for a in req.call_attempts if a.accepted_at), default=None)
+        first = min((a.live_acceptance for a in req.call_attempts if a.live_acceptance), default=None)
     return first
 
 

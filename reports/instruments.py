@@ -46,7 +46,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 from sqlalchemy.sql.elements import BindParameter
 
 from agents.models import Queue
-from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest
+from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest, wanted_from
 
 # The gauges, read from the database at scrape time by reports.metrics (names here with the rest).
 REQUESTS_WAITING = "callme_requests_waiting"
@@ -284,7 +284,7 @@ def _bridged(session: Session, attempt: CallAttempt) -> _Bridged:
         )
         queue, created, not_before = row[0], row[1], row[2]
     assert attempt.bridged_at is not None
-    since = max(created, not_before) if not_before is not None else created
+    since = wanted_from(created, not_before)
     return _Bridged(queue, max(0.0, (attempt.bridged_at - since).total_seconds()))
 
 

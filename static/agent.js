@@ -234,12 +234,17 @@
           };
           ["disconnect", "cancel", "reject", "error"].forEach(function (event) { call.on(event, over); });
         });
-        device.on("registered", function () { note.textContent = ready; });
+        // The SDK unregisters and registers again when its signalling connection blips, even with a
+        // call up: the note then holds that call's buttons, which must stay.
+        var inCall = function () { return device.calls && device.calls.length > 0; };
+        device.on("registered", function () { if (!inCall()) { note.textContent = ready; } });
         device.on("unregistered", function () {
-          note.textContent = "The browser phone is not connected: calls cannot ring here. Reload to try again.";
+          if (!inCall()) {
+            note.textContent = "The browser phone is not connected: calls cannot ring here. Reload to try again.";
+          }
         });
         device.on("error", function () {
-          if (!device.calls || device.calls.length === 0) {
+          if (!inCall()) {
             note.textContent = "The browser phone had a problem and may not ring. Reload to try again.";
           }
         });

@@ -24,5 +24,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("callback_requests") as batch:
-        batch.drop_column("form_digest")
+    # Not batch mode on SQLite: it copies the table, and dropping the old one with foreign keys on
+    # fails (or cascades) for the rows that point at it. SQLite (3.35+) drops a plain column in place.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE callback_requests DROP COLUMN form_digest")
+    else:
+        op.drop_column("callback_requests", "form_digest")

@@ -25,5 +25,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agents") as batch:
-        batch.drop_column("after_call_status")
+    # Not batch mode on SQLite: it copies the table, and dropping the old one with foreign keys on
+    # fails (or cascades) for the rows that point at it. SQLite (3.35+) drops a plain column in place.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE agents DROP COLUMN after_call_status")
+    else:
+        op.drop_column("agents", "after_call_status")

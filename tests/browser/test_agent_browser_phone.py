@@ -184,3 +184,16 @@ def test_a_console_that_stopped_updating_says_so_and_recovers(console: Any) -> N
     agent.state = saved
     agent.tab.wait_for_function("!document.getElementById('console').classList.contains('stale')", timeout=10_000)
     assert connection.inner_text() == ""
+
+
+def test_a_signalling_blip_during_a_call_keeps_its_buttons(console: Any) -> None:
+    """The SDK unregisters and registers again when its signalling connection drops for a moment, even
+    with a call up: the agent must still be able to take the call."""
+    agent = console()
+    agent.tab.evaluate("incomingCall(); device.calls = [call]")
+    agent.tab.get_by_role("button", name="Answer").click()
+
+    agent.tab.evaluate("device.emit('unregistered'); device.emit('registered')")
+
+    assert agent.tab.get_by_role("button", name="Take the call (1)").is_visible()
+    assert agent.tab.get_by_role("button", name="Hang up").is_visible()

@@ -780,3 +780,20 @@ def test_todays_calls_read_one_clock_whichever_queue_they_came_from(store: Sessi
     ]
     assert [at for at, _ in rows] == [at for at, _ in expected]
     assert rows[0][0] > rows[1][0]  # newest first reads as newest
+
+
+def test_a_break_asked_for_as_the_call_ends_starts_now(app: Flask, store: Session, clock: FixedClock) -> None:
+    """The console read the agent on the call; the webhook ended it before the wish was stored: the
+    wish must not wait for a call that is over (the end of wrap-up would ignore it)."""
+    from agents import service
+
+    agent = factories.agent(store, clock.now())
+    call = ring(store, clock, agent, "talking")
+    with get_db(app).sessions() as console:
+        assert console.get(Agent, agent.id).status == "on_call"  # type: ignore[union-attr]
+        line.wrap_up(store, agent, call.attempt, clock.now())  # meanwhile, the call ends
+        store.commit()
+        service.after_this_call(console, clock, agent.id, "away")
+
+    store.expire_all()
+    assert (agent.status, agent.after_call_status) == ("away", None)

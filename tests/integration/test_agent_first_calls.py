@@ -140,3 +140,48 @@ def test_a_customer_reached_is_a_conversation_to_wrap_up(session: Session, clock
 
     assert screen["today"][0]["outcome_text"] == "Talked" and screen["today"][0]["taken"]
     assert screen["wrap_up"] is not None and screen["wrap_up"]["request_id"] == req.id
+
+
+def test_while_the_customers_phone_rings_the_agent_is_told_so_and_has_nothing_to_wrap_up(
+    session: Session, clock: FixedClock
+) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    assert attempt.agent is not None
+
+    screen = desk.state(session, attempt.agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
+
+    assert screen["call"]["phase"] == "connecting" and "ringing the customer" in screen["call"]["phase_text"]
+    assert screen["wrap_up"] is None
+
+
+def test_a_customer_not_reached_after_an_earlier_conversation_shows_no_call_to_wrap_up(
+    session: Session, clock: FixedClock
+) -> None:
+    first = accepted_by_the_agent(session, clock)
+    agent = first.agent
+    assert agent is not None
+    agent_first.on_customer_pickup(session, clock, first, "CCleg", "human")
+    clock.advance(seconds=80)
+    agent_first.on_customer_dial_done(session, clock, first, "completed", 80)
+    calls.on_status(session, clock, first, "completed", 90, 90)
+    desk.dispose(session, agent, first.request.id, "resolved", "", clock.now(), None)
+    session.commit()
+    # The next agent-first call: the customer's voicemail answers.
+    agent.status = "reserved"
+    req = factories.request(session, clock.now(), status="dialing", agent_id=agent.id)
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid="CA" + uuid.uuid4().hex, created_at=clock.now(), agent_first=True
+    )
+    session.add(attempt)
+    session.add(AgentLeg(attempt=attempt, agent_id=agent.id, rung_at=clock.now()))
+    session.commit()
+    agent_first.on_agent_pickup(session, clock, attempt, "human")
+    agent_first.on_agent_accept(session, clock, attempt, "1", line.Bounds())
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg2", "machine_end_beep")
+    agent_first.on_customer_dial_done(session, clock, attempt, "completed", 14)
+    calls.on_status(session, clock, attempt, "completed", 4, 40)
+    fresh(session, req, attempt, agent)
+
+    screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
+
+    assert screen["call"] is None  # not the earlier customer, whose call was wrapped up already

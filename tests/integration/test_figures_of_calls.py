@@ -103,3 +103,23 @@ def test_forgetting_a_waiting_request_cancels_it_now(session: Session, clock: Fi
     session.commit()
 
     assert req.status == "canceled" and req.updated_at == clock.now()
+
+
+def test_a_call_a_second_agent_took_counts_from_their_acceptance(session: Session, clock: FixedClock) -> None:
+    """The first agent accepted and dropped before the bridge; ten minutes later another took the call."""
+    req, attempt = talking(session, clock, timedelta(minutes=10))
+    factories.agent(session, clock.now(), status="available")
+    first = attempt.agent_legs[-1]
+    clock.advance(minutes=10)
+    calls.on_dial_done(session, clock, attempt, first, "completed", 3, "CAleg1", "in-progress", "false")
+    second = attempt.agent_legs[-1]
+    assert second.id != first.id
+    assert calls.on_screen(session, clock, second, "CAleg2", "human").action == "screen"
+    assert calls.on_screen_answer(session, clock, second, "1", None).action == "bridge"
+
+    assert today(session, clock).average_speed_of_answer_seconds == 20 * 60 + 35  # while they talk
+    clock.advance(seconds=100)
+    calls.finish_attempt(session, clock, attempt, "completed", duration=100)  # no Dial action came
+    session.commit()
+    assert attempt.bridged_at == second.accepted_at
+    assert today(session, clock).average_speed_of_answer_seconds == 20 * 60 + 35

@@ -231,3 +231,44 @@ def test_a_new_queue_can_be_created_with_only_its_name(fresh_app: Flask) -> None
     assert result.exit_code == 0, result.output
     listed = runner.invoke(args=["queues", "list"]).output
     assert "wholesale" in listed
+
+
+def test_this_seasons_migrations_go_back_and_forth_keeping_every_row(empty_url: str, backend: str) -> None:
+    """Downgrading 0016 to 0012 and upgrading again loses no agent, queue link, request or attempt: SQLite's
+    batch mode would copy and drop tables that other rows point at."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO queues (name, display_name, caller_id, timezone, hours, max_attempts, backoff_seconds,"
+                " expiry_hours, wrap_up_seconds, default_handle_seconds, dial_strategy, recording,"
+                " service_level_seconds, languages)"
+                " VALUES ('orders', 'Orders', '+15005550006', 'UTC', '24/7', 3, '300', 24, 30, 240,"
+                " 'customer_first', false, 900, 'en')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO agents (name, phone, status, status_since, created_at)"
+                " VALUES ('Ana', '+12015550101', 'available', :now, :now)"
+            ),
+            {"now": "2026-11-30 10:00:00+00:00"},
+        )
+        conn.execute(text("INSERT INTO agent_queues (agent_id, queue_id) SELECT a.id, q.id FROM agents a, queues q"))
+    counts = "SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM agent_queues), (SELECT count(*) FROM queues)"
+    with engine.connect() as conn:
+        before = tuple(conn.execute(text(counts)).one())
+
+    command.downgrade(alembic_config(engine), "0012")
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text(counts)).one()) == before == (1, 1, 1)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text(counts)).one()) == before
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []
