@@ -67,7 +67,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that takes `backend` on SQLite, and on PostgreSQL when one is provided."""
     if "backend" in metafunc.fixturenames:
-        backends = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+        both = POSTGRES_URL and metafunc.definition.get_closest_marker("sqlite_only") is None
+        backends = ["sqlite"] + (["postgresql"] if both else [])
         metafunc.parametrize("backend", backends, scope="session")
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from core.clock import FixedClock
 from tests.integration.test_agent_console import sign_in, staff_agent
 
-pytestmark = pytest.mark.browser
+# The page's own behaviour: the database only renders it, so one backend is enough.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://console.test"
