@@ -65,10 +65,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test that takes `backend` on SQLite, and on PostgreSQL when one is provided."""
+    """Run every test that takes `backend` on SQLite, and on PostgreSQL when one is provided; a test
+    marked postgres on PostgreSQL alone, one marked sqlite_only on SQLite alone."""
     if "backend" in metafunc.fixturenames:
-        both = POSTGRES_URL and metafunc.definition.get_closest_marker("sqlite_only") is None
-        backends = ["sqlite"] + (["postgresql"] if both else [])
+        if metafunc.definition.get_closest_marker("postgres") is not None:
+            backends = ["postgresql"]  # deselected without a server (pytest_collection_modifyitems)
+        else:
+            both = POSTGRES_URL and metafunc.definition.get_closest_marker("sqlite_only") is None
+            backends = ["sqlite"] + (["postgresql"] if both else [])
         metafunc.parametrize("backend", backends, scope="session")
 
 

@@ -64,12 +64,10 @@ def test_init_db_creates_the_schema_and_queues_and_is_safe_twice(fresh_app: Flas
     assert "created queues" not in second.output
 
 
-def test_init_db_on_several_hosts_at_once_migrates_once(empty_url: str, backend: str) -> None:
+@pytest.mark.postgres  # several hosts share a PostgreSQL database; a SQLite file is one host's
+def test_init_db_on_several_hosts_at_once_migrates_once(empty_url: str) -> None:
     """A deploy runs init-db on every host at the same moment: each must succeed, and the schema and
-    queues come out once. Processes, as on hosts (Alembic's environment is one per process). Several
-    hosts share PostgreSQL; a SQLite file is one host's."""
-    if backend != "postgresql":
-        pytest.skip("several hosts share a PostgreSQL database, not a SQLite file")
+    queues come out once. Processes, as on hosts (Alembic's environment is one per process)."""
     env = {
         **{k: v for k, v in os.environ.items() if k.lower() not in {f.name for f in fields(Settings)}},
         "APP_ENV": "testing",
