@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from sqlalchemy.engine import make_url
 
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
@@ -72,8 +73,13 @@ class DatabaseUrl(str):
             return "'***'"
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message names the variable."""
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting is missing or malformed; the message names the variable.
+
+    A ClickException so that a `flask --app app ...` command that cannot build the app says
+    "Error: <the message>" and exits 1, instead of a traceback whose last line an operator must find;
+    a RuntimeError so that gunicorn's master (ops/gunicorn_conf.py checks the settings as it starts)
+    prints it the same way and exits 1, instead of booting workers that fail one after another."""
 
 
 def _bool(value: str) -> bool:

@@ -72,3 +72,12 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(server: Any) -> None:
+    """Check the settings before any worker starts: a missing secret or a malformed setting stops the
+    master with one line naming it (gunicorn prints a RuntimeError as "Error: ..." and exits 1), where
+    each worker would otherwise fail to boot with a traceback, over and over."""
+    from core.config import Settings
+
+    Settings.from_env()

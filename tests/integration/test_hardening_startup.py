@@ -99,15 +99,37 @@ def test_production_refuses_a_weak_secret_naming_it(
     started: dict[str, subprocess.CompletedProcess[str]], setting: str, value: str, why: str
 ) -> None:
     result = started[f"weak-{setting}-{value}"]
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert setting in result.stderr and why in result.stderr
     assert "/api/callbacks" not in result.stdout
+    # Said in a line an operator reads, not at the bottom of a traceback.
+    assert "Traceback" not in result.stderr and "Error: " in result.stderr
+
+
+def test_gunicorn_refuses_a_weak_setting_in_one_line_before_any_worker(tmp_path: Path) -> None:
+    """The master checks the settings as it starts: one "Error:" line and exit 1, no worker booted."""
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in {f.name for f in fields(Settings)}}
+    clean.pop("PYTEST_CURRENT_TEST", None)
+    clean.update({**STRONG, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite3'}"})
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "ops/gunicorn_conf.py", "--bind", "127.0.0.1:0"]
+        + ["--workers", "2", "app:create_app()"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Error: refusing to start in production" in result.stderr
+    assert "SECRET_KEY" in result.stderr and "at least 32" in result.stderr
+    assert "Traceback" not in result.stderr and "Booting worker" not in result.stderr
 
 
 def test_production_refuses_debug_mode(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
     result = started["production-debug"]
     assert result.returncode != 0
-    assert "debug mode" in result.stderr
+    assert "debug mode" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_debug_mode_still_serves_a_developer(started: dict[str, subprocess.CompletedProcess[str]]) -> None:
