@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from agents.models import Agent
 from callback.models import AgentLeg, CallbackRequest
+from callback.views import status_words
 from core.clock import FixedClock
 from core.db import get_db
 from tests import factories
@@ -125,6 +126,8 @@ def test_a_withheld_holder_whose_line_is_left_with_nobody_signed_in_leaves_it_fo
     assert heard(left).startswith("Nobody is on duty right now. After the tone, please tell us your name")
     assert "Record" in [v.tag for v in verbs(left)]
     assert [(r.status, r.outcome) for r in requests(shop)] == [("canceled", "left_unstaffed")]
+    with shop.test_request_context():
+        assert status_words(requests(shop)[0]).startswith("Nobody was on duty to take your call")
 
 
 def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not_a_hold(
