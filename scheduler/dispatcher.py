@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # is trusted: until then a send counts whole, so a first slow send cannot hide the next one's lateness.
 ROUND_TRIPS_KEPT = 50
 ROUND_TRIPS_NEEDED = 3
+# A claim waiting for its pacing slot vouches for itself this often (well inside the reaper's
+# ReaperPolicy.unplaced_after), so only a dead dispatcher's claim is taken for never placed.
+VOUCH_EVERY = 15.0
 
 # Twilio codes that mean the customer's number itself cannot be called: retrying will not help.
 BAD_NUMBER_CODES = frozenset({21211, 21214, 21217, 13223, 13224})
@@ -148,8 +151,10 @@ class Dispatcher:
             placed += 1
         return placed
 
-    def _wait_for_slot(self) -> float:
-        """Take this call's pacing slot (scheduler.pacing) and wait for it; returns its start."""
+    def _wait_for_slot(self, attempt_id: int) -> float | None:
+        """Take this call's pacing slot (scheduler.pacing) and wait for it, vouching for the claim
+        meanwhile (`_vouch`); returns the slot's start, or None if the claim was closed while it
+        waited (then nobody may be rung for it)."""
         cps = self.settings.twilio_cps
         horizon = pacing.HORIZON
         while True:
@@ -159,13 +164,42 @@ class Dispatcher:
                 wait = pacing.wait_before_asking(session, asked) if slot is None else 0.0
             if slot is not None:
                 break
-            self.sleep(wait)
+            if not self._sleep_vouching(wait, attempt_id):
+                return None
             if self.clock.now() <= asked:
                 horizon = float("inf")  # a clock standing still (tests) would never let the slot near
-        delay = slot - self.clock.now().timestamp()
-        if delay > 0:
-            self.sleep(delay)
+        if not self._sleep_vouching(slot - self.clock.now().timestamp(), attempt_id):
+            return None
         return slot
+
+    def _sleep_vouching(self, seconds: float, attempt_id: int) -> bool:
+        """Sleep `seconds`, vouching for the claim at least every VOUCH_EVERY seconds and once at the
+        end, right before the send; False as soon as the claim turns out closed."""
+        while seconds > VOUCH_EVERY:
+            self.sleep(VOUCH_EVERY)
+            seconds -= VOUCH_EVERY
+            if not self._vouch(attempt_id):
+                return False
+        if seconds > 0:
+            self.sleep(seconds)
+        return self._vouch(attempt_id)
+
+    def _vouch(self, attempt_id: int) -> bool:
+        """Stamp the claim's attempt as being sent now, if it is still open and has no call: the reaper
+        counts a claim as never placed only `unplaced_after` past this stamp, so a claim whose pacing
+        wait is long (a low TWILIO_CPS, many dispatchers) is not released under us. False when it was
+        closed meanwhile (the reaper released it, so its request may already be in another's hands):
+        dialling it then would ring the customer for a closed attempt, again and again, uncounted."""
+        with self.db.autocommit() as session:
+            stamped = session.execute(
+                update(CallAttempt)
+                .where(CallAttempt.id == attempt_id, CallAttempt.ended_at.is_(None), CallAttempt.call_sid.is_(None))
+                .values(placed_at=self.clock.now())
+            )
+        if stamped.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        log.warning("claim closed while it waited to be sent; not dialled", extra={"attempt": attempt_id})
+        return False
 
     def _settle(self, slot: float, sent: float) -> None:
         """A send issued or answered late may have reached the provider late: later slots make room.
@@ -344,7 +378,9 @@ class Dispatcher:
         if self.settings.sms_notifications and not agent_first:
             notify.calling_now(self.telephony, customer, caller_id, language)
         # Paced here, after every read: only the request itself lies between the slot and the provider.
-        slot = self._wait_for_slot()
+        slot = self._wait_for_slot(claim.attempt_id)
+        if slot is None:
+            return  # closed by the reaper while it waited: its request is back in line, its agent free
         sent = self.clock.now().timestamp()
         try:
             if agent_first:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from callback import line
@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 class ReaperPolicy:
     """How long silence must last before the reaper acts."""
 
-    # An attempt with no call SID this long after its claim was never placed (calls.create returns
-    # in well under this, and the first status callback carries the SID if the dispatcher died).
+    # An attempt with no call SID this long after its claim, and after the dispatcher last vouched for
+    # it (placed_at: stamped while it waits for its pacing slot and as it sends), was never placed:
+    # calls.create returns in well under this, and the first status callback carries the SID if the
+    # dispatcher died. `for_settings` keeps it above the provider's timeout.
     unplaced_after: timedelta = timedelta(seconds=60)
     # An attempt with a SID but no news for this long is checked with the provider.
     silent_after: timedelta = timedelta(seconds=90)
@@ -36,6 +38,12 @@ class ReaperPolicy:
     recheck_every: timedelta = timedelta(seconds=60)
     # An agent reserved this long without an open attempt was left behind by a crash.
     stranded_after: timedelta = timedelta(seconds=30)
+
+    @classmethod
+    def for_settings(cls, twilio_timeout_seconds: float) -> ReaperPolicy:
+        """The defaults, with a send still waiting for the provider's answer (up to TWILIO_TIMEOUT_SECONDS)
+        never taken for a call that was not placed: released then, it would be dialled twice."""
+        return cls(unplaced_after=max(cls.unplaced_after, timedelta(seconds=2 * twilio_timeout_seconds)))
 
 
 class Reaper:
@@ -70,11 +78,13 @@ class Reaper:
         now = self.clock.now()
         count = 0
         with self.db.sessions() as session:
+            cutoff = now - self.policy.unplaced_after
             ids = session.scalars(
                 select(CallAttempt.id).where(
                     CallAttempt.ended_at.is_(None),
                     CallAttempt.call_sid.is_(None),
-                    CallAttempt.created_at <= now - self.policy.unplaced_after,
+                    CallAttempt.created_at <= cutoff,
+                    or_(CallAttempt.placed_at.is_(None), CallAttempt.placed_at <= cutoff),
                 )
             ).all()
         for attempt_id in ids:
@@ -88,6 +98,8 @@ class Reaper:
                 attempt = session.get(CallAttempt, attempt_id, with_for_update=_locks(session))
                 if attempt is None or attempt.ended_at is not None or attempt.call_sid is not None:
                     continue
+                if attempt.placed_at is not None and attempt.placed_at > cutoff:
+                    continue  # its dispatcher vouched for it since: alive, and about to send or sending
                 if adopted is not None:
                     # The call was made and only its SID was lost: keep it; _silent() follows it up.
                     attempt.call_sid = adopted

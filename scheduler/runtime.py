@@ -16,7 +16,7 @@ from recordings import service as recordings
 from scheduler import heartbeat, wakeups
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Jobs
-from scheduler.reaper import Reaper
+from scheduler.reaper import Reaper, ReaperPolicy
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,13 @@ def build_jobs(app: Flask, blocking: bool = False, dispatch_seconds: float = 1.0
     clock = app.extensions["clock"]
     database = get_db(app)
     dispatcher = Dispatcher(database, telephony, clock, settings)
-    reaper = Reaper(database, telephony, clock, caller_id=settings.twilio_caller_id)
+    reaper = Reaper(
+        database,
+        telephony,
+        clock,
+        ReaperPolicy.for_settings(settings.twilio_timeout_seconds),
+        caller_id=settings.twilio_caller_id,
+    )
     store = app.extensions["audio_store"]
 
     def fetch_recordings() -> recordings.FetchPass:

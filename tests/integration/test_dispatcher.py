@@ -25,7 +25,7 @@ from core.phone import PhonePolicy
 from core.webhooks import FRAGMENT
 from scheduler import pacing
 from scheduler.dispatcher import Dispatcher
-from scheduler.reaper import Reaper
+from scheduler.reaper import Reaper, ReaperPolicy
 from telephony.fake import FakeTelephony
 from telephony.port import NETWORK_ERROR, TelephonyError
 from tests import factories
@@ -648,3 +648,56 @@ def test_a_caller_we_cannot_call_back_is_never_dialled_only_put_through_while_ho
     fresh(session, web)
     assert (message.status, web.status) == ("queued", "dialing")
     assert [c.info.to for c in fake.calls.values()] == [web.phone]
+
+
+def test_a_claim_waiting_long_for_its_pacing_slot_is_not_released_under_it_nor_dialled_twice(
+    session: Session, clock: FixedClock, db: Database, fake: FakeTelephony
+) -> None:
+    """At 0.01 calls a second a slot comes every 102 s, longer than the reaper's 60 s for a claim never
+    placed. The waiting dispatcher vouches for its claim, so the reaper (running meanwhile) leaves it be;
+    each customer is rung once, for an attempt still open."""
+    reaper = Reaper(db, fake, clock)
+    released: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        released.append(reaper.run_once()["unplaced"])  # the reaper's job runs every few seconds meanwhile
+
+    slow = Dispatcher(db, fake, clock, replace(SETTINGS, twilio_cps=0.01), sleep=sleep)
+    first = factories.request(session, clock.now(), age=timedelta(minutes=2), phone="+12015550101")
+    second = factories.request(session, clock.now(), age=timedelta(minutes=1), phone="+12015550102")
+    factories.agent(session, clock.now())
+    factories.agent(session, clock.now())
+    assert slow.run_once() == 2
+    assert sum(released) == 0
+    assert sorted(c.info.to for c in fake.calls.values()) == [first.phone, second.phone]
+    for call in fake.calls.values():
+        attempt = session.scalar(select(CallAttempt).where(CallAttempt.call_sid == call.info.sid))
+        assert attempt is not None and attempt.ended_at is None and attempt.outcome is None
+
+
+def test_a_claim_closed_while_it_waited_for_its_slot_rings_nobody(
+    session: Session, clock: FixedClock, db: Database, fake: FakeTelephony
+) -> None:
+    """Whatever closed it (here the reaper, after the dispatcher froze past its vouching), the request is
+    already back in line: ringing the customer for the closed attempt would go uncounted, again and again."""
+    req = factories.request(session, clock.now())
+    factories.agent(session, clock.now())
+    with db.autocommit() as pacing_session:  # another dispatcher took the slot now: the next is 102 s away
+        assert pacing.take_slot(pacing_session, 0.01, clock.now()) is not None
+
+    def frozen(seconds: float) -> None:
+        clock.advance(seconds=seconds + 120)  # no vouching for two minutes
+        assert Reaper(db, fake, clock).run_once()["unplaced"] == 1
+
+    # The closed claim rings nobody; the request, back in line, is claimed again and rung once for that.
+    assert Dispatcher(db, fake, clock, replace(SETTINGS, twilio_cps=0.01), sleep=frozen).run_once() == 2
+    fresh(session, req)
+    assert [(a.outcome, a.call_sid is None) for a in req.call_attempts] == [("not_placed", True), (None, False)]
+    assert [c.info.sid for c in fake.calls.values()] == [req.call_attempts[1].call_sid]
+    assert (req.status, req.attempts) == ("dialing", 1)
+
+
+def test_the_reaper_waits_longer_than_a_send_may_take() -> None:
+    assert ReaperPolicy.for_settings(10.0).unplaced_after == timedelta(seconds=60)
+    assert ReaperPolicy.for_settings(90.0).unplaced_after == timedelta(seconds=180)
