@@ -14,6 +14,7 @@ shares.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -122,12 +123,22 @@ def on_customer_pickup(
 
 
 def on_customer_dial_done(
-    session: Session, clock: Clock, attempt: CallAttempt, dial_status: str, duration: int | None
+    session: Session,
+    clock: Clock,
+    attempt: CallAttempt,
+    dial_status: str,
+    duration: int | None,
+    dial_bridged: str | None = None,
 ) -> Next:
-    """The customer's leg ended: the conversation is over, or the customer was not reached."""
+    """The customer's leg ended: the conversation is over, or the customer was not reached.
+
+    The greeting's request marks the call bridged, but the greeting plays before the bridge: a customer
+    who hangs up during it ends the Dial "completed" with DialBridged=false, having talked to nobody."""
     now = clock.now()
     req = attempt.request
     leg = _leg(attempt)
+    if dial_bridged == "false" and attempt.bridged_at is not None and attempt.ended_at is None:
+        return _hung_up_in_greeting(session, attempt, leg, now)
     if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
@@ -157,3 +168,22 @@ def on_customer_dial_done(
         return Next("customer_voicemail" if outcome == "machine" else "customer_not_reached", req)
     session.commit()
     return Next("hangup", req)
+
+
+def _hung_up_in_greeting(session: Session, attempt: CallAttempt, leg: AgentLeg | None, now: datetime) -> Next:
+    """The customer answered and hung up during the greeting: nobody talked, so the call is a miss like
+    any call that did not reach them (retried after the back-off, counted), and the agent did their part."""
+    req = attempt.request
+    attempt.bridged_at = None
+    attempt.outcome = "customer_hung_up"
+    attempt.agent_outcome = "completed"
+    if leg is not None and leg.ended_at is None:
+        leg.bridged_at = None
+        leg.outcome, leg.ended_at = "accepted", now
+    if req.status == "connected":
+        req.unbridged(now)
+    if req.status == "connecting":
+        line.schedule_retry(req, "customer_hung_up", now)
+    session.commit()
+    log.info("agent-first: customer hung up during the greeting", extra={"attempt": attempt.id})
+    return Next("customer_hung_up", req)

@@ -339,12 +339,19 @@ def customer_done() -> Response:
     if attempt is None:
         return _xml(twiml.hangup())
     step = agent_first.on_customer_dial_done(
-        session(), clock(), attempt, request.form.get("DialCallStatus", ""), _int("DialCallDuration")
+        session(),
+        clock(),
+        attempt,
+        request.form.get("DialCallStatus", ""),
+        _int("DialCallDuration"),
+        (request.form.get("DialBridged") or "").lower() or None,
     )
-    if step.action in {"customer_voicemail", "customer_not_reached"}:
+    if step.action in {"customer_voicemail", "customer_not_reached", "customer_hung_up"}:
         # The retry is scheduled by now: the request waits for it, or has ended for good.
         if step.action == "customer_voicemail":
             what = "The customer's voicemail answered; we left them a message."
+        elif step.action == "customer_hung_up":
+            what = "The customer hung up before you were connected."
         else:
             what = "The customer didn't answer."
         then = "We'll try them again later." if attempt.request.status == "retry_wait" else "That was our last try."

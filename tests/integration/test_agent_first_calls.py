@@ -108,6 +108,42 @@ def test_the_greeting_webhook_leaves_a_voicemail_and_the_agent_is_told(
         assert (row.outcome, row.request.status) == ("machine", "retry_wait")
 
 
+def test_a_customer_who_hangs_up_during_the_greeting_talked_to_nobody_and_is_called_again(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    """The greeting plays before the bridge: Twilio ends the Dial "completed" with DialBridged=false."""
+    sid = "CA" + "8" * 32
+    with get_db(app).sessions() as session:
+        attempt = accepted_by_the_agent(session, clock, sid)
+        attempt_id = attempt.id
+    greeted = post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-greeting?attempt={attempt_id}",
+        {"CallSid": "CC" + "8" * 32, "ParentCallSid": sid, "AnsweredBy": "human"},
+    )
+    assert "Connecting you" in says(greeted)
+    clock.advance(seconds=2)
+    form = {"CallSid": sid, "DialCallStatus": "completed", "DialCallDuration": "2", "DialBridged": "false"}
+    told = post_signed(client, app, f"/voice/callback/customer-done?attempt={attempt_id}", form)
+    assert "hung up before you were connected" in says(told) and "try them again" in says(told)
+    with get_db(app).sessions() as session:  # the agent's call ends: its status callback closes the attempt
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None and row.agent is not None
+        calls.on_status(session, clock, row, "completed", 5, 30)
+        assert (row.request.status, row.request.outcome) == ("retry_wait", "customer_hung_up")
+        assert (row.outcome, row.bridged_at, row.talk_seconds) == ("customer_hung_up", None, None)
+        assert not any(leg.talked for leg in row.agent_legs)
+        # Nothing to wrap up, nobody talked: free at the dispatcher's next look, not after a wrap-up time.
+        assert row.agent.busy_until is not None and row.agent.busy_until <= clock.now()
+    # Twilio retries the Dial action after the call closed: nothing moves twice.
+    again = post_signed(client, app, f"/voice/callback/customer-done?attempt={attempt_id}", form)
+    assert [child.tag for child in again] == ["Hangup"]
+    with get_db(app).sessions() as session:
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None and (row.request.status, row.request.attempts) == ("retry_wait", 1)
+
+
 def test_a_customer_never_reached_is_no_conversation_on_the_agents_screen(session: Session, clock: FixedClock) -> None:
     attempt = accepted_by_the_agent(session, clock)
     req, agent = attempt.request, attempt.agent
