@@ -422,8 +422,13 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
         return Standing(None, wait, None)
     due = request.due_at
     if due > now:
-        # A booked slot (or a retry's back-off): the answer is the time itself.
-        return Standing(position(session, request, now), int((due - now).total_seconds()), due)
+        # A booked slot (or a retry's back-off): the answer is the time itself, or the opening after
+        # it when the line is closed then (a back-off from 4:59 PM ends after closing; nobody calls
+        # before the morning). A caller on the line is served open or closed.
+        at = due if request.hold_call_sid else request.queue.business_hours.next_open(due)
+        if at is None:
+            return Standing(position(session, request, now), None, None)
+        return Standing(position(session, request, now), int((at - now).total_seconds()), at)
     ahead = position(session, request, now)
     estimate = wait_for_position(ahead or 0, staffing(session, request.queue))
     if estimate is None:

@@ -538,7 +538,7 @@ def test_a_request_made_on_friday_evening_is_called_on_monday_not_expired_over_t
 def test_a_retry_that_falls_after_closing_waits_for_the_next_opening(
     session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
 ) -> None:
-    clock.advance(days=4, hours=6, minutes=50)  # Friday 16:50
+    clock.advance(days=4, hours=6, minutes=59)  # Friday 16:59
     asked, _ = service.request_callback(
         session,
         clock,
@@ -550,15 +550,18 @@ def test_a_retry_that_falls_after_closing_waits_for_the_next_opening(
     assert dispatcher.run_once() == 1
     fresh(session, asked)
     attempt = asked.call_attempts[0]
-    for status in ("ringing", "no-answer"):  # Friday 16:50: the retry's back-off ends after closing
+    for status in ("ringing", "no-answer"):  # Friday 16:59: the retry's back-off ends after closing
         calls.on_status(session, clock, attempt, status, sequence=None)
     session.commit()
     fresh(session, asked)
     assert asked.status in {"queued", "retry_wait"}  # waiting for its next try, not given up
+    # What the status page says: the opening that call will come at, not the back-off's end after closing.
+    told = service.standing(session, asked, clock.now()).scheduled_for
+    assert told is not None and told.astimezone(asked.queue.business_hours.zone).strftime("%a %H:%M") == "Mon 09:00"
     fresh(session, agent)
     agent.status = "available"
     session.commit()
-    clock.advance(days=2, hours=16, minutes=20)  # Monday 09:10
+    clock.advance(days=2, hours=16, minutes=11)  # Monday 09:10
     assert dispatcher.run_pending() == 1
     fresh(session, asked)
     assert (asked.status, asked.attempts) == ("dialing", 2)
