@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from orders.port import RECENT_LIMIT, LookupUnavailable, OrderInfo, ReturnInfo, order_key, recent_count, rma_key
+from orders.port import (
+    RECENT_LIMIT,
+    LookupUnavailable,
+    OrderInfo,
+    ReturnInfo,
+    names_a_return,
+    order_key,
+    recent_count,
+    rma_key,
+)
 
 
 class FakeOrderLookup:
@@ -37,13 +46,18 @@ class FakeOrderLookup:
         return sorted(found, key=lambda o: o.placed_at, reverse=True)[: recent_count(limit)]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
-        """The return with this RMA, else the order's most recently added return, or None."""
+        """The order's most recently added return, or the return with this RMA, or None; the RMA
+        first when the query says it is one (orders.port.names_a_return)."""
         self._check()
-        if found := self.returns.get(rma_key(rma_or_order_number)):
-            return found
         key = order_key(rma_or_order_number)
+        if not key:
+            return None
         matches = [r for r in self.returns.values() if order_key(r.order_number) == key]
-        return matches[-1] if matches and key else None
+        by_order = matches[-1] if matches else None
+        by_rma = self.returns.get(rma_key(rma_or_order_number))
+        if names_a_return(rma_or_order_number):
+            return by_rma or by_order
+        return by_order or by_rma
 
     def _check(self) -> None:
         if self.unavailable:

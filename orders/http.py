@@ -17,8 +17,10 @@ when ORDER_API_TOKEN is set, `Authorization: Bearer <token>`. Path values are pe
     none too). Callme keeps those placed at or after `since`, newest first, at most 20.
 
 `GET {ORDER_API_URL}/returns/{rma_or_order_number}`
-    A return, by its RMA (with or without a leading "RMA") or else by its order's number, in which
-    case the latest return of that order. 200 with a return record; 404 when there is none.
+    A return: the latest return of the order with that number, or else the return with that RMA
+    (with or without a leading "RMA"); a query that starts with "RMA" is an RMA first. Numberings
+    overlap (order 1001, and RMA-1001 of another order): a caller keys their order number, as the
+    menu asks. 200 with a return record; 404 when there is none.
 
 The records are the import's records (see orders/importer.py), with `"type"` optional:
 

@@ -125,6 +125,14 @@ def order_key(number: str) -> str:
     return _NOT_ALNUM.sub("", number.upper())
 
 
+def names_a_return(query: str) -> bool:
+    """Whether a return's lookup says it is a return number ("RMA-1001", "rma 1001"): then it is looked
+    up as an RMA first. Anything else is taken as an order number first, which is what the menu asks
+    callers to key, and then as an RMA: numberings overlap (order 1001, and RMA-1001 of another order),
+    and reading out a stranger's refund is the worse mistake."""
+    return order_key(query).startswith("RMA")
+
+
 def rma_key(rma: str) -> str:
     """How RMAs are compared: as order numbers, and a leading 'RMA' is optional (callers key digits)."""
     key = order_key(rma)

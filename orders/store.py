@@ -22,6 +22,7 @@ from orders.port import (
     LookupUnavailable,
     OrderInfo,
     ReturnInfo,
+    names_a_return,
     order_key,
     recent_count,
     rma_key,
@@ -80,15 +81,20 @@ class SqlOrderStore:
             return [order_info(row) for row in rows]
 
     def return_for(self, rma_or_order_number: str) -> ReturnInfo | None:
-        """The return with this RMA, else the order's most recently recorded return, or None."""
+        """The latest return of the order with this number, or the return with this RMA, or None;
+        the RMA first when the query says it is one (orders.port.names_a_return)."""
         by_rma, by_order = rma_key(rma_or_order_number), order_key(rma_or_order_number)
         if not by_order:
             return None
+        tries = [(_LATEST_RETURN_OF_ORDER, by_order), (_RETURN_BY_RMA, by_rma)]
+        if names_a_return(rma_or_order_number):
+            tries.reverse()
         with self._reading() as connection:
-            row = connection.execute(_RETURN_BY_RMA, {"key": by_rma}).first()
-            if row is None:
-                row = connection.execute(_LATEST_RETURN_OF_ORDER, {"key": by_order}).first()
-            return None if row is None else return_info(row)
+            for statement, key in tries:
+                row = connection.execute(statement, {"key": key}).first()
+                if row is not None:
+                    return return_info(row)
+            return None
 
     @contextmanager
     def _reading(self) -> Iterator[Connection | Session]:

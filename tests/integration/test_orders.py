@@ -31,7 +31,7 @@ from orders.importer import LineError, import_file, read_file
 from orders.models import Order, Return
 from orders.port import ORDER_STATUSES, RETURN_STATUSES, LookupUnavailable, OrderInfo, OrderLookup, ReturnInfo
 from orders.records import to_json
-from orders.store import SqlOrderStore
+from orders.store import SqlOrderStore, save
 
 KINDLE = "112-4455667-1234567"
 SCRIBE = "112-4455667-4567890"
@@ -220,6 +220,50 @@ def test_a_return_is_found_by_rma_with_or_without_prefix_or_by_its_order(lookup:
 @pytest.mark.parametrize("typed", [KINDLE, "RMA-999999", "700199", "", "#"])
 def test_an_order_without_a_return_or_an_unknown_rma_is_none(lookup: OrderLookup, typed: str) -> None:
     assert lookup.return_for(typed) is None
+
+
+# Two numberings that overlap, as a shop's often do: order 1001 has its return under RMA-1500, while
+# another order's return is RMA-1001.
+OVERLAPPING = (
+    ReturnInfo(rma="RMA-1500", order_number="1001", status="in_transit"),
+    ReturnInfo(rma="RMA-1001", order_number="1200", status="refunded", refund_amount=Decimal("89.99"), currency="USD"),
+)
+
+
+@pytest.fixture(params=["sql", "http", "fake"])
+def overlapping(request: pytest.FixtureRequest, db: Database, clock: FixedClock) -> Iterator[OrderLookup]:
+    """OVERLAPPING behind each adapter."""
+    if request.param == "fake":
+        yield FakeOrderLookup(OVERLAPPING)
+        return
+    with db.sessions() as session:
+        save(session, OVERLAPPING, clock.now())
+        session.commit()
+    store = SqlOrderStore(db.sessions)
+    if request.param == "sql":
+        yield store
+        return
+    with serving(OrderService(store)) as base_url:
+        yield HttpOrderLookup(base_url)
+
+
+@pytest.mark.parametrize("typed", ["1001", " 1001# "])
+def test_a_keyed_order_number_finds_that_orders_return_not_a_strangers_rma(
+    overlapping: OrderLookup, typed: str
+) -> None:
+    found = overlapping.return_for(typed)
+    assert found is not None and (found.rma, found.order_number) == ("RMA-1500", "1001")
+
+
+@pytest.mark.parametrize("typed", ["RMA-1001", "rma 1001", "RMA1001"])
+def test_a_number_said_to_be_a_return_number_finds_that_rma(overlapping: OrderLookup, typed: str) -> None:
+    found = overlapping.return_for(typed)
+    assert found is not None and (found.rma, found.order_number) == ("RMA-1001", "1200")
+
+
+def test_an_rma_with_no_order_of_that_number_is_still_found_without_its_prefix(overlapping: OrderLookup) -> None:
+    found = overlapping.return_for("1500")
+    assert found is not None and found.rma == "RMA-1500"
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "http", "fake"])
