@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import is_currency
+
 from core.clock import as_utc
 from core.phone import PhonePolicy, PhoneRejected, any_number, normalize
 from core.text import has_control_characters
@@ -249,6 +251,7 @@ class _Fields:
         # Without an offset "delivered at 23:30" could be the day before or after in the caller's zone.
         if parsed.tzinfo is None:
             raise RecordError(f"{name}: {value!r} has no time zone; write e.g. 2026-11-20T14:05:00Z")
+        _plausible(name, value, parsed.year)  # before as_utc: 9999-12-31T23:59-05:00 is past the last UTC instant
         return as_utc(parsed)
 
     def day(self, name: str) -> date | None:
@@ -257,16 +260,19 @@ class _Fields:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError as error:
             raise RecordError(f"{name}: {value!r} is not an ISO 8601 date (YYYY-MM-DD)") from error
+        _plausible(name, value, day.year)
+        return day
 
     def currency(self, name: str) -> str | None:
         """An optional ISO 4217 code, upper-cased."""
         value = self._string(name)
         if value is None:
             return None
-        if len(value) != 3 or not value.isascii() or not value.isalpha():
+        # Babel's CLDR list of currencies: a made-up "ABC" would be read to callers as "5 ABC".
+        if len(value) != 3 or not value.isascii() or not value.isalpha() or not is_currency(value.upper()):
             raise RecordError(f"{name}: {value!r} is not a three-letter ISO 4217 code")
         return value.upper()
 
@@ -327,6 +333,19 @@ def _item(name: str, index: int, entry: object, extra_fields: bool) -> ItemInfo:
 def _shown(value: object) -> str:
     """A value as it was written in the file: numbers bare, strings quoted."""
     return repr(value) if isinstance(value, str) else str(value)
+
+
+# Order systems write "no date" as 0001-01-01 or 9999-12-31; read out, it would be "December 31st,
+# 9999", and a few of them are past what a UTC datetime can hold. Nothing real is outside these years.
+PLAUSIBLE_YEARS = range(1970, 2101)
+
+
+def _plausible(name: str, value: str, year: int) -> None:
+    if year not in PLAUSIBLE_YEARS:
+        raise RecordError(
+            f"{name}: {value!r} is not a real date (a placeholder for none? leave the field out); "
+            f"years {PLAUSIBLE_YEARS.start} to {PLAUSIBLE_YEARS.stop - 1} are taken"
+        )
 
 
 def _json_type(value: object) -> str:

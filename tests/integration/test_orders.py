@@ -418,10 +418,11 @@ def test_bad_lines_are_reported_and_the_good_ones_loaded(
         order_record("A-1", status="lost"),
         "{oops",
         order_record("A-2"),
+        order_record("A-3", shipped_at="9999-12-31T23:59:59-05:00"),  # a "no date" placeholder
     )
     summary = import_file(session, path, clock)
     assert (summary.orders, summary.returns) == (1, 1)
-    assert [e.line for e in summary.errors] == [2, 3]
+    assert [e.line for e in summary.errors] == [2, 3, 5]
     # A return may arrive before its order, or without it: there is no foreign key to trip over.
     assert SqlOrderStore(db.sessions).return_for("A-1") is not None
 

@@ -149,6 +149,10 @@ def test_the_order_service_may_send_fields_the_records_do_not_define() -> None:
         ("delivered_at", "yesterday", "is not an ISO 8601 date and time"),
         ("estimated_delivery", "2026-11-25T12:00:00Z", "is not an ISO 8601 date (YYYY-MM-DD)"),
         ("estimated_delivery", "Nov 25", "is not an ISO 8601 date (YYYY-MM-DD)"),
+        # "No date" placeholders: refused by name (one is past the last instant UTC can hold), not a crash.
+        ("shipped_at", "9999-12-31T23:59:59-05:00", "is not a real date"),
+        ("delivered_at", "0001-01-01T00:30:00+01:00", "is not a real date"),
+        ("estimated_delivery", "9999-12-31", "is not a real date"),
     ],
 )
 def test_dates_and_times_are_iso_8601_and_instants_carry_a_time_zone(field: str, value: str, expected: str) -> None:
@@ -212,6 +216,7 @@ def test_refunds_are_exact_to_the_currency_minor_unit(amount: object, currency: 
         ({"refund_amount": True}, "refund_amount: must be a number, not a boolean"),
         ({"currency": None}, "refund_amount: needs a currency"),
         ({"currency": "US$"}, "currency: 'US$' is not a three-letter ISO 4217 code"),
+        ({"currency": "ABC"}, "currency: 'ABC' is not a three-letter ISO 4217 code"),
     ],
 )
 def test_bad_refund_amounts_and_currencies_are_refused(changes: dict[str, Any], expected: str) -> None:
