@@ -37,6 +37,8 @@ REFUND_METHODS = {
         "store_credit": "as store credit",
         "gift_card": "on a gift card",
         "paypal": "to your PayPal account",
+        "bank_transfer": "to your bank account",
+        "check": "by check",
     },
     "es": {
         "original_payment": "a su método de pago original",
@@ -45,14 +47,30 @@ REFUND_METHODS = {
         "store_credit": "como crédito de la tienda",
         "gift_card": "en una tarjeta de regalo",
         "paypal": "a su cuenta de PayPal",
+        "bank_transfer": "a su cuenta bancaria",
+        "check": "con un cheque",
     },
+}
+# The same methods as order systems spell them ("Store Credit", "store-credit", "debit card"), once
+# their words are joined by underscores.
+REFUND_METHOD_NAMES = {
+    "original_payment_method": "original_payment",
+    "original": "original_payment",
+    "debit_card": "card",
+    "bank": "bank_transfer",
+    "wire": "bank_transfer",
+    "wire_transfer": "bank_transfer",
+    "bank_account": "bank_transfer",
+    "cheque": "check",
+    "giftcard": "gift_card",
+    "storecredit": "store_credit",
 }
 DEFAULT_REFUND_METHOD = "original_payment"
 # How long a refund takes to show, by method, in business days (what shops tell customers).
 REFUND_DAYS = {"store_credit": 0, "gift_card": 0, "paypal": 1}
 DEFAULT_REFUND_DAYS = 5
 # Methods whose money lands at a bank, so when it shows is up to the bank.
-BANK_METHODS = {"original_payment", "card", "credit_card"}
+BANK_METHODS = {"original_payment", "card", "credit_card", "bank_transfer"}
 # A received return is refunded within this many business days (said in received returns).
 REFUND_WITHIN_DAYS = 3
 
@@ -192,17 +210,27 @@ def money(amount: Decimal | float | int | str, currency: str | None, language: s
     cents = int((value - whole) * 100)
     parts = []
     if whole or not cents:
-        parts.append(f"{_amount_number(whole, lang)} {_currency_name(code, whole, lang)}")
+        name = _currency_name(code, whole, lang)
+        parts.append(f"{_amount_number(whole, lang, feminine=_feminine_es(name))} {name}")
     if cents:
         parts.append(f"{_amount_number(cents, lang)} {minor[0] if cents == 1 else minor[1]}")
     return f" {'con' if lang == 'es' else 'and'} ".join(parts)
 
 
-def _amount_number(number: int, language: str) -> str:
-    # "1 dólar" reads "uno dólar"; "un dólar" is how it's said.
+def _amount_number(number: int, language: str, feminine: bool = False) -> str:
+    # "1 dólar" reads "uno dólar"; "un dólar" is how it's said, and "una libra esterlina".
     if language == "es" and number == 1:
-        return "un"
+        return "una" if feminine else "un"
     return format_decimal(number, locale=LOCALES[language])
+
+
+# Spanish currency names ending in -a are feminine ("una libra", "una corona"), but for these.
+_MASCULINE_IN_A = {"lempira", "córdoba"}
+
+
+def _feminine_es(name: str) -> bool:
+    first = name.split()[0].lower() if name.split() else ""
+    return first.endswith("a") and first not in _MASCULINE_IN_A
 
 
 def _currency_name(code: str, count: int, language: str) -> str:
@@ -225,8 +253,15 @@ EDITION_WORDS = {"gen", "generation", "edition", "version", "model"}
 # Trailing words that qualify a model; the noun that counts stands before them ("AirPods Pro", "Echo Dot Kids").
 MODEL_WORDS = {"pro", "max", "mini", "plus", "ultra", "lite", "se", "xl", "oled", "kids"}
 # Words that end in s and are singular; any other head noun ending in s is already plural ("Headphones").
-SINGULAR_S = {"lens", "canvas", "atlas", "bus", "gas", "bias", "plus", "chaos", "iris", "series", "species", "news"}
-IRREGULAR = {"mouse": "mice", "knife": "knives", "shelf": "shelves", "leaf": "leaves", "person": "people"}
+SINGULAR_S = {
+    *("lens", "canvas", "atlas", "bus", "gas", "bias", "plus", "chaos", "iris", "series", "species", "news"),
+    *("thermos", "cosmos", "mattress", "citrus", "cactus", "octopus", "hummus", "walrus", "asparagus"),
+}
+IRREGULAR = {
+    **{"mouse": "mice", "knife": "knives", "shelf": "shelves", "leaf": "leaves", "person": "people"},
+    **{"potato": "potatoes", "tomato": "tomatoes", "hero": "heroes", "wolf": "wolves", "half": "halves"},
+    **{"man": "men", "woman": "women", "child": "children", "foot": "feet", "tooth": "teeth"},
+}
 
 
 def spoken_title(title: str) -> str:
@@ -247,8 +282,11 @@ def spoken_title(title: str) -> str:
 
 
 def _head(words: list[str]) -> int:
-    """The index of the noun that counts: the last word, or the one before model words and numbers."""
+    """The index of the noun that counts: the last word, or the one before model words and numbers, or
+    before "of" ("Box of Chocolates" is one box; "Pair of Shoes", two pairs)."""
     index = len(words) - 1
+    if "of" in words[1:]:
+        index = words.index("of", 1) - 1
     while index > 0 and (words[index].lower() in MODEL_WORDS or _NUMBER.fullmatch(words[index])):
         index -= 1
     return index
@@ -265,6 +303,10 @@ def _plural_word(word: str) -> str | None:
     lower = word.lower()
     if word.isupper() and word.isalpha() and len(word) > 1:
         return word + "s"  # "TVs", "SSDs"
+    before, dash, last = word.rpartition("-")
+    if dash and before and last.isalpha() and len(last) > 2:
+        plural = _plural_word(last)  # "T-Shirt" -> "T-Shirts"; "Wi-Fi" and "Add-On" stay unsure
+        return None if plural is None else f"{before}-{plural}"
     if not word.isalpha():
         return None
     if lower in IRREGULAR:
@@ -285,10 +327,11 @@ def plural_title(title: str) -> str | None:
     head = _head(words)
     if _already_plural(words[head]):
         return title
-    if head != len(words) - 1:
+    of_phrase = head + 1 < len(words) and words[head + 1] == "of"
+    if head != len(words) - 1 and not of_phrase:
         return None  # "Echo Show Pro": where the plural goes is a guess
     plural = _plural_word(words[head])
-    return None if plural is None else " ".join([*words[:-1], plural])
+    return None if plural is None else " ".join([*words[:head], plural, *words[head + 1 :]])
 
 
 def _plural_head(title: str) -> bool:
@@ -297,16 +340,26 @@ def _plural_head(title: str) -> bool:
     return bool(words) and _already_plural(words[_head(words)])
 
 
+# Numbers said with a vowel first: eight, eleven, eighteen, eighty, eight hundred ("an 8 Inch Tablet").
+_VOWEL_NUMBER = re.compile(r"(?:8|11|18)(?!\d)|8\d{1,2}(?!\d)|8\d{4,5}(?!\d)|1[18]\d{3}(?!\d)")
+
+
 def _article(title: str) -> str:
-    """'a' or 'an' by how the title's first word is said ('an Echo', 'a USB cable', 'an HDMI cable')."""
+    """'a' or 'an' by how the title's first word is said ('an Echo', 'a USB cable', 'an HDMI cable',
+    'an 8 Inch Tablet', 'an F-150 Model', 'an Xbox')."""
     first = title.split()[0] if title.split() else title
+    if first[:1].isdigit():
+        return "an" if _VOWEL_NUMBER.match(first.replace(",", "")) else "a"
     letters = re.sub(r"[^A-Za-z]", "", first)
-    if len(letters) > 1 and letters.isupper():
-        return "an" if letters[0] in "AEFHILMNORSX" else "a"  # letters read one by one
+    initial = re.match(r"[A-Za-z](?![A-Za-z])", first)  # a lone letter, as in "F-150", "X1", "C cable"
+    if (len(letters) > 1 and letters.isupper()) or initial:
+        return "an" if letters[0].upper() in "AEFHILMNORSX" else "a"  # letters read one by one
     lower = first.lower()
     if lower.startswith(("uni", "use", "usu", "uti", "eu", "one")):
         return "a"
     if lower.startswith(("hour", "honest", "honor")):
+        return "an"
+    if re.match(r"x[^aeiouy]", lower):  # "Xbox", "Xperia": said "ex"
         return "an"
     return "an" if lower[:1] in set("aeiou") else "a"
 
@@ -539,7 +592,7 @@ def return_sentence(ret: Any, today: date, language: str = "en", zone: tzinfo | 
     if status in RETURN_SENTENCES[lang]:
         return RETURN_SENTENCES[lang][status]
     amount = ""
-    if ret.refund_amount is not None:
+    if ret.refund_amount:  # a zero refund has no amount to say
         amount = f" {'de' if lang == 'es' else 'of'} {money(ret.refund_amount, ret.currency, lang)}"
     if status == "received":
         return _received(ret, cal, amount)
@@ -563,21 +616,37 @@ def _received(ret: Any, cal: _Calendar, amount: str) -> str:
     return f"{got} Your refund{amount} is being processed and usually follows within {days} business days."
 
 
+def refund_method(method: str | None) -> str | None:
+    """A refund method as REFUND_METHODS names it ("Store Credit" -> "store_credit"); none given is the
+    original payment method, and one we cannot name is None (said as nothing, never as another)."""
+    if not method or not method.strip():
+        return DEFAULT_REFUND_METHOD
+    key = re.sub(r"[^a-z]+", "_", method.lower()).strip("_")
+    key = REFUND_METHOD_NAMES.get(key, key)
+    return key if key in REFUND_METHODS["en"] else None
+
+
 def _refunded(ret: Any, cal: _Calendar, amount: str) -> str:
     language = cal.language
-    method = (ret.refund_method or DEFAULT_REFUND_METHOD).lower()
-    known = method if method in REFUND_METHODS[language] else DEFAULT_REFUND_METHOD
-    where = REFUND_METHODS[language][known]
-    issued = ret.refund_issued_at
     es = language == "es"
+    if ret.refund_amount is not None and ret.refund_amount == 0:
+        # Nothing was paid back (a return that was due no money): no amount, no bank, no date to wait for.
+        if es:
+            return "Su devolución ya se procesó. No correspondía ningún reembolso."
+        return "Your return has been processed. No refund was due on it."
+    known = refund_method(ret.refund_method)
+    where = f" {REFUND_METHODS[language][known]}" if known else ""
+    issued = ret.refund_issued_at
     if issued is None:
         if es:
-            return f"Su reembolso{amount} ya se emitió {where}."
-        return f"Your refund{amount} has been issued {where}."
+            return f"Su reembolso{amount} ya se emitió{where}."
+        return f"Your refund{amount} has been issued{where}."
     if es:
-        sentence = f"Su reembolso{amount} se emitió {cal.said(issued)} {where}."
+        sentence = f"Su reembolso{amount} se emitió {cal.said(issued)}{where}."
     else:
-        sentence = f"Your refund{amount} was issued {cal.said(issued)} {where}."
+        sentence = f"Your refund{amount} was issued {cal.said(issued)}{where}."
+    if known is None:
+        return sentence  # where it went, and so when it shows, is not ours to guess
     days = REFUND_DAYS.get(known, DEFAULT_REFUND_DAYS)
     shows = _business_days_after(cal.day(issued), days)
     if not days or shows < cal.today:

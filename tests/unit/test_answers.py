@@ -232,6 +232,13 @@ def test_plural_items_agree_in_every_status() -> None:
         ((ItemInfo("HDMI Cable"),), "an HDMI Cable", "your HDMI Cable"),
         ((ItemInfo("USB-C Cable"),), "a USB-C Cable", "your USB-C Cable"),
         ((ItemInfo("Universal Remote"),), "a Universal Remote", "your Universal Remote"),
+        ((ItemInfo("Xbox Wireless Controller"),), "an Xbox Wireless Controller", "your Xbox Wireless Controller"),
+        ((ItemInfo("8 Inch Tablet"),), "an 8 Inch Tablet", "your 8 Inch Tablet"),
+        ((ItemInfo("18 Volt Drill"),), "an 18 Volt Drill", "your 18 Volt Drill"),
+        ((ItemInfo("2 Slice Toaster"),), "a 2 Slice Toaster", "your 2 Slice Toaster"),
+        ((ItemInfo("F-150 Model Truck"),), "an F-150 Model Truck", "your F-150 Model Truck"),
+        ((ItemInfo("Box of Chocolates"),), "a Box of Chocolates", "your Box of Chocolates"),
+        ((ItemInfo("Pair of Shoes", 2),), "two Pairs of Shoes", "your two Pairs of Shoes"),
         ((ItemInfo("Apple AirPods Pro"),), "Apple AirPods Pro", "your Apple AirPods Pro"),
         ((ItemInfo("Storage Box", 3),), "three Storage Boxes", "your three Storage Boxes"),
         ((ItemInfo("AA Battery 24-Pack", 10),), "ten AA Batteries", "your ten AA Batteries"),
@@ -311,6 +318,11 @@ def test_titles_lose_what_nobody_says_aloud(title: str, spoken: str) -> None:
         ("Echo Show 8", None),
         ("PlayStation 5", None),
         ("Wi-Fi", None),
+        ("Box of Chocolates", "Boxes of Chocolates"),
+        ("Pair of Shoes", "Pairs of Shoes"),
+        ("Stainless Steel Thermos", "Stainless Steel Thermoses"),
+        ("Potato", "Potatoes"),
+        ("Men's T-Shirt", "Men's T-Shirts"),
     ],
 )
 def test_the_head_noun_is_made_plural_or_left_alone_when_unsure(title: str, plural: str | None) -> None:
@@ -389,7 +401,20 @@ def test_every_return_status_has_a_sentence(status: str) -> None:
          "Your refund was issued today to your card. It should show on Monday, November 30th, depending on "
          "your bank."),
         ({"status": "refunded", "refund_issued_at": at(10), "refund_method": "wire"},
-         "Your refund was issued on Tuesday, November 10th to your original payment method."),
+         "Your refund was issued on Tuesday, November 10th to your bank account."),
+        # Methods as order systems spell them; one we cannot name is not said as another.
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_method": "Store Credit"},
+         "Your refund was issued yesterday as store credit."),
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_method": "gift-card"},
+         "Your refund was issued yesterday on a gift card."),
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_method": "crypto"},
+         "Your refund was issued yesterday."),
+        # Nothing paid back: no amount, no bank, no date to wait for.
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_amount": Decimal("0"), "currency": "USD"},
+         "Your return has been processed. No refund was due on it."),
+        ({"status": "received", "refund_amount": Decimal("0"), "currency": "USD"},
+         "We've received your return. Your refund is being processed and usually follows within three business "
+         "days."),
         ({"status": "on_hold"}, "Your return is on hold."),
     ],
 )  # fmt: skip
@@ -417,3 +442,9 @@ def test_sentences_say_their_dates_in_the_zone_they_are_given() -> None:
         "Your refund was issued on Saturday, November 21st to your card. "
         "It should show on Friday, November 27th, depending on your bank."
     )
+
+
+@pytest.mark.parametrize("title", ["Box of Chocolates", "Set of Knives", "Stainless Steel Thermos"])
+def test_one_thing_whose_title_ends_in_a_plural_takes_a_singular_verb(title: str) -> None:
+    delivered = order("delivered", ItemInfo(title), delivered_at=at(22))
+    assert order_sentence(delivered, TODAY) == f"Your {title} was delivered yesterday."

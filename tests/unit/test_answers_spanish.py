@@ -221,6 +221,8 @@ def test_items_are_counted_in_spanish_and_product_names_are_not_pluralised(
         ("21.05", "CAD", "21 dólares canadienses con 5 centavos"),
         ("20.50", "EUR", "20 euros con 50 centavos"),
         ("20.50", "GBP", "20 libras esterlinas con 50 peniques"),
+        ("1.50", "GBP", "una libra esterlina con 50 peniques"),
+        ("1", "EUR", "un euro"),
         ("150.25", "MXN", "150 pesos mexicanos con 25 centavos"),
         ("1500", "JPY", "1,500 yenes japoneses"),
     ],
@@ -274,6 +276,13 @@ def test_every_return_status_has_a_spanish_sentence(status: str) -> None:
          "Su reembolso se emitió hoy a su tarjeta. Debería reflejarse el lunes 30 de noviembre, dependiendo de "
          "su banco."),
         ({"status": "on_hold"}, "El estado de su devolución es: on hold."),
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_method": "Store Credit"},
+         "Su reembolso se emitió ayer como crédito de la tienda."),
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_method": "bank transfer"},
+         "Su reembolso se emitió ayer a su cuenta bancaria. Debería reflejarse el viernes 27 de noviembre, "
+         "dependiendo de su banco."),
+        ({"status": "refunded", "refund_issued_at": at(22), "refund_amount": Decimal("0"), "currency": "EUR"},
+         "Su devolución ya se procesó. No correspondía ningún reembolso."),
     ],
 )  # fmt: skip
 def test_spanish_refunds_say_how_much_where_and_when_they_show(fields: dict[str, object], expected: str) -> None:
