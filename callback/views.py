@@ -84,8 +84,29 @@ STATUS_WORDS = {
     "expired": _l("This request expired before we could reach you. If you still need us, please ask again."),
 }
 
+# A retry's headline, by how the last call went, so it agrees with the history below it.
+RETRY_WORDS = {
+    "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again."),
+    "customer_hung_up": _l("The call ended before an agent picked up. We'll call you again."),
+    "machine": _l("We reached your voicemail and left a message. We'll try again."),
+}
+RETRY_WORDS_AT = {
+    "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again on %(when)s."),
+    "customer_hung_up": _l("The call ended before an agent picked up. We'll call you again on %(when)s."),
+    "machine": _l("We reached your voicemail and left a message. We'll try again on %(when)s."),
+}
+
 # Where the last call's outcome changes what the headline must say, so it agrees with the history.
 OUTCOME_WORDS = {
+    **{("retry_wait", outcome): said for outcome, said in RETRY_WORDS.items()},
+    ("failed", "no_confirmation"): _l(
+        "You answered our calls, but we didn't hear you press 1, so we've stopped calling. "
+        "If you still need us, please ask for a callback again."
+    ),
+    ("failed", "customer_hung_up"): _l(
+        "Our calls ended before an agent could pick up, so we've stopped calling. "
+        "If you still need us, please ask for a callback again."
+    ),
     ("queued", "agent_missed"): _l(
         "You answered, but our agent couldn't take your call. "
         "You're at the front of the line and we'll call you again shortly."
@@ -203,11 +224,15 @@ def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]
         hours = queue.business_hours
         opening = hours.next_open(now)
         wait = service.queue_wait(session(), queue, now)
+        open_now = hours.is_open(now)
+        if wait is not None and opening is not None and not open_now:
+            # Said after "opens <when>, then": the wait from the opening, not from now (counted in it).
+            wait = max(0, wait - int((opening - now).total_seconds()))
         cards.append(
             {
                 "name": queue.name,
                 "display_name": words.topic(queue.name, queue.display_name),
-                "open_now": hours.is_open(now),
+                "open_now": open_now,
                 "opens": words.when(opening, _zone(queue)) if opening is not None else None,
                 "wait": words.wait(wait) if wait is not None else None,
             }
@@ -311,6 +336,9 @@ def request_form() -> ResponseReturnValue:
     status = 200
     posted_id = form.form_id.data if form.is_submitted() else None
     form.form_id.data = form_id(posted_id)
+    if not form.is_submitted() and request.args.get("topic", "").strip().lower() in by_name:
+        # "Ask for a callback again" from a request that ended: the same topic, chosen already.
+        form.topic.data = request.args["topic"].strip().lower()
     if form.is_submitted():
         form.validate()
         queue = by_name.get((form.topic.data or "").strip().lower())
@@ -439,10 +467,10 @@ def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo) 
         # Not their booking: we leave a little time between calls to one number.
         return gettext("We'll call you on %(when)s.", when=words.when(scheduled, zone))
     if scheduled is not None and req.status == "retry_wait":
-        return gettext(
-            "We tried to call you but couldn't get through. We'll try again on %(when)s.",
-            when=words.when(scheduled, zone),
-        )
+        when = words.when(scheduled, zone)
+        if (said := RETRY_WORDS_AT.get(req.outcome or "")) is not None:
+            return str(said) % {"when": when}
+        return gettext("We tried to call you but couldn't get through. We'll try again on %(when)s.", when=when)
     return status_words(req)
 
 
@@ -503,6 +531,14 @@ def status(ref: str) -> ResponseReturnValue:
     """The request's status in words, place in line and wait, with cancel and reschedule."""
     req = _find(ref)
     return _not_found() if req is None else _status_page(req)
+
+
+@bp.get("/callback/<ref>/undo")
+@bp.get("/callback/<ref>/reschedule")
+def back_to_status(ref: str) -> ResponseReturnValue:
+    """A form's address opened again (a bookmark, a reload after the browser forgot the post): the
+    status page, not a bare 405."""
+    return redirect(url_for("callback.status", ref=ref), code=303)
 
 
 @bp.get("/callback/<ref>/cancel")

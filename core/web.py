@@ -211,6 +211,9 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         # API clients parse JSON: give them the API's error shape, not Werkzeug's HTML page.
         if not request.path.startswith("/api/"):
+            if error.code == 404 and not request.path.startswith("/voice/"):
+                # A mistyped address: our page, in the customer's language, not Werkzeug's English one.
+                return render_template("not_found.html"), 404
             return error
         code = _HTTP_CODES.get(error.code or 500, "bad_request")
         response = json_error(DomainError(code, error.description or error.name))

@@ -56,7 +56,12 @@
 
   window.DayTimePicker = Picker;
 
-  var rsDay = document.getElementById("rs-day");
-  var rsSlot = document.getElementById("rs-slot");
-  if (rsDay && rsSlot) { Picker.fromMarkup(rsDay, rsSlot); }
+  // The status page's "Change of plans?" picker; status.js calls this again when it puts in a fresh
+  // copy of that section (a status change), whose time <select> comes grouped by day once more.
+  Picker.setUpReschedule = function () {
+    var rsDay = document.getElementById("rs-day");
+    var rsSlot = document.getElementById("rs-slot");
+    if (rsDay && rsSlot) { Picker.fromMarkup(rsDay, rsSlot); }
+  };
+  Picker.setUpReschedule();
 })();

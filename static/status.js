@@ -14,14 +14,46 @@
     if (live && words) { live.textContent = words; }
   }
 
+  // Where focus was, said so that the same control can be found in a fresh copy of the page.
+  function focusKey(el) {
+    if (!el || el === document.body) { return null; }
+    if (el.id) { return "#" + el.id; }
+    var text = el.textContent.replace(/\s+/g, " ").trim();
+    return el.tagName + "|" + (el.getAttribute("href") || el.getAttribute("value") || "") + "|" + text;
+  }
+
+  function findByKey(root, key) {
+    if (!key) { return null; }
+    if (key.charAt(0) === "#") { return document.getElementById(key.slice(1)); }
+    var found = null;
+    root.querySelectorAll("a, button, select, input").forEach(function (el) {
+      if (!found && focusKey(el) === key) { found = el; }
+    });
+    return found;
+  }
+
   function swap(doc, id) {
     var fresh = doc.getElementById(id);
     var old = document.getElementById(id);
-    if (fresh && old) { old.replaceWith(document.importNode(fresh, true)); }
+    if (!fresh || !old) { return; }
+    // A keyboard user's place survives the swap: the same control in the new copy takes the focus.
+    var key = old.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+    var copy = document.importNode(fresh, true);
+    old.replaceWith(copy);
+    var again = findByKey(copy, key);
+    if (again) { again.focus(); } else if (key) { copy.setAttribute("tabindex", "-1"); copy.focus(); }
+  }
+
+  // The status page's own address: a refused change draws the page at the form's (POST) address,
+  // which cannot be read again, so the refresh and the address bar both go back to the status page.
+  var card = document.getElementById("status-card");
+  var url = (card && card.dataset.url) || window.location.pathname;
+  if (window.location.pathname !== url && window.history.replaceState) {
+    window.history.replaceState(null, "", url);
   }
 
   function refresh() {
-    fetch(window.location.pathname, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
+    fetch(url, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) { return; }
@@ -32,6 +64,7 @@
         if (card.dataset.status !== shown.dataset.status) {
           swap(doc, "status-card");
           swap(doc, "actions");
+          if (window.DayTimePicker) { window.DayTimePicker.setUpReschedule(); }
           announce(text(doc, "status-words"));
           if (["queued", "retry_wait", "dialing", "connecting", "connected"].indexOf(card.dataset.status) < 0) {
             window.clearInterval(timer);

@@ -297,3 +297,60 @@ def test_a_change_seen_by_the_status_page_is_announced_politely(browser: Any, li
         expect(live).to_have_text("You canceled this callback. We won't call.", timeout=5_000)
         expect(page.locator("#status-words")).to_have_text("You canceled this callback. We won't call.")
         expect(page.get_by_role("link", name="Cancel my callback")).to_have_count(0)
+
+
+def test_after_a_refused_change_the_page_keeps_itself_current_with_its_picker_and_the_keyboards_place(
+    browser: Any, live_server: str, tmp_path: Any
+) -> None:
+    """A refused change draws the page at the form's address; the page still refreshes from its own, and a
+    status change puts in a working day-and-time picker and leaves focus where the customer had it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from callback.models import CallbackRequest
+    from core.db import make_engine
+
+    with tab(browser, live_server) as page:
+        page.clock.install()
+        fill_form(page)
+        page.get_by_role("button", name="Call me back").click()
+        expect(page.locator("#status-words")).to_contain_text("You're in line")
+        status_url = page.url
+        # A time that passed while the page stood open.
+        page.locator("#rs-slot option").first.evaluate(
+            "(o) => { o.value = new Date(Date.now() - 3600e3).toISOString(); o.selected = true; }"
+        )
+        page.get_by_role("button", name="Call me at this time").click()
+        expect(page.get_by_role("alert").filter(has_text="already passed")).to_be_visible()
+        assert page.url == status_url  # what a reload or a bookmark opens: the status page, not a 405
+
+        engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+        with engine.begin() as connection:
+            connection.execute(
+                update(CallbackRequest)
+                .where(CallbackRequest.ref == status_url.rsplit("/", 1)[-1])
+                .values(
+                    status="retry_wait",
+                    outcome="busy",
+                    attempts=1,
+                    next_attempt_at=datetime.now(UTC) + timedelta(minutes=30),
+                )
+            )
+        engine.dispose()
+        cancel = page.get_by_role("link", name="Cancel my callback")
+        cancel.focus()
+        page.clock.run_for(10_000)
+        expect(page.locator("#status-words")).to_contain_text("We tried to call you", timeout=5_000)
+        expect(page.get_by_label("Day", exact=True)).to_be_visible()  # the picker set up again in the fresh copy
+        assert page.get_by_label("Time", exact=True).locator("option").count() > 0
+        expect(page.get_by_role("link", name="Cancel my callback")).to_be_focused()
+
+
+def test_a_long_name_without_spaces_stays_inside_a_phones_screen(browser: Any, live_server: str) -> None:
+    with tab(browser, live_server, width=PHONE) as page:
+        fill_form(page)
+        page.get_by_label("Your name").fill("Maximiliana" * 7)
+        page.get_by_role("button", name="Call me back").click()
+        expect(page.locator("#status-words")).to_contain_text("You're in line")
+        fits(page, PHONE)

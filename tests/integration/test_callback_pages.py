@@ -616,3 +616,100 @@ def test_an_expired_cancel_returns_to_the_status_page_and_cancels_nothing(client
     assert response.status_code == 400
     assert "This page has expired. Please try again." in page and "Cancel my callback" in page
     assert "You canceled this callback" not in text(client.get(location))
+
+
+# -- what a browser walk-through found -----------------------------------------------------------------
+
+
+def _set(app, location: str, **values: object) -> None:
+    from sqlalchemy import update
+
+    from callback.models import CallbackRequest
+    from core.db import get_db
+
+    with get_db(app).sessions() as s:
+        s.execute(update(CallbackRequest).where(CallbackRequest.ref == _ref(location)).values(**values))
+        s.commit()
+
+
+def test_a_retry_after_an_answered_call_says_it_was_answered(app, client: FlaskClient, clock: FixedClock) -> None:
+    location = submit(client).headers["Location"]
+    later = clock.now() + timedelta(minutes=10)
+    _set(app, location, status="retry_wait", attempts=1, outcome="no_confirmation", next_attempt_at=later)
+    page = text(client.get(location))
+    assert "You answered, but we didn't hear you press 1. We'll call you again on Monday, November 23" in page
+    assert "couldn't get through" not in page
+    _set(app, location, outcome="customer_hung_up")
+    assert "The call ended before an agent picked up. We'll call you again on" in text(client.get(location))
+    _set(app, location, status="failed", outcome="no_confirmation", next_attempt_at=None)
+    page = text(client.get(location))
+    assert "You answered our calls, but we didn't hear you press 1, so we've stopped calling." in page
+    assert "couldn't reach you" not in page
+
+
+def test_a_finished_request_offers_to_ask_again_on_its_topic_and_no_longer_warns_about_its_address(
+    app, client: FlaskClient
+) -> None:
+    location = submit(client, topic="returns").headers["Location"]
+    assert "Keep this page's address" in text(client.get(location))
+    _set(app, location, status="failed", outcome="max_attempts")
+    page = text(client.get(location))
+    assert "Keep this page's address" not in page
+    assert 'href="/callback?topic=returns">Ask for a callback again</a>' in page
+    form = text(client.get("/callback?topic=returns"))
+    assert '<option selected value="returns">' in form
+
+
+def test_a_forms_address_opened_again_leads_to_the_status_page(client: FlaskClient) -> None:
+    location = submit(client).headers["Location"]
+    for action in ("reschedule", "undo"):
+        reopened = client.get(f"{location}/{action}")
+        assert reopened.status_code == 303 and reopened.headers["Location"] == location
+
+
+def test_a_refused_change_is_drawn_with_the_status_pages_own_address_to_refresh_from(
+    client: FlaskClient, clock: FixedClock
+) -> None:
+    location = submit(client).headers["Location"]
+    past = (clock.now() - timedelta(hours=1)).isoformat()
+    refused = client.post(
+        f"{location}/reschedule", data={"csrf_token": csrf_token(client, location), "when": "slot", "slot": past}
+    )
+    assert refused.status_code == 422 and "That time has already passed" in text(refused)
+    assert f'data-url="{location}"' in text(refused)
+
+
+def test_a_mistyped_address_gets_our_page_in_the_customers_language(client: FlaskClient) -> None:
+    location = submit(client).headers["Location"]
+    for path in (f"{location}/", "/callbacks", "/Callback"):
+        missing = client.get(path, headers={"Accept-Language": "es-MX,es;q=0.9"})
+        assert missing.status_code == 404
+        assert "No encontramos esa página" in text(missing) and 'lang="es"' in text(missing)
+    assert "We couldn't find that page" in text(client.get("/nowhere"))
+    assert client.get("/api/nowhere").get_json()["error"]["code"] == "not_found"
+
+
+def test_a_closed_topic_says_its_wait_from_the_opening_not_twice(app, client: FlaskClient, clock: FixedClock) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from agents.models import Queue
+    from callback import service, words
+    from core.db import get_db
+    from tests import factories
+
+    with get_db(app).sessions() as s:
+        factories.agent(s, clock.now())  # still signed in after closing: a wait can be told
+    clock.set(datetime(2026, 11, 23, 23, 0, tzinfo=UTC))  # 6 PM in New York: orders closed till tomorrow 9
+    page = " ".join(text(client.get("/callback")).split())
+    card = re.search(r'<li data-topic="orders">(.*?)</li>', page)
+    assert card is not None and "closed now; opens" in card.group(1)
+    with app.test_request_context(), get_db(app).sessions() as s:
+        orders = s.scalar(select(Queue).where(Queue.name == "orders"))
+        assert orders is not None
+        opening = orders.business_hours.next_open(clock.now())
+        total = service.queue_wait(s, orders, clock.now())
+        assert opening is not None and total is not None
+        from_opening = words.wait(total - int((opening - clock.now()).total_seconds()))
+    assert f"then {from_opening}" in card.group(1) and words.wait(total) not in card.group(1)
