@@ -355,9 +355,11 @@ def _menu_input(
     chosen: Option | None = None
     off_menu = False
     intent_name, score = None, None
-    if digits:
-        chosen = node.option_for_digit(digits[:1])
-    elif said:
+    # A key said ("one", "press two") is the key pressed, where this menu has it.
+    key = digits[:1] or (speech.spoken_key(said, language=call.lang) if said else None)
+    if key:
+        chosen = node.option_for_digit(key)
+    if said and not digits and chosen is None:
         intents = call.intents(*(o.intent for o in node.options))
         intent = speech.match_intent(said, intents, confidence, language=call.lang)
         if intent is not None:

@@ -177,6 +177,9 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return choices.get(digits[:1])
     if not said:
         return None
+    key = speech.spoken_key(said, language=call.lang)
+    if key in choices:
+        return choices[key]  # "three", "press one": the key said instead of pressed
     offered = list(choices.values())
     intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
     if intent is not None and intent.name == AGENT:

@@ -21,6 +21,7 @@ from ivr.speech_numbers import (
     reference_key,
     say_digits,
     spoken_digits,
+    spoken_key,
     spoken_reference,
 )
 from ivr.speech_yesno import asks_for_time, is_yes, yes_no
@@ -38,6 +39,7 @@ __all__ = [
     "reference_key",
     "say_digits",
     "spoken_digits",
+    "spoken_key",
     "spoken_reference",
     "yes_no",
 ]
@@ -202,6 +204,8 @@ _HOUSEHOLD = (
 # Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
 # alone says nothing of tracking it.
 _SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"}) | _QUESTIONS
+# The things themselves: a phrase naming only one ("mi pedido") is a choice only when said alone.
+_THINGS = frozenset({"PACKAGE", "ITEM", "ORDER", "order"})
 
 
 def _lexicon(
@@ -438,7 +442,7 @@ _SPANISH = _lexicon(
             "favor", "hola", "alo", "si", "saber", "decir", "ver", "hacer", "hay", "muy", "mucho", "tantito",
             "todavia", "aun", "pero", "solo", "nomas", "algo", "ahora", "ahorita", "aqui", "usted", "ustedes",
             "como", "yo", "ella", "ellos", "nos", "va", "voy", "haber", "han", "ha", "he", "desde", "hasta",
-            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera",
+            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera", "sobre",
         }
     ),  # fmt: skip
     rewrites={
@@ -466,6 +470,8 @@ _SPANISH = _lexicon(
             # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
             "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
             "les llamo", "hablo para",
+            # "Llamo por mi pedido": what the call is about, not a request to be called.
+            "llamo por", "llamaba por", "hablo por", "hablaba por",
             "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
             # Palabras de la tienda en la charla de la casa: la biblioteca, una canción, la comida pedida.
             "devuelve * * biblioteca", "devolver * * biblioteca", "regresa * * biblioteca",
@@ -840,6 +846,12 @@ def _phrase_score(heard: _Said, phrase: _Said, weights: Mapping[str, float]) -> 
         # but only said as it is written: scattered "that", "is" and "it" mean nothing.
         return _containment_score(heard.every, phrase.every)
     contained = _containment_score(heard.content, phrase.content)
+    if contained == 1.0 and heard.clue and set(phrase.content) <= _THINGS:
+        contained = 0.0  # "quiero hacer un pedido": the sentence's form says what about the order
+    elif contained and contained < 1.0 and set(phrase.content) <= _THINGS:
+        # A phrase that names only the thing ("mi pedido") is a choice said alone; amid other words
+        # ("mi pedido vino dañado") it is only their subject, and those words say what about it.
+        contained = 0.0
     if contained:
         return contained
     shared = set(heard.content) & set(phrase.content)

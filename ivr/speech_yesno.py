@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ivr.speech_numbers import _fold, _is_spanish, _words
+from ivr.speech_numbers import _fold, _is_spanish, _words, spoken_key
 
 # ---------------------------------------------------------------------------------------------------------
 # Yes or no
@@ -156,9 +156,9 @@ def yes_no(
 
     A key other than the two offered is unclear, not a refusal (a stray press must not cancel
     anything); "I'm not sure", "I don't know" or "hold on" are unclear too. Only a clear "no",
-    "cancel" or the no key refuses.
+    "cancel" or the no key refuses. A key said ("one", "press two") is the key pressed.
     """
-    key = (digits or "").strip()[:1]
+    key = (digits or "").strip()[:1] or (spoken_key(said, language) if said else None) or ""
     if key:
         return True if key == yes_key else False if key == no_key else None
     return is_yes(said, language=language) if said and said.strip() else None

@@ -316,3 +316,21 @@ def test_asking_for_a_person_at_the_busy_offer_is_taken_as_holding_for_one(
     assert "mode=callback" in (gather_of(offer).get("action") or "")
     held = answer(shop, client, offer, SpeechResult=words, Confidence="0.9")
     assert "<Enqueue" in held.get_data(as_text=True), heard(held)
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said", "outcome"),
+    [(False, "One.", "callback"), (False, "Press three.", "hold"), (True, "Uno.", "callback"), (True, "Tres.", "hold")],
+)
+def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str, outcome: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    chosen = answer(shop, client, offer, SpeechResult=said, Confidence="0.93")
+    tags = [v.tag for v in verbs(chosen)]
+    assert ("Enqueue" in tags) == (outcome == "hold"), heard(chosen)
+    assert [r.status for r in requests(shop)] == ["queued"]
