@@ -24,14 +24,17 @@ from ivr.speech_numbers import (
     spoken_key,
     spoken_reference,
 )
-from ivr.speech_yesno import asks_for_time, is_yes, yes_no
+from ivr.speech_yesno import after_no, asks_for_time, asks_to_repeat, is_yes, lacks_number, yes_no
 
 __all__ = [
     "MAX_UTTERANCE",
     "OFF_MENU",
     "Intent",
     "SpokenNumber",
+    "after_no",
     "asks_for_time",
+    "asks_to_repeat",
+    "lacks_number",
     "format_order_number",
     "is_yes",
     "could_mean",
@@ -265,6 +268,9 @@ _ENGLISH = _lexicon(
         "WRONG": ["not what", "not the right", "not match", "instead", "not my order", "not mine"],
         "WRONG ITEM": ["not order", "order * and get", "order * but get", "order * and receive", "order * but receive"],
         "STRANGER": ["someone else", "somebody else"],
+        # Not the order spoken of but another one ("I'm calling about a different order"); received
+        # instead of one's own, the clues read it as a wrong one.
+        "ANOTHER": ["different order", "another order", "other order"],
         "DAMAGE": ["in piece", "not turn on"],
         "LATE": [
             "been * day", "been * week", "been * month", "take forever", "take * long", "long time",

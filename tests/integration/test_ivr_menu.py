@@ -132,7 +132,7 @@ def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_r
 ) -> None:
     ask = answer(shop, client, call(shop, client), Digits="1")
     quiet = answer(shop, client, ask)
-    unreadable = answer(shop, client, quiet, SpeechResult="I don't have it with me.", Confidence="0.91")
+    unreadable = answer(shop, client, quiet, SpeechResult="It's the blue one, I think.", Confidence="0.91")
     assert heard(quiet).startswith("Are you still there? Please key in your order number")
     assert heard(unreadable).startswith("Sorry, I didn't catch a number.")
 
