@@ -473,8 +473,12 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
 
 
 def hold_failed(call: Call, call_sid: str) -> str:
-    """The line failed under a holder: never a silent hang-up."""
-    load(call, call_sid)
+    """The line failed under a holder: never a silent hang-up. They keep their place as a callback
+    (`hold_ended` made it one); one whose number we cannot dial is asked for a message, as at hold_left."""
+    ivr = load(call, call_sid)
+    if ivr is not None and not _caller_e164(call, ivr):
+        ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="failed")
+        return _ask_for_message(call, ivr, ivr.node, prefix=(call.text("hold_failed_no_number"),))
     return str(call.reply().say(call.text("hold_failed")).hangup())
 
 

@@ -130,6 +130,33 @@ def test_a_withheld_holder_whose_line_is_left_with_nobody_signed_in_leaves_it_fo
         assert status_words(requests(shop)[0]).startswith("Nobody was on duty to take your call")
 
 
+@pytest.mark.parametrize("result", ["queue-full", "error"])
+def test_a_withheld_holder_whose_hold_fails_is_asked_for_a_message_not_promised_a_callback(
+    shop: Flask, client: FlaskClient, result: str
+) -> None:
+    staff(shop, "on_call")
+    held = dial_in(shop, client, "anonymous", "0", "3")
+    done = path_of(verbs(held)[1].get("action"))
+    failed = post(shop, client, done, form(WITHHELD_SID, From="anonymous", QueueResult=result, QueueTime="20"))
+    said = heard(failed)
+    assert said.startswith("Sorry, we couldn't keep you on hold. After the tone, please tell us your name"), said
+    assert "call you back" not in said
+    assert "Record" in [v.tag for v in verbs(failed)]
+    # Their place is over (there is no number to call), and not because they hung up.
+    assert [(r.status, r.outcome) for r in requests(shop)] == [("canceled", "hold_failed")]
+
+
+def test_a_holder_we_can_call_back_whose_hold_fails_keeps_the_place_as_a_callback(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "on_call")
+    held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    done = path_of(verbs(held)[1].get("action"))
+    failed = post(shop, client, done, form(From=STRANGER, QueueResult="queue-full", QueueTime="20"))
+    assert heard(failed).startswith("Sorry, we couldn't keep you on hold. We'll call you back")
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
 def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not_a_hold(
     shop: Flask, client: FlaskClient
 ) -> None:
