@@ -187,7 +187,9 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return HOLD if HOLD in offered else None
     if intent is not None and intent.name in offered:
         return intent.name
-    # "Goodbye", "no thank you": no callback and no hold; "repeat": the offer again.
+    # "Goodbye", "no thank you": no callback and no hold; "repeat" or "what?": the offer again.
+    if speech.asks_to_repeat(said, language=call.lang):
+        return REPEAT
     other = speech.match_intent(said, call.intents(GOODBYE, REPEAT), confidence, language=call.lang)
     if other is not None and other.name in (GOODBYE, REPEAT):
         return other.name

@@ -333,6 +333,9 @@ _ENGLISH = _lexicon(
             "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
             "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
+            # When to call back, not a person asked for: "call me back when someone's free".
+            "when someone * free", "when somebody * free", "when * agent * free", "when someone * available",
+            "when somebody * available", "when * agent * available", "when * free", "when * available",
             # Talking to someone of the household is no asking for a person.
             *(f"{verb} to * {member}" for verb in ("talk", "speak") for member in _HOUSEHOLD),
             # Telling a child or a guest what they can't have or do is no parcel gone missing.

@@ -361,3 +361,43 @@ def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
     tags = [v.tag for v in verbs(chosen)]
     assert ("Enqueue" in tags) == (outcome == "hold"), heard(chosen)
     assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said", "outcome"),
+    [
+        (False, "Call me back when someone's free.", "callback"),
+        (False, "Keep my place.", "callback"),
+        (False, "Just keep my place in line please", "callback"),
+        (True, "Llámeme.", "callback"),
+        (True, "Guárdeme mi lugar.", "callback"),
+    ],
+)
+def test_asking_to_be_called_back_in_other_words_at_the_busy_offer_is_a_callback(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str, outcome: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    done = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert "Enqueue" not in [v.tag for v in verbs(done)], heard(done)
+    assert heard(done).startswith(("Done. We'll call you back", "Listo. Le llamaremos")), heard(done)
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"), [(False, "What?"), (False, "Sorry, say that again?"), (True, "Repítalo.")]
+)
+def test_asking_to_hear_the_busy_offer_again_repeats_it_without_an_apology(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    again = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert heard(again).startswith(("Everyone is busy right now.", "En este momento todos")), heard(again)
+    assert "mode=callback" in (gather_of(again).get("action") or "") and "Sorry" not in heard(again)

@@ -642,3 +642,36 @@ def test_nine_said_after_an_answer_ends_the_call_as_pressing_it_does(shop: Flask
     found = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), Digits=KINDLE)
     bye = answer(shop, client, found, SpeechResult="Nine.", Confidence="0.9")
     assert [v.tag for v in verbs(bye)][-1] == "Hangup", heard(bye)
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (False, "No."),
+        (False, "Nope."),
+        (False, "I'm done."),
+        (False, "That's everything."),
+        (False, "Nah, I'm good."),
+        (True, "No."),
+        (True, "Ya terminé."),
+    ],
+)
+def test_a_no_or_im_done_after_an_answer_ends_the_call(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    found = answer(shop, client, answer(shop, client, menu, Digits="1"), Digits=KINDLE)
+    bye = answer(shop, client, found, SpeechResult=said, Confidence="0.9")
+    assert [v.tag for v in verbs(bye)][-1] == "Hangup", heard(bye)
+    assert heard(bye).endswith(("Goodbye.", "Adiós."))
+
+
+@pytest.mark.parametrize("said", ["Repítalo.", "Repítalo, por favor."])
+def test_repitalo_after_an_answer_reads_it_again(shop: Flask, client: FlaskClient, said: str) -> None:
+    menu = answer(shop, client, call(shop, client), Digits="9")
+    found = answer(shop, client, answer(shop, client, menu, Digits="1"), Digits=KINDLE)
+    again = answer(shop, client, found, SpeechResult=said, Confidence="0.9")
+    spanish = answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date(), language="es")
+    assert heard(again).startswith(spanish), heard(again)
