@@ -143,7 +143,7 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (
-            r"\b(?:got|received|sent|delivered|shipped|gave|came with|is|was)\b (?:me |us )?(?:a |an |the |somebody |someone )?(?:completely |totally |entirely )?(?:different|other|another|else's|elses) (?:person's |persons |customer's |customers )?order\b",
+            r"\b(?:got|received|sent|delivered|shipped|gave|came with)\b (?:me |us )?(?:a |an |the |somebody |someone )?(?:completely |totally |entirely )?(?:different|other|another|else's|elses) (?:person's |persons |customer's |customers )?order\b",
             "WRONG",
         ),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),

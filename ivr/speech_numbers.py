@@ -675,6 +675,9 @@ _KEY_FILLERS = frozenset(
 )  # fmt: skip
 _SPANISH_KEYS = {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
                  "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"}  # fmt: skip
+# Words of wanting before a key, only with a word that names the key: "I want option 2", "I'll take
+# number one"; "I want one" may be a thing, not a key.
+_KEY_VERBS = frozenset({"want", "like", "would", "d", "take", "need", "do", "pick", "choose"})
 # Recognisers write a lone key as a homophone ("to", "for", "won") only in English, and only among these.
 _KEY_HOMOPHONES = {"won": "1", "to": "2", "too": "2", "tree": "3", "for": "4", "ate": "8"}
 
@@ -684,9 +687,10 @@ def spoken_key(text: str, language: str = "en") -> str | None:
     "oprima uno", "número tres"), or None when the words are anything more than a key."""
     words = [_fold(word) for word in _words(text)]
     content = [word for word in words if word not in _KEY_FILLERS]
-    named = bool(content) and content[0] in _KEY_WORDS
-    if named:
-        content = content[1:]
+    wanted = [word for word in content if word not in _KEY_VERBS]
+    named = bool(wanted) and wanted[0] in _KEY_WORDS
+    if named or wanted == content:
+        content = wanted[1:] if named else wanted
     if len(content) != 1:
         return None
     word = content[0]

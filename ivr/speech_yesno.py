@@ -124,12 +124,12 @@ _REPEAT_FILLERS = frozenset(
 _NO_NUMBER_PHRASES = (
     ("do", "not", "know"), ("do", "not", "have"), ("can", "not", "find"), ("could", "not", "find"),
     ("do", "not", "remember"), ("can", "not", "remember"), ("forgot",), ("lost", "it"), ("no", "idea"),
-    ("not", "sure", "what"), ("have", "no"), ("without", "the", "number"),
+    ("not", "sure", "what"), ("have", "no"), ("without", "the", "number"), ("lost",), ("deleted",),
 )  # fmt: skip
 _SPANISH_NO_NUMBER_PHRASES = (
     ("no", "se"), ("no", "lo", "tengo"), ("no", "tengo"), ("no", "lo", "encuentro"), ("no", "encuentro"),
     ("no", "me", "acuerdo"), ("no", "recuerdo"), ("se", "me", "olvido"), ("olvide",), ("lo", "perdi"),
-    ("ni", "idea"),
+    ("ni", "idea"), ("perdi",), ("borre",),
 )  # fmt: skip
 
 

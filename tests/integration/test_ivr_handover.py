@@ -368,6 +368,7 @@ def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
     [
         (False, "Call me back when someone's free.", "callback"),
         (False, "Keep my place.", "callback"),
+        (False, "I'd rather you call me.", "callback"),
         (False, "Just keep my place in line please", "callback"),
         (True, "Llámeme.", "callback"),
         (True, "Guárdeme mi lugar.", "callback"),

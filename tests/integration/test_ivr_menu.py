@@ -652,6 +652,7 @@ def test_nine_said_after_an_answer_ends_the_call_as_pressing_it_does(shop: Flask
         (False, "I'm done."),
         (False, "That's everything."),
         (False, "Nah, I'm good."),
+        (False, "I'm good."),
         (True, "No."),
         (True, "Ya terminé."),
     ],

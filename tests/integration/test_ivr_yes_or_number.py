@@ -193,6 +193,7 @@ def test_a_plain_no_at_the_offer_still_hears_the_menu(shop: Flask, client: Flask
         ("I'm calling about a different order.", False),
         ("No, another order.", False),
         ("It's about another order", False),
+        ("It's a different order", False),
         ("Otro pedido.", True),
         ("No, es otro pedido.", True),
     ],

@@ -95,6 +95,8 @@ def test_a_return_reference_read_in_spanish_is_the_reference_meant(
         ("Tres.", "es", "3"),
         ("Oprima dos", "es", "2"),
         ("número tres", "es", "3"),
+        ("I want option 2", "en", "2"),
+        ("I'd like number one", "en", "1"),
         ("I want one", "en", None),
         ("for", "en", None),
         ("one two three", "en", None),

@@ -114,6 +114,7 @@ def test_the_words_after_a_leading_no_are_what_the_caller_wants_instead(heard: s
         ("I don't have it with me", "en", True),
         ("I can't find the email", "en", True),
         ("I forgot it", "en", True),
+        ("I lost the email", "en", True),
         ("No sé mi número de pedido.", "es", True),
         ("No lo tengo a la mano.", "es", True),
         ("It's 112 4455667", "en", False),
