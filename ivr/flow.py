@@ -355,8 +355,6 @@ def _offer_input(
     return render(call, ivr, back, prefix=(call.text("offer_declined"),) if answer is False else ())
 
 
-# The tree's intent for ending the call where a menu offers to ("if that's everything, say goodbye").
-GOODBYE = "goodbye"
 # The tree's intent for another order or return than the one just read or offered.
 ANOTHER = "another"
 # How surely words must name another order at the offer: one of the tree's phrases said, whole, not
@@ -441,7 +439,7 @@ def _choose(
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
     if intent is None and speech.is_yes(said, language=call.lang) is False:
         # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping.
-        return node.option_for_intent(GOODBYE), None
+        return node.option_for_intent(handover.GOODBYE), None
     return (node.option_for_intent(intent.name) if intent is not None else None), intent
 
 
