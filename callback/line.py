@@ -610,13 +610,10 @@ def hold_ended(
         level = logging.INFO if result == "leave" else logging.WARNING
         log.log(level, "hold ended by the line; kept as a callback", extra={"request_id": req.id, "result": result})
         return
-    # A holder we cannot call back, taken out of a line nobody is on duty for, is asked for a message.
-    caller_left(
-        req,
-        arrived_at if result == "hangup" else None,
-        "left_unstaffed" if result == "leave" else "hung_up_on_hold",
-        now,
-    )
+    # A holder we cannot call back, taken out of a line nobody is on duty for or that failed under them,
+    # is asked for a message: their request is over, and not because they hung up.
+    outcome = {"hangup": "hung_up_on_hold", "leave": "left_unstaffed"}.get(result, "hold_failed")
+    caller_left(req, arrived_at if result == "hangup" else None, outcome, now)
     session.commit()
     log.info("holder left the line", extra={"request_id": req.id, "result": result, "request_status": req.status})
 

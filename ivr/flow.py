@@ -320,22 +320,54 @@ def _offer_input(
     call: Call, ivr: IvrSession, name: str, node: LookupNode, digits: str, said: str, confidence: float | None
 ) -> str:
     """The answer to "Are you calling about your order of ...?"."""
-    if _typed_a_number(digits):
-        # Not a yes: the number of the order they are calling about, keyed straight in.
-        return _lookup_input(call, ivr, name, node, "ref", digits, "", confidence)
+    number = _spoken_number(call, said) if not digits else ""
+    if _typed_a_number(digits) or number:
+        # Not a yes: the number of the order they are calling about, keyed or said straight in.
+        return _lookup_input(call, ivr, name, node, "ref", digits if not number else "", number, confidence)
     now = call.clock.now()
     state = ivr.get_state()
-    answer = speech.yes_no(digits, said, language=call.lang)
-    ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
     # Made at the greeting, a "no" goes on to the menu; made after choosing to track, to the question.
     back = name if ivr.node == name else call.tree.start
+    start = call.tree.node(back)
+    if said and not digits and speech.asks_to_repeat(said, language=call.lang):
+        ivr.add_step(now, node=name, kind="offer", speech=said, result="repeat")
+        again = _offer_again(call, ivr, node, ())
+        if again is not None:
+            return again
+    answer = speech.yes_no(digits, said, language=call.lang)
+    if answer is not True and said and not digits and _names_another_order(call, start, said):
+        # "A different order": not this one, so the number of the one they mean.
+        ivr.add_step(now, node=name, kind="offer", speech=said, result=False, intent=ANOTHER)
+        return render(call, ivr, name)
+    ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
     if answer and state.get("offer"):
         return _look_up(call, ivr, name, node, str(state["offer"]))
-    start = call.tree.node(back)
+    rest = speech.after_no(said, language=call.lang) if answer is False and not digits else ""
+    if rest and isinstance(start, MenuNode) and _choose(call, start, "", rest, confidence) != (None, None):
+        # "No, I need to talk to someone": the no declines the order, the rest says what they want.
+        return _menu_input(call, ivr, back, start, "", rest, confidence, offer_from=node)
+    if rest and _asks_for_a_person(call, "", rest):
+        _reset_counters(ivr)
+        return render(call, ivr, node.fallback)
     if answer is None and (digits or said) and isinstance(start, MenuNode):
         # Not a yes or a no: a menu key, "español", or what they want in their own words.
         return _menu_input(call, ivr, back, start, digits, said, confidence, offer_from=node)
     return render(call, ivr, back, prefix=(call.text("offer_declined"),) if answer is False else ())
+
+
+# The tree's intent for another order or return than the one just read or offered.
+ANOTHER = "another"
+# How surely words must name another order at the offer: one of the tree's phrases said, whole, not
+# a word they share ("the one" is no "another one").
+ANOTHER_SCORE = 0.8
+
+
+def _names_another_order(call: Call, start: Node, said: str) -> bool:
+    """Whether words at the offer name another order ("a different order"), rather than a menu choice."""
+    names = [option.intent for option in start.options] if isinstance(start, MenuNode) else []
+    intents = call.intents(*names, ANOTHER)
+    intent = speech.match_intent(said, intents, language=call.lang, threshold=ANOTHER_SCORE)
+    return intent is not None and intent.name == ANOTHER
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -352,18 +384,9 @@ def _menu_input(
     offer_from: LookupNode | None = None,
 ) -> str:
     now = call.clock.now()
-    chosen: Option | None = None
-    off_menu = False
-    intent_name, score = None, None
-    if digits:
-        chosen = node.option_for_digit(digits[:1])
-    elif said:
-        intents = call.intents(*(o.intent for o in node.options))
-        intent = speech.match_intent(said, intents, confidence, language=call.lang)
-        if intent is not None:
-            intent_name, score = intent.name, intent.confidence
-            off_menu = intent.name == speech.OFF_MENU
-            chosen = node.option_for_intent(intent.name)
+    chosen, intent = _choose(call, node, digits, said, confidence)
+    intent_name, score = (intent.name, intent.confidence) if intent is not None else (None, None)
+    off_menu = intent_name == speech.OFF_MENU
     ivr.add_step(
         now,
         node=name,
@@ -400,6 +423,24 @@ def _menu_input(
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     return render(call, ivr, chosen.goto)
+
+
+def _choose(
+    call: Call, node: MenuNode, digits: str, said: str, confidence: float | None
+) -> tuple[Option | None, speech.Intent | None]:
+    """The option a key or words choose at a menu, and the intent heard in the words (OFF_MENU: a
+    request the menu does not offer)."""
+    # A key said ("one", "press two") is the key pressed, where this menu has it.
+    key = digits[:1] or (speech.spoken_key(said, language=call.lang) if said else None)
+    chosen = node.option_for_digit(key) if key else None
+    if chosen is not None or digits or not said:
+        return chosen, None
+    intents = call.intents(*(option.intent for option in node.options))
+    intent = speech.match_intent(said, intents, confidence, language=call.lang)
+    if intent is None and speech.is_yes(said, language=call.lang) is False:
+        # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping.
+        return node.option_for_intent(handover.GOODBYE), None
+    return (node.option_for_intent(intent.name) if intent is not None else None), intent
 
 
 def _offer_again(call: Call, ivr: IvrSession, offer_from: LookupNode | None, prefix: tuple[Part, ...]) -> str | None:
@@ -467,7 +508,25 @@ def _lookup_input(
 ) -> str:
     now = call.clock.now()
     state = ivr.get_state()
-    if mode == "confirm" and not _typed_a_number(digits):
+    number = _spoken_number(call, said) if mode == "confirm" and not digits else ""
+    if number:
+        said = number  # "no, it's 112 ...": the number they meant, read as they said it
+    if mode == "confirm" and not _typed_a_number(digits) and not number:
+        if _asks_for_a_person(call, digits, said):
+            return _to_person(call, ivr, name, node, digits, said)
+        pending = str(state.get("pending") or "")
+        if pending and not digits and not said:
+            # Silence is no "no": the read-back again, counted as silence is anywhere.
+            if state.get("no_input", 0) >= call.tree.limits.no_input:
+                return _missed(call, ivr, name, node.fallback, heard=False)
+            state["no_input"] = state.get("no_input", 0) + 1
+            ivr.set_state(state)
+            ivr.add_step(now, node=name, kind="confirm", result=None)
+            return _ask_confirm(call, ivr, name, pending)
+        if pending and not digits and speech.asks_to_repeat(said, language=call.lang):
+            # "Say that again": the read-back again, nothing counted.
+            ivr.add_step(now, node=name, kind="confirm", speech=said, result="repeat")
+            return _ask_confirm(call, ivr, name, pending)
         answer = speech.yes_no(digits, said, language=call.lang)
         ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("pending"):
@@ -475,10 +534,12 @@ def _lookup_input(
         # Not the number they meant, or no clear answer: say so once, and ask for it again.
         return _missed(call, ivr, name, node.fallback, heard=True, instead=call.text("confirm_no"))
     if _asks_for_a_person(call, digits, said):
-        # "0" or "a representative, please" at the number question: a person, as at every menu.
-        ivr.add_step(now, node=name, kind="reference", digits=digits or None, speech=said or None, intent="agent")
+        return _to_person(call, ivr, name, node, digits, said)
+    if said and not digits and not _spoken_number(call, said) and speech.lacks_number(said, language=call.lang):
+        # "I don't know my order number": no use asking again; a person can find it another way.
+        ivr.add_step(now, node=name, kind="reference", speech=said, result="no number")
         _reset_counters(ivr)
-        return render(call, ivr, node.fallback)
+        return render(call, ivr, node.fallback, lead_in=call.text("no_number"))
     # A reference, keyed or said.
     if digits:
         reference, trusted = digits, True
@@ -505,18 +566,32 @@ def _lookup_input(
     if not trusted:
         state["pending"] = reference
         ivr.set_state(state)
-        save(call, ivr)
-        question = call.text("confirm_number", digits=speech.say_digits(reference))
-        return str(
-            call.reply().gather(
-                call.url(name, mode="confirm"),
-                question,
-                finish_on_key="#",
-                timeout=YES_NO_TIMEOUT,
-                hints=_yes_no_hints(call),
-            )
-        )
+        return _ask_confirm(call, ivr, name, reference)
     return _look_up(call, ivr, name, node, reference)
+
+
+def _ask_confirm(call: Call, ivr: IvrSession, name: str, reference: str) -> str:
+    """ "I heard ... Is that right?", the number kept in the session's state as pending."""
+    save(call, ivr)
+    question = call.text("confirm_number", digits=speech.say_digits(reference))
+    return str(
+        call.reply().gather(
+            call.url(name, mode="confirm"),
+            question,
+            finish_on_key="#",
+            timeout=YES_NO_TIMEOUT,
+            hints=_yes_no_hints(call),
+        )
+    )
+
+
+def _to_person(call: Call, ivr: IvrSession, name: str, node: LookupNode, digits: str, said: str) -> str:
+    """ "0" or "a representative, please" at the number questions: a person, as at every menu."""
+    ivr.add_step(
+        call.clock.now(), node=name, kind="reference", digits=digits or None, speech=said or None, intent="agent"
+    )
+    _reset_counters(ivr)
+    return render(call, ivr, node.fallback)
 
 
 # Fewer digits than this, heard among words, are not a reference worth reading back ("una persona").
@@ -527,6 +602,15 @@ def _typed_a_number(digits: str) -> bool:
     """Whether keys given to a yes-or-no question are a number typed in, not a one-key answer: more
     than one key (the number read back instead of "I heard ..., is that right?", or an order's)."""
     return len(digits) > 1
+
+
+def _spoken_number(call: Call, said: str) -> str:
+    """The words of a number said where a yes or no was asked ("112-4455667-1234567", "no, it's 112 ..."),
+    without the no that opens them; "" when they hold too few digits to be a reference."""
+    if not said:
+        return ""
+    words = speech.after_no(said, language=call.lang) or said
+    return words if len(speech.spoken_digits(words, language=call.lang).digits) >= SHORTEST_SPOKEN_REFERENCE else ""
 
 
 def _asks_for_a_person(call: Call, digits: str, said: str) -> bool:

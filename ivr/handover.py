@@ -177,6 +177,9 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return choices.get(digits[:1])
     if not said:
         return None
+    key = speech.spoken_key(said, language=call.lang)
+    if key in choices:
+        return choices[key]  # "three", "press one": the key said instead of pressed
     offered = list(choices.values())
     intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
     if intent is not None and intent.name == AGENT:
@@ -184,7 +187,9 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return HOLD if HOLD in offered else None
     if intent is not None and intent.name in offered:
         return intent.name
-    # "Goodbye", "no thank you": no callback and no hold; "repeat": the offer again.
+    # "Goodbye", "no thank you": no callback and no hold; "repeat" or "what?": the offer again.
+    if speech.asks_to_repeat(said, language=call.lang):
+        return REPEAT
     other = speech.match_intent(said, call.intents(GOODBYE, REPEAT), confidence, language=call.lang)
     if other is not None and other.name in (GOODBYE, REPEAT):
         return other.name
@@ -470,8 +475,12 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
 
 
 def hold_failed(call: Call, call_sid: str) -> str:
-    """The line failed under a holder: never a silent hang-up."""
-    load(call, call_sid)
+    """The line failed under a holder: never a silent hang-up. They keep their place as a callback
+    (`hold_ended` made it one); one whose number we cannot dial is asked for a message, as at hold_left."""
+    ivr = load(call, call_sid)
+    if ivr is not None and not _caller_e164(call, ivr):
+        ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="failed")
+        return _ask_for_message(call, ivr, ivr.node, prefix=(call.text("hold_failed_no_number"),))
     return str(call.reply().say(call.text("hold_failed")).hangup())
 
 

@@ -21,16 +21,20 @@ from ivr.speech_numbers import (
     reference_key,
     say_digits,
     spoken_digits,
+    spoken_key,
     spoken_reference,
 )
-from ivr.speech_yesno import asks_for_time, is_yes, yes_no
+from ivr.speech_yesno import after_no, asks_for_time, asks_to_repeat, is_yes, lacks_number, yes_no
 
 __all__ = [
     "MAX_UTTERANCE",
     "OFF_MENU",
     "Intent",
     "SpokenNumber",
+    "after_no",
     "asks_for_time",
+    "asks_to_repeat",
+    "lacks_number",
     "format_order_number",
     "is_yes",
     "could_mean",
@@ -38,6 +42,7 @@ __all__ = [
     "reference_key",
     "say_digits",
     "spoken_digits",
+    "spoken_key",
     "spoken_reference",
     "yes_no",
 ]
@@ -202,6 +207,8 @@ _HOUSEHOLD = (
 # Ideas that name what the caller talks about, not what they want or what went wrong: "my delivery"
 # alone says nothing of tracking it.
 _SUBJECTS = frozenset({"PACKAGE", "ITEM", "ORDER", "DELIVER", "ARRIVE", "NUMBER"}) | _QUESTIONS
+# The things themselves: a phrase naming only one ("mi pedido") is a choice only when said alone.
+_THINGS = frozenset({"PACKAGE", "ITEM", "ORDER", "order"})
 
 
 def _lexicon(
@@ -261,6 +268,9 @@ _ENGLISH = _lexicon(
         "WRONG": ["not what", "not the right", "not match", "instead", "not my order", "not mine"],
         "WRONG ITEM": ["not order", "order * and get", "order * but get", "order * and receive", "order * but receive"],
         "STRANGER": ["someone else", "somebody else"],
+        # Not the order spoken of but another one ("I'm calling about a different order"); received
+        # instead of one's own, the clues read it as a wrong one.
+        "ANOTHER": ["different order", "another order", "other order"],
         "DAMAGE": ["in piece", "not turn on"],
         "LATE": [
             "been * day", "been * week", "been * month", "take forever", "take * long", "long time",
@@ -323,6 +333,9 @@ _ENGLISH = _lexicon(
             "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
             "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
+            # When to call back, not a person asked for: "call me back when someone's free".
+            "when someone * free", "when somebody * free", "when * agent * free", "when someone * available",
+            "when somebody * available", "when * agent * available", "when * free", "when * available",
             # Talking to someone of the household is no asking for a person.
             *(f"{verb} to * {member}" for verb in ("talk", "speak") for member in _HOUSEHOLD),
             # Telling a child or a guest what they can't have or do is no parcel gone missing.
@@ -438,7 +451,7 @@ _SPANISH = _lexicon(
             "favor", "hola", "alo", "si", "saber", "decir", "ver", "hacer", "hay", "muy", "mucho", "tantito",
             "todavia", "aun", "pero", "solo", "nomas", "algo", "ahora", "ahorita", "aqui", "usted", "ustedes",
             "como", "yo", "ella", "ellos", "nos", "va", "voy", "haber", "han", "ha", "he", "desde", "hasta",
-            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera",
+            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera", "sobre",
         }
     ),  # fmt: skip
     rewrites={
@@ -466,6 +479,8 @@ _SPANISH = _lexicon(
             # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
             "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
             "les llamo", "hablo para",
+            # "Llamo por mi pedido": what the call is about, not a request to be called.
+            "llamo por", "llamaba por", "hablo por", "hablaba por",
             "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
             # Palabras de la tienda en la charla de la casa: la biblioteca, una canción, la comida pedida.
             "devuelve * * biblioteca", "devolver * * biblioteca", "regresa * * biblioteca",
@@ -840,6 +855,12 @@ def _phrase_score(heard: _Said, phrase: _Said, weights: Mapping[str, float]) -> 
         # but only said as it is written: scattered "that", "is" and "it" mean nothing.
         return _containment_score(heard.every, phrase.every)
     contained = _containment_score(heard.content, phrase.content)
+    if contained == 1.0 and heard.clue and set(phrase.content) <= _THINGS:
+        contained = 0.0  # "quiero hacer un pedido": the sentence's form says what about the order
+    elif contained and contained < 1.0 and set(phrase.content) <= _THINGS:
+        # A phrase that names only the thing ("mi pedido") is a choice said alone; amid other words
+        # ("mi pedido vino dañado") it is only their subject, and those words say what about it.
+        contained = 0.0
     if contained:
         return contained
     shared = set(heard.content) & set(phrase.content)

@@ -142,6 +142,10 @@ ENGLISH = _clues(
             r"\b(?:description|picture|photo|listing|website|site|ad|page|box) (?:said|says|showed|shows|stated)\b.{0,40}\bbut\b",
             "WRONG",
         ),
+        (
+            r"\b(?:got|received|sent|delivered|shipped|gave|came with)\b (?:me |us )?(?:a |an |the |somebody |someone )?(?:completely |totally |entirely )?(?:different|other|another|else's|elses) (?:person's |persons |customer's |customers )?order\b",
+            "WRONG",
+        ),
         (r"\b(?:mixed up|mix up|mixup|mix-up|got mixed|switched|swapped by mistake)\b", "WRONG"),
         (
             r"\b(?:is|are|was|were) not (?:my|mine|what|the (?:\w+ )?(?:i|we) (?:ordered|bought|wanted|paid for|asked for))\b",

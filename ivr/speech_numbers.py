@@ -656,3 +656,50 @@ def say_digits(value: str) -> str:
     # comma between groups gives the pause a person makes at a dash.
     groups = re.findall(r"[A-Za-z0-9]+", value)
     return ", ".join(" ".join(group.upper()) for group in groups)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A menu key said instead of pressed
+# ---------------------------------------------------------------------------------------------------------
+
+# Words that name the key before its number: "press one", "option two", "número tres", "oprima uno".
+_KEY_WORDS = frozenset(
+    {"press", "pressing", "push", "hit", "dial", "option", "number", "choice", "key", "select", "choose",
+     "oprima", "oprimo", "oprimir", "presiono", "presione", "marco", "marque", "marcar", "opcion", "numero",
+     "tecla", "el", "la"}
+)  # fmt: skip
+# Words around a key that add nothing: "um, one please", "uno, por favor", "okay two".
+_KEY_FILLERS = frozenset(
+    {"please", "okay", "ok", "so", "um", "uh", "er", "i", "will", "ll", "let", "me", "lets", "us", "i'll", "go",
+     "with", "for", "por", "favor", "pues", "bueno", "este", "eh", "a", "the", "yo"}
+)  # fmt: skip
+_SPANISH_KEYS = {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
+                 "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"}  # fmt: skip
+# Words of wanting before a key, only with a word that names the key: "I want option 2", "I'll take
+# number one"; "I want one" may be a thing, not a key.
+_KEY_VERBS = frozenset({"want", "like", "would", "d", "take", "need", "do", "pick", "choose"})
+# Recognisers write a lone key as a homophone ("to", "for", "won") only in English, and only among these.
+_KEY_HOMOPHONES = {"won": "1", "to": "2", "too": "2", "tree": "3", "for": "4", "ate": "8"}
+
+
+def spoken_key(text: str, language: str = "en") -> str | None:
+    """The menu key a caller said instead of pressing it ("One.", "1", "press three", "option 2",
+    "oprima uno", "número tres"), or None when the words are anything more than a key."""
+    words = [_fold(word) for word in _words(text)]
+    content = [word for word in words if word not in _KEY_FILLERS]
+    wanted = [word for word in content if word not in _KEY_VERBS]
+    named = bool(wanted) and wanted[0] in _KEY_WORDS
+    if named or wanted == content:
+        content = wanted[1:] if named else wanted
+    if len(content) != 1:
+        return None
+    word = content[0]
+    if len(word) == 1 and word.isdigit():
+        return word
+    if _is_spanish(language):
+        return _SPANISH_KEYS.get(word)
+    digit = _DIGIT_WORDS.get(word)
+    if digit is not None:
+        return str(digit)
+    # "Press to" is "press two"; a lone "for" or "to" is not a key.
+    return _KEY_HOMOPHONES.get(word) if named else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ivr.speech_numbers import _fold, _is_spanish, _words
+from ivr.speech_numbers import _fold, _is_spanish, _words, spoken_key
 
 # ---------------------------------------------------------------------------------------------------------
 # Yes or no
@@ -103,6 +103,66 @@ def asks_for_time(text: str, language: str = "en") -> bool:
     return bool(_spans(_words(text), _WAIT_PHRASES + _MORE_WAIT_PHRASES))
 
 
+# A no that opens an answer ("No, I need to talk to someone", "no gracias, quiero un reembolso").
+_LEADING_NO = frozenset({"no", "nope", "nah", "nop", "thanks", "thank", "you", "gracias", "uh", "um"})
+_NO_WORDS = frozenset({"no", "nope", "nah", "nop"})
+# Asking to hear it again: "what?", "say that again", "can you repeat that", "¿cómo?", "repítalo".
+_REPEAT_PHRASES = (
+    ("repeat",), ("again",), ("come", "again"), ("what",), ("pardon",), ("sorry",), ("huh",),
+    ("one", "more", "time"), ("did", "not", "catch"), ("did", "not", "hear"), ("missed", "that"),
+)  # fmt: skip
+_SPANISH_REPEAT_PHRASES = (
+    ("repita",), ("repitalo",), ("repitame",), ("repetir",), ("repite",), ("otra", "vez"), ("de", "nuevo"),
+    ("que",), ("como",), ("mande",), ("perdon",), ("no", "escuche"), ("no", "oi"), ("que", "dijo"),
+)  # fmt: skip
+# Words around a request to repeat that add nothing: "can you repeat that please", "¿me lo repite?".
+_REPEAT_FILLERS = frozenset(
+    {"can", "could", "would", "you", "please", "say", "that", "it", "the", "question", "i", "me", "lo", "la",
+     "puede", "podria", "por", "favor", "eso", "oh", "um", "uh", "sorry", "was", "said", "disculpe", "le"}
+)  # fmt: skip
+# Not knowing the number asked for: "I don't know my order number", "no sé mi número de pedido".
+_NO_NUMBER_PHRASES = (
+    ("do", "not", "know"), ("do", "not", "have"), ("can", "not", "find"), ("could", "not", "find"),
+    ("do", "not", "remember"), ("can", "not", "remember"), ("forgot",), ("lost", "it"), ("no", "idea"),
+    ("not", "sure", "what"), ("have", "no"), ("without", "the", "number"), ("lost",), ("deleted",),
+)  # fmt: skip
+_SPANISH_NO_NUMBER_PHRASES = (
+    ("no", "se"), ("no", "lo", "tengo"), ("no", "tengo"), ("no", "lo", "encuentro"), ("no", "encuentro"),
+    ("no", "me", "acuerdo"), ("no", "recuerdo"), ("se", "me", "olvido"), ("olvide",), ("lo", "perdi"),
+    ("ni", "idea"), ("perdi",), ("borre",),
+)  # fmt: skip
+
+
+def after_no(text: str, language: str = "en") -> str:
+    """The words after a leading "no" ("No, I need to talk to someone" -> "i need to talk to someone"),
+    or "" when the answer does not open with one or says nothing more."""
+    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
+    if not words or words[0] not in _NO_WORDS:
+        return ""
+    start = 0
+    while start < len(words) and words[start] in _LEADING_NO:
+        start += 1
+    return " ".join(words[start:])
+
+
+def asks_to_repeat(text: str, language: str = "en") -> bool:
+    """Whether the caller asks to hear the question again, and nothing more ("what?", "say that again",
+    "can you repeat that?", "¿cómo?", "repítalo")."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    spans = _spans(words, _SPANISH_REPEAT_PHRASES if spanish else _REPEAT_PHRASES)
+    covered = {index for start, end in spans for index in range(start, end)}
+    rest = [word for index, word in enumerate(words) if index not in covered and word not in _REPEAT_FILLERS]
+    return bool(spans) and not rest
+
+
+def lacks_number(text: str, language: str = "en") -> bool:
+    """Whether a caller asked for a number says they do not have it ("I don't know my order number")."""
+    if _is_spanish(language):
+        return bool(_spans([_fold(word) for word in _words(text)], _SPANISH_NO_NUMBER_PHRASES))
+    return bool(_spans(_words(text), _NO_NUMBER_PHRASES))
+
+
 def is_yes(text: str, language: str = "en") -> bool | None:
     """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
     if _is_spanish(language):
@@ -156,9 +216,9 @@ def yes_no(
 
     A key other than the two offered is unclear, not a refusal (a stray press must not cancel
     anything); "I'm not sure", "I don't know" or "hold on" are unclear too. Only a clear "no",
-    "cancel" or the no key refuses.
+    "cancel" or the no key refuses. A key said ("one", "press two") is the key pressed.
     """
-    key = (digits or "").strip()[:1]
+    key = (digits or "").strip()[:1] or (spoken_key(said, language) if said else None) or ""
     if key:
         return True if key == yes_key else False if key == no_key else None
     return is_yes(said, language=language) if said and said.strip() else None

@@ -130,6 +130,33 @@ def test_a_withheld_holder_whose_line_is_left_with_nobody_signed_in_leaves_it_fo
         assert status_words(requests(shop)[0]).startswith("Nobody was on duty to take your call")
 
 
+@pytest.mark.parametrize("result", ["queue-full", "error"])
+def test_a_withheld_holder_whose_hold_fails_is_asked_for_a_message_not_promised_a_callback(
+    shop: Flask, client: FlaskClient, result: str
+) -> None:
+    staff(shop, "on_call")
+    held = dial_in(shop, client, "anonymous", "0", "3")
+    done = path_of(verbs(held)[1].get("action"))
+    failed = post(shop, client, done, form(WITHHELD_SID, From="anonymous", QueueResult=result, QueueTime="20"))
+    said = heard(failed)
+    assert said.startswith("Sorry, we couldn't keep you on hold. After the tone, please tell us your name"), said
+    assert "call you back" not in said
+    assert "Record" in [v.tag for v in verbs(failed)]
+    # Their place is over (there is no number to call), and not because they hung up.
+    assert [(r.status, r.outcome) for r in requests(shop)] == [("canceled", "hold_failed")]
+
+
+def test_a_holder_we_can_call_back_whose_hold_fails_keeps_the_place_as_a_callback(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "on_call")
+    held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    done = path_of(verbs(held)[1].get("action"))
+    failed = post(shop, client, done, form(From=STRANGER, QueueResult="queue-full", QueueTime="20"))
+    assert heard(failed).startswith("Sorry, we couldn't keep you on hold. We'll call you back")
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
 def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not_a_hold(
     shop: Flask, client: FlaskClient
 ) -> None:
@@ -316,3 +343,62 @@ def test_asking_for_a_person_at_the_busy_offer_is_taken_as_holding_for_one(
     assert "mode=callback" in (gather_of(offer).get("action") or "")
     held = answer(shop, client, offer, SpeechResult=words, Confidence="0.9")
     assert "<Enqueue" in held.get_data(as_text=True), heard(held)
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said", "outcome"),
+    [(False, "One.", "callback"), (False, "Press three.", "hold"), (True, "Uno.", "callback"), (True, "Tres.", "hold")],
+)
+def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str, outcome: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    chosen = answer(shop, client, offer, SpeechResult=said, Confidence="0.93")
+    tags = [v.tag for v in verbs(chosen)]
+    assert ("Enqueue" in tags) == (outcome == "hold"), heard(chosen)
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said", "outcome"),
+    [
+        (False, "Call me back when someone's free.", "callback"),
+        (False, "Keep my place.", "callback"),
+        (False, "I'd rather you call me.", "callback"),
+        (False, "Just keep my place in line please", "callback"),
+        (True, "Llámeme.", "callback"),
+        (True, "Guárdeme mi lugar.", "callback"),
+    ],
+)
+def test_asking_to_be_called_back_in_other_words_at_the_busy_offer_is_a_callback(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str, outcome: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    done = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert "Enqueue" not in [v.tag for v in verbs(done)], heard(done)
+    assert heard(done).startswith(("Done. We'll call you back", "Listo. Le llamaremos")), heard(done)
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"), [(False, "What?"), (False, "Sorry, say that again?"), (True, "Repítalo.")]
+)
+def test_asking_to_hear_the_busy_offer_again_repeats_it_without_an_apology(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    staff(shop, "on_call")
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    again = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert heard(again).startswith(("Everyone is busy right now.", "En este momento todos")), heard(again)
+    assert "mode=callback" in (gather_of(again).get("action") or "") and "Sorry" not in heard(again)

@@ -132,7 +132,7 @@ def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_r
 ) -> None:
     ask = answer(shop, client, call(shop, client), Digits="1")
     quiet = answer(shop, client, ask)
-    unreadable = answer(shop, client, quiet, SpeechResult="I don't have it with me.", Confidence="0.91")
+    unreadable = answer(shop, client, quiet, SpeechResult="It's the blue one, I think.", Confidence="0.91")
     assert heard(quiet).startswith("Are you still there? Please key in your order number")
     assert heard(unreadable).startswith("Sorry, I didn't catch a number.")
 
@@ -594,3 +594,85 @@ def test_asking_for_a_person_at_the_order_number_question_is_put_through(
     # Nobody is on duty in this shop: the hand-over offers a callback, and no number was read back or sought.
     assert "mode=unstaffed" in (gather_of(reply).get("action") or ""), said
     assert "1 2 3" not in said and "Entendí" not in said and "couldn't find" not in said
+
+
+# --- what the menus tell callers to say, and the keys they name ------------------------------------------
+
+
+@pytest.mark.parametrize("said", ["Mi pedido.", "Mi orden", "Llamo por mi pedido", "Es sobre mi pedido."])
+def test_a_spanish_caller_who_says_mi_pedido_as_the_menu_tells_them_tracks_an_order(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    menu = answer(shop, client, call(shop, client), Digits="9")
+    assert "diga mi pedido" in heard(menu)
+    ask = answer(shop, client, menu, SpeechResult=said, Confidence="0.92")
+    assert "node=track_order" in (gather_of(ask).get("action") or ""), heard(ask)
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said", "node"),
+    [
+        (False, "One.", "track_order"),
+        (False, "1", "track_order"),
+        (False, "Press one.", "track_order"),
+        (False, "Two.", "return_status"),
+        (False, "option 2", "return_status"),
+        (True, "Uno.", "track_order"),
+        (True, "Oprima dos.", "return_status"),
+        (True, "Número uno, por favor.", "track_order"),
+    ],
+)
+def test_an_option_number_said_at_the_main_menu_chooses_that_option(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str, node: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    chosen = answer(shop, client, menu, SpeechResult=said, Confidence="0.93")
+    assert f"node={node}" in (gather_of(chosen).get("action") or ""), heard(chosen)
+
+
+@pytest.mark.parametrize("said", ["Seven.", "Press five."])
+def test_an_option_number_the_menu_does_not_have_is_not_understood(shop: Flask, client: FlaskClient, said: str) -> None:
+    again = answer(shop, client, call(shop, client), SpeechResult=said, Confidence="0.93")
+    assert heard(again).startswith("Sorry, I didn't get that.")
+
+
+def test_nine_said_after_an_answer_ends_the_call_as_pressing_it_does(shop: Flask, client: FlaskClient) -> None:
+    found = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), Digits=KINDLE)
+    bye = answer(shop, client, found, SpeechResult="Nine.", Confidence="0.9")
+    assert [v.tag for v in verbs(bye)][-1] == "Hangup", heard(bye)
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (False, "No."),
+        (False, "Nope."),
+        (False, "I'm done."),
+        (False, "That's everything."),
+        (False, "Nah, I'm good."),
+        (False, "I'm good."),
+        (True, "No."),
+        (True, "Ya terminé."),
+    ],
+)
+def test_a_no_or_im_done_after_an_answer_ends_the_call(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    found = answer(shop, client, answer(shop, client, menu, Digits="1"), Digits=KINDLE)
+    bye = answer(shop, client, found, SpeechResult=said, Confidence="0.9")
+    assert [v.tag for v in verbs(bye)][-1] == "Hangup", heard(bye)
+    assert heard(bye).endswith(("Goodbye.", "Adiós."))
+
+
+@pytest.mark.parametrize("said", ["Repítalo.", "Repítalo, por favor."])
+def test_repitalo_after_an_answer_reads_it_again(shop: Flask, client: FlaskClient, said: str) -> None:
+    menu = answer(shop, client, call(shop, client), Digits="9")
+    found = answer(shop, client, answer(shop, client, menu, Digits="1"), Digits=KINDLE)
+    again = answer(shop, client, found, SpeechResult=said, Confidence="0.9")
+    spanish = answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date(), language="es")
+    assert heard(again).startswith(spanish), heard(again)

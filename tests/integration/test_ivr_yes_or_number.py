@@ -130,3 +130,162 @@ def test_no_at_the_read_back_still_asks_again(shop: Flask, client: FlaskClient) 
     again = answer(shop, client, read_back(shop, client), Digits="2")
     assert heard(again).startswith("Okay, let's try that again.")
     assert "mode=ref" in (gather_of(again).get("action") or "")
+
+
+def offer_answered(app: Flask, client: FlaskClient, said: str, spanish: bool = False) -> Any:
+    """The recognised caller's offer, answered in words (in Spanish: after choosing it at the offer)."""
+    offer = call(app, client, REGULAR)
+    if spanish:
+        offer = answer(app, client, offer, caller=REGULAR, Digits="9")
+    return answer(app, client, offer, caller=REGULAR, SpeechResult=said, Confidence="0.9")
+
+
+def action_of(reply: Any) -> str:
+    return gather_of(reply).get("action") or ""
+
+
+# --- words at the offer: a number, a no with a request, another order, "what?" ----------------------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "112-4455667-1234567.",
+        "one one two four four five five six six seven one two three four five six seven",
+        "No, it's 112-4455667-1234567.",
+        "My order number is 112-4455667-1234567.",
+    ],
+)
+def test_an_order_number_said_at_the_offer_is_that_order_not_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
+    found = offer_answered(shop, client, said)
+    assert heard(found).startswith(sentence(shop, "112-4455667-1234567"))
+
+
+@pytest.mark.parametrize(
+    ("said", "node", "spanish"),
+    [
+        ("No, I need to talk to someone.", "agent_orders", False),
+        ("No, representative.", "agent_orders", False),
+        ("No, I'm calling about a refund.", "return_status", False),
+        ("Nope, I want to return something.", "return_status", False),
+        ("No, quiero hablar con alguien.", "agent_orders", True),
+        ("No, es por un reembolso.", "return_status", True),
+    ],
+)
+def test_a_no_at_the_offer_with_what_the_caller_wants_goes_there(
+    shop: Flask, client: FlaskClient, said: str, node: str, spanish: bool
+) -> None:
+    reply = offer_answered(shop, client, said, spanish)
+    assert f"node={node}" in action_of(reply), heard(reply)
+    assert not heard(reply).startswith(("Okay.", "De acuerdo.", "Sorry"))
+
+
+@pytest.mark.parametrize("said", ["No.", "No thanks."])
+def test_a_plain_no_at_the_offer_still_hears_the_menu(shop: Flask, client: FlaskClient, said: str) -> None:
+    menu = offer_answered(shop, client, said)
+    assert heard(menu).startswith("Okay. To track an order, press 1")
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("A different order.", False),
+        ("I'm calling about a different order.", False),
+        ("No, another order.", False),
+        ("It's about another order", False),
+        ("It's a different order", False),
+        ("Otro pedido.", True),
+        ("No, es otro pedido.", True),
+    ],
+)
+def test_another_order_named_at_the_offer_asks_for_its_number_not_a_complaint(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool
+) -> None:
+    ask = offer_answered(shop, client, said, spanish)
+    assert "node=track_order" in action_of(ask) and "mode=ref" in action_of(ask), heard(ask)
+    assert heard(ask).startswith(("Please key in your order number", "Marque su número de pedido"))
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("Can you repeat that?", False),
+        ("Say that again", False),
+        ("What?", False),
+        ("¿Cómo?", True),
+        ("Repítalo", True),
+    ],
+)
+def test_asking_to_hear_the_offer_again_repeats_it_without_counting_a_miss(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool
+) -> None:
+    again = offer_answered(shop, client, said, spanish)
+    assert heard(again).startswith(("Are you calling about your order", "¿Llama por su pedido")), heard(again)
+    assert "mode=offer" in action_of(again)
+    assert "no_match" not in session_of(shop).get_state()
+
+
+# --- words at the read-back: a number, a person, "say that again", silence ---------------------------------
+
+
+@pytest.mark.parametrize("said", ["No, it's 112-4455667-1234567.", "112-4455667-1234567"])
+def test_an_order_number_said_at_the_read_back_is_looked_up_instead_of_the_one_heard(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    found = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(found).startswith(sentence(shop, "112-4455667-1234567"))
+
+
+@pytest.mark.parametrize("fields", [{"Digits": "0"}, {"SpeechResult": "Representative", "Confidence": "0.9"}])
+def test_asking_for_a_person_at_the_read_back_is_put_through(
+    shop: Flask, client: FlaskClient, fields: dict[str, str]
+) -> None:
+    reply = answer(shop, client, read_back(shop, client), **fields)
+    assert "node=agent_orders" in action_of(reply), heard(reply)
+
+
+@pytest.mark.parametrize("fields", [{"SpeechResult": "Say that again", "Confidence": "0.9"}, {}])
+def test_say_that_again_or_silence_at_the_read_back_asks_it_again_not_a_no(
+    shop: Flask, client: FlaskClient, fields: dict[str, str]
+) -> None:
+    again = answer(shop, client, read_back(shop, client), **fields)
+    assert heard(again).startswith("I heard 1 1 2"), heard(again)
+    assert "mode=confirm" in action_of(again)
+    found = answer(shop, client, again, Digits="1")
+    assert heard(found).startswith(sentence(shop, "112-4455667-2345678"))
+
+
+def test_silence_at_the_read_back_again_and_again_is_passed_on(shop: Flask, client: FlaskClient) -> None:
+    reply = read_back(shop, client)
+    for _ in range(2):
+        reply = answer(shop, client, reply)
+        assert heard(reply).startswith("I heard 1 1 2")
+    reply = answer(shop, client, reply)
+    assert "node=agent_orders" in action_of(reply), heard(reply)
+
+
+# --- not knowing the number ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("I don't know my order number.", False),
+        ("I don't have it.", False),
+        ("I can't find the number", False),
+        ("No sé mi número de pedido.", True),
+        ("No lo tengo.", True),
+    ],
+)
+def test_a_caller_who_does_not_know_the_order_number_is_put_through_at_once(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    ask = answer(shop, client, menu, Digits="1")
+    reply = answer(shop, client, ask, SpeechResult=said, Confidence="0.9")
+    assert heard(reply).startswith(
+        ("That's okay. Let me get you to someone", "No se preocupe. Le comunico con alguien")
+    ), heard(reply)
+    assert "node=agent_orders" in action_of(reply)

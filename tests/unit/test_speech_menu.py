@@ -7,6 +7,7 @@ import pytest
 
 from bench.speech import menu_intents
 from ivr.speech import OFF_MENU, match_intent
+from ivr.tree import DEFAULT_TREE, load_tree
 
 MENU = menu_intents("en")
 
@@ -444,3 +445,31 @@ def test_more_ways_callers_say_where_it_is_and_what_went_wrong(heard: str, inten
 )
 def test_talking_to_someone_of_the_household_is_no_request_for_a_person(heard: str) -> None:
     assert match_intent(heard, MENU) is None
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["They sent me a different order.", "I received someone else's order", "I got a completely different order."],
+)
+def test_a_different_order_received_is_still_a_wrong_item(heard: str) -> None:
+    matched = match_intent(heard, menu_intents("en"))
+    assert matched is not None and matched.name == "wrong_item"
+
+
+@pytest.mark.parametrize(
+    ("heard", "language"),
+    [("Mi pedido.", "es"), ("Mi orden", "es"), ("Llamo por mi pedido.", "es"), ("Es sobre mi pedido", "es")],
+)
+def test_the_order_named_alone_is_tracking_it(heard: str, language: str) -> None:
+    matched = match_intent(heard, menu_intents(language), language=language)
+    assert matched is not None and matched.name == "track"
+
+
+@pytest.mark.parametrize(
+    "heard", ["Call me back when someone's free.", "Just call me when an agent is available", "keep my place"]
+)
+def test_asking_to_be_called_when_someone_is_free_is_a_callback_not_a_person(heard: str) -> None:
+    intents = load_tree(DEFAULT_TREE).intents_in("en")
+    choices = {name: intents[name] for name in ("call_back", "other_number", "hold", "agent")}
+    matched = match_intent(heard, choices)
+    assert matched is not None and matched.name == "call_back"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech import format_order_number, spoken_digits, spoken_reference
+from ivr.speech import format_order_number, spoken_digits, spoken_key, spoken_reference
 
 WHOLE = "one one two four four five five six six seven one two three four five six seven"
 
@@ -79,3 +79,30 @@ def test_a_return_reference_read_in_spanish_is_the_reference_meant(
     heard: str, language: str | None, reference: str
 ) -> None:
     assert spoken_reference(heard, language=language) == reference
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "key"),
+    [
+        ("One.", "en", "1"),
+        ("1", "en", "1"),
+        ("Press one.", "en", "1"),
+        ("option 2", "en", "2"),
+        ("um, three please", "en", "3"),
+        ("press to", "en", "2"),
+        ("zero", "en", "0"),
+        ("Uno.", "es", "1"),
+        ("Tres.", "es", "3"),
+        ("Oprima dos", "es", "2"),
+        ("número tres", "es", "3"),
+        ("I want option 2", "en", "2"),
+        ("I'd like number one", "en", "1"),
+        ("I want one", "en", None),
+        ("for", "en", None),
+        ("one two three", "en", None),
+        ("una persona", "es", None),
+        ("", "en", None),
+    ],
+)
+def test_a_menu_key_said_instead_of_pressed_is_read_as_that_key(said: str, language: str, key: str | None) -> None:
+    assert spoken_key(said, language=language) == key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech import asks_for_time, is_yes
+from ivr.speech import after_no, asks_for_time, asks_to_repeat, is_yes, lacks_number
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,62 @@ def test_a_minute_that_is_not_asked_for_is_no_request_for_time(said: str) -> Non
 
 def test_a_moment_asked_for_at_a_yes_or_no_question_is_no_answer_yet() -> None:
     assert is_yes("yes, just a minute") is None
+
+
+@pytest.mark.parametrize(
+    ("heard", "language", "asks"),
+    [
+        ("Can you repeat that?", "en", True),
+        ("Say that again", "en", True),
+        ("What?", "en", True),
+        ("Sorry, I didn't catch that.", "en", True),
+        ("Come again?", "en", True),
+        ("¿Cómo?", "es", True),
+        ("Repítalo, por favor.", "es", True),
+        ("¿Me lo repite?", "es", True),
+        # More than a request to hear it again.
+        ("What is my order status", "en", False),
+        ("I want to order again", "en", False),
+        ("yes", "en", False),
+        ("Quiero repetir mi pedido de la semana pasada", "es", False),
+    ],
+)
+def test_asking_to_hear_the_question_again_is_told_from_an_answer(heard: str, language: str, asks: bool) -> None:
+    assert asks_to_repeat(heard, language=language) is asks
+
+
+@pytest.mark.parametrize(
+    ("heard", "language", "rest"),
+    [
+        ("No, I need to talk to someone.", "en", "i need to talk to someone"),
+        ("Nope, representative.", "en", "representative"),
+        ("No thanks, a refund", "en", "a refund"),
+        ("No, quiero hablar con alguien.", "es", "quiero hablar con alguien"),
+        ("No.", "en", ""),
+        ("I said no", "en", ""),
+        ("Not that one", "en", ""),
+    ],
+)
+def test_the_words_after_a_leading_no_are_what_the_caller_wants_instead(heard: str, language: str, rest: str) -> None:
+    assert after_no(heard, language=language) == rest
+
+
+@pytest.mark.parametrize(
+    ("heard", "language", "lacks"),
+    [
+        ("I don't know my order number.", "en", True),
+        ("I don't have it with me", "en", True),
+        ("I can't find the email", "en", True),
+        ("I forgot it", "en", True),
+        ("I lost the email", "en", True),
+        ("No sé mi número de pedido.", "es", True),
+        ("No lo tengo a la mano.", "es", True),
+        ("It's 112 4455667", "en", False),
+        ("hold on let me find it", "en", False),
+        ("Un momento, lo busco", "es", False),
+    ],
+)
+def test_a_caller_without_the_number_asked_for_is_told_from_one_looking_for_it(
+    heard: str, language: str, lacks: bool
+) -> None:
+    assert lacks_number(heard, language=language) is lacks
