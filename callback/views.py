@@ -132,6 +132,9 @@ OUTCOME_WORDS = {
     ("canceled", "do_not_call"): _l("This number is on our do-not-call list, so we won't call it."),
     ("canceled", "hung_up_on_hold"): _l("You hung up while holding, so we won't call back."),
     ("canceled", "caller_hung_up"): _l("You hung up before an agent picked up, so we won't call back."),
+    ("canceled", "hold_failed"): _l(
+        "Our line couldn't keep you on hold and we had no number to call you back on, so we took a message instead."
+    ),
     ("canceled", "left_unstaffed"): _l(
         "Nobody was on duty to take your call and we had no number to call you back on, so we took a message instead."
     ),

@@ -637,6 +637,12 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
     sure = not reported or (confidence or 0) >= TRUST_CONFIDENCE
     heard = speech.spoken_digits(said, language=language)
     formatted = speech.format_order_number(heard.digits) if heard.digits else None
+    if not formatted and node.lookup == "order":
+        # An order number with letters ("W-10045", said "W 1 0 0 4 5"): letters heard are a guess, so
+        # the number is read back before it is looked up.
+        spelled = speech.spoken_reference(said, prefixes=(), language=language)
+        if any(ch.isalpha() for ch in spelled) and sum(ch.isdigit() for ch in spelled) >= SHORTEST_SPOKEN_REFERENCE:
+            return spelled, False
     if formatted or node.lookup == "order":
         trusted = bool(formatted) and heard.complete and not heard.unsure and sure
         return formatted or heard.digits, trusted

@@ -144,6 +144,8 @@ def test_a_withheld_holder_whose_hold_fails_is_asked_for_a_message_not_promised_
     assert "Record" in [v.tag for v in verbs(failed)]
     # Their place is over (there is no number to call), and not because they hung up.
     assert [(r.status, r.outcome) for r in requests(shop)] == [("canceled", "hold_failed")]
+    with shop.test_request_context():
+        assert status_words(requests(shop)[0]).startswith("Our line couldn't keep you on hold")
 
 
 def test_a_holder_we_can_call_back_whose_hold_fails_keeps_the_place_as_a_callback(

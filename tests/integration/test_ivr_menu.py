@@ -676,3 +676,22 @@ def test_repitalo_after_an_answer_reads_it_again(shop: Flask, client: FlaskClien
     again = answer(shop, client, found, SpeechResult=said, Confidence="0.9")
     spanish = answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date(), language="es")
     assert heard(again).startswith(spanish), heard(again)
+
+
+def test_an_order_number_with_letters_said_aloud_is_read_back_then_found(app: Flask, client: FlaskClient) -> None:
+    from orders.port import ItemInfo
+    from orders.store import save
+
+    with get_db(app).sessions() as session:
+        placed = NOW - timedelta(days=2)
+        save(
+            session,
+            [OrderInfo(number="W-10045", status="processing", placed_at=placed, items=(ItemInfo("Yoga Mat"),))],
+            NOW,
+        )
+        session.commit()
+    asked = answer(app, client, call(app, client), Digits="1")
+    read_back = answer(app, client, asked, SpeechResult="W 1 0 0 4 5", Confidence="0.9")
+    assert heard(read_back).startswith("I heard W 1 0 0 4 5")
+    found = answer(app, client, read_back, SpeechResult="Yes.")
+    assert "Yoga Mat" in heard(found)
