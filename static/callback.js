@@ -40,10 +40,14 @@
     button.disabled = true;
     button.setAttribute("aria-disabled", "true");
   });
-  // Back from the status page, the browser may show this page as it was left: with the button off.
+  // Back from the status page, the browser may show this page as it was left: with the button off,
+  // and with the topic and the choice of when put back without a change event, after the lists above
+  // were drawn for no topic.
   window.addEventListener("pageshow", function () {
     button.disabled = false;
     button.removeAttribute("aria-disabled");
+    fillSlots();
+    toggleSlot();
   });
 
   var summary = document.getElementById("error-summary") || document.getElementById("notice");

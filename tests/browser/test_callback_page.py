@@ -127,6 +127,9 @@ def test_a_double_click_on_call_me_back_sends_one_post_and_lands_on_the_status_p
         assert len(posts) == 1
         page.go_back()  # the form again, whether fresh or as it was left: its button works
         expect(page.get_by_role("button", name="Call me back")).to_be_enabled()
+        # and what it shows follows the topic Chromium put back: that topic's wait alone.
+        expect(page.get_by_label("What is it about?")).to_have_value("orders")
+        expect(page.locator("#waits li:visible")).to_have_count(1)
 
 
 def test_no_thanks_on_the_question_keeps_the_callback(browser: Any, live_server: str) -> None:
