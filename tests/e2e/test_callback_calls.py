@@ -112,7 +112,7 @@ def test_an_answering_machine_gets_a_message_and_the_request_is_retried(system: 
 
     waiting = system.wait_status(ref, "retry_wait")
     assert (waiting.attempts, waiting.outcome, waiting.agent_id) == (1, "machine", None)
-    shows(system, ref, "retry_wait", 1, "We tried to call you but couldn't get through")
+    shows(system, ref, "retry_wait", 1, "We reached your voicemail and left a message. We'll try again")
     assert system.agent(agent_id).status == "available"  # not held through the back-off
 
     req = system.wait_status(ref, "completed")
@@ -288,7 +288,7 @@ def test_a_customer_who_hangs_up_while_the_agent_rings_is_retried_and_the_agent_
     all_calls_over(system)
     assert system.call(leg["sid"])["status"] == "canceled"
     assert len(customer_calls(system)) == 1
-    shows(system, ref, "retry_wait", 1, "We'll try again")
+    shows(system, ref, "retry_wait", 1, "The call ended before an agent picked up. We'll call you again")
 
 
 def test_a_request_expires_instead_of_being_retried_past_its_expiry(system: System) -> None:
