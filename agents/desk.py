@@ -77,7 +77,7 @@ ATTEMPT_WORDS = {
     "no_confirmation": "answered but did not press 1",
     "agent_missed": "reached, but the agent missed it",
     "agent_declined": "the agent passed",
-    "customer_hung_up": "hung up before an agent answered",
+    "customer_hung_up": "hung up before being connected",
     "not_placed": "the call was never placed",
     "refused": "the phone service refused the call; it was never placed",
 }

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from callback import line
-from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next
+from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next, finish_attempt
 from callback.models import AgentLeg, CallAttempt
 from core.clock import Clock
 
@@ -138,7 +138,7 @@ def on_customer_dial_done(
     req = attempt.request
     leg = _leg(attempt)
     if dial_bridged == "false" and attempt.bridged_at is not None and attempt.ended_at is None:
-        return _hung_up_in_greeting(session, attempt, leg, now)
+        return _hung_up_in_greeting(session, clock, attempt, leg, now)
     if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
@@ -147,6 +147,7 @@ def on_customer_dial_done(
         if req.status == "connected":
             req.complete(now)
         line.wrap_up(session, attempt.agent, attempt, now)
+        _close_if_call_ended(session, clock, attempt)
         session.commit()
         return Next("agent_thanks", req)
     if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES | {"answered"}:
@@ -170,7 +171,16 @@ def on_customer_dial_done(
     return Next("hangup", req)
 
 
-def _hung_up_in_greeting(session: Session, attempt: CallAttempt, leg: AgentLeg | None, now: datetime) -> Next:
+def _close_if_call_ended(session: Session, clock: Clock, attempt: CallAttempt) -> None:
+    """The agent's call may have ended before its Dial action came (its status callback first, held
+    until the bridge was known): close the attempt now rather than leave it to the reaper."""
+    if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
+        finish_attempt(session, clock, attempt, attempt.call_status)
+
+
+def _hung_up_in_greeting(
+    session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime
+) -> Next:
     """The customer answered and hung up during the greeting: nobody talked, so the call is a miss like
     any call that did not reach them (retried after the back-off, counted), and the agent did their part."""
     req = attempt.request
@@ -184,6 +194,7 @@ def _hung_up_in_greeting(session: Session, attempt: CallAttempt, leg: AgentLeg |
         req.unbridged(now)
     if req.status == "connecting":
         line.schedule_retry(req, "customer_hung_up", now)
+    _close_if_call_ended(session, clock, attempt)
     session.commit()
     log.info("agent-first: customer hung up during the greeting", extra={"attempt": attempt.id})
     return Next("customer_hung_up", req)

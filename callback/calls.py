@@ -441,7 +441,13 @@ def call_arrived(session: Session, call_sid: str | None) -> datetime | None:
 
 
 def _bridge_confirmed(attempt: CallAttempt) -> bool:
-    return any(leg.bridged_at is not None for leg in attempt.agent_legs)
+    """Whether Twilio has said the customer and the agent were bridged. Agent-first, the greeting marks
+    the leg bridged before the bridge (the customer may hang up during it), so only the Dial action,
+    which ends the leg, says so."""
+    return any(
+        leg.bridged_at is not None and (not attempt.agent_first or leg.ended_at is not None)
+        for leg in attempt.agent_legs
+    )
 
 
 def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_status: str) -> None:

@@ -470,13 +470,14 @@ def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
     return int(waiting or 0)
 
 
-def queue_wait(session: Session, queue: Queue, now: datetime) -> int | None:
-    """The expected wait of a new ASAP request in this queue, for the form."""
+def queue_wait(session: Session, queue: Queue, now: datetime, from_opening: bool = False) -> int | None:
+    """The expected wait of a new ASAP request in this queue, for the form: counted from now, or with
+    `from_opening` from the queue's next opening (said after "opens at ..., then")."""
     estimate = wait_for_position(waiting_count(session, queue, now), staffing(session, queue))
     opening = queue.business_hours.next_open(now)
     if estimate is None or opening is None:
         return None
-    return int((opening - now).total_seconds()) + estimate
+    return estimate if from_opening else int((opening - now).total_seconds()) + estimate
 
 
 def slots(queue: Queue, now: datetime, days: int = 7) -> list[datetime]:

@@ -87,12 +87,12 @@ STATUS_WORDS = {
 # A retry's headline, by how the last call went, so it agrees with the history below it.
 RETRY_WORDS = {
     "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again."),
-    "customer_hung_up": _l("The call ended before an agent picked up. We'll call you again."),
+    "customer_hung_up": _l("The call ended before you were connected to an agent. We'll call you again."),
     "machine": _l("We reached your voicemail and left a message. We'll try again."),
 }
 RETRY_WORDS_AT = {
     "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again on %(when)s."),
-    "customer_hung_up": _l("The call ended before an agent picked up. We'll call you again on %(when)s."),
+    "customer_hung_up": _l("The call ended before you were connected to an agent. We'll call you again on %(when)s."),
     "machine": _l("We reached your voicemail and left a message. We'll try again on %(when)s."),
 }
 
@@ -104,7 +104,7 @@ OUTCOME_WORDS = {
         "If you still need us, please ask for a callback again."
     ),
     ("failed", "customer_hung_up"): _l(
-        "Our calls ended before an agent could pick up, so we've stopped calling. "
+        "Our calls ended before you were connected to an agent, so we've stopped calling. "
         "If you still need us, please ask for a callback again."
     ),
     ("queued", "agent_missed"): _l(
@@ -149,7 +149,7 @@ ATTEMPT_WORDS = {
     "machine": _l("we reached voicemail and left a message"),
     "no_confirmation": _l("you answered, but we didn't hear you press 1"),
     "declined": _l("you told us not to connect you"),
-    "customer_hung_up": _l("the call ended before an agent picked up"),
+    "customer_hung_up": _l("the call ended before you were connected to an agent"),
     "agent_missed": _l("you answered, but our agent couldn't take the call"),
     "canceled": _l("you canceled while we were calling"),
     "invalid_number": _l("the number could not be dialled"),
@@ -226,11 +226,9 @@ def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]
     for queue in queues:
         hours = queue.business_hours
         opening = hours.next_open(now)
-        wait = service.queue_wait(session(), queue, now)
         open_now = hours.is_open(now)
-        if wait is not None and opening is not None and not open_now:
-            # Said after "opens <when>, then": the wait from the opening, not from now (counted in it).
-            wait = max(0, wait - int((opening - now).total_seconds()))
+        # Closed, it is said after "opens <when>, then": the wait from the opening, not from now.
+        wait = service.queue_wait(session(), queue, now, from_opening=not open_now)
         cards.append(
             {
                 "name": queue.name,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from string import ascii_letters
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -343,6 +344,9 @@ def _offer_input(
     if answer and state.get("offer"):
         return _look_up(call, ivr, name, node, str(state["offer"]))
     rest = speech.after_no(said, language=call.lang) if answer is False and not digits else ""
+    if rest and speech.yes_no("", rest, language=call.lang) is False:
+        # "No, a different one", "no, not that one": another order than the one offered, so its number.
+        return render(call, ivr, name)
     if rest and isinstance(start, MenuNode) and _choose(call, start, "", rest, confidence) != (None, None):
         # "No, I need to talk to someone": the no declines the order, the rest says what they want.
         return _menu_input(call, ivr, back, start, "", rest, confidence, offer_from=node)
@@ -437,10 +441,30 @@ def _choose(
         return chosen, None
     intents = call.intents(*(option.intent for option in node.options))
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
-    if intent is None and speech.is_yes(said, language=call.lang) is False:
-        # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping.
+    if intent is not None and intent.name == handover.GOODBYE and not _means_goodbye(call, said, intents):
+        intent = None  # "No, I'm not done", "no, one more thing": not a goodbye
+    if intent is None and speech.is_plain_no(said, language=call.lang):
+        # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping. A no
+        # with more to it ("no, it never arrived", "that's not right") is not, and is asked again.
         return node.option_for_intent(handover.GOODBYE), None
     return (node.option_for_intent(intent.name) if intent is not None else None), intent
+
+
+# How surely the words after a leading no must be a goodbye phrase ("no, that's all" is 0.95; "no, one
+# more thing" reads 0.66, near "nothing else"): hanging up on a caller still talking is the worse mistake.
+SURE_GOODBYE = 0.8
+
+
+def _means_goodbye(call: Call, said: str, intents: dict[str, tuple[str, ...]]) -> bool:
+    """Whether words the goodbye phrases matched do mean it: not when they deny it ("I'm not done"), nor
+    when a leading no is followed by something else ("no, one more thing"; "no, that's all" is one)."""
+    if speech.denies(said, language=call.lang):
+        return False
+    rest = speech.after_no(said, language=call.lang)
+    if not rest:
+        return True
+    again = speech.match_intent(rest, intents, language=call.lang)
+    return again is not None and again.name == handover.GOODBYE and again.confidence >= SURE_GOODBYE
 
 
 def _offer_again(call: Call, ivr: IvrSession, offer_from: LookupNode | None, prefix: tuple[Part, ...]) -> str | None:
@@ -599,18 +623,23 @@ SHORTEST_SPOKEN_REFERENCE = 4
 
 
 def _typed_a_number(digits: str) -> bool:
-    """Whether keys given to a yes-or-no question are a number typed in, not a one-key answer: more
-    than one key (the number read back instead of "I heard ..., is that right?", or an order's)."""
-    return len(digits) > 1
+    """Whether keys given to a yes-or-no question are a number typed in, not a one-key answer: as many
+    keys as a reference has at least (the number read back instead of "I heard ..., is that right?",
+    or an order's). Fewer are a key pressed twice ("11"), answered by its first."""
+    return len(digits) >= SHORTEST_SPOKEN_REFERENCE
 
 
 def _spoken_number(call: Call, said: str) -> str:
     """The words of a number said where a yes or no was asked ("112-4455667-1234567", "no, it's 112 ..."),
-    without the no that opens them; "" when they hold too few digits to be a reference."""
-    if not said:
+    without the no that opens them; "" for a yes ("yes, the one from 2026"), and for words that are not
+    a number with a few words around it ("the one I placed on the 20th at 2 PM")."""
+    if not said or speech.yes_no("", said, language=call.lang) is True:
         return ""
     words = speech.after_no(said, language=call.lang) or said
-    return words if len(speech.spoken_digits(words, language=call.lang).digits) >= SHORTEST_SPOKEN_REFERENCE else ""
+    heard = speech.spoken_digits(words, language=call.lang)
+    if len(heard.digits) < SHORTEST_SPOKEN_REFERENCE or not heard.complete:
+        return ""
+    return words
 
 
 def _asks_for_a_person(call: Call, digits: str, said: str) -> bool:
@@ -640,7 +669,8 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
     if not formatted and node.lookup == "order":
         # An order number with letters ("W-10045", said "W 1 0 0 4 5"): letters heard are a guess, so
         # the number is read back before it is looked up.
-        spelled = speech.spoken_reference(said, prefixes=(), language=language)
+        # Letters after the last digit are words ("..., I think"), not part of the number.
+        spelled = speech.spoken_reference(said, prefixes=(), language=language).rstrip(ascii_letters)
         if any(ch.isalpha() for ch in spelled) and sum(ch.isdigit() for ch in spelled) >= SHORTEST_SPOKEN_REFERENCE:
             return spelled, False
     if formatted or node.lookup == "order":

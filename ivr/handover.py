@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -156,19 +157,35 @@ def _language_note(call: Call, queue: Queue) -> str:
 
 
 # The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
-BUSY_CHOICES = {"1": "call_back", "2": "other_number", "3": "hold"}
-UNSTAFFED_CHOICES = {"1": "call_back", "2": "other_number"}
+OTHER_NUMBER = "other_number"
+BUSY_CHOICES = {"1": "call_back", "2": OTHER_NUMBER, "3": "hold"}
+UNSTAFFED_CHOICES = {"1": "call_back", "2": OTHER_NUMBER}
 # The tree's intents for declining an offer, and for hearing it again.
 GOODBYE, REPEAT = "goodbye", "repeat"
 # The menus' intent for a person, and the offer's choice that leads to one soonest.
 AGENT, HOLD = "agent", "hold"
 # The busy offer's mode when nobody was on duty to offer a hold.
 UNSTAFFED = "unstaffed"
-CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": "other_number"}
+CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": OTHER_NUMBER}
 
 
 def _offer_hints(call: Call, choices: dict[str, str]) -> list[str]:
     return [phrase for phrases in call.intents(*choices.values()).values() for phrase in phrases]
+
+
+# Digits enough to be a phone number said in a callback request ("call me at 555 0199").
+PHONE_DIGITS = 7
+
+
+# Another phone of the caller's, named: "call my cell", "a mi celular".
+OTHER_PHONES = frozenset({"cell", "cellphone", "mobile", "celular", "movil", "móvil"})
+
+
+def _names_a_number(call: Call, said: str) -> bool:
+    """Whether words asking to be called name another number than this one: its digits, or its kind."""
+    if not OTHER_PHONES.isdisjoint(re.findall(r"\w+", said.lower())):
+        return True
+    return len(speech.spoken_digits(said, language=call.lang).digits) >= PHONE_DIGITS
 
 
 def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confidence: float | None) -> str | None:
@@ -180,11 +197,15 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     key = speech.spoken_key(said, language=call.lang)
     if key in choices:
         return choices[key]  # "three", "press one": the key said instead of pressed
+    if speech.caller_will_call(said, language=call.lang):
+        return GOODBYE  # "No thanks, I'll call back later": no callback of ours
     offered = list(choices.values())
     intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
     if intent is not None and intent.name == AGENT:
         # "A representative, please" when everyone is busy: waiting on the line is how to reach one.
         return HOLD if HOLD in offered else None
+    if (intent is None or intent.name == "call_back") and OTHER_NUMBER in offered and _names_a_number(call, said):
+        return OTHER_NUMBER  # "Call me at 201 555 0199", "can you call my cell?": not this number
     if intent is not None and intent.name in offered:
         return intent.name
     # "Goodbye", "no thank you": no callback and no hold; "repeat" or "what?": the offer again.
@@ -221,7 +242,7 @@ def transfer_input(
         return _call_back_caller(call, ivr, name, node)
     if choice == "hold":
         return _hold(call, ivr, name, node)
-    if choice == "other_number":
+    if choice == OTHER_NUMBER:
         return _ask_number(call, ivr, name)
     if choice in (GOODBYE, REPEAT):
         return _declined_or_again(call, ivr, name, node, choice, said)
@@ -557,7 +578,7 @@ def _closed_input(
         return _ask_for_message(call, ivr, name)
     if choice == "call_back":
         return _call_back_caller(call, ivr, name, node)
-    if choice == "other_number":
+    if choice == OTHER_NUMBER:
         return _ask_number(call, ivr, name)
     if choice in (GOODBYE, REPEAT):
         return _declined_or_again(call, ivr, name, node, choice, said)

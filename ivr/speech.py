@@ -24,7 +24,17 @@ from ivr.speech_numbers import (
     spoken_key,
     spoken_reference,
 )
-from ivr.speech_yesno import after_no, asks_for_time, asks_to_repeat, is_yes, lacks_number, yes_no
+from ivr.speech_yesno import (
+    after_no,
+    asks_for_time,
+    asks_to_repeat,
+    caller_will_call,
+    denies,
+    is_plain_no,
+    is_yes,
+    lacks_number,
+    yes_no,
+)
 
 __all__ = [
     "MAX_UTTERANCE",
@@ -45,6 +55,9 @@ __all__ = [
     "spoken_key",
     "spoken_reference",
     "yes_no",
+    "is_plain_no",
+    "denies",
+    "caller_will_call",
 ]
 
 

@@ -145,11 +145,49 @@ def after_no(text: str, language: str = "en") -> str:
     return " ".join(words[start:])
 
 
+def is_plain_no(text: str, language: str = "en") -> bool:
+    """Whether the words are a no and nothing more ("No.", "Nope", "no thanks"); "that's not right" or
+    "no, it never arrived" say more than no."""
+    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
+    return bool(words) and words[0] in _NO_WORDS and all(word in _LEADING_NO for word in words)
+
+
+# The caller will ring us, not the other way round: "I'll call back later", "yo llamo después".
+_CALLER_WILL_CALL = (
+    ("i", "will", "call"), ("i", "will", "just", "call"), ("i", "will", "ring"), ("i", "will", "try"),
+    ("i", "am", "going", "to", "call"), ("i", "can", "call"), ("i", "will", "phone"),
+)  # fmt: skip
+_SPANISH_CALLER_WILL_CALL = (
+    ("yo", "llamo"), ("llamo", "despues"), ("llamo", "luego"), ("llamo", "mas", "tarde"), ("llamare",),
+    ("vuelvo", "a", "llamar"), ("volvere", "a", "llamar"), ("les", "llamo"), ("le", "llamo", "despues"),
+)  # fmt: skip
+
+
+def caller_will_call(text: str, language: str = "en") -> bool:
+    """Whether the caller says they will ring us themselves ("No thanks, I'll call back later"): a
+    goodbye, however much it sounds like "call me back"."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(_spans(words, _SPANISH_CALLER_WILL_CALL if spanish else _CALLER_WILL_CALL))
+
+
+def denies(text: str, language: str = "en") -> bool:
+    """Whether the words deny something past a leading no ("I'm not done", "no, no he terminado"): then
+    they cannot mean the phrase they deny ("I'm done")."""
+    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
+    if _is_spanish(language):
+        rest = words[1:] if words[:1] == ["no"] else words
+        return "no" in rest or "nunca" in rest or "todavia" in rest
+    return "not" in words or "never" in words
+
+
 def asks_to_repeat(text: str, language: str = "en") -> bool:
     """Whether the caller asks to hear the question again, and nothing more ("what?", "say that again",
     "can you repeat that?", "¿cómo?", "repítalo")."""
     spanish = _is_spanish(language)
     words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    if _spans(words, (("uh", "huh"), ("mm", "hmm"))):
+        return False  # "uh-huh" is a yes, not a "huh?"
     spans = _spans(words, _SPANISH_REPEAT_PHRASES if spanish else _REPEAT_PHRASES)
     covered = {index for start, end in spans for index in range(start, end)}
     rest = [word for index, word in enumerate(words) if index not in covered and word not in _REPEAT_FILLERS]

@@ -288,7 +288,7 @@ def test_a_customer_who_hangs_up_while_the_agent_rings_is_retried_and_the_agent_
     all_calls_over(system)
     assert system.call(leg["sid"])["status"] == "canceled"
     assert len(customer_calls(system)) == 1
-    shows(system, ref, "retry_wait", 1, "The call ended before an agent picked up. We'll call you again")
+    shows(system, ref, "retry_wait", 1, "The call ended before you were connected to an agent. We'll call you again")
 
 
 def test_a_request_expires_instead_of_being_retried_past_its_expiry(system: System) -> None:

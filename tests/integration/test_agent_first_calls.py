@@ -144,6 +144,35 @@ def test_a_customer_who_hangs_up_during_the_greeting_talked_to_nobody_and_is_cal
         assert row is not None and (row.request.status, row.request.attempts) == ("retry_wait", 1)
 
 
+@pytest.mark.parametrize("bridged", ["false", "true"])
+def test_when_the_agents_call_ends_before_the_dial_action_the_dial_action_still_decides(
+    app: Flask, client: FlaskClient, clock: FixedClock, bridged: str
+) -> None:
+    """The status callback of the agent's call, first, cannot tell a greeting hang-up from a conversation:
+    it waits for the Dial action, which then closes the attempt either way."""
+    sid = "CA" + "9" * 32
+    with get_db(app).sessions() as session:
+        attempt_id = accepted_by_the_agent(session, clock, sid).id
+    post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-greeting?attempt={attempt_id}",
+        {"CallSid": "CC" + "9" * 32, "ParentCallSid": sid, "AnsweredBy": "human"},
+    )
+    with get_db(app).sessions() as session:
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None
+        calls.on_status(session, clock, row, "completed", 5, 40)
+        assert row.ended_at is None  # held: the bridge is not known yet
+    form = {"CallSid": sid, "DialCallStatus": "completed", "DialCallDuration": "30", "DialBridged": bridged}
+    post_signed(client, app, f"/voice/callback/customer-done?attempt={attempt_id}", form)
+    with get_db(app).sessions() as session:
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None and row.ended_at is not None
+        expected = ("completed", "completed") if bridged == "true" else ("customer_hung_up", "retry_wait")
+        assert (row.outcome, row.request.status) == expected
+
+
 def test_a_customer_never_reached_is_no_conversation_on_the_agents_screen(session: Session, clock: FixedClock) -> None:
     attempt = accepted_by_the_agent(session, clock)
     req, agent = attempt.request, attempt.agent

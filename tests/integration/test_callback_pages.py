@@ -640,7 +640,7 @@ def test_a_retry_after_an_answered_call_says_it_was_answered(app, client: FlaskC
     assert "You answered, but we didn't hear you press 1. We'll call you again on Monday, November 23" in page
     assert "couldn't get through" not in page
     _set(app, location, outcome="customer_hung_up")
-    assert "The call ended before an agent picked up. We'll call you again on" in text(client.get(location))
+    assert "The call ended before you were connected to an agent. We'll call you again on" in text(client.get(location))
     _set(app, location, status="failed", outcome="no_confirmation", next_attempt_at=None)
     page = text(client.get(location))
     assert "You answered our calls, but we didn't hear you press 1, so we've stopped calling." in page

@@ -404,3 +404,24 @@ def test_asking_to_hear_the_busy_offer_again_repeats_it_without_an_apology(
     again = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
     assert heard(again).startswith(("Everyone is busy right now.", "En este momento todos")), heard(again)
     assert "mode=callback" in (gather_of(again).get("action") or "") and "Sorry" not in heard(again)
+
+
+@pytest.mark.parametrize("said", ["No thanks, I'll call back later.", "I'll just call back tomorrow."])
+def test_a_caller_who_will_ring_us_back_is_not_put_in_line_for_a_callback(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    reply = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert "We'll call you back" not in heard(reply) and "Goodbye" in heard(reply)
+    assert requests(shop) == []
+
+
+@pytest.mark.parametrize("said", ["Call me at 201 555 0199.", "Can you call my cell instead?"])
+def test_a_caller_who_names_another_number_is_asked_for_it(shop: Flask, client: FlaskClient, said: str) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    reply = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert "We'll call you back at this number" not in heard(reply)
+    keyed = answer(shop, client, offer, Digits="2")
+    assert heard(reply) == heard(keyed)  # the same question as pressing 2: which number

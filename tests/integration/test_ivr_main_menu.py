@@ -162,8 +162,8 @@ def test_a_menu_that_gives_the_star_key_or_main_menu_an_option_of_its_own_keeps_
     client: FlaskClient,
 ) -> None:
     data = yaml.safe_load(DEFAULT_TREE.read_text(encoding="utf-8"))
-    after = data["nodes"]["after_order"]["options"]
-    after[-1]["digit"] = "*"  # "if that's everything, press star": goodbye
+    goodbye = next(o for o in data["nodes"]["after_order"]["options"] if o["intent"] == "goodbye")
+    goodbye["digit"] = "*"  # "if that's everything, press star": goodbye
     data["nodes"]["main"]["options"].append({"intent": "main_menu", "goto": "track_order"})
     shop.extensions["ivr_tree"] = parse_tree(data)
     bye = answer(shop, client, _after_answer(shop, client, "en"), Digits="*")

@@ -695,3 +695,57 @@ def test_an_order_number_with_letters_said_aloud_is_read_back_then_found(app: Fl
     assert heard(read_back).startswith("I heard W 1 0 0 4 5")
     found = answer(app, client, read_back, SpeechResult="Yes.")
     assert "Yoga Mat" in heard(found)
+
+
+# -- a second review of callers' phrasings ----------------------------------------------------------
+
+
+def _after_order(app: Flask, client: FlaskClient):
+    return answer(app, client, answer(app, client, call(app, client), Digits="1"), Digits=KINDLE)
+
+
+@pytest.mark.parametrize("said", ["No, one more thing.", "No, I'm not done.", "That's not right.", "No, wait."])
+def test_after_an_answer_a_no_with_more_to_say_is_never_hung_up_on(shop: Flask, client: FlaskClient, said: str) -> None:
+    reply = answer(shop, client, _after_order(shop, client), SpeechResult=said, Confidence="0.9")
+    assert "Goodbye" not in heard(reply) and "Hangup" not in [v.tag for v in verbs(reply)]
+
+
+@pytest.mark.parametrize("said", ["Nope.", "No thanks.", "No, that's all."])
+def test_after_an_answer_a_plain_no_ends_the_call(shop: Flask, client: FlaskClient, said: str) -> None:
+    reply = answer(shop, client, _after_order(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(reply) == "Thanks for calling Callme Shop. Goodbye."
+
+
+def test_after_an_order_a_return_or_a_problem_goes_where_it_would_from_the_menu(
+    shop: Flask, client: FlaskClient
+) -> None:
+    returns = answer(shop, client, _after_order(shop, client), SpeechResult="I also want to return something.")
+    assert "order number of the item you sent back" in heard(returns)
+    missing = answer(shop, client, _after_order(shop, client), SpeechResult="It hasn't arrived.")
+    assert heard(missing).startswith("I'm sorry to hear that.")
+
+
+def test_at_the_read_back_uh_huh_is_yes_and_a_key_pressed_twice_is_that_key(shop: Flask, client: FlaskClient) -> None:
+    spoken = {"SpeechResult": "1 1 2 4 4 5 5 6 6 7 1 2 3 4 5 6 7", "Confidence": "0.4"}
+    for reply_fields in ({"SpeechResult": "Uh-huh."}, {"Digits": "11"}):
+        ask = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), **spoken)
+        assert heard(ask).startswith("I heard")
+        assert "Kindle" in heard(answer(shop, client, ask, **reply_fields))
+
+
+def test_at_the_offer_a_yes_with_a_date_is_a_yes(shop: Flask, client: FlaskClient) -> None:
+    yes = answer(shop, client, call(shop, client, REGULAR), caller=REGULAR, SpeechResult="Yes, the one from 2026.")
+    assert not heard(yes).startswith("I heard") and "Your" in heard(yes)
+
+
+def test_at_the_offer_a_different_one_asks_for_its_number(shop: Flask, client: FlaskClient) -> None:
+    other = answer(
+        shop, client, call(shop, client, REGULAR), caller=REGULAR, SpeechResult="No, a different one.", Confidence="0.9"
+    )
+    assert heard(other).startswith("Please key in your order number")
+
+
+def test_words_after_a_spoken_number_are_not_letters_of_it(shop: Flask, client: FlaskClient) -> None:
+    asked = answer(shop, client, call(shop, client), Digits="1")
+    reply = answer(shop, client, asked, SpeechResult="1 2 3 4 5, I think.", Confidence="0.9")
+    assert heard(reply).startswith("I heard 1 2 3 4 5.")

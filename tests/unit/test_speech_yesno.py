@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ivr import speech
 from ivr.speech import after_no, asks_for_time, asks_to_repeat, is_yes, lacks_number
 
 
@@ -126,3 +127,49 @@ def test_a_caller_without_the_number_asked_for_is_told_from_one_looking_for_it(
     heard: str, language: str, lacks: bool
 ) -> None:
     assert lacks_number(heard, language=language) is lacks
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "plain"),
+    [
+        ("No.", "en", True),
+        ("Nope, thanks.", "en", True),
+        ("No, one more thing.", "en", False),
+        ("That's not right.", "en", False),
+        ("It hasn't arrived.", "en", False),
+        ("No, gracias.", "es", True),
+        ("No, no ha llegado.", "es", False),
+    ],
+)
+def test_a_plain_no_is_a_no_and_nothing_more(said: str, language: str, plain: bool) -> None:
+    assert speech.is_plain_no(said, language=language) is plain
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "denied"),
+    [("No, I'm not done.", "en", True), ("I'm done.", "en", False), ("No, no he terminado.", "es", True)]
+    + [("No gracias, ya terminé.", "es", False)],
+)
+def test_a_denial_past_the_leading_no_is_heard(said: str, language: str, denied: bool) -> None:
+    assert speech.denies(said, language=language) is denied
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "theirs"),
+    [
+        ("No thanks, I'll call back later.", "en", True),
+        ("I will just call back tomorrow", "en", True),
+        ("Call me back later.", "en", False),
+        ("No gracias, yo llamo después.", "es", True),
+        ("Llámenme después.", "es", False),
+    ],
+)
+def test_a_caller_who_will_call_us_is_told_from_one_who_asks_to_be_called(
+    said: str, language: str, theirs: bool
+) -> None:
+    assert speech.caller_will_call(said, language=language) is theirs
+
+
+def test_uh_huh_is_a_yes_not_a_huh() -> None:
+    assert not speech.asks_to_repeat("Uh-huh.") and speech.asks_to_repeat("Huh?")
+    assert speech.yes_no("", "Uh-huh.") is True
