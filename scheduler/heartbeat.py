@@ -102,7 +102,7 @@ class Heartbeat:
                 change(session)
         except SQLAlchemyError as error:
             # The heartbeat reports; it must never stop the dispatching it reports on.
-            log.warning("scheduler heartbeat not written", extra={"process": self.name, "error": str(error)})
+            log.warning("scheduler heartbeat not written", extra={"scheduler_process": self.name, "error": str(error)})
 
 
 def report(session: Session, now: datetime) -> dict[str, object]:
