@@ -220,7 +220,7 @@ class Dispatcher:
         with self.db.autocommit() as session:
             moved = pacing.settle(session, slot, answered, usual=floor)
         if moved:
-            log.info("pacing: a slow send moved the schedule", extra={"seconds": round(moved, 3)})
+            log.debug("pacing: a slow send moved the schedule", extra={"seconds": round(moved, 3)})
 
     def next_wrap_up_end(self) -> datetime | None:
         """When the first agent now wrapping up becomes available by the clock, if anyone is."""

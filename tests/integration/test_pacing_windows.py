@@ -226,7 +226,7 @@ def test_a_round_trip_every_send_pays_does_not_move_the_schedule(
     settings = Settings(app_env="testing", public_base_url="https://shop.example", twilio_cps=10.0)
     dispatcher = Dispatcher(db, Distant(), clock, settings, sleep=lambda s: clock.advance(seconds=max(0.0, s)))
     began = clock.now()
-    with caplog.at_level(logging.INFO, logger="scheduler.dispatcher"):
+    with caplog.at_level(logging.DEBUG, logger="scheduler.dispatcher"):
         assert dispatcher.run_once(housekeeping=False) == 12
     moves = [r for r in caplog.records if r.getMessage() == "pacing: a slow send moved the schedule"]
     # The first sends, before the round trip is known, are taken as late: better slow than over CPS.
