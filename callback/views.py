@@ -449,14 +449,19 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
         return {"when": "asap", "slot": "", "words": gettext("Call me as soon as possible instead")}
     try:
         at = datetime.fromisoformat(asked)
-    except ValueError:
+        # In UTC at once (naive times are no answer of ours): an offset that puts the time beyond
+        # year 9999 is no time anyone could book, not a reason to fail the page.
+        at = at.astimezone(UTC) if at.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+    if at is None:
         return None
     same = req.not_before is not None and abs(req.not_before - at) < timedelta(minutes=1)
-    if at.tzinfo is None or at <= now or same:
+    if at <= now or same:
         return None
     return {
         "when": "slot",
-        "slot": at.astimezone(UTC).isoformat(),
+        "slot": at.isoformat(),
         "words": gettext("Call me on %(when)s instead", when=words.when(at, zone)),
     }
 

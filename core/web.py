@@ -239,4 +239,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
         )
+        # Pages, API answers and TwiML speak of one customer or one member of staff: a shared
+        # computer's cache or back button must not show them to the next person. Files meant to be
+        # kept (static assets, the shop's prompts, hold music) set their own Cache-Control.
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -7,6 +7,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 
 from core.clock import FixedClock
@@ -169,6 +170,29 @@ def test_pages_carry_security_headers(client: FlaskClient) -> None:
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_customers_pages_and_answers_are_never_kept_in_a_cache(client: FlaskClient) -> None:
+    # A shared computer's cache or back button must not show the next person someone's request.
+    location = submit(client).headers["Location"]
+    ref = _ref(location)
+    for response in (client.get(location), client.get(f"/api/callbacks/{ref}"), client.get("/callback")):
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+    # What is meant to be kept still is: the pages' own scripts and styles.
+    static = client.get("/static/status.js")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-11-24T10:00:00", "tomorrow", "2026-13-40T99:00Z"],
+)
+def test_a_garbled_or_impossible_choice_in_the_status_address_is_ignored(client: FlaskClient, asked: str) -> None:
+    location = submit(client).headers["Location"]
+    page = client.get(location, query_string={"asked": asked})
+    assert page.status_code == 200
+    assert "instead" not in text(page)
 
 
 def test_the_status_page_says_what_happened_on_each_call(client: FlaskClient, app, clock: FixedClock) -> None:
