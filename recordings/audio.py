@@ -2,7 +2,7 @@
 
 - Recordings come from the provider as WAV (8 kHz, one or two channels) and are kept as Opus in Ogg:
   speech at 24 kbps per channel sounds as good as the phone line did, at a tenth of the size.
-- Prompts (the shop's greeting, its hold music) arrive in whatever format the shop has and are made
+- Prompts (the shop's greeting, its hold music) arrive in any common audio container (CONTAINERS) and are made
   telephony audio: 8 kHz, mono, 16-bit WAV, trimmed of leading and trailing silence, at one loudness.
 """
 
@@ -46,16 +46,74 @@ class AudioRejected(ValueError):
         self.message = message
 
 
-def decode(data: bytes | Path, format_hint: str | None = None) -> AudioSegment:
-    """Read any audio ffmpeg reads; AudioRejected('corrupt') if it cannot be read or holds no sound."""
-    return _read(data, format_hint, None)
+# What a file must begin with to be handed to ffmpeg, and the demuxer it is then read with. ffmpeg
+# left to guess reads playlists and other text formats that name URLs (HLS, concat, SDP...) and fetches
+# them: an upload must not make the server request addresses of someone's choosing. So only these
+# audio containers are read, each by its own demuxer, and only when its signature is at the start.
+CONTAINERS = "WAV, MP3, Ogg (Vorbis or Opus), FLAC, M4A/MP4, WebM, AIFF or AMR"
+SNIFF_BYTES = 64
 
 
-def _read(data: bytes | Path, format_hint: str | None, limit_seconds: float | None) -> AudioSegment:
+def container(head: bytes) -> str | None:
+    """The ffmpeg demuxer for a file that begins with `head` (its first bytes), or None for anything
+    that is not one of CONTAINERS. An MP3's ID3 tag is skipped: what follows must be MPEG audio."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if head[:6] == b"#!AMR\n":
+        return "amr"
+    if head[:3] == b"ID3":
+        return "mp3" if _mpeg_audio(head[_id3_length(head) :]) else None
+    return "mp3" if _mpeg_audio(head) else None
+
+
+def _id3_length(head: bytes) -> int:
+    """The length of the ID3v2 tag at the start of `head` (its size is four 7-bit bytes)."""
+    size = 0
+    for byte in head[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    footer = 10 if len(head) > 5 and head[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def _mpeg_audio(head: bytes) -> bool:
+    """Whether `head` starts with an MPEG audio frame header (11 sync bits, a valid layer)."""
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0
+
+
+def _head(data: bytes | Path, wanted: int) -> bytes:
+    if isinstance(data, bytes):
+        return data[:wanted]
+    with data.open("rb") as file:
+        return file.read(wanted)
+
+
+def decode(data: bytes | Path) -> AudioSegment:
+    """Read audio in one of CONTAINERS: AudioRejected('unsupported') for any other file, ('corrupt')
+    for one that cannot be read or holds no sound."""
+    return _read(data, None)
+
+
+def _read(data: bytes | Path, limit_seconds: float | None) -> AudioSegment:
     """`decode`, reading at most `limit_seconds` of the file (ffmpeg -t) when given."""
+    head = _head(data, SNIFF_BYTES)
+    if head[:3] == b"ID3":  # the tag may be long (cover art): look past it at the audio itself
+        head = _head(data, _id3_length(head) + SNIFF_BYTES)
+    kind = container(head)
+    if kind is None:
+        raise AudioRejected("unsupported", f"This is not an audio file we take: use {CONTAINERS}.")
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        segment = AudioSegment.from_file(source, format=format_hint, duration=limit_seconds)
+        segment = AudioSegment.from_file(source, format=kind, duration=limit_seconds)
     except (CouldntDecodeError, IndexError, OSError) as exc:
         raise AudioRejected("corrupt", "This file is not audio we can read (it may be damaged).") from exc
     if len(segment) == 0:
@@ -91,11 +149,11 @@ class PreparedPrompt:
     level_dbfs: float
 
 
-def prepare_prompt(data: bytes | Path, max_seconds: float, format_hint: str | None = None) -> PreparedPrompt:
+def prepare_prompt(data: bytes | Path, max_seconds: float) -> PreparedPrompt:
     """Telephony audio from any file: 8 kHz mono 16-bit, trimmed, at PROMPT_LEVEL_DBFS; refuses a
     corrupt or silent file, or one longer than `max_seconds` once trimmed."""
     read_limit = max_seconds + PROMPT_SILENCE_ALLOWANCE_SECONDS
-    segment = _read(data, format_hint, read_limit)
+    segment = _read(data, read_limit)
     if seconds(segment) >= read_limit - 0.05:
         # ffmpeg stopped at the limit: the file goes on, longer than a prompt may be, whatever its silences.
         raise AudioRejected(

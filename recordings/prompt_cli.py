@@ -27,7 +27,8 @@ def init_app(app: Flask) -> None:
 @click.argument("name")
 @click.argument("file", type=click.Path(path_type=Path))
 def add_command(name: str, file: Path) -> None:
-    """Add the prompt NAME from FILE (any audio ffmpeg reads), or replace it; hold-music replaces the hold music."""
+    """Add the prompt NAME from FILE (WAV, MP3, Ogg, FLAC, M4A, WebM, AIFF or AMR), or replace it;
+    hold-music replaces the hold music."""
     try:
         prompts.check_name(name)
     except InvalidInput as error:

@@ -91,10 +91,11 @@ def save(
     actor: StaffUser | str | None = None,
     address: str | None = None,
 ) -> Saved:
-    """Add the prompt `name`, or replace it, from any audio file; audited as prompt.add or prompt.replace.
+    """Add the prompt `name`, or replace it, from an audio file in one of recordings.audio.CONTAINERS;
+    audited as prompt.add or prompt.replace.
 
-    Raises InvalidInput for a bad name and recordings.audio.AudioRejected (corrupt, silent, too_long)
-    for audio that cannot be a prompt. The new file is written before the row points at it, and the
+    Raises InvalidInput for a bad name and recordings.audio.AudioRejected (unsupported, corrupt, silent,
+    too_long) for audio that cannot be a prompt. The new file is written before the row points at it, and the
     old file deleted only after the row points away from it: a call fetching the prompt meanwhile
     gets the old audio or the new, never a missing file.
     """

@@ -117,11 +117,12 @@ def test_prompts_add_list_replace_and_remove_from_the_command_line(app: Flask, t
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"\x00garbage" * 300, "refused (corrupt): This file is not audio we can read"),
+        (b"\x00garbage" * 300, "refused (unsupported): This is not an audio file we take: use WAV, MP3"),
+        (b"RIFF\x00\x00\x00\x00WAVE" + b"garbage" * 300, "refused (corrupt): This file is not audio we can read"),
         (silent_file(), "refused (silent): This file is silent"),
         (tone_file(seconds=6.0), "refused (too_long): This recording lasts 6 seconds; a prompt may last at most 4"),
     ],
-    ids=["corrupt", "silent", "too_long"],
+    ids=["unsupported", "corrupt", "silent", "too_long"],
 )
 def test_the_command_refuses_a_bad_file_with_its_reason(app: Flask, tmp_path: Path, data: bytes, message: str) -> None:
     result = app.test_cli_runner().invoke(args=["prompts", "add", "greeting", str(audio_file(tmp_path, "x.wav", data))])
@@ -203,11 +204,15 @@ def test_the_raised_limit_is_for_the_upload_alone(app: Flask, sign_in: Callable[
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"not audio at all " * 100, "This file is not audio we can read (it may be damaged)."),
+        (
+            b"not audio at all " * 100,
+            "This is not an audio file we take: use WAV, MP3, Ogg (Vorbis or Opus), FLAC, M4A/MP4, WebM, AIFF or AMR.",
+        ),
+        (b"OggS" + b"not audio at all " * 100, "This file is not audio we can read (it may be damaged)."),
         (silent_file(), "This file is silent: there is nothing to play."),
         (tone_file(seconds=6.0, fmt="mp3"), "This recording lasts 6 seconds; a prompt may last at most 4."),
     ],
-    ids=["corrupt", "silent", "too_long"],
+    ids=["unsupported", "corrupt", "silent", "too_long"],
 )
 def test_the_page_refuses_a_bad_file_next_to_the_file_field(
     app: Flask, sign_in: Callable[[str], FlaskClient], data: bytes, message: str

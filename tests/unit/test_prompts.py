@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import os
+import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,10 +104,61 @@ def test_leading_and_trailing_silence_is_trimmed(save, store: LocalFolder) -> No
 
 
 def test_a_corrupt_file_is_refused_as_corrupt_and_nothing_is_kept(save, session: Session, store) -> None:
+    damaged = bytearray(tone_file(fmt="wav"))
+    damaged[12:] = os.urandom(len(damaged) - 12)  # a WAV's signature, then noise where its chunks were
     with pytest.raises(AudioRejected) as caught:
-        save("greeting", os.urandom(4096))
+        save("greeting", bytes(damaged))
     assert caught.value.code == "corrupt" and "not audio we can read" in caught.value.message
     assert prompts.find(session, "greeting") is None and stored_files(store) == []
+
+
+def test_a_file_that_is_no_audio_container_is_refused_before_ffmpeg_sees_it(save, session: Session, store) -> None:
+    for data in (os.urandom(4096), b"%PDF-1.7\n" + os.urandom(400), b"Bonjour, merci d'appeler"):
+        with pytest.raises(AudioRejected) as caught:
+            save("greeting", data)
+        assert caught.value.code == "unsupported" and "WAV, MP3" in caught.value.message
+    assert prompts.find(session, "greeting") is None and stored_files(store) == []
+
+
+@pytest.mark.parametrize("id3", [False, True])
+def test_a_playlist_naming_an_address_is_refused_and_the_address_never_fetched(id3: bool) -> None:
+    # ffmpeg left to guess reads an HLS playlist and fetches what it names: an upload must not make
+    # the server request an address of the uploader's choosing (here, a listener on this machine).
+    fetched: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            fetched.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(tone_file(fmt="wav"))
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/inside.wav"
+        playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n{url}\n#EXT-X-ENDLIST\n".encode()
+        if id3:  # an ID3 tag in front, as an MP3 has: what follows it must still be MPEG audio
+            playlist = b"ID3\x04\x00\x00\x00\x00\x00\x00" + playlist
+        with pytest.raises(AudioRejected) as caught:
+            prepare_prompt(playlist, 300)
+        assert caught.value.code == "unsupported"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fetched == []
+
+
+@pytest.mark.parametrize(("fmt", "codec"), [("flac", None), ("mp4", "aac"), ("webm", "libopus"), ("aiff", None)])
+def test_the_other_containers_a_shop_may_have_are_taken(fmt: str, codec: str | None) -> None:
+    tone = Sine(440, sample_rate=48000).to_audio_segment(duration=2000, volume=-30.0)
+    buffer = io.BytesIO()
+    tone.export(buffer, format=fmt, **({"codec": codec} if codec else {}))
+    prepared = prepare_prompt(buffer.getvalue(), 300)
+    assert 1.9 <= prepared.seconds <= 2.1
 
 
 def test_a_truncated_mp3_is_refused_or_kept_whole_never_half() -> None:
