@@ -117,7 +117,7 @@ def on_confirm(
         open_leg = next((leg for leg in reversed(attempt.agent_legs) if leg.ended_at is None), None)
         if open_leg is not None:
             return Next("dial", req, open_leg.agent, open_leg)
-    answer = yes_no(digits, speech)
+    answer = yes_no(digits, speech, language=req.language or "en")
     now = clock.now()
     if answer is True:
         attempt.confirmed_at = attempt.confirmed_at or now

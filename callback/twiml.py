@@ -40,6 +40,7 @@ SPANISH = {
         "en nuestra web o llámenos. Adiós."
     ),
     "Thank you. Connecting you now.": "Gracias. Le ponemos en contacto ahora.",
+    "Thanks for holding. Connecting you now.": "Gracias por esperar. Le ponemos en contacto ahora.",
     "Sorry for the wait. One moment, please, while I find someone else.": (
         "Perdone la espera. Un momento, por favor, mientras busco a otra persona."
     ),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -16,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callback import twiml
-from callback.models import CallbackRequest
+from callback import calls, twiml
+from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from tests import factories
 
@@ -43,6 +44,37 @@ def test_a_spanish_request_is_called_in_spanish_with_a_spanish_voice(session: Se
     assert (again[0].text or "").startswith("Perdone, no le he entendido")
     assert "Le volveremos a llamar pronto" in (_says(twiml.voicemail(req, "Acme", "+15005550006"))[0].text or "")
     assert "Le ponemos ahora con un agente" in (_says(twiml.greet_customer(req, "Acme"))[0].text or "")
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "action"),
+    [
+        ("es", "Sí.", "dial"),
+        ("es", "Claro que sí.", "dial"),
+        ("es", "Uno.", "dial"),
+        ("es", "No, gracias.", "declined"),
+        ("en", "Yes please.", "dial"),
+    ],
+)
+def test_the_customer_answers_the_connect_question_in_the_language_they_were_asked_in(
+    session: Session, clock: FixedClock, language: str, said: str, action: str
+) -> None:
+    # Asked "pulse 1 o diga sí", a Spanish customer says sí: heard in Spanish, not by the English reader.
+    agent = factories.agent(session, clock.now(), status="reserved")
+    req = factories.request(session, clock.now(), status="dialing", attempts=1, agent_id=agent.id, language=language)
+    attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid="CAes1", created_at=clock.now())
+    session.add(attempt)
+    session.commit()
+    assert calls.on_answer(session, clock, attempt, "human").action == "confirm"
+    assert calls.on_confirm(session, clock, attempt, None, said).action == action
+
+
+def test_every_sentence_the_callback_call_says_before_an_agent_has_its_spanish() -> None:
+    # A sentence missing from twiml.SPANISH is said in English by the Spanish voice.
+    source = (Path(twiml.__file__).parent / "voice.py").read_text()
+    said = re.findall(r'_dial\(attempt, step, "([^"]+)"\)', source)
+    assert len(said) >= 3
+    assert [sentence for sentence in said if sentence not in twiml.SPANISH] == []
 
 
 def test_an_english_request_is_called_as_before(session: Session, clock: FixedClock) -> None:
