@@ -448,10 +448,10 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
             return None
         return {"when": "asap", "slot": "", "words": gettext("Call me as soon as possible instead")}
     try:
-        at = datetime.fromisoformat(asked)
+        parsed = datetime.fromisoformat(asked)
         # In UTC at once (naive times are no answer of ours): an offset that puts the time beyond
         # year 9999 is no time anyone could book, not a reason to fail the page.
-        at = at.astimezone(UTC) if at.tzinfo is not None else None
+        at = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
     if at is None:
@@ -500,6 +500,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             waiting=req.status in WAITING,
             cancelable=req.status in ("queued", "retry_wait", "dialing"),
             undo_until=words.clock(undo_until, zone) if undo_until else None,
+            undo_at_one=undo_until is not None and words.at_one(undo_until, zone),
             undo_form=CancelForm(),
             offer=_offer(req, now, zone),
             masked=phones.mask(req.phone) if req.phone.startswith("+") else req.phone,

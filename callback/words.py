@@ -19,7 +19,7 @@ import phonenumbers
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton, format_time, get_timezone_location
 from flask import has_request_context, request
-from flask_babel import force_locale, get_locale, gettext, ngettext
+from flask_babel import force_locale, get_locale, gettext, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
@@ -118,7 +118,16 @@ def clock(moment: datetime, zone: ZoneInfo) -> str:
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
     """The one way a customer page writes a moment: 'Monday, November 30 at 3:30 PM'."""
+    if at_one(moment, zone):
+        # A message of its own only so that a language can say this hour its way ("a la 1:30").
+        return pgettext("one o'clock", "%(day)s at %(time)s", day=day(moment, zone), time=clock(moment, zone))
     return gettext("%(day)s at %(time)s", day=day(moment, zone), time=clock(moment, zone))
+
+
+def at_one(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the page's clock shows the one o'clock hour ("1:30 PM", "1:30"): Spanish says "a la
+    1:30" there and "a las" at every other hour."""
+    return clock(moment, zone).split(":", 1)[0].strip() in {"1", "01"}
 
 
 def wait(seconds: int) -> str:
@@ -171,10 +180,37 @@ def country(region: str) -> str:
     return _locale().territories.get(region, region)
 
 
+# Spanish country names said with their article ("del Reino Unido", "de la República Dominicana"),
+# by how the name begins; every other name, Estados Unidos among them, is said bare.
+SPANISH_ARTICLES = (
+    ("Reino ", "el"),
+    ("República ", "la"),
+    ("Países ", "los"),
+    ("Emiratos ", "los"),
+    ("Islas ", "las"),
+    ("Bahamas", "las"),
+    ("Maldivas", "las"),
+    ("Seychelles", "las"),
+    ("Comoras", "las"),
+)
+
+
 def _in(region: str) -> str:
-    """A country's name as it follows 'in' ('the United States', 'Canada'); Spanish names take no article."""
+    """A country's name as it follows 'in' ('the United States', 'Canada'; 'el Reino Unido')."""
     name = country(region)
-    return with_the(name) if language() == "en" else name
+    if language() == "en":
+        return with_the(name)
+    if language() == "es":
+        article = next((the for start, the in SPANISH_ARTICLES if name.startswith(start)), None)
+        return f"{article} {name}" if article else name
+    return name
+
+
+def _contracted(sentence: str) -> str:
+    """Spanish 'de el' and 'a el' as Spanish writes them ('del', 'al'); 'de El Salvador' stays."""
+    if language() != "es":
+        return sentence
+    return sentence.replace(" de el ", " del ").replace(" a el ", " al ")
 
 
 def phone_examples(policy: PhonePolicy) -> list[str]:
@@ -265,10 +301,14 @@ def message(error: DomainError, policy: PhonePolicy | None = None) -> str:
         places = list_of(_in(r) for r in policy.allowed_countries)
         where = getattr(error, "region", None)  # the number's country (callback.service.PhoneRefused)
         if where:
-            return gettext(
-                "That number is in %(where)s. We can only call numbers in %(places)s.", where=_in(where), places=places
+            return _contracted(
+                gettext(
+                    "That number is in %(where)s. We can only call numbers in %(places)s.",
+                    where=_in(where),
+                    places=places,
+                )
             )
-        return gettext("We can only call numbers in %(places)s.", places=places)
+        return _contracted(gettext("We can only call numbers in %(places)s.", places=places))
     if language() == "en":
         return error.message
     return gettext(error.message)

@@ -613,7 +613,7 @@ def test_a_number_abroad_is_refused_naming_its_country_and_ours_as_the_api_does(
         headers={"Accept-Language": "es"},
     )
     assert spanish.status_code == 422
-    assert "Ese número es de Reino Unido. Solo podemos llamar a números de Estados Unidos y Canadá." in text(spanish)
+    assert "Ese número es del Reino Unido. Solo podemos llamar a números de Estados Unidos y Canadá." in text(spanish)
     api = client.post("/api/callbacks", json={"phone": "+17875550123", "name": "A", "topic": "orders", "consent": True})
     assert api.get_json()["error"]["message"] == (
         "That number is in Puerto Rico. We can only call numbers in the United States and Canada."

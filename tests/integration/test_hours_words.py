@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 
 from callback import words
+from callback.service import PhoneRefused
 from core.hours import BusinessHours
+from core.phone import PhonePolicy, PhoneRejected
 
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
 SPANISH = {"Accept-Language": "es-US,es;q=0.9"}
@@ -77,11 +81,51 @@ def test_a_topic_that_never_opens_is_simply_closed(app: Flask) -> None:
         assert words.outside_hours("Returns", BusinessHours.parse("closed", "UTC")) == "Returns is closed at that time."
 
 
+@pytest.mark.parametrize(
+    ("utc_hour", "spanish", "english"),
+    [
+        (6, "lunes, 30 de noviembre a la 1:30", "Monday, November 30 at 1:30\u202fAM"),
+        (18, "lunes, 30 de noviembre a las 13:30", "Monday, November 30 at 1:30\u202fPM"),
+        (7, "lunes, 30 de noviembre a las 2:30", "Monday, November 30 at 2:30\u202fAM"),
+        (16, "lunes, 30 de noviembre a las 11:30", "Monday, November 30 at 11:30\u202fAM"),
+    ],
+)
+def test_a_moment_in_the_one_oclock_hour_is_a_la_1_in_spanish(
+    app: Flask, utc_hour: int, spanish: str, english: str
+) -> None:
+    moment = datetime(2026, 11, 30, utc_hour, 30, tzinfo=UTC)
+    zone = ZoneInfo("America/New_York")
+    with app.test_request_context("/callback", headers=SPANISH):
+        assert words.when(moment, zone) == spanish
+    with app.test_request_context("/callback"):
+        assert words.when(moment, zone) == english
+
+
+@pytest.mark.parametrize(
+    ("number_region", "spanish"),
+    [
+        ("GB", "Ese número es del Reino Unido."),
+        ("DO", "Ese número es de la República Dominicana."),
+        ("NL", "Ese número es de los Países Bajos."),
+        ("MX", "Ese número es de México."),
+        ("SV", "Ese número es de El Salvador."),
+    ],
+)
+def test_spanish_names_a_numbers_country_with_its_article(app: Flask, number_region: str, spanish: str) -> None:
+    refused = PhoneRefused(PhoneRejected("country_not_allowed", "not here", region=number_region))
+    policy = PhonePolicy(default_region="US", allowed_countries=("US", "CA"))
+    with app.test_request_context("/callback", headers=SPANISH):
+        assert words.message(refused, policy) == (
+            f"{spanish} Solo podemos llamar a números de Estados Unidos y Canadá."
+        )
+
+
 def test_the_closed_message_names_the_hours_not_the_raw_schedule(app: Flask) -> None:
     hours = BusinessHours.parse("mon-fri 09:00-17:00", "America/New_York")
     with app.test_request_context("/callback", headers=SPANISH):
         text = words.outside_hours("Devoluciones y reembolsos", hours)
     assert text == (
-        "Devoluciones y reembolsos está cerrado a esa hora. "
+        # Said of the team, not agreeing with the topic ("Su cuenta está cerrado" read as "your account is closed").
+        "El equipo de «Devoluciones y reembolsos» no atiende a esa hora. "
         "Nuestro horario es de lunes a viernes, de 9:00 a 17:00, hora de Nueva York."
     )

@@ -148,12 +148,23 @@ def test_spanish_errors_list_every_problem_in_spanish(client: FlaskClient) -> No
     assert "Díganos su nombre." in page and "Elija el motivo de su llamada." in page
 
 
+def test_a_spanish_cancel_at_one_oclock_can_be_undone_hasta_la_1(client: FlaskClient, clock: FixedClock) -> None:
+    data = {**FORM, "csrf_token": _token(client)}
+    location = client.post("/callback", data=data, headers=SPANISH).headers["Location"]
+    client.set_cookie("tz", "America/Bogota")
+    clock.set(clock.now().replace(hour=6, minute=0) + timedelta(days=1))  # 1:00 in Bogotá
+    token = _token(client, location)
+    assert client.post(location + "/cancel", data={"csrf_token": token}, headers=SPANISH).status_code == 303
+    page = _page(client.get(location, headers=SPANISH))
+    assert "Puede deshacerlo hasta la 1:05 y conservar su lugar en la fila." in page
+
+
 def test_a_closed_time_is_explained_with_the_hours_in_spanish(client: FlaskClient, clock: FixedClock) -> None:
     night = (clock.now() + timedelta(days=1)).replace(hour=4).isoformat()  # 23:00 in New York
     data = {**FORM, "csrf_token": _token(client), "when": "slot", "slot": night}
     page = _page(client.post("/callback", data=data, headers=SPANISH))
     assert (
-        "Pedidos, seguimiento y entregas está cerrado el lunes, 23 de noviembre a las 23:00. "
+        "El equipo de «Pedidos, seguimiento y entregas» no atiende el lunes, 23 de noviembre a las 23:00. "
         "Nuestro horario es de lunes a viernes, de 9:00 a 17:00, hora de Nueva York. Elija otra hora."
     ) in page
 
