@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from callback import line
-from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next, finish_attempt
+from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next, bridge_reported, finish_attempt
 from callback.models import AgentLeg, CallAttempt
 from core.clock import Clock
 
@@ -94,8 +94,13 @@ def on_agent_accept(
 def on_customer_pickup(
     session: Session, clock: Clock, attempt: CallAttempt, customer_leg_sid: str | None, answered_by: str | None = None
 ) -> Next:
-    """The customer's phone answered the agent's Dial: a person is connected (the greeting plays first);
-    a machine is left the voicemail message, and the attempt is "not reached" when the leg ends."""
+    """The customer's phone answered the agent's Dial: a person is greeted, then put through to the agent;
+    a machine is left the voicemail message, and the attempt is "not reached" when the leg ends.
+
+    The request is "connected" from the greeting (the customer is on the line for their agent), but the
+    bridge follows the greeting, and only the Dial action says whether it happened: bridged_at is
+    written there (on_customer_dial_done), never here, so a hang-up during the greeting counts nowhere
+    as a connection."""
     now = clock.now()
     req = attempt.request
     if req.status == "connected":
@@ -114,10 +119,7 @@ def on_customer_pickup(
     attempt.agent_call_sid = customer_leg_sid or attempt.agent_call_sid
     req.answered(now)
     req.bridged(now)
-    attempt.bridged_at = now
-    leg = _leg(attempt)
-    if leg is not None:
-        leg.bridged_at = leg.bridged_at or now
+    attempt.greeted_at = attempt.greeted_at or now
     session.commit()
     return Next("greet", req)
 
@@ -132,18 +134,23 @@ def on_customer_dial_done(
 ) -> Next:
     """The customer's leg ended: the conversation is over, or the customer was not reached.
 
-    The greeting's request marks the call bridged, but the greeting plays before the bridge: a customer
-    who hangs up during it ends the Dial "completed" with DialBridged=false, having talked to nobody."""
+    The greeting plays before the bridge: a customer who hangs up during it ends the Dial "completed"
+    with DialBridged=false, having talked to nobody. Only a bridge reported here is a connection, and
+    it is recorded as beginning at the greeting (the customer's put_through_at)."""
     now = clock.now()
     req = attempt.request
     leg = _leg(attempt)
-    if dial_bridged == "false" and attempt.bridged_at is not None and attempt.ended_at is None:
+    greeted = attempt.greeted_at is not None
+    bridged = greeted and bridge_reported(dial_status, dial_bridged, greeted)
+    if not bridged and req.status == "connected" and attempt.ended_at is None:
         return _hung_up_in_greeting(session, clock, attempt, leg, now)
-    if attempt.bridged_at is not None and dial_status in {"completed", "answered"}:
+    if bridged:
+        attempt.bridged_at = attempt.bridged_at or attempt.greeted_at
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
         if leg is not None and leg.ended_at is None:
             leg.outcome, leg.ended_at, leg.talk_seconds = "accepted", now, duration
+            leg.bridged_at = leg.bridged_at or leg.put_through_at
         if req.status == "connected":
             req.complete(now)
         line.wrap_up(session, attempt.agent, attempt, now)
@@ -182,13 +189,12 @@ def _hung_up_in_greeting(
     session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime
 ) -> Next:
     """The customer answered and hung up during the greeting: nobody talked, so the call is a miss like
-    any call that did not reach them (retried after the back-off, counted), and the agent did their part."""
+    any call that did not reach them (retried after the back-off, counted), and the agent did their part.
+    Nothing was bridged, so nothing counts it as a connection."""
     req = attempt.request
-    attempt.bridged_at = None
     attempt.outcome = "customer_hung_up"
     attempt.agent_outcome = "completed"
     if leg is not None and leg.ended_at is None:
-        leg.bridged_at = None
         leg.outcome, leg.ended_at = "accepted", now
     if req.status == "connected":
         req.unbridged(now)

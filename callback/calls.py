@@ -279,10 +279,7 @@ def _on_dial_done(
         return _replay_dial_done(attempt, leg)  # Twilio retried this Dial action
     leg.ended_at = now
     leg.call_sid = leg.call_sid or dial_call_sid
-    if dial_bridged in {"true", "false"}:
-        bridged = dial_bridged == "true"
-    else:  # Twilio sends DialBridged; without it only an accepted, answered leg can have been bridged
-        bridged = leg.accepted_at is not None and dial_status in {"completed", "answered"}
+    bridged = bridge_reported(dial_status, dial_bridged, leg.accepted_at is not None)
     if bridged and leg.accepted_at is not None:
         leg.outcome = "accepted"
         leg.bridged_at = leg.accepted_at
@@ -320,6 +317,16 @@ def _on_dial_done(
     attempt.outcome = "agent_missed"
     session.commit()
     return Next("callback_later" if may_call_again(req) else "no_callback", req)
+
+
+def bridge_reported(dial_status: str, dial_bridged: str | None, put_through: bool) -> bool:
+    """Whether a Dial action says its leg was bridged (customer and agent talked): `DialBridged` when
+    Twilio sends it; without it, only a leg that was put through (customer-first, the agent accepted;
+    agent-first, the customer was greeted) and answered can have been. Nothing else is a connection:
+    the wait to connect, the figures' connected requests and a completion are all counted from it."""
+    if dial_bridged in {"true", "false"}:
+        return dial_bridged == "true"
+    return put_through and dial_status in {"completed", "answered"}
 
 
 def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
@@ -394,11 +401,12 @@ def finish_attempt(
     agent = attempt.agent
     _close_legs(attempt, req, now, call_status)
     if req.status == "connected":
-        # Connected means an agent accepted: the conversation happened (its Dial action was lost), and
-        # began when they accepted, as a confirmed bridge records it (the figures count from it).
+        # Connected means the customer was put through (an agent accepted; agent-first, the customer was
+        # greeted): the conversation happened (its Dial action was lost), and began then, as a confirmed
+        # bridge records it (the figures and the wait to connect count from it).
         req.complete(now)
         attempt.outcome = "completed"
-        attempt.bridged_at = attempt.bridged_at or attempt.live_acceptance
+        attempt.bridged_at = attempt.bridged_at or attempt.put_through_at
         if attempt.talk_seconds is None and duration is not None and attempt.accepted_at is not None:
             attempt.talk_seconds = duration
         line.wrap_up(session, agent, attempt, now)
@@ -441,13 +449,9 @@ def call_arrived(session: Session, call_sid: str | None) -> datetime | None:
 
 
 def _bridge_confirmed(attempt: CallAttempt) -> bool:
-    """Whether Twilio has said the customer and the agent were bridged. Agent-first, the greeting marks
-    the leg bridged before the bridge (the customer may hang up during it), so only the Dial action,
-    which ends the leg, says so."""
-    return any(
-        leg.bridged_at is not None and (not attempt.agent_first or leg.ended_at is not None)
-        for leg in attempt.agent_legs
-    )
+    """Whether Twilio has said the customer and the agent were bridged: only the Dial action does (a
+    leg's bridged_at is written from it), never the acceptance or the greeting that come before."""
+    return any(leg.bridged_at is not None for leg in attempt.agent_legs)
 
 
 def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_status: str) -> None:
@@ -458,7 +462,7 @@ def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_st
         leg.ended_at = now  # type: ignore[assignment]
         if leg.accepted_at is not None and req.status == "connected":
             leg.outcome = leg.outcome or "accepted"
-            leg.bridged_at = leg.bridged_at or leg.accepted_at
+            leg.bridged_at = leg.bridged_at or leg.put_through_at
         elif attempt.agent_first:
             leg.outcome = leg.outcome or _UNANSWERED.get(call_status, "dropped" if leg.answered_at else "no_answer")
         else:

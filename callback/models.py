@@ -286,6 +286,12 @@ class CallAttempt(Base):
     ringing_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Agent-first: when the customer answered in person and the greeting began. The bridge to the agent
+    # follows the greeting, so the customer is not connected yet: they may hang up while it plays.
+    greeted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When customer and agent were put through (put_through_at), written only once Twilio confirms the
+    # bridge (the Dial action's DialBridged) or the call ends connected: never for a bridge that did not
+    # happen, so everything counted from it (callme_wait_to_connect_seconds, the figures) counts it once.
     bridged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # When the reaper last asked the provider about this call, so long calls are not polled every pass.
@@ -317,6 +323,13 @@ class CallAttempt(Base):
         accepted = [leg.accepted_at for leg in self.agent_legs if leg.accepted_at and leg.outcome in {None, "accepted"}]
         return max(accepted, default=None)
 
+    @property
+    def put_through_at(self) -> datetime | None:
+        """When the customer now on the line was put through to an agent, before Twilio confirms the
+        bridge that follows: customer-first, the live acceptance; agent-first, the greeting (the agent
+        accepted before the customer was even rung)."""
+        return self.greeted_at if self.agent_first else self.live_acceptance
+
 
 AGENT_LEG_OUTCOMES = ("accepted", "no_answer", "declined", "dropped", "voicemail", "busy", "failed", "canceled")
 
@@ -334,7 +347,7 @@ class AgentLeg(Base):
     rung_at: Mapped[datetime] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Confirmed by Twilio (DialBridged=true, or the customer's greeting in agent-first).
+    # This leg's put_through_at, once Twilio confirms the bridge (DialBridged=true) or the call ends connected.
     bridged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_by: Mapped[str | None] = mapped_column(String(24))
@@ -344,25 +357,33 @@ class AgentLeg(Base):
     attempt: Mapped[CallAttempt] = relationship(back_populates="agent_legs")
     agent: Mapped[Agent | None] = relationship()
 
+    @property
+    def put_through_at(self) -> datetime | None:
+        """When this leg's agent and the customer were put through, before Twilio confirms the bridge:
+        customer-first, the agent's acceptance; agent-first, the customer's greeting."""
+        return self.attempt.greeted_at if self.attempt.agent_first else self.accepted_at
+
     @hybrid_property
     def talked(self) -> bool:
-        """Whether the agent talked with the customer on this leg: it was bridged, or (customer-first,
-        where the customer is already on the line) it was accepted and is still live, since Twilio
-        confirms that bridge only when it ends. Agent-first, the agent accepts before we ring the
-        customer, who may never answer: only the bridge counts."""
+        """Whether the agent talked with the customer on this leg: it was bridged, or it is still live and
+        was put through (customer-first: accepted, with the customer already on the line; agent-first:
+        the customer answered and was greeted), since Twilio confirms the bridge only when it ends.
+        Agent-first, an acceptance alone is no conversation: the customer may never answer."""
         if self.bridged_at is not None:
             return True
-        return self.accepted_at is not None and self.ended_at is None and not self.attempt.agent_first
+        return self.accepted_at is not None and self.ended_at is None and self.put_through_at is not None
 
     @talked.inplace.expression
     @classmethod
     def _talked_expression(cls) -> ColumnElement[bool]:
         # Its own alias of the attempts, so a query that joins them already does not swallow it.
         attempt = aliased(CallAttempt)
-        agent_first = select(attempt.agent_first).where(attempt.id == cls.attempt_id).scalar_subquery()
-        return or_(
-            cls.bridged_at.is_not(None), and_(cls.accepted_at.is_not(None), cls.ended_at.is_(None), ~agent_first)
+        put_through = (
+            select(attempt.id)
+            .where(attempt.id == cls.attempt_id, or_(attempt.agent_first.is_(False), attempt.greeted_at.is_not(None)))
+            .exists()
         )
+        return or_(cls.bridged_at.is_not(None), and_(cls.accepted_at.is_not(None), cls.ended_at.is_(None), put_through))
 
 
 class ProviderPause(Base):

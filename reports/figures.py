@@ -120,7 +120,8 @@ def connected(requests: Sequence[RequestFacts]) -> int:
 
 def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
     """ASA = mean over connected requests of (first connection - due), due = max(created_at, not_before);
-    the first connection is the first bridge, or the acceptance of a call still under way.
+    the first connection is the first bridge, or when a call still under way was put through (the
+    agent's acceptance; agent-first, the customer's greeting).
 
     Counted from when the request became due, not from when it was made: a customer who asked to be
     called tomorrow at nine did not wait overnight. A bridge before due (a customer reached, then
@@ -541,11 +542,13 @@ def _requests(
 
 def _connected_at(req: CallbackRequest, bridged: list[CallAttempt]) -> datetime | None:
     """When the customer first talked with an agent. Twilio confirms a bridge only when the
-    conversation ends (the Dial action), so a request on the line now counts from its acceptance:
-    a long call is not a service-level miss, nor missing from the speed of answer, while it lasts."""
+    conversation ends (the Dial action), so a request on the line now counts from when it was put
+    through (the acceptance; agent-first, the greeting): a long call is not a service-level miss, nor
+    missing from the speed of answer, while it lasts. Being read afresh each time, a put-through whose
+    bridge then fails (a hang-up during the greeting) stops counting; only a confirmed bridge stays."""
     first = min((a.bridged_at for a in bridged if a.bridged_at), default=None)
     if first is None and req.status == "connected":
-        first = min((a.live_acceptance for a in req.call_attempts if a.live_acceptance), default=None)
+        first = min((a.put_through_at for a in req.call_attempts if a.put_through_at), default=None)
     return first
 
 

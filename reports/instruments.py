@@ -20,7 +20,11 @@ from the ORM's own flushes, never from the code paths that happen to change a ro
   fifteen, "unknown" if none). Attempts never placed (canceled or refused before ringing) are counted
   with their result, so the sum over results is every attempt closed.
 - `callme_wait_to_connect_seconds{queue}`: an attempt getting `bridged_at` (customer and agent
-  talking): bridged_at - max(created_at, not_before) of its request.
+  talking): bridged_at - max(created_at, not_before) of its request. `bridged_at` is written once
+  Twilio confirms the bridge (the Dial action), valued at when the customer was put through (the
+  agent's acceptance; agent-first, the customer's greeting): never at the acceptance or the greeting
+  themselves, after which the customer may still hang up unconnected and be called again, so a
+  request is observed once, on the call that connected it.
 
 `queue` is the request's queue when the event happens (a request moved later keeps its past counts).
 

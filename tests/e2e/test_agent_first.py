@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
 from agents.service import update_queue
+from callback.models import CallbackRequest
 from core.db import get_db
 from tests.e2e.conftest import System
+from tests.e2e.test_scripted_hour import metric, metrics
 
 CUSTOMER = "+12015550123"
 AGENT = "+12015550188"
 
 
-def agent_first(system: System) -> None:
+def agent_first(system: System, **changes: str) -> None:
     with get_db(system.app).sessions() as session:
-        update_queue(session, "orders", {"dial_strategy": "agent_first"})
+        update_queue(session, "orders", {"dial_strategy": "agent_first", **changes})
+
+
+def due_now(system: System, ref: str) -> None:
+    """End a request's back-off now: the scenario changes the customer's phone in between."""
+    with get_db(system.app).sessions() as session:
+        req = session.scalar(select(CallbackRequest).where(CallbackRequest.ref == ref))
+        assert req is not None
+        req.next_attempt_at = datetime.now(UTC)
+        session.commit()
 
 
 def test_the_agent_accepts_then_the_customer_is_connected(system: System) -> None:
@@ -77,3 +92,42 @@ def test_a_customers_voicemail_is_left_a_message_retried_and_the_agent_let_go(sy
     told = " ".join(e.get("text", "") for e in system.call(placed["sid"])["timeline"] if e["type"] == "say")
     assert "voicemail answered" in told
     system.wait(lambda: system.agent(agent_id).status == "available", message="agent was not let go")
+
+
+def test_a_customer_who_hangs_up_during_the_greeting_is_connected_once_when_called_again(system: System) -> None:
+    """The greeting plays before the bridge: hanging up during it is a miss, not a connection, so
+    /metrics counts the wait to connect once, on the call that bridged, as the database has it."""
+    agent_first(system, backoff_seconds="600")  # the second call waits for the phone's new behaviour
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    # Detection listens for 2 s, then the greeting plays: gone 1 s into it.
+    system.phone(CUSTOMER, answer="human", hangup_after=3)
+    agent_id = system.add_agent(AGENT)
+    before = metrics(system)
+    ref = system.ask(CUSTOMER)
+
+    req = system.wait_status(ref, "retry_wait", timeout=40)
+    (missed,) = system.attempts(ref)
+    assert (missed.outcome, req.outcome, missed.bridged_at) == ("customer_hung_up", "customer_hung_up", None)
+    assert missed.greeted_at is not None
+    assert metric(metrics(system), "callme_wait_to_connect_seconds_count", queue="orders") == metric(
+        before, "callme_wait_to_connect_seconds_count", queue="orders"
+    )
+
+    system.phone(CUSTOMER, answer="human", hangup_after=30)
+    system.wait(lambda: system.agent(agent_id).status == "available", message="agent was not freed")
+    due_now(system, ref)
+    req = system.wait_status(ref, "completed", timeout=40)
+    after = metrics(system)
+
+    first, second = system.attempts(ref)
+    assert (first.outcome, second.outcome, req.attempts) == ("customer_hung_up", "completed", 2)
+    assert first.bridged_at is None and second.bridged_at == second.greeted_at
+    counted = metric(after, "callme_wait_to_connect_seconds_count", queue="orders") - metric(
+        before, "callme_wait_to_connect_seconds_count", queue="orders"
+    )
+    waited = metric(after, "callme_wait_to_connect_seconds_sum", queue="orders") - metric(
+        before, "callme_wait_to_connect_seconds_sum", queue="orders"
+    )
+    assert counted == 1
+    assert second.bridged_at is not None
+    assert abs(waited - (second.bridged_at - req.created_at).total_seconds()) < 1e-6

@@ -250,3 +250,21 @@ def test_a_customer_not_reached_after_an_earlier_conversation_shows_no_call_to_w
     screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
 
     assert screen["call"] is None  # not the earlier customer, whose call was wrapped up already
+
+
+def test_once_the_customer_is_greeted_the_agent_is_talking_and_may_wrap_up_before_the_bridge_is_confirmed(
+    session: Session, clock: FixedClock
+) -> None:
+    """Twilio confirms the bridge only when the call ends: meanwhile the greeting puts the call through."""
+    attempt = accepted_by_the_agent(session, clock)
+    req, agent = attempt.request, attempt.agent
+    assert agent is not None
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    clock.advance(seconds=30)
+
+    screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))
+
+    assert attempt.bridged_at is None and attempt.greeted_at is not None
+    assert screen["call"]["phase"] == "talking" and screen["today"][0]["taken"]
+    assert screen["wrap_up"] is not None and screen["wrap_up"]["request_id"] == req.id
+    assert desk.dispose(session, agent, req.id, "resolved", "", clock.now(), None).disposition == "resolved"

@@ -1,5 +1,6 @@
 """The figures and the board read what really happened on a call: a conversation under way is connected
-from the agent's acceptance, a call whose Dial action was lost still counts as a conversation, and
+from the agent's acceptance (agent-first, the customer's greeting), a call whose Dial action was lost
+still counts as a conversation, a customer who hangs up during the greeting was never connected, and
 erasing a customer's data changes no figure."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from callback import calls
+from agents.service import update_queue
+from callback import agent_first, calls, line
 from callback import service as callbacks
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
@@ -123,3 +125,70 @@ def test_a_call_a_second_agent_took_counts_from_their_acceptance(session: Sessio
     session.commit()
     assert attempt.bridged_at == second.accepted_at
     assert today(session, clock).average_speed_of_answer_seconds == 20 * 60 + 35
+
+
+def greeted(session: Session, clock: FixedClock, req: CallbackRequest) -> CallAttempt:
+    """An agent-first call of `req` claimed now: the agent presses 1 at once, and the customer answers
+    12 s later and hears the greeting, through the real call logic."""
+    agent = factories.agent(session, clock.now())
+    claim = line.claim(session, agent.id, req.id, clock.now(), line.Bounds())
+    assert claim is not None
+    attempt = session.get(CallAttempt, claim.attempt_id)
+    assert attempt is not None and attempt.agent_first
+    attempt.call_sid = f"CAfirst{attempt.id}"
+    assert agent_first.on_agent_pickup(session, clock, attempt, "human").action == "offer"
+    assert agent_first.on_agent_accept(session, clock, attempt, "1", line.Bounds()).action == "dial_customer"
+    clock.advance(seconds=12)
+    assert agent_first.on_customer_pickup(session, clock, attempt, f"CCfirst{attempt.id}", "human").action == "greet"
+    return attempt
+
+
+def test_an_agent_first_customer_who_hangs_up_in_the_greeting_was_never_connected(
+    session: Session, clock: FixedClock
+) -> None:
+    update_queue(session, "orders", {"dial_strategy": "agent_first", "backoff_seconds": "60"})
+    req = factories.request(session, clock.now(), age=timedelta(minutes=10))
+    first = greeted(session, clock, req)
+    # On the line for their agent: counted as put through while the greeting plays, as an acceptance is.
+    assert today(session, clock).average_speed_of_answer_seconds == 10 * 60 + 12
+    clock.advance(seconds=2)
+    agent_first.on_customer_dial_done(session, clock, first, "completed", 2, "false")
+    calls.on_status(session, clock, first, "completed", 4, 20)
+
+    missed = today(session, clock)
+
+    assert (req.status, first.outcome, first.bridged_at) == ("retry_wait", "customer_hung_up", None)
+    assert (missed.connected, missed.average_speed_of_answer_seconds, missed.completed) == (0, None, 0)
+
+    # Called again after the back-off: this time the bridge happens, and only this call connected them.
+    clock.advance(minutes=3)
+    line.end_wrap_ups_and_expire(session, clock.now())
+    second = greeted(session, clock, req)
+    connected_at = clock.now()
+    clock.advance(seconds=90)
+    agent_first.on_customer_dial_done(session, clock, second, "completed", 90, "true")
+    calls.on_status(session, clock, second, "completed", 4, 110)
+
+    row = today(session, clock)
+
+    assert (req.status, second.bridged_at, second.agent_legs[0].bridged_at) == ("completed", connected_at, connected_at)
+    assert (row.connected, row.completed, row.calls_placed, row.service_level) == (1, 1, 2, 1.0)
+    assert row.average_speed_of_answer_seconds == (connected_at - req.created_at).total_seconds()
+    assert row.average_talk_seconds == 90
+
+
+def test_an_agent_first_conversation_whose_dial_action_was_lost_counts_from_the_greeting(
+    session: Session, clock: FixedClock
+) -> None:
+    update_queue(session, "orders", {"dial_strategy": "agent_first"})
+    req = factories.request(session, clock.now(), age=timedelta(minutes=10))
+    attempt = greeted(session, clock, req)
+    greeting = clock.now()
+    clock.advance(seconds=100)
+    calls.finish_attempt(session, clock, attempt, "completed", duration=100)  # the reaper, no Dial action
+    session.commit()
+
+    row = today(session, clock)
+
+    assert (req.status, attempt.bridged_at, attempt.agent_legs[0].bridged_at) == ("completed", greeting, greeting)
+    assert (row.connected, row.average_speed_of_answer_seconds) == (1, 10 * 60 + 12)

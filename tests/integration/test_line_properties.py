@@ -9,6 +9,8 @@ rang when, which agent took which call) and checks, after every step:
 - no number is called again within `MIN_SECONDS_BETWEEN_CALLS` of the end of the previous call, nor
   more than `MAX_CALLS_PER_NUMBER_PER_DAY` times a day;
 - nothing is `completed` without an agent who accepted (an accepted AgentLeg, and a real acceptance);
+- a request is connected (an attempt with `bridged_at`, what the wait to connect and the figures count)
+  at most once, and only by a call on which an agent and the customer really talked;
 - no agent's phone is on two calls at once;
 - and, once every call has ended and the reaper has passed, no request is lost: each is final, or
   waiting in line with nothing holding it.
@@ -365,6 +367,16 @@ class World:
         elif live.stage == "goodbye":
             self.end(live, "completed")
         elif live.stage == "talking":
+            if data.draw(st.booleans(), label="customer hangs up during the greeting"):
+                # The greeting plays before the bridge: nobody talked, and Twilio says so.
+                self.note(f"{live.sid[-4:]} agent-first customer hangs up during the greeting")
+                self.accepted.discard(live.attempt_id)
+                self.customer_gone(live)
+                self.hook(
+                    live, lambda s, a: agent_first.on_customer_dial_done(s, self.clock, a, "completed", 2, "false")
+                )
+                live.stage = "goodbye"  # the agent hears that the customer hung up
+                return
             self.note(f"{live.sid[-4:]} agent-first conversation over")
             self.customer_gone(live)
             self.hook(live, lambda s, a: agent_first.on_customer_dial_done(s, self.clock, a, "completed", 30))
@@ -428,6 +440,9 @@ def check(world: World) -> None:
                 assert any(a.id in world.accepted for a in req.call_attempts), (
                     f"request {req.id} completed, but no agent ever took its call\n{story()}"
                 )
+            bridged = [a.id for a in req.call_attempts if a.bridged_at is not None]
+            assert len(bridged) <= 1, f"request {req.id} connected {len(bridged)} times: {bridged}\n{story()}"
+            assert set(bridged) <= world.accepted, f"request {req.id} connected by a call nobody talked on\n{story()}"
         open_legs = s.execute(
             select(AgentLeg.agent_id, func.count()).where(AgentLeg.ended_at.is_(None)).group_by(AgentLeg.agent_id)
         ).all()

@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from agents.models import AGENT_STATUSES, Queue
+from agents.service import update_queue
 from callback import line, service
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from callback.policy import Limits
@@ -248,6 +249,152 @@ def test_a_completed_call_driven_by_its_webhooks_counts_once(
     assert delta(before, after, "callme_webhooks_total", route="/voice/callback/status", status="204") == 2
     assert delta(before, after, "callme_webhook_seconds_count", route="/voice/callback/screen-answer") == 1
     assert not any("attempt=" in dict(labels).get("route", "") for _name, labels in after)
+
+
+def _path(url: str) -> str:
+    """The path and query of a webhook URL the app gave Twilio (without its base and fragment)."""
+    return url.split("https://shop.example", 1)[1].split("#", 1)[0]
+
+
+def _agent_first_call(
+    app: Flask, client: FlaskClient, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony, bridged: bool
+) -> None:
+    """One agent-first call, placed by the dispatcher and driven by Twilio's webhooks: the agent presses 1,
+    the customer answers and hears the greeting, then either talks (DialBridged=true) or hangs up during
+    the greeting (DialBridged=false)."""
+    before = set(fake.calls)
+    assert dispatcher.run_once() == 1
+    (sid,) = set(fake.calls) - before
+    answer = _path(fake.calls[sid].url)
+    attempt_id = int(answer.split("attempt=", 1)[1])
+    post_signed(client, app, answer, {"CallSid": sid, "AnsweredBy": "human"})
+    post_signed(client, app, f"/voice/callback/agent-accept?attempt={attempt_id}", {"CallSid": sid, "Digits": "1"})
+    clock.advance(seconds=12)  # the customer's phone rings
+    ringing = scrape(client)
+    greeting = {"CallSid": "CC" + sid[2:], "ParentCallSid": sid, "AnsweredBy": "human"}
+    heard = post_signed(client, app, f"/voice/callback/customer-greeting?attempt={attempt_id}", greeting)
+    assert "Connecting you" in heard.text
+    # The greeting is no connection yet: the customer may hang up before the bridge.
+    assert delta(ringing, scrape(client), "callme_wait_to_connect_seconds_count", queue="orders") == 0
+    clock.advance(seconds=90 if bridged else 2)
+    done = {
+        "CallSid": sid,
+        "DialCallStatus": "completed",
+        "DialCallDuration": "90" if bridged else "2",
+        "DialCallSid": "CC" + sid[2:],
+        "DialBridged": "true" if bridged else "false",
+    }
+    post_signed(client, app, f"/voice/callback/customer-done?attempt={attempt_id}", done)
+    ended = {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": "4", "CallDuration": "120"}
+    post_signed(client, app, f"/voice/callback/status?attempt={attempt_id}", ended)
+    # Counted when Twilio says the two were bridged, and only then.
+    assert delta(ringing, scrape(client), "callme_wait_to_connect_seconds_count", queue="orders") == int(bridged)
+
+
+def test_an_agent_first_customer_who_hangs_up_in_the_greeting_is_counted_connected_once_on_the_call_that_bridged(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    fake = FakeTelephony()
+    dispatcher = _dispatcher(app, clock, fake)
+    asked = clock.now() - timedelta(minutes=7)
+    with get_db(app).sessions() as session:
+        update_queue(session, "orders", {"dial_strategy": "agent_first", "backoff_seconds": "60"})
+        factories.agent(session, clock.now())
+        req = factories.request(session, clock.now(), age=timedelta(minutes=7))
+        request_id = req.id
+    before = scrape(client)
+
+    _agent_first_call(app, client, clock, dispatcher, fake, bridged=False)
+    with get_db(app).sessions() as session:
+        row = session.get(CallbackRequest, request_id)
+        assert row is not None and (row.status, row.outcome) == ("retry_wait", "customer_hung_up")
+    missed = scrape(client)
+    assert delta(before, missed, "callme_wait_to_connect_seconds_count", queue="orders") == 0
+
+    clock.advance(minutes=2)  # past the back-off: called again, and this time they talk
+    second_greeting = clock.now() + timedelta(seconds=12)
+    _agent_first_call(app, client, clock, dispatcher, fake, bridged=True)
+    after = scrape(client)
+
+    with get_db(app).sessions() as session:
+        row = session.get(CallbackRequest, request_id)
+        assert row is not None and (row.status, row.attempts) == ("completed", 2)
+        first, second = row.call_attempts
+        assert (first.outcome, first.bridged_at) == ("customer_hung_up", None)
+        assert (second.outcome, second.bridged_at) == ("completed", second_greeting)
+    waited = (second_greeting - asked).total_seconds()
+    assert delta(before, after, "callme_wait_to_connect_seconds_count", queue="orders") == 1
+    assert delta(before, after, "callme_wait_to_connect_seconds_sum", queue="orders") == waited
+    assert delta(before, after, "callme_requests_total", queue="orders", outcome="completed") == 1
+    assert delta(before, after, "callme_calls_placed_total", queue="orders", result="customer_hung_up") == 1
+    assert delta(before, after, "callme_calls_placed_total", queue="orders", result="completed") == 1
+
+
+def _customer_first_call(
+    app: Flask, client: FlaskClient, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony, bridged: bool
+) -> None:
+    """One customer-first call: the customer presses 1, the agent accepts, and they talk (DialBridged=true),
+    or the customer hangs up in the second between the acceptance and the bridge (DialBridged=false)."""
+    before = set(fake.calls)
+    assert dispatcher.run_once() == 1
+    (sid,) = set(fake.calls) - before
+    answer = _path(fake.calls[sid].url)
+    attempt_id = int(answer.split("attempt=", 1)[1])
+    post_signed(client, app, answer, {"CallSid": sid, "AnsweredBy": "human"})
+    post_signed(client, app, f"/voice/callback/confirm?attempt={attempt_id}", {"CallSid": sid, "Digits": "1"})
+    with get_db(app).sessions() as session:
+        leg_id = max(session.scalars(select(AgentLeg.id).where(AgentLeg.attempt_id == attempt_id)))
+    legs = f"attempt={attempt_id}&leg={leg_id}"
+    clock.advance(seconds=15)
+    ringing = scrape(client)
+    post_signed(client, app, f"/voice/callback/screen?{legs}", {"CallSid": f"CAleg{leg_id}", "AnsweredBy": "human"})
+    post_signed(client, app, f"/voice/callback/screen-answer?{legs}", {"CallSid": f"CAleg{leg_id}", "Digits": "1"})
+    # The acceptance is no connection yet either.
+    assert delta(ringing, scrape(client), "callme_wait_to_connect_seconds_count", queue="orders") == 0
+    clock.advance(seconds=90 if bridged else 1)
+    done = {
+        "CallSid": sid,
+        "CallStatus": "in-progress" if bridged else "completed",
+        "DialCallStatus": "completed",
+        "DialCallDuration": "90" if bridged else "1",
+        "DialCallSid": f"CAleg{leg_id}",
+        "DialBridged": "true" if bridged else "false",
+    }
+    post_signed(client, app, f"/voice/callback/dial-done?{legs}", done)
+    ended = {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": "4", "CallDuration": "120"}
+    post_signed(client, app, f"/voice/callback/status?attempt={attempt_id}", ended)
+    assert delta(ringing, scrape(client), "callme_wait_to_connect_seconds_count", queue="orders") == int(bridged)
+
+
+def test_a_customer_first_customer_who_hangs_up_before_the_bridge_is_counted_connected_once_too(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    fake = FakeTelephony()
+    dispatcher = _dispatcher(app, clock, fake)
+    asked = clock.now() - timedelta(minutes=7)
+    with get_db(app).sessions() as session:
+        update_queue(session, "orders", {"backoff_seconds": "60"})
+        factories.agent(session, clock.now())
+        request_id = factories.request(session, clock.now(), age=timedelta(minutes=7)).id
+    before = scrape(client)
+
+    _customer_first_call(app, client, clock, dispatcher, fake, bridged=False)
+    clock.advance(minutes=2)
+    accepted = clock.now() + timedelta(seconds=15)
+    _customer_first_call(app, client, clock, dispatcher, fake, bridged=True)
+    after = scrape(client)
+
+    with get_db(app).sessions() as session:
+        row = session.get(CallbackRequest, request_id)
+        assert row is not None and (row.status, row.attempts) == ("completed", 2)
+        assert [(a.outcome, a.bridged_at) for a in row.call_attempts] == [
+            ("customer_hung_up", None),
+            ("completed", accepted),
+        ]
+    assert delta(before, after, "callme_wait_to_connect_seconds_count", queue="orders") == 1
+    assert (
+        delta(before, after, "callme_wait_to_connect_seconds_sum", queue="orders") == (accepted - asked).total_seconds()
+    )
 
 
 def test_a_canceled_request_counts_and_a_duplicate_ask_does_not(

@@ -232,7 +232,7 @@ def test_a_new_queue_can_be_created_with_only_its_name(fresh_app: Flask) -> None
 
 
 def test_this_seasons_migrations_go_back_and_forth_keeping_every_row(empty_url: str, backend: str) -> None:
-    """Downgrading 0016 to 0012 and upgrading again loses no agent, queue link, request or attempt: SQLite's
+    """Downgrading the newest to 0012 and upgrading again loses no agent, queue link, request or attempt: SQLite's
     batch mode would copy and drop tables that other rows point at."""
     from alembic import command
 
@@ -268,5 +268,75 @@ def test_this_seasons_migrations_go_back_and_forth_keeping_every_row(empty_url: 
     upgrade(engine)
     with engine.connect() as conn:
         assert tuple(conn.execute(text(counts)).one()) == before
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []
+
+
+def _insert_agent_first_call(conn: Any, ref: str, status: str, ended: str | None, greeted: str) -> int:
+    """An agent-first request and its attempt and leg as 0016 kept them: the greeting wrote bridged_at."""
+    conn.execute(
+        text(
+            "INSERT INTO callback_requests (ref, phone, name, queue_id, source, status, priority, attempts,"
+            " created_at, updated_at, expires_at)"
+            " SELECT :ref, '+12015550123', 'Ann', id, 'web', :status, 0, 1, :made, :made, :expires FROM queues"
+        ),
+        {"ref": ref, "status": status, "made": "2026-11-30 09:00:00+00:00", "expires": "2026-12-01 09:00:00+00:00"},
+    )
+    attempt_id = conn.execute(
+        text(
+            "INSERT INTO call_attempts (request_id, agent_first, created_at, accepted_at, bridged_at, ended_at)"
+            " SELECT id, true, :made, :made, :greeted, :ended FROM callback_requests WHERE ref = :ref RETURNING id"
+        ),
+        {"ref": ref, "made": "2026-11-30 10:00:00+00:00", "greeted": greeted, "ended": ended},
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO agent_legs (attempt_id, rung_at, accepted_at, bridged_at, ended_at)"
+            " VALUES (:attempt, :made, :made, :greeted, :ended)"
+        ),
+        {"attempt": attempt_id, "made": "2026-11-30 10:00:00+00:00", "greeted": greeted, "ended": ended},
+    )
+    return int(attempt_id)
+
+
+def test_0017_keeps_an_agent_first_greeting_apart_from_an_unconfirmed_bridge_and_back(
+    empty_url: str, backend: str
+) -> None:
+    """Before 0017 the greeting wrote bridged_at: a finished call keeps it (its greeting, and its bridge),
+    a call still on the line keeps only its greeting until its Dial action confirms the bridge."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine, "0016")
+    greeted = "2026-11-30 10:00:30+00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO queues (name, display_name, caller_id, timezone, hours, max_attempts, backoff_seconds,"
+                " expiry_hours, wrap_up_seconds, default_handle_seconds, dial_strategy, recording,"
+                " service_level_seconds, languages)"
+                " VALUES ('orders', 'Orders', '+15005550006', 'UTC', '24/7', 3, '300', 24, 30, 240,"
+                " 'agent_first', false, 900, 'en')"
+            )
+        )
+        talked = _insert_agent_first_call(conn, "done", "completed", "2026-11-30 10:05:00+00:00", greeted)
+        on_line = _insert_agent_first_call(conn, "live", "connected", None, greeted)
+    attempts = "SELECT id, greeted_at IS NOT NULL, bridged_at IS NOT NULL FROM call_attempts ORDER BY id"
+    legs = "SELECT attempt_id, bridged_at IS NOT NULL FROM agent_legs ORDER BY attempt_id"
+
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert [tuple(row) for row in conn.execute(text(attempts))] == [(talked, True, True), (on_line, True, False)]
+        assert [tuple(row) for row in conn.execute(text(legs))] == [(talked, True), (on_line, False)]
+        greeted_at = conn.execute(text("SELECT greeted_at FROM call_attempts WHERE id = :id"), {"id": on_line})
+        assert str(greeted_at.scalar_one()).startswith("2026-11-30 10:00:30")
+    command.downgrade(alembic_config(engine), "0016")
+    with engine.connect() as conn:
+        bridged = "SELECT id, bridged_at IS NOT NULL FROM call_attempts ORDER BY id"
+        assert [tuple(row) for row in conn.execute(text(bridged))] == [(talked, True), (on_line, True)]
+        assert [tuple(row) for row in conn.execute(text(legs))] == [(talked, True), (on_line, True)]
+    upgrade(engine)
     engine.dispose()
     assert _schema_diff(empty_url, backend) == []
