@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from agents import audit
 from agents.models import STAFFED, Agent, Queue, agent_queues
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
-from callback.models import ACTIVE, DUPLICATE_ASK, WAITING, CallAttempt, CallbackRequest, IllegalTransition
+from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
 from callback.policy import (
     Limits,
     check_active,
@@ -235,9 +235,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         form_digest=ask.form_digest if existing is None else None,
     )
     if existing is not None:
-        # Kept, closed at once, so the limits count an ask that found a request like any other ask:
-        # otherwise trying numbers and topics to find other people's requests would cost nothing.
-        row.status, row.outcome = "canceled", DUPLICATE_ASK
+        row.close_as_repeated_ask()
     session.add(row)
     if existing is None:
         session.flush()

@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from agents.models import Agent, language_words, primary_language
 from callback import recording
-from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from callback.models import PHONE_CALLER, AgentLeg, CallAttempt, CallbackRequest
 from core.webhooks import Webhooks
 
 VOICE = "Polly.Joanna"
@@ -274,10 +274,18 @@ def quoted(text: str | None) -> str:
 
 def context_words(req: CallbackRequest) -> str:
     """Who is waiting and why, for the agent: our words, with the customer's own marked as theirs."""
-    if req.source == "ivr" and req.name == "Phone caller":
+    if req.source == "ivr" and req.name == PHONE_CALLER:
         who = "A caller from the phone menu"
-        if req.phone.startswith("+"):
+        matched = req.unverified_caller_id
+        if req.dialable:
             who += f", calling from {' '.join(req.phone.removeprefix('+1'))}"
+        elif matched is not None:
+            # Their call to us, never the shop's callback: the request of that number, its name and its
+            # order are not theirs to be given on the strength of a caller ID anyone can send.
+            who += (
+                f", calling from {' '.join(matched.removeprefix('+1'))}. Their caller ID matches an open "
+                "callback request, but caller ID is not verified, so this may not be that customer"
+            )
     else:
         who = f"A callback. The customer gave the name: {quoted(req.name)}"
     words = f"{who}. Topic: {req.queue.display_name.lower()}."
