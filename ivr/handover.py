@@ -21,7 +21,14 @@ from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback import words as page_words
 from callback.models import MATCHED_CALLER_ID, WAITING, AgentLeg, CallAttempt, CallbackRequest
-from callback.policy import check_active, check_asks, check_do_not_call, check_not_ours, serialise_asks
+from callback.policy import (
+    check_active,
+    check_asks,
+    check_do_not_call,
+    check_not_ours,
+    phone_client_key,
+    serialise_asks,
+)
 from core import phone as phones
 from core.clock import Clock
 from core.errors import DomainError, InvalidInput, LimitExceeded
@@ -321,7 +328,7 @@ def _callback(
     """Queue a callback that keeps the caller's place: it arrived when the call did (`done`: the text
     that says so, when not the usual one)."""
     now = call.clock.now()
-    client = f"tel:{ivr.caller}"[:45]
+    client = phone_client_key(_caller_e164(call, ivr), ivr.call_sid)
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
     try:
@@ -690,7 +697,7 @@ def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, st
     if matched:
         # Their number has a callback in this queue already: the message is kept apart from it, and the
         # ask is counted, as when they ask for a callback at that number (see _callback).
-        line.repeated_ask(call.session, queue, matched, now, f"tel:{ivr.caller}"[:45])
+        line.repeated_ask(call.session, queue, matched, now, phone_client_key(matched, ivr.call_sid))
     ivr.outcome = "callback"
     ivr.request_id = req.id
     note_message(call.session, ivr, report, now)

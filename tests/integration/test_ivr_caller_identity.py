@@ -267,3 +267,28 @@ def test_a_message_from_the_number_of_an_open_request_is_kept_apart_from_it(
     # The shop has the message, on a request of its own that is never dialled; theirs gets no stranger's audio.
     assert kept is not None and kept.ref != ref and not kept.dialable
     assert as_it_stands(shop, ref) == before
+
+
+# --- the per-client limit does not rest on a caller ID ----------------------------------------------------------
+
+
+def test_withheld_callers_do_not_share_one_limit(shop: Flask, client: FlaskClient) -> None:
+    """Eleven withheld callers in an hour, each keying a number of their own: each is a client of their own
+    call (CALLBACK_LIMIT_PER_IP_PER_HOUR is 10), so none is refused for the others."""
+    staff(shop, "on_call")
+    for n in range(11):
+        done = dial_in(shop, client, "anonymous", "0", "1", f"20155502{n:02d}", sid=f"CA{n:032d}")
+        assert heard(done).startswith("Done. We'll call you back at"), (n, heard(done))
+    booked = rows(shop)
+    assert [r.status for r in booked] == ["queued"] * 11
+    assert len({r.client_ip for r in booked}) == 11
+
+
+def test_a_withheld_caller_keying_one_number_on_call_after_call_meets_that_numbers_own_limit(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "on_call")
+    said = [heard(dial_in(shop, client, "anonymous", "0", "1", VICTIM_KEYED, sid=f"CA{n:032d}")) for n in range(6)]
+    assert said[0].startswith("Done. We'll call you back at 2 0 1 5 5 5 0 1 7 7.")
+    assert all(s.startswith("There's already a callback booked for that number") for s in said[1:5]), said
+    assert said[5].startswith("Sorry, we can't take another callback for that number just now."), said[5]

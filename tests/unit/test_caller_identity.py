@@ -70,3 +70,21 @@ def test_an_ask_that_found_a_request_is_stored_closed_for_the_limits_to_count() 
     row = request("+12015550177")
     row.close_as_repeated_ask()
     assert (row.status, row.outcome) == ("canceled", DUPLICATE_ASK)
+
+
+# --- who the per-client limit counts in the phone menu --------------------------------------------------------
+
+
+def test_withheld_callers_are_each_a_client_of_their_own_call() -> None:
+    from callback.policy import phone_client_key
+
+    first, second = phone_client_key(None, "CA" + "1" * 32), phone_client_key(None, "CA" + "2" * 32)
+    assert first != second and "anonymous" not in first
+    assert len(first) <= 45  # CallbackRequest.client_ip
+
+
+def test_a_phone_that_calls_again_is_one_client_whatever_the_call() -> None:
+    from callback.policy import phone_client_key
+
+    assert phone_client_key("+12015550166", "CA" + "1" * 32) == phone_client_key("+12015550166", "CA" + "2" * 32)
+    assert phone_client_key("+12015550166", "CA" + "1" * 32) != phone_client_key("+12015550177", "CA" + "1" * 32)
