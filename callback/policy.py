@@ -123,6 +123,19 @@ def check_do_not_call(session: Session, phone: str) -> None:
         )
 
 
+def check_ask(
+    session: Session, limits: Limits, phone: str, client: str | None, now: datetime, found_active: bool
+) -> None:
+    """The checks every ask for a callback at `phone` passes, on the web, the API or the phone menu,
+    under serialise_asks: how often the number and the client asked lately, the do-not-call list, and,
+    unless the ask found the number's active request for its topic (which it will not repeat), how many
+    requests the number has active."""
+    check_asks(session, limits, phone, client, now)
+    check_do_not_call(session, phone)
+    if not found_active:
+        check_active(session, limits, phone)
+
+
 def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | None, now: datetime) -> None:
     """Refuse a new request when the number or the client has asked too often."""
     check_asks(session, limits, phone, client_key(client_ip), now)

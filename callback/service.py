@@ -22,7 +22,7 @@ from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, Illeg
 from callback.policy import (
     Limits,
     check_active,
-    check_asks,
+    check_ask,
     check_do_not_call,
     check_not_ours,
     check_slot,
@@ -212,10 +212,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
             session.commit()
             log.info("callback asked for again by its maker", extra={"request": existing.id})
             return existing, False
-        check_asks(session, limits, ask.phone, ask.client, now)
-        check_do_not_call(session, ask.phone)
-        if existing is None:
-            check_active(session, limits, ask.phone)
+        check_ask(session, limits, ask.phone, ask.client, now, found_active=existing is not None)
     except DomainError:
         session.rollback()  # let go of the lock now, not when the page is rendered
         raise

@@ -21,14 +21,7 @@ from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback import words as page_words
 from callback.models import MATCHED_CALLER_ID, WAITING, AgentLeg, CallAttempt, CallbackRequest
-from callback.policy import (
-    check_active,
-    check_asks,
-    check_do_not_call,
-    check_not_ours,
-    phone_client_key,
-    serialise_asks,
-)
+from callback.policy import check_ask, check_not_ours, phone_client_key, serialise_asks
 from core import phone as phones
 from core.clock import Clock
 from core.errors import DomainError, InvalidInput, LimitExceeded
@@ -322,6 +315,18 @@ def _refusal(call: Call, error: DomainError | phones.PhoneRejected) -> str:
         return error.message
 
 
+def _judge_ask(call: Call, ivr: IvrSession, queue: Queue, e164: str, client: str) -> None:
+    """The checks a callback asked for in the menu passes, those of every callback (policy.check_ask:
+    the limits by the number to call and by the caller as the client, and do-not-call), under the
+    number's lock; raises LimitExceeded or InvalidInput. A retried webhook, which finds the request
+    this call made, asks nothing new."""
+    check_not_ours(call.session, e164)
+    serialise_asks(call.session, e164, client)
+    found = line.active_request(call.session, e164, queue.id)
+    if found is None or not _made_by(found, ivr):
+        check_ask(call.session, call.limits, e164, client, call.clock.now(), found_active=found is not None)
+
+
 def _callback(
     call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool, done: str = ""
 ) -> str:
@@ -333,15 +338,7 @@ def _callback(
     assert queue is not None
     try:
         e164 = phones.normalize(number, call.policy)
-        check_not_ours(call.session, e164)
-        # The same limits as the web's: by the number to call, and by the calling number as the client.
-        serialise_asks(call.session, e164, client)
-        found = line.active_request(call.session, e164, queue.id)
-        if found is None or not _made_by(found, ivr):  # a retried webhook asks nothing new
-            check_do_not_call(call.session, e164)
-            check_asks(call.session, call.limits, e164, client, now)
-            if found is None:
-                check_active(call.session, call.limits, e164)
+        _judge_ask(call, ivr, queue, e164, client)
     except LimitExceeded as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         call.session.commit()
@@ -557,9 +554,14 @@ def _caller_place(call: Call, ivr: IvrSession, queue: Queue) -> CallbackRequest:
     match plainly, as unverified (callback.twiml.context_words)."""
     number = _caller_e164(call, ivr)
     req = _request_for(call, ivr, queue, number) if number else None
-    if req is None:
-        req = _request_for(call, ivr, queue, f"call:{ivr.call_sid[-15:]}", matched=number)
-    assert req is not None  # a placeholder unique to the call is this call's, whatever it finds
+    return req or _placeholder_place(call, ivr, queue, matched=number)
+
+
+def _placeholder_place(call: Call, ivr: IvrSession, queue: Queue, matched: str | None = None) -> CallbackRequest:
+    """The caller's place at a number unique to the call ("call:..."), which keeps one request per
+    number and is never dialled (`matched`: see _request_for)."""
+    req = _request_for(call, ivr, queue, f"call:{ivr.call_sid[-15:]}", matched=matched)
+    assert req is not None  # a number unique to the call is this call's, whatever it finds
     return req
 
 
@@ -692,20 +694,52 @@ def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, st
         return str(call.reply().say(call.text("no_message")).hangup())
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
-    req = _caller_place(call, ivr, queue)
-    matched = req.unverified_caller_id
-    if matched:
-        # Their number has a callback in this queue already: the message is kept apart from it, and the
-        # ask is counted, as when they ask for a callback at that number (see _callback).
-        line.repeated_ask(call.session, queue, matched, now, phone_client_key(matched, ivr.call_sid))
+    req, why_not = _message_kept(call, ivr, queue, now)
     ivr.outcome = "callback"
     ivr.request_id = req.id
     note_message(call.session, ivr, report, now)
-    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
+    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds, no_callback=why_not)
     call.session.commit()
-    soon = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
-    key = soon if req.dialable else "message_thanks_already_booked" if matched else "message_thanks"
-    return str(call.reply().say(call.text(key)).hangup())
+    if why_not is not None:
+        thanks = MESSAGE_THANKS.get(why_not, "message_thanks")
+    else:
+        thanks = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
+    return str(call.reply().say(call.text(thanks)).hangup())
+
+
+# Why a message was kept without a callback at the caller's number -> the text that thanks them for it.
+MESSAGE_THANKS = {
+    "do_not_call": "message_thanks_do_not_call",
+    "limit": "message_thanks_no_callback",
+    "already_booked": "message_thanks_already_booked",
+}
+
+
+def _message_kept(call: Call, ivr: IvrSession, queue: Queue, now: datetime) -> tuple[CallbackRequest, str | None]:
+    """The request a message is kept with, for the shop, and why it is no callback at the caller's
+    number (None: it is one; see MESSAGE_THANKS).
+
+    A message asks for a callback at the number the caller rings from, so it passes the checks every
+    callback does (_judge_ask). When it may not have one (a do-not-call number, a limit reached, a
+    number that has a callback booked already) or the number is one we cannot dial, the message is kept
+    on a placeholder request that is never dialled."""
+    number = _caller_e164(call, ivr)
+    if number is None:
+        return _placeholder_place(call, ivr, queue), "no_number"
+    client = phone_client_key(number, ivr.call_sid)
+    try:
+        _judge_ask(call, ivr, queue, number, client)
+    except LimitExceeded:
+        return _placeholder_place(call, ivr, queue), "limit"
+    except InvalidInput as exc:
+        return _placeholder_place(call, ivr, queue), "do_not_call" if exc.code == "do_not_call" else exc.code
+    req = _request_for(call, ivr, queue, number, client)
+    if req is not None:
+        return req, None
+    # Their number has a callback in this queue already, which the message is kept apart from; the ask
+    # is counted, as when they ask for a callback at that number (see _callback).
+    line.repeated_ask(call.session, queue, number, now, client)
+    return _placeholder_place(call, ivr, queue, matched=number), "already_booked"
 
 
 def note_message(session: Session, ivr: IvrSession, report: dict[str, str], now: datetime) -> None:

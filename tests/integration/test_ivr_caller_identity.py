@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from agents import desk
+from callback import dnc
 from callback.models import DUPLICATE_ASK, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
@@ -292,3 +293,72 @@ def test_a_withheld_caller_keying_one_number_on_call_after_call_meets_that_numbe
     assert said[0].startswith("Done. We'll call you back at 2 0 1 5 5 5 0 1 7 7.")
     assert all(s.startswith("There's already a callback booked for that number") for s in said[1:5]), said
     assert said[5].startswith("Sorry, we can't take another callback for that number just now."), said[5]
+
+
+# --- a message after hours asks for a callback like any other ask -----------------------------------------------
+
+
+def test_a_message_left_after_hours_books_a_callback_at_the_callers_number_counted_as_their_ask(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    closed(clock)
+    thanks = leave_message(shop, client, VICTIM)
+    assert heard(thanks) == "Thank you. We have your message, and we'll call you back after we open. Goodbye."
+    kept = message_request(shop)
+    assert kept is not None and (kept.phone, kept.status, kept.client_ip) == (VICTIM, "queued", "tel:" + VICTIM)
+
+
+def test_a_message_from_a_number_on_the_do_not_call_list_is_kept_with_no_callback(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    with get_db(shop).sessions() as session:
+        dnc.add(session, clock, VICTIM, "asked on the phone")
+    closed(clock)
+    thanks = leave_message(shop, client, VICTIM)
+    assert heard(thanks) == (
+        "Thank you. We have your message. The number you're calling from is on our do-not-call list, "
+        "so we won't call it back. Goodbye."
+    )
+    kept = message_request(shop)
+    # The shop still has the message, on a request that is never dialled; the number has no callback.
+    assert kept is not None and not kept.dialable
+    assert [r for r in rows(shop) if r.phone == VICTIM] == []
+
+
+def test_a_spanish_message_from_a_number_on_the_do_not_call_list_is_thanked_in_spanish(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    with get_db(shop).sessions() as session:
+        dnc.add(session, clock, VICTIM, None)
+    closed(clock)
+    asked = dial_in(shop, client, VICTIM, "9", "0", "2")
+    record = [v for v in verbs(asked) if v.tag == "Record"][0]
+    report = {"RecordingSid": "RE" + "4" * 32, "RecordingUrl": "https://api.twilio.com/rec/4", "RecordingDuration": "7"}
+    thanks = post(shop, client, path_of(record.get("action")), form(SPOOFED_SID, From=VICTIM, **report))
+    assert heard(thanks) == (
+        "Gracias. Tenemos su mensaje. El número desde el que llama está en nuestra lista de no llamar, "
+        "así que no le devolveremos la llamada. Adiós."
+    )
+
+
+def test_a_message_past_the_numbers_daily_limit_is_kept_with_no_more_callbacks(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    ref = ask_by_api(client)  # the number's asks today: this one and four more (CALLBACK_LIMIT_PER_NUMBER_PER_DAY 5)
+    for _ in range(4):
+        assert (
+            client.post(
+                "/api/callbacks", json={"phone": VICTIM, "name": "X", "topic": "orders", "consent": True}
+            ).status_code
+            == 409
+        )
+    assert client.delete(f"/api/callbacks/{ref}").status_code == 200
+    closed(clock)
+    thanks = leave_message(shop, client, VICTIM)
+    assert heard(thanks) == (
+        "Thank you. We have your message, but we can't book another callback for the number you're calling "
+        "from just now. Goodbye."
+    )
+    kept = message_request(shop)
+    assert kept is not None and not kept.dialable
+    assert [r.status for r in rows(shop) if r.phone == VICTIM and r.outcome != DUPLICATE_ASK] == ["canceled"]
