@@ -25,6 +25,13 @@ NO_MORE_CALLS = (
     "on our website, or call us. Goodbye."
 )
 
+# The end of a phone-menu call whose agent was lost, to a caller whose caller ID matched another open
+# request (callback.voice): it may be theirs, or not, so it is neither promised nor denied.
+NOBODY_FREE_BOOKING_STANDS = (
+    "Sorry, nobody could take your call just now. Please call us again later. Any callback booked for your "
+    "number still stands. Goodbye."
+)
+
 # English sentence (as this module and callback.voice write it) -> Spanish. A sentence missing here
 # is said in English, so a new prompt is never silent.
 SPANISH = {
@@ -74,6 +81,10 @@ SPANISH = {
     ): (
         "Lo sentimos, nadie ha podido atenderle ahora, y no podemos devolverle la llamada al número desde el "
         "que llama. Vuelva a llamarnos, o pida una llamada en nuestra web. Adiós."
+    ),
+    NOBODY_FREE_BOOKING_STANDS: (
+        "Lo sentimos, nadie ha podido atenderle ahora. Vuelva a llamarnos más tarde. Cualquier llamada "
+        "programada para su número sigue en pie. Adiós."
     ),
     "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
     recording.NOTICE: "Esta llamada puede ser grabada para fines de calidad y formación.",

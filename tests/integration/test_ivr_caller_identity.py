@@ -105,6 +105,36 @@ def test_a_caller_presenting_the_number_of_an_open_request_is_put_through_as_an_
     assert [(r.phone.startswith("call:"), r.source, r.name) for r in callers] == [(True, "ivr", "Phone caller")]
 
 
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (
+            ("0",),
+            "Sorry, nobody could take your call just now. Please call us again later. Any callback booked for "
+            "your number still stands. Goodbye.",
+        ),
+        (
+            ("9", "0"),
+            "Lo sentimos, nadie ha podido atenderle ahora. Vuelva a llamarnos más tarde. Cualquier llamada "
+            "programada para su número sigue en pie. Adiós.",
+        ),
+    ],
+)
+def test_a_caller_presenting_the_number_of_an_open_request_whose_agent_misses_is_not_told_we_cannot_call_it(
+    shop: Flask, client: FlaskClient, keys: tuple[str, ...], expected: str
+) -> None:
+    ref = ask_by_api(client)
+    before = as_it_stands(shop, ref)
+    staff(shop, "available")
+    dial = ET.fromstring(dial_in(shop, client, VICTIM, *keys).data).find("Dial")
+    assert dial is not None
+    missed = {"DialCallStatus": "no-answer", "DialCallSid": AGENT_LEG_SID, "From": VICTIM}
+    told = heard(post(shop, client, path_of(dial.get("action")), form(SPOOFED_SID, **missed)))
+    # Their number may well have a callback booked; whether it has is not said to a caller ID.
+    assert told == expected
+    assert as_it_stands(shop, ref) == before
+
+
 def test_the_agents_screen_shows_a_matching_caller_id_as_not_verified(shop: Flask, client: FlaskClient) -> None:
     ask_by_api(client)
     staff(shop, "available")
