@@ -297,6 +297,17 @@ def _attempt_line(attempt: CallAttempt, zone: ZoneInfo, now: datetime) -> dict[s
     }
 
 
+def number_words(req: CallbackRequest) -> str:
+    """The customer's number as the console shows it; a phone-menu caller's caller ID that matched
+    another open request (see CallbackRequest.unverified_caller_id) is shown for what it is."""
+    if req.dialable:
+        return phones.display(req.phone)
+    matched = req.unverified_caller_id
+    if matched is None:
+        return "withheld"
+    return f"{phones.display(matched)} (caller ID, not verified: it matches an open callback request)"
+
+
 def pop(
     session: Session,
     req: CallbackRequest,
@@ -322,7 +333,7 @@ def pop(
         "request_id": req.id,
         "name": req.name,
         "phone": req.phone,
-        "phone_display": phones.display(req.phone) if req.dialable else "withheld",
+        "phone_display": number_words(req),
         "topic": req.queue.display_name,
         "source": {"web": "the callback form", "api": "the API", "ivr": "the phone menu"}.get(req.source, req.source),
         "order": orders.status(lookup, req.order_number, now) if req.order_number else None,
@@ -375,7 +386,7 @@ def todays_calls(session: Session, agent: Agent, now: datetime) -> list[dict[str
                 "request_id": req.id,
                 "at": _clock_time(leg.rung_at, zone, now),
                 "name": req.name,
-                "phone_display": phones.display(req.phone) if req.dialable else "withheld",
+                "phone_display": number_words(req),
                 "topic": req.queue.display_name,
                 "outcome": leg.outcome,
                 "outcome_text": outcome_text,

@@ -15,6 +15,7 @@ times a day. They count calls placed (`CallAttempt.dialled_at`), whoever's fault
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from agents import audit
 from agents.models import Agent, Queue, agent_queues, log_status
 from agents.service import after_call
-from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
+from callback.models import ACTIVE, PHONE_CALLER, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from callback.policy import may_call_again, retry_at
 from core.db import rows_changed
 
@@ -522,19 +523,22 @@ def join_from_phone(
     context: str,
     now: datetime,
     client: str | None = None,
-) -> CallbackRequest:
-    """A caller's place in the line: their active request in this queue, or a new one that keeps
-    their arrival time (callers and web requests share one line per topic, in arrival order)."""
+    ours: Callable[[CallbackRequest], bool] = lambda _req: False,
+) -> CallbackRequest | None:
+    """A phone-menu caller's place in the line: a new request that keeps their arrival time (callers
+    and web requests share one line per topic, in arrival order), or the one this call made already
+    (`ours`: Twilio retried the webhook).
+
+    None when the number has an active request in this queue that this call did not make. A number,
+    presented as the caller ID or keyed in, is no proof of whose it is: that request is not joined,
+    and nothing of it (its context, language, expiry, place) is changed here or told to the caller.
+    """
     existing = active_request(session, number, queue.id)
     if existing is not None:
-        existing.ivr_context = context
-        # Asking again on the phone renews its life: a request about to expire must not run out
-        # while the caller holds or waits for the callback just promised.
-        existing.expires_at = max(existing.expires_at, queue.expiry(now))
-        return existing
+        return existing if ours(existing) else None
     req = CallbackRequest(
         phone=number,
-        name="Phone caller",
+        name=PHONE_CALLER,
         queue_id=queue.id,
         source="ivr",
         status="queued",
@@ -542,7 +546,7 @@ def join_from_phone(
         updated_at=now,
         expires_at=queue.expiry(now),
         ivr_context=context,
-        # Who asked, for the per-client limit: the calling number ("tel:+1...") for the phone menu.
+        # Who asked, for the per-client limit (callback.policy.phone_client_key).
         client_ip=client,
     )
     req.queue = queue
@@ -550,11 +554,28 @@ def join_from_phone(
         with session.begin_nested():
             session.add(req)
     except IntegrityError:
-        # A retried webhook, or the same number asking twice at once: use the request that won.
+        # The same number asking twice at once: a retried webhook (ours), or someone else's ask.
         found = active_request(session, number, queue.id)
-        assert found is not None
-        return found
+        return found if found is not None and ours(found) else None
     return req
+
+
+def repeated_ask(session: Session, queue: Queue, number: str, now: datetime, client: str | None) -> None:
+    """A phone-menu ask for a callback at a number that already has an active request in this queue:
+    kept, closed, so the limits count it like any other ask (CallbackRequest.close_as_repeated_ask),
+    and nothing else (the caller commits)."""
+    row = CallbackRequest(
+        phone=number,
+        name=PHONE_CALLER,
+        queue_id=queue.id,
+        source="ivr",
+        created_at=now,
+        updated_at=now,
+        expires_at=now,
+        client_ip=client,
+    )
+    row.close_as_repeated_ask()
+    session.add(row)
 
 
 def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: str, now: datetime) -> AgentLeg | None:

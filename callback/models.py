@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime
 
@@ -17,8 +18,14 @@ ACTIVE = ("queued", "dialing", "connecting", "connected", "retry_wait")
 WAITING = ("queued", "retry_wait")
 FINAL = ("completed", "failed", "canceled", "expired")
 # The outcome of an ask that found an active request for its number and topic: stored canceled only
-# so the rate limits count it (callback.service._judge); not a request, so no figure or metric counts it.
+# so the rate limits count it (CallbackRequest.close_as_repeated_ask); not a request, so no figure or
+# metric counts it.
 DUPLICATE_ASK = "duplicate_ask"
+# The name of a request made in the phone menu: the caller gave none (callback.twiml says who they are).
+PHONE_CALLER = "Phone caller"
+# The key of a phone-menu caller's IVR context that keeps the caller ID they presented when it matched
+# another open request of that number and topic (their own request then has a placeholder number).
+MATCHED_CALLER_ID = "matched_caller_id"
 # How an agent sums up a call at wrap-up (stored on the request with a note).
 DISPOSITIONS = ("resolved", "follow_up", "call_back_later", "wrong_queue", "other")
 
@@ -178,6 +185,26 @@ class CallbackRequest(Base):
     @classmethod
     def _dialable_expression(cls) -> ColumnElement[bool]:
         return cls.phone.like("+%")
+
+    @property
+    def unverified_caller_id(self) -> str | None:
+        """The caller ID a phone-menu caller presented that matched another open request of that number
+        and topic, kept for staff to read as what it is: unverified (anyone can send any caller ID).
+        Their own request has a placeholder number, so this one is never dialled; None otherwise."""
+        if self.dialable or not self.ivr_context:
+            return None
+        try:
+            context = json.loads(self.ivr_context)
+        except ValueError:
+            return None
+        number = context.get(MATCHED_CALLER_ID) if isinstance(context, dict) else None
+        return number if isinstance(number, str) and number.startswith("+") else None
+
+    def close_as_repeated_ask(self) -> None:
+        """A new row for an ask that found an active request for its number and topic: closed at once,
+        kept only so the limits count it like any other ask (otherwise trying numbers and topics to find
+        other people's requests would cost nothing)."""
+        self.status, self.outcome = "canceled", DUPLICATE_ASK
 
     def cancel(self, now: datetime) -> bool:
         """Cancel at the customer's wish; False if it was already canceled."""

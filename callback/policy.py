@@ -65,6 +65,20 @@ def client_key(address: str | None) -> str | None:
     return str(ip)
 
 
+def phone_client_key(caller: str | None, call_sid: str) -> str:
+    """Who the per-client limit counts for an ask made in the phone menu: the calling number when it is
+    one we could call back (`caller`, E.164), else the call itself (`call_sid`).
+
+    A caller ID is no client identity. A withheld one ("anonymous", "Restricted", Twilio's +266696687)
+    is the same for every caller who withholds, so keying on it let ten of them in an hour refuse the
+    eleventh; and anyone can send any caller ID, so a faked one is a fresh key whatever we do. The key
+    only groups what one real phone asks, and never merges strangers. What bounds asks under fresh keys
+    does not rest on the caller ID: a call ends once it has asked for a callback, and the number to be
+    called has its own limits (check_asks, check_active), which count every ask whatever its client.
+    """
+    return f"tel:{caller}" if caller else f"call:{call_sid}"[:45]
+
+
 def serialise_asks(session: Session, phone: str, client: str | None) -> None:
     """Make this transaction the only one judging asks for this number (and this client) until it ends.
 
@@ -107,6 +121,19 @@ def check_do_not_call(session: Session, phone: str) -> None:
             "Please use another number or contact us by email.",
             "phone",
         )
+
+
+def check_ask(
+    session: Session, limits: Limits, phone: str, client: str | None, now: datetime, found_active: bool
+) -> None:
+    """The checks every ask for a callback at `phone` passes, on the web, the API or the phone menu,
+    under serialise_asks: how often the number and the client asked lately, the do-not-call list, and,
+    unless the ask found the number's active request for its topic (which it will not repeat), how many
+    requests the number has active."""
+    check_asks(session, limits, phone, client, now)
+    check_do_not_call(session, phone)
+    if not found_active:
+        check_active(session, limits, phone)
 
 
 def check_limits(session: Session, limits: Limits, phone: str, client_ip: str | None, now: datetime) -> None:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from agents import audit
 from agents.models import STAFFED, Agent, Queue, agent_queues
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
-from callback.models import ACTIVE, DUPLICATE_ASK, WAITING, CallAttempt, CallbackRequest, IllegalTransition
+from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
 from callback.policy import (
     Limits,
     check_active,
-    check_asks,
+    check_ask,
     check_do_not_call,
     check_not_ours,
     check_slot,
@@ -212,10 +212,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
             session.commit()
             log.info("callback asked for again by its maker", extra={"request": existing.id})
             return existing, False
-        check_asks(session, limits, ask.phone, ask.client, now)
-        check_do_not_call(session, ask.phone)
-        if existing is None:
-            check_active(session, limits, ask.phone)
+        check_ask(session, limits, ask.phone, ask.client, now, found_active=existing is not None)
     except DomainError:
         session.rollback()  # let go of the lock now, not when the page is rendered
         raise
@@ -235,9 +232,7 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         form_digest=ask.form_digest if existing is None else None,
     )
     if existing is not None:
-        # Kept, closed at once, so the limits count an ask that found a request like any other ask:
-        # otherwise trying numbers and topics to find other people's requests would cost nothing.
-        row.status, row.outcome = "canceled", DUPLICATE_ASK
+        row.close_as_repeated_ask()
     session.add(row)
     if existing is None:
         session.flush()

@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from agents.models import Agent, language_words, primary_language
 from callback import recording
-from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from callback.models import PHONE_CALLER, AgentLeg, CallAttempt, CallbackRequest
 from core.webhooks import Webhooks
 
 VOICE = "Polly.Joanna"
@@ -23,6 +23,13 @@ VOICES = {"en": ("Polly.Joanna", None), "es": ("Polly.Lupe", "es-US")}
 NO_MORE_CALLS = (
     "We won't call you again about this request. If you still need us, please ask for a callback again "
     "on our website, or call us. Goodbye."
+)
+
+# The end of a phone-menu call whose agent was lost, to a caller whose caller ID matched another open
+# request (callback.voice): it may be theirs, or not, so it is neither promised nor denied.
+NOBODY_FREE_BOOKING_STANDS = (
+    "Sorry, nobody could take your call just now. Please call us again later. Any callback booked for your "
+    "number still stands. Goodbye."
 )
 
 # English sentence (as this module and callback.voice write it) -> Spanish. A sentence missing here
@@ -75,6 +82,10 @@ SPANISH = {
     ): (
         "Lo sentimos, nadie ha podido atenderle ahora, y no podemos devolverle la llamada al número desde el "
         "que llama. Vuelva a llamarnos, o pida una llamada en nuestra web. Adiós."
+    ),
+    NOBODY_FREE_BOOKING_STANDS: (
+        "Lo sentimos, nadie ha podido atenderle ahora. Vuelva a llamarnos más tarde. Cualquier llamada "
+        "programada para su número sigue en pie. Adiós."
     ),
     "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
     recording.NOTICE: "Esta llamada puede ser grabada para fines de calidad y formación.",
@@ -275,10 +286,18 @@ def quoted(text: str | None) -> str:
 
 def context_words(req: CallbackRequest) -> str:
     """Who is waiting and why, for the agent: our words, with the customer's own marked as theirs."""
-    if req.source == "ivr" and req.name == "Phone caller":
+    if req.source == "ivr" and req.name == PHONE_CALLER:
         who = "A caller from the phone menu"
-        if req.phone.startswith("+"):
+        matched = req.unverified_caller_id
+        if req.dialable:
             who += f", calling from {' '.join(req.phone.removeprefix('+1'))}"
+        elif matched is not None:
+            # Their call to us, never the shop's callback: the request of that number, its name and its
+            # order are not theirs to be given on the strength of a caller ID anyone can send.
+            who += (
+                f", calling from {' '.join(matched.removeprefix('+1'))}. Their caller ID matches an open "
+                "callback request, but caller ID is not verified, so this may not be that customer"
+            )
     else:
         who = f"A callback. The customer gave the name: {quoted(req.name)}"
     words = f"{who}. Topic: {req.queue.display_name.lower()}."

@@ -226,6 +226,10 @@ def dial_done() -> Response:
         )
     if step.action == "no_callback":
         wake_dispatcher()
+        if attempt.request.unverified_caller_id is not None:
+            # A caller whose caller ID matched another open request: that request may be theirs and may
+            # not, so it is neither promised nor denied.
+            return _xml(_goodbye(attempt, twiml.NOBODY_FREE_BOOKING_STANDS))
         if not attempt.request.dialable:
             # A phone-menu caller whose number we cannot dial (withheld, or abroad): none was ever tried.
             return _xml(

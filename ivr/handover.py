@@ -20,8 +20,8 @@ from callback import line
 from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback import words as page_words
-from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
-from callback.policy import check_active, check_asks, check_do_not_call, check_not_ours, serialise_asks
+from callback.models import MATCHED_CALLER_ID, WAITING, AgentLeg, CallAttempt, CallbackRequest
+from callback.policy import check_ask, check_not_ours, phone_client_key, serialise_asks
 from core import phone as phones
 from core.clock import Clock
 from core.errors import DomainError, InvalidInput, LimitExceeded
@@ -73,7 +73,7 @@ def transfer(
         )
     agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
     if agent is not None:
-        req = _request_for(call, ivr, queue)
+        req = _caller_place(call, ivr, queue)
         leg = line.take_over(call.session, req, agent, ivr.call_sid, now)
         if leg is None:
             call.session.commit()
@@ -97,14 +97,10 @@ def transfer(
     # Nobody signed in is not the same news as everyone busy: the wait is unknown, not long. Agents
     # on a break are busy to the caller: they will be back to take a holder out of the line.
     on_duty = callbacks.staffing(call.session, queue).signed_in > 0
-    own = _own_request(call, ivr, queue)
-    if own is not None:
-        # Their own request from before the call (a web callback) is their place: nobody counts twice.
-        standing = callbacks.standing(call.session, own, now)
-        ahead, wait = standing.position or 0, standing.estimated_wait_seconds
-    else:
-        ahead = callbacks.waiting_count(call.session, queue, now)
-        wait = callbacks.queue_wait(call.session, queue, now)
+    # The caller's own place, behind everyone waiting: a request of the number they call from is not
+    # theirs to be told of (a caller ID proves nothing), so it counts among the others.
+    ahead = callbacks.waiting_count(call.session, queue, now)
+    wait = callbacks.queue_wait(call.session, queue, now)
     if wait is None:
         place = call.text("place_in_line", position=ahead + 1)
     else:
@@ -319,24 +315,30 @@ def _refusal(call: Call, error: DomainError | phones.PhoneRejected) -> str:
         return error.message
 
 
+def _judge_ask(call: Call, ivr: IvrSession, queue: Queue, e164: str, client: str) -> None:
+    """The checks a callback asked for in the menu passes, those of every callback (policy.check_ask:
+    the limits by the number to call and by the caller as the client, and do-not-call), under the
+    number's lock; raises LimitExceeded or InvalidInput. A retried webhook, which finds the request
+    this call made, asks nothing new."""
+    check_not_ours(call.session, e164)
+    serialise_asks(call.session, e164, client)
+    found = line.active_request(call.session, e164, queue.id)
+    if found is None or not _made_by(found, ivr):
+        check_ask(call.session, call.limits, e164, client, call.clock.now(), found_active=found is not None)
+
+
 def _callback(
     call: Call, ivr: IvrSession, name: str, node: TransferNode, number: str, keyed: bool, done: str = ""
 ) -> str:
     """Queue a callback that keeps the caller's place: it arrived when the call did (`done`: the text
     that says so, when not the usual one)."""
     now = call.clock.now()
-    client = f"tel:{ivr.caller}"[:45]
+    client = phone_client_key(_caller_e164(call, ivr), ivr.call_sid)
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
     try:
         e164 = phones.normalize(number, call.policy)
-        check_not_ours(call.session, e164)
-        check_do_not_call(call.session, e164)
-        # The same limits as the web's: by the number to call, and by the calling number as the client.
-        serialise_asks(call.session, e164, client)
-        check_asks(call.session, call.limits, e164, client, now)
-        if line.active_request(call.session, e164, queue.id) is None:
-            check_active(call.session, call.limits, e164)
+        _judge_ask(call, ivr, queue, e164, client)
     except LimitExceeded as exc:
         ivr.add_step(now, node=name, kind="callback", number=number, result=exc.code)
         call.session.commit()
@@ -353,6 +355,16 @@ def _callback(
         ask = call.text("bad_number", problem=_refusal(call, exc))
         return str(call.reply().gather(call.url(name, mode="number"), ask, finish_on_key="#", timeout=10, speech=False))
     req = _request_for(call, ivr, queue, phone=e164, client=client)
+    if req is None:
+        # The number has a callback in this queue that this call did not make. Whoever keys a number (or
+        # presents it as their caller ID) may be anyone: they hear that it is booked, as the web says,
+        # and nothing of it changes. The ask is kept so the limits count it like any other.
+        line.repeated_ask(call.session, queue, e164, now, client)
+        ivr.outcome = "callback"
+        ivr.add_step(now, node=name, kind="callback", number=e164, result="already booked")
+        call.session.commit()
+        booked = "callback_already_booked_at" if keyed else "callback_already_booked"
+        return str(call.reply().say(call.text(booked), call.text("thanks_goodbye")).hangup())
     if req.status not in WAITING:
         call.session.commit()
         return str(call.reply().say(call.text("calling_you_now_goodbye")).hangup())
@@ -384,7 +396,7 @@ def _hold(call: Call, ivr: IvrSession, name: str, node: TransferNode, prefix: tu
     now = call.clock.now()
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
-    req = _request_for(call, ivr, queue)
+    req = _caller_place(call, ivr, queue)
     if req.status not in WAITING:
         call.session.commit()
         return str(call.reply().say(call.text("calling_you_now_goodbye")).hangup())
@@ -457,7 +469,7 @@ def hold_left(call: Call, call_sid: str) -> str:
     """The holder was taken out of a line nobody is on duty for (<Leave>): they keep their place as a
     callback (`hold_ended` made it one); one whose number we cannot dial is asked for a message."""
     ivr = load(call, call_sid)
-    if ivr is not None and not _caller_e164(call, ivr):
+    if ivr is not None and not _kept_as_callback(call, ivr):
         ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="left: nobody on duty")
         return _ask_for_message(call, ivr, ivr.node, prefix=(call.text("nobody_on_duty"),))
     if ivr is not None:
@@ -499,21 +511,32 @@ def hold_failed(call: Call, call_sid: str) -> str:
     """The line failed under a holder: never a silent hang-up. They keep their place as a callback
     (`hold_ended` made it one); one whose number we cannot dial is asked for a message, as at hold_left."""
     ivr = load(call, call_sid)
-    if ivr is not None and not _caller_e164(call, ivr):
+    if ivr is not None and not _kept_as_callback(call, ivr):
         ivr.add_step(call.clock.now(), node=ivr.node, kind="hold", result="failed")
         return _ask_for_message(call, ivr, ivr.node, prefix=(call.text("hold_failed_no_number"),))
     return str(call.reply().say(call.text("hold_failed")).hangup())
 
 
 def _request_for(
-    call: Call, ivr: IvrSession, queue: Queue, phone: str | None = None, client: str | None = None
-) -> CallbackRequest:
-    """The caller's place in this queue's line, arrived when their call did."""
-    # A caller with no usable number (withheld, foreign) can still hold; a placeholder unique to the
-    # call keeps the one-request-per-number rule, and a placeholder is never dialled.
-    number = phone or _caller_e164(call, ivr) or f"call:{ivr.call_sid[-15:]}"
+    call: Call, ivr: IvrSession, queue: Queue, phone: str, client: str | None = None, matched: str | None = None
+) -> CallbackRequest | None:
+    """The caller's place in this queue's line at `phone`, arrived when their call did: the request this
+    call made, or a new one. None when `phone` has an active request in this queue that this call did
+    not make (see line.join_from_phone). `matched`: the caller ID that such a request's number matched,
+    for a placeholder place (see _caller_place)."""
     now = call.clock.now()
-    req = line.join_from_phone(call.session, queue, number, ivr.started_at, _context(ivr, queue), now, client)
+    req = line.join_from_phone(
+        call.session,
+        queue,
+        phone,
+        ivr.started_at,
+        _context(ivr, queue, matched),
+        now,
+        client,
+        ours=lambda found: _made_by(found, ivr),
+    )
+    if req is None:
+        return None
     # The call we place back speaks the language they chose in the menu.
     req.language = ivr.language
     call.session.flush()
@@ -521,11 +544,43 @@ def _request_for(
     return req
 
 
-def _own_request(call: Call, ivr: IvrSession, queue: Queue) -> CallbackRequest | None:
-    """The caller's request waiting in this queue's line, if their number has one."""
+def _caller_place(call: Call, ivr: IvrSession, queue: Queue) -> CallbackRequest:
+    """The caller's own place in the line, on the line itself (put through, holding, or a message),
+    at the number they call from; else at a placeholder unique to the call, which is never dialled.
+
+    A placeholder when we cannot dial their number (withheld, foreign), and when it already has an
+    active request in this queue that this call did not make: a caller ID is no proof of whose that
+    request is, so the caller is served as the inbound caller they are, and the agent is told the
+    match plainly, as unverified (callback.twiml.context_words)."""
     number = _caller_e164(call, ivr)
-    req = line.active_request(call.session, number, queue.id) if number else None
-    return req if req is not None and req.status in WAITING else None
+    req = _request_for(call, ivr, queue, number) if number else None
+    return req or _placeholder_place(call, ivr, queue, matched=number)
+
+
+def _placeholder_place(call: Call, ivr: IvrSession, queue: Queue, matched: str | None = None) -> CallbackRequest:
+    """The caller's place at a number unique to the call ("call:..."), which keeps one request per
+    number and is never dialled (`matched`: see _request_for)."""
+    req = _request_for(call, ivr, queue, f"call:{ivr.call_sid[-15:]}", matched=matched)
+    assert req is not None  # a number unique to the call is this call's, whatever it finds
+    return req
+
+
+def _made_by(req: CallbackRequest, ivr: IvrSession) -> bool:
+    """Whether this call's session made `req` (its context names the session): a retried webhook."""
+    if req.source != "ivr" or not req.ivr_context:
+        return False
+    try:
+        context = json.loads(req.ivr_context)
+    except ValueError:
+        return False
+    return isinstance(context, dict) and context.get("ivr_session") == ivr.id
+
+
+def _kept_as_callback(call: Call, ivr: IvrSession) -> bool:
+    """Whether the request of a holder taken out of the line (ours, or the line failing) is kept as a
+    callback: one at a number we may dial (line.hold_ended), not a placeholder."""
+    req = call.session.get(CallbackRequest, ivr.request_id) if ivr.request_id is not None else None
+    return req is not None and req.dialable and req.status in WAITING
 
 
 def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
@@ -535,11 +590,14 @@ def _caller_e164(call: Call, ivr: IvrSession) -> str | None:
         return None
 
 
-def _context(ivr: IvrSession, queue: Queue) -> str:
+def _context(ivr: IvrSession, queue: Queue, matched: str | None = None) -> str:
     summary = ivr.summary()
     if not queue.speaks(ivr.language):
         summary = f"{summary} They were told the agent may speak only {queue.spoken_words()}.".strip()
-    return json.dumps({"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language})
+    context = {"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language}
+    if matched:
+        context[MATCHED_CALLER_ID] = matched  # CallbackRequest.unverified_caller_id
+    return json.dumps(context)
 
 
 # -- a closed queue: a callback when we open, or a message ------------------------------------------
@@ -636,15 +694,52 @@ def message_left(call: Call, call_sid: str, node_name: str, report: dict[str, st
         return str(call.reply().say(call.text("no_message")).hangup())
     queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
     assert queue is not None
-    req = _request_for(call, ivr, queue)
+    req, why_not = _message_kept(call, ivr, queue, now)
     ivr.outcome = "callback"
     ivr.request_id = req.id
     note_message(call.session, ivr, report, now)
-    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds)
+    ivr.add_step(now, node=node_name, kind="message", result=f"request {req.id}", seconds=seconds, no_callback=why_not)
     call.session.commit()
-    soon = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
-    key = soon if req.dialable else "message_thanks"
-    return str(call.reply().say(call.text(key)).hangup())
+    if why_not is not None:
+        thanks = MESSAGE_THANKS.get(why_not, "message_thanks")
+    else:
+        thanks = "message_thanks_callback" if _closed_now(call, node_name) else "message_thanks_callback_soon"
+    return str(call.reply().say(call.text(thanks)).hangup())
+
+
+# Why a message was kept without a callback at the caller's number -> the text that thanks them for it.
+MESSAGE_THANKS = {
+    "do_not_call": "message_thanks_do_not_call",
+    "limit": "message_thanks_no_callback",
+    "already_booked": "message_thanks_already_booked",
+}
+
+
+def _message_kept(call: Call, ivr: IvrSession, queue: Queue, now: datetime) -> tuple[CallbackRequest, str | None]:
+    """The request a message is kept with, for the shop, and why it is no callback at the caller's
+    number (None: it is one; see MESSAGE_THANKS).
+
+    A message asks for a callback at the number the caller rings from, so it passes the checks every
+    callback does (_judge_ask). When it may not have one (a do-not-call number, a limit reached, a
+    number that has a callback booked already) or the number is one we cannot dial, the message is kept
+    on a placeholder request that is never dialled."""
+    number = _caller_e164(call, ivr)
+    if number is None:
+        return _placeholder_place(call, ivr, queue), "no_number"
+    client = phone_client_key(number, ivr.call_sid)
+    try:
+        _judge_ask(call, ivr, queue, number, client)
+    except LimitExceeded:
+        return _placeholder_place(call, ivr, queue), "limit"
+    except InvalidInput as exc:
+        return _placeholder_place(call, ivr, queue), "do_not_call" if exc.code == "do_not_call" else exc.code
+    req = _request_for(call, ivr, queue, number, client)
+    if req is not None:
+        return req, None
+    # Their number has a callback in this queue already, which the message is kept apart from; the ask
+    # is counted, as when they ask for a callback at that number (see _callback).
+    line.repeated_ask(call.session, queue, number, now, client)
+    return _placeholder_place(call, ivr, queue, matched=number), "already_booked"
 
 
 def note_message(session: Session, ivr: IvrSession, report: dict[str, str], now: datetime) -> None:

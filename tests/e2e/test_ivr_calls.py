@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -385,7 +385,7 @@ def test_a_caller_we_cannot_call_back_is_offered_a_message_never_a_hold_and_leav
     assert shop.calls(direction="outbound-api") == []  # a placeholder number is never dialled
 
 
-def test_a_customer_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_request(shop: System) -> None:
+def test_a_customer_whose_web_request_waits_who_holds_then_hangs_up_leaves_it_as_it_was(shop: System) -> None:
     shop.add_agent(AGENT, status="away")  # signed in but on a break: a hold is offered
     ref = shop.ask(STRANGER)  # asked for on the web (the form and the API make the same request)
     shop.phone(STRANGER, answer="human", hangup_after=60)
@@ -393,13 +393,48 @@ def test_a_customer_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_req
     shop.wait(lambda: shop.call(sid)["status"] in FINAL, timeout=60, message="the call never ended")
     call = shop.call(sid)
     said = heard(call)
-    assert "Everyone is busy right now. You're number 1 in line" in said  # their own place, not behind it
+    # A caller ID is no proof of whose the request is: the caller holds in a place of their own, behind it.
+    assert "Everyone is busy right now. You're number 2 in line" in said
     assert "Okay, please hold." in said
     assert any(e["type"] == "enqueue" for e in call["timeline"])
     wait_session_closed(shop, call)
     req = shop.wait(lambda: (r := shop.request(ref)).hold_call_sid is None and r, message="still holding")
-    assert (req.status, req.source, req.outcome) == ("queued", "api", None)
-    assert [row[:3] for row in requests_for(shop)] == [(STRANGER, "queued", "api")]  # no second request
+    assert (req.status, req.source, req.outcome, req.attempts) == ("queued", "api", None, 0)
+    web, holder = (row[:3] for row in requests_for(shop))
+    assert web == (STRANGER, "queued", "api")
+    assert holder[0].startswith("call:") and holder[1:] == ("canceled", "ivr")
+
+
+def test_a_customer_whose_booked_callback_waits_is_put_through_as_an_unverified_caller_and_keeps_it(
+    shop: System,
+) -> None:
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.add_agent(AGENT)
+    booked_for = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    ref = shop.ask(STRANGER, not_before=booked_for.isoformat(), order_number="112-4455667-2345678")
+    call = call_in(shop, STRANGER, [{"digits": "0"}])
+    assert "Let me get you to someone on our orders team." in heard(call)
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "transferred"
+    (leg,) = shop.calls(to=AGENT)
+    whisper = heard(shop.call(leg["sid"]))
+    assert whisper.startswith("A caller from the phone menu, calling from 2 0 1 5 5 5 0 1 6 6.")
+    assert "Their caller ID matches an open callback request, but caller ID is not verified" in whisper
+    assert "Casey" not in whisper and "1 1 2" not in whisper and "A callback" not in whisper
+    own = shop.wait(lambda: (r := own_request(shop, ivr)).status == "completed" and r, message="never completed")
+    assert own.ref != ref and not own.dialable
+    # The booking is not used up by a caller ID: it is called as planned, at its own number, whose owner
+    # may still say they no longer need us (press 2) if it was them who called.
+    req = shop.request(ref)
+    assert (req.status, req.attempts, req.not_before, req.agent_id) == ("queued", 0, booked_for, None)
+    assert shop.calls(to=STRANGER) == []
+
+
+def own_request(system: System, ivr: IvrSession) -> Any:
+    from callback.models import CallbackRequest
+
+    with get_db(system.app).sessions() as session:
+        return session.get(CallbackRequest, ivr.request_id)
 
 
 def test_no_thanks_goodbye_at_the_busy_offer_ends_the_call_politely_with_no_callback(shop: System) -> None:

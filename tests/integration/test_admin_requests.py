@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from agents import audit
 from callback import service
-from callback.models import CallAttempt, CallbackRequest
+from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import Database, get_db
 from core.errors import Conflict, InvalidInput
@@ -311,7 +311,7 @@ def test_the_list_shows_the_newest_first_and_hides_repeated_asks(
     now = clock.now()
     old = factories.request(db_session, now, age=timedelta(hours=3), status="completed")
     new = factories.request(db_session, now, age=timedelta(minutes=1))
-    repeat = factories.request(db_session, now, status="canceled", outcome=service.DUPLICATE_ASK)
+    repeat = factories.request(db_session, now, status="canceled", outcome=DUPLICATE_ASK)
 
     default = supervisor.get("/admin/requests")
     shown = supervisor.get("/admin/requests", query_string={"duplicates": "y"})

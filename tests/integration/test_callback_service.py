@@ -233,3 +233,26 @@ def test_a_message_from_a_caller_we_cannot_call_back_is_not_counted_ahead_in_lin
     factories.request(session, clock.now(), phone="call:123456789012345", source="ivr", age=timedelta(hours=1))
     req, _ = ask(session, clock)
     assert service.position(session, req, clock.now()) == 0
+
+
+def test_every_ask_passes_the_same_checks_whatever_path_it_came_by(session: Session, clock: FixedClock) -> None:
+    """policy.check_ask: the web's _judge and the phone menu's callbacks and messages all call it."""
+    from callback.policy import check_ask
+
+    now = clock.now()
+    dnc.add(session, clock, "+12015550111", None)
+    with pytest.raises(InvalidInput) as listed:
+        check_ask(session, LIMITS, "+12015550111", None, now, found_active=False)
+    assert listed.value.code == "do_not_call"
+    factories.request(session, now, topic="orders", phone="+12015550122")
+    factories.request(session, now, topic="returns", phone="+12015550122")
+    with pytest.raises(LimitExceeded) as active:
+        check_ask(session, LIMITS, "+12015550122", None, now, found_active=False)
+    assert active.value.code == "too_many_active"
+    factories.request(session, now, topic="orders", phone="+12015550130")
+    # An ask that found the number's request is not refused for the requests it would not repeat...
+    check_ask(session, Limits(active_per_number=1), "+12015550130", None, now, found_active=True)
+    # ...but it is counted against the number's asks of the day like any other.
+    with pytest.raises(LimitExceeded) as daily:
+        check_ask(session, Limits(per_number_per_day=1), "+12015550130", None, now, found_active=True)
+    assert daily.value.code == "number_daily_limit"

@@ -174,7 +174,7 @@ def test_past_the_callback_limit_on_a_line_nobody_answers_a_message_is_taken_not
     assert "Enqueue" not in [v.tag for v in verbs(reply)]
 
 
-# --- a caller who already had a callback request --------------------------------------------------------------
+# --- a caller whose number already had a callback request (test_ivr_caller_identity.py has more) ----------------
 
 
 def web_request(app: Flask, phone: str = STRANGER, age: timedelta = timedelta(hours=1)) -> int:
@@ -182,16 +182,19 @@ def web_request(app: Flask, phone: str = STRANGER, age: timedelta = timedelta(ho
         return factories.request(session, NOW, topic="orders", phone=phone, age=age, source="web").id
 
 
-def test_a_caller_with_a_web_request_is_told_its_place_not_counted_behind_it(shop: Flask, client: FlaskClient) -> None:
+def test_a_caller_whose_number_has_a_web_request_hears_their_own_place_behind_it(
+    shop: Flask, client: FlaskClient
+) -> None:
     with get_db(shop).sessions() as session:
         factories.request(session, NOW, topic="orders", age=timedelta(hours=2))  # someone else, earlier
     web_request(shop)
     staff(shop, "on_call")
     offer = answer(shop, client, call(shop, client), Digits="0")
-    assert "You're number 2 in line" in heard(offer)
+    # A caller ID proves nothing: the request of that number is not the caller's place to be told.
+    assert "You're number 3 in line" in heard(offer)
 
 
-def test_a_caller_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_request(
+def test_a_caller_whose_number_has_a_web_request_who_holds_then_hangs_up_leaves_the_web_request_as_it_was(
     shop: Flask, client: FlaskClient
 ) -> None:
     mine = web_request(shop)
@@ -199,11 +202,12 @@ def test_a_caller_with_a_web_request_who_holds_then_hangs_up_keeps_the_web_reque
     held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
     assert [v.tag for v in verbs(held)] == ["Say", "Enqueue", "Hangup"]
     post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2", CallDuration="60"))
-    [req] = requests(shop)
-    assert (req.id, req.status, req.hold_call_sid, req.outcome) == (mine, "queued", None, None)
+    web, holder = requests(shop)
+    assert (web.id, web.status, web.hold_call_sid, web.outcome) == (mine, "queued", None, None)
+    assert (holder.status, holder.outcome, holder.dialable) == ("canceled", "hung_up_on_hold", False)
 
 
-def test_a_caller_with_a_web_request_who_hangs_up_while_an_agent_rings_keeps_the_web_request(
+def test_a_caller_whose_number_has_a_web_request_who_hangs_up_while_an_agent_rings_leaves_it_as_it_was(
     shop: Flask, client: FlaskClient
 ) -> None:
     mine = web_request(shop)
@@ -211,8 +215,9 @@ def test_a_caller_with_a_web_request_who_hangs_up_while_an_agent_rings_keeps_the
     put_through = answer(shop, client, call(shop, client), Digits="0")
     assert "Dial" in [v.tag for v in verbs(put_through)]
     post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="3", CallDuration="20"))
-    [req] = requests(shop)
-    assert (req.id, req.status, req.agent_id, req.attempts) == (mine, "queued", None, 0)
+    web, caller = requests(shop)
+    assert (web.id, web.status, web.agent_id, web.attempts) == (mine, "queued", None, 0)
+    assert (caller.status, caller.dialable) == ("canceled", False)
     with get_db(shop).sessions() as session:
         assert [a.status for a in session.scalars(select(Agent))] == ["available"]
 

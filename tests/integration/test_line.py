@@ -266,3 +266,46 @@ def test_a_number_in_a_call_with_us_is_not_dialled_for_another_request(
     assert dispatcher.run_once() == 0
     fresh(session, waiting)
     assert waiting.status == "queued" and waiting.next_attempt_at is not None and not fake.calls
+
+
+def test_a_phone_menu_caller_neither_joins_nor_changes_another_request_of_their_number(
+    session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    theirs = factories.request(session, now, phone=PHONE, age=timedelta(hours=23), language="en")
+    before = (theirs.status, theirs.ivr_context, theirs.expires_at, theirs.language, theirs.updated_at)
+    queue = factories.queue(session, "orders")
+    joined = line.join_from_phone(session, queue, PHONE, now, '{"ivr_session": 7}', now, client="tel:" + PHONE)
+    session.commit()
+    fresh(session, theirs)
+    assert joined is None
+    assert (theirs.status, theirs.ivr_context, theirs.expires_at, theirs.language, theirs.updated_at) == before
+    assert session.scalars(select(CallbackRequest)).all() == [theirs]
+
+
+def test_a_phone_menu_caller_finds_the_request_their_own_call_made_when_the_webhook_is_retried(
+    session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    queue = factories.queue(session, "orders")
+    made = line.join_from_phone(session, queue, PHONE, now, "{}", now)
+    session.commit()
+    assert made is not None and (made.phone, made.status, made.source, made.created_at) == (PHONE, "queued", "ivr", now)
+    again = line.join_from_phone(session, queue, PHONE, now, "{}", now, ours=lambda found: found.id == made.id)
+    assert again is made
+    assert line.join_from_phone(session, queue, PHONE, now, "{}", now) is None  # not ours: someone else's call
+
+
+def test_an_ask_that_found_a_request_is_counted_by_the_limits(session: Session, clock: FixedClock) -> None:
+    from callback.policy import Limits, check_asks
+    from core.errors import LimitExceeded
+
+    now = clock.now()
+    factories.request(session, now, phone=PHONE)
+    queue = factories.queue(session, "orders")
+    for _ in range(4):
+        line.repeated_ask(session, queue, PHONE, now, "call:CA1")
+    session.commit()
+    with pytest.raises(LimitExceeded) as refused:
+        check_asks(session, Limits(per_number_per_day=5), PHONE, None, now)
+    assert refused.value.code == "number_daily_limit"
