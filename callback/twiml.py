@@ -136,7 +136,8 @@ def _topic(req: CallbackRequest) -> str:
 
 
 def _first_name(req: CallbackRequest) -> str:
-    if req.name.split():
+    # A callback asked for in the phone menu has no name, only our placeholder: never "Hello Phone".
+    if req.name.split() and not (req.source == "ivr" and req.name == PHONE_CALLER):
         return req.name.split()[0]
     return "" if _lang(req.language) == "es" else "there"
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -305,14 +304,16 @@ def _ask_number(call: Call, ivr: IvrSession, name: str) -> str:
 
 
 def _refusal(call: Call, error: DomainError | phones.PhoneRejected) -> str:
-    """Why a number cannot be called, in the caller's language (the customer pages' translations)."""
-    if call.lang == "en":
-        return error.message
+    """Why a number cannot be called, in the caller's language: the customer pages' words (a number
+    abroad named with its country, as the form names it), said for a keypad."""
+    refused = callbacks.PhoneRefused(error) if isinstance(error, phones.PhoneRejected) else error
     try:
         with page_words.in_language(call.lang):
-            return str(gettext(error.message))
+            words = page_words.message(refused, call.policy)
     except RuntimeError:  # outside an app (a script): the English words still say why
         return error.message
+    # The form asks a Spanish customer to write the number ("Escriba"); a caller dials it.
+    return words.replace("Escriba", "Marque") if call.lang == "es" else words
 
 
 def _judge_ask(call: Call, ivr: IvrSession, queue: Queue, e164: str, client: str) -> None:

@@ -99,6 +99,21 @@ def test_a_spanish_caller_we_cannot_call_back_is_asked_for_a_number_in_spanish(
     assert heard(ask).startswith("Marque el número al que debemos llamarle")
 
 
+@pytest.mark.parametrize(
+    ("keyed", "spanish"),
+    [
+        ("7875550123", "Ese número es de Puerto Rico. Solo podemos llamar a números de Estados Unidos y Canadá."),
+        ("2015550", "Ese número es demasiado corto. Marque su número entero, con el código de área."),
+    ],
+)
+def test_a_spanish_caller_hears_why_a_keyed_number_cannot_be_called_in_spanish_for_a_keypad(
+    shop: Flask, client: FlaskClient, keyed: str, spanish: str
+) -> None:
+    refused = heard(dial_in(shop, client, "anonymous", "9", "0", "1", keyed))
+    assert refused.startswith(spanish)
+    assert "That number" not in refused and "Escriba" not in refused
+
+
 def test_a_caller_we_cannot_call_back_may_still_hold_when_someone_is_on_duty(shop: Flask, client: FlaskClient) -> None:
     staff(shop, "on_call")
     offer = dial_in(shop, client, "anonymous", "0")

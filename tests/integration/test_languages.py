@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback import calls, twiml
-from callback.models import CallAttempt, CallbackRequest
+from callback.models import PHONE_CALLER, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from tests import factories
 
@@ -75,6 +75,16 @@ def test_every_sentence_the_callback_call_says_before_an_agent_has_its_spanish()
     said = re.findall(r'_dial\(attempt, step, "([^"]+)"\)', source)
     assert len(said) >= 3
     assert [sentence for sentence in said if sentence not in twiml.SPANISH] == []
+
+
+@pytest.mark.parametrize(("language", "hello"), [("en", "Hello there. This is Acme"), ("es", "Hola. Le llamamos")])
+def test_a_callback_asked_for_on_the_phone_greets_nobody_by_our_placeholder_name(
+    session: Session, clock: FixedClock, language: str, hello: str
+) -> None:
+    req = factories.request(session, clock.now(), language=language, source="ivr")
+    req.name = PHONE_CALLER
+    greeting = _says(twiml.confirm(req, "Acme", "https://shop.example/confirm"))[0].text or ""
+    assert greeting.startswith(hello) and "Phone" not in greeting
 
 
 def test_an_english_request_is_called_as_before(session: Session, clock: FixedClock) -> None:
