@@ -443,11 +443,28 @@ def _choose(
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
     if intent is not None and intent.name == handover.GOODBYE and not _means_goodbye(call, said, intents):
         intent = None  # "No, I'm not done", "no, one more thing": not a goodbye
+    if intent is None or intent.name == speech.OFF_MENU:
+        called = _asks_to_be_called(call, node, said, intents, confidence)
+        if called is not None:
+            return called
     if intent is None and speech.is_plain_no(said, language=call.lang):
         # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping. A no
         # with more to it ("no, it never arrived", "that's not right") is not, and is asked again.
         return node.option_for_intent(handover.GOODBYE), None
     return (node.option_for_intent(intent.name) if intent is not None else None), intent
+
+
+def _asks_to_be_called(
+    call: Call, node: MenuNode, said: str, intents: dict[str, tuple[str, ...]], confidence: float | None
+) -> tuple[Option, speech.Intent] | None:
+    """ "Call me back", "que me llamen, por favor" at a menu that offers no callback: the way to a person
+    (who, when nobody is free, offers the callback), if the menu has one, with the tree's call_back intent."""
+    person = node.option_for_intent(handover.AGENT)
+    if person is None or node.option_for_intent(handover.CALL_BACK) is not None:
+        return None
+    # Matched beside the menu's own choices, so words that name one of them still go there.
+    intent = speech.match_intent(said, {**intents, **call.intents(handover.CALL_BACK)}, confidence, language=call.lang)
+    return (person, intent) if intent is not None and intent.name == handover.CALL_BACK else None
 
 
 # How surely the words after a leading no must be a goodbye phrase ("no, that's all" is 0.95; "no, one

@@ -157,16 +157,16 @@ def _language_note(call: Call, queue: Queue) -> str:
 
 
 # The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
-OTHER_NUMBER = "other_number"
-BUSY_CHOICES = {"1": "call_back", "2": OTHER_NUMBER, "3": "hold"}
-UNSTAFFED_CHOICES = {"1": "call_back", "2": OTHER_NUMBER}
+OTHER_NUMBER, CALL_BACK = "other_number", "call_back"
+BUSY_CHOICES = {"1": CALL_BACK, "2": OTHER_NUMBER, "3": "hold"}
+UNSTAFFED_CHOICES = {"1": CALL_BACK, "2": OTHER_NUMBER}
 # The tree's intents for declining an offer, and for hearing it again.
 GOODBYE, REPEAT = "goodbye", "repeat"
 # The menus' intent for a person, and the offer's choice that leads to one soonest.
 AGENT, HOLD = "agent", "hold"
 # The busy offer's mode when nobody was on duty to offer a hold.
 UNSTAFFED = "unstaffed"
-CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": OTHER_NUMBER}
+CLOSED_CHOICES = {"1": CALL_BACK, "2": "message", "3": OTHER_NUMBER}
 
 
 def _offer_hints(call: Call, choices: dict[str, str]) -> list[str]:
@@ -204,7 +204,7 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     if intent is not None and intent.name == AGENT:
         # "A representative, please" when everyone is busy: waiting on the line is how to reach one.
         return HOLD if HOLD in offered else None
-    if (intent is None or intent.name == "call_back") and OTHER_NUMBER in offered and _names_a_number(call, said):
+    if (intent is None or intent.name == CALL_BACK) and OTHER_NUMBER in offered and _names_a_number(call, said):
         return OTHER_NUMBER  # "Call me at 201 555 0199", "can you call my cell?": not this number
     if intent is not None and intent.name in offered:
         return intent.name
@@ -238,7 +238,7 @@ def transfer_input(
     # Asked to hold when no hold was offered: say why not, and offer the callback again.
     refused_hold = choice is None and offered is UNSTAFFED_CHOICES
     refused_hold = refused_hold and _choice(call, BUSY_CHOICES, digits, said, confidence) == "hold"
-    if choice == "call_back":
+    if choice == CALL_BACK:
         return _call_back_caller(call, ivr, name, node)
     if choice == "hold":
         return _hold(call, ivr, name, node)
@@ -576,7 +576,7 @@ def _closed_input(
     choice = _choice(call, CLOSED_CHOICES, digits, said, confidence)
     if choice == "message":
         return _ask_for_message(call, ivr, name)
-    if choice == "call_back":
+    if choice == CALL_BACK:
         return _call_back_caller(call, ivr, name, node)
     if choice == OTHER_NUMBER:
         return _ask_number(call, ivr, name)

@@ -30,6 +30,7 @@ ASKED_FOR = {
     "agent": "for a person",
     "another": "to check another order",
     "repeat": "to hear the answer again",
+    "call_back": "to be called back",
 }
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
 QUOTE_LIMIT = 120

@@ -450,7 +450,19 @@ _ENGLISH = _lexicon(
 # Words whose light stem would collide with another's ("estado", a status, and "está", is).
 # "Envío" is a shipment (a subject), "enviaron" they sent it (news of where it is).
 # "Quién" and "quiero" share a light stem, so "quién habla" (who is calling) would swallow "quiero hablar".
-_SPANISH_LEMMAS = {"estado": "estatus", "envio": "entrega", "quien": "quienx"}
+# "Llamo" and "llamaba" (I call, about my order) share "llam" with "llamen" and "llamar" (call me), so the
+# rule that drops "llamo por" would swallow "que me llamen por favor"; the caller's own call has its own
+# lemma. "Llámeme", "llámenme", "llámame" (call me) are the verb with its pronoun: "llamar".
+_SPANISH_LEMMAS = {
+    "estado": "estatus",
+    "envio": "entrega",
+    "quien": "quienx",
+    "llamo": "llamox",
+    "llamaba": "llamox",
+    "llameme": "llamar",
+    "llamenme": "llamar",
+    "llamame": "llamar",
+}
 
 # fmt: off
 _SPANISH = _lexicon(
@@ -492,9 +504,11 @@ _SPANISH = _lexicon(
             # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
             "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
             "les llamo", "hablo para",
-            # "Llamo por mi pedido": what the call is about, not a request to be called.
+            # "Llamo por mi pedido": what the call is about, not a request to be called ("llamo" and
+            # "llamaba" only: see _SPANISH_LEMMAS).
             "llamo por", "llamaba por", "hablo por", "hablaba por",
-            "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
+            "devuelvo * llamada", "devolver * llamada", "regreso * llamada", "te devuelvo * llamada",
+            "te regreso * llamada",
             # Palabras de la tienda en la charla de la casa: la biblioteca, una canción, la comida pedida.
             "devuelve * * biblioteca", "devolver * * biblioteca", "regresa * * biblioteca",
             "regresar * * biblioteca",
@@ -511,6 +525,9 @@ _SPANISH = _lexicon(
             "te devuelvo * dinero", "dinero que me prestaste", "te regreso", "te devuelvo",
             "me prestaste", "en orden", "por orden", "orden de los", "orden de las",
         ],
+        # A call asked for later is a call, not a late parcel ("llámeme más tarde"), and so is one asked to be
+        # returned ("que me devuelvan la llamada"), unlike the caller's own ("le devuelvo la llamada").
+        "llam": ["llam * mas tarde", "me * devolver * llamada", "me * devuelvo * llamada", "me * regresar * llamada"],
         # Volver al principio del menú (la intención main_menu del árbol): ni una devolución ni "de nuevo".
         "START": [
             "menu principal", "volver * menu", "regresar * menu", "volver al inicio", "regresar al inicio",

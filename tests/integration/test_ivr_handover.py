@@ -374,6 +374,10 @@ def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
         (False, "Just keep my place in line please", "callback"),
         (True, "Llámeme.", "callback"),
         (True, "Guárdeme mi lugar.", "callback"),
+        # "Llamo por mi pedido" (why one calls) is dropped as words; "llamen por favor" is not that.
+        (True, "Que me llamen, por favor.", "callback"),
+        (True, "¿Me pueden llamar, por favor?", "callback"),
+        (True, "Que me devuelvan la llamada, por favor.", "callback"),
     ],
 )
 def test_asking_to_be_called_back_in_other_words_at_the_busy_offer_is_a_callback(
@@ -425,3 +429,40 @@ def test_a_caller_who_names_another_number_is_asked_for_it(shop: Flask, client: 
     assert "We'll call you back at this number" not in heard(reply)
     keyed = answer(shop, client, offer, Digits="2")
     assert heard(reply) == heard(keyed)  # the same question as pressing 2: which number
+
+
+@pytest.mark.parametrize("said", ["Que me llamen, por favor.", "Llámenme.", "Llámeme más tarde."])
+def test_a_spanish_caller_who_asks_to_be_called_back_on_a_closed_line_is_called_back(
+    shop: Flask, client: FlaskClient, clock: FixedClock, said: str
+) -> None:
+    closed(clock)
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    done = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert heard(done).startswith("Listo. Le llamaremos a este número."), heard(done)
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (True, "Que me llamen, por favor."),
+        (True, "Llámenme."),
+        (True, "¿Me pueden llamar más tarde?"),
+        (False, "Can you call me back?"),
+        (False, "I'd like a callback, please."),
+    ],
+)
+def test_asking_to_be_called_back_at_the_main_menu_goes_to_the_person_who_offers_it(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
+    assert "node=agent_orders" in (gather_of(offer).get("action") or ""), heard(offer)
+    assert "Perdone" not in heard(offer) and "Sorry" not in heard(offer)
+    done = answer(shop, client, offer, Digits="1")
+    assert heard(done).startswith(("Done. We'll call you back", "Listo. Le llamaremos")), heard(done)
+    with get_db(shop).sessions() as session:
+        context = session.scalars(select(CallbackRequest)).one().ivr_context or ""
+    assert "they asked to be called back" in context

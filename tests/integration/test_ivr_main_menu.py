@@ -135,7 +135,8 @@ def test_back_at_the_main_menu_nothing_is_counted_against_the_caller(
 @pytest.mark.parametrize(
     ("place", "language", "said", "meant"),
     [
-        ("main menu", "en", "Call me back.", "Sorry, I didn't get that."),  # as before: not a way back
+        # Not a way back: a callback, which the person the main menu offers offers in turn.
+        ("main menu", "en", "Call me back.", "Let me get you to someone on our orders team."),
         ("main menu", "en", "I want to send it back.", "Please key in the order number of the item you sent back"),
         ("main menu", "en", "Where's my package?", "Please key in your order number"),
         ("main menu", "es", "Quiero devolver un producto.", "Marque el número de pedido del artículo que devolvió"),
