@@ -26,6 +26,7 @@ from ivr.speech_numbers import (
 )
 from ivr.speech_yesno import (
     after_no,
+    after_yes,
     asks_for_time,
     asks_to_repeat,
     caller_will_call,
@@ -42,6 +43,7 @@ __all__ = [
     "Intent",
     "SpokenNumber",
     "after_no",
+    "after_yes",
     "asks_for_time",
     "asks_to_repeat",
     "lacks_number",
@@ -572,7 +574,8 @@ _SPANISH = _lexicon(
         "NUMBER": ["numero", "NUMBER"],
         "RETURN": [
             "devolucion", "devoluciones", "devolver", "devolvi", "devuelvo", "reembolso", "reembolsado",
-            "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds",
+            "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds", "devuelto",
+            "regresado",
         ],
         "PERSON": [
             "persona", "humano", "agente", "representante", "operador", "operadora", "asesor", "alguien",
@@ -806,6 +809,8 @@ _RETURN_WORDS = ("return", "refund", "reimburs", "back", "devol", "reembols", "v
 
 # Ideas that, asked for, name a choice whatever problem comes with them.
 _ASKED_FOR = frozenset({"RETURN", "PERSON", "TALK"})
+# A return to start rather than one to look up (ivr/speech_clues.py): a tree may give it a choice of its own.
+_NEW_RETURN = "NEWRETURN"
 
 
 @dataclass(frozen=True)
@@ -831,6 +836,9 @@ class _Said:
         reference = sum(len(word) for word in words if word.isdigit()) >= MIN_REFERENCE_DIGITS
         ideas = [_NUMBER if word.isdigit() and reference else stem for word, stem in zip(words, stems, strict=True)]
         read = _negate(_rewrite(ideas, lexicon), lexicon, words)
+        if _NEW_RETURN in clues and "RETURN" not in read:
+            # "I need to return the library books", "quiero regresar al menú": no return of the shop's.
+            clues = [clue for clue in clues if clue != _NEW_RETURN]
         if _ARRIVING.isdisjoint(read) and _ARRIVING_WORDS.isdisjoint(words):
             # "I lost my keys", "they stole my wallet", "the dog is missing": the household's loss, not a parcel's.
             read = [token for token in read if token != "LOST"]
@@ -844,8 +852,9 @@ class _Said:
         content = [token for token in tokens if token not in lexicon.stopwords]
         request = any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems)))
         if request and not _ASKED_FOR.isdisjoint(content):
-            # "I need to start a return for a broken toaster": the request says where to go, the problem why.
-            clues = []
+            # "I need to start a return for a broken toaster": the request says where to go, the problem why
+            # (a return to start, when the tree has a choice for that, says it most precisely).
+            clues = [clue for clue in clues if clue == _NEW_RETURN]
         return cls(
             content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
             every=tuple(stems),

@@ -145,6 +145,23 @@ def after_no(text: str, language: str = "en") -> str:
     return " ".join(words[start:])
 
 
+# A yes that opens an answer ("Yes, but it arrived damaged", "sí, pero llegó roto").
+_YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "yea", "yah", "si", "correct", "correcto", "claro"})
+_LEADING_YES = _YES_WORDS | {"uh", "um", "oh", "well", "okay", "ok"}
+
+
+def after_yes(text: str, language: str = "en") -> str:
+    """The words after a leading yes ("Yes, but it arrived damaged" -> "but it arrived damaged"), or ""
+    when the answer does not open with one or says nothing more."""
+    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
+    if not words or words[0] not in _YES_WORDS:
+        return ""
+    start = 0
+    while start < len(words) and words[start] in _LEADING_YES:
+        start += 1
+    return " ".join(words[start:])
+
+
 def is_plain_no(text: str, language: str = "en") -> bool:
     """Whether the words are a no and nothing more ("No.", "Nope", "no thanks"); "that's not right" or
     "no, it never arrived" say more than no."""

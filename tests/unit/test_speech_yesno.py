@@ -173,3 +173,19 @@ def test_a_caller_who_will_call_us_is_told_from_one_who_asks_to_be_called(
 def test_uh_huh_is_a_yes_not_a_huh() -> None:
     assert not speech.asks_to_repeat("Uh-huh.") and speech.asks_to_repeat("Huh?")
     assert speech.yes_no("", "Uh-huh.") is True
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "rest"),
+    [
+        ("Yes, but it arrived damaged.", "en", "but it arrived damaged"),
+        ("Yeah, it's the wrong item.", "en", "it is the wrong item"),
+        ("Uh, yes.", "en", ""),
+        ("Yes.", "en", ""),
+        ("It arrived damaged, yes.", "en", ""),
+        ("Sí, pero llegó roto.", "es", "pero llego roto"),
+        ("No, it's broken.", "en", ""),
+    ],
+)
+def test_the_words_after_a_leading_yes_are_what_else_the_caller_says(said: str, language: str, rest: str) -> None:
+    assert speech.after_yes(said, language=language) == rest
