@@ -408,6 +408,12 @@ def _menu_input(
         confidence=score,
         result=chosen.goto if chosen else None,
     )
+    lookup = _lookup_for_number(call, node, chosen, said) if said and not digits and not off_menu else None
+    if lookup is not None:
+        # "My order number is 112-...": the number is the answer to the question it would lead to.
+        _reset_counters(ivr)
+        ivr.node, ivr.updated_at = lookup.name, now
+        return _lookup_input(call, ivr, lookup.name, lookup, "ref", "", said, confidence)
     if off_menu:
         # A clear request the menu does not offer: a person can help, where the menu's "agent" leads.
         _reset_counters(ivr)
@@ -434,6 +440,18 @@ def _menu_input(
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     return render(call, ivr, chosen.goto)
+
+
+def _lookup_for_number(call: Call, node: MenuNode, chosen: Option | None, said: str) -> LookupNode | None:
+    """The number question that words said at a menu answer, when they carry a whole number (as many
+    digits as a reference has): the chosen option's, if it leads to one ("another order, 112-..."), or
+    with no choice heard the menu's order lookup ("my order number is 112-..."); else None."""
+    if len(speech.spoken_digits(said, language=call.lang).digits) < speech.MIN_REFERENCE_DIGITS:
+        return None
+    goes = [chosen.goto] if chosen is not None else [option.goto for option in node.options]
+    lookups = [call.tree.nodes.get(goto) for goto in goes]
+    found = [n for n in lookups if isinstance(n, LookupNode) and (chosen is not None or n.lookup == "order")]
+    return found[0] if found else None
 
 
 def _choose(

@@ -327,6 +327,11 @@ _ENGLISH = _lexicon(
         "PHONENUMBER": ["phone number"],
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
+        # The caller's own call, which asks for none back: "I'm calling about my order", "I called yesterday".
+        "CALLING": [
+            "i am calling", "i am just calling", "i was calling", "i called", "we are calling", "we called",
+            "calling about", "calling regarding", "calling because",
+        ],
         "OFF": [
             "log in", "sign in", "promo code", "discount code", "payment * go through", "money left",
             "money * take out",

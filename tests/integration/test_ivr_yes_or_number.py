@@ -418,3 +418,68 @@ def test_a_return_to_start_at_the_main_menu_goes_to_the_returns_team_one_to_chec
         menu = answer(shop, client, menu, Digits="9")
     reply = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
     assert f"node={node}" in action_of(reply), heard(reply)
+
+
+# --- a whole number said at a menu: used, not asked for again ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("My order number is 112-4455667-1234567.", False),
+        ("112-4455667-1234567.", False),
+        ("one one two four four five five six six seven one two three four five six seven", False),
+        ("Mi número de pedido es 112-4455667-1234567.", True),
+    ],
+)
+def test_a_whole_order_number_said_at_the_main_menu_is_looked_up_at_once(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    found = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
+    language = "es" if spanish else "en"
+    kindle = answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date(), language=language)
+    assert heard(found).startswith(kindle), heard(found)
+    assert "node=after_order" in action_of(found)
+
+
+@pytest.mark.parametrize(
+    "said", ["I'm calling about order 112-4455667-1234567.", "Where is my order 112-4455667-1234567?"]
+)
+def test_an_order_number_amid_other_words_at_the_main_menu_is_read_back_not_asked_for(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    # Words around a number make it less sure, as at the number question: read back, then looked up.
+    check = answer(shop, client, call(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(check).startswith("I heard 1 1 2, 4 4 5 5 6 6 7, 1 2 3 4 5 6 7."), heard(check)
+    found = answer(shop, client, check, Digits="1")
+    assert heard(found).startswith(sentence(shop, "112-4455667-1234567")), heard(found)
+
+
+def test_a_number_said_at_the_main_menu_that_is_not_a_whole_order_number_is_read_back_not_asked_for(
+    shop: Flask, client: FlaskClient
+) -> None:
+    check = answer(shop, client, call(shop, client), SpeechResult="My order number is 112-4455-667.", Confidence="0.9")
+    assert heard(check).startswith("I heard 1 1 2 4 4 5 5 6 6 7."), heard(check)
+    assert "node=track_order&mode=confirm" in action_of(check)
+    assert session_of(shop).node == "track_order"
+
+
+def test_a_return_number_said_at_the_main_menu_with_the_returns_choice_is_looked_up_as_a_return(
+    shop: Flask, client: FlaskClient
+) -> None:
+    reply = answer(shop, client, call(shop, client), SpeechResult="My return number is RMA 700114.", Confidence="0.9")
+    assert "node=return_status" in action_of(reply) or "node=after_return" in action_of(reply), heard(reply)
+    assert not heard(reply).startswith("Please key in"), heard(reply)
+
+
+def test_another_order_said_with_its_number_after_an_answer_is_looked_up_at_once(
+    shop: Flask, client: FlaskClient
+) -> None:
+    first = answer(shop, client, number_question(shop, client), Digits=KINDLE)
+    again = answer(shop, client, first, SpeechResult=f"Another order: {ECHO_SPOKEN}", Confidence="0.9")
+    assert heard(again).startswith("I heard 1 1 2, 4 4 5 5 6 6 7, 2 3 4 5 6 7 8."), heard(again)
+    found = answer(shop, client, again, Digits="1")
+    assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)

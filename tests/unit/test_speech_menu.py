@@ -523,3 +523,12 @@ def test_a_return_to_start_is_told_from_one_to_check(heard: str, language: str, 
 def test_giving_back_what_no_shop_sold_is_no_return_to_start(heard: str, language: str) -> None:
     matched = match_intent(heard, _main_menu(language), language=language)
     assert matched is None or matched.name != "start_return", matched
+
+
+@pytest.mark.parametrize(
+    "heard", ["I'm calling about my order.", "I called yesterday and nobody answered.", "I'm calling to check on it."]
+)
+def test_the_callers_own_call_is_no_request_to_be_called_back(heard: str) -> None:
+    intents = load_tree(DEFAULT_TREE).intents_in("en")
+    matched = match_intent(heard, {**_main_menu("en"), "call_back": intents["call_back"]})
+    assert matched is None or matched.name != "call_back", matched
