@@ -466,3 +466,32 @@ def test_asking_to_be_called_back_at_the_main_menu_goes_to_the_person_who_offers
     with get_db(shop).sessions() as session:
         context = session.scalars(select(CallbackRequest)).one().ivr_context or ""
     assert "they asked to be called back" in context
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (False, "I'd like a person."),
+        (False, "Can I talk to someone?"),
+        (False, "Representative."),
+        (True, "Quiero hablar con una persona."),
+    ],
+)
+def test_asking_for_a_person_on_a_closed_line_is_told_plainly_nobody_is_there_and_offered_the_rest(
+    shop: Flask, client: FlaskClient, clock: FixedClock, spanish: bool, said: str
+) -> None:
+    closed(clock)
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    reply = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    words = heard(reply)
+    assert words.startswith(
+        ("Nobody is available to take your call right now.", "En este momento no hay nadie disponible")
+    ), words
+    assert not words.startswith(("Sorry", "Perdone")), words
+    # What the closed line offers, said again: a callback after opening, or a message.
+    assert ("press 1, or say call me back" in words) or ("oprima 1, o diga llámenme" in words), words
+    assert "mode=closed" in (gather_of(reply).get("action") or "")
+    assert requests(shop) == []
