@@ -23,6 +23,16 @@ _YES_PHRASES = (
     # Assent said as an idiom: "you got it", "you bet", "that works", "works for me", "perfect".
     ("you", "got", "it"), ("you", "bet"), ("that", "works"), ("works", "for", "me"), ("perfect",),
     ("fine", "by", "me"), ("that", "would", "be", "great"), ("that", "is", "fine"),
+    # Agreement that hedges ("I think so", "I believe so") or judges what it heard ("sounds right").
+    ("think", "so"), ("believe", "so"), ("suppose", "so"), ("sounds", "right"), ("looks", "right"),
+)  # fmt: skip
+# "Okay" agrees when it is the answer ("okay", "okay, thanks"); with more to it ("okay, wait", "okay but
+# it came broken") it only acknowledges, and a no beside it ("okay, no, that's wrong") is a no.
+_WEAK_YES = frozenset({"okay", "ok", "okey", "okie", "vale"})
+_WEAK_YES_COMPANY = frozenset(
+    {"um", "uh", "oh", "well", "so", "then", "that", "is", "it", "sounds", "good", "fine", "please", "thanks",
+     "thank", "you", "cool", "great", "alright", "pues", "bueno", "bien", "esta", "gracias", "eh", "este",
+     "entonces"}
 )  # fmt: skip
 # Yes only as the last words ("yes it is"): "it is the other one" is a no.
 _TAIL_YES_PHRASES = (("it", "is"),)
@@ -61,7 +71,7 @@ _SPANISH_YES_PHRASES = (
     ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
     ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
     # "Está bien" agrees ("no está bien" is a no: a yes-word after "no" is negated below); "ándale", "órale".
-    ("esta", "bien"), ("andale",), ("orale",),
+    ("esta", "bien"), ("andale",), ("orale",), ("me", "parece", "bien"),
 )  # fmt: skip
 _SPANISH_NO_PHRASES = (
     ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
@@ -218,8 +228,13 @@ def lacks_number(text: str, language: str = "en") -> bool:
     return bool(_spans(_words(text), _NO_NUMBER_PHRASES))
 
 
+def _weak_yes(words: Sequence[str]) -> bool:
+    """Whether the answer is "okay" and nothing more than a courtesy ("okay", "OK, thanks", "vale pues")."""
+    return not _WEAK_YES.isdisjoint(words) and all(word in _WEAK_YES | _WEAK_YES_COMPANY for word in words)
+
+
 def is_yes(text: str, language: str = "en") -> bool | None:
-    """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
+    """True for yes, False for no, None when the answer is unclear ("maybe", "okay, wait", "yes no")."""
     if _is_spanish(language):
         return _is_yes_spanish([_fold(word) for word in _words(text)])
     words = _words(text)
@@ -234,7 +249,7 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     ]
     # The "no" inside a yes phrase ("no problem", "no worries") is not a refusal.
     no = [(a, b) for a, b in _spans(words, _NO_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
-    if yes and not no:
+    if (yes or _weak_yes(words)) and not no:
         return True
     if no and not yes:
         return False
@@ -257,7 +272,7 @@ def _is_yes_spanish(words: Sequence[str]) -> bool | None:
     # The yes-word inside "claro que no" is part of the refusal.
     yes = [(a, b) for a, b in yes if not any(n0 <= a and b <= n1 and n1 - n0 > 1 for n0, n1 in no_spans)]
     no = [(a, b) for a, b in no_spans if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
-    if yes and not no:
+    if (yes or _weak_yes(words)) and not no:
         return True
     if no and not yes:
         return False

@@ -126,6 +126,31 @@ def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(
     assert lookups == [KINDLE]
 
 
+@pytest.mark.parametrize(
+    "said", ["Okay.", "OK.", "I think so.", "That's right.", "Sounds right.", "Correct.", "Yeah, I believe so."]
+)
+def test_everyday_agreement_at_the_read_back_is_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
+    found = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)
+
+
+@pytest.mark.parametrize("said", ["No, I don't think so.", "I don't think so.", "Okay, no, that's wrong."])
+def test_a_no_in_everyday_words_at_the_read_back_is_still_a_no(shop: Flask, client: FlaskClient, said: str) -> None:
+    again = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(again).startswith("Okay, let's try that again."), heard(again)
+
+
+@pytest.mark.parametrize("said", ["Okey.", "Vale.", "Creo que sí.", "Está bien.", "Me parece bien."])
+def test_everyday_agreement_at_the_spanish_read_back_is_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
+    ask = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="1")
+    spoken = "uno uno dos, cuatro cuatro cinco cinco seis seis siete, dos tres cuatro cinco seis siete ocho"
+    check = answer(shop, client, ask, SpeechResult=spoken, Confidence="0.41")
+    assert heard(check).startswith("Entendí 1 1 2"), heard(check)
+    found = answer(shop, client, check, SpeechResult=said, Confidence="0.9")
+    spanish = answers.order_sentence(order(shop, "112-4455667-2345678"), NOW.date(), language="es")
+    assert heard(found).startswith(spanish), heard(found)
+
+
 def test_no_at_the_read_back_still_asks_again(shop: Flask, client: FlaskClient) -> None:
     again = answer(shop, client, read_back(shop, client), Digits="2")
     assert heard(again).startswith("Okay, let's try that again.")

@@ -33,6 +33,12 @@ def test_assent_said_as_an_idiom_is_a_yes(heard: str, answer: bool | None) -> No
     [
         ("Está bien, gracias", True),
         ("esta bien", True),
+        ("Okey.", True),
+        ("Vale.", True),
+        ("Me parece bien.", True),
+        ("Creo que sí.", True),
+        ("Creo que no.", False),
+        ("Okey, no, está mal.", False),
         ("ándale pues", True),
         ("no está bien", False),
         ("No, el número está mal.", False),
