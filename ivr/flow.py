@@ -465,6 +465,9 @@ def _choose(
     chosen = node.option_for_digit(key) if key else None
     if chosen is not None or digits or not said:
         return chosen, None
+    goodbye = node.option_for_intent(handover.GOODBYE)
+    if goodbye is not None and speech.is_closing(said, language=call.lang):
+        return goodbye, None  # "Great, thanks", "hasta luego": done, however they put it
     intents = call.intents(*(option.intent for option in node.options))
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
     if intent is not None and intent.name == handover.GOODBYE and not _means_goodbye(call, said, intents):

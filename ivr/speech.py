@@ -31,6 +31,7 @@ from ivr.speech_yesno import (
     asks_to_repeat,
     caller_will_call,
     denies,
+    is_closing,
     is_plain_no,
     is_yes,
     lacks_number,
@@ -58,6 +59,7 @@ __all__ = [
     "spoken_reference",
     "yes_no",
     "is_plain_no",
+    "is_closing",
     "denies",
     "caller_will_call",
 ]

@@ -179,6 +179,52 @@ def is_plain_no(text: str, language: str = "en") -> bool:
     return bool(words) and words[0] in _NO_WORDS and all(word in _LEADING_NO for word in words)
 
 
+# Everyday closings after an answer ("great, thanks", "that's all I needed", "hasta luego", "gracias, eso es
+# todo"): words that only thank or take leave, one of them a thanks or a goodbye.
+_CLOSERS = frozenset({"thanks", "thank", "thx", "bye", "goodbye", "cheers", "appreciate", "appreciated"})
+_CLOSING_PHRASES = (
+    ("that", "is", "all"), ("that", "is", "it"), ("that", "is", "everything"), ("all", "set"), ("i", "am", "done"),
+    ("i", "am", "good"), ("have", "a", "good"), ("have", "a", "nice"), ("have", "a", "great"), ("take", "care"),
+    ("that", "will", "be", "all"), ("that", "would", "be", "all"), ("nothing", "else"),
+)  # fmt: skip
+_CLOSING_WORDS = _CLOSERS | {
+    "you", "so", "much", "very", "great", "perfect", "awesome", "excellent", "wonderful", "cool", "good", "fine",
+    "nice", "lovely", "brilliant", "super", "sweet", "ok", "okay", "alright", "all", "right", "that", "is", "it",
+    "i", "needed", "need", "wanted", "have", "a", "day", "night", "evening", "weekend", "for", "your", "the",
+    "help", "oh", "ah", "um", "uh", "yeah", "yes", "yep", "got", "am", "set", "done", "everything", "just", "then",
+    "and", "well", "sounds", "really", "no", "nope", "take", "care", "will", "would", "be", "else", "nothing",
+    "again", "gotcha", "one",
+}  # fmt: skip
+_SPANISH_CLOSERS = frozenset({"gracias", "adios", "chao", "chau", "bye", "agradezco"})
+_SPANISH_CLOSING_PHRASES = (
+    ("hasta", "luego"), ("hasta", "pronto"), ("hasta", "la", "vista"), ("hasta", "manana"), ("eso", "es", "todo"),
+    ("es", "todo"), ("seria", "todo"), ("nada", "mas"), ("que", "tenga"), ("ya", "termine"), ("ya", "quedo"),
+)  # fmt: skip
+_SPANISH_CLOSING_WORDS = _SPANISH_CLOSERS | {
+    "muchas", "mil", "muy", "amable", "perfecto", "perfecta", "excelente", "genial", "bueno", "buena", "buen",
+    "buenas", "bien", "esta", "vale", "ok", "okey", "okay", "listo", "ya", "es", "eso", "todo", "seria", "hasta",
+    "luego", "pronto", "manana", "la", "vista", "dia", "tarde", "tardes", "noche", "noches", "que", "tenga",
+    "le", "lo", "se", "igualmente", "si", "no", "nada", "mas", "pues", "entonces", "termine", "quedo", "de", "su",
+    "por", "ayuda", "senorita", "senor", "joven", "feliz",
+}  # fmt: skip
+
+
+def is_closing(text: str, language: str = "en") -> bool:
+    """Whether the words only close the call, with thanks or a goodbye ("great, thanks", "perfect thank
+    you", "that's all", "hasta luego", "gracias, eso es todo"); "thanks, but I have another question",
+    "I'm not done, thanks" or "gracias, quiero un reembolso" say more than that."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    closers, phrases, allowed = (
+        (_SPANISH_CLOSERS, _SPANISH_CLOSING_PHRASES, _SPANISH_CLOSING_WORDS)
+        if spanish
+        else (_CLOSERS, _CLOSING_PHRASES, _CLOSING_WORDS)
+    )
+    if not words or any(word not in allowed for word in words):
+        return False
+    return not closers.isdisjoint(words) or bool(_spans(words, phrases))
+
+
 # The caller will ring us, not the other way round: "I'll call back later", "yo llamo después".
 _CALLER_WILL_CALL = (
     ("i", "will", "call"), ("i", "will", "just", "call"), ("i", "will", "ring"), ("i", "will", "try"),

@@ -195,3 +195,29 @@ def test_uh_huh_is_a_yes_not_a_huh() -> None:
 )
 def test_the_words_after_a_leading_yes_are_what_else_the_caller_says(said: str, language: str, rest: str) -> None:
     assert speech.after_yes(said, language=language) == rest
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "closing"),
+    [
+        ("Great, thanks.", "en", True),
+        ("Perfect, thank you.", "en", True),
+        ("That's all.", "en", True),
+        ("Okay, bye-bye.", "en", True),
+        ("Awesome, I'm all set.", "en", True),
+        ("Have a good one.", "en", True),
+        ("Thanks, but I have another question.", "en", False),
+        ("I'm not done, thanks.", "en", False),
+        ("Thank you, can I talk to someone?", "en", False),
+        ("Great.", "en", False),  # pleased, maybe, but not leaving
+        ("Okay.", "en", False),
+        ("Hasta luego.", "es", True),
+        ("Gracias, eso es todo.", "es", True),
+        ("Perfecto, gracias.", "es", True),
+        ("Muy amable, que tenga buen día.", "es", True),
+        ("Gracias, pero quiero un reembolso.", "es", False),
+        ("No he terminado, gracias.", "es", False),
+    ],
+)
+def test_an_everyday_closing_is_told_from_thanks_with_more_to_say(said: str, language: str, closing: bool) -> None:
+    assert speech.is_closing(said, language=language) is closing
