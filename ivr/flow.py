@@ -531,8 +531,8 @@ def _order_or_none(call: Call, number: str) -> OrderInfo | None:
 
 
 def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, instead: str | None = None) -> str:
-    """No input or no match: re-prompt in other words (`instead`, or the node's for the case), or
-    after the limit move on (never hang up)."""
+    """No input or no match: re-prompt in other words (`instead`, or the node's for the case: after
+    silence its silence words, then its prompt, in turn), or after the limit move on (never hang up)."""
     state = ivr.get_state()
     key = "no_match" if heard else "no_input"
     state[key] = state.get(key, 0) + 1
@@ -549,6 +549,11 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
         if isinstance(call.tree.node(target), HangupNode):
             return render(call, ivr, target)  # nobody is getting them anyone: no "let me get someone"
         return render(call, ivr, target, lead_in=call.text("pass_on"))
+    node = call.tree.node(name)
+    if not heard and instead is None and state[key] % 2 == 0 and isinstance(node, MenuNode | LookupNode):
+        # Silence again: not the silence words twice in a row ("Are you still there? ... Are you still
+        # there? ..."), but the question itself once more, whole, for a caller who missed its start.
+        instead = call.words(node.prompt)
     return render(call, ivr, name, retry=key, instead=instead)
 
 

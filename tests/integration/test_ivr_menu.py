@@ -127,6 +127,26 @@ def test_silence_and_an_unusable_answer_are_reprompted_in_different_words_then_p
     assert "mode=unstaffed" in (gather_of(again).get("action") or "")  # nobody on duty: no hold offered
 
 
+@pytest.mark.parametrize(("spanish", "lookup"), [(False, ""), (True, ""), (False, "1"), (True, "2")])
+def test_a_silent_caller_never_hears_the_same_words_twice_in_a_row(
+    shop: Flask, client: FlaskClient, spanish: bool, lookup: str
+) -> None:
+    reply = call(shop, client)
+    if spanish:
+        reply = answer(shop, client, reply, Digits="9")
+    if lookup:
+        reply = answer(shop, client, reply, Digits=lookup)
+    heard_in_turn = [heard(reply)]
+    while "Gather" in [v.tag for v in verbs(reply)] and "node=agent" not in (gather_of(reply).get("action") or ""):
+        reply = answer(shop, client, reply)
+        heard_in_turn.append(heard(reply))
+    assert len(heard_in_turn) == 4, heard_in_turn  # the question, two more tries, then a person
+    for before, after in zip(heard_in_turn, heard_in_turn[1:], strict=False):
+        # Each try in other words: the silence words once ("Are you still there?"), then the question itself.
+        assert after.split(". ")[0] != before.split(". ")[0], (before, after)
+    assert sum(said.startswith(("Are you still there?", "¿Sigue ahí?")) for said in heard_in_turn) == 1
+
+
 def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_read(
     shop: Flask, client: FlaskClient
 ) -> None:
