@@ -609,6 +609,8 @@ def _lookup_input(
             rest = speech.after_yes(said, language=call.lang)
             confirmed = bool(answer or rest)
             words = rest or (speech.after_no(said, language=call.lang) if answer is False else said)
+            if answer is False and speech.yes_no("", words, language=call.lang) is False:
+                words = ""  # "nope, that's wrong": the number is wrong, not the order
             instead = _chosen_instead(
                 call, ivr, name, node, words, confidence, pending if confirmed else "", to_person=confirmed
             )

@@ -471,6 +471,11 @@ _SPANISH_LEMMAS = {
     "llameme": "llamar",
     "llamenme": "llamar",
     "llamame": "llamar",
+    # "Márquenme" (dial me) is asking to be called too.
+    "marquenme": "marcar",
+    "marqueme": "marcar",
+    "marcame": "marcar",
+    "marquen": "marcar",
 }
 
 # fmt: off
@@ -537,6 +542,7 @@ _SPANISH = _lexicon(
         # A call asked for later is a call, not a late parcel ("llámeme más tarde"), and so is one asked to be
         # returned ("que me devuelvan la llamada"), unlike the caller's own ("le devuelvo la llamada").
         "llam": ["llam * mas tarde", "me * devolver * llamada", "me * devuelvo * llamada", "me * regresar * llamada"],
+        "marc": ["marcar * mas tarde"],
         # Volver al principio del menú (la intención main_menu del árbol): ni una devolución ni "de nuevo".
         "START": [
             "menu principal", "volver * menu", "regresar * menu", "volver al inicio", "regresar al inicio",

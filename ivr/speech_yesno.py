@@ -24,7 +24,8 @@ _YES_PHRASES = (
     ("you", "got", "it"), ("you", "bet"), ("that", "works"), ("works", "for", "me"), ("perfect",),
     ("fine", "by", "me"), ("that", "would", "be", "great"), ("that", "is", "fine"),
     # Agreement that hedges ("I think so", "I believe so") or judges what it heard ("sounds right").
-    ("think", "so"), ("believe", "so"), ("suppose", "so"), ("sounds", "right"), ("looks", "right"),
+    ("think", "so"), ("believe", "so"), ("suppose", "so"), ("i", "guess", "so"), ("sounds", "right"),
+    ("looks", "right"),
 )  # fmt: skip
 # "Okay" agrees when it is the answer ("okay", "okay, thanks"); with more to it ("okay, wait", "okay but
 # it came broken") it only acknowledges, and a no beside it ("okay, no, that's wrong") is a no.
@@ -284,7 +285,10 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     if _is_spanish(language):
         return _is_yes_spanish([_fold(word) for word in _words(text)])
     words = _words(text)
-    if not words or _spans(words, _UNCLEAR_PHRASES):
+    # Doubt inside a yes is part of it: "I guess so" agrees, "I guess" alone does not.
+    agreed = _spans(words, _YES_PHRASES)
+    doubt = [(a, b) for a, b in _spans(words, _UNCLEAR_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in agreed)]
+    if not words or doubt:
         return None
     # A yes-word next to "not" is negated: "not right", "that is not it", "absolutely not", "it is not".
     tail = [(start, end) for start, end in _spans(words, _TAIL_YES_PHRASES) if end == len(words)]

@@ -378,6 +378,8 @@ def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
         (True, "Que me llamen, por favor.", "callback"),
         (True, "¿Me pueden llamar, por favor?", "callback"),
         (True, "Que me devuelvan la llamada, por favor.", "callback"),
+        (True, "Márquenme más tarde.", "callback"),
+        (False, "Can someone call me back?", "callback"),
     ],
 )
 def test_asking_to_be_called_back_in_other_words_at_the_busy_offer_is_a_callback(
@@ -448,6 +450,7 @@ def test_a_spanish_caller_who_asks_to_be_called_back_on_a_closed_line_is_called_
         (True, "Que me llamen, por favor."),
         (True, "Llámenme."),
         (True, "¿Me pueden llamar más tarde?"),
+        (True, "Márquenme más tarde."),
         (False, "Can you call me back?"),
         (False, "I'd like a callback, please."),
     ],

@@ -127,14 +127,17 @@ def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(
 
 
 @pytest.mark.parametrize(
-    "said", ["Okay.", "OK.", "I think so.", "That's right.", "Sounds right.", "Correct.", "Yeah, I believe so."]
+    "said",
+    ["Okay.", "OK.", "I think so.", "That's right.", "Sounds right.", "Correct.", "Yeah, I believe so.", "I guess so."],
 )
 def test_everyday_agreement_at_the_read_back_is_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
     found = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
     assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)
 
 
-@pytest.mark.parametrize("said", ["No, I don't think so.", "I don't think so.", "Okay, no, that's wrong."])
+@pytest.mark.parametrize(
+    "said", ["No, I don't think so.", "I don't think so.", "Okay, no, that's wrong.", "Nope, that's wrong."]
+)
 def test_a_no_in_everyday_words_at_the_read_back_is_still_a_no(shop: Flask, client: FlaskClient, said: str) -> None:
     again = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
     assert heard(again).startswith("Okay, let's try that again."), heard(again)

@@ -452,6 +452,8 @@ ANSWERS: list[tuple[str, bool | None]] = [
     ("OK.", True),
     ("okay thanks", True),
     ("I think so", True),
+    ("I guess so", True),
+    ("I guess", None),
     ("yeah, I believe so", True),
     ("sounds right", True),
     ("that sounds right", True),
