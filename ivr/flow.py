@@ -340,6 +340,13 @@ def _offer_input(
         # "A different order": not this one, so the number of the one they mean.
         ivr.add_step(now, node=name, kind="offer", speech=said, result=False, intent=ANOTHER)
         return render(call, ivr, name)
+    # "Yes, but it arrived damaged", "yeah, it's the wrong item": the order is theirs, and what went wrong
+    # with it says where to go.
+    reported = (speech.after_yes(said, language=call.lang) or (said if answer else "")) if not digits else ""
+    if reported and state.get("offer"):
+        instead = _chosen_instead(call, ivr, name, node, reported, confidence, str(state["offer"]), to_person=True)
+        if instead is not None:
+            return instead
     ivr.add_step(now, node=name, kind="offer", digits=digits or None, speech=said or None, result=answer)
     if answer and state.get("offer"):
         return _look_up(call, ivr, name, node, str(state["offer"]))
@@ -401,6 +408,12 @@ def _menu_input(
         confidence=score,
         result=chosen.goto if chosen else None,
     )
+    lookup = _lookup_for_number(call, node, chosen, said) if said and not digits and not off_menu else None
+    if lookup is not None:
+        # "My order number is 112-...": the number is the answer to the question it would lead to.
+        _reset_counters(ivr)
+        ivr.node, ivr.updated_at = lookup.name, now
+        return _lookup_input(call, ivr, lookup.name, lookup, "ref", "", said, confidence)
     if off_menu:
         # A clear request the menu does not offer: a person can help, where the menu's "agent" leads.
         _reset_counters(ivr)
@@ -429,25 +442,58 @@ def _menu_input(
     return render(call, ivr, chosen.goto)
 
 
+def _lookup_for_number(call: Call, node: MenuNode, chosen: Option | None, said: str) -> LookupNode | None:
+    """The number question that words said at a menu answer, when they carry a whole number (as many
+    digits as a reference has): the chosen option's, if it leads to one ("another order, 112-..."), or
+    with no choice heard the menu's order lookup ("my order number is 112-..."); else None."""
+    if len(speech.spoken_digits(said, language=call.lang).digits) < speech.MIN_REFERENCE_DIGITS:
+        return None
+    goes = [chosen.goto] if chosen is not None else [option.goto for option in node.options]
+    lookups = [call.tree.nodes.get(goto) for goto in goes]
+    found = [n for n in lookups if isinstance(n, LookupNode) and (chosen is not None or n.lookup == "order")]
+    return found[0] if found else None
+
+
 def _choose(
-    call: Call, node: MenuNode, digits: str, said: str, confidence: float | None
+    call: Call, node: MenuNode, digits: str, said: str, confidence: float | None, spoken_keys: bool = True
 ) -> tuple[Option | None, speech.Intent | None]:
     """The option a key or words choose at a menu, and the intent heard in the words (OFF_MENU: a
-    request the menu does not offer)."""
+    request the menu does not offer). `spoken_keys`: whether "two" is the key 2 (not where a number
+    was asked for)."""
     # A key said ("one", "press two") is the key pressed, where this menu has it.
-    key = digits[:1] or (speech.spoken_key(said, language=call.lang) if said else None)
+    key = digits[:1] or (speech.spoken_key(said, language=call.lang) if said and spoken_keys else None)
     chosen = node.option_for_digit(key) if key else None
     if chosen is not None or digits or not said:
         return chosen, None
+    goodbye = node.option_for_intent(handover.GOODBYE)
+    if goodbye is not None and speech.is_closing(said, language=call.lang):
+        return goodbye, None  # "Great, thanks", "hasta luego": done, however they put it
     intents = call.intents(*(option.intent for option in node.options))
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
     if intent is not None and intent.name == handover.GOODBYE and not _means_goodbye(call, said, intents):
         intent = None  # "No, I'm not done", "no, one more thing": not a goodbye
+    if intent is None or intent.name == speech.OFF_MENU:
+        called = _asks_to_be_called(call, node, said, intents, confidence)
+        if called is not None:
+            return called
     if intent is None and speech.is_plain_no(said, language=call.lang):
         # A plain "no" ("nope") where the menu offers to stop ("anything else?"): that is stopping. A no
         # with more to it ("no, it never arrived", "that's not right") is not, and is asked again.
         return node.option_for_intent(handover.GOODBYE), None
     return (node.option_for_intent(intent.name) if intent is not None else None), intent
+
+
+def _asks_to_be_called(
+    call: Call, node: MenuNode, said: str, intents: dict[str, tuple[str, ...]], confidence: float | None
+) -> tuple[Option, speech.Intent] | None:
+    """ "Call me back", "que me llamen, por favor" at a menu that offers no callback: the way to a person
+    (who, when nobody is free, offers the callback), if the menu has one, with the tree's call_back intent."""
+    person = node.option_for_intent(handover.AGENT)
+    if person is None or node.option_for_intent(handover.CALL_BACK) is not None:
+        return None
+    # Matched beside the menu's own choices, so words that name one of them still go there.
+    intent = speech.match_intent(said, {**intents, **call.intents(handover.CALL_BACK)}, confidence, language=call.lang)
+    return (person, intent) if intent is not None and intent.name == handover.CALL_BACK else None
 
 
 # How surely the words after a leading no must be a goodbye phrase ("no, that's all" is 0.95; "no, one
@@ -485,8 +531,8 @@ def _order_or_none(call: Call, number: str) -> OrderInfo | None:
 
 
 def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, instead: str | None = None) -> str:
-    """No input or no match: re-prompt in other words (`instead`, or the node's for the case), or
-    after the limit move on (never hang up)."""
+    """No input or no match: re-prompt in other words (`instead`, or the node's for the case: after
+    silence its silence words, then its prompt, in turn), or after the limit move on (never hang up)."""
     state = ivr.get_state()
     key = "no_match" if heard else "no_input"
     state[key] = state.get(key, 0) + 1
@@ -503,6 +549,11 @@ def _missed(call: Call, ivr: IvrSession, name: str, fallback: str, heard: bool, 
         if isinstance(call.tree.node(target), HangupNode):
             return render(call, ivr, target)  # nobody is getting them anyone: no "let me get someone"
         return render(call, ivr, target, lead_in=call.text("pass_on"))
+    node = call.tree.node(name)
+    if not heard and instead is None and state[key] % 2 == 0 and isinstance(node, MenuNode | LookupNode):
+        # Silence again: not the silence words twice in a row ("Are you still there? ... Are you still
+        # there? ..."), but the question itself once more, whole, for a caller who missed its start.
+        instead = call.words(node.prompt)
     return render(call, ivr, name, retry=key, instead=instead)
 
 
@@ -552,6 +603,19 @@ def _lookup_input(
             ivr.add_step(now, node=name, kind="confirm", speech=said, result="repeat")
             return _ask_confirm(call, ivr, name, pending)
         answer = speech.yes_no(digits, said, language=call.lang)
+        if said and not digits:
+            # "Yes, but it arrived damaged": the number is theirs, and the problem says where to go.
+            # "Actually I need a refund", "no, I want to return something": another topic than the number.
+            rest = speech.after_yes(said, language=call.lang)
+            confirmed = bool(answer or rest)
+            words = rest or (speech.after_no(said, language=call.lang) if answer is False else said)
+            if answer is False and speech.yes_no("", words, language=call.lang) is False:
+                words = ""  # "nope, that's wrong": the number is wrong, not the order
+            instead = _chosen_instead(
+                call, ivr, name, node, words, confidence, pending if confirmed else "", to_person=confirmed
+            )
+            if instead is not None:
+                return instead
         ivr.add_step(now, node=name, kind="confirm", digits=digits or None, speech=said or None, result=answer)
         if answer and state.get("pending"):
             return _look_up(call, ivr, name, node, str(state["pending"]))
@@ -569,8 +633,13 @@ def _lookup_input(
         reference, trusted = digits, True
     elif said:
         reference, trusted = _heard_reference(node, said, confidence, call.lang)
-        if not trusted and reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE:
-            reference = ""  # a stray "one" among words, not a number to read back
+        if reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE:
+            # A stray "one" among words ("una devolución"), not a number to read back or look up, however
+            # sure the recogniser is of the word.
+            reference = ""
+        instead = None if reference else _chosen_instead(call, ivr, name, node, said, confidence)
+        if instead is not None:
+            return instead  # "actually, I want to return something": no number, another topic
     else:
         ivr.add_step(now, node=name, kind="reference", result=None)
         return _missed(call, ivr, name, node.fallback, heard=False)
@@ -592,6 +661,51 @@ def _lookup_input(
         ivr.set_state(state)
         return _ask_confirm(call, ivr, name, reference)
     return _look_up(call, ivr, name, node, reference)
+
+
+def _chosen_instead(
+    call: Call,
+    ivr: IvrSession,
+    name: str,
+    node: LookupNode,
+    said: str,
+    confidence: float | None,
+    reference: str = "",
+    to_person: bool = False,
+) -> str | None:
+    """Words at a number question that choose something else of the main menu, as they would there: a
+    return to start, a refund to look up, a problem to report. That choice, with `reference` (the order
+    they said yes to) kept for the agent; None when they choose nothing else.
+
+    `to_person`: only a choice that leads to a person counts ("yes, but it arrived damaged", "yes, I want
+    to return it"); after a yes, a question about something else ("yes, and my refund?") is for later."""
+    start = call.tree.start_node
+    if not said or not isinstance(start, MenuNode) or speech.asks_for_time(said, language=call.lang):
+        return None  # "hang on, let me check my email": time to find the number (given_time)
+    # "Two" here is a digit of the number, not the menu's key 2. A request the menu does not offer is no
+    # choice here: words said while looking for a number ("it's in my account somewhere") sound like one.
+    chosen, intent = _choose(call, start, "", said, confidence, spoken_keys=False)
+    if chosen is None or chosen.goto in (name, REPEAT) or chosen.language:
+        return None  # nothing else, this same question ("where's my package?"), or a language
+    target = chosen.goto
+    if to_person and not isinstance(call.tree.node(target), TransferNode):
+        return None
+    ivr.add_step(
+        call.clock.now(),
+        node=name,
+        kind="menu",
+        speech=said,
+        intent=intent.name if intent is not None else chosen.intent,
+        confidence=intent.confidence if intent is not None else None,
+        result=target,
+        **({"reference": reference} if reference else {}),
+    )
+    state = ivr.get_state()
+    state.pop("pending", None)
+    state.pop("offer", None)
+    ivr.set_state(state)
+    _reset_counters(ivr)
+    return render(call, ivr, target)
 
 
 def _ask_confirm(call: Call, ivr: IvrSession, name: str, reference: str) -> str:
@@ -691,6 +805,7 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
     state.pop("offer", None)
     ivr.set_state(state)
     ivr.topic = node.topic or ivr.topic
+    unreturned: OrderInfo | None = None
     try:
         if node.lookup == "order":
             number = speech.format_order_number(reference) or reference
@@ -699,14 +814,27 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
             # The agent's whisper and screen are in English: the answer is kept in English for them too.
             for_agent = answers.order_sentence(found, today, zone=zone) if found and call.lang != "en" else None
         else:
-            ret = call.lookup.return_for(reference) or (
-                call.lookup.return_for(speech.format_order_number(reference) or reference)
-            )
+            number = speech.format_order_number(reference) or reference
+            ret = call.lookup.return_for(reference) or call.lookup.return_for(number)
             sentence = answers.return_sentence(ret, today, language=call.lang, zone=zone) if ret else None
             for_agent = answers.return_sentence(ret, today, zone=zone) if ret and call.lang != "en" else None
+            # An order with no return yet: the caller has one to start, not to look up.
+            unreturned = call.lookup.order(number) if ret is None else None
     except LookupUnavailable:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
         return render(call, ivr, node.fallback, lead_in=call.text("lookup_unavailable"))
+    if sentence is None and node.lookup == "return" and unreturned is not None:
+        # Asking again would find nothing more: the returns team starts one (the question's fallback).
+        ivr.add_step(
+            now,
+            node=name,
+            kind="lookup",
+            reference=reference,
+            result="no return yet",
+            for_agent=f"No return has been started for order {unreturned.number} yet.",
+        )
+        _reset_counters(ivr)
+        return render(call, ivr, node.fallback, lead_in=call.text("no_return_yet"))
     if sentence is None:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result=None)
         state = ivr.get_state()

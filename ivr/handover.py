@@ -152,16 +152,16 @@ def _language_note(call: Call, queue: Queue) -> str:
 
 
 # The answers to a busy line's offer and to a closed line's, by key; said, they are the tree's intents.
-OTHER_NUMBER = "other_number"
-BUSY_CHOICES = {"1": "call_back", "2": OTHER_NUMBER, "3": "hold"}
-UNSTAFFED_CHOICES = {"1": "call_back", "2": OTHER_NUMBER}
+OTHER_NUMBER, CALL_BACK = "other_number", "call_back"
+BUSY_CHOICES = {"1": CALL_BACK, "2": OTHER_NUMBER, "3": "hold"}
+UNSTAFFED_CHOICES = {"1": CALL_BACK, "2": OTHER_NUMBER}
 # The tree's intents for declining an offer, and for hearing it again.
 GOODBYE, REPEAT = "goodbye", "repeat"
 # The menus' intent for a person, and the offer's choice that leads to one soonest.
 AGENT, HOLD = "agent", "hold"
 # The busy offer's mode when nobody was on duty to offer a hold.
 UNSTAFFED = "unstaffed"
-CLOSED_CHOICES = {"1": "call_back", "2": "message", "3": OTHER_NUMBER}
+CLOSED_CHOICES = {"1": CALL_BACK, "2": "message", "3": OTHER_NUMBER}
 
 
 def _offer_hints(call: Call, choices: dict[str, str]) -> list[str]:
@@ -197,9 +197,10 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     offered = list(choices.values())
     intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
     if intent is not None and intent.name == AGENT:
-        # "A representative, please" when everyone is busy: waiting on the line is how to reach one.
-        return HOLD if HOLD in offered else None
-    if (intent is None or intent.name == "call_back") and OTHER_NUMBER in offered and _names_a_number(call, said):
+        # "A representative, please" when everyone is busy: waiting on the line is how to reach one. Where
+        # no hold is offered, it is a person asked for who is not there, and the caller is told so.
+        return HOLD if HOLD in offered else AGENT
+    if (intent is None or intent.name == CALL_BACK) and OTHER_NUMBER in offered and _names_a_number(call, said):
         return OTHER_NUMBER  # "Call me at 201 555 0199", "can you call my cell?": not this number
     if intent is not None and intent.name in offered:
         return intent.name
@@ -230,10 +231,10 @@ def transfer_input(
         return _closed_input(call, ivr, name, node, digits, said, confidence)
     offered = UNSTAFFED_CHOICES if mode == UNSTAFFED else BUSY_CHOICES
     choice = _choice(call, offered, digits, said, confidence)
-    # Asked to hold when no hold was offered: say why not, and offer the callback again.
-    refused_hold = choice is None and offered is UNSTAFFED_CHOICES
+    # Asked to hold, or for a person, when no hold was offered: say why not, and offer the callback again.
+    refused_hold = choice == AGENT or (choice is None and offered is UNSTAFFED_CHOICES)
     refused_hold = refused_hold and _choice(call, BUSY_CHOICES, digits, said, confidence) == "hold"
-    if choice == "call_back":
+    if choice == CALL_BACK:
         return _call_back_caller(call, ivr, name, node)
     if choice == "hold":
         return _hold(call, ivr, name, node)
@@ -604,19 +605,23 @@ def _context(ivr: IvrSession, queue: Queue, matched: str | None = None) -> str:
 # -- a closed queue: a callback when we open, or a message ------------------------------------------
 
 
-def _closed(call: Call, ivr: IvrSession, name: str, queue: Queue, prefix: tuple[Part, ...]) -> str:
-    """Nobody is on duty: say when we open, and offer a callback then, or a message now (never a hold)."""
+def _closed(
+    call: Call, ivr: IvrSession, name: str, queue: Queue, prefix: tuple[Part, ...], person: bool = False
+) -> str:
+    """Nobody is on duty: say when we open, and offer a callback then, or a message now (never a hold).
+    `person`: the caller asked for one, and hears plainly that nobody is there rather than "we're closed"."""
     now = call.clock.now()
     opening = queue.business_hours.next_open(now)
     ivr.add_step(now, node=name, kind="transfer", result="closed")
     call.session.commit()
+    news = "closed_no_person" if person else "closed"
     if opening is None:
-        said: tuple[Part, ...] = (call.text("closed"), call.text("message_only_offer"))
+        said: tuple[Part, ...] = (call.text(news), call.text("message_only_offer"))
     else:
         zone = queue.business_hours.zone
         when = answers.opening_time(opening.astimezone(zone), now.astimezone(zone).date(), language=call.lang)
         offer = "closed_offer" if _caller_e164(call, ivr) else "closed_offer_keyed"
-        said = (call.text("closed_until", when=when), call.text(offer))
+        said = (call.text(f"{news}_until", when=when), call.text(offer))
     return str(
         call.reply().gather(
             call.url(name, mode="closed"),
@@ -635,7 +640,7 @@ def _closed_input(
     choice = _choice(call, CLOSED_CHOICES, digits, said, confidence)
     if choice == "message":
         return _ask_for_message(call, ivr, name)
-    if choice == "call_back":
+    if choice == CALL_BACK:
         return _call_back_caller(call, ivr, name, node)
     if choice == OTHER_NUMBER:
         return _ask_number(call, ivr, name)
@@ -644,11 +649,24 @@ def _closed_input(
     state = ivr.get_state()
     state["no_match"] = state.get("no_match", 0) + 1
     ivr.set_state(state)
-    ivr.add_step(call.clock.now(), node=name, kind="closed", digits=digits or None, speech=said or None, result=None)
+    ivr.add_step(
+        call.clock.now(),
+        node=name,
+        kind="closed",
+        digits=digits or None,
+        speech=said or None,
+        intent=AGENT if choice == AGENT else None,
+        result=None,
+    )
     call.session.commit()
     if state["no_match"] > call.tree.limits.no_match:
         # No answer to the offer: a message needs nothing more from them than speaking.
         return _ask_for_message(call, ivr, name)
+    if choice == AGENT:
+        # "Can I talk to someone?": understood, and answered plainly (nobody is there), with the offer again.
+        queue = call.session.scalar(select(Queue).where(Queue.name == node.queue))
+        assert queue is not None
+        return _closed(call, ivr, name, queue, (), person=True)
     return transfer(call, ivr, name, node, (call.text("didnt_get_that"),), again=True)
 
 

@@ -27,9 +27,11 @@ PROBLEM_REPORTS = {
 ASKED_FOR = {
     "track": "to track an order",
     "returns": "about a return or a refund",
+    "start_return": "to start a return",
     "agent": "for a person",
     "another": "to check another order",
     "repeat": "to hear the answer again",
+    "call_back": "to be called back",
 }
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
 QUOTE_LIMIT = 120
@@ -103,7 +105,9 @@ class IvrSession(Base):
         if reports:
             # Their own words, marked as theirs: the agent starts from the problem, not from a menu choice.
             report = reports[-1]
-            said = f"The caller reports {PROBLEM_REPORTS[report['intent']]}: “{_quoted(report.get('speech'))}”."
+            # The order they said was theirs before reporting it ("yes, but it arrived damaged").
+            order = f" with order {report['reference']}" if report.get("reference") else ""
+            said = f"The caller reports {PROBLEM_REPORTS[report['intent']]}{order}: “{_quoted(report.get('speech'))}”."
         elif found:
             said = f"In the phone menu they heard: {found[-1]}"
         elif asked and asked[-1]["intent"] == OFF_MENU:

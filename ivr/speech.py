@@ -26,10 +26,12 @@ from ivr.speech_numbers import (
 )
 from ivr.speech_yesno import (
     after_no,
+    after_yes,
     asks_for_time,
     asks_to_repeat,
     caller_will_call,
     denies,
+    is_closing,
     is_plain_no,
     is_yes,
     lacks_number,
@@ -42,6 +44,7 @@ __all__ = [
     "Intent",
     "SpokenNumber",
     "after_no",
+    "after_yes",
     "asks_for_time",
     "asks_to_repeat",
     "lacks_number",
@@ -56,6 +59,7 @@ __all__ = [
     "spoken_reference",
     "yes_no",
     "is_plain_no",
+    "is_closing",
     "denies",
     "caller_will_call",
 ]
@@ -325,6 +329,11 @@ _ENGLISH = _lexicon(
         "PHONENUMBER": ["phone number"],
         "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
         "TALK": ["put me through", "connect me", "transfer me"],
+        # The caller's own call, which asks for none back: "I'm calling about my order", "I called yesterday".
+        "CALLING": [
+            "i am calling", "i am just calling", "i was calling", "i called", "we are calling", "we called",
+            "calling about", "calling regarding", "calling because",
+        ],
         "OFF": [
             "log in", "sign in", "promo code", "discount code", "payment * go through", "money left",
             "money * take out",
@@ -450,7 +459,24 @@ _ENGLISH = _lexicon(
 # Words whose light stem would collide with another's ("estado", a status, and "está", is).
 # "Envío" is a shipment (a subject), "enviaron" they sent it (news of where it is).
 # "Quién" and "quiero" share a light stem, so "quién habla" (who is calling) would swallow "quiero hablar".
-_SPANISH_LEMMAS = {"estado": "estatus", "envio": "entrega", "quien": "quienx"}
+# "Llamo" and "llamaba" (I call, about my order) share "llam" with "llamen" and "llamar" (call me), so the
+# rule that drops "llamo por" would swallow "que me llamen por favor"; the caller's own call has its own
+# lemma. "Llámeme", "llámenme", "llámame" (call me) are the verb with its pronoun: "llamar".
+_SPANISH_LEMMAS = {
+    "estado": "estatus",
+    "envio": "entrega",
+    "quien": "quienx",
+    "llamo": "llamox",
+    "llamaba": "llamox",
+    "llameme": "llamar",
+    "llamenme": "llamar",
+    "llamame": "llamar",
+    # "Márquenme" (dial me) is asking to be called too.
+    "marquenme": "marcar",
+    "marqueme": "marcar",
+    "marcame": "marcar",
+    "marquen": "marcar",
+}
 
 # fmt: off
 _SPANISH = _lexicon(
@@ -492,9 +518,11 @@ _SPANISH = _lexicon(
             # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
             "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
             "les llamo", "hablo para",
-            # "Llamo por mi pedido": what the call is about, not a request to be called.
+            # "Llamo por mi pedido": what the call is about, not a request to be called ("llamo" and
+            # "llamaba" only: see _SPANISH_LEMMAS).
             "llamo por", "llamaba por", "hablo por", "hablaba por",
-            "devuelvo * llamada", "devolver * llamada", "regreso * llamada",
+            "devuelvo * llamada", "devolver * llamada", "regreso * llamada", "te devuelvo * llamada",
+            "te regreso * llamada",
             # Palabras de la tienda en la charla de la casa: la biblioteca, una canción, la comida pedida.
             "devuelve * * biblioteca", "devolver * * biblioteca", "regresa * * biblioteca",
             "regresar * * biblioteca",
@@ -511,6 +539,10 @@ _SPANISH = _lexicon(
             "te devuelvo * dinero", "dinero que me prestaste", "te regreso", "te devuelvo",
             "me prestaste", "en orden", "por orden", "orden de los", "orden de las",
         ],
+        # A call asked for later is a call, not a late parcel ("llámeme más tarde"), and so is one asked to be
+        # returned ("que me devuelvan la llamada"), unlike the caller's own ("le devuelvo la llamada").
+        "llam": ["llam * mas tarde", "me * devolver * llamada", "me * devuelvo * llamada", "me * regresar * llamada"],
+        "marc": ["marcar * mas tarde"],
         # Volver al principio del menú (la intención main_menu del árbol): ni una devolución ni "de nuevo".
         "START": [
             "menu principal", "volver * menu", "regresar * menu", "volver al inicio", "regresar al inicio",
@@ -555,7 +587,8 @@ _SPANISH = _lexicon(
         "NUMBER": ["numero", "NUMBER"],
         "RETURN": [
             "devolucion", "devoluciones", "devolver", "devolvi", "devuelvo", "reembolso", "reembolsado",
-            "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds",
+            "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds", "devuelto",
+            "regresado",
         ],
         "PERSON": [
             "persona", "humano", "agente", "representante", "operador", "operadora", "asesor", "alguien",
@@ -789,6 +822,8 @@ _RETURN_WORDS = ("return", "refund", "reimburs", "back", "devol", "reembols", "v
 
 # Ideas that, asked for, name a choice whatever problem comes with them.
 _ASKED_FOR = frozenset({"RETURN", "PERSON", "TALK"})
+# A return to start rather than one to look up (ivr/speech_clues.py): a tree may give it a choice of its own.
+_NEW_RETURN = "NEWRETURN"
 
 
 @dataclass(frozen=True)
@@ -814,6 +849,9 @@ class _Said:
         reference = sum(len(word) for word in words if word.isdigit()) >= MIN_REFERENCE_DIGITS
         ideas = [_NUMBER if word.isdigit() and reference else stem for word, stem in zip(words, stems, strict=True)]
         read = _negate(_rewrite(ideas, lexicon), lexicon, words)
+        if _NEW_RETURN in clues and "RETURN" not in read:
+            # "I need to return the library books", "quiero regresar al menú": no return of the shop's.
+            clues = [clue for clue in clues if clue != _NEW_RETURN]
         if _ARRIVING.isdisjoint(read) and _ARRIVING_WORDS.isdisjoint(words):
             # "I lost my keys", "they stole my wallet", "the dog is missing": the household's loss, not a parcel's.
             read = [token for token in read if token != "LOST"]
@@ -827,8 +865,9 @@ class _Said:
         content = [token for token in tokens if token not in lexicon.stopwords]
         request = any(_at(stems, start, run) is not None for run in lexicon.requests for start in range(len(stems)))
         if request and not _ASKED_FOR.isdisjoint(content):
-            # "I need to start a return for a broken toaster": the request says where to go, the problem why.
-            clues = []
+            # "I need to start a return for a broken toaster": the request says where to go, the problem why
+            # (a return to start, when the tree has a choice for that, says it most precisely).
+            clues = [clue for clue in clues if clue == _NEW_RETURN]
         return cls(
             content=tuple(token for index, token in enumerate(content) if index == 0 or content[index - 1] != token),
             every=tuple(stems),

@@ -40,8 +40,34 @@ _NOT_GOODS = r"^(?!.*\b(?:code|coupon|card|website|site|app|account|password|lin
 _DELIVERED = r"(?:delivered|dropped (?:it |them |the \w+ )?off|handed|left at|left on|left by|left it|left them|left in|completed|arrived)"
 _PLACE = r"(?:house|address|door|porch|building|apartment|unit|place|street|neighbou?r|mailbox|location)"
 
+# Sending something back, said as a wish or a question ("I want to return these shoes", "how do I send it
+# back?", "start a return"), or as not done yet ("I haven't sent it back yet"): a return to start, not one
+# to look up ("I returned it last week", "where's my refund?").
+_SEND_BACK = r"(?:return|exchange|(?:send|ship|mail) (?:\w+ ){0,3}?back)"
+_OPENING = r"^(?:(?:um|uh|so|yeah|yes|hi|hello|well|okay|ok|oh|i|just|please|and) )*"
+
 ENGLISH = _clues(
     [
+        (
+            rf"\b(?:want|wanna|need|like|have|hoping|trying|wish|going|gonna|how (?:do|can|would|should|could) (?:i|we)|how to|can (?:i|we)|could (?:i|we)|may (?:i|we)|is it possible) (?:to )?(?:(?:start|make|open|begin|do|initiate|set up|file|request|get) (?:a |an )?(?:new )?)?{_SEND_BACK}\b",
+            "NEWRETURN",
+        ),
+        (
+            r"\b(?:start|starting|make|making|open|opening|begin|initiate|set up|setting up|file|request|requesting|create) (?:a |an |my |the )?(?:new )?(?:return|exchange)\b(?! (?:status|label))",
+            "NEWRETURN",
+        ),
+        (
+            rf"{_OPENING}(?:(?:return|exchange) (?:an?|this|that|these|those|my|the|some|something|it|them|one|items?)\b|(?:send|ship|mail) (?:\w+ ){{0,3}}?back\b|exchange$)",
+            "NEWRETURN",
+        ),
+        (
+            r"\b(?:have|got) (?:something|an item|a \w+|some \w+|things?|stuff|items?|one|two|\w+ things) to (?:return|exchange|send back)\b",
+            "NEWRETURN",
+        ),
+        (
+            r"\b(?:have not|did not|not) (?:yet )?(?:sent|send|returned|return|mailed|shipped) (?:it |them |this |that |anything |the \w+ |my \w+ )?(?:back )?yet\b|\bhave not (?:yet )?(?:sent|returned|mailed|shipped) (?:it|them|this|that|anything|the \w+|my \w+) back\b",
+            "NEWRETURN",
+        ),
         # A package shown or marked delivered that the caller does not have.
         (
             rf"\b(?:says?|saying|said|shows?|showing|showed|shown|marked|listed|states?|stating|stated|updated|confirms?|confirming)\b.{{0,40}}\b{_DELIVERED}\b",
@@ -277,6 +303,23 @@ _S_RECEIVED = r"(?:llego|llegaron|mandaron|enviaron|recibi|recibimos|vino|vinier
 
 SPANISH = _clues(
     [
+        # Una devolución por hacer, no una que consultar: "quiero devolver algo", "¿cómo devuelvo esto?".
+        (
+            r"\b(?:quiero|quisiera|queria|necesito|deseo|me gustaria|tengo que|hay que|como (?:puedo|hago para|le hago para|se)|puedo|podria|se puede|voy a|vengo a) (?:(?:hacer|iniciar|empezar|abrir|solicitar|tramitar|pedir|levantar|generar) (?:una |la |mi )?(?:nueva )?)?(?:devolver|devolucion|regresar)\b",
+            "NEWRETURN",
+        ),
+        (
+            r"\b(?:hacer|iniciar|empezar|abrir|solicitar|tramitar|levantar|generar) (?:una |la |mi )?(?:nueva )?devolucion\b|\bcomo (?:devuelvo|regreso|se devuelve)\b",
+            "NEWRETURN",
+        ),
+        (
+            r"^(?:(?:hola|bueno|pues|este|eh|oiga|si|mire|y) )*(?:devolver|regresar) (?:un|una|el|la|mi|mis|este|esta|esto|estos|estas|algo|unos|unas)\b",
+            "NEWRETURN",
+        ),
+        (
+            r"\b(?:no|todavia no|aun no) (?:lo |la |los |las )?(?:he|hemos) (?:devuelto|regresado|enviado|mandado)\b",
+            "NEWRETURN",
+        ),
         (
             r"\b(?:dice|decia|aparece|marca|sale|muestra|pone|indica)\b.{0,40}\b(?:entregado|entregada|entregaron|dejaron|lo dejaron|la dejaron|llego|delivered)\b",
             "LOST",

@@ -23,6 +23,17 @@ _YES_PHRASES = (
     # Assent said as an idiom: "you got it", "you bet", "that works", "works for me", "perfect".
     ("you", "got", "it"), ("you", "bet"), ("that", "works"), ("works", "for", "me"), ("perfect",),
     ("fine", "by", "me"), ("that", "would", "be", "great"), ("that", "is", "fine"),
+    # Agreement that hedges ("I think so", "I believe so") or judges what it heard ("sounds right").
+    ("think", "so"), ("believe", "so"), ("suppose", "so"), ("i", "guess", "so"), ("sounds", "right"),
+    ("looks", "right"),
+)  # fmt: skip
+# "Okay" agrees when it is the answer ("okay", "okay, thanks"); with more to it ("okay, wait", "okay but
+# it came broken") it only acknowledges, and a no beside it ("okay, no, that's wrong") is a no.
+_WEAK_YES = frozenset({"okay", "ok", "okey", "okie", "vale"})
+_WEAK_YES_COMPANY = frozenset(
+    {"um", "uh", "oh", "well", "so", "then", "that", "is", "it", "sounds", "good", "fine", "please", "thanks",
+     "thank", "you", "cool", "great", "alright", "pues", "bueno", "bien", "esta", "gracias", "eh", "este",
+     "entonces"}
 )  # fmt: skip
 # Yes only as the last words ("yes it is"): "it is the other one" is a no.
 _TAIL_YES_PHRASES = (("it", "is"),)
@@ -61,7 +72,7 @@ _SPANISH_YES_PHRASES = (
     ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
     ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
     # "Está bien" agrees ("no está bien" is a no: a yes-word after "no" is negated below); "ándale", "órale".
-    ("esta", "bien"), ("andale",), ("orale",),
+    ("esta", "bien"), ("andale",), ("orale",), ("me", "parece", "bien"),
 )  # fmt: skip
 _SPANISH_NO_PHRASES = (
     ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
@@ -145,11 +156,74 @@ def after_no(text: str, language: str = "en") -> str:
     return " ".join(words[start:])
 
 
+# A yes that opens an answer ("Yes, but it arrived damaged", "sí, pero llegó roto").
+_YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "yea", "yah", "si", "correct", "correcto", "claro"})
+_LEADING_YES = _YES_WORDS | {"uh", "um", "oh", "well", "okay", "ok"}
+
+
+def after_yes(text: str, language: str = "en") -> str:
+    """The words after a leading yes ("Yes, but it arrived damaged" -> "but it arrived damaged"), or ""
+    when the answer does not open with one or says nothing more."""
+    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
+    if not words or words[0] not in _YES_WORDS:
+        return ""
+    start = 0
+    while start < len(words) and words[start] in _LEADING_YES:
+        start += 1
+    return " ".join(words[start:])
+
+
 def is_plain_no(text: str, language: str = "en") -> bool:
     """Whether the words are a no and nothing more ("No.", "Nope", "no thanks"); "that's not right" or
     "no, it never arrived" say more than no."""
     words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
     return bool(words) and words[0] in _NO_WORDS and all(word in _LEADING_NO for word in words)
+
+
+# Everyday closings after an answer ("great, thanks", "that's all I needed", "hasta luego", "gracias, eso es
+# todo"): words that only thank or take leave, one of them a thanks or a goodbye.
+_CLOSERS = frozenset({"thanks", "thank", "thx", "bye", "goodbye", "cheers", "appreciate", "appreciated"})
+_CLOSING_PHRASES = (
+    ("that", "is", "all"), ("that", "is", "it"), ("that", "is", "everything"), ("all", "set"), ("i", "am", "done"),
+    ("i", "am", "good"), ("have", "a", "good"), ("have", "a", "nice"), ("have", "a", "great"), ("take", "care"),
+    ("that", "will", "be", "all"), ("that", "would", "be", "all"), ("nothing", "else"),
+)  # fmt: skip
+_CLOSING_WORDS = _CLOSERS | {
+    "you", "so", "much", "very", "great", "perfect", "awesome", "excellent", "wonderful", "cool", "good", "fine",
+    "nice", "lovely", "brilliant", "super", "sweet", "ok", "okay", "alright", "all", "right", "that", "is", "it",
+    "i", "needed", "need", "wanted", "have", "a", "day", "night", "evening", "weekend", "for", "your", "the",
+    "help", "oh", "ah", "um", "uh", "yeah", "yes", "yep", "got", "am", "set", "done", "everything", "just", "then",
+    "and", "well", "sounds", "really", "no", "nope", "take", "care", "will", "would", "be", "else", "nothing",
+    "again", "gotcha", "one",
+}  # fmt: skip
+_SPANISH_CLOSERS = frozenset({"gracias", "adios", "chao", "chau", "bye", "agradezco"})
+_SPANISH_CLOSING_PHRASES = (
+    ("hasta", "luego"), ("hasta", "pronto"), ("hasta", "la", "vista"), ("hasta", "manana"), ("eso", "es", "todo"),
+    ("es", "todo"), ("seria", "todo"), ("nada", "mas"), ("que", "tenga"), ("ya", "termine"), ("ya", "quedo"),
+)  # fmt: skip
+_SPANISH_CLOSING_WORDS = _SPANISH_CLOSERS | {
+    "muchas", "mil", "muy", "amable", "perfecto", "perfecta", "excelente", "genial", "bueno", "buena", "buen",
+    "buenas", "bien", "esta", "vale", "ok", "okey", "okay", "listo", "ya", "es", "eso", "todo", "seria", "hasta",
+    "luego", "pronto", "manana", "la", "vista", "dia", "tarde", "tardes", "noche", "noches", "que", "tenga",
+    "le", "lo", "se", "igualmente", "si", "no", "nada", "mas", "pues", "entonces", "termine", "quedo", "de", "su",
+    "por", "ayuda", "senorita", "senor", "joven", "feliz",
+}  # fmt: skip
+
+
+def is_closing(text: str, language: str = "en") -> bool:
+    """Whether the words only close the call, with thanks or a goodbye ("great, thanks", "perfect thank
+    you", "that's all", "hasta luego", "gracias, eso es todo"); "thanks, but I have another question",
+    "I'm not done, thanks" or "gracias, quiero un reembolso" say more than that."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    closers, phrases, allowed = (
+        (_SPANISH_CLOSERS, _SPANISH_CLOSING_PHRASES, _SPANISH_CLOSING_WORDS)
+        if spanish
+        else (_CLOSERS, _CLOSING_PHRASES, _CLOSING_WORDS)
+    )
+    if not words or any(word not in allowed for word in words):
+        return False
+    return not closers.isdisjoint(words) or bool(_spans(words, phrases))
 
 
 # The caller will ring us, not the other way round: "I'll call back later", "yo llamo después".
@@ -201,12 +275,20 @@ def lacks_number(text: str, language: str = "en") -> bool:
     return bool(_spans(_words(text), _NO_NUMBER_PHRASES))
 
 
+def _weak_yes(words: Sequence[str]) -> bool:
+    """Whether the answer is "okay" and nothing more than a courtesy ("okay", "OK, thanks", "vale pues")."""
+    return not _WEAK_YES.isdisjoint(words) and all(word in _WEAK_YES | _WEAK_YES_COMPANY for word in words)
+
+
 def is_yes(text: str, language: str = "en") -> bool | None:
-    """True for yes, False for no, None when the answer is unclear ("okay", "maybe", "yes no")."""
+    """True for yes, False for no, None when the answer is unclear ("maybe", "okay, wait", "yes no")."""
     if _is_spanish(language):
         return _is_yes_spanish([_fold(word) for word in _words(text)])
     words = _words(text)
-    if not words or _spans(words, _UNCLEAR_PHRASES):
+    # Doubt inside a yes is part of it: "I guess so" agrees, "I guess" alone does not.
+    agreed = _spans(words, _YES_PHRASES)
+    doubt = [(a, b) for a, b in _spans(words, _UNCLEAR_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in agreed)]
+    if not words or doubt:
         return None
     # A yes-word next to "not" is negated: "not right", "that is not it", "absolutely not", "it is not".
     tail = [(start, end) for start, end in _spans(words, _TAIL_YES_PHRASES) if end == len(words)]
@@ -217,7 +299,7 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     ]
     # The "no" inside a yes phrase ("no problem", "no worries") is not a refusal.
     no = [(a, b) for a, b in _spans(words, _NO_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
-    if yes and not no:
+    if (yes or _weak_yes(words)) and not no:
         return True
     if no and not yes:
         return False
@@ -240,7 +322,7 @@ def _is_yes_spanish(words: Sequence[str]) -> bool | None:
     # The yes-word inside "claro que no" is part of the refusal.
     yes = [(a, b) for a, b in yes if not any(n0 <= a and b <= n1 and n1 - n0 > 1 for n0, n1 in no_spans)]
     no = [(a, b) for a, b in no_spans if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
-    if yes and not no:
+    if (yes or _weak_yes(words)) and not no:
         return True
     if no and not yes:
         return False

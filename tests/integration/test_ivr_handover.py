@@ -394,6 +394,12 @@ def test_an_option_number_said_at_the_busy_offer_chooses_that_option(
         (False, "Just keep my place in line please", "callback"),
         (True, "Llámeme.", "callback"),
         (True, "Guárdeme mi lugar.", "callback"),
+        # "Llamo por mi pedido" (why one calls) is dropped as words; "llamen por favor" is not that.
+        (True, "Que me llamen, por favor.", "callback"),
+        (True, "¿Me pueden llamar, por favor?", "callback"),
+        (True, "Que me devuelvan la llamada, por favor.", "callback"),
+        (True, "Márquenme más tarde.", "callback"),
+        (False, "Can someone call me back?", "callback"),
     ],
 )
 def test_asking_to_be_called_back_in_other_words_at_the_busy_offer_is_a_callback(
@@ -445,3 +451,70 @@ def test_a_caller_who_names_another_number_is_asked_for_it(shop: Flask, client: 
     assert "We'll call you back at this number" not in heard(reply)
     keyed = answer(shop, client, offer, Digits="2")
     assert heard(reply) == heard(keyed)  # the same question as pressing 2: which number
+
+
+@pytest.mark.parametrize("said", ["Que me llamen, por favor.", "Llámenme.", "Llámeme más tarde."])
+def test_a_spanish_caller_who_asks_to_be_called_back_on_a_closed_line_is_called_back(
+    shop: Flask, client: FlaskClient, clock: FixedClock, said: str
+) -> None:
+    closed(clock)
+    offer = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="0")
+    done = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    assert heard(done).startswith("Listo. Le llamaremos a este número."), heard(done)
+    assert [r.status for r in requests(shop)] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (True, "Que me llamen, por favor."),
+        (True, "Llámenme."),
+        (True, "¿Me pueden llamar más tarde?"),
+        (True, "Márquenme más tarde."),
+        (False, "Can you call me back?"),
+        (False, "I'd like a callback, please."),
+    ],
+)
+def test_asking_to_be_called_back_at_the_main_menu_goes_to_the_person_who_offers_it(
+    shop: Flask, client: FlaskClient, spanish: bool, said: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
+    assert "node=agent_orders" in (gather_of(offer).get("action") or ""), heard(offer)
+    assert "Perdone" not in heard(offer) and "Sorry" not in heard(offer)
+    done = answer(shop, client, offer, Digits="1")
+    assert heard(done).startswith(("Done. We'll call you back", "Listo. Le llamaremos")), heard(done)
+    with get_db(shop).sessions() as session:
+        context = session.scalars(select(CallbackRequest)).one().ivr_context or ""
+    assert "they asked to be called back" in context
+
+
+@pytest.mark.parametrize(
+    ("spanish", "said"),
+    [
+        (False, "I'd like a person."),
+        (False, "Can I talk to someone?"),
+        (False, "Representative."),
+        (True, "Quiero hablar con una persona."),
+    ],
+)
+def test_asking_for_a_person_on_a_closed_line_is_told_plainly_nobody_is_there_and_offered_the_rest(
+    shop: Flask, client: FlaskClient, clock: FixedClock, spanish: bool, said: str
+) -> None:
+    closed(clock)
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    offer = answer(shop, client, menu, Digits="0")
+    reply = answer(shop, client, offer, SpeechResult=said, Confidence="0.9")
+    words = heard(reply)
+    assert words.startswith(
+        ("Nobody is available to take your call right now.", "En este momento no hay nadie disponible")
+    ), words
+    assert not words.startswith(("Sorry", "Perdone")), words
+    # What the closed line offers, said again: a callback after opening, or a message.
+    assert ("press 1, or say call me back" in words) or ("oprima 1, o diga llámenme" in words), words
+    assert "mode=closed" in (gather_of(reply).get("action") or "")
+    assert requests(shop) == []

@@ -135,10 +135,12 @@ def test_back_at_the_main_menu_nothing_is_counted_against_the_caller(
 @pytest.mark.parametrize(
     ("place", "language", "said", "meant"),
     [
-        ("main menu", "en", "Call me back.", "Sorry, I didn't get that."),  # as before: not a way back
-        ("main menu", "en", "I want to send it back.", "Please key in the order number of the item you sent back"),
+        # Not a way back: a callback, which the person the main menu offers offers in turn.
+        ("main menu", "en", "Call me back.", "Let me get you to someone on our orders team."),
+        # A return to start: the returns team, who start it.
+        ("main menu", "en", "I want to send it back.", "Let me get you to someone on our returns team."),
         ("main menu", "en", "Where's my package?", "Please key in your order number"),
-        ("main menu", "es", "Quiero devolver un producto.", "Marque el número de pedido del artículo que devolvió"),
+        ("main menu", "es", "Quiero devolver un producto.", "Le comunico con alguien de nuestro equipo de devoluc"),
         ("after the answer", "es", "Otra vez.", "Para escucharlo de nuevo, oprima 1."),
         ("after the answer", "es", "De nuevo.", "Para escucharlo de nuevo, oprima 1."),
         ("busy offer", "en", "Call me back.", "Done. We'll call you back at this number."),

@@ -127,6 +127,26 @@ def test_silence_and_an_unusable_answer_are_reprompted_in_different_words_then_p
     assert "mode=unstaffed" in (gather_of(again).get("action") or "")  # nobody on duty: no hold offered
 
 
+@pytest.mark.parametrize(("spanish", "lookup"), [(False, ""), (True, ""), (False, "1"), (True, "2")])
+def test_a_silent_caller_never_hears_the_same_words_twice_in_a_row(
+    shop: Flask, client: FlaskClient, spanish: bool, lookup: str
+) -> None:
+    reply = call(shop, client)
+    if spanish:
+        reply = answer(shop, client, reply, Digits="9")
+    if lookup:
+        reply = answer(shop, client, reply, Digits=lookup)
+    heard_in_turn = [heard(reply)]
+    while "Gather" in [v.tag for v in verbs(reply)] and "node=agent" not in (gather_of(reply).get("action") or ""):
+        reply = answer(shop, client, reply)
+        heard_in_turn.append(heard(reply))
+    assert len(heard_in_turn) == 4, heard_in_turn  # the question, two more tries, then a person
+    for before, after in zip(heard_in_turn, heard_in_turn[1:], strict=False):
+        # Each try in other words: the silence words once ("Are you still there?"), then the question itself.
+        assert after.split(". ")[0] != before.split(". ")[0], (before, after)
+    assert sum(said.startswith(("Are you still there?", "¿Sigue ahí?")) for said in heard_in_turn) == 1
+
+
 def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_read(
     shop: Flask, client: FlaskClient
 ) -> None:
@@ -716,11 +736,61 @@ def test_after_an_answer_a_plain_no_ends_the_call(shop: Flask, client: FlaskClie
     assert heard(reply) == "Thanks for calling Callme Shop. Goodbye."
 
 
+def _after_answer(app: Flask, client: FlaskClient, lookup: str, spanish: bool):
+    """The menu after an order's (lookup "1") or a return's ("2") answer, in English or Spanish."""
+    menu = call(app, client)
+    if spanish:
+        menu = answer(app, client, menu, Digits="9")
+    ask = answer(app, client, menu, Digits=lookup)
+    if lookup == "1":
+        return answer(app, client, ask, Digits=KINDLE)
+    return answer(app, client, ask, SpeechResult="RMA 700114", Confidence="0.93")
+
+
+@pytest.mark.parametrize("lookup", ["1", "2"])
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("Great, thanks.", False),
+        ("Perfect, thank you.", False),
+        ("That's all.", False),
+        ("Okay, thank you so much. Bye.", False),
+        ("That's all I needed, thanks.", False),
+        ("Awesome, have a good day.", False),
+        ("Hasta luego.", True),
+        ("Gracias, eso es todo.", True),
+        ("Perfecto, gracias.", True),
+        ("Muchas gracias, muy amable.", True),
+        ("Ok, gracias, que tenga buen día.", True),
+    ],
+)
+def test_an_everyday_closing_after_an_answer_ends_the_call_politely_at_once(
+    shop: Flask, client: FlaskClient, lookup: str, said: str, spanish: bool
+) -> None:
+    after = _after_answer(shop, client, lookup, spanish)
+    assert "To hear that again, press 1." in heard(after) or "Para escucharlo de nuevo, oprima 1." in heard(after)
+    bye = answer(shop, client, after, SpeechResult=said, Confidence="0.9")
+    assert heard(bye) in ("Thanks for calling Callme Shop. Goodbye.", "Gracias por llamar a Callme Shop. Adiós.")
+    assert [v.tag for v in verbs(bye)] == ["Say", "Hangup"]
+    assert session_of(shop).outcome == "contained"
+
+
+@pytest.mark.parametrize(
+    "said", ["Thanks, but I have another question.", "Thank you, can I talk to someone?", "Thanks, what was that?"]
+)
+def test_thanks_with_more_to_say_after_an_answer_is_not_a_goodbye(shop: Flask, client: FlaskClient, said: str) -> None:
+    reply = answer(shop, client, _after_order(shop, client), SpeechResult=said, Confidence="0.9")
+    assert "Hangup" not in [v.tag for v in verbs(reply)], heard(reply)
+
+
 def test_after_an_order_a_return_or_a_problem_goes_where_it_would_from_the_menu(
     shop: Flask, client: FlaskClient
 ) -> None:
+    refund = answer(shop, client, _after_order(shop, client), SpeechResult="And where's my refund?")
+    assert "order number of the item you sent back" in heard(refund)
+    # A return not made yet is the returns team's to start.
     returns = answer(shop, client, _after_order(shop, client), SpeechResult="I also want to return something.")
-    assert "order number of the item you sent back" in heard(returns)
+    assert heard(returns).startswith("Let me get you to someone on our returns team."), heard(returns)
     missing = answer(shop, client, _after_order(shop, client), SpeechResult="It hasn't arrived.")
     assert heard(missing).startswith("I'm sorry to hear that.")
 

@@ -126,6 +126,34 @@ def test_a_number_typed_at_the_read_back_is_looked_up_instead_of_the_one_heard(
     assert lookups == [KINDLE]
 
 
+@pytest.mark.parametrize(
+    "said",
+    ["Okay.", "OK.", "I think so.", "That's right.", "Sounds right.", "Correct.", "Yeah, I believe so.", "I guess so."],
+)
+def test_everyday_agreement_at_the_read_back_is_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
+    found = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)
+
+
+@pytest.mark.parametrize(
+    "said", ["No, I don't think so.", "I don't think so.", "Okay, no, that's wrong.", "Nope, that's wrong."]
+)
+def test_a_no_in_everyday_words_at_the_read_back_is_still_a_no(shop: Flask, client: FlaskClient, said: str) -> None:
+    again = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(again).startswith("Okay, let's try that again."), heard(again)
+
+
+@pytest.mark.parametrize("said", ["Okey.", "Vale.", "Creo que sí.", "Está bien.", "Me parece bien."])
+def test_everyday_agreement_at_the_spanish_read_back_is_a_yes(shop: Flask, client: FlaskClient, said: str) -> None:
+    ask = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="1")
+    spoken = "uno uno dos, cuatro cuatro cinco cinco seis seis siete, dos tres cuatro cinco seis siete ocho"
+    check = answer(shop, client, ask, SpeechResult=spoken, Confidence="0.41")
+    assert heard(check).startswith("Entendí 1 1 2"), heard(check)
+    found = answer(shop, client, check, SpeechResult=said, Confidence="0.9")
+    spanish = answers.order_sentence(order(shop, "112-4455667-2345678"), NOW.date(), language="es")
+    assert heard(found).startswith(spanish), heard(found)
+
+
 def test_no_at_the_read_back_still_asks_again(shop: Flask, client: FlaskClient) -> None:
     again = answer(shop, client, read_back(shop, client), Digits="2")
     assert heard(again).startswith("Okay, let's try that again.")
@@ -167,7 +195,9 @@ def test_an_order_number_said_at_the_offer_is_that_order_not_a_yes(shop: Flask, 
         ("No, I need to talk to someone.", "agent_orders", False),
         ("No, representative.", "agent_orders", False),
         ("No, I'm calling about a refund.", "return_status", False),
-        ("Nope, I want to return something.", "return_status", False),
+        ("Nope, I'm calling about my refund.", "return_status", False),
+        # A return not made yet is the returns team's to start, not one to look up.
+        ("Nope, I want to return something.", "agent_returns", False),
         ("No, quiero hablar con alguien.", "agent_orders", True),
         ("No, es por un reembolso.", "return_status", True),
     ],
@@ -289,3 +319,195 @@ def test_a_caller_who_does_not_know_the_order_number_is_put_through_at_once(
         ("That's okay. Let me get you to someone", "No se preocupe. Le comunico con alguien")
     ), heard(reply)
     assert "node=agent_orders" in action_of(reply)
+
+
+# --- a yes with a problem: the order is theirs, the problem says where to go -----------------------------
+
+
+def whisper_of(app: Flask) -> str:
+    """What the agent is told of the call so far."""
+    return session_of(app).summary()
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish", "node"),
+    [
+        ("Yes, but it arrived damaged.", False, "problem_report"),
+        ("Yes, it came broken.", False, "problem_report"),
+        ("Yeah, it's the wrong item.", False, "problem_report"),
+        ("Yes, but it never arrived.", False, "problem_report"),
+        ("Yes, and the box was crushed.", False, "problem_report"),
+        ("Yes, I want to return it.", False, "agent_returns"),
+        ("Sí, pero llegó roto.", True, "problem_report"),
+        ("Sí, pero me llegó otra cosa.", True, "problem_report"),
+    ],
+)
+def test_a_yes_with_a_problem_at_the_offer_goes_where_the_problem_goes_with_the_order(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool, node: str
+) -> None:
+    offered = latest_order(shop, REGULAR).number
+    reply = offer_answered(shop, client, said, spanish)
+    assert f"node={node}" in action_of(reply), heard(reply)
+    assert not heard(reply).startswith(("Your order", "Su pedido")), heard(reply)
+    if node == "problem_report":
+        assert whisper_of(shop).startswith("The caller reports") and offered in whisper_of(shop), whisper_of(shop)
+
+
+@pytest.mark.parametrize("said", ["Yes.", "Yes, that's the one.", "Yeah, that's right.", "Yes please."])
+def test_a_plain_yes_at_the_offer_still_reads_the_order(shop: Flask, client: FlaskClient, said: str) -> None:
+    found = offer_answered(shop, client, said)
+    assert heard(found).startswith(answers.order_sentence(latest_order(shop, REGULAR), NOW.date())), heard(found)
+
+
+@pytest.mark.parametrize("said", ["Yes, but it arrived damaged.", "That's right, but it came broken."])
+def test_a_yes_with_a_problem_at_the_read_back_goes_where_the_problem_goes_with_the_number(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    reply = answer(shop, client, read_back(shop, client), SpeechResult=said, Confidence="0.9")
+    assert "node=problem_report" in action_of(reply), heard(reply)
+    assert "112-4455667-2345678" in whisper_of(shop) and "a damaged item" in whisper_of(shop), whisper_of(shop)
+    assert "pending" not in session_of(shop).get_state()
+
+
+# --- another topic at the number question, as at the main menu ------------------------------------------
+
+
+def number_question(app: Flask, client: FlaskClient, key: str = "1", spanish: bool = False) -> Any:
+    """The order (key 1) or return (key 2) number question, in English or Spanish."""
+    menu = call(app, client)
+    if spanish:
+        menu = answer(app, client, menu, Digits="9")
+    return answer(app, client, menu, Digits=key)
+
+
+@pytest.mark.parametrize(
+    ("key", "said", "spanish", "node"),
+    [
+        ("1", "Actually, I want to return something.", False, "agent_returns"),
+        ("1", "I need a refund.", False, "return_status"),
+        ("1", "Agent, please.", False, "agent_orders"),
+        ("1", "It arrived damaged.", False, "problem_report"),
+        ("1", "En realidad quiero devolver algo.", True, "agent_returns"),
+        ("1", "Quiero un reembolso.", True, "return_status"),
+        # "Press 2 for returns" looks a return up: one not made yet is the returns team's to start.
+        ("2", "I want to start a return.", False, "agent_returns"),
+        ("2", "I haven't sent it back yet.", False, "agent_returns"),
+        ("2", "How do I return something?", False, "agent_returns"),
+        ("2", "Where's my package?", False, "track_order"),
+        ("2", "Quiero hacer una devolución.", True, "agent_returns"),
+        ("2", "Todavía no lo he devuelto.", True, "agent_returns"),
+    ],
+)
+def test_another_topic_at_the_number_question_goes_there_as_at_the_main_menu(
+    shop: Flask, client: FlaskClient, key: str, said: str, spanish: bool, node: str
+) -> None:
+    reply = answer(shop, client, number_question(shop, client, key, spanish), SpeechResult=said, Confidence="0.9")
+    assert f"node={node}" in action_of(reply), heard(reply)
+    assert not heard(reply).startswith(("Sorry", "Perdone")), heard(reply)
+
+
+@pytest.mark.parametrize("said", ["Two.", "It's the blue one, I think."])
+def test_words_that_choose_nothing_else_at_the_number_question_still_ask_for_the_number(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    reply = answer(shop, client, number_question(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(reply).startswith("Sorry, I didn't catch a number."), heard(reply)
+    assert "node=track_order&mode=ref" in action_of(reply)
+
+
+@pytest.mark.parametrize("spanish", [False, True])
+def test_an_order_with_no_return_yet_given_for_a_return_goes_to_the_returns_team_at_once(
+    shop: Flask, client: FlaskClient, spanish: bool
+) -> None:
+    reply = answer(shop, client, number_question(shop, client, "2", spanish), Digits=KINDLE)
+    assert "node=agent_returns" in action_of(reply), heard(reply)
+    assert heard(reply).startswith(
+        ("I don't see a return for that order yet", "Todavía no veo ninguna devolución para ese pedido")
+    ), heard(reply)
+    assert "No return has been started for order 112-4455667-1234567 yet." in whisper_of(shop)
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish", "node"),
+    [
+        ("I want to return something.", False, "agent_returns"),
+        ("I'd like to return these shoes.", False, "agent_returns"),
+        ("Where's my refund?", False, "return_status"),
+        ("I sent something back last week.", False, "return_status"),
+        ("Quiero devolver algo.", True, "agent_returns"),
+        ("¿Dónde está mi reembolso?", True, "return_status"),
+    ],
+)
+def test_a_return_to_start_at_the_main_menu_goes_to_the_returns_team_one_to_check_is_looked_up(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool, node: str
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    reply = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
+    assert f"node={node}" in action_of(reply), heard(reply)
+
+
+# --- a whole number said at a menu: used, not asked for again ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "spanish"),
+    [
+        ("My order number is 112-4455667-1234567.", False),
+        ("112-4455667-1234567.", False),
+        ("one one two four four five five six six seven one two three four five six seven", False),
+        ("Mi número de pedido es 112-4455667-1234567.", True),
+    ],
+)
+def test_a_whole_order_number_said_at_the_main_menu_is_looked_up_at_once(
+    shop: Flask, client: FlaskClient, said: str, spanish: bool
+) -> None:
+    menu = call(shop, client)
+    if spanish:
+        menu = answer(shop, client, menu, Digits="9")
+    found = answer(shop, client, menu, SpeechResult=said, Confidence="0.9")
+    language = "es" if spanish else "en"
+    kindle = answers.order_sentence(order(shop, "112-4455667-1234567"), NOW.date(), language=language)
+    assert heard(found).startswith(kindle), heard(found)
+    assert "node=after_order" in action_of(found)
+
+
+@pytest.mark.parametrize(
+    "said", ["I'm calling about order 112-4455667-1234567.", "Where is my order 112-4455667-1234567?"]
+)
+def test_an_order_number_amid_other_words_at_the_main_menu_is_read_back_not_asked_for(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    # Words around a number make it less sure, as at the number question: read back, then looked up.
+    check = answer(shop, client, call(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(check).startswith("I heard 1 1 2, 4 4 5 5 6 6 7, 1 2 3 4 5 6 7."), heard(check)
+    found = answer(shop, client, check, Digits="1")
+    assert heard(found).startswith(sentence(shop, "112-4455667-1234567")), heard(found)
+
+
+def test_a_number_said_at_the_main_menu_that_is_not_a_whole_order_number_is_read_back_not_asked_for(
+    shop: Flask, client: FlaskClient
+) -> None:
+    check = answer(shop, client, call(shop, client), SpeechResult="My order number is 112-4455-667.", Confidence="0.9")
+    assert heard(check).startswith("I heard 1 1 2 4 4 5 5 6 6 7."), heard(check)
+    assert "node=track_order&mode=confirm" in action_of(check)
+    assert session_of(shop).node == "track_order"
+
+
+def test_a_return_number_said_at_the_main_menu_with_the_returns_choice_is_looked_up_as_a_return(
+    shop: Flask, client: FlaskClient
+) -> None:
+    reply = answer(shop, client, call(shop, client), SpeechResult="My return number is RMA 700114.", Confidence="0.9")
+    assert "node=return_status" in action_of(reply) or "node=after_return" in action_of(reply), heard(reply)
+    assert not heard(reply).startswith("Please key in"), heard(reply)
+
+
+def test_another_order_said_with_its_number_after_an_answer_is_looked_up_at_once(
+    shop: Flask, client: FlaskClient
+) -> None:
+    first = answer(shop, client, number_question(shop, client), Digits=KINDLE)
+    again = answer(shop, client, first, SpeechResult=f"Another order: {ECHO_SPOKEN}", Confidence="0.9")
+    assert heard(again).startswith("I heard 1 1 2, 4 4 5 5 6 6 7, 2 3 4 5 6 7 8."), heard(again)
+    found = answer(shop, client, again, Digits="1")
+    assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)

@@ -447,7 +447,23 @@ ANSWERS: list[tuple[str, bool | None]] = [
     ("it's the other one", False),  # "it is" opens a no here
     ("not that one", False),
     ("", None),
-    ("okay", None),  # an acknowledgement, not an answer
+    # Agreement in everyday words: at "is that right?", "okay" and "I think so" mean yes.
+    ("okay", True),
+    ("OK.", True),
+    ("okay thanks", True),
+    ("I think so", True),
+    ("I guess so", True),
+    ("I guess", None),
+    ("yeah, I believe so", True),
+    ("sounds right", True),
+    ("that sounds right", True),
+    ("that's correct", True),
+    ("I don't think so", False),
+    ("no I don't think so", False),
+    ("okay, no, that's wrong", False),
+    ("not okay", False),
+    ("okay, wait", None),  # "okay" with more to it is no answer yet
+    ("okay but it came broken", None),
     ("hmm", None),
     ("maybe", None),
     ("I'm not sure", None),

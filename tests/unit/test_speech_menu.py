@@ -7,7 +7,7 @@ import pytest
 
 from bench.speech import menu_intents
 from ivr.speech import OFF_MENU, match_intent
-from ivr.tree import DEFAULT_TREE, load_tree
+from ivr.tree import DEFAULT_TREE, MenuNode, load_tree
 
 MENU = menu_intents("en")
 
@@ -473,3 +473,62 @@ def test_asking_to_be_called_when_someone_is_free_is_a_callback_not_a_person(hea
     choices = {name: intents[name] for name in ("call_back", "other_number", "hold", "agent")}
     matched = match_intent(heard, choices)
     assert matched is not None and matched.name == "call_back"
+
+
+def _main_menu(language: str) -> dict[str, tuple[str, ...]]:
+    """Every choice of the default tree's main menu, in `language`, as ivr.flow matches them."""
+    tree = load_tree(DEFAULT_TREE)
+    main = tree.start_node
+    assert isinstance(main, MenuNode)
+    intents = tree.intents_in(language)
+    return {option.intent: intents.get(option.intent, ()) for option in main.options}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_phrase_of_a_return_to_start_and_of_one_to_check_chooses_its_own(language: str) -> None:
+    intents = load_tree(DEFAULT_TREE).intents_in(language)
+    for name in ("start_return", "returns"):
+        for phrase in intents[name]:
+            matched = match_intent(phrase, _main_menu(language), language=language)
+            assert matched is not None and matched.name == name, (phrase, matched)
+
+
+@pytest.mark.parametrize(
+    ("heard", "language", "intent"),
+    [
+        ("I'd like to return these shoes, they don't fit.", "en", "start_return"),
+        ("Can I send the blender back?", "en", "start_return"),
+        ("I need to start a return for a broken toaster.", "en", "start_return"),
+        ("I haven't returned it yet.", "en", "start_return"),
+        ("I returned it last week, where's my money?", "en", "returns"),
+        ("I want to check on my return.", "en", "returns"),
+        ("¿Cómo devuelvo unos zapatos?", "es", "start_return"),
+        ("Ya devolví el producto, ¿dónde está mi reembolso?", "es", "returns"),
+    ],
+)
+def test_a_return_to_start_is_told_from_one_to_check(heard: str, language: str, intent: str) -> None:
+    matched = match_intent(heard, _main_menu(language), language=language)
+    assert matched is not None and matched.name == intent, matched
+
+
+@pytest.mark.parametrize(
+    ("heard", "language"),
+    [
+        ("I need to return the library books.", "en"),
+        ("Can I return to the main menu?", "en"),
+        ("Tengo que devolver el carro a la renta a las cinco.", "es"),
+        ("¿Puedo regresar al menú principal?", "es"),
+    ],
+)
+def test_giving_back_what_no_shop_sold_is_no_return_to_start(heard: str, language: str) -> None:
+    matched = match_intent(heard, _main_menu(language), language=language)
+    assert matched is None or matched.name != "start_return", matched
+
+
+@pytest.mark.parametrize(
+    "heard", ["I'm calling about my order.", "I called yesterday and nobody answered.", "I'm calling to check on it."]
+)
+def test_the_callers_own_call_is_no_request_to_be_called_back(heard: str) -> None:
+    intents = load_tree(DEFAULT_TREE).intents_in("en")
+    matched = match_intent(heard, {**_main_menu("en"), "call_back": intents["call_back"]})
+    assert matched is None or matched.name != "call_back", matched

@@ -6,6 +6,7 @@ import pytest
 
 from bench.speech import menu_intents
 from ivr.speech import OFF_MENU, is_yes, match_intent, spoken_digits, yes_no
+from ivr.tree import DEFAULT_TREE, load_tree
 
 
 @pytest.mark.parametrize(
@@ -288,3 +289,40 @@ def test_spanish_an_incomplete_order_a_date_gone_by_and_a_new_order(heard: str, 
 def test_spanish_a_question_after_a_greeting_and_an_empty_box_in_any_order(heard: str, intent: str) -> None:
     matched = match_intent(heard, menu_intents("es"), language="es")
     assert matched is not None and matched.name == intent
+
+
+def _offer_choices() -> dict[str, tuple[str, ...]]:
+    """The busy offer's choices in Spanish, as ivr.handover matches them."""
+    intents = load_tree(DEFAULT_TREE).intents_in("es")
+    return {name: intents[name] for name in ("call_back", "other_number", "hold", "agent")}
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Que me llamen, por favor.",
+        "que me llamen por favor",
+        "Llámenme por favor.",
+        "Prefiero que me llamen, por favor.",
+        "¿Me pueden llamar por favor?",
+        "Llámeme más tarde.",
+        "Que me devuelvan la llamada por favor.",
+    ],
+)
+def test_spanish_asking_to_be_called_back_is_a_callback_whatever_follows_the_verb(heard: str) -> None:
+    # "Llamo por mi pedido" (why I call) drops its words; "que me llamen por favor" (call me) must not.
+    matched = match_intent(heard, _offer_choices(), language="es")
+    assert matched is not None and matched.name == "call_back", heard
+
+
+@pytest.mark.parametrize(
+    "heard", ["Llamo por mi pedido.", "Llamaba por mi pedido.", "Hola, le llamo por lo de mi pedido."]
+)
+def test_spanish_calling_about_an_order_is_still_tracking_it(heard: str) -> None:
+    matched = match_intent(heard, menu_intents("es"), language="es")
+    assert matched is not None and matched.name == "track", heard
+
+
+def test_spanish_to_be_called_later_is_no_late_delivery() -> None:
+    matched = match_intent("Llámeme más tarde, por favor.", menu_intents("es"), language="es")
+    assert matched is None or matched.name != "late"

@@ -33,6 +33,12 @@ def test_assent_said_as_an_idiom_is_a_yes(heard: str, answer: bool | None) -> No
     [
         ("Está bien, gracias", True),
         ("esta bien", True),
+        ("Okey.", True),
+        ("Vale.", True),
+        ("Me parece bien.", True),
+        ("Creo que sí.", True),
+        ("Creo que no.", False),
+        ("Okey, no, está mal.", False),
         ("ándale pues", True),
         ("no está bien", False),
         ("No, el número está mal.", False),
@@ -173,3 +179,45 @@ def test_a_caller_who_will_call_us_is_told_from_one_who_asks_to_be_called(
 def test_uh_huh_is_a_yes_not_a_huh() -> None:
     assert not speech.asks_to_repeat("Uh-huh.") and speech.asks_to_repeat("Huh?")
     assert speech.yes_no("", "Uh-huh.") is True
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "rest"),
+    [
+        ("Yes, but it arrived damaged.", "en", "but it arrived damaged"),
+        ("Yeah, it's the wrong item.", "en", "it is the wrong item"),
+        ("Uh, yes.", "en", ""),
+        ("Yes.", "en", ""),
+        ("It arrived damaged, yes.", "en", ""),
+        ("Sí, pero llegó roto.", "es", "pero llego roto"),
+        ("No, it's broken.", "en", ""),
+    ],
+)
+def test_the_words_after_a_leading_yes_are_what_else_the_caller_says(said: str, language: str, rest: str) -> None:
+    assert speech.after_yes(said, language=language) == rest
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "closing"),
+    [
+        ("Great, thanks.", "en", True),
+        ("Perfect, thank you.", "en", True),
+        ("That's all.", "en", True),
+        ("Okay, bye-bye.", "en", True),
+        ("Awesome, I'm all set.", "en", True),
+        ("Have a good one.", "en", True),
+        ("Thanks, but I have another question.", "en", False),
+        ("I'm not done, thanks.", "en", False),
+        ("Thank you, can I talk to someone?", "en", False),
+        ("Great.", "en", False),  # pleased, maybe, but not leaving
+        ("Okay.", "en", False),
+        ("Hasta luego.", "es", True),
+        ("Gracias, eso es todo.", "es", True),
+        ("Perfecto, gracias.", "es", True),
+        ("Muy amable, que tenga buen día.", "es", True),
+        ("Gracias, pero quiero un reembolso.", "es", False),
+        ("No he terminado, gracias.", "es", False),
+    ],
+)
+def test_an_everyday_closing_is_told_from_thanks_with_more_to_say(said: str, language: str, closing: bool) -> None:
+    assert speech.is_closing(said, language=language) is closing
