@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from wtforms import HiddenField, PasswordField, StringField
@@ -23,6 +24,7 @@ from agents import audit, service
 from agents.models import Agent
 from agents.staff import MAX_EMAIL_LENGTH, ROLES, StaffUser, check_password, get_by_email, normalize_email
 from core import web
+from core.locks import serialise
 from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,9 @@ bp = Blueprint("auth", __name__)
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+# The namespaces of the sign-in limits' locks (core.locks): "SIA" for the account, "SIN" for the address.
+_LOCK_ACCOUNT = 0x53_49_41
+_LOCK_ADDRESS = 0x53_49_4E
 # The session key holding when the person signed in (a POSIX timestamp from the app's clock).
 SIGNED_IN_AT = "staff_signed_in_at"
 
@@ -232,6 +237,13 @@ class Refusal:
     retry_after: int
 
 
+def serialise_sign_ins(db: Session, email: str, address: str | None) -> None:
+    """Make this transaction the only one judging sign-in attempts for this account (and this address)
+    until it ends: the limits count failures and then write the attempt's line, and attempts judged at
+    once would each count the others out. The account first, then the address, always in that order."""
+    serialise(db, (_LOCK_ACCOUNT, email), *([(_LOCK_ADDRESS, address)] if address else []))
+
+
 def attempt_refusal(db: Any, email: str, address: str | None, now: datetime) -> Refusal | None:
     """The sign-in limits: too many recent failures for this account, or from this address."""
     since = now - WINDOW
@@ -272,6 +284,10 @@ def login() -> ResponseReturnValue:
     email = _login_target(form.email.data or "")
     password = form.password.data or ""
 
+    # The limits and the attempt's own line are judged under one lock per account and per address, so
+    # that no more wrong passwords than the limits allow are ever checked in the window, however many
+    # attempts arrive at once, in however many processes.
+    serialise_sign_ins(db, email, address)
     refusal = attempt_refusal(db, email, address, now)
     if refusal is not None:
         audit.record(
@@ -285,12 +301,16 @@ def login() -> ResponseReturnValue:
         return response
 
     staff = get_by_email(db, email)
+    reason = "unknown_email" if staff is None else ("disabled" if not staff.active else "bad_password")
+    # The attempt is written as a failure before its password is checked, and committed: the locks are
+    # held for the count and this line only, not for the deliberately slow check, and the attempt
+    # counts against both limits while it is checked (a crash in between leaves it a failure).
+    attempt = audit.record(db, "login.fail", email, {"reason": reason}, actor=audit.ANONYMOUS, address=address, at=now)
+    db.commit()
+
     # check_password spends the same time whether or not the account exists.
     ok = check_password(staff, password)
     if not ok or staff is None or not staff.active:
-        reason = "unknown_email" if staff is None else ("disabled" if not staff.active else "bad_password")
-        audit.record(db, "login.fail", email, {"reason": reason}, actor=audit.ANONYMOUS, address=address, at=now)
-        db.commit()
         log.info("staff sign-in failed", extra={"reason": reason})
         # The same words for every failure: they must not tell whether the email has an account.
         error = "That email and password do not match an active account."
@@ -305,7 +325,7 @@ def login() -> ResponseReturnValue:
     staff.last_login_at = now
     if staff.agent_id is not None:
         service.signed_in(db.get(Agent, staff.agent_id))
-    audit.record(db, "login.ok", email, actor=staff, address=address, at=now)
+    audit.restate(attempt, "login.ok", actor=staff)
     db.commit()
     log.info("staff signed in", extra={"staff_id": staff.id, "role": staff.role})
     return redirect(next_path or landing_path(staff))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from agents import audit
+from agents import audit, auth
 from agents.auth import (
     MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_ADDRESS,
@@ -338,6 +340,79 @@ def test_the_limits_hold_across_app_instances_sharing_a_database(
     fail(app.test_client(), person.email, times=MAX_FAILURES_PER_ACCOUNT)
     assert sign_in(other.test_client(), person.email).status_code == 429
     get_db(other).engine.dispose()
+
+
+# The limits under simultaneous attempts: the count and the attempt's line are written under one lock.
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The emails whose passwords were really checked; each check takes as long as production's argon2id
+    (the tests' hashes are cheap), so that simultaneous attempts overlap as they do in production."""
+    emails: list[str] = []
+    real = auth.check_password
+
+    def slow_check(staff: StaffUser | None, password: str) -> bool:
+        emails.append(staff.email if staff is not None else "(none)")
+        time.sleep(0.2)
+        return real(staff, password)
+
+    monkeypatch.setattr(auth, "check_password", slow_check)
+    return emails
+
+
+def at_once(app: Flask, attempts: list[tuple[str, str]]) -> list[int]:
+    """POST a wrong password for each (email, address) at the same moment, a thread and a browser each;
+    the status codes, sorted."""
+    browsers = [app.test_client() for _ in attempts]
+    tokens = [csrf_token(browser) for browser in browsers]
+    start = threading.Barrier(len(attempts))
+    codes: list[int] = []
+
+    def attempt(n: int) -> None:
+        email, address = attempts[n]
+        data = {"email": email, "password": "wrong password, again", "csrf_token": tokens[n]}
+        start.wait()
+        codes.append(browsers[n].post("/login", data=data, environ_base={"REMOTE_ADDR": address}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(codes) == len(attempts)
+    return sorted(codes)
+
+
+def test_forty_simultaneous_wrong_passwords_for_one_account_check_only_five(
+    app: Flask, clock: FixedClock, checked: list[str]
+) -> None:
+    """The review's race: every attempt counted the failures before any had written its own, so all 40
+    passwords were checked. Each from its own address, so only the account's limit applies."""
+    person = account(app, clock, "agent")
+    codes = at_once(app, [(person.email, f"203.0.113.{n}") for n in range(1, 41)])
+    assert len(checked) == MAX_FAILURES_PER_ACCOUNT
+    assert codes == [401] * MAX_FAILURES_PER_ACCOUNT + [429] * (40 - MAX_FAILURES_PER_ACCOUNT)
+    assert len(lines(app, "login.fail")) == MAX_FAILURES_PER_ACCOUNT
+    assert len(lines(app, "login.refused")) == 40 - MAX_FAILURES_PER_ACCOUNT
+
+
+def test_forty_simultaneous_wrong_passwords_from_one_address_check_only_twenty(
+    app: Flask, clock: FixedClock, checked: list[str]
+) -> None:
+    codes = at_once(app, [(f"guess{n}@example.com", "198.51.100.9") for n in range(40)])
+    assert len(checked) == MAX_FAILURES_PER_ADDRESS
+    assert codes == [401] * MAX_FAILURES_PER_ADDRESS + [429] * (40 - MAX_FAILURES_PER_ADDRESS)
+    assert len(lines(app, "login.fail")) == MAX_FAILURES_PER_ADDRESS
+
+
+def test_an_attempt_with_the_right_password_does_not_count_as_a_failure(app: Flask, clock: FixedClock) -> None:
+    """An attempt counts as a failure while its password is checked; the right password then stops it counting."""
+    person = account(app, clock, "agent")
+    fail(app.test_client(), person.email, times=MAX_FAILURES_PER_ACCOUNT - 1)
+    assert sign_in(app.test_client(), person.email).status_code == 302
+    assert sign_in(app.test_client(), person.email).status_code == 302
+    assert [len(lines(app, action)) for action in ("login.fail", "login.ok")] == [MAX_FAILURES_PER_ACCOUNT - 1, 2]
 
 
 # How long a sign-in lasts.
