@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -40,6 +40,8 @@ _LOCK_ACCOUNT = 0x53_49_41
 _LOCK_ADDRESS = 0x53_49_4E
 # The session key holding when the person signed in (a POSIX timestamp from the app's clock).
 SIGNED_IN_AT = "staff_signed_in_at"
+# The session key holding the account's session version at sign-in; StaffUser.end_sessions moves it on.
+SESSION_VERSION = "staff_session_version"
 
 # Where each role lands after signing in: the first path the app has wins (the pages register these).
 LANDING = {
@@ -108,18 +110,29 @@ def session_expired(signed_in_at: float | None, now: datetime, limit: timedelta)
 
 
 def _load_staff(user_id: str) -> StaffUser | None:
-    """Flask-Login's loader: the signed-in account, unless disabled or the sign-in is too old."""
+    """Flask-Login's loader: the signed-in account, unless disabled, signed out since, or the sign-in is too old."""
     if session_expired(session.get(SIGNED_IN_AT), web.clock().now(), _session_age_limit()):
         # The cookie is signed, so the time in it is ours; an old cookie replayed is an old sign-in.
-        session.pop("_user_id", None)
-        session.pop(SIGNED_IN_AT, None)
+        _forget_sign_in()
         return None
     if not user_id.isdecimal() or len(user_id) > 10:
         return None
     staff = web.session().get(StaffUser, int(user_id))
     if staff is None or not staff.active:
         return None
+    version = session.get(SESSION_VERSION)
+    if type(version) is not int or version != staff.session_version:
+        # The account signed out (here or anywhere), changed password or role since this cookie was
+        # issued, or the cookie predates session versions (migration 0018): a copy of it is worth nothing.
+        _forget_sign_in()
+        return None
     return staff
+
+
+def _forget_sign_in() -> None:
+    """Take the sign-in out of this browser's session (the rest of it, such as flashed messages, stays)."""
+    for key in ("_user_id", SIGNED_IN_AT, SESSION_VERSION):
+        session.pop(key, None)
 
 
 def current_staff() -> StaffUser:
@@ -322,6 +335,8 @@ def login() -> ResponseReturnValue:
     login_user(staff)
     session.permanent = True
     session[SIGNED_IN_AT] = now.timestamp()
+    # As read before the check: a new password or a sign-out committed meanwhile ends this session too.
+    session[SESSION_VERSION] = staff.session_version
     staff.last_login_at = now
     if staff.agent_id is not None:
         service.signed_in(db.get(Agent, staff.agent_id))
@@ -333,10 +348,15 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (POST with the CSRF token) and go back to the sign-in page."""
-    if current_user.is_authenticated:
+    """Sign out (POST with the CSRF token) on every device, and go back to the sign-in page."""
+    signed_in = current_user.is_authenticated
+    if signed_in:
         staff = current_staff()
         db = web.session()
+        # The cookie alone does not end a session (a copy of it would live on): the account's session
+        # version moves on, which ends its sessions everywhere, as signing out already took an agent
+        # off the line wherever else they were signed in.
+        staff.end_sessions()
         audit.record(db, "logout", staff.email, actor=staff, address=request.remote_addr, at=web.clock().now())
         db.commit()
         if staff.agent_id is not None:
@@ -344,6 +364,8 @@ def logout() -> ResponseReturnValue:
             service.sign_off(db, web.clock(), staff.agent_id, actor=staff, address=request.remote_addr)
     logout_user()
     session.clear()
+    if signed_in:
+        flash("You are signed out on every device you were signed in on.")
     return redirect(url_for("auth.login"))
 
 

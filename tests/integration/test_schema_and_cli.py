@@ -232,8 +232,8 @@ def test_a_new_queue_can_be_created_with_only_its_name(fresh_app: Flask) -> None
 
 
 def test_this_seasons_migrations_go_back_and_forth_keeping_every_row(empty_url: str, backend: str) -> None:
-    """Downgrading 0016 to 0012 and upgrading again loses no agent, queue link, request or attempt: SQLite's
-    batch mode would copy and drop tables that other rows point at."""
+    """Downgrading the head to 0012 and upgrading again loses no agent, queue link, request or attempt:
+    SQLite's batch mode would copy and drop tables that other rows point at."""
     from alembic import command
 
     from core.migrate import alembic_config, upgrade
@@ -268,5 +268,41 @@ def test_this_seasons_migrations_go_back_and_forth_keeping_every_row(empty_url: 
     upgrade(engine)
     with engine.connect() as conn:
         assert tuple(conn.execute(text(counts)).one()) == before
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []
+
+
+def test_0018_gives_every_existing_staff_account_a_session_version_and_goes_back(empty_url: str, backend: str) -> None:
+    """Accounts made before 0018 start at version 0 (their cookies carry none, so they are signed out);
+    going back keeps the accounts and the audit lines that point at them."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine, "0016")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_users (email, name, role, password_hash, active, created_at)"
+                " VALUES ('ana@example.com', 'Ana', 'admin', 'x', true, :now)"
+            ),
+            {"now": "2026-11-30 10:00:00+00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, actor_staff_id, actor, action, target)"
+                " SELECT :now, id, email, 'login.ok', email FROM staff_users"
+            ),
+            {"now": "2026-11-30 10:00:00+00:00"},
+        )
+    upgrade(engine, "0018")
+    with engine.connect() as conn:
+        assert list(conn.execute(text("SELECT email, session_version FROM staff_users"))) == [("ana@example.com", 0)]
+    command.downgrade(alembic_config(engine), "0016")
+    with engine.connect() as conn:
+        counts = conn.execute(text("SELECT (SELECT count(*) FROM staff_users), (SELECT count(*) FROM audit_events)"))
+        assert tuple(counts.one()) == (1, 1)
+    upgrade(engine)
     engine.dispose()
     assert _schema_diff(empty_url, backend) == []
