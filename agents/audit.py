@@ -79,14 +79,11 @@ def record(
     `actor` is the signed-in staff account, a label (SYSTEM, API_TOKEN, CLI), or None for SYSTEM;
     `at` should be the app's clock (services pass `clock.now()`), else the real time is used.
     """
-    if actor is None or isinstance(actor, str):
-        staff_id, label = None, actor or SYSTEM
-    else:
-        staff_id, label = actor.id, actor.email
+    staff_id, label = _actor(actor)
     event = AuditEvent(
         at=at or datetime.now(UTC),
         actor_staff_id=staff_id,
-        actor=label[:254],
+        actor=label,
         action=action[:40],
         target=target[:254],
         details=json.dumps(details, sort_keys=True, default=str) if details else None,
@@ -94,6 +91,24 @@ def record(
     )
     session.add(event)
     return event
+
+
+def restate(event: AuditEvent, action: str, *, actor: StaffUser | str | None = None) -> None:
+    """Turn a line written ahead of its outcome into the line of what happened (the caller commits).
+
+    A sign-in attempt is written as a failure before its password is checked, so that simultaneous
+    attempts count it (agents/auth.py); the right password then makes it the sign-in's own line.
+    """
+    event.actor_staff_id, event.actor = _actor(actor)
+    event.action = action[:40]
+    event.details = None
+
+
+def _actor(actor: StaffUser | str | None) -> tuple[int | None, str]:
+    """An actor as a line names it: the staff account's id and email, or no id and a label."""
+    if actor is None or isinstance(actor, str):
+        return None, (actor or SYSTEM)[:254]
+    return actor.id, actor.email[:254]
 
 
 def recent(session: Session, limit: int = 100) -> Sequence[AuditEvent]:

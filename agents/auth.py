@@ -11,10 +11,11 @@ from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from wtforms import HiddenField, PasswordField, StringField
@@ -23,6 +24,7 @@ from agents import audit, service
 from agents.models import Agent
 from agents.staff import MAX_EMAIL_LENGTH, ROLES, StaffUser, check_password, get_by_email, normalize_email
 from core import web
+from core.locks import serialise
 from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,13 @@ bp = Blueprint("auth", __name__)
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+# The namespaces of the sign-in limits' locks (core.locks): "SIA" for the account, "SIN" for the address.
+_LOCK_ACCOUNT = 0x53_49_41
+_LOCK_ADDRESS = 0x53_49_4E
 # The session key holding when the person signed in (a POSIX timestamp from the app's clock).
 SIGNED_IN_AT = "staff_signed_in_at"
+# The session key holding the account's session version at sign-in; StaffUser.end_sessions moves it on.
+SESSION_VERSION = "staff_session_version"
 
 # Where each role lands after signing in: the first path the app has wins (the pages register these).
 LANDING = {
@@ -103,18 +110,29 @@ def session_expired(signed_in_at: float | None, now: datetime, limit: timedelta)
 
 
 def _load_staff(user_id: str) -> StaffUser | None:
-    """Flask-Login's loader: the signed-in account, unless disabled or the sign-in is too old."""
+    """Flask-Login's loader: the signed-in account, unless disabled, signed out since, or the sign-in is too old."""
     if session_expired(session.get(SIGNED_IN_AT), web.clock().now(), _session_age_limit()):
         # The cookie is signed, so the time in it is ours; an old cookie replayed is an old sign-in.
-        session.pop("_user_id", None)
-        session.pop(SIGNED_IN_AT, None)
+        _forget_sign_in()
         return None
     if not user_id.isdecimal() or len(user_id) > 10:
         return None
     staff = web.session().get(StaffUser, int(user_id))
     if staff is None or not staff.active:
         return None
+    version = session.get(SESSION_VERSION)
+    if type(version) is not int or version != staff.session_version:
+        # The account signed out (here or anywhere), changed password or role since this cookie was
+        # issued, or the cookie predates session versions (migration 0018): a copy of it is worth nothing.
+        _forget_sign_in()
+        return None
     return staff
+
+
+def _forget_sign_in() -> None:
+    """Take the sign-in out of this browser's session (the rest of it, such as flashed messages, stays)."""
+    for key in ("_user_id", SIGNED_IN_AT, SESSION_VERSION):
+        session.pop(key, None)
 
 
 def current_staff() -> StaffUser:
@@ -232,6 +250,13 @@ class Refusal:
     retry_after: int
 
 
+def serialise_sign_ins(db: Session, email: str, address: str | None) -> None:
+    """Make this transaction the only one judging sign-in attempts for this account (and this address)
+    until it ends: the limits count failures and then write the attempt's line, and attempts judged at
+    once would each count the others out. The account first, then the address, always in that order."""
+    serialise(db, (_LOCK_ACCOUNT, email), *([(_LOCK_ADDRESS, address)] if address else []))
+
+
 def attempt_refusal(db: Any, email: str, address: str | None, now: datetime) -> Refusal | None:
     """The sign-in limits: too many recent failures for this account, or from this address."""
     since = now - WINDOW
@@ -272,6 +297,10 @@ def login() -> ResponseReturnValue:
     email = _login_target(form.email.data or "")
     password = form.password.data or ""
 
+    # The limits and the attempt's own line are judged under one lock per account and per address, so
+    # that no more wrong passwords than the limits allow are ever checked in the window, however many
+    # attempts arrive at once, in however many processes.
+    serialise_sign_ins(db, email, address)
     refusal = attempt_refusal(db, email, address, now)
     if refusal is not None:
         audit.record(
@@ -285,12 +314,16 @@ def login() -> ResponseReturnValue:
         return response
 
     staff = get_by_email(db, email)
+    reason = "unknown_email" if staff is None else ("disabled" if not staff.active else "bad_password")
+    # The attempt is written as a failure before its password is checked, and committed: the locks are
+    # held for the count and this line only, not for the deliberately slow check, and the attempt
+    # counts against both limits while it is checked (a crash in between leaves it a failure).
+    attempt = audit.record(db, "login.fail", email, {"reason": reason}, actor=audit.ANONYMOUS, address=address, at=now)
+    db.commit()
+
     # check_password spends the same time whether or not the account exists.
     ok = check_password(staff, password)
     if not ok or staff is None or not staff.active:
-        reason = "unknown_email" if staff is None else ("disabled" if not staff.active else "bad_password")
-        audit.record(db, "login.fail", email, {"reason": reason}, actor=audit.ANONYMOUS, address=address, at=now)
-        db.commit()
         log.info("staff sign-in failed", extra={"reason": reason})
         # The same words for every failure: they must not tell whether the email has an account.
         error = "That email and password do not match an active account."
@@ -302,10 +335,12 @@ def login() -> ResponseReturnValue:
     login_user(staff)
     session.permanent = True
     session[SIGNED_IN_AT] = now.timestamp()
+    # As read before the check: a new password or a sign-out committed meanwhile ends this session too.
+    session[SESSION_VERSION] = staff.session_version
     staff.last_login_at = now
     if staff.agent_id is not None:
         service.signed_in(db.get(Agent, staff.agent_id))
-    audit.record(db, "login.ok", email, actor=staff, address=address, at=now)
+    audit.restate(attempt, "login.ok", actor=staff)
     db.commit()
     log.info("staff signed in", extra={"staff_id": staff.id, "role": staff.role})
     return redirect(next_path or landing_path(staff))
@@ -313,10 +348,15 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (POST with the CSRF token) and go back to the sign-in page."""
-    if current_user.is_authenticated:
+    """Sign out (POST with the CSRF token) on every device, and go back to the sign-in page."""
+    signed_in = current_user.is_authenticated
+    if signed_in:
         staff = current_staff()
         db = web.session()
+        # The cookie alone does not end a session (a copy of it would live on): the account's session
+        # version moves on, which ends its sessions everywhere, as signing out already took an agent
+        # off the line wherever else they were signed in.
+        staff.end_sessions()
         audit.record(db, "logout", staff.email, actor=staff, address=request.remote_addr, at=web.clock().now())
         db.commit()
         if staff.agent_id is not None:
@@ -324,6 +364,8 @@ def logout() -> ResponseReturnValue:
             service.sign_off(db, web.clock(), staff.agent_id, actor=staff, address=request.remote_addr)
     logout_user()
     session.clear()
+    if signed_in:
+        flash("You are signed out on every device you were signed in on.")
     return redirect(url_for("auth.login"))
 
 

@@ -194,6 +194,24 @@ def staff_set_role_command(account: str, role: str) -> None:
         click.echo(f"{found.id}\t{found.email}\t{found.role}")
 
 
+@staff_cli.command("set-password")
+@click.argument("account")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def staff_set_password_command(account: str, password_stdin: bool) -> None:
+    """Give an account, by id or email, a new password (from standard input); its sessions end everywhere."""
+    if not password_stdin:
+        raise click.UsageError("give --password-stdin and the password on standard input")
+    password = sys.stdin.readline().rstrip("\r\n")
+    database, clock, _policy = _context()
+    with database.sessions() as session:
+        try:
+            found = staff.find(session, account)
+            staff.set_password(session, found.id, password, clock=clock, actor=audit.cli_actor())
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"{found.id}\t{found.email}\tnew password; signed out everywhere")
+
+
 @staff_cli.command("disable")
 @click.argument("account")
 def staff_disable_command(account: str) -> None:

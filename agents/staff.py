@@ -12,7 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -50,6 +50,9 @@ class StaffUser(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Moved on whenever the account's sign-ins must end: signing out, a new password or role, disabling.
+    # A session cookie carries the version it signed in under and is refused once it differs (agents/auth.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     agent: Mapped[Agent | None] = relationship()
 
@@ -57,6 +60,12 @@ class StaffUser(UserMixin, Base):
     def is_active(self) -> bool:
         """Flask-Login refuses to sign in (and agents/auth.py to keep signed in) a disabled account."""
         return bool(self.active)
+
+    def end_sessions(self) -> None:
+        """End every sign-in of this account, on every device (the caller commits)."""
+        # In SQL rather than Python: two changes committed at once each move the version on, so a
+        # sign-in that read the version between them cannot be left holding the one either wrote.
+        self.session_version = StaffUser.session_version + 1
 
     def may(self, *roles: str) -> bool:
         """True if this account's role is one of `roles`; an admin may do everything."""
@@ -237,6 +246,8 @@ def set_role(
         _guard_last_admin(session, staff)
     before = staff.role
     staff.role = role
+    # What the person may do changed: their sessions end, and they sign in again under the new role.
+    staff.end_sessions()
     _record(session, "staff.role", staff, {"from": before, "to": role}, clock, actor, address)
     session.commit()
     log.info("staff role", extra={"staff_id": staff.id, "role": role})
@@ -257,9 +268,31 @@ def disable(
         return staff
     _guard_last_admin(session, staff)
     staff.active = False
+    staff.end_sessions()
     _record(session, "staff.disable", staff, {"email": staff.email}, clock, actor, address)
     session.commit()
     log.info("staff disabled", extra={"staff_id": staff.id})
+    return staff
+
+
+def set_password(
+    session: Session,
+    staff_id: int,
+    password: str,
+    *,
+    clock: Clock | None = None,
+    actor: StaffUser | str | None = None,
+    address: str | None = None,
+) -> StaffUser:
+    """Give an account a new password and end its sessions everywhere; audit it (never the password) and commit."""
+    _valid_password(password)
+    staff = get_staff(session, staff_id)
+    staff.password_hash = hash_password(password)
+    # Whoever knew the old password may be signed in with it somewhere.
+    staff.end_sessions()
+    _record(session, "staff.password", staff, {}, clock, actor, address)
+    session.commit()
+    log.info("staff password", extra={"staff_id": staff.id})
     return staff
 
 

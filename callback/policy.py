@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
@@ -15,6 +14,7 @@ from callback.models import ACTIVE, CallbackRequest, DoNotCall
 from core.clock import as_utc
 from core.config import Settings
 from core.errors import InvalidInput, LimitExceeded
+from core.locks import serialise
 from core.phone import OWN_NUMBER
 
 BOOKING_HORIZON = timedelta(days=7)
@@ -40,10 +40,9 @@ class Limits:
         )
 
 
-# pg_advisory_xact_lock's first key: keeps our locks apart from anyone else's on the same database.
-_LOCK_NUMBER = 0x43_4C_4E  # "CLN"
-_LOCK_CLIENT = 0x43_4C_43  # "CLC"
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), CAST(:key AS integer))")
+# The namespaces of serialise_asks's locks (core.locks): "CLN" and "CLC".
+_LOCK_NUMBER = 0x43_4C_4E
+_LOCK_CLIENT = 0x43_4C_43
 
 
 def client_key(address: str | None) -> str | None:
@@ -83,26 +82,9 @@ def serialise_asks(session: Session, phone: str, client: str | None) -> None:
     """Make this transaction the only one judging asks for this number (and this client) until it ends.
 
     The limits count rows and then insert one; two posts judged at once would each count the other
-    out and both get in. PostgreSQL takes transaction-scoped advisory locks on the number and the
-    client, always in that order, so two asks never wait on each other in a circle. SQLite has one
-    writer at a time anyway: taking the write lock now (BEGIN IMMEDIATE, or the transaction already
-    holds it after a write) means everything counted below stays true until the commit.
+    out and both get in. The locks are taken on the number, then the client, always in that order.
     """
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        session.execute(_ADVISORY_LOCK, {"ns": _LOCK_NUMBER, "key": _key(phone)})
-        if client:
-            session.execute(_ADVISORY_LOCK, {"ns": _LOCK_CLIENT, "key": _key(client)})
-    elif connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        # pysqlite opens its transaction only at the first write, so reads so far held no lock.
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _key(value: str) -> int:
-    """A stable signed 32-bit key for an advisory lock."""
-    return zlib.crc32(value.encode()) - 2**31
+    serialise(session, (_LOCK_NUMBER, phone), *([(_LOCK_CLIENT, client)] if client else []))
 
 
 def check_not_ours(session: Session, phone: str) -> None:

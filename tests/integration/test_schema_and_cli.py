@@ -340,3 +340,39 @@ def test_0017_keeps_an_agent_first_greeting_apart_from_an_unconfirmed_bridge_and
     upgrade(engine)
     engine.dispose()
     assert _schema_diff(empty_url, backend) == []
+
+
+def test_0018_gives_every_existing_staff_account_a_session_version_and_goes_back(empty_url: str, backend: str) -> None:
+    """Accounts made before 0018 start at version 0 (their cookies carry none, so they are signed out);
+    going back keeps the accounts and the audit lines that point at them."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine, "0016")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_users (email, name, role, password_hash, active, created_at)"
+                " VALUES ('ana@example.com', 'Ana', 'admin', 'x', true, :now)"
+            ),
+            {"now": "2026-11-30 10:00:00+00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, actor_staff_id, actor, action, target)"
+                " SELECT :now, id, email, 'login.ok', email FROM staff_users"
+            ),
+            {"now": "2026-11-30 10:00:00+00:00"},
+        )
+    upgrade(engine, "0018")
+    with engine.connect() as conn:
+        assert list(conn.execute(text("SELECT email, session_version FROM staff_users"))) == [("ana@example.com", 0)]
+    command.downgrade(alembic_config(engine), "0016")
+    with engine.connect() as conn:
+        counts = conn.execute(text("SELECT (SELECT count(*) FROM staff_users), (SELECT count(*) FROM audit_events)"))
+        assert tuple(counts.one()) == (1, 1)
+    upgrade(engine)
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []

@@ -249,6 +249,64 @@ def test_staff_set_role_and_disable_by_id_or_email_are_audited(app: Flask, clock
         assert all(e.actor.startswith("cli") for e in audit.recent(s, limit=2))
 
 
+def test_a_new_password_is_checked_audited_without_itself_and_moves_the_session_version_on(
+    session: Session, clock: FixedClock
+) -> None:
+    account = factories.staff(session, clock.now(), "agent", email="ana@example.com")
+    assert account.session_version == 0
+    with pytest.raises(InvalidInput):
+        staff.set_password(session, account.id, "short")
+    with pytest.raises(NotFound):
+        staff.set_password(session, 999, "a brand new long password")
+    staff.set_password(session, account.id, "a brand new long password", clock=clock, actor="cli:ops")
+    assert staff.check_password(account, "a brand new long password")
+    assert not staff.check_password(account, STAFF_PASSWORD)
+    assert account.session_version == 1
+    line = audit.recent(session)[0]
+    assert (line.action, line.target, line.actor) == ("staff.password", f"staff {account.id}", "cli:ops")
+    assert line.details is None
+
+
+def test_a_new_role_or_disabling_moves_the_session_version_on_and_a_rehash_does_not(
+    session: Session, clock: FixedClock
+) -> None:
+    from argon2 import PasswordHasher
+
+    account = factories.staff(session, clock.now(), "agent")
+    account.password_hash = PasswordHasher(time_cost=1, memory_cost=16, parallelism=1).hash(STAFF_PASSWORD)
+    session.commit()
+    old_hash = account.password_hash
+    assert staff.check_password(account, STAFF_PASSWORD)
+    session.commit()
+    assert account.password_hash != old_hash  # rehashed with the current parameters: the same password
+    assert account.session_version == 0
+    staff.set_role(session, account.id, "agent")  # no change, nothing ends
+    assert account.session_version == 0
+    staff.set_role(session, account.id, "supervisor")
+    assert account.session_version == 1
+    staff.disable(session, account.id)
+    assert account.session_version == 2
+
+
+def test_staff_set_password_reads_standard_input_and_is_audited(app: Flask, clock: FixedClock) -> None:
+    with get_db(app).sessions() as s:
+        account_id = factories.staff(s, clock.now(), "agent", email="ana@example.com").id
+    new = "a brand new long password\n"
+    changed = run(app, "staff", "set-password", "ANA@example.com", "--password-stdin", input=new)
+    assert changed.exit_code == 0, changed.output
+    assert "a brand new long password" not in changed.output
+    assert changed.output.startswith(f"{account_id}\tana@example.com\t")
+    assert run(app, "staff", "set-password", "ana@example.com", "--password-stdin", input="short\n").exit_code != 0
+    assert run(app, "staff", "set-password", "ana@example.com", input=new).exit_code != 0
+    assert run(app, "staff", "set-password", "999", "--password-stdin", input=new).exit_code != 0
+    with get_db(app).sessions() as s:
+        account = s.get(StaffUser, account_id)
+        assert account is not None and staff.check_password(account, "a brand new long password")
+        line = audit.recent(s)[0]
+        assert (line.action, line.target) == ("staff.password", f"staff {account_id}")
+        assert line.actor.startswith("cli")
+
+
 def test_the_demo_creates_the_three_development_accounts_once(app: Flask) -> None:
     first = run(app, "demo")
     assert first.exit_code == 0, first.output

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from agents import audit
+from agents import audit, auth
 from agents.auth import (
     MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_ADDRESS,
+    SIGNED_IN_AT,
     WINDOW,
     current_staff,
     session_expired,
     staff_required,
 )
-from agents.staff import StaffUser
+from agents.staff import StaffUser, disable, set_password, set_role
 from core.clock import FixedClock
 from core.db import get_db
 from tests import factories
@@ -188,8 +191,6 @@ def test_a_wrong_password_and_an_unknown_email_fail_alike_and_are_audited(app: F
 
 
 def test_a_disabled_account_cannot_sign_in_and_is_signed_out_at_once(app: Flask, clock: FixedClock) -> None:
-    from agents.staff import disable
-
     person = account(app, clock, "agent")
     http = app.test_client()
     assert sign_in(http, person.email).status_code == 302
@@ -340,6 +341,79 @@ def test_the_limits_hold_across_app_instances_sharing_a_database(
     get_db(other).engine.dispose()
 
 
+# The limits under simultaneous attempts: the count and the attempt's line are written under one lock.
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The emails whose passwords were really checked; each check takes as long as production's argon2id
+    (the tests' hashes are cheap), so that simultaneous attempts overlap as they do in production."""
+    emails: list[str] = []
+    real = auth.check_password
+
+    def slow_check(staff: StaffUser | None, password: str) -> bool:
+        emails.append(staff.email if staff is not None else "(none)")
+        time.sleep(0.2)
+        return real(staff, password)
+
+    monkeypatch.setattr(auth, "check_password", slow_check)
+    return emails
+
+
+def at_once(app: Flask, attempts: list[tuple[str, str]]) -> list[int]:
+    """POST a wrong password for each (email, address) at the same moment, a thread and a browser each;
+    the status codes, sorted."""
+    browsers = [app.test_client() for _ in attempts]
+    tokens = [csrf_token(browser) for browser in browsers]
+    start = threading.Barrier(len(attempts))
+    codes: list[int] = []
+
+    def attempt(n: int) -> None:
+        email, address = attempts[n]
+        data = {"email": email, "password": "wrong password, again", "csrf_token": tokens[n]}
+        start.wait()
+        codes.append(browsers[n].post("/login", data=data, environ_base={"REMOTE_ADDR": address}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(codes) == len(attempts)
+    return sorted(codes)
+
+
+def test_forty_simultaneous_wrong_passwords_for_one_account_check_only_five(
+    app: Flask, clock: FixedClock, checked: list[str]
+) -> None:
+    """The review's race: every attempt counted the failures before any had written its own, so all 40
+    passwords were checked. Each from its own address, so only the account's limit applies."""
+    person = account(app, clock, "agent")
+    codes = at_once(app, [(person.email, f"203.0.113.{n}") for n in range(1, 41)])
+    assert len(checked) == MAX_FAILURES_PER_ACCOUNT
+    assert codes == [401] * MAX_FAILURES_PER_ACCOUNT + [429] * (40 - MAX_FAILURES_PER_ACCOUNT)
+    assert len(lines(app, "login.fail")) == MAX_FAILURES_PER_ACCOUNT
+    assert len(lines(app, "login.refused")) == 40 - MAX_FAILURES_PER_ACCOUNT
+
+
+def test_forty_simultaneous_wrong_passwords_from_one_address_check_only_twenty(
+    app: Flask, clock: FixedClock, checked: list[str]
+) -> None:
+    codes = at_once(app, [(f"guess{n}@example.com", "198.51.100.9") for n in range(40)])
+    assert len(checked) == MAX_FAILURES_PER_ADDRESS
+    assert codes == [401] * MAX_FAILURES_PER_ADDRESS + [429] * (40 - MAX_FAILURES_PER_ADDRESS)
+    assert len(lines(app, "login.fail")) == MAX_FAILURES_PER_ADDRESS
+
+
+def test_an_attempt_with_the_right_password_does_not_count_as_a_failure(app: Flask, clock: FixedClock) -> None:
+    """An attempt counts as a failure while its password is checked; the right password then stops it counting."""
+    person = account(app, clock, "agent")
+    fail(app.test_client(), person.email, times=MAX_FAILURES_PER_ACCOUNT - 1)
+    assert sign_in(app.test_client(), person.email).status_code == 302
+    assert sign_in(app.test_client(), person.email).status_code == 302
+    assert [len(lines(app, action)) for action in ("login.fail", "login.ok")] == [MAX_FAILURES_PER_ACCOUNT - 1, 2]
+
+
 # How long a sign-in lasts.
 
 
@@ -391,6 +465,92 @@ def test_the_expiry_rule(clock: FixedClock) -> None:
     assert session_expired((now + timedelta(hours=1)).timestamp(), now, limit)
     assert session_expired(None, now, limit)
     assert session_expired("soon", now, limit)  # type: ignore[arg-type]
+
+
+# Signing out, a new password, a new role or disabling ends the account's sessions, wherever they are.
+
+
+def copy_of_cookie(app: Flask, http: FlaskClient) -> FlaskClient:
+    """Another browser holding a copy of `http`'s session cookie, as someone who copied it would."""
+    cookie = http.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def assert_signed_out(http: FlaskClient, page: str = "/staff", script: str = "/board/state") -> None:
+    response = http.get(page)
+    assert response.status_code == 302 and response.location.startswith("/login"), (page, response.status_code)
+    answer = http.get(script)
+    assert answer.status_code == 401 and answer.get_json()["error"]["code"] == "sign_in_required"
+
+
+def test_a_session_cookie_copied_before_signing_out_is_signed_out_too(app: Flask, clock: FixedClock) -> None:
+    """The review's replay: the cookie alone used to be the session, so signing out ended nothing."""
+    person = account(app, clock, "supervisor")
+    http = app.test_client()
+    sign_in(http, person.email)
+    assert copy_of_cookie(app, http).get("/board/state").status_code == 200
+    thief = copy_of_cookie(app, http)
+    sign_out(http)
+    assert_signed_out(thief, "/admin/requests")
+    assert_signed_out(thief, "/board")
+    assert_signed_out(http)
+
+
+def test_signing_out_ends_the_accounts_sessions_on_every_device_and_says_so(app: Flask, clock: FixedClock) -> None:
+    person = account(app, clock, "supervisor")
+    laptop, wall = app.test_client(), app.test_client()
+    sign_in(laptop, person.email)
+    sign_in(wall, person.email)
+    out = sign_out(laptop)
+    assert "signed out on every device" in laptop.get(out.location).get_data(as_text=True)
+    assert_signed_out(wall)
+    assert sign_in(wall, person.email).status_code == 302
+    assert wall.get("/board/state").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["password", "role", "disable"])
+def test_a_change_to_the_account_elsewhere_ends_its_sessions(app: Flask, clock: FixedClock, change: str) -> None:
+    person = account(app, clock, "supervisor")
+    account(app, clock, "admin")  # so that the supervisor's changes are allowed
+    http = app.test_client()
+    sign_in(http, person.email)
+    with get_db(app).sessions() as s:
+        if change == "password":
+            set_password(s, person.id, "a brand new long password", clock=clock)
+        elif change == "role":
+            set_role(s, person.id, "admin", clock=clock)
+        else:
+            disable(s, person.id, clock=clock)
+    assert_signed_out(http)
+
+
+def test_a_new_password_set_from_the_command_line_ends_sessions_and_the_old_password(
+    app: Flask, clock: FixedClock
+) -> None:
+    person = account(app, clock, "agent")
+    elsewhere = app.test_client()
+    sign_in(elsewhere, person.email)
+    changed = app.test_cli_runner().invoke(
+        args=["staff", "set-password", person.email, "--password-stdin"], input="a brand new long password\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert_signed_out(elsewhere, script="/agent/state")
+    assert sign_in(app.test_client(), person.email).status_code == 401
+    assert sign_in(app.test_client(), person.email, "a brand new long password").status_code == 302
+
+
+def test_a_session_from_before_session_versions_counts_as_signed_out(app: Flask, clock: FixedClock) -> None:
+    """A cookie written before migration 0018 names the account and the time, and no version."""
+    person = account(app, clock, "supervisor")
+    http = app.test_client()
+    with http.session_transaction() as cookie:
+        cookie["_user_id"] = str(person.id)
+        cookie["_fresh"] = True
+        cookie[SIGNED_IN_AT] = clock.now().timestamp()
+    assert_signed_out(http)
 
 
 def test_the_sign_in_form_carries_a_csrf_token(client: FlaskClient) -> None:
