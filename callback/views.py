@@ -448,10 +448,10 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
             return None
         return {"when": "asap", "slot": "", "words": gettext("Call me as soon as possible instead")}
     try:
-        at = datetime.fromisoformat(asked)
+        parsed = datetime.fromisoformat(asked)
         # In UTC at once (naive times are no answer of ours): an offset that puts the time beyond
         # year 9999 is no time anyone could book, not a reason to fail the page.
-        at = at.astimezone(UTC) if at.tzinfo is not None else None
+        at = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
     if at is None:
