@@ -589,7 +589,9 @@ def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: st
 
 
 def hold(req: CallbackRequest, call_sid: str) -> None:
-    """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback."""
+    """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback: due
+    now, in arrival order, whatever their request's own time (CallbackRequest.due_by). Their request's
+    slot and back-off are kept for after."""
     req.hold_call_sid = call_sid
 
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, or_, select, text
-from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
@@ -158,9 +158,30 @@ class CallbackRequest(Base):
 
     @property
     def due_at(self) -> datetime:
-        """When the request may next be dialled (ignoring business hours)."""
+        """When the request may next be served (ignoring business hours): the later of its slot and its
+        back-off; for a caller holding on the line, its arrival, whatever its own time (see due_by)."""
         candidates = [t for t in (self.not_before, self.next_attempt_at) if t is not None]
-        return max(candidates) if candidates else self.created_at
+        if self.hold_call_sid is not None or not candidates:
+            return self.created_at
+        return max(candidates)
+
+    @hybrid_method
+    def due_by(self, moment: datetime) -> bool:
+        """Whether the request may be served at `moment` (business hours aside): a caller holding on the
+        line always, since they are on the phone in the line's order now (a slot they booked or the
+        back-off after a missed call are about when to call them); any other once its time has come."""
+        return self.due_at <= moment
+
+    @due_by.expression
+    @classmethod
+    def _due_by_expression(cls, moment: datetime) -> ColumnElement[bool]:
+        return or_(
+            cls.hold_call_sid.is_not(None),
+            and_(
+                or_(cls.not_before.is_(None), cls.not_before <= moment),
+                or_(cls.next_attempt_at.is_(None), cls.next_attempt_at <= moment),
+            ),
+        )
 
     def _move(self, status: str, now: datetime) -> None:
         if status not in TRANSITIONS[self.status]:

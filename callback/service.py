@@ -381,8 +381,7 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
                     ),
                 ),
             ),
-            or_(r.not_before.is_(None), r.not_before <= due),
-            or_(r.next_attempt_at.is_(None), r.next_attempt_at <= due),
+            r.due_by(due),
         )
     )
     return int(ahead or 0)
@@ -424,8 +423,8 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
     if due > now:
         # A booked slot (or a retry's back-off): the answer is the time itself, or the opening after
         # it when the line is closed then (a back-off from 4:59 PM ends after closing; nobody calls
-        # before the morning). A caller on the line is served open or closed.
-        at = due if request.hold_call_sid else request.queue.business_hours.next_open(due)
+        # before the morning). Never a caller on the line: holding makes a request due (due_by).
+        at = request.queue.business_hours.next_open(due)
         if at is None:
             return Standing(position(session, request, now), None, None)
         return Standing(position(session, request, now), int((at - now).total_seconds()), at)
@@ -456,16 +455,11 @@ def record_quote(session: Session, request: CallbackRequest, now: datetime) -> N
 
 
 def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
-    """How many requests a new ASAP request would find ahead of it in this queue."""
+    """How many requests a new ASAP request would find ahead of it in this queue: those due now, by
+    the rule `position` counts with (CallbackRequest.due_by)."""
+    r = CallbackRequest
     waiting = session.scalar(
-        select(func.count())
-        .select_from(CallbackRequest)
-        .where(
-            CallbackRequest.queue_id == queue.id,
-            CallbackRequest.status.in_(WAITING),
-            or_(CallbackRequest.not_before.is_(None), CallbackRequest.not_before <= now),
-            or_(CallbackRequest.next_attempt_at.is_(None), CallbackRequest.next_attempt_at <= now),
-        )
+        select(func.count()).select_from(r).where(r.queue_id == queue.id, r.status.in_(WAITING), r.due_by(now))
     )
     return int(waiting or 0)
 

@@ -289,8 +289,8 @@ class Dispatcher:
                     # Spelled out, not bound: SQLite uses a partial index only when the query's own
                     # text implies the index's WHERE clause.
                     WAITING_SQL,
-                    or_(r.not_before.is_(None), r.not_before <= now),
-                    or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
+                    # Due (a holder always): the request's own rule.
+                    r.due_by(now),
                     r.expires_at > now,
                 )
                 .order_by(r.priority.desc(), r.created_at, r.id)

@@ -104,6 +104,17 @@ def test_due_time_is_the_latest_of_slot_and_back_off() -> None:
     assert req.due_at == NOW + timedelta(hours=2)
 
 
+@pytest.mark.parametrize("kept", ["not_before", "next_attempt_at"])
+def test_a_caller_holding_on_the_line_is_due_whatever_their_requests_slot_or_back_off(kept: str) -> None:
+    req = a_request("retry_wait" if kept == "next_attempt_at" else "queued")
+    setattr(req, kept, NOW + timedelta(hours=3))
+    assert not req.due_by(NOW + timedelta(hours=1)) and req.due_at == NOW + timedelta(hours=3)
+    req.hold_call_sid = "CA" + "1" * 32
+    assert req.due_by(NOW) and req.due_at == NOW  # due since they arrived, in the line's order
+    req.hold_call_sid = None  # they hung up: their request waits for its own time again
+    assert not req.due_by(NOW + timedelta(hours=1)) and getattr(req, kept) == NOW + timedelta(hours=3)
+
+
 def an_agent(status: str) -> Agent:
     return Agent(name="Bo", phone="+12015550100", status=status, status_since=NOW, created_at=NOW)
 

@@ -1,0 +1,59 @@
+"""Callers holding on the line share it with the web's callbacks, through the sandbox: served in arrival
+order whatever their request's own time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import System
+from tests.e2e.test_agent_legs import set_queue
+from tests.e2e.test_ivr_calls import AGENT, shop, start_call
+
+__all__ = ["shop"]
+
+EARLY = "+12015550171"  # asked on the web first
+LATER = "+12015550172"  # called in later
+HOLD = [{"digits": "0"}, {"digits": "3"}]  # a person, please; everyone is busy: hold
+
+
+def holding(system: System, sid: str) -> bool:
+    """Whether the call has heard its first announcement on hold."""
+    return "Thanks for holding" in heard_on_hold(system.call(sid))
+
+
+def heard_on_hold(call: dict[str, Any]) -> str:
+    """What the caller heard once in the line (<Enqueue>)."""
+    timeline = call["timeline"]
+    start = next((i for i, e in enumerate(timeline) if e["type"] == "enqueue"), len(timeline))
+    return " ".join(e.get("text", "") for e in timeline[start:] if e["type"] == "say")
+
+
+def put_through(system: System) -> list[str]:
+    """The calls the agent's phone was rung for, by the caller's call."""
+    return [str(c.get("parent_call_sid")) for c in system.calls(to=AGENT)]
+
+
+def test_a_caller_whose_callback_is_backing_off_holds_and_is_put_through_before_a_later_holder(
+    shop: System,
+) -> None:
+    set_queue(shop, "orders", backoff_seconds="900")
+    agent_id = shop.add_agent(AGENT, status="available")
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.phone(EARLY, answer="no-answer")
+    ref = shop.ask(EARLY)
+    shop.wait_status(ref, "retry_wait", timeout=40)  # missed our call: 15 minutes of back-off
+    shop.wait(lambda: shop.agent(agent_id).status == "available", message="the agent was never freed")
+    shop.set_agent_status(agent_id, "away")
+    # They call us back ("you rang?") and hold; someone else calls after them and holds too.
+    shop.phone(EARLY, answer="human", hangup_after=900)
+    early = start_call(shop, EARLY, HOLD)
+    shop.wait(lambda: holding(shop, early), message="the early caller is not holding")
+    shop.phone(LATER, answer="human", hangup_after=900)
+    later = start_call(shop, LATER, HOLD)
+    shop.wait(lambda: holding(shop, later), message="the later caller is not holding")
+    said = heard_on_hold(shop.call(early))
+    assert said.startswith("Thanks for holding. You're next in line.") and "15 minutes" not in said
+    assert "You're number 2 in line" in heard_on_hold(shop.call(later))
+    shop.set_agent_status(agent_id, "available")
+    shop.wait(lambda: put_through(shop), timeout=20, message="nobody was put through")
+    assert put_through(shop) == [early]

@@ -1,0 +1,127 @@
+"""Callers holding on the line (<Enqueue>) share it with the callbacks: they are served in arrival order
+whatever their request's own slot or back-off. A real database, the telephony fake and a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callback import line, service
+from callback.models import CallbackRequest
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import Database
+from ivr.models import IvrSession
+from scheduler.dispatcher import Dispatcher
+from telephony.fake import FakeTelephony
+from tests import factories
+
+SETTINGS = Settings(app_env="testing", public_base_url="https://shop.example", twilio_cps=1000.0)
+EARLY = "+12015550171"  # asked on the web first, then called in and holds
+LATER = "+12015550172"  # called in after them and holds too
+
+
+@pytest.fixture
+def fake() -> FakeTelephony:
+    return FakeTelephony()
+
+
+@pytest.fixture
+def dispatcher(db: Database, fake: FakeTelephony, clock: FixedClock, session: Session) -> Dispatcher:
+    # `session` first: it creates the default queues.
+    return Dispatcher(db, fake, clock, SETTINGS, sleep=lambda _s: None)
+
+
+def fresh(session: Session, *objects: object) -> None:
+    session.expire_all()
+    for obj in objects:
+        session.refresh(obj)
+
+
+def holding(
+    session: Session, fake: FakeTelephony, now: datetime, phone: str, age: timedelta = timedelta(0), **fields: Any
+) -> CallbackRequest:
+    """A caller's request with their call holding in <Enqueue> (the call came in `age` ago unless the
+    request is older: a web request of theirs from before the call)."""
+    sid = fake.place_call(phone, "+15005550006", "https://shop.example/voice/incoming").sid
+    fake.set_status(sid, "in-progress")  # the caller's own call, answered by the menu
+    req = factories.request(session, now, phone=phone, hold_call_sid=sid, age=age, **fields)
+    menu = IvrSession(call_sid=sid, caller=phone, called="+15005550006", started_at=now, updated_at=now)
+    menu.node, menu.outcome, menu.request_id, menu.topic = "agent_orders", "hold", req.id, "orders"
+    session.add(menu)
+    session.commit()
+    return req
+
+
+def redirected(fake: FakeTelephony, req: CallbackRequest) -> bool:
+    """Whether the holder's call was taken out of the line (a redirect to connect-holder)."""
+    return any("connect-holder" in (update["url"] or "") for update in fake.calls[req.hold_call_sid or ""].updates)
+
+
+# --- served in arrival order, whatever their request's own time ----------------------------------------------
+
+NOT_YET_DUE = {
+    # Missed our call: the queue's back-off (15 minutes) runs.
+    "backing_off": {"status": "retry_wait", "next_attempt_at": timedelta(minutes=15)},
+    # Booked on the web for this afternoon.
+    "booked": {"not_before": timedelta(hours=3)},
+}
+
+
+@pytest.mark.parametrize("not_due", NOT_YET_DUE.values(), ids=NOT_YET_DUE.keys())
+def test_a_holder_whose_request_is_not_yet_due_is_served_before_a_later_holder(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony, not_due: dict[str, object]
+) -> None:
+    now = clock.now()
+    fields = {key: now + value if isinstance(value, timedelta) else value for key, value in not_due.items()}
+    early = holding(session, fake, now, EARLY, age=timedelta(minutes=30), **fields)
+    later = holding(session, fake, now, LATER)
+    factories.agent(session, now)
+    assert dispatcher.run_once() == 1
+    fresh(session, early, later)
+    assert (early.status, later.status) == ("dialing", "queued")
+    assert redirected(fake, early) and not redirected(fake, later)
+
+
+@pytest.mark.parametrize("not_due", NOT_YET_DUE.values(), ids=NOT_YET_DUE.keys())
+def test_a_holder_is_told_the_wait_of_a_holder_not_their_requests_slot_or_back_off(
+    session: Session, clock: FixedClock, fake: FakeTelephony, not_due: dict[str, object]
+) -> None:
+    now = clock.now()
+    fields = {key: now + value if isinstance(value, timedelta) else value for key, value in not_due.items()}
+    early = holding(session, fake, now, EARLY, age=timedelta(minutes=30), **fields)
+    later = holding(session, fake, now, LATER)
+    factories.agent(session, now, status="on_call")
+    first, second = service.standing(session, early, now), service.standing(session, later, now)
+    assert first.position == 0 and second.position == 1  # the earlier holder is ahead of the later one
+    assert first.scheduled_for is None
+    assert first.estimated_wait_seconds is not None and second.estimated_wait_seconds is not None
+    assert first.estimated_wait_seconds < 15 * 60 and first.estimated_wait_seconds <= second.estimated_wait_seconds
+
+
+def test_a_holder_with_a_request_from_before_who_hangs_up_leaves_it_to_wait_for_its_own_time(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    back_off_ends = now + timedelta(minutes=15)
+    early = holding(
+        session, fake, now, EARLY, age=timedelta(minutes=30), status="retry_wait", next_attempt_at=back_off_ends
+    )
+    line.hold_ended(session, early, "hangup", now, arrived_at=now)
+    factories.agent(session, now)
+    assert dispatcher.run_once() == 0  # holding made them due; hanging up gives that back
+    fresh(session, early)
+    assert (early.status, early.hold_call_sid, early.next_attempt_at) == ("retry_wait", None, back_off_ends)
+
+
+def test_due_is_a_rule_of_the_request_and_holding_makes_a_request_due_now(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    booked = factories.request(session, now, not_before=now + timedelta(hours=3))
+    held = factories.request(session, now, not_before=now + timedelta(hours=3), hold_call_sid="CA" + "5" * 32)
+    assert not booked.due_by(now) and held.due_by(now)
+    due = set(session.scalars(select(CallbackRequest.id).where(CallbackRequest.due_by(now))))
+    assert due == {held.id}
