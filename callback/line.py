@@ -595,6 +595,24 @@ def hold(req: CallbackRequest, call_sid: str) -> None:
     req.hold_call_sid = call_sid
 
 
+def holders_ahead(session: Session, queue_id: int, arrived_at: datetime) -> bool:
+    """Whether a caller holding in the queue's line is ahead of a call that came in at `arrived_at`: a
+    free agent is then theirs (the dispatcher is taking them to it), not a newcomer's to be put
+    straight through to."""
+    r = CallbackRequest
+    ahead = (
+        select(r.id)
+        .where(
+            r.queue_id == queue_id,
+            r.status.in_(WAITING),
+            r.hold_call_sid.is_not(None),
+            or_(r.priority > 0, r.created_at <= arrived_at),
+        )
+        .exists()
+    )
+    return bool(session.scalar(select(ahead)))
+
+
 def hold_ended(
     session: Session, req: CallbackRequest | None, result: str, now: datetime, arrived_at: datetime | None = None
 ) -> None:
@@ -642,22 +660,42 @@ def caller_left(req: CallbackRequest, arrived_at: datetime | None, outcome: str,
 # -- the provider's refusals ----------------------------------------------------------------------
 
 PAUSE_NAME = "dialling"
+# Taking a holder out of the line is a redirect of their own call (a call update), not a call placed:
+# Twilio's calls-per-second limit counts calls created, and a pause of dialling does not stop it. A
+# redirect the provider refuses pauses redirects on their own, with the same back-off, so a holder still
+# in the line is not claimed for an agent again and again meanwhile.
+REDIRECT_PAUSE_NAME = "redirecting"
 PAUSE_FIRST = timedelta(seconds=30)
 PAUSE_LONGEST = timedelta(minutes=10)
 
 
 def dialling_paused(session: Session, now: datetime) -> ProviderPause | None:
     """The pause in force, if dialling is paused after a refusal or an outage of the provider."""
-    pause = session.get(ProviderPause, PAUSE_NAME)
+    return _paused(session, PAUSE_NAME, now)
+
+
+def redirects_paused(session: Session, now: datetime) -> ProviderPause | None:
+    """The pause in force, if taking holders out of the line is paused after the provider refused it."""
+    return _paused(session, REDIRECT_PAUSE_NAME, now)
+
+
+def _paused(session: Session, name: str, now: datetime) -> ProviderPause | None:
+    pause = session.get(ProviderPause, name)
     return pause if pause is not None and pause.paused_until > now else None
 
 
-def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> ProviderPause:
-    """Stop placing calls for a while, every process: the longer the provider keeps refusing, the
-    longer the pause (30 s, doubling, at most 10 minutes). The caller commits."""
-    pause = session.get(ProviderPause, PAUSE_NAME, with_for_update=session.get_bind().dialect.name == "postgresql")
+def pauses(session: Session, now: datetime) -> frozenset[str]:
+    """The names of the pauses in force (PAUSE_NAME, REDIRECT_PAUSE_NAME), in one read."""
+    return frozenset(session.scalars(select(ProviderPause.name).where(ProviderPause.paused_until > now)))
+
+
+def pause_dialling(session: Session, code: int, reason: str, now: datetime, name: str = PAUSE_NAME) -> ProviderPause:
+    """Stop placing calls (or, `name` REDIRECT_PAUSE_NAME, redirecting holders) for a while, every
+    process: the longer the provider keeps refusing, the longer the pause (30 s, doubling, at most 10
+    minutes). The caller commits."""
+    pause = session.get(ProviderPause, name, with_for_update=session.get_bind().dialect.name == "postgresql")
     if pause is None:
-        pause = ProviderPause(name=PAUSE_NAME, since=now, failures=0, paused_until=now, reason="")
+        pause = ProviderPause(name=name, since=now, failures=0, paused_until=now, reason="")
         session.add(pause)
     if pause.failures == 0:
         pause.since = now
@@ -667,6 +705,11 @@ def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> P
     pause.code = code
     pause.reason = reason[:300]
     return pause
+
+
+def pause_redirects(session: Session, code: int, reason: str, now: datetime) -> ProviderPause:
+    """Stop redirecting holders out of the line for a while (pause_dialling's back-off). The caller commits."""
+    return pause_dialling(session, code, reason, now, REDIRECT_PAUSE_NAME)
 
 
 def dialling_report(session: Session, now: datetime) -> dict[str, object]:
@@ -690,6 +733,9 @@ def health(session: Session, now: datetime) -> dict[str, object] | None:
     }
 
 
-def resume_dialling(session: Session) -> None:
-    """The provider took a call again: the next refusal starts the back-off from the beginning."""
-    session.execute(update(ProviderPause).where(ProviderPause.failures > 0).values(failures=0))
+def resume_dialling(session: Session, name: str = PAUSE_NAME) -> None:
+    """The provider took a call (or, `name` REDIRECT_PAUSE_NAME, a redirect) again: the next refusal
+    starts that back-off from the beginning."""
+    session.execute(
+        update(ProviderPause).where(ProviderPause.name == name, ProviderPause.failures > 0).values(failures=0)
+    )

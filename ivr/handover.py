@@ -71,7 +71,10 @@ def transfer(
         return callback_twiml.connect_leg(
             ringing.attempt, ringing, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting
         )
-    agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
+    # A free agent is not a newcomer's while someone who called before them holds: the dispatcher is
+    # taking that holder to the agent (even while dialling is paused), and the line is in arrival order.
+    free = queue.business_hours.is_open(now) and not line.holders_ahead(call.session, queue.id, ivr.started_at)
+    agent = line.reserve_free_agent(call.session, queue.id, now) if free else None
     if agent is not None:
         req = _request_for(call, ivr, queue)
         leg = line.take_over(call.session, req, agent, ivr.call_sid, now)

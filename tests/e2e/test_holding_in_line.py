@@ -1,13 +1,15 @@
 """Callers holding on the line share it with the web's callbacks, through the sandbox: served in arrival
-order whatever their request's own time."""
+order whatever their request's own time, and through a pause of the provider's."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from tests.e2e.conftest import System
 from tests.e2e.test_agent_legs import set_queue
-from tests.e2e.test_ivr_calls import AGENT, shop, start_call
+from tests.e2e.test_ivr_calls import AGENT, heard, shop, start_call
 
 __all__ = ["shop"]
 
@@ -57,3 +59,25 @@ def test_a_caller_whose_callback_is_backing_off_holds_and_is_put_through_before_
     shop.set_agent_status(agent_id, "available")
     shop.wait(lambda: put_through(shop), timeout=20, message="nobody was put through")
     assert put_through(shop) == [early]
+
+
+def test_during_a_dialling_pause_a_holder_is_put_through_and_a_newcomer_waits_behind_them(shop: System) -> None:
+    agent_id = shop.add_agent(AGENT, status="away")
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=600)
+    shop.add_agent("+12015550181", queues="returns", status="available")
+    shop.phone(EARLY, answer="human", hangup_after=2000)
+    early = start_call(shop, EARLY, HOLD)
+    shop.wait(lambda: holding(shop, early), message="the caller is not holding")
+    # A callback to a destination the account may not call: Twilio refuses it (21215) and dialling pauses.
+    refusal = {"status": 400, "code": 21215, "to": "+12015550177", "count": 1}
+    assert requests.post(f"{shop.sandbox_url}/sandbox/faults/calls_create", json=refusal, timeout=5).status_code == 201
+    shop.ask("+12015550177", topic="returns")
+    shop.wait(lambda: shop.api("GET", "/healthz").json().get("status") == "warning", message="dialling never paused")
+    shop.set_agent_status(agent_id, "available")
+    shop.wait(lambda: put_through(shop), timeout=10, message="the holder was not put through during the pause")
+    assert put_through(shop) == [early]
+    shop.phone(LATER, answer="human", hangup_after=2000)
+    later = start_call(shop, LATER, [{"digits": "0"}])
+    shop.wait(lambda: "Everyone is busy right now" in heard(shop.call(later)), message="no busy offer")
+    assert put_through(shop) == [early]
+    assert shop.api("GET", "/healthz").json().get("status") == "warning"  # still paused all along

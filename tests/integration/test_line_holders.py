@@ -1,5 +1,6 @@
 """Callers holding on the line (<Enqueue>) share it with the callbacks: they are served in arrival order
-whatever their request's own slot or back-off. A real database, the telephony fake and a fixed clock."""
+whatever their request's own slot or back-off, and through a pause of the provider's. A real database, the
+telephony fake and a fixed clock; the phone menu through its signed webhooks."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agents.models import Agent
 from callback import line, service
-from callback.models import CallbackRequest
+from callback.models import CallbackRequest, PacingBucket
 from core.clock import FixedClock
 from core.config import Settings
-from core.db import Database
+from core.db import Database, get_db
 from ivr.models import IvrSession
 from scheduler.dispatcher import Dispatcher
 from telephony.fake import FakeTelephony
+from telephony.port import TelephonyError
 from tests import factories
+from tests.integration.test_ivr_menu import answer, call, heard, staff
+from tests.integration.test_ivr_webhooks import verbs
 
 SETTINGS = Settings(app_env="testing", public_base_url="https://shop.example", twilio_cps=1000.0)
 EARLY = "+12015550171"  # asked on the web first, then called in and holds
@@ -125,3 +132,89 @@ def test_due_is_a_rule_of_the_request_and_holding_makes_a_request_due_now(sessio
     assert not booked.due_by(now) and held.due_by(now)
     due = set(session.scalars(select(CallbackRequest.id).where(CallbackRequest.due_by(now))))
     assert due == {held.id}
+
+
+# --- a pause of the provider's: holders are still put through ------------------------------------------------
+
+
+def test_during_a_dialling_pause_holders_are_redirected_and_no_call_is_placed(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    web = factories.request(session, now, age=timedelta(hours=1))  # older, but needs calls.create
+    holder = holding(session, fake, now, LATER)
+    line.pause_dialling(session, 21215, "Account not authorized to call this number", now)
+    session.commit()
+    factories.agent(session, now)
+    created = len(fake.calls)
+    assert dispatcher.run_once() == 1
+    fresh(session, web, holder)
+    assert (holder.status, web.status) == ("dialing", "queued")
+    assert redirected(fake, holder) and len(fake.calls) == created  # a redirect, no calls.create
+    # A redirect is no outbound call: it takes no pacing slot, and proves nothing about calls.create,
+    # so the pause and its back-off stand.
+    assert session.scalar(select(func.count()).select_from(PacingBucket)) == 0
+    pause = line.dialling_paused(session, now)
+    assert pause is not None and pause.failures == 1
+
+
+def test_a_refused_redirect_pauses_redirects_and_the_holder_stays_in_line_uncounted(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    holder = holding(session, fake, now, LATER)
+    agent = factories.agent(session, now)
+    for tried in range(1, 5):  # more than the refusals that fail a request being dialled
+        fake.fail_next(TelephonyError(21612, "The call cannot be redirected", status=400))
+        dispatcher.run_once()
+        fresh(session, holder, agent)
+        # Tried once, not again and again in the same pass; the holder keeps their place, uncounted.
+        assert len(holder.call_attempts) == tried
+        assert (holder.status, holder.attempts, agent.status) == ("queued", 0, "available")
+        assert line.redirects_paused(session, clock.now()) is not None
+        dispatcher.run_once()  # redirects are paused: nobody is claimed for a holder meanwhile
+        fresh(session, holder)
+        assert len(holder.call_attempts) == tried
+        clock.advance(minutes=10)
+    assert dispatcher.run_once() == 1
+    fresh(session, holder)
+    assert holder.status == "dialing" and redirected(fake, holder)
+    assert [a.outcome for a in holder.call_attempts] == ["refused"] * 4 + [None]
+
+
+def test_an_account_refusal_of_a_redirect_pauses_dialling_too(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    holder = holding(session, fake, now, LATER)
+    factories.agent(session, now)
+    fake.fail_next(TelephonyError(20003, "Authenticate", status=401))
+    dispatcher.run_once()
+    fresh(session, holder)
+    assert holder.status == "queued"
+    assert line.dialling_paused(session, now) is not None and line.redirects_paused(session, now) is not None
+
+
+def test_a_newcomer_does_not_take_a_free_agent_from_a_caller_holding_before_them(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    staff(shop, "available")  # free this instant: the dispatcher is about to take the holder to them
+    with get_db(shop).sessions() as session:
+        factories.request(session, clock.now(), source="ivr", hold_call_sid="CA" + "5" * 32, age=timedelta(minutes=3))
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    assert "Dial" not in [v.tag for v in verbs(offer)]
+    assert "You're number 2 in line" in heard(offer)
+    with get_db(shop).sessions() as session:
+        assert [a.status for a in session.scalars(select(Agent))] == ["available"]
+
+
+def test_a_newcomer_whose_call_began_before_anyone_held_is_put_through(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    staff(shop, "available")
+    menu = call(shop, client)
+    clock.advance(seconds=30)  # someone else held while this caller was still in the menu
+    with get_db(shop).sessions() as session:
+        factories.request(session, clock.now(), source="ivr", hold_call_sid="CA" + "5" * 32)
+    put_through = answer(shop, client, menu, Digits="0")
+    assert "Dial" in [v.tag for v in verbs(put_through)]
