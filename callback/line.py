@@ -415,7 +415,7 @@ def end_wrap_up(agent: Agent, now: datetime) -> bool:
 
 def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     """Agents whose wrap-up is over become available (or what they asked to be meanwhile); waiting
-    requests past their expiry expire."""
+    requests past their expiry expire, except a caller's while they hold on the line."""
     _grant_wishes(session, Agent.status == "wrap_up", Agent.busy_until <= now, now=now)
     ready = session.scalars(
         update(Agent)
@@ -426,7 +426,7 @@ def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     log_status(session, list(ready), "available", now)
     session.execute(
         update(CallbackRequest)
-        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
+        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.past_expiry(now))
         .values(status="expired", outcome="expired", updated_at=now)
     )
 
@@ -590,8 +590,8 @@ def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: st
 
 def hold(req: CallbackRequest, call_sid: str) -> None:
     """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback: due
-    now, in arrival order, whatever their request's own time (CallbackRequest.due_by). Their request's
-    slot and back-off are kept for after."""
+    now, in arrival order, whatever their request's own time, and never expiring while they hold
+    (CallbackRequest.due_by, past_expiry). Their request's slot and back-off are kept for after."""
     req.hold_call_sid = call_sid
 
 

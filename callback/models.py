@@ -183,6 +183,17 @@ class CallbackRequest(Base):
             ),
         )
 
+    @hybrid_method
+    def past_expiry(self, moment: datetime) -> bool:
+        """Whether the request has outlived its expiry at `moment`: never while its caller holds on the
+        line (they are waiting on the phone; once they stop, the expiry applies again)."""
+        return self.hold_call_sid is None and self.expires_at <= moment
+
+    @past_expiry.expression
+    @classmethod
+    def _past_expiry_expression(cls, moment: datetime) -> ColumnElement[bool]:
+        return and_(cls.hold_call_sid.is_(None), cls.expires_at <= moment)
+
     def _move(self, status: str, now: datetime) -> None:
         if status not in TRANSITIONS[self.status]:
             raise IllegalTransition(f"a {self.status} request cannot become {status}")

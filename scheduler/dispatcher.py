@@ -303,9 +303,9 @@ class Dispatcher:
                     # Spelled out, not bound: SQLite uses a partial index only when the query's own
                     # text implies the index's WHERE clause.
                     WAITING_SQL,
-                    # Due (a holder always): the request's own rule.
+                    # Due (a holder always), and not expired (a holder never): the request's own rules.
                     r.due_by(now),
-                    r.expires_at > now,
+                    ~r.past_expiry(now),
                 )
                 .order_by(r.priority.desc(), r.created_at, r.id)
                 .limit(1)

@@ -1,12 +1,18 @@
 """Callers holding on the line share it with the web's callbacks, through the sandbox: served in arrival
-order whatever their request's own time, and through a pause of the provider's."""
+order whatever their request's own time, through a pause of the provider's, never expiring while they
+hold."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from sqlalchemy import select, update
 
+from callback.models import CallbackRequest
+from core.db import get_db
 from tests.e2e.conftest import System
 from tests.e2e.test_agent_legs import set_queue
 from tests.e2e.test_ivr_calls import AGENT, heard, shop, start_call
@@ -81,3 +87,21 @@ def test_during_a_dialling_pause_a_holder_is_put_through_and_a_newcomer_waits_be
     shop.wait(lambda: "Everyone is busy right now" in heard(shop.call(later)), message="no busy offer")
     assert put_through(shop) == [early]
     assert shop.api("GET", "/healthz").json().get("status") == "warning"  # still paused all along
+
+
+def test_a_holder_whose_request_outlives_its_expiry_is_still_put_through(shop: System) -> None:
+    agent_id = shop.add_agent(AGENT, status="away")
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.phone(LATER, answer="human", hangup_after=2000)
+    later = start_call(shop, LATER, HOLD)
+    shop.wait(lambda: holding(shop, later), message="the caller is not holding")
+    # Their request's life (the queue's opening hours of it) runs out while they hold.
+    with get_db(shop.app).sessions() as session:
+        session.execute(update(CallbackRequest).values(expires_at=datetime.now(UTC)))
+        session.commit()
+    time.sleep(2)  # the housekeeping that expires requests runs every second
+    with get_db(shop.app).sessions() as session:
+        assert session.scalar(select(CallbackRequest.status)) == "queued"
+    shop.set_agent_status(agent_id, "available")
+    shop.wait(lambda: put_through(shop), timeout=20, message="the holder was never put through")
+    assert put_through(shop) == [later]

@@ -1,6 +1,7 @@
 """Callers holding on the line (<Enqueue>) share it with the callbacks: they are served in arrival order
-whatever their request's own slot or back-off, and through a pause of the provider's. A real database, the
-telephony fake and a fixed clock; the phone menu through its signed webhooks."""
+whatever their request's own slot or back-off, through a pause of the provider's, and never expire while
+they hold. A real database, the telephony fake and a fixed clock; the phone menu through its signed
+webhooks."""
 
 from __future__ import annotations
 
@@ -218,3 +219,39 @@ def test_a_newcomer_whose_call_began_before_anyone_held_is_put_through(
         factories.request(session, clock.now(), source="ivr", hold_call_sid="CA" + "5" * 32)
     put_through = answer(shop, client, menu, Digits="0")
     assert "Dial" in [v.tag for v in verbs(put_through)]
+
+
+# --- expiry: never while the caller holds ---------------------------------------------------------------------
+
+
+def test_a_holders_request_does_not_expire_while_they_hold_and_they_are_still_put_through(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    web = factories.request(session, now, age=timedelta(hours=2))
+    holder = holding(session, fake, now, LATER)
+    web.expires_at = holder.expires_at = now - timedelta(minutes=1)
+    session.commit()
+    dispatcher.housekeeping()
+    fresh(session, web, holder)
+    assert (web.status, holder.status) == ("expired", "queued")
+    factories.agent(session, now)
+    assert dispatcher.run_once() == 1
+    fresh(session, holder)
+    assert holder.status == "dialing" and redirected(fake, holder)
+
+
+def test_a_request_past_its_expiry_expires_once_its_caller_stops_holding(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    early = holding(session, fake, now, EARLY, age=timedelta(hours=2))
+    early.expires_at = now - timedelta(minutes=1)
+    session.commit()
+    dispatcher.housekeeping()
+    fresh(session, early)
+    assert early.status == "queued"
+    line.hold_ended(session, early, "hangup", now, arrived_at=now)
+    dispatcher.housekeeping()
+    fresh(session, early)
+    assert (early.status, early.outcome) == ("expired", "expired")

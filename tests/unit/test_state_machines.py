@@ -115,6 +115,16 @@ def test_a_caller_holding_on_the_line_is_due_whatever_their_requests_slot_or_bac
     assert not req.due_by(NOW + timedelta(hours=1)) and getattr(req, kept) == NOW + timedelta(hours=3)
 
 
+def test_a_request_never_expires_while_its_caller_holds_on_the_line() -> None:
+    req = a_request()
+    later = req.expires_at + timedelta(minutes=1)
+    assert req.past_expiry(later)
+    req.hold_call_sid = "CA" + "1" * 32
+    assert not req.past_expiry(later)
+    req.hold_call_sid = None  # they stopped holding: the expiry applies again
+    assert req.past_expiry(later)
+
+
 def an_agent(status: str) -> Agent:
     return Agent(name="Bo", phone="+12015550100", status=status, status_since=NOW, created_at=NOW)
 
