@@ -211,6 +211,19 @@ class CallbackRequest(Base):
     def _dialable_expression(cls) -> ColumnElement[bool]:
         return cls.phone.like("+%")
 
+    @hybrid_property
+    def in_line(self) -> bool:
+        """Whether a waiting request is in the line agents are given from: a caller holding on it, or a
+        callback to a number we may dial. A message from a caller we cannot call back (a "call:"
+        placeholder) waits for a person to hear it, not in line: it is never dialled, nobody is ahead
+        of anyone because of it. The one rule for the dispatcher, a place in line and the busy offer."""
+        return self.hold_call_sid is not None or self.dialable
+
+    @in_line.inplace.expression
+    @classmethod
+    def _in_line_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.hold_call_sid.is_not(None), cls.dialable)
+
     def cancel(self, now: datetime) -> bool:
         """Cancel at the customer's wish; False if it was already canceled."""
         if self.status == "canceled":

@@ -369,8 +369,7 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
             r.queue_id == request.queue_id,
             r.status.in_(WAITING),
             r.id != request.id,
-            # A message from a caller we cannot call back waits for a person to hear it, not in line.
-            or_(r.hold_call_sid.is_not(None), r.dialable),
+            r.in_line,
             or_(
                 r.priority > request.priority,
                 and_(
@@ -455,11 +454,13 @@ def record_quote(session: Session, request: CallbackRequest, now: datetime) -> N
 
 
 def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
-    """How many requests a new ASAP request would find ahead of it in this queue: those due now, by
-    the rule `position` counts with (CallbackRequest.due_by)."""
+    """How many requests a new ASAP request would find ahead of it in this queue: those in line and
+    due now, by the rules `position` counts with (CallbackRequest.in_line, due_by)."""
     r = CallbackRequest
     waiting = session.scalar(
-        select(func.count()).select_from(r).where(r.queue_id == queue.id, r.status.in_(WAITING), r.due_by(now))
+        select(func.count())
+        .select_from(r)
+        .where(r.queue_id == queue.id, r.status.in_(WAITING), r.in_line, r.due_by(now))
     )
     return int(waiting or 0)
 

@@ -315,7 +315,7 @@ class Dispatcher:
             else:
                 # A caller we cannot call back (withheld, abroad: a "call:" placeholder) is served only
                 # while holding on the line; their message waits for a person, never for a dial.
-                query = query.where(or_(r.hold_call_sid.is_not(None), r.dialable))
+                query = query.where(r.in_line)
             if not redirecting:
                 query = query.where(r.hold_call_sid.is_(None))
             if lock:

@@ -1,6 +1,6 @@
 """Callers holding on the line share it with the web's callbacks, through the sandbox: served in arrival
 order whatever their request's own time, through a pause of the provider's, never expiring while they
-hold."""
+hold; the busy offer counts the line as a holder hears it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from callback.models import CallbackRequest
 from core.db import get_db
 from tests.e2e.conftest import System
 from tests.e2e.test_agent_legs import set_queue
-from tests.e2e.test_ivr_calls import AGENT, heard, shop, start_call
+from tests.e2e.test_ivr_calls import AGENT, call_in, heard, shop, start_call
 
 __all__ = ["shop"]
 
@@ -105,3 +105,16 @@ def test_a_holder_whose_request_outlives_its_expiry_is_still_put_through(shop: S
     shop.set_agent_status(agent_id, "available")
     shop.wait(lambda: put_through(shop), timeout=20, message="the holder was never put through")
     assert put_through(shop) == [later]
+
+
+def test_the_busy_offer_tells_the_place_a_holder_then_hears_when_a_message_waits(shop: System) -> None:
+    # A caller abroad leaves a message: it waits for a person to hear it, never for a dial.
+    message = {"speech": "this is Casey about order one one two, please call me on two zero one five five five"}
+    call_in(shop, "+442071838750", [{"digits": "0"}, {"digits": "1"}, *[{"digits": "#"}] * 3, message])
+    shop.add_agent(AGENT, status="away")
+    shop.phone(LATER, answer="human", hangup_after=120)
+    later = start_call(shop, LATER, HOLD)
+    shop.wait(lambda: holding(shop, later), message="the caller is not holding")
+    said = heard(shop.call(later))
+    assert "Everyone is busy right now. You're number 1 in line." in said
+    assert heard_on_hold(shop.call(later)).startswith("Thanks for holding. You're next in line.")

@@ -1,7 +1,7 @@
 """Callers holding on the line (<Enqueue>) share it with the callbacks: they are served in arrival order
 whatever their request's own slot or back-off, through a pause of the provider's, and never expire while
-they hold. A real database, the telephony fake and a fixed clock; the phone menu through its signed
-webhooks."""
+they hold; the busy offer counts the same line as a holder's place. A real database, the telephony fake
+and a fixed clock; the phone menu through its signed webhooks."""
 
 from __future__ import annotations
 
@@ -255,3 +255,27 @@ def test_a_request_past_its_expiry_expires_once_its_caller_stops_holding(
     dispatcher.housekeeping()
     fresh(session, early)
     assert (early.status, early.outcome) == ("expired", "expired")
+
+
+# --- the busy offer counts the same line as a holder's place ----------------------------------------------
+
+
+def test_the_busy_offer_counts_the_line_as_a_holders_place_does_without_a_message_nobody_will_dial(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    now = clock.now()
+    staff(shop, "on_call")
+    with get_db(shop).sessions() as session:
+        # A caller abroad who left a message: it waits for a person to hear it, not in line.
+        factories.request(session, now, phone="call:123456789012345", source="ivr", age=timedelta(hours=1))
+        factories.request(session, now, age=timedelta(minutes=5))
+        queue = factories.queue(session)
+        offered = service.waiting_count(session, queue, now), service.queue_wait(session, queue, now)
+        # Who is ahead of a new caller is who is ahead of them once they hold: one rule for both.
+        joining = factories.request(session, now, source="ivr", hold_call_sid="CA" + "5" * 32)
+        standing = service.standing(session, joining, now)
+        assert offered == (standing.position, standing.estimated_wait_seconds) and standing.position == 1
+        session.delete(joining)
+        session.commit()
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    assert "You're number 2 in line" in heard(offer)

@@ -125,6 +125,18 @@ def test_a_request_never_expires_while_its_caller_holds_on_the_line() -> None:
     assert req.past_expiry(later)
 
 
+@pytest.mark.parametrize(
+    ("phone", "holding", "in_line"),
+    [("+12015550123", False, True), ("call:123456789012345", False, False), ("call:123456789012345", True, True)],
+    ids=["a callback", "a message nobody will dial", "a caller holding"],
+)
+def test_in_line_is_a_holder_or_a_number_we_may_dial(phone: str, holding: bool, in_line: bool) -> None:
+    req = a_request()
+    req.phone = phone
+    req.hold_call_sid = "CA" + "1" * 32 if holding else None
+    assert req.in_line is in_line
+
+
 def an_agent(status: str) -> Agent:
     return Agent(name="Bo", phone="+12015550100", status=status, status_since=NOW, created_at=NOW)
 
