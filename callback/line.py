@@ -29,6 +29,7 @@ from agents.service import after_call
 from callback.models import ACTIVE, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from callback.policy import may_call_again, retry_at
 from core.db import rows_changed
+from ivr.models import IvrSession
 
 log = logging.getLogger(__name__)
 
@@ -614,11 +615,11 @@ def holders_ahead(session: Session, queue_id: int, arrived_at: datetime) -> bool
 
 
 def hold_ended(
-    session: Session, req: CallbackRequest | None, result: str, now: datetime, arrived_at: datetime | None = None
+    session: Session, req: CallbackRequest | None, result: str, now: datetime, call_sid: str | None = None
 ) -> None:
-    """The caller left the line: a hang-up while still waiting gives up their place (see `caller_left`:
-    `arrived_at` is when their call came in); the line failing under them (queue-full, error), or our
-    <Leave> (nobody on duty), keeps it as a callback when we can call their number."""
+    """The caller left the line: a hang-up while still waiting gives up their place (see
+    `caller_hung_up`; `call_sid` is the holder's call); the line failing under them (queue-full, error),
+    or our <Leave> (nobody on duty), keeps it as a callback when we can call their number."""
     if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
@@ -632,10 +633,22 @@ def hold_ended(
         return
     # A holder we cannot call back, taken out of a line nobody is on duty for or that failed under them,
     # is asked for a message: their request is over, and not because they hung up.
-    outcome = {"hangup": "hung_up_on_hold", "leave": "left_unstaffed"}.get(result, "hold_failed")
-    caller_left(req, arrived_at if result == "hangup" else None, outcome, now)
+    if result == "hangup":
+        caller_hung_up(session, req, call_sid, "hung_up_on_hold", now)
+    else:
+        caller_left(req, None, "left_unstaffed" if result == "leave" else "hold_failed", now)
     session.commit()
     log.info("holder left the line", extra={"request_id": req.id, "result": result, "request_status": req.status})
+
+
+def caller_hung_up(session: Session, req: CallbackRequest, call_sid: str | None, outcome: str, now: datetime) -> None:
+    """A phone-menu caller hung up while waiting for a person (holding, or while an agent rang): their
+    call's path says so, whatever becomes of their request (reports.figures counts the call as
+    abandoned), and they give up what the call added (`caller_left`). The caller commits."""
+    call = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid)) if call_sid else None
+    if call is not None:
+        call.note_hung_up_waiting(now)
+    caller_left(req, call.started_at if call is not None else None, outcome, now)
 
 
 def caller_left(req: CallbackRequest, arrived_at: datetime | None, outcome: str, now: datetime) -> None:

@@ -493,9 +493,7 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
         return
     req = session.scalar(query)
     holder = (req.hold_call_sid if req is not None else None) or call_sid
-    # When their call came in: a request of theirs older than that (a web callback) stays in line.
-    arrived = session.scalar(select(IvrSession.started_at).where(IvrSession.call_sid == holder)) if holder else None
-    line.hold_ended(session, req, result, clock.now(), arrived_at=arrived)
+    line.hold_ended(session, req, result, clock.now(), call_sid=holder)
 
 
 def hold_failed(call: Call, call_sid: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
-from callback import calls, dnc, line, notify
+from callback import dnc, line, notify
 from callback.line import Claim
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import Clock
@@ -543,7 +543,7 @@ class Dispatcher:
             attempt.outcome = "hung_up_on_hold"
             if req.status == "dialing":
                 # Their place from the call is given up; a request of theirs from before it stays in line.
-                line.caller_left(req, calls.call_arrived(session, req.hold_call_sid), "hung_up_on_hold", now)
+                line.caller_hung_up(session, req, req.hold_call_sid, "hung_up_on_hold", now)
             line.release_agent(session, attempt.agent, attempt, now)
         log.info("holder was gone", extra={"attempt": claim.attempt_id, "code": error.code})
 

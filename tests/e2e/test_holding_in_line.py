@@ -1,11 +1,12 @@
 """Callers holding on the line share it with the web's callbacks, through the sandbox: served in arrival
 order whatever their request's own time, through a pause of the provider's, never expiring while they
-hold; the busy offer counts the line as a holder hears it."""
+hold; the busy offer counts the line as a holder hears it; a holder who hangs up counts as abandoned."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -13,9 +14,11 @@ from sqlalchemy import select, update
 
 from callback.models import CallbackRequest
 from core.db import get_db
-from tests.e2e.conftest import System
+from ivr.models import IvrSession
+from reports import figures
+from tests.e2e.conftest import System, start_system
 from tests.e2e.test_agent_legs import set_queue
-from tests.e2e.test_ivr_calls import AGENT, call_in, heard, shop, start_call
+from tests.e2e.test_ivr_calls import AGENT, FINAL, call_in, heard, shop, start_call
 
 __all__ = ["shop"]
 
@@ -39,6 +42,20 @@ def heard_on_hold(call: dict[str, Any]) -> str:
 def put_through(system: System) -> list[str]:
     """The calls the agent's phone was rung for, by the caller's call."""
     return [str(c.get("parent_call_sid")) for c in system.calls(to=AGENT)]
+
+
+def abandonment(system: System) -> float | None:
+    """The orders queue's phone-menu abandonment over the last hour."""
+    now = datetime.now(UTC)
+    with get_db(system.app).sessions() as session:
+        report = figures.report(session, now - timedelta(hours=1), now + timedelta(minutes=1), "orders", now)
+        return report.queues[0].ivr_abandonment
+
+
+def menu_calls_ended(system: System, count: int) -> bool:
+    with get_db(system.app).sessions() as session:
+        ended = session.scalars(select(IvrSession).where(IvrSession.ended_at.is_not(None))).all()
+        return len(ended) == count
 
 
 def test_a_caller_whose_callback_is_backing_off_holds_and_is_put_through_before_a_later_holder(
@@ -105,6 +122,35 @@ def test_a_holder_whose_request_outlives_its_expiry_is_still_put_through(shop: S
     shop.set_agent_status(agent_id, "available")
     shop.wait(lambda: put_through(shop), timeout=20, message="the holder was never put through")
     assert put_through(shop) == [later]
+
+
+def test_callers_who_hang_up_on_hold_count_as_abandoned_with_or_without_an_earlier_request(shop: System) -> None:
+    shop.add_agent(AGENT, status="away")
+    ref = shop.ask(EARLY)
+    for caller in (EARLY, LATER):
+        shop.phone(caller, answer="human", hangup_after=60)  # gives up after a minute on hold
+    calls = [start_call(shop, caller, HOLD) for caller in (EARLY, LATER)]
+    shop.wait(lambda: all(shop.call(sid)["status"] in FINAL for sid in calls), timeout=60)
+    shop.wait(lambda: menu_calls_ended(shop, 2), message="the menu calls were never closed")
+    assert shop.request(ref).status == "queued"  # the web request from before the call waits on
+    assert abandonment(shop) == 1.0
+
+
+def test_a_holder_who_hangs_up_while_the_agent_rings_counts_as_abandoned(tmp_path: Path) -> None:
+    system, stop = start_system(tmp_path, ring_timeout_seconds=600)
+    try:
+        agent_id = system.add_agent(AGENT, status="away")
+        system.phone(AGENT, answer="no-answer")
+        system.phone(LATER, answer="human", hangup_after=150)
+        later = start_call(system, LATER, HOLD)
+        system.wait(lambda: holding(system, later), message="the caller is not holding")
+        system.set_agent_status(agent_id, "available")
+        system.wait(lambda: put_through(system), message="the holder was not taken out of the line")
+        system.wait(lambda: system.call(later)["status"] in FINAL, timeout=60)
+        system.wait(lambda: menu_calls_ended(system, 1), message="the menu call was never closed")
+        assert abandonment(system) == 1.0
+    finally:
+        stop()
 
 
 def test_the_busy_offer_tells_the_place_a_holder_then_hears_when_a_message_waits(shop: System) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
-from callback import line, service
-from callback.models import CallbackRequest, PacingBucket
+from callback import calls, line, service
+from callback.models import CallAttempt, CallbackRequest, PacingBucket
 from core.clock import FixedClock
 from core.config import Settings
 from core.db import Database, get_db
@@ -25,8 +25,8 @@ from scheduler.dispatcher import Dispatcher
 from telephony.fake import FakeTelephony
 from telephony.port import TelephonyError
 from tests import factories
-from tests.integration.test_ivr_menu import answer, call, heard, staff
-from tests.integration.test_ivr_webhooks import verbs
+from tests.integration.test_ivr_menu import STRANGER, answer, call, heard, staff
+from tests.integration.test_ivr_webhooks import form, post, verbs
 
 SETTINGS = Settings(app_env="testing", public_base_url="https://shop.example", twilio_cps=1000.0)
 EARLY = "+12015550171"  # asked on the web first, then called in and holds
@@ -119,7 +119,7 @@ def test_a_holder_with_a_request_from_before_who_hangs_up_leaves_it_to_wait_for_
     early = holding(
         session, fake, now, EARLY, age=timedelta(minutes=30), status="retry_wait", next_attempt_at=back_off_ends
     )
-    line.hold_ended(session, early, "hangup", now, arrived_at=now)
+    line.hold_ended(session, early, "hangup", now, call_sid=early.hold_call_sid)
     factories.agent(session, now)
     assert dispatcher.run_once() == 0  # holding made them due; hanging up gives that back
     fresh(session, early)
@@ -251,7 +251,7 @@ def test_a_request_past_its_expiry_expires_once_its_caller_stops_holding(
     dispatcher.housekeeping()
     fresh(session, early)
     assert early.status == "queued"
-    line.hold_ended(session, early, "hangup", now, arrived_at=now)
+    line.hold_ended(session, early, "hangup", now, call_sid=early.hold_call_sid)
     dispatcher.housekeeping()
     fresh(session, early)
     assert (early.status, early.outcome) == ("expired", "expired")
@@ -279,3 +279,42 @@ def test_the_busy_offer_counts_the_line_as_a_holders_place_does_without_a_messag
         session.commit()
     offer = answer(shop, client, call(shop, client), Digits="0")
     assert "You're number 2 in line" in heard(offer)
+
+
+# --- a holder who hangs up: their call's path says so ---------------------------------------------------------
+
+
+def test_a_caller_with_a_web_request_who_hangs_up_on_hold_is_recorded_as_having_hung_up(
+    shop: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    with get_db(shop).sessions() as session:
+        mine = factories.request(session, clock.now(), phone=STRANGER, age=timedelta(hours=1)).id
+    staff(shop, "on_call")
+    held = answer(shop, client, answer(shop, client, call(shop, client), Digits="0"), Digits="3")
+    assert "Enqueue" in [v.tag for v in verbs(held)]
+    post(shop, client, "/voice/status", form(CallStatus="completed", SequenceNumber="2", CallDuration="60"))
+    with get_db(shop).sessions() as session:
+        req = session.get(CallbackRequest, mine)
+        menu = session.scalars(select(IvrSession)).one()
+        assert req is not None and (req.status, req.outcome) == ("queued", None)
+        assert menu.outcome == "hold" and menu.hung_up_waiting
+        assert session.scalar(select(func.count()).select_from(CallAttempt)) == 0
+
+
+def test_a_holder_with_a_request_from_before_who_hangs_up_while_the_agent_rings_is_recorded_so(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    now = clock.now()
+    early = holding(session, fake, now, EARLY, age=timedelta(hours=1))
+    holder = early.hold_call_sid
+    agent = factories.agent(session, now)
+    assert dispatcher.run_once() == 1
+    session.expire_all()
+    attempt = session.scalars(select(CallAttempt)).one()
+    assert calls.on_holder_connect(session, clock, attempt).action == "dial"  # out of the line; the agent rings
+    clock.advance(seconds=10)
+    calls.on_status(session, clock, attempt, "completed", 4, 70)  # they hung up before the agent answered
+    fresh(session, early, agent)
+    menu = session.scalars(select(IvrSession).where(IvrSession.call_sid == holder)).one()
+    assert (early.status, early.outcome, agent.status) == ("queued", None, "available")
+    assert menu.hung_up_waiting
