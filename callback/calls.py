@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
@@ -25,7 +23,6 @@ from callback import line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from callback.policy import may_call_again
 from core.clock import Clock
-from ivr.models import IvrSession
 from ivr.speech import yes_no
 
 log = logging.getLogger(__name__)
@@ -427,7 +424,7 @@ def finish_attempt(
         elif attempt.dialled_at is None and attempt.outcome == "customer_hung_up":
             # A caller from the phone menu who hung up before an agent answered: they left the line
             # (a request of theirs from before the call stays in it).
-            line.caller_left(req, call_arrived(session, attempt.call_sid), "caller_hung_up", now)
+            line.caller_hung_up(session, req, attempt.call_sid, "caller_hung_up", now)
         else:
             line.schedule_retry(req, attempt.outcome, now)
         line.release_agent(session, agent, attempt, now)
@@ -439,13 +436,6 @@ def finish_attempt(
         "attempt finished",
         extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},
     )
-
-
-def call_arrived(session: Session, call_sid: str | None) -> datetime | None:
-    """When the phone-menu call put through by an attempt came in (None if it was not one)."""
-    if not call_sid:
-        return None
-    return session.scalar(select(IvrSession.started_at).where(IvrSession.call_sid == call_sid))
 
 
 def _bridge_confirmed(attempt: CallAttempt) -> bool:

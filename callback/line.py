@@ -30,6 +30,7 @@ from agents.service import after_call
 from callback.models import ACTIVE, PHONE_CALLER, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from callback.policy import may_call_again, retry_at
 from core.db import rows_changed
+from ivr.models import IvrSession
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +417,7 @@ def end_wrap_up(agent: Agent, now: datetime) -> bool:
 
 def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     """Agents whose wrap-up is over become available (or what they asked to be meanwhile); waiting
-    requests past their expiry expire."""
+    requests past their expiry expire, except a caller's while they hold on the line."""
     _grant_wishes(session, Agent.status == "wrap_up", Agent.busy_until <= now, now=now)
     ready = session.scalars(
         update(Agent)
@@ -427,7 +428,7 @@ def end_wrap_ups_and_expire(session: Session, now: datetime) -> None:
     log_status(session, list(ready), "available", now)
     session.execute(
         update(CallbackRequest)
-        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.expires_at <= now)
+        .where(CallbackRequest.status.in_(WAITING), CallbackRequest.past_expiry(now))
         .values(status="expired", outcome="expired", updated_at=now)
     )
 
@@ -610,16 +611,36 @@ def take_over(session: Session, req: CallbackRequest, agent: Agent, call_sid: st
 
 
 def hold(req: CallbackRequest, call_sid: str) -> None:
-    """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback."""
+    """The caller keeps their place on the line itself (in <Enqueue>) rather than as a callback: due
+    now, in arrival order, whatever their request's own time, and never expiring while they hold
+    (CallbackRequest.due_by, past_expiry). Their request's slot and back-off are kept for after."""
     req.hold_call_sid = call_sid
 
 
+def holders_ahead(session: Session, queue_id: int, arrived_at: datetime) -> bool:
+    """Whether a caller holding in the queue's line is ahead of a call that came in at `arrived_at`: a
+    free agent is then theirs (the dispatcher is taking them to it), not a newcomer's to be put
+    straight through to."""
+    r = CallbackRequest
+    ahead = (
+        select(r.id)
+        .where(
+            r.queue_id == queue_id,
+            r.status.in_(WAITING),
+            r.hold_call_sid.is_not(None),
+            or_(r.priority > 0, r.created_at <= arrived_at),
+        )
+        .exists()
+    )
+    return bool(session.scalar(select(ahead)))
+
+
 def hold_ended(
-    session: Session, req: CallbackRequest | None, result: str, now: datetime, arrived_at: datetime | None = None
+    session: Session, req: CallbackRequest | None, result: str, now: datetime, call_sid: str | None = None
 ) -> None:
-    """The caller left the line: a hang-up while still waiting gives up their place (see `caller_left`:
-    `arrived_at` is when their call came in); the line failing under them (queue-full, error), or our
-    <Leave> (nobody on duty), keeps it as a callback when we can call their number."""
+    """The caller left the line: a hang-up while still waiting gives up their place (see
+    `caller_hung_up`; `call_sid` is the holder's call); the line failing under them (queue-full, error),
+    or our <Leave> (nobody on duty), keeps it as a callback when we can call their number."""
     if result in {"bridged", "redirected", ""}:
         return  # put through to an agent: the callback flow carries on from here
     if req is None or req.status not in WAITING or not req.hold_call_sid:
@@ -633,10 +654,22 @@ def hold_ended(
         return
     # A holder we cannot call back, taken out of a line nobody is on duty for or that failed under them,
     # is asked for a message: their request is over, and not because they hung up.
-    outcome = {"hangup": "hung_up_on_hold", "leave": "left_unstaffed"}.get(result, "hold_failed")
-    caller_left(req, arrived_at if result == "hangup" else None, outcome, now)
+    if result == "hangup":
+        caller_hung_up(session, req, call_sid, "hung_up_on_hold", now)
+    else:
+        caller_left(req, None, "left_unstaffed" if result == "leave" else "hold_failed", now)
     session.commit()
     log.info("holder left the line", extra={"request_id": req.id, "result": result, "request_status": req.status})
+
+
+def caller_hung_up(session: Session, req: CallbackRequest, call_sid: str | None, outcome: str, now: datetime) -> None:
+    """A phone-menu caller hung up while waiting for a person (holding, or while an agent rang): their
+    call's path says so, whatever becomes of their request (reports.figures counts the call as
+    abandoned), and they give up what the call added (`caller_left`). The caller commits."""
+    call = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid)) if call_sid else None
+    if call is not None:
+        call.note_hung_up_waiting(now)
+    caller_left(req, call.started_at if call is not None else None, outcome, now)
 
 
 def caller_left(req: CallbackRequest, arrived_at: datetime | None, outcome: str, now: datetime) -> None:
@@ -661,22 +694,42 @@ def caller_left(req: CallbackRequest, arrived_at: datetime | None, outcome: str,
 # -- the provider's refusals ----------------------------------------------------------------------
 
 PAUSE_NAME = "dialling"
+# Taking a holder out of the line is a redirect of their own call (a call update), not a call placed:
+# Twilio's calls-per-second limit counts calls created, and a pause of dialling does not stop it. A
+# redirect the provider refuses pauses redirects on their own, with the same back-off, so a holder still
+# in the line is not claimed for an agent again and again meanwhile.
+REDIRECT_PAUSE_NAME = "redirecting"
 PAUSE_FIRST = timedelta(seconds=30)
 PAUSE_LONGEST = timedelta(minutes=10)
 
 
 def dialling_paused(session: Session, now: datetime) -> ProviderPause | None:
     """The pause in force, if dialling is paused after a refusal or an outage of the provider."""
-    pause = session.get(ProviderPause, PAUSE_NAME)
+    return _paused(session, PAUSE_NAME, now)
+
+
+def redirects_paused(session: Session, now: datetime) -> ProviderPause | None:
+    """The pause in force, if taking holders out of the line is paused after the provider refused it."""
+    return _paused(session, REDIRECT_PAUSE_NAME, now)
+
+
+def _paused(session: Session, name: str, now: datetime) -> ProviderPause | None:
+    pause = session.get(ProviderPause, name)
     return pause if pause is not None and pause.paused_until > now else None
 
 
-def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> ProviderPause:
-    """Stop placing calls for a while, every process: the longer the provider keeps refusing, the
-    longer the pause (30 s, doubling, at most 10 minutes). The caller commits."""
-    pause = session.get(ProviderPause, PAUSE_NAME, with_for_update=session.get_bind().dialect.name == "postgresql")
+def pauses(session: Session, now: datetime) -> frozenset[str]:
+    """The names of the pauses in force (PAUSE_NAME, REDIRECT_PAUSE_NAME), in one read."""
+    return frozenset(session.scalars(select(ProviderPause.name).where(ProviderPause.paused_until > now)))
+
+
+def pause_dialling(session: Session, code: int, reason: str, now: datetime, name: str = PAUSE_NAME) -> ProviderPause:
+    """Stop placing calls (or, `name` REDIRECT_PAUSE_NAME, redirecting holders) for a while, every
+    process: the longer the provider keeps refusing, the longer the pause (30 s, doubling, at most 10
+    minutes). The caller commits."""
+    pause = session.get(ProviderPause, name, with_for_update=session.get_bind().dialect.name == "postgresql")
     if pause is None:
-        pause = ProviderPause(name=PAUSE_NAME, since=now, failures=0, paused_until=now, reason="")
+        pause = ProviderPause(name=name, since=now, failures=0, paused_until=now, reason="")
         session.add(pause)
     if pause.failures == 0:
         pause.since = now
@@ -686,6 +739,11 @@ def pause_dialling(session: Session, code: int, reason: str, now: datetime) -> P
     pause.code = code
     pause.reason = reason[:300]
     return pause
+
+
+def pause_redirects(session: Session, code: int, reason: str, now: datetime) -> ProviderPause:
+    """Stop redirecting holders out of the line for a while (pause_dialling's back-off). The caller commits."""
+    return pause_dialling(session, code, reason, now, REDIRECT_PAUSE_NAME)
 
 
 def dialling_report(session: Session, now: datetime) -> dict[str, object]:
@@ -709,6 +767,9 @@ def health(session: Session, now: datetime) -> dict[str, object] | None:
     }
 
 
-def resume_dialling(session: Session) -> None:
-    """The provider took a call again: the next refusal starts the back-off from the beginning."""
-    session.execute(update(ProviderPause).where(ProviderPause.failures > 0).values(failures=0))
+def resume_dialling(session: Session, name: str = PAUSE_NAME) -> None:
+    """The provider took a call (or, `name` REDIRECT_PAUSE_NAME, a redirect) again: the next refusal
+    starts that back-off from the beginning."""
+    session.execute(
+        update(ProviderPause).where(ProviderPause.name == name, ProviderPause.failures > 0).values(failures=0)
+    )

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, or_, select, text
-from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
@@ -165,9 +165,41 @@ class CallbackRequest(Base):
 
     @property
     def due_at(self) -> datetime:
-        """When the request may next be dialled (ignoring business hours)."""
+        """When the request may next be served (ignoring business hours): the later of its slot and its
+        back-off; for a caller holding on the line, its arrival, whatever its own time (see due_by)."""
         candidates = [t for t in (self.not_before, self.next_attempt_at) if t is not None]
-        return max(candidates) if candidates else self.created_at
+        if self.hold_call_sid is not None or not candidates:
+            return self.created_at
+        return max(candidates)
+
+    @hybrid_method
+    def due_by(self, moment: datetime) -> bool:
+        """Whether the request may be served at `moment` (business hours aside): a caller holding on the
+        line always, since they are on the phone in the line's order now (a slot they booked or the
+        back-off after a missed call are about when to call them); any other once its time has come."""
+        return self.due_at <= moment
+
+    @due_by.expression
+    @classmethod
+    def _due_by_expression(cls, moment: datetime) -> ColumnElement[bool]:
+        return or_(
+            cls.hold_call_sid.is_not(None),
+            and_(
+                or_(cls.not_before.is_(None), cls.not_before <= moment),
+                or_(cls.next_attempt_at.is_(None), cls.next_attempt_at <= moment),
+            ),
+        )
+
+    @hybrid_method
+    def past_expiry(self, moment: datetime) -> bool:
+        """Whether the request has outlived its expiry at `moment`: never while its caller holds on the
+        line (they are waiting on the phone; once they stop, the expiry applies again)."""
+        return self.hold_call_sid is None and self.expires_at <= moment
+
+    @past_expiry.expression
+    @classmethod
+    def _past_expiry_expression(cls, moment: datetime) -> ColumnElement[bool]:
+        return and_(cls.hold_call_sid.is_(None), cls.expires_at <= moment)
 
     def _move(self, status: str, now: datetime) -> None:
         if status not in TRANSITIONS[self.status]:
@@ -205,6 +237,19 @@ class CallbackRequest(Base):
         kept only so the limits count it like any other ask (otherwise trying numbers and topics to find
         other people's requests would cost nothing)."""
         self.status, self.outcome = "canceled", DUPLICATE_ASK
+
+    @hybrid_property
+    def in_line(self) -> bool:
+        """Whether a waiting request is in the line agents are given from: a caller holding on it, or a
+        callback to a number we may dial. A message from a caller we cannot call back (a "call:"
+        placeholder) waits for a person to hear it, not in line: it is never dialled, nobody is ahead
+        of anyone because of it. The one rule for the dispatcher, a place in line and the busy offer."""
+        return self.hold_call_sid is not None or self.dialable
+
+    @in_line.inplace.expression
+    @classmethod
+    def _in_line_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.hold_call_sid.is_not(None), cls.dialable)
 
     def cancel(self, now: datetime) -> bool:
         """Cancel at the customer's wish; False if it was already canceled."""

@@ -364,8 +364,7 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
             r.queue_id == request.queue_id,
             r.status.in_(WAITING),
             r.id != request.id,
-            # A message from a caller we cannot call back waits for a person to hear it, not in line.
-            or_(r.hold_call_sid.is_not(None), r.dialable),
+            r.in_line,
             or_(
                 r.priority > request.priority,
                 and_(
@@ -376,8 +375,7 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
                     ),
                 ),
             ),
-            or_(r.not_before.is_(None), r.not_before <= due),
-            or_(r.next_attempt_at.is_(None), r.next_attempt_at <= due),
+            r.due_by(due),
         )
     )
     return int(ahead or 0)
@@ -419,8 +417,8 @@ def standing(session: Session, request: CallbackRequest, now: datetime) -> Stand
     if due > now:
         # A booked slot (or a retry's back-off): the answer is the time itself, or the opening after
         # it when the line is closed then (a back-off from 4:59 PM ends after closing; nobody calls
-        # before the morning). A caller on the line is served open or closed.
-        at = due if request.hold_call_sid else request.queue.business_hours.next_open(due)
+        # before the morning). Never a caller on the line: holding makes a request due (due_by).
+        at = request.queue.business_hours.next_open(due)
         if at is None:
             return Standing(position(session, request, now), None, None)
         return Standing(position(session, request, now), int((at - now).total_seconds()), at)
@@ -451,16 +449,13 @@ def record_quote(session: Session, request: CallbackRequest, now: datetime) -> N
 
 
 def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
-    """How many requests a new ASAP request would find ahead of it in this queue."""
+    """How many requests a new ASAP request would find ahead of it in this queue: those in line and
+    due now, by the rules `position` counts with (CallbackRequest.in_line, due_by)."""
+    r = CallbackRequest
     waiting = session.scalar(
         select(func.count())
-        .select_from(CallbackRequest)
-        .where(
-            CallbackRequest.queue_id == queue.id,
-            CallbackRequest.status.in_(WAITING),
-            or_(CallbackRequest.not_before.is_(None), CallbackRequest.not_before <= now),
-            or_(CallbackRequest.next_attempt_at.is_(None), CallbackRequest.next_attempt_at <= now),
-        )
+        .select_from(r)
+        .where(r.queue_id == queue.id, r.status.in_(WAITING), r.in_line, r.due_by(now))
     )
     return int(waiting or 0)
 

@@ -70,7 +70,10 @@ def transfer(
         return callback_twiml.connect_leg(
             ringing.attempt, ringing, call.hooks, queue.caller_id or call.caller_id, call.ring_timeout, greeting
         )
-    agent = line.reserve_free_agent(call.session, queue.id, now) if queue.business_hours.is_open(now) else None
+    # A free agent is not a newcomer's while someone who called before them holds: the dispatcher is
+    # taking that holder to the agent (even while dialling is paused), and the line is in arrival order.
+    free = queue.business_hours.is_open(now) and not line.holders_ahead(call.session, queue.id, ivr.started_at)
+    agent = line.reserve_free_agent(call.session, queue.id, now) if free else None
     if agent is not None:
         req = _caller_place(call, ivr, queue)
         leg = line.take_over(call.session, req, agent, ivr.call_sid, now)
@@ -504,9 +507,7 @@ def hold_ended(session: Session, clock: Clock, request_id: int | None, call_sid:
         return
     req = session.scalar(query)
     holder = (req.hold_call_sid if req is not None else None) or call_sid
-    # When their call came in: a request of theirs older than that (a web callback) stays in line.
-    arrived = session.scalar(select(IvrSession.started_at).where(IvrSession.call_sid == holder)) if holder else None
-    line.hold_ended(session, req, result, clock.now(), arrived_at=arrived)
+    line.hold_ended(session, req, result, clock.now(), call_sid=holder)
 
 
 def hold_failed(call: Call, call_sid: str) -> str:

@@ -35,6 +35,9 @@ ASKED_FOR = {
 }
 # The caller's own words, read to an agent: enough to know the problem, short enough to listen to.
 QUOTE_LIMIT = 120
+# The step a call's path ends with when the caller hung up waiting for a person: on hold, or while an
+# agent's phone rang for them (reports.figures counts such a holder's call as abandoned).
+HUNG_UP = "hung_up"
 
 
 class IvrSession(Base):
@@ -81,6 +84,16 @@ class IvrSession(Base):
         self.steps = json.dumps(steps, default=str)
         self.updated_at = now
 
+    def note_hung_up_waiting(self, now: datetime) -> None:
+        """The caller hung up while waiting for a person, before one came: their path says so, whatever
+        became of their request (one from before the call waits on, untouched)."""
+        self.add_step(now, node=self.node, kind=HUNG_UP, result="before an agent came")
+
+    @property
+    def hung_up_waiting(self) -> bool:
+        """Whether the caller hung up while waiting for a person (see note_hung_up_waiting)."""
+        return hung_up_waiting(self.steps)
+
     def settle_outcome(self) -> None:
         """A call ending without a hand-over was contained if the caller had their answer and did not go
         on to ask for a person (one who did, heard that everyone was busy and hung up, was not helped)."""
@@ -121,6 +134,11 @@ class IvrSession(Base):
         if self.language and self.language != "en":
             said = f"{said} The caller chose {language_name(self.language)}.".strip()
         return said
+
+
+def hung_up_waiting(steps: str | None) -> bool:
+    """Whether a call's path, as stored (IvrSession.steps), says the caller hung up waiting for a person."""
+    return any(step.get("kind") == HUNG_UP for step in json.loads(steps or "[]"))
 
 
 def _quoted(words: object) -> str:

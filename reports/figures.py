@@ -40,12 +40,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AgentStatusChange, Queue, agent_queues
 from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
-from ivr.models import IvrSession
+from ivr.models import IvrSession, hung_up_waiting
 
 ALL = "all"
 # Agent statuses that count as staffed time, and those of them spent on calls (occupancy).
@@ -53,6 +53,9 @@ STAFFED_STATUSES = ("available", "reserved", "on_call", "wrap_up")
 BUSY_STATUSES = ("reserved", "on_call", "wrap_up")
 # Statuses after which a request's customer withdrew rather than the line failing them.
 WITHDRAWN = "canceled"
+# A request's outcomes that say its caller, holding on the line (or taken out of it while an agent rang),
+# hung up before an agent came.
+HOLDER_HUNG_UP = ("hung_up_on_hold", "caller_hung_up")
 
 
 # --- the facts the figures are computed from -------------------------------------------------------
@@ -180,8 +183,11 @@ def ivr_containment(sessions: Sequence[IvrFacts]) -> float | None:
 def ivr_abandonment(sessions: Sequence[IvrFacts]) -> float | None:
     """IVR abandonment = (hung up in the menu + hung up holding before an agent came) / finished IVR sessions.
 
-    A menu hang-up is outcome "abandoned" (the caller left without their answer); a holder who hung up
-    is outcome "hold" whose request ended canceled with outcome "hung_up_on_hold".
+    A menu hang-up is outcome "abandoned" (the caller left without their answer). A holder who hung up
+    before an agent came is outcome "hold" whose call's path ends with the hang-up (IvrSession's
+    `hung_up_waiting`: in the line, or taken out of it while an agent's phone rang), or whose request
+    ended so ("hung_up_on_hold", "caller_hung_up"); counted once either way. A request of theirs from
+    before the call waits on untouched, so the call, not the request, says it.
     """
     left = sum(1 for s in sessions if s.outcome == "abandoned" or s.holder_hung_up)
     return _share(left, len(sessions))
@@ -605,17 +611,23 @@ class _WrapUps:
 
 def _ivr_sessions(session: Session, since: datetime, until: datetime) -> list[IvrFacts]:
     rows = session.execute(
-        select(IvrSession.topic, IvrSession.outcome, IvrSession.ended_at, CallbackRequest.outcome)
+        select(
+            IvrSession.topic,
+            IvrSession.outcome,
+            IvrSession.ended_at,
+            CallbackRequest.outcome,
+            # The path only where it can tell a holder's hang-up (a few sessions), not every menu call's.
+            case((IvrSession.outcome == "hold", IvrSession.steps)),
+        )
         .outerjoin(CallbackRequest, IvrSession.request_id == CallbackRequest.id)
         .where(IvrSession.started_at >= since, IvrSession.started_at < until)
     ).all()
     facts = []
-    for topic, outcome, ended_at, request_outcome in rows:
+    for topic, outcome, ended_at, request_outcome, steps in rows:
         if outcome is None and ended_at is None:
             continue  # still in the menu: not decided yet
-        facts.append(
-            IvrFacts(topic, outcome or "abandoned", outcome == "hold" and request_outcome == "hung_up_on_hold")
-        )
+        hung_up = outcome == "hold" and (request_outcome in HOLDER_HUNG_UP or hung_up_waiting(steps))
+        facts.append(IvrFacts(topic, outcome or "abandoned", hung_up))
     return facts
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue, agent_queues
-from callback import calls, dnc, line, notify
+from callback import dnc, line, notify
 from callback.line import Claim
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import Clock
@@ -142,9 +142,15 @@ class Dispatcher:
         placed = 0
         while not self._stopping.is_set():
             with self.db.sessions() as session:
-                if line.dialling_paused(session, self.clock.now()) is not None:
-                    return placed  # the provider refused the account: the pause says when to try again
-                claim = self.claim(session)
+                paused = line.pauses(session, self.clock.now())
+                # A pause of dialling (the provider refused a call) stops calls.create only: a caller
+                # holding on the line is taken out of it by redirecting their own call, an update that
+                # Twilio's calls-per-second limit does not count, so holders are still put through, in
+                # their order. A refused redirect pauses redirects (and, refused by the account, dialling).
+                dialling, redirecting = line.PAUSE_NAME not in paused, line.REDIRECT_PAUSE_NAME not in paused
+                if not (dialling or redirecting):
+                    return placed  # the pauses say when to try again
+                claim = self.claim(session, dialling=dialling, redirecting=redirecting)
             if claim is None:
                 return placed
             self.dial(claim)
@@ -276,12 +282,20 @@ class Dispatcher:
         lock: bool = False,
         empty: set[int] | None = None,
         closed: set[int] | frozenset[int] = frozenset(),
+        dialling: bool = True,
+        redirecting: bool = True,
     ) -> int | None:
         """The best eligible request over some queues: one indexed probe per queue, best head wins
-        (queues found with none are added to `empty`); in `closed` queues, only callers holding."""
+        (queues found with none are added to `empty`); in `closed` queues, or not `dialling` (paused),
+        only callers holding; not `redirecting` (paused), no caller holding."""
         best: tuple[int, datetime, int] | None = None
         for queue_id in queue_ids:
             r = CallbackRequest
+            holders_only = queue_id in closed or not dialling
+            if holders_only and not redirecting:
+                if empty is not None:
+                    empty.add(queue_id)
+                continue
             query = (
                 select(r.id, r.priority, r.created_at)
                 .where(
@@ -289,19 +303,21 @@ class Dispatcher:
                     # Spelled out, not bound: SQLite uses a partial index only when the query's own
                     # text implies the index's WHERE clause.
                     WAITING_SQL,
-                    or_(r.not_before.is_(None), r.not_before <= now),
-                    or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
-                    r.expires_at > now,
+                    # Due (a holder always), and not expired (a holder never): the request's own rules.
+                    r.due_by(now),
+                    ~r.past_expiry(now),
                 )
                 .order_by(r.priority.desc(), r.created_at, r.id)
                 .limit(1)
             )
-            if queue_id in closed:
+            if holders_only:
                 query = query.where(HOLDING_SQL)  # spelled out like WAITING_SQL, for its partial index
             else:
                 # A caller we cannot call back (withheld, abroad: a "call:" placeholder) is served only
                 # while holding on the line; their message waits for a person, never for a dial.
-                query = query.where(or_(r.hold_call_sid.is_not(None), r.dialable))
+                query = query.where(r.in_line)
+            if not redirecting:
+                query = query.where(r.hold_call_sid.is_(None))
             if lock:
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).first()
@@ -314,8 +330,9 @@ class Dispatcher:
                 best = key
         return best[2] if best else None
 
-    def claim(self, session: Session) -> Claim | None:
-        """Reserve the longest-idle free agent and their best request together, or nothing."""
+    def claim(self, session: Session, dialling: bool = True, redirecting: bool = True) -> Claim | None:
+        """Reserve the longest-idle free agent and their best request together, or nothing (not
+        `dialling`: only a caller holding on the line; not `redirecting`: no caller holding)."""
         now = self.clock.now()
         open_ids, closed = self._queue_ids(session, now)
         # A queue with nothing to take for one agent has nothing for the next in this pass either:
@@ -331,7 +348,14 @@ class Dispatcher:
                 if not queue_ids:
                     continue
                 request_id = self.next_request(
-                    session, queue_ids, now, lock=self._locks_rows(session), empty=empty, closed=closed
+                    session,
+                    queue_ids,
+                    now,
+                    lock=self._locks_rows(session),
+                    empty=empty,
+                    closed=closed,
+                    dialling=dialling,
+                    redirecting=redirecting,
                 )
                 if request_id is None:
                     continue
@@ -422,9 +446,10 @@ class Dispatcher:
         if status == "canceled":
             self._hang_up_canceled(claim, info.sid)
 
-    def _record_call(self, claim: Claim, call_sid: str) -> str | None:
+    def _record_call(self, claim: Claim, call_sid: str, redirected: bool = False) -> str | None:
         """Save the call's SID on the attempt (its status callback may have got here first); returns
-        the request's status as it stands then."""
+        the request's status as it stands then. A holder's call `redirected` says nothing of whether
+        the provider would place a call: only their own back-off starts again."""
         with self.db.begin() as session:
             session.execute(
                 update(CallAttempt)
@@ -432,7 +457,7 @@ class Dispatcher:
                 .values(placed_at=self.clock.now(), call_sid=call_sid)
                 .where(or_(CallAttempt.call_sid.is_(None), CallAttempt.call_sid == call_sid))
             )
-            line.resume_dialling(session)
+            line.resume_dialling(session, line.REDIRECT_PAUSE_NAME if redirected else line.PAUSE_NAME)
             # Under the request's row lock: a cancel writing now is either seen here (and we hang up)
             # or reads our SID once we commit (and hangs up itself); see callback.service._live_calls.
             status: str | None = session.scalar(
@@ -479,20 +504,32 @@ class Dispatcher:
         log.info("claim abandoned before dialling", extra={"attempt": claim.attempt_id})
 
     def _connect_holder(self, claim: Claim, call_sid: str) -> None:
-        """A caller holding on the line: take them out of <Enqueue> to their agent, no new call."""
+        """A caller holding on the line: take them out of <Enqueue> to their agent, no new call.
+
+        A redirect is an update of the caller's own call, not a call created: it takes no pacing slot
+        (Twilio's calls-per-second limit counts calls created; inbound calls are not limited by it)."""
         try:
             self.telephony.update_call(call_sid, url=self.hooks.callback("connect-holder", attempt=claim.attempt_id))
         except TelephonyError as error:
             instruments.provider_error(error.code)
+            if error.code in HOLDER_GONE_CODES:
+                self._holder_gone(claim, error)
+                return
+            # Not taken (or not known to be): holders wait out a pause of redirects, so this one, still
+            # in the line, is not claimed again at once, pass after pass.
+            with self.db.begin() as session:
+                pause = line.pause_redirects(session, error.code, error.message, self.clock.now())
+            log.warning(
+                f"redirecting holders paused: the provider did not take a redirect (code {error.code}); "
+                f"next try at {pause.paused_until.isoformat()}",
+                extra={"attempt": claim.attempt_id, "code": error.code, "error": error.message},
+            )
             if error.code == NETWORK_ERROR:
                 log.warning("redirect outcome unknown", extra={"attempt": claim.attempt_id, "error": str(error)})
                 return  # the status callback or the reaper will tell
-            if error.code in HOLDER_GONE_CODES:
-                self._holder_gone(claim, error)
-            else:
-                self._dial_failed(claim, error)  # refused for another reason: put the claim back
+            self._dial_failed(claim, error)  # refused for another reason: put the claim back
             return
-        self._record_call(claim, call_sid)
+        self._record_call(claim, call_sid, redirected=True)
         log.info("holder redirected to agent", extra={"attempt": claim.attempt_id, "call_sid": call_sid})
 
     def _holder_gone(self, claim: Claim, error: TelephonyError) -> None:
@@ -506,13 +543,13 @@ class Dispatcher:
             attempt.outcome = "hung_up_on_hold"
             if req.status == "dialing":
                 # Their place from the call is given up; a request of theirs from before it stays in line.
-                line.caller_left(req, calls.call_arrived(session, req.hold_call_sid), "hung_up_on_hold", now)
+                line.caller_hung_up(session, req, req.hold_call_sid, "hung_up_on_hold", now)
             line.release_agent(session, attempt.agent, attempt, now)
         log.info("holder was gone", extra={"attempt": claim.attempt_id, "code": error.code})
 
     def _dial_failed(self, claim: Claim, error: TelephonyError) -> None:
-        """calls.create did not succeed: by the error's class, fail the request, pause dialling, or
-        leave an uncertain outcome to the reaper."""
+        """calls.create (or a holder's redirect) did not succeed: by the error's class, fail the request,
+        pause dialling, or leave an uncertain outcome to the reaper."""
         now = self.clock.now()
         unknown = error.code == NETWORK_ERROR or (error.status or 0) >= 500
         account = error.code in ACCOUNT_CODES or error.status in {401, 403, 429}
@@ -536,6 +573,12 @@ class Dispatcher:
             req = attempt.request
             if req.status != "dialing":
                 line.unplaced(session, attempt, now, outcome="canceled")
+            elif req.hold_call_sid:
+                # A holder's redirect, refused (and said so, _connect_holder): they are still in the
+                # line. Back in their place, uncounted and never failed for it, nor their request's own
+                # time changed; the pause of redirects spaces the next try.
+                line.unplaced(session, attempt, now, outcome=REFUSED)
+                return
             elif error.code in BAD_NUMBER_CODES and attempt.agent_first:
                 # Agent-first dials the agent: it is the agent's number that is wrong, not the customer's.
                 agent = attempt.agent

@@ -349,23 +349,25 @@ def test_occupancy_of_a_queue_counts_only_its_own_agents(session: Session) -> No
 # --- the phone menu --------------------------------------------------------------------------------------
 
 
-def ivr(session: Session, started: datetime, outcome: str | None, topic: str | None = None, **fields: object) -> None:
+def ivr(
+    session: Session, started: datetime, outcome: str | None, topic: str | None = None, **fields: object
+) -> IvrSession:
     ended = fields.pop("ended_at", started + timedelta(minutes=2))
-    session.add(
-        IvrSession(
-            call_sid=f"CA{next(_sids):032d}",
-            caller="+12015550123",
-            called="+15005550006",
-            started_at=started,
-            updated_at=started,
-            ended_at=ended,
-            node="main",
-            outcome=outcome,
-            topic=topic,
-            **fields,
-        )
+    call = IvrSession(
+        call_sid=f"CA{next(_sids):032d}",
+        caller="+12015550123",
+        called="+15005550006",
+        started_at=started,
+        updated_at=started,
+        ended_at=ended,
+        node="main",
+        outcome=outcome,
+        topic=topic,
+        **fields,
     )
+    session.add(call)
     session.commit()
+    return call
 
 
 def test_containment_and_abandonment_of_the_phone_menu(session: Session) -> None:
@@ -391,6 +393,29 @@ def test_containment_and_abandonment_of_the_phone_menu(session: Session) -> None
     assert orders.ivr_sessions == 3
     assert orders.ivr_containment == 0.0
     assert orders.ivr_abandonment == pytest.approx(1 / 3)
+
+
+def test_abandonment_counts_each_holder_who_hung_up_before_an_agent_came_once(session: Session) -> None:
+    # A caller whose web request came before the call held and hung up: the request waits on, untouched.
+    web = request(session, at(13), "queued")
+    ivr(session, at(14), "hold", "orders", request_id=web.id).note_hung_up_waiting(at(14, 5))
+    # Taken out of the line, they hung up while the agent rang (their call's request ended so).
+    rang = request(session, at(14, 10), "canceled", source="ivr", outcome="caller_hung_up")
+    ivr(session, at(14, 10), "hold", "orders", request_id=rang.id)
+    # Hung up in the line, which both their request and their call's path say: counted once.
+    left = request(session, at(14, 20), "canceled", source="ivr", outcome="hung_up_on_hold")
+    ivr(session, at(14, 20), "hold", "orders", request_id=left.id).note_hung_up_waiting(at(14, 25))
+    # Put through, and taken out of a line nobody was on duty for (kept as a callback): not abandoned.
+    served = request(session, at(14, 30), "completed", source="ivr")
+    ivr(session, at(14, 30), "hold", "orders", request_id=served.id)
+    kept = request(session, at(14, 40), "queued", source="ivr")
+    ivr(session, at(14, 40), "callback", "orders", request_id=kept.id)
+    session.commit()
+
+    orders = only(monday(session))
+
+    assert orders.ivr_sessions == 5
+    assert orders.ivr_abandonment == pytest.approx(3 / 5)
 
 
 # --- the quoted wait ---------------------------------------------------------------------------------

@@ -104,6 +104,39 @@ def test_due_time_is_the_latest_of_slot_and_back_off() -> None:
     assert req.due_at == NOW + timedelta(hours=2)
 
 
+@pytest.mark.parametrize("kept", ["not_before", "next_attempt_at"])
+def test_a_caller_holding_on_the_line_is_due_whatever_their_requests_slot_or_back_off(kept: str) -> None:
+    req = a_request("retry_wait" if kept == "next_attempt_at" else "queued")
+    setattr(req, kept, NOW + timedelta(hours=3))
+    assert not req.due_by(NOW + timedelta(hours=1)) and req.due_at == NOW + timedelta(hours=3)
+    req.hold_call_sid = "CA" + "1" * 32
+    assert req.due_by(NOW) and req.due_at == NOW  # due since they arrived, in the line's order
+    req.hold_call_sid = None  # they hung up: their request waits for its own time again
+    assert not req.due_by(NOW + timedelta(hours=1)) and getattr(req, kept) == NOW + timedelta(hours=3)
+
+
+def test_a_request_never_expires_while_its_caller_holds_on_the_line() -> None:
+    req = a_request()
+    later = req.expires_at + timedelta(minutes=1)
+    assert req.past_expiry(later)
+    req.hold_call_sid = "CA" + "1" * 32
+    assert not req.past_expiry(later)
+    req.hold_call_sid = None  # they stopped holding: the expiry applies again
+    assert req.past_expiry(later)
+
+
+@pytest.mark.parametrize(
+    ("phone", "holding", "in_line"),
+    [("+12015550123", False, True), ("call:123456789012345", False, False), ("call:123456789012345", True, True)],
+    ids=["a callback", "a message nobody will dial", "a caller holding"],
+)
+def test_in_line_is_a_holder_or_a_number_we_may_dial(phone: str, holding: bool, in_line: bool) -> None:
+    req = a_request()
+    req.phone = phone
+    req.hold_call_sid = "CA" + "1" * 32 if holding else None
+    assert req.in_line is in_line
+
+
 def an_agent(status: str) -> Agent:
     return Agent(name="Bo", phone="+12015550100", status=status, status_since=NOW, created_at=NOW)
 
