@@ -5,8 +5,11 @@ whether a `<Dial record="record-from-answer">` recording starts at the agent's a
 screen plays on their leg) or at the bridge, so we do not rely on it: once the agent accepts, we
 start a recording on the customer's own call through the REST API ("start a recording on a live
 call", `POST /Calls/{Sid}/Recordings.json`). The screen plays on the agent's leg before that moment,
-so it cannot be in the file; the customer heard the notice before we rang the agent. Two channels:
-the first what the customer says, the second what they hear (the agent).
+so it cannot be in the file; the customer heard the notice before we rang the agent. Agent-first, the
+customer is rung last and hears the notice in the greeting: their recording starts only once the
+greeting has been said to the end (its document redirects to us then), never on their pick-up, so
+nothing they say is recorded before they have been told. Two channels: the first what the customer
+says, the second what they hear (the agent).
 
 A recording that fails to start is logged and the call goes on unrecorded: a conversation is never
 refused for want of a recording.
@@ -40,9 +43,17 @@ def notice(req: CallbackRequest) -> str:
     return NOTICE if records(req) else ""
 
 
-def start(telephony: Telephony, hooks: Webhooks, attempt: CallAttempt, leg: AgentLeg, customer_call_sid: str) -> None:
-    """The agent accepted: record the customer's call from now on, if the queue records."""
-    if not records(attempt.request) or not customer_call_sid:
+def start(
+    session: Session,
+    telephony: Telephony,
+    hooks: Webhooks,
+    attempt: CallAttempt,
+    leg: AgentLeg,
+    customer_call_sid: str,
+) -> None:
+    """Record the customer's call from now on for this agent leg, if the queue records; once per leg
+    (Twilio retries webhooks: a retry must not start a second recording of the same conversation)."""
+    if not records(attempt.request) or not customer_call_sid or leg.recording_sid:
         return
     callback = hooks.callback("recording", attempt=attempt.id, leg=leg.id)
     try:
@@ -53,7 +64,9 @@ def start(telephony: Telephony, hooks: Webhooks, attempt: CallAttempt, leg: Agen
             extra={"attempt": attempt.id, "code": error.code, "reason": error.message},
         )
         return
-    log.info("recording started", extra={"attempt": attempt.id, "recording": sid})
+    leg.recording_sid = sid
+    session.commit()
+    log.info("recording started", extra={"attempt": attempt.id, "leg": leg.id, "recording": sid})
 
 
 def reported(

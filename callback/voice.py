@@ -185,7 +185,7 @@ def _screen_reply(attempt: CallAttempt, leg: AgentLeg, step: calls.Next) -> Resp
     if step.action == "bridge":
         if not step.again:
             # The agent accepted: the customer's call (this leg's parent) is recorded from now on.
-            recording.start(telephony(), hooks(), attempt, leg, request.form.get("ParentCallSid", ""))
+            recording.start(session(), telephony(), hooks(), attempt, leg, request.form.get("ParentCallSid", ""))
         return _xml(twiml.bridge())
     if step.action == "customer_gone":
         return _xml(twiml.agent_hangup("Sorry, the customer is no longer on the line. Goodbye."))
@@ -316,7 +316,6 @@ def customer_greeting() -> Response:
     attempt = _attempt(agent_leg=True)
     if attempt is None:
         return _xml(twiml.hangup())
-    first_pickup = attempt.request.status != "connected"
     step = agent_first.on_customer_pickup(
         session(), clock(), attempt, request.form.get("CallSid"), request.form.get("AnsweredBy")
     )
@@ -324,11 +323,21 @@ def customer_greeting() -> Response:
         return _voicemail(attempt)
     if step.action != "greet":
         return _xml(twiml.hangup())
-    leg = next(iter(attempt.agent_legs), None)
-    if first_pickup and leg is not None:
+    # Not recorded yet: the recording starts once the customer has heard the notice (customer-greeted).
+    greeted = hooks().callback("customer-greeted", attempt=attempt.id)
+    return _xml(twiml.greet_customer(attempt.request, settings().shop_name, greeted_url=greeted))
+
+
+@bp.post("/customer-greeted")
+@twilio_signature_required
+def customer_greeted() -> Response:
+    """Agent-first, a queue that records: the customer heard the greeting and the notice to the end."""
+    attempt = _attempt(agent_leg=True)
+    leg = next(iter(attempt.agent_legs), None) if attempt is not None else None
+    if attempt is not None and leg is not None and attempt.ended_at is None and attempt.request.status == "connected":
         # The customer's own leg is recorded, so its channels read customer then agent as in every flow.
-        recording.start(telephony(), hooks(), attempt, leg, request.form.get("CallSid", ""))
-    return _xml(twiml.greet_customer(attempt.request, settings().shop_name))
+        recording.start(session(), telephony(), hooks(), attempt, leg, request.form.get("CallSid", ""))
+    return _xml(twiml.put_through())
 
 
 @bp.post("/customer-done")

@@ -36,19 +36,22 @@ def test_a_recording_queue_records_the_customers_call(session: Session, clock: F
     attempt, leg = _attempt(session, clock, records=True)
     fake = FakeTelephony()
 
-    recording.start(fake, HOOKS, attempt, leg, CUSTOMER_CALL)
+    recording.start(session, fake, HOOKS, attempt, leg, CUSTOMER_CALL)
 
-    [(call_sid, _sid, callback, dual)] = fake.started_recordings
+    [(call_sid, sid, callback, dual)] = fake.started_recordings
     assert call_sid == CUSTOMER_CALL and dual
     assert callback == f"https://shop.example/voice/callback/recording?attempt={attempt.id}&leg={leg.id}#{FRAGMENT}"
     assert recording.notice(attempt.request) == recording.NOTICE
+    assert leg.recording_sid == sid
+    recording.start(session, fake, HOOKS, attempt, leg, CUSTOMER_CALL)  # a retried webhook
+    assert len(fake.started_recordings) == 1
 
 
 def test_a_queue_that_does_not_record_starts_nothing_and_gives_no_notice(session: Session, clock: FixedClock) -> None:
     attempt, leg = _attempt(session, clock, records=False)
     fake = FakeTelephony()
 
-    recording.start(fake, HOOKS, attempt, leg, CUSTOMER_CALL)
+    recording.start(session, fake, HOOKS, attempt, leg, CUSTOMER_CALL)
 
     assert fake.started_recordings == [] and recording.notice(attempt.request) == ""
 
@@ -58,7 +61,7 @@ def test_a_recording_that_will_not_start_leaves_the_call_alone(session: Session,
     fake = FakeTelephony()
     fake.fail_next(TelephonyError(21220, "Call is not in-progress"))
 
-    recording.start(fake, HOOKS, attempt, leg, CUSTOMER_CALL)  # logs, raises nothing
+    recording.start(session, fake, HOOKS, attempt, leg, CUSTOMER_CALL)  # logs, raises nothing
 
     assert fake.started_recordings == []
 
