@@ -272,7 +272,7 @@ def test_purge_refuses_a_bad_date_and_deletes_nothing(scene: Scene, given: str, 
 
 
 def test_forgetting_a_request_deletes_its_recordings_and_erases_the_customer(scene: Scene) -> None:
-    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", scene.req.ref])
+    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", "--", scene.req.ref])
 
     assert result.exit_code == 0, result.output
     assert "1 recording(s) deleted" in result.output
@@ -289,6 +289,33 @@ def test_forgetting_a_request_deletes_its_recordings_and_erases_the_customer(sce
         )
     [line] = lines(scene.app, "request.forget")
     assert line.target == f"request {scene.req.id}"
+
+
+@pytest.mark.parametrize("status", ["dialing", "connected"])
+def test_a_refused_forget_deletes_no_recording_of_the_request(scene: Scene, clock: FixedClock, status: str) -> None:
+    """Forgetting waits for the call to end: then nothing may be gone, neither our file nor Twilio's copy."""
+    pending_sid = "RE" + "e" * 32
+    scene.telephony.add_recording(pending_sid, telephone_wav(2.0))
+    with get_db(scene.app).sessions() as session:
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None
+        req.status = status
+        session.add(Recording(provider_sid=pending_sid, request_id=req.id, state="pending", created_at=clock.now()))
+        session.commit()
+
+    # "--": a reference may begin with "-", which click would read as an option.
+    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", "--", scene.req.ref])
+
+    assert result.exit_code != 0 and "once the call is over" in result.output
+    assert scene.store.path(scene.recording.storage_key or "") is not None
+    assert pending_sid in scene.telephony.recordings and scene.telephony.deleted_recordings == []
+    with get_db(scene.app).sessions() as session:
+        assert len(session.scalars(select(Recording.id)).all()) == 2
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None and req.phone != callbacks.FORGOTTEN_PHONE
+    assert lines(scene.app, "request.forget") == []
+    # And the staff who may hear it still can.
+    assert signed_in(scene.app, scene.supervisor).get(url(scene)).status_code == 200
 
 
 def test_forgetting_an_unknown_reference_says_so(scene: Scene) -> None:
