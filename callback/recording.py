@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.webhooks import Webhooks
-from recordings.service import note_recording
+from recordings.service import discard_if_forgotten, note_recording
 from telephony.port import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -71,19 +71,21 @@ def start(
 
 def reported(
     session: Session,
+    telephony: Telephony,
     attempt: CallAttempt,
     leg: AgentLeg | None,
     form: dict[str, str],
     now: datetime,
 ) -> None:
-    """The provider's recording status callback: a finished recording is noted for fetching."""
+    """The provider's recording status callback: a finished recording is noted for fetching, unless
+    its request was forgotten meanwhile (then it is deleted at the provider at once)."""
     status = form.get("RecordingStatus", "")
     sid = form.get("RecordingSid", "")
     if status != "completed":
         if status == "absent":
             log.warning("recording absent (nothing was recorded)", extra={"attempt": attempt.id, "recording": sid})
         return
-    note_recording(
+    noted = note_recording(
         session,
         provider_sid=sid,
         call_sid=form.get("CallSid") or None,
@@ -96,6 +98,7 @@ def reported(
         agent_id=leg.agent_id if leg is not None else attempt.agent_id,
         now=now,
     )
+    discard_if_forgotten(session, telephony, noted)
     session.commit()
 
 

@@ -377,5 +377,5 @@ def recording_status() -> Response:
     attempt = _attempt(agent_leg=True)
     if attempt is None:
         return Response(status=204)
-    recording.reported(session(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
+    recording.reported(session(), telephony(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
     return Response(status=204)

@@ -25,6 +25,8 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callback.models import CallbackRequest
+from callback.service import forgotten
 from core.db import rows_changed
 from core.errors import InvalidInput
 from recordings import audio
@@ -169,7 +171,11 @@ def fetch_due(
             if recording is None:
                 continue
             state, sid = recording.state, recording.provider_sid
-        if state == "pending":
+            # Its request was forgotten before the recording came (reported late, or its quick delete failed).
+            unwanted = recording.request is not None and forgotten(recording.request)
+        if state == "pending" and unwanted:
+            _drop_unfetched(sessions, telephony, recording_id, now, done)
+        elif state == "pending":
             _fetch_one(sessions, telephony, store, recording_id, now, done)
         elif state == "stored":
             _delete_at_provider(sessions, telephony, recording_id, sid, now, done)
@@ -237,6 +243,27 @@ def _give_up_if_spent(sessions: Sessions, recording_id: int, now: datetime, done
             "recording could not be copied home; the provider keeps its copy",
             extra={"recording_id": recording_id, "tries": MAX_TRIES, "error": "no try ended"},
         )
+
+
+def _drop_unfetched(
+    sessions: Sessions, telephony: Telephony, recording_id: int, now: datetime, done: FetchPass
+) -> None:
+    """A recording of a request forgotten before it came: deleted at the provider, never fetched."""
+    with sessions() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            return
+        sid = recording.provider_sid
+    try:
+        telephony.delete_recording(sid)
+    except TelephonyError as exc:
+        _failed(sessions, recording_id, exc, now, done)
+        return
+    with sessions() as session:
+        session.execute(delete(Recording).where(Recording.id == recording_id))
+        session.commit()
+    done.deleted_at_provider += 1
+    log.info("recording of a forgotten request deleted at the provider", extra={"recording_id": recording_id})
 
 
 def _fetch_one(
@@ -422,6 +449,28 @@ def forget_request(session: Session, store: AudioStore, telephony: Telephony | N
                 "nothing was forgotten, try again"
             )
     return len(found)
+
+
+def discard_if_forgotten(session: Session, telephony: Telephony, recording: Recording) -> bool:
+    """A recording reported after its request was forgotten is not kept: the provider's copy is deleted
+    at once, and our note of it with it. If the provider cannot delete it now, the note stays and the
+    fetch job deletes it there later, never fetching it. True if the recording was of a forgotten
+    request. The caller commits."""
+    req = session.get(CallbackRequest, recording.request_id) if recording.request_id is not None else None
+    if req is None or not forgotten(req):
+        return False
+    details = {"recording_id": recording.id, "provider_sid": recording.provider_sid, "request_id": req.id}
+    try:
+        telephony.delete_recording(recording.provider_sid)
+    except TelephonyError as exc:
+        log.warning(
+            "recording of a forgotten request not deleted at the provider yet; the fetch job will",
+            extra={**details, "code": exc.code},
+        )
+        return True
+    session.execute(delete(Recording).where(Recording.id == recording.id))
+    log.info("recording of a forgotten request deleted at the provider", extra=details)
+    return True
 
 
 def _remove(session: Session, store: AudioStore, telephony: Telephony | None, recording: Recording, why: str) -> bool:
