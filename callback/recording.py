@@ -69,6 +69,25 @@ def start(
     log.info("recording started", extra={"attempt": attempt.id, "leg": leg.id, "recording": sid})
 
 
+def stop(telephony: Telephony, leg: AgentLeg, customer_call_sid: str) -> None:
+    """The agent's leg ended without a bridge: its recording stops now. It is on the customer's call,
+    which goes on (to the next agent, or an apology), and would hold what follows for this agent."""
+    if not leg.recording_sid or not customer_call_sid:
+        return
+    try:
+        telephony.stop_recording(customer_call_sid, leg.recording_sid)
+    except TelephonyError as error:
+        # Most often the customer's call has ended meanwhile, and the recording with it.
+        log.warning(
+            "recording not stopped",
+            extra={"leg": leg.id, "recording": leg.recording_sid, "code": error.code, "reason": error.message},
+        )
+        return
+    log.info(
+        "recording stopped: the agent's leg ended unbridged", extra={"leg": leg.id, "recording": leg.recording_sid}
+    )
+
+
 def reported(
     session: Session,
     telephony: Telephony,

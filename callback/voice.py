@@ -201,11 +201,13 @@ def dial_done() -> Response:
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
+    leg = _leg(attempt)
+    open_leg = leg is not None and leg.ended_at is None  # not a retry of this Dial action
     step = calls.on_dial_done(
         session(),
         clock(),
         attempt,
-        _leg(attempt),
+        leg,
         request.form.get("DialCallStatus", ""),
         _int("DialCallDuration"),
         dial_call_sid=request.form.get("DialCallSid"),
@@ -213,6 +215,9 @@ def dial_done() -> Response:
         customer_status=request.form.get("CallStatus"),
         dial_bridged=(request.form.get("DialBridged") or "").lower() or None,
     )
+    if open_leg and leg is not None and leg.outcome != "accepted":
+        # Never bridged: stop the recording started when this agent accepted, before another is rung.
+        recording.stop(telephony(), leg, request.form.get("CallSid", ""))
     if step.action == "dial":
         return _dial(attempt, step, "Sorry for the wait. One moment, please, while I find someone else.")
     if step.action == "callback_later":

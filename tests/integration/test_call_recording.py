@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.service import update_queue
-from callback import recording
+from callback import calls, recording
 from callback import service as callbacks
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
@@ -22,6 +22,7 @@ from recordings.storage import LocalFolder
 from telephony.fake import FakeTelephony
 from telephony.port import NETWORK_ERROR, TelephonyError
 from tests import factories
+from tests.integration.test_call_flow import dialing, post_signed
 from tests.integration.test_ivr_webhooks import post
 from tests.unit.test_recordings_transcode import telephone_wav
 
@@ -150,3 +151,72 @@ def test_a_forgotten_requests_recording_that_twilio_would_not_delete_at_once_is_
     with db.sessions() as s:
         assert s.scalars(select(Recording)).all() == []
     assert not any(tmp_path.rglob("*.ogg"))
+
+
+def test_a_call_passed_to_a_second_agent_keeps_each_agents_conversation_in_their_own_recording(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    """Agent 1 accepts (their recording starts) and drops before the bridge; agent 2 accepts. Agent 1's
+    recording is on the customer's call and would go on until it ends, holding agent 2's conversation
+    for agent 1 to play: it is stopped when agent 1's leg ends unbridged."""
+    fake = FakeTelephony()
+    app.extensions["telephony"] = fake
+    customer = "CA" + "d" * 32
+    db = get_db(app)
+    with db.sessions() as session:
+        update_queue(session, "orders", {"recording": True})
+        attempt = dialing(session, clock.now(), customer)
+        first_agent = attempt.agent_id
+        second_agent = factories.agent(session, clock.now(), status="available").id
+        calls.on_answer(session, clock, attempt, "human")
+        assert calls.on_confirm(session, clock, attempt, "1", None).action == "dial"
+        attempt_id, first_leg = attempt.id, attempt.agent_legs[-1].id
+
+    def accept(leg: int, leg_call: str) -> None:
+        query = f"?attempt={attempt_id}&leg={leg}"
+        form = {"CallSid": leg_call, "ParentCallSid": customer, "AnsweredBy": "human"}
+        post_signed(client, app, "/voice/callback/screen" + query, form)
+        post_signed(client, app, "/voice/callback/screen-answer" + query, {**form, "Digits": "1"})
+
+    accept(first_leg, "CA" + "e" * 32)
+    [(_, first_recording, first_callback, _)] = fake.started_recordings
+    assert fake.stopped_recordings == []
+    dropped = {
+        "CallSid": customer,
+        "CallStatus": "in-progress",
+        "DialCallStatus": "completed",
+        "DialCallSid": "CA" + "e" * 32,
+        "DialCallDuration": "2",
+        "DialBridged": "false",
+    }
+    next_agent = post_signed(client, app, f"/voice/callback/dial-done?attempt={attempt_id}&leg={first_leg}", dropped)
+
+    assert fake.stopped_recordings == [(customer, first_recording)]
+    screen_url = next_agent.find("Dial/Number").get("url")  # type: ignore[union-attr]
+    second_leg = int(screen_url.split("leg=")[1].split("#")[0].split("&")[0])  # type: ignore[union-attr]
+    accept(second_leg, "CA" + "f" * 32)
+    # Twilio retried the first leg's Dial action: nothing is stopped twice.
+    post_signed(client, app, f"/voice/callback/dial-done?attempt={attempt_id}&leg={first_leg}", dropped)
+    assert len(fake.stopped_recordings) == 1
+    [_, (_, second_recording, second_callback, _)] = fake.started_recordings
+
+    for sid, callback in ((first_recording, first_callback), (second_recording, second_callback)):
+        path = callback.removeprefix("https://shop.example").split("#")[0]
+        answer = post(app, client, path, {**REPORT, "RecordingSid": sid, "CallSid": customer})
+        assert answer.status_code == 204
+    with db.sessions() as session:
+        owners = {r.provider_sid: r.agent_id for r in session.scalars(select(Recording))}
+        legs = {leg.id: leg.recording_sid for leg in session.scalars(select(AgentLeg))}
+    assert owners == {first_recording: first_agent, second_recording: second_agent}
+    assert legs == {first_leg: first_recording, second_leg: second_recording}
+
+
+def test_a_recording_that_cannot_be_stopped_leaves_the_call_alone(session: Session, clock: FixedClock) -> None:
+    attempt, leg = _attempt(session, clock, records=True)
+    fake = FakeTelephony()
+    recording.start(session, fake, HOOKS, attempt, leg, CUSTOMER_CALL)
+    fake.fail_next(TelephonyError(20404, "The requested resource was not found", status=404))
+
+    recording.stop(fake, leg, CUSTOMER_CALL)  # logs, raises nothing
+
+    assert fake.stopped_recordings == []
