@@ -510,6 +510,13 @@ def stored_for_request(session: Session, request_id: int) -> Sequence[Recording]
     ).all()
 
 
+def for_request(session: Session, request_id: int) -> Sequence[Recording]:
+    """Every recording of a request, whatever its state (stored, being copied, or failed to copy),
+    oldest first: what staff are told exists, where `stored_for_request` is what they can play."""
+    r = Recording
+    return session.scalars(select(r).where(r.request_id == request_id).order_by(r.created_at, r.id)).all()
+
+
 def stored_for_agent(session: Session, agent_id: int, limit: int = 20) -> Sequence[Recording]:
     """The agent's own most recent stored recordings, newest first."""
     r = Recording

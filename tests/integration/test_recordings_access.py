@@ -208,6 +208,43 @@ def test_the_request_page_and_the_agents_console_offer_the_player(scene: Scene) 
     assert lines(scene.app, "recording.play") == []
 
 
+def test_the_request_page_says_which_recordings_are_still_being_copied_or_failed_to_copy(
+    scene: Scene, clock: FixedClock
+) -> None:
+    """A supervisor looking for a call's recording learns it exists, and that Twilio still holds it,
+    while it is copied home and when copying failed: not silence, as if nothing was recorded."""
+    with get_db(scene.app).sessions() as session:
+        for state, sid, tries, error in (
+            ("pending", "RE" + "1" * 32, 2, "TelephonyError: 0: connection reset"),
+            ("failed", "RE" + "2" * 32, 12, "CopyRejected: the copy lasts 4.000 s, the original 300.000 s"),
+        ):
+            session.add(
+                Recording(
+                    provider_sid=sid,
+                    request_id=scene.req.id,
+                    state=state,
+                    tries=tries,
+                    last_error=error,
+                    channels=2,
+                    created_at=clock.now() + timedelta(minutes=tries),
+                )
+            )
+        session.commit()
+
+    page = signed_in(scene.app, scene.supervisor).get(f"/admin/requests/{scene.req.id}").get_data(as_text=True)
+
+    section = page[page.index('<section class="card recordings"') :]
+    section = section[: section.index("</section>")]
+    items = section.split("<li")[1:]
+    assert len(items) == 3
+    stored, copying, failed = items
+    assert "<audio" in stored
+    assert "Being copied from Twilio" in copying and "Twilio still holds it" in copying and "<audio" not in copying
+    assert "Copying failed after 12 tries" in failed and "Twilio still holds it" in failed
+    assert "the copy lasts 4.000 s" in failed and "recordings fetch --retry-failed" in failed
+    assert "<audio" not in failed and "/download" not in failed
+
+
 # --- the admin API -----------------------------------------------------------------------------------
 
 
