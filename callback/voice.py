@@ -381,6 +381,15 @@ def recording_status() -> Response:
     """The provider's recording status callback: a finished recording is noted, to be brought home."""
     attempt = _attempt(agent_leg=True)
     if attempt is None:
+        # Not deleted at Twilio: the account may be shared with other apps, whose recording this may be.
+        log.warning(
+            "recording reported for an unknown call; left at Twilio",
+            extra={
+                "recording": request.form.get("RecordingSid", ""),
+                "call_sid": request.form.get("CallSid", ""),
+                "attempt": request.args.get("attempt"),
+            },
+        )
         return Response(status=204)
     recording.reported(session(), telephony(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
     return Response(status=204)

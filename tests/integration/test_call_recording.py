@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -220,3 +222,27 @@ def test_a_recording_that_cannot_be_stopped_leaves_the_call_alone(session: Sessi
     recording.stop(fake, leg, CUSTOMER_CALL)  # logs, raises nothing
 
     assert fake.stopped_recordings == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/voice/callback/recording?attempt=424242&leg=1", "/voice/ivr/message-recording?node=closed"]
+)
+def test_a_recording_reported_for_a_call_we_do_not_know_is_logged_and_left_at_twilio(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    """Not ours to delete (the account may serve other apps too), but not dropped without a trace."""
+    fake = FakeTelephony()
+    app.extensions["telephony"] = fake
+    stranger = "CA" + "9" * 32
+    fake.add_recording(RECORDING, telephone_wav(2.0))
+
+    with caplog.at_level(logging.WARNING):
+        answer = post(app, client, path, {**REPORT, "CallSid": stranger})
+
+    assert answer.status_code == 204
+    [line] = [r for r in caplog.records if r.__dict__.get("recording") == RECORDING]
+    assert line.levelno == logging.WARNING and line.__dict__.get("call_sid") == stranger
+    assert "unknown call" in line.getMessage()
+    assert RECORDING in fake.recordings and fake.deleted_recordings == []
+    with get_db(app).sessions() as session:
+        assert session.scalars(select(Recording)).all() == []
