@@ -318,8 +318,9 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             waiting=req.status in WAITING,
             holding=holding,
             booked=req.not_before is not None and req.not_before > now,
-            # The stored recordings, played and downloaded through recordings.access (audited there).
-            recordings=recordings.stored_for_request(session(), req.id),
+            # Its recordings: the stored ones played and downloaded through recordings.access (audited
+            # there); the others said to be still at Twilio, being copied or failed to copy.
+            recordings=recordings.for_request(session(), req.id),
             errors=errors or {},
         ),
         code,

@@ -87,13 +87,15 @@ def forget_command(ref: str) -> None:
         except DomainError as exc:
             raise click.ClickException(f"{exc.message} (give the whole reference the customer was given)") from exc
         try:
+            # The request first: one still being called is refused before anything is deleted, since a
+            # recording's file and Twilio's copy, once deleted, cannot be rolled back with the session.
+            callbacks.forget(session, clock, request.ref, actor=audit.cli_actor())
             removed = recordings.forget_request(
                 session,
                 current_app.extensions["audio_store"],
                 current_app.extensions["telephony"],
                 request.id,
             )
-            callbacks.forget(session, clock, request.ref, actor=audit.cli_actor())
         except (DomainError, StorageError) as exc:
             session.rollback()
             raise click.ClickException(getattr(exc, "message", str(exc))) from exc

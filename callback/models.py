@@ -425,6 +425,9 @@ class AgentLeg(Base):
     answered_by: Mapped[str | None] = mapped_column(String(24))
     outcome: Mapped[str | None] = mapped_column(String(16))
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The provider's recording of this agent's conversation (queues that record), once started: one per
+    # leg, stopped if the leg ends unbridged, so a next agent's conversation is never in it.
+    recording_sid: Mapped[str | None] = mapped_column(String(40))
 
     attempt: Mapped[CallAttempt] = relationship(back_populates="agent_legs")
     agent: Mapped[Agent | None] = relationship()

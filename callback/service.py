@@ -708,6 +708,11 @@ FORGOTTEN_PHONE = "forgotten"
 FORGOTTEN = "forgotten"
 
 
+def forgotten(request: CallbackRequest) -> bool:
+    """Whether the request's personal data was erased at the customer's demand (`forget`)."""
+    return request.phone == FORGOTTEN_PHONE
+
+
 def forget(session: Session, clock: Clock, ref: str, *, actor: str = audit.SYSTEM) -> CallbackRequest:
     """Erase a request's personal data at the customer's demand, keeping the row for the figures.
 

@@ -391,8 +391,11 @@ def dial_customer(phone: str, caller_id: str, action: str, greeting_url: str, ti
     return str(response)
 
 
-def greet_customer(req: CallbackRequest, shop: str) -> str:
-    """Agent-first: what the customer hears on answering, before the agent is put through."""
+def greet_customer(req: CallbackRequest, shop: str, greeted_url: str = "") -> str:
+    """Agent-first: what the customer hears on answering, before the agent is put through.
+
+    When the queue records, the notice is said last and the document then goes on at `greeted_url`,
+    where the recording starts: only once the customer has heard the notice to the end."""
     response = VoiceResponse()
     if _lang(req.language) == "es":
         hello = f"Hola {_first_name(req)}" if _first_name(req) else "Hola"
@@ -408,4 +411,11 @@ def greet_customer(req: CallbackRequest, shop: str) -> str:
     _say_to(response, words, req.language)
     if recording.records(req):
         _say_to(response, words_in(req.language, recording.NOTICE), req.language)
+        if greeted_url:
+            response.redirect(greeted_url)
     return str(response)
+
+
+def put_through() -> str:
+    """Agent-first: the greeting is over; the end of the customer's document bridges them to the agent."""
+    return str(VoiceResponse())

@@ -447,6 +447,7 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
         if req.not_before is None or req.not_before <= now:
             return None
         return {"when": "asap", "slot": "", "words": gettext("Call me as soon as possible instead")}
+    at: datetime | None
     try:
         parsed = datetime.fromisoformat(asked)
         # In UTC at once (naive times are no answer of ours): an offset that puts the time beyond

@@ -185,7 +185,7 @@ def _screen_reply(attempt: CallAttempt, leg: AgentLeg, step: calls.Next) -> Resp
     if step.action == "bridge":
         if not step.again:
             # The agent accepted: the customer's call (this leg's parent) is recorded from now on.
-            recording.start(telephony(), hooks(), attempt, leg, request.form.get("ParentCallSid", ""))
+            recording.start(session(), telephony(), hooks(), attempt, leg, request.form.get("ParentCallSid", ""))
         return _xml(twiml.bridge())
     if step.action == "customer_gone":
         return _xml(twiml.agent_hangup("Sorry, the customer is no longer on the line. Goodbye."))
@@ -201,11 +201,13 @@ def dial_done() -> Response:
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
+    leg = _leg(attempt)
+    open_leg = leg is not None and leg.ended_at is None  # not a retry of this Dial action
     step = calls.on_dial_done(
         session(),
         clock(),
         attempt,
-        _leg(attempt),
+        leg,
         request.form.get("DialCallStatus", ""),
         _int("DialCallDuration"),
         dial_call_sid=request.form.get("DialCallSid"),
@@ -213,6 +215,9 @@ def dial_done() -> Response:
         customer_status=request.form.get("CallStatus"),
         dial_bridged=(request.form.get("DialBridged") or "").lower() or None,
     )
+    if open_leg and leg is not None and leg.outcome != "accepted":
+        # Never bridged: stop the recording started when this agent accepted, before another is rung.
+        recording.stop(telephony(), leg, request.form.get("CallSid", ""))
     if step.action == "dial":
         return _dial(attempt, step, "Sorry for the wait. One moment, please, while I find someone else.")
     if step.action == "callback_later":
@@ -320,7 +325,6 @@ def customer_greeting() -> Response:
     attempt = _attempt(agent_leg=True)
     if attempt is None:
         return _xml(twiml.hangup())
-    first_pickup = attempt.request.status != "connected"
     step = agent_first.on_customer_pickup(
         session(), clock(), attempt, request.form.get("CallSid"), request.form.get("AnsweredBy")
     )
@@ -328,11 +332,21 @@ def customer_greeting() -> Response:
         return _voicemail(attempt)
     if step.action != "greet":
         return _xml(twiml.hangup())
-    leg = next(iter(attempt.agent_legs), None)
-    if first_pickup and leg is not None:
+    # Not recorded yet: the recording starts once the customer has heard the notice (customer-greeted).
+    greeted = hooks().callback("customer-greeted", attempt=attempt.id)
+    return _xml(twiml.greet_customer(attempt.request, settings().shop_name, greeted_url=greeted))
+
+
+@bp.post("/customer-greeted")
+@twilio_signature_required
+def customer_greeted() -> Response:
+    """Agent-first, a queue that records: the customer heard the greeting and the notice to the end."""
+    attempt = _attempt(agent_leg=True)
+    leg = next(iter(attempt.agent_legs), None) if attempt is not None else None
+    if attempt is not None and leg is not None and attempt.ended_at is None and attempt.request.status == "connected":
         # The customer's own leg is recorded, so its channels read customer then agent as in every flow.
-        recording.start(telephony(), hooks(), attempt, leg, request.form.get("CallSid", ""))
-    return _xml(twiml.greet_customer(attempt.request, settings().shop_name))
+        recording.start(session(), telephony(), hooks(), attempt, leg, request.form.get("CallSid", ""))
+    return _xml(twiml.put_through())
 
 
 @bp.post("/customer-done")
@@ -371,6 +385,15 @@ def recording_status() -> Response:
     """The provider's recording status callback: a finished recording is noted, to be brought home."""
     attempt = _attempt(agent_leg=True)
     if attempt is None:
+        # Not deleted at Twilio: the account may be shared with other apps, whose recording this may be.
+        log.warning(
+            "recording reported for an unknown call; left at Twilio",
+            extra={
+                "recording": request.form.get("RecordingSid", ""),
+                "call_sid": request.form.get("CallSid", ""),
+                "attempt": request.args.get("attempt"),
+            },
+        )
         return Response(status=204)
-    recording.reported(session(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
+    recording.reported(session(), telephony(), attempt, _leg(attempt), request.form.to_dict(), clock().now())
     return Response(status=204)

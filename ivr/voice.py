@@ -96,6 +96,12 @@ def message_recording() -> Response:
     if ivr is not None:
         handover.note_message(session(), ivr, request.form.to_dict(), clock().now())
         session().commit()
+    else:
+        # Not deleted at Twilio: the account may be shared with other apps, whose recording this may be.
+        log.warning(
+            "message recording reported for an unknown call; left at Twilio",
+            extra={"recording": request.form.get("RecordingSid", ""), "call_sid": request.form.get("CallSid", "")},
+        )
     return Response(status=204)
 
 

@@ -9,13 +9,17 @@
 from __future__ import annotations
 
 import io
+import json
 import math
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError
 from pydub.silence import detect_leading_silence
+from pydub.utils import get_prober_name
 
 TELEPHONE_RATE = 8000
 # Opus at 24 kbps per channel: within the 32 kbps a channel may take, and clear for speech.
@@ -132,6 +136,77 @@ def compact(segment: AudioSegment) -> bytes:
     bitrate = f"{OPUS_KBPS_PER_CHANNEL * segment.channels}k"
     segment.export(buffer, format=COMPACT_FORMAT, codec="libopus", bitrate=bitrate)
     return buffer.getvalue()
+
+
+# A copy is measured by decoding all of it at this rate, its samples counted as they stream out of
+# ffmpeg in chunks of MEASURE_CHUNK bytes and never kept.
+MEASURE_RATE = TELEPHONE_RATE
+MEASURE_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long a file plays, and in how many channels."""
+
+    seconds: float
+    channels: int
+
+
+def decoded_length(data: bytes, kind: str = COMPACT_FORMAT) -> Length:
+    """How long `data` (a `kind` file we wrote) plays, found by decoding every packet of it.
+
+    Decoded whole in memory, an hour of two-channel Opus comes back at 48 kHz as 1.4 GB of samples (and
+    pydub holds several copies), so ffmpeg decodes it at MEASURE_RATE into a pipe whose samples are
+    counted and dropped: the memory taken does not grow with the recording. It stays an honest check: a
+    copy cut short counts short, and one ffmpeg finds damaged (a page whose checksum fails, which it
+    would skip) or cannot read is AudioRejected('corrupt').
+    """
+    with tempfile.NamedTemporaryFile(suffix=f".{kind}") as source, tempfile.TemporaryFile() as errors:
+        source.write(data)
+        source.flush()
+        channels = _channels(source.name, kind)
+        command = [
+            AudioSegment.converter,
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            kind,
+            "-i",
+            source.name,
+            "-map",
+            "0:a:0",
+            "-f",
+            "s16le",
+            "-acodec",
+            "pcm_s16le",
+            "-ar",
+            str(MEASURE_RATE),
+            "-",
+        ]
+        count = 0
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as decoder:
+            assert decoder.stdout is not None
+            while chunk := decoder.stdout.read(MEASURE_CHUNK):
+                count += len(chunk)
+        errors.seek(0)
+        complaint = errors.read(2000).decode("utf-8", "replace").strip()
+    if decoder.returncode != 0 or complaint or count == 0:
+        raise AudioRejected("corrupt", f"This file is not audio we can read in full ({complaint or 'no audio'}).")
+    return Length(seconds=count / (2 * channels * MEASURE_RATE), channels=channels)
+
+
+def _channels(path: str, kind: str) -> int:
+    """The channels of the first audio stream of the `kind` file at `path` (ffprobe, its own demuxer)."""
+    command = [get_prober_name(), "-v", "error", "-f", kind, "-of", "json", "-show_streams", "-select_streams", "a:0"]
+    probed = subprocess.run([*command, path], capture_output=True, check=False)
+    try:
+        channels = int(json.loads(probed.stdout)["streams"][0]["channels"])
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise AudioRejected("corrupt", "This file holds no audio stream we can read.") from exc
+    if probed.returncode != 0 or channels < 1:
+        raise AudioRejected("corrupt", "This file holds no audio stream we can read.")
+    return channels
 
 
 def same_length(copy_seconds: float, original_seconds: float) -> bool:

@@ -8,7 +8,9 @@ MAX_TRIES the recording is marked `failed` and an ERROR is logged, and still not
 
 Several scheduler processes may run `fetch_due` at once: each recording is claimed with a conditional
 UPDATE of `next_try_at` (pushed CLAIM_SECONDS ahead) before anyone downloads it, so exactly one
-process works on it; a process that dies mid-way leaves a claim that simply expires.
+process works on it; a process that dies mid-way leaves a claim that simply expires. The claim counts
+the try, so a copy that kills its process every time (too big for the machine) is still given up
+after MAX_TRIES, not retried forever.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callback.models import CallbackRequest
+from callback.service import forgotten
 from core.db import rows_changed
 from core.errors import InvalidInput
 from recordings import audio
@@ -160,13 +164,18 @@ def fetch_due(
     done = FetchPass()
     for recording_id in _due(sessions, now, limit):
         if not _claim(sessions, recording_id, now):
-            continue  # another process took it
+            _give_up_if_spent(sessions, recording_id, now, done)  # or another process took it
+            continue
         with sessions() as session:
             recording = session.get(Recording, recording_id)
             if recording is None:
                 continue
             state, sid = recording.state, recording.provider_sid
-        if state == "pending":
+            # Its request was forgotten before the recording came (reported late, or its quick delete failed).
+            unwanted = recording.request is not None and forgotten(recording.request)
+        if state == "pending" and unwanted:
+            _drop_unfetched(sessions, telephony, recording_id, now, done)
+        elif state == "pending":
             _fetch_one(sessions, telephony, store, recording_id, now, done)
         elif state == "stored":
             _delete_at_provider(sessions, telephony, recording_id, sid, now, done)
@@ -189,17 +198,72 @@ def _due(sessions: Sessions, now: datetime, limit: int) -> list[int]:
 
 
 def _claim(sessions: Sessions, recording_id: int, now: datetime) -> bool:
-    """Take the recording for this process: push its next try ahead, only if it is still due."""
+    """Take the recording for this process: push its next try ahead, only if it is still due.
+
+    A copy's try is counted here, before any work: a process killed mid-copy (out of memory, a
+    restart) never gets to count its failure, and an uncounted try would come back every
+    CLAIM_SECONDS for ever. A recording with no try left is not taken (`_give_up_if_spent`)."""
     r = Recording
     with sessions() as session:
         changed = rows_changed(
             session,
             update(r)
-            .where(r.id == recording_id, r.next_try_at <= now, r.state.in_(("pending", "stored")))
-            .values(next_try_at=now + timedelta(seconds=CLAIM_SECONDS)),
+            .where(
+                r.id == recording_id,
+                r.next_try_at <= now,
+                or_(r.state == "stored", and_(r.state == "pending", r.tries < MAX_TRIES)),
+            )
+            .values(
+                next_try_at=now + timedelta(seconds=CLAIM_SECONDS),
+                tries=case((r.state == "pending", r.tries + 1), else_=r.tries),
+            ),
         )
         session.commit()
     return changed == 1
+
+
+def _give_up_if_spent(sessions: Sessions, recording_id: int, now: datetime, done: FetchPass) -> None:
+    """A pending recording whose every try began and none ended (each claim expired): `failed`."""
+    r = Recording
+    with sessions() as session:
+        changed = rows_changed(
+            session,
+            update(r)
+            .where(r.id == recording_id, r.state == "pending", r.next_try_at <= now, r.tries >= MAX_TRIES)
+            .values(
+                state="failed",
+                next_try_at=None,
+                last_error=func.coalesce(r.last_error, "no try ended: the process stopped while copying"),
+            ),
+        )
+        session.commit()
+    if changed:
+        done.failed += 1
+        log.error(
+            "recording could not be copied home; the provider keeps its copy",
+            extra={"recording_id": recording_id, "tries": MAX_TRIES, "error": "no try ended"},
+        )
+
+
+def _drop_unfetched(
+    sessions: Sessions, telephony: Telephony, recording_id: int, now: datetime, done: FetchPass
+) -> None:
+    """A recording of a request forgotten before it came: deleted at the provider, never fetched."""
+    with sessions() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            return
+        sid = recording.provider_sid
+    try:
+        telephony.delete_recording(sid)
+    except TelephonyError as exc:
+        _failed(sessions, recording_id, exc, now, done)
+        return
+    with sessions() as session:
+        session.execute(delete(Recording).where(Recording.id == recording_id))
+        session.commit()
+    done.deleted_at_provider += 1
+    log.info("recording of a forgotten request deleted at the provider", extra={"recording_id": recording_id})
 
 
 def _fetch_one(
@@ -241,6 +305,9 @@ def _fetch_one(
                 stored_at=now,
                 last_error=None,
                 next_try_at=now,
+                # The claim counted this try before it began; only failed ones stay counted (and, from
+                # here on, failed deletes of the provider's copy, for their back-off).
+                tries=r.tries - 1,
             ),
         )
         session.commit()
@@ -269,14 +336,17 @@ def _make_copy(wav: bytes, expected_seconds: int | None, now: datetime) -> _Copy
                 f"the media lasts {original_seconds:.2f} s but the provider reported {expected_seconds} s"
             )
     data = audio.compact(original)
-    copy = audio.decode(data)
-    copy_seconds = audio.seconds(copy)
-    if not audio.same_length(copy_seconds, original_seconds):
-        raise CopyRejected(f"the copy lasts {copy_seconds:.3f} s, the original {original_seconds:.3f} s")
+    try:
+        # Decoded whole and counted as it streams: never held in memory (an hour would be gigabytes).
+        copy = audio.decoded_length(data)
+    except audio.AudioRejected as exc:
+        raise CopyRejected(f"the copy cannot be read in full: {exc.message}") from exc
+    if not audio.same_length(copy.seconds, original_seconds):
+        raise CopyRejected(f"the copy lasts {copy.seconds:.3f} s, the original {original_seconds:.3f} s")
     if copy.channels != original.channels:
         raise CopyRejected(f"the copy has {copy.channels} channel(s), the original {original.channels}")
     key = new_key("recordings", now.year, audio.COMPACT_FORMAT)
-    return _Copy(key=key, data=data, seconds=copy_seconds, channels=original.channels, digest=sha256(data))
+    return _Copy(key=key, data=data, seconds=copy.seconds, channels=original.channels, digest=sha256(data))
 
 
 def _discard(store: AudioStore, key: str) -> None:
@@ -287,13 +357,12 @@ def _discard(store: AudioStore, key: str) -> None:
 
 
 def _failed(sessions: Sessions, recording_id: int, exc: Exception, now: datetime, done: FetchPass) -> None:
-    """Count the failed try and schedule the next, or give up after MAX_TRIES; never touch the provider."""
+    """Schedule the next try (counted by its claim), or give up after MAX_TRIES; never touch the provider."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
     with sessions() as session:
         recording = session.get(Recording, recording_id)
         if recording is None or recording.state != "pending":
             return
-        recording.tries += 1
         recording.last_error = error
         if recording.tries >= MAX_TRIES:
             recording.state = "failed"
@@ -382,6 +451,28 @@ def forget_request(session: Session, store: AudioStore, telephony: Telephony | N
     return len(found)
 
 
+def discard_if_forgotten(session: Session, telephony: Telephony, recording: Recording) -> bool:
+    """A recording reported after its request was forgotten is not kept: the provider's copy is deleted
+    at once, and our note of it with it. If the provider cannot delete it now, the note stays and the
+    fetch job deletes it there later, never fetching it. True if the recording was of a forgotten
+    request. The caller commits."""
+    req = session.get(CallbackRequest, recording.request_id) if recording.request_id is not None else None
+    if req is None or not forgotten(req):
+        return False
+    details = {"recording_id": recording.id, "provider_sid": recording.provider_sid, "request_id": req.id}
+    try:
+        telephony.delete_recording(recording.provider_sid)
+    except TelephonyError as exc:
+        log.warning(
+            "recording of a forgotten request not deleted at the provider yet; the fetch job will",
+            extra={**details, "code": exc.code},
+        )
+        return True
+    session.execute(delete(Recording).where(Recording.id == recording.id))
+    log.info("recording of a forgotten request deleted at the provider", extra=details)
+    return True
+
+
 def _remove(session: Session, store: AudioStore, telephony: Telephony | None, recording: Recording, why: str) -> bool:
     details = {
         "recording_id": recording.id,
@@ -417,6 +508,13 @@ def stored_for_request(session: Session, request_id: int) -> Sequence[Recording]
     return session.scalars(
         select(r).where(r.request_id == request_id, r.state == "stored").order_by(r.created_at, r.id)
     ).all()
+
+
+def for_request(session: Session, request_id: int) -> Sequence[Recording]:
+    """Every recording of a request, whatever its state (stored, being copied, or failed to copy),
+    oldest first: what staff are told exists, where `stored_for_request` is what they can play."""
+    r = Recording
+    return session.scalars(select(r).where(r.request_id == request_id).order_by(r.created_at, r.id)).all()
 
 
 def stored_for_agent(session: Session, agent_id: int, limit: int = 20) -> Sequence[Recording]:

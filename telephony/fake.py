@@ -57,6 +57,7 @@ class FakeTelephony:
         self.recording_fetches: list[str] = []
         self.deleted_recordings: list[str] = []
         self.started_recordings: list[tuple[str, str, str, bool]] = []
+        self.stopped_recordings: list[tuple[str, str]] = []
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter):032x}"
@@ -185,6 +186,12 @@ class FakeTelephony:
             sid = self._sid("RE")
             self.started_recordings.append((call_sid, sid, status_callback, dual))
             return sid
+
+    def stop_recording(self, call_sid: str, sid: str) -> None:
+        """Note a recording stopped on a live call."""
+        self._maybe_fail()
+        with self._lock:
+            self.stopped_recordings.append((call_sid, sid))
 
     def add_recording(self, sid: str, wav: bytes) -> None:
         """Give the provider a recording, as a recorded call or <Record> would."""

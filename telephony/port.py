@@ -144,6 +144,11 @@ class Telephony(Protocol):
         returns the recording's SID."""
         ...
 
+    def stop_recording(self, call_sid: str, sid: str) -> None:
+        """Stop a recording of a live call now, the call going on; the file is kept and reported to the
+        recording's status callback as for any recording that ended (Twilio's Status=stopped)."""
+        ...
+
     def fetch_recording(self, sid: str) -> bytes:
         """A recording's media as WAV (8 kHz, one channel per party recorded), read with the account's
         credentials; TelephonyError if it cannot be had."""

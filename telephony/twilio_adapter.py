@@ -272,6 +272,16 @@ class TwilioTelephony:
         )
         return str(recording.sid)
 
+    def stop_recording(self, call_sid: str, sid: str) -> None:
+        """POST .../Calls/{call}/Recordings/{sid}.json Status=stopped: "permanently end an in-progress
+        recording" (Twilio's Recordings resource). A recording SID, never Twilio.CURRENT: the call may
+        hold another agent's recording by then."""
+        _check_recording_sid(sid)
+        self._do(
+            "calls.recordings.update",
+            lambda: self.client.calls(call_sid).recordings(sid).update(status="stopped"),
+        )
+
     def fetch_recording(self, sid: str) -> bytes:
         """GET the recording's media as WAV (`.../Recordings/{sid}.wav`) with the account's Basic auth.
 

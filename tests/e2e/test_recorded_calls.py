@@ -97,7 +97,13 @@ def test_agent_first_records_the_customers_leg_after_the_greeting_and_notice(sys
     system.wait_status(ref, "completed", timeout=60)
 
     [customer_leg] = system.calls(to=CUSTOMER)
-    assert NOTICE in said(system, customer_leg["sid"])
+    timeline = system.call(customer_leg["sid"])["timeline"]
+    notice = next(i for i, e in enumerate(timeline) if e["type"] == "say" and NOTICE in e.get("text", ""))
+    [started] = [i for i, e in enumerate(timeline) if e["type"] == "record" and e.get("action") == "start"]
+    # Consent: nothing the customer says is recorded before they have heard the notice to the end (the
+    # greeting's document goes on, by a redirect, only once the notice has been said).
+    assert notice < started
+    assert any(e["type"] == "redirect" for e in timeline[notice:started])
     recording = stored(system, ref)
     assert recording.channels == 2 and recording.provider_call_sid == customer_leg["sid"]
     assert sandbox_recordings(system) == []

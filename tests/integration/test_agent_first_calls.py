@@ -11,12 +11,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from agents import desk
-from callback import agent_first, calls, line, twiml
+from agents.service import update_queue
+from callback import agent_first, calls, line, recording, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
 from core.db import get_db
 from core.errors import NotFound
 from orders.fake import FakeOrderLookup
+from telephony.fake import FakeTelephony
 from tests import factories
 from tests.integration.test_call_flow import fresh, post_signed, says
 
@@ -268,3 +270,51 @@ def test_once_the_customer_is_greeted_the_agent_is_talking_and_may_wrap_up_befor
     assert screen["call"]["phase"] == "talking" and screen["today"][0]["taken"]
     assert screen["wrap_up"] is not None and screen["wrap_up"]["request_id"] == req.id
     assert desk.dispose(session, agent, req.id, "resolved", "", clock.now(), None).disposition == "resolved"
+
+
+def test_a_recording_queue_records_the_customer_only_after_the_greeting_and_notice_once(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    """Consent: the pick-up starts nothing; the greeting's document, once the notice is said, redirects
+    to the webhook that starts the recording, and a retry of it starts no second one."""
+    fake = FakeTelephony()
+    app.extensions["telephony"] = fake
+    sid, customer_leg = "CA" + "6" * 32, "CA" + "5" * 32
+    with get_db(app).sessions() as session:
+        update_queue(session, "orders", {"recording": True})
+        attempt_id = accepted_by_the_agent(session, clock, sid).id
+    greeting = post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-greeting?attempt={attempt_id}",
+        {"CallSid": customer_leg, "ParentCallSid": sid, "AnsweredBy": "human"},
+    )
+    assert fake.started_recordings == []
+    assert [child.tag for child in greeting] == ["Say", "Say", "Redirect"]
+    assert recording.NOTICE in (greeting[1].text or "")
+    redirect = greeting[2].text or ""
+    assert redirect.startswith(f"https://shop.example/voice/callback/customer-greeted?attempt={attempt_id}")
+    path = redirect.removeprefix("https://shop.example").split("#")[0]
+    for _ in range(2):  # Twilio retried it
+        put_through = post_signed(client, app, path, {"CallSid": customer_leg, "ParentCallSid": sid})
+        assert list(put_through) == []  # the end of the greeting's document bridges the two
+    [(recorded_call, recording_sid, _callback, dual)] = fake.started_recordings
+    assert (recorded_call, dual) == (customer_leg, True)
+    with get_db(app).sessions() as session:
+        row = session.get(CallAttempt, attempt_id)
+        assert row is not None and row.agent_legs[0].recording_sid == recording_sid
+
+
+def test_a_queue_that_does_not_record_greets_without_a_redirect(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    sid = "CA" + "4" * 32
+    with get_db(app).sessions() as session:
+        attempt_id = accepted_by_the_agent(session, clock, sid).id
+    greeting = post_signed(
+        client,
+        app,
+        f"/voice/callback/customer-greeting?attempt={attempt_id}",
+        {"CallSid": "CA" + "3" * 32, "ParentCallSid": sid, "AnsweredBy": "human"},
+    )
+    assert [child.tag for child in greeting] == ["Say"]

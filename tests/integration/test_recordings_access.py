@@ -208,6 +208,43 @@ def test_the_request_page_and_the_agents_console_offer_the_player(scene: Scene) 
     assert lines(scene.app, "recording.play") == []
 
 
+def test_the_request_page_says_which_recordings_are_still_being_copied_or_failed_to_copy(
+    scene: Scene, clock: FixedClock
+) -> None:
+    """A supervisor looking for a call's recording learns it exists, and that Twilio still holds it,
+    while it is copied home and when copying failed: not silence, as if nothing was recorded."""
+    with get_db(scene.app).sessions() as session:
+        for state, sid, tries, error in (
+            ("pending", "RE" + "1" * 32, 2, "TelephonyError: 0: connection reset"),
+            ("failed", "RE" + "2" * 32, 12, "CopyRejected: the copy lasts 4.000 s, the original 300.000 s"),
+        ):
+            session.add(
+                Recording(
+                    provider_sid=sid,
+                    request_id=scene.req.id,
+                    state=state,
+                    tries=tries,
+                    last_error=error,
+                    channels=2,
+                    created_at=clock.now() + timedelta(minutes=tries),
+                )
+            )
+        session.commit()
+
+    page = signed_in(scene.app, scene.supervisor).get(f"/admin/requests/{scene.req.id}").get_data(as_text=True)
+
+    section = page[page.index('<section class="card recordings"') :]
+    section = section[: section.index("</section>")]
+    items = section.split("<li")[1:]
+    assert len(items) == 3
+    stored, copying, failed = items
+    assert "<audio" in stored
+    assert "Being copied from Twilio" in copying and "Twilio still holds it" in copying and "<audio" not in copying
+    assert "Copying failed after 12 tries" in failed and "Twilio still holds it" in failed
+    assert "the copy lasts 4.000 s" in failed and "recordings fetch --retry-failed" in failed
+    assert "<audio" not in failed and "/download" not in failed
+
+
 # --- the admin API -----------------------------------------------------------------------------------
 
 
@@ -272,7 +309,7 @@ def test_purge_refuses_a_bad_date_and_deletes_nothing(scene: Scene, given: str, 
 
 
 def test_forgetting_a_request_deletes_its_recordings_and_erases_the_customer(scene: Scene) -> None:
-    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", scene.req.ref])
+    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", "--", scene.req.ref])
 
     assert result.exit_code == 0, result.output
     assert "1 recording(s) deleted" in result.output
@@ -289,6 +326,33 @@ def test_forgetting_a_request_deletes_its_recordings_and_erases_the_customer(sce
         )
     [line] = lines(scene.app, "request.forget")
     assert line.target == f"request {scene.req.id}"
+
+
+@pytest.mark.parametrize("status", ["dialing", "connected"])
+def test_a_refused_forget_deletes_no_recording_of_the_request(scene: Scene, clock: FixedClock, status: str) -> None:
+    """Forgetting waits for the call to end: then nothing may be gone, neither our file nor Twilio's copy."""
+    pending_sid = "RE" + "e" * 32
+    scene.telephony.add_recording(pending_sid, telephone_wav(2.0))
+    with get_db(scene.app).sessions() as session:
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None
+        req.status = status
+        session.add(Recording(provider_sid=pending_sid, request_id=req.id, state="pending", created_at=clock.now()))
+        session.commit()
+
+    # "--": a reference may begin with "-", which click would read as an option.
+    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", "--", scene.req.ref])
+
+    assert result.exit_code != 0 and "once the call is over" in result.output
+    assert scene.store.path(scene.recording.storage_key or "") is not None
+    assert pending_sid in scene.telephony.recordings and scene.telephony.deleted_recordings == []
+    with get_db(scene.app).sessions() as session:
+        assert len(session.scalars(select(Recording.id)).all()) == 2
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None and req.phone != callbacks.FORGOTTEN_PHONE
+    assert lines(scene.app, "request.forget") == []
+    # And the staff who may hear it still can.
+    assert signed_in(scene.app, scene.supervisor).get(url(scene)).status_code == 200
 
 
 def test_forgetting_an_unknown_reference_says_so(scene: Scene) -> None:

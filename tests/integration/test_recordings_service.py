@@ -4,10 +4,12 @@ giving up without losing anything, idempotent notes, retention and forgetting.""
 from __future__ import annotations
 
 import logging
+import tracemalloc
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydub import AudioSegment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,13 +17,13 @@ from callback import service as callbacks
 from core.clock import FixedClock
 from core.db import Database
 from core.errors import Conflict, InvalidInput
-from recordings import service
+from recordings import audio, service
 from recordings.models import Recording
 from recordings.storage import LocalFolder, sha256
 from telephony.fake import FakeTelephony
 from telephony.port import NETWORK_ERROR, TelephonyError
 from tests import factories
-from tests.unit.test_recordings_transcode import telephone_wav
+from tests.unit.test_recordings_transcode import long_telephone_wav, telephone_wav
 
 SID = "RE" + "a" * 32
 OTHER_SID = "RE" + "b" * 32
@@ -303,3 +305,98 @@ def test_a_waiting_request_is_canceled_when_forgotten(session: Session, clock: F
     forgotten = callbacks.forget(session, clock, req.ref)
     session.commit()
     assert forgotten.status == "canceled" and forgotten.phone == callbacks.FORGOTTEN_PHONE
+
+
+def test_copying_a_long_recording_holds_the_recording_not_its_copy_decoded_back(
+    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+) -> None:
+    """The copy was checked by decoding it back whole, at Opus's 48 kHz: six times the provider's WAV
+    (an hour of two channels peaked at 4.3 GB). Its length is now counted as it streams past."""
+    wav = long_telephone_wav(180, channels=2)
+    telephony.add_recording(SID, wav)
+    recording = note(session, clock.now(), duration=180, channels=2)
+
+    tracemalloc.start()
+    try:
+        done = service.fetch_due(db.sessions, telephony, store, clock.now())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    kept = reload(db, recording.id)
+    assert done.stored == 1 and kept is not None and kept.duration_seconds is not None
+    assert abs(kept.duration_seconds - 180) <= 1.8
+    # The WAV and the recording decoded at its own 8 kHz, each about once; not 6x the WAV decoded back.
+    assert peak < 4 * len(wav)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "one bit flipped"])
+def test_a_damaged_copy_is_refused_and_the_provider_keeps_its_copy(
+    db: Database,
+    session: Session,
+    clock: FixedClock,
+    telephony: FakeTelephony,
+    store: LocalFolder,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: str,
+) -> None:
+    compact = audio.compact
+
+    def damaged(segment: AudioSegment) -> bytes:
+        data = bytearray(compact(segment))
+        if damage == "cut short":
+            return bytes(data[: len(data) * 3 // 4])
+        data[len(data) // 2] ^= 0x01
+        return bytes(data)
+
+    monkeypatch.setattr(audio, "compact", damaged)
+    telephony.add_recording(SID, telephone_wav(20.0, channels=2))
+    recording = note(session, clock.now(), duration=20, channels=2)
+
+    done = service.fetch_due(db.sessions, telephony, store, clock.now())
+
+    kept = reload(db, recording.id)
+    assert done.retried == 1 and kept is not None and (kept.state, kept.tries) == ("pending", 1)
+    assert "copy" in (kept.last_error or "")
+    assert telephony.deleted_recordings == [] and SID in telephony.recordings
+    assert not store.root.exists() or not any(store.root.rglob("*.ogg"))
+
+
+class Killed(BaseException):
+    """The process stopped mid-copy (killed, out of memory): nothing after this line runs."""
+
+
+def test_a_copy_that_never_finishes_is_counted_and_given_up_after_the_last_try(
+    db: Database,
+    session: Session,
+    clock: FixedClock,
+    telephony: FakeTelephony,
+    store: LocalFolder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A try is counted when it starts: a process killed mid-copy, each time, is not retried forever."""
+    telephony.add_recording(SID, telephone_wav(3.0))
+    recording = note(session, clock.now())
+
+    def killed(sid: str) -> bytes:
+        telephony.recording_fetches.append(sid)
+        raise Killed
+
+    telephony.fetch_recording = killed  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="recordings.service"):
+        for _ in range(service.MAX_TRIES + 3):
+            with pytest.raises(Killed):
+                service.fetch_due(db.sessions, telephony, store, clock.now())
+            tried = reload(db, recording.id)
+            assert tried is not None and tried.tries == len(telephony.recording_fetches)
+            clock.advance(seconds=service.CLAIM_SECONDS)
+            if len(telephony.recording_fetches) == service.MAX_TRIES:
+                break
+        service.fetch_due(db.sessions, telephony, store, clock.now())
+
+    failed = reload(db, recording.id)
+    assert failed is not None
+    assert (failed.state, failed.tries, failed.next_try_at) == ("failed", service.MAX_TRIES, None)
+    assert len(telephony.recording_fetches) == service.MAX_TRIES
+    assert SID in telephony.recordings  # never deleted at the provider
+    assert any(r.levelno == logging.ERROR and "provider keeps its copy" in r.getMessage() for r in caplog.records)

@@ -290,6 +290,31 @@ def test_a_rest_recording_can_be_stopped_and_is_refused_on_a_call_not_in_progres
     assert client.calls(info.sid).recordings.list() == []
 
 
+def test_a_recording_the_port_stops_ends_there_while_the_call_goes_on(
+    telephony: TwilioTelephony, hooks: WebhookApp, control: Control, client: Client
+) -> None:
+    """What the app does when an agent's leg ends unbridged: the customer's call goes on, its recording
+    stops now (Status=stopped), is reported completed, and holds nothing of what follows."""
+    customer = "+14155550812"
+    info = telephony.place_call(customer, OUR_NUMBER, hooks.on("/answer", "<Response><Pause length='600'/></Response>"))
+    control.wait_status(info.sid, "in-progress")
+    sid = telephony.start_recording(info.sid, status_callback=hooks.url("/rec"), dual=True)
+    time.sleep(0.2)
+
+    telephony.stop_recording(info.sid, sid)
+
+    [stopped] = recording_hits(hooks, "/rec", 1)
+    assert (stopped["RecordingSid"], stopped["RecordingStatus"], stopped["CallSid"]) == (sid, "completed", info.sid)
+    assert client.calls(info.sid).fetch().status == "in-progress"
+    later = telephony.start_recording(info.sid, status_callback=hooks.url("/rec"), dual=True)
+    time.sleep(0.2)
+    client.calls(info.sid).update(status="completed")
+    control.wait_final(info.sid)
+    first, second = recording_hits(hooks, "/rec", 2)
+    assert (first["RecordingSid"], second["RecordingSid"]) == (sid, later)
+    assert client.recordings(sid).fetch().status == "completed"
+
+
 def test_record_verb_posts_its_parameters_and_its_status_callbacks(
     telephony: TwilioTelephony, hooks: WebhookApp, control: Control
 ) -> None:

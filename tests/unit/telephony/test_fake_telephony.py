@@ -71,3 +71,9 @@ def test_messages_and_numbers_are_kept(fake: FakeTelephony) -> None:
     assert fake.numbers["+15005550006"] == number and number.voice_url.endswith("/incoming")
     with pytest.raises(TelephonyError):
         fake.configure_number("+14155550100", "https://app/voice/incoming", "https://app/voice/status")
+
+
+def test_a_stopped_recording_is_remembered(fake: FakeTelephony) -> None:
+    sid = fake.start_recording("CA1", status_callback="https://app/rec")
+    fake.stop_recording("CA1", sid)
+    assert fake.stopped_recordings == [("CA1", sid)]

@@ -157,3 +157,22 @@ def test_send_sms_passes_the_status_callback() -> None:
     http = CannedHttpClient(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": "+14155550100", "from": "+1"})
     _telephony(http).send_sms("+14155550100", "+15005550006", "Hi", status_callback="https://app/sms-status")
     assert http.requests[0]["data"]["StatusCallback"] == "https://app/sms-status"
+
+
+def test_stop_recording_sets_the_calls_recording_to_stopped() -> None:
+    call, recording = "CA" + "2" * 32, "RE" + "3" * 32
+    http = CannedHttpClient(200, {"sid": recording, "call_sid": call, "status": "stopped"})
+
+    _telephony(http).stop_recording(call, recording)
+
+    [sent] = http.requests
+    assert sent["method"] == "POST"
+    assert sent["url"].endswith(f"/Accounts/AC{'1' * 32}/Calls/{call}/Recordings/{recording}.json")
+    assert sent["data"] == {"Status": "stopped"}
+
+
+def test_stop_recording_refuses_what_is_not_a_recording_sid_without_asking_twilio() -> None:
+    http = CannedHttpClient(200, {})
+    with pytest.raises(TelephonyError) as refused:
+        _telephony(http).stop_recording("CA" + "2" * 32, "Twilio.CURRENT")
+    assert refused.value.code == 20404 and http.requests == []
