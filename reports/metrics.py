@@ -87,6 +87,9 @@ class _Scrape:
 
     def collect(self) -> Iterator[Metric]:
         """Every metric family of this scrape."""
+        # Customers' cancels are counted once they can no longer be undone (reports.instruments).
+        with get_db(self.app).sessions() as session:
+            instruments.count_settled_cancels(session, self.app.extensions["clock"].now())
         line = LineCollector(self.app).read()
         # Series for every queue from the first scrape, so rate() sees a request's first increment.
         instruments.zero_fill([q.name for q in line.queues])

@@ -1,0 +1,40 @@
+"""the reports' counter mark: customers' cancels are counted once they can no longer be undone
+
+Revision ID: 0019
+Revises: 0016
+
+`callme_requests_total{outcome="canceled"}` counts a customer's own cancel when its undo window has
+passed (reports.instruments.count_settled_cancels); `metric_marks` keeps, for every process, the moment up
+to which those have been counted. The mark starts at the upgrade: cancels made before it were counted
+when they were made, by the code of the time.
+
+Written beside 0017 and 0018 on other branches: when they meet, this one is re-chained after the last.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+import core.db
+
+revision = "0019"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    marks = op.create_table(
+        "metric_marks",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("at", core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_metric_marks")),
+    )
+    op.bulk_insert(marks, [{"name": "customer_cancels", "at": datetime.now(UTC)}])
+
+
+def downgrade() -> None:
+    op.drop_table("metric_marks")
