@@ -19,17 +19,24 @@ What is left out: asks stored only to be counted by the rate limits (outcome "du
 requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
 never a division by zero.
 
-A day is a calendar day in the shop's time zone: the queue's own for one queue, the first queue's
-for all of them (a shop's queues share one zone).
+A day is a calendar day in the queue's own time zone, in the view of one queue and in the view of every
+queue alike: each queue's column counts its own days ("today" is each queue's own today). "All" adds up
+each queue's requests on its own days; the phone-menu sessions that reached no queue and the occupancy
+of all agents are counted on the days of the shop's first queue (the first made, by id), whose zone
+"all" names. A period given as two exact instants (`Instants`, from `flask figures --since <datetime>`)
+is the same for every queue.
 
-JSON fields (`Figures.as_json`, stable snake_case): queue, offered, completed, failed, canceled,
-expired, connected, average_speed_of_answer_seconds, service_level, service_level_seconds,
-callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment,
-ivr_abandonment, average_handle_seconds, average_talk_seconds, average_wrap_up_seconds,
-agent_occupancy, quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. Shares are
+JSON fields (`Figures.as_json`, stable snake_case; timezone, since and until are the column's own
+period: the zone its days are counted in, and its bounds in ISO 8601): queue, timezone, since, until,
+offered, completed, failed, canceled, expired, connected, average_speed_of_answer_seconds,
+service_level, service_level_seconds, callback_success, calls_placed, calls_per_completion,
+ivr_sessions, ivr_containment, ivr_abandonment, average_handle_seconds, average_talk_seconds,
+average_wrap_up_seconds, agent_occupancy, quotes_compared, quoted_wait_mae_seconds,
+quoted_wait_bias_seconds. Shares are
 fractions from 0 to 1; durations are seconds. `Report.as_json` wraps them: since, until (ISO 8601),
-timezone, queues (a list of those objects), all (one more, or null for a single queue), and by_hour
-(24 objects: hour, offered, completed, average_speed_of_answer_seconds).
+timezone (the first queue's period, or the one queue's), queues (a list of those objects), all (one
+more, or null for a single queue), and by_hour (24 objects: hour, offered, completed,
+average_speed_of_answer_seconds; the hour a request was made on its own queue's clock).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AgentStatusChange, Queue, agent_queues
@@ -244,6 +251,9 @@ class Figures:
     """Every figure of one queue (or "all") for one period."""
 
     queue: str
+    timezone: str  # the zone the column's days are counted in
+    since: datetime  # the column's own [since, until), in UTC
+    until: datetime
     offered: int
     completed: int
     failed: int
@@ -269,10 +279,15 @@ class Figures:
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types under the stable field names listed in the module's docstring."""
-        return asdict(self)
+        data = asdict(self)
+        data["since"], data["until"] = self.since.isoformat(), self.until.isoformat()
+        return data
 
 
 FIELDS = tuple(Figures.__dataclass_fields__)
+# What each column says of itself (its queue and period), then the figures a person reads in the table.
+PERIOD_FIELDS = ("queue", "timezone", "since", "until")
+FIGURE_FIELDS = tuple(name for name in FIELDS if name not in PERIOD_FIELDS)
 
 # Each figure's name on screen and a plain sentence of what it means (the docstrings above give the formula).
 LABELS: dict[str, tuple[str, str]] = {
@@ -355,12 +370,17 @@ class HourFigures:
 class Report:
     """A period's figures: each queue's, all queues', and the hourly series of the chosen scope."""
 
-    since: datetime
+    since: datetime  # the first queue's period (the one queue's when one was asked for)
     until: datetime
     zone: str
     queues: list[Figures]
     total: Figures | None  # None when one queue was asked for
     hours: list[HourFigures]
+
+    @property
+    def zones_differ(self) -> bool:
+        """Whether the queues shown count their days in different zones (each column then says its own)."""
+        return len({f.timezone for f in self.queues}) > 1
 
     def as_json(self) -> dict[str, Any]:
         """The report as plain JSON types, times in ISO 8601."""
@@ -380,6 +400,7 @@ class UnknownQueue(ValueError):
 
 def compute(
     name: str,
+    bounds: Bounds,
     requests: Sequence[RequestFacts],
     calls: Sequence[CallFacts],
     sessions: Sequence[IvrFacts],
@@ -391,6 +412,9 @@ def compute(
     errors = quote_errors(requests)
     return Figures(
         queue=name,
+        timezone=bounds.zone.key,
+        since=bounds.since,
+        until=bounds.until,
         offered=offered(requests),
         completed=count_status(requests, "completed"),
         failed=count_status(requests, "failed"),
@@ -416,35 +440,47 @@ def compute(
     )
 
 
-def by_hour(requests: Sequence[RequestFacts], zone: ZoneInfo) -> list[HourFigures]:
-    """Offered, completed and ASA by hour of the day (0-23, local), of requests offered in that hour."""
+def by_hour(requests: Sequence[RequestFacts], zones: dict[str, ZoneInfo]) -> list[HourFigures]:
+    """Offered, completed and ASA by hour of the day (0-23), of requests offered in that hour on their
+    own queue's clock (`zones`: queue name -> zone)."""
     hours: list[list[RequestFacts]] = [[] for _ in range(24)]
     for r in requests:
-        hours[r.created_at.astimezone(zone).hour].append(r)
+        hours[r.created_at.astimezone(zones[r.queue]).hour].append(r)
     return [
         HourFigures(hour, offered(rs), count_status(rs, "completed"), average_speed_of_answer(rs))
         for hour, rs in enumerate(hours)
     ]
 
 
-def report(session: Session, since: datetime, until: datetime, queue: str | None, now: datetime) -> Report:
-    """The figures of [since, until) for one queue by name, or for each queue and all of them (None)."""
+def report(session: Session, period: Period, queue: str | None, now: datetime) -> Report:
+    """The figures of `period` for one queue by name, or for each queue and all of them (None).
+
+    Each queue's column covers the period on its own zone's days (module docstring)."""
     queues = list(session.scalars(select(Queue).order_by(Queue.id)))
     if queue is not None:
         queues = [q for q in queues if q.name == queue]
         if not queues:
             raise UnknownQueue(queue)
-    zone = shop_zone(queues)
-    names = {q.id: q.name for q in queues}
-    requests, calls = _requests(session, since, until, names, now)
-    sessions = _ivr_sessions(session, since, until)
+    first = bounds_of(period, shop_zone(queues))
+    bounds = {q.name: bounds_of(period, q.business_hours.zone) for q in queues}
+    requests, calls = _requests(session, bounds, {q.id: q.name for q in queues}, now)
+    sessions = _ivr_sessions(session, bounds, first)
+    facts: dict[str, tuple[list[RequestFacts], list[CallFacts], list[IvrFacts]]] = {
+        q.name: ([], [], []) for q in queues
+    }
+    for r in requests:
+        facts[r.queue][0].append(r)
+    for c in calls:
+        facts[c.queue][1].append(c)
+    for ivr in sessions:
+        if ivr.queue in facts:
+            facts[ivr.queue][2].append(ivr)
     rows = [
         compute(
             q.name,
-            [r for r in requests if r.queue == q.name],
-            [c for c in calls if c.queue == q.name],
-            [s for s in sessions if s.queue == q.name],
-            _status_spans(session, since, min(until, now), q.id),
+            bounds[q.name],
+            *facts[q.name],
+            _status_spans(session, bounds[q.name].since, min(bounds[q.name].until, now), q.id),
             now,
             q.service_level_seconds,
         )
@@ -456,22 +492,72 @@ def report(session: Session, since: datetime, until: datetime, queue: str | None
         # "All" IVR sessions include those that never reached a queue (answered in the menu, or hung up).
         total = compute(
             ALL,
+            first,
             requests,
             calls,
             sessions,
-            _status_spans(session, since, min(until, now), None),
+            _status_spans(session, first.since, min(first.until, now), None),
             now,
             targets.pop() if len(targets) == 1 else None,
         )
-    return Report(since, until, zone.key, rows, total, by_hour(requests, zone))
+    zones = {q.name: q.business_hours.zone for q in queues}
+    return Report(first.since, first.until, first.zone.key, rows, total, by_hour(requests, zones))
 
 
 # --- periods ---------------------------------------------------------------------------------------
 
 
-def shop_zone(queues: Sequence[Queue]) -> ZoneInfo:
-    """The zone a day is counted in: the first queue's (by id), UTC when there is none."""
-    return queues[0].business_hours.zone if queues else ZoneInfo("UTC")
+@dataclass(frozen=True)
+class Days:
+    """Calendar days `first` to `last` (inclusive), counted in each queue's own zone."""
+
+    first: date
+    last: date
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named stretch of days (today, yesterday, last7: see `preset`) as of `now`, on each queue's own clock."""
+
+    name: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Instants:
+    """Exactly [since, until), the same for every queue."""
+
+    since: datetime
+    until: datetime
+
+
+Period = Days | Preset | Instants
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """One column's period: [since, until) in UTC, and the zone its days were counted in."""
+
+    since: datetime
+    until: datetime
+    zone: ZoneInfo
+
+
+def bounds_of(period: Period, zone: ZoneInfo) -> Bounds:
+    """The period as a queue in `zone` counts it."""
+    if isinstance(period, Instants):
+        return Bounds(period.since, period.until, zone)
+    first, last = (period.first, period.last) if isinstance(period, Days) else preset(period.name, period.now, zone)
+    return Bounds(*day_bounds(first, last, zone), zone)
+
+
+def shop_zone(queues: Iterable[Queue]) -> ZoneInfo:
+    """The zone of the shop's first queue (the first made: lowest id), UTC when there is none.
+
+    The one rule for "the shop's zone" wherever one zone stands for all queues: the board's clock
+    times, the figures of "all", the days the figures page offers."""
+    first = min(queues, key=lambda q: q.id, default=None)
+    return first.business_hours.zone if first is not None else ZoneInfo("UTC")
 
 
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -496,22 +582,31 @@ def preset(name: str, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
 # --- reading the facts -----------------------------------------------------------------------------
 
 
+def _made_within(bounds: dict[str, Bounds], names: dict[int, str]) -> ColumnElement[bool]:
+    """Requests of these queues made within each one's own period (queues sharing a period grouped)."""
+    r = CallbackRequest
+    groups: dict[tuple[datetime, datetime], list[int]] = {}
+    for queue_id, name in names.items():
+        groups.setdefault((bounds[name].since, bounds[name].until), []).append(queue_id)
+    return or_(
+        *(
+            and_(r.created_at >= since, r.created_at < until, r.queue_id.in_(ids))
+            for (since, until), ids in groups.items()
+        )
+    )
+
+
 def _requests(
-    session: Session, since: datetime, until: datetime, names: dict[int, str], now: datetime
+    session: Session, bounds: dict[str, Bounds], names: dict[int, str], now: datetime
 ) -> tuple[list[RequestFacts], list[CallFacts]]:
     r = CallbackRequest
     rows = session.scalars(
         select(r)
         .options(selectinload(r.call_attempts).selectinload(CallAttempt.agent_legs))
-        .where(
-            r.created_at >= since,
-            r.created_at < until,
-            r.queue_id.in_(list(names)),
-            or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
-        )
+        .where(_made_within(bounds, names), or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK))
         .order_by(r.id)
     ).all()
-    wrap_ups = _WrapUps(session, _agents_of(rows), since)
+    wrap_ups = _WrapUps(session, _agents_of(rows), min(b.since for b in bounds.values()))
     requests: list[RequestFacts] = []
     calls: list[CallFacts] = []
     for req in rows:
@@ -600,16 +695,25 @@ class _WrapUps:
         return None
 
 
-def _ivr_sessions(session: Session, since: datetime, until: datetime) -> list[IvrFacts]:
+def _ivr_sessions(session: Session, bounds: dict[str, Bounds], first: Bounds) -> list[IvrFacts]:
+    """The finished sessions started in the period: on their topic queue's days, or on the first
+    queue's for a session that reached none (counted only in "all")."""
+    since = min([first.since, *(b.since for b in bounds.values())])
+    until = max([first.until, *(b.until for b in bounds.values())])
     rows = session.execute(
-        select(IvrSession.topic, IvrSession.outcome, IvrSession.ended_at, CallbackRequest.outcome)
+        select(
+            IvrSession.topic, IvrSession.outcome, IvrSession.ended_at, IvrSession.started_at, CallbackRequest.outcome
+        )
         .outerjoin(CallbackRequest, IvrSession.request_id == CallbackRequest.id)
         .where(IvrSession.started_at >= since, IvrSession.started_at < until)
     ).all()
     facts = []
-    for topic, outcome, ended_at, request_outcome in rows:
+    for topic, outcome, ended_at, started_at, request_outcome in rows:
         if outcome is None and ended_at is None:
             continue  # still in the menu: not decided yet
+        own = bounds.get(topic or "", first)
+        if not own.since <= started_at < own.until:
+            continue  # within the widest period, not within its own queue's
         facts.append(
             IvrFacts(topic, outcome or "abandoned", outcome == "hold" and request_outcome == "hung_up_on_hold")
         )

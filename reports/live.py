@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +18,7 @@ from agents.models import AGENT_STATUSES, STAFFED, Agent, Queue, agent_queues
 from callback import line
 from callback import service as callbacks
 from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
+from reports.figures import shop_zone
 
 # Requests being called or talked to right now.
 IN_PROGRESS = ("dialing", "connecting", "connected")
@@ -86,7 +86,7 @@ class LineNow:
     agents: list[AgentNow]
     alerts: list[Alert] = field(default_factory=list)
     dialling_paused: bool = False
-    timezone: str = "UTC"  # the shop's zone (its first queue's), for clock times on the board
+    timezone: str = "UTC"  # the shop's zone (reports.figures.shop_zone), for clock times on the board
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types, times as ISO 8601 in UTC."""
@@ -116,8 +116,8 @@ def line_now(session: Session, now: datetime) -> LineNow:
     pause = line.dialling_paused(session, now)
     queue_rows = [_queue_now(session, queue, now) for queue in queues]
     agents = _agents_now(session, {q.id: q.name for q in queues})
-    # A shop's queues share one zone; the board reads every clock time in it.
-    zone = queues[0].business_hours.zone if queues else ZoneInfo("UTC")
+    # Every clock time on the board is read in the shop's zone: its first queue's, as the figures say it.
+    zone = shop_zone(queues)
     alerts: list[Alert] = []
     if pause is not None:
         until = pause.paused_until.astimezone(zone).strftime("%H:%M %Z")

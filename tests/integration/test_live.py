@@ -143,3 +143,16 @@ def test_the_line_carries_the_shops_zone_and_the_pause_in_its_clock(session: Ses
 
     assert state.timezone == "America/New_York" and state.as_json()["timezone"] == "America/New_York"
     assert "EST" in paused.message and "error 20003" in paused.message
+
+
+def test_the_board_reads_clock_times_in_the_first_queues_zone_as_the_figures_do(
+    session: Session, clock: FixedClock
+) -> None:
+    # "account" is first by name, "orders" first made: the shop's zone is the first made queue's.
+    factories.queue(session, "account").timezone = "Europe/London"
+    session.commit()
+
+    state = line_now(session, clock.now())
+
+    assert [q.name for q in state.queues][0] == "account"  # still listed by name
+    assert state.timezone == "America/New_York"

@@ -12,9 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.models import Agent, AgentStatusChange
+from agents.models import Agent, AgentStatusChange, Queue
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from ivr.models import IvrSession
@@ -88,7 +89,7 @@ def new_agent(session: Session, queues: tuple[str, ...] = ("orders",)) -> Agent:
 
 
 def monday(session: Session, queue: str | None = "orders", now: datetime = LATER) -> figures.Report:
-    return figures.report(session, SINCE, UNTIL, queue, now)
+    return figures.report(session, figures.Days(MONDAY, MONDAY), queue, now)
 
 
 def only(report: figures.Report) -> figures.Figures:
@@ -118,6 +119,44 @@ def test_presets_name_today_yesterday_and_the_last_seven_days_in_local_dates() -
     assert figures.preset("last7", now, NEW_YORK) == (date(2026, 11, 17), MONDAY)
     with pytest.raises(ValueError):
         figures.preset("fortnight", now, NEW_YORK)
+
+
+def test_each_queue_counts_its_days_in_its_own_zone_when_every_queue_is_shown(session: Session) -> None:
+    factories.queue(session, "returns").timezone = "Europe/London"
+    session.commit()
+    request(session, at(3), "completed", topic="returns")  # 03:00 Monday in London, 22:00 Sunday in New York
+    request(session, at(4, 30), "completed")  # 23:30 Sunday in New York: not Monday for orders
+
+    result = figures.report(session, figures.Days(MONDAY, MONDAY), None, LATER)
+    orders, returns = result.queues[0], result.queues[1]
+    alone = only(figures.report(session, figures.Days(MONDAY, MONDAY), "returns", LATER))
+
+    assert (orders.queue, orders.offered, orders.timezone) == ("orders", 0, "America/New_York")
+    assert (returns.queue, returns.offered, returns.timezone) == ("returns", 1, "Europe/London")
+    assert (returns.since, returns.until) == (at(0), at(0, day=24))
+    assert alone.offered == returns.offered == 1
+    assert result.total is not None and result.total.offered == 1
+    # The hour a request was made is read on its own queue's clock: 03:00 in London.
+    assert result.hours[3].offered == 1 and sum(h.offered for h in result.hours) == 1
+
+
+def test_today_is_each_queues_own_today() -> None:
+    london = ZoneInfo("Europe/London")
+    # 02:00 UTC on Tuesday: still Monday in New York, already Tuesday in London.
+    period = figures.Preset("today", at(2, day=24))
+
+    assert figures.bounds_of(period, NEW_YORK) == figures.Bounds(SINCE, UNTIL, NEW_YORK)
+    assert figures.bounds_of(period, london) == figures.Bounds(at(0, day=24), at(0, day=25), london)
+
+
+def test_the_first_queue_is_the_first_made_whatever_the_order_it_is_listed_in(session: Session) -> None:
+    factories.queue(session, "other").timezone = "Europe/London"  # the last made
+    session.commit()
+    queues = list(reversed(session.scalars(select(Queue).order_by(Queue.id)).all()))
+
+    assert queues[0].name == "other" and queues[-1].name == "orders"
+    assert figures.shop_zone(queues) == NEW_YORK
+    assert figures.shop_zone([]) == ZoneInfo("UTC")
 
 
 # --- empty periods ------------------------------------------------------------------------------------
@@ -180,9 +219,7 @@ def test_a_request_made_before_midnight_and_answered_after_counts_on_the_day_it_
     req = request(session, at(4, 50), "completed")
     attempt(session, req, dialled=at(5, 19), bridged=at(5, 20), ended=at(5, 25), talk=300)
 
-    sunday = only(
-        figures.report(session, *figures.day_bounds(date(2026, 11, 22), date(2026, 11, 22), NEW_YORK), "orders", LATER)
-    )
+    sunday = only(figures.report(session, figures.Days(date(2026, 11, 22), date(2026, 11, 22)), "orders", LATER))
     monday_figures = only(monday(session))
 
     assert (sunday.offered, sunday.completed, sunday.connected, sunday.calls_placed) == (1, 1, 1, 1)
@@ -449,7 +486,7 @@ def test_display_reads_shares_as_percentages_and_durations_as_minutes() -> None:
     assert figures.display("average_speed_of_answer_seconds", 2 * 3600 + 5 * 60 + 9) == "2h 05m"
     assert figures.display("calls_per_completion", 4 / 3) == "1.33"
     assert figures.display("offered", 7) == "7"
-    assert set(figures.LABELS) == set(figures.FIELDS) - {"queue"}
+    assert set(figures.LABELS) == set(figures.FIGURE_FIELDS) == set(figures.FIELDS) - set(figures.PERIOD_FIELDS)
 
 
 def test_every_json_field_is_documented_in_the_module() -> None:
