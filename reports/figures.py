@@ -11,6 +11,11 @@ Which period a thing belongs to:
 - An IVR session belongs to the period in which it started.
 - Occupancy is the one share of time: agents' status time is clipped to the period (and to now).
 
+Canceled requests are told apart by who stopped them (`CallbackRequest.outcome`): withdrawn by the
+customer (they canceled, declined the call, hung up holding or before an agent answered) or canceled by
+us (a supervisor, the do-not-call list, an erasure the customer asked for, or a holding caller nobody
+could take). The service level leaves out only what the customer stopped before the target.
+
 Per queue: requests by their queue; IVR sessions by the topic they reached (a session that reached
 none, answered or abandoned in the menu, counts only in "all"); occupancy over the queue's agents as
 they are now (memberships keep no history). "All" is every request, session and agent.
@@ -28,7 +33,8 @@ is the same for every queue.
 
 JSON fields (`Figures.as_json`, stable snake_case; timezone, since and until are the column's own
 period: the zone its days are counted in, and its bounds in ISO 8601): queue, timezone, since, until,
-offered, completed, failed, canceled, expired, connected, average_speed_of_answer_seconds,
+offered, completed, failed, canceled (withdrawn + canceled_by_shop), withdrawn, canceled_by_shop,
+expired, connected, average_speed_of_answer_seconds,
 service_level, service_level_seconds, callback_success, calls_placed, calls_per_completion,
 ivr_sessions, ivr_containment, ivr_abandonment, average_handle_seconds, average_talk_seconds,
 average_wrap_up_seconds, agent_occupancy, quotes_compared, quoted_wait_mae_seconds,
@@ -51,15 +57,22 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AgentStatusChange, Queue, agent_queues
-from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
+from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest
+from callback.service import CANCELED_BY_CUSTOMER, FORGOTTEN
 from ivr.models import IvrSession
 
 ALL = "all"
 # Agent statuses that count as staffed time, and those of them spent on calls (occupancy).
 STAFFED_STATUSES = ("available", "reserved", "on_call", "wrap_up")
 BUSY_STATUSES = ("reserved", "on_call", "wrap_up")
-# Statuses after which a request's customer withdrew rather than the line failing them.
-WITHDRAWN = "canceled"
+CANCELED = "canceled"
+# A canceled request's outcome when the customer stopped it: they canceled it, declined the call when we
+# rang ("don't connect me"), or (a phone-menu caller) hung up while holding or while an agent was rung.
+WITHDRAWN_OUTCOMES = frozenset({CANCELED_BY_CUSTOMER, "declined", "hung_up_on_hold", "caller_hung_up"})
+# Stopped by us but at the customer's own wish: their number went on the do-not-call list, or they asked
+# to be forgotten. Any other canceled request (a supervisor's cancel, a holding caller nobody could take,
+# no reason recorded) was canceled by us.
+AT_THEIR_WISH = frozenset({"do_not_call", FORGOTTEN})
 
 
 # --- the facts the figures are computed from -------------------------------------------------------
@@ -71,6 +84,7 @@ class RequestFacts:
 
     queue: str
     status: str
+    outcome: str | None  # why it ended (CallbackRequest.outcome): who canceled a canceled one
     created_at: datetime
     due_at: datetime  # when it was first due: max(created_at, not_before)
     finished_at: datetime  # when it last changed (for a final status: when it ended)
@@ -120,6 +134,16 @@ def count_status(requests: Sequence[RequestFacts], status: str) -> int:
     return sum(1 for r in requests if r.status == status)
 
 
+def withdrawn(requests: Sequence[RequestFacts]) -> int:
+    """Withdrawn by the customer: canceled requests whose outcome is one of WITHDRAWN_OUTCOMES."""
+    return sum(1 for r in requests if r.status == CANCELED and r.outcome in WITHDRAWN_OUTCOMES)
+
+
+def canceled_by_shop(requests: Sequence[RequestFacts]) -> int:
+    """Canceled by us: every other canceled request (canceled = withdrawn + canceled by us)."""
+    return count_status(requests, CANCELED) - withdrawn(requests)
+
+
 def connected(requests: Sequence[RequestFacts]) -> int:
     """Requests whose customer was put through to an agent at least once."""
     return sum(1 for r in requests if r.connected_at is not None)
@@ -138,14 +162,19 @@ def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
 
 
 def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | None:
-    """SL = connected within T / (offered - withdrawn within T - undecided), T = queue's service_level_seconds.
+    """SL = connected within T / (offered - stopped at the customer's wish within T - undecided),
+    T = queue's service_level_seconds.
 
     "Within T" is counted from due (as ASA). The denominator is the offered requests, not the
     connected ones: a share of connected requests alone would score a line that reaches nobody at
     100%. As in the usual contact-centre convention (answered in T / (offered - abandoned in T)), a
-    customer who cancels (or hangs up on hold) before T passed is left out: the line had not yet
-    failed them. Canceled later, failed, expired, or still waiting past T all count as missed. A
-    request still waiting whose T has not run out at `now` is undecided and left out.
+    request the customer stopped before T passed is left out: the line had not yet failed them. That
+    is one withdrawn by the customer (WITHDRAWN_OUTCOMES), or stopped by us at their wish (their
+    number on the do-not-call list, their data erased at their demand: AT_THEIR_WISH). A request we
+    canceled for any other reason (a supervisor's cancel, a holding caller nobody could take) counts
+    as missed whenever it was canceled: else canceling a request about to miss its target would raise
+    the service level. Canceled after T, failed, expired, or still waiting past T all count as missed.
+    A request still waiting whose T has not run out at `now` is undecided and left out.
     """
     met = judged = 0
     for r in requests:
@@ -153,9 +182,9 @@ def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | No
         if r.connected_at is not None:
             judged += 1
             met += r.connected_at <= deadline
-        elif r.status == WITHDRAWN and r.finished_at < deadline:
+        elif r.status == CANCELED and r.finished_at < deadline and r.outcome in WITHDRAWN_OUTCOMES | AT_THEIR_WISH:
             continue
-        elif deadline > now and r.status not in ("failed", "expired", "completed", WITHDRAWN):
+        elif deadline > now and r.status not in FINAL:
             continue
         else:
             judged += 1
@@ -258,6 +287,8 @@ class Figures:
     completed: int
     failed: int
     canceled: int
+    withdrawn: int
+    canceled_by_shop: int
     expired: int
     connected: int
     average_speed_of_answer_seconds: float | None
@@ -294,7 +325,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "offered": ("Offered", "Requests made in the period, from the web, the API or the phone menu."),
     "completed": ("Completed", "Of those, the ones that ended with a conversation with an agent."),
     "failed": ("Failed", "Given up after the last call attempt, or refused (bad number, call limit)."),
-    "canceled": ("Canceled", "Withdrawn by the customer, including callers who hung up while holding."),
+    "canceled": ("Canceled", "Withdrawn by the customer or canceled by us: the two rows below."),
+    "withdrawn": (
+        "Withdrawn by the customer",
+        "They canceled, declined our call, or hung up while holding or before an agent answered.",
+    ),
+    "canceled_by_shop": (
+        "Canceled by us",
+        "By a supervisor, for the do-not-call list or an erasure the customer asked for, "
+        "or because nobody could take a caller holding on the line.",
+    ),
     "expired": ("Expired", "Not reached before the request's expiry."),
     "connected": ("Connected", "Put through to an agent at least once."),
     "average_speed_of_answer_seconds": (
@@ -303,7 +343,9 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "service_level": (
         "Service level",
-        "Share of requests put through within the queue's target; customers who canceled before it are left out.",
+        "Share of requests put through within the queue's target, counted from when each was due. Left out: "
+        "requests the customer withdrew, or asked us to stop (do-not-call, erasure), before the target passed. "
+        "Anything else not put through in time counts as missed, including requests we canceled, whenever.",
     ),
     "service_level_seconds": ("Service level target", "The target time behind the service level."),
     "callback_success": ("Callback success", "Completed requests as a share of those offered."),
@@ -332,6 +374,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "Positive: customers waited longer than we told them; negative: they were called sooner.",
     ),
 }
+# Figures that are a part of the one above them on the page (canceled = withdrawn + canceled by us).
+PARTS = frozenset({"withdrawn", "canceled_by_shop"})
 SHARES = frozenset({"service_level", "callback_success", "ivr_containment", "ivr_abandonment", "agent_occupancy"})
 DURATIONS = frozenset(name for name in FIELDS if name.endswith("_seconds"))
 
@@ -418,7 +462,9 @@ def compute(
         offered=offered(requests),
         completed=count_status(requests, "completed"),
         failed=count_status(requests, "failed"),
-        canceled=count_status(requests, "canceled"),
+        canceled=count_status(requests, CANCELED),
+        withdrawn=withdrawn(requests),
+        canceled_by_shop=canceled_by_shop(requests),
         expired=count_status(requests, "expired"),
         connected=connected(requests),
         average_speed_of_answer_seconds=average_speed_of_answer(requests),
@@ -616,6 +662,7 @@ def _requests(
             RequestFacts(
                 queue=name,
                 status=req.status,
+                outcome=req.outcome,
                 created_at=req.created_at,
                 due_at=req.wanted_at,
                 finished_at=req.updated_at,

@@ -57,6 +57,7 @@ def page() -> ResponseReturnValue:
         "error": error,
         "labels": figures.LABELS,
         "fields": figures.FIGURE_FIELDS,
+        "parts": figures.PARTS,
         "display": figures.display,
         "chart_bundle": _chart_bundle_built(),
     }

@@ -127,7 +127,7 @@ def figures_page(browser: requests.Session, system: System, day: str) -> dict[st
     )
     assert page.status_code == 200
     rows = {}
-    for name, cells in re.findall(r'<tr id="figure-([a-z_]+)">(.*?)</tr>', page.text, re.S):
+    for name, cells in re.findall(r'<tr id="figure-([a-z_]+)"[^>]*>(.*?)</tr>', page.text, re.S):
         rows[name] = [html.unescape(c).strip() for c in re.findall(r"<td>(.*?)</td>", cells, re.S)]
     return rows
 
@@ -234,12 +234,23 @@ def test_after_a_scripted_hour_the_board_figures_command_and_metrics_agree(shop:
         assert row["offered"] == sum(facts["statuses"].values())
         for status in ("completed", "failed", "canceled", "expired"):
             assert row[status] == facts["statuses"][status], (queue, status)
+        # Both cancels of the hour are the customers' own: one canceled on the API, one hung up holding.
+        assert (row["withdrawn"], row["canceled_by_shop"]) == (row["canceled"], 0)
         assert row["calls_placed"] == facts["dialled"]
         assert row["connected"] == facts["connected"]
     assert by_queue["all"]["offered"] == 8
     assert by_queue["all"]["ivr_sessions"] == 3  # held and gave up, answered by the menu, put through
     assert by_queue["all"]["ivr_containment"] == pytest.approx(1 / 3)
-    for name in ("offered", "completed", "failed", "canceled", "calls_placed", "connected", "ivr_sessions"):
+    for name in (
+        "offered",
+        "completed",
+        "failed",
+        "canceled",
+        "withdrawn",
+        "calls_placed",
+        "connected",
+        "ivr_sessions",
+    ):
         assert page[name] == [str(by_queue[q][name]) for q in columns], name
 
     # The board: nobody waiting, every agent free again, the failures of the hour raised.

@@ -276,7 +276,7 @@ def test_service_level_counts_offered_requests_leaving_out_early_cancellations_a
     attempt(session, in_time, dialled=at(14, 9), bridged=at(14, 10), ended=at(14, 15), talk=300)  # 600 s: met
     late = request(session, at(14), "completed")
     attempt(session, late, dialled=at(14, 19), bridged=at(14, 20), ended=at(14, 25), talk=300)  # 1200 s: missed
-    request(session, at(14), "canceled", updated_at=at(14, 5))  # withdrawn at 300 s: left out
+    request(session, at(14), "canceled", updated_at=at(14, 5), outcome="canceled_by_customer")  # at 300 s: left out
     request(session, at(14), "canceled", updated_at=at(14, 20), outcome="hung_up_on_hold")  # at 1200 s: missed
     request(session, at(14), "failed", updated_at=at(14, 5))  # missed, however early
     request(session, now - timedelta(seconds=100), "queued")  # its 900 s are not up at 18:00: undecided
@@ -285,6 +285,38 @@ def test_service_level_counts_offered_requests_leaving_out_early_cancellations_a
     row = only(monday(session, now=now))
 
     assert row.service_level_seconds == 900
+    assert row.service_level == pytest.approx(1 / 5)
+
+
+def test_canceled_requests_are_told_apart_by_who_canceled_them(session: Session) -> None:
+    for outcome in ("canceled_by_customer", "declined", "hung_up_on_hold", "caller_hung_up"):
+        request(session, at(14), "canceled", outcome=outcome)
+    for outcome in ("canceled_by_staff", "do_not_call", "forgotten", "left_unstaffed", "hold_failed"):
+        request(session, at(14), "canceled", outcome=outcome)
+
+    row = only(monday(session))
+
+    assert (row.canceled, row.withdrawn, row.canceled_by_shop) == (9, 4, 5)
+    assert figures.LABELS["withdrawn"][0] == "Withdrawn by the customer"
+    assert "supervisor" in figures.LABELS["canceled_by_shop"][1]
+
+
+def test_a_cancel_by_us_is_no_withdrawal_for_the_service_level(session: Session) -> None:
+    # T = 900 s. Each waited 600 s, then:
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="canceled_by_customer")  # left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="do_not_call")  # their wish: left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="forgotten")  # their wish: left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="canceled_by_staff")  # missed
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="left_unstaffed")  # missed
+    # Canceled by a supervisor after waiting past T: missed, like anything else not put through in time.
+    request(session, at(15), "canceled", updated_at=at(15, 20), outcome="canceled_by_staff")
+    # A customer who gave up after T: missed.
+    request(session, at(16), "canceled", updated_at=at(16, 20), outcome="canceled_by_customer")
+    met = request(session, at(17), "completed")
+    attempt(session, met, dialled=at(17, 4), bridged=at(17, 5), ended=at(17, 9), talk=240)
+
+    row = only(monday(session))
+
     assert row.service_level == pytest.approx(1 / 5)
 
 
