@@ -34,15 +34,15 @@ is the same for every queue.
 JSON fields (`Figures.as_json`, stable snake_case; timezone, since and until are the column's own
 period: the zone its days are counted in, and its bounds in ISO 8601): queue, timezone, since, until,
 offered, completed, failed, canceled (withdrawn + canceled_by_shop), withdrawn, canceled_by_shop,
-expired, connected, average_speed_of_answer_seconds,
-service_level, service_level_seconds, callback_success, calls_placed, calls_per_completion,
-ivr_sessions, ivr_containment, ivr_abandonment, average_handle_seconds, average_talk_seconds,
-average_wrap_up_seconds, agent_occupancy, quotes_compared, quoted_wait_mae_seconds,
-quoted_wait_bias_seconds. Shares are
-fractions from 0 to 1; durations are seconds. `Report.as_json` wraps them: since, until (ISO 8601),
-timezone (the first queue's period, or the one queue's), queues (a list of those objects), all (one
-more, or null for a single queue), and by_hour (24 objects: hour, offered, completed,
-average_speed_of_answer_seconds; the hour a request was made on its own queue's clock).
+expired, still_open, connected, average_speed_of_answer_seconds, service_level, service_level_seconds,
+callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment, ivr_abandonment,
+average_handle_seconds, average_talk_seconds, average_wrap_up_seconds, agent_occupancy,
+quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. The counts add up: offered =
+completed + failed + canceled + expired + still_open. Shares are fractions from 0 to 1; durations are
+seconds. `Report.as_json` wraps them: since, until (ISO 8601), timezone (the first queue's period, or
+the one queue's), queues (a list of those objects), all (one more, or null for a single queue), and
+by_hour (24 objects: hour, offered, completed, average_speed_of_answer_seconds; the hour a request was
+made on its own queue's clock).
 """
 
 from __future__ import annotations
@@ -134,6 +134,18 @@ def count_status(requests: Sequence[RequestFacts], status: str) -> int:
     return sum(1 for r in requests if r.status == status)
 
 
+def still_open(requests: Sequence[RequestFacts]) -> int:
+    """Requests of the period not over yet: waiting, booked for later, being called or talking.
+
+    Offered = completed + failed + canceled + expired + still open."""
+    return sum(1 for r in requests if r.status not in FINAL)
+
+
+def decided(requests: Sequence[RequestFacts]) -> int:
+    """Requests of the period that are over, whichever way (offered - still open)."""
+    return offered(requests) - still_open(requests)
+
+
 def withdrawn(requests: Sequence[RequestFacts]) -> int:
     """Withdrawn by the customer: canceled requests whose outcome is one of WITHDRAWN_OUTCOMES."""
     return sum(1 for r in requests if r.status == CANCELED and r.outcome in WITHDRAWN_OUTCOMES)
@@ -192,8 +204,11 @@ def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | No
 
 
 def callback_success(requests: Sequence[RequestFacts]) -> float | None:
-    """Callback success = completed / offered."""
-    return _share(count_status(requests, "completed"), offered(requests))
+    """Callback success = completed / decided (offered - still open).
+
+    Over the requests that are over, not all offered: a request still waiting may yet be completed,
+    so counting it as not completed would read today low all day and rise as the line empties."""
+    return _share(count_status(requests, "completed"), decided(requests))
 
 
 def calls_placed(requests: Sequence[RequestFacts]) -> int:
@@ -290,6 +305,7 @@ class Figures:
     withdrawn: int
     canceled_by_shop: int
     expired: int
+    still_open: int
     connected: int
     average_speed_of_answer_seconds: float | None
     service_level: float | None
@@ -336,6 +352,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "or because nobody could take a caller holding on the line.",
     ),
     "expired": ("Expired", "Not reached before the request's expiry."),
+    "still_open": (
+        "Still open",
+        "Not over yet: waiting, booked for later, being called or talking. "
+        "Offered = completed + failed + canceled + expired + still open.",
+    ),
     "connected": ("Connected", "Put through to an agent at least once."),
     "average_speed_of_answer_seconds": (
         "Average speed of answer",
@@ -348,7 +369,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "Anything else not put through in time counts as missed, including requests we canceled, whenever.",
     ),
     "service_level_seconds": ("Service level target", "The target time behind the service level."),
-    "callback_success": ("Callback success", "Completed requests as a share of those offered."),
+    "callback_success": (
+        "Callback success",
+        "Completed requests as a share of those decided (offered minus still open), so open requests "
+        "do not lower it while they wait.",
+    ),
     "calls_placed": ("Calls placed", "Calls made to customers' numbers, retries included."),
     "calls_per_completion": ("Calls per completion", "Calls placed for each completed request (1.0 is ideal)."),
     "ivr_sessions": ("Phone menu calls", "Calls into the phone menu that have ended."),
@@ -466,6 +491,7 @@ def compute(
         withdrawn=withdrawn(requests),
         canceled_by_shop=canceled_by_shop(requests),
         expired=count_status(requests, "expired"),
+        still_open=still_open(requests),
         connected=connected(requests),
         average_speed_of_answer_seconds=average_speed_of_answer(requests),
         service_level=service_level(requests, now),

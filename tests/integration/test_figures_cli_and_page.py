@@ -86,6 +86,14 @@ def test_csv_has_a_header_of_field_names_and_a_row_per_queue_then_all(app: Flask
     assert [row["queue"] for row in rows] == ["orders", "returns", "payments", "account", "devices", "other", "all"]
     assert rows[0]["offered"] == "2" and rows[-1]["offered"] == "3"
     assert rows[2]["service_level"] == ""  # nothing offered: no share, printed empty
+    # Each row says the period it counts and the zone its days are in: a file read later stands alone.
+    assert list(rows[0])[:4] == ["queue", "timezone", "since", "until"]
+    for row in rows:
+        assert (row["timezone"], row["since"], row["until"]) == (
+            "America/New_York",
+            "2026-11-17T05:00:00+00:00",
+            "2026-11-24T05:00:00+00:00",
+        )
 
 
 def test_one_queue_in_a_table_a_person_reads(app: Flask, history: None) -> None:
@@ -225,6 +233,21 @@ def cells(page: str, name: str) -> list[str]:
     row = re.search(rf'id="figure-{name}"[^>]*>.*?</tr>', page, re.S)
     assert row is not None, name
     return re.findall(r"<td>([^<]*)</td>", row.group(0))
+
+
+def test_todays_open_requests_have_a_row_and_the_page_says_how_the_counts_add_up(
+    app: Flask, db_session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    factories.request(db_session, now, status="completed", age=timedelta(minutes=30))
+    factories.request(db_session, now, status="queued", age=timedelta(minutes=20))
+    factories.request(db_session, now, status="retry_wait", age=timedelta(minutes=20))
+
+    page = page_text(signed_in(app, db_session, clock, "supervisor").get("/admin/figures?queue=orders"))
+
+    assert [cells(page, name) for name in ("offered", "completed", "still_open")] == [["3"], ["1"], ["2"]]
+    assert cells(page, "callback_success") == ["100.0%"]  # of the one decided: the open ones wait their turn
+    assert "Offered = completed + failed + canceled + expired + still open." in page
 
 
 def test_every_queues_column_counts_its_own_zones_day_and_says_which(

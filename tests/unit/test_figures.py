@@ -169,6 +169,7 @@ def test_an_empty_period_counts_zero_and_gives_no_share_or_average(session: Sess
 
     for row in [*result.queues, everything]:
         assert (row.offered, row.completed, row.failed, row.canceled, row.expired, row.connected) == (0,) * 6
+        assert row.still_open == 0
         assert row.calls_placed == row.ivr_sessions == row.quotes_compared == 0
         for name in (
             "average_speed_of_answer_seconds",
@@ -208,10 +209,25 @@ def test_each_request_counts_once_by_its_status_and_duplicate_asks_not_at_all(se
     everything = result.total
 
     assert (orders.offered, orders.completed, orders.failed, orders.canceled, orders.expired) == (5, 1, 1, 1, 1)
-    assert orders.callback_success == pytest.approx(1 / 5)
+    assert orders.still_open == 1
+    assert orders.callback_success == pytest.approx(1 / 4)
     assert everything is not None
-    assert (everything.offered, everything.completed) == (6, 2)
-    assert everything.callback_success == pytest.approx(2 / 6)
+    assert (everything.offered, everything.completed, everything.still_open) == (6, 2, 1)
+    assert everything.callback_success == pytest.approx(2 / 5)
+
+
+def test_the_counts_add_up_and_open_requests_do_not_lower_the_success_rate(session: Session) -> None:
+    # The morning so far: one completed, two waiting (one booked for later), one being called, one talking.
+    request(session, at(14), "completed")
+    for status in ("queued", "retry_wait", "dialing", "connected"):
+        request(session, at(15), status)
+
+    row = only(monday(session, now=at(16)))
+
+    assert (row.offered, row.completed, row.still_open) == (5, 1, 4)
+    assert row.offered == row.completed + row.failed + row.canceled + row.expired + row.still_open
+    assert row.callback_success == 1.0  # of the one request decided so far
+    assert "decided" in figures.LABELS["callback_success"][1]
 
 
 def test_a_request_made_before_midnight_and_answered_after_counts_on_the_day_it_was_made(session: Session) -> None:
