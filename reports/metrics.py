@@ -49,7 +49,7 @@ class LineCollector:
     def read(self) -> LineNow:
         """The line now, in a session of its own, at the app's clock."""
         with get_db(self.app).sessions() as session:
-            return line_now(session, self.app.extensions["clock"].now())
+            return line_now(session, self.app.extensions["clock"].now(), gauges_only=True)
 
     def collect(self) -> Iterator[Metric]:
         """One read of the line, as gauges."""

@@ -1,4 +1,4 @@
-"""the reports' counter mark: customers' cancels are counted once they can no longer be undone
+"""the reports' counter mark, and requests by status and last move for the board and /metrics
 
 Revision ID: 0019
 Revises: 0016
@@ -7,6 +7,10 @@ Revises: 0016
 passed (reports.instruments.count_settled_cancels); `metric_marks` keeps, for every process, the moment up
 to which those have been counted. The mark starts at the upgrade: cancels made before it were counted
 when they were made, by the code of the time.
+
+ix_callback_status_updated (status, updated_at, queue_id) serves the board's "failed in the last hour"
+(PostgreSQL read the whole table for it, once per queue, at every poll), its counts of the requests
+waiting and being called, and the settled cancels above.
 
 Written beside 0017 and 0018 on other branches: when they meet, this one is re-chained after the last.
 """
@@ -34,7 +38,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_metric_marks")),
     )
     op.bulk_insert(marks, [{"name": "customer_cancels", "at": datetime.now(UTC)}])
+    op.create_index("ix_callback_status_updated", "callback_requests", ["status", "updated_at", "queue_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_callback_status_updated", table_name="callback_requests")
     op.drop_table("metric_marks")
