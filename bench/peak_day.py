@@ -649,7 +649,8 @@ def report(
             for r in session.scalars(select(CallbackRequest).where(CallbackRequest.status.not_in(FINAL)))
         ]
         now = datetime.now(UTC)
-        figures = report_figures.report(session, since, now + timedelta(seconds=1), None, now).total
+        period = report_figures.Instants(since, now + timedelta(seconds=1))
+        figures = report_figures.report(session, period, None, now).total
         quoted = session.execute(
             select(CallbackRequest.created_at, func.min(CallAttempt.bridged_at), CallbackRequest.quoted_wait_seconds)
             .join(CallAttempt, CallAttempt.request_id == CallbackRequest.id)

@@ -108,6 +108,12 @@ class CallbackRequest(Base):
         Index("ix_callback_ip_created", "client_ip", "created_at"),
         # The supervisors' list (newest first) and the figures of a period both read by creation time.
         Index("ix_callback_created", "created_at", "id"),
+        # Requests by status, and when they last moved: the board's "failed in the last hour", its counts
+        # of the requests waiting or being called (on SQLite too, which matches a partial index only to a
+        # query that spells out its condition), and the customers' cancels that /metrics counts once they
+        # can no longer be undone (reports.live, reports.instruments). queue_id last: counts per queue
+        # are read from the index alone.
+        Index("ix_callback_status_updated", "status", "updated_at", "queue_id"),
         # An API retry finds the request its Idempotency-Key made, whatever became of it since.
         Index(
             "ix_callback_form_digest",

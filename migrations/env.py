@@ -10,6 +10,7 @@ import callback.models  # noqa: F401
 import ivr.models  # noqa: F401
 import orders.models  # noqa: F401
 import recordings.models  # noqa: F401
+import reports.models  # noqa: F401
 from core.db import Base
 
 target_metadata = Base.metadata

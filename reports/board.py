@@ -6,6 +6,7 @@ Both read `reports.live.line_now`, the one reader of the line, so the first pain
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,81 @@ CALL_WORDS = {
     "connecting": "Putting the customer through",
     "connected": "Talking",
 }
+
+
+@dataclass(frozen=True)
+class Column:
+    """A number of the queues table: its header, a short description under it, and what it counts in full."""
+
+    key: str  # the cells' id suffix (queue-<name>-<key>) and the definition's (define-<key>)
+    header: str  # static/board.js labels the cells with the same words
+    short: str
+    definition: str
+
+
+# What each number of a queue counts, said on the page (reports.live reads them: _queue_now).
+COLUMNS = (
+    Column(
+        "waiting",
+        "Waiting callbacks",
+        "due now, not yet being called",
+        "Callbacks due now that nobody is calling yet: asked for as soon as possible, or whose booked time or "
+        "retry time has come. Counted whether or not the queue is open. Not counted here: callbacks booked for "
+        "a later time or waiting out a retry's back-off (Booked for later), callers on the line (Callers "
+        "holding), and callbacks being called or talking (Calls in progress).",
+    ),
+    Column(
+        "holding",
+        "Callers holding",
+        "on the line, waiting for an agent",
+        "Phone-menu callers on the line now, holding for an agent. They are not callbacks and are not in "
+        "Waiting callbacks.",
+    ),
+    Column(
+        "longest",
+        "Longest wait",
+        "of anyone due now or holding",
+        "How long the person who has waited longest, of those due now and those holding, has waited: counted "
+        "from when they asked, or from the start of the time they booked, through any calls that did not "
+        "reach them. A caller holding counts from when their call came in, their time in the phone menu "
+        "included. Callbacks booked for later and retries still in back-off are left out until they are due.",
+    ),
+    Column(
+        "quoted",
+        "Quoted to a new customer",
+        "the wait we would say now",
+        "The wait a customer asking now would be told, the same estimate the form and the phone menu give: "
+        "from now (or, while the queue is closed, from its opening) until an agent of the queue is free for "
+        "them. No estimate: nobody staffs the queue, or it never opens.",
+    ),
+    Column(
+        "calls",
+        "Calls in progress",
+        "being called, put through or talking",
+        "Requests of the queue being called now, being put through to an agent, or talking with one.",
+    ),
+    Column(
+        "agents",
+        "Agents",
+        "of this queue, by status",
+        "The queue's agents by status. An agent who serves several queues is counted in each of them.",
+    ),
+    Column(
+        "scheduled",
+        "Booked for later",
+        "a later time, or a retry's back-off",
+        "Callbacks waiting for a later time: a time the customer booked, or the back-off before calling again "
+        "after a call that did not reach them. They move to Waiting callbacks when that time comes.",
+    ),
+    Column(
+        "failed",
+        "Failed in the last hour",
+        "ended without reaching the customer",
+        "Requests of the queue that ended failed in the last 60 minutes: no call reached the customer in the "
+        "attempts allowed, or the number could not be called (invalid, refused by the phone provider, or at "
+        "its call limit). The alert links to them.",
+    ),
+)
 # A queue's agents by status, in the order a supervisor reads them (static/board.js says the same).
 AGENT_COUNTS = (
     ("available", "available"),
@@ -66,6 +142,7 @@ def _words(state: LineNow) -> dict[str, Any]:
         "status_words": STATUS_WORDS,
         "call_words": CALL_WORDS,
         "agent_counts": agent_counts,
+        "columns": COLUMNS,
     }
 
 

@@ -41,12 +41,8 @@ def figures_command(since: str, until: str | None, queue: str | None, fmt: str) 
         if queue and not chosen:
             known = ", ".join(q.name for q in queues)
             raise click.BadParameter(f"no queue named {queue!r} (known: {known})", param_hint="--queue")
-        zone = figures.shop_zone(chosen)
-        start = _moment(since, zone, "--since", end=False)
-        end = _moment(until or since, zone, "--until", end=True)
-        if end <= start:
-            raise click.BadParameter("the period ends before it starts", param_hint="--until")
-        result = figures.report(session, start, end, queue, now)
+        period = _period(since, until, figures.shop_zone(chosen))
+        result = figures.report(session, period, queue, now)
     rows = [*result.queues, *([result.total] if result.total else [])]
     if fmt == "json":
         click.echo(json.dumps(result.as_json(), indent=2))
@@ -59,23 +55,46 @@ def figures_command(since: str, until: str | None, queue: str | None, fmt: str) 
             writer.writerow(["" if data[name] is None else data[name] for name in figures.FIELDS])
         click.echo(out.getvalue(), nl=False)
     else:
-        click.echo(f"Figures from {_local(result.since, zone)} to {_local(result.until, zone)} ({result.zone})")
+        for row in rows if result.zones_differ else rows[:1]:
+            zone = ZoneInfo(row.timezone)
+            name = f"{row.queue}: " if result.zones_differ else ""
+            click.echo(f"{name}Figures from {_local(row.since, zone)} to {_local(row.until, zone)} ({row.timezone})")
         width = max(len(label) for label, _ in figures.LABELS.values())
         columns = [max(10, len(row.queue)) for row in rows]
         click.echo(f"{'':{width}}  " + "  ".join(f"{row.queue:>{w}}" for row, w in zip(rows, columns, strict=True)))
-        for name in figures.FIELDS[1:]:
+        for name in figures.FIGURE_FIELDS:
             cells = [figures.display(name, getattr(row, name)) for row in rows]
             values = "  ".join(f"{cell:>{w}}" for cell, w in zip(cells, columns, strict=True))
             click.echo(f"{figures.LABELS[name][0]:{width}}  {values}")
 
 
+def _period(since: str, until: str | None, zone: ZoneInfo) -> figures.Period:
+    """Whole days (each queue's in its own zone) when both ends are dates; else exact instants, a date
+    standing for its day's start (or, for --until, the next day's) and a datetime without an offset read
+    in the shop's first queue's zone."""
+    first, last = _day(since), _day(until or since)
+    if first is not None and last is not None:
+        if last < first:
+            raise click.BadParameter("the period ends before it starts", param_hint="--until")
+        return figures.Days(first, last)
+    start = _moment(since, zone, "--since", end=False)
+    end = _moment(until or since, zone, "--until", end=True)
+    if end <= start:
+        raise click.BadParameter("the period ends before it starts", param_hint="--until")
+    return figures.Instants(start, end)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _moment(text: str, zone: ZoneInfo, hint: str, end: bool) -> datetime:
     """A date (a whole day in `zone`: its start, or the next day's start when `end`) or an ISO datetime."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
+    day = _day(text)
+    if day is not None:
         return figures.day_bounds(day, day, zone)[1 if end else 0]
     try:
         moment = datetime.fromisoformat(text)

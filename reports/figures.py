@@ -11,6 +11,11 @@ Which period a thing belongs to:
 - An IVR session belongs to the period in which it started.
 - Occupancy is the one share of time: agents' status time is clipped to the period (and to now).
 
+Canceled requests are told apart by who stopped them (`CallbackRequest.outcome`): withdrawn by the
+customer (they canceled, declined the call, hung up holding or before an agent answered) or canceled by
+us (a supervisor, the do-not-call list, an erasure the customer asked for, or a holding caller nobody
+could take). The service level leaves out only what the customer stopped before the target.
+
 Per queue: requests by their queue; IVR sessions by the topic they reached (a session that reached
 none, answered or abandoned in the menu, counts only in "all"); occupancy over the queue's agents as
 they are now (memberships keep no history). "All" is every request, session and agent.
@@ -19,17 +24,25 @@ What is left out: asks stored only to be counted by the rate limits (outcome "du
 requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
 never a division by zero.
 
-A day is a calendar day in the shop's time zone: the queue's own for one queue, the first queue's
-for all of them (a shop's queues share one zone).
+A day is a calendar day in the queue's own time zone, in the view of one queue and in the view of every
+queue alike: each queue's column counts its own days ("today" is each queue's own today). "All" adds up
+each queue's requests on its own days; the phone-menu sessions that reached no queue and the occupancy
+of all agents are counted on the days of the shop's first queue (the first made, by id), whose zone
+"all" names. A period given as two exact instants (`Instants`, from `flask figures --since <datetime>`)
+is the same for every queue.
 
-JSON fields (`Figures.as_json`, stable snake_case): queue, offered, completed, failed, canceled,
-expired, connected, average_speed_of_answer_seconds, service_level, service_level_seconds,
-callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment,
-ivr_abandonment, average_handle_seconds, average_talk_seconds, average_wrap_up_seconds,
-agent_occupancy, quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. Shares are
-fractions from 0 to 1; durations are seconds. `Report.as_json` wraps them: since, until (ISO 8601),
-timezone, queues (a list of those objects), all (one more, or null for a single queue), and by_hour
-(24 objects: hour, offered, completed, average_speed_of_answer_seconds).
+JSON fields (`Figures.as_json`, stable snake_case; timezone, since and until are the column's own
+period: the zone its days are counted in, and its bounds in ISO 8601): queue, timezone, since, until,
+offered, completed, failed, canceled (withdrawn + canceled_by_shop), withdrawn, canceled_by_shop,
+expired, still_open, connected, average_speed_of_answer_seconds, service_level, service_level_seconds,
+callback_success, calls_placed, calls_per_completion, ivr_sessions, ivr_containment, ivr_abandonment,
+average_handle_seconds, average_talk_seconds, average_wrap_up_seconds, agent_occupancy,
+quotes_compared, quoted_wait_mae_seconds, quoted_wait_bias_seconds. The counts add up: offered =
+completed + failed + canceled + expired + still_open. Shares are fractions from 0 to 1; durations are
+seconds. `Report.as_json` wraps them: since, until (ISO 8601), timezone (the first queue's period, or
+the one queue's), queues (a list of those objects), all (one more, or null for a single queue), and
+by_hour (24 objects: hour, offered, completed, average_speed_of_answer_seconds; the hour a request was
+made on its own queue's clock).
 """
 
 from __future__ import annotations
@@ -40,19 +53,26 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AgentStatusChange, Queue, agent_queues
-from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
+from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest
+from callback.service import CANCELED_BY_CUSTOMER, FORGOTTEN
 from ivr.models import IvrSession, hung_up_waiting
 
 ALL = "all"
 # Agent statuses that count as staffed time, and those of them spent on calls (occupancy).
 STAFFED_STATUSES = ("available", "reserved", "on_call", "wrap_up")
 BUSY_STATUSES = ("reserved", "on_call", "wrap_up")
-# Statuses after which a request's customer withdrew rather than the line failing them.
-WITHDRAWN = "canceled"
+CANCELED = "canceled"
+# A canceled request's outcome when the customer stopped it: they canceled it, declined the call when we
+# rang ("don't connect me"), or (a phone-menu caller) hung up while holding or while an agent was rung.
+WITHDRAWN_OUTCOMES = frozenset({CANCELED_BY_CUSTOMER, "declined", "hung_up_on_hold", "caller_hung_up"})
+# Stopped by us but at the customer's own wish: their number went on the do-not-call list, or they asked
+# to be forgotten. Any other canceled request (a supervisor's cancel, a holding caller nobody could take,
+# no reason recorded) was canceled by us.
+AT_THEIR_WISH = frozenset({"do_not_call", FORGOTTEN})
 # A request's outcomes that say its caller, holding on the line (or taken out of it while an agent rang),
 # hung up before an agent came.
 HOLDER_HUNG_UP = ("hung_up_on_hold", "caller_hung_up")
@@ -67,6 +87,7 @@ class RequestFacts:
 
     queue: str
     status: str
+    outcome: str | None  # why it ended (CallbackRequest.outcome): who canceled a canceled one
     created_at: datetime
     due_at: datetime  # when it was first due: max(created_at, not_before)
     finished_at: datetime  # when it last changed (for a final status: when it ended)
@@ -116,6 +137,28 @@ def count_status(requests: Sequence[RequestFacts], status: str) -> int:
     return sum(1 for r in requests if r.status == status)
 
 
+def still_open(requests: Sequence[RequestFacts]) -> int:
+    """Requests of the period not over yet: waiting, booked for later, being called or talking.
+
+    Offered = completed + failed + canceled + expired + still open."""
+    return sum(1 for r in requests if r.status not in FINAL)
+
+
+def decided(requests: Sequence[RequestFacts]) -> int:
+    """Requests of the period that are over, whichever way (offered - still open)."""
+    return offered(requests) - still_open(requests)
+
+
+def withdrawn(requests: Sequence[RequestFacts]) -> int:
+    """Withdrawn by the customer: canceled requests whose outcome is one of WITHDRAWN_OUTCOMES."""
+    return sum(1 for r in requests if r.status == CANCELED and r.outcome in WITHDRAWN_OUTCOMES)
+
+
+def canceled_by_shop(requests: Sequence[RequestFacts]) -> int:
+    """Canceled by us: every other canceled request (canceled = withdrawn + canceled by us)."""
+    return count_status(requests, CANCELED) - withdrawn(requests)
+
+
 def connected(requests: Sequence[RequestFacts]) -> int:
     """Requests whose customer was put through to an agent at least once."""
     return sum(1 for r in requests if r.connected_at is not None)
@@ -135,14 +178,19 @@ def average_speed_of_answer(requests: Sequence[RequestFacts]) -> float | None:
 
 
 def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | None:
-    """SL = connected within T / (offered - withdrawn within T - undecided), T = queue's service_level_seconds.
+    """SL = connected within T / (offered - stopped at the customer's wish within T - undecided),
+    T = queue's service_level_seconds.
 
     "Within T" is counted from due (as ASA). The denominator is the offered requests, not the
     connected ones: a share of connected requests alone would score a line that reaches nobody at
     100%. As in the usual contact-centre convention (answered in T / (offered - abandoned in T)), a
-    customer who cancels (or hangs up on hold) before T passed is left out: the line had not yet
-    failed them. Canceled later, failed, expired, or still waiting past T all count as missed. A
-    request still waiting whose T has not run out at `now` is undecided and left out.
+    request the customer stopped before T passed is left out: the line had not yet failed them. That
+    is one withdrawn by the customer (WITHDRAWN_OUTCOMES), or stopped by us at their wish (their
+    number on the do-not-call list, their data erased at their demand: AT_THEIR_WISH). A request we
+    canceled for any other reason (a supervisor's cancel, a holding caller nobody could take) counts
+    as missed whenever it was canceled: else canceling a request about to miss its target would raise
+    the service level. Canceled after T, failed, expired, or still waiting past T all count as missed.
+    A request still waiting whose T has not run out at `now` is undecided and left out.
     """
     met = judged = 0
     for r in requests:
@@ -150,9 +198,9 @@ def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | No
         if r.connected_at is not None:
             judged += 1
             met += r.connected_at <= deadline
-        elif r.status == WITHDRAWN and r.finished_at < deadline:
+        elif r.status == CANCELED and r.finished_at < deadline and r.outcome in WITHDRAWN_OUTCOMES | AT_THEIR_WISH:
             continue
-        elif deadline > now and r.status not in ("failed", "expired", "completed", WITHDRAWN):
+        elif deadline > now and r.status not in FINAL:
             continue
         else:
             judged += 1
@@ -160,8 +208,11 @@ def service_level(requests: Sequence[RequestFacts], now: datetime) -> float | No
 
 
 def callback_success(requests: Sequence[RequestFacts]) -> float | None:
-    """Callback success = completed / offered."""
-    return _share(count_status(requests, "completed"), offered(requests))
+    """Callback success = completed / decided (offered - still open).
+
+    Over the requests that are over, not all offered: a request still waiting may yet be completed,
+    so counting it as not completed would read today low all day and rise as the line empties."""
+    return _share(count_status(requests, "completed"), decided(requests))
 
 
 def calls_placed(requests: Sequence[RequestFacts]) -> int:
@@ -251,11 +302,17 @@ class Figures:
     """Every figure of one queue (or "all") for one period."""
 
     queue: str
+    timezone: str  # the zone the column's days are counted in
+    since: datetime  # the column's own [since, until), in UTC
+    until: datetime
     offered: int
     completed: int
     failed: int
     canceled: int
+    withdrawn: int
+    canceled_by_shop: int
     expired: int
+    still_open: int
     connected: int
     average_speed_of_answer_seconds: float | None
     service_level: float | None
@@ -276,18 +333,37 @@ class Figures:
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types under the stable field names listed in the module's docstring."""
-        return asdict(self)
+        data = asdict(self)
+        data["since"], data["until"] = self.since.isoformat(), self.until.isoformat()
+        return data
 
 
 FIELDS = tuple(Figures.__dataclass_fields__)
+# What each column says of itself (its queue and period), then the figures a person reads in the table.
+PERIOD_FIELDS = ("queue", "timezone", "since", "until")
+FIGURE_FIELDS = tuple(name for name in FIELDS if name not in PERIOD_FIELDS)
 
 # Each figure's name on screen and a plain sentence of what it means (the docstrings above give the formula).
 LABELS: dict[str, tuple[str, str]] = {
     "offered": ("Offered", "Requests made in the period, from the web, the API or the phone menu."),
     "completed": ("Completed", "Of those, the ones that ended with a conversation with an agent."),
     "failed": ("Failed", "Given up after the last call attempt, or refused (bad number, call limit)."),
-    "canceled": ("Canceled", "Withdrawn by the customer, including callers who hung up while holding."),
+    "canceled": ("Canceled", "Withdrawn by the customer or canceled by us: the two rows below."),
+    "withdrawn": (
+        "Withdrawn by the customer",
+        "They canceled, declined our call, or hung up while holding or before an agent answered.",
+    ),
+    "canceled_by_shop": (
+        "Canceled by us",
+        "By a supervisor, for the do-not-call list or an erasure the customer asked for, "
+        "or because nobody could take a caller holding on the line.",
+    ),
     "expired": ("Expired", "Not reached before the request's expiry."),
+    "still_open": (
+        "Still open",
+        "Not over yet: waiting, booked for later, being called or talking. "
+        "Offered = completed + failed + canceled + expired + still open.",
+    ),
     "connected": ("Connected", "Put through to an agent at least once."),
     "average_speed_of_answer_seconds": (
         "Average speed of answer",
@@ -295,10 +371,16 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "service_level": (
         "Service level",
-        "Share of requests put through within the queue's target; customers who canceled before it are left out.",
+        "Share of requests put through within the queue's target, counted from when each was due. Left out: "
+        "requests the customer withdrew, or asked us to stop (do-not-call, erasure), before the target passed. "
+        "Anything else not put through in time counts as missed, including requests we canceled, whenever.",
     ),
     "service_level_seconds": ("Service level target", "The target time behind the service level."),
-    "callback_success": ("Callback success", "Completed requests as a share of those offered."),
+    "callback_success": (
+        "Callback success",
+        "Completed requests as a share of those decided (offered minus still open), so open requests "
+        "do not lower it while they wait.",
+    ),
     "calls_placed": ("Calls placed", "Calls made to customers' numbers, retries included."),
     "calls_per_completion": ("Calls per completion", "Calls placed for each completed request (1.0 is ideal)."),
     "ivr_sessions": ("Phone menu calls", "Calls into the phone menu that have ended."),
@@ -324,6 +406,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "Positive: customers waited longer than we told them; negative: they were called sooner.",
     ),
 }
+# Figures that are a part of the one above them on the page (canceled = withdrawn + canceled by us).
+PARTS = frozenset({"withdrawn", "canceled_by_shop"})
 SHARES = frozenset({"service_level", "callback_success", "ivr_containment", "ivr_abandonment", "agent_occupancy"})
 DURATIONS = frozenset(name for name in FIELDS if name.endswith("_seconds"))
 
@@ -362,12 +446,17 @@ class HourFigures:
 class Report:
     """A period's figures: each queue's, all queues', and the hourly series of the chosen scope."""
 
-    since: datetime
+    since: datetime  # the first queue's period (the one queue's when one was asked for)
     until: datetime
     zone: str
     queues: list[Figures]
     total: Figures | None  # None when one queue was asked for
     hours: list[HourFigures]
+
+    @property
+    def zones_differ(self) -> bool:
+        """Whether the queues shown count their days in different zones (each column then says its own)."""
+        return len({f.timezone for f in self.queues}) > 1
 
     def as_json(self) -> dict[str, Any]:
         """The report as plain JSON types, times in ISO 8601."""
@@ -387,6 +476,7 @@ class UnknownQueue(ValueError):
 
 def compute(
     name: str,
+    bounds: Bounds,
     requests: Sequence[RequestFacts],
     calls: Sequence[CallFacts],
     sessions: Sequence[IvrFacts],
@@ -398,11 +488,17 @@ def compute(
     errors = quote_errors(requests)
     return Figures(
         queue=name,
+        timezone=bounds.zone.key,
+        since=bounds.since,
+        until=bounds.until,
         offered=offered(requests),
         completed=count_status(requests, "completed"),
         failed=count_status(requests, "failed"),
-        canceled=count_status(requests, "canceled"),
+        canceled=count_status(requests, CANCELED),
+        withdrawn=withdrawn(requests),
+        canceled_by_shop=canceled_by_shop(requests),
         expired=count_status(requests, "expired"),
+        still_open=still_open(requests),
         connected=connected(requests),
         average_speed_of_answer_seconds=average_speed_of_answer(requests),
         service_level=service_level(requests, now),
@@ -423,35 +519,47 @@ def compute(
     )
 
 
-def by_hour(requests: Sequence[RequestFacts], zone: ZoneInfo) -> list[HourFigures]:
-    """Offered, completed and ASA by hour of the day (0-23, local), of requests offered in that hour."""
+def by_hour(requests: Sequence[RequestFacts], zones: dict[str, ZoneInfo]) -> list[HourFigures]:
+    """Offered, completed and ASA by hour of the day (0-23), of requests offered in that hour on their
+    own queue's clock (`zones`: queue name -> zone)."""
     hours: list[list[RequestFacts]] = [[] for _ in range(24)]
     for r in requests:
-        hours[r.created_at.astimezone(zone).hour].append(r)
+        hours[r.created_at.astimezone(zones[r.queue]).hour].append(r)
     return [
         HourFigures(hour, offered(rs), count_status(rs, "completed"), average_speed_of_answer(rs))
         for hour, rs in enumerate(hours)
     ]
 
 
-def report(session: Session, since: datetime, until: datetime, queue: str | None, now: datetime) -> Report:
-    """The figures of [since, until) for one queue by name, or for each queue and all of them (None)."""
+def report(session: Session, period: Period, queue: str | None, now: datetime) -> Report:
+    """The figures of `period` for one queue by name, or for each queue and all of them (None).
+
+    Each queue's column covers the period on its own zone's days (module docstring)."""
     queues = list(session.scalars(select(Queue).order_by(Queue.id)))
     if queue is not None:
         queues = [q for q in queues if q.name == queue]
         if not queues:
             raise UnknownQueue(queue)
-    zone = shop_zone(queues)
-    names = {q.id: q.name for q in queues}
-    requests, calls = _requests(session, since, until, names, now)
-    sessions = _ivr_sessions(session, since, until)
+    first = bounds_of(period, shop_zone(queues))
+    bounds = {q.name: bounds_of(period, q.business_hours.zone) for q in queues}
+    requests, calls = _requests(session, bounds, {q.id: q.name for q in queues}, now)
+    sessions = _ivr_sessions(session, bounds, first)
+    facts: dict[str, tuple[list[RequestFacts], list[CallFacts], list[IvrFacts]]] = {
+        q.name: ([], [], []) for q in queues
+    }
+    for r in requests:
+        facts[r.queue][0].append(r)
+    for c in calls:
+        facts[c.queue][1].append(c)
+    for ivr in sessions:
+        if ivr.queue in facts:
+            facts[ivr.queue][2].append(ivr)
     rows = [
         compute(
             q.name,
-            [r for r in requests if r.queue == q.name],
-            [c for c in calls if c.queue == q.name],
-            [s for s in sessions if s.queue == q.name],
-            _status_spans(session, since, min(until, now), q.id),
+            bounds[q.name],
+            *facts[q.name],
+            _status_spans(session, bounds[q.name].since, min(bounds[q.name].until, now), q.id),
             now,
             q.service_level_seconds,
         )
@@ -463,22 +571,72 @@ def report(session: Session, since: datetime, until: datetime, queue: str | None
         # "All" IVR sessions include those that never reached a queue (answered in the menu, or hung up).
         total = compute(
             ALL,
+            first,
             requests,
             calls,
             sessions,
-            _status_spans(session, since, min(until, now), None),
+            _status_spans(session, first.since, min(first.until, now), None),
             now,
             targets.pop() if len(targets) == 1 else None,
         )
-    return Report(since, until, zone.key, rows, total, by_hour(requests, zone))
+    zones = {q.name: q.business_hours.zone for q in queues}
+    return Report(first.since, first.until, first.zone.key, rows, total, by_hour(requests, zones))
 
 
 # --- periods ---------------------------------------------------------------------------------------
 
 
-def shop_zone(queues: Sequence[Queue]) -> ZoneInfo:
-    """The zone a day is counted in: the first queue's (by id), UTC when there is none."""
-    return queues[0].business_hours.zone if queues else ZoneInfo("UTC")
+@dataclass(frozen=True)
+class Days:
+    """Calendar days `first` to `last` (inclusive), counted in each queue's own zone."""
+
+    first: date
+    last: date
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named stretch of days (today, yesterday, last7: see `preset`) as of `now`, on each queue's own clock."""
+
+    name: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Instants:
+    """Exactly [since, until), the same for every queue."""
+
+    since: datetime
+    until: datetime
+
+
+Period = Days | Preset | Instants
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """One column's period: [since, until) in UTC, and the zone its days were counted in."""
+
+    since: datetime
+    until: datetime
+    zone: ZoneInfo
+
+
+def bounds_of(period: Period, zone: ZoneInfo) -> Bounds:
+    """The period as a queue in `zone` counts it."""
+    if isinstance(period, Instants):
+        return Bounds(period.since, period.until, zone)
+    first, last = (period.first, period.last) if isinstance(period, Days) else preset(period.name, period.now, zone)
+    return Bounds(*day_bounds(first, last, zone), zone)
+
+
+def shop_zone(queues: Iterable[Queue]) -> ZoneInfo:
+    """The zone of the shop's first queue (the first made: lowest id), UTC when there is none.
+
+    The one rule for "the shop's zone" wherever one zone stands for all queues: the board's clock
+    times, the figures of "all", the days the figures page offers."""
+    first = min(queues, key=lambda q: q.id, default=None)
+    return first.business_hours.zone if first is not None else ZoneInfo("UTC")
 
 
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -503,22 +661,31 @@ def preset(name: str, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
 # --- reading the facts -----------------------------------------------------------------------------
 
 
+def _made_within(bounds: dict[str, Bounds], names: dict[int, str]) -> ColumnElement[bool]:
+    """Requests of these queues made within each one's own period (queues sharing a period grouped)."""
+    r = CallbackRequest
+    groups: dict[tuple[datetime, datetime], list[int]] = {}
+    for queue_id, name in names.items():
+        groups.setdefault((bounds[name].since, bounds[name].until), []).append(queue_id)
+    return or_(
+        *(
+            and_(r.created_at >= since, r.created_at < until, r.queue_id.in_(ids))
+            for (since, until), ids in groups.items()
+        )
+    )
+
+
 def _requests(
-    session: Session, since: datetime, until: datetime, names: dict[int, str], now: datetime
+    session: Session, bounds: dict[str, Bounds], names: dict[int, str], now: datetime
 ) -> tuple[list[RequestFacts], list[CallFacts]]:
     r = CallbackRequest
     rows = session.scalars(
         select(r)
         .options(selectinload(r.call_attempts).selectinload(CallAttempt.agent_legs))
-        .where(
-            r.created_at >= since,
-            r.created_at < until,
-            r.queue_id.in_(list(names)),
-            or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
-        )
+        .where(_made_within(bounds, names), or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK))
         .order_by(r.id)
     ).all()
-    wrap_ups = _WrapUps(session, _agents_of(rows), since)
+    wrap_ups = _WrapUps(session, _agents_of(rows), min(b.since for b in bounds.values()))
     requests: list[RequestFacts] = []
     calls: list[CallFacts] = []
     for req in rows:
@@ -528,6 +695,7 @@ def _requests(
             RequestFacts(
                 queue=name,
                 status=req.status,
+                outcome=req.outcome,
                 created_at=req.created_at,
                 due_at=req.wanted_at,
                 finished_at=req.updated_at,
@@ -609,12 +777,17 @@ class _WrapUps:
         return None
 
 
-def _ivr_sessions(session: Session, since: datetime, until: datetime) -> list[IvrFacts]:
+def _ivr_sessions(session: Session, bounds: dict[str, Bounds], first: Bounds) -> list[IvrFacts]:
+    """The finished sessions started in the period: on their topic queue's days, or on the first
+    queue's for a session that reached none (counted only in "all")."""
+    since = min([first.since, *(b.since for b in bounds.values())])
+    until = max([first.until, *(b.until for b in bounds.values())])
     rows = session.execute(
         select(
             IvrSession.topic,
             IvrSession.outcome,
             IvrSession.ended_at,
+            IvrSession.started_at,
             CallbackRequest.outcome,
             # The path only where it can tell a holder's hang-up (a few sessions), not every menu call's.
             case((IvrSession.outcome == "hold", IvrSession.steps)),
@@ -623,9 +796,12 @@ def _ivr_sessions(session: Session, since: datetime, until: datetime) -> list[Iv
         .where(IvrSession.started_at >= since, IvrSession.started_at < until)
     ).all()
     facts = []
-    for topic, outcome, ended_at, request_outcome, steps in rows:
+    for topic, outcome, ended_at, started_at, request_outcome, steps in rows:
         if outcome is None and ended_at is None:
             continue  # still in the menu: not decided yet
+        own = bounds.get(topic or "", first)
+        if not own.since <= started_at < own.until:
+            continue  # within the widest period, not within its own queue's
         hung_up = outcome == "hold" and (request_outcome in HOLDER_HUNG_UP or hung_up_waiting(steps))
         facts.append(IvrFacts(topic, outcome or "abandoned", hung_up))
     return facts

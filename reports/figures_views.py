@@ -44,6 +44,8 @@ def page() -> ResponseReturnValue:
     queues = list(db.scalars(select(Queue).order_by(Queue.id)))
     queue_name = request.args.get("queue", "")
     chosen = [q for q in queues if q.name == queue_name]
+    # The dates the form shows back: the chosen queue's, else the shop's first queue's (each column
+    # then counts the same days in its own zone).
     zone = figures.shop_zone(chosen or queues)
     choice, error = _choice(request.args, now, zone, queue_name)
     if queue_name and not chosen:
@@ -54,17 +56,19 @@ def page() -> ResponseReturnValue:
         "choice": choice,
         "error": error,
         "labels": figures.LABELS,
-        "fields": figures.FIELDS[1:],
+        "fields": figures.FIGURE_FIELDS,
+        "parts": figures.PARTS,
         "display": figures.display,
         "chart_bundle": _chart_bundle_built(),
     }
     if error:
         return render_template("admin/figures.html", **context), 400
-    since, until = figures.day_bounds(choice.first, choice.last, zone)
-    result = figures.report(db, since, until, queue_name or None, now)
+    period = figures.Days(choice.first, choice.last) if choice.period == "range" else figures.Preset(choice.period, now)
+    result = figures.report(db, period, queue_name or None, now)
     rows = [*result.queues, *([result.total] if result.total else [])]
     names = {q.name: q.display_name for q in queues} | {figures.ALL: "All queues"}
     context |= {
+        "local_days": _local_days,
         "result": result,
         "rows": rows,
         "names": names,
@@ -103,6 +107,12 @@ def _choice(args: Any, now: datetime, zone: ZoneInfo, queue: str) -> tuple[Choic
     except ValueError:
         return today, "Choose today, yesterday, the last 7 days or a range."
     return Choice(period, first, last, queue), None
+
+
+def _local_days(row: figures.Figures) -> tuple[date, date]:
+    """The first and last day a column counts, on its own zone's calendar."""
+    zone = ZoneInfo(row.timezone)
+    return row.since.astimezone(zone).date(), (row.until - timedelta(microseconds=1)).astimezone(zone).date()
 
 
 def _chart_bundle_built() -> bool:

@@ -9,11 +9,19 @@ are read from the database at scrape time (reports.metrics.LineCollector), so ev
 What the database says and what the counters say must agree, so the life-cycle counters are counted
 from the ORM's own flushes, never from the code paths that happen to change a row:
 
-- `callme_requests_total{queue,outcome}`: a callback request entering a final status; `outcome` is
-  that status (completed, failed, canceled, expired: four values, whatever the detailed reason in
-  `CallbackRequest.outcome`). An ask that found an active request ("duplicate_ask") is not a request.
-  Equals `SELECT queue, status, count(*) FROM callback_requests WHERE status IN (final) AND outcome IS
-  DISTINCT FROM 'duplicate_ask' GROUP BY queue, status` over the requests finished since start.
+- `callme_requests_total{queue,outcome}`: a callback request reaching a final status it cannot leave;
+  `outcome` is that status (completed, failed, canceled, expired: four values, whatever the detailed
+  reason in `CallbackRequest.outcome`). An ask that found an active request ("duplicate_ask") is not a
+  request. Equals `SELECT queue, status, count(*) FROM callback_requests WHERE status IN (final) AND
+  outcome IS DISTINCT FROM 'duplicate_ask' GROUP BY queue, status` over the requests finished since
+  start, each request once with the status it ended in.
+
+  A customer's own cancel ("canceled_by_customer") is the one final status that can be left: the
+  customer may undo it for callback.service.UNDO_CANCEL, and the request waits again. A Prometheus
+  counter cannot take back what it counted (a fall reads as a restart of the process), so that cancel
+  is counted when it can no longer be undone, by `count_settled_cancels` at each scrape of /metrics: a
+  cancel, an undo and another cancel count one cancel, UNDO_CANCEL after the last; a cancel undone and
+  later completed counts one completion and no cancel. Every other final status is final at once.
 - `callme_calls_placed_total{queue,result}`: a call attempt ending (`ended_at` set); `result` is the
   attempt's outcome when its transaction commits (completed, busy, no_answer, machine, declined,
   agent_missed, not_placed, canceled, invalid_number, ...: the values of `CallAttempt.outcome`, about
@@ -45,12 +53,16 @@ from datetime import datetime
 from typing import Any, cast
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import Result, Update, event, inspect, select
+from sqlalchemy import Insert, Result, Update, event, func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql.elements import BindParameter
 
 from agents.models import Queue
 from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest, wanted_from
+from callback.service import CANCELED_BY_CUSTOMER, UNDO_CANCEL
+from core.db import rows_changed
+from reports.models import MetricMark
 
 # The gauges, read from the database at scrape time by reports.metrics (names here with the rest).
 REQUESTS_WAITING = "callme_requests_waiting"
@@ -124,6 +136,7 @@ _installed = False
 class _RequestEnded:
     queue: str
     status: str
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -210,7 +223,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     events: list[_Event] = []
     for obj in session.new:
         if isinstance(obj, CallbackRequest):
-            if obj.status in FINAL and obj.outcome != DUPLICATE_ASK:
+            if _final_now(obj.status, obj.outcome):
                 events.append(_RequestEnded(_request_queue(session, obj), obj.status))
         elif isinstance(obj, CallAttempt):
             if obj.ended_at is not None:
@@ -220,7 +233,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     for obj in session.dirty:
         if isinstance(obj, CallbackRequest):
             old, new = _change(obj, "status")
-            if new in FINAL and old not in FINAL and obj.outcome != DUPLICATE_ASK:
+            if old not in FINAL and _final_now(new, obj.outcome):
                 events.append(_RequestEnded(_request_queue(session, obj), str(new)))
         elif isinstance(obj, CallAttempt):
             old_end, new_end = _change(obj, "ended_at")
@@ -236,6 +249,16 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 
 _UNSET = object()
+
+
+def _final_now(status: Any, outcome: Any) -> bool:
+    """Whether a request entering `status` with `outcome` has finished for good: counted as it commits.
+
+    Not an ask that only repeated an active request, and not a customer's own cancel, which may still be
+    undone (count_settled_cancels counts it once it cannot)."""
+    return (
+        status in FINAL and outcome != DUPLICATE_ASK and not (status == "canceled" and outcome == CANCELED_BY_CUSTOMER)
+    )
 
 
 def _change(obj: object, key: str) -> tuple[Any, Any]:
@@ -321,7 +344,7 @@ def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     ending = [
         row
         for row in rows
-        if row.status not in FINAL and (outcome if outcome is not _UNSET else row.outcome) != DUPLICATE_ASK
+        if row.status not in FINAL and _final_now(status, outcome if outcome is not _UNSET else row.outcome)
     ]
     if ending:
         ids = {row.queue_id for row in ending}
@@ -346,7 +369,7 @@ def _after_commit(session: Session) -> None:
     ended: dict[int, tuple[str, str | None]] = {}
     for _tag, e in staged:
         if isinstance(e, _RequestEnded):
-            REQUESTS.labels(queue=e.queue, outcome=e.status).inc()
+            REQUESTS.labels(queue=e.queue, outcome=e.status).inc(e.count)
         elif isinstance(e, _AttemptEnded):
             ended[e.attempt_id] = (e.queue, e.outcome)
         elif isinstance(e, _AttemptOutcome):
@@ -381,3 +404,60 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         # Ended without a commit (closed, or rolled back): nothing staged in it happened.
         session.info.pop(_STAGED, None)
+
+
+# -- customers' cancels, once they can no longer be undone -----------------------------------------------
+
+SETTLED_CANCELS = "customer_cancels"
+
+
+def count_settled_cancels(session: Session, now: datetime) -> int:
+    """Count the customers' cancels that can no longer be undone since the last count, in any process.
+
+    A cancel made at t can be undone until t + UNDO_CANCEL (callback.service.undo_cancel asks for
+    `updated_at >= now - UNDO_CANCEL`), so those with updated_at before now - UNDO_CANCEL are settled.
+    The shared mark (reports.models.MetricMark) says up to when they were counted; moving it is one
+    conditional UPDATE from the value read, so of two processes scraping at once one counts the
+    stretch and the other nothing. It moves only when something settled, so most scrapes only read.
+    The counts are staged like any other and counted as this commits. Returns how many were counted.
+    """
+    settled = now - UNDO_CANCEL
+    previous = session.scalar(select(MetricMark.at).where(MetricMark.name == SETTLED_CANCELS))
+    if previous is not None and previous >= settled:
+        return 0
+    r = CallbackRequest
+    query = (
+        select(Queue.name, func.count())
+        .select_from(r)
+        .join(Queue, Queue.id == r.queue_id)
+        .where(r.status == "canceled", r.updated_at < settled, r.outcome == CANCELED_BY_CUSTOMER)
+        .group_by(Queue.name)
+    )
+    if previous is not None:
+        query = query.where(r.updated_at >= previous)
+    counts = session.execute(query).all()
+    if previous is not None and not counts:
+        session.rollback()  # nothing settled since the mark: it stays, and no scrape writes for nothing
+        return 0
+    if previous is None:
+        # No mark yet (a database made from the models, not by the migration that sets one): every
+        # settled cancel in it is counted once, by whoever inserts the mark.
+        moved = rows_changed(session, _insert_missing(session).values(name=SETTLED_CANCELS, at=settled))
+    else:
+        moved = rows_changed(
+            session,
+            update(MetricMark).where(MetricMark.name == SETTLED_CANCELS, MetricMark.at == previous).values(at=settled),
+        )
+    if not moved:
+        session.rollback()  # another process counted this stretch
+        return 0
+    _stage(session, [_RequestEnded(name, "canceled", int(n)) for name, n in counts])
+    session.commit()
+    return sum(int(n) for _name, n in counts)
+
+
+def _insert_missing(session: Session) -> Insert:
+    """INSERT of the mark that does nothing when another process inserted it first."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(MetricMark).on_conflict_do_nothing(index_elements=["name"])
+    return sqlite.insert(MetricMark).on_conflict_do_nothing(index_elements=["name"])

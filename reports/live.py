@@ -2,6 +2,10 @@
 
 Each figure here is a count of rows as they stand, not a running total, so every web worker and
 every dispatcher process sees the same line whoever changed it.
+
+The board polls this every second and Prometheus scrapes it, however long the history: every read
+goes through an index (tests/integration/test_live.py asks both databases for their query plans), and
+each kind of count is one statement for all queues together, not one per queue.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +22,7 @@ from agents.models import AGENT_STATUSES, STAFFED, Agent, Queue, agent_queues
 from callback import line
 from callback import service as callbacks
 from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
+from reports.figures import shop_zone
 
 # Requests being called or talked to right now.
 IN_PROGRESS = ("dialing", "connecting", "connected")
@@ -86,7 +90,7 @@ class LineNow:
     agents: list[AgentNow]
     alerts: list[Alert] = field(default_factory=list)
     dialling_paused: bool = False
-    timezone: str = "UTC"  # the shop's zone (its first queue's), for clock times on the board
+    timezone: str = "UTC"  # the shop's zone (reports.figures.shop_zone), for clock times on the board
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types, times as ISO 8601 in UTC."""
@@ -110,14 +114,31 @@ class LineNow:
         }
 
 
-def line_now(session: Session, now: datetime) -> LineNow:
-    """Read the line: every queue, every agent, and the alerts that follow from them."""
+def line_now(session: Session, now: datetime, gauges_only: bool = False) -> LineNow:
+    """Read the line: every queue, every agent, and the alerts that follow from them.
+
+    `gauges_only` (a scrape of /metrics): the counts alone, without the wait a new customer would be
+    quoted, the agents one by one and their calls, which no gauge reports."""
     queues = list(session.scalars(select(Queue).order_by(Queue.name)))
     pause = line.dialling_paused(session, now)
-    queue_rows = [_queue_now(session, queue, now) for queue in queues]
-    agents = _agents_now(session, {q.id: q.name for q in queues})
-    # A shop's queues share one zone; the board reads every clock time in it.
-    zone = queues[0].business_hours.zone if queues else ZoneInfo("UTC")
+    requests = _request_counts(session, now)
+    agents_by_queue = _agent_counts(session)
+    failed = _failed_since(session, now - RECENT_FAILURES)
+    queue_rows = [
+        _queue_now(
+            session,
+            queue,
+            now,
+            requests.get(queue.id, _RequestCounts()),
+            agents_by_queue.get(queue.id, Counter()),
+            failed.get(queue.id, 0),
+            quote=not gauges_only,
+        )
+        for queue in queues
+    ]
+    agents = [] if gauges_only else _agents_now(session, {q.id: q.name for q in queues})
+    # Every clock time on the board is read in the shop's zone: its first queue's, as the figures say it.
+    zone = shop_zone(queues)
     alerts: list[Alert] = []
     if pause is not None:
         until = pause.paused_until.astimezone(zone).strftime("%H:%M %Z")
@@ -141,63 +162,101 @@ def line_now(session: Session, now: datetime) -> LineNow:
     )
 
 
-def _queue_now(session: Session, queue: Queue, now: datetime) -> QueueNow:
+@dataclass
+class _RequestCounts:
+    """One queue's active requests, counted apart."""
+
+    waiting: int = 0
+    scheduled: int = 0
+    holding: int = 0
+    in_progress: int = 0
+    oldest: datetime | None = None  # when the longest-waiting of those due now or holding began to wait
+
+
+def _request_counts(session: Session, now: datetime) -> dict[int, _RequestCounts]:
+    """Every queue's active requests in one statement: waiting, booked for later, holding, being called.
+
+    Read through the index on status (ix_callback_status_updated), which both databases use for
+    `status IN (...)` with bound values; SQLite would not match the partial indexes of active requests
+    to it, as it matches those only to a condition spelled out in the query's text.
+    """
     r = CallbackRequest
     due_now = and_(
         or_(r.not_before.is_(None), r.not_before <= now),
         or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
     )
-    waiting_rows = session.execute(
+    rows = session.execute(
         select(
+            r.queue_id,
+            r.status,
             r.hold_call_sid.is_not(None).label("holding"),
             due_now.label("due"),
             func.count(),
             func.min(func.coalesce(r.not_before, r.created_at)),
         )
-        .where(r.queue_id == queue.id, r.status.in_(WAITING))
-        .group_by("holding", "due")
+        .where(r.status.in_(WAITING + IN_PROGRESS))
+        .group_by(r.queue_id, r.status, "holding", "due")
     ).all()
-    waiting = scheduled = holding = 0
-    oldest: datetime | None = None
-    for is_holding, is_due, count, earliest in waiting_rows:
+    counts: dict[int, _RequestCounts] = {}
+    for queue_id, status, is_holding, is_due, count, earliest in rows:
+        c = counts.setdefault(queue_id, _RequestCounts())
+        if status in IN_PROGRESS:
+            c.in_progress += count
+            continue
         if is_holding:
-            holding += count
+            c.holding += count
         elif is_due:
-            waiting += count
+            c.waiting += count
         else:
-            scheduled += count
+            c.scheduled += count
         if (is_holding or is_due) and earliest is not None:
-            oldest = earliest if oldest is None else min(oldest, earliest)
-    agent_counts = Counter(
-        dict(
-            session.execute(
-                select(Agent.status, func.count())
-                .join(agent_queues, agent_queues.c.agent_id == Agent.id)
-                .where(agent_queues.c.queue_id == queue.id)
-                .group_by(Agent.status)
-            ).all()
-        )
-    )
-    in_progress = session.scalar(
-        select(func.count()).select_from(r).where(r.queue_id == queue.id, r.status.in_(IN_PROGRESS))
-    )
-    failed = session.scalar(
-        select(func.count())
-        .select_from(r)
-        .where(r.queue_id == queue.id, r.status == "failed", r.updated_at >= now - RECENT_FAILURES)
-    )
+            c.oldest = earliest if c.oldest is None else min(c.oldest, earliest)
+    return counts
+
+
+def _agent_counts(session: Session) -> dict[int, Counter[str]]:
+    """Every queue's agents by status, in one statement."""
+    counts: dict[int, Counter[str]] = {}
+    for queue_id, status, n in session.execute(
+        select(agent_queues.c.queue_id, Agent.status, func.count())
+        .join(Agent, agent_queues.c.agent_id == Agent.id)
+        .group_by(agent_queues.c.queue_id, Agent.status)
+    ):
+        counts.setdefault(queue_id, Counter())[status] = n
+    return counts
+
+
+def _failed_since(session: Session, since: datetime) -> dict[int, int]:
+    """Every queue's requests that ended failed since `since`: one range of ix_callback_status_updated."""
+    r = CallbackRequest
+    rows = session.execute(
+        select(r.queue_id, func.count()).where(r.status == "failed", r.updated_at >= since).group_by(r.queue_id)
+    ).all()
+    return {queue_id: int(n) for queue_id, n in rows}
+
+
+def _queue_now(
+    session: Session,
+    queue: Queue,
+    now: datetime,
+    counts: _RequestCounts,
+    agents: Counter[str],
+    failed: int,
+    quote: bool = True,
+) -> QueueNow:
+    oldest = counts.oldest
     return QueueNow(
         name=queue.name,
         display_name=queue.display_name,
         open=queue.business_hours.is_open(now),
-        waiting=waiting,
-        scheduled=scheduled,
-        holding=holding,
+        waiting=counts.waiting,
+        scheduled=counts.scheduled,
+        holding=counts.holding,
         longest_wait_seconds=max(0, int((now - oldest).total_seconds())) if oldest is not None else None,
-        quoted_wait_seconds=callbacks.queue_wait(session, queue, now),
-        agents={status: int(agent_counts.get(status, 0)) for status in AGENT_STATUSES},
-        calls_in_progress=int(in_progress or 0),
-        failed_last_hour=int(failed or 0),
+        quoted_wait_seconds=callbacks.queue_wait(session, queue, now) if quote else None,
+        agents={status: int(agents.get(status, 0)) for status in AGENT_STATUSES},
+        calls_in_progress=counts.in_progress,
+        failed_last_hour=failed,
     )
 
 
@@ -276,12 +335,20 @@ def _current_calls(session: Session, queue_names: dict[int, str]) -> dict[int, C
     first one, now away, is on no call (agents.desk.current_call reads the console the same way).
     """
     r = CallbackRequest
+    # The open attempts (a partial index holds them) and their legs, by the legs' index on attempt_id:
+    # said as "of the open attempts", so SQLite does not read every leg ever rung to find the open ones.
+    # Ordered here rather than in SQL, where ordering by id would have SQLite walk the tables in id order.
+    open_attempts = select(CallAttempt.id).where(CallAttempt.ended_at.is_(None))
     rows = session.execute(
-        select(AgentLeg.agent_id, r.id, r.queue_id, r.name, r.status, AgentLeg.rung_at)
+        select(AgentLeg.id, AgentLeg.agent_id, r.id, r.queue_id, r.name, r.status, AgentLeg.rung_at)
         .join(CallAttempt, AgentLeg.attempt_id == CallAttempt.id)
         .join(r, CallAttempt.request_id == r.id)
-        .where(AgentLeg.ended_at.is_(None), AgentLeg.agent_id.is_not(None), CallAttempt.ended_at.is_(None))
-        .order_by(AgentLeg.id)
+        .where(
+            AgentLeg.attempt_id.in_(open_attempts),
+            AgentLeg.ended_at.is_(None),
+            AgentLeg.agent_id.is_not(None),
+            CallAttempt.ended_at.is_(None),
+        )
     ).all()
     rung_before = (
         select(AgentLeg.id)
@@ -289,15 +356,15 @@ def _current_calls(session: Session, queue_names: dict[int, str]) -> dict[int, C
         .exists()
     )
     claimed = session.execute(
-        select(CallAttempt.agent_id, r.id, r.queue_id, r.name, r.status, CallAttempt.created_at)
+        select(CallAttempt.id, CallAttempt.agent_id, r.id, r.queue_id, r.name, r.status, CallAttempt.created_at)
         .join(r, CallAttempt.request_id == r.id)
         .join(Agent, Agent.id == CallAttempt.agent_id)
         .where(CallAttempt.ended_at.is_(None), Agent.status == "reserved", ~rung_before)
-        .order_by(CallAttempt.id)
     ).all()
     calls: dict[int, CallNow] = {}
-    # Claims first, then legs: an agent being rung for a call is on that call, whoever claimed it.
-    for agent_id, request_id, queue_id, name, status, since in [*claimed, *rows]:
+    # Claims first, then legs, each oldest first: an agent being rung for a call is on that call,
+    # whoever claimed it, and on their latest.
+    for _id, agent_id, request_id, queue_id, name, status, since in [*sorted(claimed), *sorted(rows)]:
         if agent_id is None:  # filtered out above; the column itself may be empty
             continue
         calls[agent_id] = CallNow(request_id, queue_names.get(queue_id, ""), name, status, since)

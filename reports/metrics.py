@@ -49,7 +49,7 @@ class LineCollector:
     def read(self) -> LineNow:
         """The line now, in a session of its own, at the app's clock."""
         with get_db(self.app).sessions() as session:
-            return line_now(session, self.app.extensions["clock"].now())
+            return line_now(session, self.app.extensions["clock"].now(), gauges_only=True)
 
     def collect(self) -> Iterator[Metric]:
         """One read of the line, as gauges."""
@@ -87,6 +87,9 @@ class _Scrape:
 
     def collect(self) -> Iterator[Metric]:
         """Every metric family of this scrape."""
+        # Customers' cancels are counted once they can no longer be undone (reports.instruments).
+        with get_db(self.app).sessions() as session:
+            instruments.count_settled_cancels(session, self.app.extensions["clock"].now())
         line = LineCollector(self.app).read()
         # Series for every queue from the first scrape, so rate() sees a request's first increment.
         instruments.zero_fill([q.name for q in line.queues])

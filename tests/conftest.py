@@ -81,6 +81,7 @@ import callback.models  # noqa: E402,F401
 import ivr.models  # noqa: E402,F401
 import orders.models  # noqa: E402,F401
 import recordings.models  # noqa: E402,F401
+import reports.models  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,7 @@ import callback.models  # noqa: F401
 import ivr.models  # noqa: F401
 import orders.models  # noqa: F401
 import recordings.models  # noqa: F401
+import reports.models  # noqa: F401
 from core.db import Base, make_engine
 
 _template: Path | None = None

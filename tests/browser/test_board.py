@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,12 @@ from playwright.sync_api import expect
 
 from agents.staff import add_staff
 from core.clock import SystemClock
-from core.db import get_db
+from core.db import Database, get_db, make_engine
+from tests import factories
+from tests.browser.test_accessibility import clean
+from tests.browser.test_callback_page import tab
 from tests.e2e.conftest import System, start_system
+from tests.factories import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -199,3 +204,39 @@ def test_an_agent_is_refused_the_board(browser: Any, running: tuple[System, int]
     tab.context.close()
     # The refusals above are the point of this test; nothing else may have gone wrong.
     assert all("/board" in problem and "403" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_board_says_what_each_number_counts_and_passes_axe(
+    browser: Any, live_server: str, tmp_path: Path, width: int
+) -> None:
+    """Without the whole system: the app alone (the live server), a waiting callback, the board's words."""
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'live.sqlite3'}"))
+    now = datetime.now(UTC)
+    with database.sessions() as session:
+        email = factories.staff(session, now, "supervisor", email="sam@example.com").email
+        factories.request(session, now, age=timedelta(minutes=3))
+    database.engine.dispose()
+
+    with tab(browser, live_server, width, bypass_csp=True) as sam:
+        sam.goto("/board")
+        sam.get_by_label("Email").fill(email)
+        sam.get_by_label("Password").fill(STAFF_PASSWORD)
+        sam.get_by_role("button", name="Sign in").click()
+        expect(sam.locator("#queue-orders-waiting")).to_have_text("1")
+
+        waiting = sam.get_by_role("columnheader", name=re.compile(r"^Waiting callbacks"))
+        expect(waiting).to_have_accessible_description(re.compile(r"^Callbacks due now that nobody is calling yet"))
+        if width > 1000:  # the table's headers are on screen; on a phone each card labels its numbers
+            expect(waiting.locator(".explain")).to_have_text("due now, not yet being called")
+        help = sam.locator("#board-help")
+        expect(help.locator("#define-waiting")).to_be_hidden()
+        help.get_by_text("What the numbers mean").click()
+        expect(help.locator("#define-waiting")).to_be_visible()
+        expect(help.locator("#define-longest")).to_contain_text("counted from when they asked")
+        assert sam.evaluate("document.documentElement.scrollWidth") <= width
+        sam.screenshot(path=f"/tmp/board-help-{width}.png", full_page=True)
+        # The board redraws its rows every second: the words stay, and nothing on the page breaks axe.
+        sam.wait_for_timeout(1_500)
+        expect(help.locator("#define-waiting")).to_be_visible()
+        clean(sam, "the board with its definitions open")

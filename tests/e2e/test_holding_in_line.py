@@ -48,7 +48,8 @@ def abandonment(system: System) -> float | None:
     """The orders queue's phone-menu abandonment over the last hour."""
     now = datetime.now(UTC)
     with get_db(system.app).sessions() as session:
-        report = figures.report(session, now - timedelta(hours=1), now + timedelta(minutes=1), "orders", now)
+        period = figures.Instants(now - timedelta(hours=1), now + timedelta(minutes=1))
+        report = figures.report(session, period, "orders", now)
         return report.queues[0].ivr_abandonment
 
 

@@ -202,6 +202,39 @@ def test_the_first_paint_shows_the_numbers_the_agents_and_the_alerts(
     assert 'id="alerts-none" class="all-clear" hidden' in body
 
 
+QUEUE_COLUMNS = ("waiting", "holding", "longest", "quoted", "calls", "agents", "scheduled", "failed")
+
+
+def test_the_page_says_what_each_number_counts_next_to_it_and_in_full(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    response = sign_in("supervisor").get("/board")
+    body = response.get_data(as_text=True)
+    head = re.search(r'<thead role="rowgroup">.*?</thead>', body, re.S)
+    assert head is not None
+
+    # Each column's header carries a short description, and points at its full definition.
+    for column in QUEUE_COLUMNS:
+        header = re.search(rf'<th [^>]*aria-describedby="define-{column}"[^>]*>(.*?)</th>', head.group(0), re.S)
+        assert header is not None, column
+        assert '<span class="explain">' in header.group(1), column
+        assert re.search(rf'<dd id="define-{column}">', body), column
+    definitions = {
+        column: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found)).split())
+        for column, found in re.findall(r'<dd id="define-(\w+)">(.*?)</dd>', body, re.S)
+    }
+    assert "<summary>What the numbers mean</summary>" in body
+    # What "waiting" leaves out is said where it is left out, so the columns add up in a reader's head.
+    waiting = definitions["waiting"]
+    for left_out in ("booked for a later time", "retry", "Booked for later", "Callers holding", "Calls in progress"):
+        assert left_out in waiting, left_out
+    assert "counted from when they asked" in definitions["longest"]
+    assert "time in the phone menu" in definitions["longest"]
+    assert "back-off" in definitions["scheduled"]
+    assert "last 60 minutes" in definitions["failed"]
+    assert "each" in definitions["agents"]
+
+
 def test_a_quiet_line_says_nothing_needs_a_person(sign_in: Callable[[str], FlaskClient]) -> None:
     body = sign_in("supervisor").get("/board").get_data(as_text=True)
 

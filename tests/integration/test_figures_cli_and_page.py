@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from agents.service import update_queue
 from callback import calls, line
 from callback.models import CallAttempt
 from core.clock import FixedClock
@@ -85,6 +86,14 @@ def test_csv_has_a_header_of_field_names_and_a_row_per_queue_then_all(app: Flask
     assert [row["queue"] for row in rows] == ["orders", "returns", "payments", "account", "devices", "other", "all"]
     assert rows[0]["offered"] == "2" and rows[-1]["offered"] == "3"
     assert rows[2]["service_level"] == ""  # nothing offered: no share, printed empty
+    # Each row says the period it counts and the zone its days are in: a file read later stands alone.
+    assert list(rows[0])[:4] == ["queue", "timezone", "since", "until"]
+    for row in rows:
+        assert (row["timezone"], row["since"], row["until"]) == (
+            "America/New_York",
+            "2026-11-17T05:00:00+00:00",
+            "2026-11-24T05:00:00+00:00",
+        )
 
 
 def test_one_queue_in_a_table_a_person_reads(app: Flask, history: None) -> None:
@@ -99,6 +108,21 @@ def test_one_queue_in_a_table_a_person_reads(app: Flask, history: None) -> None:
     assert lines["Average speed of answer"] == "10m 00s"
     assert lines["Menu containment"] == "—"
     assert "all" not in result.output.splitlines()[1]
+
+
+def test_the_command_counts_each_queues_days_in_its_own_zone(app: Flask, db_session: Session) -> None:
+    update_queue(db_session, "returns", {"timezone": "Europe/London"})
+    db_session.commit()
+    factories.request(db_session, datetime(2026, 11, 23, 3, 0, tzinfo=UTC), topic="returns")  # Monday in London
+
+    data = json.loads(run(app, "--since", "2026-11-23", "--format", "json").output)
+    table = run(app, "--since", "2026-11-23").output
+
+    returns = next(q for q in data["queues"] if q["queue"] == "returns")
+    assert (returns["offered"], returns["timezone"]) == (1, "Europe/London")
+    assert (returns["since"], returns["until"]) == ("2026-11-23T00:00:00+00:00", "2026-11-24T00:00:00+00:00")
+    assert data["all"]["offered"] == 1
+    assert "returns: Figures from 2026-11-23 00:00 to 2026-11-24 00:00 (Europe/London)" in table
 
 
 def test_iso_datetimes_bound_the_period_exactly(app: Flask, history: None) -> None:
@@ -204,6 +228,46 @@ def test_a_range_is_shown_and_a_backwards_one_refused(app: Flask, db_session: Se
     assert unknown.status_code == 400 and "There is no queue named 'nonesuch'." in page_text(unknown)
 
 
+def cells(page: str, name: str) -> list[str]:
+    """The cells of one figure's row, in column order."""
+    row = re.search(rf'id="figure-{name}"[^>]*>.*?</tr>', page, re.S)
+    assert row is not None, name
+    return re.findall(r"<td>([^<]*)</td>", row.group(0))
+
+
+def test_todays_open_requests_have_a_row_and_the_page_says_how_the_counts_add_up(
+    app: Flask, db_session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    factories.request(db_session, now, status="completed", age=timedelta(minutes=30))
+    factories.request(db_session, now, status="queued", age=timedelta(minutes=20))
+    factories.request(db_session, now, status="retry_wait", age=timedelta(minutes=20))
+
+    page = page_text(signed_in(app, db_session, clock, "supervisor").get("/admin/figures?queue=orders"))
+
+    assert [cells(page, name) for name in ("offered", "completed", "still_open")] == [["3"], ["1"], ["2"]]
+    assert cells(page, "callback_success") == ["100.0%"]  # of the one decided: the open ones wait their turn
+    assert "Offered = completed + failed + canceled + expired + still open." in page
+
+
+def test_every_queues_column_counts_its_own_zones_day_and_says_which(
+    app: Flask, db_session: Session, clock: FixedClock
+) -> None:
+    update_queue(db_session, "returns", {"timezone": "Europe/London"})
+    db_session.commit()
+    # 03:00 on Monday in London is still Sunday evening (22:00) in New York.
+    factories.request(db_session, datetime(2026, 11, 23, 3, 0, tzinfo=UTC), topic="returns")
+    supervisor = signed_in(app, db_session, clock, "supervisor")
+
+    alone = page_text(supervisor.get("/admin/figures?period=today&queue=returns"))
+    every = page_text(supervisor.get("/admin/figures?period=today"))
+
+    assert cells(alone, "offered") == ["1"]
+    assert cells(every, "offered") == ["0", "1", "0", "0", "0", "0", "1"]
+    assert "Each queue's days are counted in its own time zone" in every
+    assert "Europe/London" in every and "America/New_York" in every
+
+
 @pytest.mark.parametrize("built", [True, False], ids=["bundle built", "bundle absent"])
 def test_the_tables_are_shown_whether_or_not_the_chart_bundle_was_built(
     app: Flask, db_session: Session, clock: FixedClock, history: None, monkeypatch: pytest.MonkeyPatch, built: bool
@@ -246,10 +310,7 @@ def test_a_call_driven_through_the_call_logic_reads_as_worked_out_by_hand(sessio
     session.commit()
     clock.advance(seconds=150)
 
-    zone = figures.shop_zone([factories.queue(session)])
-    today = start.astimezone(zone).date()
-    since, until = figures.day_bounds(today, today, zone)
-    row = figures.report(session, since, until, "orders", clock.now()).queues[0]
+    row = figures.report(session, figures.Preset("today", clock.now()), "orders", clock.now()).queues[0]
 
     assert (row.offered, row.completed, row.connected, row.calls_placed) == (1, 1, 1, 1)
     assert row.average_speed_of_answer_seconds == 600 + 35

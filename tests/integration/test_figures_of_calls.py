@@ -40,10 +40,7 @@ def talking(session: Session, clock: FixedClock, asked_ago: timedelta) -> tuple[
 
 
 def today(session: Session, clock: FixedClock) -> figures.Figures:
-    zone = figures.shop_zone([factories.queue(session)])
-    day = clock.now().astimezone(zone).date()
-    since, until = figures.day_bounds(day, day, zone)
-    return figures.report(session, since, until, "orders", clock.now()).queues[0]
+    return figures.report(session, figures.Preset("today", clock.now()), "orders", clock.now()).queues[0]
 
 
 def test_a_conversation_under_way_counts_as_connected_from_the_acceptance(session: Session, clock: FixedClock) -> None:

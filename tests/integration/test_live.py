@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from agents.models import AgentStatusChange
 from callback import line
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
+from reports import instruments
 from reports.live import line_now
 from tests import factories
 
@@ -143,3 +148,107 @@ def test_the_line_carries_the_shops_zone_and_the_pause_in_its_clock(session: Ses
 
     assert state.timezone == "America/New_York" and state.as_json()["timezone"] == "America/New_York"
     assert "EST" in paused.message and "error 20003" in paused.message
+
+
+def test_the_board_reads_clock_times_in_the_first_queues_zone_as_the_figures_do(
+    session: Session, clock: FixedClock
+) -> None:
+    # "account" is first by name, "orders" first made: the shop's zone is the first made queue's.
+    factories.queue(session, "account").timezone = "Europe/London"
+    session.commit()
+
+    state = line_now(session, clock.now())
+
+    assert [q.name for q in state.queues][0] == "account"  # still listed by name
+    assert state.timezone == "America/New_York"
+
+
+# --- what reading the line costs as history grows -------------------------------------------------------
+
+# The tables that grow with every request: a poll of the board, or a scrape, must never read one whole.
+HISTORY = ("callback_requests", "call_attempts", "agent_legs")
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent on the session's connection meanwhile, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+    engine = session.get_bind()
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
+def full_reads(session: Session, sent: list[tuple[str, Any]]) -> list[str]:
+    """The history tables each statement would read whole, by the database's own query plan.
+
+    PostgreSQL is told to avoid sequential scans (as its planner would, with history in the tables, when an
+    index serves): one that remains is one no index can serve. On SQLite an ordered scan that stops at its
+    LIMIT (the newest calls of a queue, for the wait estimate) reads only what it returns.
+    """
+    found = []
+    with session.get_bind().connect() as conn:  # type: ignore[union-attr]
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in sent:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plan = " / ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + statement, parameters))
+            for table in HISTORY:
+                whole = (
+                    re.search(rf"Seq Scan on {table}\b", plan)
+                    if postgres
+                    else re.search(rf"\bSCAN {table}\b(?! USING)", plan) and " LIMIT " not in statement
+                )
+                if whole:
+                    found.append(f"{table}: {' '.join(statement.split())[:160]} -> {plan}")
+        if postgres:
+            conn.exec_driver_sql("RESET enable_seqscan")
+    return found
+
+
+def a_day_of_history(session: Session, clock: FixedClock) -> None:
+    """Finished requests with their calls and agent legs, a few waiting, one being called."""
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    for status in ("completed", "failed", "canceled", "expired") * 5:
+        req = factories.request(session, now, status=status, age=timedelta(hours=3))
+        attempt = CallAttempt(request_id=req.id, agent_id=agent.id, created_at=now, ended_at=now)
+        session.add(attempt)
+        session.flush()
+        session.add(AgentLeg(attempt_id=attempt.id, agent_id=agent.id, rung_at=now, ended_at=now))
+    factories.request(session, now, age=timedelta(minutes=5))
+    factories.request(session, now, topic="returns", hold_call_sid="CA" + "3" * 32)
+    busy = factories.request(session, now, status="dialing", agent_id=agent.id)
+    session.add(CallAttempt(request_id=busy.id, agent_id=agent.id, created_at=now))
+    session.commit()
+
+
+def test_a_poll_of_the_board_reads_the_history_only_through_indexes(session: Session, clock: FixedClock) -> None:
+    a_day_of_history(session, clock)
+
+    with statements(session) as sent:
+        line_now(session, clock.now())
+
+    assert full_reads(session, sent) == []
+    # One statement per kind of count for every queue together, not one per queue.
+    assert sum(1 for statement, _ in sent if "callback_requests.updated_at >=" in statement) == 1
+
+
+def test_counting_settled_cancels_at_a_scrape_reads_through_an_index(session: Session, clock: FixedClock) -> None:
+    a_day_of_history(session, clock)
+    instruments.count_settled_cancels(session, clock.now())  # the first count sets the mark
+    clock.advance(minutes=10)
+
+    with statements(session) as sent:
+        instruments.count_settled_cancels(session, clock.now())
+
+    assert sent and full_reads(session, sent) == []

@@ -413,10 +413,85 @@ def test_a_canceled_request_counts_and_a_duplicate_ask_does_not(
         after_duplicate = scrape(client)
         service.cancel(session, clock, req.ref)
         service.cancel(session, clock, req.ref)  # canceling twice is fine, and counts once
+    clock.advance(seconds=service.UNDO_CANCEL.total_seconds() + 1)  # the customer may no longer undo it
     after = scrape(client)
 
     assert delta(before, after_duplicate, "callme_requests_total", queue="returns", outcome="canceled") == 0
     assert delta(before, after, "callme_requests_total", queue="returns", outcome="canceled") == 1
+
+
+def test_a_customers_cancel_counts_once_it_can_no_longer_be_undone(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    with get_db(app).sessions() as session:
+        req = factories.request(session, clock.now(), topic="payments")
+        before = scrape(client)
+        service.cancel(session, clock, req.ref)
+        clock.advance(seconds=service.UNDO_CANCEL.total_seconds())  # the last moment it may be undone
+        while_undoable = scrape(client)
+        clock.advance(seconds=1)
+        settled = scrape(client)
+        again = scrape(client)  # each scrape counts only what settled since the one before
+
+    assert delta(before, while_undoable, "callme_requests_total", queue="payments", outcome="canceled") == 0
+    assert delta(before, settled, "callme_requests_total", queue="payments", outcome="canceled") == 1
+    assert delta(settled, again, "callme_requests_total", queue="payments", outcome="canceled") == 0
+
+
+def test_a_cancel_undone_and_made_again_counts_once(app: Flask, client: FlaskClient, clock: FixedClock) -> None:
+    limits = Limits.from_settings(app.config["SETTINGS"])
+    with get_db(app).sessions() as session:
+        req = factories.request(session, clock.now(), topic="payments")
+        before = scrape(client)
+        service.cancel(session, clock, req.ref)
+        clock.advance(minutes=1)
+        service.undo_cancel(session, clock, req.ref, limits)
+        clock.advance(minutes=1)
+        service.cancel(session, clock, req.ref)
+        clock.advance(hours=1)
+    after = scrape(client)
+
+    assert delta(before, after, "callme_requests_total", queue="payments", outcome="canceled") == 1
+
+
+def test_a_cancel_undone_then_completed_counts_only_as_completed(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    limits = Limits.from_settings(app.config["SETTINGS"])
+    with get_db(app).sessions() as session:
+        agent = factories.agent(session, clock.now(), queues=("payments",))
+        req = factories.request(session, clock.now(), topic="payments")
+        before = scrape(client)
+        service.cancel(session, clock, req.ref)
+        clock.advance(minutes=1)
+        service.undo_cancel(session, clock, req.ref, limits)
+        now = clock.now()
+        req.start_dialing(agent.id, now)
+        req.answered(now)
+        req.bridged(now)
+        req.complete(now + timedelta(minutes=4))
+        session.commit()
+        clock.advance(hours=1)
+    after = scrape(client)
+
+    assert delta(before, after, "callme_requests_total", queue="payments", outcome="canceled") == 0
+    assert delta(before, after, "callme_requests_total", queue="payments", outcome="completed") == 1
+
+
+def test_a_settled_cancel_is_counted_once_whichever_process_scrapes(
+    app: Flask, client: FlaskClient, database_url: str, clock: FixedClock
+) -> None:
+    other = app_with(database_url, clock).test_client()  # another web worker on the same database
+    with get_db(app).sessions() as session:
+        req = factories.request(session, clock.now(), topic="account")
+        before = scrape(client)
+        service.cancel(session, clock, req.ref)
+    clock.advance(minutes=10)
+    first, second = scrape(other), scrape(client)
+
+    # Both processes count into this test's one registry: a second count would show here.
+    assert delta(before, second, "callme_requests_total", queue="account", outcome="canceled") == 1
+    assert delta(first, second, "callme_requests_total", queue="account", outcome="canceled") == 0
 
 
 def test_work_rolled_back_is_never_counted(app: Flask, client: FlaskClient, clock: FixedClock) -> None:
@@ -436,6 +511,7 @@ def test_work_rolled_back_is_never_counted(app: Flask, client: FlaskClient, cloc
         assert req.status == "queued"
         req.cancel(now)
         session.commit()
+    clock.advance(hours=1)  # a customer's cancel counts once it can no longer be undone
     after = scrape(client)
 
     assert delta(before, rolled_back, "callme_requests_total", queue="payments", outcome="canceled") == 0

@@ -12,9 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.models import Agent, AgentStatusChange
+from agents.models import Agent, AgentStatusChange, Queue
 from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from ivr.models import IvrSession
@@ -88,7 +89,7 @@ def new_agent(session: Session, queues: tuple[str, ...] = ("orders",)) -> Agent:
 
 
 def monday(session: Session, queue: str | None = "orders", now: datetime = LATER) -> figures.Report:
-    return figures.report(session, SINCE, UNTIL, queue, now)
+    return figures.report(session, figures.Days(MONDAY, MONDAY), queue, now)
 
 
 def only(report: figures.Report) -> figures.Figures:
@@ -120,6 +121,44 @@ def test_presets_name_today_yesterday_and_the_last_seven_days_in_local_dates() -
         figures.preset("fortnight", now, NEW_YORK)
 
 
+def test_each_queue_counts_its_days_in_its_own_zone_when_every_queue_is_shown(session: Session) -> None:
+    factories.queue(session, "returns").timezone = "Europe/London"
+    session.commit()
+    request(session, at(3), "completed", topic="returns")  # 03:00 Monday in London, 22:00 Sunday in New York
+    request(session, at(4, 30), "completed")  # 23:30 Sunday in New York: not Monday for orders
+
+    result = figures.report(session, figures.Days(MONDAY, MONDAY), None, LATER)
+    orders, returns = result.queues[0], result.queues[1]
+    alone = only(figures.report(session, figures.Days(MONDAY, MONDAY), "returns", LATER))
+
+    assert (orders.queue, orders.offered, orders.timezone) == ("orders", 0, "America/New_York")
+    assert (returns.queue, returns.offered, returns.timezone) == ("returns", 1, "Europe/London")
+    assert (returns.since, returns.until) == (at(0), at(0, day=24))
+    assert alone.offered == returns.offered == 1
+    assert result.total is not None and result.total.offered == 1
+    # The hour a request was made is read on its own queue's clock: 03:00 in London.
+    assert result.hours[3].offered == 1 and sum(h.offered for h in result.hours) == 1
+
+
+def test_today_is_each_queues_own_today() -> None:
+    london = ZoneInfo("Europe/London")
+    # 02:00 UTC on Tuesday: still Monday in New York, already Tuesday in London.
+    period = figures.Preset("today", at(2, day=24))
+
+    assert figures.bounds_of(period, NEW_YORK) == figures.Bounds(SINCE, UNTIL, NEW_YORK)
+    assert figures.bounds_of(period, london) == figures.Bounds(at(0, day=24), at(0, day=25), london)
+
+
+def test_the_first_queue_is_the_first_made_whatever_the_order_it_is_listed_in(session: Session) -> None:
+    factories.queue(session, "other").timezone = "Europe/London"  # the last made
+    session.commit()
+    queues = list(reversed(session.scalars(select(Queue).order_by(Queue.id)).all()))
+
+    assert queues[0].name == "other" and queues[-1].name == "orders"
+    assert figures.shop_zone(queues) == NEW_YORK
+    assert figures.shop_zone([]) == ZoneInfo("UTC")
+
+
 # --- empty periods ------------------------------------------------------------------------------------
 
 
@@ -130,6 +169,7 @@ def test_an_empty_period_counts_zero_and_gives_no_share_or_average(session: Sess
 
     for row in [*result.queues, everything]:
         assert (row.offered, row.completed, row.failed, row.canceled, row.expired, row.connected) == (0,) * 6
+        assert row.still_open == 0
         assert row.calls_placed == row.ivr_sessions == row.quotes_compared == 0
         for name in (
             "average_speed_of_answer_seconds",
@@ -169,10 +209,25 @@ def test_each_request_counts_once_by_its_status_and_duplicate_asks_not_at_all(se
     everything = result.total
 
     assert (orders.offered, orders.completed, orders.failed, orders.canceled, orders.expired) == (5, 1, 1, 1, 1)
-    assert orders.callback_success == pytest.approx(1 / 5)
+    assert orders.still_open == 1
+    assert orders.callback_success == pytest.approx(1 / 4)
     assert everything is not None
-    assert (everything.offered, everything.completed) == (6, 2)
-    assert everything.callback_success == pytest.approx(2 / 6)
+    assert (everything.offered, everything.completed, everything.still_open) == (6, 2, 1)
+    assert everything.callback_success == pytest.approx(2 / 5)
+
+
+def test_the_counts_add_up_and_open_requests_do_not_lower_the_success_rate(session: Session) -> None:
+    # The morning so far: one completed, two waiting (one booked for later), one being called, one talking.
+    request(session, at(14), "completed")
+    for status in ("queued", "retry_wait", "dialing", "connected"):
+        request(session, at(15), status)
+
+    row = only(monday(session, now=at(16)))
+
+    assert (row.offered, row.completed, row.still_open) == (5, 1, 4)
+    assert row.offered == row.completed + row.failed + row.canceled + row.expired + row.still_open
+    assert row.callback_success == 1.0  # of the one request decided so far
+    assert "decided" in figures.LABELS["callback_success"][1]
 
 
 def test_a_request_made_before_midnight_and_answered_after_counts_on_the_day_it_was_made(session: Session) -> None:
@@ -180,9 +235,7 @@ def test_a_request_made_before_midnight_and_answered_after_counts_on_the_day_it_
     req = request(session, at(4, 50), "completed")
     attempt(session, req, dialled=at(5, 19), bridged=at(5, 20), ended=at(5, 25), talk=300)
 
-    sunday = only(
-        figures.report(session, *figures.day_bounds(date(2026, 11, 22), date(2026, 11, 22), NEW_YORK), "orders", LATER)
-    )
+    sunday = only(figures.report(session, figures.Days(date(2026, 11, 22), date(2026, 11, 22)), "orders", LATER))
     monday_figures = only(monday(session))
 
     assert (sunday.offered, sunday.completed, sunday.connected, sunday.calls_placed) == (1, 1, 1, 1)
@@ -239,7 +292,7 @@ def test_service_level_counts_offered_requests_leaving_out_early_cancellations_a
     attempt(session, in_time, dialled=at(14, 9), bridged=at(14, 10), ended=at(14, 15), talk=300)  # 600 s: met
     late = request(session, at(14), "completed")
     attempt(session, late, dialled=at(14, 19), bridged=at(14, 20), ended=at(14, 25), talk=300)  # 1200 s: missed
-    request(session, at(14), "canceled", updated_at=at(14, 5))  # withdrawn at 300 s: left out
+    request(session, at(14), "canceled", updated_at=at(14, 5), outcome="canceled_by_customer")  # at 300 s: left out
     request(session, at(14), "canceled", updated_at=at(14, 20), outcome="hung_up_on_hold")  # at 1200 s: missed
     request(session, at(14), "failed", updated_at=at(14, 5))  # missed, however early
     request(session, now - timedelta(seconds=100), "queued")  # its 900 s are not up at 18:00: undecided
@@ -248,6 +301,38 @@ def test_service_level_counts_offered_requests_leaving_out_early_cancellations_a
     row = only(monday(session, now=now))
 
     assert row.service_level_seconds == 900
+    assert row.service_level == pytest.approx(1 / 5)
+
+
+def test_canceled_requests_are_told_apart_by_who_canceled_them(session: Session) -> None:
+    for outcome in ("canceled_by_customer", "declined", "hung_up_on_hold", "caller_hung_up"):
+        request(session, at(14), "canceled", outcome=outcome)
+    for outcome in ("canceled_by_staff", "do_not_call", "forgotten", "left_unstaffed", "hold_failed"):
+        request(session, at(14), "canceled", outcome=outcome)
+
+    row = only(monday(session))
+
+    assert (row.canceled, row.withdrawn, row.canceled_by_shop) == (9, 4, 5)
+    assert figures.LABELS["withdrawn"][0] == "Withdrawn by the customer"
+    assert "supervisor" in figures.LABELS["canceled_by_shop"][1]
+
+
+def test_a_cancel_by_us_is_no_withdrawal_for_the_service_level(session: Session) -> None:
+    # T = 900 s. Each waited 600 s, then:
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="canceled_by_customer")  # left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="do_not_call")  # their wish: left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="forgotten")  # their wish: left out
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="canceled_by_staff")  # missed
+    request(session, at(14), "canceled", updated_at=at(14, 10), outcome="left_unstaffed")  # missed
+    # Canceled by a supervisor after waiting past T: missed, like anything else not put through in time.
+    request(session, at(15), "canceled", updated_at=at(15, 20), outcome="canceled_by_staff")
+    # A customer who gave up after T: missed.
+    request(session, at(16), "canceled", updated_at=at(16, 20), outcome="canceled_by_customer")
+    met = request(session, at(17), "completed")
+    attempt(session, met, dialled=at(17, 4), bridged=at(17, 5), ended=at(17, 9), talk=240)
+
+    row = only(monday(session))
+
     assert row.service_level == pytest.approx(1 / 5)
 
 
@@ -474,7 +559,7 @@ def test_display_reads_shares_as_percentages_and_durations_as_minutes() -> None:
     assert figures.display("average_speed_of_answer_seconds", 2 * 3600 + 5 * 60 + 9) == "2h 05m"
     assert figures.display("calls_per_completion", 4 / 3) == "1.33"
     assert figures.display("offered", 7) == "7"
-    assert set(figures.LABELS) == set(figures.FIELDS) - {"queue"}
+    assert set(figures.LABELS) == set(figures.FIGURE_FIELDS) == set(figures.FIELDS) - set(figures.PERIOD_FIELDS)
 
 
 def test_every_json_field_is_documented_in_the_module() -> None:
