@@ -49,7 +49,10 @@ def build(database_url: str, clock: FixedClock, **settings: Any) -> Flask:
     from agents.service import ensure_default_queues
     from app import create_app
 
-    app = create_app({"app_env": "testing", "database_url": database_url, "public_base_url": BASE, **settings}, clock)
+    # The request's database budget is tested on its own (test_database_outage.py); here, as in the
+    # shared app fixture, it is generous: a loaded 2-core machine once took over 2 s for a first ask.
+    config = {"app_env": "testing", "database_url": database_url, "public_base_url": BASE}
+    app = create_app({**config, "database_timeout_seconds": 10.0, **settings}, clock)
     with get_db(app).sessions() as s:
         ensure_default_queues(s, "+15005550006")
     return app

@@ -50,7 +50,7 @@ def dial_in(app: Flask, client: FlaskClient, who: str, *keys: str):
 
 def requests(app: Flask) -> list[CallbackRequest]:
     with get_db(app).sessions() as session:
-        return list(session.scalars(select(CallbackRequest)))
+        return list(session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)))
 
 
 # --- a number we cannot call back -------------------------------------------------------------------------
