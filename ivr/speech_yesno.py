@@ -147,13 +147,7 @@ _SPANISH_NO_NUMBER_PHRASES = (
 def after_no(text: str, language: str = "en") -> str:
     """The words after a leading "no" ("No, I need to talk to someone" -> "i need to talk to someone"),
     or "" when the answer does not open with one or says nothing more."""
-    words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
-    if not words or words[0] not in _NO_WORDS:
-        return ""
-    start = 0
-    while start < len(words) and words[start] in _LEADING_NO:
-        start += 1
-    return " ".join(words[start:])
+    return _after_opening(text, language, _NO_WORDS, _LEADING_NO)
 
 
 # A yes that opens an answer ("Yes, but it arrived damaged", "sí, pero llegó roto").
@@ -164,11 +158,16 @@ _LEADING_YES = _YES_WORDS | {"uh", "um", "oh", "well", "okay", "ok"}
 def after_yes(text: str, language: str = "en") -> str:
     """The words after a leading yes ("Yes, but it arrived damaged" -> "but it arrived damaged"), or ""
     when the answer does not open with one or says nothing more."""
+    return _after_opening(text, language, _YES_WORDS, _LEADING_YES)
+
+
+def _after_opening(text: str, language: str, opening: frozenset[str], leading: frozenset[str]) -> str:
+    """The words after an answer's opening (a first word in `opening`, then any in `leading`), or ""."""
     words = [_fold(word) for word in _words(text)] if _is_spanish(language) else _words(text)
-    if not words or words[0] not in _YES_WORDS:
+    if not words or words[0] not in opening:
         return ""
     start = 0
-    while start < len(words) and words[start] in _LEADING_YES:
+    while start < len(words) and words[start] in leading:
         start += 1
     return " ".join(words[start:])
 
