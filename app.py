@@ -17,6 +17,7 @@ from core.config import ConfigError, Settings
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask app; `config` overrides settings read from the environment (for tests)."""
     import reports
+    from agents import account as agents_account
     from agents import admin as agents_admin
     from agents import api as agents_api
     from agents import auth as agents_auth
@@ -97,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     web.init_app(app)
     # Staff sign-in (Flask-Login); its pages carry CSRF tokens like every form.
     agents_auth.init_app(app)
+    app.register_blueprint(agents_account.bp)
     install_voice_fallback(app, transfer_to=settings.voice_fallback_number)
     app.register_blueprint(callback_views.bp)
     app.register_blueprint(callback_api.bp)

@@ -25,6 +25,7 @@ from agents.admin_forms import (
     DncForm,
     DncRemoveForm,
     QueueForm,
+    ResetPasswordForm,
     RoleForm,
     StaffForm,
     StatusForm,
@@ -32,7 +33,7 @@ from agents.admin_forms import (
 from agents.auth import current_staff, staff_required
 from agents.desk import agent_zone, duration_words
 from agents.models import Queue
-from agents.staff import add_staff, disable, list_staff, set_role
+from agents.staff import add_staff, disable, list_staff, set_password, set_role
 from callback import dnc
 from core import phone as phones
 from core.errors import Conflict, DomainError, NotFound
@@ -211,6 +212,7 @@ def _staff_page(form: StaffForm, errors: dict[str, str] | None = None, code: int
             "agent": names.get(user.agent_id) if user.agent_id else None,
             "last_login": local_time(user.last_login_at, zone, now) if user.last_login_at else "never",
             "role_form": RoleForm(formdata=None, role=user.role),
+            "password_form": ResetPasswordForm(formdata=None),
         }
         for user in list_staff(session())
     ]
@@ -273,6 +275,29 @@ def staff_role(staff_id: int) -> ResponseReturnValue:
             return _not_found("staff account")
         return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
     flash(f"{user.name} is now {user.role}.")
+    return redirect(url_for("admin.staff"), code=303)
+
+
+@bp.post("/staff/<int:staff_id>/password")
+@staff_required(ADMIN)
+def staff_password(staff_id: int) -> ResponseReturnValue:
+    """Give someone who forgot their password a new one: their sessions end everywhere and they leave the
+    line until they sign in with it (audited as `staff.password` by the staff service). Your own password
+    is changed on your account page, which asks for the current one."""
+    form = ResetPasswordForm()
+    me = current_staff()
+    if staff_id == me.id:
+        return redirect(url_for("account.password"), code=303)
+    if not form.validate_on_submit():
+        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": "Something went wrong; try again."}, 400)
+    try:
+        user = set_password(session(), staff_id, form.password.data or "", clock=clock(), **_actor())
+    except DomainError as error:
+        session().rollback()
+        if isinstance(error, NotFound):
+            return _not_found("staff account")
+        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
+    flash(f"{user.name} has a new password and is signed out everywhere. Tell it to them in person.")
     return redirect(url_for("admin.staff"), code=303)
 
 

@@ -71,6 +71,12 @@ class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
+class ResetPasswordForm(FlaskForm):
+    """A new password for someone who forgot theirs; the staff service checks it."""
+
+    password = PasswordField("New password", render_kw={"autocomplete": "new-password", "maxlength": 1024})
+
+
 class DncForm(FlaskForm):
     """A number never to call, and why."""
 

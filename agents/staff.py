@@ -16,9 +16,9 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from agents import audit
+from agents import audit, service
 from agents.models import Agent
-from core.clock import Clock
+from core.clock import Clock, SystemClock
 from core.db import Base, UtcDateTime
 from core.errors import Conflict, InvalidInput, NotFound
 from core.text import has_control_characters
@@ -250,6 +250,7 @@ def set_role(
     staff.end_sessions()
     _record(session, "staff.role", staff, {"from": before, "to": role}, clock, actor, address)
     session.commit()
+    _off_the_line(session, staff, clock, actor, address)
     log.info("staff role", extra={"staff_id": staff.id, "role": role})
     return staff
 
@@ -271,6 +272,7 @@ def disable(
     staff.end_sessions()
     _record(session, "staff.disable", staff, {"email": staff.email}, clock, actor, address)
     session.commit()
+    _off_the_line(session, staff, clock, actor, address)
     log.info("staff disabled", extra={"staff_id": staff.id})
     return staff
 
@@ -284,7 +286,10 @@ def set_password(
     actor: StaffUser | str | None = None,
     address: str | None = None,
 ) -> StaffUser:
-    """Give an account a new password and end its sessions everywhere; audit it (never the password) and commit."""
+    """Give an account a new password and end its sessions everywhere; audit it (never the password) and
+    commit. Set by someone else (an admin, an operator), the person is also taken off the line; a person
+    changing their own password (`actor` is the account) stays on it, signed in where they did it (see
+    agents/account.py)."""
     _valid_password(password)
     staff = get_staff(session, staff_id)
     staff.password_hash = hash_password(password)
@@ -292,8 +297,19 @@ def set_password(
     staff.end_sessions()
     _record(session, "staff.password", staff, {}, clock, actor, address)
     session.commit()
+    if not (isinstance(actor, StaffUser) and actor.id == staff.id):
+        _off_the_line(session, staff, clock, actor, address)
     log.info("staff password", extra={"staff_id": staff.id})
     return staff
+
+
+def _off_the_line(
+    session: Session, staff: StaffUser, clock: Clock | None, actor: StaffUser | str | None, address: str | None
+) -> None:
+    """An account's sessions were ended by someone else: nobody is at its agent's console any more, so the
+    line must stop putting customers through to them (as signing out does), until they sign in again."""
+    if staff.agent_id is not None:
+        service.sign_off(session, clock or SystemClock(), staff.agent_id, actor=actor, address=address)
 
 
 def _record(
