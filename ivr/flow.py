@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from string import ascii_letters
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,14 +59,17 @@ YES_NO_TIMEOUT = 3
 # -- entry points ---------------------------------------------------------------------------------
 
 
-def start(call: Call, call_sid: str, caller: str, called: str) -> str:
+def start(call: Call, call_sid: str, caller: str, called: str, verstat: str = "") -> str:
     """A new inbound call: greet, offer a recognised caller their latest order, else the start node.
-    A retried webhook does not start twice."""
+    A retried webhook does not start twice. `verstat` is Twilio's StirVerstat, when it sent one."""
     # A recognised caller's latest order is looked up before the session is written, so a new call
     # costs one read and one insert.
     lookup = _recognising_lookup(call.tree)
-    order = _recent_order(call, caller) if lookup is not None else None
-    state = {"offered": True, **({"offer": order.number} if order is not None else {})} if lookup else {}
+    doubted = caller_id_doubted(verstat)
+    order = _recent_order(call, caller) if lookup is not None and not doubted else None
+    state: dict[str, Any] = {DOUBTED: True} if doubted else {}
+    if lookup is not None:
+        state.update(offered=True, **({"offer": order.number} if order is not None else {}))
     ivr = open_session(call, call_sid, caller, called, state)
     greeting = call.sound(call.tree.greeting, call.tree.greeting_play)
     if lookup is not None and order is not None and ivr.get_state().get("offer") == order.number:
@@ -245,8 +249,8 @@ def _render_lookup(
 ) -> str:
     if not retry and not instead and node.recognise_caller and not ivr.get_state().get("offered"):
         # Not asked with the greeting (the tree starts elsewhere, say): ask here, once per call.
-        order = _recent_order(call, ivr.caller) if node.lookup == "order" else None
         state = ivr.get_state()
+        order = _recent_order(call, ivr.caller) if node.lookup == "order" and not state.get(DOUBTED) else None
         state.update(offered=True, **({"offer": order.number} if order is not None else {}))
         ivr.set_state(state)
         if order is not None:
@@ -304,6 +308,24 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
             hints=hints or None,
         )
     )
+
+
+# The session's note that the carrier doubted the caller ID (see caller_id_doubted).
+DOUBTED = "caller_id_doubted"
+
+
+def caller_id_doubted(verstat: str) -> bool:
+    """Whether Twilio's SHAKEN/STIR verdict on the caller ID says it may not be the caller's own, so
+    that their number must not bring up the orders placed from it ("your order of ...").
+
+    Twilio presents StirVerstat on an incoming call only when the call carried a SHAKEN PASSporT (so far
+    in the United States only). "TN-Validation-Passed-A", full attestation, means the originating
+    carrier knows the caller and that they may use the number; anything else it sends (partial or
+    gateway attestation, a failed validation, no validation) is a caller ID a spoofer could have set.
+    No verdict at all is the case of most of the world's calls: there the caller ID is used as before,
+    the risk the shop takes by enabling `recognise_caller` in its menu."""
+    verstat = (verstat or "").strip()
+    return bool(verstat) and not verstat.lower().startswith("tn-validation-passed-a")
 
 
 def _recent_order(call: Call, caller: str) -> OrderInfo | None:

@@ -59,7 +59,11 @@ def _confidence() -> float | None:
 def incoming() -> Response:
     """A call to the shop's number: greet and offer the main menu, by keypad or speech."""
     form = request.form
-    return _xml(flow.start(_call(), form.get("CallSid", ""), form.get("From", ""), form.get("To", "")))
+    return _xml(
+        flow.start(
+            _call(), form.get("CallSid", ""), form.get("From", ""), form.get("To", ""), form.get("StirVerstat", "")
+        )
+    )
 
 
 @bp.post("/ivr/input")

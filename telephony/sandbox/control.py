@@ -214,6 +214,9 @@ def start_call() -> tuple[Response, int]:
     if number is None:
         raise BadRequest(f"{to} is not a number of the account", 404)
     behaviour = world.behaviour_of(from_)
+    verstat = data.get("verstat")
+    if verstat is not None and (not isinstance(verstat, str) or not verstat.strip() or len(verstat) > 64):
+        raise BadRequest("verstat must be a StirVerstat value such as TN-Validation-Passed-A")
     try:
         steps = validate_steps(data["steps"]) if "steps" in data else None
         if "hangup_after" in data or "interactive" in data:
@@ -234,6 +237,7 @@ def start_call() -> tuple[Response, int]:
         party=Party.for_call(from_, behaviour, steps),
         status="ringing",
         phone_number_sid=number.sid,
+        stir_verstat=verstat.strip() if verstat else None,
         status_callback=number.status_callback or None,
         status_callback_method=number.status_callback_method,
         # A number's status callback hears only about the end of the call.

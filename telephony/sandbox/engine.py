@@ -135,6 +135,9 @@ class Engine:
             params[f"{prefix}Zip"] = ""
         if call.parent_call_sid:
             params["ParentCallSid"] = call.parent_call_sid
+        if call.stir_verstat and call.direction == "inbound":
+            # Twilio presents it on an incoming call's voice requests when the call carried a PASSporT.
+            params["StirVerstat"] = call.stir_verstat
         if call.answered_by and not call.async_amd:
             # With AsyncAmd the result goes to its own callback, never into the call's webhooks.
             params["AnsweredBy"] = call.answered_by

@@ -206,6 +206,9 @@ class Call:
     answered_by: str | None = None
     parent_call_sid: str | None = None
     phone_number_sid: str | None = None
+    # An inbound call's SHAKEN/STIR verification, as Twilio sends it in StirVerstat (for example
+    # "TN-Validation-Passed-A"); None, as Twilio, for a call that carried no PASSporT.
+    stir_verstat: str | None = None
     # What the creator asked for.
     url: str | None = None
     method: str = "POST"

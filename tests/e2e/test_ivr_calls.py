@@ -43,10 +43,14 @@ def demo_records() -> list[OrderInfo | ReturnInfo]:
     return [parse_record(json.loads(line)) for line in DEMO_FILE.read_text().splitlines() if line.strip()]
 
 
-def call_in(system: System, caller: str, steps: list[dict[str, Any]], timeout: float = 60) -> dict[str, Any]:
+def call_in(
+    system: System, caller: str, steps: list[dict[str, Any]], timeout: float = 60, **extra: Any
+) -> dict[str, Any]:
     """Dial the shop from a virtual phone that follows `steps`; returns the finished call with its timeline."""
     response = requests.post(
-        f"{system.sandbox_url}/sandbox/calls", json={"from": caller, "to": SHOP_NUMBER, "steps": steps}, timeout=5
+        f"{system.sandbox_url}/sandbox/calls",
+        json={"from": caller, "to": SHOP_NUMBER, "steps": steps, **extra},
+        timeout=5,
     )
     assert response.status_code == 201, response.text
     sid = response.json()["sid"]
@@ -141,6 +145,15 @@ def test_a_recognised_caller_is_offered_their_latest_order(shop: System) -> None
         f"placed {answers.when(latest.placed_at, today, zone=zone)}? Press 1 or say yes."
     )
     assert said.count(answers.order_sentence(latest, today, zone=zone)) == 2  # read out, then repeated on 1
+
+
+def test_a_caller_id_the_carrier_could_not_verify_does_not_bring_up_the_orders_of_that_number(shop: System) -> None:
+    """Someone spoofing a customer's number: the carrier's failed SHAKEN/STIR check reaches us in StirVerstat."""
+    call = call_in(shop, REGULAR, [{"digits": "1"}, {"wait": 6}], verstat="TN-Validation-Failed-A")
+    said = heard(call)
+    assert "your order of" not in said
+    assert said.startswith("Thanks for calling Callme Shop. To track an order, press 1")
+    assert "Please key in your order number" in said
 
 
 def test_silence_reprompts_in_other_words_then_hands_over_never_hangs_up(shop: System) -> None:

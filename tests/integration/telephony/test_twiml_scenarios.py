@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import requests
 from sandbox_harness import OUR_NUMBER, Control, WebhookApp, events
 
 from telephony.sandbox.webhooks import MIN_REAL_TIMEOUT
@@ -174,6 +175,23 @@ def test_an_inbound_call_runs_the_numbers_voice_url_and_reports_completion(hooks
     status = hooks.wait_for("/voice/status")[0].form
     assert status["CallStatus"] == "completed" and status["CallSid"] == sid
     assert call["direction"] == "inbound" and all(hit.signature_ok for hit in hooks.hits)
+
+
+def test_an_inbound_calls_shaken_stir_verdict_reaches_its_webhooks_as_twilio_sends_it(
+    hooks: WebhookApp, control: Control
+) -> None:
+    """Twilio presents StirVerstat on an incoming call that carried a PASSporT, and nothing on one that did not."""
+    hooks.on("/voice/incoming", "<Response><Say>Hello</Say></Response>")
+    control.wait_final(control.call_in("+14155550216", verstat="TN-Validation-Failed-A"))
+    control.wait_final(control.call_in("+14155550217"))
+    verified, unverified = (hit.form for hit in hooks.requests_to("/voice/incoming")[:2])
+    assert verified["StirVerstat"] == "TN-Validation-Failed-A" and verified["From"] == "+14155550216"
+    assert "StirVerstat" not in unverified
+    assert all(hit.signature_ok for hit in hooks.hits)
+    refused = requests.post(
+        f"{control.base_url}/sandbox/calls", json={"from": "+14155550218", "to": OUR_NUMBER, "verstat": 7}, timeout=5
+    )
+    assert refused.status_code == 400
 
 
 def test_reject_as_first_verb_leaves_an_inbound_call_unanswered(hooks: WebhookApp, control: Control) -> None:
