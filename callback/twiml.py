@@ -36,10 +36,10 @@ NOBODY_FREE_BOOKING_STANDS = (
 # is said in English, so a new prompt is never silent.
 SPANISH = {
     "Sorry, I didn't catch that. Press 1, or say yes, and I'll put you through.": (
-        "Perdone, no le he entendido. Pulse 1, o diga sí, y le pondré en contacto."
+        "Perdone, no le he entendido. Oprima 1, o diga sí, y le pondré en contacto."
     ),
     "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.": (
-        "Perdone, no he oído nada. Pulse 1, o diga sí, y le pondré en contacto."
+        "Perdone, no he oído nada. Oprima 1, o diga sí, y le pondré en contacto."
     ),
     "We'll try you again a little later. Goodbye.": "Le volveremos a llamar un poco más tarde. Adiós.",
     NO_MORE_CALLS: (
@@ -176,8 +176,8 @@ def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, c
             hello = f"Hola {_first_name(req)}." if _first_name(req) else "Hola."
             greeting = (
                 f"{hello} Le llamamos del servicio de atención al cliente de {shop}, por su consulta sobre "
-                f"{_about(req)}. Para hablar ahora con un agente, pulse 1 o diga sí. "
-                "Si ya no nos necesita, pulse 2 o diga no."
+                f"{_about(req)}. Para hablar ahora con un agente, oprima 1 o diga sí. "
+                "Si ya no nos necesita, oprima 2 o diga no."
             )
             hints = "sí, no, espere"
         else:

@@ -56,7 +56,7 @@ def test_a_spanish_browser_gets_the_spanish_form_and_a_spanish_callback_prompt(s
     browser, ref, says = spanish_call(system)
     words = " ".join(e.get("text", "") for e in says)
     assert "Hola Ana. Le llamamos del servicio de atención al cliente" in words
-    assert "pedidos, seguimiento y entregas" in words and "pulse 1 o diga sí" in words
+    assert "pedidos, seguimiento y entregas" in words and "oprima 1 o diga sí" in words
     assert "Gracias. Le ponemos en contacto ahora." in words
     prompts = [e for e in says if "Goodbye" not in e.get("text", "")]
     assert prompts and all(e.get("language") == "es-US" for e in prompts), says

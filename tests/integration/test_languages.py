@@ -38,7 +38,7 @@ def test_a_spanish_request_is_called_in_spanish_with_a_spanish_voice(session: Se
     assert gathers[0].get("hints") == "sí, no, espere"
     greeting = says[0].text or ""
     assert greeting.startswith("Hola Test. Le llamamos del servicio de atención al cliente de Acme")
-    assert "pedidos, seguimiento y entregas, pedido 1 2 3 4 5" in greeting and "pulse 1 o diga sí" in greeting
+    assert "pedidos, seguimiento y entregas, pedido 1 2 3 4 5" in greeting and "oprima 1 o diga sí" in greeting
     assert not any("press 1" in (s.text or "") for s in says)
     again = _says(twiml.confirm(req, "Acme", "https://shop.example/confirm", again=True))
     assert (again[0].text or "").startswith("Perdone, no le he entendido")
@@ -59,7 +59,7 @@ def test_a_spanish_request_is_called_in_spanish_with_a_spanish_voice(session: Se
 def test_the_customer_answers_the_connect_question_in_the_language_they_were_asked_in(
     session: Session, clock: FixedClock, language: str, said: str, action: str
 ) -> None:
-    # Asked "pulse 1 o diga sí", a Spanish customer says sí: heard in Spanish, not by the English reader.
+    # Asked "oprima 1 o diga sí", a Spanish customer says sí: heard in Spanish, not by the English reader.
     agent = factories.agent(session, clock.now(), status="reserved")
     req = factories.request(session, clock.now(), status="dialing", attempts=1, agent_id=agent.id, language=language)
     attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid="CAes1", created_at=clock.now())
