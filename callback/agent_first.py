@@ -131,17 +131,31 @@ def on_customer_dial_done(
     dial_status: str,
     duration: int | None,
     dial_bridged: str | None = None,
+    agent_call_status: str | None = None,
 ) -> Next:
     """The customer's leg ended: the conversation is over, or the customer was not reached.
 
     The greeting plays before the bridge: a customer who hangs up during it ends the Dial "completed"
     with DialBridged=false, having talked to nobody. Only a bridge reported here is a connection, and
-    it is recorded as beginning at the greeting (the customer's put_through_at)."""
+    it is recorded as beginning at the greeting (the customer's put_through_at).
+
+    `agent_call_status` is the CallStatus of the agent's own call, which the Dial action carries: over
+    already ("completed"), the agent hung up and took the customer's leg with them (while it rang or
+    during the greeting), which is the agent's miss, not the customer's."""
     now = clock.now()
     req = attempt.request
     leg = _leg(attempt)
     greeted = attempt.greeted_at is not None
     bridged = greeted and bridge_reported(dial_status, dial_bridged, greeted)
+    if (
+        not bridged
+        and agent_call_status in FINAL_CALL_STATUSES
+        and dial_status in {"completed", "canceled"}
+        and attempt.outcome != "machine"
+        and req.status in {"dialing", "connected"}
+        and attempt.ended_at is None
+    ):
+        return _agent_left(session, clock, attempt, leg, now)
     if not bridged and req.status == "connected" and attempt.ended_at is None:
         return _hung_up_in_greeting(session, clock, attempt, leg, now)
     if bridged:
@@ -183,6 +197,25 @@ def _close_if_call_ended(session: Session, clock: Clock, attempt: CallAttempt) -
     until the bridge was known): close the attempt now rather than leave it to the reaper."""
     if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
         finish_attempt(session, clock, attempt, attempt.call_status)
+
+
+def _agent_left(session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime) -> Next:
+    """The agent accepted, then hung up before the customer was put through to them: away, as after any
+    miss; the customer (rung, or greeted and left with nobody) keeps the front of the line, the call not
+    counted against them (callback.calls.agent_first_dropped is the same rule when no Dial action comes)."""
+    req = attempt.request
+    attempt.outcome = attempt.agent_outcome = "agent_missed"
+    if req.status == "connected":
+        req.unbridged(now)
+    line.requeue_first(req, "agent_missed", now)
+    if leg is not None and leg.ended_at is None:
+        leg.outcome, leg.ended_at = "dropped", now
+    if leg is not None:
+        line.agent_missed(session, leg, req.queue, now)
+    _close_if_call_ended(session, clock, attempt)
+    session.commit()
+    log.info("agent-first: the agent hung up before the customer was put through", extra={"attempt": attempt.id})
+    return Next("hangup", req)
 
 
 def _hung_up_in_greeting(

@@ -416,6 +416,17 @@ def finish_attempt(
         if leg is not None and leg.outcome not in {None, "accepted", "canceled"}:
             line.agent_missed(session, leg, req.queue, now)
         line.release_agent(session, agent, attempt, now)
+    elif agent_first_dropped(attempt):
+        # Agent-first: the agent accepted and their call ended while the customer's phone was ringing
+        # (a change of mind, a dropped mobile). Their call carried the customer's, so the agent is the
+        # one who missed it: away, as after any miss, and the customer, rung only to be cut off, keeps
+        # the front of the line rather than losing one of their calls.
+        attempt.outcome = attempt.agent_outcome = "agent_missed"
+        line.requeue_first(req, "agent_missed", now)
+        leg = attempt.agent_legs[-1] if attempt.agent_legs else None
+        if leg is not None:
+            line.agent_missed(session, leg, req.queue, now)
+        line.release_agent(session, agent, attempt, now)
     elif req.status in {"dialing", "connecting"}:
         attempt.outcome = _not_reached_outcome(attempt, call_status)
         if attempt.outcome == "agent_missed":
@@ -464,6 +475,18 @@ def agent_first_unanswered(attempt: CallAttempt) -> str | None:
     if not attempt.agent_first or attempt.request.status != "dialing" or attempt.confirmed_at is not None:
         return None
     return "agent_missed" if attempt.answered_at is None else "agent_declined"
+
+
+def agent_first_dropped(attempt: CallAttempt) -> bool:
+    """Agent-first, the agent's call over after they accepted, while the customer's leg still rang: no
+    Dial action said the customer was not reached (that would have moved the request on already) and
+    no machine answered. The agent's call ending ends the customer's leg with it."""
+    return (
+        attempt.agent_first
+        and attempt.request.status == "dialing"
+        and attempt.confirmed_at is not None
+        and attempt.outcome != "machine"
+    )
 
 
 def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:

@@ -363,6 +363,7 @@ def customer_done() -> Response:
         request.form.get("DialCallStatus", ""),
         _int("DialCallDuration"),
         (request.form.get("DialBridged") or "").lower() or None,
+        request.form.get("CallStatus"),
     )
     if step.action in {"customer_voicemail", "customer_not_reached", "customer_hung_up"}:
         # The retry is scheduled by now: the request waits for it, or has ended for good.
