@@ -1,13 +1,14 @@
 """`make bench`: every benchmark on SQLite and on PostgreSQL, then their figures side by side.
 
-Runs bench/ivr.py, bench/dispatch.py and bench/api.py once per backend (each as its own process, one
+Runs bench/ivr.py, bench/dispatch.py, bench/api.py and bench/staffing.py once per backend (each as its own process, one
 after the other, so they never compete for the machine), shows their output as they go, and ends with
 one table: a row per figure, a column per backend, and the goal. PostgreSQL is the server of
 TEST_DATABASE_URL, which `make bench` starts privately through scripts/with-postgres.sh as `make test`
 does; without it the PostgreSQL column says so and the run goes on with SQLite.
 
-Run: scripts/with-postgres.sh .venv/bin/python bench/all.py [--only ivr,dispatch,api] [--quick]
-(--quick: fewer rounds and 100,000 instead of 1,000,000 waiting, to try the harness, not to quote)
+Run: scripts/with-postgres.sh .venv/bin/python bench/all.py [--only ivr,dispatch,api,staffing] [--quick]
+(--quick: fewer rounds, 100,000 instead of 1,000,000 waiting and 50,000 instead of 200,000 calls made,
+to try the harness, not to quote)
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ SCRIPTS = {
     "ivr": ["bench/ivr.py"],
     "dispatch": ["bench/dispatch.py"],
     "api": ["bench/api.py"],
+    "staffing": ["bench/staffing.py"],
 }
 QUICK = {
     "ivr": ["--requests", "60", "--warmup", "16"],
     "dispatch": ["--rounds", "8", "--big", "100000", "--calls", "15"],
     "api": ["--requests", "300"],
+    "staffing": ["--big", "50000", "--repeats", "50", "--seconds", "1"],
 }
 
 Fmt = Callable[[dict[str, float]], str]
@@ -63,7 +66,17 @@ def ratios(kind: str, callers: int) -> Fmt:
     return show
 
 
-def rows(big: str) -> list[tuple[str, Fmt, str]]:
+def staffing_ms(size: str) -> Fmt:
+    keys = [f"staffing.{size}.{name}_ms" for name in ("orders", "espanol", "devices")]
+    return lambda f: " / ".join(f"{f[k]:.2f}" for k in keys) + " ms" if all(k in f for k in keys) else "-"
+
+
+def staffing_ratio(suffix: str = "") -> Fmt:
+    keys = [f"staffing.ratio.{name}{suffix}" for name in ("orders", "espanol", "devices")]
+    return lambda f: " / ".join(f"{f[k]:.2f}x" for k in keys) if all(k in f for k in keys) else "-"
+
+
+def rows(big: str, calls: str = "200,000") -> list[tuple[str, Fmt, str]]:
     """(figure, how to show it from a backend's figures, goal)."""
     table: list[tuple[str, Fmt, str]] = []
     for callers in (1, 10, 50):
@@ -124,6 +137,14 @@ def rows(big: str) -> list[tuple[str, Fmt, str]]:
             "",
         ),
         ("POST /api/callbacks, 4 workers: median / p99", pair("api.median_ms", "api.p99_ms"), ""),
+        ("staffing() (every quote), 2,000 calls: busy / rare / dormant queue", staffing_ms("small"), ""),
+        (f"staffing() (every quote), {calls} calls: busy / rare / dormant queue", staffing_ms("big"), ""),
+        (f"staffing() ratio {calls} / 2,000 calls: busy / rare / dormant queue", staffing_ratio(), "about 1x"),
+        (
+            f"the handle-time query before 0021, ratio {calls} / 2,000 calls: busy / rare / dormant",
+            staffing_ratio(".former"),
+            "for reference",
+        ),
     ]
     return table
 
@@ -134,7 +155,7 @@ def bare(callers: int) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: ivr,dispatch,api")
+    parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: ivr,dispatch,api,staffing")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -170,9 +191,9 @@ def main() -> None:
                     continue
                 figures[backend].update(json.loads(out.read_text()))
 
-    big = "100,000" if args.quick else "1,000,000"
+    big, calls = ("100,000", "50,000") if args.quick else ("1,000,000", "200,000")
     header = ["figure", *backends, "goal"]
-    lines = [[label, *(show(figures[b]) for b in backends), goal] for label, show, goal in rows(big)]
+    lines = [[label, *(show(figures[b]) for b in backends), goal] for label, show, goal in rows(big, calls)]
     lines = [line for line in lines if any(cell != "-" for cell in line[1:-1])]
     print(f"\n=== side by side ({time.monotonic() - began:.0f} s in all; load average {os.getloadavg()[0]:.2f}) ===")
     print("| " + " | ".join(header) + " |")

@@ -6,9 +6,24 @@ import json
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, or_, select, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    event,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, aliased, mapped_column, relationship
 
 import agents.staff  # noqa: F401 - registers staff_users, which disposed_by_staff_id refers to
 from agents.models import Agent, Queue
@@ -346,10 +361,27 @@ class CallAttempt(Base):
             sqlite_where=text("ended_at IS NULL"),
             postgresql_where=text("ended_at IS NULL"),
         ),
+        # A queue's recent handle time (callback.service.staffing): its last talked calls, newest first,
+        # read from this index alone, so 50 entries whatever the line's history and however rarely the
+        # queue is called. Partial: the calls nobody talked on (about half) are not in it.
+        Index(
+            "ix_call_attempts_queue_talked",
+            "queue_id",
+            "id",
+            "talk_seconds",
+            sqlite_where=text("talk_seconds IS NOT NULL"),
+            postgresql_where=text("talk_seconds IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id"), index=True)
+    # The queue the request was in when the call was made: written once, at insert (_in_request_queue),
+    # and kept when staff move the request later, since the call was that queue's agents' work. The
+    # request's queue_id, copied so a queue's calls are found without reading through every other
+    # queue's (ix_call_attempts_queue_talked). NULL only in a row inserted by hand without it: 0021 filled
+    # the older rows, and a NOT NULL column would have cost SQLite a copy of the table.
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
     # The <Dial> leg's SID: the agent's in customer-first, the customer's in agent-first.
@@ -407,6 +439,17 @@ class CallAttempt(Base):
         bridge that follows: customer-first, the live acceptance; agent-first, the greeting (the agent
         accepted before the customer was even rung)."""
         return self.greeted_at if self.agent_first else self.live_acceptance
+
+
+@event.listens_for(CallAttempt, "before_insert")
+def _in_request_queue(_mapper: Mapper[CallAttempt], _connection: Connection, attempt: CallAttempt) -> None:
+    """Every attempt is written with its request's queue, whoever creates it and however (request_id or
+    request=): a subquery in the INSERT itself, so it costs no round trip and cannot be forgotten."""
+    if attempt.queue_id is None:
+        # A SQL expression assigned to an attribute is rendered into the INSERT (and the value read back
+        # when next asked for).
+        of_request = select(CallbackRequest.queue_id).where(CallbackRequest.id == attempt.request_id)
+        attempt.queue_id = of_request.scalar_subquery()
 
 
 AGENT_LEG_OUTCOMES = ("accepted", "no_answer", "declined", "dropped", "voicemail", "busy", "failed", "canceled")

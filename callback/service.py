@@ -382,7 +382,13 @@ def position(session: Session, request: CallbackRequest, now: datetime) -> int |
 
 
 def staffing(session: Session, queue: Queue) -> Staffing:
-    """The queue's staffed and free agents and its recent handle time."""
+    """The queue's staffed and free agents and its recent handle time: the mean talk time of its last
+    HANDLE_TIME_SAMPLE talked calls, plus wrap-up (the queue's default with too few of them).
+
+    Read in callers' webhooks and every quote, so it costs the same on a year-old line as on a new one:
+    the calls are those made in the queue (CallAttempt.queue_id), read newest first from
+    ix_call_attempts_queue_talked, never by walking back through every other queue's calls.
+    """
     rows = session.execute(
         select(Agent.status, func.count())
         .join(agent_queues, agent_queues.c.agent_id == Agent.id)
@@ -392,8 +398,7 @@ def staffing(session: Session, queue: Queue) -> Staffing:
     counts = {status: count for status, count in rows}
     talk = session.scalars(
         select(CallAttempt.talk_seconds)
-        .join(CallbackRequest, CallAttempt.request_id == CallbackRequest.id)
-        .where(CallbackRequest.queue_id == queue.id, CallAttempt.talk_seconds.is_not(None))
+        .where(CallAttempt.queue_id == queue.id, CallAttempt.talk_seconds.is_not(None))
         .order_by(CallAttempt.id.desc())
         .limit(HANDLE_TIME_SAMPLE)
     ).all()

@@ -1,4 +1,4 @@
-"""Test data builders: agents and callback requests in a given state, with few keystrokes."""
+"""Test data builders: agents, callback requests in a given state and their calls, with few keystrokes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, Queue
 from agents.staff import StaffUser, add_staff
-from callback.models import CallbackRequest
+from callback.models import CallAttempt, CallbackRequest
 from core.clock import FixedClock
 
 # Factory numbers start at 7000 so they never collide with the numbers tests type by hand.
@@ -63,6 +63,32 @@ def request(
     session.add(req)
     session.commit()
     return req
+
+
+def call(
+    session: Session,
+    now: datetime,
+    topic: str = "orders",
+    talk_seconds: int | None = None,
+    request_for: CallbackRequest | None = None,
+) -> CallAttempt:
+    """A finished call placed `now` for `request_for` (or for a new completed request of `topic`): talked
+    for `talk_seconds`, or unanswered with None."""
+    req = request_for or request(session, now, topic, status="completed", outcome="completed", attempts=1)
+    talked = talk_seconds is not None
+    attempt = CallAttempt(
+        request_id=req.id,
+        created_at=now,
+        dialled_at=now,
+        placed_at=now,
+        answered_at=now if talked else None,
+        ended_at=now,
+        outcome="completed" if talked else "no_answer",
+        talk_seconds=talk_seconds,
+    )
+    session.add(attempt)
+    session.commit()
+    return attempt
 
 
 # The password every staff builder account has (12 characters or more, as add_staff requires).

@@ -256,3 +256,56 @@ def test_every_ask_passes_the_same_checks_whatever_path_it_came_by(session: Sess
     with pytest.raises(LimitExceeded) as daily:
         check_ask(session, Limits(per_number_per_day=1), "+12015550130", None, now, found_active=True)
     assert daily.value.code == "number_daily_limit"
+
+
+def test_the_handle_time_is_the_mean_of_the_queues_last_talked_calls_plus_wrap_up(
+    session: Session, clock: FixedClock
+) -> None:
+    """The last HANDLE_TIME_SAMPLE (50) talked calls of the queue: older ones, unanswered ones and other
+    queues' calls, however many, do not count."""
+    now = clock.now()
+    for _ in range(5):
+        factories.call(session, now, "orders", talk_seconds=1000)  # older than the last 50
+    for n in range(service.HANDLE_TIME_SAMPLE):
+        factories.call(session, now, "orders", talk_seconds=100 if n % 2 else 200)
+        factories.call(session, now, "orders", talk_seconds=None)  # not answered: no talk time
+        factories.call(session, now, "returns", talk_seconds=900)
+    # (25 * 100 + 25 * 200) / 50 = 150 s of talk, plus the queue's 30 s of wrap-up.
+    assert service.staffing(session, factories.queue(session, "orders")).handle_seconds == 180
+    assert service.staffing(session, factories.queue(session, "returns")).handle_seconds == 930
+
+
+def test_a_rarely_used_queue_reads_its_own_few_calls_among_many_of_other_queues(
+    session: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    update_queue(session, "payments", {"wrap_up_seconds": 45})
+    for seconds in (60, 120, 180, 240, 300, 360):
+        factories.call(session, now, "payments", talk_seconds=seconds)
+    for _ in range(4):
+        factories.call(session, now, "devices", talk_seconds=500)
+    for n in range(300):  # the busy queues' calls since
+        factories.call(session, now, ("orders", "returns")[n % 2], talk_seconds=900 if n % 3 else None)
+
+    # (60 + 120 + ... + 360) / 6 = 210 s of talk, plus the queue's own 45 s of wrap-up.
+    assert service.staffing(session, factories.queue(session, "payments")).handle_seconds == 255
+    # Four calls are too few to go by: the default 300 s, plus 30 s of wrap-up; and so with none at all.
+    assert service.staffing(session, factories.queue(session, "devices")).handle_seconds == 330
+    assert service.staffing(session, factories.queue(session, "account")).handle_seconds == 330
+    assert service.staffing(session, factories.queue(session, "orders")).handle_seconds == 930
+
+
+def test_a_call_stays_in_the_queue_it_was_made_in_when_staff_move_its_request(
+    session: Session, clock: FixedClock
+) -> None:
+    """The talk was the first queue's agents' work: it is their handle time, not the new queue's."""
+    now = clock.now()
+    orders, returns = factories.queue(session, "orders"), factories.queue(session, "returns")
+    for _ in range(5):
+        req = factories.request(session, now, "orders")  # back in line after its agent was lost, say
+        attempt = factories.call(session, now, talk_seconds=120, request_for=req)
+        assert attempt.queue_id == orders.id
+        service.move(session, clock, req.id, "returns")
+
+    assert service.staffing(session, orders).handle_seconds == 150
+    assert service.staffing(session, returns).handle_seconds == 330

@@ -376,3 +376,65 @@ def test_0018_gives_every_existing_staff_account_a_session_version_and_goes_back
     upgrade(engine)
     engine.dispose()
     assert _schema_diff(empty_url, backend) == []
+
+
+def test_0021_gives_every_existing_call_its_requests_queue_and_goes_back(empty_url: str, backend: str) -> None:
+    """Calls made before 0021 count in the handle time of their request's queue, talked or not; going
+    back keeps every call (and the agent leg that points at one)."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine, "0020")
+    with engine.begin() as conn:
+        for name in ("orders", "returns"):
+            conn.execute(
+                text(
+                    "INSERT INTO queues (name, display_name, caller_id, timezone, hours, max_attempts,"
+                    " backoff_seconds, expiry_hours, wrap_up_seconds, default_handle_seconds, dial_strategy,"
+                    " recording, service_level_seconds, languages)"
+                    " VALUES (:name, :name, '+15005550006', 'UTC', '24/7', 3, '300', 24, 30, 240,"
+                    " 'customer_first', false, 900, 'en')"
+                ),
+                {"name": name},
+            )
+        for ref, name in (("a", "orders"), ("b", "returns"), ("c", "orders")):
+            conn.execute(
+                text(
+                    "INSERT INTO callback_requests (ref, phone, name, queue_id, source, status, priority, attempts,"
+                    " created_at, updated_at, expires_at)"
+                    " SELECT :ref, '+12015550123', 'Ann', id, 'web', 'completed', 0, 1, :made, :made, :made"
+                    " FROM queues WHERE name = :name"
+                ),
+                {"ref": ref, "name": name, "made": "2026-11-30 09:00:00+00:00"},
+            )
+        for ref, talk in (("a", 120), ("b", 300), ("c", None), ("a", 60)):
+            conn.execute(
+                text(
+                    "INSERT INTO call_attempts (request_id, created_at, talk_seconds)"
+                    " SELECT id, :made, :talk FROM callback_requests WHERE ref = :ref"
+                ),
+                {"ref": ref, "talk": talk, "made": "2026-11-30 10:00:00+00:00"},
+            )
+        conn.execute(
+            text("INSERT INTO agent_legs (attempt_id, rung_at) SELECT min(id), :made FROM call_attempts"),
+            {"made": "2026-11-30 10:00:00+00:00"},
+        )
+    calls = "SELECT a.talk_seconds, q.name FROM call_attempts a LEFT JOIN queues q ON q.id = a.queue_id ORDER BY a.id"
+
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert [tuple(row) for row in conn.execute(text(calls))] == [
+            (120, "orders"),
+            (300, "returns"),
+            (None, "orders"),
+            (60, "orders"),
+        ]
+    command.downgrade(alembic_config(engine), "0020")
+    with engine.connect() as conn:
+        counts = conn.execute(text("SELECT (SELECT count(*) FROM call_attempts), (SELECT count(*) FROM agent_legs)"))
+        assert tuple(counts.one()) == (4, 1)
+    upgrade(engine)
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []
