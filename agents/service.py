@@ -18,6 +18,7 @@ from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTr
 from core import phone as phones
 from core.clock import Clock
 from core.db import rows_changed
+from core.locks import serialise
 from core.errors import Conflict, InvalidInput, NotFound
 from core.hours import BusinessHours, HoursError
 from core.text import has_control_characters
@@ -234,11 +235,27 @@ def get_agent(session: Session, agent_id: int) -> Agent:
     return agent
 
 
+def _locked_agent(session: Session, agent_id: int) -> Agent:
+    """The agent as it is now, read under a lock the line's claim waits for until this transaction ends.
+
+    A status change reads the agent, then writes it: without the lock, the dispatcher could reserve the
+    agent for a call in between, and the change would overwrite the reservation (an agent "offline"
+    while a customer is rung for them). PostgreSQL locks the row (FOR UPDATE); SQLite takes its one
+    write lock before the read."""
+    serialise(session)
+    agent = (
+        session.get(Agent, agent_id, with_for_update=True, populate_existing=True) if 0 < agent_id <= MAX_ID else None
+    )
+    if agent is None:
+        raise NotFound("not_found", f"There is no agent {agent_id}.")
+    return agent
+
+
 def set_status(session: Session, clock: Clock, agent_id: int, status: str, reason: str | None = None) -> Agent:
     """Change an agent's availability as a person would (available, away, offline), with why, for the agent."""
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
-    agent = get_agent(session, agent_id)
+    agent = _locked_agent(session, agent_id)
     if agent.status in HELD_BY_THE_LINE and agent.status != status:
         # Reserved for a call being set up, or on one: freeing them now would book them twice.
         raise Conflict(
