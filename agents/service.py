@@ -18,9 +18,9 @@ from agents.models import DEFAULT_HOURS, DEFAULT_TIMEZONE, Agent, IllegalAgentTr
 from core import phone as phones
 from core.clock import Clock
 from core.db import rows_changed
-from core.locks import serialise
 from core.errors import Conflict, InvalidInput, NotFound
 from core.hours import BusinessHours, HoursError
+from core.locks import serialise
 from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
