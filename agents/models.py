@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, event, insert, inspect, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    event,
+    insert,
+    inspect,
+    not_,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.db import Base, UtcDateTime
@@ -122,6 +139,12 @@ AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Statuses in which an agent counts as staffing their queues (for wait estimates).
 STAFFED = frozenset({"available", "reserved", "on_call", "wrap_up"})
+# How the line's own reasons begin when it sets an agent away (callback.line): a missed call, a number the
+# phone service refused. Such an away lasts until someone makes the agent available again, which may be
+# never (a dead phone, someone gone home), so it is not a break that the agent will come back from.
+MISSED_A_CALL = "missed a call"
+NUMBER_REFUSED = "their phone number was refused"
+LINE_AWAY_REASONS = (MISSED_A_CALL, NUMBER_REFUSED)
 
 
 class Agent(Base):
@@ -163,6 +186,13 @@ class Agent(Base):
         self.status_since = now
         self.status_reason = reason
         return True
+
+
+def on_a_break() -> ColumnElement[bool]:
+    """Away by their own choice or a supervisor's (a break, a meeting): back before long. Not an away
+    the line set after a missed call or a refused number (LINE_AWAY_REASONS)."""
+    set_by_line = or_(*(Agent.status_reason.like(f"{reason}%") for reason in LINE_AWAY_REASONS))
+    return and_(Agent.status == "away", or_(Agent.status_reason.is_(None), not_(set_by_line)))
 
 
 class AgentStatusChange(Base):

@@ -29,7 +29,9 @@ class Staffing:
     staffed: int  # agents signed in to the queue (available, reserved, on a call, wrapping up)
     free: int  # of those, the ones available now
     handle_seconds: float  # mean talk time plus wrap-up
-    away: int = 0  # signed in but on a break: they take no call now, but will be back
+    # On a break (agents.models.on_a_break): no call now, but back before long. An agent the line set
+    # away after a missed call is not counted: nothing says they will ever be back.
+    away: int = 0
 
     @property
     def signed_in(self) -> int:

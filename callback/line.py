@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from agents import audit
-from agents.models import Agent, Queue, agent_queues, log_status
+from agents.models import MISSED_A_CALL, NUMBER_REFUSED, Agent, Queue, agent_queues, log_status
 from agents.service import after_call
 from callback.models import ACTIVE, PHONE_CALLER, WAITING, AgentLeg, CallAttempt, CallbackRequest, ProviderPause
 from callback.policy import may_call_again, retry_at
@@ -368,7 +368,7 @@ def agent_missed(session: Session, leg: AgentLeg, queue: Queue, now: datetime) -
     if _held_elsewhere(session, agent, leg.attempt):
         return
     words = MISSED_WORDS.get(leg.outcome or "", "missed it")
-    reason = f"missed a call from the {queue.display_name.lower()} line ({words})"
+    reason = f"{MISSED_A_CALL} from the {queue.display_name.lower()} line ({words})"
     was = agent.status
     if agent.status == "on_call":
         agent.move_to("wrap_up", now)
@@ -390,7 +390,7 @@ def agent_unreachable(session: Session, agent: Agent | None, why: str, now: date
     does not hand them (and fail) one customer after another."""
     if agent is None:
         return
-    reason = f"their phone number was refused by the phone service ({why[:80]})"
+    reason = f"{NUMBER_REFUSED} by the phone service ({why[:80]})"
     was = agent.status
     if agent.status in {"available", "reserved"}:
         agent.move_to("away", now, reason=reason)

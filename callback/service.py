@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents import audit
-from agents.models import STAFFED, Agent, Queue, agent_queues
+from agents.models import STAFFED, Agent, Queue, agent_queues, on_a_break
 from callback.estimate import Staffing, mean_handle_seconds, wait_for_position
 from callback.models import ACTIVE, WAITING, CallAttempt, CallbackRequest, IllegalTransition
 from callback.policy import (
@@ -392,7 +392,8 @@ def staffing(session: Session, queue: Queue) -> Staffing:
     rows = session.execute(
         select(Agent.status, func.count())
         .join(agent_queues, agent_queues.c.agent_id == Agent.id)
-        .where(agent_queues.c.queue_id == queue.id, Agent.status.in_(STAFFED | {"away"}))
+        # Away counts only as a break (back before long), not as the line's away after a missed call.
+        .where(agent_queues.c.queue_id == queue.id, or_(Agent.status.in_(STAFFED), on_a_break()))
         .group_by(Agent.status)
     ).all()
     counts = {status: count for status, count in rows}

@@ -145,6 +145,37 @@ def test_a_withheld_holder_whose_line_is_left_with_nobody_signed_in_leaves_it_fo
         assert status_words(requests(shop)[0]).startswith("Nobody was on duty to take your call")
 
 
+@pytest.mark.parametrize(
+    ("reason", "left"),
+    [
+        ("missed a call from the orders line (did not answer)", True),
+        ("their phone number was refused by the phone service (21215)", True),
+        ("set by Sam Park (supervisor)", False),
+        (None, False),
+    ],
+)
+def test_a_holder_is_not_kept_for_an_agent_the_line_set_away_but_waits_out_a_break(
+    shop: Flask, client: FlaskClient, clock: FixedClock, reason: str | None, left: bool
+) -> None:
+    """An away the line set (a missed call) lasts until someone makes the agent available, which may be
+    never: a holder for such a line leaves it after the unstaffed wait, keeping their place as a callback.
+    A break someone chose ends before long: the holder waits for it."""
+    caller = "+12015550166"
+    staff(shop, "on_call")
+    held = dial_in(shop, client, caller, "0", "3")
+    enqueue = verbs(held)[1]
+    assert enqueue.tag == "Enqueue"
+    wait = path_of(enqueue.get("waitUrl"))
+    with get_db(shop).sessions() as session:
+        for agent in session.scalars(select(Agent)):
+            agent.status, agent.status_reason = "away", reason
+        session.commit()
+    waiting = form(WITHHELD_SID, From=caller, QueuePosition="1", QueueTime="30")
+    assert "Leave" not in [v.tag for v in verbs(post(shop, client, wait, waiting))]
+    clock.advance(seconds=121)
+    assert ("Leave" in [v.tag for v in verbs(post(shop, client, wait, waiting))]) is left
+
+
 @pytest.mark.parametrize("result", ["queue-full", "error"])
 def test_a_withheld_holder_whose_hold_fails_is_asked_for_a_message_not_promised_a_callback(
     shop: Flask, client: FlaskClient, result: str
