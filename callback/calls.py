@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -280,10 +281,11 @@ def _on_dial_done(
     if bridged and leg.accepted_at is not None:
         leg.outcome = "accepted"
         leg.bridged_at = leg.accepted_at
-        leg.talk_seconds = duration
+        talked = talk_after_screen(duration, leg.answered_at, leg.accepted_at)
+        leg.talk_seconds = talked
         attempt.bridged_at = attempt.bridged_at or leg.accepted_at
         attempt.agent_call_sid = leg.call_sid
-        attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
+        attempt.talk_seconds = talked if talked is not None else attempt.talk_seconds
         attempt.outcome = attempt.agent_outcome = "completed"
         if req.status == "connected":
             req.complete(now)
@@ -404,8 +406,14 @@ def finish_attempt(
         req.complete(now)
         attempt.outcome = "completed"
         attempt.bridged_at = attempt.bridged_at or attempt.put_through_at
-        if attempt.talk_seconds is None and duration is not None and attempt.accepted_at is not None:
-            attempt.talk_seconds = duration
+        if attempt.talk_seconds is None and attempt.bridged_at is not None:
+            # The call's own duration runs from the customer's answer (the question, the ring, the screen):
+            # the conversation is what followed the put-through, until the call's end (the answer plus
+            # that duration; now, for a status callback that came without one).
+            ended = now
+            if duration is not None and attempt.answered_at is not None:
+                ended = min(now, attempt.answered_at + timedelta(seconds=duration))
+            attempt.talk_seconds = max(0, round((ended - attempt.bridged_at).total_seconds()))
         line.wrap_up(session, agent, attempt, now)
     elif (unanswered := agent_first_unanswered(attempt)) is not None:
         # Agent-first and the agent never rang the customer: the customer was not called, so the
@@ -447,6 +455,20 @@ def finish_attempt(
         "attempt finished",
         extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},
     )
+
+
+def talk_after_screen(duration: int | None, answered_at: datetime | None, accepted_at: datetime | None) -> int | None:
+    """How long customer and agent talked, from Twilio's DialCallDuration of the agent's leg.
+
+    That duration runs from the agent's answer, so it includes the screen (the whisper of who is calling
+    and "press 1"), which the customer spends waiting, not talking: the seconds from the answer to the
+    acceptance are taken off, or the talk and handle times (and the waits quoted from them) run high."""
+    if duration is None:
+        return None
+    if answered_at is None or accepted_at is None:
+        return duration
+    screen = max(0, round((accepted_at - answered_at).total_seconds()))
+    return max(0, duration - screen)
 
 
 def _bridge_confirmed(attempt: CallAttempt) -> bool:

@@ -61,8 +61,10 @@ def test_a_conversation_whose_dial_action_was_lost_counts_with_its_talk_time(
 ) -> None:
     req, attempt = talking(session, clock, timedelta(minutes=10))
     clock.advance(seconds=130)
-    # No Dial action came: the customer's status callback (or the reaper) closes the attempt.
-    calls.finish_attempt(session, clock, attempt, "completed", duration=165)
+    # No Dial action came: the customer's status callback (or the reaper) closes the attempt. The call's
+    # 145 s run from the customer's answer; the 15 s of question and screen before the acceptance are
+    # not talk.
+    calls.finish_attempt(session, clock, attempt, "completed", duration=145)
     session.commit()
 
     row = today(session, clock)
@@ -70,7 +72,7 @@ def test_a_conversation_whose_dial_action_was_lost_counts_with_its_talk_time(
     assert req.status == "completed" and attempt.bridged_at == attempt.accepted_at
     assert (row.completed, row.connected, row.service_level) == (1, 1, 1.0)
     assert row.average_speed_of_answer_seconds == 10 * 60 + 35
-    assert row.average_talk_seconds == 165
+    assert row.average_talk_seconds == 130
     assert all(leg.bridged_at == leg.accepted_at for leg in attempt.agent_legs if leg.accepted_at)
 
 
@@ -189,3 +191,34 @@ def test_an_agent_first_conversation_whose_dial_action_was_lost_counts_from_the_
 
     assert (req.status, attempt.bridged_at, attempt.agent_legs[0].bridged_at) == ("completed", greeting, greeting)
     assert (row.connected, row.average_speed_of_answer_seconds) == (1, 10 * 60 + 12)
+
+
+def test_the_talk_time_leaves_out_the_agents_screen(session: Session, clock: FixedClock) -> None:
+    """Twilio's DialCallDuration runs from the agent's answer: the 12 s the agent spent hearing who is
+    calling and pressing 1 were the customer's wait, not their conversation."""
+    agent = factories.agent(session, clock.now(), status="reserved")
+    req = factories.request(session, clock.now(), status="dialing", attempts=1, agent_id=agent.id)
+    now = clock.now()
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid="CAtalk2", created_at=now, placed_at=now, dialled_at=now
+    )
+    session.add(attempt)
+    session.commit()
+    assert calls.on_answer(session, clock, attempt, "human").action == "confirm"
+    assert calls.on_confirm(session, clock, attempt, "1", None).action == "dial"
+    leg = attempt.agent_legs[-1]
+    assert calls.on_screen(session, clock, leg, "CAleg9", "human").action == "screen"
+    clock.advance(seconds=12)
+    assert calls.on_screen_answer(session, clock, leg, "1", None).action == "bridge"
+    clock.advance(seconds=60)
+    calls.on_dial_done(session, clock, attempt, leg, "completed", 72, "CAleg9", "in-progress", "true")
+    assert (attempt.talk_seconds, leg.talk_seconds) == (60, 60)
+    assert today(session, clock).average_talk_seconds == 60
+
+
+def test_the_screen_is_taken_off_only_what_twilio_counted(clock: FixedClock) -> None:
+    answered = clock.now()
+    assert calls.talk_after_screen(72, answered, answered + timedelta(seconds=12)) == 60
+    assert calls.talk_after_screen(5, answered, answered + timedelta(seconds=12)) == 0
+    assert calls.talk_after_screen(72, None, answered) == 72
+    assert calls.talk_after_screen(None, answered, answered) is None
