@@ -306,6 +306,8 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             "admin/request.html",
             req=req,
             when=lambda moment: local_time(moment, zone, now),
+            # A call's steps are seconds apart: the ring, the answer, the acceptance read to the second.
+            second=lambda moment: moment.astimezone(zone).strftime("%H:%M:%S") if moment else "",
             ivr=ivr,
             phone=phones.display(req.phone),
             steps=[_step_words(step) for step in ivr.get_steps()] if ivr else [],

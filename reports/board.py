@@ -112,7 +112,7 @@ AGENT_COUNTS = (
     ("on_call", "on a call"),
     ("wrap_up", "wrapping up"),
     ("away", "away"),
-    ("offline", "signed out"),
+    ("offline", "offline"),
 )
 
 

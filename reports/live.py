@@ -119,7 +119,7 @@ def line_now(session: Session, now: datetime, gauges_only: bool = False) -> Line
 
     `gauges_only` (a scrape of /metrics): the counts alone, without the wait a new customer would be
     quoted, the agents one by one and their calls, which no gauge reports."""
-    queues = list(session.scalars(select(Queue).order_by(Queue.name)))
+    queues = list(session.scalars(select(Queue).order_by(Queue.id)))
     pause = line.dialling_paused(session, now)
     requests = _request_counts(session, now)
     agents_by_queue = _agent_counts(session)
@@ -289,7 +289,7 @@ def _queue_alerts(q: QueueNow) -> list[Alert]:
                 "nobody_staffed",
                 "critical",
                 f"{q.display_name} has {_people(people)} waiting and nobody taking calls "
-                f"({away} away, {offline} signed out).",
+                f"({away} away, {offline} offline).",
                 q.name,
             )
         )

@@ -17,7 +17,7 @@
   };
   var AGENT_COUNTS = [  // reports.board.AGENT_COUNTS
     ["available", "available"], ["reserved", "reserved for a call"], ["on_call", "on a call"],
-    ["wrap_up", "wrapping up"], ["away", "away"], ["offline", "signed out"]
+    ["wrap_up", "wrapping up"], ["away", "away"], ["offline", "offline"]
   ];
 
   var zone = "UTC";

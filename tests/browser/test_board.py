@@ -99,7 +99,7 @@ def test_a_supervisor_watches_a_callback_asked_for_called_and_connected(
     expect(sam.locator("#alerts-none")).to_have_text("Nothing needs a person right now.")
     expect(ana_row).to_contain_text("Offline")
     expect(ana_row).to_contain_text("No call")
-    expect(sam.locator("#queue-orders-agents")).to_have_text("1 signed out")
+    expect(sam.locator("#queue-orders-agents")).to_have_text("1 offline")
 
     # (a) A customer asks for a callback while nobody takes calls: it waits, and the board says so.
     ref = system.ask(CUSTOMER)
@@ -107,7 +107,7 @@ def test_a_supervisor_watches_a_callback_asked_for_called_and_connected(
     expect(sam.locator("#queue-orders-longest")).to_have_text(re.compile(r"^\d+ s$"), timeout=WITHIN)
     alert = sam.locator("#alerts li", has_text="Orders, tracking and delivery has")
     expect(alert).to_contain_text(
-        "Orders, tracking and delivery has 1 person waiting and nobody taking calls (0 away, 1 signed out).",
+        "Orders, tracking and delivery has 1 person waiting and nobody taking calls (0 away, 1 offline).",
         timeout=WITHIN,
     )
     expect(alert).to_have_attribute("role", "alert")  # newly critical: announced once

@@ -202,3 +202,16 @@ def test_an_agent_on_a_call_when_disabled_finishes_it_and_then_goes_offline(app:
         disable(s, person.id, clock=clock)
         s.refresh(agent)
         assert (agent.status, agent.after_call_status) == ("on_call", "signed_out")
+
+
+def test_a_mistyped_staff_address_answers_in_the_staff_frame_with_a_way_back(app: Flask, clock: FixedClock) -> None:
+    person = account(app, clock, "supervisor")
+    http = app.test_client()
+    sign_in(http, person.email)
+    missing = http.get("/admin/nothing-here")
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert "There is no page at this address" in page
+    assert 'aria-label="Staff"' in page and "Sign out" in page  # the staff navigation, not the customer site
+    assert 'href="/login">your start page</a>' in page
+    assert http.get("/login").location == "/board"
