@@ -24,6 +24,9 @@ What is left out: asks stored only to be counted by the rate limits (outcome "du
 requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
 never a division by zero.
 
+How much is computed at once: a period of more than MOST_REQUESTS requests (in the queues shown) is
+refused before it is read (TooManyRequests); the page and the command say so and name the bound.
+
 A day is a calendar day in the queue's own time zone, in the view of one queue and in the view of every
 queue alike: each queue's column counts its own days ("today" is each queue's own today). "All" adds up
 each queue's requests on its own days; the phone-menu sessions that reached no queue and the occupancy
@@ -475,10 +478,11 @@ class UnknownQueue(ValueError):
     """No queue by that name."""
 
 
-# The most requests one report computes: a week of a busy line (about 40,000 requests, with their calls,
-# menu sessions and status history) reads in about a second or two (bench/figures.py); a period of more
-# is refused with this number rather than left to run past a page's patience.
-MOST_REQUESTS = 40_000
+# The most requests one report computes. A busy week (about 40,000 requests, with their calls, menu
+# sessions and status history) takes 2 to 3 s, 90,000 requests about 7 s (bench/figures.py, SQLite); a
+# period of more is refused with this number before it is read, rather than left to run towards the
+# workers' timeout (gunicorn's 30 s) and a supervisor's patience.
+MOST_REQUESTS = 100_000
 
 
 class TooManyRequests(ValueError):
@@ -720,28 +724,19 @@ def _requests(
     moment only where it can count: when a call ended only for one without its talk time, a greeting
     only for an agent-first call of a request on the line now."""
     r, a, leg = CallbackRequest, CallAttempt, AgentLeg
-    placed = (
-        select(func.count(a.id))
-        .where(a.request_id == r.id, a.dialled_at.is_not(None))
-        .correlate(r)
-        .scalar_subquery()
-        .label("calls_placed")
-    )
     requests = session.execute(
-        select(
-            r.id,
-            r.queue_id,
-            r.status,
-            r.outcome,
-            r.created_at,
-            r.not_before,
-            r.updated_at,
-            r.quoted_wait_seconds,
-            placed,
-        )
+        select(r.id, r.queue_id, r.status, r.outcome, r.created_at, r.not_before, r.updated_at, r.quoted_wait_seconds)
         .where(made_within)
         .order_by(r.id)
     ).all()
+    placed: dict[int, int] = dict(
+        session.execute(
+            select(a.request_id, func.count(a.id))
+            .join(r, a.request_id == r.id)
+            .where(made_within, a.dialled_at.is_not(None))
+            .group_by(a.request_id)
+        ).all()
+    )
     bridged: dict[int, list[Any]] = {}
     for attempt in session.execute(
         select(
@@ -796,7 +791,7 @@ def _requests(
                 due_at=wanted_from(req.created_at, req.not_before),
                 finished_at=req.updated_at,
                 connected_at=_connected_at(req.status, connected, on_the_line.get(req.id, []), legs),
-                calls_placed=req.calls_placed,
+                calls_placed=placed.get(req.id, 0),
                 quoted_wait_seconds=req.quoted_wait_seconds,
                 service_level_seconds=queue.service_level_seconds,
             )
