@@ -1,14 +1,15 @@
 """`make bench`: every benchmark on SQLite and on PostgreSQL, then their figures side by side.
 
-Runs bench/ivr.py, bench/dispatch.py, bench/api.py and bench/staffing.py once per backend (each as its own process, one
-after the other, so they never compete for the machine), shows their output as they go, and ends with
+Runs bench/ivr.py, bench/dispatch.py, bench/api.py, bench/staffing.py and bench/figures.py once per backend
+(each as its own process, one after the other, so they never compete for the machine), shows their output
+as they go, and ends with
 one table: a row per figure, a column per backend, and the goal. PostgreSQL is the server of
 TEST_DATABASE_URL, which `make bench` starts privately through scripts/with-postgres.sh as `make test`
 does; without it the PostgreSQL column says so and the run goes on with SQLite.
 
-Run: scripts/with-postgres.sh .venv/bin/python bench/all.py [--only ivr,dispatch,api,staffing] [--quick]
-(--quick: fewer rounds, 100,000 instead of 1,000,000 waiting and 50,000 instead of 200,000 calls made,
-to try the harness, not to quote)
+Run: scripts/with-postgres.sh .venv/bin/python bench/all.py [--only ivr,dispatch,api,staffing,figures] [--quick]
+(--quick: fewer rounds, 100,000 instead of 1,000,000 waiting, 50,000 instead of 200,000 calls made and a quieter
+week of figures, to try the harness, not to quote)
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ SCRIPTS = {
     "dispatch": ["bench/dispatch.py"],
     "api": ["bench/api.py"],
     "staffing": ["bench/staffing.py"],
+    "figures": ["bench/figures.py"],
 }
 QUICK = {
     "ivr": ["--requests", "60", "--warmup", "16"],
     "dispatch": ["--rounds", "8", "--big", "100000", "--calls", "15"],
     "api": ["--requests", "300"],
     "staffing": ["--big", "50000", "--repeats", "50", "--seconds", "1"],
+    "figures": ["--per-day", "1000", "--rounds", "1"],
 }
 
 Fmt = Callable[[dict[str, float]], str]
@@ -145,8 +148,19 @@ def rows(big: str, calls: str = "200,000") -> list[tuple[str, Fmt, str]]:
             staffing_ratio(".former"),
             "for reference",
         ),
+        ("figures of yesterday, every queue and all", figures_time("day"), ""),
+        ("figures of the last 7 days, every queue and all", figures_time("week"), "a few seconds"),
     ]
     return table
+
+
+def figures_time(period: str) -> Fmt:
+    def show(f: dict[str, float]) -> str:
+        if f"figures.{period}_ms" not in f:
+            return "-"
+        return f"{f[f'figures.{period}_ms']:.0f} ms ({f[f'figures.{period}.requests']:,.0f} requests)"
+
+    return show
 
 
 def bare(callers: int) -> tuple[str, str]:
@@ -155,7 +169,7 @@ def bare(callers: int) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: ivr,dispatch,api,staffing")
+    parser.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: ivr,dispatch,api,staffing,figures")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

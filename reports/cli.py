@@ -42,7 +42,10 @@ def figures_command(since: str, until: str | None, queue: str | None, fmt: str) 
             known = ", ".join(q.name for q in queues)
             raise click.BadParameter(f"no queue named {queue!r} (known: {known})", param_hint="--queue")
         period = _period(since, until, figures.shop_zone(chosen))
-        result = figures.report(session, period, queue, now)
+        try:
+            result = figures.report(session, period, queue, now)
+        except figures.TooManyRequests as refused:
+            raise click.ClickException(str(refused)) from refused
     rows = [*result.queues, *([result.total] if result.total else [])]
     if fmt == "json":
         click.echo(json.dumps(result.as_json(), indent=2))

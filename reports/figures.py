@@ -24,6 +24,9 @@ What is left out: asks stored only to be counted by the rate limits (outcome "du
 requests and are excluded from every figure. A share or a mean over nothing is None ("—" on screen),
 never a division by zero.
 
+How much is computed at once: a period of more than MOST_REQUESTS requests (in the queues shown) is
+refused before it is read (TooManyRequests); the page and the command say so and name the bound.
+
 A day is a calendar day in the queue's own time zone, in the view of one queue and in the view of every
 queue alike: each queue's column counts its own days ("today" is each queue's own today). "All" adds up
 each queue's requests on its own days; the phone-menu sessions that reached no queue and the occupancy
@@ -47,17 +50,18 @@ made on its own queue's clock).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from agents.models import AgentStatusChange, Queue, agent_queues
-from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest
+from agents.models import Agent, AgentStatusChange, Queue, agent_queues
+from callback.models import DUPLICATE_ASK, FINAL, AgentLeg, CallAttempt, CallbackRequest, wanted_from
 from callback.service import CANCELED_BY_CUSTOMER, FORGOTTEN
 from ivr.models import IvrSession, hung_up_waiting
 
@@ -474,6 +478,24 @@ class UnknownQueue(ValueError):
     """No queue by that name."""
 
 
+# The most requests one report computes. A busy week (about 40,000 requests, with their calls, menu
+# sessions and status history) takes 2 to 3 s, 90,000 requests about 7 s (bench/figures.py, SQLite); a
+# period of more is refused with this number before it is read, rather than left to run towards the
+# workers' timeout (gunicorn's 30 s) and a supervisor's patience.
+MOST_REQUESTS = 100_000
+
+
+class TooManyRequests(ValueError):
+    """The period holds more requests than one report computes (MOST_REQUESTS): choose a shorter one."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This period has more than {limit:,} requests, more than the figures are computed for at once: "
+            "choose a shorter period, or one queue."
+        )
+        self.limit = limit
+
+
 def compute(
     name: str,
     bounds: Bounds,
@@ -534,7 +556,8 @@ def by_hour(requests: Sequence[RequestFacts], zones: dict[str, ZoneInfo]) -> lis
 def report(session: Session, period: Period, queue: str | None, now: datetime) -> Report:
     """The figures of `period` for one queue by name, or for each queue and all of them (None).
 
-    Each queue's column covers the period on its own zone's days (module docstring)."""
+    Each queue's column covers the period on its own zone's days (module docstring). A period of more
+    than MOST_REQUESTS requests is refused (TooManyRequests) before anything is read."""
     queues = list(session.scalars(select(Queue).order_by(Queue.id)))
     if queue is not None:
         queues = [q for q in queues if q.name == queue]
@@ -542,7 +565,12 @@ def report(session: Session, period: Period, queue: str | None, now: datetime) -
             raise UnknownQueue(queue)
     first = bounds_of(period, shop_zone(queues))
     bounds = {q.name: bounds_of(period, q.business_hours.zone) for q in queues}
-    requests, calls = _requests(session, bounds, {q.id: q.name for q in queues}, now)
+    made_within = _made_within(bounds, {q.id: q.name for q in queues})
+    if _count_at_most(session, made_within, MOST_REQUESTS + 1) > MOST_REQUESTS:
+        raise TooManyRequests(MOST_REQUESTS)
+    # Every column starts and ends within the widest period of all the queues ("all" counts on the first's).
+    history = _History(session, min(b.since for b in bounds.values()), max(b.until for b in bounds.values()))
+    requests, calls = _requests(session, made_within, {q.id: q for q in queues}, history)
     sessions = _ivr_sessions(session, bounds, first)
     facts: dict[str, tuple[list[RequestFacts], list[CallFacts], list[IvrFacts]]] = {
         q.name: ([], [], []) for q in queues
@@ -554,30 +582,25 @@ def report(session: Session, period: Period, queue: str | None, now: datetime) -
     for ivr in sessions:
         if ivr.queue in facts:
             facts[ivr.queue][2].append(ivr)
-    rows = [
-        compute(
-            q.name,
-            bounds[q.name],
-            *facts[q.name],
-            _status_spans(session, bounds[q.name].since, min(bounds[q.name].until, now), q.id),
-            now,
-            q.service_level_seconds,
-        )
+    members: dict[int, set[int]] = {}
+    for agent_id, queue_id in session.execute(select(agent_queues.c.agent_id, agent_queues.c.queue_id)):
+        members.setdefault(queue_id, set()).add(agent_id)
+    columns = {
+        q.name: _Column(bounds[q.name].since, min(bounds[q.name].until, now), frozenset(members.get(q.id, ())))
         for q in queues
+    }
+    if queue is None:
+        columns[ALL] = _Column(first.since, min(first.until, now), None)
+    spans = history.spans(columns)
+    rows = [
+        compute(q.name, bounds[q.name], *facts[q.name], spans[q.name], now, q.service_level_seconds) for q in queues
     ]
     total = None
     if queue is None:
         targets = {q.service_level_seconds for q in queues}
         # "All" IVR sessions include those that never reached a queue (answered in the menu, or hung up).
         total = compute(
-            ALL,
-            first,
-            requests,
-            calls,
-            sessions,
-            _status_spans(session, first.since, min(first.until, now), None),
-            now,
-            targets.pop() if len(targets) == 1 else None,
+            ALL, first, requests, calls, sessions, spans[ALL], now, targets.pop() if len(targets) == 1 else None
         )
     zones = {q.name: q.business_hours.zone for q in queues}
     return Report(first.since, first.until, first.zone.key, rows, total, by_hour(requests, zones))
@@ -659,122 +682,286 @@ def preset(name: str, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
 
 
 # --- reading the facts -----------------------------------------------------------------------------
+# Plain rows of the columns the facts need, never ORM objects: a busy week is tens of thousands of
+# requests with their calls, legs and the agents' status history, and building objects (and scanning
+# each agent's history afresh for every call's wrap-up) made a week's figures take most of a minute.
+# Every list is read in the order the objects were (requests by id, calls by id within their request,
+# status rows by agent, time and id), so sums and means add up in the same order to the same figures.
 
 
 def _made_within(bounds: dict[str, Bounds], names: dict[int, str]) -> ColumnElement[bool]:
-    """Requests of these queues made within each one's own period (queues sharing a period grouped)."""
+    """Requests of these queues made within each one's own period (queues sharing a period grouped),
+    leaving out the asks kept only for the rate limits (DUPLICATE_ASK)."""
     r = CallbackRequest
     groups: dict[tuple[datetime, datetime], list[int]] = {}
     for queue_id, name in names.items():
         groups.setdefault((bounds[name].since, bounds[name].until), []).append(queue_id)
-    return or_(
-        *(
-            and_(r.created_at >= since, r.created_at < until, r.queue_id.in_(ids))
-            for (since, until), ids in groups.items()
-        )
+    return and_(
+        or_(
+            *(
+                and_(r.created_at >= since, r.created_at < until, r.queue_id.in_(ids))
+                for (since, until), ids in groups.items()
+            )
+        ),
+        or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
     )
 
 
+def _count_at_most(session: Session, made_within: ColumnElement[bool], limit: int) -> int:
+    """How many requests the period holds, counted no further than `limit` (a year's count is not needed
+    to say it is too many)."""
+    first = select(CallbackRequest.id).where(made_within).limit(limit).subquery()
+    return session.scalar(select(func.count()).select_from(first)) or 0
+
+
 def _requests(
-    session: Session, bounds: dict[str, Bounds], names: dict[int, str], now: datetime
+    session: Session, made_within: ColumnElement[bool], queues: dict[int, Queue], history: _History
 ) -> tuple[list[RequestFacts], list[CallFacts]]:
-    r = CallbackRequest
-    rows = session.scalars(
-        select(r)
-        .options(selectinload(r.call_attempts).selectinload(CallAttempt.agent_legs))
-        .where(_made_within(bounds, names), or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK))
+    """The facts of the period's requests and of their connected calls (each call's wrap-up read from the
+    status history of the agent who took it).
+
+    Only the calls that were bridged are read one by one (the calls placed are counted in SQL), and a
+    moment only where it can count: when a call ended only for one without its talk time, a greeting
+    only for an agent-first call of a request on the line now."""
+    r, a, leg = CallbackRequest, CallAttempt, AgentLeg
+    requests = session.execute(
+        select(r.id, r.queue_id, r.status, r.outcome, r.created_at, r.not_before, r.updated_at, r.quoted_wait_seconds)
+        .where(made_within)
         .order_by(r.id)
     ).all()
-    wrap_ups = _WrapUps(session, _agents_of(rows), min(b.since for b in bounds.values()))
-    requests: list[RequestFacts] = []
+    placed: dict[int, int] = dict(
+        session.execute(
+            select(a.request_id, func.count(a.id))
+            .join(r, a.request_id == r.id)
+            .where(made_within, a.dialled_at.is_not(None))
+            .group_by(a.request_id)
+        ).all()
+    )
+    bridged: dict[int, list[Any]] = {}
+    for attempt in session.execute(
+        select(
+            a.request_id,
+            a.id,
+            a.agent_id,
+            a.bridged_at,
+            a.talk_seconds,
+            case((a.talk_seconds.is_(None), a.ended_at)).label("ended_at"),
+        )
+        .join(r, a.request_id == r.id)
+        .where(made_within, a.bridged_at.is_not(None))
+        .order_by(a.request_id, a.id)
+    ):
+        bridged.setdefault(attempt.request_id, []).append(attempt)
+    # The calls of the requests on the line now that no bridge confirms yet: when they were put through.
+    on_the_line: dict[int, list[Any]] = {}
+    for attempt in session.execute(
+        select(a.request_id, a.id, a.agent_first, case((a.agent_first, a.greeted_at)).label("greeted_at"))
+        .join(r, a.request_id == r.id)
+        .where(made_within, r.status == "connected")
+        .order_by(a.request_id, a.id)
+    ):
+        on_the_line.setdefault(attempt.request_id, []).append(attempt)
+    # The agents' legs only where they are needed: who talked on a bridged call that names no agent, and
+    # when the agent now on the line with a connected request accepted.
+    legs: dict[int, list[Any]] = {}
+    for row in session.execute(
+        select(leg.attempt_id, leg.agent_id, leg.accepted_at, leg.outcome)
+        .join(a, leg.attempt_id == a.id)
+        .join(r, a.request_id == r.id)
+        .where(
+            made_within,
+            leg.accepted_at.is_not(None),
+            or_(and_(a.agent_id.is_(None), a.bridged_at.is_not(None)), r.status == "connected"),
+        )
+        .order_by(leg.attempt_id, leg.id)
+    ):
+        legs.setdefault(row.attempt_id, []).append(row)
+
+    facts: list[RequestFacts] = []
     calls: list[CallFacts] = []
-    for req in rows:
-        name = names[req.queue_id]
-        bridged = [a for a in req.call_attempts if a.bridged_at is not None]
-        requests.append(
+    for req in requests:
+        queue = queues[req.queue_id]
+        connected = bridged.get(req.id, [])
+        facts.append(
             RequestFacts(
-                queue=name,
+                queue=queue.name,
                 status=req.status,
                 outcome=req.outcome,
                 created_at=req.created_at,
-                due_at=req.wanted_at,
+                due_at=wanted_from(req.created_at, req.not_before),
                 finished_at=req.updated_at,
-                connected_at=_connected_at(req, bridged),
-                calls_placed=sum(1 for a in req.call_attempts if a.dialled_at is not None),
+                connected_at=_connected_at(req.status, connected, on_the_line.get(req.id, []), legs),
+                calls_placed=placed.get(req.id, 0),
                 quoted_wait_seconds=req.quoted_wait_seconds,
-                service_level_seconds=req.queue.service_level_seconds,
+                service_level_seconds=queue.service_level_seconds,
             )
         )
-        for attempt in bridged:
+        for attempt in connected:
             talk = _talk_seconds(attempt)
             if talk is None:
                 continue  # still talking: its handle time is not known yet
-            wrap = wrap_ups.after(_agent_of(attempt), attempt.bridged_at or req.created_at, now)
-            calls.append(CallFacts(name, talk, req.queue.wrap_up_seconds if wrap is None else wrap))
-    return requests, calls
+            wrap = history.wrap_up_after(_agent_of(attempt, legs), attempt.bridged_at)
+            calls.append(CallFacts(queue.name, talk, queue.wrap_up_seconds if wrap is None else wrap))
+    return facts, calls
 
 
-def _connected_at(req: CallbackRequest, bridged: list[CallAttempt]) -> datetime | None:
+def _connected_at(
+    status: str, bridged: list[Any], on_the_line: list[Any], legs: dict[int, list[Any]]
+) -> datetime | None:
     """When the customer first talked with an agent. Twilio confirms a bridge only when the
     conversation ends (the Dial action), so a request on the line now counts from when it was put
-    through (the acceptance; agent-first, the greeting): a long call is not a service-level miss, nor
-    missing from the speed of answer, while it lasts. Being read afresh each time, a put-through whose
-    bridge then fails (a hang-up during the greeting) stops counting; only a confirmed bridge stays."""
-    first = min((a.bridged_at for a in bridged if a.bridged_at), default=None)
-    if first is None and req.status == "connected":
-        first = min((a.put_through_at for a in req.call_attempts if a.put_through_at), default=None)
+    through (CallAttempt.put_through_at: the live acceptance; agent-first, the greeting): a long call is
+    not a service-level miss, nor missing from the speed of answer, while it lasts. Being read afresh
+    each time, a put-through whose bridge then fails (a hang-up during the greeting) stops counting;
+    only a confirmed bridge stays."""
+    first = min((attempt.bridged_at for attempt in bridged), default=None)
+    if first is None and status == "connected":
+        through = (_put_through_at(attempt, legs) for attempt in on_the_line)
+        first = min((moment for moment in through if moment is not None), default=None)
     return first
 
 
-def _talk_seconds(attempt: CallAttempt) -> float | None:
+def _put_through_at(attempt: Any, legs: dict[int, list[Any]]) -> datetime | None:
+    """CallAttempt.put_through_at from plain rows: agent-first, the greeting; else the live acceptance
+    (CallAttempt.live_acceptance: the last acceptance of a leg not ended unbridged)."""
+    if attempt.agent_first:
+        return cast(datetime | None, attempt.greeted_at)
+    accepted = [leg.accepted_at for leg in legs.get(attempt.id, []) if leg.outcome in {None, "accepted"}]
+    return max(accepted, default=None)
+
+
+def _talk_seconds(attempt: Any) -> float | None:
+    """CallAttempt's talk time: as Twilio gave it, else from the bridge to the end (None: still talking)."""
     if attempt.talk_seconds is not None:
         return float(attempt.talk_seconds)
-    if attempt.ended_at is not None and attempt.bridged_at is not None:
+    if attempt.ended_at is not None:
         return _seconds(attempt.ended_at - attempt.bridged_at)
     return None
 
 
-def _agent_of(attempt: CallAttempt) -> int | None:
-    """The agent who talked: the attempt's, else the one whose leg was accepted."""
+def _agent_of(attempt: Any, legs: dict[int, list[Any]]) -> int | None:
+    """The agent who talked: the attempt's, else the one whose leg was accepted (the last)."""
     if attempt.agent_id is not None:
-        return attempt.agent_id
-    accepted = [leg.agent_id for leg in attempt.agent_legs if leg.accepted_at is not None]
-    return accepted[-1] if accepted else None
+        return cast(int, attempt.agent_id)
+    accepted = [leg.agent_id for leg in legs.get(attempt.id, [])]  # legs are read only when accepted
+    return cast(int | None, accepted[-1]) if accepted else None
 
 
-def _agents_of(rows: Iterable[CallbackRequest]) -> set[int]:
-    return {
-        agent
-        for req in rows
-        for attempt in req.call_attempts
-        if attempt.bridged_at is not None and (agent := _agent_of(attempt)) is not None
-    }
+@dataclass(frozen=True)
+class _Column:
+    """Whose status time one column counts, and over which stretch: [since, until)."""
+
+    since: datetime
+    until: datetime
+    agents: frozenset[int] | None  # a queue's agents as they are now; None: every agent
 
 
-class _WrapUps:
-    """The agents' status rows, to find the wrap-up that followed a call."""
+class _History:
+    """The agents' status rows, read once for the wrap-up that followed each call and for each column's
+    status time (occupancy): the rows in force at `since` (found through each agent's own history, not
+    by scanning everyone's) and every change after it, up to `until`.
 
-    def __init__(self, session: Session, agent_ids: set[int], since: datetime) -> None:
-        self.rows: dict[int, list[AgentStatusChange]] = {}
-        if agent_ids:
-            # Calls of the period's requests were bridged after `since`: older rows cannot follow them.
-            for row in session.scalars(
-                select(AgentStatusChange)
-                .where(AgentStatusChange.agent_id.in_(agent_ids), AgentStatusChange.at >= since)
-                .order_by(AgentStatusChange.agent_id, AgentStatusChange.at, AgentStatusChange.id)
-            ):
-                self.rows.setdefault(row.agent_id, []).append(row)
+    An agent's rows from `until` on are read only when a call's wrap-up runs past the period's end (a
+    call near midnight, a request called back the next morning), a few at a time: a period long past is
+    not followed by reading every status row since."""
 
-    def after(self, agent_id: int | None, bridged_at: datetime, now: datetime) -> float | None:
+    CHUNK = 64
+
+    def __init__(self, session: Session, since: datetime, until: datetime) -> None:
+        self.session, self.since, self.until = session, since, until
+        change = AgentStatusChange
+        latest = (
+            select(func.max(change.at))
+            .where(change.agent_id == Agent.id, change.at <= since)
+            .correlate(Agent)
+            .scalar_subquery()
+        )
+        starts = select(Agent.id.label("agent_id"), latest.label("at")).subquery()
+        read = (change.agent_id, change.at, change.id, change.status)
+        in_force = select(*read).join(starts, (change.agent_id == starts.c.agent_id) & (change.at == starts.c.at))
+        later = select(*read).where(change.at > since, change.at < until)
+        # Per agent, (at, id, status) in the order of time then id (the rows in force come first, being
+        # at or before `since`), and their times alone for bisecting.
+        self.rows: dict[int, list[tuple[datetime, int, str]]] = {}
+        for query in (in_force.order_by(change.agent_id, change.id), later.order_by(*read[:3])):
+            for agent_id, at, row_id, status in session.execute(query):
+                self.rows.setdefault(agent_id, []).append((at, row_id, status))
+        self.times = {agent: [at for at, _id, _status in rows] for agent, rows in self.rows.items()}
+        self.read_to_end: set[int] = set()
+
+    def wrap_up_after(self, agent_id: int | None, bridged_at: datetime) -> float | None:
         """Seconds of the agent's first wrap_up after `bridged_at`; None if there is none before the
         agent is reserved for another call, or it has not ended yet."""
-        rows = [row for row in self.rows.get(agent_id or -1, []) if row.at >= bridged_at]
-        for i, row in enumerate(rows):
-            if row.status == "reserved":
+        if agent_id is None:
+            return None
+        rows = self.rows.setdefault(agent_id, [])
+        times = self.times.setdefault(agent_id, [])
+        # The first row at or after the bridge (and not before `since`, which no call of the period precedes).
+        i = max(bisect_left(times, bridged_at), bisect_left(times, self.since))
+        while True:
+            if i >= len(rows) and not self._read_more(agent_id):  # (extends `rows` in place)
+                return None  # no wrap-up after the call
+            status = rows[i][2]
+            if status == "reserved":
                 return None  # on to another call with no wrap-up recorded for this one
-            if row.status == "wrap_up":
-                return _seconds(rows[i + 1].at - row.at) if i + 1 < len(rows) else None
-        return None
+            if status == "wrap_up":
+                if i + 1 >= len(rows) and not self._read_more(agent_id):
+                    return None  # the wrap-up has not ended yet
+                return _seconds(rows[i + 1][0] - rows[i][0])
+            i += 1
+
+    def _read_more(self, agent_id: int) -> bool:
+        """Read the agent's next rows from `until` on, after those read so far; False when there are none."""
+        if agent_id in self.read_to_end:
+            return False
+        change = AgentStatusChange
+        rows = self.rows[agent_id]
+        later = change.at >= self.until
+        if rows and rows[-1][0] >= self.until:
+            last_at, last_id, _status = rows[-1]
+            later = or_(change.at > last_at, and_(change.at == last_at, change.id > last_id))
+        found = self.session.execute(
+            select(change.at, change.id, change.status)
+            .where(change.agent_id == agent_id, later)
+            .order_by(change.at, change.id)
+            .limit(self.CHUNK)
+        ).all()
+        if len(found) < self.CHUNK:
+            self.read_to_end.add(agent_id)
+        rows.extend((at, row_id, status) for at, row_id, status in found)
+        self.times[agent_id].extend(at for at, _id, _status in found)
+        return bool(found)
+
+    def spans(self, columns: dict[str, _Column]) -> dict[str, list[StatusSpan]]:
+        """Each column's agents' statuses within its [since, until) (within the history's): the one in
+        force at the column's since, then every change; for a queue, its agents as they are now
+        (membership history is not kept). Each column's spans by agent, then time."""
+        spans: dict[str, list[StatusSpan]] = {name: [] for name in columns}
+        for agent in sorted(self.rows):
+            rows, times = self.rows[agent], self.times[agent]
+            # Each row's whole span, to the agent's next row (None when it lasts no time), made once for
+            # every column: only a column's first and last rows are clipped to it.
+            whole = [
+                StatusSpan(agent, rows[i][2], _seconds(times[i + 1] - times[i])) if times[i + 1] > times[i] else None
+                for i in range(len(rows) - 1)
+            ]
+            for name, column in columns.items():
+                if column.since >= column.until or (column.agents is not None and agent not in column.agents):
+                    continue
+                # Rows before `after` are at or before the column's start: the last of them is in force
+                # then (of rows at the same moment, the last: the others last no time); rows [after,
+                # stop) follow, before its end.
+                after = bisect_right(times, column.since)
+                stop = bisect_left(times, column.until, lo=after)
+                out = spans[name]
+                if after:
+                    end = times[after] if after < stop else column.until
+                    out.append(StatusSpan(agent, rows[after - 1][2], _seconds(end - column.since)))
+                if after < stop:
+                    out.extend(span for span in whole[after : stop - 1] if span is not None)
+                    if column.until > times[stop - 1]:
+                        out.append(StatusSpan(agent, rows[stop - 1][2], _seconds(column.until - times[stop - 1])))
+        return spans
 
 
 def _ivr_sessions(session: Session, bounds: dict[str, Bounds], first: Bounds) -> list[IvrFacts]:
@@ -805,35 +992,6 @@ def _ivr_sessions(session: Session, bounds: dict[str, Bounds], first: Bounds) ->
         hung_up = outcome == "hold" and (request_outcome in HOLDER_HUNG_UP or hung_up_waiting(steps))
         facts.append(IvrFacts(topic, outcome or "abandoned", hung_up))
     return facts
-
-
-def _status_spans(session: Session, since: datetime, until: datetime, queue_id: int | None) -> list[StatusSpan]:
-    """Each agent's statuses within [since, until): the one in force at `since`, then every change.
-
-    For one queue, its agents as they are now (membership history is not kept).
-    """
-    if until <= since:
-        return []
-    change = AgentStatusChange
-    members = select(agent_queues.c.agent_id).where(agent_queues.c.queue_id == queue_id)
-    latest = select(change.agent_id, func.max(change.at).label("at")).where(change.at <= since)
-    if queue_id is not None:
-        latest = latest.where(change.agent_id.in_(members))
-    starts = latest.group_by(change.agent_id).subquery()
-    in_force = select(change).join(starts, (change.agent_id == starts.c.agent_id) & (change.at == starts.c.at))
-    later = select(change).where(change.at > since, change.at < until)
-    if queue_id is not None:
-        later = later.where(change.agent_id.in_(members))
-    found = {row.id: row for row in [*session.scalars(in_force), *session.scalars(later)]}
-    rows = sorted(found.values(), key=lambda row: (row.agent_id, row.at, row.id))
-    spans: list[StatusSpan] = []
-    for i, row in enumerate(rows):
-        same_agent_next = i + 1 < len(rows) and rows[i + 1].agent_id == row.agent_id
-        end = rows[i + 1].at if same_agent_next else until
-        start = max(row.at, since)
-        if end > start:
-            spans.append(StatusSpan(row.agent_id, row.status, _seconds(end - start)))
-    return spans
 
 
 def _seconds(delta: timedelta) -> float:

@@ -20,7 +20,7 @@ from reports import figures
 bp = Blueprint("figures", __name__, url_prefix="/admin/figures")
 
 PERIODS = (("today", "Today"), ("yesterday", "Yesterday"), ("last7", "Last 7 days"), ("range", "From … to …"))
-# A longer range reads every request of it into memory: a year is plenty for a page.
+# A longer range is no use on a page (and figures.MOST_REQUESTS bounds what any range may hold).
 LONGEST_RANGE = timedelta(days=366)
 CHART_BUNDLE = "vendor/chart.min.js"
 
@@ -60,11 +60,16 @@ def page() -> ResponseReturnValue:
         "parts": figures.PARTS,
         "display": figures.display,
         "chart_bundle": _chart_bundle_built(),
+        "most_requests": figures.MOST_REQUESTS,
     }
     if error:
         return render_template("admin/figures.html", **context), 400
     period = figures.Days(choice.first, choice.last) if choice.period == "range" else figures.Preset(choice.period, now)
-    result = figures.report(db, period, queue_name or None, now)
+    try:
+        result = figures.report(db, period, queue_name or None, now)
+    except figures.TooManyRequests as refused:
+        # Refused before reading it: the page answers at once rather than running past gunicorn's timeout.
+        return render_template("admin/figures.html", **(context | {"error": str(refused)})), 400
     rows = [*result.queues, *([result.total] if result.total else [])]
     names = {q.name: q.display_name for q in queues} | {figures.ALL: "All queues"}
     context |= {

@@ -318,3 +318,33 @@ def test_a_call_driven_through_the_call_logic_reads_as_worked_out_by_hand(sessio
     assert (row.average_talk_seconds, row.average_wrap_up_seconds, row.average_handle_seconds) == (95, 20, 115)
     # Reserved, talking and wrapping up for 150 s of the 300 s the agent was signed in.
     assert row.agent_occupancy == 0.5
+
+
+# --- a period too large to count at once ----------------------------------------------------------------
+
+
+def test_the_command_refuses_a_period_of_too_many_requests_with_the_reason(
+    app: Flask, history: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(figures, "MOST_REQUESTS", 2)
+
+    refused = run(app, "--since", "2026-11-23", "--format", "json")
+    one_queue = run(app, "--since", "2026-11-23", "--queue", "orders", "--format", "json")
+
+    assert refused.exit_code == 1
+    assert "This period has more than 2 requests" in refused.output and "choose a shorter period" in refused.output
+    assert one_queue.exit_code == 0 and json.loads(one_queue.output)["queues"][0]["offered"] == 2
+
+
+def test_the_page_states_the_bound_and_refuses_a_period_beyond_it_at_once(
+    app: Flask, db_session: Session, clock: FixedClock, history: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    supervisor = signed_in(app, db_session, clock, "supervisor")
+    assert "more than 100,000 requests" in page_text(supervisor.get("/admin/figures"))
+    monkeypatch.setattr(figures, "MOST_REQUESTS", 2)
+
+    response = supervisor.get("/admin/figures?period=last7")
+
+    page = page_text(response)
+    assert response.status_code == 400
+    assert "This period has more than 2 requests" in page and 'id="figure-offered"' not in page
