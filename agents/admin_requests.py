@@ -299,7 +299,9 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
     queues = service.list_queues(session())
     holding = bool(req.hold_call_sid) and req.status in (*WAITING, "dialing")
     move = MoveForm(formdata=None)
-    move.queue.choices = [SelectChoice(q.name, q.display_name) for q in queues if q.id != req.queue_id]
+    # No queue chosen until the supervisor picks one: a stray click on "Move" moves nothing.
+    others = [SelectChoice(q.name, q.display_name) for q in queues if q.id != req.queue_id]
+    move.queue.choices = [SelectChoice("", "Choose a queue"), *others]
     writer = session().get(StaffUser, req.disposed_by_staff_id) if req.disposed_by_staff_id else None
     return (
         render_template(

@@ -215,6 +215,8 @@ def staff_nav() -> list[tuple[str, str]]:
     links = []
     for label, paths, roles in NAV:
         path = next((p for p in paths if _path_exists(p)), None)
+        if path == "/agent" and staff.agent_id is None and staff.role != "agent":
+            continue  # a supervisor or admin who takes no calls has no console to go to
         if path is not None and staff.may(*roles):
             links.append((label, path))
     return links

@@ -49,6 +49,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A free loopback port, kept bound while the block runs: a server started in it on port 0 (the
+    sandbox) cannot be given the same port, which the app binds once the block ends. With free_port
+    alone, the sandbox was once handed the app's port and gunicorn found it in use."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]

@@ -39,8 +39,8 @@ from bench.common import (
     Gunicorn,
     Process,
     app_env,
-    free_port,
     fresh_database,
+    held_port,
     on_term,
     percentile,
     schedulers,
@@ -90,19 +90,9 @@ def sandbox_for(app_url: str, speed: float = 50.0) -> SandboxServer:
 def start(url: str, cps: float, speed: float = 50.0) -> tuple[str, SandboxServer, Any]:
     """The app (with its in-process scheduler) and the sandbox, on loopback ports."""
     logging.getLogger("werkzeug").disabled = True
-    port = free_port()
-    app_url = f"http://127.0.0.1:{port}"
-    sandbox = SandboxServer(
-        Settings(
-            app_env="testing",
-            public_base_url=app_url,
-            twilio_account_sid=SID,
-            twilio_auth_token=TOKEN,
-            twilio_caller_id=SHOP,
-            sandbox_speed=speed,
-            sandbox_cps=1000.0,
-        )
-    ).start()
+    with held_port() as port:
+        app_url = f"http://127.0.0.1:{port}"
+        sandbox = sandbox_for(app_url, speed)
     app = create_app(
         {
             "app_env": "testing",
@@ -207,8 +197,8 @@ def agent_to_call_latency_processes(backend: str, rounds: int, dispatchers: int)
             ensure_default_queues(session, SHOP)
             update_queue(session, "orders", {"hours": "24/7", "wrap_up_seconds": 0, "backoff_seconds": "3600"})
         database.engine.dispose()
-        port = free_port()
-        sandbox = sandbox_for(f"http://127.0.0.1:{port}")
+        with held_port() as port:
+            sandbox = sandbox_for(f"http://127.0.0.1:{port}")
         env = app_env(
             APP_ENV="testing",
             DATABASE_URL=url,

@@ -89,9 +89,9 @@ from bench.common import (  # noqa: E402
     Gunicorn,
     Process,
     app_env,
-    free_port,
     fresh_database,
     head_commit,
+    held_port,
     on_term,
     percentile,
     postgres_url,
@@ -219,18 +219,18 @@ class Fleet:
             target = max(1, round(args.sl_minutes * 60 / args.speed))
             session.execute(update(Queue).values(service_level_seconds=target))
             session.commit()
-        port = free_port()
-        self.sandbox = SandboxServer(
-            Settings(
-                app_env="testing",
-                public_base_url=f"http://127.0.0.1:{port}",
-                twilio_account_sid=SID,
-                twilio_auth_token=TOKEN,
-                twilio_caller_id=SHOP,
-                sandbox_speed=args.speed,
-                sandbox_cps=1000.0,  # measure the app's pacing, not the sandbox's
-            )
-        ).start()
+        with held_port() as port:  # the sandbox binds its own port meanwhile, never the app's
+            self.sandbox = SandboxServer(
+                Settings(
+                    app_env="testing",
+                    public_base_url=f"http://127.0.0.1:{port}",
+                    twilio_account_sid=SID,
+                    twilio_auth_token=TOKEN,
+                    twilio_caller_id=SHOP,
+                    sandbox_speed=args.speed,
+                    sandbox_cps=1000.0,  # measure the app's pacing, not the sandbox's
+                )
+            ).start()
         settings = {
             "APP_ENV": "testing",
             "DATABASE_URL": url,

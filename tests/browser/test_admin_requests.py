@@ -100,3 +100,9 @@ def test_a_supervisor_filters_opens_calls_next_and_moves_a_request(page: Any, li
     with live_db.sessions() as session:
         moved = session.get(CallbackRequest, request_id)
         assert moved is not None and moved.queue.name == "returns" and moved.priority == 0
+
+    # Canceling asks first: the summary opens the question, only its answer cancels.
+    page.get_by_text("Cancel this request", exact=True).click()
+    expect(page.get_by_text("Cancel Ann Lee's callback?")).to_be_visible()
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Request {request_id} (Ann Lee) is canceled")

@@ -415,6 +415,9 @@ def test_the_request_page_offers_the_actions_its_state_allows(
 
     assert "Call next" in waiting and "Move</button>" in waiting and "Cancel this request" in waiting
     assert '<option value="returns">' in waiting and '<option value="orders">' not in waiting
+    # Two steps for the destructive ones: no queue is chosen for a move, and the cancel asks first.
+    assert 'value="">Choose a queue</option>' in waiting
+    assert "<summary>Cancel this request</summary>" in waiting and "Yes, cancel it</button>" in waiting
     assert "Call next" not in talking and "Cancel this request" not in talking
     assert "The customer is on the phone with us right now." in talking
 
@@ -578,3 +581,13 @@ def test_an_action_without_a_csrf_token_is_refused(
 def test_an_action_on_an_unknown_request_is_not_found(supervisor: FlaskClient) -> None:
     token = csrf_token(supervisor, "/admin/requests")
     assert supervisor.post("/admin/requests/424242/cancel", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_move_with_no_queue_chosen_moves_nothing(
+    supervisor: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    req = factories.request(db_session, clock.now())
+    refused = act(supervisor, req, "move", queue="")
+    assert refused.status_code == 422 and "Please choose a queue." in text(refused)
+    db_session.refresh(req)
+    assert req.queue.name == "orders"
