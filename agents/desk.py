@@ -222,8 +222,12 @@ def current_call(session: Session, agent: Agent) -> CurrentCall | None:
     if agent.status == "wrap_up":
         # The call just over, if the agent talked on it; an earlier conversation is not what they wrap up
         # now (an agent-first call whose customer never answered leaves a moment of wrap-up too).
+        # Newest by when it rang, through ix_agent_legs_agent_rung: one entry, however long the history.
         latest = session.scalar(
-            select(AgentLeg).where(AgentLeg.agent_id == agent.id).order_by(AgentLeg.id.desc()).limit(1)
+            select(AgentLeg)
+            .where(AgentLeg.agent_id == agent.id)
+            .order_by(AgentLeg.rung_at.desc(), AgentLeg.id.desc())
+            .limit(1)
         )
         if latest is not None and latest.bridged_at is not None:
             return CurrentCall("wrap_up", latest.attempt, latest)

@@ -459,7 +459,30 @@ class AgentLeg(Base):
     """One agent rung for an attempt: screened, so only an acceptance puts the customer through."""
 
     __tablename__ = "agent_legs"
-    __table_args__ = (Index("ix_agent_legs_agent_rung", "agent_id", "rung_at"),)
+    __table_args__ = (
+        # An agent's legs newest first (their latest call, today's calls), ties by id: the console's poll
+        # reads them in the index's own order, never sorting the agent's history.
+        Index("ix_agent_legs_agent_rung", "agent_id", "rung_at", "id"),
+        # The console's every-second question, "is a call ringing or live for this agent?": only the open
+        # legs, a handful, whatever the agent's history (without it, an idle agent's poll read every leg
+        # they ever had).
+        Index(
+            "ix_agent_legs_open",
+            "agent_id",
+            "id",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        # The agent's last conversation (the console's "last call"): bridged legs only, newest first.
+        Index(
+            "ix_agent_legs_agent_bridged",
+            "agent_id",
+            "bridged_at",
+            "id",
+            sqlite_where=text("bridged_at IS NOT NULL"),
+            postgresql_where=text("bridged_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id"), index=True)
