@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +20,7 @@ from agents import audit, service
 from agents.models import Agent
 from core.clock import Clock, SystemClock
 from core.db import Base, UtcDateTime
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.text import has_control_characters
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,35 @@ def set_password(
         _off_the_line(session, staff, clock, actor, address)
     log.info("staff password", extra={"staff_id": staff.id})
     return staff
+
+
+def sign_off_lapsed(session: Session, clock: Clock, lasts: timedelta) -> int:
+    """Sign off the agents whose sign-in lapsed: their account's last sign-in began more than `lasts`
+    (STAFF_SESSION_HOURS) ago, so every session of theirs has ended, yet they are still on the line,
+    in a status they were in while signed in. Nobody is at their console: without this, someone who went
+    home without signing out stayed "available", and the next morning's first customers rang their phone.
+
+    An agent whose status someone set after the lapse (a supervisor making a desk-phone agent available,
+    say) is theirs to keep; agents with no account, or whose account never signed in, are left alone."""
+    now = clock.now()
+    cutoff = now - lasts
+    rows = session.execute(
+        select(StaffUser.id, StaffUser.last_login_at, Agent.id, Agent.status_since)
+        .join(Agent, Agent.id == StaffUser.agent_id)
+        .where(StaffUser.last_login_at < cutoff, Agent.status != "offline", Agent.after_call_status.is_(None))
+    ).all()
+    count = 0
+    for _staff_id, last_login, agent_id, status_since in rows:
+        if last_login is None or status_since >= last_login + lasts:
+            continue
+        try:
+            service.sign_off(session, clock, agent_id, actor=audit.SYSTEM)
+        except DomainError:
+            session.rollback()  # changed meanwhile by someone else: the next pass looks again
+            continue
+        count += 1
+        log.info("agent signed off: their sign-in lapsed", extra={"agent_id": agent_id})
+    return count
 
 
 def _off_the_line(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from agents import staff
 from callback import line
 from callback.calls import FINAL_CALL_STATUSES, finish_attempt
 from callback.models import CallAttempt
@@ -38,12 +39,17 @@ class ReaperPolicy:
     recheck_every: timedelta = timedelta(seconds=60)
     # An agent reserved this long without an open attempt was left behind by a crash.
     stranded_after: timedelta = timedelta(seconds=30)
+    # How long a staff sign-in lasts (STAFF_SESSION_HOURS): an agent whose last one ended is signed off.
+    sign_in_lasts: timedelta = timedelta(hours=12)
 
     @classmethod
-    def for_settings(cls, twilio_timeout_seconds: float) -> ReaperPolicy:
+    def for_settings(cls, twilio_timeout_seconds: float, staff_session_hours: int = 12) -> ReaperPolicy:
         """The defaults, with a send still waiting for the provider's answer (up to TWILIO_TIMEOUT_SECONDS)
         never taken for a call that was not placed: released then, it would be dialled twice."""
-        return cls(unplaced_after=max(cls.unplaced_after, timedelta(seconds=2 * twilio_timeout_seconds)))
+        return cls(
+            unplaced_after=max(cls.unplaced_after, timedelta(seconds=2 * twilio_timeout_seconds)),
+            sign_in_lasts=timedelta(hours=staff_session_hours),
+        )
 
 
 class Reaper:
@@ -65,10 +71,11 @@ class Reaper:
 
     def run_once(self) -> dict[str, int]:
         """Reconcile everything that is due; returns counts of what was done, for logs and tests."""
-        done = {"unplaced": 0, "finished": 0, "released": 0}
+        done = {"unplaced": 0, "finished": 0, "released": 0, "signed_off": 0}
         done["unplaced"] = self._unplaced()
         done["finished"] = self._silent()
         done["released"] = self._stranded_agents()
+        done["signed_off"] = self._lapsed_sign_ins()
         if any(done.values()):
             log.info("reaper pass", extra=done)
         return done
@@ -168,6 +175,12 @@ class Reaper:
                     count += 1
                     log.warning("reaper closed an attempt whose webhook was lost", extra={"attempt": attempt_id})
         return count
+
+    def _lapsed_sign_ins(self) -> int:
+        """Agents whose sign-in ended (STAFF_SESSION_HOURS after it began) without signing out: nobody is
+        at their console, so they leave the line as on signing out (staff.sign_off_lapsed)."""
+        with self.db.sessions() as session:
+            return staff.sign_off_lapsed(session, self.clock, self.policy.sign_in_lasts)
 
     def _stranded_agents(self) -> int:
         """Agents held (reserved or on a call) with no open attempt: give them back."""
