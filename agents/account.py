@@ -99,8 +99,8 @@ def password() -> ResponseReturnValue:
     except DomainError as error:
         db.rollback()
         return _page(form, {"new": error.message}, error.status)
-    # The account's sessions ended everywhere; this one carries on under the new version.
-    db.refresh(staff)
+    # The account's sessions ended everywhere; this one carries on under the version this change wrote
+    # (set_password read it before its commit: never one a later sign-out everywhere wrote).
     session[SESSION_VERSION] = staff.session_version
     flash("Your password is changed. Every other device you were signed in on is signed out.")
     return redirect(url_for("account.password"), code=303)

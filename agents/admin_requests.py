@@ -301,7 +301,7 @@ def _detail_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
     move = MoveForm(formdata=None)
     # No queue chosen until the supervisor picks one: a stray click on "Move" moves nothing.
     others = [SelectChoice(q.name, q.display_name) for q in queues if q.id != req.queue_id]
-    move.queue.choices = [SelectChoice("", "Choose a queue"), *others]
+    move.queue.choices = [SelectChoice("", "Choose a queue"), *others] if others else []
     writer = session().get(StaffUser, req.disposed_by_staff_id) if req.disposed_by_staff_id else None
     return (
         render_template(

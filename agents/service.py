@@ -266,6 +266,10 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
         changed = agent.move_to(status, clock.now(), reason)
     except IllegalAgentTransition as exc:
         raise Conflict("agent_busy", f"The agent is {agent.status.replace('_', ' ')}: {exc}.") from exc
+    if not changed and agent.status_reason != reason:
+        # The same status for a new reason: away chosen for an agent the line had set away after a miss
+        # is now a break (agents.models.on_a_break), and the console says who chose it.
+        agent.status_reason = reason
     # A status given now replaces any asked for after a call (the call is over, or never was).
     agent.after_call_status = None
     if changed or session.dirty:
@@ -288,12 +292,13 @@ def after_this_call(session: Session, clock: Clock, agent_id: int, status: str) 
     """The agent, held by the line for a call, asks to be `status` once it lets them go: away or offline
     (their break, the end of their shift), or available (which takes back an earlier wish). An agent the
     line does not hold changes status now (set_status). The caller audits and commits."""
-    agent = get_agent(session, agent_id)
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
+    # Held or not is decided under the lock the line's claim waits for: reserved a moment after an
+    # unlocked read, the agent's wish would be refused instead of kept.
+    agent = _locked_agent(session, agent_id)
     if agent.status not in HELD_BY_THE_LINE or not _wish(session, agent, status if status in AFTER_CALL else None):
-        # Not held, or the line let them go since this request read them: the status is theirs now.
-        session.refresh(agent)
+        # Not held: the status is theirs now.
         return set_status(session, clock, agent_id, status)
     session.commit()
     log.info("agent status after the call", extra={"agent_id": agent.id, "status": status})
@@ -321,7 +326,9 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
     An agent reserved for a call or on one keeps it (the line owns those statuses, and the customer is
     on the way or on the line): the sign-out is noted, and `after_call` sets them offline when the
     line lets them go, instead of back to work."""
-    agent = get_agent(session, agent_id)
+    # Decided under the lock the line's claim waits for: an agent reserved between an unlocked read and
+    # the change would make set_status refuse, and the sign-out would be lost (the agent left on the line).
+    agent = _locked_agent(session, agent_id)
     now = clock.now()
     target = f"agent {agent.id}"
     if agent.status in HELD_BY_THE_LINE and _wish(session, agent, "signed_out"):
@@ -331,8 +338,7 @@ def sign_off(session: Session, clock: Clock, agent_id: int, actor: Any = None, a
         session.commit()
         log.info("agent signed out during a call; offline when it ends", extra={"agent_id": agent.id})
         return agent
-    session.refresh(agent)  # let go meanwhile, or never held: offline now
-    before = agent.status
+    before = agent.status  # not held: offline now
     set_status(session, clock, agent.id, "offline", reason=SIGNED_OUT)
     if agent.status != before:
         details = {"from": before, "to": agent.status, "reason": SIGNED_OUT}

@@ -296,6 +296,11 @@ def set_password(
     # Whoever knew the old password may be signed in with it somewhere.
     staff.end_sessions()
     _record(session, "staff.password", staff, {}, clock, actor, address)
+    session.flush()
+    # The version this change wrote, read in its own transaction (the row is ours until the commit): a
+    # person changing their own password keeps their session under it (agents/account.py), and a later
+    # "sign out everywhere" committed by someone else still ends that session.
+    session.refresh(staff, ["session_version"])
     session.commit()
     if not (isinstance(actor, StaffUser) and actor.id == staff.id):
         _off_the_line(session, staff, clock, actor, address)

@@ -215,3 +215,26 @@ def test_a_mistyped_staff_address_answers_in_the_staff_frame_with_a_way_back(app
     assert 'aria-label="Staff"' in page and "Sign out" in page  # the staff navigation, not the customer site
     assert 'href="/login">your start page</a>' in page
     assert http.get("/login").location == "/board"
+
+
+def test_a_sign_out_everywhere_committed_just_after_your_own_change_still_ends_this_session(
+    app: Flask, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This session keeps the version its own change wrote, never one a later end of every session wrote."""
+    from agents import account as account_page
+
+    person = account(app, clock, "agent", with_agent=True)
+    here = app.test_client()
+    sign_in(here, person.email)
+    real = account_page.set_password
+
+    def own_change_then_admin_reset(db, staff_id, password, **kwargs):
+        changed = real(db, staff_id, password, **kwargs)
+        # An admin resets the password (the account looked compromised) a moment later, elsewhere.
+        with get_db(app).sessions() as other:
+            set_password(other, staff_id, "the admin's fresh passphrase", actor="admin@example.com")
+        return changed
+
+    monkeypatch.setattr(account_page, "set_password", own_change_then_admin_reset)
+    assert change(here, STAFF_PASSWORD).status_code == 303
+    assert not signed_in(here)
