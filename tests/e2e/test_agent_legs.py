@@ -260,15 +260,25 @@ def test_agent_first(system: System, behaviour: str) -> None:
     assert_truthful(system)
 
 
-def test_agent_first_an_agent_who_accepts_then_hangs_up_while_the_customer_rings_is_the_one_who_missed(
-    system: System,
+# The agent pressed 1, then their call ended before the customer was put through to them (a change of
+# mind, a dropped mobile): while the customer's phone still rang, or while the customer was being greeted
+# ("Connecting you to an agent now"). Their call carried the customer's, so the miss is theirs.
+AGENT_GONE = {
+    "while the customer rings": ({"answer_after": 30}, 17),  # the customer would answer after 30 s
+    "during the customer's greeting": ({}, 20),
+}
+
+
+@pytest.mark.parametrize("when", list(AGENT_GONE))
+def test_agent_first_an_agent_who_accepts_then_hangs_up_before_the_bridge_is_the_one_who_missed(
+    system: System, when: str
 ) -> None:
-    """The agent pressed 1 and their call ended while the customer's phone still rang (a change of mind, a
-    dropped mobile): their call carried the customer's, so the miss is theirs. The customer, rung only to
-    be cut off, keeps the front of the line; the agent is away rather than handed the same call again."""
+    """The agent is away rather than handed the same call again; the customer, rung (or greeted) only to be
+    cut off, keeps the front of the line."""
+    customer, agent_hangs_up = AGENT_GONE[when]
     quick_queues(system, dial_strategy="agent_first")
-    system.phone(CUSTOMER, answer="human", answer_after=30, hangup_after=120)  # would answer after 30 s
-    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=17)  # gone during the ring
+    system.phone(CUSTOMER, answer="human", hangup_after=120, **customer)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=agent_hangs_up)
     agent_id = system.add_agent(AGENT)
     ref = system.ask(CUSTOMER)
     assert_missed_and_away(system, agent_id)
@@ -279,33 +289,11 @@ def test_agent_first_an_agent_who_accepts_then_hangs_up_while_the_customer_rings
     assert attempt.outcome == "agent_missed" and attempt.bridged_at is None
     legs = legs_of(system, req.id)
     assert [(leg.agent_id, leg.outcome) for leg in legs] == [(agent_id, "dropped")]
-    stays_quiet(system, (CUSTOMER, AGENT))
-    assert len(calls_to(system, CUSTOMER)) == 1 and len(calls_to(system, AGENT)) == 1
-    assert system.request(ref).status == "queued"
-    assert_truthful(system)
-
-
-def test_agent_first_an_agent_who_hangs_up_during_the_customers_greeting_is_the_one_who_missed(
-    system: System,
-) -> None:
-    """The customer answered and was being greeted ("Connecting you to an agent now") when the agent hung up:
-    nobody talked to them, and it was not their doing. The agent is away; the customer is first in line."""
-    quick_queues(system, dial_strategy="agent_first")
-    system.phone(CUSTOMER, answer="human", hangup_after=120)
-    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=20)  # gone during the greeting
-    agent_id = system.add_agent(AGENT)
-    ref = system.ask(CUSTOMER)
-    assert_missed_and_away(system, agent_id)
-    all_calls_over(system)
-    req = system.wait_status(ref, "queued")
-    assert (req.outcome, req.priority) == ("agent_missed", 1)
-    (attempt,) = system.attempts(ref)
-    assert attempt.outcome == "agent_missed" and attempt.greeted_at is not None and attempt.bridged_at is None
-    legs = legs_of(system, req.id)
-    assert [(leg.agent_id, leg.outcome) for leg in legs] == [(agent_id, "dropped")]
     (call,) = calls_to(system, CUSTOMER)
-    assert "Connecting you to an agent now" in heard(system, call["sid"])
+    greeted = "Connecting you to an agent now" in heard(system, call["sid"])
+    assert greeted == (when == "during the customer's greeting") == (attempt.greeted_at is not None)
     stays_quiet(system, (CUSTOMER, AGENT))
+    assert len(calls_to(system, AGENT)) == 1
     assert system.request(ref).status == "queued"
     assert_truthful(system)
 

@@ -15,7 +15,7 @@ from agents.models import Agent
 from callback.models import AgentLeg, CallAttempt
 from core.clock import FixedClock
 from tests import factories
-from tests.integration.test_live import statements
+from tests.integration.test_live import query_plans, statements
 
 
 def history(session: Session, clock: FixedClock, agent: Agent, calls: int = 60) -> None:
@@ -43,21 +43,11 @@ def history(session: Session, clock: FixedClock, agent: Agent, calls: int = 60) 
 
 def plans(session: Session, sent: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(statement, plan) of every SELECT that reads agent_legs."""
-    found = []
-    with session.get_bind().connect() as conn:  # type: ignore[union-attr]
-        postgres = conn.dialect.name == "postgresql"
-        if postgres:
-            # As the planner would with history in the table: the test's few rows would be read whole.
-            conn.exec_driver_sql("SET enable_seqscan = off")
-        for statement, parameters in sent:
-            if not statement.lstrip().upper().startswith("SELECT") or "FROM agent_legs" not in statement:
-                continue
-            prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-            plan = " / ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + statement, parameters))
-            found.append((" ".join(statement.split())[:200], plan))
-        if postgres:
-            conn.exec_driver_sql("RESET enable_seqscan")
-    return found
+    return [
+        (" ".join(statement.split())[:200], plan)
+        for statement, plan in query_plans(session, sent)
+        if "FROM agent_legs" in statement
+    ]
 
 
 @pytest.mark.parametrize("status", ["available", "wrap_up"])

@@ -188,13 +188,11 @@ def statements(session: Session) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", keep)
 
 
-def full_reads(session: Session, sent: list[tuple[str, Any]]) -> list[str]:
-    """The history tables each statement would read whole, by the database's own query plan.
+def query_plans(session: Session, sent: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(statement, the database's query plan for it) of every SELECT sent.
 
     PostgreSQL is told to avoid sequential scans (as its planner would, with history in the tables, when an
-    index serves): one that remains is one no index can serve. On SQLite an ordered scan that stops at its
-    LIMIT (the newest calls of a queue, for the wait estimate) reads only what it returns.
-    """
+    index serves): one that remains is one no index can serve."""
     found = []
     with session.get_bind().connect() as conn:  # type: ignore[union-attr]
         postgres = conn.dialect.name == "postgresql"
@@ -205,16 +203,27 @@ def full_reads(session: Session, sent: list[tuple[str, Any]]) -> list[str]:
                 continue
             prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
             plan = " / ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + statement, parameters))
-            for table in HISTORY:
-                whole = (
-                    re.search(rf"Seq Scan on {table}\b", plan)
-                    if postgres
-                    else re.search(rf"\bSCAN {table}\b(?! USING)", plan) and " LIMIT " not in statement
-                )
-                if whole:
-                    found.append(f"{table}: {' '.join(statement.split())[:160]} -> {plan}")
+            found.append((statement, plan))
         if postgres:
             conn.exec_driver_sql("RESET enable_seqscan")
+    return found
+
+
+def full_reads(session: Session, sent: list[tuple[str, Any]]) -> list[str]:
+    """The history tables each statement would read whole, by the database's own query plan. On SQLite an
+    ordered scan that stops at its LIMIT (the newest calls of a queue, for the wait estimate) reads only
+    what it returns."""
+    found = []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for statement, plan in query_plans(session, sent):
+        for table in HISTORY:
+            whole = (
+                re.search(rf"Seq Scan on {table}\b", plan)
+                if postgres
+                else re.search(rf"\bSCAN {table}\b(?! USING)", plan) and " LIMIT " not in statement
+            )
+            if whole:
+                found.append(f"{table}: {' '.join(statement.split())[:160]} -> {plan}")
     return found
 
 
