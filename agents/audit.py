@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.clients import MAX_CLIENT_LENGTH, client_key
 from core.db import Base, UtcDateTime
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        # The sign-in limits count recent failures by account and by address (agents/auth.py).
+        # The sign-in limits count recent failures by account and by client (agents/auth.py).
         Index("ix_audit_events_action_target_at", "action", "target", "at"),
-        Index("ix_audit_events_action_address_at", "action", "address", "at"),
+        Index("ix_audit_events_action_client_at", "action", "client", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +46,8 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(254))
     details: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(45))
+    # Who the address is for the per-client limits (core.clients.client_key): an IPv6 address's /64.
+    client: Mapped[str | None] = mapped_column(String(MAX_CLIENT_LENGTH))
 
     @property
     def details_dict(self) -> dict[str, Any]:
@@ -88,6 +91,7 @@ def record(
         target=target[:254],
         details=json.dumps(details, sort_keys=True, default=str) if details else None,
         address=(address or None) and address[:45],
+        client=client_key(address),
     )
     session.add(event)
     return event
@@ -123,12 +127,13 @@ def latest_times(
     limit: int,
     *,
     target: str | None = None,
-    address: str | None = None,
+    client: str | None = None,
 ) -> list[datetime]:
-    """The times of the newest `limit` `action` lines after `since` for a target and/or an address, newest first."""
+    """The times of the newest `limit` `action` lines after `since` for a target and/or a client (as
+    core.clients.client_key names it), newest first."""
     query = select(AuditEvent.at).where(AuditEvent.action == action, AuditEvent.at > since)
     if target is not None:
         query = query.where(AuditEvent.target == target)
-    if address is not None:
-        query = query.where(AuditEvent.address == address)
+    if client is not None:
+        query = query.where(AuditEvent.client == client)
     return list(session.scalars(query.order_by(AuditEvent.at.desc()).limit(limit)))

@@ -24,6 +24,7 @@ from agents import audit, service
 from agents.models import Agent
 from agents.staff import MAX_EMAIL_LENGTH, ROLES, StaffUser, check_password, get_by_email, normalize_email
 from core import web
+from core.clients import client_key
 from core.locks import serialise
 from core.text import has_control_characters
 
@@ -253,17 +254,21 @@ class Refusal:
 
 
 def serialise_sign_ins(db: Session, email: str, address: str | None) -> None:
-    """Make this transaction the only one judging sign-in attempts for this account (and this address)
-    until it ends: the limits count failures and then write the attempt's line, and attempts judged at
-    once would each count the others out. The account first, then the address, always in that order."""
-    serialise(db, (_LOCK_ACCOUNT, email), *([(_LOCK_ADDRESS, address)] if address else []))
+    """Make this transaction the only one judging sign-in attempts for this account (and this address's
+    client) until it ends: the limits count failures and then write the attempt's line, and attempts
+    judged at once would each count the others out. The account first, then the client, always in that
+    order."""
+    client = client_key(address)
+    serialise(db, (_LOCK_ACCOUNT, email), *([(_LOCK_ADDRESS, client)] if client else []))
 
 
 def attempt_refusal(db: Any, email: str, address: str | None, now: datetime) -> Refusal | None:
-    """The sign-in limits: too many recent failures for this account, or from this address."""
+    """The sign-in limits: too many recent failures for this account, or from this address's client
+    (an IPv6 address's whole /64, which one subscriber may use at will: core.clients)."""
     since = now - WINDOW
-    if address:
-        times = audit.latest_times(db, "login.fail", since, MAX_FAILURES_PER_ADDRESS, address=address)
+    client = client_key(address)
+    if client:
+        times = audit.latest_times(db, "login.fail", since, MAX_FAILURES_PER_ADDRESS, client=client)
         if len(times) >= MAX_FAILURES_PER_ADDRESS:
             return Refusal("address_limit", _seconds_until(times[-1] + WINDOW, now))
     times = audit.latest_times(db, "login.fail", since, MAX_FAILURES_PER_ACCOUNT, target=email)

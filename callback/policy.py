@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Queue
 from callback.models import ACTIVE, CallbackRequest, DoNotCall
+from core.clients import client_key
 from core.clock import as_utc
 from core.config import Settings
 from core.errors import InvalidInput, LimitExceeded
@@ -43,25 +43,6 @@ class Limits:
 # The namespaces of serialise_asks's locks (core.locks): "CLN" and "CLC".
 _LOCK_NUMBER = 0x43_4C_4E
 _LOCK_CLIENT = 0x43_4C_43
-
-
-def client_key(address: str | None) -> str | None:
-    """Who the per-client limit counts: an IPv4 address, or the /64 network of an IPv6 address.
-
-    One IPv6 subscriber is routinely given a whole /64 and may use any of its 2**64 addresses, so
-    counting addresses would let one client multiply the limit at will.
-    """
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return address.strip()[:45] or None
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
 
 
 def phone_client_key(caller: str | None, call_sid: str) -> str:

@@ -26,10 +26,10 @@ from callback.policy import (
     check_do_not_call,
     check_not_ours,
     check_slot,
-    client_key,
     serialise_asks,
 )
 from core import phone as phones
+from core.clients import client_key
 from core.clock import Clock
 from core.db import rows_changed
 from core.errors import Conflict, DomainError, InvalidInput, LimitExceeded, NotFound

@@ -438,3 +438,39 @@ def test_0021_gives_every_existing_call_its_requests_queue_and_goes_back(empty_u
     upgrade(engine)
     engine.dispose()
     assert _schema_diff(empty_url, backend) == []
+
+
+def test_0023_files_every_existing_audit_line_under_its_client_and_goes_back(empty_url: str, backend: str) -> None:
+    """Lines written before 0023 count for the sign-in limit per client from the start: an IPv4 address is
+    its own client, an IPv6 address its /64; going back keeps every line."""
+    from alembic import command
+
+    from core.migrate import alembic_config, upgrade
+
+    engine = make_engine(empty_url)
+    upgrade(engine, "0022")
+    addresses = ["203.0.113.7", "2001:db8:1:2::10", "2001:db8:1:2:ffff::1", "::ffff:198.51.100.4", None]
+    with engine.begin() as conn:
+        for address in addresses:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (at, actor, action, target, address)"
+                    " VALUES (:at, 'anonymous', 'login.fail', 'ana@example.com', :address)"
+                ),
+                {"at": "2026-11-30 10:00:00+00:00", "address": address},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.execute(text("SELECT client FROM audit_events ORDER BY id"))] == [
+            "203.0.113.7",
+            "2001:db8:1:2::/64",
+            "2001:db8:1:2::/64",
+            "198.51.100.4",
+            None,
+        ]
+    command.downgrade(alembic_config(engine), "0022")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == len(addresses)
+    upgrade(engine)
+    engine.dispose()
+    assert _schema_diff(empty_url, backend) == []

@@ -329,6 +329,19 @@ def test_an_address_with_twenty_failures_is_refused_for_every_account(app: Flask
     assert elsewhere.status_code == 302
 
 
+def test_one_ipv6_64_is_one_address_for_the_limit(app: Flask, clock: FixedClock) -> None:
+    """An IPv6 subscriber may use any address of their /64: moving to a fresh one buys no more guesses."""
+    person = account(app, clock, "agent")
+    http = app.test_client()
+    for n in range(MAX_FAILURES_PER_ADDRESS):
+        fail(http, f"guess{n}@example.com", address=f"2001:db8:7:1::{n + 1:x}")
+    refused = sign_in(http, person.email, environ_base={"REMOTE_ADDR": "2001:db8:7:1:abcd::99"})
+    assert refused.status_code == 429
+    assert lines(app, "login.refused")[0].details_dict == {"reason": "address_limit"}
+    next_network = sign_in(app.test_client(), person.email, environ_base={"REMOTE_ADDR": "2001:db8:7:2::1"})
+    assert next_network.status_code == 302
+
+
 def test_the_limits_hold_across_app_instances_sharing_a_database(
     app: Flask, database_url: str, clock: FixedClock
 ) -> None:
