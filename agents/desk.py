@@ -312,6 +312,13 @@ def number_words(req: CallbackRequest) -> str:
     return f"{phones.display(matched)} (caller ID, not verified: it matches an open callback request)"
 
 
+# What the agent is told of a caller ID the carrier doubted (CallbackRequest.caller_id_doubted).
+DOUBTED_CALLER_ID_NOTE = (
+    "The carrier could not verify this caller ID: the caller may not be the person whose number it is. "
+    "Check who they are before you discuss their account or orders."
+)
+
+
 def pop(
     session: Session,
     req: CallbackRequest,
@@ -338,6 +345,7 @@ def pop(
         "name": req.name,
         "phone": req.phone,
         "phone_display": number_words(req),
+        "caller_id_note": DOUBTED_CALLER_ID_NOTE if req.caller_id_doubted else None,
         "topic": req.queue.display_name,
         "source": {"web": "the callback form", "api": "the API", "ivr": "the phone menu"}.get(req.source, req.source),
         "order": orders.status(lookup, req.order_number, now) if req.order_number else None,

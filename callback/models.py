@@ -41,6 +41,9 @@ PHONE_CALLER = "Phone caller"
 # The key of a phone-menu caller's IVR context that keeps the caller ID they presented when it matched
 # another open request of that number and topic (their own request then has a placeholder number).
 MATCHED_CALLER_ID = "matched_caller_id"
+# The key, in a phone-menu caller's IVR session state and in their request's IVR context, of the carrier's
+# doubt about their caller ID (SHAKEN/STIR: ivr.flow.caller_id_doubted): staff are told it may not be theirs.
+CALLER_ID_DOUBTED = "caller_id_doubted"
 # How an agent sums up a call at wrap-up (stored on the request with a note).
 DISPOSITIONS = ("resolved", "follow_up", "call_back_later", "wrong_queue", "other")
 
@@ -244,14 +247,26 @@ class CallbackRequest(Base):
         """The caller ID a phone-menu caller presented that matched another open request of that number
         and topic, kept for staff to read as what it is: unverified (anyone can send any caller ID).
         Their own request has a placeholder number, so this one is never dialled; None otherwise."""
-        if self.dialable or not self.ivr_context:
+        if self.dialable:
             return None
+        number = self._context().get(MATCHED_CALLER_ID)
+        return number if isinstance(number, str) and number.startswith("+") else None
+
+    @property
+    def caller_id_doubted(self) -> bool:
+        """Whether the carrier doubted the caller ID of the phone-menu call that made this request (a
+        failed or partial SHAKEN/STIR attestation): the number may be someone else's, so staff are told."""
+        return self._context().get(CALLER_ID_DOUBTED) is True
+
+    def _context(self) -> dict[str, object]:
+        """The phone menu's context of the request (empty for one made elsewhere, or unreadable)."""
+        if not self.ivr_context:
+            return {}
         try:
             context = json.loads(self.ivr_context)
         except ValueError:
-            return None
-        number = context.get(MATCHED_CALLER_ID) if isinstance(context, dict) else None
-        return number if isinstance(number, str) and number.startswith("+") else None
+            return {}
+        return context if isinstance(context, dict) else {}
 
     def close_as_repeated_ask(self) -> None:
         """A new row for an ask that found an active request for its number and topic: closed at once,

@@ -292,6 +292,8 @@ def context_words(req: CallbackRequest) -> str:
         matched = req.unverified_caller_id
         if req.dialable:
             who += f", calling from {' '.join(req.phone.removeprefix('+1'))}"
+            if req.caller_id_doubted:
+                who += ". The carrier could not verify that caller ID, so it may not be theirs"
         elif matched is not None:
             # Their call to us, never the shop's callback: the request of that number, its name and its
             # order are not theirs to be given on the strength of a caller ID anyone can send.

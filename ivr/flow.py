@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callback.models import CALLER_ID_DOUBTED
 from core import phone as phones
 from core.clock import Clock
 from ivr import answers, handover, speech
@@ -310,8 +311,9 @@ def _ask_offer(call: Call, ivr: IvrSession, node: LookupNode, order: OrderInfo, 
     )
 
 
-# The session's note that the carrier doubted the caller ID (see caller_id_doubted).
-DOUBTED = "caller_id_doubted"
+# The session's note that the carrier doubted the caller ID (see caller_id_doubted); the handover passes
+# it on to the request, for staff.
+DOUBTED = CALLER_ID_DOUBTED
 
 
 def caller_id_doubted(verstat: str) -> bool:

@@ -19,7 +19,7 @@ from callback import line
 from callback import service as callbacks
 from callback import twiml as callback_twiml
 from callback import words as page_words
-from callback.models import MATCHED_CALLER_ID, WAITING, AgentLeg, CallAttempt, CallbackRequest
+from callback.models import CALLER_ID_DOUBTED, MATCHED_CALLER_ID, WAITING, AgentLeg, CallAttempt, CallbackRequest
 from callback.policy import check_ask, check_not_ours, phone_client_key, serialise_asks
 from core import phone as phones
 from core.clock import Clock
@@ -600,6 +600,8 @@ def _context(ivr: IvrSession, queue: Queue, matched: str | None = None) -> str:
     context = {"summary": summary, "ivr_session": ivr.id, "topic": ivr.topic, "language": ivr.language}
     if matched:
         context[MATCHED_CALLER_ID] = matched  # CallbackRequest.unverified_caller_id
+    if ivr.get_state().get(CALLER_ID_DOUBTED):
+        context[CALLER_ID_DOUBTED] = True  # CallbackRequest.caller_id_doubted
     return json.dumps(context)
 
 

@@ -58,6 +58,9 @@
     var phone = $("pop-phone");
     phone.textContent = call.phone_display;
     if (call.phone.charAt(0) === "+") { phone.href = "tel:" + call.phone; } else { phone.removeAttribute("href"); }
+    var phoneNote = $("pop-phone-note");
+    phoneNote.textContent = call.caller_id_note || "";
+    phoneNote.hidden = !call.caller_id_note;
     $("pop-topic").textContent = call.topic;
     $("pop-order").textContent = call.order ? call.order.number + ": " + call.order.text : "None given";
     $("pop-waited").textContent = call.waited_text + " in all";

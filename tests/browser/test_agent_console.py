@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
+from agents.desk import DOUBTED_CALLER_ID_NOTE
 from agents.staff import add_staff
 from core.clock import SystemClock
 from core.db import get_db
 from orders.fake import FakeOrderLookup
 from orders.port import GuardedLookup, OrderInfo
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import SHOP_NUMBER, System, start_system
 
 pytestmark = pytest.mark.browser
 
@@ -108,6 +110,7 @@ def test_an_agent_takes_a_callback_from_the_form_and_wraps_it_up(browser: Any, r
     expect(ana.locator("#pop")).to_be_visible(timeout=15_000)
     expect(ana.locator("#pop-name")).to_have_text("Ann Lee")
     expect(ana.locator("#pop-phone")).to_have_text("+1 201-555-0123")
+    expect(ana.locator("#pop-phone-note")).to_be_hidden()  # a web request: nothing to doubt
     expect(ana.locator("#pop-topic")).to_have_text("Orders, tracking and delivery")
     expect(ana.locator("#pop-order")).to_contain_text(f"{ORDER.number}: out for delivery, with UPS")
     expect(ana.locator("#call-phase")).to_have_text("On the call", timeout=15_000)
@@ -146,4 +149,38 @@ def test_an_agent_takes_a_callback_from_the_form_and_wraps_it_up(browser: Any, r
 
     for tab in (ana, customer, bob, stranger):
         tab.context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_the_screen_pop_says_when_the_carrier_could_not_verify_the_callers_number(
+    browser: Any, running: System
+) -> None:
+    """A caller put through from the phone menu whose caller ID failed the carrier's SHAKEN/STIR check: the
+    agent reads, next to the number, that the caller may not be its owner."""
+    problems: list[str] = []
+    running.phone(ANA_PHONE, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    ana = new_tab(browser, running, VIEWPORTS["phone"], problems)
+    sign_in(ana, "ana@example.com")
+    ana.get_by_role("button", name="Available").click()
+    expect(ana.get_by_role("button", name="Available")).to_have_attribute("aria-pressed", "true")
+
+    response = requests.post(
+        f"{running.sandbox_url}/sandbox/calls",
+        json={
+            "from": CUSTOMER,
+            "to": SHOP_NUMBER,
+            "steps": [{"speech": "representative"}],
+            "verstat": "No-TN-Validation",
+        },
+        timeout=5,
+    )
+    assert response.status_code == 201, response.text
+
+    expect(ana.locator("#pop")).to_be_visible(timeout=15_000)
+    expect(ana.locator("#pop-phone")).to_have_text("+1 201-555-0123")
+    note = ana.locator("#pop-phone-note")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(DOUBTED_CALLER_ID_NOTE)
+    ana.screenshot(path="/tmp/callme-agent-doubted-caller-id.png", full_page=True)
+    ana.context.close()
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)

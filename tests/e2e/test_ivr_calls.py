@@ -156,6 +156,23 @@ def test_a_caller_id_the_carrier_could_not_verify_does_not_bring_up_the_orders_o
     assert "Please key in your order number" in said
 
 
+def test_an_agent_is_told_when_the_carrier_could_not_verify_the_callers_number(shop: System) -> None:
+    """Put through to a person, the caller may still be someone else than the number's owner: the agent
+    hears it in the whisper and reads it on the screen pop, before talking about anyone's orders."""
+    from callback.models import CallbackRequest
+
+    shop.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    shop.add_agent(AGENT)
+    call = call_in(shop, REGULAR, [{"speech": "representative"}], verstat="TN-Validation-Passed-C")
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "transferred"
+    (leg,) = shop.calls(to=AGENT)
+    assert "The carrier could not verify that caller ID, so it may not be theirs." in heard(shop.call(leg["sid"]))
+    with get_db(shop.app).sessions() as session:
+        req = session.get(CallbackRequest, ivr.request_id)
+        assert req is not None and req.phone == REGULAR and req.caller_id_doubted
+
+
 def test_silence_reprompts_in_other_words_then_hands_over_never_hangs_up(shop: System) -> None:
     call = call_in(shop, STRANGER, [])
     said = heard(call)

@@ -10,7 +10,7 @@ import pytest
 
 from agents.models import Queue
 from callback import twiml
-from callback.models import DUPLICATE_ASK, MATCHED_CALLER_ID, PHONE_CALLER, CallbackRequest
+from callback.models import CALLER_ID_DOUBTED, DUPLICATE_ASK, MATCHED_CALLER_ID, PHONE_CALLER, CallbackRequest
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -59,6 +59,28 @@ def test_a_garbled_context_carries_no_caller_id() -> None:
     req.ivr_context = "{not json"
     assert req.unverified_caller_id is None
     assert twiml.context_words(req).startswith("A caller from the phone menu. Topic: orders.")
+
+
+def test_a_caller_id_the_carrier_doubted_is_whispered_with_that_doubt() -> None:
+    caller = request("+12015550166", {"summary": "", CALLER_ID_DOUBTED: True})
+    assert caller.caller_id_doubted
+    assert twiml.context_words(caller).startswith(
+        "A caller from the phone menu, calling from 2 0 1 5 5 5 0 1 6 6. The carrier could not verify that "
+        "caller ID, so it may not be theirs. Topic: orders."
+    )
+
+
+@pytest.mark.parametrize(
+    "context",
+    [None, {"summary": ""}, {CALLER_ID_DOUBTED: False}, {CALLER_ID_DOUBTED: "yes"}, ["not", "a", "dict"]],
+)
+def test_only_the_handovers_own_mark_says_the_caller_id_was_doubted(context: object) -> None:
+    caller = request("+12015550166")
+    caller.ivr_context = json.dumps(context) if context is not None else None
+    assert not caller.caller_id_doubted
+    assert twiml.context_words(caller).startswith(
+        "A caller from the phone menu, calling from 2 0 1 5 5 5 0 1 6 6. Topic"
+    )
 
 
 def test_a_customers_own_callback_is_still_whispered_as_the_callback_it_is() -> None:
