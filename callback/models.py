@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -443,17 +444,35 @@ class CallAttempt(Base):
 
     @property
     def live_acceptance(self) -> datetime | None:
-        """When the agent now on the line accepted: the last acceptance not ended unbridged. An agent
-        who accepted and dropped before the bridge (outcome "dropped") did not talk; the next one did."""
-        accepted = [leg.accepted_at for leg in self.agent_legs if leg.accepted_at and leg.outcome in {None, "accepted"}]
-        return max(accepted, default=None)
+        """When the agent now on the line accepted (see live_acceptance_of)."""
+        return live_acceptance_of((leg.accepted_at, leg.outcome) for leg in self.agent_legs)
 
     @property
     def put_through_at(self) -> datetime | None:
-        """When the customer now on the line was put through to an agent, before Twilio confirms the
-        bridge that follows: customer-first, the live acceptance; agent-first, the greeting (the agent
-        accepted before the customer was even rung)."""
-        return self.greeted_at if self.agent_first else self.live_acceptance
+        """When the customer now on the line was put through to an agent (see put_through_time)."""
+        return put_through_time(
+            self.agent_first, self.greeted_at, ((leg.accepted_at, leg.outcome) for leg in self.agent_legs)
+        )
+
+
+# The rules of when a customer was put through, on plain values: the ORM's attempts use them, and so do
+# the figures, which read rows without the ORM (reports.figures) for speed.
+
+
+def live_acceptance_of(legs: Iterable[tuple[datetime | None, str | None]]) -> datetime | None:
+    """When the agent now on the line accepted, from an attempt's legs as (accepted_at, outcome): the last
+    acceptance not ended unbridged. An agent who accepted and dropped before the bridge (outcome
+    "dropped") did not talk; the next one did."""
+    return max((at for at, outcome in legs if at is not None and outcome in {None, "accepted"}), default=None)
+
+
+def put_through_time(
+    agent_first: bool, greeted_at: datetime | None, legs: Iterable[tuple[datetime | None, str | None]]
+) -> datetime | None:
+    """When the customer now on the line was put through to an agent, before Twilio confirms the bridge
+    that follows: customer-first, the live acceptance; agent-first, the greeting (the agent accepted
+    before the customer was even rung), and the legs are not read."""
+    return greeted_at if agent_first else live_acceptance_of(legs)
 
 
 @event.listens_for(CallAttempt, "before_insert")

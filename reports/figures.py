@@ -61,7 +61,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatusChange, Queue, agent_queues
-from callback.models import DUPLICATE_ASK, FINAL, AgentLeg, CallAttempt, CallbackRequest, wanted_from
+from callback.models import DUPLICATE_ASK, FINAL, AgentLeg, CallAttempt, CallbackRequest, put_through_time, wanted_from
 from callback.service import CANCELED_BY_CUSTOMER, FORGOTTEN
 from ivr.models import IvrSession, hung_up_waiting
 
@@ -822,12 +822,9 @@ def _connected_at(
 
 
 def _put_through_at(attempt: Any, legs: dict[int, list[Any]]) -> datetime | None:
-    """CallAttempt.put_through_at from plain rows: agent-first, the greeting; else the live acceptance
-    (CallAttempt.live_acceptance: the last acceptance of a leg not ended unbridged)."""
-    if attempt.agent_first:
-        return cast(datetime | None, attempt.greeted_at)
-    accepted = [leg.accepted_at for leg in legs.get(attempt.id, []) if leg.outcome in {None, "accepted"}]
-    return max(accepted, default=None)
+    """CallAttempt.put_through_at from plain rows, by the same rule (callback.models.put_through_time)."""
+    of_attempt = ((leg.accepted_at, leg.outcome) for leg in legs.get(attempt.id, []))
+    return put_through_time(attempt.agent_first, attempt.greeted_at, of_attempt)
 
 
 def _talk_seconds(attempt: Any) -> float | None:
