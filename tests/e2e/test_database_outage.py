@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 OUTAGE = 6.0
 # The sandbox runs telephone time 20 times faster than real time, so its webhook timeouts (Twilio's
 # 15 s) are cut to 1.5 s of real time, its least. The app's budget is scaled down to fit inside them,
-# as the 2 s default fits inside Twilio's 5 s.
+# as the 2 s default fits inside Twilio's 5 s; only while the database is down (outage_system): before
+# and after, the harness's generous budget, or a loaded 2-core machine turns an ordinary lock wait of
+# the recovered day into an apology, and the customer's call into a second attempt (CI saw one).
 BUDGET = 0.5
 SANDBOX_PATIENCE_MS = 1500
 
@@ -119,6 +122,17 @@ class PostgresLine:
         return make_url(database_url).set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
 
+@contextmanager
+def tight_budget(app: Flask) -> Iterator[None]:
+    """The app's requests wait on the database at most BUDGET seconds (DATABASE_TIMEOUT_SECONDS)."""
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = replace(settings, database_timeout_seconds=BUDGET)
+    try:
+        yield
+    finally:
+        app.config["SETTINGS"] = settings
+
+
 @pytest.fixture
 def outage_system(database_url: str, tmp_path: Path) -> Iterator[tuple[System, Any]]:
     """The system on the test backend, and a context manager that takes its database away for OUTAGE s."""
@@ -129,24 +143,25 @@ def outage_system(database_url: str, tmp_path: Path) -> Iterator[tuple[System, A
         line = PostgresLine(parsed.host or "127.0.0.1", parsed.port or 5432)
         line.start()
         url = line.url(database_url)
-    system, stop = start_system(tmp_path, database_url=url, database_timeout_seconds=BUDGET)
+    system, stop = start_system(tmp_path, database_url=url)
 
     @contextmanager
     def database_down() -> Iterator[None]:
-        if line is not None:
-            line.cut()
+        with tight_budget(system.app):
+            if line is not None:
+                line.cut()
+                try:
+                    yield
+                finally:
+                    line.start()
+                return
+            holder = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
             try:
                 yield
             finally:
-                line.start()
-            return
-        holder = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
+                holder.execute("ROLLBACK")
+                holder.close()
 
     yield system, database_down
     stop()
@@ -210,7 +225,8 @@ def test_a_database_outage_is_apologised_for_on_the_phone_and_the_day_resumes_by
     )
     assert changed.status_code == 200
     done = system.wait_status(ref, "completed", timeout=60)
-    assert done.attempts == 1
+    tried = [(a.outcome, a.agent_outcome, a.call_status, a.answered_by) for a in system.attempts(ref)]
+    assert done.attempts == 1, tried
 
 
 def test_when_the_webhook_cannot_be_reached_the_number_falls_back_to_the_apology(tmp_path: Path) -> None:
