@@ -70,7 +70,9 @@ def list_command() -> None:
             click.echo(f"{entry.phone}\t{entry.added_at.isoformat()}\t{entry.reason or ''}")
 
 
-@requests_cli.command("forget")
+# A reference is URL-safe base64, so one in 64 begins with "-": taken as the reference, not as an
+# unknown option ("No such option: -X" would send the operator looking for a typo that is not there).
+@requests_cli.command("forget", context_settings={"ignore_unknown_options": True})
 @click.argument("ref")
 def forget_command(ref: str) -> None:
     """Erase request REF's personal data and delete its recordings (ours and the provider's).

@@ -355,6 +355,26 @@ def test_a_refused_forget_deletes_no_recording_of_the_request(scene: Scene, cloc
     assert signed_in(scene.app, scene.supervisor).get(url(scene)).status_code == 200
 
 
+def test_a_reference_that_begins_with_a_dash_is_forgotten_as_typed(scene: Scene) -> None:
+    """One reference in 64 begins with "-": the operator types it as the customer gave it, without "--"."""
+    dashed = "-" + scene.req.ref[1:]
+    with get_db(scene.app).sessions() as session:
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None
+        req.ref = dashed
+        session.commit()
+
+    result = scene.app.test_cli_runner().invoke(args=["requests", "forget", dashed])
+
+    assert result.exit_code == 0, result.output
+    assert "1 recording(s) deleted" in result.output
+    with get_db(scene.app).sessions() as session:
+        req = session.get(CallbackRequest, scene.req.id)
+        assert req is not None and req.phone == callbacks.FORGOTTEN_PHONE
+    # An option the command does have is still one.
+    assert "Usage" in scene.app.test_cli_runner().invoke(args=["requests", "forget", "--help"]).output
+
+
 def test_forgetting_an_unknown_reference_says_so(scene: Scene) -> None:
     result = scene.app.test_cli_runner().invoke(args=["requests", "forget", "no-such-ref"])
     assert result.exit_code != 0 and "couldn't find" in result.output
