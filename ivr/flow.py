@@ -390,8 +390,9 @@ def _offer_input(
     return render(call, ivr, back, prefix=(call.text("offer_declined"),) if answer is False else ())
 
 
-# The tree's intent for another order or return than the one just read or offered.
+# The tree's intents for another order or return than the one just read or offered.
 ANOTHER = "another"
+ANOTHER_ORDER = "another_order"
 # How surely words must name another order at the offer: one of the tree's phrases said, whole, not
 # a word they share ("the one" is no "another one").
 ANOTHER_SCORE = 0.8
@@ -400,9 +401,10 @@ ANOTHER_SCORE = 0.8
 def _names_another_order(call: Call, start: Node, said: str) -> bool:
     """Whether words at the offer name another order ("a different order"), rather than a menu choice."""
     names = [option.intent for option in start.options] if isinstance(start, MenuNode) else []
-    intents = call.intents(*names, ANOTHER)
+    others = [name for name in (ANOTHER, ANOTHER_ORDER) if name in call.tree.intents]
+    intents = call.intents(*names, *others)
     intent = speech.match_intent(said, intents, language=call.lang, threshold=ANOTHER_SCORE)
-    return intent is not None and intent.name == ANOTHER
+    return intent is not None and intent.name in others
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -420,6 +422,9 @@ def _menu_input(
 ) -> str:
     now = call.clock.now()
     chosen, intent = _choose(call, node, digits, said, confidence)
+    language = None
+    if chosen is None and intent is None and said and not digits:
+        chosen, intent, language = _in_a_language(call, node, said, confidence)
     intent_name, score = (intent.name, intent.confidence) if intent is not None else (None, None)
     off_menu = intent_name == speech.OFF_MENU
     ivr.add_step(
@@ -445,6 +450,16 @@ def _menu_input(
         target = agent.goto if agent is not None and agent.goto != REPEAT else node.fallback
         return render(call, ivr, target, lead_in=call.text("off_menu"))
     if chosen is None:
+        if said and not digits and speech.caller_will_call(said, language=call.lang):
+            # "I'll call back later" where the menu offers no goodbye (the main menu): a goodbye all the same,
+            # never a person rung or a place in line kept for someone leaving.
+            ivr.settle_outcome()
+            save(call, ivr)
+            return str(call.reply().say(call.text("thanks_goodbye")).hangup())
+        if said and not digits and _after_an_answer(call, node) and speech.only_acknowledges(said, language=call.lang):
+            # "Okay", "perfect" once they had their answer: as good as silence (the choices once more, then
+            # the goodbye silence leads to), never a "sorry, I didn't catch that" that ends at a person.
+            return _missed(call, ivr, name, node.fallback, heard=False, instead=call.words(node.prompt))
         if said and not digits and given_time(call, ivr, said):
             time_given = (call.text("take_your_time"),)
             # Asked for a moment at "Are you calling about your order ...?": that question again.
@@ -452,6 +467,9 @@ def _menu_input(
             return again if again is not None else render(call, ivr, name, prefix=time_given)
         return _missed(call, ivr, name, node.fallback, heard=bool(digits or said))
     _reset_counters(ivr)
+    if language is not None:
+        # "A representative in Spanish": their language from here on, and what they asked for, at once.
+        ivr.language = call.language = language
     if chosen.language and chosen.language != ivr.language:
         # The caller chose their language: everything from here on is said in it, greeting first.
         ivr.language = call.language = chosen.language
@@ -464,6 +482,30 @@ def _menu_input(
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     return render(call, ivr, chosen.goto)
+
+
+def _in_a_language(
+    call: Call, node: MenuNode, said: str, confidence: float | None
+) -> tuple[Option | None, speech.Intent | None, str | None]:
+    """A choice asked for in a language the menu offers ("a representative in Spanish", "agent in English
+    please"), which the two choices explain about equally well and so matched neither: the choice, and
+    the language to speak from now on (None where it is the call's already)."""
+    spoken = {option.intent: option.language for option in node.options if option.language}
+    if not spoken:
+        return None, None, None
+    named = speech.match_intent(said, call.intents(*spoken), confidence, language=call.lang)
+    others = [option.intent for option in node.options if not option.language]
+    intent = speech.match_intent(said, call.intents(*others), confidence, language=call.lang)
+    if named is None or intent is None or intent.name in {speech.OFF_MENU, handover.GOODBYE}:
+        return None, None, None
+    language = spoken[named.name]
+    return node.option_for_intent(intent.name), intent, (language if language != call.lang else None)
+
+
+def _after_an_answer(call: Call, node: MenuNode) -> bool:
+    """Whether a menu comes after the caller had their answer: its silence means they are done (its
+    fallback hangs up), as at "anything else?"."""
+    return isinstance(call.tree.node(node.fallback), HangupNode)
 
 
 def _lookup_for_number(call: Call, node: MenuNode, chosen: Option | None, said: str) -> LookupNode | None:
@@ -490,12 +532,24 @@ def _choose(
     if chosen is not None or digits or not said:
         return chosen, None
     goodbye = node.option_for_intent(handover.GOODBYE)
-    if goodbye is not None and speech.is_closing(said, language=call.lang):
+    more = speech.says_more_than_goodbye(said, language=call.lang)
+    if goodbye is not None and speech.is_closing(said, language=call.lang) and not more:
         return goodbye, None  # "Great, thanks", "hasta luego": done, however they put it
+    if speech.caller_will_call(said, language=call.lang):
+        return goodbye, None  # "I'll call back later": leaving (a menu without a goodbye: _menu_input)
+    corrected = speech.after_correction(said, language=call.lang)
+    if corrected:
+        # "Track my order, no wait, returns": what they settled on, when it chooses something.
+        settled = _choose(call, node, "", corrected, confidence, spoken_keys)
+        if settled != (None, None):
+            return settled
     intents = call.intents(*(option.intent for option in node.options))
     intent = speech.match_intent(said, intents, confidence, language=call.lang)
-    if intent is not None and intent.name == handover.GOODBYE and not _means_goodbye(call, said, intents):
-        intent = None  # "No, I'm not done", "no, one more thing": not a goodbye
+    goodbye_heard = intent is not None and intent.name == handover.GOODBYE
+    if (intent is None and more) or (goodbye_heard and (more or not _means_goodbye(call, said, intents))):
+        # "No, I'm not done", "that's all you can tell me?": not a goodbye. "That's all fine, but where is
+        # the other package": the words after the turn may name what they want next.
+        intent = _after_the_turn(call, said, intents)
     if intent is None or intent.name == speech.OFF_MENU:
         called = _asks_to_be_called(call, node, said, intents, confidence)
         if called is not None:
@@ -518,6 +572,14 @@ def _asks_to_be_called(
     # Matched beside the menu's own choices, so words that name one of them still go there.
     intent = speech.match_intent(said, {**intents, **call.intents(handover.CALL_BACK)}, confidence, language=call.lang)
     return (person, intent) if intent is not None and intent.name == handover.CALL_BACK else None
+
+
+def _after_the_turn(call: Call, said: str, intents: dict[str, tuple[str, ...]]) -> speech.Intent | None:
+    """What the words after a turn ("..., but where is the other package") choose among a menu's
+    choices other than goodbye, or None (asked again)."""
+    rest = speech.after_turn(said, language=call.lang)
+    others = {name: phrases for name, phrases in intents.items() if name != handover.GOODBYE}
+    return speech.match_intent(rest, others, language=call.lang) if rest and others else None
 
 
 # How surely the words after a leading no must be a goodbye phrase ("no, that's all" is 0.95; "no, one

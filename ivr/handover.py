@@ -213,6 +213,8 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     other = speech.match_intent(said, call.intents(GOODBYE, REPEAT), confidence, language=call.lang)
     if other is not None and other.name in (GOODBYE, REPEAT):
         return other.name
+    if speech.never_mind(said, language=call.lang):
+        return GOODBYE  # "never mind", "forget it": they turn the offer down, callback and all
     answer = speech.is_yes(said, language=call.lang)
     return choices["1"] if answer else GOODBYE if answer is False else None
 

@@ -25,7 +25,9 @@ from ivr.speech_numbers import (
     spoken_reference,
 )
 from ivr.speech_yesno import (
+    after_correction,
     after_no,
+    after_turn,
     after_yes,
     asks_for_time,
     asks_to_repeat,
@@ -35,6 +37,9 @@ from ivr.speech_yesno import (
     is_plain_no,
     is_yes,
     lacks_number,
+    never_mind,
+    only_acknowledges,
+    says_more_than_goodbye,
     yes_no,
 )
 
@@ -43,11 +48,16 @@ __all__ = [
     "OFF_MENU",
     "Intent",
     "SpokenNumber",
+    "after_correction",
     "after_no",
+    "after_turn",
     "after_yes",
     "asks_for_time",
     "asks_to_repeat",
     "lacks_number",
+    "never_mind",
+    "only_acknowledges",
+    "says_more_than_goodbye",
     "format_order_number",
     "is_yes",
     "could_mean",

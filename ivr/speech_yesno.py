@@ -193,7 +193,7 @@ _CLOSING_WORDS = _CLOSERS | {
     "i", "needed", "need", "wanted", "have", "a", "day", "night", "evening", "weekend", "for", "your", "the",
     "help", "oh", "ah", "um", "uh", "yeah", "yes", "yep", "got", "am", "set", "done", "everything", "just", "then",
     "and", "well", "sounds", "really", "no", "nope", "take", "care", "will", "would", "be", "else", "nothing",
-    "again", "gotcha", "one",
+    "again", "gotcha", "one", "anyway", "anyways",
 }  # fmt: skip
 _SPANISH_CLOSERS = frozenset({"gracias", "adios", "chao", "chau", "bye", "agradezco"})
 _SPANISH_CLOSING_PHRASES = (
@@ -242,6 +242,135 @@ def caller_will_call(text: str, language: str = "en") -> bool:
     spanish = _is_spanish(language)
     words = [_fold(word) for word in _words(text)] if spanish else _words(text)
     return bool(_spans(words, _SPANISH_CALLER_WILL_CALL if spanish else _CALLER_WILL_CALL))
+
+
+# A caller who takes in what they heard and says no more: "okay", "alright", "perfect", "got it", "vale".
+_ACKNOWLEDGERS = frozenset(
+    {"okay", "ok", "okey", "alright", "perfect", "great", "cool", "awesome", "gotcha", "got", "see", "good",
+     "fine", "nice", "excellent", "wonderful", "understood", "noted", "sweet", "right"}
+)  # fmt: skip
+_ACKNOWLEDGING = _ACKNOWLEDGERS | {"all", "it", "i", "sounds", "um", "uh", "oh", "ah", "hmm", "mm", "so", "yeah"}
+_SPANISH_ACKNOWLEDGERS = frozenset(
+    {"ok", "okey", "vale", "bueno", "perfecto", "listo", "entendido", "veo", "bien", "excelente", "genial", "claro"}
+)  # fmt: skip
+_SPANISH_ACKNOWLEDGING = _SPANISH_ACKNOWLEDGERS | {"ya", "esta", "muy", "ah", "eh", "pues", "ok", "este"}
+
+
+def only_acknowledges(text: str, language: str = "en") -> bool:
+    """Whether the words only take in what was said ("okay", "alright", "perfect", "got it", "vale"): no
+    choice, no question, no goodbye; after an answer, as good as silence."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    allowed, needed = (_SPANISH_ACKNOWLEDGING, _SPANISH_ACKNOWLEDGERS) if spanish else (_ACKNOWLEDGING, _ACKNOWLEDGERS)
+    return bool(words) and all(word in allowed for word in words) and not needed.isdisjoint(words)
+
+
+# A caller who drops what they were offered or asked: "never mind", "forget it", "olvídelo".
+_NEVER_MIND = (
+    ("never", "mind"), ("nevermind",), ("forget", "it"), ("forget", "about", "it"), ("do", "not", "bother"),
+    ("no", "need"), ("not", "necessary"),
+)  # fmt: skip
+_SPANISH_NEVER_MIND = (
+    ("olvidelo",), ("olvidalo",), ("olvide", "eso"), ("no", "importa"), ("dejelo",), ("dejalo",),
+    ("no", "hace", "falta"), ("no", "es", "necesario"), ("no", "se", "moleste"),
+)  # fmt: skip
+
+
+def never_mind(text: str, language: str = "en") -> bool:
+    """Whether the caller drops the matter ("never mind", "forget it", "olvídelo"): at an offer, a no."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(_spans(words, _SPANISH_NEVER_MIND if spanish else _NEVER_MIND))
+
+
+# Words that turn a sentence from what came before to something more: "that's all fine, but where is the
+# other package", "that's it for the tracking, now I need a refund", "eso es todo, ¿y el otro paquete?".
+_TURNS = (
+    ("but",), ("now",), ("also",), ("what", "about"), ("how", "about"), ("another",), ("other",), ("though",),
+    ("although",), ("however",), ("except",), ("still",),
+)  # fmt: skip
+_SPANISH_TURNS = (
+    ("pero",), ("ahora",), ("tambien",), ("otro",), ("otra",), ("y", "el"), ("y", "la"), ("y", "los"), ("y", "las"),
+    ("y", "mi"), ("y", "mis"), ("sin", "embargo"), ("aunque",), ("todavia",),
+)  # fmt: skip
+# A question, by its first word: "is that all?", "what else can you tell me", "why is it late".
+_QUESTION_WORDS = frozenset(
+    {"is", "was", "are", "what", "where", "why", "how", "can", "could", "do", "does", "did", "when", "will",
+     "who", "which", "should"}
+)  # fmt: skip
+_SPANISH_QUESTION_WORDS = frozenset({"donde", "cuando", "como", "cual", "quien", "porque"})
+# Fed up or still asking, not finished: "I'm done waiting", "I'm done with this company", "that's all you
+# can tell me", "estoy harto", "eso es todo lo que me puede decir".
+_NOT_FINISHED = (
+    ("sick", "of"), ("tired", "of"), ("fed", "up"), ("done", "with"), ("you", "can", "tell"), ("you", "can", "do"),
+    ("can", "you"), ("could", "you"),
+)  # fmt: skip
+_SPANISH_NOT_FINISHED = (
+    ("harto",), ("harta",), ("cansado",), ("cansada",), ("puede", "decir"), ("pueden", "decir"), ("puede", "hacer"),
+    ("pueden", "hacer"), ("puede", "ayudar"),
+)  # fmt: skip
+_OPENING_NOISE = frozenset({"um", "uh", "oh", "so", "well", "and", "eh", "este", "pues", "bueno", "y"})
+
+
+def after_turn(text: str, language: str = "en") -> str:
+    """The words after a turn to something more ("that's all fine, but where is the other package" ->
+    "where is the other package"), or "" when the words take none ("that's all for now, but thanks").
+    A turn counts when a word follows it that is more than thanks or a goodbye."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    allowed = _SPANISH_CLOSING_WORDS if spanish else _CLOSING_WORDS
+    for start, end in sorted(_spans(words, _SPANISH_TURNS if spanish else _TURNS)):
+        rest = words[end:]
+        if words[start] == "now" and start > 0 and words[start - 1] == "for":
+            continue  # "that's all for now"
+        if any(word not in allowed for word in rest):
+            keep = start if words[start] in {"another", "other", "otro", "otra"} else end
+            return " ".join(words[keep:])
+    return ""
+
+
+# A caller correcting themselves: "track my order, no wait, returns", "tracking, I mean refund".
+_CORRECTIONS = (
+    ("no", "wait"), ("wait", "no"), ("no", "sorry"), ("sorry", "no"), ("i", "mean"), ("i", "meant"),
+    ("no", "actually"), ("actually", "no"), ("scratch", "that"), ("or", "rather"), ("oh", "wait"),
+)  # fmt: skip
+_SPANISH_CORRECTIONS = (
+    ("no", "perdon"), ("perdon", "no"), ("no", "espere"), ("espere", "no"), ("no", "digo"), ("quiero", "decir"),
+    ("mejor", "dicho"), ("no", "mejor"), ("o", "sea"),
+)  # fmt: skip
+
+
+def after_correction(text: str, language: str = "en") -> str:
+    """The words after the caller's last correction of themselves ("track my order no wait returns" ->
+    "returns"), or "" when they make none or say nothing after it."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    spans = _spans(words, _SPANISH_CORRECTIONS if spanish else _CORRECTIONS)
+    if not spans:
+        return ""
+    end = max(end for _start, end in spans)
+    return " ".join(words[end:])
+
+
+def says_more_than_goodbye(text: str, language: str = "en") -> bool:
+    """Whether words that sound like a goodbye say more: a question ("that's all?", "is that all you can
+    tell me"), a turn to something else ("that's all fine, but ..."), or a caller fed up ("I'm done
+    waiting"). Hanging up on them would end the call of someone who is not finished."""
+    if "?" in text or "\u00bf" in text:
+        return True
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    opening = next((word for word in words if word not in _OPENING_NOISE), "")
+    if opening in (_SPANISH_QUESTION_WORDS if spanish else _QUESTION_WORDS):
+        return True
+    if _spans(words, _SPANISH_NOT_FINISHED if spanish else _NOT_FINISHED):
+        return True
+    if not spanish and any(
+        word == "done" and index + 1 < len(words) and words[index + 1].endswith("ing")
+        for index, word in enumerate(words)
+    ):
+        return True  # "I'm done waiting", "done calling you people"
+    return bool(after_turn(text, language))
 
 
 def denies(text: str, language: str = "en") -> bool:

@@ -30,9 +30,9 @@ NUMBER_WORDS = {
 }
 SAID: dict[str, dict[str, str | None]] = {
     "en": {"spanish": None, "track": "where's my package", "returns": "I want to check on my refund",
-           "another": "another one", "bye": "that's all, thanks"},
+           "another": "another one", "another_return": "another one", "bye": "that's all, thanks"},
     "es": {"spanish": "español", "track": "dónde está mi pedido", "returns": "quiero saber de mi reembolso",
-           "another": "otro pedido", "bye": "eso es todo, gracias"},
+           "another": "otro pedido", "another_return": "otra devolución", "bye": "eso es todo, gracias"},
 }  # fmt: skip
 ORDER_STATES = ("processing", "shipped", "out_for_delivery", "delivered", "delayed", "canceled")
 RETURN_STATES = ("requested", "label_sent", "in_transit", "received", "refunded", "rejected")
@@ -66,7 +66,8 @@ def _script(language: str, by: str, kind: str, numbers: list[str]) -> list[dict[
         steps.append({"speech": said["track" if kind == "order" else "returns"], "confidence": 0.9})
     for index, number in enumerate(numbers):
         if index:
-            steps.append({"digits": "2"} if by == "keypad" else {"speech": said["another"], "confidence": 0.9})
+            again = said["another" if kind == "order" else "another_return"]
+            steps.append({"digits": "2"} if by == "keypad" else {"speech": again, "confidence": 0.9})
         steps.extend(_keyed(number) if by == "keypad" else [_spoken(number, language, index)])
     steps.append({"digits": "9"} if by == "keypad" else {"speech": said["bye"], "confidence": 0.9})
     return steps

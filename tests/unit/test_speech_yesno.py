@@ -221,3 +221,101 @@ def test_the_words_after_a_leading_yes_are_what_else_the_caller_says(said: str, 
 )
 def test_an_everyday_closing_is_told_from_thanks_with_more_to_say(said: str, language: str, closing: bool) -> None:
     assert speech.is_closing(said, language=language) is closing
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "more"),
+    [
+        # A question, a complaint or a second request in goodbye's words: more than a goodbye.
+        ("that's all you can tell me?", "en", True),
+        ("that's all you can tell me", "en", True),
+        ("is that all", "en", True),
+        ("that's it?", "en", True),
+        ("that's all fine but where is the other package", "en", True),
+        ("that's everything what about the other item", "en", True),
+        ("that's it for the tracking, now I need a refund", "en", True),
+        ("I'm done waiting", "en", True),
+        ("I'm done with this company", "en", True),
+        ("eso es todo lo que me puede decir", "es", True),
+        ("eso es todo? y el otro paquete", "es", True),
+        ("estoy harta, eso es todo", "es", True),
+        # Goodbyes, however they are put.
+        ("that's all for now thanks", "en", False),
+        ("no that's all, but thanks anyway", "en", False),
+        ("that's all I need thanks", "en", False),
+        ("no I'm all set thank you bye", "en", False),
+        ("I'm done", "en", False),
+        ("nope that's it", "en", False),
+        ("no, eso sería todo, muchas gracias", "es", False),
+        ("ya quedó, gracias", "es", False),
+    ],
+)
+def test_a_goodbye_that_asks_or_turns_to_more_says_more_than_goodbye(said: str, language: str, more: bool) -> None:
+    assert speech.says_more_than_goodbye(said, language=language) is more
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "rest"),
+    [
+        ("that's all fine but where is the other package", "en", "where is the other package"),
+        ("that's it for the tracking, now I need a refund", "en", "i need a refund"),
+        ("that's everything, what about the other item", "en", "the other item"),
+        ("eso es todo, y el otro paquete", "es", "otro paquete"),
+        ("that's all for now", "en", ""),
+        ("that's all but thanks", "en", ""),
+    ],
+)
+def test_the_words_after_a_turn_are_what_the_caller_wants_next(said: str, language: str, rest: str) -> None:
+    assert speech.after_turn(said, language=language) == rest
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "rest"),
+    [
+        ("track my order no wait returns", "en", "returns"),
+        ("tracking. No, sorry, returns.", "en", "returns"),
+        ("track I mean refund", "en", "refund"),
+        ("returns no actually I just want to talk to someone", "en", "i just want to talk to someone"),
+        ("rastrear mi pedido no perdón devolución", "es", "devolucion"),
+        ("where is my order", "en", ""),
+        ("no wait", "en", ""),
+    ],
+)
+def test_a_caller_who_corrects_themselves_means_what_follows(said: str, language: str, rest: str) -> None:
+    assert speech.after_correction(said, language=language) == rest
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "acknowledges"),
+    [
+        ("okay", "en", True),
+        ("alright", "en", True),
+        ("Perfect.", "en", True),
+        ("got it", "en", True),
+        ("oh okay cool", "en", True),
+        ("vale", "es", True),
+        ("ok perfecto", "es", True),
+        ("okay, where is my refund", "en", False),
+        ("okay thanks bye", "en", False),
+        ("yeah", "en", False),
+        ("it is", "en", False),
+    ],
+)
+def test_words_that_only_take_in_an_answer_acknowledge_it(said: str, language: str, acknowledges: bool) -> None:
+    assert speech.only_acknowledges(said, language=language) is acknowledges
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "drops"),
+    [
+        ("never mind", "en", True),
+        ("forget it", "en", True),
+        ("oh don't bother", "en", True),
+        ("olvídelo", "es", True),
+        ("no importa", "es", True),
+        ("call me back", "en", False),
+        ("no thanks", "en", False),
+    ],
+)
+def test_a_caller_who_drops_the_matter_says_never_mind(said: str, language: str, drops: bool) -> None:
+    assert speech.never_mind(said, language=language) is drops
