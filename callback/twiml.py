@@ -317,8 +317,10 @@ def context_words(req: CallbackRequest) -> str:
     return words
 
 
-def screen(req: CallbackRequest, action: str, again: bool = False) -> str:
-    """The agent's screen: the context, then press 1 or say accept. Silence ends the leg, unbridged."""
+def screen(req: CallbackRequest, action: str, silent_action: str, again: bool = False) -> str:
+    """The agent's screen: the context, then press 1 or say accept. Silence ends the leg, unbridged
+    (`silent_action`: the same webhook told nothing came, its own URL: a parameter added to `action`
+    would land after its #fragment of connection overrides, where Twilio never sends it)."""
     response = VoiceResponse()
     if again:
         words = "Sorry, I didn't get that. Press 1 or say accept to take the call."
@@ -326,7 +328,7 @@ def screen(req: CallbackRequest, action: str, again: bool = False) -> str:
         words = context_words(req) + " To take the call, press 1 or say accept."
     response.append(_ask(action, "accept, decline", words))
     # Nothing pressed: tell the app (the leg's outcome is "no answer"), which hangs this leg up.
-    response.redirect(action + ("&" if "?" in action else "?") + "silent=1")
+    response.redirect(silent_action)
     return str(response)
 
 

@@ -180,8 +180,10 @@ def screen_answer() -> Response:
 def _screen_reply(attempt: CallAttempt, leg: AgentLeg, step: calls.Next) -> Response:
     if step.action in {"screen", "screen_again"}:
         again = step.action == "screen_again"
-        url = hooks().callback("screen-answer", attempt=attempt.id, leg=leg.id, **({"again": 1} if again else {}))
-        return _xml(twiml.screen(attempt.request, url, again=again))
+        extra = {"again": 1} if again else {}
+        url = hooks().callback("screen-answer", attempt=attempt.id, leg=leg.id, **extra)
+        silent = hooks().callback("screen-answer", attempt=attempt.id, leg=leg.id, silent=1, **extra)
+        return _xml(twiml.screen(attempt.request, url, silent, again=again))
     if step.action == "bridge":
         if not step.again:
             # The agent accepted: the customer's call (this leg's parent) is recorded from now on.

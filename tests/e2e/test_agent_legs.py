@@ -228,6 +228,30 @@ def test_customer_first(system: System, behaviour: str) -> None:
     assert_truthful(system)
 
 
+@pytest.mark.parametrize("signed_with_fragment", [False, True], ids=["signed-without-fragment", "signed-with-it"])
+def test_a_silent_agent_hears_the_screen_once_and_the_app_is_told_of_the_silence(
+    system: System, signed_with_fragment: bool
+) -> None:
+    """The screen's redirect after its <Gather> says "silent=1" in its query, not after the URL's #fragment of
+    connection overrides, which Twilio never sends: one screen, then the miss, whichever way Twilio signs."""
+    if signed_with_fragment:
+        system.faults(webhook_sign_fragment=True)
+    quick_queues(system)
+    system.phone(CUSTOMER, **CUSTOMER_ANSWERS)
+    system.phone(AGENT, **BEHAVIOURS["stays-silent"][0])
+    agent_id = system.add_agent(AGENT)
+    system.ask(CUSTOMER)
+    assert_missed_and_away(system, agent_id)
+    all_calls_over(system)
+    (leg_call,) = calls_to(system, AGENT)
+    said = heard(system, leg_call["sid"])
+    assert said.count("To take the call, press 1") == 1 and "Sorry, I didn't get that" not in said, said
+    assert "application error" not in said
+    posted = [e["url"].split("#")[0] for e in system.call(leg_call["sid"])["timeline"] if e["type"] == "webhook"]
+    assert any("silent=1" in url for url in posted), posted
+    assert [leg.outcome for leg in legs_of(system)] == ["no_answer"]
+
+
 # Agent-first -------------------------------------------------------------------------------------
 
 
