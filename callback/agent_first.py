@@ -132,6 +132,7 @@ def on_customer_dial_done(
     duration: int | None,
     dial_bridged: str | None = None,
     agent_call_status: str | None = None,
+    bounds: line.Bounds = line.DEFAULT_BOUNDS,
 ) -> Next:
     """The customer's leg ended: the conversation is over, or the customer was not reached.
 
@@ -155,9 +156,9 @@ def on_customer_dial_done(
         and req.status in {"dialing", "connected"}
         and attempt.ended_at is None
     ):
-        return _agent_left(session, clock, attempt, leg, now)
+        return _agent_left(session, clock, attempt, leg, now, bounds)
     if not bridged and req.status == "connected" and attempt.ended_at is None:
-        return _hung_up_in_greeting(session, clock, attempt, leg, now)
+        return _hung_up_in_greeting(session, clock, attempt, leg, now, bounds)
     if bridged:
         attempt.bridged_at = attempt.bridged_at or attempt.greeted_at
         attempt.talk_seconds = duration if duration is not None else attempt.talk_seconds
@@ -168,7 +169,7 @@ def on_customer_dial_done(
         if req.status == "connected":
             req.complete(now)
         line.wrap_up(session, attempt.agent, attempt, now)
-        _close_if_call_ended(session, clock, attempt)
+        _close_if_call_ended(session, clock, attempt, bounds)
         session.commit()
         return Next("agent_thanks", req)
     if req.status == "dialing" and dial_status in FINAL_CALL_STATUSES | {"answered"}:
@@ -184,7 +185,7 @@ def on_customer_dial_done(
         attempt.agent_outcome = "completed"
         if leg is not None and leg.ended_at is None:
             leg.outcome, leg.ended_at = "accepted", now
-        line.schedule_retry(req, outcome, now)
+        line.schedule_retry(session, req, outcome, now, bounds)
         session.commit()
         log.info("agent-first: customer not reached", extra={"attempt": attempt.id, "outcome": outcome})
         return Next("customer_voicemail" if outcome == "machine" else "customer_not_reached", req)
@@ -192,14 +193,16 @@ def on_customer_dial_done(
     return Next("hangup", req)
 
 
-def _close_if_call_ended(session: Session, clock: Clock, attempt: CallAttempt) -> None:
+def _close_if_call_ended(session: Session, clock: Clock, attempt: CallAttempt, bounds: line.Bounds) -> None:
     """The agent's call may have ended before its Dial action came (its status callback first, held
     until the bridge was known): close the attempt now rather than leave it to the reaper."""
     if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
-        finish_attempt(session, clock, attempt, attempt.call_status)
+        finish_attempt(session, clock, attempt, attempt.call_status, bounds=bounds)
 
 
-def _agent_left(session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime) -> Next:
+def _agent_left(
+    session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime, bounds: line.Bounds
+) -> Next:
     """The agent accepted, then hung up before the customer was put through to them: away, as after any
     miss; the customer (rung, or greeted and left with nobody) keeps the front of the line, the call not
     counted against them (callback.calls.agent_first_dropped is the same rule when no Dial action comes)."""
@@ -207,19 +210,19 @@ def _agent_left(session: Session, clock: Clock, attempt: CallAttempt, leg: Agent
     attempt.outcome = attempt.agent_outcome = "agent_missed"
     if req.status == "connected":
         req.unbridged(now)
-    line.requeue_first(req, "agent_missed", now)
+    line.requeue_first(session, req, "agent_missed", now, bounds)
     if leg is not None and leg.ended_at is None:
         leg.outcome, leg.ended_at = "dropped", now
     if leg is not None:
         line.agent_missed(session, leg, req.queue, now)
-    _close_if_call_ended(session, clock, attempt)
+    _close_if_call_ended(session, clock, attempt, bounds)
     session.commit()
     log.info("agent-first: the agent hung up before the customer was put through", extra={"attempt": attempt.id})
     return Next("hangup", req)
 
 
 def _hung_up_in_greeting(
-    session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime
+    session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime, bounds: line.Bounds
 ) -> Next:
     """The customer answered and hung up during the greeting: nobody talked, so the call is a miss like
     any call that did not reach them (retried after the back-off, counted), and the agent did their part.
@@ -232,8 +235,8 @@ def _hung_up_in_greeting(
     if req.status == "connected":
         req.unbridged(now)
     if req.status == "connecting":
-        line.schedule_retry(req, "customer_hung_up", now)
-    _close_if_call_ended(session, clock, attempt)
+        line.schedule_retry(session, req, "customer_hung_up", now, bounds)
+    _close_if_call_ended(session, clock, attempt, bounds)
     session.commit()
     log.info("agent-first: customer hung up during the greeting", extra={"attempt": attempt.id})
     return Next("customer_hung_up", req)

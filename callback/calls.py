@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from agents.models import Agent
 from callback import line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
-from callback.policy import may_call_again
 from core.clock import Clock
 from ivr.speech import yes_no
 
@@ -246,14 +245,16 @@ def on_dial_done(
     dial_call_sid: str | None = None,
     customer_status: str | None = None,
     dial_bridged: str | None = None,
+    bounds: line.Bounds = line.DEFAULT_BOUNDS,
 ) -> Next:
-    """The agent leg ended (Dial action): the conversation is over, or the agent never took it."""
+    """The agent leg ended (Dial action): the conversation is over, or the agent never took it
+    (`bounds`: MIN_SECONDS_BETWEEN_CALLS and MAX_CALLS_PER_NUMBER_PER_DAY, by default their defaults)."""
     step = _on_dial_done(
-        session, clock, attempt, leg, dial_status, duration, dial_call_sid, customer_status, dial_bridged
+        session, clock, attempt, leg, dial_status, duration, dial_call_sid, customer_status, dial_bridged, bounds
     )
     if attempt.ended_at is None and attempt.call_status in FINAL_CALL_STATUSES:
         # The customer's call ended first and its status callback waited for this: close it now.
-        finish_attempt(session, clock, attempt, attempt.call_status)
+        finish_attempt(session, clock, attempt, attempt.call_status, bounds=bounds)
         session.commit()
     return step
 
@@ -268,13 +269,14 @@ def _on_dial_done(
     dial_call_sid: str | None,
     customer_status: str | None,
     dial_bridged: str | None,
+    bounds: line.Bounds,
 ) -> Next:
     now = clock.now()
     req = attempt.request
     if leg is None:
         return Next("hangup", req)
     if leg.ended_at is not None:
-        return _replay_dial_done(attempt, leg)  # Twilio retried this Dial action
+        return _replay_dial_done(session, attempt, leg, now, bounds)  # Twilio retried this Dial action
     leg.ended_at = now
     leg.call_sid = leg.call_sid or dial_call_sid
     bridged = bridge_reported(dial_status, dial_bridged, leg.accepted_at is not None)
@@ -315,7 +317,7 @@ def _on_dial_done(
     # not now: while the customer still hears our apology, a freed agent must not dial them again.
     attempt.outcome = "agent_missed"
     session.commit()
-    return Next("callback_later" if may_call_again(req) else "no_callback", req)
+    return Next("callback_later" if line.call_left(session, req, now, bounds) else "no_callback", req)
 
 
 def bridge_reported(dial_status: str, dial_bridged: str | None, put_through: bool) -> bool:
@@ -336,7 +338,9 @@ def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
     return "dropped" if leg.answered_at is not None or leg.accepted_at is not None else "no_answer"
 
 
-def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
+def _replay_dial_done(
+    session: Session, attempt: CallAttempt, leg: AgentLeg, now: datetime, bounds: line.Bounds
+) -> Next:
     req = attempt.request
     if leg.outcome == "accepted":
         return Next("goodbye_thanks", req)
@@ -344,7 +348,7 @@ def _replay_dial_done(attempt: CallAttempt, leg: AgentLeg) -> Next:
     if newer is not None:
         return Next("dial", req, newer.agent, newer, again=True)
     if attempt.outcome == "agent_missed":
-        return Next("callback_later" if may_call_again(req) else "no_callback", req)
+        return Next("callback_later" if line.call_left(session, req, now, bounds) else "no_callback", req)
     return Next("hangup", req)
 
 
@@ -358,6 +362,7 @@ def on_status(
     call_status: str,
     sequence: int | None,
     duration: int | None = None,
+    bounds: line.Bounds = line.DEFAULT_BOUNDS,
 ) -> None:
     """Apply a status callback of the customer leg, once, in order."""
     if sequence is not None:
@@ -369,7 +374,7 @@ def on_status(
     if call_status == "ringing":
         attempt.ringing_at = attempt.ringing_at or now
     if call_status in FINAL_CALL_STATUSES:
-        finish_attempt(session, clock, attempt, call_status, duration, wait_for_bridge=True)
+        finish_attempt(session, clock, attempt, call_status, duration, wait_for_bridge=True, bounds=bounds)
     session.commit()
 
 
@@ -380,6 +385,7 @@ def finish_attempt(
     call_status: str,
     duration: int | None = None,
     wait_for_bridge: bool = False,
+    bounds: line.Bounds = line.DEFAULT_BOUNDS,
 ) -> None:
     """Close an attempt for good and move its request and agent on (the caller commits).
 
@@ -430,7 +436,7 @@ def finish_attempt(
         # one who missed it: away, as after any miss, and the customer, rung only to be cut off, keeps
         # the front of the line rather than losing one of their calls.
         attempt.outcome = attempt.agent_outcome = "agent_missed"
-        line.requeue_first(req, "agent_missed", now)
+        line.requeue_first(session, req, "agent_missed", now, bounds)
         leg = attempt.agent_legs[-1] if attempt.agent_legs else None
         if leg is not None:
             line.agent_missed(session, leg, req.queue, now)
@@ -439,13 +445,13 @@ def finish_attempt(
         attempt.outcome = _not_reached_outcome(attempt, call_status)
         if attempt.outcome == "agent_missed":
             # The customer was reached and wanted to talk; only the agent was missing.
-            line.requeue_first(req, "agent_missed", now)
+            line.requeue_first(session, req, "agent_missed", now, bounds)
         elif attempt.dialled_at is None and attempt.outcome == "customer_hung_up":
             # A caller from the phone menu who hung up before an agent answered: they left the line
             # (a request of theirs from before the call stays in it).
             line.caller_hung_up(session, req, attempt.call_sid, "caller_hung_up", now)
         else:
-            line.schedule_retry(req, attempt.outcome, now)
+            line.schedule_retry(session, req, attempt.outcome, now, bounds)
         line.release_agent(session, agent, attempt, now)
     else:
         # Canceled or declined meanwhile: only the agent needs freeing.

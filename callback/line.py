@@ -35,6 +35,8 @@ from ivr.models import IvrSession
 log = logging.getLogger(__name__)
 
 DAY = timedelta(days=1)
+# Why a request failed when its number had had MAX_CALLS_PER_NUMBER_PER_DAY calls.
+DAILY_CALL_LIMIT = "daily_call_limit"
 # A customer reached but whose agent was lost keeps the front of the line; at most this many agents
 # are rung on one call (the first and two more) before the customer is promised a call back.
 MAX_AGENTS_PER_CALL = 3
@@ -65,6 +67,11 @@ class Bounds:
     def from_settings(cls, settings: Any) -> Bounds:
         """MIN_SECONDS_BETWEEN_CALLS and MAX_CALLS_PER_NUMBER_PER_DAY."""
         return cls(settings.min_seconds_between_calls, settings.max_calls_per_number_per_day)
+
+
+# MIN_SECONDS_BETWEEN_CALLS and MAX_CALLS_PER_NUMBER_PER_DAY at their defaults, for callers without settings
+# (tests); the webhooks, the dispatcher and the reaper pass the configured ones.
+DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
@@ -115,9 +122,9 @@ def may_call(
     calls = _calls_of_number(session, req.phone, placed_since=day_ago, ended_since=now - gap)
     placed_today = [call for call in calls if call.dialled is not None and call.dialled >= day_ago]
     if len(placed_today) >= bounds.max_calls_per_number_per_day:
-        return Verdict(False, fail="daily_call_limit")
-    if _on_the_line(session, req.phone, attempt_id):
-        return Verdict(False, until=now + gap)  # they are talking to us (or holding) right now
+        return Verdict(False, fail=DAILY_CALL_LIMIT)
+    if _on_the_line(session, req.phone, now, attempt_id):
+        return Verdict(False, until=now + gap)  # they are talking to us (in the menu, holding) right now
     # Measured from the end of the last call, ours or theirs (a call still going on blocks the number
     # outright): stricter than between starts, and what a person means by "they just called me". A
     # phone-menu call put through to an agent counts for the gap, though not toward any count.
@@ -139,8 +146,17 @@ _WITH_CUSTOMER = or_(
 )
 
 
-def _on_the_line(session: Session, phone: str, attempt_id: int | None) -> bool:
-    """Whether the number is holding in one of our queues, or in a call of an attempt still open."""
+# A phone-menu call whose status callback never came is not taken as live for ever: a caller still in
+# the menu answers a prompt every minute or so.
+MENU_CALL_LIVE = timedelta(minutes=20)
+
+
+def _on_the_line(session: Session, phone: str, now: datetime, attempt_id: int | None) -> bool:
+    """Whether the number is in our phone menu, holding in one of our queues, or in a call of an attempt
+    still open: a call placed to it now would meet call waiting or a busy line, and use up an attempt."""
+    in_menu = select(IvrSession.id).where(
+        IvrSession.caller == phone, IvrSession.ended_at.is_(None), IvrSession.updated_at >= now - MENU_CALL_LIVE
+    )
     holding = select(CallbackRequest.id).where(
         CallbackRequest.phone == phone, CallbackRequest.hold_call_sid.is_not(None), CallbackRequest.status.in_(WAITING)
     )
@@ -154,7 +170,7 @@ def _on_the_line(session: Session, phone: str, attempt_id: int | None) -> bool:
             _WITH_CUSTOMER,
         )
     )
-    return bool(session.scalar(select(or_(holding.exists(), live.exists()))))
+    return bool(session.scalar(select(or_(in_menu.exists(), holding.exists(), live.exists()))))
 
 
 class _NumberCall(NamedTuple):
@@ -484,23 +500,55 @@ def next_agent(session: Session, attempt: CallAttempt, now: datetime) -> Agent |
 # -- requests -----------------------------------------------------------------------------------
 
 
-def schedule_retry(req: CallbackRequest, outcome: str, now: datetime) -> None:
+def daily_room(session: Session, phone: str, at: datetime, bounds: Bounds) -> bool:
+    """Whether one more call to the number at `at` keeps it within MAX_CALLS_PER_NUMBER_PER_DAY, over all
+    its requests, counting the calls placed to it by now (those older than a day by then drop out)."""
+    placed = session.scalar(
+        select(func.count())
+        .select_from(CallAttempt)
+        .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
+        .where(CallbackRequest.phone == phone, CallAttempt.dialled_at > at - DAY)
+    )
+    return int(placed or 0) < bounds.max_calls_per_number_per_day
+
+
+def next_call_at(session: Session, req: CallbackRequest, now: datetime, bounds: Bounds) -> datetime | None:
+    """When a request whose call did not reach anyone is called again, or None: the one rule for what
+    `schedule_retry` does and what the customer is told on that call. The queue's back-off, attempts and
+    expiry (policy.retry_at), and the number's calls in the day: a call `claim` would refuse for the
+    daily bound is never promised."""
+    next_at = retry_at(req, now)
+    return next_at if next_at is not None and daily_room(session, req.phone, next_at, bounds) else None
+
+
+def call_left(session: Session, req: CallbackRequest, now: datetime, bounds: Bounds) -> bool:
+    """Whether a customer reached whose agent was lost gets another call (the rule of `requeue_first`, and
+    of "we'll call you back as soon as someone is free"): attempts left, and room in the number's day."""
+    return may_call_again(req) and daily_room(session, req.phone, now + bounds.min_gap, bounds)
+
+
+def schedule_retry(session: Session, req: CallbackRequest, outcome: str, now: datetime, bounds: Bounds) -> None:
     """After an attempt that did not reach anyone: try again after the queue's back-off, or give up."""
-    next_at = retry_at(req, now)  # the one rule, also what the customer is told on the call
+    next_at = next_call_at(session, req, now, bounds)
     if next_at is None and may_call_again(req):
-        # A call is left, but its back-off runs past the expiry.
         req.outcome = outcome
         req.agent_id = None
-        req.expire(now)
+        if retry_at(req, now) is None:
+            req.expire(now)  # a call is left, but its back-off runs past the expiry
+        else:
+            req.fail(DAILY_CALL_LIMIT, now)  # the number has had its calls for the day
         return
     req.not_reached(outcome, now, next_at)
 
 
-def requeue_first(req: CallbackRequest, outcome: str, now: datetime) -> bool:
+def requeue_first(session: Session, req: CallbackRequest, outcome: str, now: datetime, bounds: Bounds) -> bool:
     """A customer reached whose agent was lost: back at the front of the line if another call is
     allowed (the bounds in `claim` still space it), else the request fails. True when requeued."""
     if not may_call_again(req):
         req.not_reached(outcome, now, None)
+        return False
+    if not daily_room(session, req.phone, now + bounds.min_gap, bounds):
+        req.fail(DAILY_CALL_LIMIT, now)
         return False
     req.outcome = outcome
     req.requeue_first(now)
@@ -662,13 +710,19 @@ def hold_ended(
     log.info("holder left the line", extra={"request_id": req.id, "result": result, "request_status": req.status})
 
 
-def caller_hung_up(session: Session, req: CallbackRequest, call_sid: str | None, outcome: str, now: datetime) -> None:
+def caller_hung_up(
+    session: Session, req: CallbackRequest, call_sid: str | None, outcome: str, now: datetime, call_over: bool = False
+) -> None:
     """A phone-menu caller hung up while waiting for a person (holding, or while an agent rang): their
     call's path says so, whatever becomes of their request (reports.figures counts the call as
-    abandoned), and they give up what the call added (`caller_left`). The caller commits."""
+    abandoned), and they give up what the call added (`caller_left`). `call_over`: the provider said the
+    call is gone, so its session ends now (its status callback may come later, or never), and the number
+    is no longer on the line with us. The caller commits."""
     call = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid)) if call_sid else None
     if call is not None:
         call.note_hung_up_waiting(now)
+        if call_over:
+            call.end(now)
     caller_left(req, call.started_at if call is not None else None, outcome, now)
 
 

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
-from callback import agent_first, calls, line, policy, recording, twiml
+from callback import agent_first, calls, line, recording, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.web import clock, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
@@ -72,7 +72,7 @@ def _goodbye(attempt: CallAttempt, words: str) -> str:
 
 def _call_again(attempt: CallAttempt) -> bool:
     """Whether a call that does not reach the customer now is followed by another (what we may promise)."""
-    return policy.retry_at(attempt.request, clock().now()) is not None
+    return line.next_call_at(session(), attempt.request, clock().now(), bounds()) is not None
 
 
 def _voicemail(attempt: CallAttempt) -> Response:
@@ -216,6 +216,7 @@ def dial_done() -> Response:
         # The customer leg's own status: "completed" when they hung up while the agent rang.
         customer_status=request.form.get("CallStatus"),
         dial_bridged=(request.form.get("DialBridged") or "").lower() or None,
+        bounds=bounds(),
     )
     if open_leg and leg is not None and leg.outcome != "accepted":
         # Never bridged: stop the recording started when this agent accepted, before another is rung.
@@ -272,6 +273,7 @@ def status() -> Response:
             request.form.get("CallStatus", ""),
             _int("SequenceNumber"),
             _int("CallDuration"),
+            bounds=bounds(),
         )
         if attempt.ended_at is not None:
             wake_dispatcher()  # an agent may be free, or the request back in line
@@ -366,6 +368,7 @@ def customer_done() -> Response:
         _int("DialCallDuration"),
         (request.form.get("DialBridged") or "").lower() or None,
         request.form.get("CallStatus"),
+        bounds=bounds(),
     )
     if step.action in {"customer_voicemail", "customer_not_reached", "customer_hung_up"}:
         # The retry is scheduled by now: the request waits for it, or has ended for good.

@@ -110,8 +110,7 @@ def call_ended(session: Session, clock: Clock, call_sid: str) -> None:
     ivr = session.scalar(select(IvrSession).where(IvrSession.call_sid == call_sid))
     if ivr is None or ivr.ended_at is not None:
         return
-    ivr.ended_at = clock.now()
-    ivr.settle_outcome()
+    ivr.end(clock.now())
     session.commit()
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agents.models import language_name
@@ -44,6 +44,16 @@ class IvrSession(Base):
     """The caller, each step (node, input, intent, confidence, result) and how the call ended."""
 
     __tablename__ = "ivr_sessions"
+    __table_args__ = (
+        # "Is this number in our phone menu right now?" (callback.line: never dial a customer who is on the
+        # line with us): only the calls not yet ended, a handful whatever the history.
+        Index(
+            "ix_ivr_sessions_live_caller",
+            "caller",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(40), unique=True)
@@ -93,6 +103,13 @@ class IvrSession(Base):
     def hung_up_waiting(self) -> bool:
         """Whether the caller hung up while waiting for a person (see note_hung_up_waiting)."""
         return hung_up_waiting(self.steps)
+
+    def end(self, now: datetime) -> None:
+        """The call is over (its status callback said so, or the provider, refusing to redirect it): close
+        the session, once, with its outcome settled."""
+        if self.ended_at is None:
+            self.ended_at = now
+            self.settle_outcome()
 
     def settle_outcome(self) -> None:
         """A call ending without a hand-over was contained if the caller had their answer and did not go

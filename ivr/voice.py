@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
-from callback import calls
+from callback import calls, line
 from callback.models import CallAttempt
 from callback.policy import Limits
 from core.db import get_db
@@ -152,6 +152,7 @@ def inbound_status() -> Response:
             status,
             small_int(form.get("SequenceNumber")),
             small_int(form.get("CallDuration")),
+            bounds=line.Bounds.from_settings(settings()),
         )
     if status in calls.FINAL_CALL_STATUSES:
         flow.call_ended(session(), clock(), call_sid)

@@ -543,7 +543,7 @@ class Dispatcher:
             attempt.outcome = "hung_up_on_hold"
             if req.status == "dialing":
                 # Their place from the call is given up; a request of theirs from before it stays in line.
-                line.caller_hung_up(session, req, req.hold_call_sid, "hung_up_on_hold", now)
+                line.caller_hung_up(session, req, req.hold_call_sid, "hung_up_on_hold", now, call_over=True)
             line.release_agent(session, attempt.agent, attempt, now)
         log.info("holder was gone", extra={"attempt": claim.attempt_id, "code": error.code})
 

@@ -62,8 +62,10 @@ class Reaper:
         clock: Clock,
         policy: ReaperPolicy | None = None,
         caller_id: str = "",
+        bounds: line.Bounds = line.DEFAULT_BOUNDS,
     ) -> None:
         self.db = db
+        self.bounds = bounds  # what a call closed here may still promise (callback.line.next_call_at)
         self.caller_id = caller_id
         self.telephony = telephony
         self.clock = clock
@@ -171,7 +173,7 @@ class Reaper:
                 if info.status in FINAL_CALL_STATUSES:
                     if info.answered_by and not attempt.answered_by:
                         attempt.answered_by = info.answered_by
-                    finish_attempt(session, self.clock, attempt, info.status, info.duration)
+                    finish_attempt(session, self.clock, attempt, info.status, info.duration, bounds=self.bounds)
                     count += 1
                     log.warning("reaper closed an attempt whose webhook was lost", extra={"attempt": attempt_id})
         return count

@@ -37,6 +37,7 @@ def build_jobs(app: Flask, blocking: bool = False, dispatch_seconds: float = 1.0
         clock,
         ReaperPolicy.for_settings(settings.twilio_timeout_seconds, settings.staff_session_hours),
         caller_id=settings.twilio_caller_id,
+        bounds=dispatcher.bounds,
     )
     store = app.extensions["audio_store"]
 

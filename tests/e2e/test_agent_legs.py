@@ -508,6 +508,53 @@ def test_misbehaving_agents_made_available_again_never_exceed_the_customer_bound
     assert_truthful(system)
 
 
+# Promises the number's day allows --------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_a_day(tmp_path: Path) -> Iterator[System]:
+    """MAX_CALLS_PER_NUMBER_PER_DAY below the queue's attempts, as a number with other requests meets it."""
+    running, stop = start_system(tmp_path, max_calls_per_number_per_day=2)
+    yield running
+    stop()
+
+
+def test_a_voicemail_promises_no_call_the_numbers_day_does_not_allow(two_a_day: System) -> None:
+    system = two_a_day
+    quick_queues(system)
+    system.phone(CUSTOMER, answer="machine")
+    system.phone(AGENT, **BEHAVIOURS["accepts"][0])
+    system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    req = system.wait_status(ref, "failed", timeout=40)
+    all_calls_over(system)
+    calls = calls_to(system, CUSTOMER)
+    assert len(calls) == req.attempts == 2 and req.outcome == "daily_call_limit"
+    assert "We'll try you again soon" in heard(system, calls[0]["sid"])
+    last = heard(system, calls[-1]["sid"])
+    assert "We'll try you again soon" not in last and "won't call again" in last, last
+
+
+def test_a_customer_whose_agent_was_lost_is_promised_no_call_the_numbers_day_does_not_allow(
+    two_a_day: System,
+) -> None:
+    system = two_a_day
+    quick_queues(system)
+    system.phone(CUSTOMER, answer="no-answer")
+    system.phone(AGENT, **BEHAVIOURS["no-answer"][0])
+    agent_id = system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    system.wait(lambda: calls_to(system, CUSTOMER), message="never called")
+    # The second call is answered, and the agent does not take it: the number's day has no third call.
+    system.phone(CUSTOMER, **CUSTOMER_ANSWERS)
+    req = system.wait_status(ref, "failed", timeout=40)
+    all_calls_over(system)
+    assert (req.attempts, req.outcome) == (2, "daily_call_limit")
+    last = heard(system, calls_to(system, CUSTOMER)[-1]["sid"])
+    assert "we'll call you back as soon as someone is free" not in last, last
+    assert system.agent(agent_id).status == "away"
+
+
 # The real bound between two calls to one number ---------------------------------------------------
 
 

@@ -268,6 +268,47 @@ def test_a_number_in_a_call_with_us_is_not_dialled_for_another_request(
     assert waiting.status == "queued" and waiting.next_attempt_at is not None and not fake.calls
 
 
+def test_a_number_in_our_phone_menu_is_not_dialled_until_the_call_ends_or_goes_silent(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    """A customer with a callback waiting who rings the shop and listens to the menu: a call placed then
+    meets call waiting or a busy line, and uses up one of their attempts."""
+    from ivr.models import IvrSession
+
+    factories.agent(session, clock.now(), queues=("orders",))
+    waiting = factories.request(session, clock.now(), topic="orders", phone=PHONE)
+    menu = IvrSession(
+        call_sid="CA" + "7" * 32, caller=PHONE, called="+15005550006", started_at=clock.now(),
+        updated_at=clock.now(), node="main",
+    )  # fmt: skip
+    session.add(menu)
+    session.commit()
+    assert dispatcher.run_once() == 0
+    fresh(session, waiting)
+    assert waiting.status == "queued" and waiting.next_attempt_at is not None and not fake.calls
+
+    # A menu call whose end we never heard of stops counting once nobody has answered a prompt for long.
+    clock.advance(seconds=line.MENU_CALL_LIVE.total_seconds() + 1)
+    assert dispatcher.run_once() == 1 and [c.info.to for c in fake.calls.values()] == [PHONE]
+
+
+def test_a_number_whose_menu_call_ended_is_dialled(
+    session: Session, clock: FixedClock, dispatcher: Dispatcher, fake: FakeTelephony
+) -> None:
+    from ivr.models import IvrSession
+
+    factories.agent(session, clock.now(), queues=("orders",))
+    factories.request(session, clock.now(), topic="orders", phone=PHONE)
+    session.add(
+        IvrSession(
+            call_sid="CA" + "8" * 32, caller=PHONE, called="+15005550006", started_at=clock.now(),
+            updated_at=clock.now(), ended_at=clock.now() - timedelta(minutes=10), node="main",
+        )
+    )  # fmt: skip
+    session.commit()
+    assert dispatcher.run_once() == 1
+
+
 def test_a_phone_menu_caller_neither_joins_nor_changes_another_request_of_their_number(
     session: Session, clock: FixedClock
 ) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from agents.models import Queue
-from callback import line, policy, twiml
+from callback import policy, twiml
 from callback.models import CallbackRequest
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -30,22 +29,6 @@ def request(
     )
     req.queue = queue
     return req
-
-
-@pytest.mark.parametrize(
-    ("phone", "attempts", "max_attempts", "hours_left"),
-    list(itertools.product(("+12015550123", "anonymous"), (1, 2, 3), (1, 2, 3), (24, 0.1, 0.01))),
-)
-def test_retry_at_says_what_schedule_retry_then_does(
-    phone: str, attempts: int, max_attempts: int, hours_left: float
-) -> None:
-    promised = policy.retry_at(request(phone, attempts, max_attempts, hours_left), NOW)
-    req = request(phone, attempts, max_attempts, hours_left)
-    line.schedule_retry(req, "busy", NOW)
-    if promised is None:
-        assert req.status in {"failed", "expired"}
-    else:
-        assert (req.status, req.next_attempt_at) == ("retry_wait", promised)
 
 
 def test_no_call_is_left_after_the_last_attempt_nor_past_the_expiry_nor_to_a_withheld_number() -> None:
