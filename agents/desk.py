@@ -81,6 +81,11 @@ ATTEMPT_WORDS = {
     "not_placed": "the call was never placed",
     "refused": "the phone service refused the call; it was never placed",
 }
+# Agent-first rings the agent first: when they did not take it, the customer was never called.
+AGENT_FIRST_UNCALLED = {
+    "agent_missed": "not called: the agent missed it",
+    "agent_declined": "not called: the agent passed",
+}
 MAX_NOTE = 2000
 # The customer's own words on an agent's screen are capped: a menu transcript is theirs, not ours.
 MAX_WORDS_SHOWN = 200
@@ -291,6 +296,8 @@ def _attempt_line(attempt: CallAttempt, zone: ZoneInfo, now: datetime) -> dict[s
         words = "in progress"
     elif attempt.dialled_at is None and attempt.outcome == "completed":
         words = "called us, talked with an agent"
+    elif attempt.agent_first and attempt.dialled_at is None and attempt.outcome in AGENT_FIRST_UNCALLED:
+        words = AGENT_FIRST_UNCALLED[attempt.outcome]
     else:
         words = ATTEMPT_WORDS.get(attempt.outcome or "", (attempt.outcome or "ended").replace("_", " "))
     missed = [leg for leg in attempt.agent_legs if leg.outcome not in {None, "accepted", "canceled"}]

@@ -424,7 +424,9 @@ def finish_attempt(
     elif (unanswered := agent_first_unanswered(attempt)) is not None:
         # Agent-first and the agent never rang the customer: the customer was not called, so the
         # attempt does not count; an agent who missed the call is away.
-        attempt.outcome = attempt.agent_outcome = unanswered
+        # The agent's own side, as its webhooks recorded it (voicemail, no input, declined), is kept.
+        attempt.outcome = unanswered
+        attempt.agent_outcome = attempt.agent_outcome or unanswered
         req.release(now)
         leg = attempt.agent_legs[-1] if attempt.agent_legs else None
         if leg is not None and leg.outcome not in {None, "accepted", "canceled"}:
@@ -499,10 +501,11 @@ def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_st
 
 
 def agent_first_unanswered(attempt: CallAttempt) -> str | None:
-    """Agent-first, ended before the agent rang the customer: "agent_missed" or "agent_declined"."""
+    """Agent-first, ended before the agent rang the customer: "agent_declined" when they pressed another
+    key, else "agent_missed" (no answer, their voicemail, or silence at the offer)."""
     if not attempt.agent_first or attempt.request.status != "dialing" or attempt.confirmed_at is not None:
         return None
-    return "agent_missed" if attempt.answered_at is None else "agent_declined"
+    return "agent_declined" if attempt.agent_outcome == "declined" else "agent_missed"
 
 
 def agent_first_dropped(attempt: CallAttempt) -> bool:

@@ -285,8 +285,10 @@ def quoted(text: str | None) -> str:
     return words if len(words) <= QUOTE_LIMIT else words[: QUOTE_LIMIT - 1].rstrip() + "…"
 
 
-def context_words(req: CallbackRequest) -> str:
-    """Who is waiting and why, for the agent: our words, with the customer's own marked as theirs."""
+def context_words(req: CallbackRequest, call_number: int | None = None) -> str:
+    """Who is waiting and why, for the agent: our words, with the customer's own marked as theirs.
+    `call_number`: which of our calls to the customer this is (by default the calls placed so far, the
+    last being the one the agent is screened on; agent-first asks the agent before placing it)."""
     if req.source == "ivr" and req.name == PHONE_CALLER:
         who = "A caller from the phone menu"
         matched = req.unverified_caller_id
@@ -306,8 +308,9 @@ def context_words(req: CallbackRequest) -> str:
     words = f"{who}. Topic: {req.queue.display_name.lower()}."
     if req.order_number:
         words += f" Order number, as they typed it: {' '.join(quoted(req.order_number))}."
-    if req.attempts > 1:
-        words += f" This is call {req.attempts} to them."
+    number = req.attempts if call_number is None else call_number
+    if number > 1:
+        words += f" This is call {number} to them."
     if req.source != "ivr" and primary_language(req.language or "en") != "en":
         # We called them in their language; a phone-menu caller's summary says it already.
         words += f" They asked in {language_words(req.language, req.queue)}."
@@ -377,7 +380,9 @@ def offer_to_agent(req: CallbackRequest, action: str) -> str:
     """Agent-first: who to call and why; the agent presses 1 to ring the customer."""
     response = VoiceResponse()
     gather = Gather(input="dtmf", num_digits=1, timeout=8, action=action)
-    gather.say(context_words(req) + " Press 1 to call them now, or any other key to pass.", voice=VOICE)
+    # The customer's call is placed once the agent accepts: it will be the next one.
+    words = context_words(req, call_number=req.attempts + 1)
+    gather.say(words + " Press 1 to call them now, or any other key to pass.", voice=VOICE)
     response.append(gather)
     response.redirect(action)  # no key: the app records the pass and says goodbye
     return str(response)

@@ -318,3 +318,49 @@ def test_a_queue_that_does_not_record_greets_without_a_redirect(
         {"CallSid": "CA" + "3" * 32, "ParentCallSid": sid, "AnsweredBy": "human"},
     )
     assert [child.tag for child in greeting] == ["Say"]
+
+
+def offered_to_the_agent(session: Session, clock: FixedClock) -> CallAttempt:
+    """An agent-first attempt whose agent's phone is ringing: nothing said to the customer yet."""
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="dialing", agent_id=agent.id)
+    attempt = CallAttempt(
+        request_id=req.id, agent_id=agent.id, call_sid="CA" + uuid.uuid4().hex, created_at=now, placed_at=now,
+        agent_first=True,
+    )  # fmt: skip
+    session.add(attempt)
+    session.add(AgentLeg(attempt=attempt, agent_id=agent.id, rung_at=now))
+    session.commit()
+    return attempt
+
+
+@pytest.mark.parametrize(
+    ("answered_by", "digits", "outcome", "agent_outcome", "words"),
+    [
+        ("machine_start", None, "agent_missed", "voicemail", "not called: the agent missed it"),
+        ("human", "", "agent_missed", "no_input", "not called: the agent missed it"),
+        ("human", "7", "agent_declined", "declined", "not called: the agent passed"),
+    ],
+)
+def test_an_agent_first_offer_not_taken_says_how_and_that_the_customer_was_never_called(
+    session: Session,
+    clock: FixedClock,
+    answered_by: str,
+    digits: str | None,
+    outcome: str,
+    agent_outcome: str,
+    words: str,
+) -> None:
+    attempt = offered_to_the_agent(session, clock)
+    agent_first.on_agent_pickup(session, clock, attempt, answered_by)
+    if digits is not None:
+        agent_first.on_agent_accept(session, clock, attempt, digits, line.Bounds())
+    calls.on_status(session, clock, attempt, "completed", 4, 20)
+    fresh(session, attempt.request, attempt)
+    assert (attempt.outcome, attempt.agent_outcome, attempt.request.attempts) == (outcome, agent_outcome, 0)
+    # The next agent's screen pop lists it among the earlier attempts, for what it was.
+    shown = desk.pop(session, attempt.request, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))[
+        "earlier_attempts"
+    ]
+    assert [line["text"] for line in shown] == [words]

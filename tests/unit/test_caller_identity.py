@@ -4,6 +4,7 @@ someone's open request, and the row an ask that found such a request leaves. No 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -110,3 +111,19 @@ def test_a_phone_that_calls_again_is_one_client_whatever_the_call() -> None:
 
     assert phone_client_key("+12015550166", "CA" + "1" * 32) == phone_client_key("+12015550166", "CA" + "2" * 32)
     assert phone_client_key("+12015550166", "CA" + "1" * 32) != phone_client_key("+12015550177", "CA" + "1" * 32)
+
+
+@pytest.mark.parametrize(("placed", "screened", "offered"), [(0, None, None), (1, None, 2), (2, 2, 3)])
+def test_the_agent_is_told_which_call_to_the_customer_this_is(
+    placed: int, screened: int | None, offered: int | None
+) -> None:
+    """Customer-first screens the agent on a call already placed (and counted); agent-first offers the
+    call before placing it, so it is the next one."""
+    web = request("+12015550123", name="Casey Jones", source="web", attempts=placed)
+    screen_words = twiml.context_words(web)
+    offer_words = " ".join(say.text or "" for say in ET.fromstring(twiml.offer_to_agent(web, "/x")).iter("Say"))
+    for words, number in ((screen_words, screened), (offer_words, offered)):
+        if number is None:
+            assert "This is call" not in words
+        else:
+            assert f"This is call {number} to them." in words
