@@ -33,17 +33,19 @@ def say(app: Flask, client: FlaskClient, reply, words: str):
     return answer(app, client, reply, SpeechResult=words, Confidence="0.9")
 
 
-def after_order(app: Flask, client: FlaskClient, language: str = "en"):
+def main_menu(app: Flask, client: FlaskClient, language: str = "en"):
+    """A stranger's call at the main menu, in `language` (9 chooses Spanish)."""
     menu = call(app, client)
-    if language == "es":
-        menu = answer(app, client, menu, Digits="9")
+    return answer(app, client, menu, Digits="9") if language == "es" else menu
+
+
+def after_order(app: Flask, client: FlaskClient, language: str = "en"):
+    menu = main_menu(app, client, language)
     return answer(app, client, answer(app, client, menu, Digits="1"), Digits=KINDLE)
 
 
 def after_return(app: Flask, client: FlaskClient, language: str = "en"):
-    menu = call(app, client)
-    if language == "es":
-        menu = answer(app, client, menu, Digits="9")
+    menu = main_menu(app, client, language)
     return answer(app, client, answer(app, client, menu, Digits="2"), Digits=RETURNED)
 
 
@@ -100,9 +102,7 @@ def test_a_plain_goodbye_still_ends_the_call(shop: Flask, client: FlaskClient, s
 def test_a_caller_who_corrects_themselves_gets_what_they_settled_on(
     shop: Flask, client: FlaskClient, language: str, said: str, goes: str
 ) -> None:
-    menu = call(shop, client)
-    if language == "es":
-        menu = answer(shop, client, menu, Digits="9")
+    menu = main_menu(shop, client, language)
     reply = say(shop, client, menu, said)
     assert node_of(reply) == goes, heard(reply)
 
@@ -120,9 +120,7 @@ def test_a_person_asked_for_in_a_language_is_a_person_in_that_language(
     shop: Flask, client: FlaskClient, language: str, said: str, now: str
 ) -> None:
     staff(shop, "on_call")
-    menu = call(shop, client)
-    if language == "es":
-        menu = answer(shop, client, menu, Digits="9")
+    menu = main_menu(shop, client, language)
     reply = say(shop, client, menu, said)
     assert node_of(reply) == "agent_orders", heard(reply)
     assert session_of(shop).language == now
@@ -187,9 +185,7 @@ def test_never_mind_at_the_busy_offer_books_no_callback(
     shop: Flask, client: FlaskClient, language: str, said: str
 ) -> None:
     staff(shop, "on_call")
-    menu = call(shop, client)
-    if language == "es":
-        menu = answer(shop, client, menu, Digits="9")
+    menu = main_menu(shop, client, language)
     offer = answer(shop, client, menu, Digits="0")
     reply = say(shop, client, offer, said)
     assert hangs_up(reply)
