@@ -675,8 +675,8 @@ def _lookup_input(
         if _asks_for_a_person(call, digits, said):
             return _to_person(call, ivr, name, node, digits, said)
         pending = str(state.get("pending") or "")
-        if pending and not digits and not said:
-            # Silence is no "no": the read-back again, counted as silence is anywhere.
+        if pending and not digits and (not said or speech.only_fillers(said, language=call.lang)):
+            # Silence (or "um...") is no "no": the read-back again, counted as silence is anywhere.
             if state.get("no_input", 0) >= call.tree.limits.no_input:
                 return _missed(call, ivr, name, node.fallback, heard=False)
             state["no_input"] = state.get("no_input", 0) + 1
@@ -687,6 +687,10 @@ def _lookup_input(
             # "Say that again": the read-back again, nothing counted.
             ivr.add_step(now, node=name, kind="confirm", speech=said, result="repeat")
             return _ask_confirm(call, ivr, name, pending)
+        if pending and not digits and given_time(call, ivr, said):
+            # "Hold on, let me check": no answer yet, and no "no" either; the read-back again, after a while.
+            ivr.add_step(now, node=name, kind="confirm", speech=said, result=None)
+            return _ask_confirm(call, ivr, name, pending, prefix=(call.text("take_your_time"),))
         answer = speech.yes_no(digits, said, language=call.lang)
         if said and not digits:
             # "Yes, but it arrived damaged": the number is theirs, and the problem says where to go.
@@ -793,13 +797,14 @@ def _chosen_instead(
     return render(call, ivr, target)
 
 
-def _ask_confirm(call: Call, ivr: IvrSession, name: str, reference: str) -> str:
+def _ask_confirm(call: Call, ivr: IvrSession, name: str, reference: str, prefix: tuple[Part, ...] = ()) -> str:
     """ "I heard ... Is that right?", the number kept in the session's state as pending."""
     save(call, ivr)
     question = call.text("confirm_number", digits=speech.say_digits(reference))
     return str(
         call.reply().gather(
             call.url(name, mode="confirm"),
+            *prefix,
             question,
             finish_on_key="#",
             timeout=YES_NO_TIMEOUT,

@@ -39,6 +39,7 @@ from ivr.speech_yesno import (
     lacks_number,
     never_mind,
     only_acknowledges,
+    only_fillers,
     says_more_than_goodbye,
     yes_no,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "lacks_number",
     "never_mind",
     "only_acknowledges",
+    "only_fillers",
     "says_more_than_goodbye",
     "format_order_number",
     "is_yes",

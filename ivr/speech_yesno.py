@@ -265,6 +265,18 @@ def only_acknowledges(text: str, language: str = "en") -> bool:
     return bool(words) and all(word in allowed for word in words) and not needed.isdisjoint(words)
 
 
+# Sounds that fill a pause and answer nothing: "um", "uh", "hmm", "eh", "este".
+_FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "ah", "eh", "well", "so"})
+_SPANISH_FILLERS = frozenset({"eh", "em", "este", "pues", "mmm", "mm", "ah", "bueno", "a", "ver"})
+
+
+def only_fillers(text: str, language: str = "en") -> bool:
+    """Whether the words only fill a pause ("um", "uh...", "este, eh"): no answer yet, not a no."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(words) and all(word in (_SPANISH_FILLERS if spanish else _FILLERS) for word in words)
+
+
 # A caller who drops what they were offered or asked: "never mind", "forget it", "olvídelo".
 _NEVER_MIND = (
     ("never", "mind"), ("nevermind",), ("forget", "it"), ("forget", "about", "it"), ("do", "not", "bother"),

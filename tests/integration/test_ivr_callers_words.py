@@ -191,3 +191,50 @@ def test_never_mind_at_the_busy_offer_books_no_callback(
     assert hangs_up(reply)
     with get_db(shop).sessions() as session:
         assert session.scalars(select(CallbackRequest)).all() == []
+
+
+def read_back(app: Flask, client: FlaskClient, language: str = "en"):
+    """A number said with a low confidence, read back: "I heard ... Is that right?"."""
+    digits = {
+        "en": "one one two four four five five six six seven one two three four five six seven",
+        "es": "uno uno dos cuatro cuatro cinco cinco seis seis siete uno dos tres cuatro cinco seis siete",
+    }
+    asked = answer(app, client, main_menu(app, client, language), Digits="1")
+    reply = answer(app, client, asked, SpeechResult=digits[language], Confidence="0.3")
+    assert "mode=confirm" in (gather_of(reply).get("action") or ""), heard(reply)
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "waited"),
+    [
+        ("en", "um", False),
+        ("en", "hmm", False),
+        ("es", "este", False),
+        ("en", "hold on", True),
+        ("en", "wait a second", True),
+        ("es", "un momento", True),
+    ],
+)
+def test_a_pause_at_the_read_back_is_no_no(
+    shop: Flask, client: FlaskClient, language: str, said: str, waited: bool
+) -> None:
+    reply = say(shop, client, read_back(shop, client, language), said)
+    assert "mode=confirm" in (gather_of(reply).get("action") or ""), heard(reply)
+    assert ("take your time" in heard(reply) or "tómese su tiempo" in heard(reply)) is waited
+    # ... and a yes then looks the number up.
+    found = answer(shop, client, reply, Digits="1")
+    assert node_of(found) == "after_order", heard(found)
+
+
+def test_fillers_at_the_read_back_count_as_silence_and_end_somewhere(shop: Flask, client: FlaskClient) -> None:
+    def at_read_back(reply) -> bool:
+        return not hangs_up(reply) and "mode=confirm" in (gather_of(reply).get("action") or "")
+
+    reply = read_back(shop, client)
+    heard_again = 0
+    while at_read_back(reply) and heard_again < 6:
+        reply = say(shop, client, reply, "um")
+        heard_again += 1
+    # Counted as silence is: the read-back a few times, then the call moves on, never round for ever.
+    assert not at_read_back(reply) and 1 < heard_again < 6, (heard_again, heard(reply))

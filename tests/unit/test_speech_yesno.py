@@ -319,3 +319,11 @@ def test_words_that_only_take_in_an_answer_acknowledge_it(said: str, language: s
 )
 def test_a_caller_who_drops_the_matter_says_never_mind(said: str, language: str, drops: bool) -> None:
     assert speech.never_mind(said, language=language) is drops
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "filler"),
+    [("um", "en", True), ("uh, hmm", "en", True), ("este, eh", "es", True), ("um yes", "en", False), ("no", "en", False)],
+)
+def test_sounds_that_fill_a_pause_are_fillers(said: str, language: str, filler: bool) -> None:
+    assert speech.only_fillers(said, language=language) is filler
