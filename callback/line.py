@@ -507,7 +507,7 @@ def daily_room(session: Session, phone: str, at: datetime, bounds: Bounds) -> bo
         select(func.count())
         .select_from(CallAttempt)
         .join(CallbackRequest, CallbackRequest.id == CallAttempt.request_id)
-        .where(CallbackRequest.phone == phone, CallAttempt.dialled_at > at - DAY)
+        .where(CallbackRequest.phone == phone, CallAttempt.dialled_at >= at - DAY)
     )
     return int(placed or 0) < bounds.max_calls_per_number_per_day
 
