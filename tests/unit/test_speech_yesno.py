@@ -323,7 +323,13 @@ def test_a_caller_who_drops_the_matter_says_never_mind(said: str, language: str,
 
 @pytest.mark.parametrize(
     ("said", "language", "filler"),
-    [("um", "en", True), ("uh, hmm", "en", True), ("este, eh", "es", True), ("um yes", "en", False), ("no", "en", False)],
+    [
+        ("um", "en", True),
+        ("uh, hmm", "en", True),
+        ("este, eh", "es", True),
+        ("um yes", "en", False),
+        ("no", "en", False),
+    ],
 )
 def test_sounds_that_fill_a_pause_are_fillers(said: str, language: str, filler: bool) -> None:
     assert speech.only_fillers(said, language=language) is filler
