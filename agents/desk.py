@@ -75,6 +75,7 @@ ATTEMPT_WORDS = {
     "machine": "voicemail picked up; we left a message",
     "declined": "said they no longer needed us",
     "no_confirmation": "answered but did not press 1",
+    "asked_later": "answered, asked us to call back later",
     "agent_missed": "reached, but the agent missed it",
     "agent_declined": "the agent passed",
     "customer_hung_up": "hung up before being connected",

@@ -19,13 +19,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from agents import audit
 from agents.models import Agent
-from callback import line
+from callback import dnc, line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
 from core.clock import Clock
+from ivr import speech as words
 from ivr.speech import yes_no
 
 log = logging.getLogger(__name__)
+
+# The attempt's outcome when the customer answered and asked to be called another time.
+ASKED_LATER = "asked_later"
+# The do-not-call list's reason, and the audit line's actor, when the customer asked on our call.
+STOPPED_ON_THE_CALL = "asked on our call never to be called again"
+CUSTOMER = "customer"
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"})
@@ -104,8 +112,11 @@ def on_confirm(
     digits: str | None,
     speech: str | None,
     again: bool = False,
+    repeated: bool = False,
+    waited: bool = False,
 ) -> Next:
-    """The customer answered the question "shall we connect you?" (press 1 or say yes)."""
+    """The customer answered the question "shall we connect you?" (press 1 or say yes). `repeated`: who
+    is calling was said again already; `waited`: they were given a moment already."""
     req = attempt.request
     if req.status != "connecting" or attempt.ended_at is not None:
         return Next("hangup", req)
@@ -114,8 +125,26 @@ def on_confirm(
         open_leg = next((leg for leg in reversed(attempt.agent_legs) if leg.ended_at is None), None)
         if open_leg is not None:
             return Next("dial", req, open_leg.agent, open_leg)
-    answer = yes_no(digits, speech, language=req.language or "en")
+    said, language = (speech or "").strip(), req.language or "en"
+    heard = said and not (digits or "").strip()
     now = clock.now()
+    if heard and words.asks_to_stop(said, language=language):
+        return _stopped(session, clock, attempt)
+    if heard and not repeated and words.asks_who(said, language=language):
+        return Next("confirm_repeat", req)  # "who is this?": who is calling and why, once more
+    if heard and words.asks_for_later(said, language=language):
+        # "Not now, call me back in an hour", "I'm driving": the call is wanted, not now. It ends as a call
+        # that did not reach them (finish_attempt), promised another only if one is left.
+        attempt.outcome = ASKED_LATER
+        session.commit()
+        return Next("later", req)
+    if heard and not waited and words.asks_for_time(said, language=language):
+        return Next("confirm_wait", req)  # "hold on, let me get somewhere quiet"
+    answer = yes_no(digits, speech, language=language)
+    if heard and answer is None and words.says_ready(said, language=language):
+        answer = True  # "okay, I'm back"
+    if heard and answer is None and words.says_settled(said, language=language):
+        answer = False  # "I already sorted it out, thanks", "never mind"
     if answer is True:
         attempt.confirmed_at = attempt.confirmed_at or now
         agent = attempt.agent
@@ -165,6 +194,20 @@ def on_holder_connect(session: Session, clock: Clock, attempt: CallAttempt) -> N
 
 
 # -- the agent's side: screening -------------------------------------------------------------------
+
+
+def _stopped(session: Session, clock: Clock, attempt: CallAttempt) -> Next:
+    """ "Stop calling me": this request ends, the agent held for it is free, and the number goes on the
+    do-not-call list, which cancels its other requests (a conversation under way is left to finish)."""
+    now = clock.now()
+    req = attempt.request
+    attempt.outcome = "declined"
+    line.release_agent(session, attempt.agent, attempt, now)
+    req.agent_id = None
+    audit.record(session, "dnc.add", f"dnc {req.phone}", {"reason": STOPPED_ON_THE_CALL}, actor=CUSTOMER, at=now)
+    dnc.add(session, clock, req.phone, STOPPED_ON_THE_CALL)
+    log.info("customer asked never to be called again", extra={"attempt": attempt.id, "request_id": req.id})
+    return Next("stopped", req)
 
 
 def on_screen(session: Session, clock: Clock, leg: AgentLeg, call_sid: str | None, answered_by: str | None) -> Next:
@@ -521,7 +564,7 @@ def agent_first_dropped(attempt: CallAttempt) -> bool:
 
 
 def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:
-    if attempt.outcome in {"machine", "declined", "no_confirmation", "agent_missed"}:
+    if attempt.outcome in {"machine", "declined", "no_confirmation", "agent_missed", ASKED_LATER}:
         return attempt.outcome
     if attempt.confirmed_at is not None:
         return "customer_hung_up"

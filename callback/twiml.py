@@ -32,6 +32,11 @@ NOBODY_FREE_BOOKING_STANDS = (
     "number still stands. Goodbye."
 )
 
+# Asked for a moment on our call ("hold on, let me get somewhere quiet"): they have it, once.
+WAIT_FOR_THEM = "Sure, take your time. When you're ready, press 1 or say yes."
+# Asked never to be called again: the number is on the do-not-call list from now on.
+STOPPED = "Understood. We won't call this number again. Goodbye."
+
 # English sentence (as this module and callback.voice write it) -> Spanish. A sentence missing here
 # is said in English, so a new prompt is never silent.
 SPANISH = {
@@ -88,6 +93,15 @@ SPANISH = {
         "programada para su número sigue en pie. Adiós."
     ),
     "Thank you for talking with us. Goodbye.": "Gracias por hablar con nosotros. Adiós.",
+    WAIT_FOR_THEM: "Claro, tómese su tiempo. Cuando esté listo, oprima 1 o diga sí.",
+    "No problem. We'll try you again a little later. Goodbye.": (
+        "De acuerdo. Le volveremos a llamar un poco más tarde. Adiós."
+    ),
+    "No problem. " + NO_MORE_CALLS: (
+        "De acuerdo. No volveremos a llamarle por esta consulta. Si todavía nos necesita, pida otra llamada "
+        "en nuestra web o llámenos. Adiós."
+    ),
+    STOPPED: "Entendido. No volveremos a llamar a este número. Adiós.",
     recording.NOTICE: "Esta llamada puede ser grabada para fines de calidad y formación.",
 }
 
@@ -145,12 +159,12 @@ def _first_name(req: CallbackRequest) -> str:
 PUT_THROUGH = "Press 1, or say yes, and I'll put you through."
 
 
-def _ask(action: str, hints: str, words: str, language: str | None = None) -> Gather:
+def _ask(action: str, hints: str, words: str, language: str | None = None, timeout: int = 6) -> Gather:
     """One key or a few words, after `words`: the shape of every yes/no question on a call."""
     tag = VOICES[_lang(language)][1]
     extra = {"language": tag} if tag else {}
     gather = Gather(
-        input="dtmf speech", num_digits=1, timeout=6, action=action, hints=hints, speech_timeout="auto", **extra
+        input="dtmf speech", num_digits=1, timeout=timeout, action=action, hints=hints, speech_timeout="auto", **extra
     )
     _say_to(gather, words, language)
     return gather
@@ -159,6 +173,17 @@ def _ask(action: str, hints: str, words: str, language: str | None = None) -> Ga
 def later(call_again: bool) -> str:
     """The last words of a call that did not reach the customer: another call comes, or none will."""
     return "We'll try you again a little later. Goodbye." if call_again else NO_MORE_CALLS
+
+
+def wait_for_them(req: CallbackRequest, action: str, call_again: bool = True) -> str:
+    """The customer asked for a moment: a longer wait for their yes, then the end of a call not reached."""
+    response = VoiceResponse()
+    lang = _lang(req.language)
+    hints = "sí, no, ya estoy" if lang == "es" else "yes, no, I'm back"
+    response.append(_ask(action, hints, words_in(lang, WAIT_FOR_THEM), lang, timeout=20))
+    _say_to(response, words_in(lang, later(call_again)), lang)
+    response.hangup()
+    return str(response)
 
 
 def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, call_again: bool = True) -> str:

@@ -89,11 +89,13 @@ RETRY_WORDS = {
     "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again."),
     "customer_hung_up": _l("The call ended before you were connected to an agent. We'll call you again."),
     "machine": _l("We reached your voicemail and left a message. We'll try again."),
+    "asked_later": _l("You asked us to call back later. We'll call you again."),
 }
 RETRY_WORDS_AT = {
     "no_confirmation": _l("You answered, but we didn't hear you press 1. We'll call you again on %(when)s."),
     "customer_hung_up": _l("The call ended before you were connected to an agent. We'll call you again on %(when)s."),
     "machine": _l("We reached your voicemail and left a message. We'll try again on %(when)s."),
+    "asked_later": _l("You asked us to call back later. We'll call you again on %(when)s."),
 }
 
 # Where the last call's outcome changes what the headline must say, so it agrees with the history.
@@ -156,6 +158,7 @@ ATTEMPT_WORDS = {
     "not_placed": _l("our phone service was briefly unavailable; this call was not made"),
     "refused": _l("our phone service refused this call; it was not made"),
     "hung_up_on_hold": _l("you hung up while holding"),
+    "asked_later": _l("you asked us to call back later"),
 }
 
 

@@ -110,17 +110,38 @@ def confirm() -> Response:
     attempt = _attempt()
     if attempt is None:
         return _xml(twiml.hangup())
-    again = request.args.get("again") == "1"
+    again, repeated, waited = (request.args.get(name) == "1" for name in ("again", "repeated", "waited"))
     step = calls.on_confirm(
-        session(), clock(), attempt, request.form.get("Digits"), request.form.get("SpeechResult"), again=again
+        session(),
+        clock(),
+        attempt,
+        request.form.get("Digits"),
+        request.form.get("SpeechResult"),
+        again=again,
+        repeated=repeated,
+        waited=waited,
     )
+    # What was said once (who we are, a moment given) is carried on the next question's URL.
+    carried = {name: 1 for name, on in (("again", again), ("repeated", repeated), ("waited", waited)) if on}
     if step.action == "dial":
         return _dial(attempt, step, "Thank you. Connecting you now.")
     if step.action == "confirm_again":
-        url = hooks().callback("confirm", attempt=attempt.id, again=1)
+        url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "again": 1})
         return _xml(
             twiml.confirm(attempt.request, settings().shop_name, url, again=True, call_again=_call_again(attempt))
         )
+    if step.action == "confirm_repeat":
+        # "Who is this?": the whole greeting again (who is calling, and why), once.
+        url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "repeated": 1})
+        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, call_again=_call_again(attempt)))
+    if step.action == "confirm_wait":
+        url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "waited": 1})
+        return _xml(twiml.wait_for_them(attempt.request, url, call_again=_call_again(attempt)))
+    if step.action == "later":
+        return _xml(_goodbye(attempt, "No problem. " + twiml.later(_call_again(attempt))))
+    if step.action == "stopped":
+        wake_dispatcher()  # the agent held for this call is free again
+        return _xml(_goodbye(attempt, twiml.STOPPED))
     if step.action == "declined":
         wake_dispatcher()  # the agent held for this call is free again
         return _xml(

@@ -435,7 +435,10 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     yes = [
         (start, end)
         for start, end in _spans(words, _YES_PHRASES) + tail
-        if not (start > 0 and words[start - 1] == "not") and not (end < len(words) and words[end] == "not")
+        if not (start > 0 and words[start - 1] == "not")
+        and not (end < len(words) and words[end] == "not")
+        # "I'm driving right now": the time, not an agreement ("right away" still agrees).
+        and not (words[start:end] == ["right"] and end < len(words) and words[end] == "now")
     ]
     # The "no" inside a yes phrase ("no problem", "no worries") is not a refusal.
     no = [(a, b) for a, b in _spans(words, _NO_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in yes)]
@@ -467,6 +470,105 @@ def _is_yes_spanish(words: Sequence[str]) -> bool | None:
     if no and not yes:
         return False
     return None
+
+
+# -- answering our call: who, not now, stop, settled, ready -----------------------------------------------
+
+# "Who is this?", "what's this about?", "¿quién habla?": the caller missed who is calling and why.
+_WHO = (
+    ("who", "is", "this"), ("who", "is", "calling"), ("who", "are", "you"), ("who", "is", "it"), ("what", "is", "this"),
+    ("what", "is", "it", "about"), ("what", "company"), ("where", "are", "you", "calling", "from"),
+    ("can", "not", "hear"), ("could", "not", "hear"), ("who", "am", "i", "speaking"), ("who", "am", "i", "talking"),
+)  # fmt: skip
+_SPANISH_WHO = (
+    ("quien", "habla"), ("quien", "es"), ("quien", "llama"), ("de", "parte", "de", "quien"),
+    ("de", "que", "se", "trata"), ("que", "es", "esto"), ("no", "le", "escucho"), ("no", "escucho"),
+    ("no", "le", "oigo"), ("de", "donde", "llaman"),
+)  # fmt: skip
+# A phone's "hello?" alone: they did not hear us.
+_HELLOS = frozenset({"hello", "hi", "hey", "yes", "alo", "bueno", "hola", "diga", "si"})
+
+
+def asks_who(text: str, language: str = "en") -> bool:
+    """Whether someone we called asks who is calling or why, or did not hear us ("hello? hello?")."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    if words and all(word in _HELLOS for word in words) and words[0] in {"hello", "alo", "bueno", "hola", "diga"}:
+        return True
+    return bool(_spans(words, _SPANISH_WHO if spanish else _WHO))
+
+
+# "Not now, call me later", "I'm driving", "ahorita no": they want the call, at another time.
+_LATER = (
+    ("later",), ("tomorrow",), ("not", "now"), ("not", "right", "now"), ("not", "a", "good", "time"), ("bad", "time"),
+    ("another", "time"), ("busy",), ("driving",), ("at", "work"), ("in", "a", "meeting"), ("can", "not", "talk"),
+    ("in", "an", "hour"), ("in", "a", "few", "minutes"), ("call", "me", "back"), ("call", "back"),
+)  # fmt: skip
+_SPANISH_LATER = (
+    ("mas", "tarde"), ("luego",), ("despues",), ("ahorita", "no"), ("ahora", "no"), ("manana",), ("ocupado",),
+    ("ocupada",), ("manejando",), ("conduciendo",), ("no", "puedo", "hablar"), ("en", "una", "hora"),
+    ("otro", "momento"), ("vuelva", "a", "llamar"), ("vuelvan", "a", "llamar"), ("en", "el", "trabajo"),
+)  # fmt: skip
+
+
+def asks_for_later(text: str, language: str = "en") -> bool:
+    """Whether someone we called wants the call at another time ("not now, call me back in an hour",
+    "I'm driving", "sí, pero más tarde"): neither a yes to talk now nor a no to the request."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(_spans(words, _SPANISH_LATER if spanish else _LATER))
+
+
+# "Stop calling me", "take me off your list": never to be called again (the do-not-call list).
+_STOP = (
+    ("stop", "calling"), ("quit", "calling"), ("do", "not", "call", "me"), ("never", "call"), ("take", "me", "off"),
+    ("remove", "my", "number"), ("remove", "me"), ("leave", "me", "alone"), ("unsubscribe",),
+    ("do", "not", "call", "list"), ("stop", "ringing"),
+)  # fmt: skip
+_SPANISH_STOP = (
+    ("dejen", "de", "llamar"), ("dejen", "de", "llamarme"), ("no", "me", "llamen"), ("no", "me", "vuelvan"),
+    ("dejenme", "en", "paz"), ("borrenme",), ("saquenme", "de"), ("no", "vuelvan", "a", "llamar"),
+)  # fmt: skip
+
+
+def asks_to_stop(text: str, language: str = "en") -> bool:
+    """Whether someone we called asks never to be called again ("stop calling me", "take me off your
+    list", "no me llamen más")."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(_spans(words, _SPANISH_STOP if spanish else _STOP))
+
+
+# "I already sorted it out", "the package arrived", "ya lo resolví": no longer needed.
+_SETTLED = (
+    ("already", "sorted"), ("sorted", "it"), ("been", "sorted"), ("been", "resolved"), ("already", "resolved"),
+    ("is", "resolved"), ("all", "good", "now"), ("i", "am", "good", "now"), ("it", "arrived"), ("package", "arrived"),
+    ("order", "arrived"), ("no", "longer", "need"), ("do", "not", "need"), ("figured", "it", "out"),
+)  # fmt: skip
+_SPANISH_SETTLED = (
+    ("ya", "lo", "resolvi"), ("ya", "esta", "resuelto"), ("ya", "se", "resolvio"), ("ya", "quedo"), ("ya", "llego"),
+    ("todo", "bien"), ("ya", "no", "lo", "necesito"), ("ya", "no", "hace", "falta"),
+)  # fmt: skip
+
+
+def says_settled(text: str, language: str = "en") -> bool:
+    """Whether someone we called says they no longer need us ("I already sorted it out, thanks", "never
+    mind", "ya lo resolví"): a no to the request, said without the word."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return never_mind(text, language) or bool(_spans(words, _SPANISH_SETTLED if spanish else _SETTLED))
+
+
+# "Okay, I'm back", "I'm ready", "ya estoy": after a moment, ready to talk.
+_READY = (("i", "am", "back"), ("i", "am", "here"), ("i", "am", "ready"), ("ready",), ("go", "ahead"))
+_SPANISH_READY = (("ya", "estoy"), ("listo",), ("lista",), ("digame",), ("ya", "puedo"))
+
+
+def says_ready(text: str, language: str = "en") -> bool:
+    """Whether someone who asked for a moment says they are back and ready ("okay, I'm back")."""
+    spanish = _is_spanish(language)
+    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    return bool(_spans(words, _SPANISH_READY if spanish else _READY))
 
 
 def yes_no(

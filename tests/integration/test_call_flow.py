@@ -95,8 +95,10 @@ def test_2_is_a_no_but_a_stray_key_is_asked_again(session: Session, clock: Fixed
 def test_unsure_words_are_not_a_no(session: Session, clock: FixedClock) -> None:
     attempt = dialing(session, clock.now())
     calls.on_answer(session, clock, attempt, "human")
-    for words in ("I'm not sure", "I don't know", "hold on a second"):
+    for words in ("I'm not sure", "I don't know"):
         assert calls.on_confirm(session, clock, attempt, None, words).action == "confirm_again"
+    # A moment asked for is given (once), never taken for a no.
+    assert calls.on_confirm(session, clock, attempt, None, "hold on a second").action == "confirm_wait"
     assert calls.on_confirm(session, clock, attempt, None, "yes, no problem").action == "dial"
     fresh(session, attempt.request)
     assert attempt.request.status == "connecting"
@@ -105,8 +107,8 @@ def test_unsure_words_are_not_a_no(session: Session, clock: FixedClock) -> None:
 def test_words_we_cannot_make_out_twice_are_retried_like_silence(session: Session, clock: FixedClock) -> None:
     attempt = dialing(session, clock.now())
     calls.on_answer(session, clock, attempt, "human")
-    assert calls.on_confirm(session, clock, attempt, None, "who is this").action == "confirm_again"
-    assert calls.on_confirm(session, clock, attempt, None, "who is this", again=True).action == "try_later"
+    assert calls.on_confirm(session, clock, attempt, None, "purple elephant").action == "confirm_again"
+    assert calls.on_confirm(session, clock, attempt, None, "purple elephant", again=True).action == "try_later"
     calls.on_status(session, clock, attempt, "completed", 5, 20)
     req = attempt.request
     fresh(session, req, attempt)
@@ -487,7 +489,7 @@ def test_a_customer_not_understood_on_the_last_attempt_is_not_promised_a_call(
     asked = post_signed(client, app, f"/voice/callback/answer?attempt={attempt_id}", {"CallSid": sid})
     assert "won't call you again" in says(asked) and "try you again" not in says(asked)
     path = f"/voice/callback/confirm?attempt={attempt_id}&again=1"
-    bye = says(post_signed(client, app, path, {"CallSid": sid, "SpeechResult": "who is this"}))
+    bye = says(post_signed(client, app, path, {"CallSid": sid, "SpeechResult": "purple elephant"}))
     assert bye.startswith("Sorry, I didn't catch that. We won't call you again") and "try you again" not in bye
 
 
