@@ -117,6 +117,10 @@ OUTCOME_WORDS = {
         "You answered, but none of our agents could take your call, and we've "
         "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you."
     ),
+    ("failed", "asked_later"): _l(
+        "You asked us to call back later, but we've called you as many times as we may for this request, "
+        "so we've stopped calling. If you still need us, please ask for a callback again."
+    ),
     ("failed", "max_attempts"): _l(
         "We've called you as many times as we may for this request, so we've "
         "stopped calling. If you still need us, please ask for a callback again."

@@ -671,6 +671,20 @@ def test_a_retry_after_an_answered_call_says_it_was_answered(app, client: FlaskC
     assert "couldn't reach you" not in page
 
 
+def test_a_customer_who_asked_us_to_call_later_reads_that_on_their_page(
+    app, client: FlaskClient, clock: FixedClock
+) -> None:
+    location = submit(client).headers["Location"]
+    later = clock.now() + timedelta(minutes=10)
+    _set(app, location, status="retry_wait", attempts=1, outcome="asked_later", next_attempt_at=later)
+    page = text(client.get(location))
+    assert "You asked us to call back later. We'll call you again on Monday, November 23" in page
+    _set(app, location, status="failed", next_attempt_at=None)
+    page = text(client.get(location))
+    assert "You asked us to call back later, but we've called you as many times as we may" in page
+    assert "couldn't reach you" not in page
+
+
 def test_a_finished_request_offers_to_ask_again_on_its_topic_and_no_longer_warns_about_its_address(
     app, client: FlaskClient
 ) -> None:
