@@ -288,7 +288,10 @@ def test_agent_first(system: System, behaviour: str) -> None:
 # mind, a dropped mobile): while the customer's phone still rang, or while the customer was being greeted
 # ("Connecting you to an agent now"). Their call carried the customer's, so the miss is theirs.
 AGENT_GONE = {
-    "while the customer rings": ({"answer_after": 30}, 17),  # the customer would answer after 30 s
+    # The agent hangs up 35 s in, the offer heard and accepted well before on a loaded machine (17 s once
+    # ran out during the offer itself in CI, so the customer was never rung); the customer would answer
+    # only 90 s after their phone starts ringing.
+    "while the customer rings": ({"answer_after": 90}, 35),
     "during the customer's greeting": ({}, 20),
 }
 
