@@ -94,6 +94,11 @@ _SPANISH_UNCLEAR_PHRASES = (
 )  # fmt: skip
 
 
+def _said(text: str, spanish: bool) -> list[str]:
+    """The words of an utterance as the phrase lists spell them: Spanish with its accents folded."""
+    return [_fold(word) for word in _words(text)] if spanish else _words(text)
+
+
 def _spans(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     """Where the phrases occur in words, as (start, end) pairs."""
     found = []
@@ -214,7 +219,7 @@ def is_closing(text: str, language: str = "en") -> bool:
     you", "that's all", "hasta luego", "gracias, eso es todo"); "thanks, but I have another question",
     "I'm not done, thanks" or "gracias, quiero un reembolso" say more than that."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     closers, phrases, allowed = (
         (_SPANISH_CLOSERS, _SPANISH_CLOSING_PHRASES, _SPANISH_CLOSING_WORDS)
         if spanish
@@ -240,7 +245,7 @@ def caller_will_call(text: str, language: str = "en") -> bool:
     """Whether the caller says they will ring us themselves ("No thanks, I'll call back later"): a
     goodbye, however much it sounds like "call me back"."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(_spans(words, _SPANISH_CALLER_WILL_CALL if spanish else _CALLER_WILL_CALL))
 
 
@@ -260,7 +265,7 @@ def only_acknowledges(text: str, language: str = "en") -> bool:
     """Whether the words only take in what was said ("okay", "alright", "perfect", "got it", "vale"): no
     choice, no question, no goodbye; after an answer, as good as silence."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     allowed, needed = (_SPANISH_ACKNOWLEDGING, _SPANISH_ACKNOWLEDGERS) if spanish else (_ACKNOWLEDGING, _ACKNOWLEDGERS)
     return bool(words) and all(word in allowed for word in words) and not needed.isdisjoint(words)
 
@@ -273,7 +278,7 @@ _SPANISH_FILLERS = frozenset({"eh", "em", "este", "pues", "mmm", "mm", "ah", "bu
 def only_fillers(text: str, language: str = "en") -> bool:
     """Whether the words only fill a pause ("um", "uh...", "este, eh"): no answer yet, not a no."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(words) and all(word in (_SPANISH_FILLERS if spanish else _FILLERS) for word in words)
 
 
@@ -291,7 +296,7 @@ _SPANISH_NEVER_MIND = (
 def never_mind(text: str, language: str = "en") -> bool:
     """Whether the caller drops the matter ("never mind", "forget it", "olvídelo"): at an offer, a no."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(_spans(words, _SPANISH_NEVER_MIND if spanish else _NEVER_MIND))
 
 
@@ -329,7 +334,7 @@ def after_turn(text: str, language: str = "en") -> str:
     "where is the other package"), or "" when the words take none ("that's all for now, but thanks").
     A turn counts when a word follows it that is more than thanks or a goodbye."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     allowed = _SPANISH_CLOSING_WORDS if spanish else _CLOSING_WORDS
     for start, end in sorted(_spans(words, _SPANISH_TURNS if spanish else _TURNS)):
         rest = words[end:]
@@ -356,7 +361,7 @@ def after_correction(text: str, language: str = "en") -> str:
     """The words after the caller's last correction of themselves ("track my order no wait returns" ->
     "returns"), or "" when they make none or say nothing after it."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     spans = _spans(words, _SPANISH_CORRECTIONS if spanish else _CORRECTIONS)
     if not spans:
         return ""
@@ -371,7 +376,7 @@ def says_more_than_goodbye(text: str, language: str = "en") -> bool:
     if "?" in text or "\u00bf" in text:
         return True
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     opening = next((word for word in words if word not in _OPENING_NOISE), "")
     if opening in (_SPANISH_QUESTION_WORDS if spanish else _QUESTION_WORDS):
         return True
@@ -399,7 +404,7 @@ def asks_to_repeat(text: str, language: str = "en") -> bool:
     """Whether the caller asks to hear the question again, and nothing more ("what?", "say that again",
     "can you repeat that?", "¿cómo?", "repítalo")."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     if _spans(words, (("uh", "huh"), ("mm", "hmm"))):
         return False  # "uh-huh" is a yes, not a "huh?"
     spans = _spans(words, _SPANISH_REPEAT_PHRASES if spanish else _REPEAT_PHRASES)
@@ -492,7 +497,7 @@ _HELLOS = frozenset({"hello", "hi", "hey", "yes", "alo", "bueno", "hola", "diga"
 def asks_who(text: str, language: str = "en") -> bool:
     """Whether someone we called asks who is calling or why, or did not hear us ("hello? hello?")."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     if words and all(word in _HELLOS for word in words) and words[0] in {"hello", "alo", "bueno", "hola", "diga"}:
         return True
     return bool(_spans(words, _SPANISH_WHO if spanish else _WHO))
@@ -515,7 +520,7 @@ def asks_for_later(text: str, language: str = "en") -> bool:
     """Whether someone we called wants the call at another time ("not now, call me back in an hour",
     "I'm driving", "sí, pero más tarde"): neither a yes to talk now nor a no to the request."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(_spans(words, _SPANISH_LATER if spanish else _LATER))
 
 
@@ -535,7 +540,7 @@ def asks_to_stop(text: str, language: str = "en") -> bool:
     """Whether someone we called asks never to be called again ("stop calling me", "take me off your
     list", "no me llamen más")."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(_spans(words, _SPANISH_STOP if spanish else _STOP))
 
 
@@ -555,7 +560,7 @@ def says_settled(text: str, language: str = "en") -> bool:
     """Whether someone we called says they no longer need us ("I already sorted it out, thanks", "never
     mind", "ya lo resolví"): a no to the request, said without the word."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return never_mind(text, language) or bool(_spans(words, _SPANISH_SETTLED if spanish else _SETTLED))
 
 
@@ -567,7 +572,7 @@ _SPANISH_READY = (("ya", "estoy"), ("listo",), ("lista",), ("digame",), ("ya", "
 def says_ready(text: str, language: str = "en") -> bool:
     """Whether someone who asked for a moment says they are back and ready ("okay, I'm back")."""
     spanish = _is_spanish(language)
-    words = [_fold(word) for word in _words(text)] if spanish else _words(text)
+    words = _said(text, spanish)
     return bool(_spans(words, _SPANISH_READY if spanish else _READY))
 
 
