@@ -79,9 +79,17 @@ def start(call: Call, call_sid: str, caller: str, called: str, verstat: str = ""
 
 
 def handle(
-    call: Call, call_sid: str, node_name: str, mode: str, digits: str, said: str, confidence: float | None
+    call: Call,
+    call_sid: str,
+    node_name: str,
+    mode: str,
+    digits: str,
+    said: str,
+    confidence: float | None,
+    finished_on_key: str = "",
 ) -> str:
-    """One answer from the caller at a node."""
+    """One answer from the caller at a node. `finished_on_key`: the key that ended keyed digits ("#"),
+    "" when the caller stopped pressing keys and the gather's timeout sent what they had keyed."""
     ivr = load(call, call_sid)
     if ivr is None:
         return lost(call)
@@ -97,7 +105,7 @@ def handle(
     if isinstance(node, MenuNode):
         return _menu_input(call, ivr, node_name, node, digits, said, confidence)
     if isinstance(node, LookupNode):
-        return _lookup_input(call, ivr, node_name, node, mode, digits, said, confidence)
+        return _lookup_input(call, ivr, node_name, node, mode, digits, said, confidence, finished_on_key)
     if isinstance(node, TransferNode):
         return handover.transfer_input(call, ivr, node_name, node, mode, digits, said, confidence)
     return render(call, ivr, node_name)
@@ -264,9 +272,20 @@ def _ask_reference(call: Call, name: str, said: tuple[Part, ...]) -> str:
     """Ask for an order or return number: keyed (ended by #) or said."""
     return str(
         call.reply().gather(
-            call.url(name, mode="ref"), *said, finish_on_key="#", timeout=7, hints=_number_hints(call.lang)
+            call.url(name, mode="ref"),
+            *said,
+            finish_on_key="#",
+            timeout=7,
+            hints=_number_hints(call.lang),
+            speech_timeout=NUMBER_SPEECH_TIMEOUT,
         )
     )
+
+
+# Seconds of silence that end a number said aloud. "auto" ends it at the first natural pause, and
+# Twilio offers no way to lengthen that pause; people reading 17 digits from an email pause between
+# the groups. Longer pauses still are met by "I have ... so far, go on".
+NUMBER_SPEECH_TIMEOUT = 2
 
 
 def _number_hints(language: str) -> list[str]:
@@ -665,6 +684,7 @@ def _lookup_input(
     digits: str,
     said: str,
     confidence: float | None,
+    finished_on_key: str = "",
 ) -> str:
     now = call.clock.now()
     state = ivr.get_state()
@@ -710,8 +730,16 @@ def _lookup_input(
             return _look_up(call, ivr, name, node, str(state["pending"]))
         # Not the number they meant, or no clear answer: say so once, and ask for it again.
         return _missed(call, ivr, name, node.fallback, heard=True, instead=call.text("confirm_no"))
+    # The start of a number heard before a pause, and "go on" asked: this answer is its rest.
+    partial: dict[str, Any] | None = state.pop(PARTIAL, None)
+    if partial is not None:
+        ivr.set_state(state)
     if _asks_for_a_person(call, digits, said):
         return _to_person(call, ivr, name, node, digits, said)
+    if partial is not None and not digits and (not said or speech.ends_the_number(said, language=call.lang)):
+        # Silence, "um" or "that's it" after "go on": what they gave is the whole of it.
+        ivr.add_step(now, node=name, kind="reference", speech=said or None, result=partial["digits"])
+        return _settle(call, ivr, name, node, str(partial["digits"]), bool(partial["keyed"]))
     if said and not digits and not _spoken_number(call, said) and speech.lacks_number(said, language=call.lang):
         # "I don't know my order number": no use asking again; a person can find it another way.
         ivr.add_step(now, node=name, kind="reference", speech=said, result="no number")
@@ -722,9 +750,11 @@ def _lookup_input(
         reference, trusted = digits, True
     elif said:
         reference, trusted = _heard_reference(node, said, confidence, call.lang)
-        if reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE:
+        alone = speech.spoken_digits(said, language=call.lang).complete
+        piece = alone and (partial is not None or speech.begins_order_number(reference))
+        if reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE and not piece:
             # A stray "one" among words ("una devolución"), not a number to read back or look up, however
-            # sure the recogniser is of the word.
+            # sure the recogniser is of the word. A number's first or last digits, said alone, are no stray.
             reference = ""
         instead = None if reference else _chosen_instead(call, ivr, name, node, said, confidence)
         if instead is not None:
@@ -732,6 +762,9 @@ def _lookup_input(
     else:
         ivr.add_step(now, node=name, kind="reference", result=None)
         return _missed(call, ivr, name, node.fallback, heard=False)
+    keyed = bool(digits) and (partial is None or bool(partial["keyed"]))
+    if reference and partial is not None:
+        reference, trusted = _joined(str(partial["digits"]), reference, trusted, keyed)
     ivr.add_step(
         now,
         node=name,
@@ -745,11 +778,62 @@ def _lookup_input(
         if given_time(call, ivr, said):  # "hang on, let me find the email"
             return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=True)
+    asked = int(partial["asked"]) if partial is not None else 0
+    # Keys the gather's timeout sent (no # pressed), or words that stop on a digit: the caller may have
+    # paused for the rest. A number ended by # or by words ("..., I think") was given as a whole.
+    stopped = not finished_on_key if digits else speech.ends_on_a_digit(said, language=call.lang)
+    if stopped and asked < REST_ASKS and speech.begins_order_number(reference) and not _found(call, node, reference):
+        # "112 4455667" and a pause long enough to end the question: the start of an order number, and
+        # nothing by that number. What we have, and the rest asked for, instead of "I couldn't find it".
+        return _ask_rest(call, ivr, name, reference, keyed, asked + 1)
+    return _settle(call, ivr, name, node, reference, trusted)
+
+
+def _settle(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str, trusted: bool) -> str:
+    """A number heard whole: looked up, or read back first when it cannot be trusted as heard."""
     if not trusted:
+        state = ivr.get_state()
         state["pending"] = reference
         ivr.set_state(state)
         return _ask_confirm(call, ivr, name, reference)
     return _look_up(call, ivr, name, node, reference)
+
+
+# The state key of a number's start heard before a pause, and how often the rest is asked for at most.
+PARTIAL = "partial"
+REST_ASKS = 2
+
+
+def _joined(start: str, reference: str, trusted: bool, keyed: bool) -> tuple[str, bool]:
+    """What a caller gave after "I have ... so far, go on": the rest, appended to the start (trusted
+    only when every piece was keyed); or a number of its own when it is one (a whole order number, said
+    again from the top, or a return number)."""
+    rest = reference.replace("-", "")
+    whole = start + rest
+    if not rest.isdigit() or len(rest) >= speech.ORDER_DIGITS or len(whole) > speech.ORDER_DIGITS:
+        return reference, trusted
+    return speech.format_order_number(whole) or whole, keyed
+
+
+def _found(call: Call, node: LookupNode, reference: str) -> bool:
+    """Whether the question's lookup knows this reference as it is (a short order or return number).
+    When the lookup is down, it counts as found: the lookup itself will say it cannot look."""
+    try:
+        if node.lookup == "order":
+            return call.lookup.order(reference) is not None
+        return call.lookup.return_for(reference) is not None or call.lookup.order(reference) is not None
+    except LookupUnavailable:
+        return True
+
+
+def _ask_rest(call: Call, ivr: IvrSession, name: str, start: str, keyed: bool, asked: int) -> str:
+    """ "I have 1 1 2, 4 4 5 5 6 6 7 so far. Please go on ...": the start kept in the session's state."""
+    state = ivr.get_state()
+    state[PARTIAL] = {"digits": start, "keyed": keyed, "asked": asked}
+    ivr.set_state(state)
+    save(call, ivr)
+    so_far = call.text("number_so_far", digits=speech.say_digits(speech.group_order_digits(start)))
+    return _ask_reference(call, name, (so_far,))
 
 
 def _chosen_instead(

@@ -640,7 +640,16 @@ def reference_key(value: str) -> str:
 # Numbers for the ear and the eye
 # ---------------------------------------------------------------------------------------------------------
 
-_ORDER_NUMBER = re.compile(r"[0-9]{17}")
+ORDER_DIGITS = 17  # the shop's order numbers, 3-7-7
+_ORDER_NUMBER = re.compile(rf"[0-9]{{{ORDER_DIGITS}}}")
+# The first group of an order number: fewer digits alone are no start of one ("one" in "una devolución").
+_FIRST_GROUP = 3
+
+
+def begins_order_number(digits: str) -> bool:
+    """Whether keys or words are the start of an order number and no more ("112 4455667" and a pause):
+    digits only, at least its first group, fewer than a whole number."""
+    return digits.isdigit() and _FIRST_GROUP <= len(digits) < ORDER_DIGITS
 
 
 def format_order_number(digits: str) -> str | None:
@@ -648,6 +657,19 @@ def format_order_number(digits: str) -> str | None:
     if not _ORDER_NUMBER.fullmatch(digits):
         return None
     return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
+
+
+def ends_on_a_digit(text: str, language: str = "en") -> bool:
+    """Whether an utterance stops on a number ("my order is 112 4455667"), not on words after it ("...,
+    I think"): a caller who stopped there may have paused for the rest."""
+    words = _words(text)
+    return bool(words) and bool(spoken_digits(words[-1], language=language).digits)
+
+
+def group_order_digits(digits: str) -> str:
+    """Digits grouped as an order number's are, as far as they go: '1124455667' -> '112-4455667'."""
+    groups = (digits[:3], digits[3:10], digits[10:])
+    return "-".join(group for group in groups if group)
 
 
 def say_digits(value: str) -> str:

@@ -282,6 +282,37 @@ def only_fillers(text: str, language: str = "en") -> bool:
     return bool(words) and all(word in (_SPANISH_FILLERS if spanish else _FILLERS) for word in words)
 
 
+# A number given whole, said where the rest of it was asked for: "that's it", "that's the whole number",
+# "that's all of it", "eso es todo", "ese es el número", "ya está".
+_NUMBER_ENDS = (
+    ("that", "is", "it"), ("that", "is", "all"), ("that", "is", "the", "whole"), ("that", "is", "the", "number"),
+    ("that", "is", "the", "full"), ("that", "is", "everything"), ("there", "is", "no", "more"), ("no", "more"),
+    ("nothing", "else"), ("i", "am", "done"), ("that", "was", "it"), ("that", "was", "all"), ("the", "whole", "thing"),
+    ("all", "of", "it"), ("the", "whole", "number"), ("the", "full", "number"), ("finished",), ("done",),
+)  # fmt: skip
+_SPANISH_NUMBER_ENDS = (
+    ("eso", "es", "todo"), ("es", "todo"), ("ese", "es", "el", "numero"), ("ese", "es", "todo"), ("ya", "esta"),
+    ("no", "hay", "mas"), ("nada", "mas"), ("ya", "termine"), ("el", "numero", "completo"), ("termine",),
+    ("completo",), ("eso", "era", "todo"),
+)  # fmt: skip
+
+# "I'm not done yet", "wait, there's more", "todavía falta": more is coming.
+_MORE_TO_COME = frozenset({"not", "yet", "wait", "rest", "missing", "still"})
+_SPANISH_MORE_TO_COME = frozenset({"todavia", "aun", "falta", "faltan", "espere", "resto", "sigue"})
+
+
+def ends_the_number(text: str, language: str = "en") -> bool:
+    """Whether the words say the number given so far is the whole of it ("that's it", "that's the whole
+    number", "eso es todo"), or only fill the pause or agree ("um", "okay", "yes"): no more digits to come."""
+    spanish = _is_spanish(language)
+    words = _said(text, spanish)
+    if not words or not (_SPANISH_MORE_TO_COME if spanish else _MORE_TO_COME).isdisjoint(words):
+        return False
+    if only_fillers(text, language) or only_acknowledges(text, language) or yes_no("", text, language=language) is True:
+        return True
+    return bool(_spans(words, _SPANISH_NUMBER_ENDS if spanish else _NUMBER_ENDS))
+
+
 # A caller who drops what they were offered or asked: "never mind", "forget it", "olvídelo".
 _NEVER_MIND = (
     ("never", "mind"), ("nevermind",), ("forget", "it"), ("forget", "about", "it"), ("do", "not", "bother"),

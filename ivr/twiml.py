@@ -83,15 +83,18 @@ class Reply:
         hints: Sequence[str] | None = None,
         timeout: int = 5,
         speech: bool = True,
+        speech_timeout: int | str = "auto",
     ) -> Reply:
-        """Ask and listen: keypad and speech; an empty result still posts, so silence is counted."""
+        """Ask and listen: keypad and speech; an empty result still posts, so silence is counted.
+
+        `speech_timeout`: the silence that ends speech, in seconds, or "auto" (the first natural pause)."""
         gather = Gather(
             input="dtmf speech" if speech else "dtmf",
             action=action,
             method="POST",
             timeout=timeout,
             action_on_empty_result=True,
-            **({"speech_timeout": "auto"} if speech else {}),
+            **({"speech_timeout": str(speech_timeout)} if speech else {}),
             **({"num_digits": num_digits} if num_digits else {}),
             **({"finish_on_key": finish_on_key} if finish_on_key else {}),
             **({"hints": ", ".join(hints)} if hints and speech else {}),

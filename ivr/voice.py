@@ -80,6 +80,7 @@ def menu_input() -> Response:
             form.get("Digits", "").strip(),
             form.get("SpeechResult", "").strip(),
             _confidence(),
+            finished_on_key=form.get("FinishedOnKey", ""),
         )
     )
 

@@ -21,7 +21,9 @@ Virtual phones -- `PUT /sandbox/phones/{address}` (an E.164 number or `client:id
                   go to whatever listens next. Keys pressed after the Gather ended (past numDigits or the
                   finish key) are dropped, noted on the timeline as ignored.
                   Speech: one step is one utterance, heard at 0.4 s a word, then ended by `speechTimeout`
-                  seconds of silence (`auto`: a 1 s pause; without it, the Gather's `timeout`). The
+                  seconds of silence (`auto`: a 1 s pause; without it, the Gather's `timeout`);
+                  {"speech": "...", "pause": 2} falls silent 2 s and goes on with the next speech step,
+                  in the same utterance if 2 s is shorter than that silence, else as the next turn. The
                   SpeechResult is what Twilio's recogniser writes, not the words as scripted
                   (telephony/sandbox/recogniser.py): a capital first letter, "?" for a question shape else
                   ".", numbers said as words in digits ("my order number is one one two dash four four"

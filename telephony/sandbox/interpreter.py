@@ -484,11 +484,23 @@ class Interpreter:
         """Hear one speech step, then the silence that ends it (speechTimeout), and transcribe it.
 
         Each speech step is one utterance: a script's next step is the caller's next turn, whatever pause
-        lies between them (a scripted caller speaks after hearing the next prompt).
+        lies between them (a scripted caller speaks after hearing the next prompt). A step with a "pause"
+        goes on with the next speech step after that much silence: in the same utterance when the pause is
+        shorter than the silence that ends speech (Twilio's speechTimeout: "the limit (in seconds) that
+        Twilio will wait after a pause in speech before it stops its recognition"), else as the next turn.
         """
         world, call = self.world, self.call
         words = step["speech"]
         self._speak(words, listening)
+        while step.get("pause") is not None and step["pause"] < listening.speech_end:
+            with world.cond:
+                steps = call.party.steps
+                following = steps.popleft() if steps and "speech" in steps[0] else None
+            if following is None:
+                break
+            self._pause(step["pause"])
+            self._speak(following["speech"], listening)
+            words, step = f"{words} {following['speech']}", following
         self._pause(listening.speech_end)
         with world.cond:
             call.utterances += 1

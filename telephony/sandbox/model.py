@@ -112,8 +112,10 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
     """Check a list of steps: {"digits": "12#"}, {"speech": "..."}, {"wait": 2}, {"hangup": true}.
 
     A speech step may also pin what the recogniser returns: "confidence" (0..1, or null: not sent) and
-    "verbatim" (true: the words exactly as written, not as a recogniser formats them). A digits or speech
-    step with "barge_in": true answers while a <Gather>'s prompt is still playing, which stops it.
+    "verbatim" (true: the words exactly as written, not as a recogniser formats them), and "pause"
+    (seconds the person falls silent before going on with the next speech step in the same turn: one
+    utterance when the pause is shorter than the <Gather>'s speechTimeout, else two turns). A digits or
+    speech step with "barge_in": true answers while a <Gather>'s prompt is still playing, which stops it.
     """
     if not isinstance(steps, list):
         raise ValueError("steps must be a list")
@@ -151,11 +153,13 @@ def _plain_step(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def _speech_step(step: dict[str, Any]) -> dict[str, Any]:
-    """A speech step with what it pins of the recognition: "confidence" and/or "verbatim"."""
-    extra = set(step) - {"speech", "confidence", "verbatim"}
+    """A speech step with what it pins of the recognition ("confidence", "verbatim") and its "pause"."""
+    extra = set(step) - {"speech", "confidence", "verbatim", "pause"}
     if extra:
-        raise ValueError(f"a speech step takes speech, confidence and verbatim, not {', '.join(sorted(extra))}")
+        raise ValueError(f"a speech step takes speech, confidence, verbatim and pause, not {', '.join(sorted(extra))}")
     checked: dict[str, Any] = {"speech": step["speech"]}
+    if "pause" in step:
+        checked["pause"] = _seconds(step["pause"], "pause")
     if "confidence" in step:
         value = step["confidence"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1):

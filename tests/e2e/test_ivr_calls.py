@@ -107,6 +107,38 @@ def test_a_caller_tracks_an_order_by_speech(shop: System) -> None:
     assert ivr.outcome == "contained"
 
 
+def test_a_caller_who_pauses_between_the_groups_of_the_number_is_heard_to_the_end(shop: System) -> None:
+    # A breath between groups (1.5 s) is within the number question's speechTimeout: one utterance.
+    steps: list[dict[str, Any]] = [
+        {"speech": "where's my package"},
+        {"speech": "one one two, four four five five six six seven", "pause": 1.5},
+        {"speech": "one two three four five six seven", "confidence": None},
+        {"speech": "goodbye"},
+    ]
+    call = call_in(shop, STRANGER, steps)
+    said = heard(call)
+    assert "so far" not in said
+    assert "Your Kindle Paperwhite shipped" in said
+
+
+def test_a_caller_who_stops_halfway_through_the_number_is_asked_for_the_rest(shop: System) -> None:
+    # A longer pause (4 s, looking for the rest of the number) ends the question: what was heard is kept.
+    steps: list[dict[str, Any]] = [
+        {"speech": "where's my package"},
+        {"speech": "one one two, four four five five six six seven", "pause": 4},
+        {"speech": "one two three four five six seven"},
+        {"speech": "yes"},
+        {"speech": "goodbye"},
+    ]
+    call = call_in(shop, STRANGER, steps)
+    said = heard(call)
+    assert "I have 1 1 2, 4 4 5 5 6 6 7 so far." in said
+    assert "I heard 1 1 2, 4 4 5 5 6 6 7, 1 2 3 4 5 6 7. Is that right?" in said
+    assert "Your Kindle Paperwhite shipped" in said
+    ivr = wait_session_closed(shop, call)
+    assert ivr.outcome == "contained"
+
+
 # Every order and return state, in both languages and both ways of answering: test_ivr_every_state.py.
 
 

@@ -88,10 +88,11 @@ def staff(app: Flask, status: str, queue: str = "orders") -> None:
 def test_an_unknown_order_number_gets_one_more_chance_then_a_person(shop: Flask, client: FlaskClient) -> None:
     menu = call(shop, client)
     ask = answer(shop, client, menu, Digits="1")
-    first = answer(shop, client, ask, Digits="12345")
+    # Keyed and ended by #: a number given whole, however short (not the start of one, cut off).
+    first = answer(shop, client, ask, Digits="12345", FinishedOnKey="#")
     assert heard(first).startswith("I couldn't find an order with that number. Please check it")
     assert "mode=ref" in (gather_of(first).get("action") or "")
-    second = answer(shop, client, first, Digits="99999999999999999")
+    second = answer(shop, client, first, Digits="99999999999999999", FinishedOnKey="#")
     said = heard(second)
     assert said.startswith("I couldn't find that one either, so let me get you to someone who can look into it.")
     assert "Nobody is on duty right now." in said and "press 1, or say call me back" in said
@@ -244,9 +245,9 @@ def test_a_caller_who_chooses_spanish_is_spoken_to_and_understood_in_spanish(
 
 def test_a_spanish_caller_not_found_twice_is_passed_on_in_spanish(shop: Flask, client: FlaskClient) -> None:
     ask = answer(shop, client, answer(shop, client, call(shop, client), Digits="9"), Digits="1")
-    first = answer(shop, client, ask, Digits="12345")
+    first = answer(shop, client, ask, Digits="12345", FinishedOnKey="#")
     assert heard(first).startswith("No encontré ningún pedido con ese número.")
-    second = answer(shop, client, first, Digits="54321")
+    second = answer(shop, client, first, Digits="54321", FinishedOnKey="#")
     said = heard(second)
     assert said.startswith("Tampoco encontré ese número, así que le comunico con alguien que pueda revisarlo.")
     assert "En este momento no hay nadie atendiendo." in said

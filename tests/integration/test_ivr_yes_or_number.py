@@ -486,13 +486,21 @@ def test_an_order_number_amid_other_words_at_the_main_menu_is_read_back_not_aske
     assert heard(found).startswith(sentence(shop, "112-4455667-1234567")), heard(found)
 
 
-def test_a_number_said_at_the_main_menu_that_is_not_a_whole_order_number_is_read_back_not_asked_for(
+def test_a_number_said_at_the_main_menu_that_stops_short_of_an_order_number_is_kept_and_its_rest_asked_for(
     shop: Flask, client: FlaskClient
 ) -> None:
     check = answer(shop, client, call(shop, client), SpeechResult="My order number is 112-4455-667.", Confidence="0.9")
+    assert heard(check).startswith("I have 1 1 2, 4 4 5 5 6 6 7 so far. Please go on"), heard(check)
+    assert "node=track_order&mode=ref" in action_of(check)
+    assert session_of(shop).node == "track_order"
+
+
+def test_a_short_number_with_words_after_it_is_read_back_as_given(shop: Flask, client: FlaskClient) -> None:
+    check = answer(
+        shop, client, call(shop, client), SpeechResult="My order number is 112-4455-667, I think.", Confidence="0.9"
+    )
     assert heard(check).startswith("I heard 1 1 2 4 4 5 5 6 6 7."), heard(check)
     assert "node=track_order&mode=confirm" in action_of(check)
-    assert session_of(shop).node == "track_order"
 
 
 def test_a_return_number_said_at_the_main_menu_with_the_returns_choice_is_looked_up_as_a_return(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech import format_order_number, spoken_digits, spoken_key, spoken_reference
+from ivr.speech import (
+    begins_order_number,
+    ends_on_a_digit,
+    format_order_number,
+    group_order_digits,
+    spoken_digits,
+    spoken_key,
+    spoken_reference,
+)
 
 WHOLE = "one one two four four five five six six seven one two three four five six seven"
 
@@ -106,3 +114,42 @@ def test_a_return_reference_read_in_spanish_is_the_reference_meant(
 )
 def test_a_menu_key_said_instead_of_pressed_is_read_as_that_key(said: str, language: str, key: str | None) -> None:
     assert spoken_key(said, language=language) == key
+
+
+@pytest.mark.parametrize(
+    "digits, begins",
+    [
+        ("112", True),
+        ("1124455667", True),
+        ("1124455667123456", True),  # one digit short
+        ("11244556671234567", False),  # whole
+        ("12", False),  # less than the first group: a stray word, most often
+        ("112-44", False),  # as heard, not as digits
+        ("", False),
+    ],
+)
+def test_the_start_of_an_order_number(digits: str, begins: bool) -> None:
+    assert begins_order_number(digits) is begins
+
+
+@pytest.mark.parametrize(
+    "digits, grouped",
+    [("112", "112"), ("11244", "112-44"), ("1124455667", "112-4455667"), ("11244556671", "112-4455667-1")],
+)
+def test_digits_are_grouped_as_an_order_number_as_far_as_they_go(digits: str, grouped: str) -> None:
+    assert group_order_digits(digits) == grouped
+
+
+@pytest.mark.parametrize(
+    "heard, language, stops",
+    [
+        ("My order number is 112-4455-667.", "en", True),
+        ("one one two four", "en", True),
+        ("uno uno dos", "es", True),
+        ("1 2 3 4 5, I think.", "en", False),
+        ("112 4455667 is the number", "en", False),
+        ("", "en", False),
+    ],
+)
+def test_an_utterance_that_stops_on_a_digit(heard: str, language: str, stops: bool) -> None:
+    assert ends_on_a_digit(heard, language=language) is stops

@@ -333,3 +333,34 @@ def test_a_caller_who_drops_the_matter_says_never_mind(said: str, language: str,
 )
 def test_sounds_that_fill_a_pause_are_fillers(said: str, language: str, filler: bool) -> None:
     assert speech.only_fillers(said, language=language) is filler
+
+
+@pytest.mark.parametrize(
+    "heard, language, ends",
+    [
+        # Said where the rest of a number was asked for: no more to come.
+        ("That's it.", "en", True),
+        ("That's the whole number.", "en", True),
+        ("that's all of it", "en", True),
+        ("No more.", "en", True),
+        ("I'm done.", "en", True),
+        ("Yes.", "en", True),
+        ("Okay.", "en", True),
+        ("Um.", "en", True),
+        ("Eso es todo.", "es", True),
+        ("Ese es el número.", "es", True),
+        ("Ya está.", "es", True),
+        ("Sí.", "es", True),
+        # More is coming, or something else altogether.
+        ("I'm not done yet.", "en", False),
+        ("Wait, there's more.", "en", False),
+        ("Still looking for the rest.", "en", False),
+        ("I want a refund.", "en", False),
+        ("No.", "en", False),
+        ("Todavía falta.", "es", False),
+        ("Espere, hay más.", "es", False),
+        ("", "en", False),
+    ],
+)
+def test_words_that_say_a_number_is_whole(heard: str, language: str, ends: bool) -> None:
+    assert speech.ends_the_number(heard, language=language) is ends

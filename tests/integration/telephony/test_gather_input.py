@@ -156,7 +156,13 @@ def test_a_step_pins_the_confidence_leaves_it_out_or_asks_for_its_words_verbatim
 
 
 def test_a_bad_speech_step_is_refused(control: Control) -> None:
-    for bad in ({"speech": "hi", "confidence": 2}, {"speech": "hi", "verbatim": "yes"}, {"speech": "hi", "loud": 1}):
+    for bad in (
+        {"speech": "hi", "confidence": 2},
+        {"speech": "hi", "verbatim": "yes"},
+        {"speech": "hi", "loud": 1},
+        {"speech": "hi", "pause": -1},
+        {"speech": "hi", "pause": "long"},
+    ):
         response = requests.put(f"{control.base_url}/sandbox/phones/+14155550613", json={"steps": [bad]}, timeout=5)
         assert response.status_code == 400, bad
 
@@ -208,6 +214,26 @@ def test_speech_timeout_is_the_silence_that_ends_speech(
         twiml = f'<Response><Gather action="/got" input="speech" {attributes}/></Response>'
         _run(telephony, hooks, control, phone, twiml)
         assert (len(hooks.requests_to("/got")) > before) is posted, attributes
+
+
+def test_a_pause_mid_sentence_shorter_than_speech_timeout_is_one_utterance_and_a_longer_one_two(
+    telephony: TwilioTelephony, hooks: WebhookApp, control: Control
+) -> None:
+    # "one one two ... (2 s) ... four four": one result under speechTimeout="3"; under "auto" (a natural
+    # pause) the first piece is sent, and the rest is the caller's answer to the next question.
+    steps = [{"speech": "one one two", "pause": 2}, {"speech": "four four five"}]
+    control.phone("+14155550646", steps=steps)
+    _run(telephony, hooks, control, "+14155550646", _gather('input="speech" speechTimeout="3"'))
+    assert hooks.requests_to("/got")[-1].form["SpeechResult"] == "112445."
+    control.phone("+14155550647", steps=steps)
+    hooks.on("/got", '<Response><Gather action="/next" input="speech" speechTimeout="3"/></Response>')
+    hooks.on("/next", "<Response/>")
+    sid = telephony.place_call(
+        "+14155550647", OUR_NUMBER, hooks.on("/answer", _gather('input="speech" speechTimeout="auto"'))
+    ).sid
+    control.wait_final(sid)
+    assert hooks.requests_to("/got")[-1].form["SpeechResult"] == "112."
+    assert hooks.requests_to("/next")[-1].form["SpeechResult"] == "445."
 
 
 def test_bad_speech_timeouts_warn_and_fall_back_to_the_timeout(
