@@ -70,8 +70,9 @@ def start(
 
 
 def stop(telephony: Telephony, leg: AgentLeg, customer_call_sid: str) -> None:
-    """The agent's leg ended without a bridge: its recording stops now. It is on the customer's call,
-    which goes on (to the next agent, or an apology), and would hold what follows for this agent."""
+    """The agent's leg ended while the customer is still on the line: its recording stops now. It is on
+    the customer's call, which goes on (to the next agent, an apology, or our goodbye after the agent
+    left the conversation), and would hold what follows: not this conversation."""
     if not leg.recording_sid or not customer_call_sid:
         return
     try:
@@ -83,9 +84,7 @@ def stop(telephony: Telephony, leg: AgentLeg, customer_call_sid: str) -> None:
             extra={"leg": leg.id, "recording": leg.recording_sid, "code": error.code, "reason": error.message},
         )
         return
-    log.info(
-        "recording stopped: the agent's leg ended unbridged", extra={"leg": leg.id, "recording": leg.recording_sid}
-    )
+    log.info("recording stopped: the agent's leg ended", extra={"leg": leg.id, "recording": leg.recording_sid})
 
 
 def reported(

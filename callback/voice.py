@@ -239,8 +239,11 @@ def dial_done() -> Response:
         dial_bridged=(request.form.get("DialBridged") or "").lower() or None,
         bounds=bounds(),
     )
-    if open_leg and leg is not None and leg.outcome != "accepted":
+    customer_on_the_line = request.form.get("CallStatus") == "in-progress"
+    if open_leg and leg is not None and (leg.outcome != "accepted" or customer_on_the_line):
         # Never bridged: stop the recording started when this agent accepted, before another is rung.
+        # Bridged, and the agent hung up first: the goodbye, and whatever the customer says after it, are
+        # no part of the conversation. (A customer who hung up ended the call, and its recording, first.)
         recording.stop(telephony(), leg, request.form.get("CallSid", ""))
     if step.action == "dial":
         return _dial(attempt, step, "Sorry for the wait. One moment, please, while I find someone else.")

@@ -63,7 +63,10 @@ def test_a_recorded_callback_keeps_only_the_conversation_in_two_channels(system:
     # of about 15 s. The agent's screen (their context read out, several seconds) comes before it.
     conversation = [{"speech": "hello I need help with my order"}, {"wait": 12}, {"hangup": True}]
     system.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}, *conversation])
-    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=40)
+    # The agent stays on until the customer hangs up, however long the screen took on a loaded machine
+    # (sandbox time runs on while webhooks are slow): an agent who left first would send the customer on
+    # to the next words of their call, which the recording, still running on that call, would keep.
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=300)
     agent_id = system.add_agent(AGENT)
     ref = system.ask(CUSTOMER)
     system.wait_status(ref, "completed", timeout=60)
@@ -86,6 +89,27 @@ def test_a_recorded_callback_keeps_only_the_conversation_in_two_channels(system:
     customer, agent = kept.split_to_mono()
     assert customer.max_dBFS > agent.max_dBFS + 10  # the customer spoke on channel 1; the agent kept quiet
     assert sandbox_recordings(system) == []  # no copy left at the provider
+
+
+def test_an_agent_who_ends_the_conversation_first_leaves_our_goodbye_out_of_the_recording(system: System) -> None:
+    records(system)
+    # The customer says their piece and would stay on; the agent wraps up 8 s into the conversation.
+    customer_steps = [{"digits": "1"}, {"speech": "hello I need help with my order"}, {"wait": 30}, {"hangup": True}]
+    system.phone(CUSTOMER, answer="human", steps=customer_steps)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}, {"wait": 8}, {"hangup": True}], hangup_after=300)
+    system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    system.wait_status(ref, "completed", timeout=60)
+
+    [customer_call] = system.calls(to=CUSTOMER)
+    system.wait(lambda: "Thank you for talking with us." in said(system, customer_call["sid"]), 30, "no goodbye")
+    recording = stored(system, ref)
+    assert recording.provider_duration_seconds is not None
+    assert recording.provider_duration_seconds <= 12  # the 8 s conversation, not the goodbye after it
+    store: AudioStore = system.app.extensions["audio_store"]
+    assert recording.storage_key is not None
+    customer, agent = audio.decode(store.get(recording.storage_key)).split_to_mono()
+    assert customer.max_dBFS > agent.max_dBFS + 10  # "Thank you for talking with us" is not in it
 
 
 def test_agent_first_records_the_customers_leg_after_the_greeting_and_notice(system: System) -> None:
