@@ -746,6 +746,11 @@ def _lookup_input(
         _reset_counters(ivr)
         return render(call, ivr, node.fallback, lead_in=call.text("no_number"))
     # A reference, keyed or said.
+    if digits and len(digits) < SHORTEST_SPOKEN_REFERENCE and partial is None:
+        # "1" or "2#" at the number question: a menu key pressed out of habit, no number. Asked again, with
+        # where to find the number, rather than "I couldn't find an order" and a lookup spent on it.
+        ivr.add_step(now, node=name, kind="reference", digits=digits, result=None)
+        return _missed(call, ivr, name, node.fallback, heard=True)
     if digits:
         reference, trusted = digits, True
     elif said:
@@ -906,7 +911,8 @@ def _to_person(call: Call, ivr: IvrSession, name: str, node: LookupNode, digits:
     return render(call, ivr, node.fallback)
 
 
-# Fewer digits than this, heard among words, are not a reference worth reading back ("una persona").
+# Fewer digits than this are no reference: heard among words ("una persona"), not worth reading back;
+# keyed alone, a menu key pressed out of habit.
 SHORTEST_SPOKEN_REFERENCE = 4
 
 

@@ -145,3 +145,17 @@ def test_a_spanish_caller_is_asked_for_the_rest_in_spanish(shop: Flask, client: 
     whole = say(shop, client, asked_for_the_number(shop, client, "es"), "112 4455667")
     done = say(shop, client, whole, "Eso es todo.")
     assert heard(done).startswith("Entendí 1 1 2 4 4 5 5 6 6 7."), heard(done)
+
+
+def test_a_menu_key_pressed_at_the_number_question_is_asked_again_not_looked_up(
+    shop: Flask, client: FlaskClient
+) -> None:
+    for keys in ("1", "2#", "11"):
+        reply = answer(shop, client, asked_for_the_number(shop, client), Digits=keys.rstrip("#"), FinishedOnKey="#")
+        said = heard(reply)
+        assert said.startswith("Sorry, I didn't catch a number. It's the 17-digit number"), (keys, said)
+        assert "couldn't find" not in said
+    # Twice, and the question's usual limit applies: a person, never a hang-up.
+    again = answer(shop, client, reply, Digits="1")
+    passed_on = answer(shop, client, again, Digits="2")
+    assert "Let me get someone to help you." in heard(passed_on), heard(passed_on)

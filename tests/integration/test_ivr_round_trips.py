@@ -64,7 +64,8 @@ def test_a_lookup_costs_three_statements_and_keeps_every_change(app: Flask, clie
         load_demo_orders(session)
     post(app, client, "/voice/incoming", form())
     post(app, client, "/voice/ivr/input?node=main", form(Digits="1"))
-    post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="1"))  # not found; reads the zone
+    # Not found (keyed whole, ended by #); reads the zone.
+    post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits="12345", FinishedOnKey="#"))
     with statements(app) as sent:
         answer = post(app, client, "/voice/ivr/input?node=track_order&mode=ref", form(Digits=KINDLE_ORDER))
     assert sent == ["SELECT ivr_sessions", "SELECT orders", "UPDATE ivr_sessions"]
