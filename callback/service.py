@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -350,35 +351,76 @@ def _cannot(verb: str, request: CallbackRequest) -> str:
 
 
 def position(session: Session, request: CallbackRequest, now: datetime) -> int | None:
-    """How many waiting requests of the same queue will be served before this one (for a caller
-    holding on the line while the queue is closed, how many other holders: only they are served)."""
+    """How many waiting requests will be served before this one by its queue's agents: those of its own
+    queue ahead of it, and those ahead of it in the other queues its agents also serve, each counted by
+    the share of that queue's agents who serve this one (`sharing`). For a caller holding on the line
+    while the queue is closed, how many other holders of the queue: only they are served."""
     if request.status not in WAITING:
         return None
     due = max(request.due_at, now)
     r = CallbackRequest
-    query = select(func.count()).select_from(r)
-    if _holding_after_hours(request, now):
-        query = query.where(r.hold_call_sid.is_not(None))
-    ahead = session.scalar(
-        query.where(
-            r.queue_id == request.queue_id,
-            r.status.in_(WAITING),
-            r.id != request.id,
-            r.in_line,
-            or_(
-                r.priority > request.priority,
-                and_(
-                    r.priority == request.priority,
-                    or_(
-                        r.created_at < request.created_at,
-                        and_(r.created_at == request.created_at, r.id < request.id),
-                    ),
-                ),
+    ahead = (
+        or_(
+            r.priority > request.priority,
+            and_(
+                r.priority == request.priority,
+                or_(r.created_at < request.created_at, and_(r.created_at == request.created_at, r.id < request.id)),
             ),
-            r.due_by(due),
-        )
+        ),
+        r.id != request.id,
     )
-    return int(ahead or 0)
+    if _holding_after_hours(request, now):
+        holders = session.scalar(
+            select(func.count())
+            .select_from(r)
+            .where(r.queue_id == request.queue_id, r.status.in_(WAITING), r.hold_call_sid.is_not(None), *ahead)
+        )
+        return int(holders or 0)
+    return _line_ahead(session, request.queue, due, now, ahead)
+
+
+def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
+    """How many requests a new ASAP request would find ahead of it in this queue's line: those in line
+    and due now, by the rules `position` counts with (CallbackRequest.in_line, due_by, `sharing`)."""
+    return _line_ahead(session, queue, now, now, ())
+
+
+def _line_ahead(
+    session: Session, queue: Queue, due: datetime, now: datetime, ahead: tuple[ColumnElement[bool], ...]
+) -> int:
+    """The requests in line and due at `due` that match `ahead`, in this queue and the queues sharing its
+    agents, weighted by their shares; rounded up (a share of a person ahead is someone ahead)."""
+    shares = sharing(session, queue, now)
+    r = CallbackRequest
+    rows = session.execute(
+        select(r.queue_id, func.count())
+        .where(r.queue_id.in_(shares), r.status.in_(WAITING), r.in_line, r.due_by(due), *ahead)
+        .group_by(r.queue_id)
+    ).all()
+    weighted = sum(count * shares[queue_id] for queue_id, count in rows)
+    return math.ceil(round(weighted, 6))
+
+
+def sharing(session: Session, queue: Queue, now: datetime) -> dict[int, float]:
+    """The queues whose requests take this queue's agents, each with the share of its work that falls on
+    them. An agent is given the first request in line of all their queues (scheduler.dispatcher), so a
+    queue whose agents also serve another topic moves at the pace of both: of a queue served by two
+    agents, one of them also ours, half the requests ahead are ahead of ours too. This queue is 1; a
+    queue closed now takes nobody's time (its holders aside, which this leaves out)."""
+    aq = agent_queues.c
+    present = or_(Agent.status.in_(STAFFED), on_a_break())
+    ours = select(aq.agent_id).join(Agent, Agent.id == aq.agent_id).where(aq.queue_id == queue.id, present)
+    rows = session.execute(
+        select(aq.queue_id, func.count(), func.sum(case((aq.agent_id.in_(ours), 1), else_=0)))
+        .join(Agent, Agent.id == aq.agent_id)
+        .where(present, aq.queue_id != queue.id, aq.queue_id.in_(select(aq.queue_id).where(aq.agent_id.in_(ours))))
+        .group_by(aq.queue_id)
+    ).all()
+    shares = {queue_id: int(shared) / total for queue_id, total, shared in rows if total and shared}
+    if shares:
+        others = session.scalars(select(Queue).where(Queue.id.in_(shares))).all()
+        shares = {other.id: shares[other.id] for other in others if other.business_hours.is_open(now)}
+    return {queue.id: 1.0, **shares}
 
 
 def staffing(session: Session, queue: Queue) -> Staffing:
@@ -452,18 +494,6 @@ def record_quote(session: Session, request: CallbackRequest, now: datetime) -> N
     wait = standing(session, request, now).estimated_wait_seconds
     if wait is not None:
         request.quoted_wait_seconds = wait + max(0, int((now - request.created_at).total_seconds()))
-
-
-def waiting_count(session: Session, queue: Queue, now: datetime) -> int:
-    """How many requests a new ASAP request would find ahead of it in this queue: those in line and
-    due now, by the rules `position` counts with (CallbackRequest.in_line, due_by)."""
-    r = CallbackRequest
-    waiting = session.scalar(
-        select(func.count())
-        .select_from(r)
-        .where(r.queue_id == queue.id, r.status.in_(WAITING), r.in_line, r.due_by(now))
-    )
-    return int(waiting or 0)
 
 
 def queue_wait(session: Session, queue: Queue, now: datetime, from_opening: bool = False) -> int | None:

@@ -189,6 +189,45 @@ def test_the_estimate_uses_staffed_agents_and_handle_time(session: Session, cloc
     assert service.standing(session, mine, now).estimated_wait_seconds == 660 + CONNECT_OVERHEAD_SECONDS
 
 
+def test_requests_of_another_topic_our_agents_also_serve_are_ahead_by_their_share(
+    session: Session, clock: FixedClock
+) -> None:
+    # An agent is given the first request in line of all their queues: the orders agent who also takes
+    # returns takes the returns asked before ours too, half of them (the other returns agent the rest).
+    now = clock.now()
+    factories.agent(session, now, queues=("orders", "returns"), status="on_call")
+    factories.agent(session, now, queues=("returns",), status="on_call")
+    for minutes in (10, 9, 8, 7):
+        factories.request(session, now, topic="returns", age=timedelta(minutes=minutes))
+    factories.request(session, now, age=timedelta(minutes=6))
+    mine, _ = ask(session, clock)
+    factories.request(session, now + timedelta(seconds=1), topic="returns")  # asked after ours: behind
+    assert service.position(session, mine, now) == 3  # 1 of ours, 4 returns x 1/2
+    # 3 ahead, the orders queue's one busy agent, 300 s talk + 30 s wrap-up: (3 + 1) * 330.
+    assert service.standing(session, mine, now).estimated_wait_seconds == 1320 + CONNECT_OVERHEAD_SECONDS
+    # A new request would find 2 orders and 5 returns x 1/2 ahead, rounded up.
+    assert service.waiting_count(session, factories.queue(session, "orders"), now) == 5
+
+
+def test_a_topic_closed_now_takes_none_of_our_agents_time(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    update_queue(session, "returns", {"hours": "closed"})
+    factories.agent(session, now, queues=("orders", "returns"), status="on_call")
+    for minutes in (10, 9):
+        factories.request(session, now, topic="returns", age=timedelta(minutes=minutes))
+    mine, _ = ask(session, clock)
+    assert service.position(session, mine, now) == 0
+
+
+def test_an_agent_of_another_topic_alone_changes_nothing(session: Session, clock: FixedClock) -> None:
+    now = clock.now()
+    factories.agent(session, now, queues=("orders",), status="on_call")
+    factories.agent(session, now, queues=("returns",), status="on_call")
+    factories.request(session, now, topic="returns", age=timedelta(minutes=10))
+    mine, _ = ask(session, clock)
+    assert service.position(session, mine, now) == 0
+
+
 def test_outside_hours_the_wait_counts_from_the_next_opening(session: Session, clock: FixedClock) -> None:
     clock.set(clock.now().replace(hour=23))  # Monday 18:00 New York; opens Tuesday 09:00 = 15 h later
     factories.agent(session, clock.now(), status="available")
