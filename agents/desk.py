@@ -63,7 +63,7 @@ LEG_WORDS = {
     "voicemail": "Missed: voicemail answered",
     "busy": "Missed: line busy",
     "failed": "Missed: could not be reached",
-    "canceled": "Customer left before you answered",
+    "canceled": "Customer left before you were put through",
 }
 # An earlier call of a request, from the customer's side (CallAttempt.outcome).
 ATTEMPT_WORDS = {

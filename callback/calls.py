@@ -339,11 +339,15 @@ def _on_dial_done(
         return Next("goodbye_thanks", req)
     if bridged:
         log.error("Twilio bridged an agent leg nobody accepted", extra={"attempt": attempt.id, "leg": leg.id})
-    leg.outcome = leg.outcome or _unbridged_outcome(leg, dial_status)
+    customer_left = customer_status in FINAL_CALL_STATUSES
+    # The customer hung up while the agent rang or heard the screen: Twilio ended the agent's leg for
+    # them, and the leg is the customer's leaving, not the agent's miss (what the agent did before it,
+    # a decline or their voicemail, stays theirs).
+    leg.outcome = leg.outcome or ("canceled" if customer_left else _unbridged_outcome(leg, dial_status))
     attempt.agent_outcome = leg.outcome
     if req.status == "connected":
         req.unbridged(now)  # accepted, but the bridge never happened: nobody has talked yet
-    if leg.outcome == "canceled" or customer_status in FINAL_CALL_STATUSES or req.status != "connecting":
+    if leg.outcome == "canceled" or customer_left or req.status != "connecting":
         # The customer left (or the request ended) while the agent rang: not the agent's fault, and
         # nobody is left to connect. The status callback (or the reaper) closes the attempt.
         line.release_agent(session, leg.agent, attempt, now)

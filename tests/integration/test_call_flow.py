@@ -182,6 +182,27 @@ def test_every_way_of_missing_is_a_miss_with_its_own_outcome(session: Session, c
         assert (req.status, req.priority, req.attempts, attempt.outcome) == ("queued", 1, 1, "agent_missed"), how
 
 
+def test_a_customer_who_hangs_up_during_the_screen_is_no_miss_of_the_agent(session: Session, clock: FixedClock) -> None:
+    attempt = confirmed(session, clock)
+    leg = leg_of(attempt)
+    assert calls.on_screen(session, clock, leg, "CAleg1", "human").action == "screen"
+    # The customer left while the agent heard who was calling: Twilio ends the agent's leg (answered,
+    # so "completed", never bridged) and the Dial action says the customer's call is over.
+    step = calls.on_dial_done(session, clock, attempt, leg, "completed", 6, "CAleg1", "completed", "false")
+    req, agent = attempt.request, agent_of(attempt)
+    fresh(session, req, agent, leg, attempt)
+    assert step.action == "hangup"
+    assert (leg.outcome, attempt.agent_outcome, agent.status) == ("canceled", "canceled", "available")
+    # What the agent did before the customer left stays theirs: a decline is still a decline.
+    declined = confirmed(session, clock)
+    their_leg = leg_of(declined)
+    calls.on_screen(session, clock, their_leg, "CAleg2", "human")
+    calls.on_screen_answer(session, clock, their_leg, "9", None)
+    calls.on_dial_done(session, clock, declined, their_leg, "completed", 6, "CAleg2", "completed", "false")
+    fresh(session, their_leg)
+    assert their_leg.outcome == "declined"
+
+
 def test_a_voicemail_that_is_bridged_never_completes_anything(session: Session, clock: FixedClock) -> None:
     attempt = confirmed(session, clock)
     leg = leg_of(attempt)
@@ -331,7 +352,8 @@ def test_a_call_that_ends_right_after_the_acceptance_waits_for_twilio_to_say_whe
     assert (req.status, attempt.ended_at) == ("connected", None)
     calls.on_dial_done(session, clock, attempt, leg_of(attempt), "completed", 0, "CAleg1", "completed", "false")
     fresh(session, req, attempt)
-    assert (req.status, attempt.outcome, leg_of(attempt).outcome) == ("retry_wait", "customer_hung_up", "dropped")
+    # The customer left: the leg is theirs to have ended, not the agent's miss.
+    assert (req.status, attempt.outcome, leg_of(attempt).outcome) == ("retry_wait", "customer_hung_up", "canceled")
     assert attempt.ended_at is not None
     # Bridged, and the status callback came first: completed when the Dial action confirms it.
     other = accepted(session, clock)
