@@ -53,6 +53,9 @@ class WrapUpForm(FlaskForm):
     """How the call went: a disposition and a note, stored on the request."""
 
     request_id = HiddenField()
+    # When the wrap-up the form was drawn from was saved ("" for none): a save from a form drawn before
+    # another tab's save is refused rather than overwriting it (agents.desk.dispose).
+    saved_at = HiddenField()
     disposition = SelectField(
         "How did it go?",
         choices=[SelectChoice("", "Choose…")] + [SelectChoice(d, desk.DISPOSITION_WORDS[d]) for d in DISPOSITIONS],
@@ -108,6 +111,7 @@ def console() -> ResponseReturnValue:
         form.request_id.data = str(current["wrap_up"]["request_id"])
         form.disposition.data = current["wrap_up"]["disposition"] or ""
         form.note.data = current["wrap_up"]["note"] or ""
+        form.saved_at.data = current["wrap_up"]["saved_at"]
     softphone = _softphone()
     browser_phone = bool(agent.client) and softphone is None
     response = current_app.make_response(
@@ -224,6 +228,7 @@ def wrap_up(request_id: int) -> ResponseReturnValue:
             form.note.data or "",
             clock().now(),
             staff.id,
+            seen=form.saved_at.data,
         )
     except DomainError as error:
         session().rollback()
@@ -254,7 +259,12 @@ def call(request_id: int) -> ResponseReturnValue:
         return _back(error.message, error)
     details = desk.pop(session(), req, clock().now(), _orders(), _lookup(), zone=desk.agent_zone(agent))
     taken = _taken(agent, request_id)
-    form = WrapUpForm(request_id=str(req.id), disposition=req.disposition or "", note=req.note or "")
+    form = WrapUpForm(
+        request_id=str(req.id),
+        disposition=req.disposition or "",
+        note=req.note or "",
+        saved_at=desk.saved_at(req),
+    )
     return render_template("agent/call.html", agent=agent, call=details, wrap_up_form=form if taken else None)
 
 

@@ -481,6 +481,7 @@ def state(session: Session, agent: Agent, now: datetime, orders: OrderStatuses, 
                 "topic": target.queue.display_name,
                 "disposition": target.disposition,
                 "note": target.note,
+                "saved_at": saved_at(target),
             }
             if target is not None
             else None
@@ -517,8 +518,13 @@ def dispose(
     note: str,
     now: datetime,
     staff_id: int | None,
+    seen: str | None = None,
 ) -> CallbackRequest:
-    """Store the agent's wrap-up of a call they took: a disposition and a note (the caller audits and commits)."""
+    """Store the agent's wrap-up of a call they took: a disposition and a note (the caller audits and commits).
+
+    `seen`: the `saved_at` of the wrap-up the agent's form showed ("" for none). When another save came
+    in since (the console open in two tabs, the call's page and the console), this one is refused
+    rather than overwriting words the agent did not see; None skips the check (no form to compare)."""
     if disposition not in DISPOSITIONS:
         raise InvalidInput("bad_disposition", f"Choose one of: {', '.join(DISPOSITIONS)}.", "disposition")
     note = (note or "").replace("\r\n", "\n").strip()
@@ -527,11 +533,22 @@ def dispose(
     if has_control_characters(note.replace("\n", " ").replace("\t", " ")):
         raise InvalidInput("bad_note", "The note has characters that cannot be stored.", "note")
     req = own_request(session, agent, request_id, taken=True)
+    if seen is not None and seen != saved_at(req):
+        raise Conflict(
+            "wrap_up_changed",
+            "This call's wrap-up was saved meanwhile, perhaps in another tab: here it is as saved. "
+            "Change it again if it needs more.",
+        )
     req.disposition = disposition
     req.note = note or None
     req.disposed_at = now
     req.disposed_by_staff_id = staff_id
     return req
+
+
+def saved_at(req: CallbackRequest) -> str:
+    """When the request's wrap-up was last saved, as the console's forms carry it ("" never)."""
+    return req.disposed_at.isoformat() if req.disposed_at is not None else ""
 
 
 def ready(agent: Agent, now: datetime) -> None:

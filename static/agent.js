@@ -121,19 +121,71 @@
     card.hidden = !target;
     if (!target) { wrapUpFor = null; return; }
     $("wrap-up-for").textContent = target.name + ", " + target.topic;
-    if (wrapUpFor === target.request_id) { return; }
+    var form = $("wrap-up-form");
+    if (wrapUpFor === target.request_id) {
+      // Saved meanwhile elsewhere (another tab, the call's page): show it, unless the agent is typing
+      // (then their save is refused by the server rather than overwriting it, and they see it then).
+      if (!wrapUpEdited && form.elements.saved_at.value !== (target.saved_at || "")) { fill(form, target); }
+      return;
+    }
     // Another call: point the form at it, with what is stored for it so far.
     wrapUpFor = target.request_id;
     wrapUpName = target.name;
     wrapUpEdited = false;
-    var form = $("wrap-up-form");
     form.action = forRequest(wrapUpUrl, target.request_id);
     form.elements.request_id.value = String(target.request_id);
+    fill(form, target);
+    restoreDraft(form, target, held);
+  }
+
+  function fill(form, target) {
+    form.elements.saved_at.value = target.saved_at || "";
     form.elements.disposition.value = target.disposition || "";
     form.elements.note.value = target.note || "";
   }
 
+  // DRAFTS: what the agent types is kept in this browser until it is saved, so a reload, a lapsed
+  // sign-in or a closed tab does not lose it. A draft begun on a wrap-up that has been saved since (in
+  // another tab) is not put back over it; its words are shown so nothing typed is lost unseen.
+  function draftKey(requestId) { return "callme.wrap-up." + requestId; }
+  function saveDraft(form) {
+    try {
+      window.localStorage.setItem(draftKey(form.elements.request_id.value), JSON.stringify({
+        seen: form.elements.saved_at.value, disposition: form.elements.disposition.value,
+        note: form.elements.note.value}));
+    } catch (e) { /* storage off or full: the form still works, only without a draft */ }
+  }
+  function restoreDraft(form, target, held) {
+    var draft = null;
+    try { draft = JSON.parse(window.localStorage.getItem(draftKey(target.request_id)) || "null"); } catch (e) { draft = null; }
+    if (!draft) { return; }
+    if (draft.disposition === (target.disposition || "") && draft.note === (target.note || "")) {
+      window.localStorage.removeItem(draftKey(target.request_id));  // saved as typed
+      return;
+    }
+    if (draft.seen === (target.saved_at || "")) {
+      form.elements.disposition.value = draft.disposition;
+      form.elements.note.value = draft.note;
+      wrapUpEdited = true;
+      held.hidden = false;
+      held.textContent = "Your unsaved wrap-up is back: save it when it is ready.";
+      return;
+    }
+    window.localStorage.removeItem(draftKey(target.request_id));
+    if (draft.note) {
+      held.hidden = false;
+      held.textContent = "This wrap-up was saved elsewhere while you were writing; what you had typed: \u201c" +
+        draft.note + "\u201d";
+    }
+  }
+
+  var todayDrawn = null;
   function drawToday(calls) {
+    // Redrawn only when it changed: rebuilt every second, the list would take the focus from a
+    // keyboard or screen-reader user on one of its links.
+    var key = JSON.stringify(calls);
+    if (key === todayDrawn) { return; }
+    todayDrawn = key;
     $("today-empty").hidden = calls.length > 0;
     list($("today"), calls, function (call) {
       var head = el("div", {className: "today-head"},
@@ -170,25 +222,43 @@
   }
 
   var busy = false;
+  var signedOut = false;
+  var TIMEOUT_MS = 5000;  // a poll that hangs longer is given up, so the next one can go and a lost
+                          // connection is said (a server that stops answering never fails a fetch)
   function refresh() {
-    if (busy) { return; }
+    if (busy || signedOut) { return; }
     busy = true;
-    fetch(stateUrl, {headers: {Accept: "application/json"}, cache: "no-store", credentials: "same-origin"})
+    var abort = window.AbortController ? new AbortController() : null;
+    var giveUp = abort ? window.setTimeout(function () { abort.abort(); }, TIMEOUT_MS) : null;
+    fetch(stateUrl, {headers: {Accept: "application/json"}, cache: "no-store", credentials: "same-origin",
+                     signal: abort ? abort.signal : undefined})
       .then(function (response) {
-        if (response.status === 401) { window.location.assign(root.dataset.loginUrl); return null; }
+        if (response.status === 401) { signOut(); return null; }
         return response.ok ? response.json() : null;
       })
       .then(function (state) {
+        if (signedOut) { return; }
         connection(Boolean(state));
         if (state) { draw(state); }
       })
       .catch(function () { connection(false); /* the next tick tries again */ })
-      .then(function () { busy = false; });
+      .then(function () { window.clearTimeout(giveUp); busy = false; });
+  }
+
+  // Signed out (elsewhere, or the sign-in's time ran out). An agent writing a wrap-up is not taken away
+  // from it mid-sentence: the draft is kept in this browser and they sign in again when ready.
+  function signOut() {
+    if (!wrapUpEdited) { window.location.assign(root.dataset.loginUrl); return; }
+    signedOut = true;
+    root.classList.add("stale");
+    var said = $("console-connection");
+    said.replaceChildren("You were signed out. Your wrap-up is kept in this browser: ",
+      el("a", {href: root.dataset.loginUrl, textContent: "sign in again"}), " to save it.");
   }
 
   var wrapUpForm = $("wrap-up-form");
   if (wrapUpForm) {
-    var edited = function () { wrapUpEdited = true; };
+    var edited = function () { wrapUpEdited = true; saveDraft(wrapUpForm); };
     wrapUpForm.addEventListener("input", edited);
     wrapUpForm.addEventListener("change", edited);
   }

@@ -184,3 +184,60 @@ def test_the_screen_pop_says_when_the_carrier_could_not_verify_the_callers_numbe
     ana.screenshot(path="/tmp/callme-agent-doubted-caller-id.png", full_page=True)
     ana.context.close()
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_two_tabs_and_a_reload_lose_no_wrap_up_and_overwrite_none(browser: Any, running: System) -> None:
+    problems: list[str] = []
+    running.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}])
+    running.phone(ANA_PHONE, answer="human", steps=[{"digits": "1"}], hangup_after=20)
+    first = new_tab(browser, running, VIEWPORTS["desktop"], problems)
+    sign_in(first, "ana@example.com")
+    first.get_by_role("button", name="Available").click()
+    second = first.context.new_page()  # the same browser, signed in: a second tab
+    second.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    second.goto("/agent")
+    running.ask(CUSTOMER, name="Ann Lee")
+    for tab in (first, second):
+        expect(tab.locator("#wrap-up-card")).to_be_visible(timeout=30_000)
+    expect(first.locator("#call-phase")).to_have_text("No call right now.", timeout=40_000)
+
+    # Typed in the second tab, then a reload: the words are back, and said to be unsaved.
+    second.get_by_label("Note").fill("Customer wants a refund instead")
+    second.reload()
+    expect(second.get_by_label("Note")).to_have_value("Customer wants a refund instead")
+    expect(second.locator("#wrap-up-held")).to_contain_text("Your unsaved wrap-up is back")
+
+    # The first tab saves; the second, drawn before that save, cannot write over it.
+    first.get_by_label("How did it go?").select_option("follow_up")
+    first.get_by_label("Note").fill("Parcel late; UPS trace opened.")
+    first.get_by_role("button", name="Save wrap-up").click()
+    expect(first.get_by_role("status").filter(has_text="Saved: Ann Lee")).to_be_visible()
+    second.get_by_label("How did it go?").select_option("resolved")
+    second.get_by_role("button", name="Save wrap-up").click()
+    expect(second.get_by_text("This call's wrap-up was saved meanwhile")).to_be_visible()
+    today = second.locator("#today li").first
+    expect(today).to_contain_text("Needs a follow-up")
+    expect(today).to_contain_text("Parcel late; UPS trace opened.")
+
+    # Today's calls are not rebuilt under a keyboard user's focus every second.
+    link = second.locator("#today li a").first
+    link.focus()
+    second.wait_for_timeout(2500)
+    assert second.evaluate("document.activeElement && document.activeElement.closest('#today') !== null")
+
+    first.context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_a_server_that_stops_answering_is_said_on_the_console(browser: Any, running: System) -> None:
+    problems: list[str] = []
+    tab = new_tab(browser, running, VIEWPORTS["desktop"], problems)
+    sign_in(tab, "ana@example.com")
+    expect(tab.locator("#status-summary")).to_contain_text("Offline since")
+    hanging: list[Any] = []
+    tab.route("**/agent/state", lambda route: hanging.append(route))  # never answered
+    expect(tab.locator("#console-connection")).to_contain_text("Connection lost", timeout=30_000)
+    tab.unroute("**/agent/state")
+    expect(tab.locator("#console-connection")).to_have_text("", timeout=15_000)
+    tab.context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)

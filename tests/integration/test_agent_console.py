@@ -374,6 +374,46 @@ def test_wrap_up_stores_the_disposition_and_note_on_the_request_and_audits_it(
     assert "Saved: Ann Lee" in text(client.get("/agent"))
 
 
+def test_a_wrap_up_saved_from_a_form_older_than_the_last_save_is_refused_not_written_over_it(
+    client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
+) -> None:
+    """The console open in two tabs: the second tab's form never showed the first tab's save."""
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "ended")
+    sign_in(client, "ana@example.com")
+    drawn = state(client)["wrap_up"]
+    assert drawn["saved_at"] == ""
+
+    def save(disposition: str, note: str, seen: str):
+        return client.post(
+            f"/agent/calls/{call.request.id}/wrap-up",
+            data={
+                "csrf_token": signin.csrf_token(client, "/agent"),
+                "request_id": call.request.id,
+                "saved_at": seen,
+                "disposition": disposition,
+                "note": note,
+            },
+            headers={"Accept": "application/json"},
+        )
+
+    assert save("follow_up", "Parcel lost; reship.", drawn["saved_at"]).status_code == 200
+    stale = save("resolved", "", drawn["saved_at"])  # tab B, drawn before tab A's save
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["code"] == "wrap_up_changed"
+    store.expire_all()
+    req = store.get(CallbackRequest, call.request.id)
+    assert req is not None and (req.disposition, req.note) == ("follow_up", "Parcel lost; reship.")
+    # A form drawn after the save (what the console shows once it polls) saves over it.
+    fresh = state(client)["wrap_up"]
+    assert (fresh["disposition"], fresh["note"], fresh["saved_at"]) == (
+        "follow_up",
+        "Parcel lost; reship.",
+        clock.now().isoformat(),
+    )
+    assert save("resolved", "Reshipped.", fresh["saved_at"]).status_code == 200
+
+
 def test_a_wrap_up_without_a_known_disposition_is_refused(
     client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
 ) -> None:
