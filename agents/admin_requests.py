@@ -31,6 +31,7 @@ from callback import line
 from callback import service as requests
 from callback.models import ACTIVE, DUPLICATE_ASK, TRANSITIONS, WAITING, CallbackRequest
 from core import phone as phones
+from core.clock import DAYS_IN_REACH, in_reach
 from core.errors import DomainError, NotFound
 from core.web import clock, session, settings, wake_dispatcher
 from ivr.models import IvrSession
@@ -134,6 +135,11 @@ def find_request() -> ResponseReturnValue:
             errors["q"] = "No request has that reference. A reference is the whole code the customer was given."
         else:
             return redirect(url_for("admin.request_detail", request_id=found.id), code=303)
+    for name in ("date_from", "date_to"):
+        day = getattr(form, name).data
+        if name not in errors and day is not None and not in_reach(day):
+            errors[name] = f"Please give a date {DAYS_IN_REACH}."
+            code = 422
     zone = _shop_zone()
     start = _midnight(form.date_from.data, zone) if "date_from" not in errors else None
     end = (

@@ -76,6 +76,18 @@ def list_queues(session: Session) -> Sequence[Queue]:
     return session.scalars(select(Queue).order_by(Queue.id)).all()
 
 
+# What a queue's numbers may be at most: beyond them a value is a slip of the keyboard (a wrap-up of
+# 10^12 seconds overflowed the line's clock arithmetic, 10^20 the database's integers).
+QUEUE_MAXIMUMS = {
+    "max_attempts": 50,
+    "expiry_hours": 24 * 366,
+    "service_level_seconds": 24 * 3600,
+    "wrap_up_seconds": 24 * 3600,
+    "default_handle_seconds": 24 * 3600,
+}
+MAX_BACKOFF_SECONDS = 7 * 24 * 3600
+
+
 def update_queue(
     session: Session, name: str, changes: dict[str, Any], create: bool = False, region: str = "US"
 ) -> Queue:
@@ -104,6 +116,9 @@ def update_queue(
             changes["caller_id"] = phones.normalize(str(changes["caller_id"] or ""), phones.any_number(region))
         except phones.PhoneRejected as exc:
             raise InvalidInput("bad_caller_id", f"Caller ID: {exc.message}", "caller_id") from exc
+    if "hours" in changes and not str(changes["hours"] or "").strip():
+        # Stored empty, hours read as "closed": a field cleared by mistake would stop the queue unseen.
+        raise InvalidInput("bad_hours", "Opening hours are empty: write the hours, 24/7, or closed.", "hours")
     hours = changes.get("hours", queue.hours)
     timezone = changes.get("timezone", queue.timezone)
     try:
@@ -121,6 +136,10 @@ def update_queue(
             raise InvalidInput("bad_backoff", "Back-off is seconds separated by commas.", "backoff_seconds") from exc
         if not values or min(values) < 0:
             raise InvalidInput("bad_backoff", "Back-off values must be zero or more seconds.", "backoff_seconds")
+        if max(values) > MAX_BACKOFF_SECONDS:
+            raise InvalidInput(
+                "bad_backoff", f"A back-off is at most {MAX_BACKOFF_SECONDS} seconds (a week).", "backoff_seconds"
+            )
     if "languages" in changes:
         codes = [_language_tag(code) for code in str(changes["languages"] or "").split(",") if code.strip()]
         if not codes:
@@ -145,6 +164,9 @@ def update_queue(
     for key in ("wrap_up_seconds", "default_handle_seconds"):
         if key in changes and int(changes[key]) < 0:
             raise InvalidInput(f"bad_{key}", f"{key.replace('_', ' ')} cannot be negative.", key)
+    for key, most in QUEUE_MAXIMUMS.items():
+        if key in changes and int(changes[key]) > most:
+            raise InvalidInput(f"bad_{key}", f"{key.replace('_', ' ')} is at most {most}.", key)
     for key, value in changes.items():
         if not hasattr(Queue, key) or key in {"id", "name"}:
             raise InvalidInput("unknown_setting", f"Queues have no setting {key!r}.", key)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+
+# The days a person may ask the figures and searches about. Beyond them a date is a slip (9999-12-31),
+# and the day after it is no date at all: every date a page or command reads is held to these.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+DAYS_IN_REACH = f"between {FIRST_DAY.year} and {LAST_DAY.year}"
+
+
+def in_reach(day: date) -> bool:
+    """Whether a date asked about is one the product reads (FIRST_DAY to LAST_DAY)."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 class Clock(Protocol):

@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from agents.models import Queue
+from core.clock import DAYS_IN_REACH, in_reach
 from core.db import get_db
 from reports import figures
 
@@ -89,9 +90,12 @@ def _period(since: str, until: str | None, zone: ZoneInfo) -> figures.Period:
 
 def _day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    if not in_reach(day):
+        raise click.BadParameter(f"{text!r}: give a date {DAYS_IN_REACH}")
+    return day
 
 
 def _moment(text: str, zone: ZoneInfo, hint: str, end: bool) -> datetime:
@@ -105,6 +109,8 @@ def _moment(text: str, zone: ZoneInfo, hint: str, end: bool) -> datetime:
         raise click.BadParameter(
             f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO datetime", param_hint=hint
         ) from error
+    if not in_reach(moment.date()):
+        raise click.BadParameter(f"{text!r}: give a date {DAYS_IN_REACH}", param_hint=hint)
     # A datetime without an offset is read in the shop's zone, as a person there would mean it.
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 

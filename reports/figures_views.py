@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from agents.auth import staff_required
 from agents.models import Queue
+from core.clock import DAYS_IN_REACH, in_reach
 from core.web import clock, session
 from reports import figures
 
@@ -102,6 +103,10 @@ def _choice(args: Any, now: datetime, zone: ZoneInfo, queue: str) -> tuple[Choic
             last = date.fromisoformat(args.get("to", "") or args.get("from", ""))
         except ValueError:
             return today, "Give the range as two dates, from and to."
+        if not (in_reach(first) and in_reach(last)):
+            return today, f"Give dates {DAYS_IN_REACH}."
+        if first > now_date:
+            return Choice("range", first, last, queue), "That period has not begun yet."
         if last < first:
             return Choice("range", first, last, queue), "The range ends before it starts."
         if last - first >= LONGEST_RANGE:

@@ -369,6 +369,8 @@ def test_bad_filters_are_explained_next_to_their_field(supervisor: FlaskClient) 
     backwards = supervisor.get("/admin/requests", query_string={"date_from": "2026-11-23", "date_to": "2026-11-20"})
     one_digit = supervisor.get("/admin/requests", query_string={"q": "7"})
     bad_status = supervisor.get("/admin/requests", query_string={"status": "lost"})
+    far = supervisor.get("/admin/requests", query_string={"date_to": "9999-12-31"})
+    assert far.status_code == 422 and "Please give a date between 1970 and 2100." in text(far)
 
     assert bad_date.status_code == 422 and "Please give a date such as 2026-11-23." in text(bad_date)
     assert 'id="date_from-error"' in text(bad_date)

@@ -139,6 +139,8 @@ def test_iso_datetimes_bound_the_period_exactly(app: Flask, history: None) -> No
         (("--since", "yesterday"), "neither a date"),
         (("--since", "2026-11-23", "--until", "2026-13-01"), "neither a date"),
         (("--since", "2026-11-23", "--until", "2026-11-20"), "ends before it starts"),
+        (("--since", "9999-12-31"), "give a date between 1970 and 2100"),
+        (("--since", "2026-11-23", "--until", "9999-12-31T23:00:00"), "give a date between 1970 and 2100"),
         (("--since", "2026-11-23", "--queue", "nonesuch"), "no queue named 'nonesuch'"),
         (("--since", "2026-11-23", "--format", "xml"), "'xml' is not one of"),
     ],
@@ -226,6 +228,10 @@ def test_a_range_is_shown_and_a_backwards_one_refused(app: Flask, db_session: Se
     assert shown.status_code == 200 and "Sun 01 Nov 2026 to Mon 30 Nov 2026" in page_text(shown)
     assert backwards.status_code == 400 and "The range ends before it starts." in page_text(backwards)
     assert unknown.status_code == 400 and "There is no queue named 'nonesuch'." in page_text(unknown)
+    far = supervisor.get("/admin/figures?period=range&from=9999-12-30&to=9999-12-31")
+    assert far.status_code == 400 and "Give dates between 1970 and 2100." in page_text(far)
+    ahead = supervisor.get("/admin/figures?period=range&from=2027-01-01&to=2027-01-31")
+    assert ahead.status_code == 400 and "That period has not begun yet." in page_text(ahead)
 
 
 def cells(page: str, name: str) -> list[str]:
