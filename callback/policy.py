@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
-from callback.models import ACTIVE, CallbackRequest, DoNotCall
+from callback.models import ACTIVE, DUPLICATE_ASK, CallbackRequest, DoNotCall
 from core.clients import client_key
 from core.clock import as_utc
 from core.config import Settings
@@ -125,11 +125,17 @@ def check_asks(session: Session, limits: Limits, phone: str, client: str | None,
     """Refuse an ask when the number or the client (as client_key() names it) has asked too often lately.
 
     Every ask that got this far left a row, including those answered "you already have one", so
-    probing for other people's requests costs the same as making requests.
+    probing for other people's requests costs the client the same as making requests. The number's own
+    limit counts the requests made for it, not those repeated asks: it bounds how often a stranger can
+    have us call someone, and strangers repeating an ask made no call, but would have locked the
+    number's owner out of asking about anything else for a day.
     """
     _check_window(
         session,
-        CallbackRequest.phone == phone,
+        and_(
+            CallbackRequest.phone == phone,
+            or_(CallbackRequest.outcome.is_(None), CallbackRequest.outcome != DUPLICATE_ASK),
+        ),
         limits.per_number_per_day,
         timedelta(days=1),
         now,

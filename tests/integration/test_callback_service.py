@@ -291,7 +291,7 @@ def test_every_ask_passes_the_same_checks_whatever_path_it_came_by(session: Sess
     factories.request(session, now, topic="orders", phone="+12015550130")
     # An ask that found the number's request is not refused for the requests it would not repeat...
     check_ask(session, Limits(active_per_number=1), "+12015550130", None, now, found_active=True)
-    # ...but it is counted against the number's asks of the day like any other.
+    # ...and the number's requests of the day are counted for it like any other ask's.
     with pytest.raises(LimitExceeded) as daily:
         check_ask(session, Limits(per_number_per_day=1), "+12015550130", None, now, found_active=True)
     assert daily.value.code == "number_daily_limit"
