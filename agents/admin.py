@@ -33,7 +33,7 @@ from agents.admin_forms import (
 from agents.auth import current_staff, staff_required
 from agents.desk import agent_zone, duration_words
 from agents.models import Queue
-from agents.staff import add_staff, disable, list_staff, set_password, set_role
+from agents.staff import add_staff, disable, enable, list_staff, set_password, set_role
 from callback import dnc
 from core import phone as phones
 from core.errors import Conflict, DomainError, NotFound
@@ -312,7 +312,22 @@ def staff_disable(staff_id: int) -> ResponseReturnValue:
         if isinstance(error, NotFound):
             return _not_found("staff account")
         return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
-    flash(f"{user.name} ({user.email}) can no longer sign in.")
+    flash(f"{user.name} ({user.email}) can no longer sign in. Enable the account to undo it.")
+    return redirect(url_for("admin.staff"), code=303)
+
+
+@bp.post("/staff/<int:staff_id>/enable")
+@staff_required(ADMIN)
+def staff_enable(staff_id: int) -> ResponseReturnValue:
+    """Let a disabled account sign in again (audited as `staff.enable` by the staff service)."""
+    try:
+        user = enable(session(), staff_id, clock=clock(), **_actor())
+    except DomainError as error:
+        session().rollback()
+        if isinstance(error, NotFound):
+            return _not_found("staff account")
+        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
+    flash(f"{user.name} ({user.email}) can sign in again, with the password they had.")
     return redirect(url_for("admin.staff"), code=303)
 
 

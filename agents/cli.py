@@ -224,3 +224,17 @@ def staff_disable_command(account: str) -> None:
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"{found.id}\t{found.email}\tdisabled")
+
+
+@staff_cli.command("enable")
+@click.argument("account")
+def staff_enable_command(account: str) -> None:
+    """Let a disabled account, given by id or email, sign in again with the password it had."""
+    database, clock, _policy = _context()
+    with database.sessions() as session:
+        try:
+            found = staff.find(session, account)
+            staff.enable(session, found.id, clock=clock, actor=audit.cli_actor())
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"{found.id}\t{found.email}\tenabled")

@@ -277,6 +277,27 @@ def disable(
     return staff
 
 
+def enable(
+    session: Session,
+    staff_id: int,
+    *,
+    clock: Clock | None = None,
+    actor: StaffUser | str | None = None,
+    address: str | None = None,
+) -> StaffUser:
+    """Let a disabled account sign in again, with the password it had (audited as `staff.enable`), and
+    commit. A slip of the Disable button, or a person back from leave, is undone here rather than by a
+    new account (the old one still holds its email and its agent)."""
+    staff = get_staff(session, staff_id)
+    if staff.active:
+        return staff
+    staff.active = True
+    _record(session, "staff.enable", staff, {"email": staff.email}, clock, actor, address)
+    session.commit()
+    log.info("staff enabled", extra={"staff_id": staff.id})
+    return staff
+
+
 def set_password(
     session: Session,
     staff_id: int,

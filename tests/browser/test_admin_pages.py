@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from agents.models import Agent, Queue
+from agents.staff import StaffUser
 from callback.models import CallbackRequest
 from core.db import Database, make_engine
 from tests import factories
@@ -153,3 +155,30 @@ def test_a_supervisor_sets_an_agent_away(page: Any, live_db: Database, width: in
     expect(page.get_by_text("Orders, tracking and delivery", exact=True)).to_be_visible()
     page.screenshot(path=f"/tmp/callme-admin-request-{width}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_disabling_an_account_asks_first_and_can_be_undone(page: Any, live_db: Database) -> None:
+    email = staff_member(live_db, "admin")
+    staff_member(live_db, "agent")
+    sign_in(page, "/admin/staff", email)
+    agent = page.locator("li.card").filter(has_text="agent@example.com")
+    with live_db.sessions() as session:
+        name = session.scalars(select(StaffUser.name).where(StaffUser.email == "agent@example.com")).one()
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    agent.get_by_role("button", name=f"Disable {name}").click()
+    assert asked and asked[0].startswith(f"Disable {name}?")
+    expect(agent).not_to_contain_text("disabled")  # said no: nothing sent
+
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    agent.get_by_role("button", name=f"Disable {name}").click()
+    expect(page.get_by_role("status")).to_contain_text("can no longer sign in")
+    expect(agent).to_contain_text("disabled")
+    agent.get_by_role("button", name=f"Enable {name}").click()
+    expect(page.get_by_role("status")).to_contain_text("can sign in again")
+    expect(agent.get_by_role("button", name=f"Disable {name}")).to_be_visible()

@@ -430,6 +430,17 @@ def test_an_admin_changes_a_role_and_disables_an_account(
     assert disable_line.target == f"staff {user.id}"
     # A disabled account is signed out at its next request.
     assert other.get("/admin").status_code == 302
+    page = text(admin.get("/admin/staff"))
+    assert f'action="/admin/staff/{user.id}/enable"' in page
+
+    # A slip of the Disable button is undone: the account signs in again, with the password it had.
+    enabled = post(admin, "/admin/staff", f"/admin/staff/{user.id}/enable")
+    assert enabled.status_code == 303
+    db_session.refresh(user)
+    assert user.active
+    [enable_line] = audit_lines(db_session, "staff.enable")
+    assert enable_line.target == f"staff {user.id}"
+    assert "can sign in again" in text(admin.get("/admin/staff"))
 
 
 def test_the_last_admin_cannot_be_demoted_and_the_page_says_so(admin: FlaskClient, db_session: Session) -> None:

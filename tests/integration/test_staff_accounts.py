@@ -247,6 +247,10 @@ def test_staff_set_role_and_disable_by_id_or_email_are_audited(app: Flask, clock
             ("staff.role", f"staff {account_id}", clock.now()),
         ]
         assert all(e.actor.startswith("cli") for e in audit.recent(s, limit=2))
+    # Enabled again, by email: it signs in with the password it had.
+    enabled = run(app, "staff", "enable", "ana@example.com")
+    assert enabled.exit_code == 0 and enabled.output.strip() == f"{account_id}\tana@example.com\tenabled"
+    assert "disabled" not in run(app, "staff", "list").output
 
 
 def test_a_new_password_is_checked_audited_without_itself_and_moves_the_session_version_on(
