@@ -93,7 +93,7 @@ def check_ask(
     under serialise_asks: how often the number and the client asked lately, the do-not-call list, and,
     unless the ask found the number's active request for its topic (which it will not repeat), how many
     requests the number has active."""
-    check_asks(session, limits, phone, client, now)
+    check_asks(session, limits, phone, client, now, repeat=found_active)
     check_do_not_call(session, phone)
     if not found_active:
         check_active(session, limits, phone)
@@ -121,21 +121,24 @@ def check_active(session: Session, limits: Limits, phone: str) -> None:
         )
 
 
-def check_asks(session: Session, limits: Limits, phone: str, client: str | None, now: datetime) -> None:
+def check_asks(
+    session: Session, limits: Limits, phone: str, client: str | None, now: datetime, repeat: bool = True
+) -> None:
     """Refuse an ask when the number or the client (as client_key() names it) has asked too often lately.
 
     Every ask that got this far left a row, including those answered "you already have one", so
-    probing for other people's requests costs the client the same as making requests. The number's own
-    limit counts the requests made for it, not those repeated asks: it bounds how often a stranger can
-    have us call someone, and strangers repeating an ask made no call, but would have locked the
-    number's owner out of asking about anything else for a day.
+    probing for other people's requests costs the client the same as making requests, and a `repeat`
+    (an ask that found the number's request for its topic: a probe, or its owner asking twice) counts
+    every ask of the number, so probes of one number from many clients (withheld callers) are bounded
+    too. An ask that would make a new request counts only the requests made for the number: strangers
+    repeating an ask made no call, and must not lock its owner out of asking about anything else.
     """
+    number = CallbackRequest.phone == phone
+    if not repeat:
+        number = and_(number, or_(CallbackRequest.outcome.is_(None), CallbackRequest.outcome != DUPLICATE_ASK))
     _check_window(
         session,
-        and_(
-            CallbackRequest.phone == phone,
-            or_(CallbackRequest.outcome.is_(None), CallbackRequest.outcome != DUPLICATE_ASK),
-        ),
+        number,
         limits.per_number_per_day,
         timedelta(days=1),
         now,

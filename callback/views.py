@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from agents.models import Queue
+from agents.models import Queue, primary_language
 from agents.service import list_queues
 from callback import service, words
 from callback.api import after_queued, limits, text_duplicate
@@ -30,6 +30,8 @@ from core.phone import PhonePolicy
 from core.web import clock, phone_policy, session, wake_dispatcher
 
 bp = Blueprint("callback", __name__)
+# `?lang=es` on any page: the customer's own choice of language, kept for the pages after it.
+bp.before_app_request(words.keep_chosen_language)
 
 
 @bp.app_template_global()
@@ -230,6 +232,7 @@ def _chosen_slot(form: Any) -> datetime | None:
 
 def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]:
     cards = []
+    language = words.language()
     for queue in queues:
         hours = queue.business_hours
         opening = hours.next_open(now)
@@ -243,6 +246,10 @@ def _queue_cards(queues: Sequence[Queue], now: datetime) -> list[dict[str, Any]]
                 "open_now": open_now,
                 "opens": words.when(opening, _zone(queue)) if opening is not None else None,
                 "wait": words.wait(wait) if wait is not None else None,
+                # A team that does not speak the page's language: said before the customer is called by it.
+                "speaks": None
+                if queue.speaks(language)
+                else words.languages_named(primary_language(code) for code in queue.spoken),
             }
         )
     return cards

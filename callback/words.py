@@ -4,7 +4,8 @@ Every date, time, wait and count a customer reads goes through here, so the form
 and the texts agree ("Monday, November 30 at 3:30 PM" in English, "lunes, 30 de noviembre a las
 15:30" in Spanish), always in the customer's own time zone and with that zone named.
 
-The language is the browser's (Accept-Language), English or Spanish; a request keeps the language
+The language is the one the customer chose with the pages' language link (`?lang=es`, kept in the
+session cookie), else the browser's (Accept-Language), English or Spanish; a request keeps the language
 it was made in (CallbackRequest.language), which is the language of its call and its texts.
 The time zone is the browser's (static/zone.js keeps it in the `tz` cookie), else the topic's.
 """
@@ -18,7 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton, format_time, get_timezone_location
+from babel.lists import format_list
 from flask import has_request_context, request
+from flask import session as browser
 from flask_babel import force_locale, get_locale, gettext, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 
@@ -31,11 +34,35 @@ LANGUAGES = ("en", "es")
 ZONE_COOKIE = "tz"
 
 
+# The session key of the language a customer chose on the pages (`?lang=`), over the browser's.
+CHOSEN_LANGUAGE = "lang"
+
+
 def page_language() -> str:
-    """The browser's preferred language among ours (Flask-Babel's locale selector, and the API's default)."""
+    """The customer's language among ours (Flask-Babel's locale selector, and the API's default): the
+    one they chose on the pages (someone on an English-language phone may still want Spanish), else
+    the browser's preferred one."""
     if not has_request_context():
         return LANGUAGES[0]
+    chosen = request.args.get(CHOSEN_LANGUAGE) or browser.get(CHOSEN_LANGUAGE)
+    if chosen in LANGUAGES:
+        return str(chosen)
     return preferred_language(request.accept_languages)
+
+
+def keep_chosen_language() -> None:
+    """Remember `?lang=` in the session cookie, so every page after it is in that language too (a
+    before-request hook of the customer pages)."""
+    chosen = request.args.get(CHOSEN_LANGUAGE)
+    if chosen in LANGUAGES and browser.get(CHOSEN_LANGUAGE) != chosen:
+        browser[CHOSEN_LANGUAGE] = chosen
+
+
+def languages_named(codes: Iterable[str]) -> str:
+    """Languages by their names in the page's language, as one "or" list ("inglés o francés")."""
+    locale = Locale(language())
+    names = [locale.languages.get(code, code) for code in dict.fromkeys(codes)]
+    return format_list(names, style="or", locale=locale)
 
 
 def preferred_language(accepted: Iterable[tuple[str, float]]) -> str:

@@ -214,6 +214,8 @@ def init_app(app: Flask) -> None:
             if error.code == 404 and not request.path.startswith("/voice/"):
                 # A mistyped address: our page, in the customer's language, not Werkzeug's English one.
                 return render_template("not_found.html"), 404
+            if error.code == 413 and not request.path.startswith("/voice/"):
+                return render_template("too_large.html"), 413
             return error
         code = _HTTP_CODES.get(error.code or 500, "bad_request")
         response = json_error(DomainError(code, error.description or error.name))

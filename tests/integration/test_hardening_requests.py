@@ -101,12 +101,21 @@ def test_probes_are_counted_by_the_clients_limit_like_any_other_post(client: Fla
     assert refused.get_json()["error"]["code"] == "client_hourly_limit"
 
 
+def test_probes_are_counted_by_the_numbers_daily_limit(client: FlaskClient) -> None:
+    post(client, ip="198.51.100.7")
+    # Five asks a day for one number, from anywhere: the first and four probes.
+    assert [post(client, ip=f"203.0.113.{n}").status_code for n in range(4)] == [409] * 4
+    refused = post(client, ip="203.0.113.99")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "number_daily_limit"
+
+
 def test_strangers_repeating_an_ask_do_not_lock_the_number_out_of_its_own(client: FlaskClient) -> None:
     post(client, ip="198.51.100.7")
-    # Strangers repeat the ask from five places: each is told it exists, none is a call to the number...
-    assert [post(client, ip=f"203.0.113.{n}").status_code for n in range(5)] == [409] * 5
-    # ...and the number's owner may still ask about something else (the number's limit counts requests
-    # made for it: how often we may be made to call it).
+    # Strangers spend the number's probes from four places: each is told it exists, none is a call...
+    assert [post(client, ip=f"203.0.113.{n}").status_code for n in range(4)] == [409] * 4
+    # ...and the number's owner may still ask about something else: a new request counts the requests
+    # made for the number (how often we may be made to call it), not strangers' repeats.
     assert post(client, ip="198.51.100.8", topic="returns").status_code == 201
 
 

@@ -196,6 +196,51 @@ def test_a_spanish_request_keeps_its_language_and_its_page_speaks_it(
     assert "Cancelar mi llamada" in page
 
 
+def test_a_customer_on_an_english_phone_may_choose_spanish_and_keeps_it(app, client: FlaskClient) -> None:
+    from core.db import get_db
+
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    first = _page(client.get("/callback", headers=english))
+    assert 'href="/callback?lang=es" hreflang="es" lang="es">Español</a>' in first
+    chosen = _page(client.get("/callback?lang=es", headers=english))
+    assert '<html lang="es">' in chosen and 'hreflang="en" lang="en">English</a>' in chosen
+    # Kept for the pages after it, the request and its call.
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', chosen)
+    assert token
+    location = client.post("/callback", data={**FORM, "csrf_token": token.group(1)}, headers=english).headers[
+        "Location"
+    ]
+    with get_db(app).sessions() as s:
+        ref = location.rsplit("/", 1)[-1]
+        assert s.scalar(select(CallbackRequest.language).where(CallbackRequest.ref == ref)) == "es"
+    assert '<html lang="es">' in _page(client.get(location, headers=english))
+    # And back.
+    assert '<html lang="en">' in _page(client.get("/callback?lang=en", headers=SPANISH))
+    assert '<html lang="en">' in _page(client.get("/callback", headers=SPANISH))
+
+
+def test_a_team_that_does_not_speak_the_customers_language_is_said_on_the_form(client: FlaskClient) -> None:
+    from agents.service import update_queue
+    from core.db import get_db
+
+    with get_db(client.application).sessions() as s:
+        update_queue(s, "returns", {"languages": "en"})
+        update_queue(s, "orders", {"languages": "en,es"})
+    spanish = _page(client.get("/callback", headers=SPANISH))
+    returns = re.search(r'<li data-topic="returns">.*?</li>', spanish, re.S)
+    orders = re.search(r'<li data-topic="orders">.*?</li>', spanish, re.S)
+    assert returns and "es posible que la persona que le llame solo hable inglés" in returns.group(0)
+    assert orders and "solo hable" not in orders.group(0)
+    assert "may speak only" not in _page(client.get("/callback", headers={"Accept-Language": "en"}))
+
+
+def test_a_form_post_too_large_is_explained_in_the_customers_language(client: FlaskClient) -> None:
+    response = client.post("/callback", data={**FORM, "name": "x" * 200_000}, headers=SPANISH)
+    assert response.status_code == 413
+    page = _page(response)
+    assert "Era más de lo que admite el formulario" in page and '<html lang="es">' in page
+
+
 def test_the_confirmation_text_is_in_the_requests_language(database_url: str, clock: FixedClock) -> None:
     from tests.integration.test_callback_pages import _app
 

@@ -348,10 +348,14 @@ def test_an_ask_that_found_a_request_is_counted_by_the_limits(session: Session, 
         line.repeated_ask(session, queue, PHONE, now, "call:CA1")
     session.commit()
     with pytest.raises(LimitExceeded) as refused:
-        check_asks(session, Limits(per_ip_per_hour=4), PHONE, "call:CA1", now)
+        check_asks(session, Limits(per_ip_per_hour=4, per_number_per_day=100), PHONE, "call:CA1", now)
     assert refused.value.code == "client_hourly_limit"
-    # The number's own limit counts the requests made for it (one), not strangers' repeated asks.
-    check_asks(session, Limits(per_number_per_day=2), PHONE, None, now)
+    # Another repeat (a probe) counts every ask of the number: the request and the four repeats.
+    with pytest.raises(LimitExceeded) as probed:
+        check_asks(session, Limits(per_number_per_day=5), PHONE, None, now, repeat=True)
+    assert probed.value.code == "number_daily_limit"
+    # An ask for a new request counts the requests made for the number (one), not strangers' repeats.
+    check_asks(session, Limits(per_number_per_day=2), PHONE, None, now, repeat=False)
     with pytest.raises(LimitExceeded) as daily:
-        check_asks(session, Limits(per_number_per_day=1), PHONE, None, now)
+        check_asks(session, Limits(per_number_per_day=1), PHONE, None, now, repeat=False)
     assert daily.value.code == "number_daily_limit"
