@@ -232,6 +232,11 @@ def test_a_team_that_does_not_speak_the_customers_language_is_said_on_the_form(c
     assert returns and "es posible que la persona que le llame solo hable inglés" in returns.group(0)
     assert orders and "solo hable" not in orders.group(0)
     assert "may speak only" not in _page(client.get("/callback", headers={"Accept-Language": "en"}))
+    # No team speaks it: said once, not once a topic.
+    with get_db(client.application).sessions() as s:
+        update_queue(s, "orders", {"languages": "en"})
+    once = _page(client.get("/callback", headers=SPANISH))
+    assert once.count("solo hable") == 1 and "Es posible que la persona que le llame solo hable inglés." in once
 
 
 def test_a_form_post_too_large_is_explained_in_the_customers_language(client: FlaskClient) -> None:
