@@ -495,6 +495,15 @@ def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo) 
     return status_words(req)
 
 
+def _number_shown(req: CallbackRequest) -> str:
+    """The number we will call, as the status page shows it: whole to the browser that made the request
+    (it typed it: a typo must be seen, "(202) 555-0340" for "(201) ..."), else masked (the page's link
+    may be forwarded or shared)."""
+    if not req.phone.startswith("+"):
+        return req.phone
+    return phones.display(req.phone) if req.ref in _mine() else phones.mask(req.phone)
+
+
 def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, code: int = 200) -> ResponseReturnValue:
     now = clock().now()
     standing = service.standing(session(), req, now)
@@ -518,7 +527,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
             undo_at_one=undo_until is not None and words.at_one(undo_until, zone),
             undo_form=CancelForm(),
             offer=_offer(req, now, zone),
-            masked=phones.mask(req.phone) if req.phone.startswith("+") else req.phone,
+            masked=_number_shown(req),
             attempts=attempt_lines(req, zone),
             queue=queue,
             zone=zone.key,
