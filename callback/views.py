@@ -481,7 +481,17 @@ def _offer(req: CallbackRequest, now: datetime, zone: ZoneInfo) -> dict[str, str
     }
 
 
-def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo) -> str:
+def _headline(req: CallbackRequest, scheduled: datetime | None, zone: ZoneInfo, now: datetime) -> str:
+    hours = req.queue.business_hours
+    if req.status == "queued" and scheduled is None and not req.hold_call_sid and not hours.is_open(now):
+        # "You're in line" would read as "any minute now": the wait counts from the opening.
+        opening = hours.next_open(now)
+        if opening is not None:
+            return gettext(
+                "You're in line. We're closed right now: we open on %(when)s, and we'll call you when it's "
+                "your turn after that.",
+                when=words.when(opening, zone),
+            )
     if scheduled is not None and req.status == "queued":
         if req.not_before is not None and req.not_before >= scheduled:
             return gettext("You're booked: we'll call you on %(when)s.", when=words.when(scheduled, zone))
@@ -514,7 +524,7 @@ def _status_page(req: CallbackRequest, errors: dict[str, str] | None = None, cod
         render_template(
             "callback/status.html",
             req=req,
-            words=_headline(req, standing.scheduled_for, zone),
+            words=_headline(req, standing.scheduled_for, zone, now),
             topic=words.topic(queue.name, queue.display_name),
             scheduled=words.when(standing.scheduled_for, zone) if standing.scheduled_for else None,
             place=words.place(standing.position),

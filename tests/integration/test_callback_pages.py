@@ -755,3 +755,17 @@ def test_a_closed_topic_says_its_wait_from_the_opening_not_twice(app, client: Fl
         assert opening is not None and total is not None
         from_opening = words.wait(total - int((opening - clock.now()).total_seconds()))
     assert f"then {from_opening}" in card.group(1) and words.wait(total) not in card.group(1)
+
+
+def test_a_request_made_while_its_topic_is_closed_says_when_we_open(client: FlaskClient, clock: FixedClock) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 23, 23, 0, tzinfo=UTC))  # 6 PM in New York: orders closed till tomorrow 9
+    ref = submit(client).headers["Location"].rsplit("/", 1)[-1]
+    page = " ".join(text(client.get(f"/callback/{ref}")).split())
+    assert (
+        "You're in line. We're closed right now: we open on Tuesday, November 24 at 9:00 AM, and we'll call you "
+        "when it's your turn after that."
+    ) in page
+    clock.set(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))  # 10 AM: open, in line as any other
+    assert "We're closed" not in " ".join(text(client.get(f"/callback/{ref}")).split())
