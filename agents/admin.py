@@ -31,7 +31,7 @@ from agents.admin_forms import (
     StatusForm,
 )
 from agents.auth import current_staff, staff_required
-from agents.desk import agent_zone, duration_words
+from agents.desk import STATUS_WORDS, agent_zone, duration_words
 from agents.models import Queue
 from agents.staff import add_staff, disable, enable, list_staff, set_password, set_role
 from callback import dnc
@@ -150,7 +150,16 @@ def _agents_page(errors: dict[int, str] | None = None, code: int = 200) -> Respo
                 "for": duration_words((now - agent.status_since).total_seconds()),
             }
         )
-    return render_template("admin/agents.html", rows=rows, choices=STATUS_CHOICES, errors=errors or {}), code
+    return (
+        render_template(
+            "admin/agents.html",
+            rows=rows,
+            choices=STATUS_CHOICES,
+            errors=errors or {},
+            after_call_words=service.AFTER_CALL_WORDS,
+        ),
+        code,
+    )
 
 
 @bp.post("/agents/<int:agent_id>/status")
@@ -165,12 +174,27 @@ def agent_status(agent_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _agents_page({agent_id: "Please choose available, away or offline."}, 422)
     before, wanted = agent.status, form.status.data or ""
+    if before in service.HELD_BY_THE_LINE and wanted in service.AFTER_CALL:
+        # On a call (or about to be): the call is theirs to finish, then away or offline, as when the
+        # agent asks it on their console (one rule: service.after_this_call).
+        try:
+            agent = service.after_this_call(session(), clock(), agent_id, wanted)
+        except DomainError as error:
+            session().rollback()
+            return _agents_page({agent_id: error.message}, error.status)
+        if agent.status == before:
+            _audit("agent.after_call", f"agent {agent.id}", {"status": agent.status, "after_call": wanted})
+            flash(f"{agent.name} keeps this call and will be {wanted} when it ends.")
+            return redirect(url_for("admin.agents"), code=303)
+        _audit("agent.status", f"agent {agent.id}", {"from": before, "to": agent.status})
+        flash(f"{agent.name} is now {agent.status}.")
+        return redirect(url_for("admin.agents"), code=303)
     try:
         # The agent's console shows this reason, so they know who changed their status.
         reason = f"set by {current_staff().name} ({current_staff().role})"
         agent = service.set_status(session(), clock(), agent_id, wanted, reason=reason)
     except Conflict as error:
-        busy = agent.status.replace("_", " ")
+        busy = STATUS_WORDS.get(agent.status, agent.status).lower()
         message = f"{agent.name} is {busy} right now and cannot be set {wanted}. Try again when the call is over."
         return _agents_page({agent_id: message}, error.status)
     except DomainError as error:

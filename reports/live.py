@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agents.models import AGENT_STATUSES, STAFFED, Agent, Queue, agent_queues
+from agents.service import AFTER_CALL_WORDS
 from callback import line
 from callback import service as callbacks
 from callback.models import WAITING, AgentLeg, CallAttempt, CallbackRequest
@@ -69,6 +70,8 @@ class AgentNow:
     reason: str | None
     queues: list[str]
     call: CallNow | None
+    # What they asked to be once the line lets them go ("Away when this call ends"), if anything.
+    after_call: str | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,7 @@ def _agents_now(session: Session, queue_names: dict[int, str]) -> list[AgentNow]
             reason=a.status_reason,
             queues=[q.name for q in a.queues],
             call=calls.get(a.id),
+            after_call=AFTER_CALL_WORDS.get(a.after_call_status or ""),
         )
         for a in agents
     ]

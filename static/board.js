@@ -221,6 +221,7 @@
   function agentRow(a, names) {
     var status = el("td", {role: "cell"},
       el("span", {className: "badge badge-" + a.status, textContent: STATUS_WORDS[a.status] || a.status}), " ",
+      a.after_call ? el("span", {className: "badge", textContent: a.after_call}) : null, a.after_call ? " " : null,
       el("span", {className: "since"}, "for ", sinceSpan(a.since), ", since " + clockTime(a.since, false)),
       a.reason ? el("span", {className: "reason", textContent: a.reason}) : null);
     var call;

@@ -189,15 +189,33 @@ def test_making_an_agent_available_wakes_the_dispatcher(
     assert woken == [True]
 
 
-def test_an_agent_on_a_call_cannot_be_set_away_and_the_page_says_why(
+def test_an_agent_on_a_call_set_away_keeps_the_call_and_goes_away_after_it(
     supervisor: FlaskClient, db_session: Session, clock: FixedClock
 ) -> None:
     worker = factories.agent(db_session, clock.now(), status="on_call")
 
     response = post(supervisor, "/admin/agents", f"/admin/agents/{worker.id}/status", status="away")
 
+    assert response.status_code == 303
+    page = text(supervisor.get("/admin/agents"))
+    assert f"{worker.name} keeps this call and will be away when it ends." in page
+    assert "Away when this call ends" in page  # the wish, shown beside their status
+    db_session.refresh(worker)
+    assert (worker.status, worker.after_call_status) == ("on_call", "away")
+    assert audit_lines(db_session, "agent.status") == []
+    [wish] = audit_lines(db_session, "agent.after_call")
+    assert wish.details_dict["after_call"] == "away"
+
+
+def test_an_agent_on_a_call_cannot_be_made_available_and_the_page_says_why(
+    supervisor: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    worker = factories.agent(db_session, clock.now(), status="on_call")
+
+    response = post(supervisor, "/admin/agents", f"/admin/agents/{worker.id}/status", status="available")
+
     assert response.status_code == 409
-    assert f"{worker.name} is on call right now and cannot be set away" in text(response)
+    assert f"{worker.name} is on a call right now and cannot be set available" in text(response)
     assert f'id="agent-{worker.id}-error"' in text(response)
     db_session.refresh(worker)
     assert worker.status == "on_call"

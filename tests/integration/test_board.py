@@ -51,7 +51,7 @@ def busy_line(db_session: Session, clock: FixedClock) -> dict[str, int]:
     """Orders: two waiting (12 and 3 min), one holding (20 min), one failed; Ana talking, Bob away."""
     now = clock.now()
     ana = factories.agent(db_session, now - timedelta(minutes=4), status="on_call")
-    ana.name = "Ana Agent"
+    ana.name, ana.after_call_status = "Ana Agent", "away"  # her break, once this call ends
     bob = factories.agent(db_session, now - timedelta(minutes=30), status="away")
     bob.name, bob.status_reason = "Bob Agent", "lunch"
     factories.request(db_session, now, age=timedelta(minutes=12))
@@ -149,6 +149,7 @@ def test_the_state_counts_the_line_and_is_never_cached(
         "since": "2026-11-23T14:58:00+00:00",
     }
     assert agents["Bob Agent"]["call"] is None and agents["Bob Agent"]["reason"] == "lunch"
+    assert agents["Ana Agent"]["after_call"] == "Away when this call ends" and agents["Bob Agent"]["after_call"] is None
     assert {(a["kind"], a["queue"]) for a in state["alerts"]} == {("failed_recently", "orders")}
 
 
