@@ -215,6 +215,12 @@ def _times(queue: Queue, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
         if key not in days:
             days[key] = {"day": key, "label": words.day(slot, zone), "times": []}
         days[key]["times"].append({"value": slot.isoformat(), "label": words.clock(slot, zone)})
+    for listed in days.values():
+        # The night the clocks go back has its 1:00 and 1:30 twice: each says which one it is.
+        labels = [t["label"] for t in listed["times"]]
+        for t in listed["times"]:
+            if labels.count(t["label"]) > 1:
+                t["label"] = words.clock_and_zone(datetime.fromisoformat(t["value"]), zone)
     return list(days.values())
 
 

@@ -143,6 +143,11 @@ def clock(moment: datetime, zone: ZoneInfo) -> str:
     return format_time(moment, "short", tzinfo=zone, locale=_locale())
 
 
+def clock_and_zone(moment: datetime, zone: ZoneInfo) -> str:
+    """'1:30 AM EDT': a time of day that the zone's clocks show twice when they go back, told apart."""
+    return f"{clock(moment, zone)} {moment.astimezone(zone).tzname()}"
+
+
 def when(moment: datetime, zone: ZoneInfo) -> str:
     """The one way a customer page writes a moment: 'Monday, November 30 at 3:30 PM'."""
     if at_one(moment, zone):

@@ -769,3 +769,23 @@ def test_a_request_made_while_its_topic_is_closed_says_when_we_open(client: Flas
     ) in page
     clock.set(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))  # 10 AM: open, in line as any other
     assert "We're closed" not in " ".join(text(client.get(f"/callback/{ref}")).split())
+
+
+def test_the_hour_the_clocks_go_back_is_offered_twice_each_saying_which(app, client: FlaskClient) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from agents.service import update_queue
+    from callback.views import _times
+    from core.db import get_db
+    from tests import factories
+
+    new_york = ZoneInfo("America/New_York")
+    with app.test_request_context(headers={"Accept-Language": "en-US"}), get_db(app).sessions() as s:
+        update_queue(s, "orders", {"hours": "24/7"})
+        # Saturday evening before the first Sunday of November 2027: 2:00 AM EDT becomes 1:00 AM EST.
+        days = _times(factories.queue(s, "orders"), datetime(2027, 11, 6, 22, 0, tzinfo=UTC), new_york)
+    sunday = next(d for d in days if d["day"] == "2027-11-07")
+    labels = [t["label"].replace("\u202f", " ") for t in sunday["times"]]
+    assert labels[:6] == ["12:00 AM", "12:30 AM", "1:00 AM EDT", "1:30 AM EDT", "1:00 AM EST", "1:30 AM EST"]
+    assert len(set(labels)) == len(labels)
