@@ -411,6 +411,15 @@ def edit_queue(name: str) -> ResponseReturnValue:
             },
         )
     flash(f"{queue.display_name}: settings saved." if changed else f"{queue.display_name}: nothing changed.")
+    if "max_attempts" in changed and queue.max_attempts < before["max_attempts"]:
+        spent = service.waiting_with_attempts(session(), queue, queue.max_attempts)
+        if spent:
+            # Not said, this looks like nothing: those requests end "failed" at their next turn.
+            flash(
+                f"{spent} waiting request{'s have' if spent != 1 else ' has'} already had "
+                f"{queue.max_attempts} call{'s' if queue.max_attempts != 1 else ''} or more: "
+                f"{'they end' if spent != 1 else 'it ends'} at the next turn, without another call."
+            )
     return redirect(url_for("admin.queues"), code=303)
 
 

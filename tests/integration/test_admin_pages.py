@@ -569,6 +569,16 @@ def test_a_bad_queue_setting_is_explained_next_to_its_field_and_nothing_is_saved
     assert audit_lines(db_session, "queue.update") == []
 
 
+def test_lowering_max_attempts_says_which_waiting_requests_it_ends(
+    admin: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    factories.request(db_session, clock.now(), status="retry_wait", attempts=2)
+    factories.request(db_session, clock.now(), status="retry_wait", attempts=1)
+    post(admin, "/admin/queues/orders", "/admin/queues/orders", **{**QUEUE_FORM, "max_attempts": "2"})
+    page = text(admin.get("/admin/queues"))
+    assert "1 waiting request has already had 2 calls or more: it ends at the next turn" in page
+
+
 def test_an_unknown_queue_is_not_found(admin: FlaskClient) -> None:
     assert admin.get("/admin/queues/nope").status_code == 404
 
