@@ -779,18 +779,29 @@ def _lookup_input(
         confidence=confidence,
         result=reference or None,
     )
+    asked = int(partial["asked"]) if partial is not None else 0
     if not reference:
+        if partial is not None:
+            # "Hold on, let me find it", "wait, there's more": the start is kept and the rest asked again.
+            prefix = (call.text("take_your_time"),) if given_time(call, ivr, said) else ()
+            if prefix or asked < REST_ASKS:
+                return _ask_rest(call, ivr, name, str(partial["digits"]), bool(partial["keyed"]), asked + 1, prefix)
+            return _settle(call, ivr, name, node, str(partial["digits"]), bool(partial["keyed"]))
         if given_time(call, ivr, said):  # "hang on, let me find the email"
             return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=True)
-    asked = int(partial["asked"]) if partial is not None else 0
     # Keys the gather's timeout sent (no # pressed), or words that stop on a digit: the caller may have
     # paused for the rest. A number ended by # or by words ("..., I think") was given as a whole.
     stopped = not finished_on_key if digits else speech.ends_on_a_digit(said, language=call.lang)
-    if stopped and asked < REST_ASKS and speech.begins_order_number(reference) and not _found(call, node, reference):
-        # "112 4455667" and a pause long enough to end the question: the start of an order number, and
-        # nothing by that number. What we have, and the rest asked for, instead of "I couldn't find it".
-        return _ask_rest(call, ivr, name, reference, keyed, asked + 1)
+    if stopped and asked < REST_ASKS and speech.begins_order_number(reference):
+        if trusted:
+            # Keyed: looked up as it is, and only if nothing has that number is the rest asked for (one
+            # lookup, not one to decide and another to answer).
+            return _look_up(call, ivr, name, node, reference, rest=(keyed, asked + 1))
+        if not _found(call, node, reference):
+            # "112 4455667" and a pause long enough to end the question: the start of an order number,
+            # and nothing by that number. What we have, and the rest asked for, not "I couldn't find it".
+            return _ask_rest(call, ivr, name, reference, keyed, asked + 1)
     return _settle(call, ivr, name, node, reference, trusted)
 
 
@@ -811,11 +822,13 @@ REST_ASKS = 2
 
 def _joined(start: str, reference: str, trusted: bool, keyed: bool) -> tuple[str, bool]:
     """What a caller gave after "I have ... so far, go on": the rest, appended to the start (trusted
-    only when every piece was keyed); or a number of its own when it is one (a whole order number, said
-    again from the top, or a return number)."""
+    only when every piece was keyed); or a number of its own when it is one: a whole order number, a
+    return number, or the number given again from the top (at least as long as the start and opening
+    as it did: "700199", then "700114" for a return number mistyped)."""
     rest = reference.replace("-", "")
     whole = start + rest
-    if not rest.isdigit() or len(rest) >= speech.ORDER_DIGITS or len(whole) > speech.ORDER_DIGITS:
+    again = len(rest) >= len(start) and rest[:3] == start[:3]
+    if not rest.isdigit() or len(rest) >= speech.ORDER_DIGITS or len(whole) > speech.ORDER_DIGITS or again:
         return reference, trusted
     return speech.format_order_number(whole) or whole, keyed
 
@@ -831,14 +844,16 @@ def _found(call: Call, node: LookupNode, reference: str) -> bool:
         return True
 
 
-def _ask_rest(call: Call, ivr: IvrSession, name: str, start: str, keyed: bool, asked: int) -> str:
+def _ask_rest(
+    call: Call, ivr: IvrSession, name: str, start: str, keyed: bool, asked: int, prefix: tuple[Part, ...] = ()
+) -> str:
     """ "I have 1 1 2, 4 4 5 5 6 6 7 so far. Please go on ...": the start kept in the session's state."""
     state = ivr.get_state()
     state[PARTIAL] = {"digits": start, "keyed": keyed, "asked": asked}
     ivr.set_state(state)
     save(call, ivr)
     so_far = call.text("number_so_far", digits=speech.say_digits(speech.group_order_digits(start)))
-    return _ask_reference(call, name, (so_far,))
+    return _ask_reference(call, name, (*prefix, so_far))
 
 
 def _chosen_instead(
@@ -975,8 +990,13 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
     return reference, bool(reference) and reported and sure
 
 
-def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str) -> str:
-    """Find the order or return and say where it stands; a second miss or an outage moves on."""
+def _look_up(
+    call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str, rest: tuple[bool, int] | None = None
+) -> str:
+    """Find the order or return and say where it stands; a second miss or an outage moves on.
+
+    `rest` (keyed, times asked): the reference may be the start of a longer number, cut short; when
+    nothing has it, the rest is asked for (`_ask_rest`) instead of "I couldn't find it"."""
     now = call.clock.now()
     zone = call.zone(node.topic)
     today = call.today(zone)
@@ -1015,6 +1035,9 @@ def _look_up(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference
         )
         _reset_counters(ivr)
         return render(call, ivr, node.fallback, lead_in=call.text("no_return_yet"))
+    if sentence is None and rest is not None:
+        ivr.add_step(now, node=name, kind="lookup", reference=reference, result=None)
+        return _ask_rest(call, ivr, name, reference, *rest)
     if sentence is None:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result=None)
         state = ivr.get_state()

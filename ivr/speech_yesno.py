@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ivr.speech_numbers import _fold, _is_spanish, _words, spoken_key
+from ivr.speech_numbers import _fold, _is_spanish, _words, spoken_digits, spoken_key
 
 # ---------------------------------------------------------------------------------------------------------
 # Yes or no
@@ -308,6 +308,8 @@ def ends_the_number(text: str, language: str = "en") -> bool:
     words = _said(text, spanish)
     if not words or not (_SPANISH_MORE_TO_COME if spanish else _MORE_TO_COME).isdisjoint(words):
         return False
+    if spoken_digits(text, language).digits:
+        return False  # "yes, 1234567", "that's it, 1234567": the rest, said after agreeing
     if only_fillers(text, language) or only_acknowledges(text, language) or yes_no("", text, language=language) is True:
         return True
     return bool(_spans(words, _SPANISH_NUMBER_ENDS if spanish else _NUMBER_ENDS))

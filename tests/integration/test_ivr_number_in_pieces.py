@@ -159,3 +159,57 @@ def test_a_menu_key_pressed_at_the_number_question_is_asked_again_not_looked_up(
     again = answer(shop, client, reply, Digits="1")
     passed_on = answer(shop, client, again, Digits="2")
     assert "Let me get someone to help you." in heard(passed_on), heard(passed_on)
+
+
+def test_the_rest_said_after_a_yes_is_the_rest_not_a_yes(shop: Flask, client: FlaskClient) -> None:
+    for language, yes, whole in (("en", "Yes, 1234567.", WHOLE), ("es", "Sí, 1234567.", "Entendí 1 1 2, 4 4 5 5")):
+        first = say(shop, client, asked_for_the_number(shop, client, language), "112 4455667")
+        check = say(shop, client, first, yes)
+        assert heard(check).startswith(whole), (language, heard(check))
+
+
+def test_a_moment_asked_for_after_go_on_keeps_the_start(shop: Flask, client: FlaskClient) -> None:
+    for words, lead in (
+        ("Hold on, let me find it.", "Sure, take your time. I have 1 1 2"),
+        ("Wait, there's more.", "I have 1 1 2"),
+    ):
+        first = say(shop, client, asked_for_the_number(shop, client), "112 4455667")
+        waiting = say(shop, client, first, words)
+        assert heard(waiting).startswith(lead), (words, heard(waiting))
+        check = say(shop, client, waiting, "1234567")
+        assert heard(check).startswith(WHOLE), (words, heard(check))
+
+
+def test_a_mistyped_return_number_keyed_again_is_taken_alone(shop: Flask, client: FlaskClient) -> None:
+    ask = answer(shop, client, call(shop, client), Digits="2")
+    first = answer(shop, client, ask, Digits="700199", FinishedOnKey="")
+    assert heard(first).startswith("I have 7 0 0, 1 9 9 so far."), heard(first)
+    found = answer(shop, client, first, Digits="700114", FinishedOnKey="#")
+    assert heard(found).startswith("We received your return on Saturday, November 21st."), heard(found)
+
+
+def test_keys_cut_short_are_looked_up_once(shop: Flask, client: FlaskClient) -> None:
+    lookup = shop.extensions["order_lookup"]
+    asked: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str):
+            found = getattr(lookup, name)
+            if name not in {"order", "return_for"}:
+                return found
+
+            def counted(*args, **kwargs):
+                asked.append(name)
+                return found(*args, **kwargs)
+
+            return counted
+
+    shop.extensions["order_lookup"] = Counting()
+    try:
+        ask = asked_for_the_number(shop, client)
+        asked.clear()
+        reply = answer(shop, client, ask, Digits=KINDLE[:10], FinishedOnKey="")
+    finally:
+        shop.extensions["order_lookup"] = lookup
+    assert heard(reply).startswith(SO_FAR)
+    assert asked == ["order"]
