@@ -11,6 +11,7 @@
   var wrapUpFor = null;  // the request the wrap-up form is filled in for: never wipe what is being typed
   var wrapUpName = "";   // ... and whose it is, to name in "save it first"
   var wrapUpEdited = false;  // the agent changed the form since it was drawn: keep it until they save it
+  var heldNote = "";  // a note about the form that stays until the agent acts (their draft, a refused save)
 
   function $(id) { return document.getElementById(id); }
 
@@ -117,7 +118,8 @@
         (target ? "; then the form moves on to " + target.name + "." : ".");
       return;
     }
-    held.hidden = true;
+    held.hidden = !heldNote;
+    held.textContent = heldNote;
     card.hidden = !target;
     if (!target) { wrapUpFor = null; return; }
     $("wrap-up-for").textContent = target.name + ", " + target.topic;
@@ -135,7 +137,10 @@
     form.action = forRequest(wrapUpUrl, target.request_id);
     form.elements.request_id.value = String(target.request_id);
     fill(form, target);
-    restoreDraft(form, target, held);
+    heldNote = "";
+    restoreDraft(form, target);
+    held.hidden = !heldNote;
+    held.textContent = heldNote;
   }
 
   function fill(form, target) {
@@ -144,37 +149,42 @@
     form.elements.note.value = target.note || "";
   }
 
-  // DRAFTS: what the agent types is kept in this browser until it is saved, so a reload, a lapsed
-  // sign-in or a closed tab does not lose it. A draft begun on a wrap-up that has been saved since (in
-  // another tab) is not put back over it; its words are shown so nothing typed is lost unseen.
-  function draftKey(requestId) { return "callme.wrap-up." + requestId; }
+  // DRAFTS: what the agent types is kept in this tab until it is saved, so a reload or a lapsed sign-in
+  // does not lose it. sessionStorage, by agent and request, for 12 hours: never past the tab (a shared
+  // computer keeps no customer's words), never another agent's. A draft begun on a wrap-up that has been
+  // saved since (in another tab) is not put back over it; its words are shown so nothing typed is lost.
+  var DRAFT_HOURS = 12;
+  function draftKey(requestId) { return "callme.wrap-up." + root.dataset.staff + "." + requestId; }
+  function drafts() { try { return window.sessionStorage; } catch (e) { return null; } }
   function saveDraft(form) {
     try {
-      window.localStorage.setItem(draftKey(form.elements.request_id.value), JSON.stringify({
-        seen: form.elements.saved_at.value, disposition: form.elements.disposition.value,
+      drafts().setItem(draftKey(form.elements.request_id.value), JSON.stringify({
+        at: Date.now(), seen: form.elements.saved_at.value, disposition: form.elements.disposition.value,
         note: form.elements.note.value}));
     } catch (e) { /* storage off or full: the form still works, only without a draft */ }
   }
-  function restoreDraft(form, target, held) {
+  // As the server stores a note (agents.desk.dispose): line ends as \n, no spaces around it.
+  function stored(note) { return (note || "").replace(/\r\n/g, "\n").trim(); }
+  function restoreDraft(form, target) {
+    var store = drafts();
     var draft = null;
-    try { draft = JSON.parse(window.localStorage.getItem(draftKey(target.request_id)) || "null"); } catch (e) { draft = null; }
+    try { draft = JSON.parse((store && store.getItem(draftKey(target.request_id))) || "null"); } catch (e) { draft = null; }
     if (!draft) { return; }
-    if (draft.disposition === (target.disposition || "") && draft.note === (target.note || "")) {
-      window.localStorage.removeItem(draftKey(target.request_id));  // saved as typed
-      return;
+    store.removeItem(draftKey(target.request_id));
+    if (Date.now() - (draft.at || 0) > DRAFT_HOURS * 3600 * 1000) { return; }
+    if (draft.disposition === (target.disposition || "") && stored(draft.note) === stored(target.note)) {
+      return;  // saved as typed
     }
     if (draft.seen === (target.saved_at || "")) {
       form.elements.disposition.value = draft.disposition;
       form.elements.note.value = draft.note;
       wrapUpEdited = true;
-      held.hidden = false;
-      held.textContent = "Your unsaved wrap-up is back: save it when it is ready.";
+      saveDraft(form);
+      heldNote = "Your unsaved wrap-up is back: save it when it is ready.";
       return;
     }
-    window.localStorage.removeItem(draftKey(target.request_id));
     if (draft.note) {
-      held.hidden = false;
-      held.textContent = "This wrap-up was saved elsewhere while you were writing; what you had typed: \u201c" +
+      heldNote = "This wrap-up was saved elsewhere while you were writing; what you had typed: \u201c" +
         draft.note + "\u201d";
     }
   }
@@ -207,6 +217,37 @@
     drawCall(state.call);
     drawWrapUp(state.wrap_up);
     drawToday(state.today);
+    if (!leftShown) { showLeftDrafts(state.today); }
+  }
+
+  // Once a page: drafts of this agent's other calls (their wrap-up was saved elsewhere, or the line
+  // moved on) are shown, with the call's name, and dropped from storage.
+  var leftShown = false;
+  function showLeftDrafts(today) {
+    leftShown = true;
+    var store = drafts();
+    if (!store) { return; }
+    var prefix = "callme.wrap-up." + root.dataset.staff + ".";
+    var lines = [];
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (!key || key.indexOf(prefix) !== 0 || key === draftKey(wrapUpFor)) { continue; }
+      var draft = null;
+      try { draft = JSON.parse(store.getItem(key) || "null"); } catch (e) { draft = null; }
+      store.removeItem(key);
+      var id = Number(key.slice(prefix.length));
+      var call = (today || []).filter(function (c) { return c.request_id === id; })[0];
+      if (draft && draft.note && stored(draft.note) !== stored(call && call.note) &&
+          Date.now() - (draft.at || 0) <= DRAFT_HOURS * 3600 * 1000) {
+        lines.push((call ? call.name : "an earlier call") + ": \u201c" + draft.note + "\u201d");
+      }
+    }
+    if (lines.length) {
+      var note = $("drafts-left");
+      note.textContent = "Not saved, because the wrap-up was saved meanwhile elsewhere: what you had typed for " +
+        lines.join("; ");
+      note.hidden = false;
+    }
   }
 
   // Polls that fail in a row before the console says it is out of date (one miss is a blip).
@@ -258,7 +299,12 @@
 
   var wrapUpForm = $("wrap-up-form");
   if (wrapUpForm) {
-    var edited = function () { wrapUpEdited = true; saveDraft(wrapUpForm); };
+    var edited = function () {
+      wrapUpEdited = true;
+      saveDraft(wrapUpForm);
+      // "Your draft is back" has done its work once they type; words of a refused save stay in view.
+      if (heldNote.indexOf("Your unsaved") === 0) { heldNote = ""; $("wrap-up-held").hidden = true; }
+    };
     wrapUpForm.addEventListener("input", edited);
     wrapUpForm.addEventListener("change", edited);
   }

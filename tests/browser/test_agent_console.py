@@ -205,6 +205,8 @@ def test_two_tabs_and_a_reload_lose_no_wrap_up_and_overwrite_none(browser: Any, 
     second.get_by_label("Note").fill("Customer wants a refund instead")
     second.reload()
     expect(second.get_by_label("Note")).to_have_value("Customer wants a refund instead")
+    second.wait_for_timeout(2500)  # more than a poll: the word stays until the agent types
+    expect(second.locator("#wrap-up-held")).to_be_visible()
     expect(second.locator("#wrap-up-held")).to_contain_text("Your unsaved wrap-up is back")
 
     # The first tab saves; the second, drawn before that save, cannot write over it.
@@ -215,6 +217,11 @@ def test_two_tabs_and_a_reload_lose_no_wrap_up_and_overwrite_none(browser: Any, 
     second.get_by_label("How did it go?").select_option("resolved")
     second.get_by_role("button", name="Save wrap-up").click()
     expect(second.get_by_text("This call's wrap-up was saved meanwhile")).to_be_visible()
+    # What the second tab had typed is not lost unseen: shown, and still there after a poll.
+    left = second.locator("#drafts-left")
+    expect(left).to_contain_text("Customer wants a refund instead")
+    second.wait_for_timeout(2500)
+    expect(left).to_be_visible()
     today = second.locator("#today li").first
     expect(today).to_contain_text("Needs a follow-up")
     expect(today).to_contain_text("Parcel late; UPS trace opened.")
