@@ -8,6 +8,7 @@ token before a view runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ from agents.admin_forms import (
 from agents.auth import current_staff, staff_required
 from agents.desk import STATUS_WORDS, agent_zone, duration_words
 from agents.models import Queue
-from agents.staff import add_staff, disable, enable, list_staff, set_password, set_role
+from agents.staff import StaffUser, add_staff, disable, enable, list_staff, set_password, set_role
 from callback import dnc
 from core import phone as phones
 from core.errors import Conflict, DomainError, NotFound
@@ -284,6 +285,20 @@ def _actor() -> dict[str, Any]:
     return {"actor": current_staff(), "address": request.remote_addr}
 
 
+def _on_account(staff_id: int, act: Callable[[], StaffUser], said: Callable[[StaffUser], str]) -> ResponseReturnValue:
+    """Carry out one change to a staff account (the staff service audits and commits it): back to the
+    staff page saying what was done, or with the reason beside the account."""
+    try:
+        user = act()
+    except DomainError as error:
+        session().rollback()
+        if isinstance(error, NotFound):
+            return _not_found("staff account")
+        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
+    flash(said(user))
+    return redirect(url_for("admin.staff"), code=303)
+
+
 @bp.post("/staff/<int:staff_id>/role")
 @staff_required(ADMIN)
 def staff_role(staff_id: int) -> ResponseReturnValue:
@@ -291,15 +306,11 @@ def staff_role(staff_id: int) -> ResponseReturnValue:
     form = RoleForm()
     if not form.validate_on_submit():
         return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": "Please choose a role."}, 422)
-    try:
-        user = set_role(session(), staff_id, form.role.data or "", clock=clock(), **_actor())
-    except DomainError as error:
-        session().rollback()
-        if isinstance(error, NotFound):
-            return _not_found("staff account")
-        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
-    flash(f"{user.name} is now {user.role}.")
-    return redirect(url_for("admin.staff"), code=303)
+    return _on_account(
+        staff_id,
+        lambda: set_role(session(), staff_id, form.role.data or "", clock=clock(), **_actor()),
+        lambda user: f"{user.name} is now {user.role}.",
+    )
 
 
 @bp.post("/staff/<int:staff_id>/password")
@@ -314,45 +325,33 @@ def staff_password(staff_id: int) -> ResponseReturnValue:
         return redirect(url_for("account.password"), code=303)
     if not form.validate_on_submit():
         return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": "Something went wrong; try again."}, 400)
-    try:
-        user = set_password(session(), staff_id, form.password.data or "", clock=clock(), **_actor())
-    except DomainError as error:
-        session().rollback()
-        if isinstance(error, NotFound):
-            return _not_found("staff account")
-        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
-    flash(f"{user.name} has a new password and is signed out everywhere. Tell it to them in person.")
-    return redirect(url_for("admin.staff"), code=303)
+    return _on_account(
+        staff_id,
+        lambda: set_password(session(), staff_id, form.password.data or "", clock=clock(), **_actor()),
+        lambda user: f"{user.name} has a new password and is signed out everywhere. Tell it to them in person.",
+    )
 
 
 @bp.post("/staff/<int:staff_id>/disable")
 @staff_required(ADMIN)
 def staff_disable(staff_id: int) -> ResponseReturnValue:
     """Disable one account so it can no longer sign in (audited as `staff.disable` by the staff service)."""
-    try:
-        user = disable(session(), staff_id, clock=clock(), **_actor())
-    except DomainError as error:
-        session().rollback()
-        if isinstance(error, NotFound):
-            return _not_found("staff account")
-        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
-    flash(f"{user.name} ({user.email}) can no longer sign in. Enable the account to undo it.")
-    return redirect(url_for("admin.staff"), code=303)
+    return _on_account(
+        staff_id,
+        lambda: disable(session(), staff_id, clock=clock(), **_actor()),
+        lambda user: f"{user.name} ({user.email}) can no longer sign in. Enable the account to undo it.",
+    )
 
 
 @bp.post("/staff/<int:staff_id>/enable")
 @staff_required(ADMIN)
 def staff_enable(staff_id: int) -> ResponseReturnValue:
     """Let a disabled account sign in again (audited as `staff.enable` by the staff service)."""
-    try:
-        user = enable(session(), staff_id, clock=clock(), **_actor())
-    except DomainError as error:
-        session().rollback()
-        if isinstance(error, NotFound):
-            return _not_found("staff account")
-        return _staff_page(StaffForm(formdata=None), {f"row-{staff_id}": _sentence(error.message)}, error.status)
-    flash(f"{user.name} ({user.email}) can sign in again, with the password they had.")
-    return redirect(url_for("admin.staff"), code=303)
+    return _on_account(
+        staff_id,
+        lambda: enable(session(), staff_id, clock=clock(), **_actor()),
+        lambda user: f"{user.name} ({user.email}) can sign in again, with the password they had.",
+    )
 
 
 # --- queues ---------------------------------------------------------------------------------------

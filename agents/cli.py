@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -216,25 +217,23 @@ def staff_set_password_command(account: str, password_stdin: bool) -> None:
 @click.argument("account")
 def staff_disable_command(account: str) -> None:
     """Disable an account, given by id or email: it can no longer sign in and its sessions end."""
-    database, clock, _policy = _context()
-    with database.sessions() as session:
-        try:
-            found = staff.find(session, account)
-            staff.disable(session, found.id, clock=clock, actor=audit.cli_actor())
-        except DomainError as error:
-            raise click.ClickException(error.message) from error
-        click.echo(f"{found.id}\t{found.email}\tdisabled")
+    _change_account(account, staff.disable, "disabled")
 
 
 @staff_cli.command("enable")
 @click.argument("account")
 def staff_enable_command(account: str) -> None:
     """Let a disabled account, given by id or email, sign in again with the password it had."""
+    _change_account(account, staff.enable, "enabled")
+
+
+def _change_account(account: str, change: Callable[..., staff.StaffUser], done: str) -> None:
+    """Disable or enable an account, given by id or email, audited as the command line's; print it."""
     database, clock, _policy = _context()
     with database.sessions() as session:
         try:
             found = staff.find(session, account)
-            staff.enable(session, found.id, clock=clock, actor=audit.cli_actor())
+            change(session, found.id, clock=clock, actor=audit.cli_actor())
         except DomainError as error:
             raise click.ClickException(error.message) from error
-        click.echo(f"{found.id}\t{found.email}\tenabled")
+        click.echo(f"{found.id}\t{found.email}\t{done}")
