@@ -104,6 +104,12 @@ def zone_from(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def zone_told() -> bool:
+    """Whether the browser told us its time zone (without JavaScript it cannot): only then are the
+    page's times "in your time zone"; else they are in the topic's."""
+    return has_request_context() and zone_from(request.cookies.get(ZONE_COOKIE)) is not None
+
+
 def customer_zone(fallback: ZoneInfo) -> ZoneInfo:
     """The browser's time zone when it told us (the `tz` cookie), else `fallback` (the topic's)."""
     if has_request_context():

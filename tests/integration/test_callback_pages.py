@@ -789,3 +789,11 @@ def test_the_hour_the_clocks_go_back_is_offered_twice_each_saying_which(app, cli
     labels = [t["label"].replace("\u202f", " ") for t in sunday["times"]]
     assert labels[:6] == ["12:00 AM", "12:30 AM", "1:00 AM EDT", "1:30 AM EDT", "1:00 AM EST", "1:30 AM EST"]
     assert len(set(labels)) == len(labels)
+
+
+def test_times_are_said_to_be_the_customers_own_only_when_the_browser_told_its_zone(client: FlaskClient) -> None:
+    untold = " ".join(text(client.get("/callback")).split())
+    assert "Times are in the topic's time zone," in untold and "your time zone" not in untold
+    client.set_cookie("tz", "Europe/Madrid")
+    told = " ".join(text(client.get("/callback")).split())
+    assert "Times are in your time zone," in told and "Madrid" in told
