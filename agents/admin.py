@@ -36,6 +36,7 @@ from agents.desk import STATUS_WORDS, agent_zone, duration_words
 from agents.models import Queue
 from agents.staff import StaffUser, add_staff, disable, enable, list_staff, set_password, set_role
 from callback import dnc
+from callback import service as callbacks
 from core import phone as phones
 from core.errors import Conflict, DomainError, NotFound
 from core.web import clock, session, settings, wake_dispatcher
@@ -411,7 +412,7 @@ def edit_queue(name: str) -> ResponseReturnValue:
         )
     flash(f"{queue.display_name}: settings saved." if changed else f"{queue.display_name}: nothing changed.")
     if "max_attempts" in changed and queue.max_attempts < before["max_attempts"]:
-        spent = service.waiting_with_attempts(session(), queue, queue.max_attempts)
+        spent = callbacks.waiting_with_attempts(session(), queue, queue.max_attempts)
         if spent:
             # Not said, this looks like nothing: those requests end "failed" at their next turn.
             flash(

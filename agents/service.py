@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -173,24 +173,6 @@ def update_queue(
         setattr(queue, key, value)
     session.commit()
     return queue
-
-
-def waiting_with_attempts(session: Session, queue: Queue, attempts: int) -> int:
-    """How many of the queue's waiting requests have had `attempts` calls or more (a lowered
-    max_attempts ends them at their next turn)."""
-    # Imported here: callback.models imports agents.staff, which imports this module.
-    from callback.models import WAITING, CallbackRequest
-
-    count = session.scalar(
-        select(func.count())
-        .select_from(CallbackRequest)
-        .where(
-            CallbackRequest.queue_id == queue.id,
-            CallbackRequest.status.in_(WAITING),
-            CallbackRequest.attempts >= attempts,
-        )
-    )
-    return int(count or 0)
 
 
 def add_agent(

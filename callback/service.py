@@ -417,10 +417,13 @@ def sharing(session: Session, queue: Queue, now: datetime) -> dict[int, float]:
         .group_by(aq.queue_id)
     ).all()
     shares = {queue_id: int(shared) / total for queue_id, total, shared in rows if total and shared}
-    if shares:
-        others = session.scalars(select(Queue).where(Queue.id.in_(shares))).all()
-        shares = {other.id: shares[other.id] for other in others if other.business_hours.is_open(now)}
-    return {queue.id: 1.0, **shares}
+    # session.get: the queues are most often loaded already (the form lists them all), so no query.
+    open_now = {qid: share for qid, share in shares.items() if _is_open(session.get(Queue, qid), now)}
+    return {queue.id: 1.0, **open_now}
+
+
+def _is_open(queue: Queue | None, now: datetime) -> bool:
+    return queue is not None and queue.business_hours.is_open(now)
 
 
 def staffing(session: Session, queue: Queue) -> Staffing:
@@ -494,6 +497,16 @@ def record_quote(session: Session, request: CallbackRequest, now: datetime) -> N
     wait = standing(session, request, now).estimated_wait_seconds
     if wait is not None:
         request.quoted_wait_seconds = wait + max(0, int((now - request.created_at).total_seconds()))
+
+
+def waiting_with_attempts(session: Session, queue: Queue, attempts: int) -> int:
+    """How many of the queue's waiting requests have had `attempts` calls or more (a lowered
+    max_attempts ends them at their next turn)."""
+    r = CallbackRequest
+    count = session.scalar(
+        select(func.count()).select_from(r).where(r.queue_id == queue.id, r.status.in_(WAITING), r.attempts >= attempts)
+    )
+    return int(count or 0)
 
 
 def queue_wait(session: Session, queue: Queue, now: datetime, from_opening: bool = False) -> int | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from string import ascii_letters
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -731,15 +731,15 @@ def _lookup_input(
         # Not the number they meant, or no clear answer: say so once, and ask for it again.
         return _missed(call, ivr, name, node.fallback, heard=True, instead=call.text("confirm_no"))
     # The start of a number heard before a pause, and "go on" asked: this answer is its rest.
-    partial: dict[str, Any] | None = state.pop(PARTIAL, None)
+    partial = _Start.taken_from(state)
     if partial is not None:
         ivr.set_state(state)
     if _asks_for_a_person(call, digits, said):
         return _to_person(call, ivr, name, node, digits, said)
     if partial is not None and not digits and (not said or speech.ends_the_number(said, language=call.lang)):
         # Silence, "um" or "that's it" after "go on": what they gave is the whole of it.
-        ivr.add_step(now, node=name, kind="reference", speech=said or None, result=partial["digits"])
-        return _settle(call, ivr, name, node, str(partial["digits"]), bool(partial["keyed"]))
+        ivr.add_step(now, node=name, kind="reference", speech=said or None, result=partial.digits)
+        return _settle(call, ivr, name, node, partial.digits, partial.keyed)
     if said and not digits and not _spoken_number(call, said) and speech.lacks_number(said, language=call.lang):
         # "I don't know my order number": no use asking again; a person can find it another way.
         ivr.add_step(now, node=name, kind="reference", speech=said, result="no number")
@@ -755,11 +755,7 @@ def _lookup_input(
         reference, trusted = digits, True
     elif said:
         reference, trusted = _heard_reference(node, said, confidence, call.lang)
-        alone = speech.spoken_digits(said, language=call.lang).complete
-        piece = alone and (partial is not None or speech.begins_order_number(reference))
-        if reference.isdigit() and len(reference) < SHORTEST_SPOKEN_REFERENCE and not piece:
-            # A stray "one" among words ("una devolución"), not a number to read back or look up, however
-            # sure the recogniser is of the word. A number's first or last digits, said alone, are no stray.
+        if _stray(call, said, reference, continuing=partial is not None):
             reference = ""
         instead = None if reference else _chosen_instead(call, ivr, name, node, said, confidence)
         if instead is not None:
@@ -767,9 +763,9 @@ def _lookup_input(
     else:
         ivr.add_step(now, node=name, kind="reference", result=None)
         return _missed(call, ivr, name, node.fallback, heard=False)
-    keyed = bool(digits) and (partial is None or bool(partial["keyed"]))
+    keyed = bool(digits) and (partial is None or partial.keyed)
     if reference and partial is not None:
-        reference, trusted = _joined(str(partial["digits"]), reference, trusted, keyed)
+        reference, trusted = _joined(partial.digits, reference, trusted, keyed)
     ivr.add_step(
         now,
         node=name,
@@ -779,14 +775,14 @@ def _lookup_input(
         confidence=confidence,
         result=reference or None,
     )
-    asked = int(partial["asked"]) if partial is not None else 0
+    asked = partial.asked if partial is not None else 0
     if not reference:
         if partial is not None:
             # "Hold on, let me find it", "wait, there's more": the start is kept and the rest asked again.
             prefix = (call.text("take_your_time"),) if given_time(call, ivr, said) else ()
             if prefix or asked < REST_ASKS:
-                return _ask_rest(call, ivr, name, str(partial["digits"]), bool(partial["keyed"]), asked + 1, prefix)
-            return _settle(call, ivr, name, node, str(partial["digits"]), bool(partial["keyed"]))
+                return _ask_rest(call, ivr, name, partial.digits, partial.keyed, asked + 1, prefix)
+            return _settle(call, ivr, name, node, partial.digits, partial.keyed)
         if given_time(call, ivr, said):  # "hang on, let me find the email"
             return render(call, ivr, name, prefix=(call.text("take_your_time"),))
         return _missed(call, ivr, name, node.fallback, heard=True)
@@ -805,6 +801,16 @@ def _lookup_input(
     return _settle(call, ivr, name, node, reference, trusted)
 
 
+def _stray(call: Call, said: str, reference: str, continuing: bool) -> bool:
+    """Whether digits heard are a stray "one" among words ("una devolución"), not a number to read back
+    or look up, however sure the recogniser is of the word: fewer than a reference has, unless they are
+    a number's first or last digits said alone (`continuing`: the rest of a number's start)."""
+    if not reference.isdigit() or len(reference) >= SHORTEST_SPOKEN_REFERENCE:
+        return False
+    piece = continuing or speech.begins_order_number(reference)
+    return not (piece and speech.spoken_digits(said, language=call.lang).complete)
+
+
 def _settle(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str, trusted: bool) -> str:
     """A number heard whole: looked up, or read back first when it cannot be trusted as heard."""
     if not trusted:
@@ -818,6 +824,20 @@ def _settle(call: Call, ivr: IvrSession, name: str, node: LookupNode, reference:
 # The state key of a number's start heard before a pause, and how often the rest is asked for at most.
 PARTIAL = "partial"
 REST_ASKS = 2
+
+
+class _Start(NamedTuple):
+    """The start of a number heard before a pause, kept in the session's state while its rest is asked."""
+
+    digits: str
+    keyed: bool  # every piece so far keyed (a number keyed whole is trusted as keyed)
+    asked: int  # how often the rest has been asked for
+
+    @classmethod
+    def taken_from(cls, state: dict[str, Any]) -> _Start | None:
+        """The start kept in `state`, taken out of it (an answer uses it or moves on), or None."""
+        kept = state.pop(PARTIAL, None)
+        return None if kept is None else cls(str(kept["digits"]), bool(kept["keyed"]), int(kept["asked"]))
 
 
 def _joined(start: str, reference: str, trusted: bool, keyed: bool) -> tuple[str, bool]:
@@ -849,7 +869,7 @@ def _ask_rest(
 ) -> str:
     """ "I have 1 1 2, 4 4 5 5 6 6 7 so far. Please go on ...": the start kept in the session's state."""
     state = ivr.get_state()
-    state[PARTIAL] = {"digits": start, "keyed": keyed, "asked": asked}
+    state[PARTIAL] = _Start(start, keyed, asked)._asdict()
     ivr.set_state(state)
     save(call, ivr)
     so_far = call.text("number_so_far", digits=speech.say_digits(speech.group_order_digits(start)))
