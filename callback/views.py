@@ -208,8 +208,22 @@ def _times(queue: Queue, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
     Each day is {"day": "2026-11-30", "label": "Monday, November 30", "times": [{"value": UTC ISO 8601,
     "label": "3:30 PM"}]}: a day picker and a time-of-day picker, instead of one list of hundreds.
     """
+    return _by_day(service.callback_times(queue, now), zone)
+
+
+def _any_topic_times(queues: Sequence[Queue], now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Every topic's bookable times at once, for the form before a topic is chosen.
+
+    The page's script shows the chosen topic's own; without JavaScript the list cannot follow the
+    topic, and "Choose a topic first" would make booking a time take two posts. A time the chosen
+    topic does not offer is refused by the service, with that topic's times then listed.
+    """
+    return _by_day(sorted({slot for q in queues for slot in service.callback_times(q, now)}), zone)
+
+
+def _by_day(slots: Sequence[datetime], zone: ZoneInfo) -> list[dict[str, Any]]:
     days: dict[str, dict[str, Any]] = {}
-    for slot in service.callback_times(queue, now):
+    for slot in slots:
         local = slot.astimezone(zone)
         key = local.date().isoformat()
         if key not in days:
@@ -440,7 +454,7 @@ def request_form() -> ResponseReturnValue:
             links=links,
             aria=lambda name, hint=None: _aria(errors, name, hint),
             queues=_queue_cards(queues, now),
-            times=_times(chosen, now, _zone(chosen)) if chosen else [],
+            times=_times(chosen, now, _zone(chosen)) if chosen else _any_topic_times(queues, now, zone),
             slots={q.name: _times(q, now, _zone(q)) for q in queues},
             examples=words.phone_examples(policy),
             zone_name=words.zone_name(zone),

@@ -121,6 +121,37 @@ def test_choosing_a_slot_without_a_time_is_explained(client: FlaskClient) -> Non
     assert "choose a time" in page
 
 
+def served_times(page: str) -> list[str]:
+    """The values of the time list as the page is served (what a browser without JavaScript offers)."""
+    found = re.search(r'<select id="slot" name="slot".*?</select>', page, re.S)
+    assert found
+    return re.findall(r'<option value="([^"]*)"', found.group(0))
+
+
+def test_without_javascript_a_time_is_booked_in_one_post(app, client: FlaskClient, clock: FixedClock) -> None:
+    from agents.models import Queue
+    from core.db import get_db
+
+    with get_db(app).sessions() as s:
+        s.query(Queue).filter_by(name="other").update({"hours": "24/7"})
+        s.commit()
+    offered = served_times(text(client.get("/callback")))
+    # Before a topic is chosen, the list has every topic's times: the night ones of the all-day topic too
+    # (03:00 UTC is 10 PM in New York, the topics' zone).
+    night = next(t for t in offered if t.startswith((clock.now() + timedelta(days=1)).date().isoformat() + "T03:00"))
+    tomorrow_ten = (clock.now() + timedelta(days=1)).isoformat()
+    assert tomorrow_ten in offered and len(offered) == len(set(offered))
+    response = submit(client, when="slot", slot=tomorrow_ten)
+    assert response.status_code == 303
+    assert "You're booked" in text(client.get(response.headers["Location"]))
+
+    # A time the chosen topic does not offer is refused, and that topic's own times are then listed.
+    page = text(submit(app.test_client(), phone="(201) 555-0144", when="slot", slot=night))
+    assert "is closed on Monday, November 23 at 10:00 PM" in page and "Please choose another time." in page
+    listed = served_times(page)
+    assert night not in listed and tomorrow_ten in listed
+
+
 def test_cancel_from_the_status_page(client: FlaskClient) -> None:
     location = submit(client).headers["Location"]
     token = csrf_token(client, location)
