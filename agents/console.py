@@ -129,6 +129,7 @@ def console() -> ResponseReturnValue:
             # The agent's own recent recordings (recordings.access lets them hear only these).
             recordings=recordings.stored_for_agent(session(), agent.id),
             zone=desk.agent_zone(agent),
+            times_in=desk.times_in(desk.agent_zone(agent)),
         )
     )
     if browser_phone:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, language_words, primary_language
 from agents.service import AFTER_CALL_WORDS
-from callback import line
+from callback import line, words
 from callback.models import DISPOSITIONS, AgentLeg, CallAttempt, CallbackRequest
 from core import phone as phones
 from core.errors import Conflict, InvalidInput, NotFound
@@ -119,6 +119,11 @@ def duration_words(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+def times_in(zone: ZoneInfo) -> str:
+    """The zone the console's times are in, as the page says it: 'United States (New York) Time'."""
+    return words.zone_name(zone, "en")
 
 
 def agent_zone(agent: Agent) -> ZoneInfo:
@@ -365,6 +370,7 @@ def pop(
         ],
         "earlier_attempts": [_attempt_line(a, zone, now) for a in earlier],
         "asked_at": _clock_time(req.created_at, zone, now),
+        "times_in": times_in(zone),
         "booked_for": _clock_time(req.not_before, zone, now) if req.not_before else None,
         "waited_seconds": int(waited),
         "waited_text": duration_words(waited),

@@ -123,12 +123,13 @@ def _locale() -> Locale:
     return get_locale() or Locale.parse(LANGUAGES[0])
 
 
-def zone_name(zone: ZoneInfo) -> str:
+def zone_name(zone: ZoneInfo, language: str | None = None) -> str:
     """The zone as people say it: 'United States (New York) Time', 'hora de España (Madrid)'; UTC as 'UTC'
-    (Babel would say 'Unknown Region (UTC) Time': it has no place to name)."""
+    (Babel would say 'Unknown Region (UTC) Time': it has no place to name). In the page's language, or
+    in `language` (the staff pages are in English whatever the browser asks)."""
     if zone.key in {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}:
         return "UTC"
-    return get_timezone_location(zone, locale=_locale())
+    return get_timezone_location(zone, locale=language or _locale())
 
 
 # A day, weekday spelled out and no year (bookings are at most a week ahead), per language.

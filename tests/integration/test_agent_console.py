@@ -542,6 +542,12 @@ def test_today_is_the_day_in_the_queues_time_zone(
     calls = state(client)["today"]
 
     assert [c["request_id"] for c in calls] == [today.request.id]
+    # The times on the console and on a call's page are the queue's, and the pages say so, in English
+    # whatever language the agent's browser prefers.
+    headers = {"Accept-Language": "es"}
+    assert "Times are in United States (New York) Time." in text(client.get("/agent", headers=headers))
+    call_page = text(client.get(f"/agent/calls/{today.request.id}", headers=headers))
+    assert "Times are in United States (New York) Time." in call_page
 
 
 def test_missed_calls_are_listed_without_a_wrap_up(
