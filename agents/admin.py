@@ -176,11 +176,13 @@ def agent_status(agent_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _agents_page({agent_id: "Please choose available, away or offline."}, 422)
     before, wanted = agent.status, form.status.data or ""
+    # The agent's console shows this reason, so they know who changed their status.
+    reason = f"set by {current_staff().name} ({current_staff().role})"
     if before in service.HELD_BY_THE_LINE and wanted in service.AFTER_CALL:
         # On a call (or about to be): the call is theirs to finish, then away or offline, as when the
         # agent asks it on their console (one rule: service.after_this_call).
         try:
-            agent = service.after_this_call(session(), clock(), agent_id, wanted)
+            agent = service.after_this_call(session(), clock(), agent_id, wanted, reason=reason)
         except DomainError as error:
             session().rollback()
             return _agents_page({agent_id: error.message}, error.status)
@@ -192,8 +194,6 @@ def agent_status(agent_id: int) -> ResponseReturnValue:
         flash(f"{agent.name} is now {agent.status}.")
         return redirect(url_for("admin.agents"), code=303)
     try:
-        # The agent's console shows this reason, so they know who changed their status.
-        reason = f"set by {current_staff().name} ({current_staff().role})"
         agent = service.set_status(session(), clock(), agent_id, wanted, reason=reason)
     except Conflict as error:
         busy = STATUS_WORDS.get(agent.status, agent.status).lower()

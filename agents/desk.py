@@ -435,6 +435,8 @@ def status_summary(agent: Agent, now: datetime) -> str:
     words = f"{STATUS_WORDS.get(agent.status, agent.status)} since {since}"
     words = f"{words}: {agent.status_reason}" if agent.status_reason else words
     later = AFTER_CALL_WORDS.get(agent.after_call_status or "")
+    if later and agent.after_call_reason:
+        later = f"{later}: {agent.after_call_reason}"
     return f"{words}. {later}" if later else words
 
 

@@ -165,6 +165,8 @@ class Agent(Base):
     # What the agent asked to be while the line held them for a call (a break, signing out): set when
     # the line lets them go (agents.service.after_call). One of AFTER_CALL, or None.
     after_call_status: Mapped[str | None] = mapped_column(String(16))
+    # Who asked for it, when not the agent ("set by Sam (supervisor)"): the status_reason it will have.
+    after_call_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, back_populates="agents", order_by=Queue.name)

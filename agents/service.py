@@ -293,7 +293,7 @@ def set_status(session: Session, clock: Clock, agent_id: int, status: str, reaso
         # is now a break (agents.models.on_a_break), and the console says who chose it.
         agent.status_reason = reason
     # A status given now replaces any asked for after a call (the call is over, or never was).
-    agent.after_call_status = None
+    agent.after_call_status = agent.after_call_reason = None
     if changed or session.dirty:
         session.commit()
         log.info("agent status", extra={"agent_id": agent.id, "status": status})
@@ -310,35 +310,39 @@ AFTER_CALL_WORDS = {"away": "Away when this call ends", "offline": "Offline when
 AFTER_CALL_WORDS["signed_out"] = AFTER_CALL_WORDS["offline"]
 
 
-def after_this_call(session: Session, clock: Clock, agent_id: int, status: str) -> Agent:
+def after_this_call(session: Session, clock: Clock, agent_id: int, status: str, reason: str | None = None) -> Agent:
     """The agent, held by the line for a call, asks to be `status` once it lets them go: away or offline
     (their break, the end of their shift), or available (which takes back an earlier wish). An agent the
-    line does not hold changes status now (set_status). The caller audits and commits."""
+    line does not hold changes status now (set_status). `reason` says who asked when it was not the agent
+    (a supervisor): the status will carry it. The caller audits and commits."""
     if status not in SETTABLE:
         raise InvalidInput("bad_status", f"Status must be one of: {', '.join(SETTABLE)}.", "status")
     # Held or not is decided under the lock the line's claim waits for: reserved a moment after an
     # unlocked read, the agent's wish would be refused instead of kept.
     agent = _locked_agent(session, agent_id)
-    if agent.status not in HELD_BY_THE_LINE or not _wish(session, agent, status if status in AFTER_CALL else None):
+    wish = status if status in AFTER_CALL else None
+    if agent.status not in HELD_BY_THE_LINE or not _wish(session, agent, wish, reason if wish else None):
         # Not held: the status is theirs now.
-        return set_status(session, clock, agent_id, status)
+        return set_status(session, clock, agent_id, status, reason=reason)
     session.commit()
     log.info("agent status after the call", extra={"agent_id": agent.id, "status": status})
     return agent
 
 
-def _wish(session: Session, agent: Agent, wish: str | None) -> bool:
-    """Keep `wish` for when the line lets the agent go, only while it still holds them: a call that
-    ends meanwhile has run after_call already, so a wish stored after it would never be carried out."""
+def _wish(session: Session, agent: Agent, wish: str | None, reason: str | None = None) -> bool:
+    """Keep `wish` (and who asked, `reason`) for when the line lets the agent go, only while it still
+    holds them: a call that ends meanwhile has run after_call already, so a wish stored after it would
+    never be carried out."""
     kept = rows_changed(
         session,
         update(Agent)
         .where(Agent.id == agent.id, Agent.status.in_(HELD_BY_THE_LINE))
-        .values(after_call_status=wish)
+        .values(after_call_status=wish, after_call_reason=reason)
         .execution_options(synchronize_session=False),
     )
     if kept:
         set_committed_value(agent, "after_call_status", wish)
+        set_committed_value(agent, "after_call_reason", reason)
     return kept == 1
 
 
@@ -373,7 +377,7 @@ def signed_in(agent: Agent | None) -> None:
     """The person behind an agent signed in again: a sign-out noted during a call no longer stands
     (a break they asked for does). The caller commits."""
     if agent is not None and agent.after_call_status == "signed_out":
-        agent.after_call_status = None
+        agent.after_call_status = agent.after_call_reason = None
 
 
 def after_call(session: Session, agent: Agent | None, now: datetime) -> bool:
@@ -384,11 +388,12 @@ def after_call(session: Session, agent: Agent | None, now: datetime) -> bool:
         return False
     # Read afresh: the wish may have been made (a sign-out, from another process) after this request
     # loaded the agent, and it is the one thing that must not be missed here.
-    session.refresh(agent, attribute_names=["after_call_status"])
+    session.refresh(agent, attribute_names=["after_call_status", "after_call_reason"])
     if not agent.after_call_status:
         return False
     status, reason = AFTER_CALL.get(agent.after_call_status, (agent.status, None))
-    agent.after_call_status = None
+    reason = agent.after_call_reason or reason
+    agent.after_call_status = agent.after_call_reason = None
     was = agent.status
     if status == was:
         return False

@@ -205,6 +205,17 @@ def test_an_agent_on_a_call_set_away_keeps_the_call_and_goes_away_after_it(
     assert audit_lines(db_session, "agent.status") == []
     [wish] = audit_lines(db_session, "agent.after_call")
     assert wish.details_dict["after_call"] == "away"
+    # The agent's console says who asked, before the call ends and after.
+    from agents import desk, service
+
+    assert desk.status_summary(worker, clock.now()).endswith(
+        "Away when this call ends: set by Test Supervisor (supervisor)"
+    )
+    worker.move_to("wrap_up", clock.now())
+    assert service.after_call(db_session, worker, clock.now())
+    db_session.commit()
+    assert (worker.status, worker.status_reason) == ("away", "set by Test Supervisor (supervisor)")
+    assert worker.after_call_reason is None
 
 
 def test_an_agent_on_a_call_cannot_be_made_available_and_the_page_says_why(

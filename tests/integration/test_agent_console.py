@@ -476,6 +476,9 @@ def test_an_agent_on_a_call_who_asks_for_a_break_keeps_the_call_and_is_away_afte
 ) -> None:
     agent = staff_agent(store, clock, "ana@example.com")
     call = ring(store, clock, agent, "talking")
+    # A supervisor had asked for offline after this call; the agent's own ask replaces it, and its reason.
+    agent.after_call_status, agent.after_call_reason = "offline", "set by Sam (supervisor)"
+    store.commit()
     sign_in(client, "ana@example.com")
 
     response = client.post(
@@ -486,7 +489,7 @@ def test_an_agent_on_a_call_who_asks_for_a_break_keeps_the_call_and_is_away_afte
 
     assert response.status_code == 200 and "you'll be away when it ends" in response.get_json()["message"]
     store.expire_all()
-    assert (agent.status, agent.after_call_status) == ("on_call", "away")
+    assert (agent.status, agent.after_call_status, agent.after_call_reason) == ("on_call", "away", None)
     assert state(client)["agent"]["summary"].endswith("Away when this call ends")
     assert [e.details_dict for e in audit_lines(store, "agent.after_call")] == [
         {"status": "on_call", "after_call": "away"}
@@ -494,7 +497,7 @@ def test_an_agent_on_a_call_who_asks_for_a_break_keeps_the_call_and_is_away_afte
     line.wrap_up(store, agent, call.attempt, clock.now())  # the call ends
     store.commit()
     store.expire_all()
-    assert (agent.status, agent.after_call_status) == ("away", None)
+    assert (agent.status, agent.after_call_status, agent.status_reason) == ("away", None, None)
 
 
 def test_an_agent_who_takes_back_their_break_goes_on_taking_calls(
