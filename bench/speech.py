@@ -20,7 +20,7 @@ wrong reading would be trusted without reading it back, which the goal allows no
 references, yes / no / unclear answers, and requests for a moment. Their figures are printed after the
 menu's and held to the same goal.
 
-Run: .venv/bin/python bench/speech.py [--part measured|tune|blind_a|blind_b|blind_c|blind_d] [--show-misses]
+Run: .venv/bin/python bench/speech.py [--part measured|tune|blind_a|blind_b|blind_c|blind_d|blind_e] [--show-misses]
 Exits 1 when a language's figures miss the goal.
 """
 
@@ -51,7 +51,7 @@ MENU_INTENTS = ("track", "returns", "agent", "missing", "damaged", "wrong_item",
 OFF_MENU, NOISE = "off_menu", "noise"
 LOOKUPS = frozenset({"track", "returns"})
 GOAL = 0.97
-PARTS = ("measured", "tune", "blind_a", "blind_b", "blind_c", "blind_d")
+PARTS = ("measured", "tune", "blind_a", "blind_b", "blind_c", "blind_d", "blind_e")
 
 
 def corpus(part: str, language: str) -> dict[str, list[str]]:
