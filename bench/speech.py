@@ -27,6 +27,7 @@ Exits 1 when a language's figures miss the goal.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -79,8 +80,20 @@ def menu_intents(language: str, tree_path: Path = TREE) -> dict[str, tuple[str, 
     return {name: tuple(intents[name]) for name in MENU_INTENTS if name in intents}
 
 
+@functools.cache
+def menu_keys(tree_path: Path = TREE) -> dict[str, str]:
+    """The main menu's keys and the intents they choose: "one", "option two" said are those keys."""
+    start = load_tree(tree_path).start_node
+    return {option.digit: option.intent for option in getattr(start, "options", ()) if option.digit}
+
+
 def label_of(text: str, intents: Mapping[str, Sequence[str]], language: str) -> str:
-    """The corpus label the matcher's answer stands for."""
+    """The corpus label the flow's reading stands for: a key said ("one please", "opción dos") is that
+    key, as ivr.flow reads it at a menu; anything else is the matcher's."""
+    key = speech.spoken_key(text, language=language)
+    keyed = menu_keys().get(key) if key else None
+    if keyed is not None and keyed in intents:
+        return keyed
     intent = speech.match_intent(text, intents, language=language)
     if intent is None:
         return NOISE
@@ -183,7 +196,8 @@ def measure_answers(data: Mapping[str, Sequence[Any]], language: str) -> AnswerF
         figures.count("reference", reference == case["reference"], reference, said)
     for kind, meant_answer in _YES_NO.items():
         for said in data.get(kind, ()):
-            answer = speech.is_yes(str(said), language=language)
+            # As the flow reads a yes/no question's speech: a key said ("one", "dos") is that key.
+            answer = speech.yes_no("", str(said), language=language)
             figures.count(kind, answer is meant_answer, answer, str(said))
     for kind, meant_wait in (("wait", True), ("not_wait", False)):
         for said in data.get(kind, ()):

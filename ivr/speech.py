@@ -33,6 +33,7 @@ from ivr.speech_yesno import (
     after_no,
     after_turn,
     after_yes,
+    asks_for_a_person,
     asks_for_later,
     asks_for_time,
     asks_to_repeat,
@@ -64,6 +65,7 @@ __all__ = [
     "after_no",
     "after_turn",
     "after_yes",
+    "asks_for_a_person",
     "asks_for_later",
     "asks_for_time",
     "asks_to_repeat",
@@ -127,7 +129,7 @@ _STOPWORDS = frozenset(
         "here", "now", "guys", "gonna", "going", "he", "she", "they", "them", "their", "what", "by", "from",
         "up", "off", "as", "than", "then", "really", "also", "something", "anything", "little", "bit",
         "try", "trying", "make", "placed", "place", "last", "ago", "week", "weeks", "day", "days", "way",
-        "exactly", "right", "currently",
+        "exactly", "right", "currently", "kindly", "moment",
     }
 )  # fmt: skip
 # Irregular forms the suffix rules can't reach.
@@ -156,6 +158,10 @@ _LEMMAS = {
     "delivery": "deliver",
     "deliveries": "deliver",
     "people": "person",
+    # A recogniser's homophones of "where's" ("wares my package").
+    "wares": "where",
+    "wears": "where",
+    "whereabouts": "where",
 }
 
 
@@ -312,20 +318,27 @@ _ENGLISH = _lexicon(
         "LOST": [
             "tracking say * deliver", "tracking show * deliver", "say * deliver", "show * deliver",
             "mark * deliver", "list * deliver", "wrong address", "someone take", "somebody take", "someone steal",
-            "somebody steal", "never show up",
+            "somebody steal", "never show up", "no one has", "no one have", "nobody has", "nobody have",
         ],
         "WRONG": ["not what", "not the right", "not match", "instead", "not my order", "not mine"],
-        "WRONG ITEM": ["not order", "order * and get", "order * but get", "order * and receive", "order * but receive"],
+        "WRONG ITEM": [
+            "not order", "order * and get", "order * but get", "order * and receive", "order * but receive",
+            # Part of the order is not in the box that came: an incomplete order, not a lost parcel.
+            "missing from * box", "missing from * package", "missing from * parcel", "missing from * order",
+            "half of it", "only half",
+        ],
         "STRANGER": ["someone else", "somebody else"],
         # Not the order spoken of but another one ("I'm calling about a different order"); received
         # instead of one's own, the clues read it as a wrong one.
         "ANOTHER": ["different order", "another order", "other order"],
-        "DAMAGE": ["in piece", "not turn on"],
+        "DAMAGE": ["in piece", "not turn on", "in two"],
         "LATE": [
             "been * day", "been * week", "been * month", "take forever", "take * long", "long time",
             "suppose * arrive", "suppose * come", "suppose * here", "suppose * deliver", "should have",
             "still wait", "been wait", "keep wait", "past * date", "date * pass", "come and go",
-            "behind schedule", "run behind",
+            "behind schedule", "run behind", "run * behind", "been * fortnight", "miss * deliver window",
+            "miss * window", "later than * promis", "later than * said", "later than * say", "ought to have",
+            "here by now", "there by now",
         ],
         # Where an order is.
         "SHIP": [
@@ -354,12 +367,22 @@ _ENGLISH = _lexicon(
         "RETURN": [
             "for a different", "money back", "send * back", "mail * back", "ship * back", "give * back",
             "take * back", "bring * back", "store credit", "credit back",
+            # A recogniser's splits of "return" and "refund".
+            "ree turn", "re turn", "re fund", "ree fund",
         ],
         "CARD": ["credit card", "debit card", "gift card", "store credit card", "store card"],
         # Whether the shop ships somewhere at all, not where an order is.
-        "TOPIC": ["do you ship", "do you deliver", "do you * ship", "do you * deliver", "bank account"],
+        "TOPIC": [
+            "do you ship", "do you deliver", "do you * ship", "do you * deliver", "bank account",
+            # A shop to visit is no person to talk to ("is there a store I can visit in person").
+            "in person",
+        ],
         "PHONENUMBER": ["phone number"],
-        "PERSON": ["customer service", "customer support", "customer care", "real person", "live person"],
+        "PERSON": [
+            "customer service", "customer support", "customer care", "real person", "live person",
+            # A recogniser's split of "agent".
+            "a gent",
+        ],
         "TALK": ["put me through", "connect me", "transfer me"],
         # The caller's own call, which asks for none back: "I'm calling about my order", "I called yesterday".
         "CALLING": [
@@ -370,10 +393,12 @@ _ENGLISH = _lexicon(
             "log in", "sign in", "promo code", "discount code", "payment * go through", "money left",
             "money * take out",
         ],
+
         # Wanting no machine is wanting a person.
         "PERSON TALK": ["talk to * machine", "talk to * robot", "talk to * computer", "speak to * machine",
                         "speak to * robot", "speak to * computer"],
-        "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver"],
+        "WHEN": ["what day", "what time", "how soon", "expect deliver", "estimat deliver", ],
+        "WHEN ARRIVE": ["when * expect", "when * due"],
         # The day it comes is when it comes: "tell me the delivery date", "what's the arrival date".
         "WHEN DELIVER": ["deliver dat", "arrival dat", "ship dat"],
         # A parcel left somewhere was delivered there ("they left it at the door"); "it left" is shipping.
@@ -386,6 +411,11 @@ _ENGLISH = _lexicon(
             "when i", "when we", "you come", "you go", "he come", "she come", "you get here", "break news",
             "change * mind", "come with", "return * call", "wrong number", "i leave", "we leave", "you leave",
             "i am late", "we are late", "you are late", "be late for", "late for school", "late for work",
+            # Telling someone in the room who the caller is talking to: not asking for a person.
+            "i am talk to", "i am speak to",
+            # A message that told the caller something is news of the order, not a question about email:
+            # "I got an email saying it shipped, so where is it".
+            "email say", "email that say", "text say", "message say", "notification say", "email tell",
             "someone is at", "somebody is at", "someone is here", "somebody is here",
             # When to call back, not a person asked for: "call me back when someone's free".
             "when someone * free", "when somebody * free", "when * agent * free", "when someone * available",
@@ -424,7 +454,7 @@ _ENGLISH = _lexicon(
         ],
     },
     concepts={
-        "PACKAGE": ["package", "parcel", "shipment", "box", "packet"],
+        "PACKAGE": ["package", "parcel", "shipment", "box", "packet", "consignment"],
         "ITEM": [
             "stuff", "item", "thing", "product", "purchase", "merchandise", "goods",
         ],
@@ -459,7 +489,7 @@ _ENGLISH = _lexicon(
         "TOPIC": [
             "address", "password", "account", "payment", "bill", "billing", "invoice", "receipt", "coupon",
             "discount", "warranty", "price", "stock", "email", "paypal", "subscription", "membership", "question",
-            "compatible", "login", "CARD", "PHONENUMBER",
+            "compatible", "login", "CARD", "PHONENUMBER", "declined", "wholesale", "bulk",
         ],
     },
     negations=["not", "never", "nothing", "no"],
@@ -522,20 +552,23 @@ _SPANISH = _lexicon(
             "favor", "hola", "alo", "si", "saber", "decir", "ver", "hacer", "hay", "muy", "mucho", "tantito",
             "todavia", "aun", "pero", "solo", "nomas", "algo", "ahora", "ahorita", "aqui", "usted", "ustedes",
             "como", "yo", "ella", "ellos", "nos", "va", "voy", "haber", "han", "ha", "he", "desde", "hasta",
-            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera", "sobre",
+            "semana", "dia", "dias", "mande", "oiga", "oye", "perdon", "espere", "espera", "sobre", "hice", "hizo",
         }
     ),  # fmt: skip
     rewrites={
         "LOST": ["dice * entreg", "aparece * entreg", "marca * entreg", "sale * entreg"],
-        "WRONG": ["no es lo que", "no es el", "no es la", "no es mi"],
+        "WRONG": ["no es lo que", "no es el", "no es la", "no es mi", "en vez de", "en lugar de", "talla que no"],
         "WRONG ITEM": [
             "que no ped", "que no orden", "otra cosa", "otro producto", "otro articulo", "ped * y * lleg",
             "orden * y * lleg",
+            # Part of the order did not come in the box: "pedí dos y solo venía uno".
+            "solo * uno", "solo vino", "solo venia", "solo llego", "faltaba * caja", "falta * caja",
         ],
-        "STRANGER": ["otra persona"],
+        "STRANGER": ["otra persona", "otra senora", "otro senor", "otro cliente", "otra clienta"],
         "LATE": [
             "deb * lleg", "suponia * llegar", "deber * lleg", "tenia que lleg", "pas * fecha", "fecha * pas",
-            "se esta tard", "lleva * retras",
+            "se esta tard", "lleva * retras", "lleva * dias", "lleva * semana", "parado en transito",
+            "detenido en transito",
         ],
         "STATUS": [
             "como va", "como viene", "como vamos", "en que va", "como anda", "preguntar por", "pregunto por",
@@ -546,7 +579,7 @@ _SPANISH = _lexicon(
         # Greetings: "buenas tardes" is no "tarde" (late).
         "": [
             "buenas tardes", "buenos dias", "buenas noches", "es tarde", "se hace tarde", "se nos hace tarde",
-            "numero equivocado", "habl * telefon", "quienx habl",
+            "numero equivocado", "habl * telefon", "quienx habl", "estoy hablando",
             # "Le hablo porque ...": the caller is calling about something, not asking to talk to someone.
             "le hablo porque", "les hablo porque", "te hablo porque", "hablo porque", "le hablo para", "le llamo",
             "les llamo", "hablo para",
@@ -583,7 +616,7 @@ _SPANISH = _lexicon(
         ],
         "RETURN": ["de vuelta", "de regreso"],
         "PHONENUMBER": ["numero de telefono"],
-        "PERSON": ["servicio al cliente"],
+        "PERSON": ["servicio al cliente", "atencion al cliente"],
         "TALK": ["comuniqueme con", "paseme con", "ponerme con", "pasame con", "comunicame con", "ponme con"],
         # No querer una máquina es querer a una persona.
         "PERSON TALK": [
@@ -592,7 +625,7 @@ _SPANISH = _lexicon(
     },
     concepts={
         # English shop words inside Spanish ("el tracking de mi package") are read as their Spanish ones.
-        "PACKAGE": ["paquete", "caja", "package", "paquet", "box"],
+        "PACKAGE": ["paquete", "caja", "package", "paquet", "box", "encomienda"],
         "ITEM": ["producto", "articulo", "cosa", "compra", "mercancia", "item", "items"],
         "ORDER": ["pedido", "pedidos", "orden", "ordenes", "pedi", "ordene"],
         "ARRIVE": ["llegar", "llego", "llega", "llegado", "aparecer", "aparece"],
@@ -600,7 +633,8 @@ _SPANISH = _lexicon(
         "DAMAGE": [
             "roto", "rota", "rompio", "romper", "danado", "danada", "dano", "quebrado", "quebrada", "aplastado",
             "aplastada", "estrellado", "estrellada", "maltratado", "maltratada", "rayado", "golpeado",
-            "defectuoso", "abollado", "broken", "damaged", "cracked", "defective",
+            "defectuoso", "abollado", "broken", "damaged", "cracked", "defective", "estropeado", "estropeada",
+            "derramo", "derramado", "pedazos", "trizas",
         ],
         "WRONG": ["equivocado", "equivocada", "incorrecto", "incorrecta", "erroneo", "wrong"],
         "LOST": [
@@ -620,7 +654,7 @@ _SPANISH = _lexicon(
         "RETURN": [
             "devolucion", "devoluciones", "devolver", "devolvi", "devuelvo", "reembolso", "reembolsado",
             "reembolsar", "regresar", "regrese", "dinero", "return", "refund", "returns", "refunds", "devuelto",
-            "regresado",
+            "regresado", "reintegro",
         ],
         "PERSON": [
             "persona", "humano", "agente", "representante", "operador", "operadora", "asesor", "alguien",

@@ -146,6 +146,22 @@ ENGLISH = _clues(
             "WRONG",
         ),
         (r"\b(?:got|received|came with|sent)\b.{0,40}\bbut not (?:the|a|an|my|its?|their)\b", "WRONG"),
+        # One thing came in place of another: "sent a men's jacket instead of a women's", "a blue one not red".
+        (r"\b(?:got|received|sent|gave|delivered|shipped|came with)\b.{0,40}\binstead of\b", "WRONG"),
+        (
+            r"\b(?:got|received|sent|gave)\b (?:me |us )?(?:a |an |the )?\w+ (?:one|ones|pair) (?:not|instead)\b",
+            "WRONG",
+        ),
+        # Ordered one thing, got another, without an "and" between: "ordered grey trousers, got pink ones".
+        (
+            rf"\b{_ORDERED} (?:(?!(?:not|never|when|where|and|but|it|them)\b)\w+ ){{1,4}}(?:you |they |i |we )?(?:got|received)\b(?! {_NEWS}\b)",
+            "WRONG",
+        ),
+        # What the box held, then what was ordered: "the box had a toaster in it, I ordered a kettle".
+        (
+            r"\b(?:box|package|parcel) (?:had|contained|held)\b.{0,40}\b(?:i|we) (?:ordered|wanted|paid for|bought)\b",
+            "WRONG",
+        ),
         (
             r"\b(?:missing (?:a|an|one|some|two) (?:piece|part|item)s?|part of (?:my|the) order|some of (?:my|the) (?:order|items))\b",
             "WRONG",
@@ -165,7 +181,7 @@ ENGLISH = _clues(
             "STRANGER",
         ),
         (
-            r"\b(?:description|picture|photo|listing|website|site|ad|page|box) (?:said|says|showed|shows|stated)\b.{0,40}\bbut\b",
+            r"\b(?:description|picture|photo|listing|website|site|ad|page|box|label|tag) (?:said|says|showed|shows|stated)\b.{0,40}\bbut\b",
             "WRONG",
         ),
         (
@@ -355,7 +371,7 @@ SPANISH = _clues(
             "WRONG",
         ),
         (
-            r"\b(?:pedido|paquete|orden|caja|cosas) (?:de|para) (?:otra persona|alguien mas|otro cliente|otra direccion)\b",
+            r"\b(?:pedido|paquete|orden|caja|cosas) (?:de|para) (?:otra persona|alguien mas|otro cliente|otra clienta|otra senora|otro senor|otra direccion)\b",
             "STRANGER",
         ),
         (r"\bno (?:es|son|era|eran) (?:mio|mia|mios|mias|nuestro|nuestra|para mi)\b", "WRONG"),

@@ -461,6 +461,13 @@ _SPANISH_NUMBER_WORDS = {
 }  # fmt: skip
 
 
+# Spanish names of letters that are no Spanish word ("de", "te", "ese" are): a reference spelled in Spanish.
+_SPANISH_LETTER_NAMES = {
+    "erre": "R", "ere": "R", "eme": "M", "ene": "N", "efe": "F", "ele": "L", "hache": "H", "jota": "J",
+    "equis": "X", "zeta": "Z", "uve": "V", "cu": "Q", "ka": "K",
+}  # fmt: skip
+
+
 def _spanish_number_words(raw_tokens: Sequence[str], spelling: bool = False) -> list[str]:
     """Spanish tokens with their number words in English; "y" between tens and a unit is dropped.
 
@@ -471,6 +478,9 @@ def _spanish_number_words(raw_tokens: Sequence[str], spelling: bool = False) -> 
     for index, word in enumerate(words):
         if spelling and len(word) == 1 and word.isalpha():
             result.append(raw_tokens[index])
+            continue
+        if spelling and word in _SPANISH_LETTER_NAMES:
+            result.append(_SPANISH_LETTER_NAMES[word])  # "erre eme a": R M A
             continue
         if word == "y":
             after = _SPANISH_NUMBER_WORDS.get(words[index + 1], "") if index + 1 < len(words) else ""
@@ -556,7 +566,9 @@ _LETTER_NAMES = {
     "ex": "X", "zed": "Z", "zee": "Z",
 }  # fmt: skip
 # Single letters that are also words ("a", "I") or zero ("o"): letters only next to other letters or digits.
-_WORDLIKE_LETTERS = frozenset({"a", "i", "o"})
+# So are the letter names that are common words ("are em ay" is R M A; "you are" is no spelling).
+_WORDLIKE_NAMES = {"are": "R", "you": "U", "see": "C", "sea": "C", "why": "Y", "be": "B", "tea": "T"}
+_WORDLIKE_LETTERS = frozenset({"a", "i", "o", *_WORDLIKE_NAMES})
 
 
 def _mark_letters(tokens: list[_Token], prefixes: frozenset[str]) -> None:
@@ -599,8 +611,10 @@ def _settle_wordlike_letters(tokens: list[_Token]) -> None:
             left, right = _neighbour(tokens, index, -1), _neighbour(tokens, index, +1)
             # "R M A": after a letter or digit it spells. At the very start it spells only when a letter
             # follows ("A B C"), so "a" and "I" opening a sentence ("I think it's ...") stay words.
-            if left in {_LETTER, _NUM} or (left == _EDGE and right == _LETTER):
-                token.kind, token.raw = _LETTER, token.word.upper()
+            # A letter name ("are") before a letter spells wherever it is: "it's are em ay ...".
+            named = token.word in _WORDLIKE_NAMES and right == _LETTER
+            if left in {_LETTER, _NUM} or (left == _EDGE and right == _LETTER) or named:
+                token.kind, token.raw = _LETTER, _WORDLIKE_NAMES.get(token.word, token.word.upper())
                 changed = True
 
 

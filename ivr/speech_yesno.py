@@ -25,7 +25,7 @@ _YES_PHRASES = (
     ("fine", "by", "me"), ("that", "would", "be", "great"), ("that", "is", "fine"),
     # Agreement that hedges ("I think so", "I believe so") or judges what it heard ("sounds right").
     ("think", "so"), ("believe", "so"), ("suppose", "so"), ("i", "guess", "so"), ("sounds", "right"),
-    ("looks", "right"),
+    ("looks", "right"), ("spot", "on"), ("aye",), ("bang", "on"),
 )  # fmt: skip
 # "Okay" agrees when it is the answer ("okay", "okay, thanks"); with more to it ("okay, wait", "okay but
 # it came broken") it only acknowledges, and a no beside it ("okay, no, that's wrong") is a no.
@@ -46,7 +46,7 @@ _NO_PHRASES = (
 _MOMENTS = ("sec", "secs", "second", "seconds", "moment", "minute", "min", "mo", "tick")
 # A caller asking for a moment ("hold on"): neither a yes nor a no, nor a wrong answer.
 _WAIT_PHRASES = (
-    ("hold", "on"), ("hang", "on"), ("wait", "a"), ("gimme", "a"),
+    ("hold", "on"), ("hang", "on"), ("hang", "about"), ("wait", "a"), ("gimme", "a"),
     *(("one", moment) for moment in _MOMENTS),
     *((opening, "a", moment) for opening in ("just", "half") for moment in _MOMENTS),
 )  # fmt: skip
@@ -55,7 +55,8 @@ _MORE_WAIT_PHRASES = (
     ("wait", "wait"), ("please", "wait"), ("wait", "please"), ("give", "me", "a"), ("bear", "with", "me"),
     ("let", "me", "find"), ("let", "me", "get"), ("let", "me", "look"), ("let", "me", "check"),
     ("hang", "tight"), ("a", "moment", "please"), ("let", "me", "grab"), ("let", "me", "pull"),
-    ("looking", "for", "it"), ("i", "am", "looking"),
+    ("looking", "for", "it"), ("i", "am", "looking"), ("can", "you", "wait"), ("could", "you", "wait"),
+    ("wait", "while"),
     # "I need a minute to find it", "I need a sec".
     *(("need", "a", moment) for moment in _MOMENTS),
 )  # fmt: skip
@@ -63,6 +64,7 @@ _MORE_WAIT_PHRASES = (
 _UNCLEAR_PHRASES = (
     ("not", "sure"), ("do", "not", "know"), ("no", "idea"), ("maybe",), ("not", "certain"), ("i", "guess"),
     *_WAIT_PHRASES, ("what",), ("who", "is", "this"), ("sorry",), ("pardon",), ("say", "again"),
+    ("not", "remember"), ("can", "not", "remember"), ("do", "not", "remember"), ("can", "not", "recall"),
 )  # fmt: skip
 
 
@@ -72,21 +74,24 @@ _SPANISH_YES_PHRASES = (
     ("exacto",), ("exactamente",), ("afirmativo",), ("por", "supuesto"), ("de", "acuerdo"), ("aja",),
     ("efectivamente",), ("si", "por", "favor"), ("adelante",), ("perfecto",), ("sale",), ("dale",),
     # "Está bien" agrees ("no está bien" is a no: a yes-word after "no" is negated below); "ándale", "órale".
-    ("esta", "bien"), ("andale",), ("orale",), ("me", "parece", "bien"),
+    ("esta", "bien"), ("andale",), ("orale",), ("me", "parece", "bien"), ("ese", "mero"), ("simon",),
 )  # fmt: skip
 _SPANISH_NO_PHRASES = (
     ("no",), ("nop",), ("negativo",), ("incorrecto",), ("equivocado",), ("otro",), ("otra",),
-    ("cancelar",), ("claro", "que", "no"), ("para", "nada"), ("esta", "mal"), ("estan", "mal"),
+    ("cancelar",), ("claro", "que", "no"), ("para", "nada"), ("esta", "mal"), ("estan", "mal"), ("nel",),
 )  # fmt: skip
 _SPANISH_WAIT_PHRASES = (("espere",), ("espera",), ("un", "momento"))
 _SPANISH_MORE_WAIT_PHRASES = (
     ("espereme",), ("esperame",), ("un", "momentito"), ("un", "segundo"), ("un", "segundito"), ("dejeme",),
     ("dejame",), ("permitame",), ("permiteme",), ("momento", "por", "favor"), ("momentito",),
-    ("aguanteme",), ("aguantame",), ("tantito",),
+    ("aguanteme",), ("aguantame",), ("tantito",), ("deme", "chance"), ("dame", "chance"), ("deme", "un", "chance"),
+    ("dame", "un", "chance"),
     # Telling us they are looking for it: "ahorita lo busco", "lo estoy buscando".
     ("lo", "busco"), ("la", "busco"), ("lo", "estoy", "buscando"), ("la", "estoy", "buscando"),
     ("estoy", "buscando"),
 )  # fmt: skip
+# Words before "espere" / "espera" that make it a wait told of: "ya esperé", "la espera", "mucha espera".
+_WAIT_TOLD = frozenset({"ya", "la", "una", "mucha", "tanta", "esta", "cuanta", "he", "hemos"})
 _SPANISH_UNCLEAR_PHRASES = (
     ("no", "se"), ("no", "estoy", "seguro"), ("no", "estoy", "segura"), ("tal", "vez"), ("quizas",),
     ("quiza",), ("a", "lo", "mejor"), *_SPANISH_WAIT_PHRASES,
@@ -115,7 +120,9 @@ def asks_for_time(text: str, language: str = "en") -> bool:
     asking of words that meant nothing else: "hold on, I want to track my order" is a choice."""
     if _is_spanish(language):
         words = [_fold(word) for word in _words(text)]
-        return bool(_spans(words, _SPANISH_WAIT_PHRASES + _SPANISH_MORE_WAIT_PHRASES))
+        spans = _spans(words, _SPANISH_WAIT_PHRASES + _SPANISH_MORE_WAIT_PHRASES)
+        # "Ya esperé dos semanas", "la espera es eterna": a wait told of (esperé is espere, folded), not asked.
+        return any(not (a > 0 and words[a - 1] in _WAIT_TOLD and words[a] in {"espere", "espera"}) for a, _ in spans)
     return bool(_spans(_words(text), _WAIT_PHRASES + _MORE_WAIT_PHRASES))
 
 
@@ -465,7 +472,13 @@ def is_yes(text: str, language: str = "en") -> bool | None:
     words = _words(text)
     # Doubt inside a yes is part of it: "I guess so" agrees, "I guess" alone does not.
     agreed = _spans(words, _YES_PHRASES)
-    doubt = [(a, b) for a, b in _spans(words, _UNCLEAR_PHRASES) if not any(y0 <= a and b <= y1 for y0, y1 in agreed)]
+    doubt = [
+        (a, b)
+        for a, b in _spans(words, _UNCLEAR_PHRASES)
+        if not any(y0 <= a and b <= y1 for y0, y1 in agreed)
+        # "No, sorry" is a polite no, not a "sorry?".
+        and not (words[a:b] == ["sorry"] and a > 0 and words[a - 1] in _NO_WORDS)
+    ]
     if not words or doubt:
         return None
     # A yes-word next to "not" is negated: "not right", "that is not it", "absolutely not", "it is not".
@@ -595,6 +608,49 @@ def says_settled(text: str, language: str = "en") -> bool:
     spanish = _is_spanish(language)
     words = _said(text, spanish)
     return never_mind(text, language) or bool(_spans(words, _SPANISH_SETTLED if spanish else _SETTLED))
+
+
+# "I want to talk to an agent", "a person please", "comuníqueme con un asesor": asked, on our call, whether
+# to be put through to an agent, someone asking for one has said yes, whatever "no" came first ("no, I
+# want to talk to someone": no to the machine, not to the agent).
+_PEOPLE = ("agent", "agents", "someone", "somebody", "person", "human", "representative", "rep", "operator",
+           "advisor", "associate", "real", "live")  # fmt: skip
+_TO_A_PERSON = ("talk", "speak", "connect", "transfer")
+_PERSON_ASKS = (
+    *((verb, "to", person) for verb in _TO_A_PERSON for person in _PEOPLE),
+    *((verb, "to", article, person) for verb in _TO_A_PERSON for article in ("a", "an", "the") for person in _PEOPLE),
+    ("agent",), ("agent", "please"), ("representative",), ("a", "person"), ("an", "agent"), ("connect", "me"),
+    ("put", "me", "through"), ("transfer", "me"), ("need", "help"), ("need", "some", "help"),
+)  # fmt: skip
+_SPANISH_PERSON_ASKS = (
+    *(("hablar", "con", who) for who in ("alguien", "agente", "asesor", "asesora", "persona", "operador",
+                                         "operadora", "representante", "usted")),
+    *(("hablar", "con", article, who) for article in ("un", "una", "el", "la")
+      for who in ("agente", "asesor", "asesora", "persona", "operador", "operadora", "representante")),
+    ("agente",), ("asesor",), ("comuniqueme",), ("comunicame",), ("paseme",), ("pasame",), ("necesito", "ayuda"),
+)  # fmt: skip
+_IMPERATIVES = frozenset({"comuniqueme", "comunicame", "paseme", "pasame"})
+# Words just before the ask that refuse it: "I don't want to talk to anyone", "no quiero hablar con nadie".
+_PERSON_REFUSALS = frozenset({"not", "never", "nadie", "no"})
+
+
+def asks_for_a_person(text: str, language: str = "en") -> bool:
+    """Whether someone we called asks to be put through to a person ("I want to talk to an agent",
+    "no, a person please", "quiero hablar con un asesor"), and does not refuse it ("I don't want to talk
+    to anyone", "no quiero hablar con nadie")."""
+    spanish = _is_spanish(language)
+    words = _said(text, spanish)
+    spans = _spans(words, _SPANISH_PERSON_ASKS if spanish else _PERSON_ASKS)
+    for start, _end in spans:
+        # A refusal in the few words before any part of the ask: "I do not want to speak to an agent",
+        # "no quiero hablar con un agente". A leading "no" in English is the answer to the question, not
+        # to the ask ("no, I want to talk to someone"); nor is a Spanish one before an imperative
+        # ("no, páseme con alguien": "don't" would be "no me pase").
+        before = set(words[max(0, start - 3) : start])
+        refusals = _PERSON_REFUSALS if spanish and words[start] not in _IMPERATIVES else _PERSON_REFUSALS - {"no"}
+        if refusals & before:
+            return False
+    return bool(spans)
 
 
 # "Okay, I'm back", "I'm ready", "ya estoy": after a moment, ready to talk.

@@ -532,3 +532,47 @@ def test_the_callers_own_call_is_no_request_to_be_called_back(heard: str) -> Non
     intents = load_tree(DEFAULT_TREE).intents_in("en")
     matched = match_intent(heard, {**_main_menu("en"), "call_back": intents["call_back"]})
     assert matched is None or matched.name != "call_back", matched
+
+
+@pytest.mark.parametrize(
+    "heard, language, intent",
+    [
+        # Regional words and a recogniser's homophones and splits.
+        ("whereabouts is my parcel", "en", "track"),
+        ("wares my order", "en", "track"),
+        ("when can I expect my order", "en", "track"),
+        ("when is my package due", "en", "track"),
+        ("I'd like to re turn something", "en", "returns"),
+        ("can I get a gent", "en", "agent"),
+        # A loss, a part missing from the box that came, a delivery overdue.
+        ("nobody has my parcel, the neighbours checked", "en", "missing"),
+        ("two things are missing from the box", "en", "wrong_item"),
+        ("my order's been a fortnight now", "en", "late"),
+        ("the courier missed the delivery window", "en", "late"),
+        # Another thing in place of the one ordered, said without "and" or "but".
+        ("they sent me the large instead of the small", "en", "wrong_item"),
+        ("I ordered a lamp got a clock", "en", "wrong_item"),
+        ("the package contained shoes, we ordered boots", "en", "wrong_item"),
+        # A message that told the caller something is news of the order, not a question about email.
+        ("I got an email saying it was delivered but it's not here", "en", "missing"),
+        ("dónde anda mi encomienda", "es", "track"),
+        ("quiero un reintegro", "es", "returns"),
+        ("llegó todo estropeado", "es", "damaged"),
+        ("en lugar de la camisa azul me llegó una roja", "es", "wrong_item"),
+        ("el paquete lleva diez días sin moverse", "es", "late"),
+    ],
+)
+def test_regional_words_slips_and_problems_told_indirectly_reach_their_choice(
+    heard: str, language: str, intent: str
+) -> None:
+    matched = match_intent(heard, _main_menu(language), language=language)
+    assert matched is not None and matched.name == intent, matched
+
+
+@pytest.mark.parametrize(
+    "heard, language",
+    [("my card keeps getting declined", "en"), ("is there a shop I can go to in person", "en")],
+)
+def test_a_card_declined_or_a_shop_to_visit_is_off_the_menu(heard: str, language: str) -> None:
+    matched = match_intent(heard, _main_menu(language), language=language)
+    assert matched is not None and matched.name == OFF_MENU, matched

@@ -153,3 +153,16 @@ def test_digits_are_grouped_as_an_order_number_as_far_as_they_go(digits: str, gr
 )
 def test_an_utterance_that_stops_on_a_digit(heard: str, language: str, stops: bool) -> None:
     assert ends_on_a_digit(heard, language=language) is stops
+
+
+@pytest.mark.parametrize(
+    "said, language, reference",
+    [
+        # Letter names that are common words spell only beside other letters or digits.
+        ("are em ay one nine nine eight seven six five four three", "en", "RMA199876543"),
+        ("it's are em ay 2024 55 123", "en", "RMA202455123"),
+        ("erre eme a uno nueve nueve ocho siete seis cinco cuatro tres", "es", "RMA199876543"),
+    ],
+)
+def test_a_reference_spelled_with_letter_names_is_read(said: str, language: str, reference: str) -> None:
+    assert spoken_reference(said, language=language) == reference

@@ -364,3 +364,55 @@ def test_sounds_that_fill_a_pause_are_fillers(said: str, language: str, filler: 
 )
 def test_words_that_say_a_number_is_whole(heard: str, language: str, ends: bool) -> None:
     assert speech.ends_the_number(heard, language=language) is ends
+
+
+@pytest.mark.parametrize(
+    "said, language, asks",
+    [
+        ("can I speak to a representative please", "en", True),
+        ("no no, connect me", "en", True),
+        ("nope, just put me through to someone", "en", True),
+        ("I need help with this", "en", True),
+        ("I don't want to talk to anybody", "en", False),
+        ("I do not need to speak to an agent", "en", False),
+        ("no thank you", "en", False),
+        ("quisiera hablar con una asesora", "es", True),
+        ("no, páseme con alguien", "es", True),
+        ("no quiero hablar con un agente", "es", False),
+    ],
+)
+def test_someone_we_called_who_asks_for_a_person_is_told_from_one_who_refuses(
+    said: str, language: str, asks: bool
+) -> None:
+    assert speech.asks_for_a_person(said, language=language) is asks
+
+
+@pytest.mark.parametrize(
+    "heard, language, answer",
+    [
+        ("bang on", "en", True),
+        ("aye that's it", "en", True),
+        ("no, sorry", "en", False),
+        ("sorry?", "en", None),
+        ("I really can't recall", "en", None),
+        ("simón", "es", True),
+        ("nel, no es", "es", False),
+    ],
+)
+def test_regional_yes_and_no_and_a_polite_no(heard: str, language: str, answer: bool | None) -> None:
+    assert is_yes(heard, language=language) is answer
+
+
+@pytest.mark.parametrize(
+    "said, language, asks",
+    [
+        ("hang about, it's in my bag", "en", True),
+        ("could you wait while I go get it", "en", True),
+        ("dame chance, lo estoy sacando", "es", True),
+        ("ya esperé bastante", "es", False),
+        ("la espera fue larguísima", "es", False),
+        ("espere, lo busco", "es", True),
+    ],
+)
+def test_a_wait_asked_for_is_told_from_a_wait_complained_of(said: str, language: str, asks: bool) -> None:
+    assert asks_for_time(said, language=language) is asks
