@@ -141,6 +141,10 @@ def on_confirm(
     if heard and not waited and words.asks_for_time(said, language=language):
         return Next("confirm_wait", req)  # "hold on, let me get somewhere quiet"
     answer = yes_no(digits, speech, language=language)
+    if heard and answer is not True and words.asks_for_a_person(said, language=language):
+        # Asked whether to talk to an agent, "I want to talk to an agent" is a yes, and "no, a person
+        # please" refuses the machine, not the agent.
+        answer = True
     if heard and answer is None and words.says_ready(said, language=language):
         answer = True  # "okay, I'm back"
     if heard and answer is None and words.says_settled(said, language=language):

@@ -218,6 +218,22 @@ def test_a_customer_who_declines_is_not_connected_nor_called_again(system: Syste
     shows(system, ref, "canceled", 1, "You told us not to connect you, so we won't call again")
 
 
+@pytest.mark.parametrize(
+    "words", ["I want to talk to an agent", "no, I want to talk to someone"], ids=["asks-for-agent", "no-then-person"]
+)
+def test_a_customer_who_asks_for_an_agent_in_words_is_put_through(system: System, words: str) -> None:
+    # Asked "to talk to an agent now, press 1 or say yes", asking for one is a yes; a "no" before it
+    # refuses the machine, not the agent (it used to cancel the request for good).
+    system.phone(CUSTOMER, answer="human", steps=[{"speech": words}])
+    system.phone(AGENT, answer="human", steps=[{"digits": "1"}], hangup_after=60)
+    system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    req = system.wait_status(ref, "completed")
+    assert req.attempts == 1
+    all_calls_over(system)
+    assert len(system.calls(to=AGENT)) == 1 and len(customer_calls(system)) == 1
+
+
 def test_an_agent_who_does_not_answer_goes_away_and_the_next_free_agent_takes_the_call(system: System) -> None:
     system.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}])
     system.phone(AGENT, answer="no-answer")
