@@ -418,9 +418,11 @@ def dial_customer(phone: str, caller_id: str, action: str, greeting_url: str, ti
     response = VoiceResponse()
     response.say("Calling the customer now.", voice=VOICE)
     dial = Dial(action=action, timeout=timeout, caller_id=caller_id)
-    # As on an agent's leg: Twilio detects a voicemail before fetching the greeting, whose request then
-    # carries AnsweredBy, so a machine is left a message and never counts as the customer reached.
-    dial.number(phone, url=greeting_url, machine_detection="Enable")
+    # Twilio detects a voicemail before fetching the greeting, whose request then carries AnsweredBy, so
+    # a machine is left a message and never counts as the customer reached. DetectMessageEnd (unlike an
+    # agent's leg, where Enable is enough to pass on) waits for the end of the voicemail's greeting, as
+    # customer-first calls do, so the message is recorded whole instead of said over the greeting.
+    dial.number(phone, url=greeting_url, machine_detection="DetectMessageEnd")
     response.append(dial)
     return str(response)
 

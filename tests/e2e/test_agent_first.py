@@ -86,8 +86,12 @@ def test_a_customers_voicemail_is_left_a_message_retried_and_the_agent_let_go(sy
     assert (attempt.outcome, req.outcome, req.attempts) == ("machine", "machine", 1)
     assert attempt.bridged_at is None
     (leg,) = system.calls(to=CUSTOMER)
-    left = " ".join(e.get("text", "") for e in system.call(leg["sid"])["timeline"] if e["type"] == "say")
+    timeline = system.call(leg["sid"])["timeline"]
+    left = " ".join(e.get("text", "") for e in timeline if e["type"] == "say")
     assert "returning your call" in left and "Connecting you to an agent" not in left
+    # Left after the voicemail's greeting (DetectMessageEnd), so it is recorded whole, not said over it.
+    answered_by = [e["answered_by"] for e in timeline if e.get("answered_by")]
+    assert answered_by and all(a.startswith("machine_end") for a in answered_by), answered_by
     (placed,) = system.calls(direction="outbound-api")
     told = " ".join(e.get("text", "") for e in system.call(placed["sid"])["timeline"] if e["type"] == "say")
     assert "voicemail answered" in told
