@@ -401,12 +401,19 @@ def customer_done() -> Response:
         elif step.action == "customer_hung_up":
             what = "The customer hung up before you were connected."
         else:
-            what = "The customer didn't answer."
+            what = NOT_REACHED_WORDS.get(attempt.outcome or "", "The customer didn't answer.")
         then = "We'll try them again later." if attempt.request.status == "retry_wait" else "That was our last try."
         return _xml(twiml.goodbye(f"{what} {then} Thank you."))
     if step.action == "agent_thanks":
         return _xml(twiml.goodbye("The customer hung up. Thank you."))
     return _xml(twiml.hangup())
+
+
+# What the agent who rang the customer (agent-first) is told when the customer's line did not answer.
+NOT_REACHED_WORDS = {
+    "busy": "The customer's line was busy.",
+    "failed": "The call to the customer did not go through.",
+}
 
 
 @bp.post("/recording")

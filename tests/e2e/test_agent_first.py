@@ -73,6 +73,14 @@ def test_a_customer_who_does_not_answer_is_retried_later(system: System) -> None
     attempt = system.attempts(ref)[0]
     assert (attempt.outcome, req.attempts) == ("busy", 1)
     system.wait(lambda: system.agent(agent_id).status == "available", message="agent was not freed")
+    # The agent who rang them is told why the customer was not reached.
+    (placed,) = system.calls(direction="outbound-api")
+
+    def told() -> str:
+        return " ".join(e.get("text", "") for e in system.call(placed["sid"])["timeline"] if e["type"] == "say")
+
+    system.wait(lambda: "Thank you." in told(), message="the agent was never told")
+    assert "The customer's line was busy." in told() and "didn't answer" not in told()
 
 
 def test_a_customers_voicemail_is_left_a_message_retried_and_the_agent_let_go(system: System) -> None:
