@@ -170,8 +170,14 @@ ATTEMPT_WORDS = {
 
 def status_words(req: CallbackRequest) -> str:
     """The status page's headline: the request's state, in the words its call history bears out."""
-    if req.status == "connecting" and req.call_attempts and req.call_attempts[-1].confirmed_at is not None:
+    last = req.call_attempts[-1] if req.call_attempts else None
+    if req.status == "connecting" and last is not None and last.confirmed_at is not None:
         return gettext("You pressed 1: we're putting you through to an agent now.")
+    if req.status in {"dialing", "connecting"} and last is not None and last.agent_first:
+        # Agent-first: the agent is rung first, and the customer who answers is put straight through.
+        if last.dialled_at is None:
+            return gettext("An agent is getting ready to call you. Please keep your phone near you.")
+        return gettext("We're calling you now: answer, and we'll put you through to an agent.")
     return str(OUTCOME_WORDS.get((req.status, req.outcome or ""), STATUS_WORDS[req.status]))
 
 

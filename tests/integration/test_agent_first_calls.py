@@ -50,7 +50,30 @@ def test_the_customers_number_is_dialled_with_machine_detection() -> None:
     )
     number = root.find("Dial/Number")
     assert number is not None and number.text == "+12015550123"
-    assert (number.get("machineDetection"), number.get("url")) == ("Enable", "https://x/greet")
+    # DetectMessageEnd: a voicemail's greeting ends before the message is left, so it is recorded whole.
+    assert (number.get("machineDetection"), number.get("url")) == ("DetectMessageEnd", "https://x/greet")
+
+
+def test_the_status_page_says_an_agent_is_getting_ready_then_that_we_are_calling(
+    app, session: Session, clock: FixedClock
+) -> None:
+    from callback.views import status_words
+
+    now = clock.now()
+    agent = factories.agent(session, now, status="reserved")
+    req = factories.request(session, now, status="dialing", agent_id=agent.id)
+    attempt = CallAttempt(request_id=req.id, agent_id=agent.id, call_sid="CA" + uuid.uuid4().hex, created_at=now,
+                          placed_at=now, agent_first=True)  # fmt: skip
+    session.add(attempt)
+    session.add(AgentLeg(attempt=attempt, agent_id=agent.id, rung_at=now))
+    session.commit()
+    with app.test_request_context("/"):
+        # Only the agent's phone rings: nothing for the customer to answer, nor any key to press.
+        assert status_words(req) == "An agent is getting ready to call you. Please keep your phone near you."
+        assert agent_first.on_agent_pickup(session, clock, attempt, "human").action == "offer"
+        assert agent_first.on_agent_accept(session, clock, attempt, "1", line.Bounds()).action == "dial_customer"
+        session.refresh(req)
+        assert status_words(req) == "We're calling you now: answer, and we'll put you through to an agent."
 
 
 def test_a_customers_voicemail_is_not_reached_and_is_retried(session: Session, clock: FixedClock) -> None:
