@@ -23,6 +23,7 @@ from agents import audit
 from agents.models import Agent
 from callback import dnc, line
 from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from callback.policy import BOOKING_HORIZON
 from core.clock import Clock
 from ivr import speech as words
 from ivr.speech import yes_no
@@ -134,8 +135,10 @@ def on_confirm(
         return Next("confirm_repeat", req)  # "who is this?": who is calling and why, once more
     if heard and words.asks_for_later(said, language=language):
         # "Not now, call me back in an hour", "I'm driving": the call is wanted, not now. It ends as a call
-        # that did not reach them (finish_attempt), promised another only if one is left.
+        # that did not reach them (finish_attempt), promised another only if one is left, and not before
+        # the time they asked for (the back-off alone would ring a driver back in two minutes).
         attempt.outcome = ASKED_LATER
+        call_back_at(req, words.later_in(said, language=language), now)
         session.commit()
         return Next("later", req)
     if heard and not waited and words.asks_for_time(said, language=language):
@@ -569,6 +572,27 @@ def agent_first_dropped(attempt: CallAttempt) -> bool:
         and attempt.confirmed_at is not None
         and attempt.outcome != "machine"
     )
+
+
+# When someone who asked us to call later named no time ("not now", "I'm driving"): not sooner than this.
+ASKED_LATER_AT_LEAST = timedelta(minutes=30)
+
+
+def call_back_at(req: CallbackRequest, asked: int | str | None, now: datetime) -> datetime:
+    """Hold the request's next call until the time its customer asked for on our call (speech.later_in:
+    minutes from now, "tomorrow", or None for no time named), within the booking horizon; its expiry
+    moves with it, as a booking's does. Returns that time."""
+    hours = req.queue.business_hours
+    if asked == "tomorrow":
+        local = now.astimezone(hours.zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), hours.zone)
+        at = hours.next_open(midnight) or midnight  # its opening, or midnight when it opens all night
+    else:
+        at = now + (timedelta(minutes=asked) if isinstance(asked, int) else ASKED_LATER_AT_LEAST)
+    at = min(at.astimezone(now.tzinfo), now + BOOKING_HORIZON)
+    req.not_before = at
+    req.expires_at = max(req.expires_at, req.queue.expiry(at))
+    return at
 
 
 def _not_reached_outcome(attempt: CallAttempt, call_status: str) -> str:

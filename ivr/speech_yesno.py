@@ -554,6 +554,7 @@ _LATER = (
     ("later",), ("tomorrow",), ("not", "now"), ("not", "right", "now"), ("not", "a", "good", "time"), ("bad", "time"),
     ("another", "time"), ("busy",), ("driving",), ("at", "work"), ("in", "a", "meeting"), ("can", "not", "talk"),
     ("in", "an", "hour"), ("in", "a", "few", "minutes"), ("call", "me", "back"), ("call", "back"),
+    ("try", "me", "again"), ("try", "again", "later"),
 )  # fmt: skip
 _SPANISH_LATER = (
     ("mas", "tarde"), ("luego",), ("despues",), ("ahorita", "no"), ("ahora", "no"), ("manana",), ("ocupado",),
@@ -567,7 +568,51 @@ def asks_for_later(text: str, language: str = "en") -> bool:
     "I'm driving", "sí, pero más tarde"): neither a yes to talk now nor a no to the request."""
     spanish = _is_spanish(language)
     words = _said(text, spanish)
-    return bool(_spans(words, _SPANISH_LATER if spanish else _LATER))
+    # A time named is a time asked for: "try me again in twenty minutes", "en un par de horas".
+    return bool(_spans(words, _SPANISH_LATER if spanish else _LATER)) or later_in(text, language) is not None
+
+
+# How long from now "call me back in ..." asks for: a count and its unit, after "in", "en" or "dentro de".
+_UNITS = {"minute": 1, "minutes": 1, "min": 1, "mins": 1, "hour": 60, "hours": 60, "hr": 60, "hrs": 60,
+          "minuto": 1, "minutos": 1, "hora": 60, "horas": 60}  # fmt: skip
+_ONE = {"a", "an", "one", "un", "una", "uno"}
+_FEW = {"couple", "few", "par"}
+_HALF_HOUR = (("half", "an", "hour"), ("half", "hour"), ("media", "hora"))
+_TOMORROW = {"tomorrow", "manana"}
+_IN = {"in", "en", "within", "dentro", "after"}
+
+
+def later_in(text: str, language: str = "en") -> int | str | None:
+    """How long someone we called asks us to wait before calling back: minutes from now ("in an hour" 60,
+    "en media hora" 30, "in twenty minutes" 20, "in a couple of hours" 120), "tomorrow" ("call me
+    tomorrow", "mañana"), or None when they named no time ("later", "I'm driving")."""
+    spanish = _is_spanish(language)
+    words = _said(text, spanish)
+    for start in range(len(words)):
+        if words[start] not in _IN:
+            continue
+        rest = [
+            word
+            for word in words[start + 1 : start + 6]
+            if word not in {"de", "about", "around", "like", "unos", "unas", "of"}
+        ]
+        if any(tuple(rest[: len(half)]) == half for half in _HALF_HOUR):
+            return 30
+        for end in range(1, min(len(rest), 4)):
+            unit = _UNITS.get(rest[end])
+            if unit is None:
+                continue
+            count_words = rest[:end]
+            if count_words and all(word in _ONE for word in count_words):
+                count = 1
+            elif count_words and count_words[-1] in _FEW:
+                count = 2 if count_words[-1] in {"couple", "par"} else 3
+            else:
+                said = spoken_digits(" ".join(count_words), language=language).digits
+                count = int(said) if said.isdigit() and 0 < len(said) <= 3 else 0
+            if count:
+                return count * unit
+    return "tomorrow" if _TOMORROW.intersection(words) else None
 
 
 # "Stop calling me", "take me off your list": never to be called again (the do-not-call list).

@@ -3,8 +3,10 @@ who is calling, not now, a moment, stop calling, no longer needed; and what beco
 
 from __future__ import annotations
 
+import html
 import uuid
 import xml.etree.ElementTree as ET
+from datetime import datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -125,6 +127,48 @@ def test_not_now_rings_no_agent_and_keeps_the_request_for_a_later_call(
     customer.hang_up()
     req = customer.request()
     assert (req.status, req.outcome) == ("retry_wait", "asked_later") and req.next_attempt_at is not None
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "minutes"),
+    [
+        ("en", "yeah call me back in an hour", 60),
+        ("en", "can you try me again in twenty minutes", 20),
+        ("en", "I'm driving right now", 30),  # no time named: half an hour at least, never the 2-minute back-off
+        ("en", "in a couple of hours please", 120),
+        ("es", "ahorita no, llámeme en media hora", 30),
+    ],
+)
+def test_not_now_is_called_back_no_sooner_than_the_time_asked(
+    app: Flask, client: FlaskClient, clock: FixedClock, language: str, words: str, minutes: int
+) -> None:
+    customer = Customer(app, client, clock, language)
+    customer.say(words)
+    customer.hang_up()
+    req = customer.request()
+    assert (req.status, req.outcome) == ("retry_wait", "asked_later")
+    assert req.due_at == clock.now() + timedelta(minutes=minutes)
+    assert not req.due_by(clock.now() + timedelta(minutes=minutes - 1))
+    assert req.expires_at > req.due_at
+    if language == "en":
+        # The status page promises the time asked for, not the back-off's.
+        page = html.unescape(client.get(f"/callback/{req.ref}").get_data(as_text=True)).replace("\u202f", " ")
+        when = (clock.now() + timedelta(minutes=minutes)).astimezone(req.queue.business_hours.zone)
+        assert "You asked us to call back later. We'll call you again on " in page
+        assert when.strftime("%-I:%M %p") in page, page[page.find("You asked") :][:200]
+
+
+def test_call_me_tomorrow_is_called_back_when_tomorrow_opens(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    customer = Customer(app, client, clock)
+    customer.say("not today, call me tomorrow")
+    customer.hang_up()
+    req = customer.request()
+    zone = req.queue.business_hours.zone
+    tomorrow = clock.now().astimezone(zone).date() + timedelta(days=1)
+    opens = req.queue.business_hours.next_open(datetime.combine(tomorrow, time(), zone))
+    assert opens is not None and req.due_at == opens and opens.astimezone(zone).date() >= tomorrow
 
 
 def test_not_now_on_the_last_call_promises_none(app: Flask, client: FlaskClient, clock: FixedClock) -> None:

@@ -416,3 +416,24 @@ def test_regional_yes_and_no_and_a_polite_no(heard: str, language: str, answer: 
 )
 def test_a_wait_asked_for_is_told_from_a_wait_complained_of(said: str, language: str, asks: bool) -> None:
     assert asks_for_time(said, language=language) is asks
+
+
+@pytest.mark.parametrize(
+    "said, language, minutes",
+    [
+        ("could you ring me back in an hour", "en", 60),
+        ("in about fifteen minutes", "en", 15),
+        ("call me in half an hour", "en", 30),
+        ("try again in 3 hours", "en", 180),
+        ("call me tomorrow morning", "en", "tomorrow"),
+        ("I'm busy", "en", None),
+        ("later please", "en", None),
+        ("llámeme dentro de una hora", "es", 60),
+        ("en veinte minutos", "es", 20),
+        ("mejor mañana", "es", "tomorrow"),
+    ],
+)
+def test_the_time_asked_for_a_call_back_is_read(said: str, language: str, minutes: int | str | None) -> None:
+    assert speech.later_in(said, language=language) == minutes
+    if minutes is not None:
+        assert speech.asks_for_later(said, language=language)
