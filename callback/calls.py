@@ -350,7 +350,7 @@ def _on_dial_done(
     # The customer hung up while the agent rang or heard the screen: Twilio ended the agent's leg for
     # them, and the leg is the customer's leaving, not the agent's miss (what the agent did before it,
     # a decline or their voicemail, stays theirs).
-    leg.outcome = leg.outcome or ("canceled" if customer_left else _unbridged_outcome(leg, dial_status))
+    leg.outcome = leg.outcome or ("canceled" if customer_left else _unbridged_outcome(dial_status))
     attempt.agent_outcome = leg.outcome
     if req.status == "connected":
         req.unbridged(now)  # accepted, but the bridge never happened: nobody has talked yet
@@ -384,12 +384,14 @@ def bridge_reported(dial_status: str, dial_bridged: str | None, put_through: boo
     return put_through and dial_status in {"completed", "answered"}
 
 
-def _unbridged_outcome(leg: AgentLeg, dial_status: str) -> str:
+def _unbridged_outcome(dial_status: str) -> str:
     """Why an agent leg that was never bridged ended."""
     if dial_status in _UNANSWERED:
         return _UNANSWERED[dial_status]
-    # Answered (completed): hung up during the screen, or right after accepting.
-    return "dropped" if leg.answered_at is not None or leg.accepted_at is not None else "no_answer"
+    # Answered (completed): hung up during the screen, right after accepting, or at once on picking up
+    # (before the machine detection that comes ahead of the screen was done, so no screen was fetched):
+    # the agent's phone was answered, and the agent hung up before taking the call.
+    return "dropped"
 
 
 def _replay_dial_done(
