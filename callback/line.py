@@ -40,6 +40,9 @@ DAILY_CALL_LIMIT = "daily_call_limit"
 # A customer reached but whose agent was lost keeps the front of the line; at most this many agents
 # are rung on one call (the first and two more) before the customer is promised a call back.
 MAX_AGENTS_PER_CALL = 3
+# A customer reached whose agent was lost is promised the next free agent: their request lives at least
+# this much opening time longer, whatever its expiry was.
+PROMISED_CALL_LIFE = timedelta(hours=2)
 # Words for an agent's screen and the logs: why an agent was set away.
 MISSED_WORDS = {
     "no_answer": "did not answer",
@@ -552,6 +555,9 @@ def requeue_first(session: Session, req: CallbackRequest, outcome: str, now: dat
         return False
     req.outcome = outcome
     req.requeue_first(now)
+    # They were promised a call "as soon as someone is free": an expiry close by must not break it.
+    owed = req.queue.business_hours.after_open_time(now, PROMISED_CALL_LIFE) or now + PROMISED_CALL_LIFE
+    req.expires_at = max(req.expires_at, owed)
     return True
 
 

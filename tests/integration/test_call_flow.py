@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -285,6 +285,28 @@ def test_with_nobody_free_the_customer_is_requeued_first_only_when_their_call_en
     fresh(session, req, attempt)
     assert (req.status, req.priority, req.attempts, req.agent_id) == ("queued", 1, 1, None)
     assert (attempt.outcome, attempt.agent_outcome) == ("agent_missed", "no_answer")
+
+
+def test_a_customer_promised_the_next_free_agent_outlives_an_expiry_close_by(
+    session: Session, clock: FixedClock
+) -> None:
+    from callback.line import end_wrap_ups_and_expire
+
+    attempt = confirmed(session, clock)
+    req = attempt.request
+    req.expires_at = clock.now() + timedelta(minutes=1)
+    session.commit()
+    assert calls.on_dial_done(
+        session, clock, attempt, leg_of(attempt), "no-answer", 0, "CAleg1", "in-progress"
+    ).action == ("callback_later")
+    calls.on_status(session, clock, attempt, "completed", 5, 40)
+    fresh(session, req)
+    assert req.status == "queued" and req.expires_at >= clock.now() + timedelta(hours=2)
+    clock.advance(minutes=30)
+    end_wrap_ups_and_expire(session, clock.now())
+    session.commit()
+    fresh(session, req)
+    assert req.status == "queued"  # still owed its call
 
 
 def test_when_no_call_is_left_the_customer_is_told_so_and_the_request_fails(
