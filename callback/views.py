@@ -170,7 +170,9 @@ ATTEMPT_WORDS = {
 
 def status_words(req: CallbackRequest) -> str:
     """The status page's headline: the request's state, in the words its call history bears out."""
-    last = req.call_attempts[-1] if req.call_attempts else None
+    # Only a call under way needs its attempts (read no further for any other status).
+    calling = req.status in {"dialing", "connecting"}
+    last = req.call_attempts[-1] if calling and req.call_attempts else None
     if req.status == "connecting" and last is not None and last.confirmed_at is not None:
         return gettext("You pressed 1: we're putting you through to an agent now.")
     if req.status in {"dialing", "connecting"} and last is not None and last.agent_first:
