@@ -740,13 +740,19 @@ def _lookup_input(
         # Silence, "um" or "that's it" after "go on": what they gave is the whole of it.
         ivr.add_step(now, node=name, kind="reference", speech=said or None, result=partial.digits)
         return _settle(call, ivr, name, node, partial.digits, partial.keyed)
+    if said and not digits and speech.only_denies(said, language=call.lang):
+        # "No, that's wrong", "no es correcto" after "I have 1 1 2 so far": the start kept is not what they
+        # meant (dropped above), and no problem with an order either: the whole number again.
+        ivr.add_step(now, node=name, kind="reference", speech=said, result="denied")
+        return _missed(call, ivr, name, node.fallback, heard=True, instead=call.text("confirm_no"))
     if said and not digits and not _spoken_number(call, said) and speech.lacks_number(said, language=call.lang):
         # "I don't know my order number": no use asking again; a person can find it another way.
         ivr.add_step(now, node=name, kind="reference", speech=said, result="no number")
         _reset_counters(ivr)
         return render(call, ivr, node.fallback, lead_in=call.text("no_number"))
     # A reference, keyed or said.
-    if digits and len(digits) < SHORTEST_SPOKEN_REFERENCE and partial is None:
+    paused = not finished_on_key and speech.begins_order_number(digits)  # "112" and a pause: kept below
+    if digits and len(digits) < SHORTEST_SPOKEN_REFERENCE and partial is None and not paused:
         # "1" or "2#" at the number question: a menu key pressed out of habit, no number. Asked again, with
         # where to find the number, rather than "I couldn't find an order" and a lookup spent on it.
         ivr.add_step(now, node=name, kind="reference", digits=digits, result=None)

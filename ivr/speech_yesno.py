@@ -698,6 +698,23 @@ def asks_for_a_person(text: str, language: str = "en") -> bool:
     return bool(spans)
 
 
+# Words that only say "what you have is wrong": "no, that's wrong", "sorry, wrong number", "no es correcto".
+_DENIAL_WORDS = frozenset(
+    {"no", "nope", "nah", "not", "that", "is", "it", "this", "wrong", "right", "correct", "incorrect", "sorry",
+     "the", "number", "oops", "um", "uh", "mistake", "a", "es", "eso", "esta", "mal", "correcto", "incorrecto",
+     "equivocado", "perdon", "numero", "ese", "el", "un", "error"}
+)  # fmt: skip
+_DENIALS = frozenset({"no", "nope", "nah", "not", "wrong", "incorrect", "mal", "incorrecto", "equivocado", "error"})
+
+
+def only_denies(text: str, language: str = "en") -> bool:
+    """Whether the words say only that something is wrong ("no, that's wrong", "that's not right",
+    "sorry, wrong number", "no, está mal"), and ask for nothing else ("no, a refund", "todavía no lo he
+    devuelto", "two")."""
+    words = _said(text, _is_spanish(language))
+    return bool(words) and all(word in _DENIAL_WORDS for word in words) and not _DENIALS.isdisjoint(words)
+
+
 # "Okay, I'm back", "I'm ready", "ya estoy": after a moment, ready to talk.
 _READY = (("i", "am", "back"), ("i", "am", "here"), ("i", "am", "ready"), ("ready",), ("go", "ahead"))
 _SPANISH_READY = (("ya", "estoy"), ("listo",), ("lista",), ("digame",), ("ya", "puedo"))

@@ -213,3 +213,22 @@ def test_keys_cut_short_are_looked_up_once(shop: Flask, client: FlaskClient) -> 
         shop.extensions["order_lookup"] = lookup
     assert heard(reply).startswith(SO_FAR)
     assert asked == ["order"]
+
+
+def test_a_no_after_go_on_drops_the_start_and_asks_for_the_whole_number(shop: Flask, client: FlaskClient) -> None:
+    for words in ("no, that's wrong", "no that's not right"):
+        first = say(shop, client, asked_for_the_number(shop, client), "112 4455667")
+        assert heard(first).startswith(SO_FAR), heard(first)
+        again = say(shop, client, first, words)
+        # Not a wrong item reported, and not the same start kept: the whole number, from the top.
+        assert heard(again).startswith("Okay, let's try that again."), heard(again)
+        assert node_of(again) == "track_order" and "so far" not in heard(again)
+        found = say(shop, client, again, "112 4455667 1234567")
+        assert heard(found).startswith(sentence(shop, "112-4455667-1234567")), heard(found)
+
+
+def test_the_first_group_keyed_then_a_pause_is_kept(shop: Flask, client: FlaskClient) -> None:
+    first = answer(shop, client, asked_for_the_number(shop, client), Digits=KINDLE[:3], FinishedOnKey="")
+    assert heard(first).startswith("I have 1 1 2 so far."), heard(first)
+    found = answer(shop, client, first, Digits=KINDLE[3:], FinishedOnKey="#")
+    assert heard(found).startswith(sentence(shop, "112-4455667-1234567")), heard(found)

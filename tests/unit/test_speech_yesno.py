@@ -437,3 +437,23 @@ def test_the_time_asked_for_a_call_back_is_read(said: str, language: str, minute
     assert speech.later_in(said, language=language) == minutes
     if minutes is not None:
         assert speech.asks_for_later(said, language=language)
+
+
+@pytest.mark.parametrize(
+    "said, language, denies",
+    [
+        ("nope, that's incorrect", "en", True),
+        ("that's not the right number", "en", True),
+        ("oops, wrong", "en", True),
+        ("no, my refund", "en", False),
+        ("no, it came broken", "en", False),
+        ("three", "en", False),
+        ("eso es un error", "es", True),
+        ("no, el número está mal", "es", True),
+        ("no, quiero una devolución", "es", False),
+    ],
+)
+def test_words_that_only_say_it_is_wrong_are_told_from_words_that_ask_for_more(
+    said: str, language: str, denies: bool
+) -> None:
+    assert speech.only_denies(said, language=language) is denies
