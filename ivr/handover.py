@@ -542,8 +542,10 @@ def _request_for(
     )
     if req is None:
         return None
-    # The call we place back speaks the language they chose in the menu.
+    # The call we place back speaks the language they chose in the menu, and the agent's screen shows
+    # the order it looked up, as for a web request that gave one.
     req.language = ivr.language
+    req.order_number = req.order_number or ivr.order_number()
     call.session.flush()
     callbacks.record_quote(call.session, req, now)
     return req

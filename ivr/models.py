@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from agents.models import language_name
 from core.db import Base, UtcDateTime
-from ivr.speech import OFF_MENU
+from ivr.speech import OFF_MENU, format_order_number, reference_key
 
 # How a session ended: answered without an agent (contained), or handed on.
 OUTCOMES = ("contained", "transferred", "callback", "hold", "abandoned")
@@ -132,14 +132,21 @@ class IvrSession(Base):
             if s.get("kind") == "lookup" and s.get("result") not in {None, "unavailable"}
         ]
         asked = [s for s in steps if s.get("intent")]
+        looked_up = self.order_number()
         if reports:
             # Their own words, marked as theirs: the agent starts from the problem, not from a menu choice.
             report = reports[-1]
-            # The order they said was theirs before reporting it ("yes, but it arrived damaged").
-            order = f" with order {report['reference']}" if report.get("reference") else ""
+            # The order they said was theirs before reporting it ("yes, but it arrived damaged"), else the
+            # one the menu looked up for them.
+            reference = report.get("reference") or looked_up
+            order = f" with order {reference}" if reference else ""
             said = f"The caller reports {PROBLEM_REPORTS[report['intent']]}{order}: “{_quoted(report.get('speech'))}”."
+            if found:
+                # "It says delivered but it's not here": what the menu had told them is part of the problem.
+                said = f"{said} The phone menu had told them: {found[-1]}"
         elif found:
-            said = f"In the phone menu they heard: {found[-1]}"
+            about = f" asked about order {looked_up} and" if looked_up else ""
+            said = f"In the phone menu they{about} heard: {found[-1]}"
         elif asked and asked[-1]["intent"] == OFF_MENU:
             said = (
                 f"In the phone menu they asked for something it does not offer: “{_quoted(asked[-1].get('speech'))}”."
@@ -151,6 +158,17 @@ class IvrSession(Base):
         if self.language and self.language != "en":
             said = f"{said} The caller chose {language_name(self.language)}.".strip()
         return said
+
+    def order_number(self) -> str | None:
+        """The order this call is about, as the shop writes it ("112-4455667-1234567"): the last one the
+        menu found, or that the caller gave with a problem; None when no order number was given."""
+        for step in reversed(self.get_steps()):
+            found = step.get("kind") == "lookup" and step.get("result") not in {None, "unavailable"}
+            if found or step.get("intent") in PROBLEM_REPORTS:
+                number = format_order_number(reference_key(str(step.get("reference") or "")))
+                if number:
+                    return number
+        return None
 
 
 def hung_up_waiting(steps: str | None) -> bool:

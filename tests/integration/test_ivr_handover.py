@@ -549,3 +549,13 @@ def test_asking_for_a_person_on_a_closed_line_is_told_plainly_nobody_is_there_an
     assert ("press 1, or say call me back" in words) or ("oprima 1, o diga llámenme" in words), words
     assert "mode=closed" in (gather_of(reply).get("action") or "")
     assert requests(shop) == []
+
+
+def test_a_caller_who_looked_up_an_order_keeps_it_on_their_request_for_the_agent(
+    shop: Flask, client: FlaskClient
+) -> None:
+    # Track the order, then a person; nobody is free, so the caller keeps their place as a callback.
+    dial_in(shop, client, STRANGER, "1", "11244556671234567", "0", "1")
+    [req] = requests(shop)
+    assert req.order_number == "112-4455667-1234567"  # the agent's screen shows it, as for a web request
+    assert "asked about order 112-4455667-1234567 and heard: Your Kindle" in (req.ivr_context or "")

@@ -33,7 +33,10 @@ def test_the_problem_outweighs_a_later_lookup_and_long_words_are_cut() -> None:
 
     summary = ivr.summary()
     assert summary.startswith("The caller reports a missing order: “my package never came")
-    assert summary.endswith("…”.") and len(summary) < 200
+    # The problem first, its words cut; what the menu found follows it.
+    said, _, then = summary.partition(" The phone menu had told them: ")
+    assert said.endswith("…”.") and len(said) < 200
+    assert then == "Your Kindle shipped yesterday."
 
 
 def test_what_they_heard_or_asked_for_otherwise() -> None:
@@ -72,3 +75,18 @@ def test_what_they_asked_for_is_said_in_words_not_intent_names() -> None:
     assert session("en", {"kind": "menu", "intent": "returns"}).summary() == (
         "In the phone menu they asked about a return or a refund."
     )
+
+
+def test_the_agent_is_told_which_order_the_menu_looked_up_and_a_problem_reported_after_it() -> None:
+    found: dict[str, object] = {"kind": "lookup", "reference": "11244556671234567", "result": "It was delivered."}
+    ivr = session("en", found)
+    assert ivr.order_number() == "112-4455667-1234567"
+    assert ivr.summary() == "In the phone menu they asked about order 112-4455667-1234567 and heard: It was delivered."
+    reported = session("en", found, {"kind": "menu", "speech": "it's not here", "intent": "missing"})
+    assert reported.summary() == (
+        "The caller reports a missing order with order 112-4455667-1234567: “it's not here”. "
+        "The phone menu had told them: It was delivered."
+    )
+    # A return number looked up is no order number; nothing found is no order either.
+    assert session("en", {"kind": "lookup", "reference": "RMA202400123", "result": "Refunded."}).order_number() is None
+    assert session("en", {"kind": "lookup", "reference": "11244556671234567", "result": None}).order_number() is None
