@@ -1046,6 +1046,11 @@ def _look_up(
             for_agent = answers.return_sentence(ret, today, zone=zone) if ret and call.lang != "en" else None
             # An order with no return yet: the caller has one to start, not to look up.
             unreturned = call.lookup.order(number) if ret is None else None
+            if unreturned is not None and unreturned.status == "canceled":
+                # Nothing to send back: a canceled order's own words say where its refund stands.
+                sentence = answers.order_sentence(unreturned, today, language=call.lang, zone=zone)
+                for_agent = answers.order_sentence(unreturned, today, zone=zone) if call.lang != "en" else None
+                unreturned = None
     except LookupUnavailable:
         ivr.add_step(now, node=name, kind="lookup", reference=reference, result="unavailable")
         return render(call, ivr, node.fallback, lead_in=call.text("lookup_unavailable"))

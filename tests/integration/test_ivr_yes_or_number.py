@@ -427,6 +427,17 @@ def test_an_order_with_no_return_yet_given_for_a_return_goes_to_the_returns_team
     assert "No return has been started for order 112-4455667-1234567 yet." in whisper_of(shop)
 
 
+@pytest.mark.parametrize("spanish", [False, True])
+def test_a_canceled_order_given_for_its_refund_says_where_the_refund_stands_not_to_start_a_return(
+    shop: Flask, client: FlaskClient, spanish: bool
+) -> None:
+    reply = answer(shop, client, number_question(shop, client, "2", spanish), Digits="11244556676789012")
+    said = heard(reply)
+    assert said.startswith(("Your Kindle Paperwhite Leather Cover was canceled.", "Su Kindle Paperwhite")), said
+    assert ("the refund is on its way" in said) or ("el reembolso ya está en camino" in said)
+    assert "node=agent_returns" not in action_of(reply) and "start" not in said
+
+
 @pytest.mark.parametrize(
     ("said", "spanish", "node"),
     [
