@@ -189,6 +189,11 @@ def _names_a_number(call: Call, said: str) -> bool:
 def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confidence: float | None) -> str | None:
     """Which of an offer's choices a key or words mean; a plain yes is the first (calling them back)."""
     if digits:
+        if digits[:1] == "0" and "0" not in choices:
+            # 0, the key for a person everywhere else in the menu: waiting on the line is how to reach one
+            # (where no hold is offered, the caller is told nobody is there), as "a representative" is.
+            offered = list(choices.values())
+            return HOLD if HOLD in offered else AGENT
         return choices.get(digits[:1])
     if not said:
         return None
@@ -260,7 +265,9 @@ def transfer_input(
         # Nobody to take the call and no answer to our offer: call them back at their own number.
         if not _caller_e164(call, ivr):
             return _instead_of_callback(call, ivr, name, node)
-        return _callback(call, ivr, name, node, ivr.caller, keyed=False, done="callback_after_no_answer")
+        # Asking to hold again and again is an answer, only not one we can give: no "I didn't get an answer".
+        done = "" if refused_hold else "callback_after_no_answer"
+        return _callback(call, ivr, name, node, ivr.caller, keyed=False, done=done)
     sorry = call.text("no_hold_unstaffed" if refused_hold else "didnt_get_that")
     return transfer(call, ivr, name, node, (sorry,), again=True)
 

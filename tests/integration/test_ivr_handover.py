@@ -398,6 +398,13 @@ def test_asking_for_a_person_at_the_busy_offer_is_taken_as_holding_for_one(
     assert "<Enqueue" in held.get_data(as_text=True), heard(held)
 
 
+def test_zero_at_the_busy_offer_holds_for_a_person(shop: Flask, client: FlaskClient) -> None:
+    staff(shop, "on_call")
+    offer = answer(shop, client, call(shop, client), Digits="0")
+    held = answer(shop, client, offer, Digits="0")  # the key for a person everywhere else in the menu
+    assert "<Enqueue" in held.get_data(as_text=True), heard(held)
+
+
 @pytest.mark.parametrize(
     ("spanish", "said", "outcome"),
     [(False, "One.", "callback"), (False, "Press three.", "hold"), (True, "Uno.", "callback"), (True, "Tres.", "hold")],
@@ -559,3 +566,15 @@ def test_a_caller_who_looked_up_an_order_keeps_it_on_their_request_for_the_agent
     [req] = requests(shop)
     assert req.order_number == "112-4455667-1234567"  # the agent's screen shows it, as for a web request
     assert "asked about order 112-4455667-1234567 and heard: Your Kindle" in (req.ivr_context or "")
+
+
+def test_a_caller_who_keeps_asking_to_hold_with_nobody_on_duty_is_not_told_they_gave_no_answer(
+    shop: Flask, client: FlaskClient
+) -> None:
+    staff(shop, "offline")  # open, but nobody signed in: no hold is offered
+    reply = answer(shop, client, call(shop, client), Digits="0")
+    for _ in range(3):
+        reply = answer(shop, client, reply, SpeechResult="I'll hold.", Confidence="0.9")
+    said = heard(reply)
+    assert "I didn't get an answer" not in said and said.startswith("Done. We'll call you back"), said
+    assert [r.status for r in requests(shop)] == ["queued"]
