@@ -268,6 +268,9 @@ def transfer_input(
         # Asking to hold again and again is an answer, only not one we can give: no "I didn't get an answer".
         done = "" if refused_hold else "callback_after_no_answer"
         return _callback(call, ivr, name, node, ivr.caller, keyed=False, done=done)
+    if not digits and not said and not refused_hold:
+        # Silence is nothing we failed to get: the offer again, without "Sorry, I didn't get that".
+        return transfer(call, ivr, name, node, (), again=True)
     sorry = call.text("no_hold_unstaffed" if refused_hold else "didnt_get_that")
     return transfer(call, ivr, name, node, (sorry,), again=True)
 

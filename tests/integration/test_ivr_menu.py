@@ -148,6 +148,17 @@ def test_a_silent_caller_never_hears_the_same_words_twice_in_a_row(
     assert sum(said.startswith(("Are you still there?", "¿Sigue ahí?")) for said in heard_in_turn) == 1
 
 
+def test_silence_after_an_unclear_answer_to_the_answer_is_not_the_apology_again(
+    shop: Flask, client: FlaskClient
+) -> None:
+    asked = answer(shop, client, call(shop, client), Digits="1")
+    found = answer(shop, client, asked, Digits=KINDLE)
+    unclear = answer(shop, client, found, SpeechResult="hmm the blue one", Confidence="0.9")
+    assert heard(unclear).startswith("Sorry, I didn't catch that."), heard(unclear)
+    quiet = answer(shop, client, unclear)
+    assert heard(quiet).startswith("Is there anything else?"), heard(quiet)
+
+
 def test_a_lookup_asks_differently_after_silence_than_after_words_it_could_not_read(
     shop: Flask, client: FlaskClient
 ) -> None:
