@@ -904,8 +904,14 @@ def _chosen_instead(
     # "Two" here is a digit of the number, not the menu's key 2. A request the menu does not offer is no
     # choice here: words said while looking for a number ("it's in my account somewhere") sound like one.
     chosen, intent = _choose(call, start, "", said, confidence, spoken_keys=False)
+    if chosen is not None and chosen.language and chosen.language != ivr.language and not reference:
+        # "Español" at the number question: their language from here on, and this question again in it.
+        ivr.language = call.language = chosen.language
+        ivr.add_step(call.clock.now(), node=name, kind="menu", speech=said, intent=chosen.intent, result=name)
+        _reset_counters(ivr)
+        return render(call, ivr, name)
     if chosen is None or chosen.goto in (name, REPEAT) or chosen.language:
-        return None  # nothing else, this same question ("where's my package?"), or a language
+        return None  # nothing else, this same question ("where's my package?"), or the language spoken
     target = chosen.goto
     if to_person and not isinstance(call.tree.node(target), TransferNode):
         return None

@@ -530,3 +530,14 @@ def test_another_order_said_with_its_number_after_an_answer_is_looked_up_at_once
     assert heard(again).startswith("I heard 1 1 2, 4 4 5 5 6 6 7, 2 3 4 5 6 7 8."), heard(again)
     found = answer(shop, client, again, Digits="1")
     assert heard(found).startswith(sentence(shop, "112-4455667-2345678")), heard(found)
+
+
+@pytest.mark.parametrize("said", ["Español.", "En español, por favor."])
+def test_spanish_asked_for_at_the_number_question_asks_it_again_in_spanish(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    reply = answer(shop, client, number_question(shop, client), SpeechResult=said, Confidence="0.9")
+    assert heard(reply).startswith("Marque su número de pedido"), heard(reply)
+    assert "node=track_order" in action_of(reply)
+    found = answer(shop, client, reply, Digits=KINDLE)
+    assert heard(found).startswith("Su Kindle Paperwhite"), heard(found)
