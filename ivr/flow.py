@@ -499,7 +499,33 @@ def _menu_input(
         return render(call, ivr, chosen.goto if chosen.goto != REPEAT else name, prefix=welcome)
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
+    same_order = _order_just_read(call, ivr, name, chosen.goto)
+    if same_order is not None:
+        # "And my refund?" right after hearing the order: its return, without asking for the number again.
+        returns = call.tree.node(chosen.goto)
+        assert isinstance(returns, LookupNode)
+        ivr.add_step(call.clock.now(), node=chosen.goto, kind="reference", result=same_order)
+        return _look_up(call, ivr, chosen.goto, returns, same_order)
     return render(call, ivr, chosen.goto)
+
+
+def _order_just_read(call: Call, ivr: IvrSession, name: str, goto: str) -> str | None:
+    """The digits of the order whose answer the caller just heard at `name` (an order lookup's answer
+    menu), when they choose a return lookup there and that order has a return: the return they ask
+    about is that one. An order with none may not be the one they mean: the number is asked for."""
+    target = call.tree.nodes.get(goto)
+    if not isinstance(target, LookupNode) or target.lookup != "return":
+        return None
+    read_here = any(
+        isinstance(node, LookupNode) and node.lookup == "order" and node.found == name
+        for node in call.tree.nodes.values()
+    )
+    order = ivr.order_number() if read_here else None
+    try:
+        has_return = order is not None and call.lookup.return_for(order) is not None
+    except LookupUnavailable:
+        return None  # asked as usual; the lookup after the number says the service is down
+    return order.replace("-", "") if order and has_return else None
 
 
 def _in_a_language(

@@ -831,3 +831,18 @@ def test_words_after_a_spoken_number_are_not_letters_of_it(shop: Flask, client: 
     asked = answer(shop, client, call(shop, client), Digits="1")
     reply = answer(shop, client, asked, SpeechResult="1 2 3 4 5, I think.", Confidence="0.9")
     assert heard(reply).startswith("I heard 1 2 3 4 5.")
+
+
+def test_a_refund_asked_right_after_hearing_an_order_is_that_orders_return_when_it_has_one(
+    shop: Flask, client: FlaskClient
+) -> None:
+    asked = answer(shop, client, call(shop, client), Digits="1")
+    found = answer(shop, client, asked, Digits="11244556674567890")  # delivered, and returned for a refund
+    refund = answer(shop, client, found, SpeechResult="and what about my refund?", Confidence="0.9")
+    said = heard(refund)
+    assert "refund" in said.lower() and "key in" not in said.lower(), said  # no number asked again
+    assert "node=after_return" in (gather_of(refund).get("action") or ""), said
+    # An order with no return: the number is asked for, as it may be another order's return they mean.
+    found = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), Digits=KINDLE)
+    asked_again = answer(shop, client, found, SpeechResult="and what about my refund?", Confidence="0.9")
+    assert "node=return_status" in (gather_of(asked_again).get("action") or ""), heard(asked_again)
