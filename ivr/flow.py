@@ -594,6 +594,10 @@ def _choose(
         # "No, I'm not done", "that's all you can tell me?": not a goodbye. "That's all fine, but where is
         # the other package": the words after the turn may name what they want next.
         intent = _after_the_turn(call, said, intents)
+    if intent is None:
+        # "Where's my order, and I want a refund": two choices at once, which no one choice explains; the
+        # first one asked for is served first (the other can be asked for after its answer).
+        intent = _first_asked(call, said, intents, confidence)
     if intent is None or intent.name == speech.OFF_MENU:
         called = _asks_to_be_called(call, node, said, intents, confidence)
         if called is not None:
@@ -603,6 +607,19 @@ def _choose(
         # with more to it ("no, it never arrived", "that's not right") is not, and is asked again.
         return node.option_for_intent(handover.GOODBYE), None
     return (node.option_for_intent(intent.name) if intent is not None else None), intent
+
+
+def _first_asked(
+    call: Call, said: str, intents: dict[str, tuple[str, ...]], confidence: float | None
+) -> speech.Intent | None:
+    """Of requests joined by "and" ("..., and I want a refund", "... y también ..."), the first that
+    chooses one of the menu's choices, or None."""
+    parts = speech.requests_joined(said, language=call.lang)
+    for part in parts if len(parts) > 1 else ():
+        intent = speech.match_intent(part, intents, confidence, language=call.lang)
+        if intent is not None and intent.name not in {speech.OFF_MENU, handover.GOODBYE}:
+            return intent
+    return None
 
 
 def _asks_to_be_called(

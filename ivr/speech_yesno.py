@@ -5,6 +5,7 @@ Split from ivr/speech.py, which re-exports is_yes and yes_no.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ivr.speech_numbers import _fold, _is_spanish, _words, spoken_digits, spoken_key
@@ -713,6 +714,19 @@ def only_denies(text: str, language: str = "en") -> bool:
     devuelto", "two")."""
     words = _said(text, _is_spanish(language))
     return bool(words) and all(word in _DENIAL_WORDS for word in words) and not _DENIALS.isdisjoint(words)
+
+
+# Words that join two requests in one breath: "where's my order, and I want a refund", "y también".
+_JOINS = ("and also", "and then", "and", "also", "plus", "y tambien", "y ademas", "y", "tambien", "ademas")
+_JOIN = re.compile(r"\b(?:" + "|".join(_JOINS) + r")\b")
+
+
+def requests_joined(text: str, language: str = "en") -> list[str]:
+    """The parts of an utterance joined by "and" ("where's my order", "I want a refund"), as said; one
+    part when there is no join. Parts of a word or two ("and", "yes and") are not parts."""
+    words = " ".join(_said(text, _is_spanish(language)))
+    parts = [part.strip() for part in _JOIN.split(words)]
+    return [part for part in parts if len(part.split()) >= 2] or [text]
 
 
 # "Okay, I'm back", "I'm ready", "ya estoy": after a moment, ready to talk.

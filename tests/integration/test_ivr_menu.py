@@ -846,3 +846,18 @@ def test_a_refund_asked_right_after_hearing_an_order_is_that_orders_return_when_
     found = answer(shop, client, answer(shop, client, call(shop, client), Digits="1"), Digits=KINDLE)
     asked_again = answer(shop, client, found, SpeechResult="and what about my refund?", Confidence="0.9")
     assert "node=return_status" in (gather_of(asked_again).get("action") or ""), heard(asked_again)
+
+
+@pytest.mark.parametrize(
+    ("said", "node"),
+    [
+        ("Where's my order, and I want a refund.", "track_order"),
+        ("Where's my refund and where's my other order?", "return_status"),
+    ],
+)
+def test_two_requests_in_one_breath_serve_the_first_not_sorry(
+    shop: Flask, client: FlaskClient, said: str, node: str
+) -> None:
+    reply = answer(shop, client, call(shop, client), SpeechResult=said, Confidence="0.9")
+    assert f"node={node}" in (gather_of(reply).get("action") or ""), heard(reply)
+    assert not heard(reply).startswith("Sorry"), heard(reply)

@@ -457,3 +457,16 @@ def test_words_that_only_say_it_is_wrong_are_told_from_words_that_ask_for_more(
     said: str, language: str, denies: bool
 ) -> None:
     assert speech.only_denies(said, language=language) is denies
+
+
+@pytest.mark.parametrize(
+    "said, language, parts",
+    [
+        ("where's my order, and I want a refund", "en", ["where is my order", "i want a refund"]),
+        ("I need the tracking plus a person", "en", ["i need the tracking", "a person"]),
+        ("mi pedido y también un reembolso", "es", ["mi pedido", "un reembolso"]),
+        ("track and trace", "en", ["track and trace"]),  # no part of two words: one request
+    ],
+)
+def test_requests_joined_by_and_are_told_apart(said: str, language: str, parts: list[str]) -> None:
+    assert speech.requests_joined(said, language=language) == parts
