@@ -665,15 +665,18 @@ _TO_A_PERSON = ("talk", "speak", "connect", "transfer")
 _PERSON_ASKS = (
     *((verb, "to", person) for verb in _TO_A_PERSON for person in _PEOPLE),
     *((verb, "to", article, person) for verb in _TO_A_PERSON for article in ("a", "an", "the") for person in _PEOPLE),
-    ("agent",), ("agent", "please"), ("representative",), ("a", "person"), ("an", "agent"), ("connect", "me"),
-    ("put", "me", "through"), ("transfer", "me"), ("need", "help"), ("need", "some", "help"),
+    ("connect", "me"), ("put", "me", "through"), ("transfer", "me"), ("need", "help"), ("need", "some", "help"),
 )  # fmt: skip
+# A person named, and nothing more ("agent", "an agent please", "yes, a person"): in a longer sentence
+# the word may be news, not a wish ("I already talked to an agent", "the agent fixed it").
+_PERSON_NAMED = (("agent",), ("representative",), ("person",), ("agente",), ("asesor",), ("persona",))
+_NAMED_AT_MOST = 4
 _SPANISH_PERSON_ASKS = (
     *(("hablar", "con", who) for who in ("alguien", "agente", "asesor", "asesora", "persona", "operador",
                                          "operadora", "representante", "usted")),
     *(("hablar", "con", article, who) for article in ("un", "una", "el", "la")
       for who in ("agente", "asesor", "asesora", "persona", "operador", "operadora", "representante")),
-    ("agente",), ("asesor",), ("comuniqueme",), ("comunicame",), ("paseme",), ("pasame",), ("necesito", "ayuda"),
+    ("comuniqueme",), ("comunicame",), ("paseme",), ("pasame",), ("necesito", "ayuda"),
 )  # fmt: skip
 _IMPERATIVES = frozenset({"comuniqueme", "comunicame", "paseme", "pasame"})
 # Words just before the ask that refuse it: "I don't want to talk to anyone", "no quiero hablar con nadie".
@@ -687,6 +690,8 @@ def asks_for_a_person(text: str, language: str = "en") -> bool:
     spanish = _is_spanish(language)
     words = _said(text, spanish)
     spans = _spans(words, _SPANISH_PERSON_ASKS if spanish else _PERSON_ASKS)
+    if len(words) <= _NAMED_AT_MOST:
+        spans += _spans(words, _PERSON_NAMED)
     for start, _end in spans:
         # A refusal in the few words before any part of the ask: "I do not want to speak to an agent",
         # "no quiero hablar con un agente". A leading "no" in English is the answer to the question, not

@@ -374,6 +374,10 @@ def test_words_that_say_a_number_is_whole(heard: str, language: str, ends: bool)
         ("nope, just put me through to someone", "en", True),
         ("I need help with this", "en", True),
         ("I don't want to talk to anybody", "en", False),
+        # A person named in news, not asked for.
+        ("I already talked to an agent, thanks", "en", False),
+        ("the agent fixed it yesterday", "en", False),
+        ("yes, an agent", "en", True),
         ("I do not need to speak to an agent", "en", False),
         ("no thank you", "en", False),
         ("quisiera hablar con una asesora", "es", True),
