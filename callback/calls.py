@@ -590,7 +590,10 @@ def call_back_at(req: CallbackRequest, asked: int | str | None, now: datetime) -
         midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), hours.zone)
         at = hours.next_open(midnight) or midnight  # its opening, or midnight when it opens all night
     else:
-        at = now + (timedelta(minutes=asked) if isinstance(asked, int) else ASKED_LATER_AT_LEAST)
+        wanted = now + (timedelta(minutes=asked) if isinstance(asked, int) else ASKED_LATER_AT_LEAST)
+        # On a five-minute mark, as the time is said to them ("at 11:25"), and never before the time asked.
+        at = wanted.replace(second=0, microsecond=0) + timedelta(minutes=-wanted.minute % 5)
+        at += timedelta(minutes=5) if at < wanted else timedelta(0)
     at = min(at.astimezone(now.tzinfo), now + BOOKING_HORIZON)
     req.not_before = at
     req.expires_at = max(req.expires_at, req.queue.expiry(at))

@@ -170,6 +170,24 @@ def _ask(action: str, hints: str, words: str, language: str | None = None, timeo
     return gather
 
 
+# The words before "when we call again", said to a customer in their language.
+LEAD_INS = {
+    "No problem.": "De acuerdo.",
+    "Sorry, I didn't catch that.": "Perdone, no le he entendido.",
+}
+
+
+def call_again_at(lead_in: str, when: str | None, call_again: bool, language: str | None) -> str:
+    """The end of a call that did not reach the customer, in their `language`: `lead_in` ("No
+    problem."), then when we call again (`when`, as answers.opening_time says it: "tomorrow at 9 AM"),
+    "a little later" when `when` is None, or that no call is left."""
+    if not call_again or when is None:
+        return words_in(language, f"{lead_in} {later(call_again)}")
+    if _lang(language) == "es":
+        return f"{LEAD_INS.get(lead_in, lead_in)} Le volveremos a llamar {when}. Adiós."
+    return f"{lead_in} We'll call you again {when}. Goodbye."
+
+
 def later(call_again: bool) -> str:
     """The last words of a call that did not reach the customer: another call comes, or none will."""
     return "We'll try you again a little later. Goodbye." if call_again else NO_MORE_CALLS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, request
 
@@ -10,6 +11,7 @@ from callback import agent_first, calls, line, recording, twiml
 from callback.models import AgentLeg, CallAttempt
 from core.web import clock, session, settings, small_int, wake_dispatcher
 from core.webhooks import Webhooks
+from ivr import answers
 from telephony.port import Telephony
 from telephony.signature import twilio_signature_required
 
@@ -75,6 +77,26 @@ def _call_again(attempt: CallAttempt) -> bool:
     return line.next_call_at(session(), attempt.request, clock().now(), bounds()) is not None
 
 
+# A next call sooner than this is "a little later"; later than this, its time is said.
+SOON = timedelta(minutes=90)
+
+
+def _last_words(attempt: CallAttempt, lead_in: str) -> str:
+    """The goodbye of a call that did not reach the customer: when we call again, said as a time when
+    it is not soon (a time they asked for, or the next call falling after we close), else "a little later"."""
+    req, now = attempt.request, clock().now()
+    at = line.next_call_at(session(), req, now, bounds())
+    when = None
+    if at is not None:
+        hours = req.queue.business_hours
+        at = hours.next_open(max(at, req.not_before or at)) or at
+        if attempt.outcome == calls.ASKED_LATER or at - now > SOON:
+            zone = hours.zone
+            when = answers.opening_time(at.astimezone(zone), now.astimezone(zone).date(), language=req.language or "en")
+    # Already in their language: goodbye() leaves words it has no translation for as they are.
+    return twiml.goodbye(twiml.call_again_at(lead_in, when, at is not None, req.language), req.language)
+
+
 def _voicemail(attempt: CallAttempt) -> Response:
     """The message left on the customer's answering machine."""
     return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt), _call_again(attempt)))
@@ -138,7 +160,7 @@ def confirm() -> Response:
         url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "waited": 1})
         return _xml(twiml.wait_for_them(attempt.request, url, call_again=_call_again(attempt)))
     if step.action == "later":
-        return _xml(_goodbye(attempt, "No problem. " + twiml.later(_call_again(attempt))))
+        return _xml(_last_words(attempt, "No problem."))
     if step.action == "stopped":
         wake_dispatcher()  # the agent held for this call is free again
         return _xml(_goodbye(attempt, twiml.STOPPED))
@@ -148,7 +170,7 @@ def confirm() -> Response:
             _goodbye(attempt, "No problem. We won't connect you now. If you still need us, just ask again. Goodbye.")
         )
     if step.action == "try_later":
-        return _xml(_goodbye(attempt, "Sorry, I didn't catch that. " + twiml.later(_call_again(attempt))))
+        return _xml(_last_words(attempt, "Sorry, I didn't catch that."))
     return _xml(twiml.hangup())
 
 

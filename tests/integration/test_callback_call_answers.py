@@ -122,7 +122,8 @@ def test_not_now_rings_no_agent_and_keeps_the_request_for_a_later_call(
     customer = Customer(app, client, clock, language)
     customer.say(words)
     assert not customer.rings_an_agent
-    later = "Le volveremos a llamar un poco más tarde" if language == "es" else "We'll try you again a little later"
+    # When, as a time: the one they named, or half an hour from now.
+    later = "Le volveremos a llamar a las" if language == "es" else "We'll call you again at"
     assert later in customer.heard, customer.heard
     customer.hang_up()
     req = customer.request()
@@ -169,6 +170,25 @@ def test_call_me_tomorrow_is_called_back_when_tomorrow_opens(
     tomorrow = clock.now().astimezone(zone).date() + timedelta(days=1)
     opens = req.queue.business_hours.next_open(datetime.combine(tomorrow, time(), zone))
     assert opens is not None and req.due_at == opens and opens.astimezone(zone).date() >= tomorrow
+    assert "No problem. We'll call you again tomorrow at 9 AM. Goodbye." in customer.heard, customer.heard
+
+
+def test_a_next_call_that_falls_after_closing_is_said_as_the_next_opening(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    clock.advance(hours=6, minutes=59)  # 4:59 PM in New York: the two-minute back-off ends after 5 PM
+    customer = Customer(app, client, clock)
+    customer.say("mumble mumble")
+    customer.say("mumble mumble")
+    assert "We'll call you again tomorrow at 9 AM." in customer.heard and "a little later" not in customer.heard
+
+
+def test_spanish_customers_hear_when_we_call_again_in_spanish(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    customer = Customer(app, client, clock, "es")
+    customer.say("ahorita no, llámeme en media hora")
+    assert "De acuerdo. Le volveremos a llamar a las 10:30 de la mañana. Adiós." in customer.heard, customer.heard
 
 
 def test_not_now_on_the_last_call_promises_none(app: Flask, client: FlaskClient, clock: FixedClock) -> None:
