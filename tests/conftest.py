@@ -46,6 +46,12 @@ def _worker_database(url: str) -> str:
 
 POSTGRES_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
 
+# Every app the tests build (and every process they start) may wait on its database this long per
+# request (DATABASE_TIMEOUT_SECONDS, 2 s in production): on a loaded 2-core CI machine an ordinary
+# POST /api/callbacks on SQLite once took longer and answered 503, failing a test about client
+# addresses. The budget itself is tested with its own value (test_database_outage.py), which wins.
+os.environ.setdefault("DATABASE_TIMEOUT_SECONDS", "10")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """CI promises PostgreSQL: refuse to run a suite that would quietly leave it out."""
