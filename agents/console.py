@@ -114,6 +114,7 @@ def console() -> ResponseReturnValue:
         form.saved_at.data = current["wrap_up"]["saved_at"]
     softphone = _softphone()
     browser_phone = bool(agent.client) and softphone is None
+    zone = desk.agent_zone(agent)
     response = current_app.make_response(
         render_template(
             "agent/console.html",
@@ -128,8 +129,8 @@ def console() -> ResponseReturnValue:
             voice_sdk=browser_phone and _voice_sdk_built(),
             # The agent's own recent recordings (recordings.access lets them hear only these).
             recordings=recordings.stored_for_agent(session(), agent.id),
-            zone=desk.agent_zone(agent),
-            times_in=desk.times_in(desk.agent_zone(agent)),
+            zone=zone,
+            times_in=desk.times_in(zone),
         )
     )
     if browser_phone:
@@ -258,7 +259,8 @@ def call(request_id: int) -> ResponseReturnValue:
         req = desk.own_request(session(), agent, request_id)
     except DomainError as error:
         return _back(error.message, error)
-    details = desk.pop(session(), req, clock().now(), _orders(), _lookup(), zone=desk.agent_zone(agent))
+    zone = desk.agent_zone(agent)
+    details = desk.pop(session(), req, clock().now(), _orders(), _lookup(), zone=zone)
     taken = _taken(agent, request_id)
     form = WrapUpForm(
         request_id=str(req.id),
@@ -266,7 +268,9 @@ def call(request_id: int) -> ResponseReturnValue:
         note=req.note or "",
         saved_at=desk.saved_at(req),
     )
-    return render_template("agent/call.html", agent=agent, call=details, wrap_up_form=form if taken else None)
+    return render_template(
+        "agent/call.html", agent=agent, call=details, times_in=desk.times_in(zone), wrap_up_form=form if taken else None
+    )
 
 
 @bp.get("/token")

@@ -370,7 +370,6 @@ def pop(
         ],
         "earlier_attempts": [_attempt_line(a, zone, now) for a in earlier],
         "asked_at": _clock_time(req.created_at, zone, now),
-        "times_in": times_in(zone),
         "booked_for": _clock_time(req.not_before, zone, now) if req.not_before else None,
         "waited_seconds": int(waited),
         "waited_text": duration_words(waited),

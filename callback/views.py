@@ -175,7 +175,7 @@ def status_words(req: CallbackRequest) -> str:
     last = req.call_attempts[-1] if calling and req.call_attempts else None
     if req.status == "connecting" and last is not None and last.confirmed_at is not None:
         return gettext("You pressed 1: we're putting you through to an agent now.")
-    if req.status in {"dialing", "connecting"} and last is not None and last.agent_first:
+    if last is not None and last.agent_first:
         # Agent-first: the agent is rung first, and the customer who answers is put straight through.
         if last.dialled_at is None:
             return gettext("An agent is getting ready to call you. Please keep your phone near you.")
@@ -217,16 +217,6 @@ def _times(queue: Queue, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
     "label": "3:30 PM"}]}: a day picker and a time-of-day picker, instead of one list of hundreds.
     """
     return _by_day(service.callback_times(queue, now), zone)
-
-
-def _any_topic_times(queues: Sequence[Queue], now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Every topic's bookable times at once, for the form before a topic is chosen.
-
-    The page's script shows the chosen topic's own; without JavaScript the list cannot follow the
-    topic, and "Choose a topic first" would make booking a time take two posts. A time the chosen
-    topic does not offer is refused by the service, with that topic's times then listed.
-    """
-    return _by_day(sorted({slot for q in queues for slot in service.callback_times(q, now)}), zone)
 
 
 def _by_day(slots: Sequence[datetime], zone: ZoneInfo) -> list[dict[str, Any]]:
@@ -452,6 +442,11 @@ def request_form() -> ResponseReturnValue:
                     status = 409
     summary = [(name, errors[name]) for name in FIELD_ORDER if name in errors and name != "form"]
     chosen = by_name.get(form.topic.data or "")
+    bookable = {q.name: service.callback_times(q, now) for q in queues}
+    # Before a topic is chosen, every topic's times: the page's script shows the chosen topic's own, but
+    # without JavaScript the list cannot follow the topic, and "Choose a topic first" would make booking
+    # a time take two posts. A time the chosen topic does not offer is refused, its own times then listed.
+    any_topic = sorted({slot for times in bookable.values() for slot in times})
     return (
         render_template(
             "callback/form.html",
@@ -462,8 +457,8 @@ def request_form() -> ResponseReturnValue:
             links=links,
             aria=lambda name, hint=None: _aria(errors, name, hint),
             queues=_queue_cards(queues, now),
-            times=_times(chosen, now, _zone(chosen)) if chosen else _any_topic_times(queues, now, zone),
-            slots={q.name: _times(q, now, _zone(q)) for q in queues},
+            times=_by_day(bookable[chosen.name], _zone(chosen)) if chosen else _by_day(any_topic, zone),
+            slots={q.name: _by_day(bookable[q.name], _zone(q)) for q in queues},
             examples=words.phone_examples(policy),
             zone_name=words.zone_name(zone),
             zone_told=words.zone_told(),

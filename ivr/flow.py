@@ -501,18 +501,18 @@ def _menu_input(
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
     same_order = _order_just_read(call, ivr, name, chosen.goto)
     if same_order is not None:
-        # "And my refund?" right after hearing the order: its return, without asking for the number again.
+        # "And my refund?" right after hearing the order: its return, if it has one, without asking for
+        # the number again. An order with none may not be the one they mean: the number is asked for.
         returns = call.tree.node(chosen.goto)
         assert isinstance(returns, LookupNode)
         ivr.add_step(call.clock.now(), node=chosen.goto, kind="reference", result=same_order)
-        return _look_up(call, ivr, chosen.goto, returns, same_order)
+        return _look_up(call, ivr, chosen.goto, returns, same_order, ask_if_none=True)
     return render(call, ivr, chosen.goto)
 
 
 def _order_just_read(call: Call, ivr: IvrSession, name: str, goto: str) -> str | None:
     """The digits of the order whose answer the caller just heard at `name` (an order lookup's answer
-    menu), when they choose a return lookup there and that order has a return: the return they ask
-    about is that one. An order with none may not be the one they mean: the number is asked for."""
+    menu), when they choose a return lookup there: the return they ask about may be that order's."""
     target = call.tree.nodes.get(goto)
     if not isinstance(target, LookupNode) or target.lookup != "return":
         return None
@@ -521,11 +521,7 @@ def _order_just_read(call: Call, ivr: IvrSession, name: str, goto: str) -> str |
         for node in call.tree.nodes.values()
     )
     order = ivr.order_number() if read_here else None
-    try:
-        has_return = order is not None and call.lookup.return_for(order) is not None
-    except LookupUnavailable:
-        return None  # asked as usual; the lookup after the number says the service is down
-    return order.replace("-", "") if order and has_return else None
+    return order.replace("-", "") if order else None
 
 
 def _in_a_language(
@@ -1066,12 +1062,20 @@ def _heard_reference(node: LookupNode, said: str, confidence: float | None, lang
 
 
 def _look_up(
-    call: Call, ivr: IvrSession, name: str, node: LookupNode, reference: str, rest: tuple[bool, int] | None = None
+    call: Call,
+    ivr: IvrSession,
+    name: str,
+    node: LookupNode,
+    reference: str,
+    rest: tuple[bool, int] | None = None,
+    ask_if_none: bool = False,
 ) -> str:
     """Find the order or return and say where it stands; a second miss or an outage moves on.
 
     `rest` (keyed, times asked): the reference may be the start of a longer number, cut short; when
-    nothing has it, the rest is asked for (`_ask_rest`) instead of "I couldn't find it"."""
+    nothing has it, the rest is asked for (`_ask_rest`) instead of "I couldn't find it". `ask_if_none`:
+    a reference the caller did not give (the order they just heard); with no return of it, the
+    question is asked as if none had been tried."""
     now = call.clock.now()
     zone = call.zone(node.topic)
     today = call.today(zone)
@@ -1091,6 +1095,8 @@ def _look_up(
         else:
             number = speech.format_order_number(reference) or reference
             ret = call.lookup.return_for(reference) or call.lookup.return_for(number)
+            if ret is None and ask_if_none:
+                return render(call, ivr, name)
             sentence = answers.return_sentence(ret, today, language=call.lang, zone=zone) if ret else None
             for_agent = answers.return_sentence(ret, today, zone=zone) if ret and call.lang != "en" else None
             # An order with no return yet: the caller has one to start, not to look up.

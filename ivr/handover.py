@@ -190,10 +190,7 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     """Which of an offer's choices a key or words mean; a plain yes is the first (calling them back)."""
     if digits:
         if digits[:1] == "0" and "0" not in choices:
-            # 0, the key for a person everywhere else in the menu: waiting on the line is how to reach one
-            # (where no hold is offered, the caller is told nobody is there), as "a representative" is.
-            offered = list(choices.values())
-            return HOLD if HOLD in offered else AGENT
+            return _person(choices)  # 0, the key for a person everywhere else in the menu
         return choices.get(digits[:1])
     if not said:
         return None
@@ -205,9 +202,7 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
     offered = list(choices.values())
     intent = speech.match_intent(said, call.intents(*offered, AGENT), confidence, language=call.lang)
     if intent is not None and intent.name == AGENT:
-        # "A representative, please" when everyone is busy: waiting on the line is how to reach one. Where
-        # no hold is offered, it is a person asked for who is not there, and the caller is told so.
-        return HOLD if HOLD in offered else AGENT
+        return _person(choices)  # "A representative, please"
     if (intent is None or intent.name == CALL_BACK) and OTHER_NUMBER in offered and _names_a_number(call, said):
         return OTHER_NUMBER  # "Call me at 201 555 0199", "can you call my cell?": not this number
     if intent is not None and intent.name in offered:
@@ -222,6 +217,12 @@ def _choice(call: Call, choices: dict[str, str], digits: str, said: str, confide
         return GOODBYE  # "never mind", "forget it": they turn the offer down, callback and all
     answer = speech.is_yes(said, language=call.lang)
     return choices["1"] if answer else GOODBYE if answer is False else None
+
+
+def _person(choices: dict[str, str]) -> str:
+    """A person asked for at an offer: waiting on the line is how to reach one when everyone is busy;
+    where no hold is offered, a person asked for who is not there, and the caller is told so."""
+    return HOLD if HOLD in choices.values() else AGENT
 
 
 def transfer_input(
