@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -177,15 +178,23 @@ LEAD_INS = {
 }
 
 
-def call_again_at(lead_in: str, when: str | None, call_again: bool, language: str | None) -> str:
+@dataclass(frozen=True)
+class NextCall:
+    """What a customer a call does not reach is promised: another call (`again`), said as a time
+    (`when`, as answers.opening_time says it: "tomorrow at 9 AM") or, when it is soon, "a little later"."""
+
+    again: bool
+    when: str | None = None
+
+
+def call_again_at(lead_in: str, then: NextCall, language: str | None) -> str:
     """The end of a call that did not reach the customer, in their `language`: `lead_in` ("No
-    problem."), then when we call again (`when`, as answers.opening_time says it: "tomorrow at 9 AM"),
-    "a little later" when `when` is None, or that no call is left."""
-    if not call_again or when is None:
-        return words_in(language, f"{lead_in} {later(call_again)}")
+    problem.", or nothing), then when we call again, or that no call is left."""
+    if not then.again or then.when is None:
+        return words_in(language, f"{lead_in} {later(then.again)}".strip())
     if _lang(language) == "es":
-        return f"{LEAD_INS.get(lead_in, lead_in)} Le volveremos a llamar {when}. Adiós."
-    return f"{lead_in} We'll call you again {when}. Goodbye."
+        return f"{LEAD_INS.get(lead_in, lead_in)} Le volveremos a llamar {then.when}. Adiós.".strip()
+    return f"{lead_in} We'll call you again {then.when}. Goodbye.".strip()
 
 
 def later(call_again: bool) -> str:
@@ -193,21 +202,21 @@ def later(call_again: bool) -> str:
     return "We'll try you again a little later. Goodbye." if call_again else NO_MORE_CALLS
 
 
-def wait_for_them(req: CallbackRequest, action: str, call_again: bool = True) -> str:
+def wait_for_them(req: CallbackRequest, action: str, then: NextCall = NextCall(True)) -> str:
     """The customer asked for a moment: a longer wait for their yes, then the end of a call not reached."""
     response = VoiceResponse()
     lang = _lang(req.language)
     hints = "sí, no, ya estoy" if lang == "es" else "yes, no, I'm back"
     response.append(_ask(action, hints, words_in(lang, WAIT_FOR_THEM), lang, timeout=20))
-    _say_to(response, words_in(lang, later(call_again)), lang)
+    _say_to(response, call_again_at("", then, lang), lang)
     response.hangup()
     return str(response)
 
 
-def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, call_again: bool = True) -> str:
+def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, then: NextCall = NextCall(True)) -> str:
     """Ask a person who answered to press 1 or say yes (2 or "no" if they no longer need us).
 
-    Silence to the end promises another call only if `call_again` (callback.policy.retry_at)."""
+    Silence to the end is told `then`: another call only if one is left (callback.policy.retry_at)."""
     response = VoiceResponse()
     lang = _lang(req.language)
     yes_no = "sí, no" if lang == "es" else "yes, no"
@@ -234,20 +243,20 @@ def confirm(req: CallbackRequest, shop: str, action: str, again: bool = False, c
         # Silence: one more chance in other words, on the same action (which knows it is the second).
         words = words_in(lang, "Sorry, I didn't hear anything. Press 1, or say yes, and I'll put you through.")
         response.append(_ask(action, yes_no, words, lang))
-    _say_to(response, words_in(lang, later(call_again)), lang)
+    _say_to(response, call_again_at("", then, lang), lang)
     response.hangup()
     return str(response)
 
 
-def voicemail(req: CallbackRequest, shop: str, call_back_number: str, call_again: bool = True) -> str:
+def voicemail(req: CallbackRequest, shop: str, call_back_number: str, then: NextCall = NextCall(True)) -> str:
     """A short message for an answering machine: who called, and what happens next (another call only
-    if `call_again`, as callback.policy.retry_at decides)."""
+    if one is left, as callback.policy.retry_at decides; its time when it is not soon)."""
     response = VoiceResponse()
     spaced = " ".join(call_back_number.lstrip("+"))
     if _lang(req.language) == "es":
         then = (
-            f"Le volveremos a llamar pronto. También puede llamarnos al {spaced}."
-            if call_again
+            f"Le volveremos a llamar {then.when or 'pronto'}. También puede llamarnos al {spaced}."
+            if then.again
             else f"No hemos podido hablar con usted y no volveremos a llamarle por esta consulta. "
             f"Pida otra llamada en nuestra web, o llámenos al {spaced}."
         )
@@ -257,8 +266,9 @@ def voicemail(req: CallbackRequest, shop: str, call_back_number: str, call_again
         )
     else:
         then = (
-            f"We'll try you again soon. You can also call us at {spaced}."
-            if call_again
+            (f"We'll call you again {then.when}" if then.when else "We'll try you again soon")
+            + f". You can also call us at {spaced}."
+            if then.again
             else "We could not reach you, and we won't call again about this request. "
             f"Please ask for a callback again on our website, or call us at {spaced}."
         )

@@ -72,34 +72,37 @@ def _goodbye(attempt: CallAttempt, words: str) -> str:
     return twiml.goodbye(words, language=attempt.request.language)
 
 
-def _call_again(attempt: CallAttempt) -> bool:
-    """Whether a call that does not reach the customer now is followed by another (what we may promise)."""
-    return line.next_call_at(session(), attempt.request, clock().now(), bounds()) is not None
-
-
 # A next call sooner than this is "a little later"; later than this, its time is said.
 SOON = timedelta(minutes=90)
 
 
-def _last_words(attempt: CallAttempt, lead_in: str) -> str:
-    """The goodbye of a call that did not reach the customer: when we call again, said as a time when
-    it is not soon (a time they asked for, or the next call falling after we close), else "a little later"."""
+def _next_call(attempt: CallAttempt) -> twiml.NextCall:
+    """What a customer this call does not reach is promised: no other call, one "a little later", or
+    one at a time said (a time they asked for, or a next call that falls after we close or is not soon)."""
     req, now = attempt.request, clock().now()
     at = line.next_call_at(session(), req, now, bounds())
-    when = None
-    if at is not None:
-        hours = req.queue.business_hours
-        at = hours.next_open(max(at, req.not_before or at)) or at
-        if attempt.outcome == calls.ASKED_LATER or at - now > SOON:
-            zone = hours.zone
-            when = answers.opening_time(at.astimezone(zone), now.astimezone(zone).date(), language=req.language or "en")
+    if at is None:
+        return twiml.NextCall(False)
+    hours = req.queue.business_hours
+    at = hours.next_open(max(at, req.not_before or at)) or at
+    if attempt.outcome != calls.ASKED_LATER and at - now <= SOON:
+        return twiml.NextCall(True)
+    zone = hours.zone
+    return twiml.NextCall(
+        True, answers.opening_time(at.astimezone(zone), now.astimezone(zone).date(), req.language or "en")
+    )
+
+
+def _last_words(attempt: CallAttempt, lead_in: str) -> str:
+    """The goodbye of a call that did not reach the customer, with when we call again."""
+    req = attempt.request
     # Already in their language: goodbye() leaves words it has no translation for as they are.
-    return twiml.goodbye(twiml.call_again_at(lead_in, when, at is not None, req.language), req.language)
+    return twiml.goodbye(twiml.call_again_at(lead_in, _next_call(attempt), req.language), req.language)
 
 
 def _voicemail(attempt: CallAttempt) -> Response:
     """The message left on the customer's answering machine."""
-    return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt), _call_again(attempt)))
+    return _xml(twiml.voicemail(attempt.request, settings().shop_name, _caller_id(attempt), _next_call(attempt)))
 
 
 def _dial(attempt: CallAttempt, step: calls.Next, greeting: str) -> Response:
@@ -121,7 +124,7 @@ def answer() -> Response:
         return _voicemail(attempt)
     if step.action == "confirm":
         url = hooks().callback("confirm", attempt=attempt.id)
-        return _xml(twiml.confirm(req, settings().shop_name, url, call_again=_call_again(attempt)))
+        return _xml(twiml.confirm(req, settings().shop_name, url, then=_next_call(attempt)))
     return _xml(twiml.hangup())
 
 
@@ -149,16 +152,14 @@ def confirm() -> Response:
         return _dial(attempt, step, "Thank you. Connecting you now.")
     if step.action == "confirm_again":
         url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "again": 1})
-        return _xml(
-            twiml.confirm(attempt.request, settings().shop_name, url, again=True, call_again=_call_again(attempt))
-        )
+        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, again=True, then=_next_call(attempt)))
     if step.action == "confirm_repeat":
         # "Who is this?": the whole greeting again (who is calling, and why), once.
         url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "repeated": 1})
-        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, call_again=_call_again(attempt)))
+        return _xml(twiml.confirm(attempt.request, settings().shop_name, url, then=_next_call(attempt)))
     if step.action == "confirm_wait":
         url = hooks().callback("confirm", attempt=attempt.id, **{**carried, "waited": 1})
-        return _xml(twiml.wait_for_them(attempt.request, url, call_again=_call_again(attempt)))
+        return _xml(twiml.wait_for_them(attempt.request, url, then=_next_call(attempt)))
     if step.action == "later":
         return _xml(_last_words(attempt, "No problem."))
     if step.action == "stopped":

@@ -183,6 +183,39 @@ def test_a_next_call_that_falls_after_closing_is_said_as_the_next_opening(
     assert "We'll call you again tomorrow at 9 AM." in customer.heard and "a little later" not in customer.heard
 
 
+def test_near_closing_every_end_of_a_call_not_reached_says_the_next_opening(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    clock.advance(hours=6, minutes=59)  # 4:59 PM in New York: any back-off ends after 5 PM
+    customer = Customer(app, client, clock)
+    # The greeting ends, if nobody answers it, with when we call again.
+    assert customer.heard.endswith("We'll call you again tomorrow at 9 AM. Goodbye."), customer.heard
+    customer.say("hold on a second")
+    assert customer.heard.endswith("We'll call you again tomorrow at 9 AM. Goodbye."), customer.heard
+    assert "a little later" not in customer.heard
+    machine = post_signed(
+        client,
+        app,
+        f"/voice/callback/answer?attempt={customer.attempt_id}",
+        {"CallSid": customer.sid, "AnsweredBy": "machine_end_beep"},
+    )
+    assert "We'll call you again tomorrow at 9 AM. You can also call us at" in says(machine), says(machine)
+
+
+def test_in_the_day_the_end_of_a_call_not_reached_says_a_little_later(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    customer = Customer(app, client, clock, "es")  # 10 AM in New York
+    assert customer.heard.endswith("Le volveremos a llamar un poco más tarde. Adiós."), customer.heard
+    machine = post_signed(
+        client,
+        app,
+        f"/voice/callback/answer?attempt={customer.attempt_id}",
+        {"CallSid": customer.sid, "AnsweredBy": "machine_end_beep"},
+    )
+    assert "Le volveremos a llamar pronto." in says(machine), says(machine)
+
+
 def test_spanish_customers_hear_when_we_call_again_in_spanish(
     app: Flask, client: FlaskClient, clock: FixedClock
 ) -> None:

@@ -50,16 +50,16 @@ def test_the_last_calls_words_promise_no_other_call(language: str) -> None:
     none = {"en": "won't call", "es": "no volveremos a llamarle"}[language]
     website = {"en": "on our website", "es": "en nuestra web"}[language]
     for xml in (
-        twiml.confirm(req, "Acme", "https://x/confirm", call_again=False),
-        twiml.confirm(req, "Acme", "https://x/confirm", again=True, call_again=False),
-        twiml.voicemail(req, "Acme", "+15005550006", call_again=False),
+        twiml.confirm(req, "Acme", "https://x/confirm", then=twiml.NextCall(False)),
+        twiml.confirm(req, "Acme", "https://x/confirm", again=True, then=twiml.NextCall(False)),
+        twiml.voicemail(req, "Acme", "+15005550006", then=twiml.NextCall(False)),
         twiml.goodbye("Sorry, I didn't catch that. " + twiml.later(False), language),
     ):
         words = says(xml)
         assert promise not in words and none in words.lower() and website in words
     for xml in (
-        twiml.confirm(req, "Acme", "https://x/confirm", call_again=True),
-        twiml.voicemail(req, "Acme", "+15005550006", call_again=True),
+        twiml.confirm(req, "Acme", "https://x/confirm", then=twiml.NextCall(True)),
+        twiml.voicemail(req, "Acme", "+15005550006", then=twiml.NextCall(True)),
         twiml.goodbye("Sorry, I didn't catch that. " + twiml.later(True), language),
     ):
         words = says(xml)
