@@ -254,7 +254,7 @@ def voicemail(req: CallbackRequest, shop: str, call_back_number: str, then: Next
     response = VoiceResponse()
     spaced = " ".join(call_back_number.lstrip("+"))
     if _lang(req.language) == "es":
-        then = (
+        after = (
             f"Le volveremos a llamar {then.when or 'pronto'}. También puede llamarnos al {spaced}."
             if then.again
             else f"No hemos podido hablar con usted y no volveremos a llamarle por esta consulta. "
@@ -262,17 +262,17 @@ def voicemail(req: CallbackRequest, shop: str, call_back_number: str, then: Next
         )
         words = (
             f"Hola, le llamamos del servicio de atención al cliente de {shop} por su consulta sobre {_about(req)}. "
-            f"{then} Adiós."
+            f"{after} Adiós."
         )
     else:
-        then = (
+        after = (
             (f"We'll call you again {then.when}" if then.when else "We'll try you again soon")
             + f". You can also call us at {spaced}."
             if then.again
             else "We could not reach you, and we won't call again about this request. "
             f"Please ask for a callback again on our website, or call us at {spaced}."
         )
-        words = f"Hello, this is {shop} customer service returning your call about {_about(req)}. {then} Goodbye."
+        words = f"Hello, this is {shop} customer service returning your call about {_about(req)}. {after} Goodbye."
     _say_to(response, words, req.language)
     response.hangup()
     return str(response)
