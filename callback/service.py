@@ -406,7 +406,8 @@ def sharing(session: Session, queue: Queue, now: datetime) -> dict[int, float]:
     them. An agent is given the first request in line of all their queues (scheduler.dispatcher), so a
     queue whose agents also serve another topic moves at the pace of both: of a queue served by two
     agents, one of them also ours, half the requests ahead are ahead of ours too. This queue is 1; a
-    queue closed now takes nobody's time (its holders aside, which this leaves out)."""
+    queue closed when ours is next served (now, or at our opening when we are closed) takes nobody's
+    time (its holders aside, which this leaves out): at night, the topics that open with ours compete."""
     aq = agent_queues.c
     present = or_(Agent.status.in_(STAFFED), on_a_break())
     ours = select(aq.agent_id).join(Agent, Agent.id == aq.agent_id).where(aq.queue_id == queue.id, present)
@@ -418,8 +419,9 @@ def sharing(session: Session, queue: Queue, now: datetime) -> dict[int, float]:
     ).all()
     shares = {queue_id: int(shared) / total for queue_id, total, shared in rows if total and shared}
     # session.get: the queues are most often loaded already (the form lists them all), so no query.
-    open_now = {qid: share for qid, share in shares.items() if _is_open(session.get(Queue, qid), now)}
-    return {queue.id: 1.0, **open_now}
+    served_at = queue.business_hours.next_open(now) or now
+    open_then = {qid: share for qid, share in shares.items() if _is_open(session.get(Queue, qid), served_at)}
+    return {queue.id: 1.0, **open_then}
 
 
 def _is_open(queue: Queue | None, now: datetime) -> bool:

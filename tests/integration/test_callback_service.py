@@ -219,6 +219,22 @@ def test_a_topic_closed_now_takes_none_of_our_agents_time(session: Session, cloc
     assert service.position(session, mine, now) == 0
 
 
+def test_at_night_a_topic_that_opens_with_ours_takes_its_share_and_one_opening_later_none(
+    session: Session, clock: FixedClock
+) -> None:
+    clock.set(clock.now().replace(hour=23))  # Monday 18:00 in New York: every topic is closed
+    now = clock.now()
+    update_queue(session, "payments", {"hours": "mon-fri 13:00-17:00"})
+    factories.agent(session, now, queues=("orders", "returns", "payments"), status="available")
+    for minutes in (10, 9):
+        factories.request(session, now, topic="returns", age=timedelta(minutes=minutes))
+        factories.request(session, now, topic="payments", age=timedelta(minutes=minutes))
+    mine, _ = ask(session, clock)
+    # At 9 AM returns opens with orders and takes the one agent first; payments opens at 1 PM.
+    assert service.position(session, mine, now) == 2
+    assert service.waiting_count(session, factories.queue(session, "orders"), now) == 3
+
+
 def test_an_agent_of_another_topic_alone_changes_nothing(session: Session, clock: FixedClock) -> None:
     now = clock.now()
     factories.agent(session, now, queues=("orders",), status="on_call")
