@@ -89,17 +89,21 @@ def forget_command(ref: str) -> None:
         except DomainError as exc:
             raise click.ClickException(f"{exc.message} (give the whole reference the customer was given)") from exc
         try:
-            # The request first: one still being called is refused before anything is deleted, since a
-            # recording's file and Twilio's copy, once deleted, cannot be rolled back with the session.
+            # The request first, committed: one still being called is refused before anything is deleted.
             callbacks.forget(session, clock, request.ref, actor=audit.cli_actor())
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        try:
+            # Then each recording, committed one by one (a file or Twilio's copy cannot be rolled back).
             removed = recordings.forget_request(
                 session,
                 current_app.extensions["audio_store"],
                 current_app.extensions["telephony"],
                 request.id,
+                now=clock.now(),
             )
-        except (DomainError, StorageError) as exc:
-            session.rollback()
-            raise click.ClickException(getattr(exc, "message", str(exc))) from exc
-        session.commit()
+        except StorageError as exc:
+            raise click.ClickException(f"request {request.id} forgotten, but {exc}") from exc
     click.echo(f"request {request.id} forgotten; {removed} recording(s) deleted")

@@ -6,12 +6,12 @@
   session it is worth nothing, so a leaked link (a log, a forwarded email) lets nobody listen.
 - Audio is served with range requests (206), so the browser's player can seek, and `private, no-store`,
   so no shared cache or disk cache keeps a copy.
-- Audit: a browser plays one recording with several range requests (the start, the end of the Ogg
-  file for its length, wherever the listener seeks). A playback is audited when a request covers byte
-  0 (no Range, or a range starting there): every way to hear or save the audio passes through byte 0,
-  because that is where the Ogg headers are, so nothing is heard unaudited. A browser re-reading the
-  start within PLAY_AUDIT_WINDOW of the same person's last audited play of it is not audited again.
-  Downloads are audited on every request that covers byte 0.
+- Audit: every GET that serves audio is audited, whatever its range: a suffix range ("bytes=-N")
+  or one starting at byte 1 reads as much as a whole file, so no test of which bytes a range names
+  can tell a playback from a copy. A browser plays one recording with several range requests (the
+  start, the end of the Ogg file for its length, wherever the listener seeks): those of one person
+  within PLAY_AUDIT_WINDOW of their last audited play of it are one playback. Downloads are audited
+  on every GET. An answer with no audio (a HEAD, a 304, a 416) is not audited.
 """
 
 from __future__ import annotations
@@ -66,15 +66,10 @@ def _allowed(public_id: str) -> Recording:
     return recording
 
 
-def _covers_start() -> bool:
-    """Whether this request reads byte 0: no Range header, or one of its ranges starts there (a HEAD
-    request reads nothing)."""
-    if request.method != "GET":
-        return False
-    ranges = request.range
-    if ranges is None:
-        return True
-    return any(start == 0 for start, _stop in ranges.ranges)
+def _serves_audio(response: ResponseReturnValue) -> bool:
+    """Whether this answer carries audio: a GET answered 200 or 206 (a HEAD reads nothing, a 304 or a
+    416 sends none)."""
+    return request.method == "GET" and getattr(response, "status_code", None) in (200, 206)
 
 
 def _played_recently(recording: Recording) -> bool:
@@ -138,11 +133,12 @@ def _send(recording: Recording, as_attachment: bool) -> ResponseReturnValue:
 @bp.get("/<public_id>")
 @staff_required()
 def play(public_id: str) -> ResponseReturnValue:
-    """The recording's audio for the page's player (range requests for seeking); the first read is audited."""
+    """The recording's audio for the page's player (range requests for seeking); audited once a playback."""
     recording = _allowed(public_id)
-    if _covers_start() and not _played_recently(recording):
+    response = _send(recording, as_attachment=False)
+    if _serves_audio(response) and not _played_recently(recording):
         _audit(PLAY, recording)
-    return _send(recording, as_attachment=False)
+    return response
 
 
 @bp.get("/<public_id>/download")
@@ -150,9 +146,10 @@ def play(public_id: str) -> ResponseReturnValue:
 def download(public_id: str) -> ResponseReturnValue:
     """The recording as a file to save; audited."""
     recording = _allowed(public_id)
-    if _covers_start():
+    response = _send(recording, as_attachment=True)
+    if _serves_audio(response):
         _audit(DOWNLOAD, recording)
-    return _send(recording, as_attachment=True)
+    return response
 
 
 # --- the admin API ----------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def purge_command(before_text: str) -> None:
     clock = current_app.extensions["clock"]
     before = parse_before(before_text, clock.now())
     with get_db(current_app).sessions() as session:
-        deleted = service.purge(session, _store(), before, _telephony())
+        deleted = service.purge(session, _store(), before, _telephony(), now=clock.now())
         audit.record(
             session,
             "recording.purge",

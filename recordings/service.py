@@ -424,29 +424,31 @@ def retry_failed(session: Session, now: datetime) -> int:
 # --- retention and forgetting ----------------------------------------------------------------------
 
 
-def purge(session: Session, store: AudioStore, before: datetime, telephony: Telephony | None = None) -> int:
+def purge(
+    session: Session, store: AudioStore, before: datetime, telephony: Telephony | None = None, *, now: datetime
+) -> int:
     """Delete every recording made before `before`: our file, then (with `telephony`) a provider copy
-    never deleted, then the row; logs each. A recording whose file or provider copy could not be
-    deleted keeps its row, so the next run tries again. Returns how many were deleted."""
-    found = session.scalars(select(Recording).where(Recording.created_at < before).order_by(Recording.id)).all()
-    deleted = 0
-    for recording in found:
-        if _remove(session, store, telephony, recording, "retention"):
-            deleted += 1
-    session.commit()
-    return deleted
+    never deleted, then the row, each committed on its own; logs each. A recording whose file or
+    provider copy could not be deleted keeps its row, so the next run tries again. Returns how many
+    were deleted."""
+    found = session.scalars(select(Recording.id).where(Recording.created_at < before).order_by(Recording.id)).all()
+    return sum(1 for recording_id in found if _remove(session, store, telephony, recording_id, "retention", now))
 
 
-def forget_request(session: Session, store: AudioStore, telephony: Telephony | None, request_id: int) -> int:
-    """Delete every recording of a request (a customer asked us to forget them): files, provider
-    copies, rows. Raises on the first one that cannot be deleted (nothing is half-forgotten silently);
-    the caller commits. Returns how many were deleted."""
-    found = session.scalars(select(Recording).where(Recording.request_id == request_id).order_by(Recording.id)).all()
-    for recording in found:
-        if not _remove(session, store, telephony, recording, "forget"):
+def forget_request(
+    session: Session, store: AudioStore, telephony: Telephony | None, request_id: int, *, now: datetime
+) -> int:
+    """Delete every recording of a request (a customer asked us to forget them): provider copies,
+    files, rows, each recording committed on its own (a file or a provider's copy, once deleted, cannot
+    be rolled back). Raises StorageError on the first one that cannot be deleted, saying how many are
+    done: running it again deletes the rest. Returns how many were deleted."""
+    found = session.scalars(select(Recording.id).where(Recording.request_id == request_id).order_by(Recording.id)).all()
+    for done, recording_id in enumerate(found):
+        if not _remove(session, store, telephony, recording_id, "forget", now):
+            error = session.scalar(select(Recording.last_error).where(Recording.id == recording_id))
             raise StorageError(
-                f"recording {recording.id} could not be deleted ({recording.last_error or 'see the log'}); "
-                "nothing was forgotten, try again"
+                f"recording {recording_id} could not be deleted ({error or 'see the log'}); {done} of {len(found)} "
+                "recording(s) deleted before it. Run the command again to delete the rest"
             )
     return len(found)
 
@@ -473,30 +475,67 @@ def discard_if_forgotten(session: Session, telephony: Telephony, recording: Reco
     return True
 
 
-def _remove(session: Session, store: AudioStore, telephony: Telephony | None, recording: Recording, why: str) -> bool:
-    details = {
-        "recording_id": recording.id,
-        "public_id": recording.public_id,
-        "request_id": recording.request_id,
-        "created_at": recording.created_at.isoformat(),
-        "state": recording.state,
-        "why": why,
-    }
-    if telephony is not None and recording.provider_deleted_at is None:
-        try:
-            telephony.delete_recording(recording.provider_sid)
-        except TelephonyError as exc:
-            log.error("recording kept: the provider's copy could not be deleted", extra={**details, "code": exc.code})
-            return False
-    if recording.storage_key:
-        try:
-            store.delete(recording.storage_key)
-        except StorageError:
-            log.error("recording kept: its file could not be deleted", extra=details, exc_info=True)
-            return False
-    session.execute(delete(Recording).where(Recording.id == recording.id))
-    log.info("recording deleted", extra=details)
-    return True
+def _remove(
+    session: Session, store: AudioStore, telephony: Telephony | None, recording_id: int, why: str, now: datetime
+) -> bool:
+    """Delete one recording everywhere and commit; False (logged, the row kept) if its provider copy or
+    file could not be deleted. The row is read afresh and locked (on PostgreSQL), and deleted only as it
+    was read: the fetch job may store a copy while we work, and that copy must go too, not be left on
+    disk with no row to find it by."""
+    for _ in range(3):
+        recording = session.scalars(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if recording is None:
+            session.commit()
+            return True
+        key = recording.storage_key
+        details = {
+            "recording_id": recording.id,
+            "public_id": recording.public_id,
+            "request_id": recording.request_id,
+            "created_at": recording.created_at.isoformat(),
+            "state": recording.state,
+            "why": why,
+        }
+        if telephony is not None and recording.provider_deleted_at is None:
+            try:
+                telephony.delete_recording(recording.provider_sid)
+            except TelephonyError as exc:
+                recording.last_error = f"delete at provider: {exc}"[:2000]
+                session.commit()
+                log.error(
+                    "recording kept: the provider's copy could not be deleted", extra={**details, "code": exc.code}
+                )
+                return False
+            # Never fetched again, whatever happens next.
+            recording.provider_deleted_at = recording.provider_deleted_at or now
+            recording.next_try_at = None
+        if key:
+            try:
+                store.delete(key)
+            except StorageError as exc:
+                recording.last_error = f"delete our copy: {exc}"[:2000]
+                session.commit()
+                log.error("recording kept: its file could not be deleted", extra=details, exc_info=True)
+                return False
+        gone = rows_changed(
+            session,
+            delete(Recording).where(
+                Recording.id == recording_id,
+                Recording.storage_key.is_(None) if key is None else Recording.storage_key == key,
+            ),
+        )
+        session.commit()
+        if gone:
+            log.info("recording deleted", extra=details)
+            return True
+        # Stored by the fetch job since we read it: once more, with its file.
+    log.error("recording kept: it kept changing while being deleted", extra={"recording_id": recording_id, "why": why})
+    return False
 
 
 # --- reading ----------------------------------------------------------------------------------------

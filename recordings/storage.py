@@ -72,15 +72,17 @@ class LocalFolder:
 
     def put(self, key: str, data: bytes) -> None:
         target = self._file(key)
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
             with open(tmp, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             tmp.replace(target)
         except OSError as exc:
+            # A part written before a full disk is a customer's voice that nothing would ever find again.
+            tmp.unlink(missing_ok=True)
             raise StorageError(f"could not write {key}: {exc}") from exc
 
     def get(self, key: str) -> bytes:

@@ -64,9 +64,10 @@ def build_jobs(app: Flask, blocking: bool = False, dispatch_seconds: float = 1.0
 def retention_pass(app: Flask) -> int:
     """Delete the recordings older than RECORDING_RETENTION_DAYS (files, provider copies, rows); logs each."""
     settings = app.config["SETTINGS"]
-    before = app.extensions["clock"].now() - timedelta(days=settings.recording_retention_days)
+    now = app.extensions["clock"].now()
+    before = now - timedelta(days=settings.recording_retention_days)
     with get_db(app).sessions() as session:
-        deleted = recordings.purge(session, app.extensions["audio_store"], before, app.extensions["telephony"])
+        deleted = recordings.purge(session, app.extensions["audio_store"], before, app.extensions["telephony"], now=now)
     log.info("recording retention", extra={"before": before.isoformat(), "deleted": deleted})
     return deleted
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from agents import audit
@@ -125,7 +125,7 @@ def test_an_agent_hears_their_own_call_with_ranges_and_one_audit_line(scene: Sce
     client = signed_in(scene.app, scene.agent_a)
 
     seek_first = client.get(url(scene), headers={"Range": "bytes=500-"})
-    assert seek_first.status_code == 206 and lines(scene.app, "recording.play") == []
+    assert seek_first.status_code == 206 and len(lines(scene.app, "recording.play")) == 1
     whole = client.get(url(scene))
     start = client.get(url(scene), headers={"Range": "bytes=0-99"})
     seek = client.get(url(scene), headers={"Range": "bytes=100-"})
@@ -146,6 +146,23 @@ def test_an_agent_hears_their_own_call_with_ranges_and_one_audit_line(scene: Sce
     clock.advance(minutes=6)
     client.get(url(scene), headers={"Range": "bytes=0-"})
     assert len(lines(scene.app, "recording.play")) == 2
+
+
+@pytest.mark.parametrize(
+    ("asked", "served"), [("bytes=-{size}", 206), ("bytes=1-", 206), ("bytes=-100000000", 416), ("bytes={size}-", 416)]
+)
+def test_no_range_reads_the_audio_unaudited(scene: Scene, asked: str, served: int) -> None:
+    # A suffix range, or one that skips byte 0, gets the file (or all of it but a byte) all the same;
+    # a range refused (416) serves nothing, and nothing is audited.
+    for path, action in ((url(scene), "recording.play"), (url(scene, "/download"), "recording.download")):
+        client = signed_in(scene.app, scene.supervisor)
+        answer = client.get(path, headers={"Range": asked.format(size=len(scene.data))})
+        assert answer.status_code == served
+        audited = [scene.supervisor] if served == 206 else []
+        assert [e.actor for e in lines(scene.app, action)] == audited, (path, asked)
+        with get_db(scene.app).sessions() as s:
+            s.execute(delete(audit.AuditEvent))
+            s.commit()
 
 
 def test_another_agent_gets_404_as_if_the_recording_did_not_exist(scene: Scene) -> None:

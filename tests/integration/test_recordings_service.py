@@ -4,6 +4,7 @@ giving up without losing anything, idempotent notes, retention and forgetting.""
 from __future__ import annotations
 
 import logging
+import threading
 import tracemalloc
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from core.db import Database
 from core.errors import Conflict, InvalidInput
 from recordings import audio, service
 from recordings.models import Recording
-from recordings.storage import LocalFolder, sha256
+from recordings.storage import LocalFolder, StorageError, sha256
 from telephony.fake import FakeTelephony
 from telephony.port import NETWORK_ERROR, TelephonyError
 from tests import factories
@@ -243,7 +244,7 @@ def test_purge_deletes_exactly_the_expired_recordings_files_and_rows(
     assert old_key and new_key
 
     with caplog.at_level(logging.INFO, logger="recordings.service"), db.sessions() as s:
-        deleted = service.purge(s, store, now - timedelta(days=90))
+        deleted = service.purge(s, store, now - timedelta(days=90), now=now)
 
     assert deleted == 1
     assert reload(db, old.id) is None and store.path(old_key) is None
@@ -258,7 +259,7 @@ def test_purge_deletes_a_provider_copy_never_brought_home(
     telephony.add_recording(SID, b"not audio")
     old = note(session, clock.now() - timedelta(days=100))
     with db.sessions() as s:
-        assert service.purge(s, store, clock.now() - timedelta(days=90), telephony) == 1
+        assert service.purge(s, store, clock.now() - timedelta(days=90), telephony, now=clock.now()) == 1
     assert reload(db, old.id) is None and SID not in telephony.recordings
 
 
@@ -278,9 +279,9 @@ def test_forgetting_a_request_removes_its_recordings_and_its_personal_data(
     key = reload(db, mine.id).storage_key  # type: ignore[union-attr]
 
     with db.sessions() as s:
-        removed = service.forget_request(s, store, telephony, req.id)
         forgotten = callbacks.forget(s, clock, req.ref)
         s.commit()
+        removed = service.forget_request(s, store, telephony, req.id, now=now)
 
     assert removed == 1
     assert reload(db, mine.id) is None and key and store.path(key) is None
@@ -290,6 +291,95 @@ def test_forgetting_a_request_removes_its_recordings_and_its_personal_data(
         assert row.name == callbacks.FORGOTTEN_NAME and row.phone == callbacks.FORGOTTEN_PHONE
         assert (row.order_number, row.note, row.client_ip, row.ivr_context) == (None, None, None, None)
         assert row.status == "completed"  # the row stays for the figures
+
+
+class FetchFinishesMeanwhile(FakeTelephony):
+    """While forgetting asks the provider to delete, the fetch job (another process: a thread with its
+    own connection here) finishes its copy of the same recording, or waits on forgetting's lock."""
+
+    def __init__(self, db: Database, store: LocalFolder, now: datetime) -> None:
+        super().__init__()
+        self.db, self.store, self.now = db, store, now
+        self.fetch: threading.Thread | None = None
+
+    def delete_recording(self, sid: str) -> bool:
+        if self.fetch is None:
+            self.fetch = threading.Thread(target=service.fetch_due, args=(self.db.sessions, self, self.store, self.now))
+            self.fetch.start()
+            self.fetch.join(timeout=2)  # SQLite: it stores meanwhile; PostgreSQL: it waits on our row lock
+        return super().delete_recording(sid)
+
+
+def test_a_copy_stored_while_its_recording_is_being_forgotten_is_deleted_too(
+    db: Database, session: Session, clock: FixedClock, store: LocalFolder
+) -> None:
+    now = clock.now()
+    telephony = FetchFinishesMeanwhile(db, store, now)
+    req = factories.request(session, now, status="completed")
+    telephony.add_recording(SID, telephone_wav(2.0))
+    mine = note(session, now, duration=2, request_id=req.id)
+
+    with db.sessions() as s:
+        assert service.forget_request(s, store, telephony, req.id, now=now) == 1
+    assert telephony.fetch is not None
+    telephony.fetch.join(timeout=30)
+
+    assert reload(db, mine.id) is None
+    assert not [path for path in store.root.rglob("*") if path.is_file()], "a copy was left with no row"
+
+
+def test_a_forget_that_fails_part_way_keeps_what_is_left_and_finishes_when_run_again(
+    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+) -> None:
+    now = clock.now()
+    req = factories.request(session, now, status="completed")
+    telephony.add_recording(SID, telephone_wav(2.0))
+    telephony.add_recording(OTHER_SID, telephone_wav(2.0))
+    first = note(session, now, duration=2, request_id=req.id)
+    second = note(session, now, sid=OTHER_SID, duration=2, request_id=req.id)
+    service.fetch_due(db.sessions, telephony, store, now)
+    keys = [reload(db, r.id).storage_key for r in (first, second)]  # type: ignore[union-attr]
+    # Twilio's copies were deleted once ours were checked; the second stays there by a failed delete.
+    with db.sessions() as s:
+        s.get(Recording, second.id).provider_deleted_at = None  # type: ignore[union-attr]
+        s.commit()
+    telephony.add_recording(OTHER_SID, telephone_wav(2.0))
+    telephony.fail_next(TelephonyError(NETWORK_ERROR, "connection reset", status=None))
+
+    with db.sessions() as s, pytest.raises(StorageError, match="1 of 2 recording"):
+        service.forget_request(s, store, telephony, req.id, now=now)
+
+    # The first is gone everywhere; the second is whole: its row, its file, playable as before.
+    assert reload(db, first.id) is None and keys[0] and store.path(keys[0]) is None
+    kept = reload(db, second.id)
+    assert kept is not None and kept.state == "stored" and keys[1] and store.path(keys[1]) is not None
+    assert kept.last_error and "connection reset" in kept.last_error
+
+    with db.sessions() as s:
+        assert service.forget_request(s, store, telephony, req.id, now=now) == 1
+    assert reload(db, second.id) is None and store.path(keys[1]) is None and OTHER_SID not in telephony.recordings
+
+
+def test_a_recording_whose_file_cannot_be_deleted_is_kept_and_never_fetched_again(
+    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+) -> None:
+    now = clock.now()
+    req = factories.request(session, now, status="completed")
+    telephony.add_recording(SID, b"not audio yet")
+    pending = note(session, now, duration=2, request_id=req.id)
+    with db.sessions() as s:
+        s.get(Recording, pending.id).storage_key = "recordings/2026/gone.ogg"  # type: ignore[union-attr]
+        s.commit()
+
+    class Stuck(LocalFolder):
+        def delete(self, key: str) -> None:
+            raise StorageError(f"could not delete {key}: read-only file system")
+
+    with db.sessions() as s, pytest.raises(StorageError, match="0 of 1"):
+        service.forget_request(s, Stuck(store.root), telephony, req.id, now=now)
+    kept = reload(db, pending.id)
+    assert kept is not None and kept.provider_deleted_at == now and kept.next_try_at is None
+    assert SID not in telephony.recordings and "read-only" in (kept.last_error or "")
 
 
 def test_a_request_on_the_line_is_not_forgotten_mid_call(session: Session, clock: FixedClock) -> None:

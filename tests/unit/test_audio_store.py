@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,21 @@ def test_a_file_put_is_read_back_whole_and_deleted_once(tmp_path: Path) -> None:
     assert store.path(key) is None
     with pytest.raises(StorageError):
         store.get(key)
+
+
+def test_a_write_that_fails_part_way_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalFolder(tmp_path)
+    key = new_key("recordings", 2026, "ogg")
+
+    def disk_full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    for _ in range(3):  # as the fetch job's retries would
+        with pytest.raises(StorageError, match="No space left"):
+            store.put(key, b"a customer's voice" * 1000)
+
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
 
 
 def test_keys_are_unguessable_and_never_leave_the_folder(tmp_path: Path) -> None:
