@@ -41,6 +41,10 @@ DURATION_TOLERANCE = 0.01
 PROMPT_SILENCE_ALLOWANCE_SECONDS = 60.0
 
 
+# The code of a file that is well formed and holds not a single sample.
+EMPTY = "empty"
+
+
 class AudioRejected(ValueError):
     """Audio we cannot use, with a code and a sentence a person can act on."""
 
@@ -103,7 +107,7 @@ def _head(data: bytes | Path, wanted: int) -> bytes:
 
 def decode(data: bytes | Path) -> AudioSegment:
     """Read audio in one of CONTAINERS: AudioRejected('unsupported') for any other file, ('corrupt')
-    for one that cannot be read or holds no sound."""
+    for one that cannot be read, (EMPTY) for one that holds not a single sample."""
     return _read(data, None)
 
 
@@ -121,7 +125,7 @@ def _read(data: bytes | Path, limit_seconds: float | None) -> AudioSegment:
     except (CouldntDecodeError, IndexError, OSError) as exc:
         raise AudioRejected("corrupt", "This file is not audio we can read (it may be damaged).") from exc
     if len(segment) == 0:
-        raise AudioRejected("corrupt", "This file holds no audio.")
+        raise AudioRejected(EMPTY, "This file holds no audio.")
     return segment
 
 

@@ -286,7 +286,11 @@ def _fetch_one(
     except Exception as exc:  # noqa: BLE001 - whatever failed, the provider's copy stays and we retry
         if key is not None:
             _discard(store, key)
-        _failed(sessions, recording_id, exc, now, done)
+        if isinstance(exc, audio.AudioRejected) and exc.code == audio.EMPTY and not expected:
+            # Reported as lasting 0 s and holding no sample: nothing was recorded (Twilio's "absent").
+            _drop_empty(sessions, telephony, recording_id, sid, now, done)
+        else:
+            _failed(sessions, recording_id, exc, now, done)
         return
     with sessions() as session:
         r = Recording
@@ -322,6 +326,24 @@ def _fetch_one(
         extra={"recording_id": recording_id, "provider_sid": sid, "seconds": copy.seconds, "bytes": len(copy.data)},
     )
     _delete_at_provider(sessions, telephony, recording_id, sid, now, done)
+
+
+def _drop_empty(
+    sessions: Sessions, telephony: Telephony, recording_id: int, sid: str, now: datetime, done: FetchPass
+) -> None:
+    """A recording with nothing in it is not kept, nor tried again for hours: the provider's copy is
+    deleted and our note of it with it, as for one the provider reports absent."""
+    try:
+        telephony.delete_recording(sid)
+    except TelephonyError as exc:
+        _failed(sessions, recording_id, exc, now, done)
+        return
+    with sessions() as session:
+        session.execute(delete(Recording).where(Recording.id == recording_id, Recording.state == "pending"))
+        session.commit()
+    log.info(
+        "recording held nothing; deleted at the provider", extra={"recording_id": recording_id, "provider_sid": sid}
+    )
 
 
 def _make_copy(wav: bytes, expected_seconds: int | None, now: datetime) -> _Copy:

@@ -3,9 +3,11 @@ giving up without losing anything, idempotent notes, retention and forgetting.""
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import tracemalloc
+import wave
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -291,6 +293,42 @@ def test_forgetting_a_request_removes_its_recordings_and_its_personal_data(
         assert row.name == callbacks.FORGOTTEN_NAME and row.phone == callbacks.FORGOTTEN_PHONE
         assert (row.order_number, row.note, row.client_ip, row.ivr_context) == (None, None, None, None)
         assert row.status == "completed"  # the row stays for the figures
+
+
+def empty_wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"")
+    return buffer.getvalue()
+
+
+def test_a_recording_of_nothing_is_deleted_at_once_not_tried_for_hours(
+    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+) -> None:
+    # A customer who hangs up as the agent accepts: a completed recording of 0 s, with no sample in it.
+    telephony.add_recording(SID, empty_wav())
+    empty = note(session, clock.now(), duration=0, channels=2)
+
+    service.fetch_due(db.sessions, telephony, store, clock.now())
+
+    assert reload(db, empty.id) is None and telephony.deleted_recordings == [SID]
+    assert telephony.recording_fetches == [SID]
+
+
+def test_an_empty_file_for_a_recording_said_to_last_seconds_is_a_cut_download_tried_again(
+    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+) -> None:
+    telephony.add_recording(SID, empty_wav())
+    cut = note(session, clock.now(), duration=3, channels=2)
+
+    service.fetch_due(db.sessions, telephony, store, clock.now())
+
+    kept = reload(db, cut.id)
+    assert kept is not None and kept.state == "pending" and kept.next_try_at is not None
+    assert SID in telephony.recordings
 
 
 class FetchFinishesMeanwhile(FakeTelephony):
