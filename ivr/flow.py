@@ -190,6 +190,9 @@ def render(
     if lead_in and not isinstance(node, TransferNode):
         prefix, lead_in = (*prefix, lead_in), None
     if isinstance(node, MenuNode):
+        also = _serve_also_asked(call, ivr, name, node, prefix) if _after_an_answer(call, node) else None
+        if also is not None:
+            return also
         return _render_menu(call, name, node, prefix, retry, instead)
     if isinstance(node, LookupNode):
         return _render_lookup(call, ivr, name, node, prefix, retry, instead)
@@ -499,6 +502,17 @@ def _menu_input(
         return render(call, ivr, chosen.goto if chosen.goto != REPEAT else name, prefix=welcome)
     if chosen.goto == REPEAT:
         return render(call, ivr, name, prefix=(ivr.get_state().get("last_answer", ""),))
+    state = ivr.get_state()
+    state.pop(ALSO_ASKED, None)
+    also = _also_asked(call, said, intent, confidence) if said and not digits else None
+    if also is not None:
+        state[ALSO_ASKED] = also
+    ivr.set_state(state)
+    return _follow(call, ivr, name, chosen)
+
+
+def _follow(call: Call, ivr: IvrSession, name: str, chosen: Option, prefix: tuple[Part, ...] = ()) -> str:
+    """Go where a choice made at menu `name` leads, after `prefix`."""
     same_order = _order_just_read(call, ivr, name, chosen.goto)
     if same_order is not None:
         # "And my refund?" right after hearing the order: its return, if it has one, without asking for
@@ -506,8 +520,42 @@ def _menu_input(
         returns = call.tree.node(chosen.goto)
         assert isinstance(returns, LookupNode)
         ivr.add_step(call.clock.now(), node=chosen.goto, kind="reference", result=same_order)
-        return _look_up(call, ivr, chosen.goto, returns, same_order, ask_if_none=True)
-    return render(call, ivr, chosen.goto)
+        return _look_up(call, ivr, chosen.goto, returns, same_order, ask_if_none=True, prefix=prefix)
+    return render(call, ivr, chosen.goto, prefix=prefix)
+
+
+# Where a session keeps the second of two requests asked at once ("where's my order, and my refund?"),
+# served once the first has its answer.
+ALSO_ASKED = "also_asked"
+
+
+def _also_asked(call: Call, said: str, served: speech.Intent | None, confidence: float | None) -> str | None:
+    """Of requests joined by "and", the first asked for other than the one being served (which the
+    words as a whole chose, whichever part named it), or None."""
+    parts = speech.requests_joined(said, language=call.lang)
+    if len(parts) < 2 or served is None:
+        return None
+    names = tuple(call.tree.intents_in(call.lang))
+    asked = [speech.match_intent(part, call.intents(*names), confidence, language=call.lang) for part in parts]
+    skip = {served.name, speech.OFF_MENU, handover.GOODBYE}
+    others = [intent.name for intent in asked if intent is not None and intent.name not in skip]
+    return others[0] if others else None
+
+
+def _serve_also_asked(call: Call, ivr: IvrSession, name: str, node: MenuNode, prefix: tuple[Part, ...]) -> str | None:
+    """At the menu after an answer, the other request the caller made with the first, when this menu
+    offers it: served now, as they asked, without making them ask again. None otherwise."""
+    state = ivr.get_state()
+    also = state.pop(ALSO_ASKED, None)
+    if also is None:
+        return None
+    ivr.set_state(state)
+    option = node.option_for_intent(also)
+    if option is None or option.goto == REPEAT or option.language:
+        save(call, ivr)  # asked once: never served at a later menu, out of the blue
+        return None
+    ivr.add_step(call.clock.now(), node=name, kind="menu", intent=also, result=option.goto)
+    return _follow(call, ivr, name, option, prefix=(*prefix, call.text("also_asked")))
 
 
 def _order_just_read(call: Call, ivr: IvrSession, name: str, goto: str) -> str | None:
@@ -1069,8 +1117,9 @@ def _look_up(
     reference: str,
     rest: tuple[bool, int] | None = None,
     ask_if_none: bool = False,
+    prefix: tuple[Part, ...] = (),
 ) -> str:
-    """Find the order or return and say where it stands; a second miss or an outage moves on.
+    """Find the order or return and say where it stands, after `prefix`; a second miss or an outage moves on.
 
     `rest` (keyed, times asked): the reference may be the start of a longer number, cut short; when
     nothing has it, the rest is asked for (`_ask_rest`) instead of "I couldn't find it". `ask_if_none`:
@@ -1096,7 +1145,7 @@ def _look_up(
             number = speech.format_order_number(reference) or reference
             ret = call.lookup.return_for(reference) or call.lookup.return_for(number)
             if ret is None and ask_if_none:
-                return render(call, ivr, name)
+                return render(call, ivr, name, prefix=prefix)
             sentence = answers.return_sentence(ret, today, language=call.lang, zone=zone) if ret else None
             for_agent = answers.return_sentence(ret, today, zone=zone) if ret and call.lang != "en" else None
             # An order with no return yet: the caller has one to start, not to look up.
@@ -1140,4 +1189,4 @@ def _look_up(
     state.update(last_answer=sentence, answered=True)
     ivr.set_state(state)
     _reset_counters(ivr)
-    return render(call, ivr, node.found, prefix=(sentence,))
+    return render(call, ivr, node.found, prefix=(*prefix, sentence))

@@ -861,3 +861,49 @@ def test_two_requests_in_one_breath_serve_the_first_not_sorry(
     reply = answer(shop, client, call(shop, client), SpeechResult=said, Confidence="0.9")
     assert f"node={node}" in (gather_of(reply).get("action") or ""), heard(reply)
     assert not heard(reply).startswith("Sorry"), heard(reply)
+
+
+def test_the_second_of_two_requests_is_served_after_the_first_has_its_answer(shop: Flask, client: FlaskClient) -> None:
+    asked = answer(
+        shop, client, call(shop, client), SpeechResult="Where's my order, and I want a refund.", Confidence="0.9"
+    )
+    found = answer(shop, client, asked, Digits="11244556674567890")  # delivered, and returned for a refund
+    said = heard(found)
+    # The order, then straight on to the refund they also asked about: that order's return.
+    assert "Now, the other thing you asked about." in said, said
+    assert said.index("Now, the other thing") > said.lower().index("delivered"), said
+    assert "node=after_return" in (gather_of(found).get("action") or ""), said
+    # Once served, never again: after the refund comes the usual "anything else?".
+    again = answer(shop, client, found, Digits="1")
+    assert "other thing" not in heard(again)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I want my refund and where's my package?",
+        "¿Dónde está mi reembolso y también dónde está mi pedido?",
+        "where's my order and also my refund",
+        "track my order plus I need a refund",
+    ],
+)
+def test_the_second_request_follows_the_first_whichever_is_served_first(
+    shop: Flask, client: FlaskClient, said: str
+) -> None:
+    spanish = said.startswith("¿")
+    start = answer(shop, client, call(shop, client), Digits="9") if spanish else call(shop, client)
+    asked = answer(shop, client, start, SpeechResult=said, Confidence="0.9")
+    first = (gather_of(asked).get("action") or "").split("node=")[1].split("&")[0]
+    assert first in ("track_order", "return_status"), heard(asked)
+    found = answer(shop, client, asked, Digits="11244556674567890")  # delivered, and returned for a refund
+    # The other request next: the order's number asked for after the refund; after the order, its refund.
+    then = "node=track_order" if first == "return_status" else "node=after_return"
+    assert then in (gather_of(found).get("action") or ""), heard(found)
+    other = "Ahora, lo otro que nos preguntó." if spanish else "Now, the other thing you asked about."
+    assert other in heard(found), heard(found)
+
+
+def test_one_request_alone_goes_on_to_anything_else(shop: Flask, client: FlaskClient) -> None:
+    asked = answer(shop, client, call(shop, client), SpeechResult="where's my order", Confidence="0.9")
+    found = answer(shop, client, asked, Digits=KINDLE)
+    assert "node=after_order" in (gather_of(found).get("action") or "") and "other thing" not in heard(found)
