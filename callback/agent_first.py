@@ -19,7 +19,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from callback import line
-from callback.calls import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Next, bridge_reported, finish_attempt
+from callback.calls import (
+    FINAL_CALL_STATUSES,
+    MACHINE_ANSWERS,
+    Next,
+    agent_first_miss,
+    bridge_reported,
+    finish_attempt,
+)
 from callback.models import AgentLeg, CallAttempt
 from core.clock import Clock
 
@@ -204,13 +211,14 @@ def _agent_left(
     session: Session, clock: Clock, attempt: CallAttempt, leg: AgentLeg | None, now: datetime, bounds: line.Bounds
 ) -> Next:
     """The agent accepted, then hung up before the customer was put through to them: away, as after any
-    miss; the customer (rung, or greeted and left with nobody) keeps the front of the line, the call not
-    counted against them (callback.calls.agent_first_dropped is the same rule when no Dial action comes)."""
+    miss; the customer (rung, or greeted and left with nobody) keeps the front of the line (the call
+    counts among their attempts, as every call placed does; callback.calls.agent_first_dropped is the
+    same rule when no Dial action comes)."""
     req = attempt.request
     attempt.outcome = attempt.agent_outcome = "agent_missed"
     if req.status == "connected":
         req.unbridged(now)
-    line.requeue_first(session, req, "agent_missed", now, bounds)
+    line.requeue_first(session, req, agent_first_miss(attempt), now, bounds)
     if leg is not None and leg.ended_at is None:
         leg.outcome, leg.ended_at = "dropped", now
     if leg is not None:

@@ -494,7 +494,7 @@ def finish_attempt(
         # one who missed it: away, as after any miss, and the customer, rung only to be cut off, keeps
         # the front of the line rather than losing one of their calls.
         attempt.outcome = attempt.agent_outcome = "agent_missed"
-        line.requeue_first(session, req, "agent_missed", now, bounds)
+        line.requeue_first(session, req, agent_first_miss(attempt), now, bounds)
         leg = attempt.agent_legs[-1] if attempt.agent_legs else None
         if leg is not None:
             line.agent_missed(session, leg, req.queue, now)
@@ -551,7 +551,10 @@ def _close_legs(attempt: CallAttempt, req: CallbackRequest, now: object, call_st
             leg.outcome = leg.outcome or "accepted"
             leg.bridged_at = leg.bridged_at or leg.put_through_at
         elif attempt.agent_first:
-            leg.outcome = leg.outcome or _UNANSWERED.get(call_status, "dropped" if leg.answered_at else "no_answer")
+            # The agent's own call: completed means their phone was answered, however soon it hung up
+            # (before the machine detection that precedes the screen was done, answered_at is unset).
+            answered = leg.answered_at is not None or call_status == "completed"
+            leg.outcome = leg.outcome or _UNANSWERED.get(call_status, "dropped" if answered else "no_answer")
         else:
             leg.outcome = leg.outcome or "canceled"
 
@@ -562,6 +565,19 @@ def agent_first_unanswered(attempt: CallAttempt) -> str | None:
     if not attempt.agent_first or attempt.request.status != "dialing" or attempt.confirmed_at is not None:
         return None
     return "agent_declined" if attempt.agent_outcome == "declined" else "agent_missed"
+
+
+# The request's outcome when an agent-first agent's call dropped while the customer's phone still rang:
+# the customer never answered, so they must not be told "you answered" (the attempt's own outcome stays
+# agent_missed, the agent's miss, for the figures).
+AGENT_DROPPED = "agent_dropped"
+
+
+def agent_first_miss(attempt: CallAttempt) -> str:
+    """What an agent-first customer whose agent left before the bridge is told: they had answered and
+    been greeted (agent_missed), or their phone was still ringing (AGENT_DROPPED). The attempt's
+    answered_at is the agent's answer there, not theirs."""
+    return "agent_missed" if attempt.greeted_at is not None else AGENT_DROPPED
 
 
 def agent_first_dropped(attempt: CallAttempt) -> bool:

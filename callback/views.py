@@ -115,6 +115,14 @@ OUTCOME_WORDS = {
         "You answered, but our agent couldn't take your call. "
         "You're at the front of the line and we'll call you again shortly."
     ),
+    ("queued", "agent_dropped"): _l(
+        "We called you, but our agent's line dropped before we could put you through. "
+        "You're at the front of the line and we'll call you again shortly."
+    ),
+    ("failed", "agent_dropped"): _l(
+        "We called you, but our agent's line dropped before we could put you through, and we've "
+        "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you."
+    ),
     ("failed", "agent_missed"): _l(
         "You answered, but none of our agents could take your call, and we've "
         "stopped calling so as not to disturb you again. Please ask for a callback again when it suits you."
@@ -159,6 +167,7 @@ ATTEMPT_WORDS = {
     "declined": _l("you told us not to connect you"),
     "customer_hung_up": _l("the call ended before you were connected to an agent"),
     "agent_missed": _l("you answered, but our agent couldn't take the call"),
+    "agent_dropped": _l("we called you, but our agent's line dropped before we could put you through"),
     "canceled": _l("you canceled while we were calling"),
     "invalid_number": _l("the number could not be dialled"),
     "not_placed": _l("our phone service was briefly unavailable; this call was not made"),
@@ -200,6 +209,8 @@ def attempt_lines(req: CallbackRequest, zone: ZoneInfo | None = None) -> list[st
             what = gettext("answered, waiting for you to press 1") if waiting else gettext("in progress")
         else:
             outcome = attempt.outcome or ""
+            if outcome == "agent_missed" and attempt.agent_first and attempt.greeted_at is None:
+                outcome = "agent_dropped"  # their phone still rang: they never answered
             what = str(ATTEMPT_WORDS[outcome]) if outcome in ATTEMPT_WORDS else (outcome or gettext("ended"))
         lines.append(gettext("Call %(n)d (%(when)s): %(what)s", n=n, when=when, what=what))
     return lines

@@ -5,6 +5,7 @@ are the true ones. Over real HTTP, through the sandbox."""
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ CUSTOMER_ANSWERS: dict[str, Any] = {"answer": "human", "steps": [{"digits": "1"}
 # How an agent's phone behaves, and the outcome its leg must record.
 BEHAVIOURS: dict[str, tuple[dict[str, Any], str]] = {
     "drops-during-screen": ({"answer": "human", "hangup_after": 3}, "dropped"),
+    # Answered and hung up at once, before the machine detection ahead of the screen was done.
+    "picks-up-and-drops": ({"answer": "human", "hangup_after": 0.5}, "dropped"),
     "no-answer": ({"answer": "no-answer"}, "no_answer"),
     "voicemail": ({"answer": "machine"}, "voicemail"),
     "presses-another-key": ({"answer": "human", "steps": [{"digits": "7"}], "hangup_after": 60}, "declined"),
@@ -321,14 +324,19 @@ def agent_hangs_up_before_the_bridge(system: System, when: str, customer: dict[s
     assert_missed_and_away(system, agent_id)
     all_calls_over(system)
     req = system.wait_status(ref, "queued")
-    assert (req.outcome, req.priority) == ("agent_missed", 1)
+    answered = when == "during the customer's greeting"
+    # A customer whose phone still rang never answered: their page must not say they did.
+    assert (req.outcome, req.priority) == ("agent_missed" if answered else "agent_dropped", 1)
     (attempt,) = system.attempts(ref)
-    assert attempt.outcome == "agent_missed" and attempt.bridged_at is None
+    assert attempt.outcome == "agent_missed" and attempt.bridged_at is None  # the agent's miss, either way
     legs = legs_of(system, req.id)
     assert [(leg.agent_id, leg.outcome) for leg in legs] == [(agent_id, "dropped")]
     (call,) = calls_to(system, CUSTOMER)
     greeted = "Connecting you to an agent now" in heard(system, call["sid"])
-    assert greeted == (when == "during the customer's greeting") == (attempt.greeted_at is not None)
+    assert greeted == answered == (attempt.greeted_at is not None)
+    page = html.unescape(requests.get(f"{system.app_url}/callback/{ref}", timeout=10).text)
+    assert ("You answered" in page) == answered and ("you answered" in page) == answered, page
+    assert ("line dropped before we could put you through" in page) == (not answered)
     stays_quiet(system, (CUSTOMER, AGENT))
     assert len(calls_to(system, AGENT)) == 1
     assert system.request(ref).status == "queued"
