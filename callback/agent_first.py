@@ -175,7 +175,11 @@ def on_customer_dial_done(
             leg.bridged_at = leg.bridged_at or leg.put_through_at
         if req.status == "connected":
             req.complete(now)
-        line.wrap_up(session, attempt.agent, attempt, now)
+        if agent_call_status in FINAL_CALL_STATUSES or attempt.call_status in FINAL_CALL_STATUSES:
+            line.wrap_up(session, attempt.agent, attempt, now)
+        # Else the customer hung up first, and the agent's own call still plays its goodbye: they stay on
+        # the call until it ends (finish_attempt wraps them up then), so that no next call rings a phone
+        # still in use (busy, or a call waiting, and the agent set away for it).
         _close_if_call_ended(session, clock, attempt, bounds)
         session.commit()
         return Next("agent_thanks", req)

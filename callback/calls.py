@@ -512,9 +512,13 @@ def finish_attempt(
             line.schedule_retry(session, req, attempt.outcome, now, bounds)
         line.release_agent(session, agent, attempt, now)
     else:
-        # Canceled or declined meanwhile: only the agent needs freeing.
+        # Canceled or declined meanwhile: only the agent needs freeing. Or, agent-first, the conversation
+        # ended before the agent's own call did (the customer hung up first): their wrap-up begins now.
         attempt.outcome = attempt.outcome or ("canceled" if req.status == "canceled" else call_status)
-        line.release_agent(session, agent, attempt, now)
+        if attempt.outcome == "completed":
+            line.wrap_up(session, agent, attempt, now)
+        else:
+            line.release_agent(session, agent, attempt, now)
     log.info(
         "attempt finished",
         extra={"attempt": attempt.id, "request_id": req.id, "outcome": attempt.outcome, "request_status": req.status},

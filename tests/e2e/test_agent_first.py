@@ -143,3 +143,26 @@ def test_a_customer_who_hangs_up_during_the_greeting_is_connected_once_when_call
     assert counted == 1
     assert second.bridged_at is not None
     assert abs(waited - (second.bridged_at - req.created_at).total_seconds()) < 1e-6
+
+
+def test_an_agent_is_not_rung_for_the_next_customer_while_their_last_call_still_says_goodbye(
+    system: System,
+) -> None:
+    # The customer hangs up first; the agent's own call goes on ("The customer hung up. Thank you.").
+    # With no wrap-up time the agent is free only once that call has ended, so the next call never
+    # rings a phone still in use (a busy line, or a call waiting, would set them away for nothing).
+    agent_first(system, wrap_up_seconds=0)  # type: ignore[arg-type]
+    second = "+12015550124"
+    for number in (CUSTOMER, second):
+        system.phone(number, answer="human", hangup_after=20)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1", "barge_in": True}], hangup_after=300)
+    agent_id = system.add_agent(AGENT)
+    refs = [system.ask(CUSTOMER), system.ask(second)]
+    for ref in refs:
+        system.wait_status(ref, "completed", timeout=90)
+    first_call, second_call = sorted(system.calls(to=AGENT), key=lambda c: (c["date_created"], c["sid"]))[:2]
+    ended = max(datetime.fromisoformat(e["at"]) for e in system.call(first_call["sid"])["timeline"])
+    assert datetime.fromisoformat(second_call["date_created"]) >= ended, (first_call, second_call)
+    heard = [e.get("text", "") for e in system.call(first_call["sid"])["timeline"] if e["type"] == "say"]
+    assert any("The customer hung up" in said for said in heard), heard
+    system.wait(lambda: system.agent(agent_id).status == "available", message="agent never left wrap-up")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -103,6 +104,42 @@ def test_a_person_who_answers_is_still_greeted_and_connected(session: Session, c
     assert agent_first.on_customer_dial_done(session, clock, attempt, "completed", 60).action == "agent_thanks"
     fresh(session, attempt.request, attempt)
     assert (attempt.request.status, attempt.outcome, attempt.answered_by) == ("completed", "completed", "human")
+
+
+def test_an_agent_whose_customer_hung_up_first_is_on_the_call_until_their_own_call_ends(
+    session: Session, clock: FixedClock
+) -> None:
+    # The agent's call goes on after the customer's leg ("The customer hung up. Thank you."): freed
+    # before it ends, the agent's phone would be rung for the next customer while still in use.
+    attempt = accepted_by_the_agent(session, clock)
+    req, agent = attempt.request, attempt.agent
+    assert agent is not None
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    clock.advance(seconds=60)
+    step = agent_first.on_customer_dial_done(
+        session, clock, attempt, "completed", 58, dial_bridged="true", agent_call_status="in-progress"
+    )
+    fresh(session, req, attempt, agent)
+    assert step.action == "agent_thanks" and (req.status, attempt.outcome) == ("completed", "completed")
+    assert agent.status == "on_call"
+    clock.advance(seconds=3)
+    calls.on_status(session, clock, attempt, "completed", 4, 70)
+    fresh(session, req, attempt, agent)
+    wrap = req.queue.wrap_up_seconds
+    assert agent.status == "wrap_up" and agent.busy_until == clock.now() + timedelta(seconds=wrap)
+    assert (req.status, attempt.outcome) == ("completed", "completed")
+
+
+def test_an_agent_whose_call_ended_with_the_customers_wraps_up_at_once(session: Session, clock: FixedClock) -> None:
+    attempt = accepted_by_the_agent(session, clock)
+    agent = attempt.agent
+    assert agent is not None
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    agent_first.on_customer_dial_done(
+        session, clock, attempt, "completed", 58, dial_bridged="true", agent_call_status="completed"
+    )
+    fresh(session, attempt, agent)
+    assert agent.status == "wrap_up"
 
 
 def test_the_greeting_webhook_leaves_a_voicemail_and_the_agent_is_told(
