@@ -330,10 +330,17 @@ def _on_dial_done(
     leg.ended_at = now
     leg.call_sid = leg.call_sid or dial_call_sid
     bridged = bridge_reported(dial_status, dial_bridged, leg.accepted_at is not None)
-    if bridged and leg.accepted_at is not None:
+    talked = talk_after_screen(duration, leg.answered_at, leg.accepted_at) if bridged else None
+    if bridged and leg.accepted_at is not None and _dropped_at_once(talked, customer_status):
+        # Pressed 1, then gone at once (a pocket press, a mobile lost as it was bridged): the customer,
+        # still on the line, heard "Connecting you now" and then nobody. That is no conversation: the
+        # agent missed it, and the customer is put through to another agent or kept at the front of the line.
+        log.info("agent hung up as soon as bridged", extra={"attempt": attempt.id, "leg": leg.id, "talk": talked})
+        leg.outcome, leg.talk_seconds = "dropped", talked
+        bridged = False
+    elif bridged and leg.accepted_at is not None:
         leg.outcome = "accepted"
         leg.bridged_at = leg.accepted_at
-        talked = talk_after_screen(duration, leg.answered_at, leg.accepted_at)
         leg.talk_seconds = talked
         attempt.bridged_at = attempt.bridged_at or leg.accepted_at
         attempt.agent_call_sid = leg.call_sid
@@ -372,6 +379,18 @@ def _on_dial_done(
     attempt.outcome = "agent_missed"
     session.commit()
     return Next("callback_later" if line.call_left(session, req, now, bounds) else "no_callback", req)
+
+
+# A bridge shorter than this, ended by the agent while the customer stays on the line, was no conversation.
+SHORTEST_CONVERSATION_SECONDS = 5
+
+
+def _dropped_at_once(talked: int | None, customer_status: str | None) -> bool:
+    """Whether an accepted leg's bridge ended too soon to have been a conversation, on the agent's side:
+    the customer is still on the line (their call goes on after the Dial) and they talked for less than
+    SHORTEST_CONVERSATION_SECONDS. A customer who hangs up at once chose to."""
+    on_the_line = customer_status is not None and customer_status not in FINAL_CALL_STATUSES
+    return on_the_line and talked is not None and talked < SHORTEST_CONVERSATION_SECONDS
 
 
 def bridge_reported(dial_status: str, dial_bridged: str | None, put_through: bool) -> bool:

@@ -231,6 +231,27 @@ def test_customer_first(system: System, behaviour: str) -> None:
     assert_truthful(system)
 
 
+def test_customer_first_an_agent_gone_as_soon_as_bridged_is_a_miss_not_a_conversation(system: System) -> None:
+    """A pocket press, or a mobile lost as the bridge is made: the customer heard "Connecting you now" and
+    then nobody, so they keep the front of the line; the request is never closed as a talk with an agent."""
+    quick_queues(system)
+    system.phone(CUSTOMER, **CUSTOMER_ANSWERS)
+    system.phone(AGENT, answer="human", steps=[{"digits": "1", "barge_in": True}, {"hangup": True}])
+    agent_id = system.add_agent(AGENT)
+    ref = system.ask(CUSTOMER)
+    assert_missed_and_away(system, agent_id)
+    all_calls_over(system)
+    req = system.wait_status(ref, "queued")
+    assert (req.attempts, req.outcome, req.priority) == (1, "agent_missed", 1)
+    (attempt,) = system.attempts(ref)
+    assert attempt.bridged_at is None and attempt.outcome == "agent_missed"
+    assert [(leg.agent_id, leg.outcome) for leg in legs_of(system, req.id)] == [(agent_id, "dropped")]
+    (call,) = calls_to(system, CUSTOMER)
+    said = heard(system, call["sid"])
+    assert "keep your place" in said and "Thank you for talking with us" not in said, said
+    assert_truthful(system)
+
+
 @pytest.mark.parametrize("signed_with_fragment", [False, True], ids=["signed-without-fragment", "signed-with-it"])
 def test_a_silent_agent_hears_the_screen_once_and_the_app_is_told_of_the_silence(
     system: System, signed_with_fragment: bool

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -335,6 +336,39 @@ def test_an_agent_who_accepted_and_dropped_before_the_bridge_puts_the_customer_b
     fresh(session, req, dropped, attempt)
     assert step.action == "callback_later"
     assert (req.status, attempt.agent_outcome, dropped.status) == ("connecting", "dropped", "away")
+
+
+@pytest.mark.parametrize("talked", [0, 2, 4])
+def test_an_agent_who_accepts_and_is_gone_as_soon_as_bridged_is_no_conversation(
+    session: Session, clock: FixedClock, talked: int
+) -> None:
+    # A pocket press, or a mobile lost as it was bridged: the customer, still on the line, heard
+    # "Connecting you now" and then nobody. They are not told they talked with an agent.
+    attempt = accepted(session, clock)
+    dropped = agent_of(attempt)
+    step = calls.on_dial_done(
+        session, clock, attempt, leg_of(attempt), "completed", talked, "CAleg1", "in-progress", "true"
+    )
+    req = attempt.request
+    fresh(session, req, dropped, attempt)
+    assert step.action == "callback_later"
+    assert (req.status, attempt.agent_outcome, dropped.status) == ("connecting", "dropped", "away")
+    assert attempt.bridged_at is None and attempt.outcome != "completed"
+    calls.on_status(session, clock, attempt, "completed", 5, 40)
+    fresh(session, req, attempt)
+    assert (req.status, req.outcome, attempt.outcome) == ("queued", "agent_missed", "agent_missed")
+
+
+def test_a_short_conversation_the_customer_ends_is_still_a_conversation(session: Session, clock: FixedClock) -> None:
+    attempt = accepted(session, clock)
+    step = calls.on_dial_done(session, clock, attempt, leg_of(attempt), "completed", 3, "CAleg1", "completed", "true")
+    fresh(session, attempt.request, attempt)
+    assert step.action == "goodbye_thanks" and attempt.request.status == "completed"
+    # And one the agent ends after a few words is one too.
+    other = accepted(session, clock)
+    calls.on_dial_done(session, clock, other, leg_of(other), "completed", 6, "CAleg2", "in-progress", "true")
+    fresh(session, other.request)
+    assert other.request.status == "completed"
 
 
 def test_an_agent_who_answers_for_a_canceled_request_is_hung_up(session: Session, clock: FixedClock) -> None:
