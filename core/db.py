@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -153,6 +154,47 @@ def _postgres_budget_begin(conn: Connection) -> None:
         cursor.close()
 
 
+# How long past its budget a request waits on a PostgreSQL server that does not answer at all before the
+# connection is cut on our side: longer than the server's own statement_timeout takes to cancel a slow
+# statement (BUDGET_SLACK), which leaves the connection fit for the next request.
+CUT_AFTER_SECONDS = 0.25
+
+
+def _budgeted_connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """The engine's do_connect hook: psycopg connections whose every wait on the server (statements,
+    COMMIT, the pool's checks) ends with the request's budget."""
+    return _budgeted_connection_class().connect(*cargs, **cparams)
+
+
+@functools.cache
+def _budgeted_connection_class() -> Any:
+    """Built on first use: psycopg is imported only by an app on PostgreSQL."""
+    import psycopg
+    from psycopg import errors
+
+    class BudgetedConnection(psycopg.Connection):
+        """A server that stops answering mid-request (frozen, a stalled disk or VM, a network gone dark)
+        cannot cancel its own statements: statement_timeout never fires, and the request would wait
+        until it wakes (the issue measured 15 s). A wait on the server made for a web request ends when
+        its budget does (and CUT_AFTER_SECONDS), the connection is closed (its state is unknown, it is
+        never reused) and an OperationalError follows, so the request answers its fallback in time."""
+
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            deadline = _deadline()
+            if deadline is None or timeout is not None:
+                return super().wait(gen, interval=interval, timeout=timeout)
+            left = max(0.001, deadline + CUT_AFTER_SECONDS - time.monotonic())
+            try:
+                return super().wait(gen, interval=interval, timeout=left)
+            except errors._WaitTimeout as exc:  # noqa: SLF001 - psycopg's own "wait ran out"
+                self.pgconn.finish()
+                raise errors.OperationalError(
+                    "the database did not answer within the request's time budget; connection closed"
+                ) from exc
+
+    return BudgetedConnection
+
+
 # Where a pooled connection remembers its session's statement_timeout (None: the server's default).
 STANDING_TIMEOUT = "callme_statement_timeout_ms"
 CHECKED_IN = "callme_checked_in"
@@ -217,6 +259,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_timeout", POSTGRES_CONNECT_SECONDS)
         # No pool_pre_ping: the checkout hook checks idle connections, not each one every time.
         engine = create_engine(url, connect_args=connect_args, **kwargs)
+        event.listen(engine, "do_connect", _budgeted_connect)
         event.listen(engine, "before_cursor_execute", _postgres_budget_check)
         event.listen(engine, "begin", _postgres_budget_begin)
         event.listen(engine.pool, "checkout", _postgres_checkout(engine.dialect.loaded_dbapi.Error))

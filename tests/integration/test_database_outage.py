@@ -8,9 +8,11 @@ the number and on every call placed. tests/e2e/test_database_outage.py runs it t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sqlite3
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
@@ -299,6 +302,109 @@ def test_a_postgres_server_that_hangs_or_refuses_gets_the_fallback_in_time(serve
     # A silent server is given the connect timeout (2 s, libpq's least), then the webhook answers.
     assert call_seconds < ANSWER_WITHIN and api_seconds < ANSWER_WITHIN, (call_seconds, api_seconds)
     get_db(app).engine.dispose()
+
+
+class FreezingProxy:
+    """A TCP proxy in front of PostgreSQL that can freeze: it stops passing bytes both ways while the
+    connections stay open, and the kernel still takes what the app sends. The server looks as a frozen
+    PostgreSQL (kill -STOP), a stalled disk or VM, or a network gone dark does: it never answers, not
+    even to cancel a statement."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.running = threading.Event()
+        self.running.set()
+        self.closed = threading.Event()
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for sock in (client, upstream):
+                sock.settimeout(0.05)  # the pumps look up every 50 ms, to freeze and to close
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        while not self.closed.is_set():
+            self.running.wait(0.05)
+            if not self.running.is_set():
+                continue
+            try:
+                data = source.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            try:
+                sink.sendall(data)
+            except OSError:
+                break
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def freeze(self, seconds: float) -> None:
+        """Freeze for `seconds` at most (the issue measured 15 s), so that an app that waits it out
+        fails its timing assertions rather than hanging the suite."""
+        self.running.clear()
+        thaw = threading.Timer(seconds, self.thaw)
+        thaw.daemon = True
+        thaw.start()
+
+    def thaw(self) -> None:
+        self.running.set()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.mark.postgres
+def test_a_postgres_server_that_freezes_mid_call_gets_the_fallback_in_time_and_everything_resumes(
+    database_url: str,
+) -> None:
+    url = make_url(database_url)
+    proxy = FreezingProxy(url.host or "127.0.0.1", url.port or 5432)
+    try:
+        app = build(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+        client = app.test_client()
+        before = client.post("/api/callbacks", json=ASK)
+        assert before.status_code == 201
+        assert verbs(signed(app, client, "/voice/incoming"))  # the pool's connections are open and in use
+
+        proxy.freeze(15)
+        call, call_seconds = timed(lambda: signed(app, client, "/voice/incoming", CallSid="CA" + "6" * 32))
+        api, api_seconds = timed(lambda: client.post("/api/callbacks", json={**ASK, "phone": "+12015550124"}))
+        health, health_seconds = timed(lambda: client.get("/healthz"))
+        proxy.thaw()
+
+        answer = verbs(call)
+        assert [v.tag for v in answer] == ["Say", "Hangup"] and "Sorry" in spoken(answer)
+        assert api.status_code == 503 and api.headers["Retry-After"] == "30"
+        assert health.status_code == 503
+        # The budget (1 s) and the cut after it: never the freeze's length, nor Twilio's 15 s.
+        assert max(call_seconds, api_seconds, health_seconds) < ANSWER_WITHIN, (call_seconds, api_seconds)
+        # Thawed, it works again by itself, and what was accepted before is there.
+        assert client.get("/healthz").status_code == 200
+        again = client.get(f"/api/callbacks/{before.get_json()['id']}")
+        assert again.status_code == 200 and again.get_json()["status"] == "queued"
+        get_db(app).engine.dispose()
+    finally:
+        proxy.close()
 
 
 # -- the fallback URL -----------------------------------------------------------------------------------------
