@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -9,6 +10,8 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -39,13 +42,13 @@ def scheduler_command(dispatch_seconds: float) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     jobs.start()
-    woken = ", and when another process notifies a change" if jobs.listener is not None else ""
-    click.echo(
-        f"scheduler running: dispatcher every {dispatch_seconds:g} s{woken}; reaper every 5 s "
-        "(SIGTERM or Ctrl-C to stop)"
+    # Logged, not echoed: with LOG_FORMAT=json every line the process writes is one JSON object.
+    log.info(
+        "scheduler running (SIGTERM or Ctrl-C to stop)",
+        extra={"dispatch_seconds": dispatch_seconds, "reaper_seconds": 5, "woken_by_notify": jobs.listener is not None},
     )
     while not stop.wait(1.0):
         pass
-    click.echo("scheduler stopping: the pass in flight finishes, no new claim is taken")
+    log.info("scheduler stopping: the pass in flight finishes, no new claim is taken")
     jobs.shutdown()
-    click.echo("scheduler stopped")
+    log.info("scheduler stopped")

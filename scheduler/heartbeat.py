@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from callback.models import SchedulerHeartbeat
 from core.clock import Clock
-from core.db import Database
+from core.db import Database, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,14 @@ class Heartbeat:
         self._write(lambda session: self._beat(session, now))
 
     def _beat(self, session: Session, now: datetime) -> None:
-        session.execute(update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == self.name).values(last_pass_at=now))
+        noted = rows_changed(
+            session, update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == self.name).values(last_pass_at=now)
+        )
+        if not noted:
+            # No row: the process started while the database was down (start() could not write it),
+            # or its row was forgotten. Dispatching, it must show on /healthz all the same.
+            session.add(SchedulerHeartbeat(name=self.name, started_at=now, last_pass_at=now))
+            session.flush()
         live = list(
             session.scalars(
                 select(SchedulerHeartbeat.name)

@@ -10,6 +10,7 @@ notifies a change; each finished pass is noted by the heartbeat (scheduler.heart
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.db import is_unavailable
 from scheduler.dispatcher import Dispatcher
 from scheduler.heartbeat import Heartbeat
 from scheduler.reaper import Reaper
@@ -36,6 +38,49 @@ WAKE_JOB = "dispatch_on_wake_up"
 # the next this much later, and so on: on a small machine the passes that would find the work taken
 # no longer take the CPU from the one that dials, and if the first is busy or gone the next one acts.
 WAKE_STAGGER_SECONDS = 0.025
+# While the database is unavailable, every job fails at every run: said once, then again this often.
+OUTAGE_REMINDER = timedelta(minutes=1)
+
+
+class OutageLog:
+    """How the jobs' failures reach the log. A bug is logged with its traceback, each time. The database
+    being unavailable (core.db.is_unavailable) is not a bug, and every job would fail at every run until
+    it returns (a traceback a second, 40 MB an hour): one WARNING line without traceback when it goes,
+    a reminder every OUTAGE_REMINDER while it stays, and one INFO line when it comes back."""
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._since: datetime | None = None
+        self._said: datetime | None = None
+
+    def failed(self, job: str, error: BaseException) -> None:
+        if not is_unavailable(error):
+            log.error("%s failed", job, exc_info=error)
+            return
+        now = self.clock()
+        with self._lock:
+            if self._said is not None and now - self._said < OUTAGE_REMINDER:
+                return
+            self._since = self._since or now
+            self._said = now
+            since = self._since
+        # The driver's own words ("connection to server ... failed: Connection refused"), first line.
+        origin = getattr(error, "orig", None) or error.__cause__ or error
+        cause = (str(origin).strip().splitlines() or [type(error).__name__])[0][:300]
+        log.warning(
+            "database unavailable: jobs wait for it, nothing is lost",
+            extra={"job": job, "error": cause, "unavailable_since": since.isoformat()},
+        )
+
+    def succeeded(self) -> None:
+        if self._since is None:
+            return
+        with self._lock:
+            since, self._since, self._said = self._since, None, None
+        if since is not None:
+            seconds = round((self.clock() - since).total_seconds())
+            log.info("database available again", extra={"unavailable_seconds": seconds})
 
 
 class Jobs:
@@ -62,6 +107,7 @@ class Jobs:
         self.dispatch_seconds = dispatch_seconds
         self.fetch_recordings = fetch_recordings
         self.retain_recordings = retain_recordings
+        self.outage = OutageLog()
         self.scheduler: BaseScheduler = (
             BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
         )
@@ -129,9 +175,10 @@ class Jobs:
     def _dispatch(self, housekeeping: bool = True) -> None:
         try:
             self.dispatcher.run_pending(housekeeping)
-        except Exception:  # noqa: BLE001 - one bad pass must not kill the job; the next tick retries
-            log.exception("dispatch pass failed")
+        except Exception as error:  # noqa: BLE001 - one bad pass must not kill the job; the next tick retries
+            self.outage.failed("dispatch pass", error)
             return  # a failing pass is not a heartbeat: /healthz should notice
+        self.outage.succeeded()
         if self.heartbeat is not None:
             self.heartbeat.beat()
         self._pass_at_wrap_up_end()
@@ -159,19 +206,19 @@ class Jobs:
     def _reap(self) -> None:
         try:
             self.reaper.run_once()
-        except Exception:  # noqa: BLE001 - same: log, and try again next time
-            log.exception("reaper pass failed")
+        except Exception as error:  # noqa: BLE001 - same: log, and try again next time
+            self.outage.failed("reaper pass", error)
 
     def _fetch_recordings(self) -> None:
         assert self.fetch_recordings is not None
         try:
             self.fetch_recordings()
-        except Exception:  # noqa: BLE001 - the recordings wait in the database for the next pass
-            log.exception("recordings pass failed")
+        except Exception as error:  # noqa: BLE001 - the recordings wait in the database for the next pass
+            self.outage.failed("recordings pass", error)
 
     def _retain_recordings(self) -> None:
         assert self.retain_recordings is not None
         try:
             self.retain_recordings()
-        except Exception:  # noqa: BLE001 - tomorrow's run deletes what today's could not
-            log.exception("recording retention failed")
+        except Exception as error:  # noqa: BLE001 - tomorrow's run deletes what today's could not
+            self.outage.failed("recording retention", error)

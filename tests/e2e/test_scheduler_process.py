@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -68,7 +69,7 @@ def test_sigterm_lets_the_call_in_flight_be_placed_and_takes_no_new_claim(quiet_
     system.add_agent("+12015550101")
     first = system.ask("+12015550201")
     out = tmp_path / "scheduler.out"
-    proc = start(["scheduler"], system.environment(), out)
+    proc = start(["scheduler"], {**system.environment(), "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}, out)
     try:
         claimed = system.wait(lambda: system.attempts(first), 20, "the scheduler never claimed the request")
         assert claimed[0].call_sid is None  # calls.create is still waiting on the provider
@@ -81,7 +82,13 @@ def test_sigterm_lets_the_call_in_flight_be_placed_and_takes_no_new_claim(quiet_
         stop_group(proc)
 
     output = out.read_text()
-    assert "scheduler stopping" in output and "scheduler stopped" in output, output
+    # With LOG_FORMAT=json every line the process writes is one JSON object, its start and stop too.
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    said = [line["message"] for line in lines]
+    assert "scheduler running (SIGTERM or Ctrl-C to stop)" in said, said
+    assert (
+        "scheduler stopping: the pass in flight finishes, no new claim is taken" in said and "scheduler stopped" in said
+    )
     placed = system.attempts(first)
     assert len(placed) == 1 and placed[0].call_sid is not None, "the call in flight was not seen through"
     assert [c["sid"] for c in system.calls(to="+12015550201")] == [placed[0].call_sid]

@@ -105,12 +105,21 @@ def test_healthz_warns_when_no_pass_is_recent(app: Flask, clock: FixedClock) -> 
     body = client.get("/healthz").get_json()
     assert body["status"] == "warning" and body["database"] == "ok"
     assert [w["check"] for w in body["warnings"]] == ["scheduler"]
-    Heartbeat(get_db(app), clock, name="sched:2").beat()  # no row: a beat alone never creates one
     Heartbeat(get_db(app), clock, name="sched:1").beat()
     healthy = client.get("/healthz").get_json()
     assert healthy["status"] == "ok"
     # Healthy, it still says when and where the last pass was.
     assert healthy["scheduler"] == {"last_pass": clock.now().isoformat(), "seconds_ago": 0, "process": "sched:1"}
+
+
+def test_a_process_started_while_the_database_was_down_shows_once_it_dispatches(
+    app: Flask, clock: FixedClock
+) -> None:
+    # Its start() could not write its row; a pass, once the database is back, must still be seen.
+    Heartbeat(get_db(app), clock, name="late:9").beat()
+    body = app.test_client().get("/healthz").get_json()
+    assert body["status"] == "ok"
+    assert body["scheduler"] == {"last_pass": clock.now().isoformat(), "seconds_ago": 0, "process": "late:9"}
 
 
 def test_a_pass_notes_the_heartbeat_and_a_failing_pass_does_not(
