@@ -85,6 +85,13 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE)
 
 
+def outage_cause(error: BaseException) -> str:
+    """An outage in one line for the log, where a traceback would only bury it: the driver's own words
+    ("connection to server at ... failed: Connection refused"), their first line."""
+    origin = getattr(error, "orig", None) or error.__cause__ or error
+    return (str(origin).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
 # A pooled PostgreSQL connection that sat unused this long is checked before use (a server restarted
 # meanwhile has closed it); one in steady use is not, which spares a busy webhook a round trip.
 PING_AFTER_IDLE_SECONDS = 1.0

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from core.db import get_db, is_unavailable
+from core.db import get_db, is_unavailable, outage_cause
 from telephony.signature import twilio_signature_required
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def voice_answer(error: BaseException) -> Response:
             "voice webhook %s answered with the fallback: the database is unavailable (%s)",
             request.path,
             type(error).__name__,
-            extra={**fields, "error": str(error).splitlines()[0] if str(error) else ""},
+            extra={**fields, "error": outage_cause(error)},
         )
     else:
         log.error(

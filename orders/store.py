@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
+from core.db import outage_cause
 from orders.models import Order, Return
 from orders.port import (
     RECENT_LIMIT,
@@ -103,7 +104,8 @@ class SqlOrderStore:
             with self._connections() as connection:
                 yield connection
         except (exc.DBAPIError, exc.TimeoutError) as error:
-            log.warning("order store unavailable: %s", error.__class__.__name__, exc_info=True)
+            # An outage, not a bug: one line, without a traceback.
+            log.warning("order store unavailable: %s", outage_cause(error))
             raise LookupUnavailable("the order database did not answer") from error
 
 

@@ -20,7 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import is_unavailable
+from core.db import is_unavailable, outage_cause
 from scheduler.dispatcher import Dispatcher
 from scheduler.heartbeat import Heartbeat
 from scheduler.reaper import Reaper
@@ -65,9 +65,7 @@ class OutageLog:
             self._since = self._since or now
             self._said = now
             since = self._since
-        # The driver's own words ("connection to server ... failed: Connection refused"), first line.
-        origin = getattr(error, "orig", None) or error.__cause__ or error
-        cause = (str(origin).strip().splitlines() or [type(error).__name__])[0][:300]
+        cause = outage_cause(error)
         log.warning(
             "database unavailable: jobs wait for it, nothing is lost",
             extra={"job": job, "error": cause, "unavailable_since": since.isoformat()},
