@@ -174,7 +174,7 @@ def fetch_due(
             # Its request was forgotten before the recording came (reported late, or its quick delete failed).
             unwanted = recording.request is not None and forgotten(recording.request)
         if state == "pending" and unwanted:
-            _drop_unfetched(sessions, telephony, recording_id, now, done)
+            _drop_unfetched(sessions, telephony, recording_id, now, done, "of a forgotten request")
         elif state == "pending":
             _fetch_one(sessions, telephony, store, recording_id, now, done)
         elif state == "stored":
@@ -246,9 +246,10 @@ def _give_up_if_spent(sessions: Sessions, recording_id: int, now: datetime, done
 
 
 def _drop_unfetched(
-    sessions: Sessions, telephony: Telephony, recording_id: int, now: datetime, done: FetchPass
+    sessions: Sessions, telephony: Telephony, recording_id: int, now: datetime, done: FetchPass, why: str
 ) -> None:
-    """A recording of a request forgotten before it came: deleted at the provider, never fetched."""
+    """A recording we will not keep: deleted at the provider, never fetched (again), and our note of it
+    with it; `why` says which (a request forgotten before it came, a recording of nothing)."""
     with sessions() as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
@@ -263,7 +264,7 @@ def _drop_unfetched(
         session.execute(delete(Recording).where(Recording.id == recording_id))
         session.commit()
     done.deleted_at_provider += 1
-    log.info("recording of a forgotten request deleted at the provider", extra={"recording_id": recording_id})
+    log.info(f"recording {why} deleted at the provider", extra={"recording_id": recording_id, "provider_sid": sid})
 
 
 def _fetch_one(
@@ -288,7 +289,7 @@ def _fetch_one(
             _discard(store, key)
         if isinstance(exc, audio.AudioRejected) and exc.code == audio.EMPTY and not expected:
             # Reported as lasting 0 s and holding no sample: nothing was recorded (Twilio's "absent").
-            _drop_empty(sessions, telephony, recording_id, sid, now, done)
+            _drop_unfetched(sessions, telephony, recording_id, now, done, "that held nothing")
         else:
             _failed(sessions, recording_id, exc, now, done)
         return
@@ -326,24 +327,6 @@ def _fetch_one(
         extra={"recording_id": recording_id, "provider_sid": sid, "seconds": copy.seconds, "bytes": len(copy.data)},
     )
     _delete_at_provider(sessions, telephony, recording_id, sid, now, done)
-
-
-def _drop_empty(
-    sessions: Sessions, telephony: Telephony, recording_id: int, sid: str, now: datetime, done: FetchPass
-) -> None:
-    """A recording with nothing in it is not kept, nor tried again for hours: the provider's copy is
-    deleted and our note of it with it, as for one the provider reports absent."""
-    try:
-        telephony.delete_recording(sid)
-    except TelephonyError as exc:
-        _failed(sessions, recording_id, exc, now, done)
-        return
-    with sessions() as session:
-        session.execute(delete(Recording).where(Recording.id == recording_id, Recording.state == "pending"))
-        session.commit()
-    log.info(
-        "recording held nothing; deleted at the provider", extra={"recording_id": recording_id, "provider_sid": sid}
-    )
 
 
 def _make_copy(wav: bytes, expected_seconds: int | None, now: datetime) -> _Copy:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from agents import desk
+from agents.models import Agent
 from agents.service import update_queue
 from callback import agent_first, calls, line, recording, twiml
 from callback.models import AgentLeg, CallAttempt
@@ -43,6 +44,14 @@ def accepted_by_the_agent(session: Session, clock: FixedClock, sid: str | None =
     assert agent_first.on_agent_pickup(session, clock, attempt, "human").action == "offer"
     assert agent_first.on_agent_accept(session, clock, attempt, "1", line.Bounds()).action == "dial_customer"
     return attempt
+
+
+def greeted(session: Session, clock: FixedClock) -> tuple[CallAttempt, Agent]:
+    """An agent-first call the customer answered and was greeted on: talking with the agent."""
+    attempt = accepted_by_the_agent(session, clock)
+    assert attempt.agent is not None
+    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    return attempt, attempt.agent
 
 
 def test_the_customers_number_is_dialled_with_machine_detection() -> None:
@@ -111,10 +120,8 @@ def test_an_agent_whose_customer_hung_up_first_is_on_the_call_until_their_own_ca
 ) -> None:
     # The agent's call goes on after the customer's leg ("The customer hung up. Thank you."): freed
     # before it ends, the agent's phone would be rung for the next customer while still in use.
-    attempt = accepted_by_the_agent(session, clock)
-    req, agent = attempt.request, attempt.agent
-    assert agent is not None
-    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    attempt, agent = greeted(session, clock)
+    req = attempt.request
     clock.advance(seconds=60)
     step = agent_first.on_customer_dial_done(
         session, clock, attempt, "completed", 58, dial_bridged="true", agent_call_status="in-progress"
@@ -131,10 +138,7 @@ def test_an_agent_whose_customer_hung_up_first_is_on_the_call_until_their_own_ca
 
 
 def test_an_agent_whose_call_ended_with_the_customers_wraps_up_at_once(session: Session, clock: FixedClock) -> None:
-    attempt = accepted_by_the_agent(session, clock)
-    agent = attempt.agent
-    assert agent is not None
-    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    attempt, agent = greeted(session, clock)
     agent_first.on_customer_dial_done(
         session, clock, attempt, "completed", 58, dial_bridged="true", agent_call_status="completed"
     )
@@ -318,10 +322,8 @@ def test_once_the_customer_is_greeted_the_agent_is_talking_and_may_wrap_up_befor
     session: Session, clock: FixedClock
 ) -> None:
     """Twilio confirms the bridge only when the call ends: meanwhile the greeting puts the call through."""
-    attempt = accepted_by_the_agent(session, clock)
-    req, agent = attempt.request, attempt.agent
-    assert agent is not None
-    agent_first.on_customer_pickup(session, clock, attempt, "CCleg", "human")
+    attempt, agent = greeted(session, clock)
+    req = attempt.request
     clock.advance(seconds=30)
 
     screen = desk.state(session, agent, clock.now(), desk.OrderStatuses(), FakeOrderLookup([]))

@@ -58,6 +58,10 @@ class Customer:
         response = self.client.post(path, data=fields, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 204, response.text
 
+    def answerphone(self) -> ET.Element:
+        """The same call, answered by their answerphone instead: the message it is left."""
+        return self._post(f"/voice/callback/answer?attempt={self.attempt_id}", AnsweredBy="machine_end_beep")
+
     @property
     def heard(self) -> str:
         return says(self.last)
@@ -193,12 +197,7 @@ def test_near_closing_every_end_of_a_call_not_reached_says_the_next_opening(
     customer.say("hold on a second")
     assert customer.heard.endswith("We'll call you again tomorrow at 9 AM. Goodbye."), customer.heard
     assert "a little later" not in customer.heard
-    machine = post_signed(
-        client,
-        app,
-        f"/voice/callback/answer?attempt={customer.attempt_id}",
-        {"CallSid": customer.sid, "AnsweredBy": "machine_end_beep"},
-    )
+    machine = customer.answerphone()
     assert "We'll call you again tomorrow at 9 AM. You can also call us at" in says(machine), says(machine)
 
 
@@ -207,12 +206,7 @@ def test_in_the_day_the_end_of_a_call_not_reached_says_a_little_later(
 ) -> None:
     customer = Customer(app, client, clock, "es")  # 10 AM in New York
     assert customer.heard.endswith("Le volveremos a llamar un poco más tarde. Adiós."), customer.heard
-    machine = post_signed(
-        client,
-        app,
-        f"/voice/callback/answer?attempt={customer.attempt_id}",
-        {"CallSid": customer.sid, "AnsweredBy": "machine_end_beep"},
-    )
+    machine = customer.answerphone()
     assert "Le volveremos a llamar pronto." in says(machine), says(machine)
 
 

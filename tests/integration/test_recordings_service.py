@@ -305,30 +305,29 @@ def empty_wav() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_recording_of_nothing_is_deleted_at_once_not_tried_for_hours(
-    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
+@pytest.mark.parametrize("reported_seconds", [0, 3])
+def test_a_recording_of_nothing_is_deleted_at_once_and_a_cut_download_tried_again(
+    db: Database,
+    session: Session,
+    clock: FixedClock,
+    telephony: FakeTelephony,
+    store: LocalFolder,
+    reported_seconds: int,
 ) -> None:
-    # A customer who hangs up as the agent accepts: a completed recording of 0 s, with no sample in it.
+    # Reported as lasting 0 s (a customer who hangs up as the agent accepts), an empty file is nothing
+    # recorded: deleted at the provider, not fetched for hours. Reported as lasting 3 s, it is a cut download.
     telephony.add_recording(SID, empty_wav())
-    empty = note(session, clock.now(), duration=0, channels=2)
+    noted = note(session, clock.now(), duration=reported_seconds, channels=2)
 
     service.fetch_due(db.sessions, telephony, store, clock.now())
 
-    assert reload(db, empty.id) is None and telephony.deleted_recordings == [SID]
+    kept = reload(db, noted.id)
     assert telephony.recording_fetches == [SID]
-
-
-def test_an_empty_file_for_a_recording_said_to_last_seconds_is_a_cut_download_tried_again(
-    db: Database, session: Session, clock: FixedClock, telephony: FakeTelephony, store: LocalFolder
-) -> None:
-    telephony.add_recording(SID, empty_wav())
-    cut = note(session, clock.now(), duration=3, channels=2)
-
-    service.fetch_due(db.sessions, telephony, store, clock.now())
-
-    kept = reload(db, cut.id)
-    assert kept is not None and kept.state == "pending" and kept.next_try_at is not None
-    assert SID in telephony.recordings
+    if reported_seconds == 0:
+        assert kept is None and telephony.deleted_recordings == [SID]
+    else:
+        assert kept is not None and kept.state == "pending" and kept.next_try_at is not None
+        assert SID in telephony.recordings
 
 
 class FetchFinishesMeanwhile(FakeTelephony):
