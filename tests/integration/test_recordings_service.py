@@ -409,7 +409,7 @@ def test_a_recording_whose_file_cannot_be_deleted_is_kept_and_never_fetched_agai
         s.commit()
 
     class Stuck(LocalFolder):
-        def delete(self, key: str) -> None:
+        def delete(self, key: str) -> bool:
             raise StorageError(f"could not delete {key}: read-only file system")
 
     with db.sessions() as s, pytest.raises(StorageError, match="0 of 1"):

@@ -112,9 +112,7 @@ def test_healthz_warns_when_no_pass_is_recent(app: Flask, clock: FixedClock) -> 
     assert healthy["scheduler"] == {"last_pass": clock.now().isoformat(), "seconds_ago": 0, "process": "sched:1"}
 
 
-def test_a_process_started_while_the_database_was_down_shows_once_it_dispatches(
-    app: Flask, clock: FixedClock
-) -> None:
+def test_a_process_started_while_the_database_was_down_shows_once_it_dispatches(app: Flask, clock: FixedClock) -> None:
     # Its start() could not write its row; a pass, once the database is back, must still be seen.
     Heartbeat(get_db(app), clock, name="late:9").beat()
     body = app.test_client().get("/healthz").get_json()
