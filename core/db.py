@@ -63,6 +63,17 @@ SQLITE_BUSY_SECONDS = 30
 # A PostgreSQL server that does not accept a connection within this many seconds is down (libpq's
 # minimum is 2); a job finds out at its next tick, a request answers its fallback.
 POSTGRES_CONNECT_SECONDS = 2
+# A server gone behind a network partition sends no reset: an idle connection (the pool's, the wake-up
+# listener's) would wait on it for ever, by the kernel's defaults for hours. TCP keepalives probe an idle
+# connection after 30 s and give up after three unanswered probes 10 s apart; data sent and never
+# acknowledged gives up after 30 s (tcp_user_timeout, Linux). libpq's own parameters, for every connection.
+POSTGRES_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 
 
 class DatabaseTimeout(sa_exc.TimeoutError):
@@ -262,6 +273,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql"):
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_SECONDS)
+        for name, value in POSTGRES_KEEPALIVES.items():
+            connect_args.setdefault(name, value)
         # A request waits for a pooled connection no longer than a connection takes to fail.
         kwargs.setdefault("pool_timeout", POSTGRES_CONNECT_SECONDS)
         # No pool_pre_ping: the checkout hook checks idle connections, not each one every time.

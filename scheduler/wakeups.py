@@ -19,9 +19,12 @@ import uuid
 from collections.abc import Callable
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import POSTGRES_KEEPALIVES
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ class Listener:
         self.longest_backoff = longest_backoff
         self.listening = threading.Event()
         self.reconnections = 0
+        # What the live connection was opened with (libpq's parameters other than its defaults).
+        self.connection_parameters: dict[str, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -113,9 +118,13 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.dsn, autocommit=True, connect_timeout=10, application_name=APPLICATION_NAME
+                    make_conninfo(self.dsn, **POSTGRES_KEEPALIVES),
+                    autocommit=True,
+                    connect_timeout=10,
+                    application_name=APPLICATION_NAME,
                 ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self.connection_parameters = conn.info.get_parameters()
                     self.listening.set()
                     backoff = self.first_backoff
                     if connected_before:

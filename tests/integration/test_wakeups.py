@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from core.clock import FixedClock
-from core.db import Database, get_db, make_engine
+from core.db import POSTGRES_KEEPALIVES, Database, get_db, make_engine
 from scheduler.heartbeat import NOTE_EVERY, Heartbeat
 from scheduler.wakeups import APPLICATION_NAME, Listener, Notifier, conninfo
 from tests.conftest import POSTGRES_URL
@@ -198,3 +198,19 @@ def test_dispatchers_take_their_turn_at_a_wake_up_by_their_place_among_the_live_
         beat.clock = third
         beat.beat()
     assert (beats[0].rank, beats[2].rank) == (1, 0)
+
+
+@pytest.mark.postgres
+def test_the_pool_and_the_listener_probe_an_idle_connection_so_a_partitioned_server_is_noticed(
+    listening: Callable[..., tuple[Listener, Wakes]],
+) -> None:
+    # Without keepalives an idle connection to a server gone behind a partition waits for hours.
+    expected = {name: str(value) for name, value in POSTGRES_KEEPALIVES.items()}
+    engine = make_engine(POSTGRES_URL)
+    with engine.connect() as conn:
+        pooled = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    assert {name: pooled.get(name) for name in expected} == expected
+    engine.dispose()
+    listener, _ = listening()
+    assert listener.connection_parameters is not None
+    assert {name: listener.connection_parameters.get(name) for name in expected} == expected
