@@ -97,6 +97,15 @@ COLUMNS = (
         "after a call that did not reach them. They move to Waiting callbacks when that time comes.",
     ),
     Column(
+        "messages",
+        "Messages to hear",
+        "left by callers we cannot call back",
+        "Messages left in the phone menu, out of hours or when nobody was free, by callers we cannot call back: "
+        "a withheld number, a number on the do-not-call list or at its limits, or one with a callback already "
+        "booked. Nobody dials them, so they are not waiting callbacks and count in no wait; a person should "
+        "listen to each on its request's page and act on it.",
+    ),
+    Column(
         "failed",
         "Failed in the last hour",
         "ended without reaching the customer",

@@ -41,6 +41,7 @@ class QueueNow:
     waiting: int  # callbacks due now, not yet being called
     scheduled: int  # callbacks waiting for a later slot or a retry's back-off
     holding: int  # callers on the line itself, in <Enqueue>
+    messages: int  # messages kept for the shop from callers we cannot call back: never dialled, a person acts
     longest_wait_seconds: int | None  # the longest anyone due now has waited since they became due
     quoted_wait_seconds: int | None  # what a new customer asking now would be told
     agents: dict[str, int]  # agents of this queue by status (every status, zeros included)
@@ -173,6 +174,7 @@ class _RequestCounts:
     scheduled: int = 0
     holding: int = 0
     in_progress: int = 0
+    messages: int = 0
     oldest: datetime | None = None  # when the longest-waiting of those due now or holding began to wait
 
 
@@ -194,17 +196,23 @@ def _request_counts(session: Session, now: datetime) -> dict[int, _RequestCounts
             r.status,
             r.hold_call_sid.is_not(None).label("holding"),
             due_now.label("due"),
+            r.in_line.label("in_line"),
             func.count(),
             func.min(func.coalesce(r.not_before, r.created_at)),
         )
         .where(r.status.in_(WAITING + IN_PROGRESS))
-        .group_by(r.queue_id, r.status, "holding", "due")
+        .group_by(r.queue_id, r.status, "holding", "due", "in_line")
     ).all()
     counts: dict[int, _RequestCounts] = {}
-    for queue_id, status, is_holding, is_due, count, earliest in rows:
+    for queue_id, status, is_holding, is_due, in_line, count, earliest in rows:
         c = counts.setdefault(queue_id, _RequestCounts())
         if status in IN_PROGRESS:
             c.in_progress += count
+            continue
+        if not in_line:
+            # A message from a caller we cannot call back: never dialled (CallbackRequest.in_line), so
+            # nobody waits on it; a person is to hear it.
+            c.messages += count
             continue
         if is_holding:
             c.holding += count
@@ -255,6 +263,7 @@ def _queue_now(
         waiting=counts.waiting,
         scheduled=counts.scheduled,
         holding=counts.holding,
+        messages=counts.messages,
         longest_wait_seconds=max(0, int((now - oldest).total_seconds())) if oldest is not None else None,
         quoted_wait_seconds=callbacks.queue_wait(session, queue, now) if quote else None,
         agents={status: int(agents.get(status, 0)) for status in AGENT_STATUSES},

@@ -200,6 +200,7 @@
       cell(id + "-calls", "Calls in progress", String(q.calls_in_progress)),
       cell(id + "-agents", "Agents", agentCounts(q)),
       cell(id + "-scheduled", "Booked for later", String(q.scheduled)),
+      cell(id + "-messages", "Messages to hear", String(q.messages)),
       cell(id + "-failed", "Failed in the last hour", String(q.failed_last_hour),
         q.failed_last_hour ? "bad" : ""));
     tr.setAttribute("role", "row");

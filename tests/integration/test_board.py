@@ -174,6 +174,29 @@ def test_the_state_raises_every_alert_a_person_must_act_on(
     assert "1 person holding" in alerts[("closed_with_waiting", "returns")]["message"]
 
 
+@pytest.mark.parametrize("hours", ["24/7", "closed"])
+def test_a_message_nobody_will_dial_is_a_message_to_hear_not_a_callback_waiting(
+    sign_in: Callable[[str], FlaskClient], db_session: Session, clock: FixedClock, hours: str
+) -> None:
+    # Left in the phone menu two hours ago by a caller we cannot call back (withheld number): never
+    # dialled, so it waits for nobody, makes nobody's wait longer and needs a person to listen, not an agent.
+    now = clock.now()
+    factories.agent(db_session, now, queues=("orders",), status="away")
+    factories.request(db_session, now, phone="call:CA" + "9" * 32, source="ivr", age=timedelta(hours=2))
+    factories.queue(db_session, "orders").hours = hours
+    db_session.commit()
+
+    client = sign_in("supervisor")
+    state = client.get("/board/state").get_json()
+    orders = next(q for q in state["queues"] if q["name"] == "orders")
+
+    assert (orders["waiting"], orders["scheduled"], orders["messages"]) == (0, 0, 1)
+    assert orders["longest_wait_seconds"] is None
+    assert [a for a in state["alerts"] if a["queue"] == "orders"] == []  # nobody to call: nothing to staff
+    page = text(client.get("/board"))
+    assert "Messages to hear" in page and "left by callers we cannot call back" in page
+
+
 # --- the page's first paint -----------------------------------------------------------------------
 
 
