@@ -29,7 +29,7 @@ from agents.models import Queue
 from agents.staff import StaffUser
 from callback import line
 from callback import service as requests
-from callback.models import ACTIVE, DUPLICATE_ASK, TRANSITIONS, WAITING, CallbackRequest
+from callback.models import ACTIVE, ASKS_KEPT_FOR_LIMITS, TRANSITIONS, WAITING, CallbackRequest
 from core import phone as phones
 from core.clock import DAYS_IN_REACH, in_reach
 from core.errors import DomainError, NotFound
@@ -206,7 +206,7 @@ def _conditions(
     r = CallbackRequest
     conditions: list[ColumnElement[bool]] = []
     if not form.duplicates.data:
-        conditions.append(or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK))
+        conditions.append(or_(r.outcome.is_(None), r.outcome.not_in(ASKS_KEPT_FOR_LIMITS)))
     queue_ids = {q.name: q.id for q in queues}
     if form.queue.data:
         conditions.append(r.queue_id == queue_ids[form.queue.data])

@@ -269,14 +269,13 @@ def create_callback() -> ResponseReturnValue:
         language=checked(lambda: _language(_string(body, "language", required=False)), "en"),
         form_id=checked(_idempotency_key, None),
     )
-    # Then what the service would refuse, for the fields that were at least readable. The do-not-call
-    # list is left to request_callback, which judges it after the limits, under the number's lock: an
-    # ask over its limit must not learn whether a number is on the list.
+    # Then what the service would refuse, for the fields that were at least readable (the do-not-call
+    # list is request_callback's, judged after the limits: service.problems).
     unread = {error.field for error in found}
     found += [
         problem
         for problem in service.problems(session(), phone_policy(), data, clock().now())
-        if problem.field not in unread and problem.code != "do_not_call" and problem.field != "consent"
+        if problem.field not in unread and problem.field != "consent"
     ]
     if found:
         raise Problems(found)

@@ -37,6 +37,12 @@ FINAL = ("completed", "failed", "canceled", "expired")
 # so the rate limits count it (CallbackRequest.close_as_repeated_ask); not a request, so no figure or
 # metric counts it.
 DUPLICATE_ASK = "duplicate_ask"
+# The outcome of an ask for a number on the do-not-call list, kept the same way: the limits count it
+# before the answer says so, or asking would tell anyone, free and without end, whose owner asked never
+# to be called (CallbackRequest.close_as_refused_ask).
+REFUSED_ASK = "do_not_call_ask"
+# The asks kept only for the limits: no request, so no figure, metric or list of requests counts them.
+ASKS_KEPT_FOR_LIMITS = (DUPLICATE_ASK, REFUSED_ASK)
 # The name of a request made in the phone menu: the caller gave none (callback.twiml says who they are).
 PHONE_CALLER = "Phone caller"
 # The key of a phone-menu caller's IVR context that keeps the caller ID they presented when it matched
@@ -274,6 +280,11 @@ class CallbackRequest(Base):
         kept only so the limits count it like any other ask (otherwise trying numbers and topics to find
         other people's requests would cost nothing)."""
         self.status, self.outcome = "canceled", DUPLICATE_ASK
+
+    def close_as_refused_ask(self) -> None:
+        """A new row for an ask refused because its number is on the do-not-call list: closed at once, kept
+        only so the limits count it before the refusal is said (as close_as_repeated_ask)."""
+        self.status, self.outcome = "canceled", REFUSED_ASK
 
     @hybrid_property
     def in_line(self) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Queue
-from callback.models import ACTIVE, DUPLICATE_ASK, CallbackRequest, DoNotCall
+from callback.models import ACTIVE, ASKS_KEPT_FOR_LIMITS, CallbackRequest, DoNotCall
 from core.clients import client_key
 from core.clock import as_utc
 from core.config import Settings
@@ -135,7 +135,9 @@ def check_asks(
     """
     number = CallbackRequest.phone == phone
     if not repeat:
-        number = and_(number, or_(CallbackRequest.outcome.is_(None), CallbackRequest.outcome != DUPLICATE_ASK))
+        number = and_(
+            number, or_(CallbackRequest.outcome.is_(None), CallbackRequest.outcome.not_in(ASKS_KEPT_FOR_LIMITS))
+        )
     _check_window(
         session,
         number,

@@ -214,24 +214,17 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
             log.info("callback asked for again by its maker", extra={"request": existing.id})
             return existing, False
         check_ask(session, limits, ask.phone, ask.client, now, found_active=existing is not None)
-    except DomainError:
-        session.rollback()  # let go of the lock now, not when the page is rendered
+    except DomainError as error:
+        if error.code == "do_not_call":
+            # Within the limits (check_ask judged them first), and counted by them from now on.
+            refused = _ask_row(ask, now)
+            refused.close_as_refused_ask()
+            session.add(refused)
+            session.commit()
+        else:
+            session.rollback()  # let go of the lock now, not when the page is rendered
         raise
-    row = CallbackRequest(
-        phone=ask.phone,
-        name=ask.name,
-        queue_id=ask.queue.id,
-        order_number=ask.order_number,
-        source=ask.source,
-        client_ip=ask.client,
-        status="queued",
-        created_at=now,
-        updated_at=now,
-        not_before=ask.not_before,
-        expires_at=ask.queue.expiry(ask.not_before or now),
-        language=ask.language,
-        form_digest=ask.form_digest if existing is None else None,
-    )
+    row = _ask_row(ask, now, form_digest=existing is None)
     if existing is not None:
         row.close_as_repeated_ask()
     session.add(row)
@@ -247,6 +240,25 @@ def _judge(session: Session, limits: Limits, ask: _Ask, now: datetime) -> tuple[
         extra={"request": row.id, "queue": ask.queue.name, "source": ask.source, "scheduled": bool(ask.not_before)},
     )
     return row, True
+
+
+def _ask_row(ask: _Ask, now: datetime, form_digest: bool = False) -> CallbackRequest:
+    """The row one ask leaves: a request, or (closed at once by the caller) an ask kept for the limits."""
+    return CallbackRequest(
+        phone=ask.phone,
+        name=ask.name,
+        queue_id=ask.queue.id,
+        order_number=ask.order_number,
+        source=ask.source,
+        client_ip=ask.client,
+        status="queued",
+        created_at=now,
+        updated_at=now,
+        not_before=ask.not_before,
+        expires_at=ask.queue.expiry(ask.not_before or now),
+        language=ask.language,
+        form_digest=ask.form_digest if form_digest else None,
+    )
 
 
 def _made_with_key(session: Session, ask: _Ask) -> CallbackRequest | None:
@@ -826,13 +838,15 @@ def problems(session: Session, policy: phones.PhonePolicy, data: CallbackInput, 
     """Every reason the form's `data` would be refused, field by field, so a page can list them all at once.
 
     The same rules request_callback applies (which still judges the ask itself, with the limits and
-    duplicates that only it can see under the number's lock); each field is checked on its own.
+    duplicates that only it can see under the number's lock); each field is checked on its own. The
+    do-not-call list is not among them: request_callback judges it after the limits have counted the
+    ask, so nobody learns, free and unlimited (an unticked consent box stores nothing), whether a number's
+    owner asked never to be called.
     """
     found: list[DomainError] = []
     try:
         number = phones.normalize(data.phone or "", policy, data.region)
         check_not_ours(session, number)
-        check_do_not_call(session, number)
     except phones.PhoneRejected as exc:
         found.append(PhoneRefused(exc))
     except DomainError as error:

@@ -61,7 +61,15 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatusChange, Queue, agent_queues
-from callback.models import DUPLICATE_ASK, FINAL, AgentLeg, CallAttempt, CallbackRequest, put_through_time, wanted_from
+from callback.models import (
+    ASKS_KEPT_FOR_LIMITS,
+    FINAL,
+    AgentLeg,
+    CallAttempt,
+    CallbackRequest,
+    put_through_time,
+    wanted_from,
+)
 from callback.service import CANCELED_BY_CUSTOMER, FORGOTTEN
 from ivr.models import IvrSession, hung_up_waiting
 
@@ -691,7 +699,7 @@ def preset(name: str, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
 
 def _made_within(bounds: dict[str, Bounds], names: dict[int, str]) -> ColumnElement[bool]:
     """Requests of these queues made within each one's own period (queues sharing a period grouped),
-    leaving out the asks kept only for the rate limits (DUPLICATE_ASK)."""
+    leaving out the asks kept only for the rate limits (ASKS_KEPT_FOR_LIMITS)."""
     r = CallbackRequest
     groups: dict[tuple[datetime, datetime], list[int]] = {}
     for queue_id, name in names.items():
@@ -703,7 +711,7 @@ def _made_within(bounds: dict[str, Bounds], names: dict[int, str]) -> ColumnElem
                 for (since, until), ids in groups.items()
             )
         ),
-        or_(r.outcome.is_(None), r.outcome != DUPLICATE_ASK),
+        or_(r.outcome.is_(None), r.outcome.not_in(ASKS_KEPT_FOR_LIMITS)),
     )
 
 

@@ -59,7 +59,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 from sqlalchemy.sql.elements import BindParameter
 
 from agents.models import Queue
-from callback.models import DUPLICATE_ASK, FINAL, CallAttempt, CallbackRequest, wanted_from
+from callback.models import ASKS_KEPT_FOR_LIMITS, FINAL, CallAttempt, CallbackRequest, wanted_from
 from callback.service import CANCELED_BY_CUSTOMER, UNDO_CANCEL
 from core.db import rows_changed
 from reports.models import MetricMark
@@ -254,10 +254,12 @@ _UNSET = object()
 def _final_now(status: Any, outcome: Any) -> bool:
     """Whether a request entering `status` with `outcome` has finished for good: counted as it commits.
 
-    Not an ask that only repeated an active request, and not a customer's own cancel, which may still be
-    undone (count_settled_cancels counts it once it cannot)."""
+    Not an ask kept only for the limits (a repeat, a do-not-call number), and not a customer's own
+    cancel, which may still be undone (count_settled_cancels counts it once it cannot)."""
     return (
-        status in FINAL and outcome != DUPLICATE_ASK and not (status == "canceled" and outcome == CANCELED_BY_CUSTOMER)
+        status in FINAL
+        and outcome not in ASKS_KEPT_FOR_LIMITS
+        and not (status == "canceled" and outcome == CANCELED_BY_CUSTOMER)
     )
 
 

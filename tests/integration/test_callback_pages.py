@@ -8,9 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from core.clock import FixedClock
+from core.db import get_db
 
 FORM = {
     "country": "US",
@@ -828,3 +830,21 @@ def test_times_are_said_to_be_the_customers_own_only_when_the_browser_told_its_z
     client.set_cookie("tz", "Europe/Madrid")
     told = " ".join(text(client.get("/callback")).split())
     assert "Times are in your time zone," in told and "Madrid" in told
+
+
+def test_the_form_tells_whether_a_number_is_on_the_do_not_call_list_only_to_counted_asks(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    from callback import dnc
+
+    with get_db(app).sessions() as s:
+        dnc.add(s, clock, "+12015550123", "asked by phone")
+        s.commit()
+    # An unticked consent box stores nothing and counts nothing: it must say nothing of the list.
+    for _ in range(3):
+        unconsented = submit(client, consent="")
+        assert unconsented.status_code == 422 and "do-not-call" not in text(unconsented)
+    # A whole ask is counted against the address's hourly limit, whatever the answer: then it is told.
+    said = [text(submit(client)) for _ in range(12)]
+    assert "do-not-call list" in said[0]
+    assert all("do-not-call" not in page for page in said[10:]), said[10][:300]
