@@ -30,8 +30,10 @@ from core.config import Secret
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
-# A customer's reference is the secret that opens their status page; these paths carry one.
+# A customer's reference is the secret that opens their status page; these paths carry one, and so do
+# these query parameters (staff look a request up by it: /admin/requests?q=, /api/recordings?request=).
 _REF_IN_PATH = re.compile(r"(/callback/|/api/callbacks/)[A-Za-z0-9_-]{12,}")
+_REF_IN_QUERY = re.compile(r"([?&](?:q|request|ref)=)[A-Za-z0-9_-]{12,}")
 
 
 def fingerprint(ref: str) -> str:
@@ -41,8 +43,9 @@ def fingerprint(ref: str) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with every reference in a URL path replaced by `<ref>`."""
-    return _REF_IN_PATH.sub(r"\1<ref>", text)
+    """`text` with every reference in a URL (its path, or a query parameter that carries one) replaced
+    by `<ref>`."""
+    return _REF_IN_QUERY.sub(r"\1<ref>", _REF_IN_PATH.sub(r"\1<ref>", text))
 
 
 class RedactReferences(logging.Filter):

@@ -288,3 +288,21 @@ def test_gunicorns_own_lines_are_json_too_when_asked(tmp_path: Path) -> None:
     for line in lines:
         record = json.loads(line)  # fails on any line that is not one JSON object
         assert {"ts", "level", "logger", "message"} <= set(record)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '127.0.0.1 - - "GET /callback/{ref}?asked=asap HTTP/1.1" 200',
+        '127.0.0.1 - - "GET /api/callbacks/{ref} HTTP/1.1" 200',
+        '127.0.0.1 - - "GET /admin/requests?q={ref} HTTP/1.1" 302',  # a supervisor's search by reference
+        '127.0.0.1 - - "GET /admin/requests?status=active&q={ref}&queue=orders HTTP/1.1" 200',
+        '127.0.0.1 - - "GET /api/recordings?request={ref} HTTP/1.1" 200',
+    ],
+)
+def test_a_reference_in_a_urls_path_or_query_never_reaches_a_line(line: str) -> None:
+    ref = "Zq3_kR8x-Lm2Pn9VbT4wYg"
+    redacted = logs.redact(line.format(ref=ref))
+    assert ref not in redacted and "<ref>" in redacted
+    # Words that only look like a query are left alone.
+    assert logs.redact("GET /admin/requests?q=0123&queue=orders") == "GET /admin/requests?q=0123&queue=orders"
