@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from agents import audit, service
-from agents.admin import SUPERVISOR, _not_found, _shop_zone, bp, local_time
+from agents.admin import SUPERVISOR, _not_found, bp, local_time
 from agents.admin_forms import MoveForm, RequestFilterForm
 from agents.auth import current_staff, staff_required
 from agents.desk import STATUS_WORDS
@@ -140,19 +140,14 @@ def find_request() -> ResponseReturnValue:
         if name not in errors and day is not None and not in_reach(day):
             errors[name] = f"Please give a date {DAYS_IN_REACH}."
             code = 422
-    zone = _shop_zone()
-    start = _midnight(form.date_from.data, zone) if "date_from" not in errors else None
-    end = (
-        _midnight(form.date_to.data + timedelta(days=1), zone)
-        if form.date_to.data and "date_to" not in errors
-        else None
-    )
-    if start is not None and end is not None and end <= start:
+    first = form.date_from.data if "date_from" not in errors else None
+    last = form.date_to.data if "date_to" not in errors else None
+    if first is not None and last is not None and last < first:
         errors["date_to"] = "This date is before the first one."
         code = 422
     if errors:
         return _list_page(form, errors, [], {}, 0, 1, 1, search), code
-    conditions = _conditions(form, search, start, end, queues)
+    conditions = _conditions(form, search, first, last, queues)
     counts = _counts_by_status(conditions)
     form.status.choices = _status_choices(counts)
     status = form.status.data or ""
@@ -194,13 +189,29 @@ def _status_conditions(wanted: str) -> list[ColumnElement[bool]]:
     return [CallbackRequest.status == wanted] if wanted else []
 
 
-def _midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
-    """The start of a day in the shop's zone, as a UTC-aware moment."""
-    return None if day is None else datetime.combine(day, time(), tzinfo=zone)
+def _made_on_days(first: date | None, last: date | None, queues: Sequence[Queue]) -> ColumnElement[bool] | None:
+    """Requests made from the day `first` to the day `last` (either may be open), each day in its own
+    queue's time zone, as the figures count days and as each row's time is shown (queues of one zone
+    share one range)."""
+    if first is None and last is None:
+        return None
+    r = CallbackRequest
+    by_zone: dict[ZoneInfo, list[int]] = {}
+    for queue in queues:
+        by_zone.setdefault(queue.business_hours.zone, []).append(queue.id)
+    ranges = []
+    for zone, ids in by_zone.items():
+        made: list[ColumnElement[bool]] = [r.queue_id.in_(ids)]
+        if first is not None:
+            made.append(r.created_at >= datetime.combine(first, time(), tzinfo=zone))
+        if last is not None:
+            made.append(r.created_at < datetime.combine(last + timedelta(days=1), time(), tzinfo=zone))
+        ranges.append(and_(*made))
+    return or_(*ranges)
 
 
 def _conditions(
-    form: RequestFilterForm, search: Search, start: datetime | None, end: datetime | None, queues: Sequence[Queue]
+    form: RequestFilterForm, search: Search, first: date | None, last: date | None, queues: Sequence[Queue]
 ) -> list[ColumnElement[bool]]:
     """The filters other than the status, as SQL conditions."""
     r = CallbackRequest
@@ -212,10 +223,9 @@ def _conditions(
         conditions.append(r.queue_id == queue_ids[form.queue.data])
     if search.digits:
         conditions.append(r.phone.endswith(search.digits, autoescape=True))
-    if start is not None:
-        conditions.append(r.created_at >= start)
-    if end is not None:
-        conditions.append(r.created_at < end)
+    made_on = _made_on_days(first, last, queues)
+    if made_on is not None:
+        conditions.append(made_on)
     return conditions
 
 
@@ -276,8 +286,14 @@ def _list_page(
         page_url=lambda n: url_for("admin.find_request", **kept, page=n),
         filtered=filtered,
         digits=search.digits,
-        zone=_shop_zone().key,
+        days_in=_days_in(),
     )
+
+
+def _days_in() -> str:
+    """What the day filters count days in: the queues' zone, or each queue's own when they differ."""
+    zones = {q.business_hours.zone.key for q in service.list_queues(session())}
+    return f"Days in {zones.pop()} time." if len(zones) == 1 else "Days in each queue's own time zone."
 
 
 # --- one request ----------------------------------------------------------------------------------

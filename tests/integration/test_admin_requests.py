@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -15,11 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from agents import audit
+from agents.service import update_queue
 from callback import service
 from callback.models import DUPLICATE_ASK, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import Database, get_db
 from core.errors import Conflict, InvalidInput
+from reports import figures
 from telephony.fake import FakeTelephony
 from tests import factories, signin
 from tests.signin import csrf_token
@@ -362,6 +364,26 @@ def test_the_dates_are_the_shops_days(supervisor: FlaskClient, db_session: Sessi
     assert listed(date_from="2026-11-22", date_to="2026-11-22") == [sunday_night.id]
     assert listed(date_from="2026-11-23") == [monday.id]
     assert listed(date_to="2026-11-22") == [sunday_night.id, saturday.id]
+
+
+def test_a_queue_in_another_zone_has_its_requests_on_its_own_days_as_the_figures_count_them(
+    supervisor: FlaskClient, db_session: Session, clock: FixedClock
+) -> None:
+    update_queue(db_session, "returns", {"timezone": "America/Los_Angeles"})
+    # 22:30 on Sunday 22 November in Los Angeles: already Monday in New York (the orders queue's zone).
+    sunday_in_la = factories.request(db_session, datetime(2026, 11, 23, 6, 30, tzinfo=UTC), topic="returns")
+    monday_in_ny = factories.request(db_session, datetime(2026, 11, 23, 6, 30, tzinfo=UTC))
+
+    def listed(**args: str) -> list[int]:
+        return ids_listed(supervisor.get("/admin/requests", query_string=args))
+
+    assert listed(date_from="2026-11-22", date_to="2026-11-22") == [sunday_in_la.id]
+    assert listed(date_from="2026-11-23", date_to="2026-11-23") == [monday_in_ny.id]
+    assert listed(queue="returns", date_from="2026-11-22", date_to="2026-11-22") == [sunday_in_la.id]
+    sunday = figures.report(db_session, figures.Days(date(2026, 11, 22), date(2026, 11, 22)), "returns", clock.now())
+    assert sunday.queues[0].offered == 1  # the same day as the figures say
+    page = text(supervisor.get("/admin/requests", query_string={"date_from": "2026-11-22"}))
+    assert "Days in each queue's own time zone." in page and "Sun 22 Nov" in page
 
 
 def test_bad_filters_are_explained_next_to_their_field(supervisor: FlaskClient) -> None:
