@@ -84,9 +84,12 @@ def new_ref() -> str:
     return secrets.token_urlsafe(16)
 
 
-def wanted_from(created_at: datetime, not_before: datetime | None) -> datetime:
-    """When a request's customer wanted the call from: when they asked, or the later time they booked."""
-    return max(created_at, not_before) if not_before is not None else created_at
+def wanted_from(created_at: datetime, not_before: datetime | None, asked_asap_at: datetime | None = None) -> datetime:
+    """When a request's customer wanted the call from: when they asked, the later time they booked, or,
+    for a booking they changed to "as soon as possible", the moment they did."""
+    if not_before is not None:
+        return max(created_at, not_before)
+    return max(created_at, asked_asap_at) if asked_asap_at is not None else created_at
 
 
 class CallbackRequest(Base):
@@ -162,6 +165,8 @@ class CallbackRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When a booking was changed to "as soon as possible" (reschedule): the wait counts from then.
+    asked_asap_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
@@ -192,7 +197,7 @@ class CallbackRequest(Base):
     def wanted_at(self) -> datetime:
         """When the customer wanted the call from (wanted_from): the wait, the speed of answer and the
         service level count from it, never from the booking of a later slot."""
-        return wanted_from(self.created_at, self.not_before)
+        return wanted_from(self.created_at, self.not_before, self.asked_asap_at)
 
     @property
     def due_at(self) -> datetime:
@@ -313,6 +318,8 @@ class CallbackRequest(Base):
         """Move a waiting request to a new time slot (None: as soon as possible)."""
         if self.status not in WAITING:
             raise IllegalTransition(f"a {self.status} request cannot be rescheduled")
+        if not_before is None and self.not_before is not None:
+            self.asked_asap_at = max(now, self.created_at)  # wanted from now, not from the first ask
         self.not_before = not_before
         self.next_attempt_at = None
         self._move("queued", now)

@@ -733,7 +733,17 @@ def _requests(
     only for an agent-first call of a request on the line now."""
     r, a, leg = CallbackRequest, CallAttempt, AgentLeg
     requests = session.execute(
-        select(r.id, r.queue_id, r.status, r.outcome, r.created_at, r.not_before, r.updated_at, r.quoted_wait_seconds)
+        select(
+            r.id,
+            r.queue_id,
+            r.status,
+            r.outcome,
+            r.created_at,
+            r.not_before,
+            r.asked_asap_at,
+            r.updated_at,
+            r.quoted_wait_seconds,
+        )
         .where(made_within)
         .order_by(r.id)
     ).all()
@@ -796,7 +806,7 @@ def _requests(
                 status=req.status,
                 outcome=req.outcome,
                 created_at=req.created_at,
-                due_at=wanted_from(req.created_at, req.not_before),
+                due_at=wanted_from(req.created_at, req.not_before, req.asked_asap_at),
                 finished_at=req.updated_at,
                 connected_at=_connected_at(req.status, connected, on_the_line.get(req.id, []), legs),
                 calls_placed=placed.get(req.id, 0),

@@ -300,20 +300,20 @@ def _bridged(session: Session, attempt: CallAttempt) -> _Bridged:
     """The wait of the customer whose call this attempt bridged to an agent."""
     req = attempt.__dict__.get("request")
     if isinstance(req, CallbackRequest):
-        queue, created, not_before = _request_queue(session, req), req.created_at, req.not_before
+        queue, since = _request_queue(session, req), req.wanted_at
     else:
+        r = CallbackRequest
         row = (
             session.connection()
             .execute(
-                select(Queue.name, CallbackRequest.created_at, CallbackRequest.not_before)
-                .join(Queue, CallbackRequest.queue_id == Queue.id)
-                .where(CallbackRequest.id == attempt.request_id)
+                select(Queue.name, r.created_at, r.not_before, r.asked_asap_at)
+                .join(Queue, r.queue_id == Queue.id)
+                .where(r.id == attempt.request_id)
             )
             .one()
         )
-        queue, created, not_before = row[0], row[1], row[2]
+        queue, since = row[0], wanted_from(row[1], row[2], row[3])
     assert attempt.bridged_at is not None
-    since = wanted_from(created, not_before)
     return _Bridged(queue, max(0.0, (attempt.bridged_at - since).total_seconds()))
 
 

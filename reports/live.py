@@ -198,7 +198,7 @@ def _request_counts(session: Session, now: datetime) -> dict[int, _RequestCounts
             due_now.label("due"),
             r.in_line.label("in_line"),
             func.count(),
-            func.min(func.coalesce(r.not_before, r.created_at)),
+            func.min(func.coalesce(r.not_before, r.asked_asap_at, r.created_at)),
         )
         .where(r.status.in_(WAITING + IN_PROGRESS))
         .group_by(r.queue_id, r.status, "holding", "due", "in_line")

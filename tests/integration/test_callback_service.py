@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from agents.service import update_queue
 from callback import dnc, service
 from callback.estimate import CONNECT_OVERHEAD_SECONDS
-from callback.models import CallbackRequest
+from callback.models import CallAttempt, CallbackRequest
 from callback.policy import Limits
 from core.clock import FixedClock
 from core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from core.phone import PhonePolicy
+from reports import figures
+from reports.live import line_now
 from tests import factories
 
 POLICY = PhonePolicy(default_region="US", allowed_countries=("US", "CA"))
@@ -267,6 +269,30 @@ def test_reschedule_moves_a_waiting_request(session: Session, clock: FixedClock)
     assert (mine.status, mine.not_before) == ("queued", slot)
     service.reschedule(session, clock, mine.ref, None)
     assert mine.not_before is None
+
+
+def test_a_booking_changed_to_as_soon_as_possible_is_waited_for_from_the_change(
+    session: Session, clock: FixedClock
+) -> None:
+    # Booked at 10:00 for 14:00; at 11:00 "call me now instead"; put through at 11:05. Until 11:00 the
+    # customer had asked not to be called: their wait is five minutes, not 65.
+    req = factories.request(session, clock.now(), not_before=clock.now() + timedelta(hours=4))
+    clock.advance(hours=1)
+    service.reschedule(session, clock, req.ref, None)
+    clock.advance(minutes=1)
+    board = next(q for q in line_now(session, clock.now()).queues if q.name == "orders")
+    assert board.longest_wait_seconds == 60
+    clock.advance(minutes=4)
+    put_through = clock.now()
+    session.add(
+        CallAttempt(request_id=req.id, created_at=put_through, dialled_at=put_through, bridged_at=put_through,
+                    ended_at=put_through + timedelta(minutes=3), talk_seconds=180)
+    )  # fmt: skip
+    req.status, req.outcome = "completed", "completed"
+    session.commit()
+    row = figures.report(session, figures.Preset("today", clock.now()), "orders", clock.now()).queues[0]
+    assert (row.average_speed_of_answer_seconds, row.service_level) == (5 * 60, 1.0)
+    assert req.wanted_at == put_through - timedelta(minutes=5) and req.not_before is None
 
 
 def test_a_finished_request_can_neither_be_canceled_nor_rescheduled(session: Session, clock: FixedClock) -> None:
