@@ -131,9 +131,17 @@ def agent_zone(agent: Agent) -> ZoneInfo:
     return ZoneInfo(agent.queues[0].timezone if agent.queues else "UTC")
 
 
-def _cap(text: Any) -> str:
+# The phone menu's summary is ours (ivr.handover writes it), a few sentences: shown whole up to this, so a
+# warning at its end ("they were told the agent may speak only English") is never cut off.
+MAX_SUMMARY_SHOWN = 1000
+
+
+def _cap(text: Any, limit: int = MAX_WORDS_SHOWN) -> str:
+    """At most `limit` characters, cut at the end of a word."""
     words = " ".join(str(text).split())
-    return words if len(words) <= MAX_WORDS_SHOWN else words[: MAX_WORDS_SHOWN - 1] + "…"
+    if len(words) <= limit:
+        return words
+    return words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 # -- the order lookup, asked once a minute per order -------------------------------------------------
@@ -268,7 +276,8 @@ def menu_findings(session: Session, req: CallbackRequest) -> dict[str, Any] | No
         return None
     if not isinstance(context, dict):
         return None
-    found: dict[str, Any] = {"summary": _cap(context.get("summary") or ""), "path": [], "said": [], "looked_up": []}
+    summary = _cap(context.get("summary") or "", MAX_SUMMARY_SHOWN)
+    found: dict[str, Any] = {"summary": summary, "path": [], "said": [], "looked_up": []}
     session_id = context.get("ivr_session")
     ivr = session.get(IvrSession, session_id) if isinstance(session_id, int) else None
     if ivr is None:

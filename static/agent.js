@@ -8,6 +8,7 @@
   var wrapUpUrl = root.dataset.wrapUpUrl;
   var callUrl = root.dataset.callUrl;
   var POLL_MS = 1000;
+  var TITLE = document.title;
   var wrapUpFor = null;  // the request the wrap-up form is filled in for: never wipe what is being typed
   var wrapUpName = "";   // ... and whose it is, to name in "save it first"
   var wrapUpEdited = false;  // the agent changed the form since it was drawn: keep it until they save it
@@ -27,33 +28,52 @@
 
   function forRequest(template, id) { return template.replace("/0", "/" + id); }
 
-  function drawStatus(agent) {
+  // A live region is announced when its text is set, even to the same words: set only on a change.
+  function say(node, text) { if (node.textContent !== text) { node.textContent = text; } }
+
+  // What was said after the last change stays until the agent's status moves on from what that change
+  // made it (the first state drawn after it), so "you'll be away when this call ends" goes when it has.
+  // `asked`: when the poll that read this state began; one begun before the message is older than it.
+  var PENDING = {};
+  var saidFor = $("console-messages").children.length ? PENDING : null;
+  var saidAt = 0;
+  function drawStatus(agent, asked) {
     var line = $("status-summary");
-    line.textContent = agent.summary;
+    if (asked === undefined || asked >= saidAt) {
+      if (saidFor === PENDING) { saidFor = agent.summary; }
+      else if (saidFor !== null && saidFor !== agent.summary) { clearMessages(); }
+    }
+    say(line, agent.summary);
     line.className = "status-line status-" + agent.status;
     document.querySelectorAll(".switch button").forEach(function (button) {
       button.setAttribute("aria-pressed", String(button.dataset.status === agent.status));
     });
     $("ready-form").hidden = !agent.can_be_ready;
-    $("wrap-up-left").textContent = agent.wrap_up_ends_in === null ? ""
-      : "Wrap-up ends by itself in " + agent.wrap_up_ends_in + " s.";
+    say($("wrap-up-left"), agent.wrap_up_ends_in === null ? ""
+      : "Wrap-up ends by itself in " + agent.wrap_up_ends_in + " s.");
   }
 
   function list(node, items, draw) {
     node.replaceChildren.apply(node, items.map(draw));
   }
 
+  var onACall = false;
   function drawCall(call) {
+    onACall = Boolean(call);
     var pop = $("pop");
     var card = $("call-card");
     if (!call) {
-      $("call-phase").textContent = "No call right now.";
+      say($("call-phase"), "No call right now.");
       card.className = "card call-card";
       pop.hidden = true;
+      document.title = TITLE;
       return;
     }
     card.className = "card call-card phase-" + call.phase;
-    $("call-phase").textContent = call.phase_text;
+    say($("call-phase"), call.phase_text);
+    // A console in a background tab: the tab's title says the phone rings, and for whom.
+    var ringing = call.phase === "ringing" || call.phase === "screening";
+    document.title = ringing ? "Ringing: " + call.name + " · " + TITLE : TITLE;
     pop.hidden = false;
     $("pop-name").textContent = call.name;
     var phone = $("pop-phone");
@@ -201,6 +221,7 @@
       var head = el("div", {className: "today-head"},
         el("span", {className: "time", textContent: call.at}),
         el("a", {href: forRequest(callUrl, call.request_id), textContent: call.name}),
+        el("span", {className: "hint nowrap", textContent: call.phone_display}),
         el("span", {className: "hint", textContent: call.topic}));
       var outcome = call.outcome_text + (call.talk_text ? " · " + call.talk_text : "");
       var body = el("div", {className: "today-body"},
@@ -208,12 +229,14 @@
         call.disposition_text ? el("span", {className: "disposition", textContent: call.disposition_text}) : null,
         call.taken && !call.disposition ? el("span", {className: "hint", textContent: "No wrap-up yet"}) : null);
       var note = call.note ? el("p", {className: "note", textContent: call.note}) : null;
-      return el("li", {className: call.taken ? "taken" : "missed"}, head, body, note);
+      // A call still going (ringing, being put through) is neither taken nor missed yet.
+      var kind = call.taken ? "taken" : (call.outcome ? "missed" : "live");
+      return el("li", {className: kind}, head, body, note);
     });
   }
 
-  function draw(state) {
-    drawStatus(state.agent);
+  function draw(state, asked) {
+    drawStatus(state.agent, asked);
     drawCall(state.call);
     drawWrapUp(state.wrap_up);
     drawToday(state.today);
@@ -266,9 +289,10 @@
   var signedOut = false;
   var TIMEOUT_MS = 5000;  // a poll that hangs longer is given up, so the next one can go and a lost
                           // connection is said (a server that stops answering never fails a fetch)
-  function refresh() {
-    if (busy || signedOut) { return; }
+  function refresh(now) {
+    if (busy || signedOut) { if (now === true) { window.setTimeout(refresh, 200); } return; }
     busy = true;
+    var asked = Date.now();
     var abort = window.AbortController ? new AbortController() : null;
     var giveUp = abort ? window.setTimeout(function () { abort.abort(); }, TIMEOUT_MS) : null;
     fetch(stateUrl, {headers: {Accept: "application/json"}, cache: "no-store", credentials: "same-origin",
@@ -280,7 +304,7 @@
       .then(function (state) {
         if (signedOut) { return; }
         connection(Boolean(state));
-        if (state) { draw(state); }
+        if (state) { draw(state, asked); sendWrapUpAgain(); }
       })
       .catch(function () { connection(false); /* the next tick tries again */ })
       .then(function () { window.clearTimeout(giveUp); busy = false; });
@@ -295,6 +319,123 @@
     var said = $("console-connection");
     said.replaceChildren("You were signed out. Your wrap-up is kept in this browser: ",
       el("a", {href: root.dataset.loginUrl, textContent: "sign in again"}), " to save it.");
+  }
+
+  // THE FORMS (status, Ready, wrap-up) are posted from here, never by the browser: a page load would
+  // drop a browser-phone call in progress, and a post made while the network is down would leave the
+  // console for the browser's error page. Without JavaScript they post as plain forms.
+  function clearMessages() { $("console-messages").replaceChildren(); saidFor = null; }
+  function showMessage(text, ok) {
+    var banner = el("div", {className: "banner " + (ok ? "ok" : "error"), textContent: text});
+    banner.setAttribute("role", ok ? "status" : "alert");
+    $("console-messages").replaceChildren(banner);
+    saidFor = PENDING;
+    saidAt = Date.now();
+  }
+
+  function post(form, submitter) {
+    var data = new FormData(form);
+    if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
+    return fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
+                              headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (response.status === 401) { signOut(); return {signedOut: true}; }
+        return response.json().then(function (body) { return {ok: response.ok, body: body}; },
+                                    function () { return {ok: false, body: null}; });
+      });
+  }
+
+  function answered(result, done, refused) {
+    if (result.signedOut) { return; }
+    if (result.ok) {
+      if (result.body && result.body.message) { showMessage(result.body.message, true); } else { clearMessages(); }
+      if (done) { done(); }
+    } else {
+      var error = result.body && result.body.error;
+      showMessage(error ? error.message : "That did not work; please try again.", false);
+      if (refused && error) { refused(error); }
+    }
+    refresh(true);
+  }
+
+  function postedFrom(form, sending, done, offline, refused) {
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) { return; }  // an old browser posts the plain form
+      event.preventDefault();
+      if (form.dataset.sending === "1") { return; }
+      form.dataset.sending = "1";
+      showMessage(sending, true);
+      post(form, event.submitter)
+        .then(function (result) { answered(result, done, refused); })
+        .catch(function () { offline(); })
+        .then(function () { form.dataset.sending = ""; });
+    });
+  }
+
+  postedFrom(document.querySelector(".switch"), "Changing your status…", null, function () {
+    showMessage("Your status was not changed: the connection is down. Try again when it is back.", false);
+  });
+  postedFrom($("ready-form"), "One moment…", null, function () {
+    showMessage("Not done: the connection is down. Try again when it is back.", false);
+  });
+
+  // A wrap-up that could not be sent is kept on screen (and in this tab's draft) and sent again by
+  // itself once the console can reach the server.
+  var wrapUpWaiting = false;
+  function wrapUpSaved() {
+    var form = $("wrap-up-form");
+    try { drafts().removeItem(draftKey(form.elements.request_id.value)); } catch (e) { /* no storage */ }
+    wrapUpEdited = false;
+    wrapUpWaiting = false;
+    heldNote = "";
+  }
+  function sendWrapUpAgain() {
+    var form = $("wrap-up-form");
+    if (!wrapUpWaiting || form.dataset.sending === "1") { return; }
+    form.dataset.sending = "1";
+    post(form, null)
+      .then(function (result) {
+        wrapUpWaiting = false;
+        answered(result, wrapUpSaved, savedElsewhere);
+      })
+      .catch(function () { /* still down: the next poll that gets through tries again */ })
+      .then(function () { form.dataset.sending = ""; });
+  }
+  // Refused because it was saved meanwhile elsewhere (another tab, the call's page): the form shows it as
+  // saved, and what this tab had typed is shown beside it, never lost unseen.
+  function savedElsewhere(error) {
+    if (error.code !== "wrap_up_changed") { return; }
+    var form = $("wrap-up-form");
+    var typed = form.elements.note.value;
+    try { drafts().removeItem(draftKey(form.elements.request_id.value)); } catch (e) { /* no storage */ }
+    if (typed) {
+      var note = $("drafts-left");
+      note.textContent = "Not saved, because the wrap-up was saved meanwhile elsewhere: what you had typed for " +
+        wrapUpName + ": \u201c" + typed + "\u201d";
+      note.hidden = false;
+    }
+    wrapUpEdited = false;
+    wrapUpWaiting = false;
+    wrapUpFor = null;  // drawn afresh from the next state: the wrap-up as saved
+  }
+  if ($("wrap-up-form")) {
+    postedFrom($("wrap-up-form"), "Saving…", wrapUpSaved, function () {
+      wrapUpWaiting = true;
+      showMessage("Not saved yet: the connection is down. Your wrap-up is kept here and is saved by itself " +
+        "when the connection is back.", false);
+    }, savedElsewhere);
+  }
+
+  // Signing out mid-call: the call goes on (the line does not hang up on the customer), and the agent is
+  // offline once it ends. Said first, so nobody signs out thinking it ends the call, or by a slip.
+  var signOutForm = document.querySelector("form.sign-out");
+  if (signOutForm) {
+    signOutForm.addEventListener("submit", function (event) {
+      if (onACall && !window.confirm("You are on a call. Sign out anyway? The call goes on until it ends, " +
+                                     "and you will be offline after it.")) {
+        event.preventDefault();
+      }
+    });
   }
 
   var wrapUpForm = $("wrap-up-form");

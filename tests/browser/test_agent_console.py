@@ -248,3 +248,51 @@ def test_a_server_that_stops_answering_is_said_on_the_console(browser: Any, runn
     expect(tab.locator("#console-connection")).to_have_text("", timeout=15_000)
     tab.context.close()
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_the_console_changes_status_and_saves_a_wrap_up_in_place_even_through_a_lost_connection(
+    browser: Any, running: System
+) -> None:
+    """Never a page load: it would drop a browser-phone call, and one made offline lands on the browser's
+    error page. A wrap-up saved while the connection is down is kept and saved by itself once it is back."""
+    problems: list[str] = []
+    running.phone(CUSTOMER, answer="human", steps=[{"digits": "1"}])
+    running.phone(ANA_PHONE, answer="human", steps=[{"digits": "1"}], hangup_after=200)  # 10 s
+    tab = new_tab(browser, running, VIEWPORTS["desktop"], problems)
+    sign_in(tab, "ana@example.com")
+    tab.evaluate("window.__samePage = true")
+    tab.get_by_role("button", name="Available").click()
+    expect(tab.locator("#status-summary")).to_contain_text("Available since")
+    running.ask(CUSTOMER, name="Ann Lee")
+    expect(tab.locator("#call-phase")).to_have_text("On the call", timeout=30_000)
+    tab.get_by_role("button", name="Away").click()  # a break once this call ends
+    expect(tab.get_by_role("status").filter(has_text="you'll be away when it ends")).to_be_visible()
+    expect(tab.locator("#call-phase")).to_have_text("No call right now.", timeout=40_000)
+    # The call over and the agent away, what was said about the wish is no longer news.
+    expect(tab.locator("#status-summary")).to_contain_text("Away since", timeout=10_000)
+    expect(tab.locator("#console-messages")).to_have_text("", timeout=5_000)
+
+    # Screen readers are told of a change, not of every poll: the live regions stay still while idle.
+    tab.evaluate(
+        """() => { window.__changes = 0;
+        const seen = new MutationObserver((records) => { window.__changes += records.length; });
+        for (const id of ["status-summary", "call-phase"]) {
+          seen.observe(document.getElementById(id), {childList: true, characterData: true, subtree: true});
+        } }"""
+    )
+    tab.wait_for_timeout(3000)
+    assert tab.evaluate("window.__changes") == 0
+
+    tab.get_by_label("How did it go?").select_option("resolved")
+    tab.get_by_label("Note").fill("Refund sent.")
+    tab.context.set_offline(True)
+    tab.get_by_role("button", name="Save wrap-up").click()
+    expect(tab.get_by_role("alert").filter(has_text="Not saved yet")).to_be_visible()
+    tab.context.set_offline(False)
+    today = tab.locator("#today li").first
+    expect(today).to_contain_text("Refund sent.", timeout=15_000)
+    expect(today).to_contain_text("Resolved")
+    assert tab.evaluate("window.__samePage === true"), "the console was loaded again"
+    tab.context.close()
+    problems = [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p]
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
