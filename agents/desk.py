@@ -17,13 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, language_words, primary_language
 from agents.service import AFTER_CALL_WORDS
 from callback import line, words
-from callback.models import DISPOSITIONS, AgentLeg, CallAttempt, CallbackRequest
+from callback.models import ASKS_KEPT_FOR_LIMITS, DISPOSITIONS, PHONE_CALLER, AgentLeg, CallAttempt, CallbackRequest
 from core import phone as phones
 from core.errors import Conflict, InvalidInput, NotFound
 from core.text import has_control_characters
@@ -362,9 +362,12 @@ def pop(
     waited = max(0.0, ((waited_until or now) - req.wanted_at).total_seconds())
     earlier = [a for a in req.call_attempts if attempt is None or a.id != attempt.id]
     language = primary_language(req.language or "en")
+    contacts = earlier_contacts(session, req, zone, now)
     return {
         "request_id": req.id,
         "name": req.name,
+        "known_as": _known_as(req, contacts),
+        "earlier_contacts": contacts,
         "phone": req.phone,
         "phone_display": number_words(req),
         "caller_id_note": DOUBTED_CALLER_ID_NOTE if req.caller_id_doubted else None,
@@ -389,6 +392,62 @@ def pop(
         "disposition_text": DISPOSITION_WORDS.get(req.disposition or "", ""),
         "note": req.note,
     }
+
+
+# How far back, and how many, of a number's other requests the screen pop shows.
+EARLIER_CONTACTS_DAYS = 90
+EARLIER_CONTACTS_SHOWN = 5
+# A request's state, as an agent reads it on another request's screen pop.
+REQUEST_WORDS = {
+    "queued": "waiting",
+    "retry_wait": "waiting",
+    "dialing": "being called",
+    "connecting": "being called",
+    "connected": "on a call",
+    "completed": "talked with an agent",
+    "failed": "not reached",
+    "canceled": "canceled",
+    "expired": "expired unanswered",
+}
+
+
+def earlier_contacts(session: Session, req: CallbackRequest, zone: ZoneInfo, now: datetime) -> list[dict[str, Any]]:
+    """The number's other requests of the last EARLIER_CONTACTS_DAYS, newest first: the customer who
+    called about their parcel twice today is one customer, with what the last agent wrote. None for a
+    caller we have no number of (a placeholder is one call's own)."""
+    if not req.dialable:
+        return []
+    r = CallbackRequest
+    found = session.scalars(
+        select(r)
+        .where(
+            r.phone == req.phone,
+            r.id != req.id,
+            r.created_at >= now - timedelta(days=EARLIER_CONTACTS_DAYS),
+            or_(r.outcome.is_(None), r.outcome.not_in(ASKS_KEPT_FOR_LIMITS)),
+        )
+        .order_by(r.created_at.desc(), r.id.desc())
+        .limit(EARLIER_CONTACTS_SHOWN)
+    ).all()
+    return [
+        {
+            "request_id": other.id,
+            "at": _clock_time(other.created_at, zone, now),
+            "name": other.name,
+            "topic": other.queue.display_name,
+            "status_text": REQUEST_WORDS.get(other.status, other.status.replace("_", " ")),
+            "disposition_text": DISPOSITION_WORDS.get(other.disposition or "", ""),
+            "note": _cap(other.note, MAX_SUMMARY_SHOWN) if other.note else None,
+        }
+        for other in found
+    ]
+
+
+def _known_as(req: CallbackRequest, contacts: list[dict[str, Any]]) -> str | None:
+    """For a caller the phone menu could not name, the name their number last gave us."""
+    if req.name != PHONE_CALLER:
+        return None
+    return next((c["name"] for c in contacts if c["name"] != PHONE_CALLER), None)
 
 
 # -- today's calls -------------------------------------------------------------------------------------

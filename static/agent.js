@@ -75,7 +75,7 @@
     var ringing = call.phase === "ringing" || call.phase === "screening";
     document.title = ringing ? "Ringing: " + call.name + " · " + TITLE : TITLE;
     pop.hidden = false;
-    $("pop-name").textContent = call.name;
+    $("pop-name").textContent = call.name + (call.known_as ? " (this number's earlier name: " + call.known_as + ")" : "");
     var phone = $("pop-phone");
     phone.textContent = call.phone_display;
     if (call.phone.charAt(0) === "+") { phone.href = "tel:" + call.phone; } else { phone.removeAttribute("href"); }
@@ -102,11 +102,27 @@
       });
     }
     drawMessages(call.messages || []);
+    drawContacts(call.earlier_contacts || []);
     var earlier = call.earlier_attempts;
     list($("pop-attempts"), earlier.length ? earlier : [null], function (line) {
       if (!line) { return el("li", {className: "hint", textContent: "None: this is the first call."}); }
       var missed = line.agents_missed ? " (" + line.agents_missed + " agent" + (line.agents_missed > 1 ? "s" : "") + " missed it)" : "";
       return el("li", {textContent: line.at + ": " + line.text + missed});
+    });
+  }
+
+  // The number's other requests (the same customer, another day or topic), with what their agent wrote.
+  // Redrawn only when they change, so a link under the keyboard's focus stays.
+  var contactsShown = null;
+  function drawContacts(contacts) {
+    $("pop-contacts").hidden = contacts.length === 0;
+    var key = JSON.stringify(contacts);
+    if (key === contactsShown) { return; }
+    contactsShown = key;
+    list($("pop-contacts-list"), contacts, function (c) {
+      var said = c.at + ": " + c.name + ", " + c.topic + ", " + c.status_text +
+        (c.disposition_text ? " (" + c.disposition_text.toLowerCase() + ")" : "");
+      return el("li", {}, said, c.note ? el("p", {className: "note", textContent: c.note}) : null);
     });
   }
 

@@ -22,7 +22,7 @@ from agents.audit import AuditEvent
 from agents.console import VOICE_SDK
 from agents.models import Agent
 from callback import line, twiml
-from callback.models import AgentLeg, CallAttempt, CallbackRequest
+from callback.models import PHONE_CALLER, AgentLeg, CallAttempt, CallbackRequest
 from core.clock import FixedClock
 from core.db import get_db
 from ivr.models import IvrSession
@@ -321,6 +321,40 @@ def test_the_pop_shows_what_the_phone_menu_found_and_the_earlier_calls(
     assert pop["menu"]["looked_up"] == [{"reference": "1124455", "result": "Your order shipped with UPS."}]
     assert pop["menu"]["summary"].startswith("In the phone menu they heard")
     assert pop["earlier_attempts"] == [{"at": "09:55", "text": "no answer", "agents_missed": 0}]
+
+
+def test_the_pop_shows_the_numbers_earlier_contacts_and_the_name_it_last_gave(
+    client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    # Ann asked on the form this morning and was helped; now she calls the menu and asks for a person.
+    now = clock.now()
+    morning = factories.request(store, now, status="completed", phone="+12015550123", age=timedelta(hours=2))
+    morning.name, morning.disposition, morning.note = "Ann Lee", "follow_up", "Parcel late; UPS trace opened."
+    other = factories.request(store, now, status="completed", phone="+12015550199", age=timedelta(hours=1))
+    gone = factories.request(store, now, status="completed", phone="+12015550123", age=timedelta(days=120))
+    agent = staff_agent(store, clock, "ana@example.com")
+    call = ring(store, clock, agent, "ringing", source="ivr")
+    call.request.name = PHONE_CALLER
+    store.commit()
+    sign_in(client, "ana@example.com")
+
+    pop = state(client)["call"]
+
+    assert pop["known_as"] == "Ann Lee"
+    assert pop["earlier_contacts"] == [
+        {
+            "request_id": morning.id,
+            "at": "08:00",
+            "name": "Ann Lee",
+            "topic": "Orders, tracking and delivery",
+            "status_text": "talked with an agent",
+            "disposition_text": "Needs a follow-up",
+            "note": "Parcel late; UPS trace opened.",
+        }
+    ]
+    assert other.id not in [c["request_id"] for c in pop["earlier_contacts"]] and gone.id != morning.id
+    page = client.get(f"/agent/calls/{call.request.id}").get_data(as_text=True)
+    assert "Earlier contacts from this number" in page and "Parcel late; UPS trace opened." in page
 
 
 def test_an_idle_agent_has_no_pop(client: FlaskClient, store: Session, clock: FixedClock) -> None:
