@@ -294,12 +294,13 @@ def menu_findings(session: Session, req: CallbackRequest) -> dict[str, Any] | No
             found["said"].append(_cap(step["speech"]))
         if step.get("kind") == "lookup":
             result = step.get("result")
+            # In English, the staff's language, when the caller heard it in another (as the summary says it).
             words = (
                 "the order service could not answer"
                 if result == "unavailable"
                 else "nothing found"
                 if not result
-                else _cap(result)
+                else _cap(step.get("for_agent") or result)
             )
             found["looked_up"].append({"reference": _cap(step.get("reference") or ""), "result": words})
     found["path"] = path

@@ -357,6 +357,26 @@ def test_the_pop_shows_the_numbers_earlier_contacts_and_the_name_it_last_gave(
     assert "Earlier contacts from this number" in page and "Parcel late; UPS trace opened." in page
 
 
+def test_what_a_spanish_caller_heard_looked_up_is_shown_in_english(
+    client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    now = clock.now()
+    ivr = IvrSession(call_sid="CA" + "2" * 32, caller="+12015550123", called="+15005550006", started_at=now,
+                     updated_at=now, node="main", language="es")  # fmt: skip
+    ivr.add_step(now, node="track_order", kind="lookup", reference="1124455", result="Su pedido se entregó el jueves.",
+                 for_agent="Your order was delivered on Thursday.")  # fmt: skip
+    store.add(ivr)
+    store.flush()
+    agent = staff_agent(store, clock, "ana@example.com")
+    ring(store, clock, agent, "ringing", ivr_context=json.dumps({"summary": "", "ivr_session": ivr.id}), source="ivr")
+    store.commit()
+    sign_in(client, "ana@example.com")
+
+    looked_up = state(client)["call"]["menu"]["looked_up"]
+
+    assert looked_up == [{"reference": "1124455", "result": "Your order was delivered on Thursday."}]
+
+
 def test_an_idle_agent_has_no_pop(client: FlaskClient, store: Session, clock: FixedClock) -> None:
     staff_agent(store, clock, "ana@example.com")
     sign_in(client, "ana@example.com")
