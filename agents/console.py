@@ -42,7 +42,19 @@ class NotConfigured(DomainError):
 
 
 class StatusForm(FlaskForm):
-    """The status switch: one button per status a person may choose."""
+    """The status switch: one button per status a person may choose, and why they step away."""
+
+
+# Why an agent steps away, as they choose it on the console ("Away for ..."), and as their status then
+# says it, on the board and the supervisor's pages ("Away since 12:30: at lunch"), so nobody has to ask.
+AWAY_REASONS = {
+    "break": ("a break", "on a break"),
+    "lunch": ("lunch", "at lunch"),
+    "meeting": ("a meeting", "in a meeting"),
+    "training": ("training", "in training"),
+    "coaching": ("coaching", "in coaching"),
+    "admin": ("other work", "on other work"),
+}
 
 
 class ReadyForm(FlaskForm):
@@ -124,6 +136,7 @@ def console() -> ResponseReturnValue:
             ready_form=ReadyForm(),
             wrap_up_form=form,
             choices=[(s, desk.STATUS_WORDS[s]) for s in SETTABLE],
+            away_reasons=AWAY_REASONS,
             softphone_url=f"{softphone['base']}/sandbox/?phone={quote(agent.endpoint)}" if softphone else None,
             browser_phone=browser_phone,
             voice_sdk=browser_phone and _voice_sdk_built(),
@@ -175,7 +188,9 @@ def change_status() -> ResponseReturnValue:
     try:
         # While the line holds them for a call, the wish is kept for when it ends (a break, or the end of
         # their shift): refusing it would leave them to be reserved again the moment this call fails.
-        after_this_call(session(), clock(), agent.id, wanted)
+        chosen = AWAY_REASONS.get(request.form.get("reason", "")) if wanted == "away" else None
+        reason = chosen[1] if chosen else None
+        after_this_call(session(), clock(), agent.id, wanted, reason=reason)
     except DomainError as error:
         session().rollback()
         return _back(error.message, error)

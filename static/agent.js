@@ -225,8 +225,27 @@
     }
   }
 
+  // Calls taken today with no wrap-up, other than the one the form is on: the line moved on to the next
+  // call before the agent wrote one, and nothing else would bring them back to it.
+  var leftDrawn = null;
+  function drawWrapUpsLeft(calls) {
+    var left = calls.filter(function (c) { return c.taken && !c.disposition && c.request_id !== wrapUpFor; });
+    var key = JSON.stringify(left.map(function (c) { return [c.request_id, c.name, c.at]; }));
+    if (key === leftDrawn) { return; }
+    leftDrawn = key;
+    var note = $("wrap-ups-left");
+    note.hidden = left.length === 0;
+    var links = [];
+    left.forEach(function (c, i) {
+      if (i) { links.push(", "); }
+      links.push(el("a", {href: forRequest(callUrl, c.request_id), textContent: c.name + " (" + c.at + ")"}));
+    });
+    note.replaceChildren.apply(note, ["Wrap-up still to write for: "].concat(links));
+  }
+
   var todayDrawn = null;
   function drawToday(calls) {
+    drawWrapUpsLeft(calls);
     // Redrawn only when it changed: rebuilt every second, the list would take the focus from a
     // keyboard or screen-reader user on one of its links.
     var key = JSON.stringify(calls);

@@ -554,6 +554,27 @@ def test_an_agent_on_a_call_who_asks_for_a_break_keeps_the_call_and_is_away_afte
     assert (agent.status, agent.after_call_status, agent.status_reason) == ("away", None, None)
 
 
+def test_an_agent_going_away_says_why_and_the_board_shows_it(
+    client: FlaskClient, store: Session, clock: FixedClock
+) -> None:
+    agent = staff_agent(store, clock, "ana@example.com")
+    sign_in(client, "ana@example.com")
+    token = signin.csrf_token(client, "/agent")
+    answer = client.post("/agent/status", data={"csrf_token": token, "status": "away", "reason": "lunch"},
+                         headers={"Accept": "application/json"})  # fmt: skip
+    assert answer.status_code == 200
+    store.refresh(agent)
+    assert (agent.status, agent.status_reason) == ("away", "at lunch")
+    assert state(client)["agent"]["summary"].endswith(": at lunch")
+    # A reason that is not on the list is not taken; nor is one sent with another status.
+    client.post("/agent/status", data={"csrf_token": token, "status": "away", "reason": "<b>x</b>"})
+    store.refresh(agent)
+    assert (agent.status, agent.status_reason) == ("away", None)
+    client.post("/agent/status", data={"csrf_token": token, "status": "available", "reason": "lunch"})
+    store.refresh(agent)
+    assert (agent.status, agent.status_reason) == ("available", None)
+
+
 def test_an_agent_who_takes_back_their_break_goes_on_taking_calls(
     client: FlaskClient, store: Session, clock: FixedClock, orders: FakeOrderLookup
 ) -> None:
