@@ -296,3 +296,32 @@ def test_the_console_changes_status_and_saves_a_wrap_up_in_place_even_through_a_
     tab.context.close()
     problems = [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p]
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_a_call_left_without_a_wrap_up_when_the_next_came_is_listed_until_it_has_one(
+    browser: Any, running: System
+) -> None:
+    problems: list[str] = []
+    second = "+12015550124"
+    for number in (CUSTOMER, second):
+        running.phone(number, answer="human", steps=[{"digits": "1"}])
+    running.phone(ANA_PHONE, answer="human", steps=[{"digits": "1"}], hangup_after=20)
+    tab = new_tab(browser, running, VIEWPORTS["desktop"], problems)
+    sign_in(tab, "ana@example.com")
+    tab.get_by_role("button", name="Available").click()
+    expect(tab.locator("#status-summary")).to_contain_text("Available since")
+    running.ask(CUSTOMER, name="Ann Lee")
+    expect(tab.locator("#wrap-up-for")).to_contain_text("Ann Lee", timeout=30_000)
+    running.ask(second, name="Bo Diaz")  # Ann's wrap-up not written: her wrap-up time runs out by itself
+    expect(tab.locator("#wrap-up-for")).to_contain_text("Bo Diaz", timeout=30_000)
+
+    left = tab.locator("#wrap-ups-left")
+    expect(left).to_contain_text("Wrap-up still to write for: Ann Lee")
+    left.get_by_role("link", name=re.compile("Ann Lee")).click()
+    tab.get_by_label("How did it go?").select_option("resolved")
+    tab.get_by_role("button", name="Save wrap-up").click()
+    tab.goto("/agent")
+    expect(tab.locator("#today li").filter(has_text="Ann Lee")).to_contain_text("Resolved")
+    expect(left).to_be_hidden()
+    tab.context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
